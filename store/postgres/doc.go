@@ -1,0 +1,11 @@
+// Package postgres implements the capability stores (ledger.Store and the
+// others) on PostgreSQL through pgx: the production engine.
+//
+// Ledger batches are set-oriented: one statement locks every touched account
+// in ascending id order (FOR UPDATE), and arrays (unnest) insert all transfers
+// and postings and update all balances of a batch in a handful of statements,
+// because PostgreSQL here is bound by CPU per statement, not by fsync. Driver
+// errors are mapped by SQLSTATE and constraint name, never by text.
+//
+// It must never import net/http or any edge package.
+package postgres

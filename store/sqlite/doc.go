@@ -1,0 +1,10 @@
+// Package sqlite implements the capability stores (ledger.Store and the
+// others) on an embedded SQLite file in WAL mode: the single-machine default.
+//
+// SQLite has one writer. The store keeps one write connection and a pool of
+// read-only connections; the ledger's batcher is the only writer of money, so
+// a batch of transfers is one BEGIN IMMEDIATE transaction. Driver errors are
+// mapped to domain errors here, by extended result code, never by text.
+//
+// It must never import net/http or any edge package.
+package sqlite

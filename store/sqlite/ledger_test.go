@@ -1,0 +1,29 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/bankbridge/bankbridge/internal/testdb"
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/store/sqlite"
+	"github.com/bankbridge/bankbridge/store/storetest"
+)
+
+func open(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), testdb.SQLitePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestLedger(t *testing.T) {
+	t.Parallel()
+	storetest.Ledger(t, func(t testing.TB) (ledger.Store, func(string) error) {
+		db := open(t)
+		return db.Ledger(), db.Exec
+	})
+}
