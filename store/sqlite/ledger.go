@@ -37,23 +37,42 @@ func scanAccount(r scanner) (ledger.Account, error) {
 // Apply implements ledger.Store. SQLite has a single writer, so the batch is
 // one BEGIN IMMEDIATE transaction on the writer connection; no other writer
 // can change the rows between the reads and the writes.
+//
+// Most keys are new, so the first attempt does not look them up: it inserts
+// with ON CONFLICT DO NOTHING and, if any key turns out to exist (a retry),
+// rolls back and runs again with every key looked up. Accounts come from the
+// cache when it is current (see accountCache).
 func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time) ([]ledger.Result, error) {
+	res, retry, err := s.apply(ctx, ops, now, false)
+	if retry {
+		res, _, err = s.apply(ctx, ops, now, true)
+	}
+	return res, err
+}
+
+func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time, lookupKeys bool) (_ []ledger.Result, retry bool, _ error) {
 	const op = "sqlite.Ledger.Apply"
 	tx, err := s.db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, mapErr(op, err, nil)
+		return nil, false, mapErr(op, err, nil)
 	}
 	defer tx.Rollback()
+	cache := &s.db.accounts
+	if err := cache.sync(ctx, tx); err != nil {
+		return nil, false, mapErr(op, err, nil)
+	}
 
 	snap := ledger.Snapshot{Existing: map[ledger.Key]ledger.Stored{}, Targets: map[ledger.TransferID]*ledger.Transfer{}, Accounts: map[ledger.AccountID]*ledger.Account{}}
-	byKey, err := tx.PrepareContext(ctx, `SELECT id, request_hash FROM transfers WHERE client = ? AND idem_key = ?`)
-	if err != nil {
-		return nil, mapErr(op, err, nil)
+	var byKey *sql.Stmt
+	if lookupKeys {
+		if byKey, err = tx.PrepareContext(ctx, `SELECT id, request_hash FROM transfers WHERE client = ? AND idem_key = ?`); err != nil {
+			return nil, false, mapErr(op, err, nil)
+		}
+		defer byKey.Close()
 	}
-	defer byKey.Close()
 	for _, o := range ops {
-		switch o.Kind {
-		case ledger.OpCreate:
+		switch {
+		case o.Kind == ledger.OpCreate && lookupKeys:
 			k := ledger.Key{Client: o.Request.Client, Key: o.Request.Key}
 			if _, seen := snap.Existing[k]; seen {
 				continue
@@ -64,14 +83,14 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 			case errors.Is(err, sql.ErrNoRows):
 				continue
 			case err != nil:
-				return nil, mapErr(op, err, nil)
+				return nil, false, mapErr(op, err, nil)
 			}
 			t, err := transfer(ctx, tx, id)
 			if err != nil {
-				return nil, mapErr(op, err, nil)
+				return nil, false, mapErr(op, err, nil)
 			}
 			snap.Existing[k] = ledger.Stored{Transfer: t, Hash: [32]byte(hash)}
-		default:
+		case o.Kind != ledger.OpCreate:
 			if _, seen := snap.Targets[o.Transfer]; seen {
 				continue
 			}
@@ -80,33 +99,39 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 				continue
 			}
 			if err != nil {
-				return nil, mapErr(op, err, nil)
+				return nil, false, mapErr(op, err, nil)
 			}
 			snap.Targets[o.Transfer] = &t
 		}
 	}
-	acct, err := tx.PrepareContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`)
-	if err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	defer acct.Close()
-	for _, id := range ledger.Accounts(ops, snap.Targets) {
-		a, err := scanAccount(acct.QueryRowContext(ctx, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
-			return nil, mapErr(op, err, nil)
-		}
-		snap.Accounts[id] = &a
+	if err := cache.load(ctx, tx, ledger.Accounts(ops, snap.Targets), snap.Accounts); err != nil {
+		return nil, false, mapErr(op, err, nil)
 	}
 
 	plan := ledger.Decide(ops, snap, now)
 
+	if !lookupKeys {
+		// A refused op may be the retry of a transfer already booked, which
+		// must replay rather than be refused again: look up refused keys.
+		for i, o := range ops {
+			if o.Kind != ledger.OpCreate || plan.Results[i].Err == nil {
+				continue
+			}
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM transfers WHERE client = ? AND idem_key = ?`, o.Request.Client, o.Request.Key).Scan(&one)
+			if err == nil {
+				return nil, true, nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return nil, false, mapErr(op, err, nil)
+			}
+		}
+	}
+
 	if len(plan.New) > 0 {
 		var last int64
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM transfers`).Scan(&last); err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 		ids := make([]ledger.TransferID, len(plan.New))
 		for i := range ids {
@@ -123,11 +148,19 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 				prows = append(prows, []any{p.Account, micros(t.Created), t.ID, p.Amount})
 			}
 		}
-		if err := insertRows(ctx, tx, `INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at) VALUES `, trows); err != nil {
-			return nil, mapErr(op, err, nil)
+		n, err := insertRows(ctx, tx, `INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at) VALUES `,
+			` ON CONFLICT (client, idem_key) DO NOTHING`, trows)
+		if err != nil {
+			return nil, false, mapErr(op, err, nil)
 		}
-		if err := insertRows(ctx, tx, `INSERT INTO postings (account_id, at, transfer_id, amount) VALUES `, prows); err != nil {
-			return nil, mapErr(op, err, nil)
+		if n != int64(len(trows)) {
+			if lookupKeys {
+				return nil, false, fmt.Errorf("%s: %d keys conflict after lookup", op, int64(len(trows))-n)
+			}
+			return nil, true, nil // a retried key: run again with lookups
+		}
+		if _, err := insertRows(ctx, tx, `INSERT INTO postings (account_id, at, transfer_id, amount) VALUES `, "", prows); err != nil {
+			return nil, false, mapErr(op, err, nil)
 		}
 	}
 	for _, c := range plan.Changes {
@@ -136,7 +169,7 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 			col = "voided_at"
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE transfers SET status = ?, `+col+` = ? WHERE id = ?`, c.Status, micros(c.At), c.ID); err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 	}
 	if len(plan.Touched) > 0 {
@@ -149,25 +182,35 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 		for chunk := range chunks(rows, 300) {
 			q := `UPDATE accounts SET balance = v.column2, held = v.column3 FROM (VALUES ` + placeholders(len(chunk), 3) + `) AS v WHERE accounts.id = v.column1`
 			if _, err := tx.ExecContext(ctx, q, flatten(chunk)...); err != nil {
-				return nil, mapErr(op, err, nil)
+				return nil, false, mapErr(op, err, nil)
 			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, mapErr(op, err, nil)
+		cache.reset()
+		return nil, false, mapErr(op, err, nil)
 	}
-	return plan.Results, nil
+	cache.store(snap.Accounts, plan.Touched)
+	return plan.Results, false, nil
 }
 
 // insertRows inserts rows with multi-row INSERT statements of at most 100 rows,
-// which cuts the per-statement cost that dominates SQLite inserts.
-func insertRows(ctx context.Context, tx *sql.Tx, prefix string, rows [][]any) error {
+// which cuts the per-statement cost that dominates SQLite inserts, and
+// returns how many rows were inserted.
+func insertRows(ctx context.Context, tx *sql.Tx, prefix, suffix string, rows [][]any) (int64, error) {
+	var total int64
 	for chunk := range chunks(rows, 100) {
-		if _, err := tx.ExecContext(ctx, prefix+placeholders(len(chunk), len(chunk[0])), flatten(chunk)...); err != nil {
-			return err
+		res, err := tx.ExecContext(ctx, prefix+placeholders(len(chunk), len(chunk[0]))+suffix, flatten(chunk)...)
+		if err != nil {
+			return total, err
 		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += n
 	}
-	return nil
+	return total, nil
 }
 
 func chunks(rows [][]any, n int) func(func([][]any) bool) {
@@ -316,6 +359,7 @@ func (s *LedgerStore) SetAccountStatus(ctx context.Context, id ledger.AccountID,
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ledger.ErrAccountNotFound
 	}
+	s.db.accounts.forget(id)
 	return nil
 }
 
