@@ -47,8 +47,8 @@ WHERE a.currency <> t.currency ORDER BY p.transfer_id`,
 		Format: "transfer %s: account %d is in another currency%.0d",
 	},
 	{
-		Name: "currency_sums_to_zero",
-		SQL: `SELECT currency, sum(balance), count(*) FROM accounts GROUP BY currency HAVING sum(balance) <> 0 ORDER BY currency`,
+		Name:   "currency_sums_to_zero",
+		SQL:    `SELECT currency, sum(balance), count(*) FROM accounts GROUP BY currency HAVING sum(balance) <> 0 ORDER BY currency`,
 		Format: "currency %s: balances sum to %d over %d accounts, not zero",
 	},
 	{
