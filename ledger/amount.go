@@ -96,6 +96,11 @@ func ParseAmount(s string, c Currency) (Amount, error) {
 		}
 		whole = strings.Join(groups, "")
 	}
+	for _, r := range whole + frac {
+		if r < '0' || r > '9' {
+			return 0, ErrAmountSyntax
+		}
+	}
 	exp := c.Exponent()
 	if len(frac) > exp {
 		// Trailing zeros beyond the exponent are harmless ("20.500").
@@ -105,13 +110,7 @@ func ParseAmount(s string, c Currency) (Amount, error) {
 		frac = frac[:exp]
 	}
 	frac += strings.Repeat("0", exp-len(frac))
-	digits := whole + frac
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return 0, ErrAmountSyntax
-		}
-	}
-	v, err := strconv.ParseInt(digits, 10, 64)
+	v, err := strconv.ParseInt(whole+frac, 10, 64)
 	if err != nil {
 		return 0, ErrAmountTooLarge
 	}

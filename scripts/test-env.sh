@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs and starts what the test suite needs, idempotently, on a fresh
+# machine of this project's kind: PostgreSQL running at 127.0.0.1:5432 with a
+# database "test", Debian's Chromium, and the browser test's npm packages.
+# Fails loudly when something cannot be had: tests never skip silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'test-env: %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=
+apt_install() {
+  [ -n "$apt_updated" ] || { as_root apt-get update -qq; apt_updated=1; }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# PostgreSQL
+if ! command -v pg_isready >/dev/null; then
+  say "installing PostgreSQL"
+  apt_install postgresql postgresql-client
+fi
+if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+  say "starting PostgreSQL"
+  for v in $(ls /etc/postgresql 2>/dev/null); do
+    as_root pg_ctlcluster --skip-systemctl-redirect "$v" main start || true
+  done
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432 -q || { say "PostgreSQL is not reachable at 127.0.0.1:5432"; exit 1; }
+if ! psql -h 127.0.0.1 -U postgres -d test -Atc 'SELECT 1' >/dev/null 2>&1; then
+  say "creating database test"
+  createdb -h 127.0.0.1 -U postgres test
+fi
+
+# Chromium for the browser tests
+if ! [ -x /usr/bin/chromium ]; then
+  say "installing Chromium"
+  apt_install chromium
+fi
+
+# playwright-core for the browser tests (no browser download: it drives /usr/bin/chromium)
+if [ -f web/e2e/package-lock.json ] && ! [ -d web/e2e/node_modules/playwright-core ]; then
+  say "installing browser test packages"
+  (cd web/e2e && npm ci --no-audit --no-fund --loglevel=error)
+fi
+say "ready"
