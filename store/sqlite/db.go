@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -44,6 +45,7 @@ type DB struct {
 	Path string
 	// accounts caches ledger accounts for the writer; see accountCache.
 	accounts accountCache
+	applyMu  sync.Mutex // held by LedgerStore.Apply for a whole batch
 }
 
 // Open opens (creating if needed) the database file at path, in WAL mode with
@@ -200,6 +202,8 @@ func fromMicros(v int64) time.Time {
 // Exec runs raw SQL on the writer. It exists for operators' repair scripts and
 // for tests that tamper with rows to prove Verify notices.
 func (db *DB) Exec(query string) error {
+	db.applyMu.Lock()
+	defer db.applyMu.Unlock()
 	_, err := db.w.Exec(query)
 	db.accounts.reset()
 	return err

@@ -43,6 +43,11 @@ func scanAccount(r scanner) (ledger.Account, error) {
 // rolls back and runs again with every key looked up. Accounts come from the
 // cache when it is current (see accountCache).
 func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time) ([]ledger.Result, error) {
+	// One batch at a time, from BEGIN until the cache holds its result: a
+	// second batch must not read the cache between our COMMIT and our
+	// cache update. SQLite would serialise the transactions anyway.
+	s.db.applyMu.Lock()
+	defer s.db.applyMu.Unlock()
 	res, retry, err := s.apply(ctx, ops, now, false)
 	if retry {
 		res, _, err = s.apply(ctx, ops, now, true)
@@ -352,6 +357,10 @@ func (s *LedgerStore) SetAccountStatus(ctx context.Context, id ledger.AccountID,
 	default:
 		return bankbridge.E(bankbridge.Invalid, "account_status_invalid", "unknown account status")
 	}
+	// Under applyMu, so a batch finishing now cannot put the old status
+	// back into the cache after we forget it.
+	s.db.applyMu.Lock()
+	defer s.db.applyMu.Unlock()
 	res, err := s.db.w.ExecContext(ctx, `UPDATE accounts SET status = ? WHERE id = ?`, st, id)
 	if err != nil {
 		return mapErr("sqlite.Ledger.SetAccountStatus", err, nil)
