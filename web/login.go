@@ -1,0 +1,136 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/identity"
+)
+
+// loginView is the login form of either realm.
+type loginView struct {
+	Action   string // /login or /console/login
+	Console  bool
+	Email    string
+	ShowTOTP bool
+	Error    string
+	Next     string
+}
+
+// loginToken returns the pre-session CSRF token of realm from its cookie,
+// minting and setting a new one when there is none (double submit: the form
+// carries the same value as the cookie, which another site cannot read).
+func (s *server) loginToken(w http.ResponseWriter, r *http.Request, rc realmCookie) string {
+	if c, err := r.Cookie(rc.login); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	t := newToken()
+	s.setCookie(w, rc, rc.login, t, 3600)
+	return t
+}
+
+func loginAction(realm identity.Realm) (action, home string) {
+	if realm == identity.RealmStaff {
+		return "/console/login", "/console/"
+	}
+	return "/login", "/accounts"
+}
+
+// safeNext keeps a post-login destination only when it is a path on this
+// site (not "//evil" nor "/\evil", which browsers read as another host).
+func safeNext(next, home string) string {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") || len(next) > 512 {
+		return home
+	}
+	return next
+}
+
+func (s *server) loginForm(realm identity.Realm) http.HandlerFunc {
+	action, home := loginAction(realm)
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := s.session(w, r, realm)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		next := safeNext(r.URL.Query().Get("next"), home)
+		if v != nil {
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
+		s.renderLogin(w, r, realm, http.StatusOK, loginView{Action: action, Console: realm == identity.RealmStaff, Next: next})
+	}
+}
+
+func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, realm identity.Realm, status int, lv loginView) {
+	title := "Log in"
+	if lv.Console {
+		title = "Staff console log in"
+	}
+	p := page{Title: title, Realm: string(realm), CSRF: s.loginToken(w, r, s.realm(realm)), Data: lv}
+	s.render(w, r, status, "login", p)
+}
+
+func (s *server) loginSubmit(realm identity.Realm) http.HandlerFunc {
+	action, home := loginAction(realm)
+	rc := s.realm(realm)
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			s.failPage(w, r, nil, http.StatusBadRequest, "Bad request", "The form could not be read.")
+			return
+		}
+		c, err := r.Cookie(rc.login)
+		if err != nil || !sameToken(r.PostForm.Get("csrf"), c.Value) {
+			s.forbidden(w, r, nil)
+			return
+		}
+		lv := loginView{
+			Action: action, Console: realm == identity.RealmStaff,
+			Email: strings.TrimSpace(r.PostForm.Get("email")), Next: safeNext(r.PostForm.Get("next"), home),
+		}
+		code := strings.TrimSpace(r.PostForm.Get("code"))
+		token, _, err := s.Auth.Login(r.Context(), realm, lv.Email, r.PostForm.Get("password"), code)
+		switch {
+		case err == nil:
+		case bankbridge.ErrorCode(err) == "totp_required":
+			lv.ShowTOTP = true
+			lv.Error = "Enter your password again and the 6-digit code from your authenticator app."
+			if code != "" {
+				lv.Error = "That code did not match. Enter your password again and a fresh 6-digit code."
+			}
+			s.renderLogin(w, r, realm, http.StatusUnauthorized, lv)
+			return
+		case bankbridge.ErrorKind(err) == bankbridge.Unauthenticated || bankbridge.ErrorKind(err) == bankbridge.Invalid:
+			lv.Error = "That email and password do not match our records."
+			s.renderLogin(w, r, realm, http.StatusUnauthorized, lv)
+			return
+		case bankbridge.ErrorKind(err) == bankbridge.TooManyRequests:
+			lv.Error = "Too many failed attempts. For your safety, logging in is paused for a while; try again later."
+			s.renderLogin(w, r, realm, http.StatusTooManyRequests, lv)
+			return
+		default:
+			s.fail(w, r, err)
+			return
+		}
+		// A new session: the login token has done its job.
+		s.setCookie(w, rc, rc.login, "", -1)
+		s.setCookie(w, rc, rc.name, token, 0)
+		http.Redirect(w, r, lv.Next, http.StatusSeeOther)
+	}
+}
+
+// logout ends the session of either realm.
+func (s *server) logout(w http.ResponseWriter, r *http.Request, v *visit) {
+	if err := s.Auth.Logout(r.Context(), v.token); err != nil {
+		// The cookie goes anyway; the session will expire by itself.
+		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "web: logout", slog.String("request_id", bankbridge.RequestID(r.Context())), slog.Any("err", err))
+	}
+	rc := s.realm(v.sess.Realm)
+	s.setCookie(w, rc, rc.name, "", -1)
+	login, _ := loginAction(v.sess.Realm)
+	http.Redirect(w, r, login, http.StatusSeeOther)
+}

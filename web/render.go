@@ -1,0 +1,244 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/ledger"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// page is what every template gets: the layout's fields plus the page's own
+// view in Data.
+type page struct {
+	Title    string
+	Bank     string
+	Realm    string // "customer", "staff" or "" before login
+	Nav      string // the current section, for aria-current
+	SignedIn bool
+	CSRF     string
+	Flash    string
+	Data     any
+}
+
+// pages holds one template set per page, each the layout plus the page.
+type pages struct{ set map[string]*template.Template }
+
+var funcs = template.FuncMap{
+	"money": money,
+	"signed": func(a ledger.Amount, c ledger.Currency) string {
+		switch m := money(a, c); {
+		case a > 0:
+			return "+" + m
+		case a < 0:
+			// U+2212 MINUS SIGN reads better than a hyphen.
+			return "\u2212" + strings.TrimPrefix(m, "-")
+		default:
+			return m
+		}
+	},
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2 Jan 2006")
+	},
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2 Jan 2006 15:04 UTC")
+	},
+	"isodate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"kind":    kindName,
+	"last4": func(n ledger.AccountNumber) string {
+		if len(n) <= 4 {
+			return ""
+		}
+		return string(n[len(n)-4:])
+	},
+	"role": roleName,
+	"groups": func(s string) string { // "ABCDEFGH" -> "ABCD EFGH", easier to type
+		var b strings.Builder
+		for i, r := range s {
+			if i > 0 && i%4 == 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
+	},
+}
+
+// money renders an amount as ledger.Amount.Format does, with thousands
+// grouped for reading, and the currency code: "1,234.50 USD".
+func money(a ledger.Amount, c ledger.Currency) string {
+	s := a.Format(c)
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	out := sign + b.String()
+	if hasFrac {
+		out += "." + frac
+	}
+	return out + " " + string(c)
+}
+
+func kindName(k ledger.AccountKind) string {
+	switch k {
+	case ledger.Checking:
+		return "Checking"
+	case ledger.Savings:
+		return "Savings"
+	case ledger.CreditCard:
+		return "Credit card"
+	case ledger.Internal:
+		return "Internal"
+	}
+	return string(k)
+}
+
+func roleName(r identity.Role) string {
+	if r == "" {
+		return "none"
+	}
+	return string(r)
+}
+
+// mustParsePages parses every page with the layout.
+func mustParsePages() *pages {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	p := &pages{set: map[string]*template.Template{}}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		p.set[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n))
+	}
+	return p
+}
+
+// render executes a page into a buffer first, so that a template error is a
+// clean 500 and never half a page.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	t, ok := s.pages.set[name]
+	if !ok {
+		s.fail(w, r, fmt.Errorf("web: no template %q", name))
+		return
+	}
+	p.Bank = s.BankName
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		if name == "error" {
+			// The error page itself failed: plain text, never a loop.
+			s.Logger.LogAttrs(r.Context(), slog.LevelError, "web: error page failed", slog.Any("err", err))
+			http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+			return
+		}
+		s.fail(w, r, fmt.Errorf("web: render %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorView is the error page's data.
+type errorView struct {
+	Status  int
+	Message string
+	Home    string
+}
+
+// failPage renders the error page with a status and a message safe to show.
+// v may be nil (not signed in).
+func (s *server) failPage(w http.ResponseWriter, r *http.Request, v *visit, status int, title, msg string) {
+	p := page{Title: title}
+	if v != nil {
+		p = v.page(title, "")
+	}
+	home := "/"
+	if strings.HasPrefix(r.URL.Path, "/console") {
+		home = "/console/"
+		if v == nil {
+			p.Realm = string(identity.RealmStaff)
+		}
+	}
+	p.Data = errorView{Status: status, Message: msg, Home: home}
+	s.render(w, r, status, "error", p)
+}
+
+// notFound is the 404 page: for unknown paths and for things that exist but
+// are not the caller's, which must look the same.
+func (s *server) notFound(w http.ResponseWriter, r *http.Request, v *visit) {
+	s.failPage(w, r, v, http.StatusNotFound, "Not found", "There is nothing here. It may have moved, or the address may be mistyped.")
+}
+
+// fail answers err: its Kind picks the status; the message shown is the
+// error's safe message, and anything internal is logged once and shown as a
+// plain apology.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, title, msg := http.StatusInternalServerError, "Something went wrong", "Something went wrong on our side. Please try again in a moment."
+	switch bankbridge.ErrorKind(err) {
+	case bankbridge.NotFound:
+		s.notFound(w, r, nil)
+		return
+	case bankbridge.Forbidden:
+		status, title, msg = http.StatusForbidden, "Not allowed", bankbridge.ErrorMessage(err)
+	case bankbridge.Unavailable:
+		status, title, msg = http.StatusServiceUnavailable, "Busy", "The bank is busy. Please try again in a moment."
+	case bankbridge.TooManyRequests:
+		status, title, msg = http.StatusTooManyRequests, "Too many attempts", bankbridge.ErrorMessage(err)
+	case bankbridge.Invalid:
+		status, title, msg = http.StatusBadRequest, "Bad request", bankbridge.ErrorMessage(err)
+	}
+	if status >= 500 {
+		s.Logger.LogAttrs(r.Context(), slog.LevelError, "web: request failed",
+			slog.String("request_id", bankbridge.RequestID(r.Context())),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+		msg += " (reference " + bankbridge.RequestID(r.Context()) + ")"
+	}
+	s.failPage(w, r, nil, status, title, msg)
+}
+
+// static serves the embedded style sheet and icon; they may be cached.
+func (s *server) static() http.Handler {
+	files := http.FileServerFS(staticFS)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			s.notFound(w, r, nil)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}

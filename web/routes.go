@@ -1,0 +1,63 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/bankbridge/bankbridge/identity"
+)
+
+// Roles that may use the console, and the subset that may freeze accounts.
+var (
+	viewRoles   = []identity.Role{identity.Administrator, identity.Support, identity.Compliance, identity.Analyst}
+	freezeRoles = []identity.Role{identity.Administrator, identity.Support}
+)
+
+// routes is the one map of the app. Everything passes through secure (headers,
+// request id, recover) and crossOrigin (the Origin/Sec-Fetch-Site check);
+// customer and staff pages add their session and CSRF checks.
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", s.static())
+	mux.HandleFunc("GET /{$}", s.home)
+
+	mux.HandleFunc("GET /login", s.loginForm(identity.RealmCustomer))
+	mux.HandleFunc("POST /login", s.loginSubmit(identity.RealmCustomer))
+	mux.Handle("POST /logout", s.customer(s.logout))
+	mux.Handle("GET /accounts", s.customer(s.accounts))
+	mux.Handle("GET /accounts/{id}", s.customer(s.account))
+	mux.Handle("GET /transfer", s.customer(s.transferForm))
+	mux.Handle("POST /transfer", s.customer(s.transferReview))
+	mux.Handle("POST /transfer/confirm", s.customer(s.transferConfirm))
+	mux.Handle("GET /transfer/receipt/{id}", s.customer(s.receipt))
+	mux.Handle("GET /security", s.customer(s.security))
+	mux.Handle("POST /security/totp", s.customer(s.totpBegin))
+	mux.Handle("POST /security/totp/confirm", s.customer(s.totpConfirm))
+
+	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/console/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /console/login", s.loginForm(identity.RealmStaff))
+	mux.HandleFunc("POST /console/login", s.loginSubmit(identity.RealmStaff))
+	mux.Handle("POST /console/logout", s.staff(nil, s.logout))
+	mux.Handle("GET /console/{$}", s.staff(viewRoles, s.dashboard))
+	mux.Handle("GET /console/customers", s.staff(viewRoles, s.lookup))
+	mux.Handle("GET /console/customers/{id}", s.staff(viewRoles, s.consoleCustomer))
+	mux.Handle("POST /console/accounts/{id}/status", s.staff(freezeRoles, s.setStatus))
+
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, nil) })
+	return s.secure(s.crossOrigin(mux))
+}
+
+// home sends a signed-in customer to their accounts, anyone else to login.
+func (s *server) home(w http.ResponseWriter, r *http.Request) {
+	v, err := s.session(w, r, identity.RealmCustomer)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if v == nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/accounts", http.StatusSeeOther)
+}

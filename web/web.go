@@ -1,0 +1,103 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/ledger"
+)
+
+// Auth is what the web needs from identity: logins, sessions, TOTP and the
+// people behind them. *identity.Service implements it; tests may pass a fake.
+type Auth interface {
+	Login(ctx context.Context, realm identity.Realm, email, password, totpCode string) (string, identity.Session, error)
+	Session(ctx context.Context, token string) (identity.Session, error)
+	Logout(ctx context.Context, token string) error
+	BeginTOTP(ctx context.Context, token string) (secret, otpauthURL string, err error)
+	ConfirmTOTP(ctx context.Context, token, code string) error
+	StepUp(ctx context.Context, token, code string) error
+	Customer(ctx context.Context, id bankbridge.CustomerID) (identity.Customer, error)
+	Staff(ctx context.Context, id bankbridge.StaffID) (identity.Staff, error)
+}
+
+// Directory finds a customer by email for the staff console's lookup. When
+// Deps.Directory is nil and Auth has a Store() identity.Store method (as
+// *identity.Service does), New builds one over that store.
+type Directory interface {
+	CustomerByEmail(ctx context.Context, email string) (identity.Customer, error)
+}
+
+// storeDirectory looks customers up through the identity store: the
+// credential by email gives the id, the customer record the rest.
+type storeDirectory struct{ st identity.Store }
+
+func (d storeDirectory) CustomerByEmail(ctx context.Context, email string) (identity.Customer, error) {
+	cred, err := d.st.CredentialByEmail(ctx, identity.RealmCustomer, identity.NormalizeEmail(email))
+	if err != nil {
+		return identity.Customer{}, err
+	}
+	return d.st.Customer(ctx, bankbridge.CustomerID(cred.ID))
+}
+
+// DefaultStepUpLimit is the largest transfer, in minor units, a customer may
+// make without a fresh TOTP step-up: 1,000.00.
+const DefaultStepUpLimit ledger.Amount = 100000
+
+// stepUpWindow is how long a step-up stays good for large transfers.
+const stepUpWindow = 10 * time.Minute
+
+// Deps is everything the web app needs. Auth, Ledger and Logger are required.
+type Deps struct {
+	Auth   Auth
+	Ledger *ledger.Service
+	Logger *slog.Logger
+	// Directory backs the console's customer lookup by email. Optional: see
+	// Directory.
+	Directory Directory
+	// Secure says the app is served over TLS: cookies get Secure (and the
+	// __Host-/__Secure- prefixes) and responses carry HSTS.
+	Secure bool
+	// Now returns the time; tests inject a clock. Default time.Now.
+	Now func() time.Time
+	// BankName is shown in titles and headers. Default "bankbridge".
+	BankName string
+	// StepUpLimit is the largest transfer (minor units) allowed without a
+	// TOTP step-up in the last 10 minutes. Default DefaultStepUpLimit.
+	StepUpLimit ledger.Amount
+}
+
+// server holds the dependencies and the parsed templates.
+type server struct {
+	Deps
+	pages   *pages
+	cookies cookieNames
+}
+
+// New returns the web app's handler: the customer pages at / and the staff
+// console at /console/. It panics if a template fails to parse, which a test
+// catches before release.
+func New(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.BankName == "" {
+		d.BankName = "bankbridge"
+	}
+	if d.StepUpLimit <= 0 {
+		d.StepUpLimit = DefaultStepUpLimit
+	}
+	if d.Directory == nil {
+		if st, ok := d.Auth.(interface{ Store() identity.Store }); ok {
+			d.Directory = storeDirectory{st.Store()}
+		}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &server{Deps: d, pages: mustParsePages(), cookies: newCookieNames(d.Secure)}
+	return s.routes()
+}
