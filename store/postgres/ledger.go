@@ -1,0 +1,669 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/store/ledgersql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// LedgerStore implements ledger.Store on PostgreSQL. Apply is set-oriented:
+// a batch costs a constant number of statements whatever its size, because
+// PostgreSQL on a small machine is bound by CPU per statement.
+type LedgerStore struct{ db *DB }
+
+var _ ledger.Store = (*LedgerStore)(nil)
+
+// Ledger returns the ledger store of db.
+func (db *DB) Ledger() *LedgerStore { return &LedgerStore{db: db} }
+
+// errKeyRace is what Apply answers when another transaction (another batcher
+// or instance) inserted one of the batch's idempotency keys first: nothing
+// of the batch was written and a retry will see the stored transfer and
+// replay it.
+var errKeyRace = bankbridge.E(bankbridge.Unavailable, "database_busy", "the database is busy; try again")
+
+// Not-found errors of the reference data. They carry stable codes; errors.Is
+// matches them by code.
+var (
+	errMerchantNotFound = bankbridge.E(bankbridge.NotFound, "merchant_not_found", "no such merchant")
+	errCardNotFound     = bankbridge.E(bankbridge.NotFound, "card_not_found", "no such card")
+)
+
+const accountCols = `id, customer_id, kind, name, currency, status, number, routing, limit_minor, unbounded, balance, held, opened_at`
+
+func scanAccount(r pgx.Row) (ledger.Account, error) {
+	var a ledger.Account
+	var id, cust, limit, bal, held, opened int64
+	var kind, cur, status, number string
+	err := r.Scan(&id, &cust, &kind, &a.Name, &cur, &status, &number, &a.Routing, &limit, &a.Unbounded, &bal, &held, &opened)
+	a.ID, a.Customer, a.Limit, a.Balance, a.Held = ledger.AccountID(id), bankbridge.CustomerID(cust), ledger.Amount(limit), ledger.Amount(bal), ledger.Amount(held)
+	a.Kind, a.Currency, a.Status, a.Number = ledger.AccountKind(kind), ledger.Currency(cur), ledger.AccountStatus(status), ledger.AccountNumber(number)
+	a.OpenedAt = fromMicros(opened)
+	return a, err
+}
+
+// transferCols selects a transfer with its postings as two arrays, in the
+// order both engines use: amount, then account (debits first).
+const transferCols = `t.id, t.client, t.idem_key, t.currency, t.description, t.merchant_id, t.category, t.status,
+  t.created_at, t.posted_at, t.voided_at,
+  ARRAY(SELECT p.account_id FROM postings p WHERE p.transfer_id = t.id ORDER BY p.amount, p.account_id),
+  ARRAY(SELECT p.amount FROM postings p WHERE p.transfer_id = t.id ORDER BY p.amount, p.account_id)`
+
+// scanTransfer reads transferCols, plus the extra destinations given (the
+// request hash when Apply needs it).
+func scanTransfer(r pgx.Row, extra ...any) (ledger.Transfer, error) {
+	var t ledger.Transfer
+	var id, merchant, c, p, v int64
+	var cur, status string
+	var accts, amts []int64
+	dst := append([]any{&id, &t.Client, &t.Key, &cur, &t.Description, &merchant, &t.Category, &status, &c, &p, &v, &accts, &amts}, extra...)
+	if err := r.Scan(dst...); err != nil {
+		return t, err
+	}
+	t.ID, t.Merchant, t.Currency, t.Status = ledger.TransferID(id), ledger.MerchantID(merchant), ledger.Currency(cur), ledger.TransferStatus(status)
+	t.Created, t.Posted, t.Voided = fromMicros(c), fromMicros(p), fromMicros(v)
+	if len(accts) != len(amts) {
+		return t, fmt.Errorf("transfer %d: %d posting accounts but %d amounts", id, len(accts), len(amts))
+	}
+	t.Postings = make([]ledger.Posting, len(accts))
+	for i := range accts {
+		t.Postings[i] = ledger.Posting{Account: ledger.AccountID(accts[i]), Amount: ledger.Amount(amts[i])}
+	}
+	return t, nil
+}
+
+// Apply implements ledger.Store with one READ COMMITTED transaction and a
+// fixed number of statements per batch, whatever its size:
+//
+//  1. the pending targets of post and void ops with their postings, locked
+//     in ascending id order (skipped when the batch has none);
+//  2. every account the batch touches, locked in ascending id order, and
+//  3. the transfers already stored under the batch's keys, read once those
+//     locks are held; 2 and 3 pipelined in one round trip;
+//  4. ledger.Decide on that snapshot (the rules live only there);
+//  5. one nextval per new transfer, in one statement;
+//  6. the status changes of post and void (skipped when none), then,
+//     pipelined, all new transfers, all their postings and all touched
+//     balances, each one statement over arrays (unnest).
+//
+// Lock order is global: target transfers (ascending id) before accounts
+// (ascending id), so concurrent batches, in this process or another, can
+// wait on each other but never deadlock. A target's status is read under
+// its row lock, so two batches cannot both post the same hold. The
+// balances written in step 6 come from the snapshot, which is safe because
+// the rows stay locked until commit.
+//
+// A key inserted concurrently by another transaction (unique violation on
+// transfers_client_key), a deadlock or a serialization failure ends the
+// batch with an Unavailable error and nothing written; the Service retries
+// it, and a retry replays the transfer the other transaction stored.
+func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time) ([]ledger.Result, error) {
+	const op = "postgres.Ledger.Apply"
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	// Times are stored in microseconds; deciding on microseconds makes what
+	// Apply returns equal to what a later read returns.
+	now = now.UTC().Truncate(time.Microsecond)
+	ops = truncateAt(ops)
+
+	var clients, keys []string
+	var tids []int64
+	seenT := map[ledger.TransferID]bool{}
+	for _, o := range ops {
+		if o.Kind == ledger.OpCreate {
+			clients = append(clients, o.Request.Client)
+			keys = append(keys, o.Request.Key)
+		} else if !seenT[o.Transfer] {
+			seenT[o.Transfer] = true
+			tids = append(tids, int64(o.Transfer))
+		}
+	}
+
+	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return nil, mapErr(op, err, nil)
+	}
+	defer tx.Rollback(context.Background())
+
+	snap := ledger.Snapshot{
+		Accounts: make(map[ledger.AccountID]*ledger.Account),
+		Existing: make(map[ledger.Key]ledger.Stored),
+		Targets:  make(map[ledger.TransferID]*ledger.Transfer),
+	}
+
+	// 1. Targets, locked before any account (see the lock order above).
+	if len(tids) > 0 {
+		rows, err := tx.Query(ctx, `SELECT `+transferCols+` FROM transfers t WHERE t.id = ANY($1) ORDER BY t.id FOR NO KEY UPDATE OF t`, customPlan, tids)
+		if err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+		for rows.Next() {
+			t, err := scanTransfer(rows)
+			if err != nil {
+				rows.Close()
+				return nil, mapErr(op, err, nil)
+			}
+			snap.Targets[t.ID] = &t
+		}
+		if err := rows.Err(); err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+	}
+
+	// 2 and 3, pipelined in one round trip: every account the batch touches,
+	// locked in ascending id order, then the transfers already stored under
+	// the batch's keys. The lookup runs after the locks are granted, so it
+	// sees every batch that held them before: a retry racing its original
+	// on the same accounts finds it and replays instead of colliding.
+	//
+	// FOR NO KEY UPDATE excludes every other batch and status change just as
+	// FOR UPDATE would, but not the key-share locks of foreign keys, so
+	// opening a card on an account does not wait for a batch.
+	//
+	// The key lookup is one probe of transfers_client_key per key. LIMIT 1
+	// keeps the subquery from being flattened into a join, which a cached
+	// plan made while transfers was small would run as a hash join over a
+	// full scan of transfers, once per batch, long after it had grown.
+	b := &pgx.Batch{}
+	if ids := ledger.Accounts(ops, snap.Targets); len(ids) > 0 {
+		aids := make([]int64, len(ids))
+		for i, id := range ids {
+			aids[i] = int64(id)
+		}
+		b.Queue(`SELECT `+accountCols+` FROM accounts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, aids).
+			Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					a, err := scanAccount(rows)
+					if err != nil {
+						return err
+					}
+					snap.Accounts[a.ID] = &a
+				}
+				return rows.Err()
+			})
+	}
+	if len(keys) > 0 {
+		b.Queue(`SELECT `+transferCols+`, t.request_hash
+FROM unnest($1::text[], $2::text[]) k(client, idem_key),
+LATERAL (SELECT * FROM transfers WHERE client = k.client AND idem_key = k.idem_key LIMIT 1) t`, clients, keys).
+			Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var hash []byte
+					t, err := scanTransfer(rows, &hash)
+					if err != nil {
+						return err
+					}
+					if len(hash) != 32 {
+						return fmt.Errorf("transfer %d: request hash of %d bytes", t.ID, len(hash))
+					}
+					snap.Existing[ledger.Key{Client: t.Client, Key: t.Key}] = ledger.Stored{Transfer: t, Hash: [32]byte(hash)}
+				}
+				return rows.Err()
+			})
+	}
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+	}
+
+	// 4. The rules.
+	plan := ledger.Decide(ops, snap, now)
+
+	// 5. Ids for the new transfers, in one statement.
+	if len(plan.New) > 0 {
+		rows, err := tx.Query(ctx, `SELECT nextval('transfers_id_seq') FROM generate_series(1, $1)`, len(plan.New))
+		if err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+		if len(got) != len(plan.New) {
+			return nil, fmt.Errorf("%s: asked %d transfer ids, got %d", op, len(plan.New), len(got))
+		}
+		ids := make([]ledger.TransferID, len(got))
+		for i, v := range got {
+			ids[i] = ledger.TransferID(v)
+		}
+		plan.SetIDs(ids)
+	}
+
+	// 6. Writes. Statements with nothing to do are not sent.
+	if len(plan.Changes) > 0 {
+		n := len(plan.Changes)
+		id, st, posted, voided := make([]int64, n), make([]string, n), make([]int64, n), make([]int64, n)
+		for i, c := range plan.Changes {
+			id[i], st[i] = int64(c.ID), string(c.Status)
+			if c.Status == ledger.Posted {
+				posted[i] = micros(c.At)
+			} else {
+				voided[i] = micros(c.At)
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE transfers SET status = v.status,
+  posted_at = CASE WHEN v.posted <> 0 THEN v.posted ELSE transfers.posted_at END,
+  voided_at = CASE WHEN v.voided <> 0 THEN v.voided ELSE transfers.voided_at END
+FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) v(id, status, posted, voided)
+WHERE transfers.id = v.id`, customPlan, id, st, posted, voided); err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+	}
+	b = &pgx.Batch{}
+	if len(plan.New) > 0 {
+		queueInserts(b, plan.New)
+	}
+	if len(plan.Touched) > 0 {
+		n := len(plan.Touched)
+		id, bal, held := make([]int64, n), make([]int64, n), make([]int64, n)
+		for i, a := range plan.Touched {
+			acc := snap.Accounts[a]
+			id[i], bal[i], held[i] = int64(a), int64(acc.Balance), int64(acc.Held)
+		}
+		b.Queue(`UPDATE accounts SET balance = v.b, held = v.h
+FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) v(id, b, h)
+WHERE accounts.id = v.id`, id, bal, held)
+	}
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return nil, mapErr(op, err, errKeyRace)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, mapErr(op, err, errKeyRace)
+	}
+	return plan.Results, nil
+}
+
+// customPlan runs a statement as an unnamed prepared statement, so that
+// PostgreSQL plans it for the actual array and table sizes each time rather
+// than reusing a generic plan made while transfers was small (a full scan
+// of transfers for a handful of ids). Used on the rarer statements that
+// look transfers up by id.
+const customPlan = pgx.QueryExecModeCacheDescribe
+
+// queueInserts adds the two INSERT ... SELECT FROM unnest statements that
+// write every new transfer and its postings.
+//
+// Transfers go in (client, key) order. A key that another open transaction
+// has just inserted makes this insert wait for it; if both inserted in one
+// global order, neither can wait on the other in a cycle, so two batches
+// sharing keys end in a unique violation (retried) rather than a deadlock
+// found only after deadlock_timeout.
+func queueInserts(b *pgx.Batch, news []ledger.NewTransfer) {
+	news = slices.SortedFunc(slices.Values(news), func(x, y ledger.NewTransfer) int {
+		return cmp.Or(strings.Compare(x.Transfer.Client, y.Transfer.Client), strings.Compare(x.Transfer.Key, y.Transfer.Key))
+	})
+	n := len(news)
+	var (
+		id, merchant, amount, created, posted = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		client, key, cur, desc, cat, status   = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		hash                                  = make([][]byte, n)
+		pAcct, pAt, pID, pAmt                 []int64
+	)
+	np := 0
+	for _, nt := range news {
+		np += len(nt.Transfer.Postings)
+	}
+	pAcct, pAt, pID, pAmt = make([]int64, 0, np), make([]int64, 0, np), make([]int64, 0, np), make([]int64, 0, np)
+	for i, nt := range news {
+		t := nt.Transfer
+		id[i], client[i], key[i], hash[i] = int64(t.ID), t.Client, t.Key, nt.Hash[:]
+		cur[i], amount[i], desc[i], merchant[i] = string(t.Currency), int64(t.Amount()), t.Description, int64(t.Merchant)
+		cat[i], status[i], created[i], posted[i] = t.Category, string(t.Status), micros(t.Created), micros(t.Posted)
+		at := micros(t.Created)
+		for _, p := range t.Postings {
+			pAcct = append(pAcct, int64(p.Account))
+			pAt = append(pAt, at)
+			pID = append(pID, int64(t.ID))
+			pAmt = append(pAmt, int64(p.Amount))
+		}
+	}
+	b.Queue(`INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])`,
+		id, client, key, hash, cur, amount, desc, merchant, cat, status, created, posted)
+	b.Queue(`INSERT INTO postings (account_id, at, transfer_id, amount)
+SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])`, pAcct, pAt, pID, pAmt)
+}
+
+// truncateAt returns ops with every back-dated Request.At cut to
+// microseconds, copying the slice only when one needs it.
+func truncateAt(ops []ledger.Op) []ledger.Op {
+	copied := false
+	for i, o := range ops {
+		at := o.Request.At
+		if o.Kind != ledger.OpCreate || at.Nanosecond()%1000 == 0 {
+			continue
+		}
+		if !copied {
+			ops, copied = append([]ledger.Op(nil), ops...), true
+		}
+		ops[i].Request.At = at.Truncate(time.Microsecond)
+	}
+	return ops
+}
+
+// CreateAccount implements ledger.Store.
+func (s *LedgerStore) CreateAccount(ctx context.Context, a ledger.Account) (ledger.Account, error) {
+	if err := validAccount(a); err != nil {
+		return a, err
+	}
+	if a.OpenedAt.IsZero() {
+		a.OpenedAt = time.Now()
+	}
+	a.OpenedAt = a.OpenedAt.UTC().Truncate(time.Microsecond)
+	if a.Status == "" {
+		a.Status = ledger.Open
+	}
+	a.Balance, a.Held = 0, 0
+	var id int64
+	err := s.db.pool.QueryRow(ctx, `INSERT INTO accounts (customer_id, kind, name, currency, status, number, routing, limit_minor, unbounded, opened_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		int64(a.Customer), string(a.Kind), a.Name, string(a.Currency), string(a.Status), string(a.Number), a.Routing,
+		int64(a.Limit), a.Unbounded, micros(a.OpenedAt)).Scan(&id)
+	if err != nil {
+		return a, mapErr("postgres.Ledger.CreateAccount", err, ledger.ErrDuplicate)
+	}
+	a.ID = ledger.AccountID(id)
+	return a, nil
+}
+
+// validAccount checks an account before it is created; the same rules as
+// the SQLite store.
+func validAccount(a ledger.Account) error {
+	switch {
+	case !a.Kind.Valid():
+		return bankbridge.E(bankbridge.Invalid, "account_kind_invalid", "unknown account kind")
+	case !a.Currency.Valid():
+		return ledger.ErrCurrency
+	case a.Number == "":
+		return bankbridge.E(bankbridge.Invalid, "account_number_required", "an account number is required")
+	case a.Limit < 0:
+		return bankbridge.E(bankbridge.Invalid, "account_limit_invalid", "a limit cannot be negative")
+	}
+	switch a.Status {
+	case "", ledger.Open, ledger.Frozen, ledger.Closed:
+	default:
+		return bankbridge.E(bankbridge.Invalid, "account_status_invalid", "unknown account status")
+	}
+	return nil
+}
+
+// Account implements ledger.Store.
+func (s *LedgerStore) Account(ctx context.Context, id ledger.AccountID) (ledger.Account, error) {
+	a, err := scanAccount(s.db.pool.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, int64(id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ledger.Account{}, ledger.ErrAccountNotFound
+	}
+	return a, mapErr("postgres.Ledger.Account", err, nil)
+}
+
+// CustomerAccounts implements ledger.Store: the customer's accounts by id.
+func (s *LedgerStore) CustomerAccounts(ctx context.Context, c bankbridge.CustomerID) ([]ledger.Account, error) {
+	rows, err := s.db.pool.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE customer_id = $1 ORDER BY id`, int64(c))
+	if err != nil {
+		return nil, mapErr("postgres.Ledger.CustomerAccounts", err, nil)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Account, error) { return scanAccount(r) })
+	return out, mapErr("postgres.Ledger.CustomerAccounts", err, nil)
+}
+
+// SetAccountStatus implements ledger.Store. It is one single-row UPDATE: it
+// waits for a batch holding the row's lock and cannot deadlock with one.
+func (s *LedgerStore) SetAccountStatus(ctx context.Context, id ledger.AccountID, st ledger.AccountStatus) error {
+	switch st {
+	case ledger.Open, ledger.Frozen, ledger.Closed:
+	default:
+		return bankbridge.E(bankbridge.Invalid, "account_status_invalid", "unknown account status")
+	}
+	tag, err := s.db.pool.Exec(ctx, `UPDATE accounts SET status = $2 WHERE id = $1`, int64(id), string(st))
+	if err != nil {
+		return mapErr("postgres.Ledger.SetAccountStatus", err, nil)
+	}
+	if tag.RowsAffected() == 0 {
+		return ledger.ErrAccountNotFound
+	}
+	return nil
+}
+
+// Transfer implements ledger.Store.
+func (s *LedgerStore) Transfer(ctx context.Context, id ledger.TransferID) (ledger.Transfer, error) {
+	t, err := scanTransfer(s.db.pool.QueryRow(ctx, `SELECT `+transferCols+` FROM transfers t WHERE t.id = $1`, int64(id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ledger.Transfer{}, ledger.ErrTransferNotFound
+	}
+	return t, mapErr("postgres.Ledger.Transfer", err, nil)
+}
+
+// History implements ledger.Store: a backward range scan of the postings
+// primary key (account_id, at, transfer_id) from the cursor on, joined to
+// transfers for the filters. Known limit: a filter that matches rarely
+// (Search, Status) may scan many postings to fill a page.
+func (s *LedgerStore) History(ctx context.Context, q ledger.HistoryQuery) (ledger.HistoryPage, error) {
+	const op = "postgres.Ledger.History"
+	limit, err := ledger.HistoryLimit(q.Limit)
+	if err != nil {
+		return ledger.HistoryPage{}, err
+	}
+	args := []any{int64(q.Account)}
+	where := []string{"p.account_id = $1"}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if q.After != nil {
+		where = append(where, "(p.at, p.transfer_id) < ("+arg(micros(q.After.At))+"::bigint, "+arg(int64(q.After.ID))+"::bigint)")
+	}
+	if !q.From.IsZero() {
+		where = append(where, "p.at >= "+arg(micros(q.From)))
+	}
+	if !q.To.IsZero() {
+		where = append(where, "p.at < "+arg(micros(q.To)))
+	}
+	if q.Status != "" {
+		where = append(where, "t.status = "+arg(string(q.Status)))
+	}
+	if q.Search != "" {
+		where = append(where, `t.description ILIKE `+arg("%"+ledger.EscapeLike(q.Search)+"%")+` ESCAPE '\'`)
+	}
+	lim := arg(limit + 1)
+	rows, err := s.db.pool.Query(ctx, `SELECT t.id, t.client, t.idem_key, t.currency, t.description, t.merchant_id, t.category, t.status,
+  t.created_at, t.posted_at, t.voided_at, p.amount
+FROM postings p JOIN transfers t ON t.id = p.transfer_id
+WHERE `+strings.Join(where, " AND ")+`
+ORDER BY p.at DESC, p.transfer_id DESC LIMIT `+lim, args...)
+	if err != nil {
+		return ledger.HistoryPage{}, mapErr(op, err, nil)
+	}
+	defer rows.Close()
+	var page ledger.HistoryPage
+	for rows.Next() {
+		var e ledger.Entry
+		var id, merchant, c, p, v, amt int64
+		var cur, status string
+		t := &e.Transfer
+		if err := rows.Scan(&id, &t.Client, &t.Key, &cur, &t.Description, &merchant, &t.Category, &status, &c, &p, &v, &amt); err != nil {
+			return ledger.HistoryPage{}, mapErr(op, err, nil)
+		}
+		t.ID, t.Merchant, t.Currency, t.Status = ledger.TransferID(id), ledger.MerchantID(merchant), ledger.Currency(cur), ledger.TransferStatus(status)
+		t.Created, t.Posted, t.Voided = fromMicros(c), fromMicros(p), fromMicros(v)
+		e.Amount = ledger.Amount(amt)
+		page.Entries = append(page.Entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return ledger.HistoryPage{}, mapErr(op, err, nil)
+	}
+	page.Trim(limit)
+	return page, nil
+}
+
+// Verify implements ledger.Store with the checks both engines share
+// (store/ledgersql), inside one REPEATABLE READ read-only transaction so
+// that every check sees the same snapshot while batches keep committing.
+func (s *LedgerStore) Verify(ctx context.Context) (ledger.Report, error) {
+	const op = "postgres.Ledger.Verify"
+	var r ledger.Report
+	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return r, mapErr(op, err, nil)
+	}
+	defer tx.Rollback(context.Background())
+	if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM transfers), (SELECT count(*) FROM postings)`).
+		Scan(&r.Accounts, &r.Transfers, &r.Postings); err != nil {
+		return r, mapErr(op, err, nil)
+	}
+	for _, c := range ledgersql.Checks {
+		rows, err := tx.Query(ctx, c.SQL)
+		if err != nil {
+			return r, mapErr(op+" "+c.Name, err, nil)
+		}
+		for rows.Next() {
+			var id string
+			var a, b int64
+			if err := rows.Scan(&id, &a, &b); err != nil {
+				rows.Close()
+				return r, mapErr(op+" "+c.Name, err, nil)
+			}
+			r.Problems = append(r.Problems, fmt.Sprintf(c.Format, id, a, b))
+		}
+		if err := rows.Err(); err != nil {
+			return r, mapErr(op+" "+c.Name, err, nil)
+		}
+	}
+	return r, nil
+}
+
+// CreateMerchant implements ledger.Store.
+func (s *LedgerStore) CreateMerchant(ctx context.Context, m ledger.Merchant) (ledger.Merchant, error) {
+	var id int64
+	err := s.db.pool.QueryRow(ctx, `INSERT INTO merchants (name, mcc, category, city, country) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		m.Name, m.MCC, m.Category, m.City, m.Country).Scan(&id)
+	if err != nil {
+		return m, mapErr("postgres.Ledger.CreateMerchant", err, nil)
+	}
+	m.ID = ledger.MerchantID(id)
+	return m, nil
+}
+
+// Merchant implements ledger.Store; an unknown id is a NotFound error with
+// code merchant_not_found.
+func (s *LedgerStore) Merchant(ctx context.Context, id ledger.MerchantID) (ledger.Merchant, error) {
+	m := ledger.Merchant{ID: id}
+	err := s.db.pool.QueryRow(ctx, `SELECT name, mcc, category, city, country FROM merchants WHERE id = $1`, int64(id)).
+		Scan(&m.Name, &m.MCC, &m.Category, &m.City, &m.Country)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ledger.Merchant{}, errMerchantNotFound
+	}
+	if err != nil {
+		return ledger.Merchant{}, mapErr("postgres.Ledger.Merchant", err, nil)
+	}
+	return m, nil
+}
+
+// CreateCard implements ledger.Store. The account must exist
+// (ErrAccountNotFound otherwise).
+func (s *LedgerStore) CreateCard(ctx context.Context, c ledger.Card) (ledger.Card, error) {
+	if c.Created.IsZero() {
+		c.Created = time.Now()
+	}
+	c.Created = c.Created.UTC().Truncate(time.Microsecond)
+	if c.Status == "" {
+		c.Status = ledger.CardActive
+	}
+	var id int64
+	err := s.db.pool.QueryRow(ctx, `INSERT INTO cards (account_id, customer_id, last4, network, status, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		int64(c.Account), int64(c.Customer), c.Last4, c.Network, string(c.Status), micros(c.Created)).Scan(&id)
+	if isCode(err, "23503") { // foreign key: no such account
+		return c, ledger.ErrAccountNotFound
+	}
+	if err != nil {
+		return c, mapErr("postgres.Ledger.CreateCard", err, nil)
+	}
+	c.ID = ledger.CardID(id)
+	return c, nil
+}
+
+// CustomerCards implements ledger.Store: the customer's cards by id.
+func (s *LedgerStore) CustomerCards(ctx context.Context, cust bankbridge.CustomerID) ([]ledger.Card, error) {
+	rows, err := s.db.pool.Query(ctx, `SELECT id, account_id, customer_id, last4, network, status, created_at FROM cards WHERE customer_id = $1 ORDER BY id`, int64(cust))
+	if err != nil {
+		return nil, mapErr("postgres.Ledger.CustomerCards", err, nil)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Card, error) {
+		var c ledger.Card
+		var id, acct, cu, created int64
+		var status string
+		err := r.Scan(&id, &acct, &cu, &c.Last4, &c.Network, &status, &created)
+		c.ID, c.Account, c.Customer, c.Status, c.Created = ledger.CardID(id), ledger.AccountID(acct), bankbridge.CustomerID(cu), ledger.CardStatus(status), fromMicros(created)
+		return c, err
+	})
+	return out, mapErr("postgres.Ledger.CustomerCards", err, nil)
+}
+
+// SetCardStatus implements ledger.Store; an unknown id is a NotFound error
+// with code card_not_found.
+func (s *LedgerStore) SetCardStatus(ctx context.Context, id ledger.CardID, st ledger.CardStatus) error {
+	switch st {
+	case ledger.CardActive, ledger.CardFrozen:
+	default:
+		return bankbridge.E(bankbridge.Invalid, "card_status_invalid", "unknown card status")
+	}
+	tag, err := s.db.pool.Exec(ctx, `UPDATE cards SET status = $2 WHERE id = $1`, int64(id), string(st))
+	if err != nil {
+		return mapErr("postgres.Ledger.SetCardStatus", err, nil)
+	}
+	if tag.RowsAffected() == 0 {
+		return errCardNotFound
+	}
+	return nil
+}
+
+// CreatePayee implements ledger.Store. A nickname the customer already uses
+// is ErrDuplicate.
+func (s *LedgerStore) CreatePayee(ctx context.Context, p ledger.Payee) (ledger.Payee, error) {
+	if p.Created.IsZero() {
+		p.Created = time.Now()
+	}
+	p.Created = p.Created.UTC().Truncate(time.Microsecond)
+	var id int64
+	err := s.db.pool.QueryRow(ctx, `INSERT INTO payees (customer_id, name, nickname, account_id, routing, number, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		int64(p.Customer), p.Name, p.Nickname, int64(p.Account), p.Routing, string(p.Number), micros(p.Created)).Scan(&id)
+	if err != nil {
+		return p, mapErr("postgres.Ledger.CreatePayee", err, ledger.ErrDuplicate)
+	}
+	p.ID = ledger.PayeeID(id)
+	return p, nil
+}
+
+// Payees implements ledger.Store: the customer's payees by id.
+func (s *LedgerStore) Payees(ctx context.Context, cust bankbridge.CustomerID) ([]ledger.Payee, error) {
+	rows, err := s.db.pool.Query(ctx, `SELECT id, customer_id, name, nickname, account_id, routing, number, created_at FROM payees WHERE customer_id = $1 ORDER BY id`, int64(cust))
+	if err != nil {
+		return nil, mapErr("postgres.Ledger.Payees", err, nil)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Payee, error) {
+		var p ledger.Payee
+		var id, cu, acct, created int64
+		var number string
+		err := r.Scan(&id, &cu, &p.Name, &p.Nickname, &acct, &p.Routing, &number, &created)
+		p.ID, p.Customer, p.Account, p.Number, p.Created = ledger.PayeeID(id), bankbridge.CustomerID(cu), ledger.AccountID(acct), ledger.AccountNumber(number), fromMicros(created)
+		return p, err
+	})
+	return out, mapErr("postgres.Ledger.Payees", err, nil)
+}
+
+// isCode reports whether err is a PostgreSQL error with SQLSTATE code.
+func isCode(err error, code string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == code
+}
