@@ -116,3 +116,29 @@ type Merchant struct {
 	City     string
 	Country  string
 }
+
+// Errors of the reference data.
+var (
+	ErrMerchantNotFound = bankbridge.E(bankbridge.NotFound, "merchant_not_found", "no such merchant")
+	ErrCardNotFound     = bankbridge.E(bankbridge.NotFound, "card_not_found", "no such card")
+)
+
+// Validate checks an account before it is opened: a known kind, currency and
+// status, a number, a limit that is not negative.
+func (a Account) Validate() error {
+	switch {
+	case !a.Kind.Valid():
+		return bankbridge.E(bankbridge.Invalid, "account_kind_invalid", "unknown account kind")
+	case !a.Currency.Valid():
+		return ErrCurrency
+	case a.Number == "":
+		return bankbridge.E(bankbridge.Invalid, "account_number_required", "an account number is required")
+	case a.Limit < 0:
+		return bankbridge.E(bankbridge.Invalid, "account_limit_invalid", "a limit cannot be negative")
+	}
+	switch a.Status {
+	case "", Open, Frozen, Closed:
+		return nil
+	}
+	return bankbridge.E(bankbridge.Invalid, "account_status_invalid", "unknown account status")
+}

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -63,6 +64,9 @@ func Accounts(ops []Op, targets map[TransferID]*Transfer) []AccountID {
 // targets, and returns the plan. It is the single place where the ledger's
 // rules are enforced for every engine.
 func Decide(ops []Op, s Snapshot, now time.Time) *Plan {
+	// Stores keep microseconds; deciding on microseconds makes what Apply
+	// returns equal to what a later read returns.
+	now = now.UTC().Truncate(time.Microsecond)
 	p := &Plan{Results: make([]Result, len(ops))}
 	touched := map[AccountID]bool{}
 	inBatch := map[Key]int{} // key -> index in p.New
@@ -150,11 +154,11 @@ func (p *Plan) create(i int, op Op, s Snapshot, now time.Time, inBatch map[Key]i
 	}
 	at := now
 	if !r.At.IsZero() {
-		at = r.At
+		at = r.At.UTC().Truncate(time.Microsecond)
 	}
 	t := Transfer{Client: r.Client, Key: r.Key, Currency: r.Currency,
-		Postings: slices.Clone(r.Postings), Description: r.Description, Merchant: r.Merchant,
-		Category: r.Category, Status: Posted, Created: at.UTC(), Posted: at.UTC()}
+		Postings: SortPostings(slices.Clone(r.Postings)), Description: r.Description, Merchant: r.Merchant,
+		Category: r.Category, Status: Posted, Created: at, Posted: at}
 	if r.Pending {
 		t.Status, t.Posted = Pending, time.Time{}
 	}
@@ -203,11 +207,11 @@ func (p *Plan) settle(op Op, s Snapshot, now time.Time, touched map[AccountID]bo
 	}
 	t.Status = want
 	if want == Posted {
-		t.Posted = now.UTC()
+		t.Posted = now
 	} else {
-		t.Voided = now.UTC()
+		t.Voided = now
 	}
-	p.Changes = append(p.Changes, StatusChange{ID: t.ID, Status: want, At: now.UTC()})
+	p.Changes = append(p.Changes, StatusChange{ID: t.ID, Status: want, At: now})
 	return Result{Transfer: *t}
 }
 
@@ -221,4 +225,16 @@ func (p *Plan) SetIDs(ids []TransferID) {
 	for i, j := range p.mirrors {
 		p.Results[i].Transfer.ID = ids[j]
 	}
+}
+
+// SortPostings orders postings as stores read them back: debits first, by
+// amount, then by account. Transfers carry them in this order everywhere.
+func SortPostings(ps []Posting) []Posting {
+	slices.SortFunc(ps, func(a, b Posting) int {
+		if a.Amount != b.Amount {
+			return cmp.Compare(a.Amount, b.Amount)
+		}
+		return cmp.Compare(a.Account, b.Account)
+	})
+	return ps
 }

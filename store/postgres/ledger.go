@@ -33,13 +33,6 @@ func (db *DB) Ledger() *LedgerStore { return &LedgerStore{db: db} }
 // replay it.
 var errKeyRace = bankbridge.E(bankbridge.Unavailable, "database_busy", "the database is busy; try again")
 
-// Not-found errors of the reference data. They carry stable codes; errors.Is
-// matches them by code.
-var (
-	errMerchantNotFound = bankbridge.E(bankbridge.NotFound, "merchant_not_found", "no such merchant")
-	errCardNotFound     = bankbridge.E(bankbridge.NotFound, "card_not_found", "no such card")
-)
-
 const accountCols = `id, customer_id, kind, name, currency, status, number, routing, limit_minor, unbounded, balance, held, opened_at`
 
 func scanAccount(r pgx.Row) (ledger.Account, error) {
@@ -113,10 +106,6 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 	if len(ops) == 0 {
 		return nil, nil
 	}
-	// Times are stored in microseconds; deciding on microseconds makes what
-	// Apply returns equal to what a later read returns.
-	now = now.UTC().Truncate(time.Microsecond)
-	ops = truncateAt(ops)
 
 	var clients, keys []string
 	var tids []int64
@@ -339,26 +328,9 @@ SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::text
 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])`, pAcct, pAt, pID, pAmt)
 }
 
-// truncateAt returns ops with every back-dated Request.At cut to
-// microseconds, copying the slice only when one needs it.
-func truncateAt(ops []ledger.Op) []ledger.Op {
-	copied := false
-	for i, o := range ops {
-		at := o.Request.At
-		if o.Kind != ledger.OpCreate || at.Nanosecond()%1000 == 0 {
-			continue
-		}
-		if !copied {
-			ops, copied = append([]ledger.Op(nil), ops...), true
-		}
-		ops[i].Request.At = at.Truncate(time.Microsecond)
-	}
-	return ops
-}
-
 // CreateAccount implements ledger.Store.
 func (s *LedgerStore) CreateAccount(ctx context.Context, a ledger.Account) (ledger.Account, error) {
-	if err := validAccount(a); err != nil {
+	if err := a.Validate(); err != nil {
 		return a, err
 	}
 	if a.OpenedAt.IsZero() {
@@ -379,27 +351,6 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 	}
 	a.ID = ledger.AccountID(id)
 	return a, nil
-}
-
-// validAccount checks an account before it is created; the same rules as
-// the SQLite store.
-func validAccount(a ledger.Account) error {
-	switch {
-	case !a.Kind.Valid():
-		return bankbridge.E(bankbridge.Invalid, "account_kind_invalid", "unknown account kind")
-	case !a.Currency.Valid():
-		return ledger.ErrCurrency
-	case a.Number == "":
-		return bankbridge.E(bankbridge.Invalid, "account_number_required", "an account number is required")
-	case a.Limit < 0:
-		return bankbridge.E(bankbridge.Invalid, "account_limit_invalid", "a limit cannot be negative")
-	}
-	switch a.Status {
-	case "", ledger.Open, ledger.Frozen, ledger.Closed:
-	default:
-		return bankbridge.E(bankbridge.Invalid, "account_status_invalid", "unknown account status")
-	}
-	return nil
 }
 
 // Account implements ledger.Store.
@@ -562,7 +513,7 @@ func (s *LedgerStore) Merchant(ctx context.Context, id ledger.MerchantID) (ledge
 	err := s.db.pool.QueryRow(ctx, `SELECT name, mcc, category, city, country FROM merchants WHERE id = $1`, int64(id)).
 		Scan(&m.Name, &m.MCC, &m.Category, &m.City, &m.Country)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ledger.Merchant{}, errMerchantNotFound
+		return ledger.Merchant{}, ledger.ErrMerchantNotFound
 	}
 	if err != nil {
 		return ledger.Merchant{}, mapErr("postgres.Ledger.Merchant", err, nil)
@@ -623,7 +574,7 @@ func (s *LedgerStore) SetCardStatus(ctx context.Context, id ledger.CardID, st le
 		return mapErr("postgres.Ledger.SetCardStatus", err, nil)
 	}
 	if tag.RowsAffected() == 0 {
-		return errCardNotFound
+		return ledger.ErrCardNotFound
 	}
 	return nil
 }

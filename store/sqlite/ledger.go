@@ -283,7 +283,7 @@ func transfer(ctx context.Context, q querier, id ledger.TransferID) (ledger.Tran
 
 // CreateAccount implements ledger.Store.
 func (s *LedgerStore) CreateAccount(ctx context.Context, a ledger.Account) (ledger.Account, error) {
-	if err := validAccount(a); err != nil {
+	if err := a.Validate(); err != nil {
 		return a, err
 	}
 	if a.OpenedAt.IsZero() {
@@ -302,20 +302,6 @@ func (s *LedgerStore) CreateAccount(ctx context.Context, a ledger.Account) (ledg
 	a.ID = ledger.AccountID(id)
 	a.OpenedAt = fromMicros(micros(a.OpenedAt))
 	return a, err
-}
-
-func validAccount(a ledger.Account) error {
-	switch {
-	case !a.Kind.Valid():
-		return bankbridge.E(bankbridge.Invalid, "account_kind_invalid", "unknown account kind")
-	case !a.Currency.Valid():
-		return ledger.ErrCurrency
-	case a.Number == "":
-		return bankbridge.E(bankbridge.Invalid, "account_number_required", "an account number is required")
-	case a.Limit < 0:
-		return bankbridge.E(bankbridge.Invalid, "account_limit_invalid", "a limit cannot be negative")
-	}
-	return nil
 }
 
 // Account implements ledger.Store.

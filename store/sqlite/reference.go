@@ -7,11 +7,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/ledger"
-)
-
-var (
-	errMerchantNotFound = bankbridge.E(bankbridge.NotFound, "merchant_not_found", "no such merchant")
-	errCardNotFound     = bankbridge.E(bankbridge.NotFound, "card_not_found", "no such card")
+	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 // CreateMerchant implements ledger.Store.
@@ -30,7 +26,7 @@ func (s *LedgerStore) Merchant(ctx context.Context, id ledger.MerchantID) (ledge
 	m := ledger.Merchant{ID: id}
 	err := s.db.r.QueryRowContext(ctx, `SELECT name, mcc, category, city, country FROM merchants WHERE id = ?`, id).Scan(&m.Name, &m.MCC, &m.Category, &m.City, &m.Country)
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, errMerchantNotFound
+		return m, ledger.ErrMerchantNotFound
 	}
 	return m, mapErr("sqlite.Ledger.Merchant", err, nil)
 }
@@ -39,6 +35,10 @@ func (s *LedgerStore) Merchant(ctx context.Context, id ledger.MerchantID) (ledge
 func (s *LedgerStore) CreateCard(ctx context.Context, c ledger.Card) (ledger.Card, error) {
 	res, err := s.db.w.ExecContext(ctx, `INSERT INTO cards (account_id, customer_id, last4, network, status, created_at) VALUES (?,?,?,?,?,?)`,
 		c.Account, c.Customer, c.Last4, c.Network, c.Status, micros(c.Created))
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey {
+		return c, ledger.ErrAccountNotFound
+	}
 	if err != nil {
 		return c, mapErr("sqlite.Ledger.CreateCard", err, ledger.ErrDuplicate)
 	}
@@ -73,7 +73,7 @@ func (s *LedgerStore) SetCardStatus(ctx context.Context, id ledger.CardID, st le
 		return mapErr("sqlite.Ledger.SetCardStatus", err, nil)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return errCardNotFound
+		return ledger.ErrCardNotFound
 	}
 	return nil
 }

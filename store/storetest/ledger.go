@@ -181,8 +181,12 @@ func testTransfer(t *testing.T, open LedgerOpener) {
 	fee := f.account(0, ledger.Internal, "USD", 0, true)
 	three := ledger.Request{Client: "web", Key: "fee-1", Currency: "USD", Description: "wire",
 		Postings: []ledger.Posting{leg(a.ID, -1_100), leg(b.ID, 1_000), leg(fee.ID, 100)}}
-	if _, _, err := f.svc.Transfer(ctx, three); err != nil {
+	tr3, _, err := f.svc.Transfer(ctx, three)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if got, err := f.store.Transfer(ctx, tr3.ID); err != nil || !cmp.Equal(tr3, got) {
+		t.Errorf("three-legged transfer reads back differently (%v):\n%s", err, cmp.Diff(tr3, got))
 	}
 	if bal, _ := f.balance(a.ID); bal != 6_350 {
 		t.Errorf("a balance after fee = %d, want 6350", bal)
@@ -491,6 +495,15 @@ func testReference(t *testing.T, open LedgerOpener) {
 	c, err := f.store.CreateCard(ctx, ledger.Card{Account: a.ID, Customer: 3, Last4: "4242", Network: "visa", Status: ledger.CardActive, Created: t0})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := f.store.CreateCard(ctx, ledger.Card{Account: 987654, Customer: 3, Last4: "1111", Network: "visa", Status: ledger.CardActive, Created: t0}); !errors.Is(err, ledger.ErrAccountNotFound) {
+		t.Errorf("card on an unknown account: %v, want ErrAccountNotFound", err)
+	}
+	if _, err := f.store.Merchant(ctx, 987654); !errors.Is(err, ledger.ErrMerchantNotFound) {
+		t.Errorf("unknown merchant: %v", err)
+	}
+	if err := f.store.SetCardStatus(ctx, 987654, ledger.CardFrozen); !errors.Is(err, ledger.ErrCardNotFound) {
+		t.Errorf("unknown card: %v", err)
 	}
 	if err := f.store.SetCardStatus(ctx, c.ID, ledger.CardFrozen); err != nil {
 		t.Fatal(err)
