@@ -28,6 +28,7 @@ func Ledger(t *testing.T, open LedgerOpener) {
 	t.Run("HoldsPostAndVoid", func(t *testing.T) { t.Parallel(); testHolds(t, open) })
 	t.Run("HistoryKeysetPages", func(t *testing.T) { t.Parallel(); testHistory(t, open) })
 	t.Run("VerifyNamesTampering", func(t *testing.T) { t.Parallel(); testTamper(t, open) })
+	t.Run("FailedBatchWritesNothing", func(t *testing.T) { t.Parallel(); testFailedBatch(t, open) })
 	t.Run("ReferenceData", func(t *testing.T) { t.Parallel(); testReference(t, open) })
 	t.Run("ConcurrentTransfersKeepInvariants", func(t *testing.T) { t.Parallel(); testConcurrent(t, open) })
 	t.Run("PropertyRandomOpsMatchModel", func(t *testing.T) { t.Parallel(); testProperty(t, open) })
@@ -684,4 +685,63 @@ func testProperty(t *testing.T, open LedgerOpener) {
 
 func leg(a ledger.AccountID, amt ledger.Amount) ledger.Posting {
 	return ledger.Posting{Account: a, Amount: amt}
+}
+
+// boomTrigger makes any UPDATE that sets an account's balance to 4242 fail,
+// in whichever dialect the engine speaks, so a batch can be failed at its
+// last write.
+var boomTrigger = []string{
+	`CREATE TRIGGER boom BEFORE UPDATE ON accounts WHEN NEW.balance = 4242 BEGIN SELECT RAISE(ABORT, 'boom'); END`,
+	`CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.balance = 4242 THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$;
+	 CREATE TRIGGER boom BEFORE UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION boom()`,
+}
+
+// testFailedBatch fails a batch at its final write and checks that nothing
+// of it was written, for any op in it, and that the store carries on.
+func testFailedBatch(t *testing.T, open LedgerOpener) {
+	f := newFixture(t, open)
+	ctx := context.Background()
+	a := f.account(1, ledger.Checking, "USD", 0, false)
+	b := f.account(2, ledger.Checking, "USD", 0, false)
+	c := f.account(3, ledger.Checking, "USD", 0, false)
+	f.fund(a, 5_000)
+	f.fund(c, 5_000)
+	var errs []error
+	for _, q := range boomTrigger {
+		if err := f.exec(q); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == len(boomTrigger) {
+		t.Fatalf("no dialect accepted the trigger: %v", errs)
+	}
+	before, err := f.store.Verify(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(key string, from, to ledger.AccountID, amt ledger.Amount) ledger.Op {
+		r := ledger.Move("fail", key, from, to, amt, "USD", "")
+		return ledger.Op{Kind: ledger.OpCreate, Request: r, Hash: r.Hash()}
+	}
+	ops := []ledger.Op{mk("ok-1", c.ID, b.ID, 100), mk("boom", a.ID, b.ID, 758), mk("ok-2", c.ID, b.ID, 1)}
+	if _, err := f.store.Apply(ctx, ops, t0); err == nil {
+		t.Fatal("Apply succeeded although its balance update was refused")
+	}
+	after, err := f.store.Verify(ctx)
+	if err != nil || !after.OK() || after.Transfers != before.Transfers || after.Postings != before.Postings {
+		t.Fatalf("failed batch left traces: before %+v after %+v, %v", before, after, err)
+	}
+	for id, want := range map[ledger.AccountID]ledger.Amount{a.ID: 5_000, b.ID: 0, c.ID: 5_000} {
+		if bal, held := f.balance(id); bal != want || held != 0 {
+			t.Errorf("account %d = %d/%d after a failed batch, want %d", id, bal, held, want)
+		}
+	}
+	// The store carries on, from the true balances.
+	if _, _, err := f.svc.Transfer(ctx, ledger.Move("fail", "ok-1", c.ID, b.ID, 100, "USD", "")); err != nil {
+		t.Fatalf("transfer after a failed batch: %v", err)
+	}
+	if bal, _ := f.balance(c.ID); bal != 4_900 {
+		t.Errorf("c = %d after one transfer of 100, want 4900", bal)
+	}
+	f.verify()
 }
