@@ -62,8 +62,12 @@ type Account struct {
 	OpenedAt  time.Time
 }
 
-// Available returns what the holder can spend now: the balance less holds.
+// Available returns the balance less holds.
 func (a Account) Available() Amount { return a.Balance - a.Held }
+
+// Spendable returns what the holder can still spend, counting the overdraft
+// or credit limit: a card's "available credit".
+func (a Account) Spendable() Amount { return a.Balance - a.Held + a.Limit }
 
 // CardStatus is the state of a payment card.
 type CardStatus string

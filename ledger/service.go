@@ -18,6 +18,10 @@ type Options struct {
 	MaxBatch int
 	// Now returns the time; tests inject a clock.
 	Now func() time.Time
+	// OnBatch, if set, is told of every batch: its size, how long the store
+	// took and its error (nil when committed). It runs on the batcher, so it
+	// must be quick: the edge uses it for metrics.
+	OnBatch func(ops int, took time.Duration, err error)
 }
 
 // Service is the ledger's front door: it validates requests and group-commits
@@ -146,7 +150,11 @@ func (s *Service) batcher() {
 		for _, c := range batch {
 			ops = append(ops, c.op)
 		}
+		start := time.Now()
 		results, err := s.apply(ops)
+		if s.opts.OnBatch != nil {
+			s.opts.OnBatch(len(ops), time.Since(start), err)
+		}
 		for i, c := range batch {
 			if err != nil {
 				c.res <- Result{Err: err}

@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10s}
-CLIENTS=${CLIENTS:-1024}
+CLIENTS=${CLIENTS:-4096}
+KEYS=${KEYS:-ordered}
 ACCOUNTS=${ACCOUNTS:-1000}
 PG=${PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 SHARED=${SHARED:-../shared/bench}
@@ -31,15 +32,15 @@ for i in $(seq 1 "$RUNS"); do
     base+=("$tps")
     echo "run $i pgbench baseline (1 transfer/transaction, 8 clients): $tps transfers/s"
   fi
-  s=$("$bin" bench ledger --json --clients "$CLIENTS" --accounts "$ACCOUNTS" --duration "$DURATION")
+  s=$("$bin" bench ledger --json --clients "$CLIENTS" --accounts "$ACCOUNTS" --duration "$DURATION" --keys "$KEYS")
   echo "run $i $s"
   sq+=("$(sed -E 's/.*"transfers_per_sec":([0-9.]+).*/\1/' <<<"$s")")
-  p=$("$bin" bench ledger --json --clients "$CLIENTS" --accounts "$ACCOUNTS" --duration "$DURATION" --database "$PG")
+  p=$("$bin" bench ledger --json --clients "$CLIENTS" --accounts "$ACCOUNTS" --duration "$DURATION" --keys "$KEYS" --database "$PG")
   echo "run $i $p"
   pg+=("$(sed -E 's/.*"transfers_per_sec":([0-9.]+).*/\1/' <<<"$p")")
 done
 echo
-echo "medians over $RUNS runs of $DURATION, $CLIENTS clients, $ACCOUNTS accounts:"
+echo "medians over $RUNS runs of $DURATION, $CLIENTS clients, $ACCOUNTS accounts, $KEYS keys:"
 msq=$(printf '%s\n' "${sq[@]}" | median); mpg=$(printf '%s\n' "${pg[@]}" | median)
 echo "  sqlite    $msq transfers/s"
 echo "  postgres  $mpg transfers/s"

@@ -62,3 +62,31 @@ func (m *httpMetrics) wrap(next http.Handler) http.Handler {
 		m.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
 	})
 }
+
+// ledgerMetrics observes the ledger's group commit: how many transfers share
+// a database transaction and how long the store takes with them.
+type ledgerMetrics struct {
+	batchSize prometheus.Histogram
+	batchTime prometheus.Histogram
+	failed    prometheus.Counter
+}
+
+func newLedgerMetrics(reg prometheus.Registerer) *ledgerMetrics {
+	m := &ledgerMetrics{
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "bankbridge_ledger_batch_ops", Help: "Ledger operations per database transaction (group commit).",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 13)}),
+		batchTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "bankbridge_ledger_batch_seconds", Help: "Time the store takes to apply and commit one batch.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}}),
+		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "bankbridge_ledger_batch_failures_total", Help: "Batches the store could not commit (nothing of them was written)."}),
+	}
+	reg.MustRegister(m.batchSize, m.batchTime, m.failed)
+	return m
+}
+
+func (m *ledgerMetrics) observe(ops int, took time.Duration, err error) {
+	m.batchSize.Observe(float64(ops))
+	m.batchTime.Observe(took.Seconds())
+	if err != nil {
+		m.failed.Inc()
+	}
+}

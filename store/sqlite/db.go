@@ -23,19 +23,29 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// driverName is mattn's driver with per-connection settings the DSN cannot
-// express.
-const driverName = "sqlite3_bankbridge"
+// writerDriver is mattn's driver with the writer's settings that the DSN
+// cannot express, in the order SQLite needs them; readerDriver is plain.
+const (
+	writerDriver = "sqlite3_bankbridge_writer"
+	readerDriver = "sqlite3_bankbridge_reader"
+)
 
 func init() {
-	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		// Checkpoint the WAL every ~80 MB instead of every 4 MB: the hot pages
-		// of a busy ledger (the latest postings of each account) are rewritten
-		// by every batch, and a checkpoint copies each page once however often
-		// it appears in the WAL, so rarer checkpoints copy far fewer pages.
-		_, err := c.Exec("PRAGMA wal_autocheckpoint = 20000", nil)
-		return err
+	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		for _, p := range []string{
+			"PRAGMA journal_mode = WAL",
+			// Checkpoint the WAL every ~20000 pages instead of 1000: hot pages
+			// are rewritten by every batch, and a checkpoint copies each page
+			// once however often it appears in the WAL.
+			"PRAGMA wal_autocheckpoint = 20000",
+		} {
+			if _, err := c.Exec(p, nil); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+		}
+		return nil
 	}})
+	sql.Register(readerDriver, &sqlite3.SQLiteDriver{})
 }
 
 // DB is an open SQLite database: one writer connection and a read pool.
@@ -58,14 +68,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_foreign_keys", "on")
 	q.Set("_txlock", "immediate")
 	q.Set("_cache_size", "-65536") // 64 MiB page cache per connection
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open(driverName, dsn)
+	w, err := sql.Open(writerDriver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -75,7 +84,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	q.Set("mode", "ro")
 	q.Set("_query_only", "on")
 	q.Del("_txlock")
-	r, err := sql.Open(driverName, "file:"+path+"?"+q.Encode())
+	r, err := sql.Open(readerDriver, "file:"+path+"?"+q.Encode())
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
