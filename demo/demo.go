@@ -9,6 +9,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
@@ -115,6 +116,8 @@ type Deps struct {
 	// applied directly in batches of a few thousand (not through the
 	// ledger.Service: the seed is the only writer and needs the speed).
 	Ledger ledger.Store
+	// Insights, when set, receives 180 days of engagement across channels.
+	Insights insights.Ingester
 }
 
 // Result counts what Seed created. Accounts include the bank's own four.
@@ -230,6 +233,11 @@ func Seed(ctx context.Context, d Deps, o Options) (Result, error) {
 		}
 		o.Progress("customers", hi, o.Customers)
 	}
+	if d.Insights != nil {
+		if err := SeedEngagement(ctx, d.Insights, g.engagement, EngagementOptions{Seed: o.Seed, Now: o.Now}); err != nil {
+			return g.res, err
+		}
+	}
 	g.res.Elapsed = time.Since(began)
 	return g.res, nil
 }
@@ -246,6 +254,7 @@ type generator struct {
 	chunk       []chunkCustomer
 	keys        int // transfer keys issued
 	res         Result
+	engagement  []EngagementCustomer // filled only when Deps.Insights is set
 }
 
 // chunkCustomer is a customer of the chunk being written.
@@ -343,6 +352,9 @@ func (g *generator) seedChunk(ctx context.Context, lo, hi int) error {
 		c := &g.chunk[i]
 		c.id = out[i].ID
 		p := c.p
+		if g.d.Insights != nil {
+			g.engagement = append(g.engagement, engagementCustomer(c.id, c.p))
+		}
 		for s := range nSlots {
 			if !p.has[s] {
 				continue

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
@@ -35,6 +36,7 @@ func (s *server) accounts(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.fail(w, r, err)
 		return
 	}
+	s.record(v.sess.Customer, insights.Action, "balance", 0)
 	p := v.page("Your accounts", "accounts")
 	p.Data = accountsView{Name: c.Name, Accounts: accts}
 	s.render(w, r, http.StatusOK, "accounts", p)
@@ -90,6 +92,7 @@ func (s *server) account(w http.ResponseWriter, r *http.Request, v *visit) {
 		From:   strings.TrimSpace(qs.Get("from")),
 		To:     strings.TrimSpace(qs.Get("to")),
 	}
+	s.record(v.sess.Customer, insights.Action, "history", 0)
 	av := accountView{Account: a, Filter: f}
 	p := v.page(a.Name, "accounts")
 	q, msg := historyQuery(a.ID, f, qs.Get("after"))

@@ -96,6 +96,9 @@ func (s *server) consoleCustomer(w http.ResponseWriter, r *http.Request, v *visi
 		s.fail(w, r, err)
 		return
 	}
+	if !s.auditStaffView(w, r, v, c.ID, accts) {
+		return
+	}
 	p := s.consolePage(v, c.Name)
 	switch r.URL.Query().Get("done") {
 	case "frozen":

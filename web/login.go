@@ -7,6 +7,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/insights"
 )
 
 // loginView is the login form of either realm.
@@ -93,7 +94,7 @@ func (s *server) loginSubmit(realm identity.Realm) http.HandlerFunc {
 			Email: strings.TrimSpace(r.PostForm.Get("email")), Next: safeNext(r.PostForm.Get("next"), home),
 		}
 		code := strings.TrimSpace(r.PostForm.Get("code"))
-		token, _, err := s.Auth.Login(r.Context(), realm, lv.Email, r.PostForm.Get("password"), code)
+		token, sess, err := s.Auth.Login(r.Context(), realm, lv.Email, r.PostForm.Get("password"), code)
 		switch {
 		case err == nil:
 		case bankbridge.ErrorCode(err) == "totp_required":
@@ -119,6 +120,9 @@ func (s *server) loginSubmit(realm identity.Realm) http.HandlerFunc {
 		// A new session: the login token has done its job.
 		s.setCookie(w, rc, rc.login, "", -1)
 		s.setCookie(w, rc, rc.name, token, 0)
+		if realm == identity.RealmCustomer {
+			s.record(sess.Customer, insights.Session, "", 0)
+		}
 		http.Redirect(w, r, lv.Next, http.StatusSeeOther)
 	}
 }

@@ -106,7 +106,7 @@ type visit struct {
 
 // page starts the view of a page for this visit.
 func (v *visit) page(title, nav string) page {
-	return page{Title: title, Nav: nav, CSRF: v.sess.CSRF, Realm: string(v.sess.Realm), SignedIn: true}
+	return page{Title: title, Nav: nav, CSRF: v.sess.CSRF, Realm: string(v.sess.Realm), Role: string(v.sess.Role), SignedIn: true}
 }
 
 // session loads the session of realm from its cookie; nil when there is none

@@ -29,6 +29,7 @@ type page struct {
 	Title    string
 	Bank     string
 	Realm    string // "customer", "staff" or "" before login
+	Role     string // the staff member's role; "" for customers
 	Nav      string // the current section, for aria-current
 	SignedIn bool
 	CSRF     string

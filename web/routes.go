@@ -32,6 +32,14 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /security", s.customer(s.security))
 	mux.Handle("POST /security/totp", s.customer(s.totpBegin))
 	mux.Handle("POST /security/totp/confirm", s.customer(s.totpConfirm))
+	mux.HandleFunc("GET /consent", s.consentPage)
+	mux.Handle("POST /consent", s.customer(s.consentDecide))
+	mux.Handle("GET /connected", s.customer(s.connected))
+	mux.Handle("POST /connected/{id}/revoke", s.customer(s.connectedRevoke))
+	mux.Handle("POST /connected/{id}/renew", s.customer(s.connectedRenew))
+	mux.Handle("GET /privacy/disclosures", s.customer(s.disclosures))
+	mux.Handle("GET /privacy/disclosures.csv", s.customer(s.disclosuresExport("csv")))
+	mux.Handle("GET /privacy/disclosures.json", s.customer(s.disclosuresExport("json")))
 
 	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
@@ -43,6 +51,11 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /console/customers", s.staff(viewRoles, s.lookup))
 	mux.Handle("GET /console/customers/{id}", s.staff(viewRoles, s.consoleCustomer))
 	mux.Handle("POST /console/accounts/{id}/status", s.staff(freezeRoles, s.setStatus))
+	mux.Handle("GET /console/customers/{id}/consents", s.staff(viewRoles, s.consoleConsents))
+	mux.Handle("POST /console/consents/{id}/revoke", s.staff(revokeRoles, s.consoleRevoke))
+	mux.Handle("GET /console/audit", s.staff(auditRoles, s.consoleAudit))
+	mux.Handle("GET /console/insights", s.staff(insightRoles, s.insightsPage))
+	mux.Handle("GET /console/insights.csv", s.staff(insightRoles, s.insightsCSV))
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, nil) })
 	return s.secure(s.crossOrigin(mux))

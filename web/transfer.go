@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
@@ -323,7 +324,7 @@ func (s *server) transferConfirm(w http.ResponseWriter, r *http.Request, v *visi
 	// The key is scoped to the customer so that keys of two customers can
 	// never meet, whatever a form carries.
 	ledgerKey := fmt.Sprintf("c%d:%s", v.sess.Customer, key)
-	t, _, err := s.Ledger.Transfer(ctx, ledger.Move("web", ledgerKey, pl.From.ID, pl.To, pl.Amount, pl.Currency, pl.Description))
+	t, replayed, err := s.Ledger.Transfer(ctx, ledger.Move("web", ledgerKey, pl.From.ID, pl.To, pl.Amount, pl.Currency, pl.Description))
 	if err != nil {
 		if msg, ok := transferMessage(err, pl.From); ok {
 			s.renderTransferForm(w, r, v, http.StatusUnprocessableEntity, in, map[string]string{"": msg})
@@ -336,6 +337,9 @@ func (s *server) transferConfirm(w http.ResponseWriter, r *http.Request, v *visi
 		}
 		s.fail(w, r, err)
 		return
+	}
+	if !replayed { // a double submit is one payment
+		s.record(v.sess.Customer, insights.Payment, "payment", pl.Amount)
 	}
 	http.Redirect(w, r, "/transfer/receipt/"+strconv.FormatInt(int64(t.ID), 10), http.StatusSeeOther)
 }

@@ -68,6 +68,19 @@ type Deps struct {
 	// StepUpLimit is the largest transfer (minor units) allowed without a
 	// TOTP step-up in the last 10 minutes. Default DefaultStepUpLimit.
 	StepUpLimit ledger.Amount
+	// ConsentFlow and Consents back the consent screen (/consent), the
+	// Connected apps page and the console's consent list. Optional: without
+	// them those pages answer 404. See consent.go.
+	ConsentFlow ConsentFlow
+	Consents    Consents
+	// Audit is the disclosure log: "Who saw my data", the console's audit
+	// page, and a record of every staff view. See disclosures.go.
+	Audit AuditLog
+	// Insights backs the console's engagement page, and Events takes the
+	// app's engagement events. Both optional: without Insights the page
+	// answers 404; without Events nothing is recorded. See insights.go.
+	Insights Engagement
+	Events   EventRecorder
 }
 
 // server holds the dependencies and the parsed templates.

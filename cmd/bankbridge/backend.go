@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
@@ -16,6 +19,9 @@ type backend struct {
 	engine   string
 	ledger   ledger.Store
 	identity identity.Store
+	audit    audit.Store
+	consent  consent.Store
+	insights insights.Store
 	ping     func(context.Context) error
 	close    func() error
 	versions func(context.Context) ([]string, error)
@@ -27,20 +33,20 @@ func openBackend(ctx context.Context, c *Config) (*backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
+		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), insights: db.Insights(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
 	}
 	db, err := postgres.Open(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
-	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
+	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), insights: db.Insights(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
 }
 
 // ledgerOptions tunes group commit per engine: SQLite has one writer, so one
 // batch at a time; PostgreSQL overlaps one batch's commit with the next.
 func (b *backend) ledgerOptions() ledger.Options {
 	if b.engine == "sqlite" {
-		return ledger.Options{Batchers: 1, MaxBatch: 1024}
+		return ledger.Options{Batchers: 1, MaxBatch: 4096}
 	}
 	return ledger.Options{Batchers: 2, MaxBatch: 512}
 }

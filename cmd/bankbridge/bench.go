@@ -25,6 +25,12 @@ func init() {
 }
 
 func benchCmd(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 && args[0] == "audit" {
+		return benchAudit(ctx, e, args[1:])
+	}
+	if len(args) > 0 && args[0] == "insights" {
+		return benchInsights(ctx, e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "ledger" {
 		return usageError{"usage: bankbridge bench ledger [--clients N] [--accounts N] [--duration D] [--database URL] [--json]"}
 	}
@@ -36,12 +42,13 @@ func benchCmd(ctx context.Context, e env, args []string) error {
 	accounts := fs.Int("accounts", 1000, "customer accounts transfers move between")
 	duration := fs.Duration("duration", 10*time.Second, "how long to post transfers")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	keys := fs.String("keys", "ordered", "idempotency keys: ordered (time-prefixed, like UUIDv7) or random (like UUIDv4)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := parse(fs, args[1:], &c); err != nil {
 		return err
 	}
-	if *clients < 1 || *accounts < 2 || *duration <= 0 {
-		return usageError{"--clients must be at least 1, --accounts at least 2, --duration positive"}
+	if *clients < 1 || *accounts < 2 || *duration <= 0 || (*keys != "ordered" && *keys != "random") {
+		return usageError{"--clients must be at least 1, --accounts at least 2, --duration positive, --keys ordered or random"}
 	}
 	// A benchmark never writes into real data: SQLite goes to a temporary
 	// file, PostgreSQL to a fresh schema dropped at the end.
@@ -72,12 +79,12 @@ func benchCmd(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
-	res, err := benchTransfers(ctx, svc, ids, *clients, *duration)
+	res, err := benchTransfers(ctx, svc, ids, *clients, *duration, *keys)
 	pprof.StopCPUProfile()
 	if err != nil {
 		return err
 	}
-	res.Engine = b.engine
+	res.Engine, res.Keys = b.engine, *keys
 	rep, err := b.ledger.Verify(ctx)
 	if err != nil {
 		return err
@@ -86,8 +93,8 @@ func benchCmd(ctx context.Context, e env, args []string) error {
 	if *asJSON {
 		return json.NewEncoder(e.stdout).Encode(res)
 	}
-	fmt.Fprintf(e.stdout, "engine=%s clients=%d accounts=%d duration=%s\ntransfers=%d refused=%d errors=%d\ntransfers/s=%.0f p50=%.2fms p99=%.2fms\nledger verify: %v\n",
-		res.Engine, res.Clients, *accounts, *duration, res.Transfers, res.Refused, res.Errors, res.PerSec, res.P50, res.P99, okWord(res.Verified))
+	fmt.Fprintf(e.stdout, "engine=%s clients=%d accounts=%d keys=%s duration=%s\ntransfers=%d refused=%d errors=%d\ntransfers/s=%.0f p50=%.2fms p99=%.2fms\nledger verify: %v\n",
+		res.Engine, res.Clients, *accounts, res.Keys, *duration, res.Transfers, res.Refused, res.Errors, res.PerSec, res.P50, res.P99, okWord(res.Verified))
 	if !res.Verified {
 		return errors.New("ledger verify failed after the benchmark")
 	}
@@ -111,6 +118,7 @@ type benchResult struct {
 	Refused   int     `json:"refused"`
 	Errors    int     `json:"errors"`
 	Verified  bool    `json:"verified"`
+	Keys      string  `json:"keys"`
 }
 
 func benchDatabase(ctx context.Context, c *Config) (func(), error) {
@@ -182,7 +190,7 @@ func benchAccounts(ctx context.Context, st ledger.Store, svc *ledger.Service, n 
 	return ids, <-errc
 }
 
-func benchTransfers(ctx context.Context, svc *ledger.Service, ids []ledger.AccountID, clients int, d time.Duration) (benchResult, error) {
+func benchTransfers(ctx context.Context, svc *ledger.Service, ids []ledger.AccountID, clients int, d time.Duration, keys string) (benchResult, error) {
 	type tally struct {
 		lat             []time.Duration
 		refused, failed int
@@ -190,6 +198,20 @@ func benchTransfers(ctx context.Context, svc *ledger.Service, ids []ledger.Accou
 	tallies := make([]tally, clients)
 	deadline := time.Now().Add(d)
 	start := time.Now()
+	// Idempotency keys: "ordered" keys start with the time in milliseconds,
+	// as UUIDv7 and ULID keys do, so they land at the end of the key index;
+	// "random" keys (UUIDv4-like) land anywhere in it, dirtying one index
+	// page per key in every commit.
+	key := func(c, i int) string {
+		return fmt.Sprintf("%012x-%04x-%08x", time.Now().UnixMilli(), c, i)
+	}
+	if keys == "random" {
+		key = func(c, i int) string {
+			var b [16]byte
+			crand.Read(b[:])
+			return hex.EncodeToString(b[:])
+		}
+	}
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Go(func() {
@@ -200,7 +222,7 @@ func benchTransfers(ctx context.Context, svc *ledger.Service, ids []ledger.Accou
 				if y >= x {
 					y++
 				}
-				req := ledger.Move("bench", fmt.Sprintf("%d-%d", c, i), ids[x], ids[y], ledger.Amount(1+r.IntN(100)), "USD", "bench")
+				req := ledger.Move("bench", key(c, i), ids[x], ids[y], ledger.Amount(1+r.IntN(100)), "USD", "bench")
 				t0 := time.Now()
 				_, _, err := svc.Transfer(ctx, req)
 				switch {

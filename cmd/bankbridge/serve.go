@@ -10,13 +10,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/auditapi"
+	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/demo"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/oauth"
 	"github.com/bankbridge/bankbridge/problem"
 	"github.com/bankbridge/bankbridge/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,9 +51,28 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer b.close()
-	led := ledger.New(b.ledger, b.ledgerOptions())
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	lopts := b.ledgerOptions()
+	lopts.OnBatch = newLedgerMetrics(reg).observe
+	led := ledger.New(b.ledger, lopts)
 	defer led.Close()
 	ids := identity.New(b.identity, identity.Options{})
+	go purgeSessions(ctx, ids, log)
+	ins := insights.New(b.insights, insights.Options{})
+	events := insights.NewRecorder(ins, &insights.StoreSegments{Customers: b.identity, Accounts: b.ledger}, insights.RecorderOptions{Logger: log})
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_dropped",
+		Help: "Engagement events dropped (buffer full, invalid, after close)."}, func() float64 { return float64(events.Stats().Dropped) }))
+
+	// The disclosure log signs with a key kept beside the database, not in
+	// it, so whoever can rewrite the database cannot re-sign the log.
+	akey, err := audit.LoadOrCreateKey(filepath.Join(c.Data, audit.KeyFile))
+	if err != nil {
+		return err
+	}
+	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
+	defer alog.Close() // after the HTTP server stopped: drains, then seals once more
+	cons := consent.New(b.consent, consent.Options{Accounts: b.ledger, Hooks: []consent.Hook{consentAudit(alog, log)}})
 
 	if c.Demo {
 		seeded, err := demo.Seeded(ctx, b.ledger)
@@ -56,7 +81,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		}
 		if !seeded {
 			fmt.Fprintf(e.stdout, "Empty database: seeding the demo bank (%d customers, 90 days)...\n", c.DemoSize)
-			res, err := demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.ledger}, demo.Options{Customers: c.DemoSize})
+			res, err := demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.ledger, Insights: ins}, demo.Options{Customers: c.DemoSize})
 			if err != nil {
 				return fmt.Errorf("seed demo bank: %w", err)
 			}
@@ -77,8 +102,13 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		base = fmt.Sprintf("%s://localhost:%d", scheme, ln.Addr().(*net.TCPAddr).Port)
 	}
 	base = strings.TrimSuffix(base, "/")
+	as, err := oauth.New(ctx, oauth.Deps{Consent: cons, Issuer: base, Logger: log})
+	if err != nil {
+		return err
+	}
+	go sweepConsents(ctx, cons, log)
 
-	handler := newServer(serverDeps{log: log, backend: b, ledger: led, identity: ids, secure: c.TLSCert != ""})
+	handler := newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons, oauth: as, insights: ins, events: events, secure: c.TLSCert != ""})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -114,6 +144,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	if err := events.Close(sctx); err != nil {
+		log.Warn("insights: events not flushed", "err", err)
+	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -122,17 +155,25 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 
 type serverDeps struct {
 	log      *slog.Logger
+	reg      *prometheus.Registry
 	backend  *backend
 	ledger   *ledger.Service
 	identity *identity.Service
+	audit    *audit.Log
+	consent  *consent.Service
+	oauth    *oauth.Server
+	insights *insights.Service
+	events   *insights.Recorder
 	secure   bool
 }
 
 // newServer is the whole HTTP surface: health, metrics, and the web app.
 // Every route is listed here, in one place.
 func newServer(d serverDeps) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := d.reg
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	m := newHTTPMetrics(reg)
 
 	mux := http.NewServeMux()
@@ -152,7 +193,11 @@ func newServer(d serverDeps) http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("/", web.New(web.Deps{Auth: d.identity, Ledger: d.ledger, Logger: d.log, Secure: d.secure}))
+	mux.Handle("/oauth/", d.oauth.Handler())
+	mux.Handle("/.well-known/", d.oauth.Handler())
+	mux.Handle("/audit/v1/", auditapi.New(d.audit, d.log))
+	mux.Handle("/", web.New(web.Deps{Auth: d.identity, Ledger: d.ledger, Logger: d.log, Secure: d.secure,
+		ConsentFlow: d.oauth, Consents: d.consent, Audit: d.audit, Insights: d.insights, Events: d.events}))
 	return requestID(m.wrap(mux))
 }
 
@@ -169,4 +214,22 @@ func requestID(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		next.ServeHTTP(w, r.WithContext(bankbridge.WithRequestID(r.Context(), id)))
 	})
+}
+
+// purgeSessions deletes expired sessions every ten minutes until ctx ends.
+func purgeSessions(ctx context.Context, ids *identity.Service, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := ids.PurgeSessions(ctx); err != nil {
+				log.Warn("purge sessions", "err", err)
+			} else if n > 0 {
+				log.Debug("purged expired sessions", "count", n)
+			}
+		}
+	}
 }

@@ -1,0 +1,516 @@
+package audit
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/bankbridge/bankbridge"
+)
+
+// Options tune a Log. The zero value works (without sealing: see Key).
+type Options struct {
+	// Key signs tree heads. Without it this instance appends and serves
+	// proofs but does not seal; another instance (or `bankbridge audit
+	// seal`) must.
+	Key ed25519.PrivateKey
+	// PublicKey is the key exports name when there is no Key (an instance
+	// or a command that only reads).
+	PublicKey ed25519.PublicKey
+	// MaxBatch bounds the records in one database transaction. Default 1024.
+	MaxBatch int
+	// SealEvery is how often the sealer signs a new head. Default 2s.
+	SealEvery time.Duration
+	// Refresh is how often an unchanged head is re-signed so its time stays
+	// fresh. Default one minute.
+	Refresh time.Duration
+	// CacheNodes bounds the subtree hashes kept for proofs. Default 1<<16.
+	CacheNodes int
+	// Now returns the time; tests inject a clock. Default time.Now.
+	Now func() time.Time
+	// Logger receives errors nobody waits for (sealing, fire-and-forget
+	// appends). Default: discarded.
+	Logger *slog.Logger
+}
+
+// Log is the audit log's front door: it validates records, group-commits
+// them (many callers to one transaction, each answered only once its record
+// is durable), seals the tree every few seconds and serves proofs.
+type Log struct {
+	st    Store
+	opts  Options
+	queue chan *call
+	tree  *tree
+
+	sealMu sync.Mutex // held for a whole seal; guards front
+	front  *Frontier  // the tree at the last head this instance checked
+
+	wg   sync.WaitGroup
+	once sync.Once
+	done chan struct{}
+}
+
+type call struct {
+	rec  Record
+	res  chan result // nil: fire-and-forget
+	err  error       // set before queueing, for Pending
+	sent time.Time
+}
+
+type result struct {
+	rec Record
+	err error
+}
+
+// The log's errors. Compare with errors.Is.
+var (
+	ErrClosed     = bankbridge.E(bankbridge.Unavailable, "audit_unavailable", "the audit log is not accepting records; try again")
+	ErrNoKey      = bankbridge.E(bankbridge.Internal, "audit_no_key", "this instance has no signing key")
+	ErrTampered   = bankbridge.E(bankbridge.Internal, "audit_tampered", "the stored log does not match its last signed tree head")
+	ErrTreeSize   = bankbridge.E(bankbridge.Invalid, "audit_tree_size", "the tree size must be between 1 and the latest signed tree head's size")
+	ErrLeafBeyond = bankbridge.E(bankbridge.Invalid, "audit_leaf_not_in_tree", "that record is not in a tree of that size; ask for a larger tree_size")
+	ErrNotDurable = bankbridge.E(bankbridge.Invalid, "audit_disclosure_needs_wait", "a disclosure of data must be appended with Append, which waits until it is durable")
+)
+
+// New returns a Log over st and starts its appender and, when opts.Key is
+// set, its sealer; Close stops them.
+func New(st Store, opts Options) *Log {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 1024
+	}
+	if opts.SealEvery <= 0 {
+		opts.SealEvery = 2 * time.Second
+	}
+	if opts.Refresh <= 0 {
+		opts.Refresh = time.Minute
+	}
+	if opts.CacheNodes <= 0 {
+		opts.CacheNodes = 1 << 16
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	l := &Log{st: st, opts: opts, queue: make(chan *call, 4*opts.MaxBatch), tree: newTree(st, opts.CacheNodes), done: make(chan struct{})}
+	l.wg.Add(1)
+	go l.appender()
+	if opts.Key != nil {
+		l.wg.Add(1)
+		go l.sealer()
+	}
+	return l
+}
+
+// Store returns the store the log writes to.
+func (l *Log) Store() Store { return l.st }
+
+// PublicKey is the key heads are signed with: Options.Key's, else
+// Options.PublicKey.
+func (l *Log) PublicKey() ed25519.PublicKey {
+	if l.opts.Key == nil {
+		return l.opts.PublicKey
+	}
+	return l.opts.Key.Public().(ed25519.PublicKey)
+}
+
+// Close stops accepting records, commits those queued, seals once more
+// (with a key) and returns.
+func (l *Log) Close() {
+	l.once.Do(func() { close(l.done) })
+	l.wg.Wait()
+	if l.opts.Key != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := l.Seal(ctx); err != nil {
+			l.opts.Logger.Error("audit: final seal", "err", err)
+		}
+	}
+}
+
+// Pending is a record on its way to the database: Wait returns once it is
+// durable. It lets a caller overlap the commit with its own work (read the
+// data, encode the response) and wait only before it sends the data.
+type Pending struct {
+	c   *call
+	res *result
+}
+
+// Start validates rec, fills in what is missing (Time from the log's clock,
+// Actor and RequestID from ctx, Outcome OK) and queues it. Call Wait before
+// disclosing anything.
+func (l *Log) Start(ctx context.Context, rec Record) *Pending {
+	c := &call{rec: rec, res: make(chan result, 1)}
+	c.err = l.prepare(ctx, &c.rec)
+	if c.err == nil {
+		c.err = l.enqueue(ctx, c)
+	}
+	return &Pending{c: c}
+}
+
+// Wait returns the record as stored (with Seq and LeafHash) once it is
+// durable, or the error that kept it from being written. If ctx ends first
+// the record may still be written.
+func (p *Pending) Wait(ctx context.Context) (Record, error) {
+	if p.c.err != nil {
+		return Record{}, p.c.err
+	}
+	if p.res == nil {
+		select {
+		case r := <-p.c.res:
+			p.res = &r
+		case <-ctx.Done():
+			return Record{}, ctx.Err()
+		}
+	}
+	return p.res.rec, p.res.err
+}
+
+// Append writes rec and returns once it is durable: the record as stored,
+// with its leaf index (Seq) and LeafHash. Every disclosure of data goes
+// through Append (or Start and Wait) so that nothing is disclosed unlogged.
+func (l *Log) Append(ctx context.Context, rec Record) (Record, error) {
+	return l.Start(ctx, rec).Wait(ctx)
+}
+
+// Post queues rec and returns at once, without waiting for the commit: for
+// events that disclose no data (consent revoked, partner suspended). A
+// commit failure is logged, not returned. Disclosure kinds are refused
+// (ErrNotDurable).
+func (l *Log) Post(ctx context.Context, rec Record) error {
+	if rec.Kind.Disclosure() {
+		return ErrNotDurable.WithOp("audit.Post", nil)
+	}
+	c := &call{rec: rec}
+	if err := l.prepare(ctx, &c.rec); err != nil {
+		return err
+	}
+	return l.enqueue(ctx, c)
+}
+
+func (l *Log) prepare(ctx context.Context, r *Record) error {
+	if r.Outcome == "" {
+		r.Outcome = OK
+	}
+	if r.Time.IsZero() {
+		r.Time = l.opts.Now()
+	}
+	r.Time = time.UnixMicro(r.Time.UnixMicro()).UTC()
+	if r.Actor == "" {
+		r.Actor = ActorString(bankbridge.ActorFrom(ctx))
+	}
+	if r.RequestID == "" {
+		r.RequestID = bankbridge.RequestID(ctx)
+	}
+	r.Seq, r.LeafHash, r.Pruned = 0, Hash{}, false
+	return r.Validate()
+}
+
+func (l *Log) enqueue(ctx context.Context, c *call) error {
+	select {
+	case <-l.done:
+		return ErrClosed.WithOp("audit.Append", errors.New("log closed"))
+	default:
+	}
+	select {
+	case l.queue <- c:
+		return nil
+	case <-l.done:
+		return ErrClosed.WithOp("audit.Append", errors.New("log closed"))
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// appender takes the first waiting record, then whatever else is queued up
+// to MaxBatch, and commits them in one transaction: under light load a
+// batch is one record (the latency of one commit), under heavy load batches
+// grow while the previous commit runs. After Close it drains the queue.
+func (l *Log) appender() {
+	defer l.wg.Done()
+	batch := make([]*call, 0, l.opts.MaxBatch)
+	recs := make([]Record, 0, l.opts.MaxBatch)
+	for {
+		batch, recs = batch[:0], recs[:0]
+		select {
+		case c := <-l.queue:
+			batch = append(batch, c)
+		case <-l.done:
+			// Drain: records already accepted are still written.
+			for {
+				select {
+				case c := <-l.queue:
+					batch = append(batch, c)
+					if len(batch) == l.opts.MaxBatch {
+						l.commit(batch, recs[:0])
+						batch = batch[:0]
+					}
+				default:
+					if len(batch) > 0 {
+						l.commit(batch, recs[:0])
+					}
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < l.opts.MaxBatch {
+			select {
+			case c := <-l.queue:
+				batch = append(batch, c)
+			default:
+				break fill
+			}
+		}
+		l.commit(batch, recs)
+	}
+}
+
+// commit writes one batch, retrying a bounded number of times when the
+// store reports a transient failure, and answers every caller. Callers'
+// contexts are not used: once queued, a record is written whatever its
+// caller does, so no cancellation can abort its neighbours.
+func (l *Log) commit(batch []*call, recs []Record) {
+	for _, c := range batch {
+		recs = append(recs, c.rec)
+	}
+	var err error
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = l.st.Append(ctx, recs)
+		cancel()
+		if err == nil || bankbridge.ErrorKind(err) != bankbridge.Unavailable {
+			break
+		}
+		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+	}
+	if err != nil {
+		err = ErrClosed.WithOp("audit.commit", err)
+	}
+	for i, c := range batch {
+		switch {
+		case c.res != nil && err != nil:
+			c.res <- result{err: err}
+		case c.res != nil:
+			c.res <- result{rec: recs[i]}
+		case err != nil:
+			l.opts.Logger.Error("audit: record lost", "kind", c.rec.Kind, "request_id", c.rec.RequestID, "err", err)
+		}
+	}
+}
+
+func (l *Log) sealer() {
+	defer l.wg.Done()
+	t := time.NewTicker(l.opts.SealEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if _, err := l.Seal(ctx); err != nil {
+				l.opts.Logger.Error("audit: seal", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// sealChunk bounds the leaves folded into one head, so that catching up
+// after a long outage writes bounded transactions.
+const sealChunk = 1 << 20
+
+// Seal folds the records committed since the last head into the tree,
+// stores the new subtree hashes and signs a head. It first checks that the
+// stored leaves still give the last signed root, and refuses (ErrTampered)
+// to sign on top of a log that does not. With nothing new it re-signs the
+// last head once it is older than Options.Refresh, else returns it.
+func (l *Log) Seal(ctx context.Context) (SignedHead, error) {
+	if l.opts.Key == nil {
+		return SignedHead{}, ErrNoKey.WithOp("audit.Seal", nil)
+	}
+	l.sealMu.Lock()
+	defer l.sealMu.Unlock()
+	last, err := l.st.LatestHead(ctx)
+	switch {
+	case errors.Is(err, ErrNoHead):
+		last = SignedHead{Root: EmptyRoot}
+	case err != nil:
+		return SignedHead{}, err
+	}
+	if err := l.catchUp(ctx, last); err != nil {
+		return SignedHead{}, err
+	}
+	size, err := l.st.Size(ctx)
+	if err != nil {
+		return SignedHead{}, err
+	}
+	if size < last.Size {
+		return SignedHead{}, ErrTampered.WithOp("audit.Seal", fmt.Errorf("the log holds %d records, its signed head %d", size, last.Size))
+	}
+	now := l.opts.Now()
+	if size == last.Size {
+		if last.Signature != nil && now.Sub(last.Time) < l.opts.Refresh {
+			return last, nil
+		}
+		h := Sign(l.opts.Key, size, l.front.Root(), now)
+		return h, l.st.Seal(ctx, nil, h)
+	}
+	var h SignedHead
+	for l.front.Size() < size {
+		end := min(size, l.front.Size()+sealChunk)
+		next := l.front.Clone()
+		nodes, err := l.grow(ctx, next, end)
+		if err != nil {
+			return SignedHead{}, err
+		}
+		h = Sign(l.opts.Key, end, next.Root(), now)
+		if err := l.st.Seal(ctx, nodes, h); err != nil {
+			return SignedHead{}, err
+		}
+		l.front = next
+	}
+	return h, nil
+}
+
+// catchUp brings the sealer's frontier to the last head (another instance
+// may have sealed since), rebuilding it from stored nodes on first use, and
+// checks that it gives the head's root.
+func (l *Log) catchUp(ctx context.Context, last SignedHead) error {
+	if l.front == nil || l.front.Size() > last.Size {
+		f, err := l.frontierAt(ctx, last.Size)
+		if err != nil {
+			return err
+		}
+		l.front = f
+	}
+	if l.front.Size() < last.Size {
+		next := l.front.Clone()
+		if _, err := l.grow(ctx, next, last.Size); err != nil {
+			return err
+		}
+		l.front = next
+	}
+	if got := l.front.Root(); got != last.Root {
+		l.front = nil
+		return ErrTampered.WithOp("audit.Seal", fmt.Errorf("the tree of %d records has root %s, its signed head says %s", last.Size, got, last.Root))
+	}
+	return nil
+}
+
+// grow pushes the stored leaf hashes of [f.Size(), end) onto f and returns
+// the subtree hashes completed at stored levels.
+func (l *Log) grow(ctx context.Context, f *Frontier, end uint64) ([]Node, error) {
+	var nodes []Node
+	emit := func(level uint8, index uint64, h Hash) {
+		if level%NodeStride == 0 {
+			nodes = append(nodes, Node{Level: level, Index: index, Hash: h})
+		}
+	}
+	const step = 1 << 16
+	for f.Size() < end {
+		to := min(end, f.Size()+step)
+		hs, err := l.st.LeafHashes(ctx, f.Size(), to)
+		if err != nil {
+			return nil, err
+		}
+		if uint64(len(hs)) != to-f.Size() {
+			return nil, ErrTampered.WithOp("audit.Seal", fmt.Errorf("records %d..%d: %d leaf hashes stored", f.Size(), to-1, len(hs)))
+		}
+		for _, h := range hs {
+			f.Push(h, emit)
+		}
+	}
+	return nodes, nil
+}
+
+// frontierAt rebuilds the frontier of the tree of size leaves from stored
+// subtree hashes: one perfect subtree per set bit of size.
+func (l *Log) frontierAt(ctx context.Context, size uint64) (*Frontier, error) {
+	f := &Frontier{size: size}
+	var start uint64
+	for level := 63; level >= 0; level-- {
+		if size&(1<<level) == 0 {
+			continue
+		}
+		h, err := l.tree.perfect(ctx, node{uint8(level), start >> level})
+		if err != nil {
+			return nil, err
+		}
+		f.nodes = append(f.nodes, h)
+		start += 1 << level
+	}
+	return f, nil
+}
+
+// Head returns the latest signed tree head; ErrNoHead before the first seal.
+func (l *Log) Head(ctx context.Context) (SignedHead, error) { return l.st.LatestHead(ctx) }
+
+// HeadAt returns the signed head of exactly size; ErrNoHead if there is none.
+func (l *Log) HeadAt(ctx context.Context, size uint64) (SignedHead, error) {
+	return l.st.Head(ctx, size)
+}
+
+// sizeOK checks that size is within the latest signed head.
+func (l *Log) sizeOK(ctx context.Context, size uint64) (SignedHead, error) {
+	h, err := l.st.LatestHead(ctx)
+	if err != nil {
+		return SignedHead{}, err
+	}
+	if size == 0 || size > h.Size {
+		return SignedHead{}, ErrTreeSize.WithOp("audit.proof", fmt.Errorf("size %d, latest head %d", size, h.Size))
+	}
+	return h, nil
+}
+
+// Inclusion returns the inclusion proof of leaf index in the tree of size
+// leaves, which must not pass the latest signed head.
+func (l *Log) Inclusion(ctx context.Context, index, size uint64) (InclusionProof, error) {
+	if _, err := l.sizeOK(ctx, size); err != nil {
+		return InclusionProof{}, err
+	}
+	if index >= size {
+		return InclusionProof{}, ErrLeafBeyond.WithOp("audit.Inclusion", nil)
+	}
+	return l.tree.inclusion(ctx, index, size)
+}
+
+// InclusionByHash finds the record with leaf hash h and returns its
+// inclusion proof in the tree of size leaves (0: the latest signed head).
+func (l *Log) InclusionByHash(ctx context.Context, h Hash, size uint64) (InclusionProof, error) {
+	if size == 0 {
+		head, err := l.st.LatestHead(ctx)
+		if err != nil {
+			return InclusionProof{}, err
+		}
+		size = head.Size
+	}
+	rec, err := l.st.RecordByLeafHash(ctx, h)
+	if err != nil {
+		return InclusionProof{}, err
+	}
+	return l.Inclusion(ctx, rec.Seq, size)
+}
+
+// Consistency returns the proof that the tree of first leaves is a prefix
+// of the tree of second leaves (second at most the latest head's size).
+func (l *Log) Consistency(ctx context.Context, first, second uint64) (ConsistencyProof, error) {
+	if _, err := l.sizeOK(ctx, second); err != nil {
+		return ConsistencyProof{}, err
+	}
+	if first == 0 || first > second {
+		return ConsistencyProof{}, ErrTreeSize.WithOp("audit.Consistency", fmt.Errorf("first %d, second %d", first, second))
+	}
+	return l.tree.consistency(ctx, first, second)
+}
+
+// Records returns one page of records, newest first.
+func (l *Log) Records(ctx context.Context, q Query) (Page, error) {
+	return l.st.Records(ctx, NormalizeQuery(q))
+}

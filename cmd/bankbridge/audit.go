@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/audit"
+)
+
+func init() {
+	commands["audit"] = command{"audit log tools: verify, export, seal, prune, key", auditCmd}
+}
+
+const auditUsage = `usage:
+  bankbridge audit verify [--public-key KEY]                 recompute every leaf, the tree and every signed head
+  bankbridge audit export (--customer ID | --partner ID | --all) [--kind K] [--from DATE] [--to DATE] [--format csv|json] [--out FILE]
+  bankbridge audit seal                                      sign a tree head now
+  bankbridge audit prune --retention-days N --archive FILE   archive, then prune, records older than N days
+  bankbridge audit key                                       print the public key to publish
+Every form takes --data DIR or --database URL, and --audit-key FILE (default DIR/` + audit.KeyFile + `).`
+
+func auditCmd(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 {
+		return usageError{auditUsage}
+	}
+	sub, args := args[0], args[1:]
+	var c Config
+	fs := flag.NewFlagSet("audit "+sub, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	c.flags(fs, e.getenv)
+	keyFile := fs.String("audit-key", e.getenv("BANKBRIDGE_AUDIT_KEY"), "the log's Ed25519 signing key, PKCS #8 PEM (default <data>/"+audit.KeyFile+"; env BANKBRIDGE_AUDIT_KEY)")
+	var run func(context.Context, *backend, string) error
+	switch sub {
+	case "verify":
+		pubFlag := fs.String("public-key", "", "verify against this published public key (base64 or hex) instead of the key file's")
+		run = func(ctx context.Context, b *backend, kf string) error {
+			pub, err := auditPublicKey(kf, *pubFlag)
+			if err != nil {
+				return err
+			}
+			return auditVerify(ctx, e, b, pub)
+		}
+	case "export":
+		customer := fs.Int64("customer", 0, "the records of this customer (what they may read on 'Who saw my data')")
+		partner := fs.String("partner", "", "the records of this partner (its own disclosures)")
+		all := fs.Bool("all", false, "every record (for a regulator; narrow with --from and --to)")
+		kind := fs.String("kind", "", "only records of this kind")
+		from := fs.String("from", "", "only records at or after this date (YYYY-MM-DD) or RFC 3339 time")
+		to := fs.String("to", "", "only records before this date or time")
+		format := fs.String("format", "json", "csv or json")
+		out := fs.String("out", "", "write to this file instead of standard output")
+		run = func(ctx context.Context, b *backend, kf string) error {
+			q := audit.Query{Customer: bankbridge.CustomerID(*customer), Partner: *partner, Kind: audit.Kind(*kind)}
+			n := 0
+			for _, set := range []bool{*customer != 0, *partner != "", *all} {
+				if set {
+					n++
+				}
+			}
+			if n != 1 {
+				return usageError{"export takes exactly one of --customer, --partner or --all"}
+			}
+			if q.Kind != "" && !q.Kind.Valid() {
+				return usageError{fmt.Sprintf("--kind %q is not a kind of record", *kind)}
+			}
+			if *format != "csv" && *format != "json" {
+				return usageError{"--format is csv or json"}
+			}
+			var err error
+			if q.From, err = parseWhen(*from); err != nil {
+				return usageError{"--from: " + err.Error()}
+			}
+			if q.To, err = parseWhen(*to); err != nil {
+				return usageError{"--to: " + err.Error()}
+			}
+			pub, err := auditPublicKey(kf, "")
+			if err != nil {
+				return err
+			}
+			return auditExport(ctx, e, b, pub, q, *format, *out)
+		}
+	case "seal":
+		run = func(ctx context.Context, b *backend, kf string) error {
+			key, err := audit.LoadOrCreateKey(kf)
+			if err != nil {
+				return err
+			}
+			l := audit.New(b.audit, audit.Options{Key: key, SealEvery: time.Hour})
+			defer l.Close()
+			h, err := l.Seal(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "signed tree head: size %d, root %s, at %s\n", h.Size, h.Root, h.Time.Format(time.RFC3339))
+			return nil
+		}
+	case "prune":
+		days := 0
+		if v := e.getenv("BANKBRIDGE_AUDIT_RETENTION_DAYS"); v != "" {
+			days, _ = strconv.Atoi(v)
+		}
+		fs.IntVar(&days, "retention-days", days, "keep this many days of records; older ones are archived, then pruned (env BANKBRIDGE_AUDIT_RETENTION_DAYS)")
+		archive := fs.String("archive", "", "write the archive of pruned records to this new file (required)")
+		run = func(ctx context.Context, b *backend, kf string) error {
+			if days < 1 || *archive == "" {
+				return usageError{"prune needs --retention-days N (at least 1) and --archive FILE"}
+			}
+			key, err := audit.LoadKey(kf)
+			if err != nil {
+				return err
+			}
+			return auditPrune(ctx, e, b, key, time.Now().AddDate(0, 0, -days), *archive)
+		}
+	case "key":
+		run = func(ctx context.Context, b *backend, kf string) error {
+			pub, err := auditPublicKey(kf, "")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "public key (Ed25519, base64): %s\nkey id (SHA-256 of the key):  %s\n", base64.StdEncoding.EncodeToString(pub), audit.KeyID(pub))
+			return nil
+		}
+	default:
+		return usageError{auditUsage}
+	}
+	if err := parse(fs, args, &c); err != nil {
+		return err
+	}
+	if *keyFile == "" {
+		*keyFile = filepath.Join(c.Data, audit.KeyFile)
+	}
+	b, err := openBackend(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	return run(ctx, b, *keyFile)
+}
+
+// auditPublicKey is the key given (base64 or hex), else the key file's.
+func auditPublicKey(keyFile, given string) (ed25519.PublicKey, error) {
+	if given != "" {
+		decode := base64.StdEncoding.DecodeString
+		if len(given) == 2*ed25519.PublicKeySize {
+			decode = hex.DecodeString
+		}
+		b, err := decode(given)
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, usageError{"--public-key must be a 32-byte Ed25519 key in base64 or hex"}
+		}
+		return ed25519.PublicKey(b), nil
+	}
+	k, err := audit.LoadKey(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("no audit key (%w); pass --audit-key FILE or --public-key KEY", err)
+	}
+	return k.Public().(ed25519.PublicKey), nil
+}
+
+func parseWhen(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+func auditVerify(ctx context.Context, e env, b *backend, pub ed25519.PublicKey) error {
+	rep, err := audit.Verify(ctx, b.audit, pub)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "checked %d records (%d pruned), %d signed tree heads, %d stored subtree hashes in %s\nkey id %s; recomputed root %s at size %d\n",
+		rep.Records, rep.Pruned, rep.Heads, rep.Nodes, rep.Elapsed.Round(time.Millisecond), audit.KeyID(pub), rep.Root, rep.Size)
+	if rep.OK() {
+		fmt.Fprintln(e.stdout, "audit OK: every record gives its leaf hash, indexes are dense, every signed tree head verifies and matches the records")
+		return nil
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintln(e.stdout, "PROBLEM:", p)
+	}
+	if rep.Unlisted > 0 {
+		fmt.Fprintf(e.stdout, "... and %d more problems\n", rep.Unlisted)
+	}
+	return fmt.Errorf("audit verify found %d problems", len(rep.Problems)+rep.Unlisted)
+}
+
+func auditExport(ctx context.Context, e env, b *backend, pub ed25519.PublicKey, q audit.Query, format, out string) error {
+	l := audit.New(b.audit, audit.Options{PublicKey: pub})
+	defer l.Close()
+	x, err := l.Export(ctx, q)
+	if err != nil {
+		return err
+	}
+	w := e.stdout
+	if out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	if format == "csv" {
+		err = x.WriteCSV(w)
+	} else {
+		err = x.WriteJSON(w)
+	}
+	if err != nil {
+		return err
+	}
+	if out != "" {
+		fmt.Fprintf(e.stdout, "exported %d records with inclusion proofs in the tree of size %d to %s\n", len(x.Entries), x.Head.Size, out)
+	}
+	return nil
+}
+
+func auditPrune(ctx context.Context, e env, b *backend, key ed25519.PrivateKey, before time.Time, path string) error {
+	l := audit.New(b.audit, audit.Options{Key: key, SealEvery: time.Hour})
+	defer l.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	cp, err := l.Archive(ctx, before, f)
+	if err == nil {
+		err = f.Sync() // the archive is on disk before anything is pruned
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return err
+	}
+	cps, err := b.audit.Checkpoints(ctx)
+	if err != nil {
+		return err
+	}
+	var prev uint64
+	if len(cps) > 0 {
+		prev = cps[len(cps)-1].Upto
+	}
+	if cp.Upto <= prev {
+		os.Remove(path)
+		fmt.Fprintf(e.stdout, "nothing older than %s to prune\n", before.Format(time.DateOnly))
+		return nil
+	}
+	if err := l.Prune(ctx, cp); err != nil {
+		return errors.Join(err, fmt.Errorf("the archive %s was written but nothing was pruned", path))
+	}
+	fmt.Fprintf(e.stdout, "archived and pruned the records below %d (older than %s) to %s (sha256 %s)\n", cp.Upto, before.Format(time.DateOnly), path, cp.Export)
+	return nil
+}

@@ -1,0 +1,410 @@
+package insights
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+	"strings"
+)
+
+// Overlap is how the customers engaged in the period split between the
+// bank's own channel and the platforms, and what each channel reaches that
+// no other does: the numbers behind "own, partner or both".
+type Overlap struct {
+	// Withheld says the whole block is withheld: some group it would let a
+	// reader work out (see doc.go) is smaller than MinCustomers.
+	Withheld     bool
+	Any          Count // engaged on at least one channel
+	OwnOnly      Count // only on the bank's own channels
+	PlatformOnly Count // only on platforms: what partnering added
+	Both         Count // on both
+	Unique       []UniqueReach
+}
+
+// UniqueReach is the customers only one channel reached in the period.
+type UniqueReach struct {
+	Channel   Channel
+	Reach     Count // customers the channel reached
+	Customers Count // of them, reached by no other channel
+}
+
+// Overlap returns the channel overlap over the period. The channel filter
+// does not apply: the overlap is across channels by nature.
+func (s *Service) Overlap(ctx context.Context, f Filter) (Overlap, error) {
+	const op = "insights.Overlap"
+	if err := f.Validate(); err != nil {
+		return Overlap{}, err
+	}
+	n := len(Channels)
+	full := uint(1)<<n - 1
+	// The unions stored: each channel, all but each channel, all, own, platform.
+	facetOf := map[uint]Facet{full: {MetricActive, GroupAll, ""}}
+	var own uint
+	for i, c := range Channels {
+		facetOf[1<<i] = Facet{MetricActive, string(c), ""}
+		facetOf[full&^(1<<i)] = Facet{MetricActive, GroupExcept(c), ""}
+		if c.Own() {
+			own |= 1 << i
+		}
+	}
+	platform := full &^ own
+	if _, ok := facetOf[own]; !ok && own != 0 {
+		facetOf[own] = Facet{MetricActive, GroupOwn, ""}
+	}
+	if _, ok := facetOf[platform]; !ok && platform != 0 {
+		facetOf[platform] = Facet{MetricActive, GroupPlatform, ""}
+	}
+	var fs []Facet
+	for _, fc := range facetOf {
+		fs = append(fs, fc)
+	}
+	m, ids, err := s.ids(ctx, fs...)
+	if err != nil {
+		return Overlap{}, check(op, err)
+	}
+	fams, err := s.periodReach(ctx, ids, f)
+	if err != nil {
+		return Overlap{}, check(op, err)
+	}
+	union := map[uint]vec{0: {}}
+	for mask, fc := range facetOf {
+		var v vec
+		if id, ok := m[fc]; ok {
+			if fam := fams[famKey{facet: id}]; fam != nil {
+				v = fam.all
+				if f.Product != 0 {
+					v = fam.prod
+				}
+			}
+		}
+		union[mask] = v
+	}
+	sub := func(a, b vec) vec {
+		var r vec
+		for i := range r {
+			r[i] = max(a[i]-b[i], 0)
+		}
+		return r
+	}
+	// What the block shows, as vectors over the bands.
+	anyV := union[full]
+	ownOnly := sub(anyV, union[platform])
+	platOnly := sub(anyV, union[own])
+	var both vec
+	for i := range both {
+		both[i] = max(union[own][i]+union[platform][i]-anyV[i], 0)
+	}
+	uniq := make([]vec, n)
+	for i := range Channels {
+		uniq[i] = sub(anyV, union[full&^(1<<i)])
+	}
+	// Regions of the channels' Venn diagram (customers on exactly the
+	// channels of r), per band. The unions are sums of them.
+	nr := 1<<n - 1
+	region := make([]vec, nr+1)
+	for r, v := range regionsAll(union, n) {
+		region[r] = v
+	}
+	// Levels of detail. The coarse block shows own only, both and
+	// platforms only, then each channel's "only" customers that are safe to
+	// add; the least only the engaged and what partnering added. Each level
+	// publishes some unions (with the channels' own reach, published on
+	// the page anyway); every group of customers whose size those unions
+	// determine - any set of regions in their linear span - must not be a
+	// small group, in any band shown or in the total.
+	singles := []uint{}
+	for i := range Channels {
+		singles = append(singles, 1<<i)
+	}
+	coarse := append(slices.Clone(singles), full, own, platform)
+	level := func(known []uint) (hide [nBands]bool, hideTotal bool) {
+		var vs []vec
+		for _, set := range derivable(known, n) {
+			var v vec
+			for r := 1; r <= nr; r++ {
+				if set&(1<<(r-1)) != 0 {
+					for b := range v {
+						v[b] += region[r][b]
+					}
+				}
+			}
+			vs = append(vs, v)
+		}
+		var primary [nBands]bool
+		for _, v := range vs {
+			for b := range primary {
+				if small(v[b]) {
+					primary[b] = true
+				}
+			}
+		}
+		return protect(append([]vec{anyV}, vs...), primary, false)
+	}
+	shown := func(hide [nBands]bool, hideTotal bool) bool {
+		if f.Band != 0 {
+			return !hide[f.Band]
+		}
+		return !hideTotal
+	}
+	// The least detail: how many engaged at all, and so (with the own
+	// channel's reach) how many partnering added.
+	minimal := append(slices.Clone(singles), full)
+	withheld, split := true, false
+	detail := make([]bool, n)
+	if h, ht := level(coarse); shown(h, ht) {
+		withheld, split = false, true
+		// Then each channel's "only" customers, one channel at a time, in
+		// the order of Channels: kept when what it adds to the unions
+		// published still lets no small group be worked out.
+		known := coarse
+		for i := range Channels {
+			u := full &^ (1 << i)
+			if slices.Contains(known, u) {
+				detail[i] = true // the own channel's is the coarse block's "own only"
+				continue
+			}
+			if h, ht := level(append(slices.Clone(known), u)); shown(h, ht) {
+				known = append(known, u)
+				detail[i] = true
+			}
+		}
+	} else if h, ht := level(minimal); shown(h, ht) {
+		withheld = false
+	}
+	out := Overlap{Withheld: withheld}
+	show := func(v vec) Count {
+		if withheld {
+			return Suppressed
+		}
+		x := v.sum()
+		if f.Band != 0 {
+			x = v[f.Band]
+		}
+		if x < MinCustomers {
+			return Suppressed
+		}
+		return published(x)
+	}
+	out.Any, out.PlatformOnly = show(anyV), show(platOnly)
+	out.OwnOnly, out.Both = Suppressed, Suppressed
+	if split {
+		out.OwnOnly, out.Both = show(ownOnly), show(both)
+	}
+	reach, err := s.Reach(ctx, Filter{End: f.End, Days: f.Days, Band: f.Band, Product: f.Product})
+	if err != nil {
+		return Overlap{}, err
+	}
+	for i, c := range Channels {
+		u := UniqueReach{Channel: c, Reach: reach[i].Customers, Customers: Suppressed}
+		if detail[i] && !withheld {
+			u.Customers = show(uniq[i])
+		}
+		out.Unique = append(out.Unique, u)
+	}
+	return out, nil
+}
+
+// regionsAll returns the Venn regions (customers on exactly the set r of
+// the n channels, r from 1 to 2^n-1) by Möbius inversion over the unions:
+// |exactly r| = sum over q in r of (-1)^|r\q| g(q), where g(q), the
+// customers on no channel outside q, is U(all) - U(all\q). Every union the
+// formula needs is stored for n up to three (each channel, all but each,
+// all); for more channels the regions it cannot reach are left empty.
+func regionsAll(union map[uint]vec, n int) map[int]vec {
+	full := uint(1)<<n - 1
+	out := map[int]vec{}
+	for r := uint(1); r <= full; r++ {
+		var v vec
+		ok := true
+		for q := r; ; q = (q - 1) & r {
+			u, known := union[full&^q]
+			if !known {
+				ok = false
+				break
+			}
+			sign := int64(1)
+			if bits.OnesCount(r&^q)%2 == 1 {
+				sign = -1
+			}
+			for b := range v {
+				v[b] += sign * (union[full][b] - u[b])
+			}
+			if q == 0 {
+				break
+			}
+		}
+		if ok {
+			for b := range v {
+				v[b] = max(v[b], 0)
+			}
+			out[int(r)] = v
+		}
+	}
+	return out
+}
+
+// derivable lists every nonempty set of Venn regions (a bit per region,
+// bit r-1 for region r) whose total is a linear combination of the known
+// unions: the groups of customers a reader can count from them. Regions
+// number 2^n-1, so the sets number 2^(2^n-1); n is at most 4 here (beyond,
+// the block is withheld; see doc.go).
+func derivable(known []uint, n int) []uint32 {
+	nr := 1<<n - 1
+	if n > 4 {
+		return []uint32{1<<nr - 1} // only the total: callers withhold the rest
+	}
+	// Row-reduce the unions' indicator vectors over the regions.
+	var basis [][]float64
+	reduce := func(v []float64) []float64 {
+		v = slices.Clone(v)
+		for _, row := range basis {
+			p := slices.IndexFunc(row, func(x float64) bool { return math.Abs(x) > 1e-9 })
+			if math.Abs(v[p]) > 1e-9 {
+				k := v[p] / row[p]
+				for i := range v {
+					v[i] -= k * row[i]
+				}
+			}
+		}
+		return v
+	}
+	zero := func(v []float64) bool {
+		return !slices.ContainsFunc(v, func(x float64) bool { return math.Abs(x) > 1e-9 })
+	}
+	for _, u := range known {
+		v := make([]float64, nr)
+		for r := 1; r <= nr; r++ {
+			if uint(r)&u != 0 {
+				v[r-1] = 1
+			}
+		}
+		if v = reduce(v); !zero(v) {
+			basis = append(basis, v)
+		}
+	}
+	var out []uint32
+	for set := uint32(1); set < 1<<nr; set++ {
+		v := make([]float64, nr)
+		for r := range nr {
+			if set&(1<<r) != 0 {
+				v[r] = 1
+			}
+		}
+		if zero(reduce(v)) {
+			out = append(out, set)
+		}
+	}
+	return out
+}
+
+// Summary says in plain words what the overlap means for the choice between
+// owning the channel, partnering, or both.
+func Summary(f Filter, o Overlap) []string {
+	period := fmt.Sprintf("In the %d days to %s", f.Days, f.End.Time().Format("2 January 2006"))
+	if o.Withheld || o.Any.Suppressed() {
+		return []string{period + ", too few customers in this segment engaged to compare channels without " +
+			"revealing small groups of people. Widen the period or the segment."}
+	}
+	anyN, _ := o.Any.Value()
+	out := []string{fmt.Sprintf("%s, %s customers engaged with the bank on at least one channel.", period, group(anyN))}
+	for _, u := range o.Unique {
+		r, rok := u.Reach.Value()
+		c, cok := u.Customers.Value()
+		switch {
+		case rok && cok:
+			out = append(out, fmt.Sprintf("%s reached %s customers; %s of them (%s of everyone engaged) were reached by no other channel.",
+				u.Channel.Label(), group(r), group(c), pct(c, anyN)))
+		case rok:
+			out = append(out, fmt.Sprintf("%s reached %s customers; how many of them no other channel reached is withheld, "+
+				"as it would reveal a small group (fewer than %d, or a figure that gives one away).", u.Channel.Label(), group(r), MinCustomers))
+		default:
+			out = append(out, fmt.Sprintf("%s reached fewer than %d customers in this segment, or none.", u.Channel.Label(), MinCustomers))
+		}
+	}
+	if p, ok := o.PlatformOnly.Value(); ok {
+		out = append(out, fmt.Sprintf("Partnering added %s customers on top of owning: they used only platforms or partner apps, "+
+			"never the bank's own app (%s of everyone engaged).", group(p), pct(p, anyN)))
+	} else {
+		out = append(out, "What partnering added on top of owning is withheld in this segment: it would reveal a small group.")
+	}
+	if b, ok := o.Both.Value(); ok {
+		out = append(out, fmt.Sprintf("%s customers used both the bank's own app and a platform.", group(b)))
+	}
+	if own, ok := o.OwnOnly.Value(); ok {
+		out = append(out, fmt.Sprintf("%s customers used only the bank's own app: no platform reaches them.", group(own)))
+	}
+	return out
+}
+
+// group writes n with thousands separators.
+func group(n int64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func pct(a, b int64) string {
+	if b == 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%.0f%%", 100*float64(a)/float64(b))
+}
+
+// Dashboard is every report of the console page for one filter.
+type Dashboard struct {
+	Filter   Filter
+	First    Day // first day with data (zero when none)
+	Last     Day
+	HasData  bool
+	Trends   []Trend
+	Reach    []Reach
+	Overlap  Overlap
+	Summary  []string
+	Cohorts  []Cohort
+	Intents  []IntentShare
+	Payments []PaymentStats
+	Alerts   []AlertStats
+}
+
+// Dashboard returns every report for f.
+func (s *Service) Dashboard(ctx context.Context, f Filter) (Dashboard, error) {
+	d := Dashboard{Filter: f}
+	if err := f.Validate(); err != nil {
+		return d, err
+	}
+	var err error
+	if d.First, d.Last, d.HasData, err = s.st.Span(ctx); err != nil {
+		return d, check("insights.Dashboard", err)
+	}
+	if d.Trends, err = s.Trends(ctx, f); err != nil {
+		return d, err
+	}
+	if d.Reach, err = s.Reach(ctx, f); err != nil {
+		return d, err
+	}
+	if d.Overlap, err = s.Overlap(ctx, f); err != nil {
+		return d, err
+	}
+	d.Summary = Summary(f, d.Overlap)
+	if d.Cohorts, err = s.Cohorts(ctx, f); err != nil {
+		return d, err
+	}
+	if d.Intents, err = s.Intents(ctx, f); err != nil {
+		return d, err
+	}
+	if d.Payments, err = s.Payments(ctx, f); err != nil {
+		return d, err
+	}
+	if d.Alerts, err = s.Alerts(ctx, f); err != nil {
+		return d, err
+	}
+	return d, nil
+}

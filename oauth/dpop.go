@@ -1,0 +1,234 @@
+package oauth
+
+import (
+	"crypto"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/bankbridge/bankbridge/consent"
+)
+
+// maxProof bounds a DPoP proof: a JWS with an embedded public key (an RSA
+// 4096 key is the largest we accept) fits easily.
+const maxProof = 8 << 10
+
+// proofClaims are the claims of a DPoP proof (RFC 9449 §4.2).
+type proofClaims struct {
+	JTI   string `json:"jti"`
+	HTM   string `json:"htm"`
+	HTU   string `json:"htu"`
+	IAT   int64  `json:"iat"`
+	ATH   string `json:"ath,omitempty"`
+	Nonce string `json:"nonce,omitempty"`
+}
+
+// proof is a DPoP proof whose signature verified with the key it embeds.
+type proof struct {
+	claims proofClaims
+	jkt    string // RFC 7638 thumbprint of the embedded key, base64url
+}
+
+// parseProof checks the parts of a DPoP proof that need nothing but the
+// proof itself (RFC 9449 §4.3 steps 2-6): one well-formed JWS, typ
+// dpop+jwt, an allowed asymmetric algorithm, an embedded public jwk, and a
+// signature that verifies with it. Claims are returned for the caller's
+// request-bound checks.
+func parseProof(raw string) (proof, error) {
+	if len(raw) == 0 || len(raw) > maxProof {
+		return proof{}, errors.New("missing or oversized DPoP proof")
+	}
+	// Only FAPI 2.0's algorithms parse: never none, never HMAC (step 4).
+	jws, err := jose.ParseSignedCompact(raw, consent.SigningAlgs)
+	if err != nil {
+		return proof{}, err
+	}
+	if len(jws.Signatures) != 1 {
+		return proof{}, errors.New("exactly one signature expected")
+	}
+	h := jws.Signatures[0].Protected
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" { // step 3
+		return proof{}, errors.New(`typ must be "dpop+jwt"`)
+	}
+	jwk := h.JSONWebKey
+	if jwk == nil || !jwk.Valid() || !jwk.IsPublic() { // step 5 (go-jose also refuses private embedded keys)
+		return proof{}, errors.New("the proof must embed a public jwk")
+	}
+	payload, err := jws.Verify(jwk) // step 6
+	if err != nil {
+		return proof{}, err
+	}
+	var c proofClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return proof{}, err
+	}
+	if c.JTI == "" || len(c.JTI) > 256 || c.HTM == "" || c.HTU == "" || c.IAT == 0 {
+		return proof{}, errors.New("jti, htm, htu and iat are required")
+	}
+	tp, err := jwk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return proof{}, err
+	}
+	return proof{claims: c, jkt: base64.RawURLEncoding.EncodeToString(tp)}, nil
+}
+
+// proofCheck is what a proof must match besides its own form.
+type proofCheck struct {
+	method, url string    // htm and htu (RFC 9449 §4.3 steps 8-9)
+	accessToken string    // when presenting a token: ath must be its hash (step 11)
+	now         time.Time // iat within proofWindow of it (step 10)
+}
+
+// htuOf strips the query and fragment, which htu never carries
+// (RFC 9449 §4.2).
+func htuOf(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
+
+// check verifies the request-bound claims.
+func (p proof) check(c proofCheck) error {
+	if p.claims.HTM != c.method {
+		return errors.New("htm does not match the request method")
+	}
+	if htuOf(p.claims.HTU) != c.url {
+		return errors.New("htu does not match the request URL")
+	}
+	iat := time.Unix(p.claims.IAT, 0)
+	if iat.Before(c.now.Add(-proofWindow)) || iat.After(c.now.Add(proofWindow)) {
+		return errors.New("iat is outside the acceptable window")
+	}
+	if c.accessToken != "" {
+		want := sha256.Sum256([]byte(c.accessToken))
+		got, err := base64.RawURLEncoding.DecodeString(p.claims.ATH)
+		if err != nil || subtle.ConstantTimeCompare(got, want[:]) != 1 {
+			return errors.New("ath does not match the access token")
+		}
+	} else if p.claims.ATH != "" {
+		return errors.New("ath without an access token")
+	}
+	return nil
+}
+
+// dpopHeader returns the one DPoP header of r (RFC 9449 §4.3 step 1).
+func dpopHeader(r *http.Request) (string, error) {
+	vs := r.Header.Values("DPoP")
+	switch {
+	case len(vs) == 0:
+		return "", errors.New("a DPoP proof is required")
+	case len(vs) > 1 || strings.Contains(vs[0], ","):
+		return "", errors.New("exactly one DPoP header is allowed")
+	}
+	return vs[0], nil
+}
+
+// Nonces (RFC 9449 §8-9) are stateless so that any instance accepts what
+// another issued: 8 bytes of issue time and an HMAC of it under the server's
+// secret, base64url.
+
+// nonce returns a fresh nonce for now.
+func (s *Server) nonce(now time.Time) string {
+	var b [8 + 16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.Unix()))
+	mac := hmac.New(sha256.New, s.secret)
+	mac.Write([]byte("dpop-nonce"))
+	mac.Write(b[:8])
+	copy(b[8:], mac.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// validNonce reports whether n is a nonce this server issued within the
+// last nonceTTL.
+func (s *Server) validNonce(n string, now time.Time) bool {
+	b, err := base64.RawURLEncoding.DecodeString(n)
+	if err != nil || len(b) != 24 {
+		return false
+	}
+	mac := hmac.New(sha256.New, s.secret)
+	mac.Write([]byte("dpop-nonce"))
+	mac.Write(b[:8])
+	if !hmac.Equal(mac.Sum(nil)[:16], b[8:]) {
+		return false
+	}
+	at := time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
+	return !at.After(now.Add(5*time.Second)) && now.Sub(at) <= nonceTTL
+}
+
+// replayCache remembers proof jtis in memory for the resource server, where
+// a database write per API call would cost more than the whole check. Two
+// generations rotate every 2*proofWindow, so an id is kept at least as long
+// as a proof with it can pass the iat check.
+type replayCache struct {
+	mu        sync.Mutex
+	cur, prev map[string]struct{}
+	rotated   time.Time
+}
+
+func newReplayCache() *replayCache {
+	return &replayCache{cur: map[string]struct{}{}, prev: map[string]struct{}{}}
+}
+
+// fresh records key and reports whether it was not seen before.
+func (c *replayCache) fresh(key string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.Sub(c.rotated) >= 2*proofWindow {
+		c.prev, c.cur, c.rotated = c.cur, make(map[string]struct{}, len(c.cur)), now
+	}
+	if _, ok := c.cur[key]; ok {
+		return false
+	}
+	if _, ok := c.prev[key]; ok {
+		return false
+	}
+	c.cur[key] = struct{}{}
+	return true
+}
+
+// endpointProof checks the DPoP proof sent to one of our own endpoints
+// (path under the issuer): RFC 9449 §4.3 in full, with a server nonce unless
+// Deps.NoNonce (§8), and its jti recorded in the store so that no instance
+// accepts it twice (§11.1). Without a proof it answers ok=false, or an error
+// when required.
+func (s *Server) endpointProof(r *http.Request, path string, required bool) (p proof, ok bool, oerr *Error) {
+	raw, err := dpopHeader(r)
+	if err != nil {
+		if !required && len(r.Header.Values("DPoP")) == 0 {
+			return proof{}, false, nil
+		}
+		return proof{}, false, badProof(err.Error())
+	}
+	p, err = parseProof(raw)
+	if err != nil {
+		return proof{}, false, badProof("the DPoP proof is not valid: " + err.Error())
+	}
+	now := s.now()
+	if err := p.check(proofCheck{method: r.Method, url: s.d.Issuer + path, now: now}); err != nil {
+		return proof{}, false, badProof(err.Error())
+	}
+	if !s.d.NoNonce && !s.validNonce(p.claims.Nonce, now) {
+		e := errf(http.StatusBadRequest, codeUseDPoPNonce, "use the DPoP-Nonce this response carries")
+		e.Nonce = s.nonce(now)
+		return proof{}, false, e
+	}
+	fresh, err := s.store.UseJTI(r.Context(), "dpop:"+p.jkt+":"+p.claims.JTI, now.Add(2*proofWindow), now)
+	if err != nil {
+		return proof{}, false, s.internal(r, err)
+	}
+	if !fresh {
+		return proof{}, false, badProof("the DPoP proof was already used (jti)")
+	}
+	return p, true, nil
+}

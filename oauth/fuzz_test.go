@@ -1,0 +1,140 @@
+package oauth
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+func fuzzKey(t testing.TB) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func signedProof(t testing.TB, key *ecdsa.PrivateKey, typ string, claims any) string {
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{EmbedJWK: true}).WithType(jose.ContentType(typ)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := jwt.Signed(sig).Claims(claims).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestParseProof(t *testing.T) {
+	t.Parallel()
+	key := fuzzKey(t)
+	good := map[string]any{"jti": "j1", "htm": "POST", "htu": "https://bank.example/oauth/token", "iat": time.Now().Unix()}
+	hmacSigner, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte("0123456789abcdef0123456789abcdef")}, (&jose.SignerOptions{}).WithType("dpop+jwt"))
+	hmacProof, _ := jwt.Signed(hmacSigner).Claims(good).Serialize()
+	noJTI := map[string]any{"htm": "POST", "htu": "https://bank.example/oauth/token", "iat": time.Now().Unix()}
+	tests := []struct {
+		name  string
+		proof string
+		ok    bool
+	}{
+		{"AcceptsAWellFormedProof", signedProof(t, key, "dpop+jwt", good), true},
+		{"RefusesAnotherTyp", signedProof(t, key, "JWT", good), false},
+		{"RefusesHMAC", hmacProof, false},
+		{"RefusesMissingJTI", signedProof(t, key, "dpop+jwt", noJTI), false},
+		{"RefusesGarbage", "not.a.jwt", false},
+		{"RefusesEmpty", "", false},
+		{"RefusesTamperedPayload", func() string {
+			p := strings.Split(signedProof(t, key, "dpop+jwt", good), ".")
+			p[1] = p[1][:len(p[1])-2] + "AA"
+			return strings.Join(p, ".")
+		}(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := parseProof(tt.proof)
+			if (err == nil) != tt.ok {
+				t.Fatalf("parseProof: err = %v, want ok=%v", err, tt.ok)
+			}
+			if tt.ok && len(p.jkt) != 43 {
+				t.Errorf("thumbprint %q, want 43 base64url characters", p.jkt)
+			}
+		})
+	}
+}
+
+// FuzzParseProof feeds arbitrary DPoP headers to the proof parser: it must
+// never panic, and whatever it accepts carries the required claims and a
+// thumbprint.
+func FuzzParseProof(f *testing.F) {
+	key := fuzzKey(f)
+	f.Add(signedProof(f, key, "dpop+jwt", map[string]any{"jti": "j", "htm": "GET", "htu": "https://b/x", "iat": 1700000000}))
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Add("a.b.c")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, raw string) {
+		p, err := parseProof(raw)
+		if err != nil {
+			return
+		}
+		if p.jkt == "" || p.claims.JTI == "" || p.claims.HTM == "" || p.claims.HTU == "" || p.claims.IAT == 0 {
+			t.Fatalf("accepted a proof without its required parts: %+v", p)
+		}
+		_ = p.check(proofCheck{method: "GET", url: "https://b/x", now: time.Unix(1700000000, 0), accessToken: "t"})
+	})
+}
+
+// FuzzParseAssertion feeds arbitrary client assertions to the parser that
+// runs before any key is known: it must never panic nor accept an
+// algorithm outside FAPI 2.0's.
+func FuzzParseAssertion(f *testing.F) {
+	key := fuzzKey(f)
+	sig, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, nil)
+	good, _ := jwt.Signed(sig).Claims(jwt.Claims{Issuer: "budget-app", Subject: "budget-app", Audience: jwt.Audience{"https://bank"}, ID: "j"}).Serialize()
+	f.Add(good)
+	f.Add("eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln")
+	f.Add("..")
+	f.Fuzz(func(t *testing.T, raw string) {
+		tok, iss, err := parseAssertion(raw)
+		if err != nil {
+			return
+		}
+		if iss == "" || len(tok.Headers) != 1 {
+			t.Fatalf("accepted an assertion without issuer or with %d signatures", len(tok.Headers))
+		}
+		switch jose.SignatureAlgorithm(tok.Headers[0].Algorithm) {
+		case jose.PS256, jose.ES256, jose.EdDSA:
+		default:
+			t.Fatalf("accepted algorithm %s", tok.Headers[0].Algorithm)
+		}
+	})
+}
+
+// FuzzParseDetails feeds arbitrary authorization_details: no panic, and
+// anything accepted is within the bounds.
+func FuzzParseDetails(f *testing.F) {
+	f.Add(`[{"type":"fdx_v1.0","consentRequest":{"durationPeriod":90,"resources":[{"resourceType":"ACCOUNT","dataClusters":["BALANCES"]}]}}]`)
+	f.Add(`[{"type":"x"}]`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		w, err := parseDetails(raw)
+		if err != nil {
+			return
+		}
+		if len(w.clusters) == 0 || w.duration < 1 || w.duration > 365 || w.lookbk < 1 || w.lookbk > 730 {
+			t.Fatalf("accepted out-of-bounds details: %+v", w)
+		}
+		for _, c := range w.clusters {
+			if !c.Valid() {
+				t.Fatalf("accepted unknown cluster %q", c)
+			}
+		}
+	})
+}

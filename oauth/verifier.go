@@ -1,0 +1,200 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/ledger"
+)
+
+// VerifierOptions tune a Verifier. The zero value gives working defaults.
+type VerifierOptions struct {
+	// BaseURL is the public scheme and host of the API, against which a DPoP
+	// proof's htu is compared (with the request's path). Default: the issuer.
+	BaseURL string
+	// CacheTTL is how long a consent's status is reused before it is read
+	// again: the delay before a revocation or suspension takes effect on
+	// this instance. Default and maximum one second.
+	CacheTTL time.Duration
+	// RequireNonce asks API callers for a server nonce in their proofs
+	// (RFC 9449 §9). Off by default: the token endpoint already uses them.
+	RequireNonce bool
+}
+
+// Access is what a verified request may do: its consent and partner, the
+// partner's pairwise subject for the customer, the clusters the token
+// carries.
+type Access struct {
+	Grant   consent.Grant
+	Partner consent.Partner
+	Subject string
+	Scope   []consent.Cluster
+	JKT     string
+	Expires time.Time
+}
+
+// Allows reports whether the access covers cluster for account: in the
+// consent and in the token's scope.
+func (a Access) Allows(account ledger.AccountID, cluster consent.Cluster) bool {
+	for _, c := range a.Scope {
+		if c == cluster {
+			return a.Grant.Covers(account, cluster)
+		}
+	}
+	return false
+}
+
+// Verifier is the resource server's side: it checks a DPoP-bound access
+// token and its proof on a request, and that the consent behind it is in
+// force and its partner active. Signatures are checked locally; consent
+// status is read from the store at most once per CacheTTL per consent, so
+// a revocation takes effect on every instance within a second. It is safe
+// for concurrent use.
+type Verifier struct {
+	s      *Server
+	o      VerifierOptions
+	replay *replayCache
+
+	mu    sync.Mutex
+	cache map[consent.GrantID]*cachedGrant
+}
+
+type cachedGrant struct {
+	g       consent.Grant
+	p       consent.Partner
+	err     error
+	fetched time.Time
+	touched time.Time
+}
+
+// Verifier returns a verifier for resource servers of this issuer.
+func (s *Server) Verifier(o VerifierOptions) *Verifier {
+	if o.BaseURL == "" {
+		o.BaseURL = s.d.Issuer
+	}
+	o.BaseURL = strings.TrimSuffix(o.BaseURL, "/")
+	if o.CacheTTL <= 0 || o.CacheTTL > time.Second {
+		o.CacheTTL = time.Second
+	}
+	return &Verifier{s: s, o: o, replay: newReplayCache(), cache: map[consent.GrantID]*cachedGrant{}}
+}
+
+func tokenErr(code, desc string) *Error { return errf(http.StatusUnauthorized, code, desc) }
+
+// Verify checks r's Authorization: DPoP token and DPoP proof (RFC 9449 §7
+// and §4.3) and the consent behind them. Errors are *Error with status 401
+// and code invalid_token, invalid_dpop_proof or use_dpop_nonce; pass them to
+// WriteChallenge. A consent that ended or a suspended partner is
+// invalid_token, as RFC 6750 §3.1 has it for revoked tokens.
+func (v *Verifier) Verify(r *http.Request) (Access, error) {
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	switch {
+	case strings.EqualFold(scheme, "Bearer"):
+		// RFC 9449 §7.2: a DPoP-bound token is never accepted as a bearer token.
+		return Access{}, tokenErr(codeInvalidToken, "this API takes DPoP-bound tokens: Authorization: DPoP <token>")
+	case !strings.EqualFold(scheme, "DPoP") || tok == "":
+		return Access{}, tokenErr(codeInvalidToken, "an access token is required: Authorization: DPoP <token>")
+	}
+	c, err := v.s.parseAccess(tok)
+	if err != nil {
+		return Access{}, tokenErr(codeInvalidToken, "the access token is not valid or has expired")
+	}
+	raw, err := dpopHeader(r)
+	if err != nil {
+		return Access{}, tokenErr(codeInvalidDPoPProof, err.Error())
+	}
+	pr, err := parseProof(raw)
+	if err != nil {
+		return Access{}, tokenErr(codeInvalidDPoPProof, "the DPoP proof is not valid")
+	}
+	now := v.s.now()
+	if err := pr.check(proofCheck{method: r.Method, url: v.o.BaseURL + r.URL.Path, accessToken: tok, now: now}); err != nil {
+		return Access{}, tokenErr(codeInvalidDPoPProof, err.Error())
+	}
+	if pr.jkt != c.Confirm.JKT { // RFC 9449 §7.1: the proof's key is the token's
+		return Access{}, tokenErr(codeInvalidToken, "the DPoP proof is signed by another key than the token is bound to")
+	}
+	if v.o.RequireNonce && !v.s.validNonce(pr.claims.Nonce, now) {
+		e := tokenErr(codeUseDPoPNonce, "use the DPoP-Nonce this response carries")
+		e.Nonce = v.s.nonce(now)
+		return Access{}, e
+	}
+	if !v.replay.fresh(pr.jkt+":"+pr.claims.JTI, now) {
+		return Access{}, tokenErr(codeInvalidDPoPProof, "the DPoP proof was already used (jti)")
+	}
+	g, p, err := v.grant(r.Context(), consent.GrantID(c.GrantID), now)
+	if err != nil {
+		return Access{}, err
+	}
+	if p.ID != consent.PartnerID(c.ClientID) {
+		return Access{}, tokenErr(codeInvalidToken, "the token's client is not the consent's")
+	}
+	scope := make([]consent.Cluster, 0, 4)
+	for _, f := range strings.Fields(c.Scope) {
+		scope = append(scope, consent.Cluster(f))
+	}
+	return Access{Grant: g, Partner: p, Subject: c.Subject, Scope: scope, JKT: pr.jkt, Expires: c.Expiry.Time()}, nil
+}
+
+// grant returns the consent and partner if both are in force at now, from
+// the cache when it is fresh. Expiry is compared with the clock on every
+// call, cached or not, so a consent stops on the second it ends. Last use
+// is recorded at most once a minute per consent per instance.
+func (v *Verifier) grant(ctx context.Context, id consent.GrantID, now time.Time) (consent.Grant, consent.Partner, error) {
+	v.mu.Lock()
+	e, ok := v.cache[id]
+	v.mu.Unlock()
+	if !ok || now.Sub(e.fetched) >= v.o.CacheTTL || now.Before(e.fetched) {
+		g, p, err := v.s.d.Consent.Check(ctx, id)
+		if err != nil && !consent.IsEnded(err) && !errors.Is(err, consent.ErrPartnerInactive) && !errors.Is(err, consent.ErrGrantNotFound) {
+			return consent.Grant{}, consent.Partner{}, err // the store failing is not the caller's fault
+		}
+		ne := &cachedGrant{g: g, p: p, err: err, fetched: now}
+		if ok {
+			ne.touched = e.touched
+		}
+		v.mu.Lock()
+		if len(v.cache) > 100_000 {
+			clear(v.cache) // bound memory; the cache only saves reads
+		}
+		v.cache[id] = ne
+		v.mu.Unlock()
+		e = ne
+	}
+	switch {
+	case e.err != nil:
+		return consent.Grant{}, consent.Partner{}, tokenErr(codeInvalidToken, "the consent behind this token is no longer in force")
+	case e.g.Usable(now) != nil:
+		return consent.Grant{}, consent.Partner{}, tokenErr(codeInvalidToken, "the consent behind this token has ended")
+	}
+	if now.Sub(e.touched) >= time.Minute {
+		v.mu.Lock()
+		e.touched = now
+		v.mu.Unlock()
+		if err := v.s.d.Consent.Used(ctx, e.g); err != nil {
+			v.s.d.Logger.WarnContext(ctx, "oauth: record consent use", "err", err)
+		}
+	}
+	return e.g, e.p, nil
+}
+
+// WriteChallenge answers a failed Verify: 401 with the WWW-Authenticate
+// challenge of RFC 9449 §7.1 (and a DPoP-Nonce when one is asked for), or
+// 503/500 when the failure was ours.
+func (v *Verifier) WriteChallenge(w http.ResponseWriter, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		writeError(w, errf(http.StatusServiceUnavailable, codeTemporarilyUnavail, "try again shortly"))
+		return
+	}
+	if e.Nonce != "" {
+		w.Header().Set("DPoP-Nonce", e.Nonce)
+	}
+	w.Header().Set("WWW-Authenticate", `DPoP error="`+e.Code+`", error_description="`+strings.ReplaceAll(e.Description, `"`, "'")+`", algs="PS256 ES256 EdDSA"`)
+	writeJSON(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Description})
+}
