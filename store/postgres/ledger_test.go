@@ -42,6 +42,18 @@ func TestLedger(t *testing.T) {
 	})
 }
 
+// TestLedgerBulk runs the conformance suite of the bulk inserts.
+func TestLedgerBulk(t *testing.T) {
+	t.Parallel()
+	storetest.LedgerBulk(t, func(t testing.TB) (ledger.Store, func(string) error) {
+		s, db := openLedger(t)
+		return s, func(q string) error {
+			_, err := db.Pool().Exec(context.Background(), q)
+			return err
+		}
+	})
+}
+
 // newAccount opens an account; unbounded ones play the bank's settlement.
 func newAccount(t testing.TB, s ledger.Store, n int, limit ledger.Amount, unbounded bool) ledger.AccountID {
 	t.Helper()

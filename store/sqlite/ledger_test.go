@@ -27,3 +27,11 @@ func TestLedger(t *testing.T) {
 		return db.Ledger(), db.Exec
 	})
 }
+
+func TestLedgerBulk(t *testing.T) {
+	t.Parallel()
+	storetest.LedgerBulk(t, func(t testing.TB) (ledger.Store, func(string) error) {
+		db := open(t)
+		return db.Ledger(), db.Exec
+	})
+}
