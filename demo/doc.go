@@ -29,9 +29,8 @@
 // chunks, and payees link customers of the same chunk only. Reproducibility
 // holds on one CPU architecture (amounts come from floating-point draws that
 // a fused multiply-add could round differently elsewhere). Accounts, cards
-// and payees are inserted one row per call (one commit each) unless the
-// ledger store also implements BulkLedger; those commits are about half of
-// the time of a large seed on SQLite. A million customers with 90 days is
+// and payees go in one transaction per chunk through BulkLedger, which both
+// stores implement (one row per call otherwise). A million customers with 90 days is
 // about 200 million transfers: hours and tens of GB on one machine; use
 // fewer days for such sizes. A failed seed leaves what it wrote: start
 // again from an empty database.

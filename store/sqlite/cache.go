@@ -17,6 +17,9 @@ import (
 // (an operator's sqlite3 shell, a second bankbridge) are detected with
 // PRAGMA data_version, which changes when any other connection commits; the
 // cache is then dropped before the batch reads anything.
+// maxCachedAccounts bounds the cache to some tens of megabytes.
+const maxCachedAccounts = 100_000
+
 type accountCache struct {
 	mu      sync.Mutex
 	version int64
@@ -72,6 +75,11 @@ func (c *accountCache) load(ctx context.Context, tx *sql.Tx, ids []ledger.Accoun
 		into[id] = &a
 	}
 	c.mu.Lock()
+	// Bounded: a bank with millions of accounts keeps the busy ones; when
+	// the cache is full it starts again rather than grow without limit.
+	if len(c.m)+len(missing) > maxCachedAccounts {
+		clear(c.m)
+	}
 	for _, id := range missing {
 		if a := into[id]; a != nil {
 			c.m[id] = *a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/ledger"
@@ -33,6 +34,12 @@ func (s *LedgerStore) Merchant(ctx context.Context, id ledger.MerchantID) (ledge
 
 // CreateCard implements ledger.Store.
 func (s *LedgerStore) CreateCard(ctx context.Context, c ledger.Card) (ledger.Card, error) {
+	if c.Created.IsZero() {
+		c.Created = time.Now()
+	}
+	if c.Status == "" {
+		c.Status = ledger.CardActive
+	}
 	res, err := s.db.w.ExecContext(ctx, `INSERT INTO cards (account_id, customer_id, last4, network, status, created_at) VALUES (?,?,?,?,?,?)`,
 		c.Account, c.Customer, c.Last4, c.Network, c.Status, micros(c.Created))
 	var se sqlite3.Error
@@ -80,6 +87,9 @@ func (s *LedgerStore) SetCardStatus(ctx context.Context, id ledger.CardID, st le
 
 // CreatePayee implements ledger.Store.
 func (s *LedgerStore) CreatePayee(ctx context.Context, p ledger.Payee) (ledger.Payee, error) {
+	if p.Created.IsZero() {
+		p.Created = time.Now()
+	}
 	res, err := s.db.w.ExecContext(ctx, `INSERT INTO payees (customer_id, name, nickname, account_id, routing, number, created_at) VALUES (?,?,?,?,?,?,?)`,
 		p.Customer, p.Name, p.Nickname, p.Account, p.Routing, string(p.Number), micros(p.Created))
 	if err != nil {
