@@ -33,12 +33,7 @@ type Config struct {
 // flags registers the common settings on fs, defaulting each from getenv.
 // Subcommands call it and add their own.
 func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string) {
-	str := func(p *string, name, def, help string) {
-		if v := getenv(envName(name)); v != "" {
-			def = v
-		}
-		fs.StringVar(p, name, def, help+" (env "+envName(name)+")")
-	}
+	str := envString(fs, getenv)
 	str(&c.Data, "data", "data", "data folder for the embedded SQLite database")
 	str(&c.Database, "database", "", "database URL: empty for SQLite in the data folder, or postgres://user@host:5432/db")
 	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -47,12 +42,7 @@ func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string) {
 
 // serverFlags registers the settings only serve needs.
 func (c *Config) serverFlags(fs *flag.FlagSet, getenv func(string) string) {
-	str := func(p *string, name, def, help string) {
-		if v := getenv(envName(name)); v != "" {
-			def = v
-		}
-		fs.StringVar(p, name, def, help+" (env "+envName(name)+")")
-	}
+	str := envString(fs, getenv)
 	str(&c.Addr, "addr", ":8080", "listen address")
 	str(&c.PublicURL, "public-url", "", "public base URL for links (default http://localhost:<port>)")
 	str(&c.TLSCert, "tls-cert", "", "TLS certificate file (enables HTTPS and Secure cookies)")
@@ -69,6 +59,17 @@ func (c *Config) serverFlags(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	fs.IntVar(&c.DemoSize, "demo-customers", size, "customers in the demo bank (env BANKBRIDGE_DEMO_CUSTOMERS)")
 	c.Shutdown = 15 * time.Second
+}
+
+// envString returns a function that registers a string flag on fs whose
+// default comes from its BANKBRIDGE_* variable when that is set.
+func envString(fs *flag.FlagSet, getenv func(string) string) func(p *string, name, def, help string) {
+	return func(p *string, name, def, help string) {
+		if v := getenv(envName(name)); v != "" {
+			def = v
+		}
+		fs.StringVar(p, name, def, help+" (env "+envName(name)+")")
+	}
 }
 
 func envName(flag string) string {

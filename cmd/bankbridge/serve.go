@@ -218,18 +218,25 @@ func requestID(next http.Handler) http.Handler {
 
 // purgeSessions deletes expired sessions every ten minutes until ctx ends.
 func purgeSessions(ctx context.Context, ids *identity.Service, log *slog.Logger) {
-	t := time.NewTicker(10 * time.Minute)
+	every(ctx, 10*time.Minute, func() {
+		if n, err := ids.PurgeSessions(ctx); err != nil {
+			log.Warn("purge sessions", "err", err)
+		} else if n > 0 {
+			log.Debug("purged expired sessions", "count", n)
+		}
+	})
+}
+
+// every runs fn each period until ctx ends.
+func every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := ids.PurgeSessions(ctx); err != nil {
-				log.Warn("purge sessions", "err", err)
-			} else if n > 0 {
-				log.Debug("purged expired sessions", "count", n)
-			}
+			fn()
 		}
 	}
 }

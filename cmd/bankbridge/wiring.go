@@ -57,16 +57,9 @@ func consentAudit(alog *audit.Log, log *slog.Logger) consent.Hook {
 // Expiry does not wait for it: every use compares the end date with the
 // clock; the sweep makes the status and the audit record follow.
 func sweepConsents(ctx context.Context, cons *consent.Service, log *slog.Logger) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := cons.Sweep(ctx); err != nil {
-				log.Warn("sweep consents", "err", err)
-			}
+	every(ctx, time.Minute, func() {
+		if _, err := cons.Sweep(ctx); err != nil {
+			log.Warn("sweep consents", "err", err)
 		}
-	}
+	})
 }
