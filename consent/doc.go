@@ -11,7 +11,9 @@
 // minute whether or not the sweeper (Service.Sweep) has run; the sweeper only
 // keeps statuses and the event trail current. Every change is told to the
 // Hooks (granted, revoked, expired, used, reauthorised), which is where the
-// audit log subscribes.
+// audit log subscribes; partner changes (registered,
+// suspended, reinstated, refused, each with who and why) go to the
+// PartnerHooks.
 //
 // Storage is behind Store (store.go), implemented in store/sqlite and
 // store/postgres and held to one conformance suite (store/storetest.Consent).

@@ -48,6 +48,20 @@ type HookFunc func(ctx context.Context, e Event)
 // ConsentEvent calls f.
 func (f HookFunc) ConsentEvent(ctx context.Context, e Event) { f(ctx, e) }
 
+// PartnerHook is told of every change to a partner (registered, suspended,
+// reinstated, refused), after it is stored, with who made it and why. The
+// audit log subscribes here. Like Hook, it runs on the caller's request and
+// must not block for long.
+type PartnerHook interface {
+	PartnerChanged(ctx context.Context, e PartnerEvent)
+}
+
+// PartnerHookFunc adapts a function to PartnerHook.
+type PartnerHookFunc func(ctx context.Context, e PartnerEvent)
+
+// PartnerChanged calls f.
+func (f PartnerHookFunc) PartnerChanged(ctx context.Context, e PartnerEvent) { f(ctx, e) }
+
 // Accounts is what the Service needs from the ledger to check that a
 // customer owns the accounts they share. ledger.Store implements it.
 type Accounts interface {
@@ -60,6 +74,8 @@ type Options struct {
 	Now func() time.Time
 	// Hooks are told of every consent event, in order.
 	Hooks []Hook
+	// PartnerHooks are told of every partner change, in order.
+	PartnerHooks []PartnerHook
 	// Accounts checks account ownership when a consent is given. Required
 	// for NewGrant; partner administration works without it.
 	Accounts Accounts
@@ -98,6 +114,12 @@ func (s *Service) emit(ctx context.Context, e Event) {
 	}
 }
 
+func (s *Service) emitPartner(ctx context.Context, e PartnerEvent) {
+	for _, h := range s.opts.PartnerHooks {
+		h.PartnerChanged(ctx, e)
+	}
+}
+
 // RegisterPartner validates and stores a partner, active at once, and
 // records who registered it. Errors: ErrNoAttestation when the
 // secondary-use attestation is missing (checked first: it is never
@@ -125,6 +147,7 @@ func (s *Service) RegisterPartner(ctx context.Context, p Partner, by string) (Pa
 	if err := s.store.CreatePartner(ctx, p, ev); err != nil {
 		return Partner{}, err
 	}
+	s.emitPartner(ctx, ev)
 	return p, nil
 }
 
@@ -176,7 +199,12 @@ func (s *Service) setPartner(ctx context.Context, op string, id PartnerID, to Pa
 	case p.Status == PartnerRefused:
 		return ErrPartnerFinal.WithOp(op, nil)
 	}
-	return s.store.SetPartnerStatus(ctx, id, to, PartnerEvent{Partner: id, Action: action, Reason: reason, By: by, At: s.Now()})
+	ev := PartnerEvent{Partner: id, Action: action, Reason: reason, By: by, At: s.Now()}
+	if err := s.store.SetPartnerStatus(ctx, id, to, ev); err != nil {
+		return err
+	}
+	s.emitPartner(ctx, ev)
+	return nil
 }
 
 // GrantRequest is a customer's decision to share: which partner, which

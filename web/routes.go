@@ -56,6 +56,12 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /console/audit", s.staff(auditRoles, s.consoleAudit))
 	mux.Handle("GET /console/insights", s.staff(insightRoles, s.insightsPage))
 	mux.Handle("GET /console/insights.csv", s.staff(insightRoles, s.insightsCSV))
+	mux.Handle("GET /console/partners", s.staff(partnerViewRoles, s.consolePartners))
+	mux.Handle("POST /console/partners", s.staff(partnerAdminRoles, s.consoleRegisterPartner))
+	mux.Handle("GET /console/partners/{id}", s.staff(partnerViewRoles, s.consolePartner))
+	mux.Handle("POST /console/partners/{id}/suspend", s.staff(partnerSuspendRoles, s.partnerAction("suspended", PartnerAdmin.SuspendPartner)))
+	mux.Handle("POST /console/partners/{id}/reinstate", s.staff(partnerAdminRoles, s.partnerAction("reinstated", PartnerAdmin.ReinstatePartner)))
+	mux.Handle("POST /console/partners/{id}/refuse", s.staff(partnerAdminRoles, s.partnerAction("refused", PartnerAdmin.RefusePartner)))
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, nil) })
 	return s.secure(s.crossOrigin(mux))

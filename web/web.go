@@ -81,6 +81,10 @@ type Deps struct {
 	// answers 404; without Events nothing is recorded. See insights.go.
 	Insights Engagement
 	Events   EventRecorder
+	// Partners backs the console's partner pages. Optional: when nil and
+	// Consents implements PartnerAdmin (as *consent.Service does), that is
+	// used; otherwise the pages answer 404. See console_partners.go.
+	Partners PartnerAdmin
 }
 
 // server holds the dependencies and the parsed templates.

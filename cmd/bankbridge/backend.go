@@ -6,6 +6,7 @@ import (
 
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/ledger"
@@ -22,6 +23,7 @@ type backend struct {
 	audit    audit.Store
 	consent  consent.Store
 	insights insights.Store
+	dataapi  records.Store
 	ping     func(context.Context) error
 	close    func() error
 	versions func(context.Context) ([]string, error)
@@ -33,13 +35,13 @@ func openBackend(ctx context.Context, c *Config) (*backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), insights: db.Insights(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
+		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), insights: db.Insights(), dataapi: db.DataAPI(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
 	}
 	db, err := postgres.Open(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
-	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), insights: db.Insights(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
+	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), insights: db.Insights(), dataapi: db.DataAPI(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
 }
 
 // ledgerOptions tunes group commit per engine: SQLite has one writer, so one

@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
 )
 
@@ -81,7 +83,15 @@ func partnerCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer b.close()
-	svc := consent.New(b.consent, consent.Options{})
+	// Partner changes made here are audited exactly like the console's.
+	log := c.logger(e.stderr)
+	akey, err := audit.LoadOrCreateKey(filepath.Join(c.Data, audit.KeyFile))
+	if err != nil {
+		return err
+	}
+	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
+	defer alog.Close()
+	svc := consent.New(b.consent, consent.Options{PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
 	pid := consent.PartnerID(id)
 	switch sub {
 	case "add":

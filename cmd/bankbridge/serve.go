@@ -18,6 +18,7 @@ import (
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/auditapi"
 	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/dataapi"
 	"github.com/bankbridge/bankbridge/demo"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
@@ -72,7 +73,16 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
 	defer alog.Close() // after the HTTP server stopped: drains, then seals once more
-	cons := consent.New(b.consent, consent.Options{Accounts: b.ledger, Hooks: []consent.Hook{consentAudit(alog, log)}})
+	// The data API is itself a consent hook (it notifies partners of
+	// revocations), but needs the consent service to be built: bind late.
+	var api *dataapi.Server
+	apiHook := consent.HookFunc(func(ctx context.Context, e consent.Event) {
+		if api != nil {
+			api.ConsentEvent(ctx, e)
+		}
+	})
+	cons := consent.New(b.consent, consent.Options{Accounts: b.ledger,
+		Hooks: []consent.Hook{consentAudit(alog, log), apiHook}, PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
 
 	if c.Demo {
 		seeded, err := demo.Seeded(ctx, b.ledger)
@@ -107,8 +117,14 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	go sweepConsents(ctx, cons, log)
+	api, err = dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: cons, Ledger: led, Customers: ids,
+		Audit: alog, Store: b.dataapi, Registerer: reg, Logger: log, BaseURL: base})
+	if err != nil {
+		return err
+	}
+	go api.Run(ctx)
 
-	handler := newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons, oauth: as, insights: ins, events: events, secure: c.TLSCert != ""})
+	handler := newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons, oauth: as, api: api, insights: ins, events: events, secure: c.TLSCert != ""})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -162,6 +178,7 @@ type serverDeps struct {
 	audit    *audit.Log
 	consent  *consent.Service
 	oauth    *oauth.Server
+	api      *dataapi.Server
 	insights *insights.Service
 	events   *insights.Recorder
 	secure   bool
@@ -196,6 +213,9 @@ func newServer(d serverDeps) http.Handler {
 	mux.Handle("/oauth/", d.oauth.Handler())
 	mux.Handle("/.well-known/", d.oauth.Handler())
 	mux.Handle("/audit/v1/", auditapi.New(d.audit, d.log))
+	mux.Handle(dataapi.Prefix+"/", d.api)
+	mux.Handle("GET /openapi.json", d.api)
+	mux.Handle("GET /docs/api", d.api)
 	mux.Handle("/", web.New(web.Deps{Auth: d.identity, Ledger: d.ledger, Logger: d.log, Secure: d.secure,
 		ConsentFlow: d.oauth, Consents: d.consent, Audit: d.audit, Insights: d.insights, Events: d.events}))
 	return requestID(m.wrap(mux))

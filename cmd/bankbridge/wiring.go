@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
@@ -51,6 +52,33 @@ func consentAudit(alog *audit.Log, log *slog.Logger) consent.Hook {
 			log.Warn("audit consent event", "kind", kind, "consent", g.ID, "err", err)
 		}
 	})
+}
+
+// partnerAudit writes every partner change (registered, suspended,
+// reinstated, refused) to the audit log with who made it and the reason, so
+// a refusal or suspension can be shown later to have had a stated cause.
+func partnerAudit(alog *audit.Log, log *slog.Logger) consent.PartnerHook {
+	return consent.PartnerHookFunc(func(ctx context.Context, e consent.PartnerEvent) {
+		rec := audit.Record{Time: e.At, Kind: audit.PartnerChange, Partner: string(e.Partner), Actor: e.By,
+			Outcome: audit.OK, Detail: clip(string(e.Action)+": "+e.Reason, 512)}
+		if rec.Actor == "" {
+			rec.Actor = "system"
+		}
+		if err := alog.Post(ctx, rec); err != nil {
+			log.Warn("audit partner change", "partner", e.Partner, "action", e.Action, "err", err)
+		}
+	})
+}
+
+// clip cuts s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // sweepConsents marks consents past their end date as expired every minute.

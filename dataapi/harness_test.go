@@ -1,0 +1,256 @@
+package dataapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/dataapi"
+	"github.com/bankbridge/bankbridge/dataapi/dataapitest"
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/internal/testdb"
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/oauth"
+	"github.com/bankbridge/bankbridge/store/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// clock is the real time plus an offset tests move, shared by the bank and
+// its partners so that proofs and tokens agree.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.off) }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off += d
+}
+
+// person is a seeded customer with their accounts.
+type person struct {
+	id       identityID
+	checking ledger.Account
+	savings  ledger.Account
+	card     ledger.Account
+	payee    ledger.Payee // pays the other person
+}
+
+type identityID = identity.Customer
+
+// bank is the whole API over loopback HTTP on one SQLite database: the
+// authorization server, the data API, two customers (ada, bob), two
+// partners, and a webhook receiver.
+type bank struct {
+	t        testing.TB
+	srv      *httptest.Server
+	clock    *clock
+	db       *sqlite.DB
+	ledger   *ledger.Service
+	consents *consent.Service
+	as       *oauth.Server
+	api      *dataapi.Server
+	alog     *audit.Log
+	ada, bob person
+	budget   *dataapitest.Partner
+	other    *dataapitest.Partner
+	hooks    *receiver
+	reg      *prometheus.Registry
+}
+
+// receiver is a partner's webhook endpoint: it keeps what it got.
+type receiver struct {
+	mu     sync.Mutex
+	got    []delivery
+	status int
+	srv    *httptest.Server
+}
+
+type delivery struct {
+	header http.Header
+	body   []byte
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	b, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	r.got = append(r.got, delivery{req.Header.Clone(), b})
+	st := r.status
+	r.mu.Unlock()
+	if st == 0 {
+		st = 200
+	}
+	w.WriteHeader(st)
+}
+
+func (r *receiver) deliveries() []delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]delivery(nil), r.got...)
+}
+
+type bankOptions struct {
+	rate int // the budget partner's rate limit per minute
+	opts dataapi.Options
+}
+
+func newBank(t testing.TB, o bankOptions) *bank {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clk := &clock{}
+	b := &bank{t: t, clock: clk, db: db}
+	b.ledger = ledger.New(db.Ledger(), ledger.Options{Now: clk.Now})
+	t.Cleanup(b.ledger.Close)
+	ids := identity.New(db.Identity(), identity.Options{Now: clk.Now})
+	b.alog = audit.New(db.Audit(), audit.Options{Now: clk.Now})
+	t.Cleanup(b.alog.Close)
+	var hook consent.HookFunc = func(ctx context.Context, e consent.Event) {
+		if b.api != nil {
+			b.api.ConsentEvent(ctx, e)
+		}
+	}
+	b.consents = consent.New(db.Consent(), consent.Options{Now: clk.Now, Accounts: db.Ledger(), Hooks: []consent.Hook{hook}})
+	var h http.Handler
+	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(b.srv.Close)
+	b.as, err = oauth.New(ctx, oauth.Deps{Consent: b.consents, Issuer: b.srv.URL, Now: clk.Now, NoNonce: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.reg = prometheus.NewRegistry()
+	opts := o.opts
+	opts.AllowHTTPCallbacks = true
+	if opts.CustomerRate == 0 {
+		opts.CustomerRate = 1_000_000 // tests make many calls; TestRateLimits sets its own
+	}
+	if o.rate == 0 {
+		o.rate = 1_000_000
+	}
+	b.api, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: b.consents, Ledger: b.ledger,
+		Customers: ids, Audit: b.alog, Store: db.DataAPI(), Registerer: b.reg, Now: clk.Now, BaseURL: b.srv.URL, BankName: "Test Bank",
+		Logger: slog.New(slog.DiscardHandler), Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/oauth/", b.as.Handler())
+	mux.Handle(dataapi.Prefix+"/", b.api)
+	mux.Handle("/openapi.json", b.api)
+	mux.Handle("/docs/api", b.api)
+	h = mux
+
+	fund, err := db.Ledger().CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "Settlement", Currency: "USD", Number: "9000000001",
+		Routing: "011000015", Unbounded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name, email string, n int) person {
+		c, err := ids.RegisterCustomer(ctx, identity.Customer{Name: name, Email: email, Phone: "+15550100" + fmt.Sprint(n), BirthYear: 1985,
+			Address: identity.Address{Line1: "1 Main St", City: "Springfield", Region: "IL", PostalCode: "62701", Country: "US"}}, "correct horse battery")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := person{id: c}
+		for i, a := range []*ledger.Account{&p.checking, &p.savings, &p.card} {
+			kind := []ledger.AccountKind{ledger.Checking, ledger.Savings, ledger.CreditCard}[i]
+			*a, err = db.Ledger().CreateAccount(ctx, ledger.Account{Customer: c.ID, Kind: kind, Name: string(kind) + " of " + name, Currency: "USD",
+				Number: ledger.AccountNumber(fmt.Sprintf("10000%d%04d", n, i)), Routing: "011000015", Limit: 50000})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := b.ledger.Transfer(ctx, ledger.Move("seed", "fund-"+email, fund.ID, p.checking.ID, 500000, "USD", "Opening deposit")); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	b.ada, b.bob = mk("Ada Lovelace", "ada@example.com", 1), mk("Bob Builder", "bob@example.com", 2)
+	for _, pair := range []struct {
+		from *person
+		to   person
+		name string
+	}{{&b.ada, b.bob, "Bob"}, {&b.bob, b.ada, "Ada"}} {
+		pair.from.payee, err = db.Ledger().CreatePayee(ctx, ledger.Payee{Customer: pair.from.id.ID, Name: pair.name, Nickname: pair.name, Account: pair.to.checking.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b.budget, err = dataapitest.Register(ctx, b.consents, b.srv.URL, "budget-app", o.rate, clk.Now); err != nil {
+		t.Fatal(err)
+	}
+	if b.other, err = dataapitest.Register(ctx, b.consents, b.srv.URL, "other-app", 0, clk.Now); err != nil {
+		t.Fatal(err)
+	}
+	b.hooks = &receiver{}
+	b.hooks.srv = httptest.NewServer(b.hooks)
+	t.Cleanup(b.hooks.srv.Close)
+	return b
+}
+
+// allClusters is every cluster a partner may ask for.
+func allClusters() []consent.Cluster {
+	var cs []consent.Cluster
+	for _, c := range consent.Clusters {
+		cs = append(cs, c.Cluster)
+	}
+	return cs
+}
+
+// link makes a consent and returns its token and id.
+func (b *bank) link(p *dataapitest.Partner, who person, accounts []ledger.AccountID, clusters []consent.Cluster) (string, string) {
+	b.t.Helper()
+	tok, grant, err := p.Link(context.Background(), b.as.Decide, who.id.ID, accounts, clusters)
+	if err != nil {
+		b.t.Fatalf("link %s: %v", p.ID, err)
+	}
+	return tok, grant
+}
+
+// call makes one API call and validates the answer against the OpenAPI
+// document: every answer in these tests passes through here.
+func (b *bank) call(p *dataapitest.Partner, token, method, path string, body any, header map[string]string) dataapitest.Response {
+	b.t.Helper()
+	var raw []byte
+	switch v := body.(type) {
+	case nil:
+	case []byte:
+		raw = v
+	case string:
+		raw = []byte(v)
+	default:
+		raw, _ = json.Marshal(v)
+	}
+	res, err := p.Do(context.Background(), token, method, path, raw, header)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if err := validateResponse(method, path, res); err != nil {
+		b.t.Errorf("%s %s: answer does not match the OpenAPI document: %v\nbody: %s", method, path, err, res.Body)
+	}
+	return res
+}
+
+func decode[T any](t testing.TB, res dataapitest.Response) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(res.Body, &v); err != nil {
+		t.Fatalf("decode %T: %v\n%s", v, err, res.Body)
+	}
+	return v
+}

@@ -1,0 +1,430 @@
+package dataapi
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/dataapi/records"
+	"github.com/bankbridge/bankbridge/ledger"
+)
+
+// Payee is a payee the customer saved at the bank, as a partner sees it.
+type Payee struct {
+	PayeeID  string `json:"payeeId"`
+	Name     string `json:"name"`
+	Nickname string `json:"nickname,omitempty"`
+}
+
+// Payees is the answer of GET /payees.
+type Payees struct {
+	Payees []Payee `json:"payees"`
+}
+
+// transfersGranted reports whether the consent lets the partner start
+// payments at all.
+func (c *call) transfersGranted() bool { return c.granted(consent.Transfers) }
+
+// internalPayees lists the customer's payees holding an account at this
+// bank: the only ones a partner may pay.
+func (c *call) internalPayees() ([]ledger.Payee, error) {
+	ps, err := c.s.d.Ledger.Store().Payees(c.ctx, c.acc.Grant.Customer)
+	if err != nil {
+		return nil, err
+	}
+	out := ps[:0]
+	for _, p := range ps {
+		if p.Account != 0 && p.Customer == c.acc.Grant.Customer {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) payees(c *call) {
+	if !c.transfersGranted() {
+		c.fail(errNotFound)
+		return
+	}
+	c.disclose(nil, []consent.Cluster{consent.Transfers}, []string{"payees.name", "payees.nickname"})
+	ps, err := c.internalPayees()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	out := Payees{Payees: make([]Payee, 0, len(ps))}
+	for _, p := range ps {
+		out.Payees = append(out.Payees, Payee{PayeeID: s.ids.Payee(c.partner, p.ID), Name: p.Name, Nickname: p.Nickname})
+	}
+	c.json(200, out)
+}
+
+// PaymentRequest is the body of POST /payments: from one of the consent's
+// accounts (with TRANSFERS) to a saved payee or another consented account.
+type PaymentRequest struct {
+	FromAccountID string      `json:"fromAccountId"`
+	ToPayeeID     string      `json:"toPayeeId,omitempty"`
+	ToAccountID   string      `json:"toAccountId,omitempty"`
+	Amount        json.Number `json:"amount"`
+	Currency      string      `json:"currency,omitempty"`
+	Memo          string      `json:"memo,omitempty"`
+}
+
+// Payment is a payment as the partner sees it.
+type Payment struct {
+	PaymentID       string      `json:"paymentId"`
+	FromAccountID   string      `json:"fromAccountId"`
+	ToPayeeID       string      `json:"toPayeeId,omitempty"`
+	ToAccountID     string      `json:"toAccountId,omitempty"`
+	Amount          json.Number `json:"amount"`
+	Currency        string      `json:"currency"`
+	Memo            string      `json:"memo,omitempty"`
+	Status          string      `json:"status"`
+	FailureReason   string      `json:"failureReason,omitempty"`
+	ConfirmationURL string      `json:"confirmationUrl,omitempty"`
+	ConfirmBy       string      `json:"confirmBy,omitempty"`
+	CreatedTime     string      `json:"createdTime"`
+	UpdatedTime     string      `json:"updatedTime"`
+}
+
+// ConfirmPath is where the bank's web app shows a payment waiting for the
+// customer: ConfirmPath + paymentId.
+const ConfirmPath = "/payments/confirm/"
+
+func (s *Server) paymentOf(p records.Payment) Payment {
+	out := Payment{PaymentID: p.ID, FromAccountID: s.ids.Account(p.Partner, p.From), Amount: money(p.Amount, p.Currency),
+		Currency: string(p.Currency), Memo: p.Memo, Status: string(p.Status), FailureReason: p.Reason,
+		CreatedTime: ts(p.Created), UpdatedTime: ts(p.Updated)}
+	if kind, ref, _ := strings.Cut(p.ToRef, ":"); kind == "payee" {
+		out.ToPayeeID = ref
+	} else {
+		out.ToAccountID = ref
+	}
+	if p.Status == records.PaymentPending && p.NeedsConfirmation {
+		out.ConfirmationURL = s.d.BaseURL + ConfirmPath + p.ID
+		out.ConfirmBy = ts(p.ConfirmBy)
+	}
+	return out
+}
+
+// validKey is an Idempotency-Key: 1-64 of [A-Za-z0-9_-] (a UUID fits).
+func validKey(k string) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// paymentID is derived from the partner and its key, so that a retry
+// finds the first payment before anything else is checked.
+func (s *Server) paymentID(partner, key string) string {
+	m := hmac.New(sha256.New, s.ids.mac)
+	m.Write([]byte("payment\x00" + partner + "\x00" + key))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// requestHash digests what a payment asks for, for idempotency.
+func requestHash(from, to ledger.AccountID, toRef string, amt ledger.Amount, cur ledger.Currency, memo string) [32]byte {
+	h := sha256.New()
+	var b [8]byte
+	for _, v := range []int64{int64(from), int64(to), int64(amt)} {
+		binary.BigEndian.PutUint64(b[:], uint64(v))
+		h.Write(b[:])
+	}
+	h.Write([]byte(toRef + "\x00" + string(cur) + "\x00" + memo))
+	return [32]byte(h.Sum(nil))
+}
+
+// customerLocks serialise the limit check and insert of one customer's
+// payments on this instance.
+type customerLocks [64]sync.Mutex
+
+func (l *customerLocks) lock(c bankbridge.CustomerID) func() {
+	h := fnv.New32a()
+	h.Write([]byte(strconv.FormatInt(int64(c), 10)))
+	m := &l[h.Sum32()%64]
+	m.Lock()
+	return m.Unlock
+}
+
+func (s *Server) paymentCreate(c *call) {
+	key := c.r.Header.Get("Idempotency-Key")
+	if !validKey(key) {
+		c.fail(errIdemKey)
+		return
+	}
+	var req PaymentRequest
+	if err := c.decode(&req); err != nil {
+		c.fail(err)
+		return
+	}
+	if !c.transfersGranted() {
+		c.fail(errNotFound)
+		return
+	}
+	from, err := c.resolve(req.FromAccountID, consent.Transfers)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	to, toRef, err := c.destination(req)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	if to == from.ID {
+		c.fail(errSameAccount)
+		return
+	}
+	cur := from.Currency
+	if req.Currency != "" && ledger.Currency(req.Currency) != cur {
+		c.fail(fieldErr(errCurrency, "/currency", "the account holds "+string(cur)))
+		return
+	}
+	amt, err := ledger.ParseAmount(req.Amount.String(), cur)
+	if err != nil {
+		c.fail(fieldErr(err.(*bankbridge.Error), "/amount", "a positive amount in "+string(cur)+" with at most "+strconv.Itoa(cur.Exponent())+" decimals"))
+		return
+	}
+	memo := strings.TrimSpace(req.Memo)
+	if utf8.RuneCountInString(memo) > 50 || strings.IndexFunc(memo, unicode.IsControl) >= 0 {
+		c.fail(fieldErr(errBody, "/memo", "at most 50 characters, no control characters"))
+		return
+	}
+	hash := requestHash(from.ID, to, toRef, amt, cur, memo)
+	id := s.paymentID(c.partner, key)
+	now := s.d.Now().UTC().Truncate(time.Microsecond)
+
+	unlock := s.payLocks.lock(c.acc.Grant.Customer)
+	p, err := s.d.Store.Payment(c.ctx, id)
+	created := false
+	switch {
+	case err == nil:
+		// A retry: the same request gets the first answer.
+	case errors.Is(err, records.ErrPaymentNotFound):
+		total, err := s.d.Store.PaymentTotal(c.ctx, c.acc.Grant.Customer, cur, now.Add(-24*time.Hour))
+		if err != nil {
+			unlock()
+			c.fail(err)
+			return
+		}
+		if sum, ok := total.Add(amt); !ok || sum > s.o.DailyLimit {
+			unlock()
+			c.fail(errLimit)
+			return
+		}
+		p = records.Payment{ID: id, Partner: c.partner, Grant: string(c.acc.Grant.ID), Customer: c.acc.Grant.Customer, From: from.ID, To: to,
+			ToRef: toRef, Amount: amt, Currency: cur, Memo: memo, Key: key, Hash: hash, Status: records.PaymentPending, Created: now, Updated: now}
+		if amt > s.o.StepUpLimit {
+			p.NeedsConfirmation, p.ConfirmBy = true, now.Add(s.o.ConfirmTTL)
+		}
+		p, created, err = s.d.Store.CreatePayment(c.ctx, p)
+		if err != nil {
+			unlock()
+			c.fail(err)
+			return
+		}
+	default:
+		unlock()
+		c.fail(err)
+		return
+	}
+	unlock()
+	if p.Hash != hash || p.Partner != c.partner {
+		c.fail(errKeyReused)
+		return
+	}
+	if p.Status == records.PaymentPending && !p.NeedsConfirmation {
+		// Made now, or a retry of one whose transfer did not finish.
+		if p, err = s.execute(c.ctx, p); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+	c.disclose([]ledger.AccountID{p.From}, []consent.Cluster{consent.Transfers}, []string{"payments.status"})
+	status := 200
+	if created {
+		status = 201
+	}
+	c.json(status, s.paymentOf(p))
+}
+
+// destination resolves the payee or account a payment goes to, and the
+// reference the partner used for it.
+func (c *call) destination(req PaymentRequest) (ledger.AccountID, string, error) {
+	switch {
+	case (req.ToPayeeID == "") == (req.ToAccountID == ""):
+		return 0, "", fieldErr(errBody.WithMessage("give exactly one of toPayeeId and toAccountId"), "/toPayeeId", "exactly one of toPayeeId and toAccountId")
+	case req.ToPayeeID != "":
+		if !validID(req.ToPayeeID) {
+			return 0, "", errNotFound
+		}
+		ps, err := c.internalPayees()
+		if err != nil {
+			return 0, "", err
+		}
+		for _, p := range ps {
+			if c.s.ids.Payee(c.partner, p.ID) == req.ToPayeeID {
+				return p.Account, "payee:" + req.ToPayeeID, nil
+			}
+		}
+		return 0, "", errNotFound
+	}
+	if !validID(req.ToAccountID) {
+		return 0, "", errNotFound
+	}
+	for _, r := range c.acc.Grant.Resources {
+		if c.s.ids.Account(c.partner, r.Account) == req.ToAccountID {
+			return r.Account, "account:" + req.ToAccountID, nil
+		}
+	}
+	return 0, "", errNotFound
+}
+
+// execute books a payment's transfer under a key derived from its id (so
+// a retry moves money once) and records the outcome: POSTED, or FAILED
+// with the ledger's code when the ledger refuses it. A ledger that is busy
+// leaves the payment PENDING and answers ledger_busy: retry with the same
+// Idempotency-Key.
+func (s *Server) execute(ctx context.Context, p records.Payment) (records.Payment, error) {
+	desc := "Payment via " + p.Partner
+	if p.Memo != "" {
+		desc += ": " + p.Memo
+	}
+	t, _, err := s.d.Ledger.Transfer(ctx, ledger.Move("dataapi", "pay:"+p.ID, p.From, p.To, p.Amount, p.Currency, trunc(desc, 200)))
+	to, reason := records.PaymentPosted, ""
+	if err != nil {
+		switch bankbridge.ErrorKind(err) {
+		case bankbridge.Invalid, bankbridge.Unprocessable, bankbridge.Conflict, bankbridge.NotFound:
+			to, reason = records.PaymentFailed, bankbridge.ErrorCode(err)
+			if !contains(PaymentFailureReasons, reason) {
+				reason = ledger.ErrAccountClosed.Code
+			}
+		default:
+			return p, err
+		}
+	}
+	return s.settle(ctx, p, to, t.ID, reason)
+}
+
+// settle moves a PENDING payment to its final status once and tells the
+// partner's subscriptions.
+func (s *Server) settle(ctx context.Context, p records.Payment, to records.PaymentStatus, transfer ledger.TransferID, reason string) (records.Payment, error) {
+	now := s.d.Now().UTC().Truncate(time.Microsecond)
+	ok, err := s.d.Store.SetPaymentStatus(ctx, p.ID, records.PaymentPending, to, transfer, reason, now)
+	if err != nil {
+		return p, err
+	}
+	if !ok { // someone else settled it: answer what is stored
+		return s.d.Store.Payment(ctx, p.ID)
+	}
+	p.Status, p.Transfer, p.Reason, p.Updated = to, transfer, reason, now
+	s.notify(ctx, p.Partner, "PAYMENT_STATUS_CHANGED", map[string]any{"paymentId": p.ID, "status": string(p.Status), "failureReason": p.Reason})
+	return p, nil
+}
+
+func (s *Server) paymentGet(c *call) {
+	id := c.r.PathValue("paymentId")
+	if !validID(id) {
+		c.fail(errNotFound)
+		return
+	}
+	p, err := s.d.Store.Payment(c.ctx, id)
+	if err != nil || p.Partner != c.partner || p.Customer != c.acc.Grant.Customer {
+		if err == nil || errors.Is(err, records.ErrPaymentNotFound) {
+			err = errNotFound
+		}
+		c.fail(err)
+		return
+	}
+	c.disclose([]ledger.AccountID{p.From}, []consent.Cluster{consent.Transfers}, []string{"payments.status"})
+	c.json(200, s.paymentOf(p))
+}
+
+// PaymentForCustomer returns a payment of the customer's, for the bank's
+// confirmation page, with the name of the partner that started it. Another
+// customer's payment is records.ErrPaymentNotFound.
+func (s *Server) PaymentForCustomer(ctx context.Context, customer bankbridge.CustomerID, id string) (records.Payment, consent.Partner, error) {
+	if !validID(id) {
+		return records.Payment{}, consent.Partner{}, records.ErrPaymentNotFound
+	}
+	p, err := s.d.Store.Payment(ctx, id)
+	if err != nil {
+		return records.Payment{}, consent.Partner{}, err
+	}
+	if p.Customer != customer {
+		return records.Payment{}, consent.Partner{}, records.ErrPaymentNotFound
+	}
+	partner, err := s.d.Consents.Partner(ctx, consent.PartnerID(p.Partner))
+	if err != nil {
+		return records.Payment{}, consent.Partner{}, err
+	}
+	return p, partner, nil
+}
+
+// ErrNotAwaiting reports a payment that does not wait for the customer any
+// more (already confirmed, declined or expired).
+var ErrNotAwaiting = bankbridge.E(bankbridge.Conflict, "payment_not_awaiting_confirmation", "this payment is no longer waiting for your confirmation")
+
+// ConfirmPayment books a payment the customer confirmed on the bank's page
+// (the caller has checked their step-up). Errors: ErrPaymentNotFound,
+// ErrNotAwaiting; a ledger refusal makes the payment FAILED, not an error.
+func (s *Server) ConfirmPayment(ctx context.Context, customer bankbridge.CustomerID, id string) (records.Payment, error) {
+	p, _, err := s.PaymentForCustomer(ctx, customer, id)
+	if err != nil {
+		return records.Payment{}, err
+	}
+	if p.Status != records.PaymentPending || !p.NeedsConfirmation {
+		return p, ErrNotAwaiting
+	}
+	if !s.d.Now().Before(p.ConfirmBy) {
+		p, _ = s.settle(ctx, p, records.PaymentFailed, 0, "confirmation_expired")
+		return p, ErrNotAwaiting
+	}
+	return s.execute(ctx, p)
+}
+
+// DeclinePayment fails a payment the customer refused.
+func (s *Server) DeclinePayment(ctx context.Context, customer bankbridge.CustomerID, id string) (records.Payment, error) {
+	p, _, err := s.PaymentForCustomer(ctx, customer, id)
+	if err != nil {
+		return records.Payment{}, err
+	}
+	if p.Status != records.PaymentPending || !p.NeedsConfirmation {
+		return p, ErrNotAwaiting
+	}
+	return s.settle(ctx, p, records.PaymentFailed, 0, "declined_by_customer")
+}
+
+// expirePayments fails the payments whose confirmation window closed.
+func (s *Server) expirePayments(ctx context.Context) error {
+	due, err := s.d.Store.ExpiredPayments(ctx, s.d.Now().UTC(), 100)
+	if err != nil {
+		return err
+	}
+	for _, p := range due {
+		if _, err := s.settle(ctx, p, records.PaymentFailed, 0, "confirmation_expired"); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,467 @@
+package dataapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/dataapi/records"
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/oauth"
+)
+
+// Prefix is where the API is mounted: FDX v6 resources under a versioned
+// prefix.
+const Prefix = "/fdx/v6"
+
+// Verifier checks a request's DPoP-bound token and the consent behind it.
+// *oauth.Verifier implements it.
+type Verifier interface {
+	Verify(r *http.Request) (oauth.Access, error)
+	WriteChallenge(w http.ResponseWriter, err error)
+}
+
+// Auditor is the disclosure log. *audit.Log implements it.
+type Auditor interface {
+	Start(ctx context.Context, rec audit.Record) *audit.Pending
+}
+
+// Customers reads the people behind consents. *identity.Service implements it.
+type Customers interface {
+	Customer(ctx context.Context, id bankbridge.CustomerID) (identity.Customer, error)
+}
+
+var (
+	_ Verifier  = (*oauth.Verifier)(nil)
+	_ Auditor   = (*audit.Log)(nil)
+	_ Customers = (*identity.Service)(nil)
+)
+
+// Deps is what the data API needs. Everything but Registerer, Logger, Now
+// and the options is required.
+type Deps struct {
+	Verifier  Verifier
+	Consents  *consent.Service
+	Ledger    *ledger.Service
+	Customers Customers
+	Audit     Auditor
+	Store     records.Store
+	// Registerer receives the API's metrics (per-partner responses and
+	// latency, 12 CFR 1033.311 performance). Optional.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	Now        func() time.Time
+	// BaseURL is the bank's public scheme and host, for links in answers
+	// (the payment confirmation page). Default: none, links are relative.
+	BaseURL string
+	// BankName names the data provider in consents. Default "bankbridge".
+	BankName string
+	Options  Options
+}
+
+// Options tune limits. The zero value gives the documented defaults.
+type Options struct {
+	// CustomerRate is the budget of one customer's data within one
+	// partner, requests per minute (default 300); the partner's own budget
+	// is consent.Partner.RateLimit.
+	CustomerRate int
+	// StepUpLimit is the largest payment (minor units) made without the
+	// customer confirming on the bank's page. Default 1,000.00.
+	StepUpLimit ledger.Amount
+	// DailyLimit bounds what apps may move out of one customer's accounts
+	// per rolling 24 hours (minor units). Default 5,000.00.
+	DailyLimit ledger.Amount
+	// ConfirmTTL is how long a payment waits for the customer. Default 15 min.
+	ConfirmTTL time.Duration
+	// AllowHTTPCallbacks accepts http:// callback URLs on loopback hosts,
+	// for development and tests.
+	AllowHTTPCallbacks bool
+	// HTTPClient delivers notifications. Default: 10 s timeout, no redirects.
+	HTTPClient *http.Client
+}
+
+// Defaults of Options.
+const (
+	DefaultCustomerRate               = 300
+	DefaultStepUpLimit  ledger.Amount = 100000
+	DefaultDailyLimit   ledger.Amount = 500000
+	DefaultConfirmTTL                 = 15 * time.Minute
+	maxBody                           = 16 << 10
+	maxQuery                          = 2048
+)
+
+// Server is the data API: an http.Handler for Prefix, /openapi.json and
+// /docs/api, a consent.Hook that tells partners of consent changes, the
+// back end of the bank's payment confirmation page, and a background loop
+// (Run) delivering notifications and saving performance counters. It is
+// safe for concurrent use.
+type Server struct {
+	d        Deps
+	o        Options
+	log      *slog.Logger
+	ids      *ids
+	limits   *limiter
+	mux      *http.ServeMux
+	perf     *perf
+	wake     chan struct{}
+	payLocks customerLocks
+}
+
+// New loads (or creates, on first start) the identifier secret and returns
+// the API. Errors: a missing dependency, a store failure.
+func New(ctx context.Context, d Deps) (*Server, error) {
+	if d.Verifier == nil || d.Consents == nil || d.Ledger == nil || d.Customers == nil || d.Audit == nil || d.Store == nil {
+		return nil, errors.New("dataapi: Verifier, Consents, Ledger, Customers, Audit and Store are required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.BankName == "" {
+		d.BankName = "bankbridge"
+	}
+	d.BaseURL = strings.TrimSuffix(d.BaseURL, "/")
+	o := d.Options
+	if o.CustomerRate <= 0 {
+		o.CustomerRate = DefaultCustomerRate
+	}
+	if o.StepUpLimit <= 0 {
+		o.StepUpLimit = DefaultStepUpLimit
+	}
+	if o.DailyLimit <= 0 {
+		o.DailyLimit = DefaultDailyLimit
+	}
+	if o.ConfirmTTL <= 0 {
+		o.ConfirmTTL = DefaultConfirmTTL
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	// The key store keeps text (JWKs in JSON), so the secret goes in base64:
+	// PostgreSQL refuses raw bytes that are not UTF-8 in a text column.
+	stored, err := d.Consents.Store().SigningKey(ctx, idSecretName, []byte(base64.StdEncoding.EncodeToString(fresh)), d.Now().UTC())
+	if err != nil {
+		return nil, fmt.Errorf("dataapi: load id secret: %w", err)
+	}
+	secret, err := base64.StdEncoding.DecodeString(string(stored))
+	if err != nil {
+		return nil, fmt.Errorf("dataapi: stored id secret is not base64: %w", err)
+	}
+	x, err := newIDs(secret)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{d: d, o: o, log: d.Logger, ids: x, limits: newLimiter(), wake: make(chan struct{}, 1)}
+	s.perf = newPerf(d.Store, d.Now)
+	if d.Registerer != nil {
+		if err := s.perf.register(d.Registerer); err != nil {
+			return nil, fmt.Errorf("dataapi: metrics: %w", err)
+		}
+	}
+	s.routes()
+	return s, nil
+}
+
+// route is one endpoint: its handler, the query parameters it accepts, and
+// whether it takes a JSON body.
+type route struct {
+	method, path string
+	params       []string
+	h            func(c *call)
+}
+
+func (s *Server) routes() {
+	s.mux = http.NewServeMux()
+	for _, rt := range []route{
+		{"GET", "/customers/current", nil, s.customer},
+		{"GET", "/accounts", nil, s.accounts},
+		{"GET", "/accounts/{accountId}", nil, s.account},
+		{"GET", "/accounts/{accountId}/balances", nil, s.balances},
+		{"GET", "/accounts/{accountId}/transactions", []string{"startTime", "endTime", "limit", "pageKey"}, s.transactions},
+		{"GET", "/accounts/{accountId}/payment-networks", nil, s.paymentNetworks},
+		{"GET", "/accounts/{accountId}/statements", nil, s.statements},
+		{"GET", "/accounts/{accountId}/statements/{statementId}", nil, s.statement},
+		{"GET", "/consents/{consentId}", nil, s.consentGet},
+		{"PUT", "/consents/{consentId}/revocation", nil, s.consentRevoke},
+		{"GET", "/payees", nil, s.payees},
+		{"POST", "/payments", nil, s.paymentCreate},
+		{"GET", "/payments/{paymentId}", nil, s.paymentGet},
+		{"POST", "/notification-subscriptions", nil, s.subscriptionCreate},
+		{"GET", "/notification-subscriptions/{subscriptionId}", nil, s.subscriptionGet},
+		{"DELETE", "/notification-subscriptions/{subscriptionId}", nil, s.subscriptionDelete},
+	} {
+		pattern := rt.method + " " + Prefix + rt.path
+		s.mux.Handle(pattern, s.api(pattern, rt))
+	}
+	s.mux.HandleFunc("GET /openapi.json", s.openAPI)
+	s.mux.HandleFunc("GET /docs/api", s.docsPage)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		interaction(w, r)
+		s.fail(w, r, errNotFound)
+	})
+}
+
+// ServeHTTP serves Prefix+"/", /openapi.json and /docs/api.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// call is one API request after its token was verified.
+type call struct {
+	s       *Server
+	w       http.ResponseWriter
+	r       *http.Request
+	ctx     context.Context
+	acc     oauth.Access
+	partner string
+	op      string // "GET /fdx/v6/accounts/{accountId}": the audit record's detail
+	pending *audit.Pending
+}
+
+// interaction echoes the FAPI interaction id (or makes one) and puts it in
+// the context as the request id, so logs, problems and audit records carry
+// the id the partner knows.
+func interaction(w http.ResponseWriter, r *http.Request) *http.Request {
+	id := r.Header.Get("x-fapi-interaction-id")
+	if !validInteractionID(id) {
+		id = newUUID()
+	}
+	w.Header().Set("x-fapi-interaction-id", id)
+	return r.WithContext(bankbridge.WithRequestID(r.Context(), id))
+}
+
+// validInteractionID accepts what FAPI asks for (an RFC 4122 UUID) and,
+// leniently, any 1-64 of [A-Za-z0-9-]; anything else is replaced.
+func validInteractionID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// statusWriter remembers the status, for the performance counters.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// api wraps an endpoint with what every call passes: the interaction id,
+// the query's shape, the token and consent (Verifier), the partner's and
+// the customer's rate limits, and the performance counters.
+func (s *Server) api(pattern string, rt route) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		w := &statusWriter{ResponseWriter: rw}
+		r = interaction(w, r)
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		acc, err := s.d.Verifier.Verify(r)
+		if err != nil {
+			s.d.Verifier.WriteChallenge(w, err)
+			return // unattributed: no partner to count it against
+		}
+		partner := string(acc.Partner.ID)
+		defer func() { s.perf.observe(partner, w.status, time.Since(start)) }()
+		ctx := bankbridge.WithActor(r.Context(), bankbridge.Actor{Kind: bankbridge.ActorPartner, Partner: partner})
+		r = r.WithContext(ctx)
+		c := &call{s: s, w: w, r: r, ctx: ctx, acc: acc, partner: partner, op: pattern}
+		now := s.d.Now()
+		if wait := s.limits.take("p:"+partner, acc.Partner.RateLimit, now); wait > 0 {
+			c.tooMany(wait)
+			return
+		}
+		if wait := s.limits.take("c:"+partner+":"+strconv.FormatInt(int64(acc.Grant.Customer), 10), s.o.CustomerRate, now); wait > 0 {
+			c.tooMany(wait)
+			return
+		}
+		if err := checkQuery(r, rt.params); err != nil {
+			c.fail(err)
+			return
+		}
+		rt.h(c)
+	})
+}
+
+func (c *call) tooMany(wait time.Duration) {
+	secs := int((wait + time.Second - 1) / time.Second)
+	c.w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
+	c.fail(errRateLimited)
+}
+
+// checkQuery refuses a query that is too long, repeats a parameter, names
+// one the endpoint does not take, or holds a control character.
+func checkQuery(r *http.Request, allowed []string) error {
+	raw := r.URL.RawQuery
+	if raw == "" {
+		return nil
+	}
+	if len(raw) > maxQuery {
+		return errParam.WithMessage("the query string is longer than 2048 bytes")
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return errParam.WithMessage("the query string is malformed")
+	}
+	for k, v := range q {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == k
+		}
+		switch {
+		case !ok:
+			return fieldErr(errParam.WithMessage("unknown query parameter "+strconv.Quote(trunc(k, 40))), "/query/"+trunc(k, 40), "not a parameter of this endpoint")
+		case len(v) > 1:
+			return fieldErr(errParam.WithMessage("query parameter "+k+" is repeated"), "/query/"+k, "give it once")
+		case strings.IndexFunc(v[0], func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+			return fieldErr(errParam.WithMessage("query parameter "+k+" holds a control character"), "/query/"+k, "remove control characters")
+		}
+	}
+	return nil
+}
+
+func trunc(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.ToValidUTF8(s, "")
+}
+
+func fieldErr(e *bankbridge.Error, ptr, detail string) *bankbridge.Error {
+	c := *e
+	c.Fields = []bankbridge.FieldError{{Pointer: ptr, Detail: detail}}
+	return &c
+}
+
+// disclose starts the audit record of what this call is about to disclose,
+// so that its commit overlaps the reads; json waits for it before sending.
+func (c *call) disclose(accounts []ledger.AccountID, clusters []consent.Cluster, fields []string) {
+	rec := audit.Record{Kind: audit.DataAccess, Partner: c.partner, Consent: string(c.acc.Grant.ID), Customer: c.acc.Grant.Customer,
+		Accounts: accounts, Fields: fields, Detail: c.op, Purpose: c.purpose(clusters)}
+	for _, cl := range clusters {
+		rec.Clusters = append(rec.Clusters, string(cl))
+	}
+	c.pending = c.s.d.Audit.Start(c.ctx, rec)
+}
+
+// purpose is the consent's stated purposes for clusters, joined.
+func (c *call) purpose(clusters []consent.Cluster) string {
+	var ps []string
+	for _, cl := range clusters {
+		if p := c.acc.Grant.Purposes[cl]; p != "" && !contains(ps, p) {
+			ps = append(ps, p)
+		}
+	}
+	return trunc(strings.Join(ps, "; "), 500)
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// json sends v once the disclosure record (if any) is durable. If the log
+// cannot take it, nothing is sent but a 503.
+func (c *call) json(status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		c.fail(fmt.Errorf("dataapi: encode: %w", err))
+		return
+	}
+	if !c.waitAudit() {
+		return
+	}
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.WriteHeader(status)
+	_, _ = c.w.Write(buf.Bytes())
+}
+
+// waitAudit waits for the disclosure record; on failure it answers 503 and
+// reports false.
+func (c *call) waitAudit() bool {
+	if c.pending == nil {
+		return true
+	}
+	_, err := c.pending.Wait(c.ctx)
+	c.pending = nil
+	if err != nil {
+		c.s.log.ErrorContext(c.ctx, "dataapi: audit record not written; nothing disclosed", "err", err)
+		c.fail(errAuditDown)
+		return false
+	}
+	return true
+}
+
+// noContent answers 204 once the record is durable.
+func (c *call) noContent() {
+	if c.waitAudit() {
+		c.w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// fail answers err. An answer of not found to an authenticated partner is
+// recorded as a denied access (not waited for: nothing is disclosed).
+func (c *call) fail(err error) {
+	c.pending = nil
+	if bankbridge.ErrorKind(err) == bankbridge.NotFound {
+		c.s.d.Audit.Start(c.ctx, audit.Record{Kind: audit.DataAccess, Partner: c.partner, Consent: string(c.acc.Grant.ID),
+			Customer: c.acc.Grant.Customer, Outcome: audit.Denied, Detail: c.op})
+	}
+	c.s.fail(c.w, c.r, err)
+}

@@ -1,0 +1,294 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"time"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/dataapi/records"
+	"github.com/bankbridge/bankbridge/ledger"
+)
+
+// DataAPIStore implements records.Store: the data API's payments,
+// notification subscriptions and outbox, and performance counters. Writes
+// go through the single writer connection; reads use the read pool except
+// where a write must be seen at once (payments by key).
+type DataAPIStore struct{ db *DB }
+
+var _ records.Store = (*DataAPIStore)(nil)
+
+// DataAPI returns the data API's store over db.
+func (db *DB) DataAPI() *DataAPIStore { return &DataAPIStore{db: db} }
+
+const paymentCols = `id, partner, grant_id, customer, from_account, to_account, to_ref, amount, currency, memo, idem_key,
+request_hash, status, needs_confirmation, reason, transfer_id, created, updated, confirm_by`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanPayment(r rowScanner) (records.Payment, error) {
+	var p records.Payment
+	var hash []byte
+	var created, updated, confirmBy int64
+	err := r.Scan(&p.ID, &p.Partner, &p.Grant, &p.Customer, &p.From, &p.To, &p.ToRef, &p.Amount, &p.Currency, &p.Memo, &p.Key,
+		&hash, &p.Status, &p.NeedsConfirmation, &p.Reason, &p.Transfer, &created, &updated, &confirmBy)
+	if err != nil {
+		return records.Payment{}, err
+	}
+	copy(p.Hash[:], hash)
+	p.Created, p.Updated, p.ConfirmBy = fromMicros(created), fromMicros(updated), fromMicros(confirmBy)
+	return p, nil
+}
+
+// CreatePayment implements records.Store.
+func (s *DataAPIStore) CreatePayment(ctx context.Context, p records.Payment) (records.Payment, bool, error) {
+	const op = "sqlite.DataAPI.CreatePayment"
+	res, err := s.db.w.ExecContext(ctx, `INSERT INTO dataapi_payments (`+paymentCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT (partner, idem_key) DO NOTHING`,
+		p.ID, p.Partner, p.Grant, int64(p.Customer), int64(p.From), int64(p.To), p.ToRef, int64(p.Amount), string(p.Currency), p.Memo, p.Key,
+		p.Hash[:], string(p.Status), p.NeedsConfirmation, p.Reason, int64(p.Transfer), micros(p.Created), micros(p.Updated), micros(p.ConfirmBy))
+	if err != nil {
+		return records.Payment{}, false, mapErr(op, err, nil)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return p, true, nil
+	}
+	got, err := scanPayment(s.db.w.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM dataapi_payments WHERE partner = ? AND idem_key = ?`, p.Partner, p.Key))
+	if err != nil {
+		return records.Payment{}, false, mapErr(op, err, nil)
+	}
+	return got, false, nil
+}
+
+// Payment implements records.Store.
+func (s *DataAPIStore) Payment(ctx context.Context, id string) (records.Payment, error) {
+	p, err := scanPayment(s.db.r.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM dataapi_payments WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return records.Payment{}, records.ErrPaymentNotFound
+	}
+	return p, mapErr("sqlite.DataAPI.Payment", err, nil)
+}
+
+// SetPaymentStatus implements records.Store.
+func (s *DataAPIStore) SetPaymentStatus(ctx context.Context, id string, from, to records.PaymentStatus, transfer ledger.TransferID, reason string, at time.Time) (bool, error) {
+	const op = "sqlite.DataAPI.SetPaymentStatus"
+	res, err := s.db.w.ExecContext(ctx, `UPDATE dataapi_payments SET status = ?, transfer_id = ?, reason = ?, updated = ? WHERE id = ? AND status = ?`,
+		string(to), int64(transfer), reason, micros(at), id, string(from))
+	if err != nil {
+		return false, mapErr(op, err, nil)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return true, nil
+	}
+	var one int
+	if err := s.db.w.QueryRowContext(ctx, `SELECT 1 FROM dataapi_payments WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+		return false, records.ErrPaymentNotFound
+	} else if err != nil {
+		return false, mapErr(op, err, nil)
+	}
+	return false, nil
+}
+
+// PaymentTotal implements records.Store. It reads on the writer so that a
+// payment just created counts at once.
+func (s *DataAPIStore) PaymentTotal(ctx context.Context, c bankbridge.CustomerID, cur ledger.Currency, since time.Time) (ledger.Amount, error) {
+	var sum int64
+	err := s.db.w.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount), 0) FROM dataapi_payments
+WHERE customer = ? AND currency = ? AND created >= ? AND status IN ('PENDING', 'POSTED')`, int64(c), string(cur), micros(since)).Scan(&sum)
+	return ledger.Amount(sum), mapErr("sqlite.DataAPI.PaymentTotal", err, nil)
+}
+
+// ExpiredPayments implements records.Store.
+func (s *DataAPIStore) ExpiredPayments(ctx context.Context, now time.Time, limit int) ([]records.Payment, error) {
+	const op = "sqlite.DataAPI.ExpiredPayments"
+	rows, err := s.db.r.QueryContext(ctx, `SELECT `+paymentCols+` FROM dataapi_payments
+WHERE status = 'PENDING' AND needs_confirmation = 1 AND confirm_by <= ? ORDER BY confirm_by LIMIT ?`, micros(now), limit)
+	if err != nil {
+		return nil, mapErr(op, err, nil)
+	}
+	defer rows.Close()
+	var out []records.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+		out = append(out, p)
+	}
+	return out, mapErr(op, rows.Err(), nil)
+}
+
+// CreateSubscription implements records.Store.
+func (s *DataAPIStore) CreateSubscription(ctx context.Context, sub records.Subscription) error {
+	_, err := s.db.w.ExecContext(ctx, `INSERT INTO dataapi_subscriptions (id, partner, callback_url, secret, created) VALUES (?,?,?,?,?)`,
+		sub.ID, sub.Partner, sub.CallbackURL, sub.Secret, micros(sub.Created))
+	return mapErr("sqlite.DataAPI.CreateSubscription", err, nil)
+}
+
+func scanSubscription(r rowScanner) (records.Subscription, error) {
+	var sub records.Subscription
+	var created int64
+	if err := r.Scan(&sub.ID, &sub.Partner, &sub.CallbackURL, &sub.Secret, &created); err != nil {
+		return records.Subscription{}, err
+	}
+	sub.Created = fromMicros(created)
+	return sub, nil
+}
+
+// Subscriptions implements records.Store.
+func (s *DataAPIStore) Subscriptions(ctx context.Context, partner string) ([]records.Subscription, error) {
+	const op = "sqlite.DataAPI.Subscriptions"
+	rows, err := s.db.w.QueryContext(ctx, `SELECT id, partner, callback_url, secret, created FROM dataapi_subscriptions WHERE partner = ? ORDER BY created, id`, partner)
+	if err != nil {
+		return nil, mapErr(op, err, nil)
+	}
+	defer rows.Close()
+	var out []records.Subscription
+	for rows.Next() {
+		sub, err := scanSubscription(rows)
+		if err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+		out = append(out, sub)
+	}
+	return out, mapErr(op, rows.Err(), nil)
+}
+
+// Subscription implements records.Store.
+func (s *DataAPIStore) Subscription(ctx context.Context, partner, id string) (records.Subscription, error) {
+	sub, err := scanSubscription(s.db.w.QueryRowContext(ctx, `SELECT id, partner, callback_url, secret, created FROM dataapi_subscriptions WHERE partner = ? AND id = ?`, partner, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return records.Subscription{}, records.ErrSubscriptionNotFound
+	}
+	return sub, mapErr("sqlite.DataAPI.Subscription", err, nil)
+}
+
+// DeleteSubscription implements records.Store; the outbox rows go with it
+// (ON DELETE CASCADE).
+func (s *DataAPIStore) DeleteSubscription(ctx context.Context, partner, id string) error {
+	res, err := s.db.w.ExecContext(ctx, `DELETE FROM dataapi_subscriptions WHERE partner = ? AND id = ?`, partner, id)
+	if err != nil {
+		return mapErr("sqlite.DataAPI.DeleteSubscription", err, nil)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return records.ErrSubscriptionNotFound
+	}
+	return nil
+}
+
+const notificationCols = `id, subscription, partner, type, body, status, attempts, next_at, last_error, created`
+
+func scanNotification(r rowScanner) (records.Notification, error) {
+	var n records.Notification
+	var next, created int64
+	if err := r.Scan(&n.ID, &n.Subscription, &n.Partner, &n.Type, &n.Body, &n.Status, &n.Attempts, &next, &n.LastError, &created); err != nil {
+		return records.Notification{}, err
+	}
+	n.Next, n.Created = fromMicros(next), fromMicros(created)
+	return n, nil
+}
+
+// Enqueue implements records.Store.
+func (s *DataAPIStore) Enqueue(ctx context.Context, ns []records.Notification) error {
+	const op = "sqlite.DataAPI.Enqueue"
+	if len(ns) == 0 {
+		return nil
+	}
+	tx, err := s.db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(op, err, nil)
+	}
+	defer tx.Rollback()
+	for _, n := range ns {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dataapi_outbox (`+notificationCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			n.ID, n.Subscription, n.Partner, n.Type, n.Body, string(n.Status), n.Attempts, micros(n.Next), n.LastError, micros(n.Created)); err != nil {
+			return mapErr(op, err, nil)
+		}
+	}
+	return mapErr(op, tx.Commit(), nil)
+}
+
+func (s *DataAPIStore) notifications(ctx context.Context, op, query string, args ...any) ([]records.Notification, error) {
+	rows, err := s.db.w.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(op, err, nil)
+	}
+	defer rows.Close()
+	var out []records.Notification
+	for rows.Next() {
+		n, err := scanNotification(rows)
+		if err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+		out = append(out, n)
+	}
+	return out, mapErr(op, rows.Err(), nil)
+}
+
+// DueNotifications implements records.Store.
+func (s *DataAPIStore) DueNotifications(ctx context.Context, now time.Time, limit int) ([]records.Notification, error) {
+	return s.notifications(ctx, "sqlite.DataAPI.DueNotifications", `SELECT `+notificationCols+` FROM dataapi_outbox
+WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, created, id LIMIT ?`, micros(now), limit)
+}
+
+// Notifications implements records.Store.
+func (s *DataAPIStore) Notifications(ctx context.Context, subscription string, limit int) ([]records.Notification, error) {
+	return s.notifications(ctx, "sqlite.DataAPI.Notifications", `SELECT `+notificationCols+` FROM dataapi_outbox
+WHERE subscription = ? ORDER BY created, id LIMIT ?`, subscription, limit)
+}
+
+// UpdateNotification implements records.Store.
+func (s *DataAPIStore) UpdateNotification(ctx context.Context, n records.Notification) error {
+	_, err := s.db.w.ExecContext(ctx, `UPDATE dataapi_outbox SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
+		string(n.Status), n.Attempts, micros(n.Next), n.LastError, n.ID)
+	return mapErr("sqlite.DataAPI.UpdateNotification", err, nil)
+}
+
+// AddPerformance implements records.Store.
+func (s *DataAPIStore) AddPerformance(ctx context.Context, ps []records.Performance) error {
+	const op = "sqlite.DataAPI.AddPerformance"
+	if len(ps) == 0 {
+		return nil
+	}
+	tx, err := s.db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(op, err, nil)
+	}
+	defer tx.Rollback()
+	for _, p := range ps {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dataapi_performance (month, partner, bucket, responses, proper) VALUES (?,?,?,?,?)
+ON CONFLICT (month, partner, bucket) DO UPDATE SET responses = responses + excluded.responses, proper = proper + excluded.proper`,
+			p.Month, p.Partner, p.Bucket, p.Responses, p.Proper); err != nil {
+			return mapErr(op, err, nil)
+		}
+	}
+	return mapErr(op, tx.Commit(), nil)
+}
+
+// Performance implements records.Store.
+func (s *DataAPIStore) Performance(ctx context.Context, since string) ([]records.Performance, error) {
+	const op = "sqlite.DataAPI.Performance"
+	rows, err := s.db.r.QueryContext(ctx, `SELECT month, partner, bucket, responses, proper FROM dataapi_performance
+WHERE month >= ? ORDER BY month, partner, bucket`, since)
+	if err != nil {
+		return nil, mapErr(op, err, nil)
+	}
+	defer rows.Close()
+	var out []records.Performance
+	for rows.Next() {
+		var p records.Performance
+		if err := rows.Scan(&p.Month, &p.Partner, &p.Bucket, &p.Responses, &p.Proper); err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+		out = append(out, p)
+	}
+	return out, mapErr(op, rows.Err(), nil)
+}
+
+// PrunePerformance implements records.Store.
+func (s *DataAPIStore) PrunePerformance(ctx context.Context, before string) error {
+	_, err := s.db.w.ExecContext(ctx, `DELETE FROM dataapi_performance WHERE month < ?`, before)
+	return mapErr("sqlite.DataAPI.PrunePerformance", err, nil)
+}
