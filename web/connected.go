@@ -185,6 +185,11 @@ func (s *server) consoleConsents(w http.ResponseWriter, r *http.Request, v *visi
 		s.fail(w, r, err)
 		return
 	}
+	// A customer's consents are their data too: staff see them only once
+	// the view is on the disclosure log.
+	if !s.auditStaffView(w, r, v, c.ID, nil) {
+		return
+	}
 	p := s.consolePage(v, "Consents of "+c.Name)
 	if r.URL.Query().Get("done") == "revoked" {
 		p.Flash = "Consent revoked."

@@ -81,6 +81,10 @@ type Deps struct {
 	// answers 404; without Events nothing is recorded. See insights.go.
 	Insights Engagement
 	Events   EventRecorder
+	// Inbox backs the console's chat inbox (conversations handed over by
+	// the assistant). Optional: without it the inbox answers 404. See
+	// console_inbox.go.
+	Inbox Inbox
 	// Partners backs the console's partner pages. Optional: when nil and
 	// Consents implements PartnerAdmin (as *consent.Service does), that is
 	// used; otherwise the pages answer 404. See console_partners.go.

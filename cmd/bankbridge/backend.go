@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi/records"
@@ -17,16 +18,17 @@ import (
 // backend is the storage the config selects, seen through the capabilities'
 // Store interfaces. Opening it applies pending migrations.
 type backend struct {
-	engine   string
-	ledger   ledger.Store
-	identity identity.Store
-	audit    audit.Store
-	consent  consent.Store
-	insights insights.Store
-	dataapi  records.Store
-	ping     func(context.Context) error
-	close    func() error
-	versions func(context.Context) ([]string, error)
+	engine    string
+	ledger    ledger.Store
+	identity  identity.Store
+	audit     audit.Store
+	consent   consent.Store
+	messenger assistant.Store
+	insights  insights.Store
+	dataapi   records.Store
+	ping      func(context.Context) error
+	close     func() error
+	versions  func(context.Context) ([]string, error)
 }
 
 func openBackend(ctx context.Context, c *Config) (*backend, error) {
@@ -35,13 +37,13 @@ func openBackend(ctx context.Context, c *Config) (*backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), insights: db.Insights(), dataapi: db.DataAPI(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
+		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
 	}
 	db, err := postgres.Open(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
-	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), insights: db.Insights(), dataapi: db.DataAPI(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
+	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
 }
 
 // ledgerOptions tunes group commit per engine: SQLite has one writer, so one

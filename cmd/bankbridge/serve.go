@@ -17,6 +17,7 @@ import (
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/auditapi"
+	"github.com/bankbridge/bankbridge/channels"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi"
 	"github.com/bankbridge/bankbridge/demo"
@@ -81,8 +82,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 			api.ConsentEvent(ctx, e)
 		}
 	})
+	msgHook := channels.Hook() // the messenger hub, too, is built after consent
 	cons := consent.New(b.consent, consent.Options{Accounts: b.ledger,
-		Hooks: []consent.Hook{consentAudit(alog, log), apiHook}, PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
+		Hooks: []consent.Hook{consentAudit(alog, log), apiHook, msgHook}, PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
 
 	if c.Demo {
 		seeded, err := demo.Seeded(ctx, b.ledger)
@@ -123,8 +125,13 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	go api.Run(ctx)
+	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, data: c.Data, getenv: e.getenv, backend: b,
+		ledger: led, consent: cons, audit: alog, hook: msgHook, log: log})
+	if err != nil {
+		return err
+	}
 
-	handler := newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons, oauth: as, api: api, insights: ins, events: events, secure: c.TLSCert != ""})
+	handler := newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons, oauth: as, api: api, mounts: mounts, inbox: hub, insights: ins, events: events, secure: c.TLSCert != ""})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -142,8 +149,12 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
-	fmt.Fprintf(e.stdout, "bankbridge is running (%s).\n  Customer app:  %s/\n  Bank console:  %s/console/\n  Health:        %s/healthz   Metrics: %s/metrics\n  listening on %s\n",
-		b, base, base, base, base, ln.Addr())
+	fmt.Fprintf(e.stdout, "bankbridge is running (%s).\n  Customer app:  %s/\n  Bank console:  %s/console/\n  Partner API:   %s/docs/api\n  Health:        %s/healthz   Metrics: %s/metrics\n",
+		b, base, base, base, base, base)
+	if _, ok := mounts["/sim/"]; ok {
+		fmt.Fprintf(e.stdout, "  Messenger demo (local platform emulator): %s/sim/\n", base)
+	}
+	fmt.Fprintf(e.stdout, "  listening on %s\n", ln.Addr())
 	if c.Demo {
 		fmt.Fprintf(e.stdout, "Demo logins:\n  customer  %s / %s\n  staff     %s / %s (also agent@, compliance@, analyst@ bankbridge.example)\n",
 			demo.CustomerEmail, demo.CustomerPassword, demo.AdminEmail, demo.StaffPassword)
@@ -179,6 +190,8 @@ type serverDeps struct {
 	consent  *consent.Service
 	oauth    *oauth.Server
 	api      *dataapi.Server
+	mounts   map[string]http.Handler // the messenger webhook and, in the demo, platformsim
+	inbox    *channels.Hub
 	insights *insights.Service
 	events   *insights.Recorder
 	secure   bool
@@ -216,8 +229,15 @@ func newServer(d serverDeps) http.Handler {
 	mux.Handle(dataapi.Prefix+"/", d.api)
 	mux.Handle("GET /openapi.json", d.api)
 	mux.Handle("GET /docs/api", d.api)
-	mux.Handle("/", web.New(web.Deps{Auth: d.identity, Ledger: d.ledger, Logger: d.log, Secure: d.secure,
-		ConsentFlow: d.oauth, Consents: d.consent, Audit: d.audit, Insights: d.insights, Events: d.events}))
+	for prefix, h := range d.mounts {
+		mux.Handle(prefix, h)
+	}
+	wd := web.Deps{Auth: d.identity, Ledger: d.ledger, Logger: d.log, Secure: d.secure,
+		ConsentFlow: d.oauth, Consents: d.consent, Audit: d.audit, Insights: d.insights, Events: d.events}
+	if d.inbox != nil { // never a nil *Hub inside the interface
+		wd.Inbox = d.inbox
+	}
+	mux.Handle("/", web.New(wd))
 	return requestID(m.wrap(mux))
 }
 

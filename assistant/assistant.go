@@ -1,0 +1,941 @@
+package assistant
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/ledger"
+)
+
+// Consents is what the assistant needs from the consent capability: is a
+// link's consent still in force, and ending it when the customer unlinks.
+// *consent.Service implements it.
+type Consents interface {
+	Check(ctx context.Context, id consent.GrantID) (consent.Grant, consent.Partner, error)
+	Revoke(ctx context.Context, id consent.GrantID, by, reason string) (consent.Grant, error)
+}
+
+// Deps is what an Assistant needs. Store, Ledger, Consents and BankURL are
+// required.
+type Deps struct {
+	Store    Store
+	Ledger   *ledger.Service
+	Consents Consents
+	// BankURL is the bank's own web app ("https://bank.example"): minimal
+	// replies and step-ups link there.
+	BankURL string
+	// StepUpLimit is the largest payment the chat may make; above it the
+	// customer pays on the bank's own page, with a TOTP step-up. Default
+	// 1,000.00.
+	StepUpLimit ledger.Amount
+	// Pause is how long a silence must be before the assistant says again
+	// that it is automated. Default 12 hours.
+	Pause time.Duration
+	// ConfirmTTL is how long a confirmation waits. Default 5 minutes.
+	ConfirmTTL time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Assistant answers people on messaging platforms. It is safe for
+// concurrent use; messages of one conversation are handled one at a time.
+type Assistant struct {
+	d     Deps
+	locks [64]sync.Mutex // by conversation hash: one message of a conversation at a time
+}
+
+// DefaultStepUpLimit is the largest payment from chat without going to the
+// bank's page: 1,000.00.
+const DefaultStepUpLimit ledger.Amount = 100000
+
+// New returns an Assistant.
+func New(d Deps) *Assistant {
+	if d.StepUpLimit <= 0 {
+		d.StepUpLimit = DefaultStepUpLimit
+	}
+	if d.Pause <= 0 {
+		d.Pause = 12 * time.Hour
+	}
+	if d.ConfirmTTL <= 0 {
+		d.ConfirmTTL = 5 * time.Minute
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	d.BankURL = strings.TrimSuffix(d.BankURL, "/")
+	return &Assistant{d: d}
+}
+
+// Store returns the assistant's store.
+func (a *Assistant) Store() Store { return a.d.Store }
+
+func (a *Assistant) now() time.Time { return a.d.Now().UTC().Truncate(time.Microsecond) }
+
+// Lock serialises work on one conversation (inbound messages, staff
+// replies, hand-back) within this process; call the returned func to
+// unlock.
+func (a *Assistant) Lock(k Key) func() {
+	h := uint32(2166136261)
+	for _, s := range []string{k.Platform, "\x00", k.User} {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint32(s[i])) * 16777619
+		}
+	}
+	m := &a.locks[h%uint32(len(a.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// Inbound is a message from a person: free text, or the payload of a quick
+// reply or postback (then Text is its title).
+type Inbound struct {
+	Key
+	Text    string
+	Payload string
+	At      time.Time
+}
+
+// Result is what handling one message produced.
+type Result struct {
+	Replies  []Reply
+	Customer bankbridge.CustomerID // 0 when the chat is not linked
+	Grant    consent.GrantID
+	Intent   IntentKind
+	// HandedOver says the conversation just went to a person.
+	HandedOver bool
+	// Unlinked says the customer unlinked from the chat: the channel tells
+	// the platform.
+	Unlinked bool
+}
+
+// turn is one message being handled: the conversation, the link (if any)
+// and its consent.
+type turn struct {
+	a        *Assistant
+	ctx      context.Context
+	conv     Conversation
+	linked   bool
+	link     Link
+	grant    consent.Grant
+	settings Settings
+	now      time.Time
+	res      Result
+}
+
+// Handle answers one inbound message. It records the message in the
+// transcript, and, unless a person has the conversation, answers it. It
+// never moves money without an explicit confirmation, and discloses data
+// only while the chat's link and its consent are in force.
+func (a *Assistant) Handle(ctx context.Context, in Inbound) (Result, error) {
+	defer a.Lock(in.Key)()
+	now := a.now()
+	conv, err := a.d.Store.Conversation(ctx, in.Key)
+	if errors.Is(err, ErrNoConversation) {
+		conv, err = Conversation{Key: in.Key, Mode: ModeBot}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	intro := conv.LastIn.IsZero() || now.Sub(conv.LastIn) >= a.d.Pause
+	t := &turn{a: a, ctx: ctx, conv: conv, now: now}
+	if err := t.loadLink(); err != nil {
+		return Result{}, err
+	}
+	text := in.Text
+	if utf8.RuneCountInString(text) > MaxText || len(text) > 4*MaxText {
+		text = string([]rune(truncate(text, 200)))
+	}
+	if err := a.d.Store.AppendMessage(ctx, Message{Key: in.Key, At: now, Dir: In, Text: text}); err != nil {
+		return Result{}, err
+	}
+	t.conv.LastIn = now
+
+	if t.conv.Mode == ModeHuman {
+		// A person has the conversation: staff read it in the inbox.
+		t.conv.Updated = now
+		return t.res, a.d.Store.SaveConversation(ctx, t.conv)
+	}
+
+	var intent Intent
+	switch {
+	case len(in.Text) > 4*MaxText || utf8.RuneCountInString(in.Text) > MaxText:
+		t.say("That message is too long for me. Please ask in a few words, like \"balance\" or \"pay Sam 20\".")
+		intent.Kind = Unknown
+	case in.Payload != "":
+		intent = ParsePayload(in.Payload, now)
+	default:
+		intent = Parse(in.Text, now)
+	}
+	t.res.Intent = intent.Kind
+	if len(t.res.Replies) == 0 {
+		if err := t.dispatch(intent); err != nil {
+			return Result{}, err
+		}
+	}
+	if intro && len(t.res.Replies) > 0 && !strings.HasPrefix(t.res.Replies[0].Text, Automated) {
+		t.res.Replies[0].Text = Automated + " " + t.res.Replies[0].Text
+	}
+	return t.res, a.finish(ctx, &t.conv, t.res.Replies, "assistant")
+}
+
+// finish saves the conversation and appends the replies to the transcript.
+func (a *Assistant) finish(ctx context.Context, conv *Conversation, replies []Reply, author string) error {
+	now := a.now()
+	if len(replies) > 0 {
+		conv.LastOut = now
+	}
+	conv.Updated = now
+	if err := a.d.Store.SaveConversation(ctx, *conv); err != nil {
+		return err
+	}
+	for _, r := range replies {
+		if err := a.d.Store.AppendMessage(ctx, Message{Key: conv.Key, At: now, Dir: Out, Author: author, Text: r.Text}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadLink finds the chat's link and checks its consent; a link whose
+// consent ended is removed, so it discloses nothing again.
+func (t *turn) loadLink() error {
+	l, err := t.a.d.Store.Link(t.ctx, t.conv.Key)
+	if errors.Is(err, ErrNotLinked) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	g, _, err := t.a.d.Consents.Check(t.ctx, l.Grant)
+	switch {
+	case err == nil:
+	case bankbridge.ErrorKind(err) == bankbridge.Forbidden || bankbridge.ErrorKind(err) == bankbridge.NotFound:
+		if _, err := t.a.d.Store.DeleteLink(t.ctx, l.Key); err != nil {
+			return err
+		}
+		return nil
+	default:
+		return err
+	}
+	s, err := t.a.d.Store.Settings(t.ctx, l.Customer)
+	if err != nil {
+		return err
+	}
+	t.linked, t.link, t.grant, t.settings = true, l, g, s
+	t.res.Customer, t.res.Grant = l.Customer, l.Grant
+	return nil
+}
+
+func (t *turn) say(text string, extra ...func(*Reply)) *Reply {
+	r := Reply{Text: text}
+	for _, f := range extra {
+		f(&r)
+	}
+	t.res.Replies = append(t.res.Replies, r)
+	return &t.res.Replies[len(t.res.Replies)-1]
+}
+
+func withChoices(cs ...Choice) func(*Reply) {
+	return func(r *Reply) { r.Choices = append(r.Choices, cs...) }
+}
+func withButtons(bs ...Button) func(*Reply) {
+	return func(r *Reply) { r.Buttons = append(r.Buttons, bs...) }
+}
+
+var (
+	choiceBalance = Choice{"Balance", payloadIntent + "balance"}
+	choiceRecent  = Choice{"Recent activity", payloadIntent + "recent_transactions"}
+	choiceSpend   = Choice{"Spending", payloadIntent + "spending_this_month"}
+	choiceHuman   = Choice{"Talk to a person", payloadIntent + "talk_to_a_person"}
+	choiceHelp    = Choice{"Help", payloadIntent + "help"}
+	linkButton    = Button{Kind: ButtonLinkAccount, Title: "Link your account"}
+)
+
+func (t *turn) bankButton(title, path string) Button {
+	return Button{Kind: ButtonURL, Title: title, URL: t.a.d.BankURL + path}
+}
+
+// dispatch answers an intent.
+func (t *turn) dispatch(in Intent) error {
+	switch in.Kind {
+	case Greeting:
+		if t.linked {
+			t.say("Hi! What can I do for you?", withChoices(choiceBalance, choiceRecent, choiceSpend, choiceHelp))
+		} else {
+			t.say("Hi! Link your bank account to check balances, see recent activity and pay people here.", withButtons(linkButton), withChoices(choiceHelp))
+		}
+	case Help:
+		t.help("")
+	case Thanks:
+		t.say("You're welcome.")
+	case Unknown:
+		t.help("Sorry, I didn't understand that, and I only act on requests I'm sure of.")
+	case LinkAccount:
+		if t.linked {
+			t.say("This chat is already linked to your bank account. Say \"unlink\" to disconnect it.")
+		} else {
+			t.say("Tap the button to log in to the bank and choose what this chat may see.", withButtons(linkButton))
+		}
+	case Human:
+		t.conv.Mode, t.conv.HandedAt, t.conv.Pending = ModeHuman, t.now, nil
+		t.res.HandedOver = true
+		t.say("I'm passing this conversation to a person at the bank. They will answer here, usually within a few hours. Anything you write now goes to them.")
+	default:
+		if !t.linked {
+			t.say("To do that I need your bank account linked to this chat. It takes a minute, and you choose what it may see.", withButtons(linkButton))
+			return nil
+		}
+		return t.linkedIntent(in)
+	}
+	return nil
+}
+
+func (t *turn) help(prefix string) {
+	msg := "I can show your balance, your recent activity and your spending (\"how much did I spend on groceries last month\"), " +
+		"pay someone you saved as a payee (\"pay Sam 20\"), freeze or unfreeze your card, change alerts and privacy, " +
+		"or pass you to a person (\"talk to a person\")."
+	if prefix != "" {
+		msg = prefix + " " + msg
+	}
+	if !t.linked {
+		t.say(msg+" First, link your bank account.", withButtons(linkButton), withChoices(choiceHuman))
+		return
+	}
+	t.say(msg, withChoices(choiceBalance, choiceRecent, choiceSpend, choiceHuman))
+}
+
+func (t *turn) linkedIntent(in Intent) error {
+	switch in.Kind {
+	case Balance:
+		return t.balance(in)
+	case Transactions:
+		return t.transactions(in)
+	case Spending:
+		return t.spending(in)
+	case Pay:
+		return t.pay(in)
+	case Confirm:
+		return t.confirm(in)
+	case Cancel:
+		if t.conv.Pending == nil || (in.Ref != "" && in.Ref != t.conv.Pending.ID) {
+			t.say("There is nothing waiting to cancel.")
+			return nil
+		}
+		t.conv.Pending = nil
+		t.say("Cancelled. Nothing was changed.")
+	case FreezeCard:
+		return t.freeze(in)
+	case UnfreezeCard:
+		return t.unfreeze(in)
+	case Alerts:
+		return t.alerts(in)
+	case Privacy:
+		return t.privacy(in)
+	case UnlinkAccount:
+		return t.unlink()
+	}
+	return nil
+}
+
+// accounts returns the customer's open or frozen accounts the consent
+// covers for cluster, matching the hint.
+func (t *turn) accounts(cluster consent.Cluster, hint AccountHint) ([]ledger.Account, error) {
+	all, err := t.a.d.Ledger.Store().CustomerAccounts(t.ctx, t.link.Customer)
+	if err != nil {
+		return nil, err
+	}
+	var out []ledger.Account
+	for _, acct := range all {
+		if acct.Status == ledger.Closed || !t.grant.Covers(acct.ID, cluster) {
+			continue
+		}
+		switch hint {
+		case CheckingHint:
+			if acct.Kind != ledger.Checking {
+				continue
+			}
+		case SavingsHint:
+			if acct.Kind != ledger.Savings {
+				continue
+			}
+		case CardHint:
+			if acct.Kind != ledger.CreditCard {
+				continue
+			}
+		}
+		out = append(out, acct)
+	}
+	return out, nil
+}
+
+// private answers a data question under the customer's privacy setting
+// when it is not "full": true when it answered.
+func (t *turn) private(ready, path string) bool {
+	switch t.settings.Privacy {
+	case PrivacyFull:
+		return false
+	case PrivacyOff:
+		t.say("Your privacy setting keeps account details out of this chat. You can see them in the bank's app.",
+			withButtons(t.bankButton("Open the bank", path)))
+	default:
+		t.say(ready+" For your privacy it is on the bank's own page. (Say \"privacy full\" to see amounts here.)",
+			withButtons(t.bankButton("View it", path)))
+	}
+	return true
+}
+
+func (t *turn) noAccounts(cluster consent.Cluster) {
+	t.say(fmt.Sprintf("This chat has no account it may show %s for. You can change what it sees by linking again.",
+		strings.ToLower(cluster.Info().Title)))
+}
+
+func (t *turn) disclose(what string, accts []ledger.AccountID, clusters ...consent.Cluster) *Disclosure {
+	var cs []consent.Cluster
+	for _, c := range clusters {
+		if !slices.Contains(cs, c) && slices.ContainsFunc(accts, func(a ledger.AccountID) bool { return t.grant.Covers(a, c) }) {
+			cs = append(cs, c)
+		}
+	}
+	return &Disclosure{Customer: t.link.Customer, Grant: t.grant.ID, Accounts: accts, Clusters: cs,
+		Purpose: t.grant.Purposes[clusters[0]], What: what}
+}
+
+func (t *turn) balance(in Intent) error {
+	accts, err := t.accounts(consent.Balances, in.Account)
+	if err != nil {
+		return err
+	}
+	if len(accts) == 0 {
+		if in.Account != AnyAccount {
+			t.say(fmt.Sprintf("I don't see a %s this chat may show. Say \"balance\" for all of them.", kindLabel(hintKind(in.Account))))
+			return nil
+		}
+		t.noAccounts(consent.Balances)
+		return nil
+	}
+	ready := "Your balance is ready."
+	if len(accts) > 1 {
+		ready = "Your balances are ready."
+	}
+	if t.private(ready, "/accounts") {
+		return nil
+	}
+	var b strings.Builder
+	ids := make([]ledger.AccountID, 0, len(accts))
+	for i, acct := range accts {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		ids = append(ids, acct.ID)
+		name := kindLabel(acct.Kind)
+		if t.grant.Covers(acct.ID, consent.AccountBasic) {
+			name = accountLabel(acct)
+		}
+		if acct.Kind == ledger.CreditCard {
+			fmt.Fprintf(&b, "%s: balance %s, available credit %s", name, money(acct.Balance, acct.Currency), money(acct.Spendable(), acct.Currency))
+		} else {
+			fmt.Fprintf(&b, "%s: %s (available %s)", name, money(acct.Balance, acct.Currency), money(acct.Available(), acct.Currency))
+		}
+	}
+	r := t.say(b.String(), withChoices(choiceRecent, choiceSpend))
+	r.Disclosure = t.disclose("balance", ids, consent.Balances, consent.AccountBasic)
+	return nil
+}
+
+func hintKind(h AccountHint) ledger.AccountKind {
+	switch h {
+	case CheckingHint:
+		return ledger.Checking
+	case SavingsHint:
+		return ledger.Savings
+	case CardHint:
+		return ledger.CreditCard
+	}
+	return ""
+}
+
+// transactions shows the five most recent entries across the covered
+// accounts.
+func (t *turn) transactions(in Intent) error {
+	accts, err := t.accounts(consent.Transactions, in.Account)
+	if err != nil {
+		return err
+	}
+	if len(accts) == 0 {
+		t.noAccounts(consent.Transactions)
+		return nil
+	}
+	if t.private("Your recent activity is ready.", "/accounts") {
+		return nil
+	}
+	type line struct {
+		e    ledger.Entry
+		acct ledger.Account
+	}
+	var lines []line
+	ids := make([]ledger.AccountID, 0, len(accts))
+	from := t.now.AddDate(0, 0, -t.grant.LookbackDays)
+	for _, acct := range accts {
+		page, err := t.a.d.Ledger.Store().History(t.ctx, ledger.HistoryQuery{Account: acct.ID, Limit: 5, From: from})
+		if err != nil {
+			return err
+		}
+		ids = append(ids, acct.ID)
+		for _, e := range page.Entries {
+			lines = append(lines, line{e, acct})
+		}
+	}
+	slices.SortFunc(lines, func(x, y line) int {
+		return cmp.Or(y.e.Transfer.Created.Compare(x.e.Transfer.Created), cmp.Compare(y.e.Transfer.ID, x.e.Transfer.ID))
+	})
+	if len(lines) > 5 {
+		lines = lines[:5]
+	}
+	if len(lines) == 0 {
+		t.say("There is no recent activity on the accounts this chat may see.")
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("Recent activity:")
+	for _, l := range lines {
+		fmt.Fprintf(&b, "\n%s  %s  %s", l.e.Transfer.Created.UTC().Format("2 Jan"), money(l.e.Amount, l.acct.Currency), truncate(l.e.Transfer.Description, 40))
+	}
+	r := t.say(b.String(), withChoices(choiceBalance, choiceSpend))
+	r.Disclosure = t.disclose("transactions", ids, consent.Transactions)
+	return nil
+}
+
+// maxSpendingEntries bounds the history a spending question reads.
+const maxSpendingEntries = 5000
+
+func (t *turn) spending(in Intent) error {
+	accts, err := t.accounts(consent.Transactions, in.Account)
+	if err != nil {
+		return err
+	}
+	if len(accts) == 0 {
+		t.noAccounts(consent.Transactions)
+		return nil
+	}
+	subject := CategoryName(in.Category)
+	if in.Search != "" {
+		subject = "\"" + in.Search + "\""
+	}
+	if t.private(fmt.Sprintf("Your spending on %s %s is ready.", subject, in.Period.Name), "/accounts") {
+		return nil
+	}
+	// The look-back of the consent bounds how far back the chat may read.
+	from := in.Period.From
+	if lb := t.now.AddDate(0, 0, -t.grant.LookbackDays); from.Before(lb) {
+		from = lb
+	}
+	sums := map[ledger.Currency]ledger.Amount{}
+	var order []ledger.Currency
+	count, read := 0, 0
+	ids := make([]ledger.AccountID, 0, len(accts))
+	for _, acct := range accts {
+		ids = append(ids, acct.ID)
+		q := ledger.HistoryQuery{Account: acct.ID, Limit: 500, From: from, To: in.Period.To, Status: ledger.Posted}
+		for read < maxSpendingEntries {
+			page, err := t.a.d.Ledger.Store().History(t.ctx, q)
+			if err != nil {
+				return err
+			}
+			for _, e := range page.Entries {
+				read++
+				if e.Amount >= 0 || e.Transfer.Category == "" && in.Search == "" {
+					continue
+				}
+				if in.Category != "" && e.Transfer.Category != in.Category {
+					continue
+				}
+				if in.Search != "" && !strings.Contains(strings.ToLower(e.Transfer.Description), in.Search) {
+					continue
+				}
+				if _, ok := sums[acct.Currency]; !ok {
+					order = append(order, acct.Currency)
+				}
+				s, ok := sums[acct.Currency].Add(-e.Amount)
+				if !ok {
+					return ledger.ErrOverflow
+				}
+				sums[acct.Currency] = s
+				count++
+			}
+			if page.Next == nil {
+				break
+			}
+			q.After = page.Next
+		}
+	}
+	var msg string
+	if count == 0 {
+		msg = fmt.Sprintf("You spent nothing on %s %s.", subject, in.Period.Name)
+	} else {
+		parts := make([]string, len(order))
+		for i, c := range order {
+			parts[i] = money(sums[c], c)
+		}
+		plural := "s"
+		if count == 1 {
+			plural = ""
+		}
+		msg = fmt.Sprintf("You spent %s on %s %s (%d payment%s).", strings.Join(parts, " and "), subject, in.Period.Name, count, plural)
+	}
+	if read >= maxSpendingEntries {
+		msg += " (That is from the most recent 5,000 entries; the bank's app has the full history.)"
+	}
+	r := t.say(msg, withChoices(choiceRecent, choiceBalance))
+	r.Disclosure = t.disclose("spending", ids, consent.Transactions)
+	return nil
+}
+
+// newID returns 12 random bytes, base64url: confirmation ids and
+// idempotency keys.
+func newID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (t *turn) pay(in Intent) error {
+	example := " For example: \"pay Sam 20\"."
+	switch {
+	case in.AmountErr != nil:
+		t.say(bankbridge.ErrorMessage(in.AmountErr) + example + " Nothing was paid.")
+		return nil
+	case in.Payee == "" && in.Amount == "":
+		t.say("Who should I pay, and how much?" + example)
+		return nil
+	case in.Payee == "":
+		t.say("Who should I pay? Use the name of a payee you saved at the bank." + example)
+		return nil
+	case in.Amount == "":
+		t.say(fmt.Sprintf("How much should I pay %s? Write it like \"pay %s 20\".", titleCase(in.Payee), titleCase(in.Payee)))
+		return nil
+	}
+	payees, err := t.a.d.Ledger.Store().Payees(t.ctx, t.link.Customer)
+	if err != nil {
+		return err
+	}
+	var match []ledger.Payee
+	for _, p := range payees {
+		first, _, _ := strings.Cut(strings.ToLower(p.Name), " ")
+		if strings.EqualFold(p.Nickname, in.Payee) || strings.EqualFold(p.Name, in.Payee) || (first == in.Payee && !strings.Contains(in.Payee, " ")) {
+			match = append(match, p)
+		}
+	}
+	// An exact nickname wins over first names.
+	if len(match) > 1 {
+		if i := slices.IndexFunc(match, func(p ledger.Payee) bool { return strings.EqualFold(p.Nickname, in.Payee) }); i >= 0 {
+			match = match[i : i+1]
+		}
+	}
+	switch {
+	case len(match) == 0:
+		t.say(fmt.Sprintf("I don't know a payee called \"%s\". I only pay people you saved as payees at the bank, by their name or nickname. Nothing was paid.", truncate(in.Payee, 30)),
+			withButtons(t.bankButton("Payees at the bank", "/transfer")))
+		return nil
+	case len(match) > 1:
+		t.say(fmt.Sprintf("More than one payee matches \"%s\". Use the nickname you saved, or pay on the bank's page. Nothing was paid.", truncate(in.Payee, 30)),
+			withButtons(t.bankButton("Pay on the bank's page", "/transfer")))
+		return nil
+	}
+	p := match[0]
+	if p.Account == 0 {
+		t.say(fmt.Sprintf("Payments to %s go to another bank; make them on the bank's own page.", p.Nickname),
+			withButtons(t.bankButton("Pay on the bank's page", "/transfer")))
+		return nil
+	}
+	accts, err := t.accounts(consent.Transfers, AnyAccount)
+	if err != nil {
+		return err
+	}
+	accts = slices.DeleteFunc(accts, func(a ledger.Account) bool { return a.Kind == ledger.CreditCard || a.ID == p.Account })
+	slices.SortStableFunc(accts, func(x, y ledger.Account) int {
+		return cmp.Compare(kindRank(x.Kind), kindRank(y.Kind))
+	})
+	if len(accts) == 0 {
+		t.say("This chat may not make payments from any of your accounts. Link again and allow payments, or pay on the bank's page.",
+			withButtons(t.bankButton("Pay on the bank's page", "/transfer")))
+		return nil
+	}
+	from := accts[0]
+	amt, err := ledger.ParseAmount(in.Amount, from.Currency)
+	if err != nil {
+		t.say(bankbridge.ErrorMessage(err) + "." + example + " Nothing was paid.")
+		return nil
+	}
+	if amt > t.a.d.StepUpLimit {
+		t.say(fmt.Sprintf("Payments over %s need your security code, so make this one on the bank's own page. Nothing was paid here.", money(t.a.d.StepUpLimit, from.Currency)),
+			withButtons(t.bankButton("Pay on the bank's page", "/transfer")))
+		return nil
+	}
+	pend := &Pending{ID: newID(), Action: Pay, From: from.ID, To: p.Account, Amount: amt, Currency: from.Currency,
+		Payee: p.Nickname, Memo: in.Memo, Key: "chat-" + newID(), Expires: t.now.Add(t.a.d.ConfirmTTL)}
+	if pend.Payee == "" {
+		pend.Payee = p.Name
+	}
+	t.conv.Pending = pend
+	src := "your " + kindLabel(from.Kind)
+	if t.settings.Privacy == PrivacyFull && t.grant.Covers(from.ID, consent.AccountBasic) {
+		src = accountLabel(from)
+	}
+	memo := ""
+	if in.Memo != "" {
+		memo = " for " + in.Memo
+	}
+	r := t.say(fmt.Sprintf("Pay %s %s from %s%s? Nothing moves until you confirm. This request waits %d minutes.",
+		pend.Payee, money(amt, from.Currency), src, memo, int(t.a.d.ConfirmTTL.Minutes())),
+		withChoices(Choice{"Confirm payment", payloadConfirm + pend.ID}, Choice{"Cancel", payloadCancel + pend.ID}))
+	r.Disclosure = t.disclose("payment confirmation", []ledger.AccountID{from.ID}, consent.Transfers, consent.AccountBasic)
+	return nil
+}
+
+func kindRank(k ledger.AccountKind) int {
+	switch k {
+	case ledger.Checking:
+		return 0
+	case ledger.Savings:
+		return 1
+	}
+	return 2
+}
+
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return strings.ToUpper(string(r)) + s[n:]
+}
+
+// confirm carries out the pending action, once: the ledger's idempotency
+// key makes a confirmation that arrives twice book one transfer.
+func (t *turn) confirm(in Intent) error {
+	p := t.conv.Pending
+	switch {
+	case p == nil:
+		t.say("There is nothing waiting for your confirmation. Nothing was paid.")
+		return nil
+	case in.Ref != "" && in.Ref != p.ID:
+		t.say("That button belongs to an earlier request that is no longer waiting. Nothing was paid.")
+		return nil
+	case !t.now.Before(p.Expires):
+		t.conv.Pending = nil
+		t.say("That request expired, so nothing was done. Ask again if you still want it.")
+		return nil
+	}
+	switch p.Action {
+	case Pay:
+		if !t.grant.Covers(p.From, consent.Transfers) {
+			t.conv.Pending = nil
+			t.say("This chat may no longer pay from that account. Nothing was paid.")
+			return nil
+		}
+		desc := "Chat payment to " + p.Payee
+		if p.Memo != "" {
+			desc += ": " + p.Memo
+		}
+		tr, _, err := t.a.d.Ledger.Transfer(t.ctx, ledger.Move("chat:"+t.conv.Platform, p.Key, p.From, p.To, p.Amount, p.Currency, truncate(desc, 200)))
+		if err != nil {
+			switch k := bankbridge.ErrorKind(err); {
+			case k == bankbridge.Unavailable || k == bankbridge.Internal || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+				// Keep the request: confirming again reuses its key, so it
+				// can never be booked twice.
+				t.say("The bank is busy and I could not confirm the payment. Say \"yes\" again in a moment; it will never be paid twice.")
+				return nil
+			default:
+				t.conv.Pending = nil
+				t.say(bankbridge.ErrorMessage(err) + ". Nothing was paid.")
+				return nil
+			}
+		}
+		t.conv.Pending = nil
+		if t.settings.Privacy != PrivacyFull {
+			r := t.say(fmt.Sprintf("Done: your payment to %s is booked.", p.Payee),
+				withButtons(t.bankButton("See the receipt", fmt.Sprintf("/transfer/receipt/%d", tr.ID))))
+			r.Disclosure = t.disclose("payment receipt", []ledger.AccountID{p.From}, consent.Transfers)
+			return nil
+		}
+		r := t.say(fmt.Sprintf("Paid %s to %s. Reference %d.", money(p.Amount, p.Currency), p.Payee, tr.ID))
+		r.Disclosure = t.disclose("payment receipt", []ledger.AccountID{p.From}, consent.Transfers)
+	case UnfreezeCard:
+		t.conv.Pending = nil
+		for _, id := range p.Cards {
+			if err := t.a.d.Ledger.Store().SetCardStatus(t.ctx, id, ledger.CardActive); err != nil {
+				return err
+			}
+		}
+		t.say(fmt.Sprintf("Done: %s unfrozen and can be used again.", cardsWord(len(p.Cards))))
+	default:
+		t.conv.Pending = nil
+		t.say("There is nothing waiting for your confirmation.")
+	}
+	return nil
+}
+
+func cardsWord(n int) string {
+	if n == 1 {
+		return "your card is"
+	}
+	return fmt.Sprintf("%d cards are", n)
+}
+
+// cards returns the customer's cards on accounts the consent names, with
+// status s, matching last4 when given.
+func (t *turn) cards(s ledger.CardStatus, last4 string) ([]ledger.Card, error) {
+	all, err := t.a.d.Ledger.Store().CustomerCards(t.ctx, t.link.Customer)
+	if err != nil {
+		return nil, err
+	}
+	var out []ledger.Card
+	for _, c := range all {
+		if c.Status != s || !slices.Contains(t.grant.Accounts(), c.Account) || (last4 != "" && c.Last4 != last4) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// freeze freezes at once: it only protects the customer, so it needs no
+// confirmation. Without last four digits it freezes every active card the
+// chat may see.
+func (t *turn) freeze(in Intent) error {
+	cs, err := t.cards(ledger.CardActive, in.Last4)
+	if err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		t.say("I found no active card to freeze that this chat may see. If your card is lost or stolen, talk to a person now.", withChoices(choiceHuman))
+		return nil
+	}
+	for _, c := range cs {
+		if err := t.a.d.Ledger.Store().SetCardStatus(t.ctx, c.ID, ledger.CardFrozen); err != nil {
+			return err
+		}
+	}
+	t.say(fmt.Sprintf("Done: %s frozen. No new card payments will go through. Say \"unfreeze card\" to undo.", strings.Replace(cardsWord(len(cs)), "is", "is now", 1)))
+	return nil
+}
+
+func (t *turn) unfreeze(in Intent) error {
+	cs, err := t.cards(ledger.CardFrozen, in.Last4)
+	if err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		t.say("I found no frozen card to unfreeze.")
+		return nil
+	}
+	ids := make([]ledger.CardID, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	pend := &Pending{ID: newID(), Action: UnfreezeCard, Cards: ids, Expires: t.now.Add(t.a.d.ConfirmTTL)}
+	t.conv.Pending = pend
+	what := "your frozen card"
+	if len(cs) > 1 {
+		what = fmt.Sprintf("your %d frozen cards", len(cs))
+	}
+	t.say(fmt.Sprintf("Unfreeze %s? Card payments will work again.", what),
+		withChoices(Choice{"Unfreeze", payloadConfirm + pend.ID}, Choice{"Cancel", payloadCancel + pend.ID}))
+	return nil
+}
+
+func (t *turn) alerts(in Intent) error {
+	s := t.settings
+	switch in.Setting {
+	case "on", "off":
+		s.Alerts, s.Updated = in.Setting == "on", t.now
+		if err := t.a.d.Store.SaveSettings(t.ctx, s); err != nil {
+			return err
+		}
+		t.settings = s
+		if s.Alerts {
+			t.say("Alerts are on: I'll message you here about large payments, a low balance and anything suspicious, following your privacy setting.")
+		} else {
+			t.say("Alerts are off. I won't message you about your accounts unless you ask.")
+		}
+	default:
+		state, other := "on", Choice{"Turn alerts off", payloadIntent + "alerts_off"}
+		if !s.Alerts {
+			state, other = "off", Choice{"Turn alerts on", payloadIntent + "alerts_on"}
+		}
+		t.say(fmt.Sprintf("Alerts are %s. They cover large payments, a low balance and suspicious payments.", state), withChoices(other))
+	}
+	return nil
+}
+
+func (t *turn) privacy(in Intent) error {
+	s := t.settings
+	if in.Setting == "" {
+		t.say(fmt.Sprintf("Privacy is %s. Full shows amounts and merchants here; minimal says an answer is ready and links to the bank's page; off keeps accounts out of this chat.", s.Privacy),
+			withChoices(Choice{"Full", payloadIntent + "privacy_full"}, Choice{"Minimal", payloadIntent + "privacy_minimal"}, Choice{"Off", payloadIntent + "privacy_off"}))
+		return nil
+	}
+	s.Privacy, s.Updated = PrivacyMode(in.Setting), t.now
+	if err := t.a.d.Store.SaveSettings(t.ctx, s); err != nil {
+		return err
+	}
+	t.settings = s
+	switch s.Privacy {
+	case PrivacyFull:
+		t.say("Privacy is now full: I'll show amounts and merchants in this chat. The messaging platform can see what I send here.")
+	case PrivacyMinimal:
+		t.say("Privacy is now minimal: I'll tell you when an answer is ready and link to the bank's page.")
+	default:
+		t.say("Privacy is now off: I won't discuss your accounts in this chat.")
+	}
+	return nil
+}
+
+func (t *turn) unlink() error {
+	if _, err := t.a.d.Consents.Revoke(t.ctx, t.link.Grant, "customer", "unlinked from the chat"); err != nil && !errors.Is(err, consent.ErrGrantNotFound) {
+		return err
+	}
+	if _, err := t.a.d.Store.DeleteLink(t.ctx, t.link.Key); err != nil {
+		return err
+	}
+	t.conv.Pending = nil
+	t.linked = false
+	t.res.Unlinked = true
+	t.say("Unlinked. This chat can no longer see or do anything with your accounts. You can link again at any time.")
+	return nil
+}
+
+// HandBack returns a conversation from a person to the assistant and
+// returns the reply that says so.
+func (a *Assistant) HandBack(ctx context.Context, k Key, by string) (Reply, error) {
+	defer a.Lock(k)()
+	conv, err := a.d.Store.Conversation(ctx, k)
+	if err != nil {
+		return Reply{}, err
+	}
+	conv.Mode, conv.HandedAt = ModeBot, time.Time{}
+	r := Reply{Text: "You're back with the bank's automated assistant. Say \"help\" to see what I can do, or \"talk to a person\" to reach someone again.",
+		Choices: []Choice{choiceBalance, choiceHelp}}
+	return r, a.finish(ctx, &conv, []Reply{r}, by)
+}
+
+// StaffSaid records a staff reply in the transcript and the conversation.
+func (a *Assistant) StaffSaid(ctx context.Context, k Key, by, text string) error {
+	defer a.Lock(k)()
+	conv, err := a.d.Store.Conversation(ctx, k)
+	if err != nil {
+		return err
+	}
+	return a.finish(ctx, &conv, []Reply{{Text: text}}, by)
+}

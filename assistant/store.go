@@ -1,0 +1,179 @@
+package assistant
+
+import (
+	"context"
+	"time"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/ledger"
+)
+
+// Key names one conversation: a platform ("messenger", "telegram") and the
+// platform's id of the person (a page-scoped id, a chat id). The id is the
+// platform's, opaque to the bank.
+type Key struct {
+	Platform string
+	User     string
+}
+
+// Link ties a platform user to a customer through the consent the customer
+// gave the platform's partner. Without a Link, or with its consent ended,
+// the assistant discloses nothing.
+type Link struct {
+	Key
+	Customer bankbridge.CustomerID
+	Grant    consent.GrantID
+	Linked   time.Time
+}
+
+// PendingLink is an account linking in progress: the PKCE verifier the
+// channel will need to redeem the code the platform passes back. It lives a
+// few minutes and is taken once.
+type PendingLink struct {
+	Key
+	Verifier string
+	Expires  time.Time
+}
+
+// Mode says who answers a conversation.
+type Mode string
+
+// The modes: the assistant, or a person in the bank's staff inbox.
+const (
+	ModeBot   Mode = "bot"
+	ModeHuman Mode = "human"
+)
+
+// Pending is an action waiting for the customer's explicit confirmation:
+// a payment or unfreezing a card. Key is the ledger idempotency key minted
+// when the confirmation was asked, so a confirmation that arrives twice
+// books one transfer.
+type Pending struct {
+	ID       string // random; the quick reply's payload names it
+	Action   IntentKind
+	From     ledger.AccountID
+	To       ledger.AccountID
+	Amount   ledger.Amount
+	Currency ledger.Currency
+	Payee    string // as the customer knows them: "Sam"
+	Memo     string
+	Cards    []ledger.CardID
+	Key      string
+	Expires  time.Time
+}
+
+// Conversation is what the assistant remembers of one conversation.
+type Conversation struct {
+	Key
+	Mode     Mode
+	Pending  *Pending
+	LastIn   time.Time // the person's last message: opens the platform's 24-hour window
+	LastOut  time.Time
+	HandedAt time.Time // when it went to a person; zero in bot mode
+	Updated  time.Time
+}
+
+// Direction says who wrote a message of the transcript.
+type Direction string
+
+// The directions.
+const (
+	In  Direction = "in"  // the person on the platform
+	Out Direction = "out" // the assistant or staff
+)
+
+// Message is one line of a conversation's transcript, which staff read in
+// the inbox. Author is "assistant", "staff:12" or "" for the person.
+type Message struct {
+	Key
+	At     time.Time
+	Dir    Direction
+	Author string
+	Text   string
+}
+
+// PrivacyMode is how much a reply on a platform may show.
+type PrivacyMode string
+
+// The privacy modes. Minimal is the default for platforms.
+const (
+	PrivacyFull    PrivacyMode = "full"    // amounts and merchants in the chat
+	PrivacyMinimal PrivacyMode = "minimal" // the chat says the answer is ready and links to the bank's page
+	PrivacyOff     PrivacyMode = "off"     // the chat never discusses accounts
+)
+
+// Valid reports whether m is a known mode.
+func (m PrivacyMode) Valid() bool { return m == PrivacyFull || m == PrivacyMinimal || m == PrivacyOff }
+
+// Settings are a customer's preferences for platforms.
+type Settings struct {
+	Customer bankbridge.CustomerID
+	Privacy  PrivacyMode
+	// Alerts says whether alerts (large debits, low balance, suspicious
+	// payments) may be sent to the customer's linked platforms.
+	Alerts  bool
+	Updated time.Time
+}
+
+// DefaultSettings are a customer's settings until they change them.
+func DefaultSettings(c bankbridge.CustomerID) Settings {
+	return Settings{Customer: c, Privacy: PrivacyMinimal, Alerts: true}
+}
+
+// Store keeps links, conversations, transcripts, settings and the record of
+// inbound events already handled. Implementations live in store/sqlite and
+// store/postgres and pass one suite (store/storetest.Messenger).
+//
+// Contract: times are kept to the microsecond; unknown keys answer the
+// NotFound error named on each method; driver errors are wrapped, never
+// shown.
+type Store interface {
+	// SaveLink stores l, replacing any link of the same key.
+	SaveLink(ctx context.Context, l Link) error
+	// Link returns the link of k; ErrNotLinked.
+	Link(ctx context.Context, k Key) (Link, error)
+	// DeleteLink removes the link of k and reports whether there was one.
+	DeleteLink(ctx context.Context, k Key) (bool, error)
+	// LinksByGrant lists the links made under a consent.
+	LinksByGrant(ctx context.Context, g consent.GrantID) ([]Link, error)
+	// LinksByCustomer lists a customer's links, oldest first.
+	LinksByCustomer(ctx context.Context, c bankbridge.CustomerID) ([]Link, error)
+
+	// SavePendingLink stores p, replacing any pending link of the same key.
+	SavePendingLink(ctx context.Context, p PendingLink) error
+	// TakePendingLink deletes and returns the pending link of k atomically:
+	// of concurrent callers one gets it. ErrNoPendingLink when there is
+	// none or it expired before now.
+	TakePendingLink(ctx context.Context, k Key, now time.Time) (PendingLink, error)
+
+	// FirstDelivery records an inbound event id of a platform and reports
+	// whether it is new: false means a redelivery, to be ignored. Ids
+	// older than keep may be forgotten.
+	FirstDelivery(ctx context.Context, platform, id string, at time.Time, keep time.Duration) (bool, error)
+
+	// Conversation returns the conversation of k; ErrNoConversation.
+	Conversation(ctx context.Context, k Key) (Conversation, error)
+	// SaveConversation stores c, replacing the one of the same key.
+	SaveConversation(ctx context.Context, c Conversation) error
+	// HandedOver lists conversations in ModeHuman, longest waiting first.
+	HandedOver(ctx context.Context, limit int) ([]Conversation, error)
+
+	// AppendMessage adds m to its conversation's transcript.
+	AppendMessage(ctx context.Context, m Message) error
+	// Messages returns the last limit messages of k, oldest first.
+	Messages(ctx context.Context, k Key, limit int) ([]Message, error)
+
+	// Settings returns the customer's settings; DefaultSettings when they
+	// never changed them.
+	Settings(ctx context.Context, c bankbridge.CustomerID) (Settings, error)
+	// SaveSettings stores s.
+	SaveSettings(ctx context.Context, s Settings) error
+}
+
+// Store errors. Compare with errors.Is.
+var (
+	ErrNotLinked      = bankbridge.E(bankbridge.NotFound, "chat_not_linked", "this chat is not linked to a bank account")
+	ErrNoPendingLink  = bankbridge.E(bankbridge.NotFound, "chat_link_expired", "the account linking expired; start it again from the chat")
+	ErrNoConversation = bankbridge.E(bankbridge.NotFound, "chat_conversation_not_found", "no such conversation")
+)

@@ -1,0 +1,24 @@
+// Package channels connects messaging platforms to the assistant. It holds
+// the Channel interface every platform adapter implements (channels/messenger,
+// channels/telegram), the Hub that joins them to package assistant, and the
+// OAuth client (Client) through which a channel, acting as the platform
+// partner's back end, links a platform user to a customer via the bank's
+// own authorization server: PAR, PKCE, private_key_jwt and DPoP, like any
+// partner, over HTTP.
+//
+// What the Hub guarantees: an inbound event is handled once (its id is
+// recorded durably; a redelivery is dropped); every reply carrying customer
+// data is appended to the audit log as a PlatformMessage disclosure to the
+// platform's partner, and only once that record is durable is the reply
+// sent (a send that then fails is recorded again as Failed); a link exists
+// only under an active consent, and when that consent is revoked or expires
+// (Connected apps, staff, the chat, the platform's unlink event) the link is
+// removed at once (Hub.ConsentEvent is a consent.Hook) and the platform is
+// told.
+//
+// It must never import a store, the web package or another edge; it moves
+// no money itself (the assistant does, through ledger.Service). Known
+// limits: the OAuth client's DPoP key lives in memory per process (tokens
+// are not kept, so nothing depends on it after the code exchange); alerts
+// (Hub.Alert) are sent one link at a time with the channel's own retries.
+package channels

@@ -1,0 +1,289 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/channels"
+)
+
+// Platform is the name of this channel.
+const Platform = "telegram"
+
+// PathWebhook is where Telegram posts updates.
+const PathWebhook = "/channels/telegram/webhook"
+
+// Config configures the adapter; BotToken and SecretToken are required.
+type Config struct {
+	BotToken    string
+	SecretToken string // the secret_token given to setWebhook: 1-256 of A-Z a-z 0-9 _ -
+	APIURL      string // default https://api.telegram.org
+	Attempts    int    // per message, default 4
+	Backoff     time.Duration
+	MaxBody     int64
+	HTTP        *http.Client
+	Logger      *slog.Logger
+}
+
+// Adapter is the Telegram channel.
+type Adapter struct {
+	c   Config
+	hub *channels.Hub
+}
+
+var _ channels.Channel = (*Adapter)(nil)
+
+// New returns the adapter; add it to hub with hub.Add(adapter, nil).
+func New(c Config, hub *channels.Hub) (*Adapter, error) {
+	if c.BotToken == "" || c.SecretToken == "" {
+		return nil, fmt.Errorf("telegram: bot token and secret token are required")
+	}
+	if c.APIURL == "" {
+		c.APIURL = "https://api.telegram.org"
+	}
+	c.APIURL = strings.TrimSuffix(c.APIURL, "/")
+	if c.Attempts <= 0 {
+		c.Attempts = 4
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = 200 * time.Millisecond
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = 1 << 20
+	}
+	if c.HTTP == nil {
+		c.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Adapter{c: c, hub: hub}, nil
+}
+
+// Platform implements channels.Channel.
+func (a *Adapter) Platform() string { return Platform }
+
+// Handler serves the webhook.
+func (a *Adapter) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+PathWebhook, a.webhook)
+	return mux
+}
+
+// Update is the part of a Bot API Update the bank reads.
+type Update struct {
+	UpdateID      int64          `json:"update_id"`
+	Message       *Message       `json:"message,omitempty"`
+	CallbackQuery *CallbackQuery `json:"callback_query,omitempty"`
+}
+
+// Message is a Bot API message.
+type Message struct {
+	MessageID int64  `json:"message_id"`
+	From      *User  `json:"from,omitempty"`
+	Chat      Chat   `json:"chat"`
+	Date      int64  `json:"date"`
+	Text      string `json:"text,omitempty"`
+}
+
+// User is a Telegram user.
+type User struct {
+	ID    int64 `json:"id"`
+	IsBot bool  `json:"is_bot"`
+}
+
+// Chat is a Telegram chat.
+type Chat struct {
+	ID   int64  `json:"id"`
+	Type string `json:"type"`
+}
+
+// CallbackQuery is a tap on an inline keyboard button.
+type CallbackQuery struct {
+	ID      string   `json:"id"`
+	From    User     `json:"from"`
+	Message *Message `json:"message,omitempty"`
+	Data    string   `json:"data"`
+}
+
+func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
+	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+	if subtle.ConstantTimeCompare([]byte(got), []byte(a.c.SecretToken)) != 1 {
+		a.c.Logger.Warn("telegram: webhook without the secret token refused")
+		http.Error(w, "forbidden", http.StatusUnauthorized)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.c.MaxBody))
+	if err != nil {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	var u Update
+	if err := json.Unmarshal(body, &u); err != nil || u.UpdateID == 0 {
+		http.Error(w, "not an update", http.StatusBadRequest)
+		return
+	}
+	id := "update:" + strconv.FormatInt(u.UpdateID, 10)
+	var err2 error
+	switch {
+	case u.Message != nil && u.Message.Chat.Type == "private" && (u.Message.From == nil || !u.Message.From.IsBot):
+		k := assistant.Key{Platform: Platform, User: strconv.FormatInt(u.Message.Chat.ID, 10)}
+		text := u.Message.Text
+		if text == "" {
+			text = "(an attachment)"
+		}
+		err2 = a.hub.Deliver(r.Context(), Platform, id, assistant.Inbound{Key: k, Text: text, At: time.Unix(u.Message.Date, 0).UTC()})
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
+		q := u.CallbackQuery
+		k := assistant.Key{Platform: Platform, User: strconv.FormatInt(q.Message.Chat.ID, 10)}
+		a.answerCallback(r.Context(), q.ID)
+		err2 = a.hub.Deliver(r.Context(), Platform, id, assistant.Inbound{Key: k, Text: "(tapped a button)", Payload: q.Data})
+	}
+	if err2 != nil {
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// InlineButton is an inline keyboard button.
+type InlineButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data,omitempty"`
+	URL          string `json:"url,omitempty"`
+}
+
+// SendMessage is the sendMessage request.
+type SendMessage struct {
+	ChatID      int64  `json:"chat_id"`
+	Text        string `json:"text"`
+	ReplyMarkup *struct {
+		InlineKeyboard [][]InlineButton `json:"inline_keyboard"`
+	} `json:"reply_markup,omitempty"`
+}
+
+// Send implements channels.Channel with sendMessage and an inline keyboard.
+func (a *Adapter) Send(ctx context.Context, o channels.Outbound) error {
+	chat, err := strconv.ParseInt(o.To, 10, 64)
+	if err != nil {
+		return channels.ErrNoChannel.WithMessage("not a Telegram chat id")
+	}
+	m := SendMessage{ChatID: chat, Text: o.Reply.Text}
+	var rows [][]InlineButton
+	for _, b := range o.Reply.Buttons {
+		switch b.Kind {
+		case assistant.ButtonURL:
+			rows = append(rows, []InlineButton{{Text: b.Title, URL: b.URL}})
+		case assistant.ButtonPostback:
+			if len(b.Payload) <= 64 {
+				rows = append(rows, []InlineButton{{Text: b.Title, CallbackData: b.Payload}})
+			}
+		case assistant.ButtonLinkAccount:
+			m.Text += "\n(Linking a bank account is not available on Telegram yet.)"
+		}
+	}
+	var row []InlineButton
+	for _, c := range o.Reply.Choices {
+		if len(c.Payload) > 64 { // the Bot API's limit on callback_data
+			continue
+		}
+		row = append(row, InlineButton{Text: c.Title, CallbackData: c.Payload})
+	}
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	if len(rows) > 0 {
+		m.ReplyMarkup = &struct {
+			InlineKeyboard [][]InlineButton `json:"inline_keyboard"`
+		}{rows}
+	}
+	if r := []rune(m.Text); len(r) > 4096 {
+		m.Text = string(r[:4095]) + "…"
+	}
+	body, _ := json.Marshal(m)
+	return a.call(ctx, "sendMessage", body)
+}
+
+// Unlinked implements channels.Channel: Telegram has nothing to tell.
+func (a *Adapter) Unlinked(ctx context.Context, user string) error { return nil }
+
+func (a *Adapter) answerCallback(ctx context.Context, id string) {
+	body, _ := json.Marshal(map[string]string{"callback_query_id": id})
+	if err := a.call(ctx, "answerCallbackQuery", body); err != nil {
+		a.c.Logger.Warn("telegram: answerCallbackQuery", "err", err)
+	}
+}
+
+// ErrSend reports a message the Bot API refused.
+var ErrSend = bankbridge.E(bankbridge.Unavailable, "chat_send_failed", "the messaging platform did not accept the message")
+
+// call posts to a Bot API method, retrying 429 after retry_after (capped
+// at 5 s) and server errors with exponential backoff, bounded.
+func (a *Adapter) call(ctx context.Context, method string, body []byte) error {
+	u := a.c.APIURL + "/bot" + a.c.BotToken + "/" + method
+	var last error
+	wait := time.Duration(0)
+	for attempt := 0; attempt < a.c.Attempts; attempt++ {
+		if attempt > 0 {
+			if wait == 0 {
+				wait = min(a.c.Backoff<<(attempt-1), 5*time.Second)
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+			wait = 0
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := a.c.HTTP.Do(req)
+		if err != nil {
+			last = fmt.Errorf("telegram %s: %w", method, errorsWithoutToken(err, a.c.BotToken))
+			continue
+		}
+		var out struct {
+			OK          bool   `json:"ok"`
+			Description string `json:"description"`
+			Parameters  struct {
+				RetryAfter int `json:"retry_after"`
+			} `json:"parameters"`
+		}
+		json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&out)
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK && out.OK {
+			return nil
+		}
+		last = fmt.Errorf("telegram %s: %d %s", method, res.StatusCode, out.Description)
+		switch {
+		case res.StatusCode == http.StatusTooManyRequests:
+			wait = min(time.Duration(out.Parameters.RetryAfter)*time.Second, 5*time.Second)
+		case res.StatusCode >= 500:
+		default:
+			return ErrSend.WithOp("telegram.Send", last)
+		}
+	}
+	return ErrSend.WithOp("telegram.Send", last)
+}
+
+// errorsWithoutToken keeps the bot token, which is in the URL, out of
+// errors and logs.
+func errorsWithoutToken(err error, token string) error {
+	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), token, "[token]"))
+}

@@ -1,0 +1,124 @@
+package telegram_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/channels"
+	"github.com/bankbridge/bankbridge/channels/telegram"
+	"github.com/bankbridge/bankbridge/internal/testdb"
+	"github.com/bankbridge/bankbridge/store/sqlite"
+)
+
+// botAPI is a fake Bot API recording sendMessage bodies.
+type botAPI struct {
+	mu    sync.Mutex
+	sent  []telegram.SendMessage
+	calls map[string]int
+	fail  int // answer 429 this many times
+}
+
+func (b *botAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !strings.HasPrefix(r.URL.Path, "/botTOKEN/") {
+		http.Error(w, `{"ok":false,"description":"Unauthorized"}`, http.StatusUnauthorized)
+		return
+	}
+	method := strings.TrimPrefix(r.URL.Path, "/botTOKEN/")
+	b.calls[method]++
+	if b.fail > 0 {
+		b.fail--
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"ok":false,"description":"Too Many Requests: retry after 0","parameters":{"retry_after":0}}`)
+		return
+	}
+	if method == "sendMessage" {
+		var m telegram.SendMessage
+		json.NewDecoder(r.Body).Decode(&m)
+		b.sent = append(b.sent, m)
+	}
+	io.WriteString(w, `{"ok":true,"result":{}}`)
+}
+
+func setup(t *testing.T) (http.Handler, *botAPI) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), testdb.SQLitePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	api := &botAPI{calls: map[string]int{}}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	// No links on Telegram: the assistant never reaches the ledger or consents.
+	a := assistant.New(assistant.Deps{Store: db.Messenger(), BankURL: "https://bank.example"})
+	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: db.Messenger()})
+	ad, err := telegram.New(telegram.Config{BotToken: "TOKEN", SecretToken: "s3cret", APIURL: srv.URL, Backoff: 1}, hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub.Add(ad, nil)
+	return ad.Handler(), api
+}
+
+func post(h http.Handler, body, secret string) int {
+	r := httptest.NewRequest("POST", telegram.PathWebhook, strings.NewReader(body))
+	if secret != "" {
+		r.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w.Code
+}
+
+func TestTelegram(t *testing.T) {
+	t.Parallel()
+	h, api := setup(t)
+	hi := `{"update_id":10,"message":{"message_id":1,"from":{"id":7},"chat":{"id":7,"type":"private"},"date":1700000000,"text":"hi"}}`
+	for _, secret := range []string{"", "wrong", "s3cre"} {
+		if c := post(h, hi, secret); c != http.StatusUnauthorized {
+			t.Errorf("secret %q: %d, want 401", secret, c)
+		}
+	}
+	if c := post(h, "{not json", "s3cret"); c != http.StatusBadRequest {
+		t.Errorf("bad body: %d", c)
+	}
+	api.fail = 2  // two 429s, then accepted
+	for range 3 { // delivered three times, handled once
+		if c := post(h, hi, "s3cret"); c != http.StatusOK {
+			t.Fatalf("update: %d", c)
+		}
+	}
+	if len(api.sent) != 1 {
+		t.Fatalf("%d messages sent for one update, want 1", len(api.sent))
+	}
+	m := api.sent[0]
+	if m.ChatID != 7 || !strings.Contains(m.Text, assistant.Automated) || !strings.Contains(m.Text, "not available on Telegram") {
+		t.Errorf("reply %+v", m)
+	}
+	if m.ReplyMarkup == nil || m.ReplyMarkup.InlineKeyboard[0][0].CallbackData != "INTENT:help" {
+		t.Errorf("inline keyboard %+v", m.ReplyMarkup)
+	}
+	// A tap on the inline keyboard comes back as a callback query.
+	cb := `{"update_id":11,"callback_query":{"id":"q1","from":{"id":7},"data":"INTENT:help","message":{"message_id":2,"chat":{"id":7,"type":"private"},"date":1700000001}}}`
+	if c := post(h, cb, "s3cret"); c != http.StatusOK {
+		t.Fatalf("callback: %d", c)
+	}
+	if api.calls["answerCallbackQuery"] != 1 || len(api.sent) != 2 || !strings.Contains(api.sent[1].Text, "I can show") {
+		t.Errorf("callback handling: calls %v, sent %+v", api.calls, api.sent)
+	}
+	// Data questions are refused without a link.
+	bal := `{"update_id":12,"message":{"message_id":3,"from":{"id":7},"chat":{"id":7,"type":"private"},"date":1700000002,"text":"balance"}}`
+	post(h, bal, "s3cret")
+	if last := api.sent[len(api.sent)-1].Text; strings.Contains(last, "USD") || !strings.Contains(last, "linked") {
+		t.Errorf("balance on an unlinked chat: %q", last)
+	}
+}
