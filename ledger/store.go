@@ -42,6 +42,17 @@ type Store interface {
 	// that no account is past its limit.
 	Verify(ctx context.Context) (Report, error)
 
+	// Events returns the outbox: up to limit events (0 means 1,000; at most
+	// 10,000) with a sequence greater than after, in ascending sequence.
+	// Apply writes a committed batch's events in the batch's own
+	// transaction, one per transfer created and one per pending transfer
+	// posted or voided; a refused op, a replay or a failed batch writes
+	// none. Sequences grow in commit order, so a reader that remembers the
+	// last sequence it handled and asks for what follows misses nothing:
+	// no event at or below a sequence already returned commits later.
+	// Sequences may have gaps. Events are kept until pruned by an operator.
+	Events(ctx context.Context, after EventSeq, limit int) ([]Event, error)
+
 	CreateMerchant(ctx context.Context, m Merchant) (Merchant, error)
 	Merchant(ctx context.Context, id MerchantID) (Merchant, error)
 	CreateCard(ctx context.Context, c Card) (Card, error)

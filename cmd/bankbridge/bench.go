@@ -21,7 +21,7 @@ import (
 )
 
 func init() {
-	commands["bench"] = command{"benchmarks: bench ledger|oauth|audit|insights|messenger: throughput and latency", benchCmd}
+	commands["bench"] = command{"benchmarks: bench ledger|oauth|audit|insights|alerts (and api): throughput and latency", benchCmd}
 }
 
 func benchCmd(ctx context.Context, e env, args []string) error {
@@ -33,6 +33,9 @@ func benchCmd(ctx context.Context, e env, args []string) error {
 	}
 	if len(args) > 0 && args[0] == "messenger" {
 		return benchMessenger(ctx, e, args[1:])
+	}
+	if len(args) > 0 && args[0] == "alerts" {
+		return benchAlerts(ctx, e, args[1:])
 	}
 	if len(args) > 0 && args[0] == "oauth" {
 		return benchOAuth(ctx, e, args[1:])

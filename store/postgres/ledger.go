@@ -266,6 +266,9 @@ WHERE transfers.id = v.id`, customPlan, id, st, posted, voided); err != nil {
 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) v(id, b, h)
 WHERE accounts.id = v.id`, id, bal, held)
 	}
+	if evs := plan.Events(snap); len(evs) > 0 {
+		queueEvents(b, evs)
+	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return nil, mapErr(op, err, errKeyRace)
@@ -617,4 +620,69 @@ func (s *LedgerStore) Payees(ctx context.Context, cust bankbridge.CustomerID) ([
 func isCode(err error, code string) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == code
+}
+
+// eventsLock is the transaction-level advisory lock that orders the outbox.
+// A sequence number taken with nextval is not in commit order by itself:
+// with two batches in flight, the one that took the lower number may commit
+// second, and a reader that had already moved past the higher number would
+// skip it. Taking this lock just before nextval and holding it to COMMIT
+// makes numbers grow in commit order. It is the last lock a batch takes,
+// after every row lock, so it cannot deadlock; it serialises only the tail
+// of a batch (the events insert and COMMIT), while the next batch's reads,
+// locks and inserts still overlap.
+const eventsLock = 0x62616e6b65767473 // "bankevts"
+
+// queueEvents adds the advisory lock and the one INSERT ... SELECT FROM
+// unnest statement that writes the batch's outbox events.
+func queueEvents(b *pgx.Batch, evs []ledger.Event) {
+	n := len(evs)
+	var (
+		tid, merchant, at          = make([]int64, n), make([]int64, n), make([]int64, n)
+		status, cur, ps, cat, desc = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		settles                    = make([]bool, n)
+	)
+	for i, e := range evs {
+		tid[i], merchant[i], at[i] = int64(e.Transfer), int64(e.Merchant), micros(e.At)
+		status[i], cur[i], ps[i], cat[i], desc[i] = string(e.Status), string(e.Currency), ledger.EncodePostings(e.Postings), e.Category, e.Description
+		settles[i] = e.Settles
+	}
+	b.Queue(`SELECT pg_advisory_xact_lock($1)`, int64(eventsLock))
+	b.Queue(`INSERT INTO ledger_events (seq, transfer_id, status, settles, currency, postings, merchant_id, category, description, at)
+SELECT nextval('ledger_events_seq'), v.* FROM unnest($1::bigint[], $2::text[], $3::bool[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[])
+  AS v(transfer_id, status, settles, currency, postings, merchant_id, category, description, at)`,
+		tid, status, settles, cur, ps, merchant, cat, desc, at)
+}
+
+// Events implements ledger.Store: a range scan of the events' primary key.
+// Sequences are in commit order (see eventsLock), so what this returns is
+// always a prefix of what will ever follow after.
+func (s *LedgerStore) Events(ctx context.Context, after ledger.EventSeq, limit int) ([]ledger.Event, error) {
+	const op = "postgres.Ledger.Events"
+	limit, err := ledger.EventLimit(limit)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.pool.Query(ctx, `SELECT seq, transfer_id, status, settles, currency, postings, merchant_id, category, description, at
+FROM ledger_events WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(after), limit)
+	if err != nil {
+		return nil, mapErr(op, err, nil)
+	}
+	defer rows.Close()
+	var out []ledger.Event
+	for rows.Next() {
+		var e ledger.Event
+		var seq, tid, merchant, at int64
+		var status, cur, ps string
+		if err := rows.Scan(&seq, &tid, &status, &e.Settles, &cur, &ps, &merchant, &e.Category, &e.Description, &at); err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+		e.Seq, e.Transfer, e.Merchant, e.At = ledger.EventSeq(seq), ledger.TransferID(tid), ledger.MerchantID(merchant), fromMicros(at)
+		e.Status, e.Currency = ledger.TransferStatus(status), ledger.Currency(cur)
+		if e.Postings, err = ledger.DecodePostings(ps); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, mapErr(op, rows.Err(), nil)
 }

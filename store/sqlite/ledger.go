@@ -191,6 +191,18 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 			}
 		}
 	}
+	// The outbox: the batch's events in its own transaction, multi-row
+	// inserts (100 rows a statement). The single writer makes the sequence
+	// (AUTOINCREMENT) grow in commit order.
+	if evs := plan.Events(snap); len(evs) > 0 {
+		rows := make([][]any, len(evs))
+		for i, e := range evs {
+			rows[i] = []any{e.Transfer, e.Status, e.Settles, e.Currency, ledger.EncodePostings(e.Postings), e.Merchant, e.Category, e.Description, micros(e.At)}
+		}
+		if _, err := insertRows(ctx, tx, `INSERT INTO ledger_events (transfer_id, status, settles, currency, postings, merchant_id, category, description, at) VALUES `, "", rows); err != nil {
+			return nil, false, mapErr(op, err, nil)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		cache.reset()
 		return nil, false, mapErr(op, err, nil)
@@ -457,4 +469,34 @@ func (s *LedgerStore) Verify(ctx context.Context) (ledger.Report, error) {
 		}
 	}
 	return r, nil
+}
+
+// Events implements ledger.Store: a range scan of the events' primary key.
+func (s *LedgerStore) Events(ctx context.Context, after ledger.EventSeq, limit int) ([]ledger.Event, error) {
+	const op = "sqlite.Ledger.Events"
+	limit, err := ledger.EventLimit(limit)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.r.QueryContext(ctx, `SELECT seq, transfer_id, status, settles, currency, postings, merchant_id, category, description, at
+FROM ledger_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, mapErr(op, err, nil)
+	}
+	defer rows.Close()
+	var out []ledger.Event
+	for rows.Next() {
+		var e ledger.Event
+		var ps string
+		var at int64
+		if err := rows.Scan(&e.Seq, &e.Transfer, &e.Status, &e.Settles, &e.Currency, &ps, &e.Merchant, &e.Category, &e.Description, &at); err != nil {
+			return nil, mapErr(op, err, nil)
+		}
+		if e.Postings, err = ledger.DecodePostings(ps); err != nil {
+			return nil, err
+		}
+		e.At = fromMicros(at)
+		out = append(out, e)
+	}
+	return out, mapErr(op, rows.Err(), nil)
 }

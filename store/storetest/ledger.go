@@ -31,6 +31,7 @@ func Ledger(t *testing.T, open LedgerOpener) {
 	t.Run("FailedBatchWritesNothing", func(t *testing.T) { t.Parallel(); testFailedBatch(t, open) })
 	t.Run("ReferenceData", func(t *testing.T) { t.Parallel(); testReference(t, open) })
 	t.Run("ConcurrentTransfersKeepInvariants", func(t *testing.T) { t.Parallel(); testConcurrent(t, open) })
+	t.Run("OutboxEventsOnlyForCommittedBatchesInOrder", func(t *testing.T) { t.Parallel(); testEvents(t, open) })
 	t.Run("PropertyRandomOpsMatchModel", func(t *testing.T) { t.Parallel(); testProperty(t, open) })
 }
 

@@ -1,0 +1,37 @@
+// Package alerts owns real-time alerts over ledger events: rules per
+// customer (large debit, low balance, card purchase, deposit received,
+// payment sent, and suspicious activity that asks "was this you?"), the
+// customers' alert settings, the notification centre, delivery to every
+// linked channel with retries, dead letters and deduplication, and the fraud
+// cases a "no" opens for staff.
+//
+// Flow: ledger.Store.Apply writes an event for every transfer in the batch's
+// own transaction (the outbox). A Worker reads the outbox from a persisted
+// cursor (or, with several instances, from NATS JetStream through the same
+// Source interface), evaluates the rules, and commits in one store
+// transaction the alerts, one delivery per (alert, channel), the customers'
+// updated spending profiles and the new cursor. Alert and delivery ids are
+// derived from (event, rule, customer[, channel]), so re-reading an event
+// after a crash inserts nothing new: delivery is at least once and
+// deduplicated. A dispatcher claims due deliveries with a lease, hands each
+// to its Channel with the delivery id (the channel's own dedupe key), and
+// marks it delivered, or retries it with exponential backoff, or after
+// MaxAttempts stores it as a dead letter staff can see and requeue.
+//
+// Messages are minimised per the customer's privacy mode before they leave
+// the bank: full shows amounts and merchants; minimal only says an alert is
+// waiting in the bank's app (and still asks "was this you?", which reveals
+// nothing); off sends nothing to third-party platforms. The bank's own
+// notification centre always holds the full text.
+//
+// It must never import net/http, a store, or an edge package (channels,
+// web): it declares what it needs (Store, Ledger, Channel, Links, Source)
+// and cmd/bankbridge wires the implementations.
+//
+// Known limits: low balance is judged on the balance when the event is
+// evaluated (milliseconds after posting), not the balance right after that
+// transfer; spending profiles are per customer, last writer wins when two
+// instances evaluate the same customer at once; a channel that cannot
+// dedupe by delivery id may show a message twice if the process dies between
+// sending and recording it (the window is one send).
+package alerts

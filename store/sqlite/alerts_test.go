@@ -1,0 +1,13 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/store/storetest"
+)
+
+func TestAlerts(t *testing.T) {
+	t.Parallel()
+	storetest.Alerts(t, func(t testing.TB) alerts.Store { return open(t).Alerts() })
+}

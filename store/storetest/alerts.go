@@ -1,0 +1,255 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/google/go-cmp/cmp"
+)
+
+// AlertsOpener opens a fresh, empty alerts store for one test.
+type AlertsOpener func(t testing.TB) alerts.Store
+
+// Alerts runs the alerts store conformance suite.
+func Alerts(t *testing.T, open AlertsOpener) {
+	t.Run("CommitSkipsExistingAndMovesCursorForward", func(t *testing.T) { t.Parallel(); testAlertCommit(t, open(t)) })
+	t.Run("ClaimLeasesRetriesAndDeadLetters", func(t *testing.T) { t.Parallel(); testAlertClaim(t, open(t)) })
+	t.Run("AnswerOnceAndCases", func(t *testing.T) { t.Parallel(); testAlertAnswer(t, open(t)) })
+	t.Run("SettingsProfilesTrust", func(t *testing.T) { t.Parallel(); testAlertSettings(t, open(t)) })
+}
+
+var at0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+func mkAlert(seq ledger.EventSeq, r alerts.Rule, c bankbridge.CustomerID, ask bool) alerts.Alert {
+	return alerts.Alert{ID: alerts.NewAlertID(seq, r, c), Seq: seq, Customer: c, Rule: r, Transfer: ledger.TransferID(seq), Account: 7,
+		Merchant: 3, Amount: 1234, Currency: "USD", Title: string(r), Body: "body " + string(r), Ask: ask, Created: at0.Add(time.Duration(seq) * time.Second)}
+}
+
+func mkDelivery(a alerts.Alert, ch string) alerts.Delivery {
+	return alerts.Delivery{ID: alerts.DeliveryID(a.ID, ch), Alert: a.ID, Customer: a.Customer, Channel: ch, Rule: a.Rule, Full: true,
+		Title: a.Title, Body: a.Body, Ask: a.Ask, Status: alerts.Pending, NextAt: a.Created, Created: a.Created}
+}
+
+func testAlertCommit(t *testing.T, st alerts.Store) {
+	ctx := context.Background()
+	if c, err := st.Cursor(ctx, "alerts"); err != nil || c != 0 {
+		t.Fatalf("fresh cursor = %d, %v", c, err)
+	}
+	a1, a2 := mkAlert(1, alerts.CardPurchase, 5, false), mkAlert(2, alerts.Deposit, 5, false)
+	b := alerts.Batch{Alerts: []alerts.Alert{a1, a2}, Deliveries: []alerts.Delivery{mkDelivery(a1, "fake"), mkDelivery(a2, "fake")}}
+	if err := st.Commit(ctx, "alerts", 2, b, at0); err != nil {
+		t.Fatal(err)
+	}
+	// The same batch again, with changed text: nothing is replaced.
+	changed := b
+	changed.Alerts = []alerts.Alert{a1, a2}
+	changed.Alerts[0].Body = "another body"
+	if err := st.Commit(ctx, "alerts", 1, changed, at0); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := st.Cursor(ctx, "alerts"); err != nil || c != 2 {
+		t.Errorf("cursor = %d, %v; want 2 (never backwards)", c, err)
+	}
+	if err := st.Commit(ctx, "alerts", 0, alerts.Batch{}, at0); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := st.Cursor(ctx, "alerts"); c != 2 {
+		t.Errorf("cursor moved by upto 0: %d", c)
+	}
+	got, unread, err := st.Notifications(ctx, 5, 10)
+	if err != nil || unread != 2 {
+		t.Fatalf("Notifications: %d unread, %v", unread, err)
+	}
+	if d := cmp.Diff([]alerts.Alert{a2, a1}, got); d != "" {
+		t.Errorf("notifications (-want +got):\n%s", d)
+	}
+	if other, _, _ := st.Notifications(ctx, 6, 10); len(other) != 0 {
+		t.Errorf("another customer sees %d alerts", len(other))
+	}
+	if err := st.MarkRead(ctx, 5, at0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, unread, _ := st.Notifications(ctx, 5, 10); unread != 0 {
+		t.Errorf("%d unread after MarkRead", unread)
+	}
+	ds, err := st.Deliveries(ctx, a1.ID)
+	if err != nil || len(ds) != 1 || ds[0].Body != a1.Body || ds[0].Status != alerts.Pending {
+		t.Errorf("Deliveries = %+v, %v", ds, err)
+	}
+	if _, err := st.Alert(ctx, "nope"); !errors.Is(err, alerts.ErrAlertNotFound) {
+		t.Errorf("Alert(nope) = %v", err)
+	}
+}
+
+func testAlertClaim(t *testing.T, st alerts.Store) {
+	ctx := context.Background()
+	var b alerts.Batch
+	for i := range 5 {
+		a := mkAlert(ledger.EventSeq(i+1), alerts.PaymentSent, 9, false)
+		b.Alerts = append(b.Alerts, a)
+		b.Deliveries = append(b.Deliveries, mkDelivery(a, "fake"))
+	}
+	if err := st.Commit(ctx, "alerts", 5, b, at0); err != nil {
+		t.Fatal(err)
+	}
+	now := at0.Add(time.Minute)
+	first, err := st.Claim(ctx, now, 30*time.Second, 3)
+	if err != nil || len(first) != 3 {
+		t.Fatalf("Claim = %d, %v", len(first), err)
+	}
+	for _, d := range first {
+		if d.Attempts != 1 {
+			t.Errorf("claimed %s with %d attempts, want 1", d.ID, d.Attempts)
+		}
+	}
+	rest, err := st.Claim(ctx, now, 30*time.Second, 10)
+	if err != nil || len(rest) != 2 {
+		t.Fatalf("second Claim = %d, %v; leased ones must not come back", len(rest), err)
+	}
+	if again, _ := st.Claim(ctx, now.Add(10*time.Second), 30*time.Second, 10); len(again) != 0 {
+		t.Errorf("%d claimed within the lease", len(again))
+	}
+	// Outcomes: delivered, retry later, dead.
+	if err := st.Delivered(ctx, first[0].ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Failed(ctx, first[1].ID, "timeout", now.Add(5*time.Second), false, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Failed(ctx, first[2].ID, "refused", time.Time{}, true, now); err != nil {
+		t.Fatal(err)
+	}
+	// A late failure report never undoes a delivery.
+	if err := st.Failed(ctx, first[0].ID, "late", now, true, now); err != nil {
+		t.Fatal(err)
+	}
+	retry, err := st.Claim(ctx, now.Add(6*time.Second), 30*time.Second, 10)
+	if err != nil || len(retry) != 1 || retry[0].ID != first[1].ID || retry[0].Attempts != 2 || retry[0].LastError != "timeout" {
+		t.Fatalf("retry claim = %+v, %v", retry, err)
+	}
+	// After the lease the unfinished ones come back (a dispatcher died).
+	back, err := st.Claim(ctx, now.Add(time.Minute), 30*time.Second, 10)
+	if err != nil || len(back) != 3 {
+		t.Errorf("after the lease: %d back, want 3 (2 never finished + 1 retried), %v", len(back), err)
+	}
+	dead, err := st.DeadLetters(ctx, 10)
+	if err != nil || len(dead) != 1 || dead[0].ID != first[2].ID || dead[0].LastError != "refused" || dead[0].Status != alerts.Dead {
+		t.Fatalf("DeadLetters = %+v, %v", dead, err)
+	}
+	ds, _ := st.Deliveries(ctx, first[0].Alert)
+	if len(ds) != 1 || ds[0].Status != alerts.Delivered || ds[0].Done.IsZero() {
+		t.Errorf("delivered one = %+v", ds)
+	}
+	if err := st.Requeue(ctx, dead[0].ID, now.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Requeue(ctx, dead[0].ID, now); !errors.Is(err, alerts.ErrDeliveryGone) {
+		t.Errorf("requeue twice: %v", err)
+	}
+	got, _ := st.Claim(ctx, now.Add(2*time.Minute), time.Second, 10)
+	found := false
+	for _, d := range got {
+		if d.ID == dead[0].ID {
+			found = d.Attempts == 1 && d.Status == alerts.Pending
+		}
+	}
+	if !found {
+		t.Errorf("the requeued letter was not claimed afresh: %+v", got)
+	}
+}
+
+func testAlertAnswer(t *testing.T, st alerts.Store) {
+	ctx := context.Background()
+	ask, plain := mkAlert(1, alerts.Suspicious, 5, true), mkAlert(1, alerts.CardPurchase, 5, false)
+	if err := st.Commit(ctx, "alerts", 1, alerts.Batch{Alerts: []alerts.Alert{ask, plain}}, at0); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.SetAnswer(ctx, 6, ask.ID, alerts.No, at0); !errors.Is(err, alerts.ErrAlertNotFound) {
+		t.Errorf("another customer's answer: %v", err)
+	}
+	if _, _, err := st.SetAnswer(ctx, 5, plain.ID, alerts.No, at0); !errors.Is(err, alerts.ErrNotAsking) {
+		t.Errorf("answer a plain alert: %v", err)
+	}
+	a, first, err := st.SetAnswer(ctx, 5, ask.ID, alerts.No, at0.Add(time.Minute))
+	if err != nil || !first || a.Answer != alerts.No || !a.Answered.Equal(at0.Add(time.Minute)) || a.Read.IsZero() {
+		t.Fatalf("first answer = %+v %v %v", a, first, err)
+	}
+	if _, first, err := st.SetAnswer(ctx, 5, ask.ID, alerts.No, at0.Add(2*time.Minute)); err != nil || first {
+		t.Errorf("same answer again = %v %v, want not first, no error", first, err)
+	}
+	if _, _, err := st.SetAnswer(ctx, 5, ask.ID, alerts.Yes, at0); !errors.Is(err, alerts.ErrAnswered) {
+		t.Errorf("another answer: %v", err)
+	}
+	k := alerts.Case{Alert: ask.ID, Customer: 5, Card: 4, Transfer: ask.Transfer, Merchant: 3, Amount: 1234, Currency: "USD", Status: "open", Opened: at0}
+	c1, err := st.OpenCase(ctx, k)
+	if err != nil || c1.ID == 0 || c1.Status != "open" || c1.Card != 4 {
+		t.Fatalf("OpenCase = %+v, %v", c1, err)
+	}
+	if c2, err := st.OpenCase(ctx, k); err != nil || c2.ID != c1.ID {
+		t.Errorf("OpenCase twice = %+v, %v; want the same case", c2, err)
+	}
+	if open, err := st.Cases(ctx, "open", 10); err != nil || len(open) != 1 {
+		t.Errorf("open cases = %v, %v", open, err)
+	}
+	if err := st.CloseCase(ctx, c1.ID, 77, "refunded", at0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CloseCase(ctx, c1.ID, 77, "again", at0); !errors.Is(err, alerts.ErrCaseNotFound) {
+		t.Errorf("close twice: %v", err)
+	}
+	all, err := st.Cases(ctx, "", 10)
+	if err != nil || len(all) != 1 || all[0].Status != "closed" || all[0].ClosedBy != 77 || all[0].Note != "refunded" {
+		t.Errorf("cases = %+v, %v", all, err)
+	}
+}
+
+func testAlertSettings(t *testing.T, st alerts.Store) {
+	ctx := context.Background()
+	if m, err := st.Settings(ctx, []bankbridge.CustomerID{1, 2}); err != nil || len(m) != 0 {
+		t.Fatalf("fresh settings = %v, %v", m, err)
+	}
+	s := alerts.Settings{Customer: 1, Privacy: alerts.PrivacyFull, LargeDebit: 100, LowBalance: 0, CardPurchases: false, Deposits: true, Email: "a@example.com", Updated: at0}
+	for _, v := range []alerts.Settings{s, func() alerts.Settings { s.Privacy = alerts.PrivacyOff; return s }()} {
+		if err := st.SaveSettings(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := st.Settings(ctx, []bankbridge.CustomerID{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Privacy = alerts.PrivacyOff
+	if d := cmp.Diff(map[bankbridge.CustomerID]alerts.Settings{1: s}, m); d != "" {
+		t.Errorf("settings (-want +got):\n%s", d)
+	}
+	p := alerts.Profile{LastSeq: 9, Debits: 3, Typical: 500, Largest: 900, Categories: map[string]int{"coffee": 3}, Recent: []time.Time{at0}}
+	if err := st.Commit(ctx, "x", 0, alerts.Batch{Profiles: map[bankbridge.CustomerID]alerts.Profile{1: p}}, at0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Profiles(ctx, []bankbridge.CustomerID{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[bankbridge.CustomerID]alerts.Profile{1: p}, got); d != "" {
+		t.Errorf("profiles (-want +got):\n%s", d)
+	}
+	if ok, err := st.Trusted(ctx, 1, 3); err != nil || ok {
+		t.Errorf("Trusted before Trust = %v, %v", ok, err)
+	}
+	for range 2 {
+		if err := st.Trust(ctx, 1, 3, at0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := st.Trusted(ctx, 1, 3); err != nil || !ok {
+		t.Errorf("Trusted = %v, %v", ok, err)
+	}
+	if ok, _ := st.Trusted(ctx, 2, 3); ok {
+		t.Error("trust leaked to another customer")
+	}
+}
