@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs, idempotently, on a fresh
 # machine of this project's kind: PostgreSQL running at 127.0.0.1:5432 with a
-# database "test", Debian's Chromium, and the browser test's npm packages.
+# database "test", NATS with JetStream at 127.0.0.1:4222, Debian's Chromium,
+# and the browser tests' npm packages.
 # Fails loudly when something cannot be had: tests never skip silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,21 @@ if ! psql -h 127.0.0.1 -U postgres -d test -Atc 'SELECT 1' >/dev/null 2>&1; then
   say "creating database test"
   createdb -h 127.0.0.1 -U postgres test
 fi
+
+# NATS with JetStream for the alert relay's tests
+nats_up() { (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; }
+if ! nats_up; then
+  if ! command -v nats-server >/dev/null && ! [ -x /usr/sbin/nats-server ]; then
+    say "installing NATS"
+    apt_install nats-server
+  fi
+  say "starting NATS with JetStream"
+  mkdir -p /var/lib/nats-server
+  as_root start-stop-daemon --start --oknodo --background --exec "$(command -v nats-server || echo /usr/sbin/nats-server)" -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  for _ in $(seq 1 20); do nats_up && break; sleep 0.5; done
+fi
+nats_up || { say "NATS is not reachable at 127.0.0.1:4222"; exit 1; }
 
 # Chromium for the browser tests
 if ! [ -x /usr/bin/chromium ]; then
