@@ -40,6 +40,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /privacy/disclosures", s.customer(s.disclosures))
 	mux.Handle("GET /privacy/disclosures.csv", s.customer(s.disclosuresExport("csv")))
 	mux.Handle("GET /privacy/disclosures.json", s.customer(s.disclosuresExport("json")))
+	mux.HandleFunc("GET /payments/confirm/{id}", s.paymentConfirmPage)
+	mux.Handle("POST /payments/confirm/{id}", s.customer(s.paymentDecide))
 
 	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
@@ -54,6 +56,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /console/customers/{id}/consents", s.staff(viewRoles, s.consoleConsents))
 	mux.Handle("POST /console/consents/{id}/revoke", s.staff(revokeRoles, s.consoleRevoke))
 	mux.Handle("GET /console/audit", s.staff(auditRoles, s.consoleAudit))
+	mux.Handle("GET /console/performance", s.staff(performanceRoles, s.consolePerformance))
+	mux.Handle("GET /console/performance.csv", s.staff(performanceRoles, s.consolePerformanceCSV))
 	mux.Handle("GET /console/insights", s.staff(insightRoles, s.insightsPage))
 	mux.Handle("GET /console/inbox", s.staff(inboxRoles, s.consoleInbox))
 	mux.Handle("GET /console/inbox/{platform}/{user}", s.staff(inboxRoles, s.consoleChat))

@@ -89,6 +89,14 @@ type Deps struct {
 	// Consents implements PartnerAdmin (as *consent.Service does), that is
 	// used; otherwise the pages answer 404. See console_partners.go.
 	Partners PartnerAdmin
+	// Payments backs the page where a customer confirms or declines a
+	// payment an app started above the step-up limit
+	// (/payments/confirm/{id}). Optional: without it the page answers 404.
+	// See payment_confirm.go.
+	Payments Payments
+	// Performance backs the console's API performance page. Optional:
+	// without it the page answers 404. See console_performance.go.
+	Performance APIPerformance
 }
 
 // server holds the dependencies and the parsed templates.

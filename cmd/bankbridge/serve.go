@@ -74,17 +74,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
 	defer alog.Close() // after the HTTP server stopped: drains, then seals once more
-	// The data API is itself a consent hook (it notifies partners of
-	// revocations), but needs the consent service to be built: bind late.
-	var api *dataapi.Server
-	apiHook := consent.HookFunc(func(ctx context.Context, e consent.Event) {
-		if api != nil {
-			api.ConsentEvent(ctx, e)
-		}
-	})
-	msgHook := channels.Hook() // the messenger hub, too, is built after consent
-	cons := consent.New(b.consent, consent.Options{Accounts: b.ledger,
-		Hooks: []consent.Hook{consentAudit(alog, log), apiHook, msgHook}, PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
+	msgHook := channels.Hook() // the messenger hub is built after consent, as the data API is
+	cons, bindAPI := partnerConsent(b, alog, log, msgHook)
 
 	if c.Demo {
 		seeded, err := demo.Seeded(ctx, b.ledger)
@@ -114,16 +105,12 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		base = fmt.Sprintf("%s://localhost:%d", scheme, ln.Addr().(*net.TCPAddr).Port)
 	}
 	base = strings.TrimSuffix(base, "/")
-	as, err := oauth.New(ctx, oauth.Deps{Consent: cons, Issuer: base, Logger: log})
+	as, api, err := partnerAPI(ctx, partnerAPIDeps{backend: b, consent: cons, ledger: led, identity: ids, audit: alog,
+		log: log, reg: reg, issuer: base}, bindAPI)
 	if err != nil {
 		return err
 	}
 	go sweepConsents(ctx, cons, log)
-	api, err = dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: cons, Ledger: led, Customers: ids,
-		Audit: alog, Store: b.dataapi, Registerer: reg, Logger: log, BaseURL: base})
-	if err != nil {
-		return err
-	}
 	go api.Run(ctx)
 	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, data: c.Data, getenv: e.getenv, backend: b,
 		ledger: led, consent: cons, audit: alog, hook: msgHook, log: log})
@@ -236,6 +223,9 @@ func newServer(d serverDeps) http.Handler {
 		ConsentFlow: d.oauth, Consents: d.consent, Audit: d.audit, Insights: d.insights, Events: d.events}
 	if d.inbox != nil { // never a nil *Hub inside the interface
 		wd.Inbox = d.inbox
+	}
+	if d.api != nil { // nor a nil *dataapi.Server
+		wd.Payments, wd.Performance = d.api, d.api
 	}
 	mux.Handle("/", web.New(wd))
 	return requestID(m.wrap(mux))

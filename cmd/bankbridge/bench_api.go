@@ -1,0 +1,551 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/dataapi"
+	"github.com/bankbridge/bankbridge/dataapi/dataapitest"
+	"github.com/bankbridge/bankbridge/demo"
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/ledger"
+)
+
+// apiScenario is one line of `bench api --json`.
+type apiScenario struct {
+	Name    string  `json:"name"`
+	Engine  string  `json:"engine"`
+	Target  int     `json:"target_rps"`
+	Calls   int     `json:"calls"`
+	RPS     float64 `json:"rps"`
+	P50     float64 `json:"p50_ms"`
+	P99     float64 `json:"p99_ms"`
+	Errors  int     `json:"errors"`
+	Seconds float64 `json:"seconds"`
+	// FirstError is the first failure, if any.
+	FirstError string `json:"first_error,omitempty"`
+	firstErr   error
+}
+
+// apiBenchFlags are the knobs of `bench api`.
+type apiBenchFlags struct {
+	customers, linked, transactions, rate, txRate int
+	duration, warmup                              time.Duration
+	asJSON                                        bool
+	cpuprofile                                    string
+}
+
+// benchAPI measures the data API over loopback HTTP against the bank's
+// real HTTP surface (newServer, with the authorization server and the data
+// API built by partnerAPI as serve builds them) on a throw-away database
+// seeded with --customers customers and one account holding
+// --transactions transactions. Every call carries a DPoP-bound access token
+// and a fresh proof made by the client, and passes the whole path:
+// token and proof, consent, partner and customer rate limits, the audit
+// record (durable before the answer), the read. Load is open-loop: calls
+// start on a fixed schedule whatever the server's pace, and latency is
+// measured from when a call was due, so a slow server is not hidden by a
+// client that waits for it (coordinated omission). See docs/dataapi.md.
+func benchAPI(ctx context.Context, e env, args []string) error {
+	var c Config
+	var f apiBenchFlags
+	fs := flag.NewFlagSet("bench api", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	c.flags(fs, e.getenv)
+	fs.IntVar(&f.customers, "customers", 100000, "customers seeded, each with a funded checking account")
+	fs.IntVar(&f.linked, "linked", 200, "customers who link the partner app (one consent and token each); balance calls spread over them")
+	fs.IntVar(&f.transactions, "transactions", 1000000, "transactions on the account the transactions scenarios page through")
+	fs.IntVar(&f.rate, "rate", 2000, "balances scenario: calls started per second (open loop)")
+	fs.IntVar(&f.txRate, "tx-rate", 200, "transactions scenarios: calls started per second (open loop)")
+	fs.DurationVar(&f.duration, "duration", 10*time.Second, "how long each scenario is measured")
+	fs.DurationVar(&f.warmup, "warmup", 2*time.Second, "load before each scenario's measurement, not counted")
+	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per scenario")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured scenarios (client and server: one process) to this file")
+	if err := parse(fs, args, &c); err != nil {
+		return err
+	}
+	if f.customers < 1 || f.linked < 1 || f.linked > f.customers || f.transactions < 1 || f.rate < 1 || f.txRate < 1 || f.duration <= 0 || f.warmup < 0 {
+		return usageError{"--customers, --transactions, --rate and --tx-rate must be at least 1, --linked between 1 and --customers, --duration positive"}
+	}
+	// Never into real data: a temporary SQLite file, or a fresh PostgreSQL
+	// schema dropped at the end.
+	cleanup, err := benchDatabase(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	ab, err := newAPIBench(ctx, e, &c, f)
+	if err != nil {
+		return err
+	}
+	defer ab.close()
+
+	type plan struct {
+		name string
+		rate int
+		do   func(context.Context, *mrand.Rand) error
+	}
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var out []apiScenario
+	for _, p := range []plan{
+		{"balances", f.rate, ab.balances},
+		{"transactions_first_page", f.txRate, ab.firstPage},
+		{"transactions_deep_page", f.txRate, ab.deepPage},
+	} {
+		if f.warmup > 0 {
+			openLoop(ctx, p.rate, f.warmup, p.do)
+		}
+		s := openLoop(ctx, p.rate, f.duration, p.do)
+		s.Name, s.Engine = p.name, ab.engine
+		if s.Calls == 0 {
+			return fmt.Errorf("bench api: %s: no call succeeded: %v", p.name, s.firstErr)
+		}
+		out = append(out, s)
+	}
+	if f.asJSON {
+		enc := json.NewEncoder(e.stdout)
+		for _, s := range out {
+			if err := enc.Encode(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "engine=%s customers=%d linked=%d transactions=%d duration=%s (loopback HTTP, DPoP, consent, audit)\n",
+		ab.engine, f.customers, f.linked, f.transactions, f.duration)
+	fmt.Fprintf(e.stdout, "seed: customers %s, transactions %s\n", ab.seedCustomers.Round(time.Millisecond), ab.seedTransactions.Round(time.Millisecond))
+	for _, s := range out {
+		fmt.Fprintf(e.stdout, "%-24s target %5d/s  done %7.0f/s  p50=%.3fms  p99=%.3fms  errors=%d\n", s.Name, s.Target, s.RPS, s.P50, s.P99, s.Errors)
+		if s.firstErr != nil {
+			fmt.Fprintf(e.stdout, "  first error: %v\n", s.firstErr)
+		}
+	}
+	return nil
+}
+
+// apiTarget is one linked customer's token and the partner's id of the
+// account it reads.
+type apiTarget struct {
+	token, account string
+}
+
+// apiBench is the bank under test and its one partner.
+type apiBench struct {
+	engine           string
+	issuer           string
+	partner          *dataapitest.Partner
+	targets          []apiTarget // balances
+	heavy            apiTarget   // the account with --transactions transactions
+	oldest           time.Time   // its first transaction
+	close            func()
+	seedCustomers    time.Duration
+	seedTransactions time.Duration
+}
+
+const benchAPIPartner = "bench-app"
+
+func newAPIBench(ctx context.Context, e env, c *Config, f apiBenchFlags) (_ *apiBench, err error) {
+	b, err := openBackend(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var closers []func()
+	ab := &apiBench{engine: b.engine}
+	ab.close = func() {
+		for _, fn := range slices.Backward(closers) {
+			fn()
+		}
+	}
+	closers = append(closers, func() { b.close() })
+	defer func() {
+		if err != nil {
+			ab.close()
+		}
+	}()
+	log := slog.New(slog.DiscardHandler)
+	progress := func(format string, a ...any) {
+		if !f.asJSON {
+			fmt.Fprintf(e.stderr, format+"\n", a...)
+		}
+	}
+
+	// Seed straight into the stores, before any service caches anything.
+	ids := identity.New(b.identity, identity.Options{})
+	t0 := time.Now()
+	accts, err := benchAPICustomers(ctx, b, ids, f.customers)
+	if err != nil {
+		return nil, fmt.Errorf("bench api: seed customers: %w", err)
+	}
+	ab.seedCustomers = time.Since(t0)
+	progress("seeded %d customers with funded accounts in %s", f.customers, ab.seedCustomers.Round(time.Millisecond))
+	t0 = time.Now()
+	if ab.oldest, err = benchAPIHistory(ctx, b, accts[0], f.transactions); err != nil {
+		return nil, fmt.Errorf("bench api: seed transactions: %w", err)
+	}
+	ab.seedTransactions = time.Since(t0)
+	progress("booked %d transactions on one account in %s", f.transactions, ab.seedTransactions.Round(time.Millisecond))
+	if b.engine == "postgres" {
+		// After a bulk load, as an operator would (autovacuum gets there
+		// too, later): without fresh statistics the planner may walk the
+		// million postings instead of the (account_id, at) index.
+		t0 = time.Now()
+		if err := analyze(ctx, c.Database); err != nil {
+			return nil, fmt.Errorf("bench api: analyze: %w", err)
+		}
+		progress("analyzed in %s", time.Since(t0).Round(time.Millisecond))
+	}
+
+	// The bank as serve builds it.
+	led := ledger.New(b.ledger, b.ledgerOptions())
+	closers = append(closers, led.Close)
+	_, akey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
+	closers = append(closers, alog.Close)
+	cons, bind := partnerConsent(b, alog, log)
+	ins := insights.New(b.insights, insights.Options{})
+	events := insights.NewRecorder(ins, &insights.StoreSegments{Customers: b.identity, Accounts: b.ledger}, insights.RecorderOptions{Logger: log})
+	closers = append(closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		events.Close(ctx)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	ab.issuer = "http://" + ln.Addr().String()
+	reg := prometheus.NewRegistry()
+	// The per-customer budget (default 300/min) is lifted: the scenarios
+	// send hundreds of calls a second for one customer, and the benchmark
+	// measures serving, not refusing. The limiter's bookkeeping still runs
+	// on every call.
+	as, api, err := partnerAPI(ctx, partnerAPIDeps{backend: b, consent: cons, ledger: led, identity: ids, audit: alog, log: log, reg: reg,
+		issuer: ab.issuer, options: dataapi.Options{CustomerRate: 100_000_000}}, bind)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	go api.Run(runCtx)
+	closers = append(closers, stop)
+	srv := &http.Server{Handler: newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons,
+		oauth: as, api: api, insights: ins, events: events}), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	closers = append(closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+
+	// One partner with the largest budget registration allows (1,000,000
+	// calls a minute, 16,666/s): far above the load, so nothing is refused.
+	ab.partner, err = dataapitest.Register(ctx, cons, ab.issuer, benchAPIPartner, 1_000_000, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("bench api: register partner: %w", err)
+	}
+	ab.partner.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: 2048, MaxIdleConnsPerHost: 2048, IdleConnTimeout: time.Minute}}
+	t0 = time.Now()
+	if err := ab.link(ctx, as.Decide, accts, f.linked); err != nil {
+		return nil, fmt.Errorf("bench api: link customers: %w", err)
+	}
+	progress("linked %d customers (PAR, consent, token) in %s", f.linked+1, time.Since(t0).Round(time.Millisecond))
+	return ab, nil
+}
+
+// benchAPICustomers imports n customers in chunks (one password hash for
+// all) with one checking account each, in bulk, funded from a settlement
+// account through Store.Apply. It returns the accounts in customer order.
+func benchAPICustomers(ctx context.Context, b *backend, ids *identity.Service, n int) ([]ledger.Account, error) {
+	bulk, ok := b.ledger.(demo.BulkLedger)
+	if !ok {
+		return nil, errors.New("the ledger store cannot insert accounts in bulk")
+	}
+	opened := time.Now().UTC().AddDate(-2, 0, 0).Truncate(24 * time.Hour)
+	settle, err := b.ledger.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "settlement", Currency: "USD", Number: "BENCH-SETTLEMENT",
+		Routing: "021000089", Unbounded: true, OpenedAt: opened})
+	if err != nil {
+		return nil, err
+	}
+	hash, err := identity.HashPassword("bench customer password")
+	if err != nil {
+		return nil, err
+	}
+	const chunk = 2000
+	out := make([]ledger.Account, 0, n)
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		cs := make([]identity.Customer, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			cs = append(cs, identity.Customer{Name: fmt.Sprintf("Bench Customer %d", i), Email: fmt.Sprintf("c%d@bench.example", i),
+				BirthYear: 1950 + i%50, Since: opened})
+		}
+		cs, err := ids.ImportCustomers(ctx, cs, hash)
+		if err != nil {
+			return nil, err
+		}
+		as := make([]ledger.Account, len(cs))
+		for i, cu := range cs {
+			as[i] = ledger.Account{Customer: cu.ID, Kind: ledger.Checking, Name: "Everyday Checking", Currency: "USD", Status: ledger.Open,
+				Number: ledger.AccountNumber(fmt.Sprintf("B%011d", lo+i)), Routing: "021000089", OpenedAt: opened}
+		}
+		if as, err = bulk.CreateAccounts(ctx, as); err != nil {
+			return nil, err
+		}
+		ops := make([]ledger.Op, len(as))
+		for i, a := range as {
+			req := ledger.Move("bench-fund", fmt.Sprintf("fund-%d", lo+i), settle.ID, a.ID, ledger.Amount(100_00+(lo+i)%500_000), "USD", "Opening deposit")
+			req.At = opened
+			ops[i] = ledger.Op{Kind: ledger.OpCreate, Request: req, Hash: req.Hash()}
+		}
+		if err := applyAll(ctx, b.ledger, ops); err != nil {
+			return nil, err
+		}
+		out = append(out, as...)
+	}
+	return out, nil
+}
+
+// benchAPIHistory books n transactions on acct, evenly over the last 300
+// days (inside the consents' 365-day look-back), alternating deposits and
+// smaller card payments, in batches of 5,000 straight to the store as the
+// demo seed does. It returns the time of the first.
+func benchAPIHistory(ctx context.Context, b *backend, acct ledger.Account, n int) (time.Time, error) {
+	now := time.Now().UTC()
+	first := now.AddDate(0, 0, -300)
+	step := now.Sub(first) / time.Duration(n+1)
+	shop, err := b.ledger.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "card settlement", Currency: "USD", Number: "BENCH-CARDS",
+		Routing: "021000089", Unbounded: true, OpenedAt: first.AddDate(0, -1, 0)})
+	if err != nil {
+		return time.Time{}, err
+	}
+	const batch = 5000
+	ops := make([]ledger.Op, 0, batch)
+	for i := range n {
+		var req ledger.Request
+		if i%2 == 0 {
+			req = ledger.Move("bench-history", fmt.Sprintf("h%d", i), shop.ID, acct.ID, ledger.Amount(1000+i%90_000), "USD", "Deposit")
+		} else {
+			req = ledger.Move("bench-history", fmt.Sprintf("h%d", i), acct.ID, shop.ID, ledger.Amount(100+i%900), "USD", "Card payment")
+			req.Category = "groceries"
+		}
+		req.At = first.Add(time.Duration(i+1) * step)
+		ops = append(ops, ledger.Op{Kind: ledger.OpCreate, Request: req, Hash: req.Hash()})
+		if len(ops) == batch {
+			if err := applyAll(ctx, b.ledger, ops); err != nil {
+				return time.Time{}, err
+			}
+			ops = ops[:0]
+		}
+	}
+	return first, applyAll(ctx, b.ledger, ops)
+}
+
+// analyze refreshes the planner's statistics of the bench's schema.
+func analyze(ctx context.Context, database string) error {
+	conn, err := pgx.Connect(ctx, database)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "ANALYZE")
+	return err
+}
+
+// applyAll writes ops in one Store.Apply and fails on any refusal.
+func applyAll(ctx context.Context, st ledger.Store, ops []ledger.Op) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	res, err := st.Apply(ctx, ops, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			return fmt.Errorf("transfer %s: %w", ops[i].Request.Key, r.Err)
+		}
+	}
+	return nil
+}
+
+// link gives the partner a consent from the first n customers (BALANCES
+// on their checking account) and from the one with the long history
+// (TRANSACTIONS), each through the authorization server over HTTP, and
+// learns the partner's ids of the accounts.
+func (ab *apiBench) link(ctx context.Context, decide func(context.Context, consent.Decision) (string, error), accts []ledger.Account, n int) error {
+	one := func(a ledger.Account, clusters ...consent.Cluster) (apiTarget, error) {
+		tok, _, err := ab.partner.Link(ctx, decide, a.Customer, []ledger.AccountID{a.ID}, clusters)
+		if err != nil {
+			return apiTarget{}, err
+		}
+		res, err := ab.partner.Do(ctx, tok, "GET", dataapi.Prefix+"/accounts", nil, nil)
+		if err != nil {
+			return apiTarget{}, err
+		}
+		var list dataapi.Accounts
+		if err := json.Unmarshal(res.Body, &list); err != nil || res.Status != 200 || len(list.Accounts) != 1 {
+			return apiTarget{}, fmt.Errorf("GET /accounts: %d %s", res.Status, res.Body)
+		}
+		return apiTarget{token: tok, account: list.Accounts[0].AccountID}, nil
+	}
+	var err error
+	if ab.heavy, err = one(accts[0], consent.AccountBasic, consent.Transactions); err != nil {
+		return err
+	}
+	ab.targets = make([]apiTarget, n)
+	var wg sync.WaitGroup
+	errc := make(chan error, n)
+	work := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range work {
+				t, err := one(accts[i], consent.AccountBasic, consent.Balances)
+				if err != nil {
+					errc <- err
+					continue
+				}
+				ab.targets[i] = t
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+// get calls path with t's token and wants 200.
+func (ab *apiBench) get(ctx context.Context, t apiTarget, path string) error {
+	res, err := ab.partner.Do(ctx, t.token, "GET", path, nil, nil)
+	if err != nil {
+		return err
+	}
+	if res.Status != http.StatusOK {
+		return fmt.Errorf("GET %s: %d %s", path, res.Status, trim(res.Body))
+	}
+	return nil
+}
+
+func trim(b []byte) []byte {
+	if len(b) > 300 {
+		return b[:300]
+	}
+	return b
+}
+
+// balances reads one linked customer's balances, chosen at random.
+func (ab *apiBench) balances(ctx context.Context, r *mrand.Rand) error {
+	t := ab.targets[r.IntN(len(ab.targets))]
+	return ab.get(ctx, t, dataapi.Prefix+"/accounts/"+t.account+"/balances")
+}
+
+// firstPage reads the newest 100 transactions of the long account.
+func (ab *apiBench) firstPage(ctx context.Context, _ *mrand.Rand) error {
+	return ab.get(ctx, ab.heavy, dataapi.Prefix+"/accounts/"+ab.heavy.account+"/transactions?limit=100")
+}
+
+// deepPage reads the 100 transactions before a random moment of the
+// account's history: a keyset seek anywhere in the million, which costs
+// what the first page costs if the index does its work.
+func (ab *apiBench) deepPage(ctx context.Context, r *mrand.Rand) error {
+	span := time.Since(ab.oldest)
+	end := ab.oldest.Add(time.Duration(r.Int64N(int64(span)))).UTC().Truncate(time.Second)
+	q := url.Values{"limit": {"100"}, "endTime": {end.Format(time.RFC3339)}}
+	return ab.get(ctx, ab.heavy, dataapi.Prefix+"/accounts/"+ab.heavy.account+"/transactions?"+q.Encode())
+}
+
+// openLoop starts do at rate calls per second for d, each on its own
+// goroutine, whatever the server's pace (at most 4,096 in flight; past that
+// the schedule waits, and the waiting is in the latency, measured from when
+// each call was due). It reports completed successful calls per second
+// and their latency percentiles.
+func openLoop(ctx context.Context, rate int, d time.Duration, do func(context.Context, *mrand.Rand) error) apiScenario {
+	interval := time.Second / time.Duration(rate)
+	n := int(d / interval)
+	var (
+		mu    sync.Mutex
+		lat   = make([]time.Duration, 0, n)
+		fails atomic.Int64
+		first error
+	)
+	sem := make(chan struct{}, 4096)
+	pool := sync.Pool{New: func() any { return mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64())) }}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if w := time.Until(due); w > 0 {
+			time.Sleep(w)
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r := pool.Get().(*mrand.Rand)
+			err := do(ctx, r)
+			pool.Put(r)
+			took := time.Since(due)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				fails.Add(1)
+				if first == nil {
+					first = err
+				}
+				return
+			}
+			lat = append(lat, took)
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	s := apiScenario{Target: rate, Errors: int(fails.Load()), firstErr: first, Seconds: elapsed.Seconds()}
+	if first != nil {
+		s.FirstError = first.Error()
+	}
+	if len(lat) == 0 {
+		return s
+	}
+	slices.Sort(lat)
+	s.Calls = len(lat)
+	s.RPS = float64(len(lat)) / elapsed.Seconds()
+	s.P50, s.P99 = ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100])
+	return s
+}
