@@ -28,6 +28,9 @@ type Config struct {
 	TLSCert   string        // serve HTTPS with this certificate...
 	TLSKey    string        // ...and key
 	Shutdown  time.Duration // grace period for in-flight requests
+	Events    string        // "" to consume ledger events in process, or nats://host:4222 for JetStream
+	SMTP      string        // host:port of an SMTP relay for e-mail alerts; "" for none
+	MailFrom  string        // the From address of e-mail alerts
 }
 
 // flags registers the common settings on fs, defaulting each from getenv.
@@ -47,6 +50,9 @@ func (c *Config) serverFlags(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.PublicURL, "public-url", "", "public base URL for links (default http://localhost:<port>)")
 	str(&c.TLSCert, "tls-cert", "", "TLS certificate file (enables HTTPS and Secure cookies)")
 	str(&c.TLSKey, "tls-key", "", "TLS key file")
+	str(&c.Events, "events", "", "ledger events: empty to consume them in this process, or nats://host:4222 to relay them to NATS JetStream for several instances")
+	str(&c.SMTP, "smtp", "", "SMTP relay host:port for e-mail alerts (empty: no e-mail)")
+	str(&c.MailFrom, "mail-from", "alerts@bankbridge.example", "From address of e-mail alerts")
 	demo := true
 	if v := getenv(envName("demo")); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -94,6 +100,11 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat))
+	}
+	if c.Events != "" {
+		if u, err := url.Parse(c.Events); err != nil || u.Scheme != "nats" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--events must be empty or a nats://host:port URL"))
+		}
 	}
 	if c.Demo && (c.DemoSize < 1 || c.DemoSize > 1_000_000) {
 		errs = append(errs, fmt.Errorf("--demo-customers must be between 1 and 1000000"))
