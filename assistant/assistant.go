@@ -46,6 +46,12 @@ type Deps struct {
 	ConfirmTTL time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Answer, when set, is offered every payload tapped in a linked chat
+	// before the assistant reads it (an alert's "was this you?" quick
+	// replies), with the link's customer, even while a person has the
+	// conversation. handled false passes the payload on; otherwise text is
+	// the one reply. An error fails the message (the hub apologises).
+	Answer func(ctx context.Context, c bankbridge.CustomerID, payload string) (text string, handled bool, err error)
 }
 
 // Assistant answers people on messaging platforms. It is safe for
@@ -160,6 +166,17 @@ func (a *Assistant) Handle(ctx context.Context, in Inbound) (Result, error) {
 		return Result{}, err
 	}
 	t.conv.LastIn = now
+
+	if in.Payload != "" && t.linked && a.d.Answer != nil {
+		text, ok, err := a.d.Answer(ctx, t.link.Customer, in.Payload)
+		if err != nil {
+			return Result{}, err
+		}
+		if ok {
+			t.say(text)
+			return t.res, a.finish(ctx, &t.conv, t.res.Replies, "assistant")
+		}
+	}
 
 	if t.conv.Mode == ModeHuman {
 		// A person has the conversation: staff read it in the inbox.

@@ -151,6 +151,10 @@ type Store interface {
 	// whether it is new: false means a redelivery, to be ignored. Ids
 	// older than keep may be forgotten.
 	FirstDelivery(ctx context.Context, platform, id string, at time.Time, keep time.Duration) (bool, error)
+	// ForgetDelivery removes a recorded id, so that the next FirstDelivery
+	// of it is first again: for outbound messages whose send failed and
+	// must be retried. Forgetting an unknown id is not an error.
+	ForgetDelivery(ctx context.Context, platform, id string) error
 
 	// Conversation returns the conversation of k; ErrNoConversation.
 	Conversation(ctx context.Context, k Key) (Conversation, error)

@@ -184,6 +184,28 @@ func (h *Hub) Once(ctx context.Context, platform, eventID string, fn func(contex
 	return nil
 }
 
+// SendOnce runs send at most once per (platform, id) that succeeded: it
+// records id first, so a concurrent or later duplicate is dropped, and
+// forgets it again when send fails, so a retry of a failed send is not
+// mistaken for a duplicate. For bank-started messages (alerts), which the
+// caller retries.
+func (h *Hub) SendOnce(ctx context.Context, platform, id string, send func(context.Context) error) error {
+	first, err := h.d.Store.FirstDelivery(ctx, platform, id, h.d.Now().UTC(), eventKeep)
+	if err != nil {
+		return bankbridge.E(bankbridge.Unavailable, "chat_busy", "try again").WithOp("channels.SendOnce", err)
+	}
+	if !first {
+		return nil
+	}
+	if err := send(ctx); err != nil {
+		if ferr := h.d.Store.ForgetDelivery(context.WithoutCancel(ctx), platform, id); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		return err
+	}
+	return nil
+}
+
 // apologise tells the person something went wrong, without any data.
 func (h *Hub) apologise(ctx context.Context, ch Channel, k assistant.Key) error {
 	err := ch.Send(ctx, Outbound{To: k.User, Purpose: Response, LastIn: h.d.Now(),
@@ -401,6 +423,19 @@ func (h *Hub) Alert(ctx context.Context, c bankbridge.CustomerID, full, minimal 
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// Notify sends one message the bank starts (an alert) to a linked chat,
+// with the Update purpose (Messenger: the ACCOUNT_UPDATE tag outside 24
+// hours). ErrNoChannel when the platform is not registered; a Disclosure on
+// r is audited before sending, as for every reply.
+func (h *Hub) Notify(ctx context.Context, k assistant.Key, r assistant.Reply) error {
+	ch, _, err := h.channel(k.Platform)
+	if err != nil {
+		return err
+	}
+	conv, _ := h.d.Store.Conversation(ctx, k)
+	return h.send(ctx, ch, k, []assistant.Reply{r}, Update, conv.LastIn, "system")
 }
 
 // Waiting lists conversations handed to a person, longest waiting first.

@@ -42,6 +42,10 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /privacy/disclosures.json", s.customer(s.disclosuresExport("json")))
 	mux.HandleFunc("GET /payments/confirm/{id}", s.paymentConfirmPage)
 	mux.Handle("POST /payments/confirm/{id}", s.customer(s.paymentDecide))
+	mux.Handle("GET /notifications", s.customer(s.notifications))
+	mux.Handle("POST /notifications/read", s.customer(s.notificationsRead))
+	mux.Handle("POST /notifications/settings", s.customer(s.notificationSettings))
+	mux.Handle("POST /notifications/{id}/answer", s.customer(s.notificationAnswer))
 
 	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
@@ -59,6 +63,9 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /console/performance", s.staff(performanceRoles, s.consolePerformance))
 	mux.Handle("GET /console/performance.csv", s.staff(performanceRoles, s.consolePerformanceCSV))
 	mux.Handle("GET /console/insights", s.staff(insightRoles, s.insightsPage))
+	mux.Handle("GET /console/alerts", s.staff(fraudRoles, s.consoleAlerts))
+	mux.Handle("POST /console/alerts/cases/{id}/close", s.staff(fraudRoles, s.consoleCloseCase))
+	mux.Handle("POST /console/alerts/dead/{id}/requeue", s.staff(fraudRoles, s.consoleRequeue))
 	mux.Handle("GET /console/inbox", s.staff(inboxRoles, s.consoleInbox))
 	mux.Handle("GET /console/inbox/{platform}/{user}", s.staff(inboxRoles, s.consoleChat))
 	mux.Handle("POST /console/inbox/{platform}/{user}/reply", s.staff(inboxRoles, s.consoleChatReply))

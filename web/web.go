@@ -97,6 +97,10 @@ type Deps struct {
 	// Performance backs the console's API performance page. Optional:
 	// without it the page answers 404. See console_performance.go.
 	Performance APIPerformance
+	// Alerts backs the customer's notification centre (/notifications) and
+	// the console's fraud cases and dead letters (/console/alerts).
+	// Optional: without it those pages answer 404. See notifications.go.
+	Alerts Alerts
 }
 
 // server holds the dependencies and the parsed templates.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/bankbridge/bankbridge/alerts"
 
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/audit"
@@ -26,6 +27,7 @@ type backend struct {
 	messenger assistant.Store
 	insights  insights.Store
 	dataapi   records.Store
+	alerts    alerts.Store
 	ping      func(context.Context) error
 	close     func() error
 	versions  func(context.Context) ([]string, error)
@@ -37,13 +39,13 @@ func openBackend(ctx context.Context, c *Config) (*backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
+		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
 	}
 	db, err := postgres.Open(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
-	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
+	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
 }
 
 // ledgerOptions tunes group commit per engine: SQLite has one writer, so one

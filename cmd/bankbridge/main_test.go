@@ -80,12 +80,15 @@ func get(t *testing.T, url string) (int, string, http.Header) {
 
 func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
-	for _, engine := range testdb.Engines {
+	for _, engine := range append(testdb.Engines, "sqlite+nats") {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
 			args := []string{"--data", t.TempDir(), "--demo-customers", "15"}
-			if engine == "postgres" {
+			switch engine {
+			case "postgres":
 				args = append(args, "--database", testdb.PostgresURL(t))
+			case "sqlite+nats": // ledger events relayed through JetStream
+				args = append(args, "--events", "nats://127.0.0.1:4222")
 			}
 			base, stop := startServer(t, nil, args...)
 			if code, body, _ := get(t, base+"/healthz"); code != 200 || !strings.Contains(body, "ok") {

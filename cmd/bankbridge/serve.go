@@ -12,9 +12,11 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/auditapi"
 	"github.com/bankbridge/bankbridge/channels"
@@ -56,7 +58,15 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	lopts := b.ledgerOptions()
-	lopts.OnBatch = newLedgerMetrics(reg).observe
+	// Each committed batch wakes the alerts worker, which is built later.
+	var wakeAlerts atomic.Pointer[func()]
+	metrics := newLedgerMetrics(reg)
+	lopts.OnBatch = func(n int, took time.Duration, err error) {
+		metrics.observe(n, took, err)
+		if w := wakeAlerts.Load(); w != nil && err == nil {
+			(*w)()
+		}
+	}
 	led := ledger.New(b.ledger, lopts)
 	defer led.Close()
 	ids := identity.New(b.identity, identity.Options{})
@@ -73,7 +83,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
-	defer alog.Close() // after the HTTP server stopped: drains, then seals once more
+	defer alog.Close()         // after the HTTP server stopped: drains, then seals once more
 	msgHook := channels.Hook() // the messenger hub is built after consent, as the data API is
 	cons, bindAPI := partnerConsent(b, alog, log, msgHook)
 
@@ -112,13 +122,21 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	go sweepConsents(ctx, cons, log)
 	go api.Run(ctx)
+	answers := &alertAnswers{}
 	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, data: c.Data, getenv: e.getenv, backend: b,
-		ledger: led, consent: cons, audit: alog, hook: msgHook, log: log})
+		ledger: led, consent: cons, audit: alog, hook: msgHook, answer: answers, log: log})
 	if err != nil {
 		return err
 	}
+	al, err := startAlerts(ctx, &c, alertsDeps{store: b.alerts, ledger: b.ledger, messenger: b.messenger, answers: answers,
+		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events)}, b)
+	if err != nil {
+		return err
+	}
+	wake := al.Notify
+	wakeAlerts.Store(&wake)
 
-	handler := newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons, oauth: as, api: api, mounts: mounts, inbox: hub, insights: ins, events: events, secure: c.TLSCert != ""})
+	handler := newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons, oauth: as, api: api, alerts: al, mounts: mounts, inbox: hub, insights: ins, events: events, secure: c.TLSCert != ""})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -179,6 +197,7 @@ type serverDeps struct {
 	api      *dataapi.Server
 	mounts   map[string]http.Handler // the messenger webhook and, in the demo, platformsim
 	inbox    *channels.Hub
+	alerts   *alerts.Service
 	insights *insights.Service
 	events   *insights.Recorder
 	secure   bool
@@ -226,6 +245,9 @@ func newServer(d serverDeps) http.Handler {
 	}
 	if d.api != nil { // nor a nil *dataapi.Server
 		wd.Payments, wd.Performance = d.api, d.api
+	}
+	if d.alerts != nil {
+		wd.Alerts = d.alerts
 	}
 	mux.Handle("/", web.New(wd))
 	return requestID(m.wrap(mux))

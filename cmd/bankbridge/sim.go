@@ -114,6 +114,7 @@ type messengerDeps struct {
 	consent *consent.Service
 	audit   *audit.Log
 	hook    *channels.LateHook // passed to consent.New's Hooks before the hub exists
+	answer  *alertAnswers      // "was this you?" taps, routed to the alerts service
 	log     *slog.Logger
 }
 
@@ -159,7 +160,11 @@ func messengerWiring(ctx context.Context, d messengerDeps) (map[string]http.Hand
 	} else if err != nil {
 		return nil, nil, err
 	}
-	a := assistant.New(assistant.Deps{Store: d.backend.messenger, Ledger: d.ledger, Consents: d.consent, BankURL: d.base})
+	deps := assistant.Deps{Store: d.backend.messenger, Ledger: d.ledger, Consents: d.consent, BankURL: d.base}
+	if d.answer != nil {
+		deps.Answer = d.answer.Answer
+	}
+	a := assistant.New(deps)
 	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: d.backend.messenger, Audit: d.audit, Consents: d.consent, Logger: d.log})
 	d.hook.Set(hub)
 	ad, err := messenger.New(cfg, hub)

@@ -120,6 +120,12 @@ func (s *MessengerStore) TakePendingLink(ctx context.Context, k assistant.Key, n
 
 // FirstDelivery records an inbound event id and reports whether it is new;
 // ids older than keep are purged now and then.
+// ForgetDelivery implements assistant.Store.
+func (s *MessengerStore) ForgetDelivery(ctx context.Context, platform, id string) error {
+	_, err := s.db.pool.Exec(ctx, `DELETE FROM chat_events WHERE platform = $1 AND event_id = $2`, platform, id)
+	return mapErr("postgres.ForgetDelivery", err, nil)
+}
+
 func (s *MessengerStore) FirstDelivery(ctx context.Context, platform, id string, at time.Time, keep time.Duration) (bool, error) {
 	tag, err := s.db.pool.Exec(ctx, `INSERT INTO chat_events (platform, event_id, seen_at) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING`,
 		platform, id, micros(at))

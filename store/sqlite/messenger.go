@@ -139,6 +139,12 @@ func (s *MessengerStore) FirstDelivery(ctx context.Context, platform, id string,
 	return n > 0, nil
 }
 
+// ForgetDelivery implements assistant.Store.
+func (s *MessengerStore) ForgetDelivery(ctx context.Context, platform, id string) error {
+	_, err := s.db.w.ExecContext(ctx, `DELETE FROM chat_events WHERE platform = ? AND event_id = ?`, platform, id)
+	return mapErr("sqlite.ForgetDelivery", err, nil)
+}
+
 const convCols = `platform, user_id, mode, pending, last_in_at, last_out_at, handed_at, updated_at`
 
 func scanConversation(r identityRow) (assistant.Conversation, error) {

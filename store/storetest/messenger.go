@@ -152,6 +152,16 @@ func msgDeliveries(t *testing.T, open MessengerOpener) {
 	if firsts.Load() != 1 {
 		t.Errorf("%d deliveries of one event were first, want 1", firsts.Load())
 	}
+	// A forgotten id is first again (an outbound send that failed), once.
+	if err := s.ForgetDelivery(ctx, "messenger", "m_1"); err != nil {
+		t.Fatal(err)
+	}
+	if first, err := s.FirstDelivery(ctx, "messenger", "m_1", mT0, 24*time.Hour); err != nil || !first {
+		t.Errorf("after ForgetDelivery: %v, %v; want first", first, err)
+	}
+	if err := s.ForgetDelivery(ctx, "messenger", "never-seen"); err != nil {
+		t.Errorf("forgetting an unknown id: %v", err)
+	}
 	// The same id on another platform is another event.
 	if first, err := s.FirstDelivery(ctx, "telegram", "m_1", mT0, 24*time.Hour); err != nil || !first {
 		t.Errorf("same id on another platform: %v, %v; want first", first, err)
