@@ -1,6 +1,14 @@
 // Package web is the bank's own channel: the customer web app (accounts,
-// history, transfers with a confirmation step, TOTP enrolment and step-up) and
-// the staff console under /console/ (customer lookup, freezing accounts).
+// history, transfers with a confirmation step, TOTP enrolment and step-up,
+// alerts and "was this you?", the consent screen and Connected apps, "Who saw
+// my data", confirmation of payments partners started) and the staff console
+// under /console/ (customer lookup, freezing accounts, consents, partners,
+// the chat inbox, fraud cases, the audit log, API performance, engagement).
+// Each page reaches the capability behind it through a small interface
+// declared here (Auth, ConsentFlow, Consents, AuditLog, Engagement, Alerts,
+// Payments...), so the package imports no store and no other edge; a page
+// whose dependency is not wired answers 404. Every staff view of customer
+// data is written to the disclosure log before it is shown.
 //
 // Pages are rendered on the server with html/template; templates, the style
 // sheet and the icon are embedded, so the binary serves everything from its
@@ -20,8 +28,9 @@
 // The package must never move money except through ledger.Service with an
 // idempotency key minted when the confirmation page was rendered, never read
 // the environment, never log tokens, passwords or full account numbers, and
-// never claim the paths the lead mounts elsewhere (/healthz, /readyz,
-// /metrics, /api/, /oauth/, /.well-known/).
+// never claim the paths cmd/bankbridge mounts elsewhere (/healthz, /readyz,
+// /metrics, /oauth/, /.well-known/, /fdx/, /openapi.json, /docs/api,
+// /audit/v1/, /channels/, /sim/).
 //
 // Known limits: only transfers between accounts at this bank (own accounts
 // and saved payees with an internal account); the console can look customers
