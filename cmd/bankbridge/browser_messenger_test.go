@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,13 +12,10 @@ import (
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/demo"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/internal/testbrowser"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 )
-
-// e2eInstall is how to get what the browser tests need.
-const e2eInstall = "install Chromium and the test's Node packages: " +
-	"apt-get install -y chromium nodejs npm && (cd web/e2e && npm ci --no-audit --no-fund)"
 
 // TestBrowserMessenger runs web/e2e/messenger.mjs in headless Chromium
 // against the real `bankbridge serve` demo (SQLite in a temporary data
@@ -32,53 +27,14 @@ const e2eInstall = "install Chromium and the test's Node packages: " +
 // Chromium or the Node packages it skips, except in CI (CI set) where it
 // fails. BANKBRIDGE_E2E_SCREENSHOT keeps the screenshot at that path.
 func TestBrowserMessenger(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	const chromium = "/usr/bin/chromium"
-	e2e := filepath.Join("..", "..", "web", "e2e")
-	var missing []string
-	if _, err := os.Stat(chromium); err != nil {
-		missing = append(missing, chromium)
-	}
-	if _, err := os.Stat(filepath.Join(e2e, "node_modules", "playwright-core")); err != nil {
-		missing = append(missing, "web/e2e/node_modules")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing = append(missing, "node")
-	}
-	if len(missing) > 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("browser test prerequisites missing %v: %s", missing, e2eInstall)
-		}
-		t.Skipf("browser test prerequisites missing %v: %s", missing, e2eInstall)
-	}
-
 	dir := t.TempDir()
 	addr, stop := startServer(t, nil, "--data", dir, "--demo-customers", "15")
 	// The bank's public URL (its redirects and the sim's links) is
 	// http://localhost:<port>; the browser must stay on that origin.
 	base := strings.Replace(addr, "://127.0.0.1:", "://localhost:", 1)
 
-	shot := os.Getenv("BANKBRIDGE_E2E_SCREENSHOT")
-	if shot == "" {
-		shot = filepath.Join(t.TempDir(), "messenger.png")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(e2e, "messenger.mjs"))
-	cmd.Env = append(os.Environ(), "BASE_URL="+base, "EMAIL="+demo.CustomerEmail, "PASSWORD="+demo.CustomerPassword,
-		"PERSON=robin", "SCREENSHOT="+shot, "CHROMIUM="+chromium)
-	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node web/e2e/messenger.mjs: %v\n%s\n(screenshot, if any: %s)", err, out, shot)
-	}
-	t.Logf("%s\nscreenshot: %s", out, shot)
-	if fi, err := os.Stat(shot); err != nil || fi.Size() == 0 {
-		t.Fatalf("no screenshot at %s: %v", shot, err)
-	}
+	testbrowser.Run(t, filepath.Join("..", "..", "web", "e2e"), "messenger.mjs", "BANKBRIDGE_E2E_SCREENSHOT", 3*time.Minute,
+		"BASE_URL="+base, "EMAIL="+demo.CustomerEmail, "PASSWORD="+demo.CustomerPassword, "PERSON=robin")
 	if err := stop(); err != nil {
 		t.Fatalf("graceful shutdown: %v", err)
 	}
