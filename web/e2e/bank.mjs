@@ -9,25 +9,12 @@
 // Run by web/e2e_test.go; by hand:
 //   cd web/e2e && npm ci && BASE_URL=http://127.0.0.1:8080 EMAIL=... PASSWORD=... SCREENSHOT=/tmp/bank.png node bank.mjs
 // It exits 0 on success and 1 with "e2e: FAIL <step>: <reason>" otherwise.
-import { chromium } from 'playwright-core';
+import { env, step, currentStep, fail, launch } from './harness.mjs';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined || v === '') {
-    console.error(`e2e: FAIL setup: environment variable ${name} is required`);
-    process.exit(2);
-  }
-  return v;
-};
 const BASE_URL = env('BASE_URL').replace(/\/$/, '');
 const EMAIL = env('EMAIL');
 const PASSWORD = env('PASSWORD');
 const SCREENSHOT = env('SCREENSHOT');
-const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
-
-let current = 'setup';
-const step = (name) => { current = name; console.log(`e2e: ${name}`); };
-const fail = (msg) => { throw new Error(msg); };
 
 // "1,234.56 USD" -> 123456 (minor units); the app never renders floats.
 const minor = (text) => {
@@ -37,12 +24,7 @@ const minor = (text) => {
   return m[1] ? -v : v;
 };
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 let page;
 const problems = [];
 try {
@@ -120,7 +102,7 @@ try {
   if (problems.length) fail(problems.join('; '));
   console.log('e2e: PASS');
 } catch (e) {
-  console.error(`e2e: FAIL ${current}: ${e.message}`);
+  console.error(`e2e: FAIL ${currentStep()}: ${e.message}`);
   if (page) {
     console.error(`e2e: at ${page.url()}`);
     await page.screenshot({ path: SCREENSHOT, fullPage: true }).catch(() => {});

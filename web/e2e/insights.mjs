@@ -11,32 +11,14 @@
 //
 // Run by web/insights_e2e_test.go; by hand:
 //   cd web/e2e && BASE_URL=http://127.0.0.1:8080 EMAIL=analyst@bankbridge.example PASSWORD=bankbridge-staff SCREENSHOT=/tmp/insights.png node insights.mjs
-import { chromium } from 'playwright-core';
+import { env, step, currentStep, fail, launch } from './harness.mjs';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined || v === '') {
-    console.error(`e2e: FAIL setup: environment variable ${name} is required`);
-    process.exit(2);
-  }
-  return v;
-};
 const BASE_URL = env('BASE_URL').replace(/\/$/, '');
 const EMAIL = env('EMAIL');
 const PASSWORD = env('PASSWORD');
 const SCREENSHOT = env('SCREENSHOT');
-const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 
-let current = 'setup';
-const step = (name) => { current = name; console.log(`e2e: ${name}`); };
-const fail = (msg) => { throw new Error(msg); };
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 let page;
 const problems = [];
 try {
@@ -101,7 +83,7 @@ try {
   if (problems.length) fail(problems.join('; '));
   console.log('e2e: PASS');
 } catch (e) {
-  console.error(`e2e: FAIL ${current}: ${e.message}`);
+  console.error(`e2e: FAIL ${currentStep()}: ${e.message}`);
   if (page) {
     console.error(`e2e: at ${page.url()}`);
     await page.screenshot({ path: SCREENSHOT, fullPage: true }).catch(() => {});

@@ -17,35 +17,18 @@
 //   cd web/e2e && npm ci && BASE_URL=http://localhost:8080 EMAIL=demo@bankbridge.example \
 //     PASSWORD=bankbridge-demo SCREENSHOT=/tmp/messenger.png node messenger.mjs
 // It exits 0 on success and 1 with "e2e: FAIL <step>: <reason>" otherwise.
-import { chromium } from 'playwright-core';
+import { env, step, currentStep, fail, launch } from './harness.mjs';
 
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined || v === '') {
-    console.error(`e2e: FAIL setup: environment variable ${name} is required`);
-    process.exit(2);
-  }
-  return v;
-};
 const BASE_URL = env('BASE_URL').replace(/\/$/, '');
 const EMAIL = env('EMAIL');
 const PASSWORD = env('PASSWORD');
 const SCREENSHOT = env('SCREENSHOT');
-const CHROMIUM = env('CHROMIUM', '/usr/bin/chromium');
 const PERSON = env('PERSON', `e2e-${Date.now().toString(36)}`);
 const CHAT = `${BASE_URL}/sim/chat/${encodeURIComponent(PERSON)}`;
 
-let current = 'setup';
-const step = (name) => { current = name; console.log(`e2e: ${name}`); };
-const fail = (msg) => { throw new Error(msg); };
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 let page;
 const problems = [];
 try {
@@ -168,7 +151,7 @@ try {
   if (problems.length) fail(problems.join('; '));
   console.log('e2e: PASS');
 } catch (e) {
-  console.error(`e2e: FAIL ${current}: ${e.message}`);
+  console.error(`e2e: FAIL ${currentStep()}: ${e.message}`);
   if (page) {
     console.error(`e2e: at ${page.url()}`);
     await page.screenshot({ path: SCREENSHOT, fullPage: true }).catch(() => {});
