@@ -362,29 +362,6 @@ func (h *Hub) ConsentEvent(ctx context.Context, e consent.Event) {
 	}
 }
 
-// Hook returns a consent.Hook that forwards to the Hub once it is set with
-// Set: the consent service is built before the Hub that needs it.
-func Hook() *LateHook { return &LateHook{} }
-
-// LateHook is a consent.Hook whose target is set after construction.
-type LateHook struct {
-	mu sync.RWMutex
-	h  consent.Hook
-}
-
-// Set makes l forward to h.
-func (l *LateHook) Set(h consent.Hook) { l.mu.Lock(); l.h = h; l.mu.Unlock() }
-
-// ConsentEvent forwards e, if a target is set.
-func (l *LateHook) ConsentEvent(ctx context.Context, e consent.Event) {
-	l.mu.RLock()
-	h := l.h
-	l.mu.RUnlock()
-	if h != nil {
-		h.ConsentEvent(ctx, e)
-	}
-}
-
 // Alert sends an alert to every platform the customer linked, if their
 // alerts are on: full when their privacy is full, minimal otherwise, none
 // when it is off. The full reply must carry its Disclosure. It returns how

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -47,6 +48,27 @@ type HookFunc func(ctx context.Context, e Event)
 
 // ConsentEvent calls f.
 func (f HookFunc) ConsentEvent(ctx context.Context, e Event) { f(ctx, e) }
+
+// LateHook is a Hook whose target is set after the Service is built, for
+// subscribers that themselves need the Service (the data API, the
+// messenger hub). Events before Set are dropped: there is no one to tell.
+type LateHook struct {
+	mu sync.RWMutex
+	h  Hook
+}
+
+// Set makes l forward to h.
+func (l *LateHook) Set(h Hook) { l.mu.Lock(); l.h = h; l.mu.Unlock() }
+
+// ConsentEvent forwards e, if a target is set.
+func (l *LateHook) ConsentEvent(ctx context.Context, e Event) {
+	l.mu.RLock()
+	h := l.h
+	l.mu.RUnlock()
+	if h != nil {
+		h.ConsentEvent(ctx, e)
+	}
+}
 
 // PartnerHook is told of every change to a partner (registered, suspended,
 // reinstated, refused), after it is stored, with who made it and why. The

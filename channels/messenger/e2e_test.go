@@ -68,7 +68,7 @@ func newWorld(t testing.TB) *world {
 	w.ids = ids
 	w.alog = audit.New(db.Audit(), audit.Options{})
 	t.Cleanup(w.alog.Close)
-	hook := channels.Hook()
+	hook := &consent.LateHook{}
 	w.cons = consent.New(db.Consent(), consent.Options{Accounts: db.Ledger(), Hooks: []consent.Hook{hook}})
 
 	var bankH, simH http.Handler

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -23,15 +22,10 @@ import (
 // sent to partners (there is no API to send them yet). extra hooks (the
 // messenger's, in serve) run after those.
 func partnerConsent(b *backend, alog *audit.Log, log *slog.Logger, extra ...consent.Hook) (cons *consent.Service, bind func(*dataapi.Server)) {
-	var api atomic.Pointer[dataapi.Server]
-	hook := consent.HookFunc(func(ctx context.Context, e consent.Event) {
-		if s := api.Load(); s != nil {
-			s.ConsentEvent(ctx, e)
-		}
-	})
+	api := &consent.LateHook{}
 	cons = consent.New(b.consent, consent.Options{Accounts: b.ledger,
-		Hooks: append([]consent.Hook{consentAudit(alog, log), hook}, extra...), PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
-	return cons, func(s *dataapi.Server) { api.Store(s) }
+		Hooks: append([]consent.Hook{consentAudit(alog, log), api}, extra...), PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
+	return cons, func(s *dataapi.Server) { api.Set(s) }
 }
 
 // partnerAPIDeps is what partnerAPI needs.

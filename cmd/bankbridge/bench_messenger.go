@@ -19,7 +19,6 @@ import (
 
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/audit"
-	"github.com/bankbridge/bankbridge/channels"
 	"github.com/bankbridge/bankbridge/channels/messenger"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/demo"
@@ -175,7 +174,7 @@ func newMessengerBench(ctx context.Context, c *Config, n int) (_ *messengerBench
 	}
 	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
 	closers = append(closers, alog.Close)
-	hook := channels.Hook()
+	hook := &consent.LateHook{}
 	cons := consent.New(b.consent, consent.Options{Accounts: b.ledger,
 		Hooks: []consent.Hook{consentAudit(alog, log), hook}, PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
 

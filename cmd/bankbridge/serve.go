@@ -83,8 +83,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
-	defer alog.Close()         // after the HTTP server stopped: drains, then seals once more
-	msgHook := channels.Hook() // the messenger hub is built after consent, as the data API is
+	defer alog.Close()             // after the HTTP server stopped: drains, then seals once more
+	msgHook := &consent.LateHook{} // the messenger hub is built after consent, as the data API is
 	cons, bindAPI := partnerConsent(b, alog, log, msgHook)
 
 	if c.Demo {

@@ -113,8 +113,8 @@ type messengerDeps struct {
 	ledger  *ledger.Service
 	consent *consent.Service
 	audit   *audit.Log
-	hook    *channels.LateHook // passed to consent.New's Hooks before the hub exists
-	answer  *alertAnswers      // "was this you?" taps, routed to the alerts service
+	hook    *consent.LateHook // passed to consent.New's Hooks before the hub exists
+	answer  *alertAnswers     // "was this you?" taps, routed to the alerts service
 	log     *slog.Logger
 }
 
