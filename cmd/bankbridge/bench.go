@@ -263,9 +263,15 @@ func benchTransfers(ctx context.Context, svc *ledger.Service, ids []ledger.Accou
 	slices.Sort(all)
 	res.Transfers = len(all)
 	res.PerSec = float64(len(all)) / elapsed.Seconds()
-	res.P50 = ms(all[len(all)/2])
-	res.P99 = ms(all[len(all)*99/100])
+	res.P50 = ms(quantile(all, 1, 2))
+	res.P99 = ms(quantile(all, 99, 100))
 	return res, nil
+}
+
+// quantile returns the num/den quantile of sorted latencies (1,2 the
+// median; 99,100 the p99; 1,1 the maximum), by the nearest rank below.
+func quantile[T any](sorted []T, num, den int) T {
+	return sorted[min(len(sorted)-1, len(sorted)*num/den)]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

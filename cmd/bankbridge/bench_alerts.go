@@ -182,7 +182,7 @@ func benchAlerts(ctx context.Context, e env, args []string) error {
 	res.PerMinute = float64(res.Delivered) / (postedFor + drained).Minutes()
 	slices.Sort(lat)
 	if len(lat) > 0 {
-		res.P50, res.P99, res.Max = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)], lat[len(lat)-1]
+		res.P50, res.P99, res.Max = quantile(lat, 1, 2), quantile(lat, 99, 100), quantile(lat, 1, 1)
 	}
 	if *asJSON {
 		return json.NewEncoder(e.stdout).Encode(res)

@@ -546,6 +546,6 @@ func openLoop(ctx context.Context, rate int, d time.Duration, do func(context.Co
 	slices.Sort(lat)
 	s.Calls = len(lat)
 	s.RPS = float64(len(lat)) / elapsed.Seconds()
-	s.P50, s.P99 = ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100])
+	s.P50, s.P99 = ms(quantile(lat, 1, 2)), ms(quantile(lat, 99, 100))
 	return s
 }

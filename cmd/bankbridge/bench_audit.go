@@ -146,7 +146,7 @@ func summarise(lat []time.Duration, elapsed time.Duration) latency {
 	}
 	slices.Sort(lat)
 	return latency{Calls: len(lat), PerSec: float64(len(lat)) / elapsed.Seconds(),
-		P50: ms(lat[len(lat)/2]), P99: ms(lat[len(lat)*99/100]), P999: ms(lat[len(lat)*999/1000])}
+		P50: ms(quantile(lat, 1, 2)), P99: ms(quantile(lat, 99, 100)), P999: ms(quantile(lat, 999, 1000))}
 }
 
 // benchAppend runs clients callers for d. With work == 0 each times Append

@@ -194,7 +194,7 @@ func benchInsightsOn(ctx context.Context, e env, c *Config, eng string, events, 
 			}
 			slices.Sort(lat)
 			r := benchQuery{Engine: eng, Query: q.name, Filter: fl.name, Events: total, Runs: runs,
-				Median: ms(lat[len(lat)/2]), P99: ms(lat[min(len(lat)-1, len(lat)*99/100)]), Max: ms(lat[len(lat)-1])}
+				Median: ms(quantile(lat, 1, 2)), P99: ms(quantile(lat, 99, 100)), Max: ms(quantile(lat, 1, 1))}
 			r.Under = r.P99 < 500
 			if !r.Under && !strings.HasPrefix(q.name, "dashboard") {
 				slow++

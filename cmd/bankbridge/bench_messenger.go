@@ -447,6 +447,6 @@ func (r messengerBenchResult) percentiles(lat []time.Duration) messengerBenchRes
 		return r
 	}
 	slices.Sort(lat)
-	r.P50, r.P99, r.Max = ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1])
+	r.P50, r.P99, r.Max = ms(quantile(lat, 1, 2)), ms(quantile(lat, 99, 100)), ms(quantile(lat, 1, 1))
 	return r
 }

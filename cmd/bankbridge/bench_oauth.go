@@ -411,7 +411,7 @@ func (bb *oauthBench) verifyLatency() oauthScenario {
 	slices.Sort(lat)
 	s := oauthScenario{Calls: len(lat)}
 	if len(lat) > 0 {
-		s.P50, s.P99 = ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100])
+		s.P50, s.P99 = ms(quantile(lat, 1, 2)), ms(quantile(lat, 99, 100))
 	}
 	return s
 }
@@ -467,6 +467,6 @@ func (bb *oauthBench) run(ctx context.Context, clients int, d time.Duration, do 
 	slices.Sort(all)
 	s.Calls = len(all)
 	s.RPS = float64(len(all)) / elapsed.Seconds()
-	s.P50, s.P99 = ms(all[len(all)/2]), ms(all[len(all)*99/100])
+	s.P50, s.P99 = ms(quantile(all, 1, 2)), ms(quantile(all, 99, 100))
 	return s, nil
 }
