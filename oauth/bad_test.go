@@ -183,6 +183,24 @@ func TestBadInputs(t *testing.T) {
 			b.clock.Add(oauth.MaxAccessTTL + time.Second)
 			return apiOutcome(b.call(b.client, b.client.dpop, tok.AccessToken))
 		}, outcome{401, "invalid_token", false}},
+		{"ExpiredAccessTokenAfterUse", func(t *testing.T, b *bank) outcome {
+			// The verifier caches checked tokens; expiry is still checked on every call.
+			tok := b.link(b.client)
+			if st, body := b.call(b.client, b.client.dpop, tok.AccessToken); st != 200 {
+				t.Fatalf("first call: %d %s", st, body)
+			}
+			b.clock.Add(oauth.MaxAccessTTL + time.Second)
+			return apiOutcome(b.call(b.client, b.client.dpop, tok.AccessToken))
+		}, outcome{401, "invalid_token", false}},
+		{"TamperedAccessTokenAfterUse", func(t *testing.T, b *bank) outcome {
+			tok := b.link(b.client)
+			if st, body := b.call(b.client, b.client.dpop, tok.AccessToken); st != 200 {
+				t.Fatalf("first call: %d %s", st, body)
+			}
+			parts := strings.Split(tok.AccessToken, ".")
+			parts[1] = strings.Replace(parts[1], parts[1][10:11], flip(parts[1][10:11]), 1)
+			return apiOutcome(b.call(b.client, b.client.dpop, strings.Join(parts, ".")))
+		}, outcome{401, "invalid_token", false}},
 		{"TamperedAccessToken", func(t *testing.T, b *bank) outcome {
 			tok := b.link(b.client)
 			parts := strings.Split(tok.AccessToken, ".")

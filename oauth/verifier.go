@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"net/http"
 	"strings"
@@ -62,7 +63,13 @@ type Verifier struct {
 
 	mu    sync.Mutex
 	cache map[consent.GrantID]*cachedGrant
+
+	tokMu  sync.Mutex
+	tokens map[[sha256.Size]byte]accessClaims // verified access tokens; see access
 }
+
+// maxCachedTokens bounds the verified-token cache (about 400 bytes each).
+const maxCachedTokens = 50_000
 
 type cachedGrant struct {
 	g       consent.Grant
@@ -81,7 +88,7 @@ func (s *Server) Verifier(o VerifierOptions) *Verifier {
 	if o.CacheTTL <= 0 || o.CacheTTL > time.Second {
 		o.CacheTTL = time.Second
 	}
-	return &Verifier{s: s, o: o, replay: newReplayCache(), cache: map[consent.GrantID]*cachedGrant{}}
+	return &Verifier{s: s, o: o, replay: newReplayCache(), cache: map[consent.GrantID]*cachedGrant{}, tokens: map[[sha256.Size]byte]accessClaims{}}
 }
 
 func tokenErr(code, desc string) *Error { return errf(http.StatusUnauthorized, code, desc) }
@@ -100,7 +107,8 @@ func (v *Verifier) Verify(r *http.Request) (Access, error) {
 	case !strings.EqualFold(scheme, "DPoP") || tok == "":
 		return Access{}, tokenErr(codeInvalidToken, "an access token is required: Authorization: DPoP <token>")
 	}
-	c, err := v.s.parseAccess(tok)
+	now := v.s.now()
+	c, err := v.access(tok, now)
 	if err != nil {
 		return Access{}, tokenErr(codeInvalidToken, "the access token is not valid or has expired")
 	}
@@ -112,7 +120,6 @@ func (v *Verifier) Verify(r *http.Request) (Access, error) {
 	if err != nil {
 		return Access{}, tokenErr(codeInvalidDPoPProof, "the DPoP proof is not valid")
 	}
-	now := v.s.now()
 	if err := pr.check(proofCheck{method: r.Method, url: v.o.BaseURL + r.URL.Path, accessToken: tok, now: now}); err != nil {
 		return Access{}, tokenErr(codeInvalidDPoPProof, err.Error())
 	}
@@ -139,6 +146,35 @@ func (v *Verifier) Verify(r *http.Request) (Access, error) {
 		scope = append(scope, consent.Cluster(f))
 	}
 	return Access{Grant: g, Partner: p, Subject: c.Subject, Scope: scope, JKT: pr.jkt, Expires: c.Expiry.Time()}, nil
+}
+
+// access returns the claims of the access token tok. A token whose
+// signature and claims were checked before is taken from the cache (keyed
+// by the SHA-256 of the whole token, so a token differing in any byte is
+// checked afresh); its expiry is compared with now on every call. Only the
+// signature check is saved: a partner calls with the same token for its
+// whole life, and that check is the dearest part of a call.
+func (v *Verifier) access(tok string, now time.Time) (accessClaims, error) {
+	key := sha256.Sum256([]byte(tok))
+	v.tokMu.Lock()
+	c, ok := v.tokens[key]
+	v.tokMu.Unlock()
+	if !ok {
+		var err error
+		if c, err = v.s.parseAccess(tok); err != nil {
+			return accessClaims{}, err
+		}
+		v.tokMu.Lock()
+		if len(v.tokens) >= maxCachedTokens {
+			clear(v.tokens) // bound memory; the cache only saves signature checks
+		}
+		v.tokens[key] = c
+		v.tokMu.Unlock()
+	}
+	if !now.Before(c.Expiry.Time()) {
+		return accessClaims{}, errors.New("expired")
+	}
+	return c, nil
 }
 
 // grant returns the consent and partner if both are in force at now, from
