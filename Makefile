@@ -23,6 +23,8 @@ bench: ## ledger throughput on both engines with the pgbench baseline (several r
 
 fuzz: ## fuzz the parsers of outside input for a short while each
 	$(GO) test -run '^$$' -fuzz FuzzParseAmount -fuzztime 30s ./ledger
+	$(GO) test -run '^$$' -fuzz FuzzParseProof -fuzztime 30s ./oauth
+	$(GO) test -run '^$$' -fuzz FuzzProofKeys -fuzztime 30s ./oauth
 
 lint: ## vet and gofmt
 	$(GO) vet $(PKGS)

@@ -45,41 +45,55 @@ type proof struct {
 // signature that verifies with it. Claims are returned for the caller's
 // request-bound checks.
 func parseProof(raw string) (proof, error) {
+	p, _, err := parseProofKey(raw)
+	return p, err
+}
+
+// parseProofKey is parseProof that also returns the protected header.
+func parseProofKey(raw string) (proof, jose.Header, error) {
 	if len(raw) == 0 || len(raw) > maxProof {
-		return proof{}, errors.New("missing or oversized DPoP proof")
+		return proof{}, jose.Header{}, errors.New("missing or oversized DPoP proof")
 	}
 	// Only FAPI 2.0's algorithms parse: never none, never HMAC (step 4).
 	jws, err := jose.ParseSignedCompact(raw, consent.SigningAlgs)
 	if err != nil {
-		return proof{}, err
+		return proof{}, jose.Header{}, err
 	}
 	if len(jws.Signatures) != 1 {
-		return proof{}, errors.New("exactly one signature expected")
+		return proof{}, jose.Header{}, errors.New("exactly one signature expected")
 	}
 	h := jws.Signatures[0].Protected
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" { // step 3
-		return proof{}, errors.New(`typ must be "dpop+jwt"`)
+		return proof{}, jose.Header{}, errors.New(`typ must be "dpop+jwt"`)
 	}
 	jwk := h.JSONWebKey
 	if jwk == nil || !jwk.Valid() || !jwk.IsPublic() { // step 5 (go-jose also refuses private embedded keys)
-		return proof{}, errors.New("the proof must embed a public jwk")
+		return proof{}, jose.Header{}, errors.New("the proof must embed a public jwk")
 	}
 	payload, err := jws.Verify(jwk) // step 6
 	if err != nil {
-		return proof{}, err
+		return proof{}, jose.Header{}, err
 	}
 	var c proofClaims
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return proof{}, err
+		return proof{}, jose.Header{}, err
 	}
-	if c.JTI == "" || len(c.JTI) > 256 || c.HTM == "" || c.HTU == "" || c.IAT == 0 {
-		return proof{}, errors.New("jti, htm, htu and iat are required")
+	if err := c.required(); err != nil {
+		return proof{}, jose.Header{}, err
 	}
 	tp, err := jwk.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return proof{}, err
+		return proof{}, jose.Header{}, err
 	}
-	return proof{claims: c, jkt: base64.RawURLEncoding.EncodeToString(tp)}, nil
+	return proof{claims: c, jkt: base64.RawURLEncoding.EncodeToString(tp)}, h, nil
+}
+
+// required checks the claims every proof carries.
+func (c proofClaims) required() error {
+	if c.JTI == "" || len(c.JTI) > 256 || c.HTM == "" || c.HTU == "" || c.IAT == 0 {
+		return errors.New("jti, htm, htu and iat are required")
+	}
+	return nil
 }
 
 // proofCheck is what a proof must match besides its own form.
@@ -210,7 +224,7 @@ func (s *Server) endpointProof(r *http.Request, path string, required bool) (p p
 		}
 		return proof{}, false, badProof(err.Error())
 	}
-	p, err = parseProof(raw)
+	p, err = s.proofs.parse(raw)
 	if err != nil {
 		return proof{}, false, badProof("the DPoP proof is not valid: " + err.Error())
 	}

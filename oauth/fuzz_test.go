@@ -138,3 +138,84 @@ func FuzzParseDetails(f *testing.F) {
 		}
 	})
 }
+
+// sameOutcome fails t unless the remembered-header path (c) and the full
+// parse agree on raw: both refuse it, or both accept it with the same
+// claims and thumbprint.
+func sameOutcome(t *testing.T, c *proofKeys, raw string) {
+	t.Helper()
+	want, werr := parseProof(raw)
+	got, gerr := c.parse(raw)
+	if (werr == nil) != (gerr == nil) || got != want {
+		t.Fatalf("proofKeys.parse(%q) = %+v, %v; parseProof = %+v, %v", raw, got, gerr, want, werr)
+	}
+}
+
+// TestProofKeysAgreeWithParseProof holds the fast path for a remembered
+// header to the full parse, on the proofs a client would send and on
+// tampered ones that reuse a remembered header.
+func TestProofKeysAgreeWithParseProof(t *testing.T) {
+	t.Parallel()
+	key := fuzzKey(t)
+	claims := func(jti string) map[string]any {
+		return map[string]any{"jti": jti, "htm": "GET", "htu": "https://bank.example/fdx/v6/accounts", "iat": time.Now().Unix()}
+	}
+	first := signedProof(t, key, "dpop+jwt", claims("j1"))
+	c := newProofKeys()
+	if _, err := c.parse(first); err != nil {
+		t.Fatal(err)
+	}
+	head, _, _ := strings.Cut(first, ".")
+	if _, ok := c.keys[head]; !ok {
+		t.Fatal("an ES256 proof's header was not remembered")
+	}
+	second := signedProof(t, key, "dpop+jwt", claims("j2"))
+	if h, _, _ := strings.Cut(second, "."); h != head {
+		t.Fatal("the same key gave another header: the test proves nothing")
+	}
+	parts := strings.Split(second, ".")
+	other := strings.Split(signedProof(t, fuzzKey(t), "dpop+jwt", claims("j3")), ".")
+	flip := func(s string, i int) string {
+		b := []byte(s)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		return string(b)
+	}
+	for name, raw := range map[string]string{
+		"NextProofOfTheSameKey":       second,
+		"TamperedPayload":             parts[0] + "." + flip(parts[1], 5) + "." + parts[2],
+		"TamperedSignature":           parts[0] + "." + parts[1] + "." + flip(parts[2], 10),
+		"AnotherKeysSignature":        parts[0] + "." + other[1] + "." + other[2],
+		"ShortSignature":              parts[0] + "." + parts[1] + "." + parts[2][:40],
+		"NoSignature":                 parts[0] + "." + parts[1] + ".",
+		"FourParts":                   second + ".x",
+		"TwoParts":                    parts[0] + "." + parts[1],
+		"PayloadNotJSON":              parts[0] + "." + "bm90IGpzb24" + "." + parts[2],
+		"MissingClaims":               signedProof(t, key, "dpop+jwt", map[string]any{"htm": "GET"}),
+		"NonCanonicalBase64Signature": parts[0] + "." + parts[1] + "." + parts[2][:len(parts[2])-1] + flip(parts[2][len(parts[2])-1:], 0),
+	} {
+		t.Run(name, func(t *testing.T) { sameOutcome(t, c, raw) })
+	}
+}
+
+// FuzzProofKeys is a differential fuzz test: behind a remembered header,
+// any payload and signature must meet the same fate on the fast path as
+// in the full parse.
+func FuzzProofKeys(f *testing.F) {
+	key := fuzzKey(f)
+	seed := signedProof(f, key, "dpop+jwt", map[string]any{"jti": "j", "htm": "GET", "htu": "https://b/x", "iat": 1700000000})
+	parts := strings.Split(seed, ".")
+	c := newProofKeys()
+	if _, err := c.parse(seed); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(parts[1], parts[2])
+	f.Add(parts[1], parts[2]+".x")
+	f.Add("e30", parts[2])
+	f.Fuzz(func(t *testing.T, payload, sig string) {
+		sameOutcome(t, c, parts[0]+"."+payload+"."+sig)
+	})
+}

@@ -94,6 +94,8 @@ type Server struct {
 
 	keysMu sync.Mutex
 	keys   map[consent.PartnerID]partnerKeys // parsed partner keys
+
+	proofs *proofKeys // DPoP proof headers already checked
 }
 
 // New loads the signing key from the store, generating and storing an
@@ -124,7 +126,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{d: d, store: d.Consent.Store(), keys: map[consent.PartnerID]partnerKeys{}}
+	s := &Server{d: d, store: d.Consent.Store(), keys: map[consent.PartnerID]partnerKeys{}, proofs: newProofKeys()}
 	if err := s.loadKey(ctx); err != nil {
 		return nil, err
 	}

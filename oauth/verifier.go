@@ -116,7 +116,7 @@ func (v *Verifier) Verify(r *http.Request) (Access, error) {
 	if err != nil {
 		return Access{}, tokenErr(codeInvalidDPoPProof, err.Error())
 	}
-	pr, err := parseProof(raw)
+	pr, err := v.s.proofs.parse(raw)
 	if err != nil {
 		return Access{}, tokenErr(codeInvalidDPoPProof, "the DPoP proof is not valid")
 	}
