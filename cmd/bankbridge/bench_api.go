@@ -62,7 +62,8 @@ type apiBenchFlags struct {
 // API built by partnerAPI as serve builds them) on a throw-away database
 // seeded with --customers customers and one account holding
 // --transactions transactions. Every call carries a DPoP-bound access token
-// and a fresh proof made by the client, and passes the whole path:
+// and its own proof, signed by the client before the run starts (see
+// prepare), and passes the whole path:
 // token and proof, consent, partner and customer rate limits, the audit
 // record (durable before the answer), the read. Load is open-loop: calls
 // start on a fixed schedule whatever the server's pace, and latency is
@@ -89,6 +90,11 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 	if f.customers < 1 || f.linked < 1 || f.linked > f.customers || f.transactions < 1 || f.rate < 1 || f.txRate < 1 || f.duration <= 0 || f.warmup < 0 {
 		return usageError{"--customers, --transactions, --rate and --tx-rate must be at least 1, --linked between 1 and --customers, --duration positive"}
 	}
+	if f.duration > maxSigned || f.warmup > maxSigned {
+		// Proofs are signed before a run starts (see prepare) and must
+		// still be within the server's 60-second iat window when sent.
+		return usageError{fmt.Sprintf("--duration and --warmup can be at most %s: the calls' DPoP proofs are signed before the run starts", maxSigned)}
+	}
 	// Never into real data: a temporary SQLite file, or a fresh PostgreSQL
 	// schema dropped at the end.
 	cleanup, err := benchDatabase(ctx, &c)
@@ -105,7 +111,7 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 	type plan struct {
 		name string
 		rate int
-		do   func(context.Context, *mrand.Rand) error
+		next func(*mrand.Rand) (apiTarget, string)
 	}
 	if f.cpuprofile != "" {
 		pf, err := os.Create(f.cpuprofile)
@@ -124,10 +130,16 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		{"transactions_first_page", f.txRate, ab.firstPage},
 		{"transactions_deep_page", f.txRate, ab.deepPage},
 	} {
-		if f.warmup > 0 {
-			openLoop(ctx, p.rate, f.warmup, p.do)
+		warm, err := ab.prepare(int(f.warmup*time.Duration(p.rate)/time.Second), p.next)
+		if err != nil {
+			return err
 		}
-		s := openLoop(ctx, p.rate, f.duration, p.do)
+		openLoop(ctx, p.rate, warm, ab.send)
+		calls, err := ab.prepare(int(f.duration*time.Duration(p.rate)/time.Second), p.next)
+		if err != nil {
+			return err
+		}
+		s := openLoop(ctx, p.rate, calls, ab.send)
 		s.Name, s.Engine = p.name, ab.engine
 		if s.Calls == 0 {
 			return fmt.Errorf("bench api: %s: no call succeeded: %v", p.name, s.firstErr)
@@ -452,18 +464,6 @@ func (ab *apiBench) link(ctx context.Context, decide func(context.Context, conse
 	return <-errc
 }
 
-// get calls path with t's token and wants 200.
-func (ab *apiBench) get(ctx context.Context, t apiTarget, path string) error {
-	res, err := ab.partner.Do(ctx, t.token, "GET", path, nil, nil)
-	if err != nil {
-		return err
-	}
-	if res.Status != http.StatusOK {
-		return fmt.Errorf("GET %s: %d %s", path, res.Status, trim(res.Body))
-	}
-	return nil
-}
-
 func trim(b []byte) []byte {
 	if len(b) > 300 {
 		return b[:300]
@@ -471,35 +471,77 @@ func trim(b []byte) []byte {
 	return b
 }
 
+// maxSigned bounds a run whose proofs are signed ahead: its last proof is
+// sent that long (plus the signing) after it was made, within the server's
+// 60-second window.
+const maxSigned = 45 * time.Second
+
+// apiCall is one call of a scenario, its proof signed ahead.
+type apiCall struct {
+	token, path, proof string
+}
+
 // balances reads one linked customer's balances, chosen at random.
-func (ab *apiBench) balances(ctx context.Context, r *mrand.Rand) error {
+func (ab *apiBench) balances(r *mrand.Rand) (apiTarget, string) {
 	t := ab.targets[r.IntN(len(ab.targets))]
-	return ab.get(ctx, t, dataapi.Prefix+"/accounts/"+t.account+"/balances")
+	return t, dataapi.Prefix + "/accounts/" + t.account + "/balances"
 }
 
 // firstPage reads the newest 100 transactions of the long account.
-func (ab *apiBench) firstPage(ctx context.Context, _ *mrand.Rand) error {
-	return ab.get(ctx, ab.heavy, dataapi.Prefix+"/accounts/"+ab.heavy.account+"/transactions?limit=100")
+func (ab *apiBench) firstPage(*mrand.Rand) (apiTarget, string) {
+	return ab.heavy, dataapi.Prefix + "/accounts/" + ab.heavy.account + "/transactions?limit=100"
 }
 
 // deepPage reads the 100 transactions before a random moment of the
 // account's history: a keyset seek anywhere in the million, which costs
 // what the first page costs if the index does its work.
-func (ab *apiBench) deepPage(ctx context.Context, r *mrand.Rand) error {
+func (ab *apiBench) deepPage(r *mrand.Rand) (apiTarget, string) {
 	span := time.Since(ab.oldest)
 	end := ab.oldest.Add(time.Duration(r.Int64N(int64(span)))).UTC().Truncate(time.Second)
 	q := url.Values{"limit": {"100"}, "endTime": {end.Format(time.RFC3339)}}
-	return ab.get(ctx, ab.heavy, dataapi.Prefix+"/accounts/"+ab.heavy.account+"/transactions?"+q.Encode())
+	return ab.heavy, dataapi.Prefix + "/accounts/" + ab.heavy.account + "/transactions?" + q.Encode()
 }
 
-// openLoop starts do at rate calls per second for d, each on its own
+// prepare picks n calls with next and signs their DPoP proofs, before the
+// clock starts: the partner's signing is the load generator's work, not
+// the server's, and on a shared machine it would otherwise compete with
+// the server for the same cores. Every proof is still unique (its own jti)
+// and fresh when sent (iat within the server's 60-second window: a run
+// lasts at most maxSigned), and the server checks each in full.
+func (ab *apiBench) prepare(n int, next func(*mrand.Rand) (apiTarget, string)) ([]apiCall, error) {
+	r := mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64()))
+	calls := make([]apiCall, n)
+	for i := range calls {
+		t, path := next(r)
+		proof, err := ab.partner.Proof(http.MethodGet, ab.partner.HTU(path), t.token)
+		if err != nil {
+			return nil, err
+		}
+		calls[i] = apiCall{token: t.token, path: path, proof: proof}
+	}
+	return calls, nil
+}
+
+// send makes one prepared call and wants 200.
+func (ab *apiBench) send(ctx context.Context, c apiCall) error {
+	res, err := ab.partner.DoSigned(ctx, c.token, c.proof, http.MethodGet, c.path, nil, nil)
+	if err != nil {
+		return err
+	}
+	if res.Status != http.StatusOK {
+		return fmt.Errorf("GET %s: %d %s", c.path, res.Status, trim(res.Body))
+	}
+	return nil
+}
+
+// openLoop makes calls, started at rate calls per second, each on its own
 // goroutine, whatever the server's pace (at most 4,096 in flight; past that
 // the schedule waits, and the waiting is in the latency, measured from when
 // each call was due). It reports completed successful calls per second
 // and their latency percentiles.
-func openLoop(ctx context.Context, rate int, d time.Duration, do func(context.Context, *mrand.Rand) error) apiScenario {
+func openLoop(ctx context.Context, rate int, calls []apiCall, do func(context.Context, apiCall) error) apiScenario {
 	interval := time.Second / time.Duration(rate)
-	n := int(d / interval)
+	n := len(calls)
 	var (
 		mu    sync.Mutex
 		lat   = make([]time.Duration, 0, n)
@@ -507,7 +549,6 @@ func openLoop(ctx context.Context, rate int, d time.Duration, do func(context.Co
 		first error
 	)
 	sem := make(chan struct{}, 4096)
-	pool := sync.Pool{New: func() any { return mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64())) }}
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := 0; i < n && ctx.Err() == nil; i++ {
@@ -518,9 +559,7 @@ func openLoop(ctx context.Context, rate int, d time.Duration, do func(context.Co
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			r := pool.Get().(*mrand.Rand)
-			err := do(ctx, r)
-			pool.Put(r)
+			err := do(ctx, calls[i])
 			took := time.Since(due)
 			mu.Lock()
 			defer mu.Unlock()

@@ -189,6 +189,27 @@ type Response struct {
 // Do calls the API with token and a fresh proof. body, when not nil, is
 // sent as JSON; header adds or overrides headers.
 func (p *Partner) Do(ctx context.Context, token, method, path string, body []byte, header map[string]string) (Response, error) {
+	proof, err := p.Proof(method, p.HTU(path), token)
+	if err != nil {
+		return Response{}, err
+	}
+	return p.DoSigned(ctx, token, proof, method, path, body, header)
+}
+
+// HTU is the DPoP htu of a call to path: the issuer and the decoded path,
+// without the query, as the server compares it.
+func (p *Partner) HTU(path string) string {
+	u, err := url.Parse(p.Issuer + path)
+	if err != nil {
+		return p.Issuer + path // the request will fail on it too
+	}
+	return p.Issuer + u.Path
+}
+
+// DoSigned is Do with a proof made beforehand (Proof with HTU(path)): a
+// load generator signs its calls ahead so that its own signing does not
+// compete with the server it measures.
+func (p *Partner) DoSigned(ctx context.Context, token, proof, method, path string, body []byte, header map[string]string) (Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -199,11 +220,6 @@ func (p *Partner) Do(ctx context.Context, token, method, path string, body []byt
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
-	}
-	htu := p.Issuer + req.URL.Path
-	proof, err := p.Proof(method, htu, token)
-	if err != nil {
-		return Response{}, err
 	}
 	req.Header.Set("Authorization", "DPoP "+token)
 	req.Header.Set("DPoP", proof)
