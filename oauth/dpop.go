@@ -43,14 +43,8 @@ type proof struct {
 // proof itself (RFC 9449 §4.3 steps 2-6): one well-formed JWS, typ
 // dpop+jwt, an allowed asymmetric algorithm, an embedded public jwk, and a
 // signature that verifies with it. Claims are returned for the caller's
-// request-bound checks.
-func parseProof(raw string) (proof, error) {
-	p, _, err := parseProofKey(raw)
-	return p, err
-}
-
-// parseProofKey is parseProof that also returns the protected header.
-func parseProofKey(raw string) (proof, jose.Header, error) {
+// request-bound checks, and the protected header for proofKeys.
+func parseProof(raw string) (proof, jose.Header, error) {
 	if len(raw) == 0 || len(raw) > maxProof {
 		return proof{}, jose.Header{}, errors.New("missing or oversized DPoP proof")
 	}

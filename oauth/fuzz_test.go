@@ -59,7 +59,7 @@ func TestParseProof(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p, err := parseProof(tt.proof)
+			p, _, err := parseProof(tt.proof)
 			if (err == nil) != tt.ok {
 				t.Fatalf("parseProof: err = %v, want ok=%v", err, tt.ok)
 			}
@@ -80,7 +80,7 @@ func FuzzParseProof(f *testing.F) {
 	f.Add("a.b.c")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, raw string) {
-		p, err := parseProof(raw)
+		p, _, err := parseProof(raw)
 		if err != nil {
 			return
 		}
@@ -144,7 +144,7 @@ func FuzzParseDetails(f *testing.F) {
 // claims and thumbprint.
 func sameOutcome(t *testing.T, c *proofKeys, raw string) {
 	t.Helper()
-	want, werr := parseProof(raw)
+	want, _, werr := parseProof(raw)
 	got, gerr := c.parse(raw)
 	if (werr == nil) != (gerr == nil) || got != want {
 		t.Fatalf("proofKeys.parse(%q) = %+v, %v; parseProof = %+v, %v", raw, got, gerr, want, werr)

@@ -55,7 +55,7 @@ func (c *proofKeys) parse(raw string) (proof, error) {
 	if ok {
 		return k.verify(raw)
 	}
-	p, h, err := parseProofKey(raw)
+	p, h, err := parseProof(raw)
 	if err != nil {
 		return proof{}, err
 	}
