@@ -31,6 +31,8 @@ type backend struct {
 	ping      func(context.Context) error
 	close     func() error
 	versions  func(context.Context) ([]string, error)
+	// settle brings the database to rest after a bulk load (benchmarks).
+	settle func(context.Context) error
 }
 
 func openBackend(ctx context.Context, c *Config) (*backend, error) {
@@ -39,13 +41,13 @@ func openBackend(ctx context.Context, c *Config) (*backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
+		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
 	}
 	db, err := postgres.Open(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
-	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), ping: db.Ping, close: db.Close, versions: db.Versions}, nil
+	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
 }
 
 // ledgerOptions tunes group commit per engine: SQLite has one writer, so one
