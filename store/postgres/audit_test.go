@@ -38,3 +38,19 @@ func TestAudit(t *testing.T) {
 		return db.Audit(), exec
 	})
 }
+
+func TestAuditInstances(t *testing.T) {
+	t.Parallel()
+	storetest.AuditInstances(t, func(t testing.TB, n int) []audit.Store {
+		db, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		sts := make([]audit.Store, n)
+		for i := range sts {
+			sts[i] = db.Audit()
+		}
+		return sts
+	})
+}

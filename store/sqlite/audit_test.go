@@ -21,3 +21,19 @@ func TestAudit(t *testing.T) {
 		return db.Audit(), db.ExecArgs
 	})
 }
+
+func TestAuditInstances(t *testing.T) {
+	t.Parallel()
+	storetest.AuditInstances(t, func(t testing.TB, n int) []audit.Store {
+		db, err := sqlite.Open(context.Background(), testdb.SQLitePath(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		sts := make([]audit.Store, n)
+		for i := range sts {
+			sts[i] = db.Audit()
+		}
+		return sts
+	})
+}

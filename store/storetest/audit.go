@@ -613,3 +613,63 @@ func auditRetention(t *testing.T, open AuditOpener) {
 		t.Fatalf("Checkpoints = %+v, %v", cps, err)
 	}
 }
+
+// AuditInstances proves that the stores of several instances over one
+// database, each with whatever it caches of the log, append to one dense
+// log: batches small and large, interleaved, and after a failed append.
+// open returns n stores over the same fresh, empty database.
+func AuditInstances(t *testing.T, open func(t testing.TB, n int) []audit.Store) {
+	const instances, batches = 3, 12
+	sts := open(t, instances)
+	mustAppend(t, sts[0], auditRecs(0, 2))
+	total := 2
+	// An append whose context is gone either fails and takes no index, or
+	// (an engine that does not interrupt its short appends) succeeds.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sts[0].Append(ctx, auditRecs(2, 3)); err == nil {
+		total += 3
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, instances*batches)
+	for w, st := range sts {
+		sizes := make([]int, batches)
+		for b := range sizes {
+			sizes[b] = 1 + (w*7+b*3)%9
+		}
+		if w == 1 {
+			sizes[batches/2] = 1500 // beyond any single-statement bound
+		}
+		for _, n := range sizes {
+			total += n
+		}
+		wg.Go(func() {
+			at := 10 + w*100_000
+			for _, n := range sizes {
+				if err := st.Append(context.Background(), auditRecs(at, n)); err != nil {
+					errs <- err
+				}
+				at += n
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i, st := range sts {
+		if size, err := st.Size(context.Background()); err != nil || size != uint64(total) {
+			t.Fatalf("instance %d: Size %d, %v; want %d", i, size, err, total)
+		}
+	}
+	got := scanAll(t, sts[2])
+	if len(got) != total {
+		t.Fatalf("%d records, want %d", len(got), total)
+	}
+	for i, r := range got {
+		if r.Seq != uint64(i) || r.LeafHash != r.ComputeLeafHash() {
+			t.Fatalf("record %d: Seq %d, leaf hash ok %v", i, r.Seq, r.LeafHash == r.ComputeLeafHash())
+		}
+	}
+}
