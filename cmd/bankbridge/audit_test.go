@@ -81,7 +81,7 @@ func TestAuditVerify(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, q := range c.tamper {
-					if err := db.Exec(q); err != nil {
+					if err := db.ExecAudit(q); err != nil {
 						t.Fatal(err)
 					}
 				}

@@ -14,8 +14,8 @@ import (
 
 // AuditStore implements audit.Store: the disclosure log's records, subtree
 // hashes, signed heads and retention checkpoints. Appends and seals go
-// through the single writer connection (so they queue behind a ledger batch,
-// never beside it); reads use the read pool.
+// through the audit file's single writer connection (auditfile.go: they
+// queue behind other appends, never behind a ledger batch); reads use its read pool.
 type AuditStore struct {
 	db *DB
 	mu sync.Mutex
@@ -60,7 +60,7 @@ func (s *AuditStore) Append(ctx context.Context, recs []audit.Record) error {
 	// statements are short and bounded (busy_timeout), so nothing is lost
 	// by not interrupting them.
 	ctx = context.WithoutCancel(ctx)
-	tx, err := s.db.w.BeginTx(ctx, nil)
+	tx, err := s.db.audit.w.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(op, err, nil)
 	}
@@ -96,7 +96,7 @@ func (s *AuditStore) Append(ctx context.Context, recs []audit.Record) error {
 // Size reads the log's size.
 func (s *AuditStore) Size(ctx context.Context) (uint64, error) {
 	var n int64
-	if err := s.db.r.QueryRowContext(ctx, `SELECT size FROM audit_state WHERE id = 1`).Scan(&n); err != nil {
+	if err := s.db.audit.r.QueryRowContext(ctx, `SELECT size FROM audit_state WHERE id = 1`).Scan(&n); err != nil {
 		return 0, mapErr("sqlite.AuditSize", err, nil)
 	}
 	return uint64(n), nil
@@ -119,7 +119,7 @@ func scanHashes(rows *sql.Rows, op string) ([]audit.Hash, error) {
 
 // LeafHashes reads the leaf hashes of [from, to).
 func (s *AuditStore) LeafHashes(ctx context.Context, from, to uint64) ([]audit.Hash, error) {
-	rows, err := s.db.r.QueryContext(ctx, `SELECT leaf_hash FROM audit_records WHERE seq >= ? AND seq < ? ORDER BY seq`, int64(from), clampInt(to))
+	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT leaf_hash FROM audit_records WHERE seq >= ? AND seq < ? ORDER BY seq`, int64(from), clampInt(to))
 	if err != nil {
 		return nil, mapErr("sqlite.AuditLeafHashes", err, nil)
 	}
@@ -128,7 +128,7 @@ func (s *AuditStore) LeafHashes(ctx context.Context, from, to uint64) ([]audit.H
 
 // Nodes reads stored subtree hashes of one level.
 func (s *AuditStore) Nodes(ctx context.Context, level uint8, from, to uint64) ([]audit.Hash, error) {
-	rows, err := s.db.r.QueryContext(ctx, `SELECT hash FROM audit_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx`, int(level), int64(from), clampInt(to))
+	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT hash FROM audit_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx`, int(level), int64(from), clampInt(to))
 	if err != nil {
 		return nil, mapErr("sqlite.AuditNodes", err, nil)
 	}
@@ -138,7 +138,7 @@ func (s *AuditStore) Nodes(ctx context.Context, level uint8, from, to uint64) ([
 // ScanNodes streams one level's stored subtree hashes by index.
 func (s *AuditStore) ScanNodes(ctx context.Context, level uint8, fn func(uint64, audit.Hash) error) error {
 	const op = "sqlite.AuditScanNodes"
-	rows, err := s.db.r.QueryContext(ctx, `SELECT idx, hash FROM audit_nodes WHERE level = ? ORDER BY idx`, int(level))
+	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT idx, hash FROM audit_nodes WHERE level = ? ORDER BY idx`, int(level))
 	if err != nil {
 		return mapErr(op, err, nil)
 	}
@@ -162,7 +162,7 @@ func (s *AuditStore) ScanNodes(ctx context.Context, level uint8, fn func(uint64,
 // of the same size only when its root is the same and it is newer).
 func (s *AuditStore) Seal(ctx context.Context, nodes []audit.Node, head audit.SignedHead) error {
 	const op = "sqlite.AuditSeal"
-	tx, err := s.db.w.BeginTx(ctx, nil)
+	tx, err := s.db.audit.w.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(op, err, nil)
 	}
@@ -205,7 +205,7 @@ func scanHead(r interface{ Scan(...any) error }) (audit.SignedHead, error) {
 }
 
 func (s *AuditStore) head(ctx context.Context, op, q string, args ...any) (audit.SignedHead, error) {
-	h, err := scanHead(s.db.r.QueryRowContext(ctx, q, args...))
+	h, err := scanHead(s.db.audit.r.QueryRowContext(ctx, q, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return h, audit.ErrNoHead.WithOp(op, nil)
 	}
@@ -225,7 +225,7 @@ func (s *AuditStore) Head(ctx context.Context, size uint64) (audit.SignedHead, e
 // Heads streams every head by size.
 func (s *AuditStore) Heads(ctx context.Context, fn func(audit.SignedHead) error) error {
 	const op = "sqlite.AuditHeads"
-	rows, err := s.db.r.QueryContext(ctx, `SELECT `+headCols+` FROM audit_heads ORDER BY tree_size`)
+	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT `+headCols+` FROM audit_heads ORDER BY tree_size`)
 	if err != nil {
 		return mapErr(op, err, nil)
 	}
@@ -287,7 +287,7 @@ func (s *AuditStore) Records(ctx context.Context, q audit.Query) (audit.Page, er
 		where, args = append(where, "seq < ?"), append(args, clampInt(q.Before))
 	}
 	args = append(args, q.Limit+1)
-	rows, err := s.db.r.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_records WHERE `+strings.Join(where, " AND ")+` ORDER BY seq DESC LIMIT ?`, args...)
+	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_records WHERE `+strings.Join(where, " AND ")+` ORDER BY seq DESC LIMIT ?`, args...)
 	if err != nil {
 		return audit.Page{}, mapErr(op, err, nil)
 	}
@@ -314,7 +314,7 @@ func (s *AuditStore) Records(ctx context.Context, q audit.Query) (audit.Page, er
 func (s *AuditStore) RecordByLeafHash(ctx context.Context, h audit.Hash) (audit.Record, error) {
 	const op = "sqlite.AuditRecordByLeafHash"
 	var r audit.Record
-	err := scanRecord(s.db.r.QueryRowContext(ctx, `SELECT `+auditCols+` FROM audit_records WHERE leaf_key = ? AND leaf_hash = ?`, audit.LeafKey(h), h[:]), &r)
+	err := scanRecord(s.db.audit.r.QueryRowContext(ctx, `SELECT `+auditCols+` FROM audit_records WHERE leaf_key = ? AND leaf_hash = ?`, audit.LeafKey(h), h[:]), &r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, audit.ErrRecordNotFound.WithOp(op, nil)
 	}
@@ -325,7 +325,7 @@ func (s *AuditStore) RecordByLeafHash(ctx context.Context, h audit.Hash) (audit.
 // (one read transaction: a consistent snapshot under WAL).
 func (s *AuditStore) Scan(ctx context.Context, from, to uint64, fn func(*audit.Record) error) error {
 	const op = "sqlite.AuditScan"
-	rows, err := s.db.r.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_records WHERE seq >= ? AND seq < ? ORDER BY seq`, int64(from), clampInt(to))
+	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_records WHERE seq >= ? AND seq < ? ORDER BY seq`, int64(from), clampInt(to))
 	if err != nil {
 		return mapErr(op, err, nil)
 	}
@@ -346,7 +346,7 @@ func (s *AuditStore) Scan(ctx context.Context, from, to uint64, fn func(*audit.R
 // Prune clears the fields of the records below c.Upto and stores c.
 func (s *AuditStore) Prune(ctx context.Context, c audit.Checkpoint) error {
 	const op = "sqlite.AuditPrune"
-	tx, err := s.db.w.BeginTx(ctx, nil)
+	tx, err := s.db.audit.w.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(op, err, nil)
 	}
@@ -365,7 +365,7 @@ func (s *AuditStore) Prune(ctx context.Context, c audit.Checkpoint) error {
 // Checkpoints lists the prunes, oldest first.
 func (s *AuditStore) Checkpoints(ctx context.Context) ([]audit.Checkpoint, error) {
 	const op = "sqlite.AuditCheckpoints"
-	rows, err := s.db.r.QueryContext(ctx, `SELECT upto, at, root, signed_at, key_id, signature, export_sha256 FROM audit_checkpoints ORDER BY upto`)
+	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT upto, at, root, signed_at, key_id, signature, export_sha256 FROM audit_checkpoints ORDER BY upto`)
 	if err != nil {
 		return nil, mapErr(op, err, nil)
 	}

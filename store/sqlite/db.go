@@ -20,53 +20,97 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql auditmigrations/*.sql
 var migrations embed.FS
 
 // writerDriver is mattn's driver with the writer's settings that the DSN
-// cannot express, in the order SQLite needs them; readerDriver is plain.
+// cannot express, in the order SQLite needs them; auditDriver the same for
+// the disclosure log's file (see auditfile.go); readerDriver is plain.
 const (
 	writerDriver = "sqlite3_bankbridge_writer"
+	auditDriver  = "sqlite3_bankbridge_audit"
 	readerDriver = "sqlite3_bankbridge_reader"
 )
 
 func init() {
-	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		for _, p := range []string{
-			"PRAGMA journal_mode = WAL",
-			// Checkpoint the WAL every ~20000 pages instead of 1000: hot pages
-			// are rewritten by every batch, and a checkpoint copies each page
-			// once however often it appears in the WAL.
-			"PRAGMA wal_autocheckpoint = 20000",
-		} {
+	sql.Register(writerDriver, pragmaDriver(
+		"PRAGMA journal_mode = WAL",
+		// Checkpoint the WAL every ~20000 pages instead of 1000: hot pages
+		// are rewritten by every batch, and a checkpoint copies each page
+		// once however often it appears in the WAL.
+		"PRAGMA wal_autocheckpoint = 20000",
+	))
+	sql.Register(auditDriver, pragmaDriver(
+		// Before anything is written, so a new file gets small pages: an
+		// append dirties a few pages (the table's tail, one page of each
+		// index) and SQLite writes each whole to the WAL, then fsyncs.
+		// A commit of two records wrote 30 KiB of WAL at 4 KiB pages, 11 at 1 KiB.
+		"PRAGMA page_size = 1024",
+		"PRAGMA journal_mode = WAL",
+		// The checkpointer goroutine copies the WAL back (auditfile.go), off
+		// the path a caller waits on; this is the backstop if it falls behind.
+		"PRAGMA wal_autocheckpoint = 65536",
+	))
+	sql.Register(readerDriver, &sqlite3.SQLiteDriver{})
+}
+
+// pragmaDriver is mattn's driver running pragmas, in order, on each new connection.
+func pragmaDriver(pragmas ...string) *sqlite3.SQLiteDriver {
+	return &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		for _, p := range pragmas {
 			if _, err := c.Exec(p, nil); err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
 		}
 		return nil
-	}})
-	sql.Register(readerDriver, &sqlite3.SQLiteDriver{})
+	}}
 }
 
-// DB is an open SQLite database: one writer connection and a read pool.
+// DB is an open SQLite database: one writer connection and a read pool,
+// and the same for the disclosure log's own file (see auditfile.go).
 type DB struct {
 	w    *sql.DB // exactly one connection: SQLite has one writer
 	r    *sql.DB // read-only pool (WAL lets readers run beside the writer)
 	Path string
+	// audit is the disclosure log's file.
+	audit *auditFile
 	// accounts caches ledger accounts for the writer; see accountCache.
 	accounts accountCache
 	applyMu  sync.Mutex // held by LedgerStore.Apply for a whole batch
 }
 
-// Open opens (creating if needed) the database file at path, in WAL mode with
-// synchronous=FULL so a committed transaction survives power loss, and
-// applies pending migrations.
+// Open opens (creating if needed) the database file at path and the audit
+// file beside it (AuditPath), in WAL mode with synchronous=FULL so a
+// committed transaction survives power loss, and applies pending migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("sqlite: create data folder: %w", err)
 		}
 	}
+	w, r, err := openPair(path, writerDriver)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{w: w, r: r, Path: path}
+	if err := migrate(ctx, w, "migrations"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if db.audit, err = openAudit(ctx, AuditPath(path)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.moveAudit(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// openPair opens the writer (one connection, driver) and the read-only pool
+// of the file at path.
+func openPair(path, driver string) (w, r *sql.DB, err error) {
 	q := url.Values{}
 	q.Set("_synchronous", "FULL")
 	q.Set("_busy_timeout", "10000")
@@ -77,10 +121,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// few multi-row statements again and again, and preparing them was 12%
 	// of the writer's CPU.
 	q.Set("_stmt_cache_size", "128")
-	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open(writerDriver, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	if w, err = sql.Open(driver, "file:"+path+"?"+q.Encode()); err != nil {
+		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -88,24 +130,24 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	q.Set("mode", "ro")
 	q.Set("_query_only", "on")
 	q.Del("_txlock")
-	r, err := sql.Open(readerDriver, "file:"+path+"?"+q.Encode())
-	if err != nil {
+	if r, err = sql.Open(readerDriver, "file:"+path+"?"+q.Encode()); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	n := max(4, 2*runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	db := &DB{w: w, r: r, Path: path}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return w, r, nil
 }
 
-// Close closes both pools.
-func (db *DB) Close() error { return errors.Join(db.r.Close(), db.w.Close()) }
+// Close closes both files' pools.
+func (db *DB) Close() error {
+	err := errors.Join(db.r.Close(), db.w.Close())
+	if db.audit != nil {
+		err = errors.Join(err, db.audit.close())
+	}
+	return err
+}
 
 // Ping checks the database answers, for /readyz.
 func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
@@ -114,27 +156,33 @@ func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
 func (db *DB) Engine() string { return "sqlite" }
 
 // Migrate applies the embedded migrations not yet recorded, each in its own
-// transaction, in file-name order. It is safe to run on every start.
+// transaction, in file-name order, to both files. It is safe to run on every start.
 func (db *DB) Migrate(ctx context.Context) error {
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+	return errors.Join(migrate(ctx, db.w, "migrations"), migrate(ctx, db.audit.w, "auditmigrations"))
+}
+
+// migrate applies the migrations in dir of the embedded files to the
+// database of w, recording each in its schema_migrations.
+func migrate(ctx context.Context, w *sql.DB, dir string) error {
+	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := fs.Glob(migrations, dir+"/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
 	for _, name := range names {
 		version := strings.TrimSuffix(filepath.Base(name), ".sql")
-		if err := db.migrateOne(ctx, name, version); err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", version, err)
+		if err := migrateOne(ctx, w, name, version); err != nil {
+			return fmt.Errorf("sqlite: migration %s/%s: %w", dir, version, err)
 		}
 	}
 	return nil
 }
 
-func (db *DB) migrateOne(ctx context.Context, name, version string) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+func migrateOne(ctx context.Context, w *sql.DB, name, version string) error {
+	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -159,9 +207,19 @@ func (db *DB) migrateOne(ctx context.Context, name, version string) error {
 	return tx.Commit()
 }
 
-// Versions lists the migrations applied, in order.
+// Versions lists the migrations applied, in order: the main file's, then
+// the audit file's as "audit/<version>".
 func (db *DB) Versions(ctx context.Context) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	vs, err := versions(ctx, db.r, "")
+	if err != nil {
+		return nil, err
+	}
+	avs, err := versions(ctx, db.audit.r, "audit/")
+	return append(vs, avs...), err
+}
+
+func versions(ctx context.Context, r *sql.DB, prefix string) ([]string, error) {
+	rows, err := r.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +230,7 @@ func (db *DB) Versions(ctx context.Context) ([]string, error) {
 		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		vs = append(vs, v)
+		vs = append(vs, prefix+v)
 	}
 	return vs, rows.Err()
 }
@@ -218,8 +276,10 @@ func fromMicros(v int64) time.Time {
 func (db *DB) Settle(ctx context.Context) error {
 	db.applyMu.Lock()
 	defer db.applyMu.Unlock()
-	if _, err := db.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return fmt.Errorf("sqlite: settle: %w", err)
+	for _, w := range []*sql.DB{db.w, db.audit.w} {
+		if _, err := w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return fmt.Errorf("sqlite: settle: %w", err)
+		}
 	}
 	return nil
 }
@@ -231,5 +291,12 @@ func (db *DB) Exec(query string) error {
 	defer db.applyMu.Unlock()
 	_, err := db.w.Exec(query)
 	db.accounts.reset()
+	return err
+}
+
+// ExecAudit runs raw SQL on the audit file's writer, as Exec does on the
+// main file's.
+func (db *DB) ExecAudit(query string) error {
+	_, err := db.audit.w.Exec(query)
 	return err
 }

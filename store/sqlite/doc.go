@@ -6,5 +6,10 @@
 // a batch of transfers is one BEGIN IMMEDIATE transaction. Driver errors are
 // mapped to domain errors here, by extended result code, never by text.
 //
+// The disclosure log lives in a second file beside the first (AuditPath),
+// with its own writer, small pages and a background checkpointer, so that a
+// data API call waiting for its audit record never waits behind a ledger
+// batch (auditfile.go).
+//
 // It must never import net/http or any edge package.
 package sqlite
