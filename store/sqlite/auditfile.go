@@ -52,7 +52,9 @@ func AuditPath(path string) string {
 const checkpointEvery = 250 * time.Millisecond
 
 func openAudit(ctx context.Context, path string) (*auditFile, error) {
-	w, r, err := openPair(path, auditDriver)
+	// A small page cache (see openPair): an append touches the tails and a
+	// few random index pages, and each commit walks the whole cache.
+	w, r, err := openPair(path, auditDriver, 1024)
 	if err != nil {
 		return nil, err
 	}
