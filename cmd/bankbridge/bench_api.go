@@ -35,15 +35,20 @@ import (
 
 // apiScenario is one line of `bench api --json`.
 type apiScenario struct {
-	Name    string  `json:"name"`
-	Engine  string  `json:"engine"`
-	Target  int     `json:"target_rps"`
-	Calls   int     `json:"calls"`
-	RPS     float64 `json:"rps"`
-	P50     float64 `json:"p50_ms"`
-	P99     float64 `json:"p99_ms"`
-	Errors  int     `json:"errors"`
-	Seconds float64 `json:"seconds"`
+	Name   string  `json:"name"`
+	Engine string  `json:"engine"`
+	Target int     `json:"target_rps"`
+	Calls  int     `json:"calls"`
+	RPS    float64 `json:"rps"`
+	P50    float64 `json:"p50_ms"`
+	P99    float64 `json:"p99_ms"`
+	// ServerP50 and ServerP99 are the bank's side alone: from the moment
+	// the handler is called to when it returns, without the client's
+	// scheduling and connection handling, which share the same two cores.
+	ServerP50 float64 `json:"server_p50_ms"`
+	ServerP99 float64 `json:"server_p99_ms"`
+	Errors    int     `json:"errors"`
+	Seconds   float64 `json:"seconds"`
 	// FirstError is the first failure, if any.
 	FirstError string `json:"first_error,omitempty"`
 	firstErr   error
@@ -139,8 +144,12 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
+		ab.served.take()
 		s := openLoop(ctx, p.rate, calls, ab.send)
 		s.Name, s.Engine = p.name, ab.engine
+		if d := ab.served.take(); len(d) > 0 {
+			s.ServerP50, s.ServerP99 = ms(quantile(d, 1, 2)), ms(quantile(d, 99, 100))
+		}
 		if s.Calls == 0 {
 			return fmt.Errorf("bench api: %s: no call succeeded: %v", p.name, s.firstErr)
 		}
@@ -159,12 +168,40 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		ab.engine, f.customers, f.linked, f.transactions, f.duration)
 	fmt.Fprintf(e.stdout, "seed: customers %s, transactions %s\n", ab.seedCustomers.Round(time.Millisecond), ab.seedTransactions.Round(time.Millisecond))
 	for _, s := range out {
-		fmt.Fprintf(e.stdout, "%-24s target %5d/s  done %7.0f/s  p50=%.3fms  p99=%.3fms  errors=%d\n", s.Name, s.Target, s.RPS, s.P50, s.P99, s.Errors)
+		fmt.Fprintf(e.stdout, "%-24s target %5d/s  done %7.0f/s  p50=%.3fms  p99=%.3fms  (server p50=%.3fms p99=%.3fms)  errors=%d\n",
+			s.Name, s.Target, s.RPS, s.P50, s.P99, s.ServerP50, s.ServerP99, s.Errors)
 		if s.firstErr != nil {
 			fmt.Fprintf(e.stdout, "  first error: %v\n", s.firstErr)
 		}
 	}
 	return nil
+}
+
+// handlerTimes records how long the server's handler took for each call.
+type handlerTimes struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (h *handlerTimes) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		next.ServeHTTP(w, r)
+		took := time.Since(start)
+		h.mu.Lock()
+		h.d = append(h.d, took)
+		h.mu.Unlock()
+	})
+}
+
+// take returns the times recorded since the last take, sorted, and forgets them.
+func (h *handlerTimes) take() []time.Duration {
+	h.mu.Lock()
+	d := h.d
+	h.d = nil
+	h.mu.Unlock()
+	slices.Sort(d)
+	return d
 }
 
 // apiTarget is one linked customer's token and the partner's id of the
@@ -181,6 +218,7 @@ type apiBench struct {
 	targets          []apiTarget // balances
 	heavy            apiTarget   // the account with --transactions transactions
 	oldest           time.Time   // its first transaction
+	served           handlerTimes
 	close            func()
 	seedCustomers    time.Duration
 	seedTransactions time.Duration
@@ -277,8 +315,8 @@ func newAPIBench(ctx context.Context, e env, c *Config, f apiBenchFlags) (_ *api
 	runCtx, stop := context.WithCancel(context.Background())
 	go api.Run(runCtx)
 	closers = append(closers, stop)
-	srv := &http.Server{Handler: newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons,
-		oauth: as, api: api, insights: ins, events: events}), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: ab.served.wrap(newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons,
+		oauth: as, api: api, insights: ins, events: events})), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	closers = append(closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -39,7 +39,7 @@ func TestBenchAPI(t *testing.T) {
 					t.Fatal(err)
 				}
 				names = append(names, s.Name)
-				if s.Engine != engine || s.Calls == 0 || s.RPS <= 0 || s.P50 <= 0 || s.P99 < s.P50 || s.Errors != 0 {
+				if s.Engine != engine || s.Calls == 0 || s.RPS <= 0 || s.P50 <= 0 || s.P99 < s.P50 || s.ServerP50 <= 0 || s.ServerP99 < s.ServerP50 || s.Errors != 0 {
 					t.Errorf("scenario %+v: want engine %s, calls, p99 >= p50 > 0 and no errors", s, engine)
 				}
 			}
