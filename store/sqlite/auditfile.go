@@ -183,5 +183,12 @@ func (db *DB) copyAudit(ctx context.Context) error {
 			return fmt.Errorf("copy %s: %w", t, err)
 		}
 	}
+	// The lookup by leaf hash, as migration 0002_audit_leaves builds it.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO main.audit_leaves (leaf_key, seq) SELECT leaf_key, seq FROM main.audit_records`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE main.audit_state SET leaves_upto = size WHERE id = 1`); err != nil {
+		return err
+	}
 	return tx.Commit()
 }

@@ -35,7 +35,11 @@ func oldLayout(t *testing.T, path string) {
 		}
 	}
 	for _, tb := range auditTables {
-		if _, err := w.ExecContext(ctx, `INSERT INTO main.`+tb+` SELECT * FROM aud.`+tb); err != nil {
+		q := `INSERT INTO main.` + tb + ` SELECT * FROM aud.` + tb
+		if tb == "audit_state" { // without the columns later migrations added
+			q = `INSERT INTO main.audit_state (id, size) SELECT id, size FROM aud.audit_state`
+		}
+		if _, err := w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
