@@ -21,7 +21,7 @@ import (
 //     queues only behind other appends and the sealer.
 //   - Its pages are 1 KiB (auditDriver). A commit writes every page it
 //     dirtied whole to the WAL and fsyncs; an append of a couple of records
-//     dirties about seven (the table's tail and one page of each index),
+//     dirties a handful (the table's tail, one page of each index),
 //     and on a virtual disk the fsync's tail grows with the bytes written.
 //   - Its WAL is copied back by a goroutine on a connection of its own
 //     (checkpointer), not inside the commit that crosses a threshold, which
@@ -47,7 +47,7 @@ func AuditPath(path string) string {
 }
 
 // checkpointEvery is how often the checkpointer copies the audit WAL back.
-// At 2,000 appends a second that is about 2 MiB of WAL each time: small
+// At 2,000 calls a second that is 2-3 MiB of WAL each time: small
 // enough that its writes do not crowd the appends' fsyncs.
 const checkpointEvery = 250 * time.Millisecond
 
