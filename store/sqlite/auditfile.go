@@ -51,7 +51,9 @@ func AuditPath(path string) string {
 // enough that its writes do not crowd the appends' fsyncs.
 const checkpointEvery = 250 * time.Millisecond
 
-func openAudit(ctx context.Context, path string) (*auditFile, error) {
+// openAudit opens the audit file's pools; Open migrates it, then starts
+// the checkpointer.
+func openAudit(path string) (*auditFile, error) {
 	// A small page cache (see openPair): an append touches the tails and a
 	// few random index pages, and each commit walks the whole cache.
 	w, r, err := openPair(path, auditDriver, 1024)
@@ -59,20 +61,17 @@ func openAudit(ctx context.Context, path string) (*auditFile, error) {
 		return nil, err
 	}
 	a := &auditFile{path: path, w: w, r: r, stop: make(chan struct{})}
-	// The writer's first connection creates the file with its page size
-	// and WAL mode before anyone else opens it.
-	if err := migrate(ctx, w, "auditmigrations"); err != nil {
-		a.close()
-		return nil, err
-	}
 	if a.ckpt, err = sql.Open(readerDriver, "file:"+path+"?_busy_timeout=10000"); err != nil {
 		a.close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	a.ckpt.SetMaxOpenConns(1)
+	return a, nil
+}
+
+func (a *auditFile) startCheckpointer() {
 	a.wg.Add(1)
 	go a.checkpointer()
-	return a, nil
 }
 
 // checkpointer runs a PASSIVE checkpoint every checkpointEvery: it copies

@@ -94,11 +94,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{w: w, r: r, Path: path}
-	if err := migrate(ctx, w, "migrations"); err != nil {
+	if db.audit, err = openAudit(AuditPath(path)); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if db.audit, err = openAudit(ctx, AuditPath(path)); err != nil {
+	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -106,6 +106,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	// Only now: the migrations' first write made the audit file with its
+	// page size, which a checkpoint connection opening it first would not.
+	db.audit.startCheckpointer()
 	return db, nil
 }
 
