@@ -53,6 +53,24 @@ func oldLayout(t *testing.T, path string) {
 	}
 }
 
+// mainLogOfSize gives the main file at path the log's tables again, as an
+// older version made them, with a log size of n.
+func mainLogOfSize(t *testing.T, path string, n int) {
+	t.Helper()
+	body, err := migrations.ReadFile("auditmigrations/0001_audit.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := sql.Open(readerDriver, "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Exec(string(body)+`; UPDATE audit_state SET size = ?`, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func appendN(t *testing.T, db *DB, n int) {
 	t.Helper()
 	recs := make([]audit.Record, n)
@@ -133,15 +151,7 @@ func TestMoveAudit(t *testing.T) {
 		// The copy committed, the drop did not: both files hold the log.
 		db := open(t, path)
 		db.Close()
-		w, err := sql.Open(readerDriver, "file:"+path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := migrations.ReadFile("auditmigrations/0001_audit.sql")
-		if _, err := w.Exec(string(body) + `; UPDATE audit_state SET size = 3`); err != nil {
-			t.Fatal(err)
-		}
-		w.Close()
+		mainLogOfSize(t, path, 3)
 		db = open(t, path)
 		if diff := cmp.Diff(want, logRecords(t, db)); diff != "" {
 			t.Errorf("records (-want +got):\n%s", diff)
@@ -158,16 +168,8 @@ func TestMoveAudit(t *testing.T) {
 		db := open(t, path) // moved: the audit file holds 2
 		appendN(t, db, 2)   // now 4
 		db.Close()
-		w, err := sql.Open(readerDriver, "file:"+path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := migrations.ReadFile("auditmigrations/0001_audit.sql")
-		if _, err := w.Exec(string(body) + `; UPDATE audit_state SET size = 2`); err != nil {
-			t.Fatal(err)
-		}
-		w.Close()
-		_, err = Open(ctx, path)
+		mainLogOfSize(t, path, 2)
+		_, err := Open(ctx, path)
 		if err == nil || !strings.Contains(err.Error(), "holds a log of 2 records") {
 			t.Fatalf("Open = %v, want a refusal naming both logs", err)
 		}
