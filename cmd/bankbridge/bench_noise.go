@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The machine's noise, measured in the same run as `bench api`'s
+// scenarios: the disk's fsync latency and the CPU time stolen by the
+// hypervisor.
+//
+// The disk baseline of `bench api`: what one fsync costs on this machine,
+// in this minute. Every data API call waits for its disclosure record's
+// commit, and a commit ends in an fsync (SQLite's WAL, PostgreSQL's
+// WAL flush), so no call's p99 can be below the disk's. The figure stands
+// beside the scenarios the way pgbench stands beside `bench ledger`: it
+// suffers the same machine, so the two can be compared.
+const (
+	// diskRate is about the appender's commit rate at 2,000 calls a
+	// second (one to two records per commit).
+	diskRate = 1000
+	// diskWrite is about the WAL one such commit writes (8-9 KiB with the
+	// audit file's 1 KiB pages).
+	diskWrite = 8 << 10
+	// diskSpan is the file the writes cycle through: written once before
+	// the clock starts, so the measured writes overwrite allocated blocks,
+	// as a WAL does once it has grown.
+	diskSpan = 4 << 20
+)
+
+// benchDisk writes diskWrite bytes and fdatasyncs them, started diskRate
+// times a second (or at once, when the last one ran late) for d, in a
+// temporary file in dir, and reports each fdatasync's latency (write
+// included). The name is disk_fsync; the engine is the database's, since
+// the scenarios it stands beside ran on that engine's disk.
+func benchDisk(ctx context.Context, dir, engine string, d time.Duration) (apiScenario, error) {
+	f, err := os.CreateTemp(dir, "bench-fsync-")
+	if err != nil {
+		return apiScenario{}, fmt.Errorf("bench api: disk baseline: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	buf := make([]byte, diskWrite)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	for off := int64(0); off < diskSpan; off += diskWrite {
+		if _, err := f.WriteAt(buf, off); err != nil {
+			return apiScenario{}, fmt.Errorf("bench api: disk baseline: %w", err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return apiScenario{}, fmt.Errorf("bench api: disk baseline: %w", err)
+	}
+	fd := int(f.Fd())
+	interval := time.Second / diskRate
+	cpu0 := readCPUTimes()
+	lat := make([]time.Duration, 0, int(d/interval)+1)
+	start := time.Now()
+	var off int64
+	for i := 0; ctx.Err() == nil; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if due.Sub(start) >= d {
+			break
+		}
+		if w := time.Until(due); w > 0 {
+			time.Sleep(w)
+		}
+		t := time.Now()
+		if _, err := f.WriteAt(buf, off); err != nil {
+			return apiScenario{}, fmt.Errorf("bench api: disk baseline: %w", err)
+		}
+		if err := syscall.Fdatasync(fd); err != nil {
+			return apiScenario{}, fmt.Errorf("bench api: disk baseline: %w", err)
+		}
+		lat = append(lat, time.Since(t))
+		off = (off + diskWrite) % diskSpan
+	}
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	s := apiScenario{Name: "disk_fsync", Engine: engine, Target: diskRate, Calls: len(lat), Seconds: elapsed.Seconds(), StealPct: stealPct(cpu0, readCPUTimes())}
+	if len(lat) > 0 {
+		s.RPS = float64(len(lat)) / elapsed.Seconds()
+		s.P50, s.P99, s.P999 = ms(quantile(lat, 1, 2)), ms(quantile(lat, 99, 100)), ms(quantile(lat, 999, 1000))
+	}
+	return s, nil
+}
+
+// cpuTimes is the machine's CPU time so far, from /proc/stat's first line:
+// all of it, and the part the hypervisor ran other guests on our virtual
+// CPUs (steal). ok is false where there is no /proc/stat.
+type cpuTimes struct {
+	total, steal uint64
+	ok           bool
+}
+
+func readCPUTimes() cpuTimes {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTimes{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	// cpu user nice system idle iowait irq softirq steal guest guest_nice;
+	// guest time is already counted in user.
+	if len(f) < 9 || f[0] != "cpu" {
+		return cpuTimes{}
+	}
+	var t cpuTimes
+	for i, s := range f[1:min(len(f), 9)] {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return cpuTimes{}
+		}
+		t.total += v
+		if i == 7 {
+			t.steal = v
+		}
+	}
+	t.ok = true
+	return t
+}
+
+// stealPct is the share of the machine's CPU time between a and b that was
+// stolen: time our virtual CPUs wanted to run and the host ran something
+// else. A call that lands in such a gap waits for it whatever the server
+// does. -1 when unknown.
+func stealPct(a, b cpuTimes) float64 {
+	if !a.ok || !b.ok || b.total <= a.total {
+		return -1
+	}
+	return math.Round(float64(b.steal-a.steal)/float64(b.total-a.total)*1000) / 10
+}
