@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -186,18 +187,101 @@ func (s *AuditStore) Seal(ctx context.Context, nodes []audit.Node, head audit.Si
 		int64(head.Size), head.Root[:], head.Time.UnixMilli(), head.KeyID[:], head.Signature); err != nil {
 		return mapErr(op, err, nil)
 	}
-	// Index the newly sealed records by leaf hash (see migration
-	// 0002_audit_leaves): one sorted insert every few seconds here instead
-	// of a random index page in every append.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_leaves (leaf_key, seq)
-		SELECT leaf_key, seq FROM audit_records WHERE seq >= (SELECT leaves_upto FROM audit_state WHERE id = 1) AND seq < ?
-		ON CONFLICT DO NOTHING`, int64(head.Size)); err != nil {
+	if err := tx.Commit(); err != nil {
 		return mapErr(op, err, nil)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_state SET leaves_upto = ? WHERE id = 1 AND leaves_upto < ?`, int64(head.Size), int64(head.Size)); err != nil {
-		return mapErr(op, err, nil)
+	return s.indexLeaves(ctx, head.Size)
+}
+
+// leafBatch bounds the records one transaction of indexLeaves indexes, and
+// leafRun those one seal indexes: an index built from the start (after an
+// upgrade, or with its file removed) is built over several seals, each of
+// bounded length, while lookups scan the rest of the log.
+const (
+	leafBatch = 1 << 14
+	leafRun   = 1 << 20
+)
+
+// indexLeaves indexes the records below size by leaf hash, from where the
+// index ends, in the index's own file (LeavesPath): the audit file is only
+// read, so appends go on beside it. An index that ends past size belongs
+// to a newer log than this one (an audit file restored from a backup) and
+// is built again from the start.
+func (s *AuditStore) indexLeaves(ctx context.Context, size uint64) error {
+	const op = "sqlite.AuditIndexLeaves"
+	for done := 0; done < leafRun; done += leafBatch {
+		more, err := s.indexBatch(ctx, size)
+		if err != nil {
+			return mapErr(op, err, nil)
+		}
+		if !more {
+			return nil
+		}
 	}
-	return mapErr(op, tx.Commit(), nil)
+	return nil
+}
+
+// indexBatch indexes up to leafBatch records in one transaction of the
+// index's writer and reports whether any remain below size.
+func (s *AuditStore) indexBatch(ctx context.Context, size uint64) (bool, error) {
+	tx, err := s.db.audit.lw.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	var upto int64
+	if err := tx.QueryRowContext(ctx, `SELECT upto FROM leaves_state WHERE id = 1`).Scan(&upto); err != nil {
+		return false, err
+	}
+	// A head names no more records than the log holds, except in tests
+	// that store heads alone.
+	var logSize int64
+	if err := s.db.audit.r.QueryRowContext(ctx, `SELECT size FROM audit_state WHERE id = 1`).Scan(&logSize); err != nil {
+		return false, err
+	}
+	size = min(size, uint64(logSize))
+	if uint64(upto) > size {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_leaves; UPDATE leaves_state SET upto = 0 WHERE id = 1`); err != nil {
+			return false, err
+		}
+		upto = 0
+	}
+	if uint64(upto) >= size {
+		return false, tx.Commit()
+	}
+	end := min(size, uint64(upto)+leafBatch)
+	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT leaf_key, seq FROM audit_records WHERE seq >= ? AND seq < ? ORDER BY seq`, upto, int64(end))
+	if err != nil {
+		return false, err
+	}
+	args := make([]any, 0, 2*(end-uint64(upto)))
+	for rows.Next() {
+		var key, seq int64
+		if err := rows.Scan(&key, &seq); err != nil {
+			rows.Close()
+			return false, err
+		}
+		args = append(args, key, seq)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	if uint64(len(args)/2) != end-uint64(upto) {
+		return false, fmt.Errorf("records %d..%d: %d found", upto, end-1, len(args)/2)
+	}
+	const chunk = 4096 // rows of 2 parameters per statement
+	for start := 0; start < len(args); start += 2 * chunk {
+		part := args[start:min(len(args), start+2*chunk)]
+		q := `INSERT INTO audit_leaves (leaf_key, seq) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?),", len(part)/2), ",") + ` ON CONFLICT DO NOTHING`
+		if _, err := tx.ExecContext(ctx, q, part...); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE leaves_state SET upto = ? WHERE id = 1`, int64(end)); err != nil {
+		return false, err
+	}
+	return end < size, tx.Commit()
 }
 
 const headCols = `tree_size, root, signed_at, key_id, signature`
@@ -321,17 +405,42 @@ func (s *AuditStore) Records(ctx context.Context, q audit.Query) (audit.Page, er
 	return p, nil
 }
 
-// RecordByLeafHash finds a record by its leaf hash: a sealed one through
-// audit_leaves, one appended since the last seal by a scan of that tail,
-// in one statement and so one snapshot.
+// RecordByLeafHash finds a record by its leaf hash: an indexed one through
+// the index's file, one past where the index ends by a scan of the log's
+// tail. The index's rows and its end are read in one statement (one
+// snapshot of that file); records are only ever added, so a log read after
+// them holds every record they name and at least the tail they leave out.
 func (s *AuditStore) RecordByLeafHash(ctx context.Context, h audit.Hash) (audit.Record, error) {
 	const op = "sqlite.AuditRecordByLeafHash"
+	rows, err := s.db.audit.lr.QueryContext(ctx, `SELECT st.upto, l.seq FROM leaves_state st LEFT JOIN audit_leaves l ON l.leaf_key = ? WHERE st.id = 1`, audit.LeafKey(h))
+	if err != nil {
+		return audit.Record{}, mapErr(op, err, nil)
+	}
+	var upto int64
+	var args []any
+	for rows.Next() {
+		var seq sql.NullInt64
+		if err := rows.Scan(&upto, &seq); err != nil {
+			rows.Close()
+			return audit.Record{}, mapErr(op, err, nil)
+		}
+		if seq.Valid {
+			args = append(args, seq.Int64)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return audit.Record{}, mapErr(op, err, nil)
+	}
+	q := `SELECT ` + auditCols + ` FROM audit_records WHERE seq >= ? AND leaf_hash = ?`
+	if len(args) > 0 {
+		q = `SELECT ` + auditCols + ` FROM audit_records WHERE seq IN (` + strings.TrimSuffix(strings.Repeat("?,", len(args)), ",") + `) AND leaf_hash = ?
+		UNION ALL ` + q + ` LIMIT 1`
+		args = append(args, h[:])
+	}
+	args = append(args, upto, h[:])
 	var r audit.Record
-	err := scanRecord(s.db.audit.r.QueryRowContext(ctx, `SELECT `+auditCols+` FROM audit_records
-		WHERE seq IN (SELECT seq FROM audit_leaves WHERE leaf_key = ?) AND leaf_hash = ?
-		UNION ALL
-		SELECT `+auditCols+` FROM audit_records WHERE seq >= (SELECT leaves_upto FROM audit_state WHERE id = 1) AND leaf_hash = ?
-		LIMIT 1`, audit.LeafKey(h), h[:], h[:]), &r)
+	err = scanRecord(s.db.audit.r.QueryRowContext(ctx, q, args...), &r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, audit.ErrRecordNotFound.WithOp(op, nil)
 	}

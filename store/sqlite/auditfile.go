@@ -29,10 +29,16 @@ import (
 //
 // Nothing is written to both files in one transaction: appends and seals
 // touch only the audit tables. Back up both files (docs/audit.md).
+//
+// The index of the records by leaf hash is a third file
+// (data/bankbridge-audit-leaves.db, LeavesPath), filled by the sealer on
+// its own writer (see leafmigrations/0001_leaves.sql). It holds nothing
+// that is not in the audit file and is rebuilt when missing.
 type auditFile struct {
-	path string
-	w, r *sql.DB
-	ckpt *sql.DB // one read-write connection for checkpoints only
+	path   string
+	w, r   *sql.DB
+	ckpt   *sql.DB // one read-write connection for checkpoints only
+	lw, lr *sql.DB // the leaf-hash index's writer and readers
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -44,6 +50,13 @@ type auditFile struct {
 func AuditPath(path string) string {
 	ext := filepath.Ext(path)
 	return strings.TrimSuffix(path, ext) + "-audit" + ext
+}
+
+// LeavesPath is the file of the index by leaf hash for the audit file at
+// path: "-leaves" before the extension.
+func LeavesPath(auditPath string) string {
+	ext := filepath.Ext(auditPath)
+	return strings.TrimSuffix(auditPath, ext) + "-leaves" + ext
 }
 
 // checkpointEvery is how often the checkpointer copies the audit WAL back.
@@ -66,6 +79,11 @@ func openAudit(path string) (*auditFile, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	a.ckpt.SetMaxOpenConns(1)
+	// A larger cache: inserts land on random pages of the whole index.
+	if a.lw, a.lr, err = openPair(LeavesPath(path), leavesDriver, 8192); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -98,8 +116,10 @@ func (a *auditFile) close() error {
 	a.once.Do(func() { close(a.stop) })
 	a.wg.Wait()
 	err := errors.Join(a.r.Close(), a.w.Close())
-	if a.ckpt != nil {
-		err = errors.Join(err, a.ckpt.Close())
+	for _, db := range []*sql.DB{a.ckpt, a.lr, a.lw} {
+		if db != nil {
+			err = errors.Join(err, db.Close())
+		}
 	}
 	return err
 }
@@ -182,12 +202,6 @@ func (db *DB) copyAudit(ctx context.Context) error {
 			return fmt.Errorf("copy %s: %w", t, err)
 		}
 	}
-	// The lookup by leaf hash, as migration 0002_audit_leaves builds it.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO main.audit_leaves (leaf_key, seq) SELECT leaf_key, seq FROM main.audit_records`); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE main.audit_state SET leaves_upto = size WHERE id = 1`); err != nil {
-		return err
-	}
+	// The index by leaf hash follows at the next seal (indexLeaves).
 	return tx.Commit()
 }

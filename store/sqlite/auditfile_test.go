@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"os"
 	"strings"
@@ -185,4 +186,90 @@ func TestMoveAudit(t *testing.T) {
 			t.Errorf("main page_size = %d, %v; want 4096", size, err)
 		}
 	})
+}
+
+// TestLeafIndex: a seal indexes by leaf hash every record its head covers,
+// in the index's own file and over several transactions; lookups find
+// records the index does not cover yet; a removed index file is rebuilt,
+// and so is an index that runs past the log (an audit file restored from
+// an older backup).
+func TestLeafIndex(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := t.TempDir() + "/bankbridge.db"
+	open := func() *DB {
+		t.Helper()
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	db := open()
+	n := leafBatch + 10
+	appendN(t, db, n)
+	var first, last audit.Record
+	if err := db.Audit().Scan(ctx, 0, uint64(n), func(r *audit.Record) error {
+		if r.Seq == 0 {
+			first = *r
+		}
+		last = *r
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	index := func(db *DB) (upto, rows int) {
+		t.Helper()
+		if err := db.audit.lr.QueryRow(`SELECT upto, (SELECT count(*) FROM audit_leaves) FROM leaves_state`).Scan(&upto, &rows); err != nil {
+			t.Fatal(err)
+		}
+		return upto, rows
+	}
+	_, key, _ := ed25519.GenerateKey(nil)
+	seal := func(db *DB, size int) {
+		t.Helper()
+		if err := db.Audit().Seal(ctx, nil, audit.Sign(key, uint64(size), audit.EmptyRoot, time.Now())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found := func(db *DB, step string) {
+		t.Helper()
+		for _, want := range []audit.Record{first, last} {
+			if r, err := db.Audit().RecordByLeafHash(ctx, want.LeafHash); err != nil || r.Seq != want.Seq {
+				t.Fatalf("%s: RecordByLeafHash(record %d) = %d, %v", step, want.Seq, r.Seq, err)
+			}
+		}
+	}
+	found(db, "before any seal")
+	seal(db, n)
+	if upto, rows := index(db); upto != n || rows != n {
+		t.Fatalf("after a head of %d: index ends at %d, %d rows", n, upto, rows)
+	}
+	found(db, "after a seal")
+
+	db.Close()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(LeavesPath(AuditPath(path)) + suffix); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	db = open()
+	if upto, rows := index(db); upto != 0 || rows != 0 {
+		t.Fatalf("a new index file: ends at %d, %d rows", upto, rows)
+	}
+	found(db, "without the index file")
+	seal(db, n)
+	if upto, rows := index(db); upto != n || rows != n {
+		t.Fatalf("rebuilt: index ends at %d, %d rows", upto, rows)
+	}
+
+	if _, err := db.audit.lw.Exec(`UPDATE leaves_state SET upto = ?; INSERT INTO audit_leaves VALUES (1, ?)`, n+100, n+50); err != nil {
+		t.Fatal(err)
+	}
+	seal(db, n)
+	if upto, rows := index(db); upto != n || rows != n {
+		t.Fatalf("an index past the log, after a seal: ends at %d, %d rows", upto, rows)
+	}
+	found(db, "after the index was built again")
 }

@@ -21,15 +21,17 @@ import (
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-//go:embed migrations/*.sql auditmigrations/*.sql
+//go:embed migrations/*.sql auditmigrations/*.sql leafmigrations/*.sql
 var migrations embed.FS
 
 // writerDriver is mattn's driver with the writer's settings that the DSN
 // cannot express, in the order SQLite needs them; auditDriver the same for
-// the disclosure log's file (see auditfile.go); readerDriver is plain.
+// the disclosure log's file (see auditfile.go), leavesDriver for its index
+// by leaf hash; readerDriver is plain.
 const (
 	writerDriver = "sqlite3_bankbridge_writer"
 	auditDriver  = "sqlite3_bankbridge_audit"
+	leavesDriver = "sqlite3_bankbridge_leaves"
 	readerDriver = "sqlite3_bankbridge_reader"
 )
 
@@ -51,6 +53,15 @@ func init() {
 		// The checkpointer goroutine copies the WAL back (auditfile.go), off
 		// the path a caller waits on; this is the backstop if it falls behind.
 		"PRAGMA wal_autocheckpoint = 65536",
+	))
+	sql.Register(leavesDriver, pragmaDriver(
+		// Small pages too: each indexed record lands on a random page.
+		"PRAGMA page_size = 1024",
+		"PRAGMA journal_mode = WAL",
+		// The index is rebuilt from the audit file if lost, and a crash
+		// rolls back its rows and its upto together, so its commits need
+		// not wait for the disk (nobody waits for them either).
+		"PRAGMA synchronous = NORMAL",
 	))
 	sql.Register(readerDriver, &sqlite3.SQLiteDriver{})
 }
@@ -166,9 +177,10 @@ func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
 func (db *DB) Engine() string { return "sqlite" }
 
 // Migrate applies the embedded migrations not yet recorded, each in its own
-// transaction, in file-name order, to both files. It is safe to run on every start.
+// transaction, in file-name order, to each file. It is safe to run on every start.
 func (db *DB) Migrate(ctx context.Context) error {
-	return errors.Join(migrate(ctx, db.w, "migrations"), migrate(ctx, db.audit.w, "auditmigrations"))
+	return errors.Join(migrate(ctx, db.w, "migrations"), migrate(ctx, db.audit.w, "auditmigrations"),
+		migrate(ctx, db.audit.lw, "leafmigrations"))
 }
 
 // migrate applies the migrations in dir of the embedded files to the
@@ -225,7 +237,11 @@ func (db *DB) Versions(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	avs, err := versions(ctx, db.audit.r, "audit/")
-	return append(vs, avs...), err
+	if err != nil {
+		return nil, err
+	}
+	lvs, err := versions(ctx, db.audit.lr, "leaves/")
+	return append(append(vs, avs...), lvs...), err
 }
 
 func versions(ctx context.Context, r *sql.DB, prefix string) ([]string, error) {
@@ -286,7 +302,7 @@ func fromMicros(v int64) time.Time {
 func (db *DB) Settle(ctx context.Context) error {
 	db.applyMu.Lock()
 	defer db.applyMu.Unlock()
-	for _, w := range []*sql.DB{db.w, db.audit.w} {
+	for _, w := range []*sql.DB{db.w, db.audit.w, db.audit.lw} {
 		if _, err := w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 			return fmt.Errorf("sqlite: settle: %w", err)
 		}
