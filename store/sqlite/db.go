@@ -93,7 +93,8 @@ type DB struct {
 
 // Open opens (creating if needed) the database file at path and the audit
 // file beside it (AuditPath), in WAL mode with synchronous=FULL so a
-// committed transaction survives power loss, and applies pending migrations.
+// committed transaction survives power loss, and the audit file's index
+// (LeavesPath, rebuilt if lost), and applies pending migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {

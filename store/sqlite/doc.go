@@ -9,7 +9,9 @@
 // The disclosure log lives in a second file beside the first (AuditPath),
 // with its own writer, small pages and a background checkpointer, so that a
 // data API call waiting for its audit record never waits behind a ledger
-// batch (auditfile.go).
+// batch; its index by leaf hash lives in a third (LeavesPath), filled by
+// the sealer on that file's writer, so that the wait is never behind a seal
+// either (auditfile.go).
 //
 // It must never import net/http or any edge package.
 package sqlite
