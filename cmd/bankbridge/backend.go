@@ -3,8 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/bankbridge/bankbridge/alerts"
+	"runtime"
 
+	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
@@ -57,6 +58,28 @@ func (b *backend) ledgerOptions() ledger.Options {
 		return ledger.Options{Batchers: 1, MaxBatch: 4096}
 	}
 	return ledger.Options{Batchers: 2, MaxBatch: 512}
+}
+
+// procsBase is GOMAXPROCS as the runtime set it at start: the CPUs this
+// process may use, cgroup limits included.
+var procsBase = runtime.GOMAXPROCS(0)
+
+// tuneProcs gives the Go scheduler two Ps per CPU on SQLite, unless the
+// operator set GOMAXPROCS. There every commit (a ledger batch, the audit
+// record each data API call waits for) is a cgo call that blocks its
+// thread in fsync. When it returns, its goroutine needs a P; with one per
+// CPU, all busy, it waits in the run queue behind the calls being served,
+// and so does every caller waiting for that commit. With spare Ps it runs
+// at once, and the kernel, which favours a thread that was blocked, shares
+// the CPUs. Measured on 2 vCPUs, interleaved: bench api balances p99
+// 6.1 / 6.4 ms against 9.5 / 9.0 ms, bench ledger 29,840 / 27,756
+// transfers/s against 27,586 / 26,207. Not on PostgreSQL: there the
+// commit waits on a socket, the database server's processes need the same
+// CPUs, and balances p99 did not move (19.4 against 19.6 ms).
+func (b *backend) tuneProcs(getenv func(string) string) {
+	if b.engine == "sqlite" && getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(2 * procsBase)
+	}
 }
 
 func (b *backend) String() string { return fmt.Sprintf("%s database", b.engine) }

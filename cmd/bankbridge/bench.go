@@ -74,6 +74,7 @@ func benchCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer b.close()
+	b.tuneProcs(e.getenv) // as serve runs
 	svc := ledger.New(b.ledger, b.ledgerOptions())
 	defer svc.Close()
 

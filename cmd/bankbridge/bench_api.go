@@ -249,6 +249,7 @@ func newAPIBench(ctx context.Context, e env, c *Config, f apiBenchFlags) (_ *api
 	if err != nil {
 		return nil, err
 	}
+	b.tuneProcs(e.getenv) // as serve runs
 	var closers []func()
 	ab := &apiBench{engine: b.engine}
 	ab.close = func() {

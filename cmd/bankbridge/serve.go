@@ -55,6 +55,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer b.close()
+	b.tuneProcs(e.getenv)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	lopts := b.ledgerOptions()
