@@ -134,7 +134,8 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		defer pprof.StopCPUProfile()
 	}
 	// The disk first, alone, for the same time as each scenario: the floor
-	// under every call's wait for its record (see benchDisk). SQLite's
+	// under every call's wait for its record (see benchDisk); then the
+	// CPU's speed (benchCPU). SQLite's
 	// files are in c.Data; a PostgreSQL server on this machine writes to
 	// the disk the system's temporary folder is on (docs/dataapi.md).
 	dir := ""
@@ -145,7 +146,11 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := []apiScenario{disk}
+	cpu, err := benchCPU(ctx, ab.engine, min(cpuBaseline, f.duration))
+	if err != nil {
+		return err
+	}
+	out := []apiScenario{disk, cpu}
 	for _, p := range []plan{
 		{"balances", f.rate, ab.balances},
 		{"transactions_first_page", f.txRate, ab.firstPage},

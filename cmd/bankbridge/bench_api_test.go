@@ -13,7 +13,7 @@ import (
 )
 
 // TestBenchAPI runs `bench api` small and briefly on each engine and
-// checks it reports the disk baseline and the three scenarios, each with
+// checks it reports the two baselines and the three scenarios, each with
 // successful calls and no errors (every call passed the token, consent and
 // audit over loopback and answered 200). It checks what the command
 // reports, never how fast.
@@ -43,12 +43,12 @@ func TestBenchAPI(t *testing.T) {
 				if s.Engine != engine || s.Calls == 0 || s.RPS <= 0 || s.P50 <= 0 || s.P99 < s.P50 || s.P999 < s.P99 || s.Errors != 0 {
 					t.Errorf("scenario %+v: want engine %s, calls, p99.9 >= p99 >= p50 > 0 and no errors", s, engine)
 				}
-				// The disk baseline has no server; every call does.
-				if server := s.ServerP50 > 0 && s.ServerP99 >= s.ServerP50; server == (s.Name == "disk_fsync") {
+				// The baselines have no server; every call does.
+				if server := s.ServerP50 > 0 && s.ServerP99 >= s.ServerP50; server == (s.Name == "disk_fsync" || s.Name == "cpu_p256_verify") {
 					t.Errorf("scenario %s: server p50 %v, p99 %v", s.Name, s.ServerP50, s.ServerP99)
 				}
 			}
-			if d := cmp.Diff([]string{"disk_fsync", "balances", "transactions_first_page", "transactions_deep_page"}, names); d != "" {
+			if d := cmp.Diff([]string{"disk_fsync", "cpu_p256_verify", "balances", "transactions_first_page", "transactions_deep_page"}, names); d != "" {
 				t.Errorf("scenarios (-want +got):\n%s", d)
 			}
 		})

@@ -160,7 +160,10 @@ func (s *AuditStore) ScanNodes(ctx context.Context, level uint8, fn func(uint64,
 }
 
 // Seal stores nodes (keeping any already there) and head (replacing a head
-// of the same size only when its root is the same and it is newer).
+// of the same size only when its root is the same and it is newer), then
+// indexes by leaf hash the records the head covers (indexLeaves). An error
+// there leaves the head stored and the index where it was: the next seal
+// goes on from there.
 func (s *AuditStore) Seal(ctx context.Context, nodes []audit.Node, head audit.SignedHead) error {
 	const op = "sqlite.AuditSeal"
 	tx, err := s.db.audit.w.BeginTx(ctx, nil)
