@@ -135,9 +135,9 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 	}
 	// The disk first, alone, for the same time as each scenario: the floor
 	// under every call's wait for its record (see benchDisk); then the
-	// CPU's speed (benchCPU). SQLite's
-	// files are in c.Data; a PostgreSQL server on this machine writes to
-	// the disk the system's temporary folder is on (docs/dataapi.md).
+	// CPU's speed (benchCPU). SQLite's files are in c.Data; a PostgreSQL
+	// server on this machine writes to the disk the system's temporary
+	// folder is on (docs/dataapi.md).
 	dir := ""
 	if c.Database == "" {
 		dir = c.Data
