@@ -14,12 +14,31 @@ import (
 	"github.com/bankbridge/bankbridge/audit"
 )
 
-// oldLayout turns the files at path into what a version before the audit
-// file made: the log's tables, with the records of the audit file, in the
-// main file, and no audit file.
-func oldLayout(t *testing.T, path string) {
+// openAt opens the database at path, closed when the test ends.
+func openAt(t *testing.T, path string) *DB {
 	t.Helper()
-	ctx := context.Background()
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// removeFile removes the SQLite file at path with its WAL and shared memory.
+func removeFile(t *testing.T, path string) {
+	t.Helper()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+}
+
+// oldMainFile opens the main file at path on one plain connection, with
+// the log's tables created in it as an older version made them.
+func oldMainFile(t *testing.T, path string) *sql.DB {
+	t.Helper()
 	body, err := migrations.ReadFile("auditmigrations/0001_audit.sql")
 	if err != nil {
 		t.Fatal(err)
@@ -28,9 +47,23 @@ func oldLayout(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
 	w.SetMaxOpenConns(1)
-	for _, q := range []string{string(body), `ATTACH DATABASE '` + AuditPath(path) + `' AS aud`, `DELETE FROM audit_state`} {
+	if _, err := w.Exec(string(body)); err != nil {
+		w.Close()
+		t.Fatal(err)
+	}
+	return w
+}
+
+// oldLayout turns the files at path into what a version before the audit
+// file made: the log's tables, with the records of the audit file, in the
+// main file, and no audit file.
+func oldLayout(t *testing.T, path string) {
+	t.Helper()
+	ctx := context.Background()
+	w := oldMainFile(t, path)
+	defer w.Close()
+	for _, q := range []string{`ATTACH DATABASE '` + AuditPath(path) + `' AS aud`, `DELETE FROM audit_state`} {
 		if _, err := w.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%.40s: %v", q, err)
 		}
@@ -47,27 +80,16 @@ func oldLayout(t *testing.T, path string) {
 	if _, err := w.ExecContext(ctx, `DETACH DATABASE aud`); err != nil {
 		t.Fatal(err)
 	}
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Remove(AuditPath(path) + suffix); err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-	}
+	removeFile(t, AuditPath(path))
 }
 
 // mainLogOfSize gives the main file at path the log's tables again, as an
 // older version made them, with a log size of n.
 func mainLogOfSize(t *testing.T, path string, n int) {
 	t.Helper()
-	body, err := migrations.ReadFile("auditmigrations/0001_audit.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := sql.Open(readerDriver, "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := oldMainFile(t, path)
 	defer w.Close()
-	if _, err := w.Exec(string(body)+`; UPDATE audit_state SET size = ?`, n); err != nil {
+	if _, err := w.Exec(`UPDATE audit_state SET size = ?`, n); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -104,19 +126,10 @@ func mainHasAudit(t *testing.T, db *DB) bool {
 func TestMoveAudit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	open := func(t *testing.T, path string) *DB {
-		t.Helper()
-		db, err := Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
 	// before makes a log of n records and returns its records as the
 	// audit file holds them, then closes it.
 	before := func(t *testing.T, path string, n int) []audit.Record {
-		db := open(t, path)
+		db := openAt(t, path)
 		appendN(t, db, n)
 		want := logRecords(t, db)
 		db.Close()
@@ -128,7 +141,7 @@ func TestMoveAudit(t *testing.T) {
 		path := t.TempDir() + "/bankbridge.db"
 		want := before(t, path, 5)
 		oldLayout(t, path)
-		db := open(t, path)
+		db := openAt(t, path)
 		if diff := cmp.Diff(want, logRecords(t, db)); diff != "" {
 			t.Errorf("records after the move (-want +got):\n%s", diff)
 		}
@@ -140,7 +153,7 @@ func TestMoveAudit(t *testing.T) {
 			t.Errorf("size after one more append = %d, %v; want 6", size, err)
 		}
 		db.Close()
-		if got := logRecords(t, open(t, path)); len(got) != 6 {
+		if got := logRecords(t, openAt(t, path)); len(got) != 6 {
 			t.Errorf("reopened: %d records, want 6", len(got))
 		}
 	})
@@ -150,10 +163,10 @@ func TestMoveAudit(t *testing.T) {
 		want := before(t, path, 3)
 		oldLayout(t, path)
 		// The copy committed, the drop did not: both files hold the log.
-		db := open(t, path)
+		db := openAt(t, path)
 		db.Close()
 		mainLogOfSize(t, path, 3)
-		db = open(t, path)
+		db = openAt(t, path)
 		if diff := cmp.Diff(want, logRecords(t, db)); diff != "" {
 			t.Errorf("records (-want +got):\n%s", diff)
 		}
@@ -166,8 +179,8 @@ func TestMoveAudit(t *testing.T) {
 		path := t.TempDir() + "/bankbridge.db"
 		before(t, path, 2)
 		oldLayout(t, path)
-		db := open(t, path) // moved: the audit file holds 2
-		appendN(t, db, 2)   // now 4
+		db := openAt(t, path) // moved: the audit file holds 2
+		appendN(t, db, 2)     // now 4
 		db.Close()
 		mainLogOfSize(t, path, 2)
 		_, err := Open(ctx, path)
@@ -177,7 +190,7 @@ func TestMoveAudit(t *testing.T) {
 	})
 	t.Run("SmallPagesInANewAuditFile", func(t *testing.T) {
 		t.Parallel()
-		db := open(t, t.TempDir()+"/bankbridge.db")
+		db := openAt(t, t.TempDir()+"/bankbridge.db")
 		var size int
 		if err := db.audit.r.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil || size != 1024 {
 			t.Errorf("audit page_size = %d, %v; want 1024", size, err)
@@ -197,16 +210,7 @@ func TestLeafIndex(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := t.TempDir() + "/bankbridge.db"
-	open := func() *DB {
-		t.Helper()
-		db, err := Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	db := open()
+	db := openAt(t, path)
 	n := leafBatch + 10
 	appendN(t, db, n)
 	var first, last audit.Record
@@ -249,12 +253,8 @@ func TestLeafIndex(t *testing.T) {
 	found(db, "after a seal")
 
 	db.Close()
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Remove(LeavesPath(AuditPath(path)) + suffix); err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-	}
-	db = open()
+	removeFile(t, LeavesPath(AuditPath(path)))
+	db = openAt(t, path)
 	if upto, rows := index(db); upto != 0 || rows != 0 {
 		t.Fatalf("a new index file: ends at %d, %d rows", upto, rows)
 	}

@@ -177,11 +177,30 @@ func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
 // Engine names the engine, for logs and benchmarks.
 func (db *DB) Engine() string { return "sqlite" }
 
+// file is one of the database's SQLite files: its writer and readers, the
+// folder of its embedded migrations, and the prefix Versions gives them.
+type file struct {
+	w, r               *sql.DB
+	migrations, prefix string
+}
+
+// files are the main file, the disclosure log's and its leaf index's.
+func (db *DB) files() []file {
+	return []file{
+		{db.w, db.r, "migrations", ""},
+		{db.audit.w, db.audit.r, "auditmigrations", "audit/"},
+		{db.audit.lw, db.audit.lr, "leafmigrations", "leaves/"},
+	}
+}
+
 // Migrate applies the embedded migrations not yet recorded, each in its own
 // transaction, in file-name order, to each file. It is safe to run on every start.
 func (db *DB) Migrate(ctx context.Context) error {
-	return errors.Join(migrate(ctx, db.w, "migrations"), migrate(ctx, db.audit.w, "auditmigrations"),
-		migrate(ctx, db.audit.lw, "leafmigrations"))
+	var err error
+	for _, f := range db.files() {
+		err = errors.Join(err, migrate(ctx, f.w, f.migrations))
+	}
+	return err
 }
 
 // migrate applies the migrations in dir of the embedded files to the
@@ -231,18 +250,18 @@ func migrateOne(ctx context.Context, w *sql.DB, name, version string) error {
 }
 
 // Versions lists the migrations applied, in order: the main file's, then
-// the audit file's as "audit/<version>".
+// the audit file's as "audit/<version>", then its leaf index's as
+// "leaves/<version>".
 func (db *DB) Versions(ctx context.Context) ([]string, error) {
-	vs, err := versions(ctx, db.r, "")
-	if err != nil {
-		return nil, err
+	var all []string
+	for _, f := range db.files() {
+		vs, err := versions(ctx, f.r, f.prefix)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, vs...)
 	}
-	avs, err := versions(ctx, db.audit.r, "audit/")
-	if err != nil {
-		return nil, err
-	}
-	lvs, err := versions(ctx, db.audit.lr, "leaves/")
-	return append(append(vs, avs...), lvs...), err
+	return all, nil
 }
 
 func versions(ctx context.Context, r *sql.DB, prefix string) ([]string, error) {
@@ -303,8 +322,8 @@ func fromMicros(v int64) time.Time {
 func (db *DB) Settle(ctx context.Context) error {
 	db.applyMu.Lock()
 	defer db.applyMu.Unlock()
-	for _, w := range []*sql.DB{db.w, db.audit.w, db.audit.lw} {
-		if _, err := w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	for _, f := range db.files() {
+		if _, err := f.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 			return fmt.Errorf("sqlite: settle: %w", err)
 		}
 	}
