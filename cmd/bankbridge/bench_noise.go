@@ -46,8 +46,9 @@ const (
 // file in dir, and reports each fsync's latency (write included). fsync,
 // not fdatasync: it is what SQLite as built by go-sqlite3 calls (it is
 // compiled without HAVE_FDATASYNC); PostgreSQL's default fdatasync can
-// only be as fast or faster. The name is disk_fsync; the engine is the database's, since
-// the scenarios it stands beside ran on that engine's disk.
+// only be as fast or faster. The name is disk_fsync; the engine is the
+// database's, since the scenarios it stands beside ran on that engine's
+// disk.
 func benchDisk(ctx context.Context, dir, engine string, d time.Duration) (apiScenario, error) {
 	f, err := os.CreateTemp(dir, "bench-fsync-")
 	if err != nil {
@@ -177,10 +178,6 @@ func benchCPU(ctx context.Context, engine string, d time.Duration) (apiScenario,
 	elapsed := time.Since(start)
 	slices.Sort(lat)
 	return apiScenario{Name: "cpu_p256_verify", Engine: engine, Calls: len(lat), RPS: float64(len(lat)) / elapsed.Seconds(),
-		P50: msFine(quantile(lat, 1, 2)), P99: msFine(quantile(lat, 99, 100)), P999: msFine(quantile(lat, 999, 1000)),
+		P50: ms(quantile(lat, 1, 2)), P99: ms(quantile(lat, 99, 100)), P999: ms(quantile(lat, 999, 1000)),
 		Seconds: elapsed.Seconds(), StealPct: stealPct(cpu0, readCPUTimes())}, nil
 }
-
-// msFine is d in milliseconds to the nanosecond: a verification takes tens
-// of microseconds, below ms's resolution of one.
-func msFine(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
