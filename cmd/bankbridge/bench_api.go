@@ -53,6 +53,14 @@ type apiScenario struct {
 	// StealPct is the share of the machine's CPU time the hypervisor took
 	// during the measurement (see stealPct); -1 when unknown.
 	StealPct float64 `json:"steal_pct"`
+	// CPUSlowPct is the share of a canary's probes during the measurement
+	// that ran more than three times slower, in CPU time, than when quiet
+	// (bench_canary.go); -1 when unknown.
+	CPUSlowPct float64 `json:"cpu_slow_pct"`
+	// ProcessCPUPerCall is the CPU time, user and system, the whole process
+	// (bank and partner: one process) spent per completed call during a
+	// scenario, in µs: what a call costs, whatever the wait. Scenarios only.
+	ProcessCPUPerCall float64 `json:"process_cpu_us_per_call,omitempty"`
 	// FirstError is the first failure, if any.
 	FirstError string `json:"first_error,omitempty"`
 	firstErr   error
@@ -135,22 +143,37 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 	}
 	// The disk first, alone, for the same time as each scenario: the floor
 	// under every call's wait for its record (see benchDisk); then the
-	// CPU's speed (benchCPU). SQLite's files are in c.Data; a PostgreSQL
-	// server on this machine writes to the disk the system's temporary
-	// folder is on (docs/dataapi.md).
+	// CPU's speed, back to back and on waking (benchCPU). SQLite's files
+	// are in c.Data; a PostgreSQL server on this machine writes to the
+	// disk the system's temporary folder is on (docs/dataapi.md).
 	dir := ""
 	if c.Database == "" {
 		dir = c.Data
 	}
-	disk, err := benchDisk(ctx, dir, ab.engine, f.duration)
-	if err != nil {
-		return err
+	// Each line runs with a canary (bench_canary.go) for its cpu_slow_pct.
+	quiet := calibrateCanary()
+	withCanary := func(run func() (apiScenario, error)) (apiScenario, error) {
+		c := startCanary(quiet)
+		s, err := run()
+		s.CPUSlowPct = c.finish()
+		return s, err
 	}
-	cpu, err := benchCPU(ctx, ab.engine, min(cpuBaseline, f.duration))
-	if err != nil {
-		return err
+	var out []apiScenario
+	for _, run := range []func() (apiScenario, error){
+		func() (apiScenario, error) { return benchDisk(ctx, dir, ab.engine, f.duration) },
+		func() (apiScenario, error) {
+			return benchCPU(ctx, ab.engine, "cpu_p256_verify", min(cpuBaseline, f.duration), 0)
+		},
+		func() (apiScenario, error) {
+			return benchCPU(ctx, ab.engine, "cpu_p256_verify_paced", min(cpuBaseline, f.duration), cpuPace)
+		},
+	} {
+		s, err := withCanary(run)
+		if err != nil {
+			return err
+		}
+		out = append(out, s)
 	}
-	out := []apiScenario{disk, cpu}
 	for _, p := range []plan{
 		{"balances", f.rate, ab.balances},
 		{"transactions_first_page", f.txRate, ab.firstPage},
@@ -166,9 +189,12 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		ab.served.take()
-		cpu0 := readCPUTimes()
-		s := openLoop(ctx, p.rate, calls, ab.send)
+		cpu0, proc0 := readCPUTimes(), processCPU()
+		s, _ := withCanary(func() (apiScenario, error) { return openLoop(ctx, p.rate, calls, ab.send), nil })
 		s.StealPct = stealPct(cpu0, readCPUTimes())
+		if proc1 := processCPU(); proc0 > 0 && s.Calls > 0 {
+			s.ProcessCPUPerCall = float64((proc1-proc0)/time.Duration(s.Calls)) / 1e3
+		}
 		s.Name, s.Engine = p.name, ab.engine
 		if d := ab.served.take(); len(d) > 0 {
 			s.ServerP50, s.ServerP99 = ms(quantile(d, 1, 2)), ms(quantile(d, 99, 100))
@@ -191,8 +217,12 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		ab.engine, f.customers, f.linked, f.transactions, f.duration)
 	fmt.Fprintf(e.stdout, "seed: customers %s, transactions %s\n", ab.seedCustomers.Round(time.Millisecond), ab.seedTransactions.Round(time.Millisecond))
 	for _, s := range out {
-		fmt.Fprintf(e.stdout, "%-24s target %5d/s  done %7.0f/s  p50=%.3fms  p99=%.3fms  p99.9=%.3fms  (server p50=%.3fms p99=%.3fms)  errors=%d  steal=%.1f%%\n",
-			s.Name, s.Target, s.RPS, s.P50, s.P99, s.P999, s.ServerP50, s.ServerP99, s.Errors, s.StealPct)
+		fmt.Fprintf(e.stdout, "%-24s target %5d/s  done %7.0f/s  p50=%.3fms  p99=%.3fms  p99.9=%.3fms  (server p50=%.3fms p99=%.3fms)  errors=%d  steal=%.1f%%  cpu slow=%.1f%%",
+			s.Name, s.Target, s.RPS, s.P50, s.P99, s.P999, s.ServerP50, s.ServerP99, s.Errors, s.StealPct, s.CPUSlowPct)
+		if s.ProcessCPUPerCall > 0 {
+			fmt.Fprintf(e.stdout, "  cpu/call=%.0fµs", s.ProcessCPUPerCall)
+		}
+		fmt.Fprintln(e.stdout)
 		if s.firstErr != nil {
 			fmt.Fprintf(e.stdout, "  first error: %v\n", s.firstErr)
 		}

@@ -43,12 +43,20 @@ func TestBenchAPI(t *testing.T) {
 				if s.Engine != engine || s.Calls == 0 || s.RPS <= 0 || s.P50 <= 0 || s.P99 < s.P50 || s.P999 < s.P99 || s.Errors != 0 {
 					t.Errorf("scenario %+v: want engine %s, calls, p99.9 >= p99 >= p50 > 0 and no errors", s, engine)
 				}
-				// The baselines have no server; every call does.
-				if server := s.ServerP50 > 0 && s.ServerP99 >= s.ServerP50; server == (s.Name == "disk_fsync" || s.Name == "cpu_p256_verify") {
+				// A share in percent; this test runs where the canary can read its thread's CPU time.
+				if s.CPUSlowPct < 0 || s.CPUSlowPct > 100 {
+					t.Errorf("scenario %s: cpu_slow_pct %v, want 0-100", s.Name, s.CPUSlowPct)
+				}
+				// The baselines have no server and no calls; every scenario has both.
+				baseline := s.Name == "disk_fsync" || strings.HasPrefix(s.Name, "cpu_p256_verify")
+				if server := s.ServerP50 > 0 && s.ServerP99 >= s.ServerP50; server == baseline {
 					t.Errorf("scenario %s: server p50 %v, p99 %v", s.Name, s.ServerP50, s.ServerP99)
 				}
+				if calls := s.ProcessCPUPerCall > 0; calls == baseline {
+					t.Errorf("scenario %s: process CPU per call %v µs", s.Name, s.ProcessCPUPerCall)
+				}
 			}
-			if d := cmp.Diff([]string{"disk_fsync", "cpu_p256_verify", "balances", "transactions_first_page", "transactions_deep_page"}, names); d != "" {
+			if d := cmp.Diff([]string{"disk_fsync", "cpu_p256_verify", "cpu_p256_verify_paced", "balances", "transactions_first_page", "transactions_deep_page"}, names); d != "" {
 				t.Errorf("scenarios (-want +got):\n%s", d)
 			}
 		})
