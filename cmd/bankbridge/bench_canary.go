@@ -59,7 +59,7 @@ func calibrateCanary() time.Duration {
 	return d[len(d)/2]
 }
 
-// startCanary starts probing; a zero quiet means no canary (stop says -1).
+// startCanary starts probing; a zero quiet means no canary (finish says -1).
 func startCanary(quiet time.Duration) *canary {
 	c := &canary{quiet: quiet, stop: make(chan struct{}), done: make(chan []time.Duration, 1)}
 	if quiet <= 0 {

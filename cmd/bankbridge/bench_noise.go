@@ -17,8 +17,9 @@ import (
 )
 
 // The machine's noise, measured in the same run as `bench api`'s
-// scenarios: the disk's fsync latency, the CPU's speed and the CPU time
-// stolen by the hypervisor.
+// scenarios: the disk's fsync latency, the CPU's speed (back to back and
+// on waking), the CPU time stolen by the hypervisor, and how often the CPU
+// ran the same work slower (the canary, bench_canary.go).
 //
 // The disk baseline: what one fsync costs on this machine, in this minute.
 // Every data API call answers only after the commit that holds its
