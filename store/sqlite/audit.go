@@ -212,6 +212,13 @@ const (
 // is built again from the start.
 func (s *AuditStore) indexLeaves(ctx context.Context, size uint64) error {
 	const op = "sqlite.AuditIndexLeaves"
+	// A head names no more records than the log holds, except in tests
+	// that store heads alone.
+	logSize, err := s.Size(ctx)
+	if err != nil {
+		return err
+	}
+	size = min(size, logSize)
 	for done := 0; done < leafRun; done += leafBatch {
 		more, err := s.indexBatch(ctx, size)
 		if err != nil {
@@ -225,7 +232,8 @@ func (s *AuditStore) indexLeaves(ctx context.Context, size uint64) error {
 }
 
 // indexBatch indexes up to leafBatch records in one transaction of the
-// index's writer and reports whether any remain below size.
+// index's writer and reports whether any remain below size, which the log
+// holds.
 func (s *AuditStore) indexBatch(ctx context.Context, size uint64) (bool, error) {
 	tx, err := s.db.audit.lw.BeginTx(ctx, nil)
 	if err != nil {
@@ -236,13 +244,6 @@ func (s *AuditStore) indexBatch(ctx context.Context, size uint64) (bool, error) 
 	if err := tx.QueryRowContext(ctx, `SELECT upto FROM leaves_state WHERE id = 1`).Scan(&upto); err != nil {
 		return false, err
 	}
-	// A head names no more records than the log holds, except in tests
-	// that store heads alone.
-	var logSize int64
-	if err := s.db.audit.r.QueryRowContext(ctx, `SELECT size FROM audit_state WHERE id = 1`).Scan(&logSize); err != nil {
-		return false, err
-	}
-	size = min(size, uint64(logSize))
 	if uint64(upto) > size {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_leaves; UPDATE leaves_state SET upto = 0 WHERE id = 1`); err != nil {
 			return false, err
