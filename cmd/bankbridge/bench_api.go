@@ -152,12 +152,6 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 	}
 	// Each line runs with a canary (bench_canary.go) for its cpu_slow_pct.
 	quiet := calibrateCanary()
-	withCanary := func(run func() (apiScenario, error)) (apiScenario, error) {
-		c := startCanary(quiet)
-		s, err := run()
-		s.CPUSlowPct = c.finish()
-		return s, err
-	}
 	var out []apiScenario
 	for _, run := range []func() (apiScenario, error){
 		func() (apiScenario, error) { return benchDisk(ctx, dir, ab.engine, f.duration) },
@@ -168,7 +162,9 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 			return benchCPU(ctx, ab.engine, "cpu_p256_verify_paced", min(cpuBaseline, f.duration), cpuPace)
 		},
 	} {
-		s, err := withCanary(run)
+		c := startCanary(quiet)
+		s, err := run()
+		s.CPUSlowPct = c.finish()
 		if err != nil {
 			return err
 		}
@@ -190,7 +186,9 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		}
 		ab.served.take()
 		cpu0, proc0 := readCPUTimes(), processCPU()
-		s, _ := withCanary(func() (apiScenario, error) { return openLoop(ctx, p.rate, calls, ab.send), nil })
+		c := startCanary(quiet)
+		s := openLoop(ctx, p.rate, calls, ab.send)
+		s.CPUSlowPct = c.finish()
 		s.StealPct = stealPct(cpu0, readCPUTimes())
 		if proc1 := processCPU(); proc0 > 0 && s.Calls > 0 {
 			s.ProcessCPUPerCall = float64((proc1-proc0)/time.Duration(s.Calls)) / 1e3
