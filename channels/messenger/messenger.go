@@ -19,6 +19,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/backoff"
 	"github.com/bankbridge/bankbridge/channels"
 )
 
@@ -47,7 +48,7 @@ type Config struct {
 	// BankURL + PathLink.
 	BankURL string
 	// Send API behaviour: attempts per message (default 4), first backoff
-	// (default 200 ms, doubling, capped at 5 s), and the rate the bank
+	// (default 200 ms, doubling, ±20%, capped at 5 s), and the rate the bank
 	// keeps to (default 200 calls/s, burst 50; a call waits at most
 	// MaxWait, default 5 s, for its turn).
 	Attempts int
@@ -445,13 +446,8 @@ func (a *Adapter) call(ctx context.Context, path string, body []byte) error {
 	var last error
 	for attempt := 0; attempt < a.c.Attempts; attempt++ {
 		if attempt > 0 {
-			d := min(a.c.Backoff<<(attempt-1), 5*time.Second)
-			t := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
+			if err := backoff.Sleep(ctx, backoff.Policy{Base: a.c.Backoff, Max: 5 * time.Second}.Delay(attempt)); err != nil {
+				return err
 			}
 		}
 		if err := a.c.Pacer.Wait(ctx, a.c.MaxWait); err != nil {
