@@ -42,9 +42,9 @@ type page struct {
 type pages struct{ set map[string]*template.Template }
 
 var funcs = template.FuncMap{
-	"money": money,
+	"money": ledger.Amount.Display,
 	"signed": func(a ledger.Amount, c ledger.Currency) string {
-		switch m := money(a, c); {
+		switch m := a.Display(c); {
 		case a > 0:
 			return "+" + m
 		case a < 0:
@@ -85,29 +85,6 @@ var funcs = template.FuncMap{
 		}
 		return b.String()
 	},
-}
-
-// money renders an amount as ledger.Amount.Format does, with thousands
-// grouped for reading, and the currency code: "1,234.50 USD".
-func money(a ledger.Amount, c ledger.Currency) string {
-	s := a.Format(c)
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, hasFrac := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	out := sign + b.String()
-	if hasFrac {
-		out += "." + frac
-	}
-	return out + " " + string(c)
 }
 
 func kindName(k ledger.AccountKind) string {
