@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/backoff"
 )
 
 // RunDispatcher delivers due deliveries until ctx ends. Run starts one; an
@@ -20,7 +21,7 @@ func (s *Service) RunDispatcher(ctx context.Context) {
 		case err != nil && ctx.Err() == nil:
 			fails++
 			s.o.Logger.Warn("alerts: claiming deliveries", "err", err, "failures", fails)
-			if !s.pause(ctx, s.backoff(fails, 50*time.Millisecond, 5*time.Second)) {
+			if backoff.Sleep(ctx, backoff.Policy{Base: 50 * time.Millisecond, Max: 5 * time.Second}.Delay(fails)) != nil {
 				return
 			}
 			continue
@@ -109,7 +110,7 @@ func (s *Service) deliver(ctx context.Context, d Delivery) {
 		return
 	}
 	dead := permanent(err) || d.Attempts >= s.o.MaxAttempts
-	next := now.Add(s.backoff(d.Attempts, s.o.BackoffBase, s.o.BackoffMax))
+	next := now.Add(backoff.Policy{Base: s.o.BackoffBase, Max: s.o.BackoffMax}.Delay(d.Attempts))
 	reason := bankbridge.ErrorMessage(err)
 	if bankbridge.ErrorKind(err) == bankbridge.Internal {
 		reason = err.Error() // staff-only: the console shows it to diagnose the channel

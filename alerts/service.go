@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/backoff"
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
@@ -75,7 +75,8 @@ type Options struct {
 	Poll time.Duration
 	// MaxAttempts per delivery before it is a dead letter; default 8.
 	// Backoff doubles from BackoffBase (default 1s) up to BackoffMax
-	// (default 10 minutes), with ±20% jitter.
+	// (default 10 minutes), with ±20% jitter (package backoff), never
+	// above BackoffMax.
 	MaxAttempts int
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
@@ -198,7 +199,7 @@ func (s *Service) consume(ctx context.Context, src Source) error {
 		if cur, err = s.store.Cursor(ctx, s.o.Cursor); err == nil {
 			break
 		}
-		if !s.pause(ctx, time.Second) {
+		if backoff.Sleep(ctx, time.Second) != nil {
 			return ctx.Err()
 		}
 	}
@@ -219,7 +220,7 @@ func (s *Service) consume(ctx context.Context, src Source) error {
 			}
 			fails++
 			s.o.Logger.Warn("alerts: reading the outbox", "err", err, "failures", fails)
-			if !s.pause(ctx, s.backoff(fails, 50*time.Millisecond, 5*time.Second)) {
+			if backoff.Sleep(ctx, backoff.Policy{Base: 50 * time.Millisecond, Max: 5 * time.Second}.Delay(fails)) != nil {
 				return ctx.Err()
 			}
 			continue
@@ -231,28 +232,6 @@ func (s *Service) consume(ctx context.Context, src Source) error {
 		case <-time.After(s.o.Poll):
 		}
 	}
-}
-
-func (s *Service) pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// backoff is base*2^(n-1), at most max, with ±20% jitter.
-func (s *Service) backoff(n int, base, maxd time.Duration) time.Duration {
-	d := base
-	for i := 1; i < n && d < maxd; i++ {
-		d *= 2
-	}
-	d = min(d, maxd)
-	j := time.Duration(float64(d) * 0.2 * (2*rand.Float64() - 1))
-	return d + j
 }
 
 // Process evaluates events and commits their alerts, deliveries and the

@@ -460,9 +460,9 @@ func (t *turn) balance(in Intent) error {
 			name = accountLabel(acct)
 		}
 		if acct.Kind == ledger.CreditCard {
-			fmt.Fprintf(&b, "%s: balance %s, available credit %s", name, money(acct.Balance, acct.Currency), money(acct.Spendable(), acct.Currency))
+			fmt.Fprintf(&b, "%s: balance %s, available credit %s", name, acct.Balance.Display(acct.Currency), acct.Spendable().Display(acct.Currency))
 		} else {
-			fmt.Fprintf(&b, "%s: %s (available %s)", name, money(acct.Balance, acct.Currency), money(acct.Available(), acct.Currency))
+			fmt.Fprintf(&b, "%s: %s (available %s)", name, acct.Balance.Display(acct.Currency), acct.Available().Display(acct.Currency))
 		}
 	}
 	r := t.say(b.String(), withChoices(choiceRecent, choiceSpend))
@@ -526,7 +526,7 @@ func (t *turn) transactions(in Intent) error {
 	var b strings.Builder
 	b.WriteString("Recent activity:")
 	for _, l := range lines {
-		fmt.Fprintf(&b, "\n%s  %s  %s", l.e.Transfer.Created.UTC().Format("2 Jan"), money(l.e.Amount, l.acct.Currency), truncate(l.e.Transfer.Description, 40))
+		fmt.Fprintf(&b, "\n%s  %s  %s", l.e.Transfer.Created.UTC().Format("2 Jan"), l.e.Amount.Display(l.acct.Currency), truncate(l.e.Transfer.Description, 40))
 	}
 	r := t.say(b.String(), withChoices(choiceBalance, choiceSpend))
 	r.Disclosure = t.disclose("transactions", ids, consent.Transactions)
@@ -602,7 +602,7 @@ func (t *turn) spending(in Intent) error {
 	} else {
 		parts := make([]string, len(order))
 		for i, c := range order {
-			parts[i] = money(sums[c], c)
+			parts[i] = sums[c].Display(c)
 		}
 		plural := "s"
 		if count == 1 {
@@ -695,7 +695,7 @@ func (t *turn) pay(in Intent) error {
 		return nil
 	}
 	if amt > t.a.d.StepUpLimit {
-		t.say(fmt.Sprintf("Payments over %s need your security code, so make this one on the bank's own page. Nothing was paid here.", money(t.a.d.StepUpLimit, from.Currency)),
+		t.say(fmt.Sprintf("Payments over %s need your security code, so make this one on the bank's own page. Nothing was paid here.", t.a.d.StepUpLimit.Display(from.Currency)),
 			withButtons(t.bankButton("Pay on the bank's page", "/transfer")))
 		return nil
 	}
@@ -714,7 +714,7 @@ func (t *turn) pay(in Intent) error {
 		memo = " for " + in.Memo
 	}
 	r := t.say(fmt.Sprintf("Pay %s %s from %s%s? Nothing moves until you confirm. This request waits %d minutes.",
-		pend.Payee, money(amt, from.Currency), src, memo, int(t.a.d.ConfirmTTL.Minutes())),
+		pend.Payee, amt.Display(from.Currency), src, memo, int(t.a.d.ConfirmTTL.Minutes())),
 		withChoices(Choice{"Confirm payment", payloadConfirm + pend.ID}, Choice{"Cancel", payloadCancel + pend.ID}))
 	r.Disclosure = t.disclose("payment confirmation", []ledger.AccountID{from.ID}, consent.Transfers, consent.AccountBasic)
 	return nil
@@ -786,7 +786,7 @@ func (t *turn) confirm(in Intent) error {
 			r.Disclosure = t.disclose("payment receipt", []ledger.AccountID{p.From}, consent.Transfers)
 			return nil
 		}
-		r := t.say(fmt.Sprintf("Paid %s to %s. Reference %d.", money(p.Amount, p.Currency), p.Payee, tr.ID))
+		r := t.say(fmt.Sprintf("Paid %s to %s. Reference %d.", p.Amount.Display(p.Currency), p.Payee, tr.ID))
 		r.Disclosure = t.disclose("payment receipt", []ledger.AccountID{p.From}, consent.Transfers)
 	case UnfreezeCard:
 		t.conv.Pending = nil

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bankbridge/bankbridge/backoff"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi/records"
 )
@@ -32,8 +33,8 @@ const (
 	ReplayWindow    = 5 * time.Minute
 )
 
-// Delivery schedule: attempt n (from 1) waits RetryBase·2^(n-1), at most
-// RetryMax, and the notification is dead after MaxAttempts.
+// Delivery schedule: attempt n (from 1) waits about RetryBase·2^(n-1)
+// (±20%, package backoff), never more than RetryMax, and the notification is dead after MaxAttempts.
 const (
 	RetryBase   = 2 * time.Second
 	RetryMax    = time.Hour
@@ -151,7 +152,7 @@ func (s *Server) Deliver(ctx context.Context) (int, error) {
 			if n.Attempts >= MaxAttempts {
 				n.Status = records.NotificationDead
 			} else {
-				n.Next = s.d.Now().UTC().Add(backoff(n.Attempts))
+				n.Next = s.d.Now().UTC().Add(backoff.Policy{Base: RetryBase, Max: RetryMax}.Delay(n.Attempts))
 			}
 		} else {
 			n.Status, n.LastError = records.NotificationDelivered, ""
@@ -161,15 +162,6 @@ func (s *Server) Deliver(ctx context.Context) (int, error) {
 		}
 	}
 	return len(due), nil
-}
-
-// backoff is the wait after attempt n: RetryBase·2^(n-1), at most RetryMax.
-func backoff(n int) time.Duration {
-	d := RetryBase
-	for i := 1; i < n && d < RetryMax; i++ {
-		d *= 2
-	}
-	return min(d, RetryMax)
 }
 
 func (s *Server) post(ctx context.Context, u string, secret, body []byte) error {

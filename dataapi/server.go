@@ -65,8 +65,11 @@ type Deps struct {
 	// Registerer receives the API's metrics (per-partner responses and
 	// latency, 12 CFR 1033.311 performance). Optional.
 	Registerer prometheus.Registerer
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Limiter keeps partners and customers to their budgets. Default:
+	// NewLimiter, in this instance's memory.
+	Limiter Limiter
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// BaseURL is the bank's public scheme and host, for links in answers
 	// (the payment confirmation page). Default: none, links are relative.
 	BaseURL string
@@ -116,7 +119,7 @@ type Server struct {
 	o        Options
 	log      *slog.Logger
 	ids      *ids
-	limits   *limiter
+	limits   Limiter
 	mux      *http.ServeMux
 	perf     *perf
 	wake     chan struct{}
@@ -134,6 +137,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Limiter == nil {
+		d.Limiter = NewLimiter(d.Now)
 	}
 	if d.BankName == "" {
 		d.BankName = "bankbridge"
@@ -173,7 +179,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{d: d, o: o, log: d.Logger, ids: x, limits: newLimiter(), wake: make(chan struct{}, 1)}
+	s := &Server{d: d, o: o, log: d.Logger, ids: x, limits: d.Limiter, wake: make(chan struct{}, 1)}
 	s.perf = newPerf(d.Store, d.Now)
 	if d.Registerer != nil {
 		if err := s.perf.register(d.Registerer); err != nil {
@@ -316,12 +322,11 @@ func (s *Server) api(pattern string, rt route) http.Handler {
 		ctx := bankbridge.WithActor(r.Context(), bankbridge.Actor{Kind: bankbridge.ActorPartner, Partner: partner})
 		r = r.WithContext(ctx)
 		c := &call{s: s, w: w, r: r, ctx: ctx, acc: acc, partner: partner, op: pattern}
-		now := s.d.Now()
-		if wait := s.limits.take("p:"+partner, acc.Partner.RateLimit, now); wait > 0 {
+		if ok, wait := s.limits.Allow(ctx, "p:"+partner, acc.Partner.RateLimit); !ok {
 			c.tooMany(wait)
 			return
 		}
-		if wait := s.limits.take("c:"+partner+":"+strconv.FormatInt(int64(acc.Grant.Customer), 10), s.o.CustomerRate, now); wait > 0 {
+		if ok, wait := s.limits.Allow(ctx, "c:"+partner+":"+strconv.FormatInt(int64(acc.Grant.Customer), 10), s.o.CustomerRate); !ok {
 			c.tooMany(wait)
 			return
 		}

@@ -6,7 +6,8 @@ import (
 	"math"
 	"math/bits"
 	"slices"
-	"strings"
+
+	"github.com/bankbridge/bankbridge/ledger"
 )
 
 // Overlap is how the customers engaged in the period split between the
@@ -308,47 +309,34 @@ func Summary(f Filter, o Overlap) []string {
 			"revealing small groups of people. Widen the period or the segment."}
 	}
 	anyN, _ := o.Any.Value()
-	out := []string{fmt.Sprintf("%s, %s customers engaged with the bank on at least one channel.", period, group(anyN))}
+	out := []string{fmt.Sprintf("%s, %s customers engaged with the bank on at least one channel.", period, ledger.Grouped(anyN))}
 	for _, u := range o.Unique {
 		r, rok := u.Reach.Value()
 		c, cok := u.Customers.Value()
 		switch {
 		case rok && cok:
 			out = append(out, fmt.Sprintf("%s reached %s customers; %s of them (%s of everyone engaged) were reached by no other channel.",
-				u.Channel.Label(), group(r), group(c), pct(c, anyN)))
+				u.Channel.Label(), ledger.Grouped(r), ledger.Grouped(c), pct(c, anyN)))
 		case rok:
 			out = append(out, fmt.Sprintf("%s reached %s customers; how many of them no other channel reached is withheld, "+
-				"as it would reveal a small group (fewer than %d, or a figure that gives one away).", u.Channel.Label(), group(r), MinCustomers))
+				"as it would reveal a small group (fewer than %d, or a figure that gives one away).", u.Channel.Label(), ledger.Grouped(r), MinCustomers))
 		default:
 			out = append(out, fmt.Sprintf("%s reached fewer than %d customers in this segment, or none.", u.Channel.Label(), MinCustomers))
 		}
 	}
 	if p, ok := o.PlatformOnly.Value(); ok {
 		out = append(out, fmt.Sprintf("Partnering added %s customers on top of owning: they used only platforms or partner apps, "+
-			"never the bank's own app (%s of everyone engaged).", group(p), pct(p, anyN)))
+			"never the bank's own app (%s of everyone engaged).", ledger.Grouped(p), pct(p, anyN)))
 	} else {
 		out = append(out, "What partnering added on top of owning is withheld in this segment: it would reveal a small group.")
 	}
 	if b, ok := o.Both.Value(); ok {
-		out = append(out, fmt.Sprintf("%s customers used both the bank's own app and a platform.", group(b)))
+		out = append(out, fmt.Sprintf("%s customers used both the bank's own app and a platform.", ledger.Grouped(b)))
 	}
 	if own, ok := o.OwnOnly.Value(); ok {
-		out = append(out, fmt.Sprintf("%s customers used only the bank's own app: no platform reaches them.", group(own)))
+		out = append(out, fmt.Sprintf("%s customers used only the bank's own app: no platform reaches them.", ledger.Grouped(own)))
 	}
 	return out
-}
-
-// group writes n with thousands separators.
-func group(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func pct(a, b int64) string {

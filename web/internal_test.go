@@ -7,27 +7,6 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
-func TestMoney(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		a    ledger.Amount
-		c    ledger.Currency
-		want string
-	}{
-		{0, "USD", "0.00 USD"},
-		{5, "USD", "0.05 USD"},
-		{100000, "USD", "1,000.00 USD"},
-		{-123456789, "USD", "-1,234,567.89 USD"},
-		{99999, "USD", "999.99 USD"},
-		{1000000, "JPY", "1,000,000 JPY"},
-	}
-	for _, tt := range tests {
-		if got := money(tt.a, tt.c); got != tt.want {
-			t.Errorf("money(%d, %s) = %q, want %q", tt.a, tt.c, got, tt.want)
-		}
-	}
-}
-
 func TestSafeNext(t *testing.T) {
 	t.Parallel()
 	tests := map[string]string{

@@ -142,7 +142,7 @@ func (s *server) renderTransferForm(w http.ResponseWriter, r *http.Request, v *v
 	}
 	p := v.page("Move money", "transfer")
 	p.Data = transferView{In: in, From: from, To: to, Errors: errs, HasFrom: len(from) > 0,
-		Limit: money(s.StepUpLimit, cur), NoTOTP: !v.sess.TOTPEnrolled}
+		Limit: s.StepUpLimit.Display(cur), NoTOTP: !v.sess.TOTPEnrolled}
 	s.render(w, r, status, "transfer", p)
 }
 
@@ -209,7 +209,7 @@ func (s *server) resolve(ctx context.Context, v *visit, in transferInput) (trans
 			pl.Over = amt > s.StepUpLimit
 			if pl.Over && !v.sess.TOTPEnrolled {
 				errs["amount"] = fmt.Sprintf("Transfers above %s need a code from an authenticator app. "+
-					"Set one up on the Security page, or send %s or less.", money(s.StepUpLimit, pl.Currency), money(s.StepUpLimit, pl.Currency))
+					"Set one up on the Security page, or send %s or less.", s.StepUpLimit.Display(pl.Currency), s.StepUpLimit.Display(pl.Currency))
 			}
 		}
 	}
@@ -265,7 +265,7 @@ func (s *server) transferReview(w http.ResponseWriter, r *http.Request, v *visit
 
 func insufficient(a ledger.Account) string {
 	return fmt.Sprintf("%s does not have enough money available for this transfer (available: %s).",
-		a.Name, money(a.Available(), a.Currency))
+		a.Name, a.Available().Display(a.Currency))
 }
 
 // needCode says whether confirming pl needs a fresh TOTP code.
@@ -303,7 +303,7 @@ func (s *server) transferConfirm(w http.ResponseWriter, r *http.Request, v *visi
 	if cv.NeedCode {
 		code := strings.TrimSpace(r.PostForm.Get("code"))
 		if code == "" {
-			cv.Error = "Enter the 6-digit code from your authenticator app to send more than " + money(s.StepUpLimit, pl.Currency) + "."
+			cv.Error = "Enter the 6-digit code from your authenticator app to send more than " + s.StepUpLimit.Display(pl.Currency) + "."
 			s.renderConfirm(w, r, v, http.StatusUnauthorized, cv)
 			return
 		}

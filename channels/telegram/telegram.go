@@ -15,6 +15,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/backoff"
 	"github.com/bankbridge/bankbridge/channels"
 )
 
@@ -27,10 +28,10 @@ const PathWebhook = "/channels/telegram/webhook"
 // Config configures the adapter; BotToken and SecretToken are required.
 type Config struct {
 	BotToken    string
-	SecretToken string // the secret_token given to setWebhook: 1-256 of A-Z a-z 0-9 _ -
-	APIURL      string // default https://api.telegram.org
-	Attempts    int    // per message, default 4
-	Backoff     time.Duration
+	SecretToken string        // the secret_token given to setWebhook: 1-256 of A-Z a-z 0-9 _ -
+	APIURL      string        // default https://api.telegram.org
+	Attempts    int           // per message, default 4
+	Backoff     time.Duration // first retry's wait, default 200 ms, doubling ±20% up to 5 s
 	MaxBody     int64
 	HTTP        *http.Client
 	Logger      *slog.Logger
@@ -237,14 +238,10 @@ func (a *Adapter) call(ctx context.Context, method string, body []byte) error {
 	for attempt := 0; attempt < a.c.Attempts; attempt++ {
 		if attempt > 0 {
 			if wait == 0 {
-				wait = min(a.c.Backoff<<(attempt-1), 5*time.Second)
+				wait = backoff.Policy{Base: a.c.Backoff, Max: 5 * time.Second}.Delay(attempt)
 			}
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
+			if err := backoff.Sleep(ctx, wait); err != nil {
+				return err
 			}
 			wait = 0
 		}
