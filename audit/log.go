@@ -337,7 +337,10 @@ func (l *Log) sealer() {
 		}
 	}()
 	for {
-		err := l.opts.Lease.RunExclusive(ctx, SealerLease, l.sealEvery)
+		err := l.opts.Lease.RunExclusive(ctx, SealerLease, func(ctx context.Context) error {
+			l.opts.Logger.Info("audit: this instance seals the log", "lease", SealerLease)
+			return l.sealEvery(ctx)
+		})
 		if ctx.Err() != nil {
 			return
 		}

@@ -246,6 +246,7 @@ func (s *Server) Run(ctx context.Context) {
 func (s *Server) leadDelivery(ctx context.Context) {
 	for {
 		err := s.o.Lease.RunExclusive(ctx, DeliveryLease, func(ctx context.Context) error {
+			s.log.Info("dataapi: this instance delivers notifications", "lease", DeliveryLease)
 			tick := time.NewTicker(time.Second)
 			defer tick.Stop()
 			for {
