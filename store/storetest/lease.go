@@ -26,6 +26,7 @@ func Lease(t *testing.T, open LeaseOpener) {
 	t.Run("NamesDoNotContend", func(t *testing.T) { t.Parallel(); leaseNames(t, open) })
 	t.Run("WaiterGivesUpWhenCtxEnds", func(t *testing.T) { t.Parallel(); leaseGivesUp(t, open) })
 	t.Run("AuditSealsOnlyUnderTheLease", func(t *testing.T) { t.Parallel(); leaseAuditSealer(t, open) })
+	t.Run("AuditSealerStopsOnLossAndComesBack", func(t *testing.T) { t.Parallel(); leaseAuditLoss(t, open) })
 }
 
 type leaseCtxKey struct{}
@@ -188,4 +189,61 @@ func leaseAuditSealer(t *testing.T, open LeaseOpener) {
 	if n := headSize(); n != 6 {
 		t.Errorf("after the holder's Close the head covers %d records, want 6", n)
 	}
+}
+
+// losable wraps a lease so that a test can take it away from its holder,
+// as a dead lock connection does: each value sent on lose cancels the
+// context of the holder at that moment.
+type losable struct {
+	audit.Lease
+	lose chan struct{}
+}
+
+func (l losable) RunExclusive(ctx context.Context, name string, fn func(context.Context) error) error {
+	return l.Lease.RunExclusive(ctx, name, func(ctx context.Context) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-l.lose:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		return fn(ctx)
+	})
+}
+
+// leaseAuditLoss: a sealer whose lease is lost stops sealing at once, and
+// seals again once it holds the lease again.
+func leaseAuditLoss(t *testing.T, open LeaseOpener) {
+	ctx := context.Background()
+	l, st := open(t)
+	_, key, _ := ed25519.GenerateKey(nil)
+	ll := losable{Lease: l, lose: make(chan struct{}, 1)}
+	log := audit.New(st, audit.Options{Key: key, Lease: ll, SealEvery: 20 * time.Millisecond})
+	defer log.Close()
+	waitHead := func(size uint64) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if h, err := st.LatestHead(ctx); err == nil && h.Size == size {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no head of %d records within 10 s", size)
+			}
+		}
+	}
+	appendVia(t, log, 0, 2)
+	waitHead(2)
+	// Take the lease away, and hold it "elsewhere" the moment it is free.
+	ll.lose <- struct{}{}
+	release := holdLease(t, l, audit.SealerLease)
+	appendVia(t, log, 2, 2)
+	time.Sleep(300 * time.Millisecond) // 15 seal periods
+	if h, err := st.LatestHead(ctx); err != nil || h.Size != 2 {
+		t.Fatalf("after losing its lease the sealer signed %d records (%v), want it stopped at 2", h.Size, err)
+	}
+	release()
+	waitHead(4)
 }
