@@ -67,6 +67,9 @@ func (l *Lease) RunExclusive(ctx context.Context, name string, fn func(context.C
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("%s: connect: %w", op, err)
 	}
 	// Closing the session releases the lock; no unlock is needed, and none
@@ -74,6 +77,9 @@ func (l *Lease) RunExclusive(ctx context.Context, name string, fn func(context.C
 	defer conn.Close(context.Background())
 	var schema string
 	if err := conn.QueryRow(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	key := leaseKey(schema, name)
