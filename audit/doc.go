@@ -14,7 +14,8 @@
 //   - Log: a group-committing appender (many records per database
 //     transaction; Append answers only once its record is durable) and a
 //     sealer that, every few seconds, folds the new leaves into the tree,
-//     materialises subtree hashes for fast proofs and signs a tree head;
+//     materialises subtree hashes for fast proofs and signs a tree head
+//     (with Options.Lease, on one instance of a fleet at a time);
 //   - Verify, which recomputes every leaf from its stored fields and the whole
 //     tree from the leaves, checks every signed head, and names each record
 //     that was edited, reordered or deleted;

@@ -35,7 +35,25 @@ type Options struct {
 	// Logger receives errors nobody waits for (sealing, fire-and-forget
 	// appends). Default: discarded.
 	Logger *slog.Logger
+	// Lease, when set, gates the sealer: this instance seals only while it
+	// holds the lease SealerLease, so a fleet has one sealer at a time,
+	// and another instance's takes over when the holder dies. Appends and
+	// proofs work on every instance. Nil: this Log seals whenever it has a
+	// Key (one process, or a command).
+	Lease Lease
 }
+
+// Lease runs work that must run on one instance of a fleet at a time
+// (store/postgres: an advisory lock; store/sqlite: always granted).
+type Lease interface {
+	// RunExclusive waits until the caller holds the lease called name,
+	// runs fn with a context cancelled if the lease is lost, releases the
+	// lease when fn returns, and returns fn's error, or why it could not.
+	RunExclusive(ctx context.Context, name string, fn func(context.Context) error) error
+}
+
+// SealerLease is the name of the lease the sealer runs under.
+const SealerLease = "audit-sealer"
 
 // Log is the audit log's front door: it validates records, group-commits
 // them (many callers to one transaction, each answered only once its record
@@ -49,9 +67,10 @@ type Log struct {
 	sealMu sync.Mutex // held for a whole seal; guards front
 	front  *Frontier  // the tree at the last head this instance checked
 
-	wg   sync.WaitGroup
-	once sync.Once
-	done chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
+	done    chan struct{}
+	drained chan struct{} // closed when the appender has written the last record
 }
 
 type call struct {
@@ -97,7 +116,8 @@ func New(st Store, opts Options) *Log {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	l := &Log{st: st, opts: opts, queue: make(chan *call, 4*opts.MaxBatch), tree: newTree(st, opts.CacheNodes), done: make(chan struct{})}
+	l := &Log{st: st, opts: opts, queue: make(chan *call, 4*opts.MaxBatch), tree: newTree(st, opts.CacheNodes), done: make(chan struct{}),
+		drained: make(chan struct{})}
 	l.wg.Add(1)
 	go l.appender()
 	if opts.Key != nil {
@@ -120,17 +140,10 @@ func (l *Log) PublicKey() ed25519.PublicKey {
 }
 
 // Close stops accepting records, commits those queued, seals once more
-// (with a key) and returns.
+// (with a key, and the lease if the Log has one) and returns.
 func (l *Log) Close() {
 	l.once.Do(func() { close(l.done) })
 	l.wg.Wait()
-	if l.opts.Key != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := l.Seal(ctx); err != nil {
-			l.opts.Logger.Error("audit: final seal", "err", err)
-		}
-	}
 }
 
 // Pending is a record on its way to the database: Wait returns once it is
@@ -233,6 +246,7 @@ func (l *Log) enqueue(ctx context.Context, c *call) error {
 // grow while the previous commit runs. After Close it drains the queue.
 func (l *Log) appender() {
 	defer l.wg.Done()
+	defer close(l.drained)
 	batch := make([]*call, 0, l.opts.MaxBatch)
 	recs := make([]Record, 0, l.opts.MaxBatch)
 	for {
@@ -304,21 +318,75 @@ func (l *Log) commit(batch []*call, recs []Record) {
 	}
 }
 
+// sealer seals every SealEvery until Close, then once more after the last
+// record is written. With a Lease it does so only while it holds
+// SealerLease, and waits for the lease again when it loses it.
 func (l *Log) sealer() {
 	defer l.wg.Done()
+	if l.opts.Lease == nil {
+		l.sealEvery(context.Background())
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-l.done:
+			cancel() // stop waiting for the lease
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		err := l.opts.Lease.RunExclusive(ctx, SealerLease, func(ctx context.Context) error {
+			l.opts.Logger.Info("audit: this instance seals the log", "lease", SealerLease)
+			return l.sealEvery(ctx)
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		l.opts.Logger.Warn("audit: the sealer lost its lease, or could not take it; waiting for it again", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// sealEvery is the sealer's work while ctx lasts (while it holds the lease).
+func (l *Log) sealEvery(ctx context.Context) error {
 	t := time.NewTicker(l.opts.SealEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-l.done:
-			return
+			l.finalSeal()
+			return nil
+		case <-ctx.Done():
+			select {
+			case <-l.done: // Close cancelled ctx: still the holder, so seal
+				l.finalSeal()
+				return nil
+			default:
+				return ctx.Err() // the lease is lost: stop at once
+			}
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			if _, err := l.Seal(ctx); err != nil {
+			sctx, cancel := context.WithTimeout(ctx, time.Minute)
+			if _, err := l.Seal(sctx); err != nil && ctx.Err() == nil {
 				l.opts.Logger.Error("audit: seal", "err", err)
 			}
 			cancel()
 		}
+	}
+}
+
+// finalSeal seals what the appender wrote before it stopped.
+func (l *Log) finalSeal() {
+	<-l.drained
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := l.Seal(ctx); err != nil {
+		l.opts.Logger.Error("audit: final seal", "err", err)
 	}
 }
 

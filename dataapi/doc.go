@@ -19,7 +19,8 @@
 // step-up limit they wait for the customer on the bank's own page
 // (ConfirmPayment, DeclinePayment back it). Status changes and consent
 // changes reach partners as signed notifications from an outbox with
-// retries (Run, Deliver). Performance per partner per month (share of
+// retries (Run, Deliver; in a fleet, one instance at a time delivers, under
+// Options.Lease). Performance per partner per month (share of
 // proper responses, latency) is counted for 12 CFR 1033.311 and kept 13
 // months (Performance, /metrics).
 //

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/bankbridge/bankbridge/backoff"
@@ -189,8 +190,17 @@ func (s *Server) post(ctx context.Context, u string, secret, body []byte) error 
 
 // Run delivers notifications, fails payments whose confirmation window
 // closed and saves the performance counters, until ctx ends; then it saves
-// the counters once more.
+// the counters once more. With Options.Lease it delivers only while it
+// holds DeliveryLease; expiry (a compare-and-set per payment) and this
+// instance's counters run on every instance.
 func (s *Server) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wake := s.wake
+	if s.o.Lease != nil {
+		wake = nil // the delivery loop takes the wake-ups
+		wg.Go(func() { s.leadDelivery(ctx) })
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastFlush := time.Now()
@@ -204,10 +214,10 @@ func (s *Server) Run(ctx context.Context) {
 			cancel()
 			return
 		case <-tick.C:
-		case <-s.wake:
+		case <-wake:
 		}
-		if _, err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("dataapi: deliver notifications", "err", err)
+		if s.o.Lease == nil {
+			s.deliverDue(ctx)
 		}
 		if err := s.expirePayments(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("dataapi: expire payments", "err", err)
@@ -218,6 +228,44 @@ func (s *Server) Run(ctx context.Context) {
 				s.log.Error("dataapi: save performance", "err", err)
 			}
 		}
+	}
+}
+
+// leadDelivery delivers notifications while this instance holds
+// DeliveryLease, and waits for the lease again when it loses it, until ctx
+// ends. A notification queued on another instance waits for the next tick
+// (a second); one queued here wakes the loop at once.
+func (s *Server) leadDelivery(ctx context.Context) {
+	for {
+		err := s.o.Lease.RunExclusive(ctx, DeliveryLease, func(ctx context.Context) error {
+			s.log.Info("dataapi: this instance delivers notifications", "lease", DeliveryLease)
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				s.deliverDue(ctx)
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-tick.C:
+				case <-s.wake:
+				}
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("dataapi: notification delivery lost its lease, or could not take it; waiting for it again", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (s *Server) deliverDue(ctx context.Context) {
+	if _, err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("dataapi: deliver notifications", "err", err)
 	}
 }
 

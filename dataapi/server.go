@@ -97,7 +97,24 @@ type Options struct {
 	AllowHTTPCallbacks bool
 	// HTTPClient delivers notifications. Default: 10 s timeout, no redirects.
 	HTTPClient *http.Client
+	// Lease, when set, makes Run deliver notifications only while this
+	// instance holds DeliveryLease: instances delivering side by side would
+	// post the same due notification twice and write their attempts over
+	// each other's. Nil: Run always delivers (one process).
+	Lease Lease
 }
+
+// Lease runs work that must run on one instance of a fleet at a time
+// (store/postgres: an advisory lock; store/sqlite: always granted).
+type Lease interface {
+	// RunExclusive waits until the caller holds the lease called name,
+	// runs fn with a context cancelled if the lease is lost, releases the
+	// lease when fn returns, and returns fn's error, or why it could not.
+	RunExclusive(ctx context.Context, name string, fn func(context.Context) error) error
+}
+
+// DeliveryLease is the name of the lease notifications are delivered under.
+const DeliveryLease = "dataapi-notifications"
 
 // Defaults of Options.
 const (

@@ -53,6 +53,9 @@ func partnerAPI(ctx context.Context, d partnerAPIDeps, bind func(*dataapi.Server
 	if err != nil {
 		return nil, nil, err
 	}
+	if d.options.Lease == nil {
+		d.options.Lease = d.backend.lease // notifications: one instance of the fleet delivers
+	}
 	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: d.consent, Ledger: d.ledger,
 		Customers: d.identity, Audit: d.audit, Store: d.backend.dataapi, Registerer: d.reg, Logger: d.log, BaseURL: d.issuer,
 		Options: d.options})

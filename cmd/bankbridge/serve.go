@@ -71,7 +71,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	led := ledger.New(b.ledger, lopts)
 	defer led.Close()
 	ids := identity.New(b.identity, identity.Options{})
-	go purgeSessions(ctx, ids, log)
+	go singleton(ctx, b.lease, log, purgeLease, func(ctx context.Context) { purgeSessions(ctx, ids, log) })
 	ins := insights.New(b.insights, insights.Options{})
 	events := insights.NewRecorder(ins, &insights.StoreSegments{Customers: b.identity, Accounts: b.ledger}, insights.RecorderOptions{Logger: log})
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_dropped",
@@ -83,23 +83,14 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
+	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log, Lease: b.lease})
 	defer alog.Close()             // after the HTTP server stopped: drains, then seals once more
 	msgHook := &consent.LateHook{} // the messenger hub is built after consent, as the data API is
 	cons, bindAPI := partnerConsent(b, alog, log, msgHook)
 
 	if c.Demo {
-		seeded, err := demo.Seeded(ctx, b.ledger)
-		if err != nil {
+		if err := seedDemo(ctx, e.stdout, c.DemoSize, b, ids, ins); err != nil {
 			return err
-		}
-		if !seeded {
-			fmt.Fprintf(e.stdout, "Empty database: seeding the demo bank (%d customers, 90 days)...\n", c.DemoSize)
-			res, err := demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.ledger, Insights: ins}, demo.Options{Customers: c.DemoSize})
-			if err != nil {
-				return fmt.Errorf("seed demo bank: %w", err)
-			}
-			fmt.Fprintf(e.stdout, "Seeded %d customers, %d accounts, %d transfers in %s.\n", res.Customers, res.Accounts, res.Transfers, res.Elapsed.Round(time.Millisecond))
 		}
 	}
 
@@ -121,7 +112,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	go sweepConsents(ctx, cons, log)
+	go singleton(ctx, b.lease, log, sweepLease, func(ctx context.Context) { sweepConsents(ctx, cons, log) })
 	go api.Run(ctx)
 	answers := &alertAnswers{}
 	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, data: c.Data, getenv: e.getenv, backend: b,
