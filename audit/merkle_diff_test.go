@@ -26,15 +26,19 @@ func toBytes(hs []Hash) [][]byte {
 }
 
 // theirProof builds a proof the way transparency-dev/merkle does: the ids
-// of the nodes it needs, their hashes, then one ephemeral node rehashed.
-func theirProof(t *testing.T, n proof.Nodes, leaves []Hash) []Hash {
+// of the nodes it needs (n, or err from asking for them), their hashes,
+// then one ephemeral node rehashed.
+func theirProof(t *testing.T, n proof.Nodes, err error, leaves []Hash) []Hash {
 	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 	hs := make([][]byte, len(n.IDs))
 	for i, id := range n.IDs {
 		r := RootOf(leaves[id.Index<<id.Level : (id.Index+1)<<id.Level])
 		hs[i] = r[:]
 	}
-	hs, err := n.Rehash(hs, rfc6962.DefaultHasher.HashChildren)
+	hs, err = n.Rehash(hs, rfc6962.DefaultHasher.HashChildren)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +66,28 @@ func tamper(r *rand.Rand, path []Hash) map[string][]Hash {
 	return out
 }
 
+// bothRefuse runs each check, which gives our verifier's answer and
+// transparency-dev's to one wrong proof, and wants both to refuse.
+func bothRefuse(t *testing.T, what string, wrong map[string]func() (ours, theirs error)) {
+	t.Helper()
+	for name, check := range wrong {
+		if ourErr, theirErr := check(); ourErr == nil || theirErr == nil {
+			t.Errorf("%s, %s: we say %v, transparency-dev says %v; both must refuse", what, name, ourErr, theirErr)
+		}
+	}
+}
+
+// diffTree returns the random source and the tree of 600 leaves, with our
+// proof builder over it, that the differential tests draw from.
+func diffTree() (*rand.Rand, []Hash, *tree) {
+	leaves := leavesOf(600)
+	return rand.New(rand.NewPCG(9162, 6962)), leaves, newTree(newMemTree(leaves), 1<<12)
+}
+
 func TestInclusionAgreesWithTransparencyDev(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	r := rand.New(rand.NewPCG(9162, 6962))
-	leaves := leavesOf(600)
-	tr := newTree(newMemTree(leaves), 1<<12)
-	h := rfc6962.DefaultHasher
+	ctx, h := context.Background(), rfc6962.DefaultHasher
+	r, leaves, tr := diffTree()
 	for range 400 {
 		size := 1 + r.Uint64N(uint64(len(leaves)))
 		index := r.Uint64N(size)
@@ -80,10 +99,7 @@ func TestInclusionAgreesWithTransparencyDev(t *testing.T) {
 			t.Fatal(err)
 		}
 		nodes, err := proof.Inclusion(index, size)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if theirs := theirProof(t, nodes, leaves[:size]); !equalHashes(ours.Path, theirs) {
+		if theirs := theirProof(t, nodes, err, leaves[:size]); !equalHashes(ours.Path, theirs) {
 			t.Fatalf("leaf %d of %d: our path %v, theirs %v", index, size, ours.Path, theirs)
 		}
 		if err := VerifyInclusion(leaf, index, size, ours.Path, root); err != nil {
@@ -111,11 +127,7 @@ func TestInclusionAgreesWithTransparencyDev(t *testing.T) {
 					proof.VerifyInclusion(h, index, size, leaf[:], toBytes(path), root[:])
 			}
 		}
-		for name, check := range wrong {
-			if ourErr, theirErr := check(); ourErr == nil || theirErr == nil {
-				t.Errorf("leaf %d of %d, %s: we say %v, transparency-dev says %v; both must refuse", index, size, name, ourErr, theirErr)
-			}
-		}
+		bothRefuse(t, fmt.Sprintf("leaf %d of %d", index, size), wrong)
 
 		// Claiming another position or size with the same path is not
 		// always detectable from the path alone (the root binds the size),
@@ -139,11 +151,8 @@ func TestInclusionAgreesWithTransparencyDev(t *testing.T) {
 
 func TestConsistencyAgreesWithTransparencyDev(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	r := rand.New(rand.NewPCG(9162, 6962))
-	leaves := leavesOf(600)
-	tr := newTree(newMemTree(leaves), 1<<12)
-	h := rfc6962.DefaultHasher
+	ctx, h := context.Background(), rfc6962.DefaultHasher
+	r, leaves, tr := diffTree()
 	for i := range 400 {
 		second := 1 + r.Uint64N(uint64(len(leaves)))
 		first := 1 + r.Uint64N(second)
@@ -157,10 +166,7 @@ func TestConsistencyAgreesWithTransparencyDev(t *testing.T) {
 			t.Fatal(err)
 		}
 		nodes, err := proof.Consistency(first, second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if theirs := theirProof(t, nodes, leaves[:second]); !equalHashes(ours.Path, theirs) {
+		if theirs := theirProof(t, nodes, err, leaves[:second]); !equalHashes(ours.Path, theirs) {
 			t.Fatalf("%d -> %d: our path %v, theirs %v", first, second, ours.Path, theirs)
 		}
 		if err := VerifyConsistency(first, second, r1, r2, ours.Path); err != nil {
@@ -194,11 +200,7 @@ func TestConsistencyAgreesWithTransparencyDev(t *testing.T) {
 					proof.VerifyConsistency(h, first, second, toBytes(path), r1[:], r2[:])
 			}
 		}
-		for name, check := range wrong {
-			if ourErr, theirErr := check(); ourErr == nil || theirErr == nil {
-				t.Errorf("%d -> %d, %s: we say %v, transparency-dev says %v; both must refuse", first, second, name, ourErr, theirErr)
-			}
-		}
+		bothRefuse(t, fmt.Sprintf("%d -> %d", first, second), wrong)
 	}
 }
 
