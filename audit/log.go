@@ -74,10 +74,9 @@ type Log struct {
 }
 
 type call struct {
-	rec  Record
-	res  chan result // nil: fire-and-forget
-	err  error       // set before queueing, for Pending
-	sent time.Time
+	rec Record
+	res chan result // nil: fire-and-forget
+	err error       // set before queueing, for Pending
 }
 
 type result struct {

@@ -215,10 +215,7 @@ func (br *browser) post(path string, form url.Values) page {
 	return br.do("POST", path, form)
 }
 
-var (
-	csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	keyRe  = regexp.MustCompile(`name="key" value="([^"]+)"`)
-)
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // field returns the first match of re in p's body, unescaped.
 func (p page) field(t testing.TB, re *regexp.Regexp) string {
