@@ -77,13 +77,15 @@ type pkgRule struct {
 // TestLayers, so a new one is placed in a layer the day it lands.
 var packages = map[string]pkgRule{
 	"": {layer: root},
+	// backoff is one retry schedule for every layer; it knows only the clock.
+	"backoff": {layer: root},
 
 	"ledger":   {layer: core, imports: []string{""}},
 	"identity": {layer: core, imports: []string{""}},
 
 	"consent":         {layer: logic, imports: []string{"", "ledger"}},
 	"audit":           {layer: logic, imports: []string{"", "ledger"}},
-	"alerts":          {layer: logic, imports: []string{"", "ledger"}},
+	"alerts":          {layer: logic, imports: []string{"", "backoff", "ledger"}},
 	"insights":        {layer: logic, imports: []string{"", "identity", "ledger"}},
 	"assistant":       {layer: logic, imports: []string{"", "consent", "ledger"}},
 	"channels":        {layer: logic, imports: []string{"", "assistant", "audit", "consent"}},
@@ -95,12 +97,12 @@ var packages = map[string]pkgRule{
 	// it issued, which the data API needs; it sits below the edges for that.
 	"oauth": {layer: httpBase, imports: []string{"", "consent", "ledger"}},
 
-	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "dataapi/records", "identity", "ledger", "oauth", "problem"}},
-	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger"}},
+	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "backoff", "dataapi/records", "identity", "ledger", "oauth", "problem"}},
+	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger", "problem"}},
 	"auditapi":             {layer: edge, imports: []string{"", "audit", "problem"}},
 	"platformsim":          {layer: edge},
-	"channels/messenger":   {layer: edge, imports: []string{"", "assistant", "channels"}},
-	"channels/telegram":    {layer: edge, imports: []string{"", "assistant", "channels"}},
+	"channels/messenger":   {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
+	"channels/telegram":    {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"store/ledgersql":      {layer: storage},
 	"store/sqlite":         {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger", "store/ledgersql"}},
 	"store/postgres":       {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger", "store/ledgersql"}},
@@ -108,6 +110,7 @@ var packages = map[string]pkgRule{
 	"store/storetest":      {layer: support, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger"}},
 	"dataapi/dataapitest":  {layer: support, imports: []string{"", "consent", "ledger", "oauth"}},
 	"internal/testdb":      {layer: support},
+	"alerts/alertstest":    {layer: support},
 	"internal/testbrowser": {layer: support},
 
 	"cmd/bankbridge": {layer: command,
