@@ -55,6 +55,9 @@ func TestDependencyArrows(t *testing.T) {
 		{mod + "/store", []string{"net/http", mod + "/web", mod + "/problem", mod + "/cmd"}},
 		{mod + "/web", []string{mod + "/store", mod + "/cmd", "github.com/mattn/go-sqlite3", "github.com/jackc/pgx"}},
 		{mod + "/demo", []string{"net/http", mod + "/store", mod + "/web"}},
+		// The keyring knows only crypto and the vocabulary: the log, OAuth and
+		// the channels use it, never the other way round.
+		{mod + "/keyring", []string{"net/http", mod + "/store", mod + "/web", mod + "/audit", mod + "/oauth", mod + "/consent", mod + "/channels", mod + "/ledger", mod + "/identity"}},
 	}
 	for _, p := range listPackages(t) {
 		for _, d := range p.Deps {
