@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -239,6 +240,10 @@ func (s *Server) mintAccess(g consent.Grant, p consent.Partner, jkt string, clus
 		ClientID: string(p.ID), Scope: strings.Join(scope, " "), GrantID: string(g.ID),
 	}
 	c.Confirm.JKT = jkt
-	at, err := jwt.Signed(s.signer).Claims(c).Serialize()
+	ks, err := s.keySet(context.Background())
+	if err != nil {
+		return "", c, err
+	}
+	at, err := jwt.Signed(ks.signer).Claims(c).Serialize()
 	return at, c, err
 }
