@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -106,8 +107,9 @@ func simCmd(ctx context.Context, e env, args []string) error {
 
 // messengerDeps is what the messenger channel needs from serve.
 type messengerDeps struct {
-	base    string // the bank's public base URL
-	data    string // data folder: the messenger partner's key lives there
+	base    string            // the bank's public base URL
+	key     *ecdsa.PrivateKey // the messenger partner's key (the keyring's)
+	data    string            // without key: the data folder holding the key's file (benchmarks)
 	getenv  func(string) string
 	backend *backend
 	ledger  *ledger.Service
@@ -140,9 +142,12 @@ func messengerWiring(ctx context.Context, d messengerDeps) (map[string]http.Hand
 	if redirect == "" {
 		return nil, nil, fmt.Errorf("messenger: set BANKBRIDGE_MESSENGER_REDIRECT_URI (the platform's account-linking redirect)")
 	}
-	key, err := channels.LoadOrCreateKey(filepath.Join(d.data, "messenger-partner.pem"))
-	if err != nil {
-		return nil, nil, err
+	key := d.key
+	if key == nil {
+		var err error
+		if key, err = channels.LoadOrCreateKey(filepath.Join(d.data, messengerKeyFile)); err != nil {
+			return nil, nil, err
+		}
 	}
 	clusters := []consent.Cluster{consent.AccountBasic, consent.Balances, consent.Transactions, consent.Transfers}
 	if _, err := channels.RegisterPartner(ctx, d.consent, channels.Registration{ID: "messenger", LegalName: "Messenger Platform (demo)",
