@@ -112,24 +112,32 @@ func GenerateKEK() ([]byte, error) {
 
 // WriteKEKFile writes key to a new file at path, mode 0600. It never
 // replaces a file (fs.ErrExist): a KEK is never regenerated behind anyone's
-// back.
+// back. The file appears whole or not at all (written aside, then linked),
+// so a process reading it as another writes it never reads half a key.
 func WriteKEKFile(path string, key []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return fmt.Errorf("keyring: key file folder: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), ".kek-*")
 	if err != nil {
 		return fmt.Errorf("keyring: write key file: %w", err)
 	}
-	_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	}
 	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Link(tmp, path) // fails with fs.ErrExist when another process won
+	}
 	if err != nil {
-		os.Remove(path)
 		return fmt.Errorf("keyring: write key file: %w", err)
 	}
 	return nil

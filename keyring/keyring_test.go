@@ -10,8 +10,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -125,4 +127,43 @@ func TestKeyID(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestKEKFileOneWriterWins is processes starting together on one folder:
+// exactly one key file is written, whole, and the others are told so.
+func TestKEKFileOneWriterWins(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "kek")
+	const n = 8
+	keys := make([][]byte, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		keys[i], _ = keyring.GenerateKEK()
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = keyring.WriteKEKFile(path, keys[i]) }()
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && won >= 0:
+			t.Fatalf("writers %d and %d both wrote the key file", won, i)
+		case err == nil:
+			won = i
+		case !errors.Is(err, fs.ErrExist):
+			t.Errorf("writer %d: %v, want fs.ErrExist", i, err)
+		}
+	}
+	got, err := keyring.LoadKEKFile(path)
+	if err != nil || won < 0 {
+		t.Fatalf("load after the race: %v (winner %d)", err, won)
+	}
+	want, _ := keyring.NewFileKEK(keys[won])
+	if got.ID() != want.ID() {
+		t.Errorf("the file holds another key than its writer's")
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".kek-*")); len(left) != 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
 }
