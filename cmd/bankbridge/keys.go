@@ -103,7 +103,7 @@ func keysCmd(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "new %s key %s (version %d) signs from %s; the previous keys still verify\n", k.Name, k.ID, k.Version, k.Activates.Format(time.RFC3339))
 		if k.Name == keyring.Messenger {
-			fmt.Fprintln(e.stdout, "the messenger partner is registered with its previous key: register its new public key before this one signs")
+			fmt.Fprintln(e.stdout, "the messenger partner stays registered with its previous key, which keeps signing its requests until its new public key is registered")
 		}
 		return nil
 	case "retire":
@@ -337,11 +337,22 @@ func (k oauthKeys) OAuthKeys(ctx context.Context) ([]oauth.SigningKey, error) {
 	return out, nil
 }
 
-// messengerKey is the key the messenger partner signs with now.
-func messengerKey(ctx context.Context, r *keyring.Ring) (*ecdsa.PrivateKey, error) {
-	k, err := r.Active(ctx, keyring.Messenger)
+// messengerKeys are the messenger partner's keys not retired: the one
+// signing now first, then the others, newest first.
+func messengerKeys(ctx context.Context, r *keyring.Ring) ([]*ecdsa.PrivateKey, error) {
+	act, err := r.Active(ctx, keyring.Messenger)
 	if err != nil {
 		return nil, err
 	}
-	return k.Signer.(*ecdsa.PrivateKey), nil
+	keys, err := r.Keys(ctx, keyring.Messenger)
+	if err != nil {
+		return nil, err
+	}
+	out := []*ecdsa.PrivateKey{act.Signer.(*ecdsa.PrivateKey)}
+	for i := len(keys) - 1; i >= 0; i-- {
+		if k := keys[i]; k.ID != act.ID && k.Retired.IsZero() {
+			out = append(out, k.Signer.(*ecdsa.PrivateKey))
+		}
+	}
+	return out, nil
 }

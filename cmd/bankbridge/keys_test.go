@@ -254,3 +254,29 @@ func TestKeysRotate(t *testing.T) {
 		t.Errorf("rotate of an unknown name passed:\n%s", out)
 	}
 }
+
+// TestMessengerRotationKeepsTheChannel rotates the messenger partner's key:
+// the partner is registered with the previous key, so serve goes on with
+// that one instead of turning the channel off.
+func TestMessengerRotationKeepsTheChannel(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	args := []string{"--data", dir, "--demo=false", "--public-url", "http://localhost:9"} // one redirect URI across starts
+	channelOn := func() bool {
+		base, stop := startServer(t, nil, args...)
+		code, _, _ := get(t, base+"/channels/messenger/webhook?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1")
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		return code == 403 // 404 when the channel is off (not mounted)
+	}
+	if !channelOn() {
+		t.Fatal("the messenger channel is off on first start")
+	}
+	if out, err := runCmd(t, "keys", "rotate", "--name", "messenger", "--in", "0s", "--data", dir); err != nil {
+		t.Fatalf("rotate: %v\n%s", err, out)
+	}
+	if !channelOn() {
+		t.Error("the messenger channel went off after a rotation")
+	}
+}

@@ -124,11 +124,11 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	go sweepConsents(ctx, cons, log)
 	go api.Run(ctx)
 	answers := &alertAnswers{}
-	mkey, err := messengerKey(ctx, ring)
+	mkeys, err := messengerKeys(ctx, ring)
 	if err != nil {
 		return err
 	}
-	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, key: mkey, getenv: e.getenv, backend: b,
+	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, keys: mkeys, getenv: e.getenv, backend: b,
 		ledger: led, consent: cons, audit: alog, hook: msgHook, answer: answers, log: log})
 	if err != nil {
 		return err
