@@ -28,9 +28,8 @@
 //
 // oauth must never import a store, a driver or another edge (web, dataapi);
 // it reaches storage only through consent. Known limits: keys are read again
-// at most every second and the keyring's own refresh paces a rotation; a
-// token the Verifier checked before its key was retired stays cached until
-// it expires (900 s at most); DPoP proof jtis at the resource server are remembered
+// at most every second and the keyring's own refresh paces a rotation and a
+// retirement; DPoP proof jtis at the resource server are remembered
 // per instance (the token endpoint's are shared through the store); no
 // OpenID Connect (no ID tokens, no userinfo) although the discovery
 // document is served for FDX clients; partner rate limits are enforced by

@@ -69,6 +69,7 @@ func (s *Server) parseAccess(raw string) (accessClaims, error) {
 	if err := tok.Claims(pub, &c); err != nil {
 		return accessClaims{}, err
 	}
+	c.kid = tok.Headers[0].KeyID
 	switch {
 	case c.Issuer != s.d.Issuer || !c.Audience.Contains(s.d.Issuer):
 		return accessClaims{}, errors.New("wrong issuer or audience")

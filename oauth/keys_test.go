@@ -84,6 +84,10 @@ func TestRotationOverlaps(t *testing.T) {
 	reread := func() { s.ks.Store(nil) } // as after keysTTL
 
 	old := mint()
+	v := s.Verifier(VerifierOptions{})
+	if _, err := v.access(old, now); err != nil { // checked once, then cached
+		t.Fatalf("Verifier: %v", err)
+	}
 	if ids := kidsOf(); len(ids) != 2 {
 		t.Fatalf("JWKS before the rotation: %v; want the signing key and the next one", ids)
 	}
@@ -119,6 +123,9 @@ func TestRotationOverlaps(t *testing.T) {
 	reread()
 	if _, err := s.parseAccess(old); err == nil {
 		t.Error("a token of a retired key still verifies")
+	}
+	if _, err := v.access(old, now); err == nil {
+		t.Error("the Verifier's cache still accepts a token of a retired key")
 	}
 	if ids := kidsOf(); len(ids) != 1 || ids[0] != k2.ID {
 		t.Errorf("JWKS after retiring the old key: %v, want only %s", ids, k2.ID)

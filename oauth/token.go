@@ -31,6 +31,7 @@ type accessClaims struct {
 	Confirm  struct {
 		JKT string `json:"jkt"`
 	} `json:"cnf"`
+	kid string // not a claim: the key that signed the token, set by parseAccess
 }
 
 // verifierRe is a PKCE code verifier: 43-128 unreserved characters
