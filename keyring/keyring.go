@@ -207,7 +207,9 @@ func (r *Ring) cached(ctx context.Context, name Name, force bool) ([]Key, error)
 	fresh, err := r.load(ctx, name)
 	if err != nil && ok {
 		r.opts.Logger.Warn("keyring: reading the keys again failed; using those read before", "name", name, "err", err)
-		r.loaded[name] = r.opts.Now().Add(time.Second - r.opts.Refresh) // try again in a second
+		// Try again in a few seconds: soon enough to see a rotation, rarely
+		// enough not to flood the log while the database is away.
+		r.loaded[name] = r.opts.Now().Add(min(5*time.Second, r.opts.Refresh) - r.opts.Refresh)
 		return keys, nil
 	}
 	return fresh, err

@@ -148,7 +148,11 @@ func (c Config) LogValue() slog.Value {
 			db = "postgres:(unparsable)"
 		}
 	}
-	return slog.GroupValue(slog.String("addr", c.Addr), slog.String("database", db), slog.Bool("demo", c.Demo),
+	kf := c.KeyFile // a path, never the key
+	if kf == "" {
+		kf = filepath.Join(c.Data, kekFile)
+	}
+	return slog.GroupValue(slog.String("addr", c.Addr), slog.String("database", db), slog.String("key_file", kf), slog.Bool("demo", c.Demo),
 		slog.String("public_url", c.PublicURL), slog.Bool("tls", c.TLSCert != ""))
 }
 
