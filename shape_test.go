@@ -83,6 +83,7 @@ var packages = map[string]pkgRule{
 	"ledger":   {layer: core, imports: []string{""}},
 	"identity": {layer: core, imports: []string{""}},
 
+	"keyring":         {layer: logic, imports: []string{""}},
 	"consent":         {layer: logic, imports: []string{"", "ledger"}},
 	"audit":           {layer: logic, imports: []string{"", "ledger"}},
 	"alerts":          {layer: logic, imports: []string{"", "backoff", "ledger"}},
@@ -104,10 +105,10 @@ var packages = map[string]pkgRule{
 	"channels/messenger":   {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"channels/telegram":    {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"store/ledgersql":      {layer: storage},
-	"store/sqlite":         {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger", "store/ledgersql"}},
-	"store/postgres":       {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger", "store/ledgersql"}},
+	"store/sqlite":         {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "store/ledgersql"}},
+	"store/postgres":       {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "store/ledgersql"}},
 	"alerts/stream":        {layer: transport, imports: []string{"alerts", "ledger"}},
-	"store/storetest":      {layer: support, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger"}},
+	"store/storetest":      {layer: support, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger"}},
 	"dataapi/dataapitest":  {layer: support, imports: []string{"", "consent", "ledger", "oauth"}},
 	"internal/testdb":      {layer: support},
 	"alerts/alertstest":    {layer: support},
@@ -115,7 +116,7 @@ var packages = map[string]pkgRule{
 
 	"cmd/bankbridge": {layer: command,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "channels", "channels/messenger",
-			"consent", "dataapi", "dataapi/dataapitest", "dataapi/records", "demo", "identity", "insights", "ledger", "oauth",
+			"consent", "dataapi", "dataapi/dataapitest", "dataapi/records", "demo", "identity", "insights", "keyring", "ledger", "oauth",
 			"platformsim", "problem", "store/postgres", "store/sqlite", "web"},
 		exceptions: map[string]string{
 			"dataapi/dataapitest": "the API benchmark's partner", // removed when benchmarks leave cmd/bankbridge (issue 21 item 5)

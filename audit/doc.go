@@ -28,11 +28,13 @@
 //
 // Known limits: leaf indexes are assigned under one lock per log (a counter
 // row), so appends from many instances serialise on it (one short
-// transaction per batch, not per record). The private signing key lives in
-// a file in the data folder, not in the database: an attacker with only
+// transaction per batch, not per record). The log takes its keys from
+// Options.Keys (the fleet's keyring: the private key sealed in the database
+// under a key-encryption key that is not there): an attacker with only
 // database access cannot re-sign a rewritten log, but one who also holds the
-// key file can; publish heads (GET /audit/v1/sth) so outsiders keep
-// evidence. When a record's fields and its stored leaf hash are both
+// key-encryption key can; publish heads and keys (GET /audit/v1/sth,
+// /audit/v1/keys) so outsiders keep evidence. Keys rotate: each head names
+// its key in key_id and Verify takes the whole history. When a record's fields and its stored leaf hash are both
 // rewritten consistently, Verify still fails (the signed heads no longer
 // match) but can only name the range between the last head that verifies
 // and the first that does not.

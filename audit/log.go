@@ -14,13 +14,20 @@ import (
 
 // Options tune a Log. The zero value works (without sealing: see Key).
 type Options struct {
-	// Key signs tree heads. Without it this instance appends and serves
+	// Keys gives the key to sign heads with and the keys past heads were
+	// signed with (a fleet's keyring, so that rotation reaches every
+	// instance). Without Keys and Key this instance appends and serves
 	// proofs but does not seal; another instance (or `bankbridge audit
 	// seal`) must.
+	Keys Keys
+	// Key is one fixed signing key, for tests and tools: used when Keys is nil.
 	Key ed25519.PrivateKey
 	// PublicKey is the key exports name when there is no Key (an instance
 	// or a command that only reads).
 	PublicKey ed25519.PublicKey
+	// History adds the keys of past heads to Key or PublicKey (used when
+	// Keys is nil): after a rotation, a reader knows every key.
+	History []ed25519.PublicKey
 	// MaxBatch bounds the records in one database transaction. Default 1024.
 	MaxBatch int
 	// SealEvery is how often the sealer signs a new head. Default 2s.
@@ -54,6 +61,40 @@ type Lease interface {
 
 // SealerLease is the name of the lease the sealer runs under.
 const SealerLease = "audit-sealer"
+
+// Keys is where a Log gets its keys.
+type Keys interface {
+	// SigningKey returns the key to sign a head with now.
+	SigningKey(ctx context.Context) (ed25519.PrivateKey, error)
+	// PublicKeys returns every key that signed, or will sign, heads of this
+	// log, oldest first: the history a verifier needs.
+	PublicKeys(ctx context.Context) ([]ed25519.PublicKey, error)
+}
+
+// fixedKeys is Options.Key (and Options.PublicKey) as Keys.
+type fixedKeys struct {
+	key     ed25519.PrivateKey
+	pub     ed25519.PublicKey
+	history []ed25519.PublicKey
+}
+
+func (f fixedKeys) SigningKey(context.Context) (ed25519.PrivateKey, error) {
+	if f.key == nil {
+		return nil, ErrNoKey
+	}
+	return f.key, nil
+}
+
+func (f fixedKeys) PublicKeys(context.Context) ([]ed25519.PublicKey, error) {
+	out := append([]ed25519.PublicKey(nil), f.history...)
+	if f.key != nil {
+		return append(out, f.key.Public().(ed25519.PublicKey)), nil
+	}
+	if f.pub != nil {
+		return append(out, f.pub), nil
+	}
+	return out, nil
+}
 
 // Log is the audit log's front door: it validates records, group-commits
 // them (many callers to one transaction, each answered only once its record
@@ -94,8 +135,8 @@ var (
 	ErrNotDurable = bankbridge.E(bankbridge.Invalid, "audit_disclosure_needs_wait", "a disclosure of data must be appended with Append, which waits until it is durable")
 )
 
-// New returns a Log over st and starts its appender and, when opts.Key is
-// set, its sealer; Close stops them.
+// New returns a Log over st and starts its appender and, when opts.Keys or
+// opts.Key is set, its sealer; Close stops them.
 func New(st Store, opts Options) *Log {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 1024
@@ -119,7 +160,11 @@ func New(st Store, opts Options) *Log {
 		drained: make(chan struct{})}
 	l.wg.Add(1)
 	go l.appender()
-	if opts.Key != nil {
+	if opts.Keys == nil {
+		opts.Keys = fixedKeys{opts.Key, opts.PublicKey, opts.History}
+		l.opts.Keys = opts.Keys
+	}
+	if l.signs() {
 		l.wg.Add(1)
 		go l.sealer()
 	}
@@ -129,13 +174,35 @@ func New(st Store, opts Options) *Log {
 // Store returns the store the log writes to.
 func (l *Log) Store() Store { return l.st }
 
-// PublicKey is the key heads are signed with: Options.Key's, else
-// Options.PublicKey.
-func (l *Log) PublicKey() ed25519.PublicKey {
-	if l.opts.Key == nil {
-		return l.opts.PublicKey
+// signs reports whether this log seals: it has Keys or a Key.
+func (l *Log) signs() bool {
+	f, fixed := l.opts.Keys.(fixedKeys)
+	return !fixed || f.key != nil
+}
+
+// PublicKeys returns every key heads of this log were signed with, oldest
+// first.
+func (l *Log) PublicKeys(ctx context.Context) ([]ed25519.PublicKey, error) {
+	return l.opts.Keys.PublicKeys(ctx)
+}
+
+// ErrUnknownKey reports a head signed by a key that is not in the log's
+// key history.
+var ErrUnknownKey = bankbridge.E(bankbridge.NotFound, "audit_unknown_key", "no key with that id signed this log")
+
+// KeyFor returns the key whose id is id: the key a head names in its
+// key_id. ErrUnknownKey.
+func (l *Log) KeyFor(ctx context.Context, id Hash) (ed25519.PublicKey, error) {
+	keys, err := l.PublicKeys(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return l.opts.Key.Public().(ed25519.PublicKey)
+	for _, k := range keys {
+		if KeyID(k) == id {
+			return k, nil
+		}
+	}
+	return nil, ErrUnknownKey.WithOp("audit.KeyFor", fmt.Errorf("key %s", id))
 }
 
 // Close stops accepting records, commits those queued, seals once more
@@ -399,8 +466,14 @@ const sealChunk = 1 << 20
 // to sign on top of a log that does not. With nothing new it re-signs the
 // last head once it is older than Options.Refresh, else returns it.
 func (l *Log) Seal(ctx context.Context) (SignedHead, error) {
-	if l.opts.Key == nil {
+	if !l.signs() {
 		return SignedHead{}, ErrNoKey.WithOp("audit.Seal", nil)
+	}
+	// The key active now, asked for each seal: a rotation reaches this
+	// instance without a restart.
+	key, err := l.opts.Keys.SigningKey(ctx)
+	if err != nil {
+		return SignedHead{}, fmt.Errorf("audit: signing key: %w", err)
 	}
 	l.sealMu.Lock()
 	defer l.sealMu.Unlock()
@@ -426,7 +499,7 @@ func (l *Log) Seal(ctx context.Context) (SignedHead, error) {
 		if last.Signature != nil && now.Sub(last.Time) < l.opts.Refresh {
 			return last, nil
 		}
-		h := Sign(l.opts.Key, size, l.front.Root(), now)
+		h := Sign(key, size, l.front.Root(), now)
 		return h, l.st.Seal(ctx, nil, h)
 	}
 	var h SignedHead
@@ -437,7 +510,7 @@ func (l *Log) Seal(ctx context.Context) (SignedHead, error) {
 		if err != nil {
 			return SignedHead{}, err
 		}
-		h = Sign(l.opts.Key, end, next.Root(), now)
+		h = Sign(key, end, next.Root(), now)
 		if err := l.st.Seal(ctx, nodes, h); err != nil {
 			return SignedHead{}, err
 		}

@@ -36,14 +36,16 @@ func (r *Report) problem(format string, args ...any) {
 	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
 }
 
-// Verify checks the whole log in st against the public key pub:
+// Verify checks the whole log in st against the key history pubs (every
+// key that signed heads, retired ones included):
 //
 //   - every record's stored fields give its stored leaf hash (an edited
 //     record, or one moved to another position, since the position is
 //     inside the hash, is named);
 //   - leaf indexes are dense from 0 to the log's size (a deleted record is
 //     named);
-//   - every signed head's signature verifies with pub, and its root is the
+//   - every signed head's signature verifies with the key its key_id
+//     names, which must be one of pubs, and its root is the
 //     MTH of the first tree_size records as they are now (a head that no
 //     longer matches names the range of records since the last head that
 //     does);
@@ -53,7 +55,7 @@ func (r *Report) problem(format string, args ...any) {
 // Records pruned by retention are checked by their kept leaf hash only.
 // Verify reads the records once, in order, and holds one hash per 16
 // records in memory.
-func Verify(ctx context.Context, st Store, pub ed25519.PublicKey) (Report, error) {
+func Verify(ctx context.Context, st Store, pubs ...ed25519.PublicKey) (Report, error) {
 	start := time.Now()
 	var rep Report
 	size, err := st.Size(ctx)
@@ -66,9 +68,15 @@ func Verify(ctx context.Context, st Store, pub ed25519.PublicKey) (Report, error
 		return rep, err
 	}
 	rep.Heads = len(heads)
+	byID := make(map[Hash]ed25519.PublicKey, len(pubs))
+	for _, p := range pubs {
+		byID[KeyID(p)] = p
+	}
 	for _, h := range heads {
-		if err := h.Verify(pub); err != nil {
-			rep.problem("tree head of size %d signed %s: the signature does not verify with key %s", h.Size, h.Time.Format(time.RFC3339), KeyID(pub))
+		if pub, ok := byID[h.KeyID]; !ok {
+			rep.problem("tree head of size %d signed %s: the signature does not verify: its key %s is not in the key history given", h.Size, h.Time.Format(time.RFC3339), h.KeyID)
+		} else if err := h.Verify(pub); err != nil {
+			rep.problem("tree head of size %d signed %s: the signature does not verify with key %s", h.Size, h.Time.Format(time.RFC3339), h.KeyID)
 		}
 		if h.Size > size {
 			rep.problem("tree head of size %d: the log holds only %d records, so records %d..%d were deleted", h.Size, size, size, h.Size-1)

@@ -18,7 +18,8 @@ type Source interface {
 	Head(ctx context.Context) (audit.SignedHead, error)
 	InclusionByHash(ctx context.Context, leaf audit.Hash, size uint64) (audit.InclusionProof, error)
 	Consistency(ctx context.Context, first, second uint64) (audit.ConsistencyProof, error)
-	PublicKey() ed25519.PublicKey
+	KeyFor(ctx context.Context, id audit.Hash) (ed25519.PublicKey, error)
+	PublicKeys(ctx context.Context) ([]ed25519.PublicKey, error)
 }
 
 var _ Source = (*audit.Log)(nil)
@@ -32,6 +33,7 @@ func New(src Source, log *slog.Logger) http.Handler {
 	a := &api{src: src, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /audit/v1/sth", a.sth)
+	mux.HandleFunc("GET /audit/v1/keys", a.keys)
 	mux.HandleFunc("GET /audit/v1/proof/inclusion", a.inclusion)
 	mux.HandleFunc("GET /audit/v1/proof/consistency", a.consistency)
 	mux.HandleFunc("/audit/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -50,8 +52,9 @@ var (
 	errBadParam = bankbridge.E(bankbridge.Invalid, "invalid_parameter", "a query parameter is missing or not valid")
 )
 
-// STH is the answer of /audit/v1/sth: the signed head and the key to check
-// its signature with.
+// STH is the answer of /audit/v1/sth: the signed head, whose key_id names
+// the key that signed it, and that key. After a rotation heads are signed
+// by another key: a verifier pins the history at /audit/v1/keys, not one key.
 type STH struct {
 	audit.SignedHead
 	PublicKey ed25519.PublicKey `json:"public_key"`
@@ -63,8 +66,40 @@ func (a *api) sth(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	pub, err := a.src.KeyFor(r.Context(), h.KeyID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	// A head changes every few seconds: caches must ask again.
-	a.write(w, "no-cache", STH{SignedHead: h, PublicKey: a.src.PublicKey()})
+	a.write(w, "no-cache", STH{SignedHead: h, PublicKey: pub})
+}
+
+// Key is one key of the log's history, as /audit/v1/keys lists it.
+type Key struct {
+	KeyID     audit.Hash        `json:"key_id"`     // what heads name in their key_id
+	PublicKey ed25519.PublicKey `json:"public_key"` // Ed25519, 32 bytes, base64
+}
+
+// Keys is the answer of /audit/v1/keys: every key that signed, or will
+// sign, heads of the log, oldest first (a rotated key is listed before it
+// signs).
+type Keys struct {
+	Keys []Key `json:"keys"`
+}
+
+func (a *api) keys(w http.ResponseWriter, r *http.Request) {
+	pubs, err := a.src.PublicKeys(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := Keys{Keys: make([]Key, len(pubs))}
+	for i, p := range pubs {
+		out.Keys[i] = Key{KeyID: audit.KeyID(p), PublicKey: p}
+	}
+	// Short: a rotation publishes its key here before the key signs.
+	a.write(w, "public, max-age=60", out)
 }
 
 func (a *api) inclusion(w http.ResponseWriter, r *http.Request) {

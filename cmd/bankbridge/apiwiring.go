@@ -35,6 +35,7 @@ type partnerAPIDeps struct {
 	ledger   *ledger.Service
 	identity *identity.Service
 	audit    *audit.Log
+	keys     oauth.Keys // the OAuth signing keys; nil: one in memory (benchmarks)
 	log      *slog.Logger
 	reg      prometheus.Registerer // optional
 	// issuer is the bank's public base URL: the authorization server's
@@ -49,7 +50,7 @@ type partnerAPIDeps struct {
 // oauth.Handler() at /oauth/ and /.well-known/, the API at dataapi.Prefix,
 // /openapi.json and /docs/api, and runs api.Run.
 func partnerAPI(ctx context.Context, d partnerAPIDeps, bind func(*dataapi.Server)) (*oauth.Server, *dataapi.Server, error) {
-	as, err := oauth.New(ctx, oauth.Deps{Consent: d.consent, Issuer: d.issuer, Logger: d.log})
+	as, err := oauth.New(ctx, oauth.Deps{Consent: d.consent, Issuer: d.issuer, Keys: d.keys, Logger: d.log})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,12 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/keyring"
 )
 
 func init() {
@@ -22,12 +23,13 @@ func init() {
 }
 
 const auditUsage = `usage:
-  bankbridge audit verify [--public-key KEY]                 recompute every leaf, the tree and every signed head
+  bankbridge audit verify [--public-key KEY]                 recompute every leaf, the tree and every signed head (each under the key it names)
   bankbridge audit export (--customer ID | --partner ID | --all) [--kind K] [--from DATE] [--to DATE] [--format csv|json] [--out FILE]
   bankbridge audit seal                                      sign a tree head now
   bankbridge audit prune --retention-days N --archive FILE   archive, then prune, records older than N days
-  bankbridge audit key                                       print the public key to publish
-Every form takes --data DIR or --database URL, and --audit-key FILE (default DIR/` + audit.KeyFile + `).`
+  bankbridge audit key                                       print the public keys to publish (the whole history)
+Every form takes --data DIR or --database URL and --key-file FILE (the keys are sealed in the database under it);
+--audit-key FILE names a key file of the old layout to import (default DIR/` + audit.KeyFile + `).`
 
 func auditCmd(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
@@ -38,17 +40,17 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("audit "+sub, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	c.flags(fs, e.getenv)
-	keyFile := fs.String("audit-key", e.getenv("BANKBRIDGE_AUDIT_KEY"), "the log's Ed25519 signing key, PKCS #8 PEM (default <data>/"+audit.KeyFile+"; env BANKBRIDGE_AUDIT_KEY)")
-	var run func(context.Context, *backend, string) error
+	keyFile := fs.String("audit-key", e.getenv("BANKBRIDGE_AUDIT_KEY"), "a signing key file of the old layout, imported into the keyring once (default <data>/"+audit.KeyFile+"; env BANKBRIDGE_AUDIT_KEY)")
+	var run func(context.Context, *backend, *keyring.Ring) error
 	switch sub {
 	case "verify":
-		pubFlag := fs.String("public-key", "", "verify against this published public key (base64 or hex) instead of the key file's")
-		run = func(ctx context.Context, b *backend, kf string) error {
-			pub, err := auditPublicKey(kf, *pubFlag)
+		pubFlag := fs.String("public-key", "", "verify against this published public key (base64 or hex) instead of the keyring's whole history")
+		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
+			pubs, err := auditPublicKeys(ctx, r, *pubFlag)
 			if err != nil {
 				return err
 			}
-			return auditVerify(ctx, e, b, pub)
+			return auditVerify(ctx, e, b, pubs)
 		}
 	case "export":
 		customer := fs.Int64("customer", 0, "the records of this customer (what they may read on 'Who saw my data')")
@@ -59,7 +61,7 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 		to := fs.String("to", "", "only records before this date or time")
 		format := fs.String("format", "json", "csv or json")
 		out := fs.String("out", "", "write to this file instead of standard output")
-		run = func(ctx context.Context, b *backend, kf string) error {
+		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
 			q := audit.Query{Customer: bankbridge.CustomerID(*customer), Partner: *partner, Kind: audit.Kind(*kind)}
 			n := 0
 			for _, set := range []bool{*customer != 0, *partner != "", *all} {
@@ -83,19 +85,15 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			if q.To, err = parseWhen(*to); err != nil {
 				return usageError{"--to: " + err.Error()}
 			}
-			pub, err := auditPublicKey(kf, "")
+			pubs, err := auditPublicKeys(ctx, r, "")
 			if err != nil {
 				return err
 			}
-			return auditExport(ctx, e, b, pub, q, *format, *out)
+			return auditExport(ctx, e, b, pubs, q, *format, *out)
 		}
 	case "seal":
-		run = func(ctx context.Context, b *backend, kf string) error {
-			key, err := audit.LoadOrCreateKey(kf)
-			if err != nil {
-				return err
-			}
-			l := audit.New(b.audit, audit.Options{Key: key, SealEvery: time.Hour})
+		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
+			l := audit.New(b.audit, audit.Options{Keys: auditKeys{r}, SealEvery: time.Hour})
 			defer l.Close()
 			h, err := l.Seal(ctx)
 			if err != nil {
@@ -111,23 +109,25 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 		}
 		fs.IntVar(&days, "retention-days", days, "keep this many days of records; older ones are archived, then pruned (env BANKBRIDGE_AUDIT_RETENTION_DAYS)")
 		archive := fs.String("archive", "", "write the archive of pruned records to this new file (required)")
-		run = func(ctx context.Context, b *backend, kf string) error {
+		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
 			if days < 1 || *archive == "" {
 				return usageError{"prune needs --retention-days N (at least 1) and --archive FILE"}
 			}
-			key, err := audit.LoadKey(kf)
-			if err != nil {
-				return err
-			}
-			return auditPrune(ctx, e, b, key, time.Now().AddDate(0, 0, -days), *archive)
+			return auditPrune(ctx, e, b, auditKeys{r}, time.Now().AddDate(0, 0, -days), *archive)
 		}
 	case "key":
-		run = func(ctx context.Context, b *backend, kf string) error {
-			pub, err := auditPublicKey(kf, "")
+		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
+			pubs, err := auditPublicKeys(ctx, r, "")
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "public key (Ed25519, base64): %s\nkey id (SHA-256 of the key):  %s\n", base64.StdEncoding.EncodeToString(pub), audit.KeyID(pub))
+			for i, pub := range pubs {
+				latest := ""
+				if i == len(pubs)-1 {
+					latest = " (the latest)"
+				}
+				fmt.Fprintf(e.stdout, "public key (Ed25519, base64): %s\nkey id (SHA-256 of the key):  %s%s\n", base64.StdEncoding.EncodeToString(pub), audit.KeyID(pub), latest)
+			}
 			return nil
 		}
 	default:
@@ -136,19 +136,34 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args, &c); err != nil {
 		return err
 	}
-	if *keyFile == "" {
-		*keyFile = filepath.Join(c.Data, audit.KeyFile)
-	}
 	b, err := openBackend(ctx, &c)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	return run(ctx, b, *keyFile)
+	r, err := openKeyring(ctx, &c, b, toolLogger(e.stderr), *keyFile)
+	if err != nil {
+		return err
+	}
+	return run(ctx, b, r)
 }
 
-// auditPublicKey is the key given (base64 or hex), else the key file's.
-func auditPublicKey(keyFile, given string) (ed25519.PublicKey, error) {
+// auditPublicKeys is the key given (base64 or hex), else the keyring's
+// whole history of audit keys: every key it opened with the KEK, so a key
+// added to the database without the KEK is not among them.
+func auditPublicKeys(ctx context.Context, r *keyring.Ring, given string) ([]ed25519.PublicKey, error) {
+	if given == "" {
+		return auditKeys{r}.PublicKeys(ctx)
+	}
+	pub, err := parsePublicKey(given)
+	if err != nil {
+		return nil, err
+	}
+	return []ed25519.PublicKey{pub}, nil
+}
+
+// parsePublicKey reads an Ed25519 public key in base64 or hex.
+func parsePublicKey(given string) (ed25519.PublicKey, error) {
 	if given != "" {
 		decode := base64.StdEncoding.DecodeString
 		if len(given) == 2*ed25519.PublicKeySize {
@@ -160,11 +175,7 @@ func auditPublicKey(keyFile, given string) (ed25519.PublicKey, error) {
 		}
 		return ed25519.PublicKey(b), nil
 	}
-	k, err := audit.LoadKey(keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("no audit key (%w); pass --audit-key FILE or --public-key KEY", err)
-	}
-	return k.Public().(ed25519.PublicKey), nil
+	return nil, nil
 }
 
 func parseWhen(s string) (time.Time, error) {
@@ -177,13 +188,17 @@ func parseWhen(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-func auditVerify(ctx context.Context, e env, b *backend, pub ed25519.PublicKey) error {
-	rep, err := audit.Verify(ctx, b.audit, pub)
+func auditVerify(ctx context.Context, e env, b *backend, pubs []ed25519.PublicKey) error {
+	rep, err := audit.Verify(ctx, b.audit, pubs...)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "checked %d records (%d pruned), %d signed tree heads, %d stored subtree hashes in %s\nkey id %s; recomputed root %s at size %d\n",
-		rep.Records, rep.Pruned, rep.Heads, rep.Nodes, rep.Elapsed.Round(time.Millisecond), audit.KeyID(pub), rep.Root, rep.Size)
+	ids := make([]string, len(pubs))
+	for i, p := range pubs {
+		ids[i] = audit.KeyID(p).String()
+	}
+	fmt.Fprintf(e.stdout, "checked %d records (%d pruned), %d signed tree heads, %d stored subtree hashes in %s\nkey ids %s; recomputed root %s at size %d\n",
+		rep.Records, rep.Pruned, rep.Heads, rep.Nodes, rep.Elapsed.Round(time.Millisecond), strings.Join(ids, ", "), rep.Root, rep.Size)
 	if rep.OK() {
 		fmt.Fprintln(e.stdout, "audit OK: every record gives its leaf hash, indexes are dense, every signed tree head verifies and matches the records")
 		return nil
@@ -197,8 +212,9 @@ func auditVerify(ctx context.Context, e env, b *backend, pub ed25519.PublicKey) 
 	return fmt.Errorf("audit verify found %d problems", len(rep.Problems)+rep.Unlisted)
 }
 
-func auditExport(ctx context.Context, e env, b *backend, pub ed25519.PublicKey, q audit.Query, format, out string) error {
-	l := audit.New(b.audit, audit.Options{PublicKey: pub})
+func auditExport(ctx context.Context, e env, b *backend, pubs []ed25519.PublicKey, q audit.Query, format, out string) error {
+	l := audit.New(b.audit, audit.Options{History: pubs}) // reads only: no sealer
+
 	defer l.Close()
 	x, err := l.Export(ctx, q)
 	if err != nil {
@@ -227,8 +243,8 @@ func auditExport(ctx context.Context, e env, b *backend, pub ed25519.PublicKey, 
 	return nil
 }
 
-func auditPrune(ctx context.Context, e env, b *backend, key ed25519.PrivateKey, before time.Time, path string) error {
-	l := audit.New(b.audit, audit.Options{Key: key, SealEvery: time.Hour})
+func auditPrune(ctx context.Context, e env, b *backend, keys audit.Keys, before time.Time, path string) error {
+	l := audit.New(b.audit, audit.Options{Keys: keys, SealEvery: time.Hour})
 	defer l.Close()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/keyring"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
@@ -30,6 +31,7 @@ type backend struct {
 	dataapi   records.Store
 	alerts    alerts.Store
 	lease     lease // what runs once per fleet runs under it: see singleton.go
+	keys      keyring.Store
 	ping      func(context.Context) error
 	close     func() error
 	versions  func(context.Context) ([]string, error)
@@ -43,13 +45,13 @@ func openBackend(ctx context.Context, c *Config) (*backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), lease: db.Lease(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
+		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), lease: db.Lease(), keys: db.Keys(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
 	}
 	db, err := postgres.Open(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
-	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), lease: db.Lease(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
+	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), lease: db.Lease(), keys: db.Keys(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
 }
 
 // ledgerOptions tunes group commit per engine: SQLite has one writer, so one

@@ -20,6 +20,7 @@ type Config struct {
 	Addr      string        // listen address
 	Data      string        // data folder (SQLite file, keys)
 	Database  string        // "" for SQLite in Data, or postgres://...
+	KeyFile   string        // the key-encryption key sealing the keys in the database; "" for Data/keyring.kek
 	Demo      bool          // seed a demo bank into an empty database
 	DemoSize  int           // customers in the demo bank
 	LogLevel  string        // debug, info, warn, error
@@ -39,6 +40,7 @@ func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	str := envString(fs, getenv)
 	str(&c.Data, "data", "data", "data folder for the embedded SQLite database")
 	str(&c.Database, "database", "", "database URL: empty for SQLite in the data folder, or postgres://user@host:5432/db")
+	str(&c.KeyFile, "key-file", "", "key-encryption key file sealing the signing keys in the database; the same on every instance (default <data>/"+kekFile+")")
 	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	str(&c.LogFormat, "log-format", "text", "log format: text or json")
 }
@@ -146,7 +148,11 @@ func (c Config) LogValue() slog.Value {
 			db = "postgres:(unparsable)"
 		}
 	}
-	return slog.GroupValue(slog.String("addr", c.Addr), slog.String("database", db), slog.Bool("demo", c.Demo),
+	kf := c.KeyFile // a path, never the key
+	if kf == "" {
+		kf = filepath.Join(c.Data, kekFile)
+	}
+	return slog.GroupValue(slog.String("addr", c.Addr), slog.String("database", db), slog.String("key_file", kf), slog.Bool("demo", c.Demo),
 		slog.String("public_url", c.PublicURL), slog.Bool("tls", c.TLSCert != ""))
 }
 

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -85,11 +84,11 @@ func partnerCmd(ctx context.Context, e env, args []string) error {
 	defer b.close()
 	// Partner changes made here are audited exactly like the console's.
 	log := c.logger(e.stderr)
-	akey, err := audit.LoadOrCreateKey(filepath.Join(c.Data, audit.KeyFile))
+	ring, err := openKeyring(ctx, &c, b, log, "")
 	if err != nil {
 		return err
 	}
-	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
+	alog := audit.New(b.audit, audit.Options{Keys: auditKeys{ring}, Logger: log})
 	defer alog.Close()
 	svc := consent.New(b.consent, consent.Options{PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
 	pid := consent.PartnerID(id)

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -77,13 +76,14 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_dropped",
 		Help: "Engagement events dropped (buffer full, invalid, after close)."}, func() float64 { return float64(events.Stats().Dropped) }))
 
-	// The disclosure log signs with a key kept beside the database, not in
-	// it, so whoever can rewrite the database cannot re-sign the log.
-	akey, err := audit.LoadOrCreateKey(filepath.Join(c.Data, audit.KeyFile))
+	// The fleet's keys are in the database, sealed under a key-encryption
+	// key that is not, so whoever can rewrite the database cannot re-sign
+	// the log; a KEK that does not open them stops the start here.
+	ring, err := openKeyring(ctx, &c, b, log, "")
 	if err != nil {
 		return err
 	}
-	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log, Lease: b.lease})
+	alog := audit.New(b.audit, audit.Options{Keys: auditKeys{ring}, Logger: log, Lease: b.lease})
 	defer alog.Close()             // after the HTTP server stopped: drains, then seals once more
 	msgHook := &consent.LateHook{} // the messenger hub is built after consent, as the data API is
 	cons, bindAPI := partnerConsent(b, alog, log, msgHook)
@@ -107,7 +107,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		base = fmt.Sprintf("%s://localhost:%d", scheme, ln.Addr().(*net.TCPAddr).Port)
 	}
 	base = strings.TrimSuffix(base, "/")
-	as, api, err := partnerAPI(ctx, partnerAPIDeps{backend: b, consent: cons, ledger: led, identity: ids, audit: alog,
+	as, api, err := partnerAPI(ctx, partnerAPIDeps{backend: b, consent: cons, ledger: led, identity: ids, audit: alog, keys: oauthKeys{ring},
 		log: log, reg: reg, issuer: base}, bindAPI)
 	if err != nil {
 		return err
@@ -115,7 +115,11 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	go singleton(ctx, b.lease, log, sweepLease, func(ctx context.Context) { sweepConsents(ctx, cons, log) })
 	go api.Run(ctx)
 	answers := &alertAnswers{}
-	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, data: c.Data, getenv: e.getenv, backend: b,
+	mkeys, err := messengerKeys(ctx, ring)
+	if err != nil {
+		return err
+	}
+	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, keys: mkeys, getenv: e.getenv, backend: b,
 		ledger: led, consent: cons, audit: alog, hook: msgHook, answer: answers, log: log})
 	if err != nil {
 		return err

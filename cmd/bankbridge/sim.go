@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -106,8 +107,9 @@ func simCmd(ctx context.Context, e env, args []string) error {
 
 // messengerDeps is what the messenger channel needs from serve.
 type messengerDeps struct {
-	base    string // the bank's public base URL
-	data    string // data folder: the messenger partner's key lives there
+	base    string              // the bank's public base URL
+	keys    []*ecdsa.PrivateKey // the messenger partner's keys (the keyring's), the one signing now first
+	data    string              // without keys: the data folder holding the key's file (benchmarks)
 	getenv  func(string) string
 	backend *backend
 	ledger  *ledger.Service
@@ -140,17 +142,38 @@ func messengerWiring(ctx context.Context, d messengerDeps) (map[string]http.Hand
 	if redirect == "" {
 		return nil, nil, fmt.Errorf("messenger: set BANKBRIDGE_MESSENGER_REDIRECT_URI (the platform's account-linking redirect)")
 	}
-	key, err := channels.LoadOrCreateKey(filepath.Join(d.data, "messenger-partner.pem"))
-	if err != nil {
-		return nil, nil, err
+	keys := d.keys
+	if len(keys) == 0 {
+		key, err := channels.LoadOrCreateKey(filepath.Join(d.data, messengerKeyFile))
+		if err != nil {
+			return nil, nil, err
+		}
+		keys = []*ecdsa.PrivateKey{key}
 	}
 	clusters := []consent.Cluster{consent.AccountBasic, consent.Balances, consent.Transactions, consent.Transfers}
-	if _, err := channels.RegisterPartner(ctx, d.consent, channels.Registration{ID: "messenger", LegalName: "Messenger Platform (demo)",
+	reg := channels.Registration{ID: "messenger", LegalName: "Messenger Platform (demo)",
 		LEI: "5493001KJTIIGC8Y1R12", Homepage: "https://messenger.example", SecurityContact: "security@messenger.example",
-		RedirectURI: redirect, Key: &key.PublicKey, Signatory: "Platform counsel",
+		RedirectURI: redirect, Signatory: "Platform counsel",
 		Purposes: map[consent.Cluster]string{consent.AccountBasic: "name your accounts in the chat", consent.Balances: "answer balance questions in the chat",
 			consent.Transactions: "answer questions about your activity and spending in the chat", consent.Transfers: "pay people you saved, after you confirm in the chat"},
-	}); errors.Is(err, channels.ErrPartnerMismatch) {
+	}
+	// The key signing now first, then older ones: after a rotation the
+	// partner stays registered with its previous key until staff register
+	// the new one, and the channel goes on with the key it is registered with.
+	var key *ecdsa.PrivateKey
+	var err error
+	for i, k := range keys {
+		reg.Key = &k.PublicKey
+		if _, err = channels.RegisterPartner(ctx, d.consent, reg); !errors.Is(err, channels.ErrPartnerMismatch) {
+			key = k
+			if i > 0 && err == nil {
+				d.log.Warn("messenger: the partner is registered with an older key than the one signing now; register its new key",
+					"registered", channels.KeyID(&k.PublicKey), "newest", channels.KeyID(&keys[0].PublicKey))
+			}
+			break
+		}
+	}
+	if errors.Is(err, channels.ErrPartnerMismatch) {
 		// The partner was registered for another address (the bank moved to
 		// another port or URL). Its redirect URIs are never changed behind
 		// staff's back, so the channel stays off and serve goes on.
