@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -39,11 +40,12 @@ func TestTwoInstancesSeedOnce(t *testing.T) {
 	url := testdb.PostgresURL(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	keyFile := filepath.Join(t.TempDir(), "fleet.kek") // one KEK for the fleet, made by whichever starts first
 	outs := make([]*lockedBuffer, 2)
 	dones := make([]chan error, 2)
 	for i := range outs {
 		outs[i], dones[i] = &lockedBuffer{}, make(chan error, 1)
-		args := []string{"bankbridge", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--database", url, "--demo-customers", "5"}
+		args := []string{"bankbridge", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--database", url, "--key-file", keyFile, "--demo-customers", "5"}
 		go func() {
 			dones[i] <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), outs[i], io.Discard)
 		}()
