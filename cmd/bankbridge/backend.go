@@ -6,6 +6,7 @@ import (
 	"runtime"
 
 	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/alerts/stream"
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
@@ -29,6 +30,7 @@ type backend struct {
 	insights  insights.Store
 	dataapi   records.Store
 	alerts    alerts.Store
+	deploy    stream.Identity // the id the database generated: the default cluster name
 	ping      func(context.Context) error
 	close     func() error
 	versions  func(context.Context) ([]string, error)
@@ -42,13 +44,13 @@ func openBackend(ctx context.Context, c *Config) (*backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
+		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), deploy: db, ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
 	}
 	db, err := postgres.Open(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
-	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
+	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), deploy: db, ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
 }
 
 // ledgerOptions tunes group commit per engine: SQLite has one writer, so one
