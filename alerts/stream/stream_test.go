@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -342,4 +343,55 @@ func TestConsumerWithoutTheChannelLeavesDeliveriesToOneWithIt(t *testing.T) {
 		t.Errorf("dead letters %+v, %v", dead, err)
 	}
 	t.Logf("the instance without the channel handed back %d deliveries", lacks.Stats().Released)
+}
+
+// failOnce fails its first Process call, then records.
+type failOnce struct {
+	recorder
+	failed bool
+}
+
+func (f *failOnce) Process(ctx context.Context, evs []ledger.Event, upto ledger.EventSeq) error {
+	f.mu.Lock()
+	if !f.failed {
+		f.failed = true
+		f.mu.Unlock()
+		return errors.New("database unavailable")
+	}
+	f.mu.Unlock()
+	return f.recorder.Process(ctx, evs, upto)
+}
+
+// A batch whose processing failed is handed back, counted, and processed
+// on redelivery: nothing is lost.
+func TestFailedBatchIsHandedBackAndRedelivered(t *testing.T) {
+	t.Parallel()
+	url := natsURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const n = 10
+	db := deposits(t, ctx, n, 100)
+	bus := dial(t, ctx, url, stream.Deployment{Cluster: fmt.Sprintf("T%d", time.Now().UnixNano()), Database: "db1"})
+	if got, err := bus.RelayOnce(ctx, db.Ledger(), db.Alerts(), 1000); err != nil || got != n {
+		t.Fatalf("relayed %d, %v", got, err)
+	}
+	p := &failOnce{}
+	cctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); bus.Consume(cctx, p, 100) }()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && p.len() < n; {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	<-done
+	seen := map[ledger.EventSeq]bool{}
+	for _, e := range p.evs {
+		seen[e.Seq] = true
+	}
+	if len(seen) != n {
+		t.Errorf("%d of %d events processed after a failed batch", len(seen), n)
+	}
+	if st := bus.Stats(); st.Naks != 1 {
+		t.Errorf("stats %+v, want 1 batch handed back", st)
+	}
 }
