@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -31,7 +32,9 @@ type Link struct {
 }
 
 // Links tells which channels a customer linked (the messenger's account
-// links). Channels not in Options.Channels are ignored.
+// links). A link may name a channel this instance cannot deliver on (not in
+// Options.Channels: off here, on elsewhere in the fleet): its delivery is
+// stored all the same and left to an instance that can (see Dispatch).
 type Links interface {
 	Links(ctx context.Context, c bankbridge.CustomerID) ([]Link, error)
 }
@@ -110,6 +113,9 @@ type Service struct {
 	o     Options
 	wake  chan struct{} // a batch committed in the ledger
 	send  chan struct{} // deliveries were queued
+
+	released   atomic.Int64 // deliveries handed back: their channel is not on this instance
+	unroutable atomic.Int64 // of those, dead letters: no instance delivered them
 
 	mu        sync.Mutex
 	internal  map[ledger.AccountID]bool // bank-internal accounts: never alert
@@ -411,7 +417,10 @@ func (s *Service) deliveries(a Alert, st Settings, links []Link, now time.Time) 
 	}
 	seen := map[string]bool{}
 	for _, l := range links {
-		if _, ok := s.o.Channels[l.Channel]; !ok || seen[l.Channel] {
+		// A channel this instance lacks still gets its delivery: another
+		// instance delivers it, or it ends as a dead letter saying why.
+		// Skipping it here lost the alert without a trace.
+		if l.Channel == "" || l.Channel == Email || seen[l.Channel] {
 			continue
 		}
 		seen[l.Channel] = true

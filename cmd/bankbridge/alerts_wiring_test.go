@@ -248,3 +248,41 @@ func TestAlertAnswersFromChat(t *testing.T) {
 		t.Errorf("changing the answer said %q", text)
 	}
 }
+
+// An instance whose messenger hub is off still makes the chat delivery of
+// an alert (the links are in the shared database); it hands it back, and
+// an instance with the hub sends it.
+func TestChatDeliveryMadeWhereTheHubIsOffSentWhereItIsOn(t *testing.T) {
+	t.Parallel()
+	r := newAlertsRig(t)
+	ctx := context.Background()
+	settle, err := r.db.Ledger().CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "Settlement", Currency: "USD", Number: "9", Routing: "1", Unbounded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	led := ledger.New(r.db.Ledger(), ledger.Options{})
+	defer led.Close()
+	if _, _, err := led.Transfer(ctx, ledger.Move("t", "1", settle.ID, r.account.ID, 5000, "USD", "salary")); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := r.db.Ledger().Events(ctx, 0, 10)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %v, %v", evs, err)
+	}
+	off := alertsWiring(alertsDeps{store: r.db.Alerts(), ledger: r.db.Ledger(), messenger: r.db.Messenger(), bankName: "Test Bank"})
+	if err := off.Process(ctx, evs, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := off.Dispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := off.Stats().Released; got != 1 {
+		t.Errorf("the instance without the hub handed back %d deliveries, want 1", got)
+	}
+	if n, err := r.svc.Dispatch(ctx); err != nil || n != 1 {
+		t.Fatalf("the instance with the hub claimed %d, %v", n, err)
+	}
+	if sent := r.chat.take(); len(sent) != 1 {
+		t.Errorf("%d chat messages sent, want 1", len(sent))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 
 	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/alerts/stream"
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
@@ -32,6 +33,7 @@ type backend struct {
 	alerts    alerts.Store
 	lease     lease // what runs once per fleet runs under it: see singleton.go
 	keys      keyring.Store
+	deploy    stream.Identity // the id the database generated: the default cluster name
 	ping      func(context.Context) error
 	close     func() error
 	versions  func(context.Context) ([]string, error)
@@ -45,13 +47,13 @@ func openBackend(ctx context.Context, c *Config) (*backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), lease: db.Lease(), keys: db.Keys(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
+		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), lease: db.Lease(), keys: db.Keys(), deploy: db, ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
 	}
 	db, err := postgres.Open(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
-	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), lease: db.Lease(), keys: db.Keys(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
+	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), lease: db.Lease(), keys: db.Keys(), deploy: db, ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
 }
 
 // ledgerOptions tunes group commit per engine: SQLite has one writer, so one

@@ -71,11 +71,13 @@ func benchAlerts(ctx context.Context, e env, args []string) error {
 	duration := fs.Duration("duration", 20*time.Second, "how long to post")
 	customers := fs.Int("customers", 200, "customers the deposits go to")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	events := fs.String("events", "", "nats://host:4222: alerts through NATS JetStream, as with serve --events (default: in process)")
+	instances := fs.Int("instances", 1, "with --events: relays, consumers and dispatchers of that many instances")
 	if err := parse(fs, args, &c); err != nil {
 		return err
 	}
-	if *rate < 1 || *duration <= 0 || *customers < 1 {
-		return usageError{"usage: bankbridge bench alerts [--rate N/min] [--duration D] [--customers N] [--database URL] [--json]"}
+	if *rate < 1 || *duration <= 0 || *customers < 1 || *instances < 1 {
+		return usageError{"usage: bankbridge bench alerts [--rate N/min] [--duration D] [--customers N] [--database URL] [--events nats://... [--instances N]] [--json]"}
 	}
 	cleanup, err := benchDatabase(ctx, &c)
 	if err != nil {
@@ -105,8 +107,18 @@ func benchAlerts(ctx context.Context, e env, args []string) error {
 	defer closer()
 
 	ch := &benchChannel{at: map[string]time.Time{}}
-	svc := alerts.New(ast, lst, alerts.Options{Channels: map[string]alerts.Channel{"bench": ch}, Links: benchAllLinked{}, Poll: 20 * time.Millisecond})
-	opts.OnBatch = func(int, time.Duration, error) { svc.Notify() }
+	aopts := alerts.Options{Channels: map[string]alerts.Channel{"bench": ch}, Links: benchAllLinked{}, Poll: 20 * time.Millisecond}
+	svc := alerts.New(ast, lst, aopts)
+	wake := svc.Notify
+	if *events != "" {
+		var stopNATS func()
+		if wake, stopNATS, err = benchAlertsNATS(ctx, *events, *instances, lst, ast, aopts); err != nil {
+			return err
+		}
+		defer stopNATS()
+		engine += "+nats"
+	}
+	opts.OnBatch = func(int, time.Duration, error) { wake() }
 	led := ledger.New(lst, opts)
 	defer led.Close()
 
@@ -123,7 +135,9 @@ func benchAlerts(ctx context.Context, e env, args []string) error {
 	}
 	wctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { svc.Run(wctx, lst) })
+	if *events == "" {
+		wg.Go(func() { svc.Run(wctx, lst) })
+	}
 	defer func() { stop(); wg.Wait() }()
 
 	// Post at a steady pace, each deposit on its own goroutine so a slow

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bankbridge/bankbridge/alerts/stream"
 )
 
 // Config is every setting bankbridge reads, with working defaults: SQLite in
@@ -30,6 +32,7 @@ type Config struct {
 	TLSKey    string        // ...and key
 	Shutdown  time.Duration // grace period for in-flight requests
 	Events    string        // "" to consume ledger events in process, or nats://host:4222 for JetStream
+	Cluster   string        // the deployment's name on NATS; "" for the id its database generated
 	SMTP      string        // host:port of an SMTP relay for e-mail alerts; "" for none
 	MailFrom  string        // the From address of e-mail alerts
 }
@@ -53,6 +56,7 @@ func (c *Config) serverFlags(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.TLSCert, "tls-cert", "", "TLS certificate file (enables HTTPS and Secure cookies)")
 	str(&c.TLSKey, "tls-key", "", "TLS key file")
 	str(&c.Events, "events", "", "ledger events: empty to consume them in this process, or nats://host:4222 to relay them to NATS JetStream for several instances")
+	str(&c.Cluster, "cluster", "", "deployment name on NATS, the same on every instance (letters, digits, - and _): empty for the id the database generated when first migrated")
 	str(&c.SMTP, "smtp", "", "SMTP relay host:port for e-mail alerts (empty: no e-mail)")
 	str(&c.MailFrom, "mail-from", "alerts@bankbridge.example", "From address of e-mail alerts")
 	demo := true
@@ -108,6 +112,11 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--events must be empty or a nats://host:port URL"))
 		}
 	}
+	if c.Cluster != "" {
+		if err := stream.ValidCluster(c.Cluster); err != nil {
+			errs = append(errs, fmt.Errorf("--cluster: %w", err))
+		}
+	}
 	if c.Demo && (c.DemoSize < 1 || c.DemoSize > 1_000_000) {
 		errs = append(errs, fmt.Errorf("--demo-customers must be between 1 and 1000000"))
 	}
@@ -152,8 +161,12 @@ func (c Config) LogValue() slog.Value {
 	if kf == "" {
 		kf = filepath.Join(c.Data, kekFile)
 	}
+	events := c.Events
+	if u, err := url.Parse(events); err == nil && u.User != nil {
+		events = u.Redacted()
+	}
 	return slog.GroupValue(slog.String("addr", c.Addr), slog.String("database", db), slog.String("key_file", kf), slog.Bool("demo", c.Demo),
-		slog.String("public_url", c.PublicURL), slog.Bool("tls", c.TLSCert != ""))
+		slog.String("public_url", c.PublicURL), slog.Bool("tls", c.TLSCert != ""), slog.String("events", events), slog.String("cluster", c.Cluster))
 }
 
 // logger builds the process logger writing to w.

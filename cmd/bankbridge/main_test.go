@@ -157,6 +157,8 @@ func TestCommandLine(t *testing.T) {
 		{"MigrateSQLite", []string{"migrate", "--data", dir}, nil, "", "0001_ledger"},
 		{"MigrateFromEnv", []string{"migrate"}, map[string]string{"BANKBRIDGE_DATA": filepath.Join(dir, "env")}, "", "sqlite database"},
 		{"BadFlagsAllReported", []string{"serve", "--log-level", "loud", "--log-format", "xml", "--database", "mysql://x"}, nil, "--log-level", ""},
+		{"BadCluster", []string{"serve", "--cluster", "bank.a"}, nil, `--cluster: cluster name "bank.a" must be`, ""},
+		{"BadClusterFromEnv", []string{"serve"}, map[string]string{"BANKBRIDGE_CLUSTER": "bank a"}, `cluster name "bank a"`, ""},
 		{"BadDatabaseURL", []string{"migrate", "--database", "ftp://x"}, nil, "postgres:// URL", ""},
 		{"BenchNeedsSubcommand", []string{"bench"}, nil, "usage: bankbridge bench ledger", ""},
 		{"BenchRejectsBadClients", []string{"bench", "ledger", "--clients", "0"}, nil, "--clients", ""},

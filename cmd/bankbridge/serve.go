@@ -124,12 +124,11 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	al, err := startAlerts(ctx, &c, alertsDeps{store: b.alerts, ledger: b.ledger, messenger: b.messenger, answers: answers,
-		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events)}, b)
+	al, wake, err := startAlerts(ctx, &c, alertsDeps{store: b.alerts, ledger: b.ledger, messenger: b.messenger, answers: answers,
+		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events), reg: reg}, b)
 	if err != nil {
 		return err
 	}
-	wake := al.Notify
 	wakeAlerts.Store(&wake)
 
 	handler := newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons, oauth: as, api: api, alerts: al, mounts: mounts, inbox: hub, insights: ins, events: events, secure: c.TLSCert != ""})
