@@ -37,23 +37,29 @@ func fakeOpen(files fstest.MapFS, calls *atomic.Int32) func(context.Context, str
 }
 
 // uniqueFiles is a migration set no earlier run has seen, so that its
-// template is built here.
+// template is built here; the template and its copies are dropped after.
 func uniqueFiles(t *testing.T) fstest.MapFS {
 	t.Helper()
-	files := fstest.MapFS{"0001_a.sql": {Data: []byte("CREATE TABLE a (x int); -- " + randomHex(8))}}
+	files := fstest.MapFS{"0001_a.sql": {Data: []byte(`CREATE TABLE a (x int);
+		CREATE SEQUENCE q;
+		CREATE TABLE s (k int PRIMARY KEY, v text);
+		INSERT INTO s VALUES (1, 'it''s seeded'); -- ` + randomHex(8))}}
+	t.Cleanup(func() { dropTemplate(t, files) })
+	return files
+}
+
+func dropTemplate(t *testing.T, files fstest.MapFS) {
 	key, err := migrationsKey(files)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn := connect(t, ctx, baseURL(t))
-		defer conn.Close(ctx)
-		if err := dropOn(ctx, conn, templatePrefix+key); err != nil {
-			t.Error(err)
-		}
-	})
-	return files
+	ctx := context.Background()
+	conn := connect(t, ctx, baseURL(t))
+	defer conn.Close(ctx)
+	if err := dropCopies(ctx, conn, key); err != nil {
+		t.Error(err)
+	}
+	dropOn(ctx, conn, templatePrefix+key)
 }
 
 func databaseExists(t *testing.T, name string) bool {
@@ -68,7 +74,7 @@ func databaseExists(t *testing.T, name string) bool {
 	return n == 1
 }
 
-func count(t *testing.T, u, table string) int {
+func exec(t *testing.T, u string, sql string, dst ...any) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, u)
@@ -76,69 +82,69 @@ func count(t *testing.T, u, table string) int {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-		t.Fatal(err)
+	if len(dst) == 0 {
+		_, err = conn.Exec(ctx, sql)
+	} else {
+		err = conn.QueryRow(ctx, sql).Scan(dst...)
 	}
-	return n
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
 }
 
-// TestMigratedPostgresURL: a migration set is migrated once, each test gets
-// its own copy of the result, which is gone after the test, and changed
-// files make a new template.
+// TestMigratedPostgresURL: a migration set is migrated once; a test holds
+// its copy alone; later tests get the copies back as migrated (rows the
+// migrations inserted and sequences included), even one whose schema a
+// test changed; changed files make a new template.
 func TestMigratedPostgresURL(t *testing.T) {
 	t.Parallel()
 	files := uniqueFiles(t)
 	var calls atomic.Int32
-	var names []string
-	for i := range 2 {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
+	var used []string
+	t.Run("dirty", func(t *testing.T) {
+		for _, change := range []string{
+			"INSERT INTO a VALUES (1); UPDATE s SET v = 'changed'; INSERT INTO s VALUES (2, 'new')",
+			"CREATE TABLE extra (z int); INSERT INTO a VALUES (2)",
+		} {
 			u := MigratedPostgresURL(t, files, fakeOpen(files, &calls))
-			if n := count(t, u, "a"); n != 0 {
-				t.Errorf("copy %d starts with %d rows, want 0: copies share data", i, n)
-			}
-			ctx := context.Background()
-			conn, err := pgx.Connect(ctx, u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close(ctx)
-			if _, err := conn.Exec(ctx, "INSERT INTO a VALUES (1)"); err != nil {
-				t.Fatal(err)
-			}
 			var name string
-			if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&name); err != nil {
-				t.Fatal(err)
-			}
-			names = append(names, name)
-		})
-	}
-	if got := calls.Load(); got != 1 {
-		t.Errorf("migrated %d times for two tests, want once", got)
-	}
-	if len(names) != 2 || names[0] == names[1] {
-		t.Fatalf("databases %v, want two different ones", names)
-	}
-	for _, name := range names {
-		if databaseExists(t, name) {
-			t.Errorf("database %s outlived its test", name)
+			var next int
+			exec(t, u, "SELECT current_database(), nextval('q')", &name, &next)
+			exec(t, u, change)
+			used = append(used, name)
 		}
+		if used[0] == used[1] {
+			t.Errorf("two tests at once share %s", used[0])
+		}
+	})
+	t.Run("reused", func(t *testing.T) {
+		for i := range 2 {
+			u := MigratedPostgresURL(t, files, fakeOpen(files, &calls))
+			var name, seed string
+			var rows, seeds, next int
+			var extra bool
+			exec(t, u, "SELECT current_database(), (SELECT count(*) FROM a), (SELECT count(*) FROM s), (SELECT min(v) FROM s), nextval('q'), to_regclass('extra') IS NOT NULL",
+				&name, &rows, &seeds, &seed, &next, &extra)
+			if name != used[i] {
+				t.Errorf("got %s, want %s, free again", name, used[i])
+			}
+			if rows != 0 || seeds != 1 || seed != "it's seeded" || next != 1 || extra {
+				t.Errorf("reused copy %s: %d rows in a, %d in s (%q), nextval %d, table extra %v; want 0, 1 (\"it's seeded\"), 1, false", name, rows, seeds, seed, next, extra)
+			}
+		}
+	})
+	if got := calls.Load(); got != 1 {
+		t.Errorf("migrated %d times for three borrowings, want once", got)
 	}
 
 	changed := fstest.MapFS{"0001_a.sql": files["0001_a.sql"], "0002_b.sql": {Data: []byte("CREATE TABLE b (y int)")}}
 	t.Run("changed", func(t *testing.T) {
-		t.Cleanup(func() {
-			key, _ := migrationsKey(changed)
-			ctx := context.Background()
-			conn := connect(t, ctx, baseURL(t))
-			defer conn.Close(ctx)
-			dropOn(ctx, conn, templatePrefix+key)
-		})
+		t.Cleanup(func() { dropTemplate(t, changed) })
 		u := MigratedPostgresURL(t, changed, fakeOpen(changed, &calls))
 		if got := calls.Load(); got != 2 {
 			t.Errorf("changed files migrated %d times in all, want a second template", got)
 		}
-		count(t, u, "b")
+		exec(t, u, "SELECT count(*) FROM b", new(int))
 	})
 }
 
@@ -159,49 +165,53 @@ func TestHalfBuiltTemplateIsRebuilt(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Fatalf("half-built template not migrated")
 	}
-	count(t, u, "a")
+	exec(t, u, "SELECT count(*) FROM a", new(int))
 }
 
-// TestSweep drops the copies and the other templates that crashed runs
-// left behind, and only those.
-func TestSweep(t *testing.T) {
+// TestStale: the sweep drops the templates of other migration sets built
+// long ago, their copies and copies without a template, and only those.
+func TestStale(t *testing.T) {
+	now := time.Now()
+	comment := func(age time.Duration) string { return fmt.Sprintf("%s%d\nSELECT 1;", builtMark, now.Add(-age).Unix()) }
+	dbs := []database{
+		{"bbt_tmpl_old", comment(48 * time.Hour)},
+		{"bbt_tmpl_new", comment(time.Hour)},
+		{"bbt_tmpl_keep", comment(48 * time.Hour)},
+		{"bbt_tmpl_broken", "not ours"},
+		{"bbt_old_0", ""}, {"bbt_old_12", ""}, {"bbt_new_0", ""}, {"bbt_keep_3", ""}, {"bbt_gone_0", ""}, {"bbt_broken_0", ""}, {"bbt_odd", ""},
+	}
+	got := strings.Join(stale(dbs, "bbt_tmpl_keep", now), " ")
+	if want := "bbt_tmpl_old bbt_tmpl_broken bbt_old_0 bbt_old_12 bbt_gone_0 bbt_broken_0 bbt_odd"; got != want {
+		t.Errorf("stale = %s\nwant    %s", got, want)
+	}
+}
+
+// TestDropCopySparesHeld: a copy a live test holds is not dropped.
+func TestDropCopySparesHeld(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	conn := connect(t, ctx, baseURL(t))
 	defer conn.Close(ctx)
-	now := time.Now()
-	suffix := randomHex(6)
-	oldCopy := fmt.Sprintf("%s%d_%s", copyPrefix, now.Add(-2*time.Hour).Unix(), suffix)
-	newCopy := fmt.Sprintf("%s%d_%s", copyPrefix, now.Add(-time.Minute).Unix(), suffix)
-	oldTmpl, newTmpl, keep := templatePrefix+"old"+suffix, templatePrefix+"new"+suffix, templatePrefix+"keep"+suffix
-	built := map[string]time.Time{oldTmpl: now.Add(-48 * time.Hour), newTmpl: now.Add(-time.Hour), keep: now.Add(-48 * time.Hour)}
-	for _, name := range []string{oldCopy, newCopy, oldTmpl, newTmpl, keep} {
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			c := connect(t, ctx, baseURL(t))
-			defer c.Close(ctx)
-			dropOn(ctx, c, name)
-		})
-		if at, ok := built[name]; ok {
-			if _, err := conn.Exec(ctx, fmt.Sprintf("COMMENT ON DATABASE %s IS 'bankbridge test template, built %d'", name, at.Unix())); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", templateLock); err != nil {
+	name := copyPrefix + "held" + randomHex(6) + "_0"
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatal(err)
 	}
-	err := sweep(ctx, conn, keep, now)
-	conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", templateLock)
-	if err != nil {
+	holder := connect(t, ctx, baseURL(t))
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", name); err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]bool{oldCopy: false, newCopy: true, oldTmpl: false, newTmpl: true, keep: true} {
-		if got := databaseExists(t, name); got != want {
-			t.Errorf("%s exists = %v after the sweep, want %v", name, got, want)
-		}
+	if err := dropCopy(ctx, conn, name); err != nil {
+		t.Fatal(err)
+	}
+	if !databaseExists(t, name) {
+		t.Errorf("%s dropped while held", name)
+	}
+	holder.Close(ctx)
+	if err := dropCopy(ctx, conn, name); err != nil {
+		t.Fatal(err)
+	}
+	if databaseExists(t, name) {
+		t.Errorf("%s not dropped once free", name)
 	}
 }
 
