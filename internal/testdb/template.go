@@ -78,7 +78,12 @@ func MigratedPostgresURL[D io.Closer](t testing.TB, migrations fs.FS, open func(
 	defer cancel()
 	// This session holds the copy's lock until the test ends.
 	conn := connect(t, ctx, base)
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	t.Cleanup(func() {
+		// Unlocked before closing, as the server ends a closed session a
+		// moment later: the next test would find the copy still held.
+		conn.Exec(context.Background(), "SELECT pg_advisory_unlock_all()")
+		conn.Close(context.Background())
+	})
 	name, err := borrowCopy(ctx, conn, base, key, migrate)
 	if err != nil {
 		t.Fatalf("testdb: %v", err)

@@ -197,6 +197,7 @@ func TestDropCopySparesHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	holder := connect(t, ctx, baseURL(t))
+	defer holder.Close(ctx)
 	if _, err := holder.Exec(ctx, "SELECT pg_advisory_lock(hashtextextended($1, 0))", name); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +207,11 @@ func TestDropCopySparesHeld(t *testing.T) {
 	if !databaseExists(t, name) {
 		t.Errorf("%s dropped while held", name)
 	}
-	holder.Close(ctx)
+	// Unlocked rather than closed: the server ends a closed session a
+	// moment later, and the lock with it.
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", name); err != nil {
+		t.Fatal(err)
+	}
 	if err := dropCopy(ctx, conn, name); err != nil {
 		t.Fatal(err)
 	}
