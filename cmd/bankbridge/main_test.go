@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bankbridge/bankbridge/internal/testdb"
+	"github.com/bankbridge/bankbridge/store/postgres"
 )
 
 // startServer runs run() as `bankbridge serve` on port 0 and returns its base
@@ -86,7 +87,7 @@ func TestServeEndToEnd(t *testing.T) {
 			args := []string{"--data", t.TempDir(), "--demo-customers", "15"}
 			switch engine {
 			case "postgres":
-				args = append(args, "--database", testdb.PostgresURL(t))
+				args = append(args, "--database", testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open))
 			case "sqlite+nats": // ledger events relayed through JetStream
 				args = append(args, "--events", "nats://127.0.0.1:4222")
 			}

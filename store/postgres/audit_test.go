@@ -15,7 +15,7 @@ import (
 func TestAudit(t *testing.T) {
 	t.Parallel()
 	storetest.Audit(t, func(t testing.TB) (audit.Store, storetest.AuditExec) {
-		db, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
+		db, err := postgres.Open(context.Background(), testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +42,7 @@ func TestAudit(t *testing.T) {
 func TestAuditInstances(t *testing.T) {
 	t.Parallel()
 	storetest.AuditInstances(t, func(t testing.TB, n int) []audit.Store {
-		db, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
+		db, err := postgres.Open(context.Background(), testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open))
 		if err != nil {
 			t.Fatal(err)
 		}

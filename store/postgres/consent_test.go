@@ -14,7 +14,7 @@ import (
 func TestConsent(t *testing.T) {
 	t.Parallel()
 	storetest.Consent(t, func(t testing.TB) (consent.Store, identity.Store) {
-		db, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
+		db, err := postgres.Open(context.Background(), testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open))
 		if err != nil {
 			t.Fatal(err)
 		}

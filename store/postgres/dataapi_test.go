@@ -13,7 +13,7 @@ import (
 func TestDataAPI(t *testing.T) {
 	t.Parallel()
 	storetest.DataAPI(t, func(t testing.TB) records.Store {
-		db, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
+		db, err := postgres.Open(context.Background(), testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open))
 		if err != nil {
 			t.Fatal(err)
 		}

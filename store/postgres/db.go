@@ -20,6 +20,10 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// Migrations returns the embedded migration files, which tests hash to
+// name a database migrated once and copied for each test.
+func Migrations() fs.FS { return migrations }
+
 // DB is an open PostgreSQL connection pool.
 type DB struct {
 	pool *pgxpool.Pool

@@ -13,7 +13,7 @@ import (
 func TestIdentity(t *testing.T) {
 	t.Parallel()
 	storetest.Identity(t, func(t testing.TB) identity.Store {
-		db, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
+		db, err := postgres.Open(context.Background(), testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -23,7 +23,7 @@ func TestIdentity(t *testing.T) {
 }
 
 func BenchmarkImportCustomers(b *testing.B) {
-	db, err := postgres.Open(context.Background(), testdb.PostgresURL(b))
+	db, err := postgres.Open(context.Background(), testdb.MigratedPostgresURL(b, postgres.Migrations(), postgres.Open))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 func TestInsights(t *testing.T) {
 	t.Parallel()
 	storetest.Insights(t, func(t testing.TB) insights.Store {
-		db, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
+		db, err := postgres.Open(context.Background(), testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open))
 		if err != nil {
 			t.Fatal(err)
 		}
