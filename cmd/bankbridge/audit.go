@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -105,11 +104,8 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			return nil
 		}
 	case "prune":
-		days := 0
-		if v := e.getenv("BANKBRIDGE_AUDIT_RETENTION_DAYS"); v != "" {
-			days, _ = strconv.Atoi(v)
-		}
-		fs.IntVar(&days, "retention-days", days, "keep this many days of records; older ones are archived, then pruned (env BANKBRIDGE_AUDIT_RETENTION_DAYS)")
+		var days int
+		c.envFlags(fs, e.getenv).Env("BANKBRIDGE_AUDIT_RETENTION_DAYS").Int(&days, "retention-days", 0, "keep this many days of records; older ones are archived, then pruned")
 		archive := fs.String("archive", "", "write the archive of pruned records to this new file (required)")
 		run = func(ctx context.Context, b *backend, kf string) error {
 			if days < 1 || *archive == "" {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,60 +32,128 @@ type Config struct {
 	Events    string        // "" to consume ledger events in process, or nats://host:4222 for JetStream
 	SMTP      string        // host:port of an SMTP relay for e-mail alerts; "" for none
 	MailFrom  string        // the From address of e-mail alerts
+
+	envErrs []error // BANKBRIDGE_* values that did not parse; Validate reports them
 }
 
 // flags registers the common settings on fs, defaulting each from getenv.
 // Subcommands call it and add their own.
 func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string) {
-	str := envString(fs, getenv)
-	str(&c.Data, "data", "data", "data folder for the embedded SQLite database")
-	str(&c.Database, "database", "", "database URL: empty for SQLite in the data folder, or postgres://user@host:5432/db")
-	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
-	str(&c.LogFormat, "log-format", "text", "log format: text or json")
+	f := c.envFlags(fs, getenv)
+	f.String(&c.Data, "data", "data", "data folder for the embedded SQLite database")
+	f.String(&c.Database, "database", "", "database URL: empty for SQLite in the data folder, or postgres://user@host:5432/db")
+	f.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.String(&c.LogFormat, "log-format", "text", "log format: text or json")
 }
 
 // serverFlags registers the settings only serve needs.
 func (c *Config) serverFlags(fs *flag.FlagSet, getenv func(string) string) {
-	str := envString(fs, getenv)
-	str(&c.Addr, "addr", ":8080", "listen address")
-	str(&c.PublicURL, "public-url", "", "public base URL for links (default http://localhost:<port>)")
-	str(&c.TLSCert, "tls-cert", "", "TLS certificate file (enables HTTPS and Secure cookies)")
-	str(&c.TLSKey, "tls-key", "", "TLS key file")
-	str(&c.Events, "events", "", "ledger events: empty to consume them in this process, or nats://host:4222 to relay them to NATS JetStream for several instances")
-	str(&c.SMTP, "smtp", "", "SMTP relay host:port for e-mail alerts (empty: no e-mail)")
-	str(&c.MailFrom, "mail-from", "alerts@bankbridge.example", "From address of e-mail alerts")
-	demo := true
-	if v := getenv(envName("demo")); v != "" {
-		b, err := strconv.ParseBool(v)
-		demo = b || err != nil // an unreadable value keeps the default; Validate reports it
-	}
-	fs.BoolVar(&c.Demo, "demo", demo, "seed a demo bank into an empty database (env BANKBRIDGE_DEMO)")
-	size := 1000
-	if v := getenv(envName("demo-customers")); v != "" {
-		size, _ = strconv.Atoi(v) // 0 on error; Validate reports it
-	}
-	fs.IntVar(&c.DemoSize, "demo-customers", size, "customers in the demo bank (env BANKBRIDGE_DEMO_CUSTOMERS)")
+	f := c.envFlags(fs, getenv)
+	f.String(&c.Addr, "addr", ":8080", "listen address")
+	f.String(&c.PublicURL, "public-url", "", "public base URL for links (default http://localhost:<port>)")
+	f.String(&c.TLSCert, "tls-cert", "", "TLS certificate file (enables HTTPS and Secure cookies)")
+	f.String(&c.TLSKey, "tls-key", "", "TLS key file")
+	f.String(&c.Events, "events", "", "ledger events: empty to consume them in this process, or nats://host:4222 to relay them to NATS JetStream for several instances")
+	f.String(&c.SMTP, "smtp", "", "SMTP relay host:port for e-mail alerts (empty: no e-mail)")
+	f.String(&c.MailFrom, "mail-from", "alerts@bankbridge.example", "From address of e-mail alerts")
+	// The demo seed writes known passwords into an empty database, so it
+	// is on only when the variable says so in words that parse: a typo is
+	// an error, never a yes.
+	f.Bool(&c.Demo, "demo", true, "seed a demo bank into an empty database")
+	f.Int(&c.DemoSize, "demo-customers", 1000, "customers in the demo bank")
 	c.Shutdown = 15 * time.Second
 }
 
-// envString returns a function that registers a string flag on fs whose
-// default comes from its BANKBRIDGE_* variable when that is set.
-func envString(fs *flag.FlagSet, getenv func(string) string) func(p *string, name, def, help string) {
-	return func(p *string, name, def, help string) {
-		if v := getenv(envName(name)); v != "" {
-			def = v
-		}
-		fs.StringVar(p, name, def, help+" (env "+envName(name)+")")
+// envFlags registers flags whose defaults come from BANKBRIDGE_* variables.
+// A variable that does not parse as its flag's type is an error naming the
+// variable and the flag, kept in the Config so that Validate reports it
+// with every other problem; the flag then keeps its built-in default.
+type envFlags struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	errs   *[]error
+	env    string // the variable of the next flag, when not envName(name)
+}
+
+func (c *Config) envFlags(fs *flag.FlagSet, getenv func(string) string) envFlags {
+	return envFlags{fs: fs, getenv: getenv, errs: &c.envErrs}
+}
+
+// Env returns f with the next flags read from the variable env instead of
+// BANKBRIDGE_<FLAG>.
+func (f envFlags) Env(env string) envFlags { f.env = env; return f }
+
+// lookup returns the flag's variable and its value ("" when unset) and the
+// help text naming the variable.
+func (f envFlags) lookup(name, help string) (env, v, h string) {
+	env = f.env
+	if env == "" {
+		env = envName(name)
 	}
+	return env, f.getenv(env), help + " (env " + env + ")"
+}
+
+func (f envFlags) refuse(env, v, name, want string) {
+	*f.errs = append(*f.errs, fmt.Errorf("%s=%q is not %s (flag --%s)", env, v, want, name))
+}
+
+// String registers a string flag: every value parses.
+func (f envFlags) String(p *string, name, def, help string) {
+	_, v, help := f.lookup(name, help)
+	if v != "" {
+		def = v
+	}
+	f.fs.StringVar(p, name, def, help)
+}
+
+// Bool registers a boolean flag; its variable takes what strconv.ParseBool
+// does (1, t, true, TRUE, 0, f, false, FALSE...).
+func (f envFlags) Bool(p *bool, name string, def bool, help string) {
+	env, v, help := f.lookup(name, help)
+	if v != "" {
+		if b, err := strconv.ParseBool(v); err != nil {
+			f.refuse(env, v, name, "true or false")
+		} else {
+			def = b
+		}
+	}
+	f.fs.BoolVar(p, name, def, help)
+}
+
+// Int registers an integer flag.
+func (f envFlags) Int(p *int, name string, def int, help string) {
+	env, v, help := f.lookup(name, help)
+	if v != "" {
+		if n, err := strconv.Atoi(v); err != nil {
+			f.refuse(env, v, name, "a whole number")
+		} else {
+			def = n
+		}
+	}
+	f.fs.IntVar(p, name, def, help)
+}
+
+// Uint64 registers an unsigned integer flag.
+func (f envFlags) Uint64(p *uint64, name string, def uint64, help string) {
+	env, v, help := f.lookup(name, help)
+	if v != "" {
+		if n, err := strconv.ParseUint(v, 10, 64); err != nil {
+			f.refuse(env, v, name, "a positive whole number")
+		} else {
+			def = n
+		}
+	}
+	f.fs.Uint64Var(p, name, def, help)
 }
 
 func envName(flag string) string {
 	return "BANKBRIDGE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// Validate reports every problem at once.
+// Validate reports every problem at once, those of the environment
+// variables first.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := slices.Clone(c.envErrs)
 	if c.Database != "" {
 		u, err := url.Parse(c.Database)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -167,7 +236,9 @@ func parse(fs *flag.FlagSet, args []string, c *Config) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{err.Error()}
+		// The flag package stops at the first bad flag; the variables'
+		// problems are known already and are reported with it.
+		return usageError{errors.Join(append([]error{err}, c.envErrs...)...).Error()}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,28 +21,22 @@ func seedCmd(ctx context.Context, e env, args []string) error {
 	fs.SetOutput(e.stderr)
 	c.flags(fs, e.getenv)
 	var o demo.Options
-	customers, days, seed := "1000", "90", "1"
-	for name, p := range map[string]*string{"customers": &customers, "days": &days, "seed": &seed} {
-		if v := e.getenv(envName(name)); v != "" {
-			*p = v
-		}
-	}
-	fs.StringVar(&customers, "customers", customers, "customers to create (env BANKBRIDGE_CUSTOMERS)")
-	fs.StringVar(&days, "days", days, "days of history, ending today 00:00 UTC (env BANKBRIDGE_DAYS)")
-	fs.StringVar(&seed, "seed", seed, "random seed: the same seed gives the same bank (env BANKBRIDGE_SEED)")
+	f := c.envFlags(fs, e.getenv)
+	f.Int(&o.Customers, "customers", 1000, "customers to create")
+	f.Int(&o.Days, "days", 90, "days of history, ending today 00:00 UTC")
+	f.Uint64(&o.Seed, "seed", 1, "random seed: the same seed gives the same bank")
 	if err := parse(fs, args, &c); err != nil {
 		return err
 	}
 	var errs []string
-	var err error
-	if o.Customers, err = strconv.Atoi(customers); err != nil || o.Customers < 1 || o.Customers > demo.MaxCustomers {
-		errs = append(errs, fmt.Sprintf("--customers must be a number from 1 to %d, not %q", demo.MaxCustomers, customers))
+	if o.Customers < 1 || o.Customers > demo.MaxCustomers {
+		errs = append(errs, fmt.Sprintf("--customers must be a number from 1 to %d, not %d", demo.MaxCustomers, o.Customers))
 	}
-	if o.Days, err = strconv.Atoi(days); err != nil || o.Days < 1 || o.Days > 3650 {
-		errs = append(errs, fmt.Sprintf("--days must be a number from 1 to 3650, not %q", days))
+	if o.Days < 1 || o.Days > 3650 {
+		errs = append(errs, fmt.Sprintf("--days must be a number from 1 to 3650, not %d", o.Days))
 	}
-	if o.Seed, err = strconv.ParseUint(seed, 10, 64); err != nil || o.Seed == 0 {
-		errs = append(errs, fmt.Sprintf("--seed must be a positive number, not %q", seed))
+	if o.Seed == 0 {
+		errs = append(errs, "--seed must be a positive number, not 0")
 	}
 	if len(errs) > 0 {
 		return usageError{strings.Join(errs, "\n")}

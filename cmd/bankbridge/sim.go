@@ -60,7 +60,9 @@ func simCmd(ctx context.Context, e env, args []string) error {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	var lv slog.Level
-	_ = lv.UnmarshalText([]byte(level))
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return usageError{fmt.Sprintf("--log-level (env BANKBRIDGE_LOG_LEVEL) must be debug, info, warn or error, not %q", level)}
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lv}))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
