@@ -207,36 +207,26 @@ func alertOptions(c *Config, events *insights.Recorder) alerts.Options {
 	return o
 }
 
-// startAlerts builds the alerts service and starts its work: in this
-// process by default (read the outbox, decide, deliver), or, with --events
-// nats://..., a relay of the outbox to JetStream plus a consumer of the
-// shared stream, so that several instances split the work and none is
-// done twice.
-func startAlerts(ctx context.Context, c *Config, d alertsDeps, b *backend) (*alerts.Service, error) {
+// startAlerts builds the alerts service and starts its work in the group
+// work: in this process by default (read the outbox, decide, deliver), or,
+// with --events nats://..., a relay of the outbox to JetStream plus a
+// consumer of the shared stream, so that several instances split the work
+// and none is done twice. The NATS connection closes once they returned.
+func startAlerts(ctx context.Context, work *workers, c *Config, d alertsDeps, b *backend) (*alerts.Service, error) {
 	svc := alertsWiring(d)
 	if c.Events == "" {
-		go func() {
-			if err := svc.Run(ctx, b.ledger); err != nil && ctx.Err() == nil {
-				d.log.Error("alerts worker stopped", "err", err)
-			}
-		}()
+		work.Go("alerts worker", func(ctx context.Context) error { return svc.Run(ctx, b.ledger) })
 		return svc, nil
 	}
 	bus, err := stream.Dial(ctx, c.Events, "")
 	if err != nil {
 		return nil, fmt.Errorf("--events %s: %w", c.Events, err)
 	}
-	context.AfterFunc(ctx, bus.Close)
-	go func() {
-		if err := bus.Relay(ctx, b.ledger, b.alerts, nil, 50*time.Millisecond); err != nil && ctx.Err() == nil {
-			d.log.Error("alerts relay stopped", "err", err)
-		}
-	}()
-	go func() {
-		if err := bus.Consume(ctx, svc, 200); err != nil && ctx.Err() == nil {
-			d.log.Error("alerts consumer stopped", "err", err)
-		}
-	}()
-	go svc.RunDispatcher(ctx)
+	work.Cleanup(bus.Close)
+	work.Go("alerts relay", func(ctx context.Context) error {
+		return bus.Relay(ctx, b.ledger, b.alerts, nil, 50*time.Millisecond)
+	})
+	work.Go("alerts consumer", func(ctx context.Context) error { return bus.Consume(ctx, svc, 200) })
+	work.Go("alerts dispatcher", func(ctx context.Context) error { svc.RunDispatcher(ctx); return nil })
 	return svc, nil
 }

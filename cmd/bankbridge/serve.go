@@ -71,9 +71,13 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	led := ledger.New(b.ledger, lopts)
 	defer led.Close()
 	ids := identity.New(b.identity, identity.Options{})
-	go purgeSessions(ctx, ids, log)
 	ins := insights.New(b.insights, insights.Options{})
 	events := insights.NewRecorder(ins, &insights.StoreSegments{Customers: b.identity, Accounts: b.ledger}, insights.RecorderOptions{Logger: log})
+	defer func() { // also when serve fails on its way up; a no-op after the shutdown's Close
+		cctx, cancel := context.WithTimeout(context.Background(), c.Shutdown)
+		defer cancel()
+		events.Close(cctx)
+	}()
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_dropped",
 		Help: "Engagement events dropped (buffer full, invalid, after close)."}, func() float64 { return float64(events.Stats().Dropped) }))
 
@@ -87,6 +91,12 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	defer alog.Close()             // after the HTTP server stopped: drains, then seals once more
 	msgHook := &consent.LateHook{} // the messenger hub is built after consent, as the data API is
 	cons, bindAPI := partnerConsent(b, alog, log, msgHook)
+	// Every background worker runs in this group. Deferred after the log,
+	// the ledger and the database, it stops (cancels and waits for them)
+	// before those close, also when serve fails on its way up.
+	work := newWorkers(ctx, log)
+	defer work.stop()
+	work.Go("session purge", func(ctx context.Context) error { purgeSessions(ctx, ids, log); return nil })
 
 	if c.Demo {
 		seeded, err := demo.Seeded(ctx, b.ledger)
@@ -121,15 +131,15 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	go sweepConsents(ctx, cons, log)
-	go api.Run(ctx)
+	work.Go("consent sweep", func(ctx context.Context) error { sweepConsents(ctx, cons, log); return nil })
+	work.Go("notifications", func(ctx context.Context) error { api.Run(ctx); return nil })
 	answers := &alertAnswers{}
 	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, data: c.Data, getenv: e.getenv, backend: b,
 		ledger: led, consent: cons, audit: alog, hook: msgHook, answer: answers, log: log})
 	if err != nil {
 		return err
 	}
-	al, err := startAlerts(ctx, &c, alertsDeps{store: b.alerts, ledger: b.ledger, messenger: b.messenger, answers: answers,
+	al, err := startAlerts(ctx, work, &c, alertsDeps{store: b.alerts, ledger: b.ledger, messenger: b.messenger, answers: answers,
 		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events)}, b)
 	if err != nil {
 		return err
@@ -177,6 +187,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// No request is in flight now; then the workers, which also record
+	// engagement events, before the recorder flushes.
+	work.stop()
 	if err := events.Close(sctx); err != nil {
 		log.Warn("insights: events not flushed", "err", err)
 	}

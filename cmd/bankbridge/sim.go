@@ -81,7 +81,13 @@ func simCmd(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stdout, "messaging platform emulator is running.\n  Chats:        %s/\n  Webhook to:   %s/channels/messenger/webhook\n"+
 		"Run the bank with:\n  BANKBRIDGE_MESSENGER_GRAPH_URL=%s\n  BANKBRIDGE_MESSENGER_REDIRECT_URI=%s\n",
 		public, bank, sim.GraphURL(), sim.RedirectURI())
+	// The subscription is owned here: cancelled and waited for on return.
+	subCtx, stopSub := context.WithCancel(ctx)
+	subDone := make(chan struct{})
+	defer func() { stopSub(); <-subDone }()
 	go func() {
+		defer close(subDone)
+		ctx := subCtx
 		// Subscribe once the bank answers; a bank not yet up is fine.
 		for i := 0; i < 30; i++ {
 			if err := sim.Subscribe(ctx); err == nil {
