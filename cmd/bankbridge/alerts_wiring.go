@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -167,7 +168,7 @@ func alertsWiring(d alertsDeps) *alerts.Service {
 	if o.Logger == nil {
 		o.Logger = d.log
 	}
-	o.BankName = cmpOr(o.BankName, d.bankName)
+	o.BankName = cmp.Or(o.BankName, d.bankName)
 	if d.hub != nil {
 		ch := &chatAlerts{hub: d.hub, store: d.messenger}
 		if o.Channels == nil {

@@ -135,7 +135,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	work.Go("notifications", func(ctx context.Context) error { api.Run(ctx); return nil })
 	answers := &alertAnswers{}
 	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, data: c.Data, getenv: e.getenv, backend: b,
-		ledger: led, consent: cons, audit: alog, hook: msgHook, answer: answers, log: log})
+		ledger: led, consent: cons, audit: alog, hook: msgHook, answer: answers.Answer, log: log})
 	if err != nil {
 		return err
 	}
@@ -289,6 +289,17 @@ func purgeSessions(ctx context.Context, ids *identity.Service, log *slog.Logger)
 			log.Warn("purge sessions", "err", err)
 		} else if n > 0 {
 			log.Debug("purged expired sessions", "count", n)
+		}
+	})
+}
+
+// sweepConsents marks consents past their end date as expired every minute.
+// Expiry does not wait for it: every use compares the end date with the
+// clock; the sweep makes the status and the audit record follow.
+func sweepConsents(ctx context.Context, cons *consent.Service, log *slog.Logger) {
+	every(ctx, time.Minute, func() {
+		if _, err := cons.Sweep(ctx); err != nil {
+			log.Warn("sweep consents", "err", err)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/channels"
@@ -122,8 +124,10 @@ type messengerDeps struct {
 	consent *consent.Service
 	audit   *audit.Log
 	hook    *consent.LateHook // passed to consent.New's Hooks before the hub exists
-	answer  *alertAnswers     // "was this you?" taps, routed to the alerts service
-	log     *slog.Logger
+	// answer takes "was this you?" taps (assistant.Deps.Answer), routed to
+	// the alerts service; nil for none.
+	answer func(context.Context, bankbridge.CustomerID, string) (string, bool, error)
+	log    *slog.Logger
 }
 
 // messengerWiring is the messenger channel inside serve: the assistant, the
@@ -139,7 +143,7 @@ func messengerWiring(ctx context.Context, d messengerDeps) (map[string]http.Hand
 	mounts := map[string]http.Handler{}
 	if cfg.GraphURL == "" {
 		// The demo: the emulator inside this process, on this origin.
-		cfg.AppSecret, cfg.VerifyToken, cfg.PageToken = cmpOr(cfg.AppSecret, demoAppSecret), cmpOr(cfg.VerifyToken, demoVerifyToken), cmpOr(cfg.PageToken, demoPageToken)
+		cfg.AppSecret, cfg.VerifyToken, cfg.PageToken = cmp.Or(cfg.AppSecret, demoAppSecret), cmp.Or(cfg.VerifyToken, demoVerifyToken), cmp.Or(cfg.PageToken, demoPageToken)
 		sim := platformsim.New(platformsim.Options{Prefix: "/sim", BaseURL: d.base + "/sim", WebhookURL: d.base + messenger.PathWebhook,
 			AppSecret: cfg.AppSecret, VerifyToken: cfg.VerifyToken, PageToken: cfg.PageToken, Logger: d.log})
 		cfg.GraphURL, redirect = sim.GraphURL(), sim.RedirectURI()
@@ -170,7 +174,7 @@ func messengerWiring(ctx context.Context, d messengerDeps) (map[string]http.Hand
 	}
 	deps := assistant.Deps{Store: d.backend.messenger, Ledger: d.ledger, Consents: d.consent, BankURL: d.base}
 	if d.answer != nil {
-		deps.Answer = d.answer.Answer
+		deps.Answer = d.answer
 	}
 	a := assistant.New(deps)
 	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: d.backend.messenger, Audit: d.audit, Consents: d.consent, Logger: d.log})
@@ -182,11 +186,4 @@ func messengerWiring(ctx context.Context, d messengerDeps) (map[string]http.Hand
 	hub.Add(ad, &channels.Client{ID: "messenger", Issuer: d.base, RedirectURI: redirect, Key: key, Clusters: clusters, DurationDays: 90})
 	mounts["/channels/messenger/"] = ad.Handler()
 	return mounts, hub, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

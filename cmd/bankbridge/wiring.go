@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"time"
 	"unicode/utf8"
 
 	"github.com/bankbridge/bankbridge/audit"
@@ -79,15 +78,4 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n]
-}
-
-// sweepConsents marks consents past their end date as expired every minute.
-// Expiry does not wait for it: every use compares the end date with the
-// clock; the sweep makes the status and the audit record follow.
-func sweepConsents(ctx context.Context, cons *consent.Service, log *slog.Logger) {
-	every(ctx, time.Minute, func() {
-		if _, err := cons.Sweep(ctx); err != nil {
-			log.Warn("sweep consents", "err", err)
-		}
-	})
 }
