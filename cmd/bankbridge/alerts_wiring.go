@@ -17,6 +17,7 @@ import (
 	"github.com/bankbridge/bankbridge/channels"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/internal/app"
 )
 
 // chatAlertsChannel is the name of the messenger hub in alert deliveries.
@@ -187,7 +188,7 @@ func alertsWiring(d alertsDeps) *alerts.Service {
 // alertOptions sets what the configuration decides: e-mail through an SMTP
 // relay when one is given, and engagement events for every alert sent and
 // answered.
-func alertOptions(c *Config, events *insights.Recorder) alerts.Options {
+func alertOptions(c *app.Config, events *insights.Recorder) alerts.Options {
 	var o alerts.Options
 	if c.SMTP != "" {
 		o.Email = &alerts.Mailer{Addr: c.SMTP, From: c.MailFrom}
@@ -213,10 +214,10 @@ func alertOptions(c *Config, events *insights.Recorder) alerts.Options {
 // with --events nats://..., a relay of the outbox to JetStream plus a
 // consumer of the shared stream, so that several instances split the work
 // and none is done twice. The NATS connection closes once they returned.
-func startAlerts(ctx context.Context, work *workers, c *Config, d alertsDeps, b *backend) (*alerts.Service, error) {
+func startAlerts(ctx context.Context, work *workers, c *app.Config, d alertsDeps, b *app.Backend) (*alerts.Service, error) {
 	svc := alertsWiring(d)
 	if c.Events == "" {
-		work.Go("alerts worker", func(ctx context.Context) error { return svc.Run(ctx, b.ledger) })
+		work.Go("alerts worker", func(ctx context.Context) error { return svc.Run(ctx, b.Ledger) })
 		return svc, nil
 	}
 	bus, err := stream.Dial(ctx, c.Events, "")
@@ -225,7 +226,7 @@ func startAlerts(ctx context.Context, work *workers, c *Config, d alertsDeps, b 
 	}
 	work.Cleanup(bus.Close)
 	work.Go("alerts relay", func(ctx context.Context) error {
-		return bus.Relay(ctx, b.ledger, b.alerts, nil, 50*time.Millisecond)
+		return bus.Relay(ctx, b.Ledger, b.Alerts, nil, 50*time.Millisecond)
 	})
 	work.Go("alerts consumer", func(ctx context.Context) error { return bus.Consume(ctx, svc, 200) })
 	work.Go("alerts dispatcher", func(ctx context.Context) error { svc.RunDispatcher(ctx); return nil })

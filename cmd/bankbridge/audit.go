@@ -14,6 +14,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/internal/app"
 )
 
 func init() {
@@ -30,19 +31,19 @@ Every form takes --data DIR or --database URL, and --audit-key FILE (default DIR
 
 func auditCmd(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageError{auditUsage}
+		return app.UsageError(auditUsage)
 	}
 	sub, args := args[0], args[1:]
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("audit "+sub, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	keyFile := fs.String("audit-key", e.getenv("BANKBRIDGE_AUDIT_KEY"), "the log's Ed25519 signing key, PKCS #8 PEM (default <data>/"+audit.KeyFile+"; env BANKBRIDGE_AUDIT_KEY)")
-	var run func(context.Context, *backend, string) error
+	var run func(context.Context, *app.Backend, string) error
 	switch sub {
 	case "verify":
 		pubFlag := fs.String("public-key", "", "verify against this published public key (base64 or hex) instead of the key file's")
-		run = func(ctx context.Context, b *backend, kf string) error {
+		run = func(ctx context.Context, b *app.Backend, kf string) error {
 			pub, err := auditPublicKey(kf, *pubFlag)
 			if err != nil {
 				return err
@@ -58,7 +59,7 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 		to := fs.String("to", "", "only records before this date or time")
 		format := fs.String("format", "json", "csv or json")
 		out := fs.String("out", "", "write to this file instead of standard output")
-		run = func(ctx context.Context, b *backend, kf string) error {
+		run = func(ctx context.Context, b *app.Backend, kf string) error {
 			q := audit.Query{Customer: bankbridge.CustomerID(*customer), Partner: *partner, Kind: audit.Kind(*kind)}
 			n := 0
 			for _, set := range []bool{*customer != 0, *partner != "", *all} {
@@ -67,20 +68,20 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 				}
 			}
 			if n != 1 {
-				return usageError{"export takes exactly one of --customer, --partner or --all"}
+				return app.UsageError("export takes exactly one of --customer, --partner or --all")
 			}
 			if q.Kind != "" && !q.Kind.Valid() {
-				return usageError{fmt.Sprintf("--kind %q is not a kind of record", *kind)}
+				return app.UsageError(fmt.Sprintf("--kind %q is not a kind of record", *kind))
 			}
 			if *format != "csv" && *format != "json" {
-				return usageError{"--format is csv or json"}
+				return app.UsageError("--format is csv or json")
 			}
 			var err error
 			if q.From, err = parseWhen(*from); err != nil {
-				return usageError{"--from: " + err.Error()}
+				return app.UsageError("--from: " + err.Error())
 			}
 			if q.To, err = parseWhen(*to); err != nil {
-				return usageError{"--to: " + err.Error()}
+				return app.UsageError("--to: " + err.Error())
 			}
 			pub, err := auditPublicKey(kf, "")
 			if err != nil {
@@ -89,12 +90,12 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			return auditExport(ctx, e, b, pub, q, *format, *out)
 		}
 	case "seal":
-		run = func(ctx context.Context, b *backend, kf string) error {
+		run = func(ctx context.Context, b *app.Backend, kf string) error {
 			key, err := audit.LoadOrCreateKey(kf)
 			if err != nil {
 				return err
 			}
-			l := audit.New(b.audit, audit.Options{Key: key, SealEvery: time.Hour})
+			l := audit.New(b.Audit, audit.Options{Key: key, SealEvery: time.Hour})
 			defer l.Close()
 			h, err := l.Seal(ctx)
 			if err != nil {
@@ -105,11 +106,11 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 		}
 	case "prune":
 		var days int
-		c.envFlags(fs, e.getenv).Env("BANKBRIDGE_AUDIT_RETENTION_DAYS").Int(&days, "retention-days", 0, "keep this many days of records; older ones are archived, then pruned")
+		c.EnvFlags(fs, e.getenv).Env("BANKBRIDGE_AUDIT_RETENTION_DAYS").Int(&days, "retention-days", 0, "keep this many days of records; older ones are archived, then pruned")
 		archive := fs.String("archive", "", "write the archive of pruned records to this new file (required)")
-		run = func(ctx context.Context, b *backend, kf string) error {
+		run = func(ctx context.Context, b *app.Backend, kf string) error {
 			if days < 1 || *archive == "" {
-				return usageError{"prune needs --retention-days N (at least 1) and --archive FILE"}
+				return app.UsageError("prune needs --retention-days N (at least 1) and --archive FILE")
 			}
 			key, err := audit.LoadKey(kf)
 			if err != nil {
@@ -118,7 +119,7 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			return auditPrune(ctx, e, b, key, time.Now().AddDate(0, 0, -days), *archive)
 		}
 	case "key":
-		run = func(ctx context.Context, b *backend, kf string) error {
+		run = func(ctx context.Context, b *app.Backend, kf string) error {
 			pub, err := auditPublicKey(kf, "")
 			if err != nil {
 				return err
@@ -127,19 +128,19 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			return nil
 		}
 	default:
-		return usageError{auditUsage}
+		return app.UsageError(auditUsage)
 	}
-	if err := parse(fs, args, &c); err != nil {
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
 	if *keyFile == "" {
 		*keyFile = filepath.Join(c.Data, audit.KeyFile)
 	}
-	b, err := openBackend(ctx, &c)
+	b, err := app.OpenBackend(ctx, &c)
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.Close()
 	return run(ctx, b, *keyFile)
 }
 
@@ -152,7 +153,7 @@ func auditPublicKey(keyFile, given string) (ed25519.PublicKey, error) {
 		}
 		b, err := decode(given)
 		if err != nil || len(b) != ed25519.PublicKeySize {
-			return nil, usageError{"--public-key must be a 32-byte Ed25519 key in base64 or hex"}
+			return nil, app.UsageError("--public-key must be a 32-byte Ed25519 key in base64 or hex")
 		}
 		return ed25519.PublicKey(b), nil
 	}
@@ -173,8 +174,8 @@ func parseWhen(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-func auditVerify(ctx context.Context, e env, b *backend, pub ed25519.PublicKey) error {
-	rep, err := audit.Verify(ctx, b.audit, pub)
+func auditVerify(ctx context.Context, e env, b *app.Backend, pub ed25519.PublicKey) error {
+	rep, err := audit.Verify(ctx, b.Audit, pub)
 	if err != nil {
 		return err
 	}
@@ -193,8 +194,8 @@ func auditVerify(ctx context.Context, e env, b *backend, pub ed25519.PublicKey) 
 	return fmt.Errorf("audit verify found %d problems", len(rep.Problems)+rep.Unlisted)
 }
 
-func auditExport(ctx context.Context, e env, b *backend, pub ed25519.PublicKey, q audit.Query, format, out string) error {
-	l := audit.New(b.audit, audit.Options{PublicKey: pub})
+func auditExport(ctx context.Context, e env, b *app.Backend, pub ed25519.PublicKey, q audit.Query, format, out string) error {
+	l := audit.New(b.Audit, audit.Options{PublicKey: pub})
 	defer l.Close()
 	x, err := l.Export(ctx, q)
 	if err != nil {
@@ -223,8 +224,8 @@ func auditExport(ctx context.Context, e env, b *backend, pub ed25519.PublicKey, 
 	return nil
 }
 
-func auditPrune(ctx context.Context, e env, b *backend, key ed25519.PrivateKey, before time.Time, path string) error {
-	l := audit.New(b.audit, audit.Options{Key: key, SealEvery: time.Hour})
+func auditPrune(ctx context.Context, e env, b *app.Backend, key ed25519.PrivateKey, before time.Time, path string) error {
+	l := audit.New(b.Audit, audit.Options{Key: key, SealEvery: time.Hour})
 	defer l.Close()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -241,7 +242,7 @@ func auditPrune(ctx context.Context, e env, b *backend, key ed25519.PrivateKey, 
 		os.Remove(path)
 		return err
 	}
-	cps, err := b.audit.Checkpoints(ctx)
+	cps, err := b.Audit.Checkpoints(ctx)
 	if err != nil {
 		return err
 	}

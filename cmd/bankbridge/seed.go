@@ -9,6 +9,7 @@ import (
 
 	"github.com/bankbridge/bankbridge/demo"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/internal/app"
 )
 
 func init() {
@@ -16,16 +17,16 @@ func init() {
 }
 
 func seedCmd(ctx context.Context, e env, args []string) error {
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	var o demo.Options
-	f := c.envFlags(fs, e.getenv)
+	f := c.EnvFlags(fs, e.getenv)
 	f.Int(&o.Customers, "customers", 1000, "customers to create")
 	f.Int(&o.Days, "days", 90, "days of history, ending today 00:00 UTC")
 	f.Uint64(&o.Seed, "seed", 1, "random seed: the same seed gives the same bank")
-	if err := parse(fs, args, &c); err != nil {
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
 	var errs []string
@@ -39,13 +40,13 @@ func seedCmd(ctx context.Context, e env, args []string) error {
 		errs = append(errs, "--seed must be a positive number, not 0")
 	}
 	if len(errs) > 0 {
-		return usageError{strings.Join(errs, "\n")}
+		return app.UsageError(strings.Join(errs, "\n"))
 	}
-	b, err := openBackend(ctx, &c)
+	b, err := app.OpenBackend(ctx, &c)
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.Close()
 
 	fmt.Fprintf(e.stdout, "Seeding %s: %d customers, %d days, seed %d\n", b, o.Customers, o.Days, o.Seed)
 	began := time.Now()
@@ -57,8 +58,8 @@ func seedCmd(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stderr, "  %-9s %d/%d  (%s)\n", stage, done, total, now.Sub(began).Round(time.Second))
 		}
 	}
-	ids := identity.New(b.identity, identity.Options{})
-	res, err := demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.ledger}, o)
+	ids := identity.New(b.Identity, identity.Options{})
+	res, err := demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.Ledger}, o)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}

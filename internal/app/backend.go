@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -17,44 +17,46 @@ import (
 	"github.com/bankbridge/bankbridge/store/sqlite"
 )
 
-// backend is the storage the config selects, seen through the capabilities'
+// Backend is the storage the config selects, seen through the capabilities'
 // Store interfaces. Opening it applies pending migrations.
-type backend struct {
-	engine    string
-	ledger    ledger.Store
-	identity  identity.Store
-	audit     audit.Store
-	consent   consent.Store
-	messenger assistant.Store
-	insights  insights.Store
-	dataapi   records.Store
-	alerts    alerts.Store
-	ping      func(context.Context) error
-	close     func() error
-	versions  func(context.Context) ([]string, error)
-	// settle brings the database to rest after a bulk load (benchmarks).
-	settle func(context.Context) error
+type Backend struct {
+	Engine    string
+	Ledger    ledger.Store
+	Identity  identity.Store
+	Audit     audit.Store
+	Consent   consent.Store
+	Messenger assistant.Store
+	Insights  insights.Store
+	DataAPI   records.Store
+	Alerts    alerts.Store
+	Ping      func(context.Context) error
+	Close     func() error
+	Versions  func(context.Context) ([]string, error)
+	// Settle brings the database to rest after a bulk load (benchmarks).
+	Settle func(context.Context) error
 }
 
-func openBackend(ctx context.Context, c *Config) (*backend, error) {
+// OpenBackend opens the database c selects (SQLite in c.Data, or
+// c.Database) and applies its pending migrations. The caller calls Close.
+func OpenBackend(ctx context.Context, c *Config) (*Backend, error) {
 	if c.Database == "" {
 		db, err := sqlite.Open(ctx, c.SQLitePath())
 		if err != nil {
 			return nil, err
 		}
-		return &backend{engine: "sqlite", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
+		return &Backend{Engine: "sqlite", Ledger: db.Ledger(), Identity: db.Identity(), Audit: db.Audit(), Consent: db.Consent(), Messenger: db.Messenger(), Insights: db.Insights(), DataAPI: db.DataAPI(), Alerts: db.Alerts(), Ping: db.Ping, Close: db.Close, Versions: db.Versions, Settle: db.Settle}, nil
 	}
 	db, err := postgres.Open(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
-	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
+	return &Backend{Engine: "postgres", Ledger: db.Ledger(), Identity: db.Identity(), Audit: db.Audit(), Consent: db.Consent(), Messenger: db.Messenger(), Insights: db.Insights(), DataAPI: db.DataAPI(), Alerts: db.Alerts(), Ping: db.Ping, Close: db.Close, Versions: db.Versions, Settle: db.Settle}, nil
 }
 
-// ledgerOptions tunes group commit per engine: SQLite has one writer, so one
+// LedgerOptions tunes group commit per engine: SQLite has one writer, so one
 // batch at a time; PostgreSQL overlaps one batch's commit with the next.
-func (b *backend) ledgerOptions() ledger.Options {
-	if b.engine == "sqlite" {
+func (b *Backend) LedgerOptions() ledger.Options {
+	if b.Engine == "sqlite" {
 		return ledger.Options{Batchers: 1, MaxBatch: 4096}
 	}
 	return ledger.Options{Batchers: 2, MaxBatch: 512}
@@ -64,7 +66,7 @@ func (b *backend) ledgerOptions() ledger.Options {
 // process may use, cgroup limits included.
 var procsBase = runtime.GOMAXPROCS(0)
 
-// tuneProcs gives the Go scheduler two Ps per CPU on SQLite, unless the
+// TuneProcs gives the Go scheduler two Ps per CPU on SQLite, unless the
 // operator set GOMAXPROCS. There every commit (a ledger batch, the audit
 // record each data API call waits for) is a cgo call that blocks its
 // thread in fsync. When it returns, its goroutine needs a P; with one per
@@ -76,10 +78,11 @@ var procsBase = runtime.GOMAXPROCS(0)
 // transfers/s against 27,586 / 26,207. Not on PostgreSQL: there the
 // commit waits on a socket, the database server's processes need the same
 // CPUs, and balances p99 did not move (19.4 against 19.6 ms).
-func (b *backend) tuneProcs(getenv func(string) string) {
-	if b.engine == "sqlite" && getenv("GOMAXPROCS") == "" {
+func (b *Backend) TuneProcs(getenv func(string) string) {
+	if b.Engine == "sqlite" && getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(2 * procsBase)
 	}
 }
 
-func (b *backend) String() string { return fmt.Sprintf("%s database", b.engine) }
+// String names the engine, for messages to the operator.
+func (b *Backend) String() string { return fmt.Sprintf("%s database", b.Engine) }

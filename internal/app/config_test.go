@@ -1,12 +1,10 @@
-package main
+package app
 
 import (
-	"context"
 	"flag"
 	"io"
 	"strings"
 	"testing"
-	"time"
 )
 
 // loadServe loads serve's configuration from env and args as serveCmd does.
@@ -15,9 +13,9 @@ func loadServe(env map[string]string, args ...string) (Config, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	getenv := func(k string) string { return env[k] }
-	c.flags(fs, getenv)
-	c.serverFlags(fs, getenv)
-	err := parse(fs, args, &c)
+	c.Flags(fs, getenv)
+	c.ServerFlags(fs, getenv)
+	err := Parse(fs, args, &c)
 	return c, err
 }
 
@@ -78,8 +76,10 @@ func TestConfigRefusesWhatItCannotParse(t *testing.T) {
 			[]string{"BANKBRIDGE_DEMO=", "BANKBRIDGE_DEMO_CUSTOMERS=", "--log-level", "--events"}},
 		{"BadFlagReportedWithBadVariables", map[string]string{"BANKBRIDGE_DEMO_CUSTOMERS": "ten"}, []string{"--demo=maybe"},
 			[]string{"--demo", "maybe", `BANKBRIDGE_DEMO_CUSTOMERS="ten"`}},
+		{"BadStringValueNamesItsVariable", map[string]string{"BANKBRIDGE_LOG_FORMAT": "xml"}, nil,
+			[]string{"BANKBRIDGE_LOG_FORMAT", "--log-format"}},
 		{"DemoCustomersOutOfRange", map[string]string{"BANKBRIDGE_DEMO_CUSTOMERS": "0"}, nil,
-			[]string{"--demo-customers must be between"}},
+			[]string{"--demo-customers (env BANKBRIDGE_DEMO_CUSTOMERS) must be between"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -88,48 +88,13 @@ func TestConfigRefusesWhatItCannotParse(t *testing.T) {
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			if _, ok := err.(usageError); !ok {
+			if _, ok := err.(UsageError); !ok {
 				t.Errorf("error %T is not a usage error (exit status 2)", err)
 			}
 			for _, w := range c.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error lacks %q:\n%v", w, err)
 				}
-			}
-		})
-	}
-}
-
-// TestCommandsRefuseBadVariables checks the variables subcommands read
-// besides the common ones.
-func TestCommandsRefuseBadVariables(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name string
-		args []string
-		env  map[string]string
-		want string
-	}{
-		{"SeedCustomers", []string{"seed"}, map[string]string{"BANKBRIDGE_CUSTOMERS": "many"}, `BANKBRIDGE_CUSTOMERS="many"`},
-		{"SeedDays", []string{"seed"}, map[string]string{"BANKBRIDGE_DAYS": "-x"}, `BANKBRIDGE_DAYS="-x"`},
-		{"SeedSeed", []string{"seed"}, map[string]string{"BANKBRIDGE_SEED": "-1"}, `BANKBRIDGE_SEED="-1"`},
-		{"AuditRetention", []string{"audit", "prune", "--archive", "x"}, map[string]string{"BANKBRIDGE_AUDIT_RETENTION_DAYS": "a year"}, `BANKBRIDGE_AUDIT_RETENTION_DAYS="a year"`},
-		{"SimLogLevel", []string{"sim"}, map[string]string{"BANKBRIDGE_LOG_LEVEL": "loud"}, "BANKBRIDGE_LOG_LEVEL"},
-		{"ServeDemo", []string{"serve"}, map[string]string{"BANKBRIDGE_DEMO": "nope"}, `BANKBRIDGE_DEMO="nope"`},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			env := map[string]string{"BANKBRIDGE_DATA": t.TempDir()}
-			for k, v := range c.env {
-				env[k] = v
-			}
-			// A regression would start the command for real: bound it.
-			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-			defer cancel()
-			err := run(ctx, append([]string{"bankbridge"}, c.args...), func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, io.Discard)
-			if _, ok := err.(usageError); !ok || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("err = %v, want a usage error naming %s", err, c.want)
 			}
 		})
 	}

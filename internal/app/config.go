@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -13,6 +13,12 @@ import (
 	"strings"
 	"time"
 )
+
+// UsageError is a mistake in the command line: exit status 2, a plain message.
+type UsageError string
+
+// Error returns the message as given.
+func (e UsageError) Error() string { return string(e) }
 
 // Config is every setting bankbridge reads, with working defaults: SQLite in
 // ./data, demo data on, port 8080. Flags override BANKBRIDGE_* variables,
@@ -36,19 +42,19 @@ type Config struct {
 	envErrs []error // BANKBRIDGE_* values that did not parse; Validate reports them
 }
 
-// flags registers the common settings on fs, defaulting each from getenv.
+// Flags registers the common settings on fs, defaulting each from getenv.
 // Subcommands call it and add their own.
-func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string) {
-	f := c.envFlags(fs, getenv)
+func (c *Config) Flags(fs *flag.FlagSet, getenv func(string) string) {
+	f := c.EnvFlags(fs, getenv)
 	f.String(&c.Data, "data", "data", "data folder for the embedded SQLite database")
 	f.String(&c.Database, "database", "", "database URL: empty for SQLite in the data folder, or postgres://user@host:5432/db")
 	f.String(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.String(&c.LogFormat, "log-format", "text", "log format: text or json")
 }
 
-// serverFlags registers the settings only serve needs.
-func (c *Config) serverFlags(fs *flag.FlagSet, getenv func(string) string) {
-	f := c.envFlags(fs, getenv)
+// ServerFlags registers the settings only serve needs.
+func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
+	f := c.EnvFlags(fs, getenv)
 	f.String(&c.Addr, "addr", ":8080", "listen address")
 	f.String(&c.PublicURL, "public-url", "", "public base URL for links (default http://localhost:<port>)")
 	f.String(&c.TLSCert, "tls-cert", "", "TLS certificate file (enables HTTPS and Secure cookies)")
@@ -64,41 +70,43 @@ func (c *Config) serverFlags(fs *flag.FlagSet, getenv func(string) string) {
 	c.Shutdown = 15 * time.Second
 }
 
-// envFlags registers flags whose defaults come from BANKBRIDGE_* variables.
+// EnvFlags registers flags whose defaults come from BANKBRIDGE_* variables.
 // A variable that does not parse as its flag's type is an error naming the
 // variable and the flag, kept in the Config so that Validate reports it
 // with every other problem; the flag then keeps its built-in default.
-type envFlags struct {
+type EnvFlags struct {
 	fs     *flag.FlagSet
 	getenv func(string) string
 	errs   *[]error
-	env    string // the variable of the next flag, when not envName(name)
+	env    string // the variable of the next flag, when not EnvName(name)
 }
 
-func (c *Config) envFlags(fs *flag.FlagSet, getenv func(string) string) envFlags {
-	return envFlags{fs: fs, getenv: getenv, errs: &c.envErrs}
+// EnvFlags registers a command's own flags on fs the way Flags does,
+// with their problems reported by c.Validate.
+func (c *Config) EnvFlags(fs *flag.FlagSet, getenv func(string) string) EnvFlags {
+	return EnvFlags{fs: fs, getenv: getenv, errs: &c.envErrs}
 }
 
 // Env returns f with the next flags read from the variable env instead of
 // BANKBRIDGE_<FLAG>.
-func (f envFlags) Env(env string) envFlags { f.env = env; return f }
+func (f EnvFlags) Env(env string) EnvFlags { f.env = env; return f }
 
 // lookup returns the flag's variable and its value ("" when unset) and the
 // help text naming the variable.
-func (f envFlags) lookup(name, help string) (env, v, h string) {
+func (f EnvFlags) lookup(name, help string) (env, v, h string) {
 	env = f.env
 	if env == "" {
-		env = envName(name)
+		env = EnvName(name)
 	}
 	return env, f.getenv(env), help + " (env " + env + ")"
 }
 
-func (f envFlags) refuse(env, v, name, want string) {
+func (f EnvFlags) refuse(env, v, name, want string) {
 	*f.errs = append(*f.errs, fmt.Errorf("%s=%q is not %s (flag --%s)", env, v, want, name))
 }
 
 // String registers a string flag: every value parses.
-func (f envFlags) String(p *string, name, def, help string) {
+func (f EnvFlags) String(p *string, name, def, help string) {
 	_, v, help := f.lookup(name, help)
 	if v != "" {
 		def = v
@@ -108,7 +116,7 @@ func (f envFlags) String(p *string, name, def, help string) {
 
 // Bool registers a boolean flag; its variable takes what strconv.ParseBool
 // does (1, t, true, TRUE, 0, f, false, FALSE...).
-func (f envFlags) Bool(p *bool, name string, def bool, help string) {
+func (f EnvFlags) Bool(p *bool, name string, def bool, help string) {
 	env, v, help := f.lookup(name, help)
 	if v != "" {
 		if b, err := strconv.ParseBool(v); err != nil {
@@ -121,7 +129,7 @@ func (f envFlags) Bool(p *bool, name string, def bool, help string) {
 }
 
 // Int registers an integer flag.
-func (f envFlags) Int(p *int, name string, def int, help string) {
+func (f EnvFlags) Int(p *int, name string, def int, help string) {
 	env, v, help := f.lookup(name, help)
 	if v != "" {
 		if n, err := strconv.Atoi(v); err != nil {
@@ -134,7 +142,7 @@ func (f envFlags) Int(p *int, name string, def int, help string) {
 }
 
 // Uint64 registers an unsigned integer flag.
-func (f envFlags) Uint64(p *uint64, name string, def uint64, help string) {
+func (f EnvFlags) Uint64(p *uint64, name string, def uint64, help string) {
 	env, v, help := f.lookup(name, help)
 	if v != "" {
 		if n, err := strconv.ParseUint(v, 10, 64); err != nil {
@@ -146,7 +154,9 @@ func (f envFlags) Uint64(p *uint64, name string, def uint64, help string) {
 	f.fs.Uint64Var(p, name, def, help)
 }
 
-func envName(flag string) string {
+// EnvName is the variable that sets flag: BANKBRIDGE_ and the flag in
+// upper case, dashes as underscores.
+func EnvName(flag string) string {
 	return "BANKBRIDGE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
@@ -157,37 +167,37 @@ func (c *Config) Validate() error {
 	if c.Database != "" {
 		u, err := url.Parse(c.Database)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			errs = append(errs, fmt.Errorf("--database must be empty (SQLite) or a postgres:// URL"))
+			errs = append(errs, fmt.Errorf("--database (env BANKBRIDGE_DATABASE) must be empty (SQLite) or a postgres:// URL"))
 		}
 	} else if c.Data == "" {
-		errs = append(errs, fmt.Errorf("--data must name a folder"))
+		errs = append(errs, fmt.Errorf("--data (env BANKBRIDGE_DATA) must name a folder"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, fmt.Errorf("--log-level must be debug, info, warn or error, not %q", c.LogLevel))
+		errs = append(errs, fmt.Errorf("--log-level (env BANKBRIDGE_LOG_LEVEL) must be debug, info, warn or error, not %q", c.LogLevel))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
-		errs = append(errs, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat))
+		errs = append(errs, fmt.Errorf("--log-format (env BANKBRIDGE_LOG_FORMAT) must be text or json, not %q", c.LogFormat))
 	}
 	if c.Events != "" {
 		if u, err := url.Parse(c.Events); err != nil || u.Scheme != "nats" || u.Host == "" {
-			errs = append(errs, fmt.Errorf("--events must be empty or a nats://host:port URL"))
+			errs = append(errs, fmt.Errorf("--events (env BANKBRIDGE_EVENTS) must be empty or a nats://host:port URL"))
 		}
 	}
 	if c.Demo && (c.DemoSize < 1 || c.DemoSize > 1_000_000) {
-		errs = append(errs, fmt.Errorf("--demo-customers must be between 1 and 1000000"))
+		errs = append(errs, fmt.Errorf("--demo-customers (env BANKBRIDGE_DEMO_CUSTOMERS) must be between 1 and 1000000"))
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, fmt.Errorf("--tls-cert and --tls-key go together"))
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || u.Host == "" {
-			errs = append(errs, fmt.Errorf("--public-url must be an absolute URL"))
+			errs = append(errs, fmt.Errorf("--public-url (env BANKBRIDGE_PUBLIC_URL) must be an absolute URL"))
 		}
 	}
 	if len(errs) > 0 {
-		return usageError{errors.Join(errs...).Error()}
+		return UsageError(errors.Join(errs...).Error())
 	}
 	return nil
 }
@@ -219,8 +229,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("public_url", c.PublicURL), slog.Bool("tls", c.TLSCert != ""))
 }
 
-// logger builds the process logger writing to w.
-func (c *Config) logger(w io.Writer) *slog.Logger {
+// Logger builds the process Logger writing to w.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(c.LogLevel))
 	opts := &slog.HandlerOptions{Level: lv}
@@ -230,18 +240,18 @@ func (c *Config) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// parse parses args into fs, turning flag errors into usage errors.
-func parse(fs *flag.FlagSet, args []string, c *Config) error {
+// Parse parses args into fs, turning flag errors into usage errors.
+func Parse(fs *flag.FlagSet, args []string, c *Config) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		// The flag package stops at the first bad flag; the variables'
 		// problems are known already and are reported with it.
-		return usageError{errors.Join(append([]error{err}, c.envErrs...)...).Error()}
+		return UsageError(errors.Join(append([]error{err}, c.envErrs...)...).Error())
 	}
 	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return UsageError(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
 	return c.Validate()
 }
