@@ -3,29 +3,14 @@ package assistant_test
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/ledger/ledgertest"
 )
-
-// breakableLedger is the real ledger store until fail is set; then Apply
-// fails with err.
-type breakableLedger struct {
-	ledger.Store
-	fail atomic.Bool
-	err  error
-}
-
-func (l *breakableLedger) Apply(ctx context.Context, ops []ledger.Op, now time.Time) ([]ledger.Result, error) {
-	if l.fail.Load() {
-		return nil, l.err
-	}
-	return l.Store.Apply(ctx, ops, now)
-}
 
 // TestAssistantPayLedgerFailures checks that a chat payment the ledger
 // cannot book says "busy" only when the failure is transient; any other
@@ -47,14 +32,14 @@ func TestAssistantPayLedgerFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := newBank(t)
-			bl := &breakableLedger{Store: b.db.Ledger(), err: c.err}
+			bl := &ledgertest.Breakable{Store: b.db.Ledger()}
 			led := ledger.New(bl, ledger.Options{Now: b.clk.Now})
 			t.Cleanup(led.Close)
 			b.a = assistant.New(assistant.Deps{Store: b.db.Messenger(), Ledger: led, Consents: b.cons, BankURL: "https://bank.example", Now: b.clk.Now})
 			before := b.balance(b.sam.ID)
 			p := confirmPayload(t, b.say("pay Sam 20"))
 
-			bl.fail.Store(true)
+			bl.Fail(c.err)
 			r, err := b.a.Handle(context.Background(), assistant.Inbound{Key: b.key, Text: "Confirm payment", Payload: p})
 			if c.wantBusy {
 				if err != nil {
@@ -69,7 +54,7 @@ func TestAssistantPayLedgerFailures(t *testing.T) {
 					t.Errorf("err = %v (kind %v), want the internal cause %v", err, bankbridge.ErrorKind(err), c.err)
 				}
 			}
-			bl.fail.Store(false)
+			bl.Fail(nil)
 			b.clk.Add(time.Second)
 			has(t, b.sayAs(b.key, "Confirm payment", p), "payment to Sam is booked")
 			if got := b.balance(b.sam.ID) - before; got != 2000 {

@@ -2,35 +2,18 @@ package dataapi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/ledger/ledgertest"
 	"github.com/bankbridge/bankbridge/problem"
 )
-
-// breakableLedger is the real ledger store until fail is set; then Apply
-// fails with err, as a store with a bug or a violated constraint would.
-type breakableLedger struct {
-	ledger.Store
-	fail atomic.Bool
-	err  error
-}
-
-func (l *breakableLedger) Apply(ctx context.Context, ops []ledger.Op, now time.Time) ([]ledger.Result, error) {
-	if l.fail.Load() {
-		return nil, l.err
-	}
-	return l.Store.Apply(ctx, ops, now)
-}
 
 // syncBuffer is a log sink tests read while the server writes.
 type syncBuffer struct {
@@ -71,7 +54,7 @@ func TestLedgerFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			var log syncBuffer
-			bl := &breakableLedger{err: c.err}
+			bl := &ledgertest.Breakable{}
 			b := newBank(t, bankOptions{
 				ledger: func(s ledger.Store) ledger.Store { bl.Store = s; return bl },
 				log:    slog.New(slog.NewJSONHandler(&log, nil)),
@@ -84,7 +67,7 @@ func TestLedgerFailures(t *testing.T) {
 				} `json:"payees"`
 			}](t, b.call(b.budget, tok, "GET", P+"/payees", nil, nil)).Payees[0].PayeeID
 
-			bl.fail.Store(true)
+			bl.Fail(c.err)
 			res := b.call(b.budget, tok, "POST", P+"/payments", map[string]any{"fromAccountId": chk, "toPayeeId": payee, "amount": 20},
 				map[string]string{"Idempotency-Key": "k1", "x-fapi-interaction-id": "c3f0e9a4-5b6d-4e7f-8a9b-0c1d2e3f4a5b"})
 			if res.Status != c.wantStatus {

@@ -3,27 +3,12 @@ package ledger_test
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/ledger/ledgertest"
 )
-
-// failingStore is a ledger.Store whose Apply fails with err every time and
-// counts its calls; the rest of the interface is not used by the Service's
-// write path.
-type failingStore struct {
-	ledger.Store
-	err   error
-	calls atomic.Int32
-}
-
-func (s *failingStore) Apply(context.Context, []ledger.Op, time.Time) ([]ledger.Result, error) {
-	s.calls.Add(1)
-	return nil, s.err
-}
 
 // TestServiceApplyFailures checks that only transient store failures are
 // retried and answered ErrBusy ("retry with the same key"); anything else is
@@ -38,7 +23,7 @@ func TestServiceApplyFailures(t *testing.T) {
 		err       error
 		wantKind  bankbridge.Kind
 		wantBusy  bool
-		wantCalls int32
+		wantCalls int
 	}{
 		{"TransientIsRetriedThenBusy", busy, bankbridge.Unavailable, true, 3},
 		{"TimeoutIsRetriedThenBusy", context.DeadlineExceeded, bankbridge.Unavailable, true, 3},
@@ -48,7 +33,8 @@ func TestServiceApplyFailures(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			st := &failingStore{err: c.err}
+			st := &ledgertest.Breakable{}
+			st.Fail(c.err)
 			svc := ledger.New(st, ledger.Options{})
 			defer svc.Close()
 			_, _, err := svc.Transfer(context.Background(), ledger.Move("test", "k1", 1, 2, 100, "USD", "rent"))
@@ -64,7 +50,7 @@ func TestServiceApplyFailures(t *testing.T) {
 			if !errors.Is(err, c.err) {
 				t.Errorf("the cause %v is lost: %v", c.err, err)
 			}
-			if got := st.calls.Load(); got != c.wantCalls {
+			if got := st.Calls(); got != c.wantCalls {
 				t.Errorf("Apply called %d times, want %d", got, c.wantCalls)
 			}
 		})
