@@ -26,6 +26,9 @@ func TestCommandsRefuseBadVariables(t *testing.T) {
 		{"AuditRetention", []string{"audit", "prune", "--archive", "x"}, map[string]string{"BANKBRIDGE_AUDIT_RETENTION_DAYS": "a year"}, `BANKBRIDGE_AUDIT_RETENTION_DAYS="a year"`},
 		{"SimLogLevel", []string{"sim"}, map[string]string{"BANKBRIDGE_LOG_LEVEL": "loud"}, "BANKBRIDGE_LOG_LEVEL"},
 		{"ServeDemo", []string{"serve"}, map[string]string{"BANKBRIDGE_DEMO": "nope"}, `BANKBRIDGE_DEMO="nope"`},
+		{"ServeMessengerURLs", []string{"serve", "--demo=false", "--addr", "127.0.0.1:0"},
+			map[string]string{"BANKBRIDGE_MESSENGER_GRAPH_URL": "graph.example", "BANKBRIDGE_MESSENGER_REDIRECT_URI": "https//x"},
+			`BANKBRIDGE_MESSENGER_GRAPH_URL="graph.example" is not an http(s):// URL` + "\n" + `BANKBRIDGE_MESSENGER_REDIRECT_URI="https//x"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

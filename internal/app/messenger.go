@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"strings"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/assistant"
@@ -53,6 +55,15 @@ func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Hand
 	cfg := messenger.Env(d.Getenv)
 	cfg.BankURL, cfg.Logger = d.Base, d.Log
 	redirect := d.Getenv("BANKBRIDGE_MESSENGER_REDIRECT_URI")
+	var bad []string
+	for _, v := range []struct{ env, val string }{{"BANKBRIDGE_MESSENGER_GRAPH_URL", cfg.GraphURL}, {"BANKBRIDGE_MESSENGER_REDIRECT_URI", redirect}} {
+		if u, err := url.Parse(v.val); v.val != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
+			bad = append(bad, fmt.Sprintf("%s=%q is not an http(s):// URL", v.env, v.val))
+		}
+	}
+	if len(bad) > 0 {
+		return nil, nil, UsageError(strings.Join(bad, "\n"))
+	}
 	mounts := map[string]http.Handler{}
 	if cfg.GraphURL == "" {
 		// The demo: the emulator inside this process, on this origin.
