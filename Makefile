@@ -18,7 +18,7 @@ test: ## install/start what tests need, then run every test on both engines and 
 test-short: ## unit tests only, no setup
 	$(GO) test -short $(PKGS)
 
-bench: ## ledger throughput on both engines with the pgbench baseline (several runs, medians)
+bench: ## ledger throughput on both engines with the pgbench baseline (several runs, medians), via cmd/bankbridge-bench
 	./scripts/bench-ledger.sh
 
 fuzz: ## run every fuzz target in the module for FUZZTIME each (default 30s)

@@ -28,7 +28,9 @@ const (
 	storage   layer = "storage"      // SQLite and PostgreSQL implementations of the Store interfaces
 	transport layer = "transport"    // the NATS JetStream relay of the alerts outbox
 	support   layer = "test support" // imported by tests only; never in the product
-	command   layer = "command"      // wiring: flags, config, subcommands
+	wiring    layer = "wiring"       // what serve and the benchmarks both build: config, backend, servers
+	command   layer = "command"      // flags, subcommands: the product's binary
+	bench     layer = "bench"        // the benchmark command: not the product, so it may drive test support
 )
 
 // mayImport is which layers each layer may import. Nothing may import a
@@ -42,7 +44,9 @@ var mayImport = map[layer][]layer{
 	storage:   {root, core, logic, storage},
 	transport: {root, core, logic},
 	support:   {root, core, logic, httpBase, edge, storage, transport, support},
-	command:   {root, core, logic, httpBase, edge, storage, transport},
+	wiring:    {root, core, logic, httpBase, edge, storage, transport},
+	command:   {root, core, logic, httpBase, edge, storage, transport, wiring},
+	bench:     {root, core, logic, httpBase, edge, storage, transport, wiring, support},
 }
 
 // badDeps lists, per layer, packages outside the module that must not be
@@ -114,14 +118,19 @@ var packages = map[string]pkgRule{
 	"alerts/alertstest":    {layer: support},
 	"internal/testbrowser": {layer: support},
 
-	"cmd/bankbridge": {layer: command,
+	"ledger/ledgertest": {layer: support, imports: []string{"ledger"}},
+
+	"internal/app": {layer: wiring,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "channels", "channels/messenger",
-			"consent", "dataapi", "dataapi/dataapitest", "dataapi/records", "demo", "identity", "insights", "keyring", "ledger", "oauth",
-			"platformsim", "problem", "store/postgres", "store/sqlite", "web"},
-		exceptions: map[string]string{
-			"dataapi/dataapitest": "the API benchmark's partner", // removed when benchmarks leave cmd/bankbridge (issue 21 item 5)
-		},
-	},
+			"consent", "dataapi", "dataapi/records", "identity", "insights", "keyring", "ledger", "oauth", "platformsim", "problem",
+			"store/postgres", "store/sqlite", "web"}},
+	"cmd/bankbridge": {layer: command,
+		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "channels", "consent", "demo", "identity", "insights",
+			"internal/app", "keyring", "ledger", "oauth", "platformsim"}},
+	"cmd/bankbridge-bench": {layer: bench,
+		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "channels/messenger", "consent", "dataapi",
+			"dataapi/dataapitest", "demo", "identity", "insights", "internal/app", "ledger", "oauth", "platformsim",
+			"store/postgres", "store/sqlite"}},
 }
 
 // pkg is what `go list -json` says of one package, the parts we check.
@@ -256,10 +265,10 @@ func TestLayers(t *testing.T) {
 			if why, bad := badDeps[r.layer][d]; bad {
 				t.Errorf("%s (%s) depends on %s: %s", show(name), r.layer, d, why)
 			}
-			if d == "testing" && r.layer != support {
+			if d == "testing" && r.layer != support && r.layer != bench {
 				t.Errorf("%s (%s) depends on testing: nothing built for tests belongs in the product", show(name), r.layer)
 			}
-			if slices.Contains(drivers, d) && !slices.Contains([]layer{storage, support, command}, r.layer) {
+			if slices.Contains(drivers, d) && !slices.Contains([]layer{storage, support, wiring, command, bench}, r.layer) {
 				t.Errorf("%s (%s) depends on the driver %s: only stores talk to a database", show(name), r.layer, d)
 			}
 		}

@@ -768,11 +768,16 @@ func (t *turn) confirm(in Intent) error {
 		tr, _, err := t.a.d.Ledger.Transfer(t.ctx, ledger.Move("chat:"+t.conv.Platform, p.Key, p.From, p.To, p.Amount, p.Currency, truncate(desc, 200)))
 		if err != nil {
 			switch k := bankbridge.ErrorKind(err); {
-			case k == bankbridge.Unavailable || k == bankbridge.Internal || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+			case k == bankbridge.Unavailable || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 				// Keep the request: confirming again reuses its key, so it
 				// can never be booked twice.
 				t.say("The bank is busy and I could not confirm the payment. Say \"yes\" again in a moment; it will never be paid twice.")
 				return nil
+			case k == bankbridge.Internal:
+				// Not "busy": a fault of ours, which the channel logs with
+				// the request and answers with an apology. Nothing is saved,
+				// so the request stays pending under its key.
+				return fmt.Errorf("assistant: pay: %w", err)
 			default:
 				t.conv.Pending = nil
 				t.say(bankbridge.ErrorMessage(err) + ". Nothing was paid.")

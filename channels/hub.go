@@ -154,7 +154,7 @@ func (h *Hub) Deliver(ctx context.Context, platform, eventID string, in assistan
 	// dropped.
 	res, err := h.d.Assistant.Handle(ctx, in)
 	if err != nil {
-		h.d.Logger.Error("channels: handle message", "platform", platform, "err", err)
+		h.d.Logger.ErrorContext(ctx, "channels: handle message", "request_id", bankbridge.RequestID(ctx), "platform", platform, "err", err)
 		return h.apologise(ctx, ch, in.Key)
 	}
 	conv, _ := h.d.Store.Conversation(ctx, in.Key)

@@ -82,7 +82,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		case bankbridge.Unavailable:
 			err = ledger.ErrBusy.WithOp("dataapi", err)
 		default:
-			s.log.ErrorContext(r.Context(), "dataapi: internal error", "path", r.URL.Path, "err", err)
+			s.log.ErrorContext(r.Context(), "dataapi: internal error", "request_id", bankbridge.RequestID(r.Context()),
+				"method", r.Method, "path", r.URL.Path, "err", err)
 			err = errInternalOfCode
 		}
 	}

@@ -1,6 +1,7 @@
 package dataapi_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -103,6 +104,10 @@ func (r *receiver) deliveries() []delivery {
 type bankOptions struct {
 	rate int // the budget partner's rate limit per minute
 	opts dataapi.Options
+	// ledger, when set, wraps the ledger store the API writes through, so
+	// a test can make the ledger fail.
+	ledger func(ledger.Store) ledger.Store
+	log    *slog.Logger // default: discard
 }
 
 func newBank(t testing.TB, o bankOptions) *bank {
@@ -115,7 +120,11 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	t.Cleanup(func() { db.Close() })
 	clk := &clock{}
 	b := &bank{t: t, clock: clk, db: db}
-	b.ledger = ledger.New(db.Ledger(), ledger.Options{Now: clk.Now})
+	var lst ledger.Store = db.Ledger()
+	if o.ledger != nil {
+		lst = o.ledger(lst)
+	}
+	b.ledger = ledger.New(lst, ledger.Options{Now: clk.Now})
 	t.Cleanup(b.ledger.Close)
 	ids := identity.New(db.Identity(), identity.Options{Now: clk.Now})
 	b.alog = audit.New(db.Audit(), audit.Options{Now: clk.Now})
@@ -144,7 +153,7 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	}
 	b.api, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: b.consents, Ledger: b.ledger,
 		Customers: ids, Audit: b.alog, Store: db.DataAPI(), Registerer: b.reg, Now: clk.Now, BaseURL: b.srv.URL, BankName: "Test Bank",
-		Logger: slog.New(slog.DiscardHandler), Options: opts})
+		Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Options: opts})
 	if err != nil {
 		t.Fatal(err)
 	}

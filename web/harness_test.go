@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"html"
@@ -55,6 +56,10 @@ type bank struct {
 type bankOptions struct {
 	secure bool
 	now    bool // use the real clock (the browser test)
+	// ledger, when set, wraps the ledger store the app writes through, so
+	// a test can make the ledger fail.
+	ledger func(ledger.Store) ledger.Store
+	log    *slog.Logger // default: discard
 }
 
 func newBank(t testing.TB, o bankOptions) *bank {
@@ -70,7 +75,11 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	if o.now {
 		now = time.Now
 	}
-	led := ledger.New(db.Ledger(), ledger.Options{Now: now})
+	var lst ledger.Store = db.Ledger()
+	if o.ledger != nil {
+		lst = o.ledger(lst)
+	}
+	led := ledger.New(lst, ledger.Options{Now: now})
 	t.Cleanup(led.Close)
 	ids := identity.New(db.Identity(), identity.Options{Now: now, Issuer: "Test Bank"})
 	b := &bank{t: t, db: db, ledger: led, ids: ids, clock: clk}
@@ -80,7 +89,7 @@ func newBank(t testing.TB, o bankOptions) *bank {
 		t.Fatal(err)
 	}
 	b.funding = fund.ID
-	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: slog.New(slog.DiscardHandler), Secure: o.secure,
+	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Secure: o.secure,
 		Now: now, BankName: "Test Bank"})
 	return b
 }

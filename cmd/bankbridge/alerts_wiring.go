@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/bankbridge/bankbridge/channels"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -175,7 +177,7 @@ func alertsWiring(d alertsDeps) *alerts.Service {
 	if o.Logger == nil {
 		o.Logger = d.log
 	}
-	o.BankName = cmpOr(o.BankName, d.bankName)
+	o.BankName = cmp.Or(o.BankName, d.bankName)
 	if d.messenger != nil {
 		ch := &chatAlerts{hub: d.hub, store: d.messenger}
 		o.Links = ch
@@ -197,7 +199,7 @@ func alertsWiring(d alertsDeps) *alerts.Service {
 // alertOptions sets what the configuration decides: e-mail through an SMTP
 // relay when one is given, and engagement events for every alert sent and
 // answered.
-func alertOptions(c *Config, events *insights.Recorder) alerts.Options {
+func alertOptions(c *app.Config, events *insights.Recorder) alerts.Options {
 	var o alerts.Options
 	if c.SMTP != "" {
 		o.Email = &alerts.Mailer{Addr: c.SMTP, From: c.MailFrom}
@@ -218,13 +220,14 @@ func alertOptions(c *Config, events *insights.Recorder) alerts.Options {
 	return o
 }
 
-// startAlerts builds the alerts service and starts its work: in this
-// process by default (read the outbox, decide, deliver), or, with --events
-// nats://..., a relay of the outbox to the deployment's JetStream stream
-// plus a consumer of it, so that several instances split the work and none
-// is done twice. It returns the function to call when the ledger committed
-// a batch: it wakes the in-process worker, or the relay.
-func startAlerts(ctx context.Context, c *Config, d alertsDeps, b *backend) (*alerts.Service, func(), error) {
+// startAlerts builds the alerts service and starts its work in the group
+// work: in this process by default (read the outbox, decide, deliver), or,
+// with --events nats://..., a relay of the outbox to the deployment's
+// JetStream stream plus a consumer of it, so that several instances split
+// the work and none is done twice; the NATS connection closes once they
+// returned. It returns the function to call when the ledger committed a
+// batch: it wakes the in-process worker, or the relay.
+func startAlerts(ctx context.Context, work *workers, c *app.Config, d alertsDeps, b *app.Backend) (*alerts.Service, func(), error) {
 	svc := alertsWiring(d)
 	if d.reg != nil {
 		d.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bankbridge_alerts_deliveries_released_total",
@@ -235,14 +238,10 @@ func startAlerts(ctx context.Context, c *Config, d alertsDeps, b *backend) (*ale
 			func() float64 { return float64(svc.Stats().Unroutable) }))
 	}
 	if c.Events == "" {
-		go func() {
-			if err := svc.Run(ctx, b.ledger); err != nil && ctx.Err() == nil {
-				d.log.Error("alerts worker stopped", "err", err)
-			}
-		}()
+		work.Go("alerts worker", func(ctx context.Context) error { return svc.Run(ctx, b.Ledger) })
 		return svc, svc.Notify, nil
 	}
-	dep, err := stream.Resolve(ctx, c.Cluster, b.deploy)
+	dep, err := stream.Resolve(ctx, c.Cluster, b.Deploy)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--cluster: %w", err)
 	}
@@ -250,7 +249,7 @@ func startAlerts(ctx context.Context, c *Config, d alertsDeps, b *backend) (*ale
 	if err != nil {
 		return nil, nil, fmt.Errorf("--events %s: %w", c.Events, err)
 	}
-	context.AfterFunc(ctx, bus.Close)
+	work.Cleanup(bus.Close)
 	d.log.Info("alerts over NATS JetStream", "cluster", dep.Cluster, "database", dep.Database, "stream", bus.StreamName(),
 		"subject", bus.Subject(), "consumer", bus.Durable())
 	if d.reg != nil {
@@ -268,16 +267,10 @@ func startAlerts(ctx context.Context, c *Config, d alertsDeps, b *backend) (*ale
 		default:
 		}
 	}
-	go func() {
-		if err := bus.Relay(ctx, b.ledger, b.alerts, wake, 250*time.Millisecond); err != nil && ctx.Err() == nil {
-			d.log.Error("alerts relay stopped", "err", err)
-		}
-	}()
-	go func() {
-		if err := bus.Consume(ctx, svc, 200); err != nil && ctx.Err() == nil {
-			d.log.Error("alerts consumer stopped", "err", err)
-		}
-	}()
-	go svc.RunDispatcher(ctx)
+	work.Go("alerts relay", func(ctx context.Context) error {
+		return bus.Relay(ctx, b.Ledger, b.Alerts, wake, 250*time.Millisecond)
+	})
+	work.Go("alerts consumer", func(ctx context.Context) error { return bus.Consume(ctx, svc, 200) })
+	work.Go("alerts dispatcher", func(ctx context.Context) error { svc.RunDispatcher(ctx); return nil })
 	return svc, notify, nil
 }

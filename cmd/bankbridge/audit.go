@@ -9,12 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/keyring"
 )
 
@@ -33,19 +33,19 @@ Every form takes --data DIR or --database URL and --key-file FILE (the keys are 
 
 func auditCmd(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageError{auditUsage}
+		return app.UsageError(auditUsage)
 	}
 	sub, args := args[0], args[1:]
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("audit "+sub, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	keyFile := fs.String("audit-key", e.getenv("BANKBRIDGE_AUDIT_KEY"), "a signing key file of the old layout, imported into the keyring once (default <data>/"+audit.KeyFile+"; env BANKBRIDGE_AUDIT_KEY)")
-	var run func(context.Context, *backend, *keyring.Ring) error
+	var run func(context.Context, *app.Backend, *keyring.Ring) error
 	switch sub {
 	case "verify":
 		pubFlag := fs.String("public-key", "", "verify against this published public key (base64 or hex) instead of the keyring's whole history")
-		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
+		run = func(ctx context.Context, b *app.Backend, r *keyring.Ring) error {
 			pubs, err := auditPublicKeys(ctx, r, *pubFlag)
 			if err != nil {
 				return err
@@ -61,7 +61,7 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 		to := fs.String("to", "", "only records before this date or time")
 		format := fs.String("format", "json", "csv or json")
 		out := fs.String("out", "", "write to this file instead of standard output")
-		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
+		run = func(ctx context.Context, b *app.Backend, r *keyring.Ring) error {
 			q := audit.Query{Customer: bankbridge.CustomerID(*customer), Partner: *partner, Kind: audit.Kind(*kind)}
 			n := 0
 			for _, set := range []bool{*customer != 0, *partner != "", *all} {
@@ -70,20 +70,20 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 				}
 			}
 			if n != 1 {
-				return usageError{"export takes exactly one of --customer, --partner or --all"}
+				return app.UsageError("export takes exactly one of --customer, --partner or --all")
 			}
 			if q.Kind != "" && !q.Kind.Valid() {
-				return usageError{fmt.Sprintf("--kind %q is not a kind of record", *kind)}
+				return app.UsageError(fmt.Sprintf("--kind %q is not a kind of record", *kind))
 			}
 			if *format != "csv" && *format != "json" {
-				return usageError{"--format is csv or json"}
+				return app.UsageError("--format is csv or json")
 			}
 			var err error
 			if q.From, err = parseWhen(*from); err != nil {
-				return usageError{"--from: " + err.Error()}
+				return app.UsageError("--from: " + err.Error())
 			}
 			if q.To, err = parseWhen(*to); err != nil {
-				return usageError{"--to: " + err.Error()}
+				return app.UsageError("--to: " + err.Error())
 			}
 			pubs, err := auditPublicKeys(ctx, r, "")
 			if err != nil {
@@ -92,8 +92,8 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			return auditExport(ctx, e, b, pubs, q, *format, *out)
 		}
 	case "seal":
-		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
-			l := audit.New(b.audit, audit.Options{Keys: auditKeys{r}, SealEvery: time.Hour})
+		run = func(ctx context.Context, b *app.Backend, r *keyring.Ring) error {
+			l := audit.New(b.Audit, audit.Options{Keys: auditKeys{r}, SealEvery: time.Hour})
 			defer l.Close()
 			h, err := l.Seal(ctx)
 			if err != nil {
@@ -103,20 +103,17 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			return nil
 		}
 	case "prune":
-		days := 0
-		if v := e.getenv("BANKBRIDGE_AUDIT_RETENTION_DAYS"); v != "" {
-			days, _ = strconv.Atoi(v)
-		}
-		fs.IntVar(&days, "retention-days", days, "keep this many days of records; older ones are archived, then pruned (env BANKBRIDGE_AUDIT_RETENTION_DAYS)")
+		var days int
+		c.EnvFlags(fs, e.getenv).Env("BANKBRIDGE_AUDIT_RETENTION_DAYS").Int(&days, "retention-days", 0, "keep this many days of records; older ones are archived, then pruned")
 		archive := fs.String("archive", "", "write the archive of pruned records to this new file (required)")
-		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
+		run = func(ctx context.Context, b *app.Backend, r *keyring.Ring) error {
 			if days < 1 || *archive == "" {
-				return usageError{"prune needs --retention-days N (at least 1) and --archive FILE"}
+				return app.UsageError("prune needs --retention-days N (at least 1) and --archive FILE")
 			}
 			return auditPrune(ctx, e, b, auditKeys{r}, time.Now().AddDate(0, 0, -days), *archive)
 		}
 	case "key":
-		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
+		run = func(ctx context.Context, b *app.Backend, r *keyring.Ring) error {
 			pubs, err := auditPublicKeys(ctx, r, "")
 			if err != nil {
 				return err
@@ -131,16 +128,16 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			return nil
 		}
 	default:
-		return usageError{auditUsage}
+		return app.UsageError(auditUsage)
 	}
-	if err := parse(fs, args, &c); err != nil {
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
-	b, err := openBackend(ctx, &c)
+	b, err := app.OpenBackend(ctx, &c)
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.Close()
 	r, err := openKeyring(ctx, &c, b, toolLogger(e.stderr), *keyFile)
 	if err != nil {
 		return err
@@ -171,7 +168,7 @@ func parsePublicKey(given string) (ed25519.PublicKey, error) {
 		}
 		b, err := decode(given)
 		if err != nil || len(b) != ed25519.PublicKeySize {
-			return nil, usageError{"--public-key must be a 32-byte Ed25519 key in base64 or hex"}
+			return nil, app.UsageError("--public-key must be a 32-byte Ed25519 key in base64 or hex")
 		}
 		return ed25519.PublicKey(b), nil
 	}
@@ -188,8 +185,8 @@ func parseWhen(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-func auditVerify(ctx context.Context, e env, b *backend, pubs []ed25519.PublicKey) error {
-	rep, err := audit.Verify(ctx, b.audit, pubs...)
+func auditVerify(ctx context.Context, e env, b *app.Backend, pubs []ed25519.PublicKey) error {
+	rep, err := audit.Verify(ctx, b.Audit, pubs...)
 	if err != nil {
 		return err
 	}
@@ -212,8 +209,8 @@ func auditVerify(ctx context.Context, e env, b *backend, pubs []ed25519.PublicKe
 	return fmt.Errorf("audit verify found %d problems", len(rep.Problems)+rep.Unlisted)
 }
 
-func auditExport(ctx context.Context, e env, b *backend, pubs []ed25519.PublicKey, q audit.Query, format, out string) error {
-	l := audit.New(b.audit, audit.Options{History: pubs}) // reads only: no sealer
+func auditExport(ctx context.Context, e env, b *app.Backend, pubs []ed25519.PublicKey, q audit.Query, format, out string) error {
+	l := audit.New(b.Audit, audit.Options{History: pubs}) // reads only: no sealer
 
 	defer l.Close()
 	x, err := l.Export(ctx, q)
@@ -243,8 +240,8 @@ func auditExport(ctx context.Context, e env, b *backend, pubs []ed25519.PublicKe
 	return nil
 }
 
-func auditPrune(ctx context.Context, e env, b *backend, keys audit.Keys, before time.Time, path string) error {
-	l := audit.New(b.audit, audit.Options{Keys: keys, SealEvery: time.Hour})
+func auditPrune(ctx context.Context, e env, b *app.Backend, keys audit.Keys, before time.Time, path string) error {
+	l := audit.New(b.Audit, audit.Options{Keys: keys, SealEvery: time.Hour})
 	defer l.Close()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -261,7 +258,7 @@ func auditPrune(ctx context.Context, e env, b *backend, keys audit.Keys, before 
 		os.Remove(path)
 		return err
 	}
-	cps, err := b.audit.Checkpoints(ctx)
+	cps, err := b.Audit.Checkpoints(ctx)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/keyring"
 	"github.com/bankbridge/bankbridge/oauth"
 )
@@ -33,15 +34,7 @@ const keysUsage = `usage:
   bankbridge keys rotate --name audit|oauth|messenger [--in DURATION]   a new key signs from now+DURATION (default 2m) on
   bankbridge keys retire --name audit|oauth|messenger --kid KID         the key signs no more; OAuth tokens it signed stop verifying
 Keys live in the database, sealed under the key-encryption key of --key-file (env BANKBRIDGE_KEY_FILE;
-default DIR/` + kekFile + `, made on first start). Every instance of a fleet needs the same key file.`
-
-// kekFile is the key-encryption key's file in the data folder when no
-// --key-file is given: the single-process default.
-const kekFile = "keyring.kek"
-
-// messengerKeyFile is where the messenger partner's key was kept before the
-// keyring; it is imported once.
-const messengerKeyFile = "messenger-partner.pem"
+default DIR/` + app.KEKFile + `, made on first start). Every instance of a fleet needs the same key file.`
 
 // rotateDelay is how long a rotated key waits before it signs by default:
 // longer than the keyring's refresh (30 s) and the JWKS cache (300 s would
@@ -51,13 +44,13 @@ const rotateDelay = 2 * time.Minute
 
 func keysCmd(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageError{keysUsage}
+		return app.UsageError(keysUsage)
 	}
 	sub := args[0]
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	name := fs.String("name", "", "audit, oauth or messenger")
 	var in time.Duration
 	var kid string
@@ -68,29 +61,29 @@ func keysCmd(ctx context.Context, e env, args []string) error {
 	case "retire":
 		fs.StringVar(&kid, "kid", "", "the key to retire (see 'keys list')")
 	default:
-		return usageError{keysUsage}
+		return app.UsageError(keysUsage)
 	}
-	if err := parse(fs, args[1:], &c); err != nil {
+	if err := app.Parse(fs, args[1:], &c); err != nil {
 		return err
 	}
 	names := keyring.Names
 	if *name != "" || sub != "list" {
 		if !keyring.Name(*name).Valid() {
-			return usageError{"--name must be audit, oauth or messenger"}
+			return app.UsageError("--name must be audit, oauth or messenger")
 		}
 		names = []keyring.Name{keyring.Name(*name)}
 	}
 	if sub == "retire" && kid == "" {
-		return usageError{"retire needs --kid"}
+		return app.UsageError("retire needs --kid")
 	}
 	if in < 0 {
-		return usageError{"--in must not be negative"}
+		return app.UsageError("--in must not be negative")
 	}
-	b, err := openBackend(ctx, &c)
+	b, err := app.OpenBackend(ctx, &c)
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.Close()
 	ring, err := openKeyring(ctx, &c, b, toolLogger(e.stderr), "")
 	if err != nil {
 		return err
@@ -160,12 +153,12 @@ func stamp(t time.Time) string {
 // kept the old way (the data folder's PEM files, the OAuth key in plaintext
 // in the database) and makes the keys still missing.
 // auditFile is the audit key's old file ("": DIR/audit-ed25519.pem).
-func openKeyring(ctx context.Context, c *Config, b *backend, log *slog.Logger, auditFile string) (*keyring.Ring, error) {
-	kek, source, err := loadKEK(ctx, c, b.keys, log)
+func openKeyring(ctx context.Context, c *app.Config, b *app.Backend, log *slog.Logger, auditFile string) (*keyring.Ring, error) {
+	kek, source, err := loadKEK(ctx, c, b.Keys, log)
 	if err != nil {
 		return nil, err
 	}
-	ring, err := keyring.Open(ctx, b.keys, kek, keyring.Options{Source: source, Logger: log})
+	ring, err := keyring.Open(ctx, b.Keys, kek, keyring.Options{Source: source, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -178,9 +171,9 @@ func openKeyring(ctx context.Context, c *Config, b *backend, log *slog.Logger, a
 		load func() (crypto.Signer, error)
 	}{
 		{keyring.Audit, auditFile, func() (crypto.Signer, error) { return loadPEMKey(auditFile) }},
-		{keyring.OAuth, "the database's plaintext oauth_keys", func() (crypto.Signer, error) { return legacyOAuthKey(ctx, b.keys) }},
-		{keyring.Messenger, filepath.Join(c.Data, messengerKeyFile), func() (crypto.Signer, error) {
-			return loadPEMKey(filepath.Join(c.Data, messengerKeyFile))
+		{keyring.OAuth, "the database's plaintext oauth_keys", func() (crypto.Signer, error) { return legacyOAuthKey(ctx, b.Keys) }},
+		{keyring.Messenger, filepath.Join(c.Data, app.MessengerKeyFile), func() (crypto.Signer, error) {
+			return loadPEMKey(filepath.Join(c.Data, app.MessengerKeyFile))
 		}},
 	}
 	for _, im := range imports {
@@ -197,7 +190,7 @@ func openKeyring(ctx context.Context, c *Config, b *backend, log *slog.Logger, a
 		}
 		if im.name == keyring.OAuth && legacy != nil {
 			// Sealed now (by this instance or another): the plaintext copy goes.
-			if err := b.keys.DropLegacyOAuthKey(ctx); err != nil {
+			if err := b.Keys.DropLegacyOAuthKey(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -208,10 +201,10 @@ func openKeyring(ctx context.Context, c *Config, b *backend, log *slog.Logger, a
 // loadKEK reads the key-encryption key. A missing file is made (0600) only
 // when the database holds no sealed key: a KEK is never made anew for keys
 // sealed under another.
-func loadKEK(ctx context.Context, c *Config, st keyring.Store, log *slog.Logger) (keyring.KEK, string, error) {
+func loadKEK(ctx context.Context, c *app.Config, st keyring.Store, log *slog.Logger) (keyring.KEK, string, error) {
 	path, source := c.KeyFile, "BANKBRIDGE_KEY_FILE "+c.KeyFile
 	if path == "" {
-		path = filepath.Join(c.Data, kekFile)
+		path = filepath.Join(c.Data, app.KEKFile)
 		source = "key file " + path + " (the data folder's default; set BANKBRIDGE_KEY_FILE to the fleet's)"
 	}
 	kek, err := keyring.LoadKEKFile(path)

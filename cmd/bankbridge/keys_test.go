@@ -23,6 +23,7 @@ import (
 
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/auditapi"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/keyring"
 	"github.com/bankbridge/bankbridge/store/postgres"
@@ -102,7 +103,7 @@ func TestFleetSignsWithOneKey(t *testing.T) {
 			t.Errorf("audit verify from %s: %v\n%s", dir, err, out)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dirB, kekFile)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dirB, app.KEKFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("an instance given --key-file made a key file in its data folder: %v", err)
 	}
 
@@ -133,7 +134,7 @@ func TestFleetSignsWithOneKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "no such file, and the database's keys are sealed") {
 			t.Errorf("serve without the fleet's key file: %v", err)
 		}
-		if _, err := os.Stat(filepath.Join(dir, kekFile)); !errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(dir, app.KEKFile)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("a key file was made for a database whose keys are sealed under another: %v", err)
 		}
 	})
@@ -159,7 +160,7 @@ func TestOldDataFolderMigrates(t *testing.T) {
 	msgKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	msgKID, _ := keyring.KeyID(&msgKey.PublicKey)
 	der, _ := x509.MarshalPKCS8PrivateKey(msgKey)
-	if err := os.WriteFile(filepath.Join(dir, messengerKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, app.MessengerKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "bankbridge.db"))

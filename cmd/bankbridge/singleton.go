@@ -10,14 +10,8 @@ import (
 	"github.com/bankbridge/bankbridge/demo"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/internal/app"
 )
-
-// lease runs what must run once per fleet: on PostgreSQL an advisory lock
-// held on a connection of its own (store/postgres/lease.go), on SQLite,
-// one process by nature, always granted.
-type lease interface {
-	RunExclusive(ctx context.Context, name string, fn func(context.Context) error) error
-}
 
 // The leases of the jobs serve runs once per fleet. The audit sealer's is
 // audit.SealerLease; the data API's notifications, dataapi.DeliveryLease.
@@ -28,11 +22,11 @@ const (
 )
 
 // singleton runs job on one instance of the fleet at a time until ctx ends:
-// it waits for the lease name, runs job with a context that ends if the
-// lease is lost (the lock's connection died), and then waits for the lease
+// it waits for the app.Lease name, runs job with a context that ends if the
+// app.Lease is lost (the lock's connection died), and then waits for the app.Lease
 // again, so that the job moves to another instance within seconds of its
 // holder dying. job returns when its ctx ends.
-func singleton(ctx context.Context, l lease, log *slog.Logger, name string, job func(context.Context)) {
+func singleton(ctx context.Context, l app.Lease, log *slog.Logger, name string, job func(context.Context)) {
 	for {
 		err := l.RunExclusive(ctx, name, func(ctx context.Context) error {
 			log.Info("singleton: this instance runs it", "job", name)
@@ -42,7 +36,7 @@ func singleton(ctx context.Context, l lease, log *slog.Logger, name string, job 
 		if ctx.Err() != nil {
 			return
 		}
-		log.Warn("singleton: lost its lease, or could not take it; trying again", "job", name, "err", err)
+		log.Warn("singleton: lost its app.Lease, or could not take it; trying again", "job", name, "err", err)
 		select {
 		case <-ctx.Done():
 			return
@@ -52,16 +46,16 @@ func singleton(ctx context.Context, l lease, log *slog.Logger, name string, job 
 }
 
 // seedDemo seeds the demo bank into an empty database, once per fleet:
-// instances started together take the seeding lease in turn, and each
+// instances started together take the seeding app.Lease in turn, and each
 // after the first finds the bank seeded.
-func seedDemo(ctx context.Context, stdout io.Writer, size int, b *backend, ids *identity.Service, ins *insights.Service) error {
-	return b.lease.RunExclusive(ctx, seedLease, func(ctx context.Context) error {
-		seeded, err := demo.Seeded(ctx, b.ledger)
+func seedDemo(ctx context.Context, stdout io.Writer, size int, b *app.Backend, ids *identity.Service, ins *insights.Service) error {
+	return b.Lease.RunExclusive(ctx, seedLease, func(ctx context.Context) error {
+		seeded, err := demo.Seeded(ctx, b.Ledger)
 		if err != nil || seeded {
 			return err
 		}
 		fmt.Fprintf(stdout, "Empty database: seeding the demo bank (%d customers, 90 days)...\n", size)
-		res, err := demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.ledger, Insights: ins}, demo.Options{Customers: size})
+		res, err := demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.Ledger, Insights: ins}, demo.Options{Customers: size})
 		if err != nil {
 			return fmt.Errorf("seed demo bank: %w", err)
 		}

@@ -13,27 +13,28 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
 // benchAudit measures what the audit log costs its callers and how fast the
 // whole log verifies. See docs/audit.md for the figures and how to read them.
 func benchAudit(ctx context.Context, e env, args []string) error {
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("bench audit", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	clients := fs.Int("clients", 64, "concurrent callers appending records")
 	duration := fs.Duration("duration", 5*time.Second, "how long each latency phase runs")
 	work := fs.Duration("work", 2*time.Millisecond, "the data call's own work that Start/Wait overlaps with the commit")
 	records := fs.Int("records", 1_000_000, "records to generate and verify (0 skips the verify phase)")
 	sealEvery := fs.Int("seal-every", 50_000, "records between two signed heads while generating")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := parse(fs, args, &c); err != nil {
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
 	if *clients < 1 || *duration <= 0 || *records < 0 || *sealEvery < 1 {
-		return usageError{"--clients at least 1, --duration positive, --records and --seal-every not negative"}
+		return app.UsageError("--clients at least 1, --duration positive, --records and --seal-every not negative")
 	}
 	res := auditBenchResult{Clients: *clients, Work: ms(*work)}
 	// Latency on a fresh database.
@@ -43,14 +44,14 @@ func benchAudit(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		err = func() error {
-			b, err := openBackend(ctx, &c)
+			b, err := app.OpenBackend(ctx, &c)
 			if err != nil {
 				return err
 			}
-			defer b.close()
-			res.Engine = b.engine
+			defer b.Close()
+			res.Engine = b.Engine
 			_, key, _ := ed25519.GenerateKey(nil)
-			l := audit.New(b.audit, audit.Options{Key: key})
+			l := audit.New(b.Audit, audit.Options{Key: key})
 			defer l.Close()
 			if res.Single, err = benchAppend(ctx, l, 1, *duration, 0); err != nil {
 				return err
@@ -224,14 +225,14 @@ func benchPost(ctx context.Context, l *audit.Log, clients int, d time.Duration) 
 // benchVerify writes n records straight through the store in large batches
 // (the appender's path without callers), sealing every sealEvery records,
 // then times audit.Verify over the whole database.
-func benchVerify(ctx context.Context, c *Config, n, sealEvery int, res *auditBenchResult) error {
-	b, err := openBackend(ctx, c)
+func benchVerify(ctx context.Context, c *app.Config, n, sealEvery int, res *auditBenchResult) error {
+	b, err := app.OpenBackend(ctx, c)
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.Close()
 	pub, key, _ := ed25519.GenerateKey(nil)
-	l := audit.New(b.audit, audit.Options{Key: key, SealEvery: time.Hour})
+	l := audit.New(b.Audit, audit.Options{Key: key, SealEvery: time.Hour})
 	defer l.Close()
 	t0 := time.Now()
 	const batch = 10_000
@@ -245,7 +246,7 @@ func benchVerify(ctx context.Context, c *Config, n, sealEvery int, res *auditBen
 			r.Outcome = audit.OK
 			recs = append(recs, r)
 		}
-		if err := b.audit.Append(ctx, recs); err != nil {
+		if err := b.Audit.Append(ctx, recs); err != nil {
 			return err
 		}
 		if i%sealEvery == 0 || i == n {
@@ -257,7 +258,7 @@ func benchVerify(ctx context.Context, c *Config, n, sealEvery int, res *auditBen
 	}
 	res.Records, res.GenerateSec = n, time.Since(t0).Seconds()
 	t1 := time.Now()
-	rep, err := audit.Verify(ctx, b.audit, pub)
+	rep, err := audit.Verify(ctx, b.Audit, pub)
 	if err != nil {
 		return err
 	}
@@ -271,7 +272,7 @@ func benchVerify(ctx context.Context, c *Config, n, sealEvery int, res *auditBen
 	}
 	// Inclusion proofs at random leaves of the largest tree, through a
 	// fresh log (a cold node cache at first), as /audit/v1/proof serves them.
-	pl := audit.New(b.audit, audit.Options{PublicKey: pub})
+	pl := audit.New(b.Audit, audit.Options{PublicKey: pub})
 	defer pl.Close()
 	var lat []time.Duration
 	t2 := time.Now()

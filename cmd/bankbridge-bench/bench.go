@@ -16,13 +16,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/jackc/pgx/v5"
 )
-
-func init() {
-	commands["bench"] = command{"benchmarks: bench ledger|oauth|audit|insights|alerts (and api): throughput and latency", benchCmd}
-}
 
 func benchCmd(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 && args[0] == "audit" {
@@ -44,23 +41,23 @@ func benchCmd(ctx context.Context, e env, args []string) error {
 		return benchOAuth(ctx, e, args[1:])
 	}
 	if len(args) == 0 || args[0] != "ledger" {
-		return usageError{"usage: bankbridge bench ledger [--clients N] [--accounts N] [--duration D] [--database URL] [--json]"}
+		return app.UsageError("usage: bankbridge-bench ledger [--clients N] [--accounts N] [--duration D] [--database URL] [--json]")
 	}
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("bench ledger", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	clients := fs.Int("clients", 256, "concurrent clients, each waiting for its transfer before sending the next")
 	accounts := fs.Int("accounts", 1000, "customer accounts transfers move between")
 	duration := fs.Duration("duration", 10*time.Second, "how long to post transfers")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	keys := fs.String("keys", "ordered", "idempotency keys: ordered (time-prefixed, like UUIDv7) or random (like UUIDv4)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
-	if err := parse(fs, args[1:], &c); err != nil {
+	if err := app.Parse(fs, args[1:], &c); err != nil {
 		return err
 	}
 	if *clients < 1 || *accounts < 2 || *duration <= 0 || (*keys != "ordered" && *keys != "random") {
-		return usageError{"--clients must be at least 1, --accounts at least 2, --duration positive, --keys ordered or random"}
+		return app.UsageError("--clients must be at least 1, --accounts at least 2, --duration positive, --keys ordered or random")
 	}
 	// A benchmark never writes into real data: SQLite goes to a temporary
 	// file, PostgreSQL to a fresh schema dropped at the end.
@@ -69,16 +66,16 @@ func benchCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer cleanup()
-	b, err := openBackend(ctx, &c)
+	b, err := app.OpenBackend(ctx, &c)
 	if err != nil {
 		return err
 	}
-	defer b.close()
-	b.tuneProcs(e.getenv) // as serve runs
-	svc := ledger.New(b.ledger, b.ledgerOptions())
+	defer b.Close()
+	b.TuneProcs(e.getenv) // as serve runs
+	svc := ledger.New(b.Ledger, b.LedgerOptions())
 	defer svc.Close()
 
-	ids, err := benchAccounts(ctx, b.ledger, svc, *accounts)
+	ids, err := benchAccounts(ctx, b.Ledger, svc, *accounts)
 	if err != nil {
 		return err
 	}
@@ -97,8 +94,8 @@ func benchCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res.Engine, res.Keys = b.engine, *keys
-	rep, err := b.ledger.Verify(ctx)
+	res.Engine, res.Keys = b.Engine, *keys
+	rep, err := b.Ledger.Verify(ctx)
 	if err != nil {
 		return err
 	}
@@ -134,7 +131,7 @@ type benchResult struct {
 	Keys      string  `json:"keys"`
 }
 
-func benchDatabase(ctx context.Context, c *Config) (func(), error) {
+func benchDatabase(ctx context.Context, c *app.Config) (func(), error) {
 	if c.Database == "" {
 		dir, err := os.MkdirTemp("", "bankbridge-bench-")
 		if err != nil {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"net/http"
@@ -8,15 +8,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// httpMetrics counts requests and their latency by route pattern (never by
+// HTTPMetrics counts requests and their latency by route pattern (never by
 // raw path, which would leak ids into labels and explode cardinality).
-type httpMetrics struct {
+type HTTPMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
 
-func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
-	m := &httpMetrics{
+// NewHTTPMetrics registers the request counters and latency histograms on reg.
+func NewHTTPMetrics(reg prometheus.Registerer) *HTTPMetrics {
+	m := &HTTPMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bankbridge_http_requests_total", Help: "HTTP requests by route pattern, method and status code."}, []string{"route", "method", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "bankbridge_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"route", "method"}),
@@ -25,54 +26,61 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	return m
 }
 
-type statusWriter struct {
+// StatusWriter remembers the status code a handler answered (Code, 0
+// until it writes).
+type StatusWriter struct {
 	http.ResponseWriter
-	code int
+	Code int
 }
 
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
+// WriteHeader records the first code and passes it on.
+func (w *StatusWriter) WriteHeader(code int) {
+	if w.Code == 0 {
+		w.Code = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
+// Write records 200 when no code was written, as net/http does.
+func (w *StatusWriter) Write(b []byte) (int, error) {
+	if w.Code == 0 {
+		w.Code = http.StatusOK
 	}
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// Unwrap gives http.ResponseController the writer underneath.
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (m *httpMetrics) wrap(next http.Handler) http.Handler {
+// Wrap counts and times every request next serves, by route pattern.
+func (m *HTTPMetrics) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		route := r.Pattern // set by ServeMux on the request it routed
 		if route == "" {
 			route = "unmatched"
 		}
-		if sw.code == 0 {
-			sw.code = http.StatusOK
+		if sw.Code == 0 {
+			sw.Code = http.StatusOK
 		}
-		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.code)).Inc()
+		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.Code)).Inc()
 		m.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
 	})
 }
 
-// ledgerMetrics observes the ledger's group commit: how many transfers share
+// LedgerMetrics observes the ledger's group commit: how many transfers share
 // a database transaction and how long the store takes with them.
-type ledgerMetrics struct {
+type LedgerMetrics struct {
 	batchSize prometheus.Histogram
 	batchTime prometheus.Histogram
 	failed    prometheus.Counter
 }
 
-func newLedgerMetrics(reg prometheus.Registerer) *ledgerMetrics {
-	m := &ledgerMetrics{
+// NewLedgerMetrics registers the group-commit histograms on reg.
+func NewLedgerMetrics(reg prometheus.Registerer) *LedgerMetrics {
+	m := &LedgerMetrics{
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "bankbridge_ledger_batch_ops", Help: "Ledger operations per database transaction (group commit).",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 13)}),
 		batchTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "bankbridge_ledger_batch_seconds", Help: "Time the store takes to apply and commit one batch.",
@@ -83,7 +91,8 @@ func newLedgerMetrics(reg prometheus.Registerer) *ledgerMetrics {
 	return m
 }
 
-func (m *ledgerMetrics) observe(ops int, took time.Duration, err error) {
+// Observe is ledger.Options.OnBatch: one batch, its size, time and outcome.
+func (m *LedgerMetrics) Observe(ops int, took time.Duration, err error) {
 	m.batchSize.Observe(float64(ops))
 	m.batchTime.Observe(took.Seconds())
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/demo"
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 )
@@ -24,21 +25,21 @@ import (
 // database per engine, then times every dashboard query several times and
 // prints medians and p99 (with few runs, p99 is the slowest run).
 func benchInsights(ctx context.Context, e env, args []string) error {
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("bench insights", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	events := fs.Int("events", 10_000_000, "engagement events to load")
 	days := fs.Int("days", 180, "days of engagement")
 	runs := fs.Int("runs", 15, "timed runs of each query")
 	batch := fs.Int("batch", 50_000, "events per ingest batch")
 	engines := fs.String("engines", "", "comma-separated engines to run: sqlite, postgres (default: the one --database selects)")
 	asJSON := fs.Bool("json", false, "print one JSON object per query (and one for the load)")
-	if err := parse(fs, args, &c); err != nil {
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
 	if *events < 1000 || *runs < 1 || *days < 7 || *batch < 1 {
-		return usageError{"--events at least 1000, --runs at least 1, --days at least 7, --batch at least 1"}
+		return app.UsageError("--events at least 1000, --runs at least 1, --days at least 7, --batch at least 1")
 	}
 	list := []string{c.Engine()}
 	if *engines != "" {
@@ -54,7 +55,7 @@ func benchInsights(ctx context.Context, e env, args []string) error {
 				cc.Database = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 			}
 		default:
-			return usageError{fmt.Sprintf("unknown engine %q: sqlite or postgres", eng)}
+			return app.UsageError(fmt.Sprintf("unknown engine %q: sqlite or postgres", eng))
 		}
 		if err := benchInsightsOn(ctx, e, &cc, eng, *events, *days, *runs, *batch, *asJSON); err != nil {
 			return fmt.Errorf("bench insights on %s: %w", eng, err)
@@ -98,7 +99,7 @@ func (c *countOnly) Ingest(_ context.Context, evs []insights.Event) error {
 	return nil
 }
 
-func benchInsightsOn(ctx context.Context, e env, c *Config, eng string, events, days, runs, batch int, asJSON bool) error {
+func benchInsightsOn(ctx context.Context, e env, c *app.Config, eng string, events, days, runs, batch int, asJSON bool) error {
 	cleanup, err := benchDatabase(ctx, c)
 	if err != nil {
 		return err

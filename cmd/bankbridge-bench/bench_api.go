@@ -30,6 +30,7 @@ import (
 	"github.com/bankbridge/bankbridge/demo"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
@@ -75,8 +76,8 @@ type apiBenchFlags struct {
 }
 
 // benchAPI measures the data API over loopback HTTP against the bank's
-// real HTTP surface (newServer, with the authorization server and the data
-// API built by partnerAPI as serve builds them) on a throw-away database
+// real HTTP surface (app.NewServer, with the authorization server and the data
+// API built by app.PartnerAPI as serve builds them) on a throw-away database
 // seeded with --customers customers and one account holding
 // --transactions transactions. Every call carries a DPoP-bound access token
 // and its own proof, signed by the client before the run starts (see
@@ -87,11 +88,11 @@ type apiBenchFlags struct {
 // measured from when a call was due, so a slow server is not hidden by a
 // client that waits for it (coordinated omission). See docs/dataapi.md.
 func benchAPI(ctx context.Context, e env, args []string) error {
-	var c Config
+	var c app.Config
 	var f apiBenchFlags
 	fs := flag.NewFlagSet("bench api", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	fs.IntVar(&f.customers, "customers", 100000, "customers seeded, each with a funded checking account")
 	fs.IntVar(&f.linked, "linked", 200, "customers who link the partner app (one consent and token each); balance calls spread over them")
 	fs.IntVar(&f.transactions, "transactions", 1000000, "transactions on the account the transactions scenarios page through")
@@ -101,16 +102,16 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 	fs.DurationVar(&f.warmup, "warmup", 2*time.Second, "load before each scenario's measurement, not counted")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per scenario")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured scenarios (client and server: one process) to this file")
-	if err := parse(fs, args, &c); err != nil {
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
 	if f.customers < 1 || f.linked < 1 || f.linked > f.customers || f.transactions < 1 || f.rate < 1 || f.txRate < 1 || f.duration <= 0 || f.warmup < 0 {
-		return usageError{"--customers, --transactions, --rate and --tx-rate must be at least 1, --linked between 1 and --customers, --duration positive"}
+		return app.UsageError("--customers, --transactions, --rate and --tx-rate must be at least 1, --linked between 1 and --customers, --duration positive")
 	}
 	if f.duration > maxSigned || f.warmup > maxSigned {
 		// Proofs are signed before a run starts (see prepare) and must
 		// still be within the server's 60-second iat window when sent.
-		return usageError{fmt.Sprintf("--duration and --warmup can be at most %s: the calls' DPoP proofs are signed before the run starts", maxSigned)}
+		return app.UsageError(fmt.Sprintf("--duration and --warmup can be at most %s: the calls' DPoP proofs are signed before the run starts", maxSigned))
 	}
 	// Never into real data: a temporary SQLite file, or a fresh PostgreSQL
 	// schema dropped at the end.
@@ -277,20 +278,20 @@ type apiBench struct {
 
 const benchAPIPartner = "bench-app"
 
-func newAPIBench(ctx context.Context, e env, c *Config, f apiBenchFlags) (_ *apiBench, err error) {
-	b, err := openBackend(ctx, c)
+func newAPIBench(ctx context.Context, e env, c *app.Config, f apiBenchFlags) (_ *apiBench, err error) {
+	b, err := app.OpenBackend(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	b.tuneProcs(e.getenv) // as serve runs
+	b.TuneProcs(e.getenv) // as serve runs
 	var closers []func()
-	ab := &apiBench{engine: b.engine}
+	ab := &apiBench{engine: b.Engine}
 	ab.close = func() {
 		for _, fn := range slices.Backward(closers) {
 			fn()
 		}
 	}
-	closers = append(closers, func() { b.close() })
+	closers = append(closers, func() { b.Close() })
 	defer func() {
 		if err != nil {
 			ab.close()
@@ -304,7 +305,7 @@ func newAPIBench(ctx context.Context, e env, c *Config, f apiBenchFlags) (_ *api
 	}
 
 	// Seed straight into the stores, before any service caches anything.
-	ids := identity.New(b.identity, identity.Options{})
+	ids := identity.New(b.Identity, identity.Options{})
 	t0 := time.Now()
 	accts, err := benchAPICustomers(ctx, b, ids, f.customers)
 	if err != nil {
@@ -325,24 +326,24 @@ func newAPIBench(ctx context.Context, e env, c *Config, f apiBenchFlags) (_ *api
 	// Without this a flush of hundreds of megabytes lands in a scenario,
 	// and every commit waits behind it for 50-100 ms.
 	t0 = time.Now()
-	if err := b.settle(ctx); err != nil {
+	if err := b.Settle(ctx); err != nil {
 		return nil, fmt.Errorf("bench api: %w", err)
 	}
 	syscall.Sync()
 	progress("settled (vacuum, checkpoint, sync) in %s", time.Since(t0).Round(time.Millisecond))
 
 	// The bank as serve builds it.
-	led := ledger.New(b.ledger, b.ledgerOptions())
+	led := ledger.New(b.Ledger, b.LedgerOptions())
 	closers = append(closers, led.Close)
 	_, akey, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
+	alog := audit.New(b.Audit, audit.Options{Key: akey, Logger: log})
 	closers = append(closers, alog.Close)
-	cons, bind := partnerConsent(b, alog, log)
-	ins := insights.New(b.insights, insights.Options{})
-	events := insights.NewRecorder(ins, &insights.StoreSegments{Customers: b.identity, Accounts: b.ledger}, insights.RecorderOptions{Logger: log})
+	cons, bind := app.PartnerConsent(b, alog, log)
+	ins := insights.New(b.Insights, insights.Options{})
+	events := insights.NewRecorder(ins, &insights.StoreSegments{Customers: b.Identity, Accounts: b.Ledger}, insights.RecorderOptions{Logger: log})
 	closers = append(closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -358,8 +359,8 @@ func newAPIBench(ctx context.Context, e env, c *Config, f apiBenchFlags) (_ *api
 	// send hundreds of calls a second for one customer, and the benchmark
 	// measures serving, not refusing. The limiter's bookkeeping still runs
 	// on every call.
-	as, api, err := partnerAPI(ctx, partnerAPIDeps{backend: b, consent: cons, ledger: led, identity: ids, audit: alog, log: log, reg: reg,
-		issuer: ab.issuer, options: dataapi.Options{CustomerRate: 100_000_000}}, bind)
+	as, api, err := app.PartnerAPI(ctx, app.PartnerAPIDeps{Backend: b, Consent: cons, Ledger: led, Identity: ids, Audit: alog, Log: log, Reg: reg,
+		Issuer: ab.issuer, Options: dataapi.Options{CustomerRate: 100_000_000}}, bind)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -367,8 +368,8 @@ func newAPIBench(ctx context.Context, e env, c *Config, f apiBenchFlags) (_ *api
 	runCtx, stop := context.WithCancel(context.Background())
 	go api.Run(runCtx)
 	closers = append(closers, stop)
-	srv := &http.Server{Handler: ab.served.wrap(newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons,
-		oauth: as, api: api, insights: ins, events: events})), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: ab.served.wrap(app.NewServer(app.ServerDeps{Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons,
+		OAuth: as, API: api, Insights: ins, Events: events})), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	closers = append(closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -394,13 +395,13 @@ func newAPIBench(ctx context.Context, e env, c *Config, f apiBenchFlags) (_ *api
 // benchAPICustomers imports n customers in chunks (one password hash for
 // all) with one checking account each, in bulk, funded from a settlement
 // account through Store.Apply. It returns the accounts in customer order.
-func benchAPICustomers(ctx context.Context, b *backend, ids *identity.Service, n int) ([]ledger.Account, error) {
-	bulk, ok := b.ledger.(demo.BulkLedger)
+func benchAPICustomers(ctx context.Context, b *app.Backend, ids *identity.Service, n int) ([]ledger.Account, error) {
+	bulk, ok := b.Ledger.(demo.BulkLedger)
 	if !ok {
 		return nil, errors.New("the ledger store cannot insert accounts in bulk")
 	}
 	opened := time.Now().UTC().AddDate(-2, 0, 0).Truncate(24 * time.Hour)
-	settle, err := b.ledger.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "settlement", Currency: "USD", Number: "BENCH-SETTLEMENT",
+	settle, err := b.Ledger.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "settlement", Currency: "USD", Number: "BENCH-SETTLEMENT",
 		Routing: "021000089", Unbounded: true, OpenedAt: opened})
 	if err != nil {
 		return nil, err
@@ -436,7 +437,7 @@ func benchAPICustomers(ctx context.Context, b *backend, ids *identity.Service, n
 			req.At = opened
 			ops[i] = ledger.Op{Kind: ledger.OpCreate, Request: req, Hash: req.Hash()}
 		}
-		if err := applyAll(ctx, b.ledger, ops); err != nil {
+		if err := applyAll(ctx, b.Ledger, ops); err != nil {
 			return nil, err
 		}
 		out = append(out, as...)
@@ -448,11 +449,11 @@ func benchAPICustomers(ctx context.Context, b *backend, ids *identity.Service, n
 // days (inside the consents' 365-day look-back), alternating deposits and
 // smaller card payments, in batches of 5,000 straight to the store as the
 // demo seed does. It returns the time of the first.
-func benchAPIHistory(ctx context.Context, b *backend, acct ledger.Account, n int) (time.Time, error) {
+func benchAPIHistory(ctx context.Context, b *app.Backend, acct ledger.Account, n int) (time.Time, error) {
 	now := time.Now().UTC()
 	first := now.AddDate(0, 0, -300)
 	step := now.Sub(first) / time.Duration(n+1)
-	shop, err := b.ledger.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "card settlement", Currency: "USD", Number: "BENCH-CARDS",
+	shop, err := b.Ledger.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "card settlement", Currency: "USD", Number: "BENCH-CARDS",
 		Routing: "021000089", Unbounded: true, OpenedAt: first.AddDate(0, -1, 0)})
 	if err != nil {
 		return time.Time{}, err
@@ -470,13 +471,13 @@ func benchAPIHistory(ctx context.Context, b *backend, acct ledger.Account, n int
 		req.At = first.Add(time.Duration(i+1) * step)
 		ops = append(ops, ledger.Op{Kind: ledger.OpCreate, Request: req, Hash: req.Hash()})
 		if len(ops) == batch {
-			if err := applyAll(ctx, b.ledger, ops); err != nil {
+			if err := applyAll(ctx, b.Ledger, ops); err != nil {
 				return time.Time{}, err
 			}
 			ops = ops[:0]
 		}
 	}
-	return first, applyAll(ctx, b.ledger, ops)
+	return first, applyAll(ctx, b.Ledger, ops)
 }
 
 // applyAll writes ops in one Store.Apply and fails on any refusal.

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -32,7 +32,7 @@ func TestPartnerAudit(t *testing.T) {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	log := slog.New(slog.DiscardHandler)
 	alog := audit.New(db.Audit(), audit.Options{Key: key, Logger: log})
-	svc := consent.New(db.Consent(), consent.Options{PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
+	svc := consent.New(db.Consent(), consent.Options{PartnerHooks: []consent.PartnerHook{PartnerAudit(alog, log)}})
 
 	pub, _, _ := ed25519.GenerateKey(rand.Reader)
 	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: pub, Algorithm: "EdDSA"}}})

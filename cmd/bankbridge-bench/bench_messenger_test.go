@@ -15,7 +15,7 @@ import (
 func TestBenchMessengerSmall(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"bankbridge", "bench", "messenger", "--json", "--users", "25", "--messages", "30", "--rounds", "2"},
+	err := run(context.Background(), []string{"bankbridge-bench", "messenger", "--json", "--users", "25", "--messages", "30", "--rounds", "2"},
 		func(string) string { return "" }, nil, &out, io.Discard)
 	if err != nil {
 		t.Fatalf("bench messenger: %v\n%s", err, out.String())
@@ -59,7 +59,7 @@ func TestBenchMessengerSmall(t *testing.T) {
 func TestBenchMessengerRejectsBadFlags(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"--users", "0"}, {"--rounds", "0"}, {"--messages", "0"}, {"--timeout", "0s"}} {
-		err := run(context.Background(), append([]string{"bankbridge", "bench", "messenger"}, args...), func(string) string { return "" }, nil, io.Discard, io.Discard)
+		err := run(context.Background(), append([]string{"bankbridge-bench", "messenger"}, args...), func(string) string { return "" }, nil, io.Discard, io.Discard)
 		if err == nil {
 			t.Errorf("bench messenger %v: no error", args)
 		}

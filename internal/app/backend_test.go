@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"runtime"
@@ -26,7 +26,7 @@ func TestTuneProcs(t *testing.T) {
 		{"sqlite", "", 2 * procsBase},
 	} {
 		runtime.GOMAXPROCS(procsBase)
-		(&backend{engine: c.engine}).tuneProcs(env(c.env))
+		(&Backend{Engine: c.engine}).TuneProcs(env(c.env))
 		if got := runtime.GOMAXPROCS(0); got != c.want {
 			t.Errorf("%s, GOMAXPROCS=%q: %d Ps, want %d", c.engine, c.env, got, c.want)
 		}

@@ -1,9 +1,8 @@
-package main
+package app
 
 import (
 	"context"
 	"log/slog"
-	"time"
 	"unicode/utf8"
 
 	"github.com/bankbridge/bankbridge/audit"
@@ -11,10 +10,10 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
-// consentAudit writes every consent event to the disclosure log, so a
+// ConsentAudit writes every consent event to the disclosure log, so a
 // customer's "who saw my data" page and a regulator's export show when each
 // consent was given, used, revoked or expired, and by whom.
-func consentAudit(alog *audit.Log, log *slog.Logger) consent.Hook {
+func ConsentAudit(alog *audit.Log, log *slog.Logger) consent.Hook {
 	kinds := map[consent.EventKind]audit.Kind{
 		consent.EventGranted:      audit.ConsentGranted,
 		consent.EventReauthorised: audit.ConsentGranted,
@@ -54,10 +53,10 @@ func consentAudit(alog *audit.Log, log *slog.Logger) consent.Hook {
 	})
 }
 
-// partnerAudit writes every partner change (registered, suspended,
+// PartnerAudit writes every partner change (registered, suspended,
 // reinstated, refused) to the audit log with who made it and the reason, so
 // a refusal or suspension can be shown later to have had a stated cause.
-func partnerAudit(alog *audit.Log, log *slog.Logger) consent.PartnerHook {
+func PartnerAudit(alog *audit.Log, log *slog.Logger) consent.PartnerHook {
 	return consent.PartnerHookFunc(func(ctx context.Context, e consent.PartnerEvent) {
 		rec := audit.Record{Time: e.At, Kind: audit.PartnerChange, Partner: string(e.Partner), Actor: e.By,
 			Outcome: audit.OK, Detail: clip(string(e.Action)+": "+e.Reason, 512)}
@@ -79,15 +78,4 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n]
-}
-
-// sweepConsents marks consents past their end date as expired every minute.
-// Expiry does not wait for it: every use compares the end date with the
-// clock; the sweep makes the status and the audit record follow.
-func sweepConsents(ctx context.Context, cons *consent.Service, log *slog.Logger) {
-	every(ctx, time.Minute, func() {
-		if _, err := cons.Sweep(ctx); err != nil {
-			log.Warn("sweep consents", "err", err)
-		}
-	})
 }

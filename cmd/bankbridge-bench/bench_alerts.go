@@ -11,6 +11,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
@@ -63,21 +64,21 @@ type alertsBenchResult struct {
 // in-process, and measures posting -> delivered at a fake channel: the time
 // from calling ledger.Transfer to the channel receiving the alert.
 func benchAlerts(ctx context.Context, e env, args []string) error {
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("bench alerts", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	rate := fs.Int("rate", 10000, "deposits (each one alert) per minute")
 	duration := fs.Duration("duration", 20*time.Second, "how long to post")
 	customers := fs.Int("customers", 200, "customers the deposits go to")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	events := fs.String("events", "", "nats://host:4222: alerts through NATS JetStream, as with serve --events (default: in process)")
 	instances := fs.Int("instances", 1, "with --events: relays, consumers and dispatchers of that many instances")
-	if err := parse(fs, args, &c); err != nil {
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
 	if *rate < 1 || *duration <= 0 || *customers < 1 || *instances < 1 {
-		return usageError{"usage: bankbridge bench alerts [--rate N/min] [--duration D] [--customers N] [--database URL] [--events nats://... [--instances N]] [--json]"}
+		return app.UsageError("usage: bankbridge-bench alerts [--rate N/min] [--duration D] [--customers N] [--database URL] [--events nats://... [--instances N]] [--json]")
 	}
 	cleanup, err := benchDatabase(ctx, &c)
 	if err != nil {

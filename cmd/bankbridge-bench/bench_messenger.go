@@ -23,13 +23,14 @@ import (
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/demo"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/platformsim"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // benchMessenger measures the messenger channel over loopback HTTP, wired
-// as serve wires it (messengerWiring, the request-id and metrics
+// as serve wires it (app.MessengerWiring, the request-id and metrics
 // middleware, the durable audit log), with platformsim as the platform:
 //
 //   - latency: one message at a time (--rate per second at most), webhook
@@ -51,21 +52,21 @@ import (
 // higher than its default here); the bank's own Send API pacing (200/s,
 // burst 50) stays, as serve has it.
 func benchMessenger(ctx context.Context, e env, args []string) error {
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("bench messenger", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	users := fs.Int("users", 1000, "linked users writing at once in the concurrent scenario")
 	messages := fs.Int("messages", 400, "messages timed one at a time in the latency scenario")
 	rate := fs.Float64("rate", 100, "messages per second offered in the latency scenario (below the bank's Send API pacing of 200/s, which would otherwise set the latency)")
 	rounds := fs.Int("rounds", 1, "messages each user sends in the concurrent scenario, one after the other")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the concurrent scenario; unanswered messages are errors")
 	asJSON := fs.Bool("json", false, "print one JSON object per scenario")
-	if err := parse(fs, args, &c); err != nil {
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
 	if *users < 1 || *users > 20000 || *messages < 1 || *rounds < 1 || *rounds > 100 || *timeout <= 0 || *rate <= 0 {
-		return usageError{"--users 1..20000, --messages at least 1, --rounds 1..100, --timeout and --rate positive"}
+		return app.UsageError("--users 1..20000, --messages at least 1, --rounds 1..100, --timeout and --rate positive")
 	}
 	cleanup, err := benchDatabase(ctx, &c)
 	if err != nil {
@@ -140,7 +141,7 @@ type messengerBench struct {
 	close    func()
 }
 
-func newMessengerBench(ctx context.Context, c *Config, n int) (_ *messengerBench, err error) {
+func newMessengerBench(ctx context.Context, c *app.Config, n int) (_ *messengerBench, err error) {
 	var closers []func()
 	w := &messengerBench{close: func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -159,24 +160,24 @@ func newMessengerBench(ctx context.Context, c *Config, n int) (_ *messengerBench
 		return nil, err
 	}
 	closers = append(closers, func() { os.RemoveAll(dir) })
-	b, err := openBackend(ctx, c)
+	b, err := app.OpenBackend(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	closers = append(closers, func() { b.close() })
-	w.engine = b.engine
+	closers = append(closers, func() { b.Close() })
+	w.engine = b.Engine
 	log := slog.New(slog.DiscardHandler)
-	led := ledger.New(b.ledger, b.ledgerOptions())
+	led := ledger.New(b.Ledger, b.LedgerOptions())
 	closers = append(closers, led.Close)
 	akey, err := audit.LoadOrCreateKey(filepath.Join(dir, audit.KeyFile))
 	if err != nil {
 		return nil, err
 	}
-	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
+	alog := audit.New(b.Audit, audit.Options{Key: akey, Logger: log})
 	closers = append(closers, alog.Close)
 	hook := &consent.LateHook{}
-	cons := consent.New(b.consent, consent.Options{Accounts: b.ledger,
-		Hooks: []consent.Hook{consentAudit(alog, log), hook}, PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
+	cons := consent.New(b.Consent, consent.Options{Accounts: b.Ledger,
+		Hooks: []consent.Hook{app.ConsentAudit(alog, log), hook}, PartnerHooks: []consent.PartnerHook{app.PartnerAudit(alog, log)}})
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -190,17 +191,17 @@ func newMessengerBench(ctx context.Context, c *Config, n int) (_ *messengerBench
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 4096, 4096
 	closers = append(closers, tr.CloseIdleConnections)
 	w.sim = platformsim.New(platformsim.Options{Prefix: "/sim", BaseURL: base + "/sim", WebhookURL: base + messenger.PathWebhook,
-		AppSecret: demoAppSecret, VerifyToken: demoVerifyToken, PageToken: demoPageToken, RatePerSecond: 1 << 30,
+		AppSecret: app.DemoAppSecret, VerifyToken: app.DemoVerifyToken, PageToken: app.DemoPageToken, RatePerSecond: 1 << 30,
 		HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, Logger: log})
 	env := map[string]string{
-		"BANKBRIDGE_MESSENGER_APP_SECRET":   demoAppSecret,
-		"BANKBRIDGE_MESSENGER_VERIFY_TOKEN": demoVerifyToken,
-		"BANKBRIDGE_MESSENGER_PAGE_TOKEN":   demoPageToken,
+		"BANKBRIDGE_MESSENGER_APP_SECRET":   app.DemoAppSecret,
+		"BANKBRIDGE_MESSENGER_VERIFY_TOKEN": app.DemoVerifyToken,
+		"BANKBRIDGE_MESSENGER_PAGE_TOKEN":   app.DemoPageToken,
 		"BANKBRIDGE_MESSENGER_GRAPH_URL":    w.sim.GraphURL(),
 		"BANKBRIDGE_MESSENGER_REDIRECT_URI": w.sim.RedirectURI(),
 	}
-	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, data: dir, getenv: func(k string) string { return env[k] },
-		backend: b, ledger: led, consent: cons, audit: alog, hook: hook, log: log})
+	mounts, hub, err := app.MessengerWiring(ctx, app.MessengerDeps{Base: base, Data: dir, Getenv: func(k string) string { return env[k] },
+		Backend: b, Ledger: led, Consent: cons, Audit: alog, Hook: hook, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +216,7 @@ func newMessengerBench(ctx context.Context, c *Config, n int) (_ *messengerBench
 		}
 		mux.Handle(prefix, w.counting(h))
 	}
-	srv := &http.Server{Handler: requestID(newHTTPMetrics(prometheus.NewRegistry()).wrap(mux)), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: app.RequestID(app.NewHTTPMetrics(prometheus.NewRegistry()).Wrap(mux)), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	closers = append(closers, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -234,9 +235,9 @@ func newMessengerBench(ctx context.Context, c *Config, n int) (_ *messengerBench
 // counting counts the webhooks the bank did not accept.
 func (w *messengerBench) counting(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: rw} // metrics.go's
+		sw := &app.StatusWriter{ResponseWriter: rw} // internal/app/metrics.go
 		next.ServeHTTP(sw, r)
-		if r.Method == http.MethodPost && r.URL.Path == messenger.PathWebhook && sw.code != 0 && sw.code != http.StatusOK {
+		if r.Method == http.MethodPost && r.URL.Path == messenger.PathWebhook && sw.Code != 0 && sw.Code != http.StatusOK {
 			w.rejected.Add(1)
 		}
 	})
@@ -245,7 +246,7 @@ func (w *messengerBench) counting(next http.Handler) http.Handler {
 // users creates n customers, each with a funded checking account, an
 // active consent for the messenger partner over it, a link from a
 // simulated user to the customer, and privacy set to full.
-func (w *messengerBench) users(ctx context.Context, b *backend, led *ledger.Service, cons *consent.Service, n int) error {
+func (w *messengerBench) users(ctx context.Context, b *app.Backend, led *ledger.Service, cons *consent.Service, n int) error {
 	hash, err := identity.HashPassword("bench-not-for-login")
 	if err != nil {
 		return err
@@ -254,11 +255,11 @@ func (w *messengerBench) users(ctx context.Context, b *backend, led *ledger.Serv
 	for i := range cs {
 		cs[i] = identity.Customer{Name: fmt.Sprintf("Chat User %d", i), Email: fmt.Sprintf("chat%05d@bench.example", i), BirthYear: 1980 + i%30}
 	}
-	cs, err = b.identity.ImportCustomers(ctx, cs, hash)
+	cs, err = b.Identity.ImportCustomers(ctx, cs, hash)
 	if err != nil {
 		return err
 	}
-	settle, err := b.ledger.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "settlement", Currency: "USD", Number: "BENCH-MSG-SETTLE", Routing: "021000089", Unbounded: true})
+	settle, err := b.Ledger.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "settlement", Currency: "USD", Number: "BENCH-MSG-SETTLE", Routing: "021000089", Unbounded: true})
 	if err != nil {
 		return err
 	}
@@ -266,11 +267,11 @@ func (w *messengerBench) users(ctx context.Context, b *backend, led *ledger.Serv
 	for i, cu := range cs {
 		as[i] = ledger.Account{Customer: cu.ID, Kind: ledger.Checking, Name: "Everyday checking", Currency: "USD", Number: ledger.AccountNumber(fmt.Sprintf("M%011d", i)), Routing: "021000089"}
 	}
-	if bulk, ok := b.ledger.(demo.BulkLedger); ok {
+	if bulk, ok := b.Ledger.(demo.BulkLedger); ok {
 		as, err = bulk.CreateAccounts(ctx, as)
 	} else {
 		for i := range as {
-			if as[i], err = b.ledger.CreateAccount(ctx, as[i]); err != nil {
+			if as[i], err = b.Ledger.CreateAccount(ctx, as[i]); err != nil {
 				break
 			}
 		}
@@ -302,13 +303,13 @@ func (w *messengerBench) users(ctx context.Context, b *backend, led *ledger.Serv
 					return err
 				}
 				now := time.Now().UTC()
-				if err := b.messenger.SaveLink(ctx, assistant.Link{Key: assistant.Key{Platform: messenger.Platform, User: psid},
+				if err := b.Messenger.SaveLink(ctx, assistant.Link{Key: assistant.Key{Platform: messenger.Platform, User: psid},
 					Customer: cs[i].ID, Grant: g.ID, Linked: now}); err != nil {
 					return err
 				}
 				s := assistant.DefaultSettings(cs[i].ID)
 				s.Privacy, s.Updated = assistant.PrivacyFull, now
-				return b.messenger.SaveSettings(ctx, s)
+				return b.Messenger.SaveSettings(ctx, s)
 			}()
 			if err != nil {
 				mu.Lock()

@@ -31,6 +31,7 @@ import (
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/oauth"
 )
@@ -54,7 +55,7 @@ type oauthScenario struct {
 }
 
 // benchOAuth measures the authorization server over loopback HTTP against
-// the bank's real HTTP surface (newServer, as serve builds it, on
+// the bank's real HTTP surface (app.NewServer, as serve builds it, on
 // 127.0.0.1:0) on a throw-away database: the token endpoint's throughput
 // for refresh_token grants (each with a fresh client assertion and DPoP
 // proof, made by the clients inside the timing, with the server's DPoP
@@ -62,18 +63,18 @@ type oauthScenario struct {
 // server around Verifier.Verify, proofs made by the clients). See
 // docs/oauth.md for the figures.
 func benchOAuth(ctx context.Context, e env, args []string) error {
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("bench oauth", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	clients := fs.Int("clients", 4, "concurrent partner clients, each waiting for its answer before sending the next")
 	duration := fs.Duration("duration", 5*time.Second, "how long each scenario runs")
 	asJSON := fs.Bool("json", false, "print one JSON object per scenario")
-	if err := parse(fs, args, &c); err != nil {
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
 	if *clients < 1 || *duration <= 0 {
-		return usageError{"--clients must be at least 1 and --duration positive"}
+		return app.UsageError("--clients must be at least 1 and --duration positive")
 	}
 	// Never into real data: a temporary SQLite file, or a fresh PostgreSQL
 	// schema dropped at the end.
@@ -151,36 +152,36 @@ type oauthBench struct {
 
 const benchPartner = "bench-partner"
 
-func newOAuthBench(ctx context.Context, c *Config) (_ *oauthBench, err error) {
-	b, err := openBackend(ctx, c)
+func newOAuthBench(ctx context.Context, c *app.Config) (_ *oauthBench, err error) {
+	b, err := app.OpenBackend(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	var closers []func()
-	bb := &oauthBench{engine: b.engine}
+	bb := &oauthBench{engine: b.Engine}
 	bb.close = func() {
 		for _, f := range slices.Backward(closers) {
 			f()
 		}
 	}
-	closers = append(closers, func() { b.close() })
+	closers = append(closers, func() { b.Close() })
 	defer func() {
 		if err != nil {
 			bb.close()
 		}
 	}()
 	log := slog.New(slog.DiscardHandler)
-	led := ledger.New(b.ledger, b.ledgerOptions())
+	led := ledger.New(b.Ledger, b.LedgerOptions())
 	closers = append(closers, led.Close)
 	_, akey, _ := ed25519.GenerateKey(rand.Reader)
-	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
+	alog := audit.New(b.Audit, audit.Options{Key: akey, Logger: log})
 	closers = append(closers, alog.Close)
 	// The same consent service as serve's, hooks and all: every token use
 	// posts a consent_used record.
-	cons := consent.New(b.consent, consent.Options{Accounts: b.ledger, Hooks: []consent.Hook{consentAudit(alog, log)},
-		PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
-	ins := insights.New(b.insights, insights.Options{})
-	events := insights.NewRecorder(ins, &insights.StoreSegments{Customers: b.identity, Accounts: b.ledger}, insights.RecorderOptions{Logger: log})
+	cons := consent.New(b.Consent, consent.Options{Accounts: b.Ledger, Hooks: []consent.Hook{app.ConsentAudit(alog, log)},
+		PartnerHooks: []consent.PartnerHook{app.PartnerAudit(alog, log)}})
+	ins := insights.New(b.Insights, insights.Options{})
+	events := insights.NewRecorder(ins, &insights.StoreSegments{Customers: b.Identity, Accounts: b.Ledger}, insights.RecorderOptions{Logger: log})
 	closers = append(closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -213,8 +214,8 @@ func newOAuthBench(ctx context.Context, c *Config) (_ *oauthBench, err error) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, "{\"grant_id\":%q}\n", acc.Grant.ID)
 	})
-	mux.Handle("/", newServer(serverDeps{log: log, reg: prometheus.NewRegistry(), backend: b, ledger: led,
-		identity: identity.New(b.identity, identity.Options{}), audit: alog, consent: cons, oauth: as, insights: ins, events: events}))
+	mux.Handle("/", app.NewServer(app.ServerDeps{Log: log, Reg: prometheus.NewRegistry(), Backend: b, Ledger: led,
+		Identity: identity.New(b.Identity, identity.Options{}), Audit: alog, Consent: cons, OAuth: as, Insights: ins, Events: events}))
 	bb.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go bb.srv.Serve(ln)
 	closers = append(closers, func() {
@@ -240,7 +241,7 @@ func newOAuthBench(ctx context.Context, c *Config) (_ *oauthBench, err error) {
 // stores a refresh token for it as the token endpoint would (only its
 // SHA-256, bound to the client's DPoP key: see consent.RefreshToken), so
 // that the benchmark needs no browser.
-func (bb *oauthBench) seed(ctx context.Context, b *backend, cons *consent.Service) error {
+func (bb *oauthBench) seed(ctx context.Context, b *app.Backend, cons *consent.Service) error {
 	jwks, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &bb.client.PublicKey, Algorithm: "ES256", Use: "sig", KeyID: "k1"}}})
 	if err != nil {
 		return err
@@ -251,11 +252,11 @@ func (bb *oauthBench) seed(ctx context.Context, b *backend, cons *consent.Servic
 		Attestation: consent.Attestation{NoSecondaryUse: true, Signatory: "Bench"}}, "bench"); err != nil {
 		return err
 	}
-	cust, err := b.identity.CreateCustomer(ctx, identity.Customer{Name: "Bench Customer", Email: "bench@bench.example", BirthYear: 1985, Since: time.Now()}, "x")
+	cust, err := b.Identity.CreateCustomer(ctx, identity.Customer{Name: "Bench Customer", Email: "bench@bench.example", BirthYear: 1985, Since: time.Now()}, "x")
 	if err != nil {
 		return err
 	}
-	acct, err := b.ledger.CreateAccount(ctx, ledger.Account{Customer: cust.ID, Kind: ledger.Checking, Name: "Checking", Currency: "USD",
+	acct, err := b.Ledger.CreateAccount(ctx, ledger.Account{Customer: cust.ID, Kind: ledger.Checking, Name: "Checking", Currency: "USD",
 		Number: "B00000000001", Routing: "021000089"})
 	if err != nil {
 		return err

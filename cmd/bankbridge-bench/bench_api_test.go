@@ -22,7 +22,7 @@ func TestBenchAPI(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			args := []string{"bankbridge", "bench", "api", "--customers", "50", "--linked", "5", "--transactions", "500",
+			args := []string{"bankbridge-bench", "api", "--customers", "50", "--linked", "5", "--transactions", "500",
 				"--rate", "100", "--tx-rate", "20", "--duration", "300ms", "--warmup", "0s", "--json"}
 			if engine == "postgres" {
 				// The bench makes (and drops) its own schema beside the test's.
@@ -72,7 +72,7 @@ func TestBenchAPIRejectsBadFlags(t *testing.T) {
 		{"--duration", "0s"},
 	} {
 		var out, errb bytes.Buffer
-		err := run(context.Background(), append([]string{"bankbridge", "bench", "api"}, args...), func(string) string { return "" },
+		err := run(context.Background(), append([]string{"bankbridge-bench", "api"}, args...), func(string) string { return "" },
 			strings.NewReader(""), &out, &errb)
 		if err == nil {
 			t.Errorf("%v: no error", args)

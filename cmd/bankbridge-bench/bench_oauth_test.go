@@ -21,7 +21,7 @@ func TestBenchOAuth(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			args := []string{"bankbridge", "bench", "oauth", "--duration", "300ms", "--clients", "2", "--json"}
+			args := []string{"bankbridge-bench", "oauth", "--duration", "300ms", "--clients", "2", "--json"}
 			if engine == "postgres" {
 				// The bench makes (and drops) its own schema beside the test's.
 				args = append(args, "--database", testdb.PostgresURL(t))
