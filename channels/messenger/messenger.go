@@ -232,6 +232,17 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "EVENT_RECEIVED")
 }
 
+// RedeliveryWindow is how long Meta keeps resending a webhook event the
+// bank did not acknowledge with a 200: Meta's Webhooks documentation
+// (https://developers.facebook.com/docs/graph-api/webhooks/getting-started/,
+// "Event Notifications") says a failed notification is retried at once a
+// few times, then less and less often, and dropped once it is 36 hours
+// old; the Messenger Platform's webhook page
+// (https://developers.facebook.com/docs/messenger-platform/webhooks,
+// "Required 200 OK Response") says events are resent until a 200 OK. An
+// event whose timestamp is older can only be a replay (issue 23).
+const RedeliveryWindow = 36 * time.Hour
+
 // event dispatches one messaging event.
 func (a *Adapter) event(ctx context.Context, ev Event) error {
 	user := ev.Sender.ID
@@ -239,6 +250,12 @@ func (a *Adapter) event(ctx context.Context, ev Event) error {
 		return nil // not a person we can answer
 	}
 	at := time.UnixMilli(ev.Timestamp).UTC()
+	if !channels.Fresh(at, a.c.Now(), RedeliveryWindow) {
+		// Answered 200 (EVENT_RECEIVED) all the same: the platform has no
+		// reason to resend it, and a replayer learns nothing.
+		a.c.Logger.Warn("messenger: event outside the redelivery window dropped", "at", at, "sender", user)
+		return nil
+	}
 	k := assistant.Key{Platform: Platform, User: user}
 	switch {
 	case ev.Message != nil:
