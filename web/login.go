@@ -140,7 +140,7 @@ func (s *server) loginSubmit(realm identity.Realm) http.HandlerFunc {
 			Email: strings.TrimSpace(r.PostForm.Get("email")), Next: safeNext(r.PostForm.Get("next"), home),
 		}
 		code := strings.TrimSpace(r.PostForm.Get("code"))
-		token, sess, err := s.Auth.Login(r.Context(), realm, lv.Email, r.PostForm.Get("password"), code)
+		token, sess, err := s.login(w, r, realm, lv.Email, r.PostForm.Get("password"), code)
 		switch {
 		case err == nil:
 		case bankbridge.ErrorCode(err) == "totp_required":
@@ -155,8 +155,17 @@ func (s *server) loginSubmit(realm identity.Realm) http.HandlerFunc {
 			lv.Error = "That email and password do not match our records."
 			s.renderLogin(w, r, realm, http.StatusUnauthorized, lv)
 			return
+		case bankbridge.ErrorCode(err) == "login_throttled":
+			lv.Error = "Too many failed logins came from your network. For everyone's safety, logging in from it is paused for a few minutes; try again later."
+			s.renderLogin(w, r, realm, http.StatusTooManyRequests, lv)
+			return
 		case bankbridge.ErrorKind(err) == bankbridge.TooManyRequests:
-			lv.Error = "Too many failed attempts. For your safety, logging in is paused for a while; try again later."
+			// Locked for browsers the account does not know: the owner
+			// gets in from a device used before, or with the code of an
+			// authenticator app (identity.LoginFrom).
+			lv.ShowTOTP = true
+			lv.Error = "Too many failed attempts. For your safety, logging in from a new browser is paused for a while. " +
+				"Log in from a device you used before, enter your password with the code from your authenticator app, or try again later."
 			s.renderLogin(w, r, realm, http.StatusTooManyRequests, lv)
 			return
 		default:
