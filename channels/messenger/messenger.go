@@ -233,14 +233,16 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 }
 
 // RedeliveryWindow is how long Meta keeps resending a webhook event the
-// bank did not acknowledge with a 200: Meta's Webhooks documentation
-// (https://developers.facebook.com/docs/graph-api/webhooks/getting-started/,
-// "Event Notifications") says a failed notification is retried at once a
-// few times, then less and less often, and dropped once it is 36 hours
-// old; the Messenger Platform's webhook page
-// (https://developers.facebook.com/docs/messenger-platform/webhooks,
-// "Required 200 OK Response") says events are resent until a 200 OK. An
-// event whose timestamp is older can only be a replay (issue 23).
+// bank did not acknowledge with a 200. Meta's Webhooks guide
+// (https://developers.facebook.com/docs/graph-api/webhooks/getting-started,
+// "Event Notifications"), which the Messenger Platform's webhooks follow,
+// says a failed notification is sent again immediately, "then a few more
+// times with decreasing frequency over the next 36 hours"; the Messenger
+// Platform's page (https://developers.facebook.com/docs/messenger-platform/webhooks,
+// "Required 200 OK Response") asks for the 200 that stops it. An event
+// whose timestamp is older than that can only be a replay (issue 23).
+// (WhatsApp's Cloud API retries for up to 7 days; an adapter for it would
+// take that window, which channels.EventKeep still covers.)
 const RedeliveryWindow = 36 * time.Hour
 
 // event dispatches one messaging event.
