@@ -87,7 +87,7 @@ var packages = map[string]pkgRule{
 	"identity": {layer: core, imports: []string{"", "legible"}},
 
 	"keyring":         {layer: logic, imports: []string{""}},
-	"consent":         {layer: logic, imports: []string{"", "ledger"}},
+	"consent":         {layer: logic, imports: []string{"", "legible", "ledger"}},
 	"audit":           {layer: logic, imports: []string{"", "ledger"}},
 	"alerts":          {layer: logic, imports: []string{"", "backoff", "ledger"}},
 	"insights":        {layer: logic, imports: []string{"", "identity", "ledger"}},
