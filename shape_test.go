@@ -83,16 +83,19 @@ var packages = map[string]pkgRule{
 	"": {layer: root},
 	// backoff is one retry schedule for every layer; it knows only the clock.
 	"backoff": {layer: root},
+	// legible is the one rule for invisible characters in text for people;
+	// every edge refuses or removes them with it.
+	"legible": {layer: root},
 
 	"ledger":   {layer: core, imports: []string{""}},
-	"identity": {layer: core, imports: []string{""}},
+	"identity": {layer: core, imports: []string{"", "legible"}},
 
 	"keyring":         {layer: logic, imports: []string{""}},
-	"consent":         {layer: logic, imports: []string{"", "ledger"}},
+	"consent":         {layer: logic, imports: []string{"", "legible", "ledger"}},
 	"audit":           {layer: logic, imports: []string{"", "ledger"}},
 	"alerts":          {layer: logic, imports: []string{"", "backoff", "ledger"}},
 	"insights":        {layer: logic, imports: []string{"", "identity", "ledger"}},
-	"assistant":       {layer: logic, imports: []string{"", "consent", "ledger"}},
+	"assistant":       {layer: logic, imports: []string{"", "consent", "legible", "ledger"}},
 	"channels":        {layer: logic, imports: []string{"", "assistant", "audit", "consent"}},
 	"dataapi/records": {layer: logic, imports: []string{"", "ledger"}},
 	"demo":            {layer: logic, imports: []string{"", "identity", "insights", "ledger"}},
@@ -102,8 +105,8 @@ var packages = map[string]pkgRule{
 	// it issued, which the data API needs; it sits below the edges for that.
 	"oauth": {layer: httpBase, imports: []string{"", "consent", "ledger"}},
 
-	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "backoff", "dataapi/records", "identity", "ledger", "oauth", "problem"}},
-	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger", "problem"}},
+	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "backoff", "dataapi/records", "identity", "legible", "ledger", "oauth", "problem"}},
+	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "legible", "ledger", "problem"}},
 	"auditapi":             {layer: edge, imports: []string{"", "audit", "problem"}},
 	"platformsim":          {layer: edge},
 	"channels/messenger":   {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},

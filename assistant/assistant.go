@@ -16,6 +16,7 @@ import (
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/legible"
 )
 
 // Consents is what the assistant needs from the consent capability: is a
@@ -158,6 +159,9 @@ func (a *Assistant) Handle(ctx context.Context, in Inbound) (Result, error) {
 	if err := t.loadLink(); err != nil {
 		return Result{}, err
 	}
+	// Chat text is answered, not refused: what a reader would not see is
+	// removed before it is kept, parsed or echoed (a payee name, a note).
+	in.Text = legible.Clean(in.Text)
 	text := in.Text
 	if utf8.RuneCountInString(text) > MaxText || len(text) > 4*MaxText {
 		text = string([]rune(truncate(text, 200)))

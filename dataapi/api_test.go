@@ -223,6 +223,8 @@ func TestBadInputIsRefusedWithAStableCode(t *testing.T) {
 		{"HugeAmount", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + sav + `","amount":99999999999999999999}`, pay("huge"), 400, "amount_too_large"},
 		{"BothDestinations", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + sav + `","toPayeeId":"x","amount":1}`, pay("both"), 400, "body_invalid"},
 		{"SameAccount", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + chk + `","amount":1}`, pay("same"), 400, "same_account"},
+		{"MemoWithRightToLeftOverride", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + sav + `","amount":1,"memo":"refund\u202edilav"}`, pay("rlo"), 400, "body_invalid"},
+		{"MemoWithZeroWidthSpace", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + sav + `","amount":1,"memo":"Sa\u200bm"}`, pay("zws"), 400, "body_invalid"},
 		{"OtherCurrency", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + sav + `","amount":1,"currency":"EUR"}`, pay("eur"), 400, "currency_mismatch"},
 		{"BadRevocationReason", "PUT", P + "/consents/x/revocation", nil, nil, 404, "not_found"},
 		{"CallbackNotHTTPS", "POST", P + "/notification-subscriptions", `{"callbackUrl":"ftp://x.example/h"}`, nil, 400, "callback_url_invalid"},

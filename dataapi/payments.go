@@ -20,6 +20,7 @@ import (
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/legible"
 )
 
 // Payee is a payee the customer saved at the bank, as a partner sees it.
@@ -208,6 +209,10 @@ func (s *Server) paymentCreate(c *call) {
 	memo := strings.TrimSpace(req.Memo)
 	if utf8.RuneCountInString(memo) > 50 || strings.IndexFunc(memo, unicode.IsControl) >= 0 {
 		c.fail(fieldErr(errBody, "/memo", "at most 50 characters, no control characters"))
+		return
+	}
+	if err := legible.Check(memo); err != nil {
+		c.fail(fieldErr(errBody, "/memo", "the memo "+err.Error()))
 		return
 	}
 	hash := requestHash(from.ID, to, toRef, amt, cur, memo)

@@ -171,6 +171,7 @@ type browser struct {
 	b       *bank
 	cookies map[string]*http.Cookie // by name+path
 	site    string                  // Sec-Fetch-Site; "same-origin" by default
+	remote  string                  // the client's address; httptest's 192.0.2.1:1234 by default
 }
 
 func (b *bank) browser() *browser {
@@ -197,6 +198,9 @@ func (br *browser) do(method, path string, form url.Values) page {
 	}
 	if br.site != "" {
 		req.Header.Set("Sec-Fetch-Site", br.site)
+	}
+	if br.remote != "" {
+		req.RemoteAddr = br.remote
 	}
 	for _, c := range br.cookies {
 		if strings.HasPrefix(req.URL.Path, c.Path) {

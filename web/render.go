@@ -36,13 +36,15 @@ type page struct {
 	CSRF     string
 	Flash    string
 	Data     any
+	Refresh  int // seconds; > 0 reloads the page (a meta refresh, no script)
 }
 
 // pages holds one template set per page, each the layout plus the page.
 type pages struct{ set map[string]*template.Template }
 
 var funcs = template.FuncMap{
-	"money": ledger.Amount.Display,
+	"money":   ledger.Amount.Display,
+	"minutes": minutes,
 	"signed": func(a ledger.Amount, c ledger.Currency) string {
 		switch m := a.Display(c); {
 		case a > 0:

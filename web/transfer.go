@@ -14,6 +14,7 @@ import (
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/legible"
 )
 
 // maxMemo bounds the memo, in characters: at 4 bytes a character at most, it
@@ -217,6 +218,8 @@ func (s *server) resolve(ctx context.Context, v *visit, in transferInput) (trans
 		errs["memo"] = fmt.Sprintf("Keep the note to %d characters or fewer.", maxMemo)
 	} else if strings.IndexFunc(in.Memo, unicode.IsControl) >= 0 {
 		errs["memo"] = "The note has characters that cannot be used."
+	} else if err := legible.Check(in.Memo); err != nil {
+		errs["memo"] = "The note " + err.Error() + "."
 	}
 	pl.Description = in.Memo
 	if pl.Description == "" {

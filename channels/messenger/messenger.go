@@ -232,6 +232,19 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "EVENT_RECEIVED")
 }
 
+// RedeliveryWindow is how long Meta keeps resending a webhook event the
+// bank did not acknowledge with a 200. Meta's Webhooks guide
+// (https://developers.facebook.com/docs/graph-api/webhooks/getting-started,
+// "Event Notifications"), which the Messenger Platform's webhooks follow,
+// says a failed notification is sent again immediately, "then a few more
+// times with decreasing frequency over the next 36 hours"; the Messenger
+// Platform's page (https://developers.facebook.com/docs/messenger-platform/webhooks,
+// "Required 200 OK Response") asks for the 200 that stops it. An event
+// whose timestamp is older than that can only be a replay (issue 23).
+// (WhatsApp's Cloud API retries for up to 7 days; an adapter for it would
+// take that window, which channels.EventKeep still covers.)
+const RedeliveryWindow = 36 * time.Hour
+
 // event dispatches one messaging event.
 func (a *Adapter) event(ctx context.Context, ev Event) error {
 	user := ev.Sender.ID
@@ -239,6 +252,12 @@ func (a *Adapter) event(ctx context.Context, ev Event) error {
 		return nil // not a person we can answer
 	}
 	at := time.UnixMilli(ev.Timestamp).UTC()
+	if !channels.Fresh(at, a.c.Now(), RedeliveryWindow) {
+		// Answered 200 (EVENT_RECEIVED) all the same: the platform has no
+		// reason to resend it, and a replayer learns nothing.
+		a.c.Logger.Warn("messenger: event outside the redelivery window dropped", "at", at, "sender", user)
+		return nil
+	}
 	k := assistant.Key{Platform: Platform, User: user}
 	switch {
 	case ev.Message != nil:

@@ -35,7 +35,14 @@ type Config struct {
 	MaxBody     int64
 	HTTP        *http.Client
 	Logger      *slog.Logger
+	Now         func() time.Time // the clock; time.Now by default
 }
+
+// RedeliveryWindow is how long Telegram holds an update it could not
+// deliver: "they will not be kept longer than 24 hours" (Bot API,
+// https://core.telegram.org/bots/api#getting-updates). A message dated
+// earlier can only be a replay.
+const RedeliveryWindow = 24 * time.Hour
 
 // Adapter is the Telegram channel.
 type Adapter struct {
@@ -68,6 +75,9 @@ func New(c Config, hub *channels.Hub) (*Adapter, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	return &Adapter{c: c, hub: hub}, nil
 }
@@ -139,13 +149,21 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 	var err2 error
 	switch {
 	case u.Message != nil && u.Message.Chat.Type == "private" && (u.Message.From == nil || !u.Message.From.IsBot):
+		at := time.Unix(u.Message.Date, 0).UTC()
+		if !channels.Fresh(at, a.c.Now(), RedeliveryWindow) {
+			a.c.Logger.Warn("telegram: message outside the redelivery window dropped", "at", at)
+			break
+		}
 		k := assistant.Key{Platform: Platform, User: strconv.FormatInt(u.Message.Chat.ID, 10)}
 		text := u.Message.Text
 		if text == "" {
 			text = "(an attachment)"
 		}
-		err2 = a.hub.Deliver(r.Context(), Platform, id, assistant.Inbound{Key: k, Text: text, At: time.Unix(u.Message.Date, 0).UTC()})
+		err2 = a.hub.Deliver(r.Context(), Platform, id, assistant.Inbound{Key: k, Text: text, At: at})
 	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
+		// A callback query carries no date of its own (its message's date
+		// is when the button was sent, which may be days before the tap):
+		// only its update id guards it.
 		q := u.CallbackQuery
 		k := assistant.Key{Platform: Platform, User: strconv.FormatInt(q.Message.Chat.ID, 10)}
 		a.answerCallback(r.Context(), q.ID)
