@@ -137,7 +137,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	wakeAlerts.Store(&wake)
 
-	handler := app.NewServer(app.ServerDeps{Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons, OAuth: as, API: api, Alerts: al, Mounts: mounts, Inbox: hub, Insights: ins, Events: events, Secure: c.TLSCert != ""})
+	var draining atomic.Bool
+	handler := app.NewServer(app.ServerDeps{Draining: &draining, Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons, OAuth: as, API: api, Alerts: al, Mounts: mounts, Inbox: hub, Insights: ins, Events: events, Secure: c.TLSCert != ""})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -170,6 +171,16 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	// A rolling restart loses no request: /readyz fails first, the load
+	// balancer stops sending, requests already routed here are still
+	// served through the drain; only then does the listener close.
+	draining.Store(true)
+	log.Info("draining: /readyz answers 503", "drain", c.Drain)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-time.After(c.Drain):
 	}
 	log.Info("shutting down", "grace", c.Shutdown)
 	sctx, cancel := context.WithTimeout(context.Background(), c.Shutdown)

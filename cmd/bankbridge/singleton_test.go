@@ -45,7 +45,7 @@ func TestTwoInstancesSeedOnce(t *testing.T) {
 	dones := make([]chan error, 2)
 	for i := range outs {
 		outs[i], dones[i] = &lockedBuffer{}, make(chan error, 1)
-		args := []string{"bankbridge", "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--database", url, "--key-file", keyFile, "--demo-customers", "5"}
+		args := []string{"bankbridge", "serve", "--addr", "127.0.0.1:0", "--drain", "0", "--data", t.TempDir(), "--database", url, "--key-file", keyFile, "--demo-customers", "5"}
 		go func() {
 			dones[i] <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), outs[i], io.Discard)
 		}()

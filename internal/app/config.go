@@ -41,7 +41,8 @@ type Config struct {
 	PublicURL string        // the URL people use, for links; default from Addr
 	TLSCert   string        // serve HTTPS with this certificate...
 	TLSKey    string        // ...and key
-	Shutdown  time.Duration // grace period for in-flight requests
+	Drain     time.Duration // after SIGTERM, how long /readyz says 503 while requests are still served
+	Shutdown  time.Duration // then, how long requests in flight may take to finish
 	Events    string        // "" to consume ledger events in process, or nats://host:4222 for JetStream
 	Cluster   string        // the deployment's name on NATS; "" for the id its database generated
 	SMTP      string        // host:port of an SMTP relay for e-mail alerts; "" for none
@@ -77,7 +78,11 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	// an error, never a yes.
 	f.Bool(&c.Demo, "demo", true, "seed a demo bank into an empty database")
 	f.Int(&c.DemoSize, "demo-customers", 1000, "customers in the demo bank")
-	c.Shutdown = 15 * time.Second
+	// A rolling restart loses no request: on SIGTERM /readyz fails at
+	// once, the load balancer stops sending within its check interval
+	// (the drain covers a few), and only then does the listener close.
+	f.Duration(&c.Drain, "drain", 5*time.Second, "on SIGTERM, how long to keep serving with /readyz answering 503 so a load balancer stops sending (0: stop at once)")
+	f.Duration(&c.Shutdown, "shutdown-grace", 15*time.Second, "after the drain, how long requests in flight may take to finish")
 }
 
 // EnvFlags registers flags whose defaults come from BANKBRIDGE_* variables.
@@ -164,6 +169,19 @@ func (f EnvFlags) Uint64(p *uint64, name string, def uint64, help string) {
 	f.fs.Uint64Var(p, name, def, help)
 }
 
+// Duration registers a duration flag: 500ms, 5s, 1m (time.ParseDuration).
+func (f EnvFlags) Duration(p *time.Duration, name string, def time.Duration, help string) {
+	env, v, help := f.lookup(name, help)
+	if v != "" {
+		if d, err := time.ParseDuration(v); err != nil {
+			f.refuse(env, v, name, "a duration such as 5s")
+		} else {
+			def = d
+		}
+	}
+	f.fs.DurationVar(p, name, def, help)
+}
+
 // EnvName is the variable that sets flag: BANKBRIDGE_ and the flag in
 // upper case, dashes as underscores.
 func EnvName(flag string) string {
@@ -202,6 +220,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Demo && (c.DemoSize < 1 || c.DemoSize > 1_000_000) {
 		errs = append(errs, fmt.Errorf("--demo-customers (env BANKBRIDGE_DEMO_CUSTOMERS) must be between 1 and 1000000"))
+	}
+	if c.Drain < 0 || c.Drain > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("--drain (env BANKBRIDGE_DRAIN) must be from 0 to 10m, not %s", c.Drain))
+	}
+	if c.Shutdown < 0 || c.Shutdown > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("--shutdown-grace (env BANKBRIDGE_SHUTDOWN_GRACE) must be from 0 to 10m, not %s", c.Shutdown))
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, fmt.Errorf("--tls-cert and --tls-key go together"))
