@@ -101,6 +101,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
+	defer ln.Close() // when serve fails on its way up; Shutdown closed it otherwise
 	base := c.PublicURL
 	if base == "" {
 		scheme := "http"
@@ -126,7 +127,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	mounts, hub, err := app.MessengerWiring(ctx, app.MessengerDeps{Base: base, Keys: mkeys, Getenv: e.getenv, Backend: b,
-		Ledger: led, Consent: cons, Audit: alog, Hook: msgHook, Answer: answers.Answer, Log: log})
+		Ledger: led, Consent: cons, Audit: alog, Hook: msgHook, Answer: answers.Answer, Log: log, Fleet: c.Fleet() && !c.EmbeddedSim})
 	if err != nil {
 		return err
 	}

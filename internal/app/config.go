@@ -45,8 +45,11 @@ type Config struct {
 	Shutdown  time.Duration // then, how long requests in flight may take to finish
 	Events    string        // "" to consume ledger events in process, or nats://host:4222 for JetStream
 	Cluster   string        // the deployment's name on NATS; "" for the id its database generated
-	SMTP      string        // host:port of an SMTP relay for e-mail alerts; "" for none
-	MailFrom  string        // the From address of e-mail alerts
+	// EmbeddedSim runs the messaging platform emulator inside a fleet
+	// instance all the same (a fleet of one); see MessengerDeps.Fleet.
+	EmbeddedSim bool
+	SMTP        string // host:port of an SMTP relay for e-mail alerts; "" for none
+	MailFrom    string // the From address of e-mail alerts
 
 	envErrs []error // BANKBRIDGE_* values that did not parse; Validate reports them
 }
@@ -71,6 +74,7 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	f.String(&c.TLSKey, "tls-key", "", "TLS key file")
 	f.String(&c.Events, "events", "", "ledger events: empty to consume them in this process, or nats://host:4222 to relay them to NATS JetStream for several instances")
 	f.String(&c.Cluster, "cluster", "", "deployment name on NATS, the same on every instance (letters, digits, - and _): empty for the id the database generated when first migrated")
+	f.Bool(&c.EmbeddedSim, "embedded-sim", false, "with --database postgres://... and --events, run the messaging platform emulator inside this instance anyway (a fleet of one); a fleet runs 'bankbridge sim' once instead")
 	f.String(&c.SMTP, "smtp", "", "SMTP relay host:port for e-mail alerts (empty: no e-mail)")
 	f.String(&c.MailFrom, "mail-from", "alerts@bankbridge.example", "From address of e-mail alerts")
 	// The demo seed writes known passwords into an empty database, so it
@@ -243,6 +247,10 @@ func (c *Config) Validate() error {
 
 // SQLitePath is the database file used when Database is empty.
 func (c *Config) SQLitePath() string { return filepath.Join(c.Data, "bankbridge.db") }
+
+// Fleet reports whether the configuration is one instance of a fleet:
+// PostgreSQL and ledger events over NATS, the setup for several instances.
+func (c *Config) Fleet() bool { return c.Database != "" && c.Events != "" }
 
 // Engine names the engine the config selects.
 func (c *Config) Engine() string {
