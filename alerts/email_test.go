@@ -72,8 +72,10 @@ func TestEmailDeliveryThroughTheService(t *testing.T) {
 func TestEmailFollowsTheHandBackRule(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	setup := func(t *testing.T) (*bank, alerts.Delivery) {
-		b := newBank(t, alerts.Options{FleetEmail: true, MaxAttempts: 1})
+	// alertForBob sets an e-mail address for customer 2, posts an alert to
+	// them and returns its deliveries after one pass of the dispatcher.
+	alertForBob := func(t *testing.T, o alerts.Options) (*bank, []alerts.Delivery) {
+		b := newBank(t, o)
 		st := alerts.DefaultSettings(2)
 		st.Email = "bob@example.com"
 		if err := b.svc.SaveSettings(ctx, st); err != nil {
@@ -86,8 +88,15 @@ func TestEmailFollowsTheHandBackRule(t *testing.T) {
 			t.Fatalf("alerts of customer 2: %+v, %v", as, err)
 		}
 		ds, err := b.svc.Deliveries(ctx, as[0].ID)
-		if err != nil || len(ds) != 2 || ds[0].Channel != alerts.Email || ds[1].Channel != "fake" {
-			t.Fatalf("deliveries %+v, %v: want e-mail and fake", ds, err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, ds
+	}
+	setup := func(t *testing.T) (*bank, alerts.Delivery) {
+		b, ds := alertForBob(t, alerts.Options{FleetEmail: true, MaxAttempts: 1})
+		if len(ds) != 2 || ds[0].Channel != alerts.Email || ds[1].Channel != "fake" {
+			t.Fatalf("deliveries %+v: want e-mail and fake", ds)
 		}
 		if ds[0].Status != alerts.Pending || ds[0].Attempts != 0 || ds[1].Status != alerts.Delivered {
 			t.Fatalf("e-mail %+v claimed by the instance without SMTP, or fake %+v not delivered", ds[0], ds[1])
@@ -123,17 +132,8 @@ func TestEmailFollowsTheHandBackRule(t *testing.T) {
 	})
 	t.Run("NoDeliveryInOneProcessWithoutSMTP", func(t *testing.T) {
 		t.Parallel()
-		b := newBank(t, alerts.Options{})
-		st := alerts.DefaultSettings(2)
-		st.Email = "bob@example.com"
-		if err := b.svc.SaveSettings(ctx, st); err != nil {
-			t.Fatal(err)
-		}
-		b.move(b.settle, b.bob, 1000, "gift")
-		b.run()
-		as, _, _ := b.svc.Notifications(ctx, 2, 10)
-		if ds, err := b.svc.Deliveries(ctx, as[0].ID); err != nil || len(ds) != 1 || ds[0].Channel != "fake" {
-			t.Errorf("deliveries %+v, %v: want fake only", ds, err)
+		if _, ds := alertForBob(t, alerts.Options{}); len(ds) != 1 || ds[0].Channel != "fake" {
+			t.Errorf("deliveries %+v: want fake only", ds)
 		}
 	})
 }
