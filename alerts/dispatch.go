@@ -65,7 +65,12 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 // dispatch is Dispatch, also saying how many deliveries it handed back
 // because their channel is not on this instance.
 func (s *Service) dispatch(ctx context.Context) (claimed, released int, err error) {
-	ds, err := s.store.Claim(ctx, s.o.Now(), s.o.Lease, 4*s.o.Parallel)
+	// Deliveries on the channels this instance has, and those on others
+	// only once no instance that has theirs took them for handOverAfter:
+	// hand-backs are then rare, and a channel no instance has still ends
+	// as a dead letter saying so.
+	now := s.o.Now()
+	ds, err := s.store.Claim(ctx, now, s.o.Lease, 4*s.o.Parallel, s.own, now.Add(-handOverAfter))
 	if err != nil || len(ds) == 0 {
 		return 0, 0, err
 	}
@@ -159,6 +164,12 @@ func (s *Service) deliver(ctx context.Context, d Delivery, ch Channel) {
 
 // idlePoll is how often a dispatcher with no channel looks for deliveries.
 const idlePoll = 5 * time.Second
+
+// handOverAfter is how long a delivery waits past its due time for an
+// instance that has its channel before one that lacks it claims it (and
+// hands it back, or dead-letters it). Instances with the channel poll every
+// Poll (50 ms by default), so 10 s overdue means none of them is taking it.
+const handOverAfter = 10 * time.Second
 
 // A delivery no instance that claimed it could make is a dead letter once
 // it was claimed unroutableAfter times and is unroutableAge old. The age

@@ -18,10 +18,11 @@
 // marks it delivered, or retries it with exponential backoff, or after
 // MaxAttempts stores it as a dead letter staff can see and requeue. A
 // delivery on a channel this instance lacks (off here, on another instance
-// of the fleet) is still stored, handed back by a dispatcher that claims it
-// for one that has the channel, and after two minutes and 2*MaxAttempts
-// claims with none it is a dead letter that says so: logged and counted
-// (Stats), never dropped.
+// of the fleet; e-mail too, with FleetEmail) is still stored; dispatchers
+// claim their own channels' deliveries first, and one without the channel
+// claims a delivery only once it is overdue, and hands it back for one that
+// has the channel; after two minutes and 2*MaxAttempts claims with none it
+// is a dead letter that says so: logged and counted (Stats), never dropped.
 //
 // Messages are minimised per the customer's privacy mode before they leave
 // the bank: full shows amounts and merchants; minimal only says an alert is

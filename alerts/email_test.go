@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
@@ -62,4 +63,77 @@ func TestEmailDeliveryThroughTheService(t *testing.T) {
 	if mail := sink.Mail(); len(mail) != 1 || !strings.Contains(mail[0], "You have a new alert") || strings.Contains(mail[0], "10.00 USD") {
 		t.Errorf("mail = %q (minimal privacy: no amount)", mail)
 	}
+}
+
+// TestEmailFollowsTheHandBackRule: in a fleet where only some instances
+// have SMTP, an instance without it still stores the e-mail delivery
+// (FleetEmail), does not claim it, and an instance with SMTP sends it;
+// when none has SMTP it ends as a dead letter saying so, never dropped.
+func TestEmailFollowsTheHandBackRule(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// alertForBob sets an e-mail address for customer 2, posts an alert to
+	// them and returns its deliveries after one pass of the dispatcher.
+	alertForBob := func(t *testing.T, o alerts.Options) (*bank, []alerts.Delivery) {
+		b := newBank(t, o)
+		st := alerts.DefaultSettings(2)
+		st.Email = "bob@example.com"
+		if err := b.svc.SaveSettings(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		b.move(b.settle, b.bob, 1000, "gift")
+		b.run()
+		as, _, err := b.svc.Notifications(ctx, 2, 10)
+		if err != nil || len(as) != 1 {
+			t.Fatalf("alerts of customer 2: %+v, %v", as, err)
+		}
+		ds, err := b.svc.Deliveries(ctx, as[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, ds
+	}
+	setup := func(t *testing.T) (*bank, alerts.Delivery) {
+		b, ds := alertForBob(t, alerts.Options{FleetEmail: true, MaxAttempts: 1})
+		if len(ds) != 2 || ds[0].Channel != alerts.Email || ds[1].Channel != "fake" {
+			t.Fatalf("deliveries %+v: want e-mail and fake", ds)
+		}
+		if ds[0].Status != alerts.Pending || ds[0].Attempts != 0 || ds[1].Status != alerts.Delivered {
+			t.Fatalf("e-mail %+v claimed by the instance without SMTP, or fake %+v not delivered", ds[0], ds[1])
+		}
+		return b, ds[0]
+	}
+	t.Run("SentByAnInstanceWithSMTP", func(t *testing.T) {
+		t.Parallel()
+		b, d := setup(t)
+		sink := alertstest.NewSMTPSink(t)
+		withSMTP := alerts.New(b.db.Alerts(), b.db.Ledger(), alerts.Options{Email: &alerts.Mailer{Addr: sink.Addr(), From: "alerts@bank.example"}, Now: b.clk.now})
+		if n, err := withSMTP.Dispatch(ctx); err != nil || n != 1 || len(sink.Mail()) != 1 {
+			t.Fatalf("the instance with SMTP claimed %d, %v, sent %d", n, err, len(sink.Mail()))
+		}
+		if ds, _ := b.svc.Deliveries(ctx, d.Alert); ds[0].Status != alerts.Delivered {
+			t.Errorf("e-mail delivery %+v", ds[0])
+		}
+		if st := b.svc.Stats(); st.Released != 0 {
+			t.Errorf("the instance without SMTP handed back %d", st.Released)
+		}
+	})
+	t.Run("DeadLetterWhenNoInstanceHasSMTP", func(t *testing.T) {
+		t.Parallel()
+		b, _ := setup(t)
+		for range 3 {
+			b.clk.add(time.Minute) // overdue: no instance with SMTP took it
+			b.run()
+		}
+		dead, err := b.svc.DeadLetters(ctx, 10)
+		if err != nil || len(dead) != 1 || dead[0].Channel != alerts.Email || !strings.Contains(dead[0].LastError, "no instance could deliver on the email channel") {
+			t.Fatalf("dead letters %+v, %v", dead, err)
+		}
+	})
+	t.Run("NoDeliveryInOneProcessWithoutSMTP", func(t *testing.T) {
+		t.Parallel()
+		if _, ds := alertForBob(t, alerts.Options{}); len(ds) != 1 || ds[0].Channel != "fake" {
+			t.Errorf("deliveries %+v: want fake only", ds)
+		}
+	})
 }

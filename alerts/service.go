@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -64,6 +65,12 @@ type Options struct {
 	// Email, when set, is used for customers who gave an address.
 	Channels map[string]Channel
 	Email    Channel
+	// FleetEmail says another instance of the fleet may send e-mail when
+	// this one has no Email: e-mail deliveries are stored all the same and
+	// left to an instance that can send them, or end as dead letters saying
+	// none could, as chat deliveries are. Without it (one process), an
+	// instance without Email makes no e-mail deliveries.
+	FleetEmail bool
 	// Links says which channels each customer linked. Nil: none.
 	Links Links
 	// Home is the bank's currency and country; other ones are foreign.
@@ -114,6 +121,7 @@ type Service struct {
 	wake  chan struct{} // a batch committed in the ledger
 	send  chan struct{} // deliveries were queued
 
+	own        []string     // the channels this instance delivers on: Claim takes those first
 	released   atomic.Int64 // deliveries handed back: their channel is not on this instance
 	unroutable atomic.Int64 // of those, dead letters: no instance delivered them
 
@@ -163,7 +171,11 @@ func New(st Store, led Ledger, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, led: led, o: o, wake: make(chan struct{}, 1), send: make(chan struct{}, 1),
+	own := slices.Sorted(maps.Keys(o.Channels))
+	if o.Email != nil {
+		own = append(own, Email)
+	}
+	return &Service{store: st, led: led, o: o, own: own, wake: make(chan struct{}, 1), send: make(chan struct{}, 1),
 		internal: map[ledger.AccountID]bool{}, merchants: map[ledger.MerchantID]ledger.Merchant{}}
 }
 
@@ -430,7 +442,7 @@ func (s *Service) deliveries(a Alert, st Settings, links []Link, now time.Time) 
 		}
 		add(l.Channel, p)
 	}
-	if s.o.Email != nil && st.Email != "" {
+	if (s.o.Email != nil || s.o.FleetEmail) && st.Email != "" {
 		add(Email, st.Privacy)
 	}
 	return out

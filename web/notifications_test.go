@@ -195,7 +195,7 @@ func TestConsoleFraudCases(t *testing.T) {
 	if err := st.Commit(ctx, "test", 0, alerts.Batch{Deliveries: []alerts.Delivery{d}}, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Claim(ctx, now, time.Minute, 10); err != nil {
+	if _, err := st.Claim(ctx, now, time.Minute, 10, nil, now); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Failed(ctx, d.ID, "the customer has no linked chat any more", now, true, now); err != nil {

@@ -197,13 +197,17 @@ func alertsWiring(d alertsDeps) *alerts.Service {
 }
 
 // alertOptions sets what the configuration decides: e-mail through an SMTP
-// relay when one is given, and engagement events for every alert sent and
+// relay when one is given (and, in a fleet, e-mail deliveries for the
+// instances that have one), and engagement events for every alert sent and
 // answered.
 func alertOptions(c *app.Config, events *insights.Recorder) alerts.Options {
 	var o alerts.Options
 	if c.SMTP != "" {
 		o.Email = &alerts.Mailer{Addr: c.SMTP, From: c.MailFrom}
 	}
+	// In a fleet another instance may have SMTP: e-mail deliveries are made
+	// here all the same and left to it, or dead-lettered saying none has it.
+	o.FleetEmail = c.Events != ""
 	channel := func(ch string) insights.Channel {
 		switch ch {
 		case chatAlertsChannel:

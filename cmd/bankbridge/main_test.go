@@ -16,8 +16,9 @@ import (
 	"github.com/bankbridge/bankbridge/store/postgres"
 )
 
-// startServer runs run() as `bankbridge serve` on port 0 and returns its base
-// URL and a stop function that shuts it down and reports run's error.
+// startServer runs run() as `bankbridge serve` on port 0, with no drain
+// (args may set one), and returns its base URL and a stop function that
+// shuts it down and reports run's error.
 func startServer(t *testing.T, env map[string]string, args ...string) (string, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -26,7 +27,7 @@ func startServer(t *testing.T, env map[string]string, args ...string) (string, f
 	done := make(chan error, 1)
 	getenv := func(k string) string { return env[k] }
 	go func() {
-		done <- run(ctx, append([]string{"bankbridge", "serve", "--addr", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), pw, &stderr)
+		done <- run(ctx, append([]string{"bankbridge", "serve", "--addr", "127.0.0.1:0", "--drain", "0"}, args...), getenv, strings.NewReader(""), pw, &stderr)
 		pw.Close()
 	}()
 	addr := make(chan string, 1)

@@ -59,7 +59,14 @@ func seedCmd(ctx context.Context, e env, args []string) error {
 		}
 	}
 	ids := identity.New(b.Identity, identity.Options{})
-	res, err := demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.Ledger}, o)
+	// Under serve's seeding lease: a serve of the fleet seeding the same
+	// empty database at the same moment goes first or second, and the
+	// second finds the bank seeded (demo.ErrSeeded) rather than doubling it.
+	var res demo.Result
+	err = b.Lease.RunExclusive(ctx, seedLease, func(ctx context.Context) error {
+		res, err = demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.Ledger}, o)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}

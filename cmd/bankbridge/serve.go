@@ -101,6 +101,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
+	defer ln.Close() // when serve fails on its way up; Shutdown closed it otherwise
 	base := c.PublicURL
 	if base == "" {
 		scheme := "http"
@@ -126,7 +127,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	mounts, hub, err := app.MessengerWiring(ctx, app.MessengerDeps{Base: base, Keys: mkeys, Getenv: e.getenv, Backend: b,
-		Ledger: led, Consent: cons, Audit: alog, Hook: msgHook, Answer: answers.Answer, Log: log})
+		Ledger: led, Consent: cons, Audit: alog, Hook: msgHook, Answer: answers.Answer, Log: log, Fleet: c.Fleet() && !c.EmbeddedSim})
 	if err != nil {
 		return err
 	}
@@ -137,7 +138,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	wakeAlerts.Store(&wake)
 
-	handler := app.NewServer(app.ServerDeps{Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons, OAuth: as, API: api, Alerts: al, Mounts: mounts, Inbox: hub, Insights: ins, Events: events, Secure: c.TLSCert != ""})
+	var draining atomic.Bool
+	handler := app.NewServer(app.ServerDeps{Draining: &draining, Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons, OAuth: as, API: api, Alerts: al, Mounts: mounts, Inbox: hub, Insights: ins, Events: events, Secure: c.TLSCert != ""})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -170,6 +172,16 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	// A rolling restart loses no request: /readyz fails first, the load
+	// balancer stops sending, requests already routed here are still
+	// served through the drain; only then does the listener close.
+	draining.Store(true)
+	log.Info("draining: /readyz answers 503", "drain", c.Drain)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-time.After(c.Drain):
 	}
 	log.Info("shutting down", "grace", c.Shutdown)
 	sctx, cancel := context.WithTimeout(context.Background(), c.Shutdown)

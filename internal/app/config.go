@@ -41,11 +41,15 @@ type Config struct {
 	PublicURL string        // the URL people use, for links; default from Addr
 	TLSCert   string        // serve HTTPS with this certificate...
 	TLSKey    string        // ...and key
-	Shutdown  time.Duration // grace period for in-flight requests
+	Drain     time.Duration // after SIGTERM, how long /readyz says 503 while requests are still served
+	Shutdown  time.Duration // then, how long requests in flight may take to finish
 	Events    string        // "" to consume ledger events in process, or nats://host:4222 for JetStream
 	Cluster   string        // the deployment's name on NATS; "" for the id its database generated
-	SMTP      string        // host:port of an SMTP relay for e-mail alerts; "" for none
-	MailFrom  string        // the From address of e-mail alerts
+	// EmbeddedSim runs the messaging platform emulator inside a fleet
+	// instance all the same (a fleet of one); see MessengerDeps.Fleet.
+	EmbeddedSim bool
+	SMTP        string // host:port of an SMTP relay for e-mail alerts; "" for none
+	MailFrom    string // the From address of e-mail alerts
 
 	envErrs []error // BANKBRIDGE_* values that did not parse; Validate reports them
 }
@@ -70,6 +74,7 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	f.String(&c.TLSKey, "tls-key", "", "TLS key file")
 	f.String(&c.Events, "events", "", "ledger events: empty to consume them in this process, or nats://host:4222 to relay them to NATS JetStream for several instances")
 	f.String(&c.Cluster, "cluster", "", "deployment name on NATS, the same on every instance (letters, digits, - and _): empty for the id the database generated when first migrated")
+	f.Bool(&c.EmbeddedSim, "embedded-sim", false, "with --database postgres://... and --events, run the messaging platform emulator inside this instance anyway (a fleet of one); a fleet runs 'bankbridge sim' once instead")
 	f.String(&c.SMTP, "smtp", "", "SMTP relay host:port for e-mail alerts (empty: no e-mail)")
 	f.String(&c.MailFrom, "mail-from", "alerts@bankbridge.example", "From address of e-mail alerts")
 	// The demo seed writes known passwords into an empty database, so it
@@ -77,7 +82,11 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	// an error, never a yes.
 	f.Bool(&c.Demo, "demo", true, "seed a demo bank into an empty database")
 	f.Int(&c.DemoSize, "demo-customers", 1000, "customers in the demo bank")
-	c.Shutdown = 15 * time.Second
+	// A rolling restart loses no request: on SIGTERM /readyz fails at
+	// once, the load balancer stops sending within its check interval
+	// (the drain covers a few), and only then does the listener close.
+	f.Duration(&c.Drain, "drain", 5*time.Second, "on SIGTERM, how long to keep serving with /readyz answering 503 so a load balancer stops sending (0: stop at once)")
+	f.Duration(&c.Shutdown, "shutdown-grace", 15*time.Second, "after the drain, how long requests in flight may take to finish")
 }
 
 // EnvFlags registers flags whose defaults come from BANKBRIDGE_* variables.
@@ -164,6 +173,19 @@ func (f EnvFlags) Uint64(p *uint64, name string, def uint64, help string) {
 	f.fs.Uint64Var(p, name, def, help)
 }
 
+// Duration registers a duration flag: 500ms, 5s, 1m (time.ParseDuration).
+func (f EnvFlags) Duration(p *time.Duration, name string, def time.Duration, help string) {
+	env, v, help := f.lookup(name, help)
+	if v != "" {
+		if d, err := time.ParseDuration(v); err != nil {
+			f.refuse(env, v, name, "a duration such as 5s")
+		} else {
+			def = d
+		}
+	}
+	f.fs.DurationVar(p, name, def, help)
+}
+
 // EnvName is the variable that sets flag: BANKBRIDGE_ and the flag in
 // upper case, dashes as underscores.
 func EnvName(flag string) string {
@@ -203,6 +225,12 @@ func (c *Config) Validate() error {
 	if c.Demo && (c.DemoSize < 1 || c.DemoSize > 1_000_000) {
 		errs = append(errs, fmt.Errorf("--demo-customers (env BANKBRIDGE_DEMO_CUSTOMERS) must be between 1 and 1000000"))
 	}
+	if c.Drain < 0 || c.Drain > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("--drain (env BANKBRIDGE_DRAIN) must be from 0 to 10m, not %s", c.Drain))
+	}
+	if c.Shutdown < 0 || c.Shutdown > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("--shutdown-grace (env BANKBRIDGE_SHUTDOWN_GRACE) must be from 0 to 10m, not %s", c.Shutdown))
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, fmt.Errorf("--tls-cert and --tls-key go together"))
 	}
@@ -219,6 +247,10 @@ func (c *Config) Validate() error {
 
 // SQLitePath is the database file used when Database is empty.
 func (c *Config) SQLitePath() string { return filepath.Join(c.Data, "bankbridge.db") }
+
+// Fleet reports whether the configuration is one instance of a fleet:
+// PostgreSQL and ledger events over NATS, the setup for several instances.
+func (c *Config) Fleet() bool { return c.Database != "" && c.Events != "" }
 
 // Engine names the engine the config selects.
 func (c *Config) Engine() string {

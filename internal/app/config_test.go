@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // loadServe loads serve's configuration from env and args as serveCmd does.
@@ -17,6 +18,20 @@ func loadServe(env map[string]string, args ...string) (Config, error) {
 	c.ServerFlags(fs, getenv)
 	err := Parse(fs, args, &c)
 	return c, err
+}
+
+// TestConfigDrainAndGrace: the rolling-restart timings come from flags or
+// BANKBRIDGE_DRAIN / BANKBRIDGE_SHUTDOWN_GRACE, with working defaults.
+func TestConfigDrainAndGrace(t *testing.T) {
+	t.Parallel()
+	c, err := loadServe(nil)
+	if err != nil || c.Drain != 5*time.Second || c.Shutdown != 15*time.Second {
+		t.Errorf("defaults: drain %s, grace %s, %v", c.Drain, c.Shutdown, err)
+	}
+	c, err = loadServe(map[string]string{"BANKBRIDGE_DRAIN": "0s", "BANKBRIDGE_SHUTDOWN_GRACE": "40s"}, "--drain", "2s")
+	if err != nil || c.Drain != 2*time.Second || c.Shutdown != 40*time.Second {
+		t.Errorf("from env and flag: drain %s, grace %s, %v", c.Drain, c.Shutdown, err)
+	}
 }
 
 func TestConfigDemo(t *testing.T) {
@@ -80,6 +95,12 @@ func TestConfigRefusesWhatItCannotParse(t *testing.T) {
 			[]string{"BANKBRIDGE_LOG_FORMAT", "--log-format"}},
 		{"DemoCustomersOutOfRange", map[string]string{"BANKBRIDGE_DEMO_CUSTOMERS": "0"}, nil,
 			[]string{"--demo-customers (env BANKBRIDGE_DEMO_CUSTOMERS) must be between"}},
+		{"DrainNotADuration", map[string]string{"BANKBRIDGE_DRAIN": "5"}, nil,
+			[]string{`BANKBRIDGE_DRAIN="5" is not a duration`, "--drain"}},
+		{"ShutdownGraceNotADuration", map[string]string{"BANKBRIDGE_SHUTDOWN_GRACE": "soon"}, nil,
+			[]string{`BANKBRIDGE_SHUTDOWN_GRACE="soon"`, "--shutdown-grace"}},
+		{"NegativeDrain", nil, []string{"--drain", "-1s"},
+			[]string{"--drain (env BANKBRIDGE_DRAIN) must be from 0 to 10m"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -49,13 +49,20 @@ type MessengerDeps struct {
 	// the alerts service; nil for none.
 	Answer func(context.Context, bankbridge.CustomerID, string) (string, bool, error)
 	Log    *slog.Logger
+	// Fleet refuses the embedded emulator: with several instances each
+	// would have its own chat users, and the bank's replies would reach the
+	// emulator of the instance that replied, not the user's. A fleet runs
+	// `bankbridge sim` once and points BANKBRIDGE_MESSENGER_GRAPH_URL at it
+	// (docs/decisions.md).
+	Fleet bool
 }
 
 // MessengerWiring is the messenger channel inside serve: the assistant, the
 // hub (set as the consent hook's target), the Messenger adapter with its
 // OAuth client, the "messenger" partner registered idempotently, and, when
 // BANKBRIDGE_MESSENGER_GRAPH_URL is empty, platformsim mounted at /sim/ with
-// the demo secrets so the whole flow runs on one machine. It returns the
+// the demo secrets so the whole flow runs on one machine (a UsageError in a
+// fleet, see MessengerDeps.Fleet). It returns the
 // handlers to mount (by path prefix) and the hub for web.Deps.Inbox.
 func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Handler, *channels.Hub, error) {
 	cfg := messenger.Env(d.Getenv)
@@ -71,6 +78,12 @@ func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Hand
 		return nil, nil, UsageError(strings.Join(bad, "\n"))
 	}
 	mounts := map[string]http.Handler{}
+	if cfg.GraphURL == "" && d.Fleet {
+		return nil, nil, UsageError("messenger: this instance is one of a fleet (--database postgres://... and --events) and BANKBRIDGE_MESSENGER_GRAPH_URL is empty, " +
+			"which would start a messaging platform emulator inside every instance, each with its own chat users and none receiving the others' replies.\n" +
+			"Run the emulator once for the fleet: 'bankbridge sim --bank-url <the load balancer's URL>', and set on every instance the " +
+			"BANKBRIDGE_MESSENGER_GRAPH_URL and BANKBRIDGE_MESSENGER_REDIRECT_URI it prints; or pass --embedded-sim (env BANKBRIDGE_EMBEDDED_SIM) for a fleet of one instance.")
+	}
 	if cfg.GraphURL == "" {
 		// The demo: the emulator inside this process, on this origin.
 		cfg.AppSecret, cfg.VerifyToken, cfg.PageToken = cmp.Or(cfg.AppSecret, DemoAppSecret), cmp.Or(cfg.VerifyToken, DemoVerifyToken), cmp.Or(cfg.PageToken, DemoPageToken)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -45,6 +46,10 @@ type ServerDeps struct {
 	Insights *insights.Service
 	Events   *insights.Recorder
 	Secure   bool
+	// Draining, once true, makes /readyz answer 503 while every other
+	// route still serves: a load balancer takes the instance out before it
+	// stops. Nil: never.
+	Draining *atomic.Bool
 }
 
 // NewServer is the whole HTTP surface: health, metrics, and the web app.
@@ -62,6 +67,10 @@ func NewServer(d ServerDeps) http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if d.Draining != nil && d.Draining.Load() {
+			problem.Write(w, r, bankbridge.E(bankbridge.Unavailable, "draining", "this instance is shutting down; send requests to another"))
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := d.Backend.Ping(ctx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -193,11 +194,21 @@ func (s *AlertsStore) deliveries(ctx context.Context, op, q string, args ...any)
 }
 
 // Claim implements alerts.Store: SKIP LOCKED lets concurrent dispatchers
-// take disjoint deliveries.
-func (s *AlertsStore) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]alerts.Delivery, error) {
+// take disjoint deliveries. The SQL is SQLite's, placeholders aside.
+func (s *AlertsStore) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, own []string, others time.Time) ([]alerts.Delivery, error) {
+	// The channel list has one placeholder per name, after '' (no
+	// delivery's channel) so that an instance with none still has a list.
+	args := []any{micros(now.Add(lease)), micros(others), micros(now)}
+	in := ""
+	for _, c := range own {
+		args = append(args, c)
+		in += fmt.Sprintf(", $%d", len(args))
+	}
+	args = append(args, limit)
 	return s.deliveries(ctx, "postgres.Alerts.Claim", `UPDATE alert_deliveries SET next_at = $1, attempts = attempts + 1
-WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_at <= $2 ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-RETURNING `+deliveryCols, micros(now.Add(lease)), micros(now), limit)
+WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND (next_at <= $2 OR (next_at <= $3 AND channel IN (''`+in+`)))
+ORDER BY next_at LIMIT `+fmt.Sprintf("$%d", len(args))+` FOR UPDATE SKIP LOCKED)
+RETURNING `+deliveryCols, args...)
 }
 
 // Delivered implements alerts.Store.

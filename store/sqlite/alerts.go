@@ -195,11 +195,22 @@ func scanDelivery(r scanner) (alerts.Delivery, error) {
 	return d, err
 }
 
-// Claim implements alerts.Store. The one writer serialises claims.
-func (s *AlertsStore) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]alerts.Delivery, error) {
+// Claim implements alerts.Store. The one writer serialises claims. The
+// SQL is PostgreSQL's, placeholders aside.
+func (s *AlertsStore) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, own []string, others time.Time) ([]alerts.Delivery, error) {
+	// The channel list has one placeholder per name, after '' (no
+	// delivery's channel) so that an instance with none still has a list.
+	args := []any{micros(now.Add(lease)), micros(others), micros(now)}
+	in := ""
+	for _, c := range own {
+		args = append(args, c)
+		in += ", ?"
+	}
+	args = append(args, limit)
 	rows, err := s.db.w.QueryContext(ctx, `UPDATE alert_deliveries SET next_at = ?, attempts = attempts + 1
-WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?)
-RETURNING `+deliveryCols, micros(now.Add(lease)), micros(now), limit)
+WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND (next_at <= ? OR (next_at <= ? AND channel IN (''`+in+`)))
+ORDER BY next_at LIMIT ?)
+RETURNING `+deliveryCols, args...)
 	if err != nil {
 		return nil, mapErr("sqlite.Alerts.Claim", err, nil)
 	}
