@@ -129,6 +129,7 @@ type fleet struct {
 	transfers []transfer // booked large debits, as the web answered
 	failures  []string   // unexpected answers during the load
 	calls     struct{ allowed, refused, other int }
+	pages     int   // console pages staff read
 	startSeq  int64 // the last ledger event before the load
 	window    struct{ first, last time.Time }
 }
@@ -692,9 +693,28 @@ func (f *fleet) load() {
 			victim = i
 		}
 	}
+	marks := make([]int, len(f.inst))
+	for i, p := range f.inst {
+		marks[i] = len(p.out.String())
+	}
 	t0 := time.Now()
 	f.inst[victim].kill()
 	t.Logf("killed %s, which sealed the log (kill -9), %s into the load", f.inst[victim].name, fleetLoad/3)
+	// The sealer moves to a living instance (issue 15 item 3) while the
+	// killed one is down, as a machine takes a while to come back.
+	sealer := ""
+	for deadline := time.Now().Add(5 * time.Second); sealer == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for i, p := range f.inst {
+			if i != victim && strings.Contains(p.out.String()[marks[i]:], "this instance seals the log") {
+				sealer = p.name
+			}
+		}
+	}
+	if sealer == "" {
+		t.Errorf("no living instance took the disclosure log's sealer within 5 s of the kill of %s", f.inst[victim].name)
+	} else {
+		t.Logf("%s took the sealer's lease %s after the kill", sealer, time.Since(t0).Round(time.Millisecond))
+	}
 	f.inst[victim].start(t)
 	t.Logf("%s back after %s", f.inst[victim].name, time.Since(t0).Round(time.Millisecond))
 	before := f.lb.counts()[victim]
@@ -705,7 +725,10 @@ func (f *fleet) load() {
 	if len(f.failures) > 0 {
 		t.Errorf("%d unexpected answers during the load, the first: %s", len(f.failures), strings.Join(f.failures[:min(5, len(f.failures))], "; "))
 	}
-	t.Logf("load: %d large transfers booked, partner calls %d allowed / %d refused / %d other", len(f.transfers), f.calls.allowed, f.calls.refused, f.calls.other)
+	t.Logf("load: %d large transfers booked, partner calls %d allowed / %d refused / %d other, %d console pages", len(f.transfers), f.calls.allowed, f.calls.refused, f.calls.other, f.pages)
+	if f.pages == 0 {
+		t.Error("staff read no console page")
+	}
 }
 
 func (f *fleet) fail(format string, args ...any) {
@@ -798,6 +821,9 @@ func (f *fleet) staff(ctx context.Context) {
 		if err != nil || (res.StatusCode != http.StatusOK && res.StatusCode != http.StatusBadGateway) {
 			f.fail("staff %s: %v %v", path, status(res), err)
 		}
+		f.mu.Lock()
+		f.pages++
+		f.mu.Unlock()
 		sleep(ctx, time.Second)
 	}
 }
