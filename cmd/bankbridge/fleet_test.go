@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"html"
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -32,6 +30,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/bankbridge/bankbridge/alerts/alertstest"
 	"github.com/bankbridge/bankbridge/alerts/stream"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
@@ -117,7 +116,7 @@ type fleet struct {
 	front  *httptest.Server // the balancer: the bank's public URL
 	sim    *platformsim.Sim
 	simSrv *httptest.Server
-	mail   *mailSink
+	mail   *alertstest.SMTPSink
 	inst   []*process
 
 	linked  []*customer // web and chat
@@ -165,7 +164,7 @@ func newFleet(t *testing.T, ctx context.Context) *fleet {
 	f := &fleet{t: t, ctx: ctx}
 	f.bin = buildBinary(t)
 	f.nats = startNATS(t)
-	f.mail = startMailSink(t)
+	f.mail = alertstest.NewSMTPSink(t)
 	f.db = testdb.PostgresURL(t)
 
 	f.lb = &balancer{}
@@ -383,7 +382,7 @@ func (f *fleet) startAll() {
 	for i := range fleetSize {
 		data := filepath.Join(root, fmt.Sprintf("data%d", i))
 		f.inst = append(f.inst, newProcess(t, fmt.Sprintf("instance %d", i), f.bin, f.env, data,
-			"--database", f.db, "--events", f.nats, "--public-url", f.front.URL, "--demo-customers", fmt.Sprint(fleetCustomers), "--smtp", f.mail.addr))
+			"--database", f.db, "--events", f.nats, "--public-url", f.front.URL, "--demo-customers", fmt.Sprint(fleetCustomers), "--smtp", f.mail.Addr()))
 	}
 	f.inst[0].start(t)
 	// TODO(issue 15 item 2): remove this copy when keys are shared through
@@ -922,7 +921,7 @@ func (f *fleet) checkAlerts() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := f.mail.messages()
+	got := f.mailed()
 	for ers.Next() {
 		var id, st string
 		if err := ers.Scan(&id, &st); err != nil {
@@ -1397,85 +1396,19 @@ func status(res *http.Response) string {
 	return fmt.Sprintf("%d at %s", res.StatusCode, res.Request.URL)
 }
 
-// mailSink is an SMTP server that takes every message and counts them by
-// Message-ID (the alert delivery's id, alerts.Mailer).
-type mailSink struct {
-	addr string
-	mu   sync.Mutex
-	ids  map[string]int
-}
-
+// messageIDRe reads the Message-ID alerts.Mailer gives an e-mail: the
+// delivery's id.
 var messageIDRe = regexp.MustCompile(`(?im)^Message-ID: <([^@>]+)@`)
 
-func startMailSink(t *testing.T) *mailSink {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &mailSink{addr: ln.Addr().String(), ids: map[string]int{}}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { m.serve(c) })
-		}
-	})
-	return m
-}
-
-// serve speaks just enough SMTP (RFC 5321) for net/smtp: no STARTTLS.
-func (m *mailSink) serve(c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(time.Minute))
-	r := bufio.NewReader(c)
-	say := func(s string) { fmt.Fprintf(c, "%s\r\n", s) }
-	say("220 fleet-test ESMTP")
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		switch verb, _, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(line)), " "); verb {
-		case "EHLO", "HELO":
-			say("250 fleet-test")
-		case "MAIL", "RCPT", "RSET", "NOOP":
-			say("250 OK")
-		case "DATA":
-			say("354 end with .")
-			var msg strings.Builder
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				msg.WriteString(l)
-			}
-			if id := messageIDRe.FindStringSubmatch(msg.String()); id != nil {
-				m.mu.Lock()
-				m.ids[id[1]]++
-				m.mu.Unlock()
-			}
-			say("250 OK")
-		case "QUIT":
-			say("221 bye")
-			return
-		default:
-			say("502 not implemented")
+// mailed counts the e-mails the sink received by Message-ID.
+func (f *fleet) mailed() map[string]int {
+	ids := map[string]int{}
+	for _, m := range f.mail.Mail() {
+		if id := messageIDRe.FindStringSubmatch(m); id != nil {
+			ids[id[1]]++
+		} else {
+			f.t.Errorf("an e-mail without a Message-ID:\n%s", m)
 		}
 	}
-}
-
-// messages returns how many times each Message-ID arrived.
-func (m *mailSink) messages() map[string]int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return maps.Clone(m.ids)
+	return ids
 }
