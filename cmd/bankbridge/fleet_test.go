@@ -92,7 +92,9 @@ func TestFleet(t *testing.T) {
 	f.load()
 	t.Logf("load done at %s", time.Since(began).Round(time.Millisecond))
 
+	t.Cleanup(f.saveChats)
 	f.checkAlerts()
+	f.checkChatPayments()
 	f.checkChatsApart()
 	t.Run("PartnerLimitHoldsForTheFleet", f.checkPartnerLimit)
 	t.Run("SecondDeploymentStaysApart", f.checkSecondDeployment)
@@ -137,6 +139,7 @@ type customer struct {
 	id       int64
 	email    string
 	chat     string // the platform user's name; "" if not linked
+	payee    string // the nickname of a payee of theirs inside the bank, "" if none
 	accounts []account
 	web      *browser
 }
@@ -460,6 +463,12 @@ func (f *fleet) findCustomers() {
 			f.linked = append(f.linked, c)
 		}
 	}
+	for _, c := range f.linked {
+		err := f.pool.QueryRow(f.ctx, `SELECT coalesce((SELECT nickname FROM payees WHERE customer_id = $1 AND account_id > 0 AND nickname ~ '^[A-Za-z]+$' ORDER BY id LIMIT 1), '')`, c.id).Scan(&c.payee)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	if len(f.linked) < fleetLinked || f.payer == nil {
 		t.Fatalf("the demo bank of %d customers has %d customers with two funded USD accounts (want %d) and payer %v", fleetCustomers, len(f.linked), fleetLinked, f.payer != nil)
 	}
@@ -762,14 +771,42 @@ func (f *fleet) bank(ctx context.Context, c *customer, cents *atomic.Int64) {
 	}
 }
 
-// chat is the same customer asking their balance in the chat now and then.
+// chat is the same customer paying a payee from the chat once (the
+// question and the confirming tap reach the instances the balancer picks),
+// then asking their balance now and then.
 func (f *fleet) chat(ctx context.Context, c *customer) {
+	if c.payee != "" {
+		if err := f.payInChat(ctx, c); err != nil && ctx.Err() == nil {
+			f.fail("%s pays %s in the chat: %v", c.chat, c.payee, err)
+		}
+	}
 	for ctx.Err() == nil {
 		if err := f.sim.Say(ctx, c.chat, "balance"); err != nil && ctx.Err() == nil {
 			f.fail("%s says balance: %v", c.chat, err)
 		}
 		sleep(ctx, 2*time.Second)
 	}
+}
+
+// chatPayment is what every chat payment moves: small, and distinct from
+// the web's large debits.
+const chatPayment = ledger.Amount(1234)
+
+func (f *fleet) payInChat(ctx context.Context, c *customer) error {
+	before := len(f.sim.Chat(c.chat).Lines)
+	if err := f.sim.Say(ctx, c.chat, fmt.Sprintf("pay %s %d.%02d", c.payee, chatPayment/100, chatPayment%100)); err != nil {
+		return err
+	}
+	var confirm *platformsim.QuickReply
+	for _, l := range f.sim.Chat(c.chat).Lines[before:] {
+		if l.FromPage && strings.HasPrefix(l.Text, "Pay ") && len(l.QuickReplies) == 2 {
+			confirm = &l.QuickReplies[0]
+		}
+	}
+	if confirm == nil {
+		return fmt.Errorf("no confirmation asked: %+v", f.sim.Chat(c.chat).Lines[before:])
+	}
+	return f.sim.Tap(ctx, c.chat, confirm.Title, confirm.Payload)
 }
 
 // callAPI is the partner calling as fast as a busy app would, well over
@@ -1004,6 +1041,53 @@ func (f *fleet) checkAlerts() {
 
 func pct(d []time.Duration, p int) time.Duration {
 	return d[min(len(d)-1, len(d)*p/100)].Round(time.Millisecond)
+}
+
+// saveChats writes every chat, as the platform shows it, for `go test -artifacts`.
+func (f *fleet) saveChats() {
+	var b strings.Builder
+	for _, name := range f.sim.Users() {
+		fmt.Fprintf(&b, "== %s\n", name)
+		for _, l := range f.sim.Chat(name).Lines {
+			who := "user"
+			if l.FromPage {
+				who = "page " + l.MessagingType
+			}
+			fmt.Fprintf(&b, "%s %s: %s %v\n", l.At.Format("15:04:05.000"), who, l.Text, l.QuickReplies)
+		}
+	}
+	os.WriteFile(filepath.Join(f.t.ArtifactDir(), "chats.txt"), []byte(b.String()), 0o644)
+}
+
+// checkChatPayments: each chat payment moved money once, and its chat got
+// one receipt.
+func (f *fleet) checkChatPayments() {
+	t := f.t
+	paid := 0
+	for _, c := range f.linked {
+		if c.payee == "" {
+			continue
+		}
+		var n int
+		if err := f.pool.QueryRow(f.ctx, `SELECT count(*) FROM transfers t JOIN postings p ON p.transfer_id = t.id
+			JOIN accounts a ON a.id = p.account_id WHERE t.client = 'chat:messenger' AND a.customer_id = $1 AND p.amount = $2`, c.id, -int64(chatPayment)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		receipts := 0
+		for _, l := range f.sim.Chat(c.chat).Lines {
+			if l.FromPage && strings.HasPrefix(l.Text, "Paid "+chatPayment.Display("USD")) {
+				receipts++
+			}
+		}
+		if n != 1 || receipts != 1 {
+			t.Errorf("%s paid %s %s from the chat: %d transfers, %d receipts, want one of each", c.chat, c.payee, chatPayment.Display("USD"), n, receipts)
+		}
+		paid++
+	}
+	if paid < 2 {
+		t.Errorf("only %d of the chat users have a payee to pay: the check proves little", paid)
+	}
+	t.Logf("chat payments: %d tried", paid)
 }
 
 // maskRe finds the last four digits of an account as chats and pages show them.
