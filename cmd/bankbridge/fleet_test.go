@@ -1074,13 +1074,18 @@ func (f *fleet) checkChatPayments() {
 			t.Fatal(err)
 		}
 		receipts := 0
+		var said []string // what the chat said from the payment on, for the failure
 		for _, l := range f.sim.Chat(c.chat).Lines {
+			if strings.HasPrefix(l.Text, "pay ") || len(said) > 0 && len(said) < 6 {
+				said = append(said, fmt.Sprintf("%s %v: %s", l.At.Format("15:04:05.000"), l.FromPage, l.Text))
+			}
 			if l.FromPage && strings.HasPrefix(l.Text, "Paid "+chatPayment.Display("USD")) {
 				receipts++
 			}
 		}
 		if n != 1 || receipts != 1 {
-			t.Errorf("%s paid %s %s from the chat: %d transfers, %d receipts, want one of each", c.chat, c.payee, chatPayment.Display("USD"), n, receipts)
+			t.Errorf("%s paid %s %s from the chat: %d transfers, %d receipts, want one of each; the chat:\n%s",
+				c.chat, c.payee, chatPayment.Display("USD"), n, receipts, strings.Join(said, "\n"))
 		}
 		paid++
 	}
