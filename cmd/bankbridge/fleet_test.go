@@ -894,27 +894,26 @@ func (f *fleet) checkAlerts() {
 	t0 := time.Now()
 	// A message the killed instance had taken comes back after JetStream's
 	// ack wait, 30 s (alerts/stream), so the wait is longer than that.
-	for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		rows = rows[:0]
-		rs, err := f.pool.Query(f.ctx, `SELECT a.customer_id, a.seq, a.rule, a.amount, coalesce(d.status, ''), coalesce(d.body, '')
-			FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_id = a.id AND d.channel = 'messenger'
-			WHERE a.customer_id = ANY($1)`, ids)
-		if err != nil {
+	// Requests cut off when the load ended may still be booking.
+	time.Sleep(time.Second)
+	for deadline := time.Now().Add(45 * time.Second); f.busy() != "" && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+	}
+	rs, err := f.pool.Query(f.ctx, `SELECT a.customer_id, a.seq, a.rule, a.amount, coalesce(d.status, ''), coalesce(d.body, '')
+		FROM alerts a LEFT JOIN alert_deliveries d ON d.alert_id = a.id AND d.channel = 'messenger'
+		WHERE a.customer_id = ANY($1)`, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var r row
+		if err := rs.Scan(&r.customer, &r.seq, &r.rule, &r.amount, &r.status, &r.body); err != nil {
 			t.Fatal(err)
 		}
-		for rs.Next() {
-			var r row
-			if err := rs.Scan(&r.customer, &r.seq, &r.rule, &r.amount, &r.status, &r.body); err != nil {
-				t.Fatal(err)
-			}
-			rows = append(rows, r)
-		}
-		if err := rs.Err(); err != nil {
-			t.Fatal(err)
-		}
-		if f.busy() == "" || time.Now().After(deadline) {
-			break
-		}
+		rows = append(rows, r)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("alerts settled %s after the load", time.Since(t0).Round(time.Millisecond))
 
