@@ -62,15 +62,18 @@ const (
 // serve` built from this package, on one PostgreSQL schema and one NATS
 // server (private to the test, so that no other test's deployment shares
 // its stream), behind a round-robin balancer, with the messaging platform
-// emulator outside them as the real platform would be. Customers bank on
-// the web and in a chat, staff read the console, a partner calls the data
-// API under a low rate limit; one instance is killed with SIGKILL mid-load
-// and restarted on its data folder. Then: every alert reached the chat
-// exactly once (the platform's side and the database's), no chat showed
-// another customer's accounts, the partner's limit held for the fleet, a
-// second deployment on the same NATS saw none of the fleet's events and
-// lost none of its own, and `ledger verify` and `audit verify` pass from
-// every instance's data folder.
+// emulator and an SMTP server outside them as real ones are. Customers
+// bank on the web and pay and ask in a linked chat, staff read the
+// console, a partner calls the data API over its budget; the instance that
+// seals the disclosure log is killed with SIGKILL mid-load and restarted on
+// its data folder. Then: the sealer moved to a living instance; every
+// alert reached the chat exactly once and the mail server (the platform's
+// side and the database's); each chat payment was booked once; no chat or
+// page showed another customer's accounts; the partner's limit held for
+// the fleet; a second deployment on the same NATS saw none of the fleet's
+// events and lost none of its own; `ledger verify` and `audit verify`
+// pass from every instance's data folder. The whole logs and the chats
+// are kept with `go test -artifacts`.
 func TestFleet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four bankbridge processes and a NATS server: not in -short")
