@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,9 +48,10 @@ func buildBinary(t *testing.T) string {
 }
 
 // startNATS runs a NATS server with JetStream on a free port, its store in
-// a temporary folder, for this test alone: the shared one at :4222 carries
-// other tests' deployments, which would take this fleet's events until
-// deployments are namespaced (issue 15 item 1).
+// a temporary folder, for this test alone, so that what the test counts on
+// it (streams, the second deployment's) is only this test's. Deployments
+// sharing a server are kept apart by their cluster names; the second
+// deployment below checks that on this server.
 func startNATS(t *testing.T) string {
 	t.Helper()
 	srv, err := exec.LookPath("nats-server")
@@ -134,7 +136,7 @@ var listeningRe = regexp.MustCompile(`listening on (\S+)`)
 // start runs the process and waits until it listens.
 func (p *process) start(t *testing.T) {
 	t.Helper()
-	addr := cmpOr(p.addr, "127.0.0.1:0") // a restart keeps its port, as a machine keeps its address
+	addr := cmp.Or(p.addr, "127.0.0.1:0") // a restart keeps its port, as a machine keeps its address
 	p.cmd = exec.Command(p.bin, append([]string{"serve", "--addr", addr}, p.args...)...)
 	p.cmd.Env = p.env
 	from := len(p.out.String())
