@@ -93,7 +93,7 @@ var packages = map[string]pkgRule{
 	"alerts":          {layer: logic, imports: []string{"", "backoff", "ledger"}},
 	"insights":        {layer: logic, imports: []string{"", "identity", "ledger"}},
 	"limits":          {layer: logic, imports: []string{"", "ledger"}},
-	"assistant":       {layer: logic, imports: []string{"", "consent", "ledger"}},
+	"assistant":       {layer: logic, imports: []string{"", "consent", "ledger", "limits"}},
 	"channels":        {layer: logic, imports: []string{"", "assistant", "audit", "consent"}},
 	"dataapi/records": {layer: logic, imports: []string{"", "ledger"}},
 	"demo":            {layer: logic, imports: []string{"", "identity", "insights", "ledger"}},
@@ -103,8 +103,8 @@ var packages = map[string]pkgRule{
 	// it issued, which the data API needs; it sits below the edges for that.
 	"oauth": {layer: httpBase, imports: []string{"", "consent", "ledger"}},
 
-	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "backoff", "dataapi/records", "identity", "ledger", "oauth", "problem"}},
-	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger", "problem"}},
+	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "backoff", "dataapi/records", "identity", "ledger", "limits", "oauth", "problem"}},
+	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger", "limits", "problem"}},
 	"auditapi":             {layer: edge, imports: []string{"", "audit", "problem"}},
 	"platformsim":          {layer: edge},
 	"channels/messenger":   {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
@@ -123,7 +123,7 @@ var packages = map[string]pkgRule{
 
 	"internal/app": {layer: wiring,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "channels", "channels/messenger",
-			"consent", "dataapi", "dataapi/records", "identity", "insights", "keyring", "ledger", "oauth", "platformsim", "problem",
+			"consent", "dataapi", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits", "oauth", "platformsim", "problem",
 			"store/postgres", "store/sqlite", "web"}},
 	"cmd/bankbridge": {layer: command,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "channels", "consent", "demo", "identity", "insights",
