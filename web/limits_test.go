@@ -134,6 +134,41 @@ func TestTransferLimitsAddUp(t *testing.T) {
 		})
 	})
 
+	t.Run("ADoubleSubmitIsOnePayment", func(t *testing.T) {
+		t.Parallel()
+		b, br, from, to, payee := limitsBank(t, false, open, known)
+		rev := br.post("/transfer", url.Values{"csrf": {br.csrf("/transfer")}, "from": {fmt.Sprint(from.ID)},
+			"to": {fmt.Sprintf("p:%d", payee.ID)}, "amount": {"1000.00"}})
+		f := br.confirmForm(rev)
+		first, again := br.post("/transfer/confirm", f), br.post("/transfer/confirm", f)
+		if first.status != http.StatusSeeOther || again.status != http.StatusSeeOther || first.loc != again.loc {
+			t.Fatalf("double submit: %d %q then %d %q, want the same receipt twice:\n%s", first.status, first.loc, again.status, again.loc, again.body)
+		}
+		if got := b.get(to.ID).Balance; got != 1_000_00 {
+			t.Errorf("Bob has %d, want 100000", got)
+		}
+	})
+
+	t.Run("AnotherChannelCrossesTheStepUpBeforeConfirm", func(t *testing.T) {
+		t.Parallel()
+		b, br, from, to, payee := limitsBank(t, false, open, known)
+		rev := br.post("/transfer", url.Values{"csrf": {br.csrf("/transfer")}, "from": {fmt.Sprint(from.ID)},
+			"to": {fmt.Sprintf("p:%d", payee.ID)}, "amount": {"600.00"}})
+		f := br.confirmForm(rev)
+		// Meanwhile 500.00 leaves through the partner API.
+		if err := b.limits.Reserve(context.Background(), limits.Payment{Customer: b.get(from.ID).Customer, Payee: to.ID, Amount: 500_00,
+			Currency: "USD", SteppedUp: true, Channel: "dataapi", Key: "pay:x"}); err != nil {
+			t.Fatal(err)
+		}
+		res := br.post("/transfer/confirm", f)
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "authenticator") {
+			t.Fatalf("confirm: status %d, want 422 asking for an authenticator:\n%s", res.status, res.body)
+		}
+		if got := b.get(to.ID).Balance; got != 0 {
+			t.Errorf("Bob has %d, want 0", got)
+		}
+	})
+
 	t.Run("OwnAccountsAreNotLimited", func(t *testing.T) {
 		t.Parallel()
 		b, br, from, _, _ := limitsBank(t, false, open, known)

@@ -157,9 +157,12 @@ func (s *server) renderTransferForm(w http.ResponseWriter, r *http.Request, v *v
 	s.render(w, r, status, "transfer", p)
 }
 
-// resolve checks the input against the customer's own accounts and payees.
-// errs, when not empty, says per field what is wrong, in words.
-func (s *server) resolve(ctx context.Context, v *visit, in transferInput) (transferPlan, map[string]string, error) {
+// resolve checks the input against the customer's own accounts and payees,
+// and a payment to a payee against the payment limits. ledgerKey is the
+// key the confirm step books under ("" before one is minted), so that a
+// confirmation submitted twice is seen as the payment it repeats, not as a
+// second one. errs, when not empty, says per field what is wrong, in words.
+func (s *server) resolve(ctx context.Context, v *visit, in transferInput, ledgerKey string) (transferPlan, map[string]string, error) {
 	errs := map[string]string{}
 	from, _, payees, accts, err := s.choices(ctx, v)
 	if err != nil {
@@ -221,7 +224,7 @@ func (s *server) resolve(ctx context.Context, v *visit, in transferInput) (trans
 			if pl.Payee != nil && pl.To != 0 {
 				// What the limits say now; confirm asks them again, and
 				// records the payment, in one step.
-				switch err := s.limitsCheck(ctx, pl.payment(v, "", false)); {
+				switch err := s.limitsCheck(ctx, pl.payment(v, ledgerKey, false)); {
 				case errors.Is(err, limits.ErrStepUp):
 					pl.Over = true
 				case err == nil:
@@ -234,8 +237,7 @@ func (s *server) resolve(ctx context.Context, v *visit, in transferInput) (trans
 				}
 			}
 			if pl.Over && !v.sess.TOTPEnrolled && errs["amount"] == "" {
-				errs["amount"] = fmt.Sprintf("Transfers above %s, or that take your payments of the last 24 hours above it, need a code from an authenticator app. "+
-					"Set one up on the Security page.", s.StepUpLimit.Display(pl.Currency))
+				errs["amount"] = s.noTOTPMessage(pl.Currency)
 			}
 		}
 	}
@@ -272,7 +274,7 @@ func amountMessage(err error) string {
 // idempotency key that the confirm step will use.
 func (s *server) transferReview(w http.ResponseWriter, r *http.Request, v *visit) {
 	in := readTransferInput(r)
-	pl, errs, err := s.resolve(r.Context(), v, in)
+	pl, errs, err := s.resolve(r.Context(), v, in, "")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -316,7 +318,10 @@ func (s *server) transferConfirm(w http.ResponseWriter, r *http.Request, v *visi
 		s.renderTransferForm(w, r, v, http.StatusBadRequest, in, map[string]string{"": "This confirmation could not be read. Please check the details and continue again."})
 		return
 	}
-	pl, errs, err := s.resolve(ctx, v, in)
+	// The key is scoped to the customer so that keys of two customers can
+	// never meet, whatever a form carries.
+	ledgerKey := fmt.Sprintf("c%d:%s", v.sess.Customer, key)
+	pl, errs, err := s.resolve(ctx, v, in, ledgerKey)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -347,18 +352,19 @@ func (s *server) transferConfirm(w http.ResponseWriter, r *http.Request, v *visi
 			return
 		}
 	}
-	// The key is scoped to the customer so that keys of two customers can
-	// never meet, whatever a form carries.
-	ledgerKey := fmt.Sprintf("c%d:%s", v.sess.Customer, key)
 	if pl.Payee != nil {
 		// Recorded before the transfer, in the database, so that payments
 		// of this customer on any channel and any instance count at once.
 		// A code just checked, or one given in the last stepUpWindow.
 		pay := pl.payment(v, ledgerKey, cv.NeedCode || v.sess.SteppedUpWithin(stepUpWindow, s.Now()))
 		if err := s.limitsReserve(ctx, pay); err != nil {
-			if errors.Is(err, limits.ErrStepUp) && v.sess.TOTPEnrolled {
+			if errors.Is(err, limits.ErrStepUp) {
 				// Another payment made the day's total cross the threshold
 				// since this page was shown.
+				if !v.sess.TOTPEnrolled {
+					s.renderTransferForm(w, r, v, http.StatusUnprocessableEntity, in, map[string]string{"amount": s.noTOTPMessage(pl.Currency)})
+					return
+				}
 				cv.NeedCode = true
 				cv.Plan.Over = true
 				cv.Error = "Your payments of the last 24 hours now need a code from your authenticator app. Enter it to send this one."
@@ -503,4 +509,11 @@ func (s *server) limitMessage(err error, pl transferPlan) (string, bool) {
 			int(p.Cooling.Hours()), p.NewPayee.Display(cur)), true
 	}
 	return "", false
+}
+
+// noTOTPMessage is the answer to a transfer that needs a step-up from a
+// customer without an authenticator app.
+func (s *server) noTOTPMessage(cur ledger.Currency) string {
+	return fmt.Sprintf("Transfers above %s, or that take your payments of the last 24 hours above it, need a code from an authenticator app. "+
+		"Set one up on the Security page.", s.StepUpLimit.Display(cur))
 }
