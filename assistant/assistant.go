@@ -17,6 +17,7 @@ import (
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/legible"
+	"github.com/bankbridge/bankbridge/limits"
 )
 
 // Consents is what the assistant needs from the consent capability: is a
@@ -36,9 +37,14 @@ type Deps struct {
 	// BankURL is the bank's own web app ("https://bank.example"): minimal
 	// replies and step-ups link there.
 	BankURL string
-	// StepUpLimit is the largest payment the chat may make; above it the
-	// customer pays on the bank's own page, with a TOTP step-up. Default
-	// 1,000.00.
+	// Limits is the bank's payment limits, the same guard as the web's and
+	// the partner API's: past a limit the chat refuses, and when the
+	// customer's 24-hour total would pass the step-up amount the customer
+	// pays on the bank's own page, with a TOTP step-up (a chat cannot step
+	// up). Without it the chat makes no payments.
+	Limits *limits.Guard
+	// StepUpLimit is shown as the step-up amount. Default: the step-up
+	// amount of Limits, or 1,000.00.
 	StepUpLimit ledger.Amount
 	// Pause is how long a silence must be before the assistant says again
 	// that it is automated. Default 12 hours.
@@ -68,6 +74,9 @@ const DefaultStepUpLimit ledger.Amount = 100000
 
 // New returns an Assistant.
 func New(d Deps) *Assistant {
+	if d.StepUpLimit <= 0 && d.Limits != nil {
+		d.StepUpLimit = d.Limits.Policy().StepUp
+	}
 	if d.StepUpLimit <= 0 {
 		d.StepUpLimit = DefaultStepUpLimit
 	}
@@ -698,13 +707,12 @@ func (t *turn) pay(in Intent) error {
 		t.say(bankbridge.ErrorMessage(err) + "." + example + " Nothing was paid.")
 		return nil
 	}
-	if amt > t.a.d.StepUpLimit {
-		t.say(fmt.Sprintf("Payments over %s need your security code, so make this one on the bank's own page. Nothing was paid here.", t.a.d.StepUpLimit.Display(from.Currency)),
-			withButtons(t.bankButton("Pay on the bank's page", "/transfer")))
-		return nil
-	}
 	pend := &Pending{ID: newID(), Action: Pay, From: from.ID, To: p.Account, Amount: amt, Currency: from.Currency,
-		Payee: p.Nickname, Memo: in.Memo, Key: "chat-" + newID(), Expires: t.now.Add(t.a.d.ConfirmTTL)}
+		Payee: p.Nickname, Saved: p.Created, Memo: in.Memo, Key: "chat-" + newID(), Expires: t.now.Add(t.a.d.ConfirmTTL)}
+	// An early answer; confirm asks the limits again and records the payment.
+	if err := t.limits(pend, (*limits.Guard).Check); err != nil {
+		return t.limitRefused(err, from.Currency)
+	}
 	if pend.Payee == "" {
 		pend.Payee = p.Name
 	}
@@ -769,8 +777,22 @@ func (t *turn) confirm(in Intent) error {
 		if p.Memo != "" {
 			desc += ": " + p.Memo
 		}
+		// Recorded in the database before the transfer, so that the
+		// customer's payments on every channel and instance count at once.
+		if err := t.limits(p, (*limits.Guard).Reserve); err != nil {
+			if bankbridge.ErrorKind(err) == bankbridge.Unprocessable || errors.Is(err, limits.ErrStepUp) {
+				t.conv.Pending = nil
+			}
+			return t.limitRefused(err, p.Currency)
+		}
 		tr, _, err := t.a.d.Ledger.Transfer(t.ctx, ledger.Move("chat:"+t.conv.Platform, p.Key, p.From, p.To, p.Amount, p.Currency, truncate(desc, 200)))
 		if err != nil {
+			if k := bankbridge.ErrorKind(err); k == bankbridge.Invalid || k == bankbridge.Unprocessable || k == bankbridge.Conflict || k == bankbridge.NotFound {
+				// Refused: nothing moved, so the payment stops counting.
+				if rerr := t.limits(p, (*limits.Guard).Release); rerr != nil {
+					return fmt.Errorf("assistant: pay: release limits: %w", rerr)
+				}
+			}
 			switch k := bankbridge.ErrorKind(err); {
 			case k == bankbridge.Unavailable || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 				// Keep the request: confirming again reuses its key, so it
@@ -964,4 +986,44 @@ func (a *Assistant) StaffSaid(ctx context.Context, k Key, by, text string) error
 		return err
 	}
 	return a.finish(ctx, &conv, []Reply{{Text: text}}, by)
+}
+
+// errNoLimits is a chat payment in an assistant built without the payment
+// limits: refused, never let through unlimited.
+var errNoLimits = bankbridge.E(bankbridge.Unavailable, "limits_unavailable", "payments from chat are not available")
+
+// limits applies op (Check, Reserve or Release) of the bank's payment
+// limits to the pending payment p.
+func (t *turn) limits(p *Pending, op func(*limits.Guard, context.Context, limits.Payment) error) error {
+	if t.a.d.Limits == nil {
+		return errNoLimits
+	}
+	return op(t.a.d.Limits, t.ctx, limits.Payment{Customer: t.link.Customer, Payee: p.To, Amount: p.Amount, Currency: p.Currency,
+		Saved: p.Saved, Channel: "chat:" + t.conv.Platform, Key: p.Key})
+}
+
+// limitRefused answers a payment the limits did not let through from chat:
+// a step-up sends the customer to the bank's own page, which can ask for
+// their code; a limit says which; anything else is the store's fault.
+func (t *turn) limitRefused(err error, cur ledger.Currency) error {
+	pol := limits.DefaultPolicy
+	if t.a.d.Limits != nil {
+		pol = t.a.d.Limits.Policy()
+	}
+	button := withButtons(t.bankButton("Pay on the bank's page", "/transfer"))
+	switch {
+	case errors.Is(err, limits.ErrStepUp):
+		t.say(fmt.Sprintf("Payments that take you over %s in 24 hours need your security code, so make this one on the bank's own page. Nothing was paid here.", t.a.d.StepUpLimit.Display(cur)), button)
+	case errors.Is(err, limits.ErrDaily):
+		t.say(fmt.Sprintf("This would take your payments of the last 24 hours past your daily limit of %s. Nothing was paid.", pol.Daily.Display(cur)))
+	case errors.Is(err, limits.ErrPayee):
+		t.say(fmt.Sprintf("This would take your payments to this payee in the last 24 hours past the limit of %s. Nothing was paid.", pol.PerPayee.Display(cur)))
+	case errors.Is(err, limits.ErrNewPayee):
+		t.say(fmt.Sprintf("This payee is new: for the first %d hours you can send them at most %s a day. Nothing was paid.", int(pol.Cooling.Hours()), pol.NewPayee.Display(cur)))
+	case errors.Is(err, errNoLimits):
+		t.say("I can't make payments here right now. Pay on the bank's own page. Nothing was paid.", button)
+	default:
+		return fmt.Errorf("assistant: pay: limits: %w", err)
+	}
+	return nil
 }

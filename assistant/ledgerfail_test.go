@@ -35,7 +35,7 @@ func TestAssistantPayLedgerFailures(t *testing.T) {
 			bl := &ledgertest.Breakable{Store: b.db.Ledger()}
 			led := ledger.New(bl, ledger.Options{Now: b.clk.Now})
 			t.Cleanup(led.Close)
-			b.a = assistant.New(assistant.Deps{Store: b.db.Messenger(), Ledger: led, Consents: b.cons, BankURL: "https://bank.example", Now: b.clk.Now})
+			b.a = assistant.New(assistant.Deps{Store: b.db.Messenger(), Ledger: led, Consents: b.cons, BankURL: "https://bank.example", Now: b.clk.Now, Limits: b.guard})
 			before := b.balance(b.sam.ID)
 			p := confirmPayload(t, b.say("pay Sam 20"))
 

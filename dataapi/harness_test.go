@@ -20,6 +20,7 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/oauth"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,6 +69,7 @@ type bank struct {
 	other    *dataapitest.Partner
 	hooks    *receiver
 	reg      *prometheus.Registry
+	payments *limits.Guard
 }
 
 // receiver is a partner's webhook endpoint: it keeps what it got.
@@ -107,7 +109,8 @@ type bankOptions struct {
 	// ledger, when set, wraps the ledger store the API writes through, so
 	// a test can make the ledger fail.
 	ledger func(ledger.Store) ledger.Store
-	log    *slog.Logger // default: discard
+	log    *slog.Logger  // default: discard
+	limits limits.Policy // the payment limits; zero for the defaults
 }
 
 func newBank(t testing.TB, o bankOptions) *bank {
@@ -151,7 +154,8 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	if o.rate == 0 {
 		o.rate = 1_000_000
 	}
-	b.api, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: b.consents, Ledger: b.ledger,
+	b.payments = limits.NewGuard(db.Limits(), o.limits, clk.Now)
+	b.api, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: b.consents, Ledger: b.ledger, Payments: b.payments,
 		Customers: ids, Audit: b.alog, Store: db.DataAPI(), Registerer: b.reg, Now: clk.Now, BaseURL: b.srv.URL, BankName: "Test Bank",
 		Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Options: opts})
 	if err != nil {

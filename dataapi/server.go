@@ -23,6 +23,7 @@ import (
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/oauth"
 )
 
@@ -68,8 +69,12 @@ type Deps struct {
 	// Limiter keeps partners and customers to their budgets. Default:
 	// NewLimiter, in this instance's memory.
 	Limiter Limiter
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Payments is the bank's payment limits (daily, per payee, new payee,
+	// step-up on the day's total), the same guard as the web's and the
+	// chat's. Required.
+	Payments *limits.Guard
+	Logger   *slog.Logger
+	Now      func() time.Time
 	// BaseURL is the bank's public scheme and host, for links in answers
 	// (the payment confirmation page). Default: none, links are relative.
 	BaseURL string
@@ -84,12 +89,12 @@ type Options struct {
 	// partner, requests per minute (default 300); the partner's own budget
 	// is consent.Partner.RateLimit.
 	CustomerRate int
-	// StepUpLimit is the largest payment (minor units) made without the
-	// customer confirming on the bank's page. Default 1,000.00.
+	// StepUpLimit is the largest payment (minor units) between the
+	// customer's own accounts made without the customer confirming on the
+	// bank's page. Default: the step-up amount of Deps.Payments. Payments
+	// to payees follow Deps.Payments: they wait for the customer when the
+	// 24-hour total passes its step-up amount.
 	StepUpLimit ledger.Amount
-	// DailyLimit bounds what apps may move out of one customer's accounts
-	// per rolling 24 hours (minor units). Default 5,000.00.
-	DailyLimit ledger.Amount
 	// ConfirmTTL is how long a payment waits for the customer. Default 15 min.
 	ConfirmTTL time.Duration
 	// AllowHTTPCallbacks accepts http:// callback URLs on loopback hosts,
@@ -118,12 +123,10 @@ const DeliveryLease = "dataapi-notifications"
 
 // Defaults of Options.
 const (
-	DefaultCustomerRate               = 300
-	DefaultStepUpLimit  ledger.Amount = 100000
-	DefaultDailyLimit   ledger.Amount = 500000
-	DefaultConfirmTTL                 = 15 * time.Minute
-	maxBody                           = 16 << 10
-	maxQuery                          = 2048
+	DefaultCustomerRate = 300
+	DefaultConfirmTTL   = 15 * time.Minute
+	maxBody             = 16 << 10
+	maxQuery            = 2048
 )
 
 // Server is the data API: an http.Handler for Prefix, /openapi.json and
@@ -132,22 +135,21 @@ const (
 // (Run) delivering notifications and saving performance counters. It is
 // safe for concurrent use.
 type Server struct {
-	d        Deps
-	o        Options
-	log      *slog.Logger
-	ids      *ids
-	limits   Limiter
-	mux      *http.ServeMux
-	perf     *perf
-	wake     chan struct{}
-	payLocks customerLocks
+	d      Deps
+	o      Options
+	log    *slog.Logger
+	ids    *ids
+	limits Limiter
+	mux    *http.ServeMux
+	perf   *perf
+	wake   chan struct{}
 }
 
 // New loads (or creates, on first start) the identifier secret and returns
 // the API. Errors: a missing dependency, a store failure.
 func New(ctx context.Context, d Deps) (*Server, error) {
-	if d.Verifier == nil || d.Consents == nil || d.Ledger == nil || d.Customers == nil || d.Audit == nil || d.Store == nil {
-		return nil, errors.New("dataapi: Verifier, Consents, Ledger, Customers, Audit and Store are required")
+	if d.Verifier == nil || d.Consents == nil || d.Ledger == nil || d.Customers == nil || d.Audit == nil || d.Store == nil || d.Payments == nil {
+		return nil, errors.New("dataapi: Verifier, Consents, Ledger, Customers, Audit, Store and Payments are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -167,10 +169,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		o.CustomerRate = DefaultCustomerRate
 	}
 	if o.StepUpLimit <= 0 {
-		o.StepUpLimit = DefaultStepUpLimit
-	}
-	if o.DailyLimit <= 0 {
-		o.DailyLimit = DefaultDailyLimit
+		o.StepUpLimit = d.Payments.Policy().StepUp
 	}
 	if o.ConfirmTTL <= 0 {
 		o.ConfirmTTL = DefaultConfirmTTL

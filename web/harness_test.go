@@ -20,6 +20,8 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/bankbridge/bankbridge/web"
 )
@@ -50,6 +52,7 @@ type bank struct {
 	ids     *identity.Service
 	clock   *clock
 	funding ledger.AccountID
+	limits  *limits.Guard
 	nextNum int
 }
 
@@ -60,37 +63,56 @@ type bankOptions struct {
 	// a test can make the ledger fail.
 	ledger func(ledger.Store) ledger.Store
 	log    *slog.Logger // default: discard
+	// postgres runs the bank on a fresh PostgreSQL schema instead of
+	// SQLite; b.db is then nil.
+	postgres bool
+	// limits is the payment limits' policy; zero for the defaults.
+	limits limits.Policy
 }
 
 func newBank(t testing.TB, o bankOptions) *bank {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
-	if err != nil {
-		t.Fatal(err)
+	var db *sqlite.DB
+	var lst ledger.Store
+	var idst identity.Store
+	var limst limits.Store
+	if o.postgres {
+		pdb, err := postgres.Open(ctx, testdb.PostgresURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pdb.Close() })
+		lst, idst, limst = pdb.Ledger(), pdb.Identity(), pdb.Limits()
+	} else {
+		var err error
+		if db, err = sqlite.Open(ctx, testdb.SQLitePath(t)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		lst, idst, limst = db.Ledger(), db.Identity(), db.Limits()
 	}
-	t.Cleanup(func() { db.Close() })
+	base := lst
 	clk := &clock{t: time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)}
 	now := clk.Now
 	if o.now {
 		now = time.Now
 	}
-	var lst ledger.Store = db.Ledger()
 	if o.ledger != nil {
 		lst = o.ledger(lst)
 	}
 	led := ledger.New(lst, ledger.Options{Now: now})
 	t.Cleanup(led.Close)
-	ids := identity.New(db.Identity(), identity.Options{Now: now, Issuer: "Test Bank"})
-	b := &bank{t: t, db: db, ledger: led, ids: ids, clock: clk}
-	fund, err := db.Ledger().CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "Settlement", Currency: "USD",
+	ids := identity.New(idst, identity.Options{Now: now, Issuer: "Test Bank"})
+	b := &bank{t: t, db: db, ledger: led, ids: ids, clock: clk, limits: limits.NewGuard(limst, o.limits, now)}
+	fund, err := base.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "Settlement", Currency: "USD",
 		Number: "9000000001", Routing: "011000015", Unbounded: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.funding = fund.ID
 	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Secure: o.secure,
-		Now: now, BankName: "Test Bank"})
+		Now: now, BankName: "Test Bank", Limits: b.limits})
 	return b
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/oauth"
 	"github.com/bankbridge/bankbridge/platformsim"
 	"github.com/bankbridge/bankbridge/store/sqlite"
@@ -85,7 +86,7 @@ func newWorld(t testing.TB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := assistant.New(assistant.Deps{Store: db.Messenger(), Ledger: w.led, Consents: w.cons, BankURL: w.bank.URL})
+	a := assistant.New(assistant.Deps{Store: db.Messenger(), Ledger: w.led, Consents: w.cons, BankURL: w.bank.URL, Limits: limits.NewGuard(db.Limits(), limits.Policy{}, nil)})
 	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: db.Messenger(), Audit: w.alog, Consents: w.cons, Logger: log})
 	hook.Set(hub)
 	key, err := channels.LoadOrCreateKey(t.TempDir() + "/messenger-partner.pem")

@@ -57,7 +57,7 @@ func PartnerAPI(ctx context.Context, d PartnerAPIDeps, bind func(*dataapi.Server
 	if d.Options.Lease == nil {
 		d.Options.Lease = d.Backend.Lease // notifications: one instance of the fleet delivers
 	}
-	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: d.Consent, Ledger: d.Ledger,
+	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: d.Consent, Ledger: d.Ledger, Payments: d.Backend.Limits,
 		Customers: d.Identity, Audit: d.Audit, Store: d.Backend.DataAPI, Registerer: d.Reg, Logger: d.Log, BaseURL: d.Issuer,
 		Options: d.Options})
 	if err != nil {

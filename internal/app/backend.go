@@ -15,6 +15,7 @@ import (
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/keyring"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 )
@@ -33,6 +34,7 @@ type Backend struct {
 	Alerts    alerts.Store
 	Lease     Lease // what runs once per fleet runs under it
 	Keys      keyring.Store
+	Limits    *limits.Guard   // the payment limits, over this database, for every channel
 	Deploy    stream.Identity // the id the database generated: the default cluster name
 	Ping      func(context.Context) error
 	Close     func() error
@@ -56,13 +58,15 @@ func OpenBackend(ctx context.Context, c *Config) (*Backend, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Backend{Engine: "sqlite", Ledger: db.Ledger(), Identity: db.Identity(), Audit: db.Audit(), Consent: db.Consent(), Messenger: db.Messenger(), Insights: db.Insights(), DataAPI: db.DataAPI(), Alerts: db.Alerts(), Lease: db.Lease(), Keys: db.Keys(), Deploy: db, Ping: db.Ping, Close: db.Close, Versions: db.Versions, Settle: db.Settle}, nil
+		return &Backend{Engine: "sqlite", Ledger: db.Ledger(), Identity: db.Identity(), Audit: db.Audit(), Consent: db.Consent(), Messenger: db.Messenger(), Insights: db.Insights(), DataAPI: db.DataAPI(), Alerts: db.Alerts(), Lease: db.Lease(), Keys: db.Keys(), Deploy: db, Ping: db.Ping, Close: db.Close, Versions: db.Versions, Settle: db.Settle,
+			Limits: limits.NewGuard(db.Limits(), c.LimitPolicy(), nil)}, nil
 	}
 	db, err := postgres.Open(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{Engine: "postgres", Ledger: db.Ledger(), Identity: db.Identity(), Audit: db.Audit(), Consent: db.Consent(), Messenger: db.Messenger(), Insights: db.Insights(), DataAPI: db.DataAPI(), Alerts: db.Alerts(), Lease: db.Lease(), Keys: db.Keys(), Deploy: db, Ping: db.Ping, Close: db.Close, Versions: db.Versions, Settle: db.Settle}, nil
+	return &Backend{Engine: "postgres", Ledger: db.Ledger(), Identity: db.Identity(), Audit: db.Audit(), Consent: db.Consent(), Messenger: db.Messenger(), Insights: db.Insights(), DataAPI: db.DataAPI(), Alerts: db.Alerts(), Lease: db.Lease(), Keys: db.Keys(), Deploy: db, Ping: db.Ping, Close: db.Close, Versions: db.Versions, Settle: db.Settle,
+		Limits: limits.NewGuard(db.Limits(), c.LimitPolicy(), nil)}, nil
 }
 
 // LedgerOptions tunes group commit per engine: SQLite has one writer, so one

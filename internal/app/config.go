@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/bankbridge/bankbridge/alerts/stream"
+
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 )
 
 // KEKFile is the key-encryption key's file in the data folder when no
@@ -50,6 +53,9 @@ type Config struct {
 	EmbeddedSim bool
 	SMTP        string // host:port of an SMTP relay for e-mail alerts; "" for none
 	MailFrom    string // the From address of e-mail alerts
+	// The bank's payment limits (docs/limits.md), minor units and hours;
+	// 0 takes limits.DefaultPolicy's figure.
+	LimitDaily, LimitPayee, LimitNewPayee, LimitStepUp, LimitCoolingHours int
 
 	envErrs []error // BANKBRIDGE_* values that did not parse; Validate reports them
 }
@@ -87,6 +93,11 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	// (the drain covers a few), and only then does the listener close.
 	f.Duration(&c.Drain, "drain", 5*time.Second, "on SIGTERM, how long to keep serving with /readyz answering 503 so a load balancer stops sending (0: stop at once)")
 	f.Duration(&c.Shutdown, "shutdown-grace", 15*time.Second, "after the drain, how long requests in flight may take to finish")
+	f.Int(&c.LimitDaily, "limit-daily", 0, "most a customer may pay others in 24 hours, all channels, in minor units (0: 1000000)")
+	f.Int(&c.LimitPayee, "limit-payee", 0, "most a customer may pay one payee in 24 hours, in minor units (0: 500000)")
+	f.Int(&c.LimitNewPayee, "limit-new-payee", 0, "most to a payee in its cooling-off, per 24 hours, in minor units (0: 100000)")
+	f.Int(&c.LimitCoolingHours, "limit-new-payee-hours", 0, "hours a payee stays new after it is saved or first paid (0: 24)")
+	f.Int(&c.LimitStepUp, "limit-step-up", 0, "24-hour total above which a payment needs the customer's second factor, in minor units (0: 100000)")
 }
 
 // EnvFlags registers flags whose defaults come from BANKBRIDGE_* variables.
@@ -196,6 +207,9 @@ func EnvName(flag string) string {
 // variables first.
 func (c *Config) Validate() error {
 	errs := slices.Clone(c.envErrs)
+	if err := c.LimitPolicy().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("--limit-* (env BANKBRIDGE_LIMIT_*): %w", err))
+	}
 	if c.Database != "" {
 		u, err := url.Parse(c.Database)
 		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -243,6 +257,12 @@ func (c *Config) Validate() error {
 		return UsageError(errors.Join(errs...).Error())
 	}
 	return nil
+}
+
+// LimitPolicy is the payment limits c sets, with the defaults filled in.
+func (c *Config) LimitPolicy() limits.Policy {
+	return limits.Policy{Daily: ledger.Amount(c.LimitDaily), PerPayee: ledger.Amount(c.LimitPayee), NewPayee: ledger.Amount(c.LimitNewPayee),
+		StepUp: ledger.Amount(c.LimitStepUp), Cooling: time.Duration(c.LimitCoolingHours) * time.Hour}.WithDefaults()
 }
 
 // SQLitePath is the database file used when Database is empty.

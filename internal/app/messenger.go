@@ -136,7 +136,7 @@ func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Hand
 	} else if err != nil {
 		return nil, nil, err
 	}
-	deps := assistant.Deps{Store: d.Backend.Messenger, Ledger: d.Ledger, Consents: d.Consent, BankURL: d.Base}
+	deps := assistant.Deps{Store: d.Backend.Messenger, Ledger: d.Ledger, Consents: d.Consent, BankURL: d.Base, Limits: d.Backend.Limits}
 	if d.Answer != nil {
 		deps.Answer = d.Answer
 	}

@@ -91,7 +91,7 @@ func NewServer(d ServerDeps) http.Handler {
 	for prefix, h := range d.Mounts {
 		mux.Handle(prefix, h)
 	}
-	wd := web.Deps{Auth: d.Identity, Ledger: d.Ledger, Logger: d.Log, Secure: d.Secure,
+	wd := web.Deps{Auth: d.Identity, Ledger: d.Ledger, Logger: d.Log, Secure: d.Secure, Limits: d.Backend.Limits,
 		ConsentFlow: d.OAuth, Consents: d.Consent, Audit: d.Audit, Insights: d.Insights, Events: d.Events}
 	if d.Inbox != nil { // never a nil *Hub inside the interface
 		wd.Inbox = d.Inbox
