@@ -93,7 +93,9 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 		}
 	case "seal":
 		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
-			l := audit.New(b.audit, audit.Options{Keys: auditKeys{r}, SealEvery: time.Hour})
+			o := signerOptions(&c, r)
+			o.SealEvery = time.Hour
+			l := audit.New(b.audit, o)
 			defer l.Close()
 			h, err := l.Seal(ctx)
 			if err != nil {
@@ -113,7 +115,7 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			if days < 1 || *archive == "" {
 				return usageError{"prune needs --retention-days N (at least 1) and --archive FILE"}
 			}
-			return auditPrune(ctx, e, b, auditKeys{r}, time.Now().AddDate(0, 0, -days), *archive)
+			return auditPrune(ctx, e, b, signerOptions(&c, r), time.Now().AddDate(0, 0, -days), *archive)
 		}
 	case "key":
 		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
@@ -243,8 +245,9 @@ func auditExport(ctx context.Context, e env, b *backend, pubs []ed25519.PublicKe
 	return nil
 }
 
-func auditPrune(ctx context.Context, e env, b *backend, keys audit.Keys, before time.Time, path string) error {
-	l := audit.New(b.audit, audit.Options{Keys: keys, SealEvery: time.Hour})
+func auditPrune(ctx context.Context, e env, b *backend, o audit.Options, before time.Time, path string) error {
+	o.SealEvery = time.Hour
+	l := audit.New(b.audit, o)
 	defer l.Close()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

@@ -245,7 +245,7 @@ func benchVerify(ctx context.Context, c *Config, n, sealEvery int, res *auditBen
 			r.Outcome = audit.OK
 			recs = append(recs, r)
 		}
-		if err := b.audit.Append(ctx, recs); err != nil {
+		if err := b.audit.Append(ctx, recs, nil); err != nil {
 			return err
 		}
 		if i%sealEvery == 0 || i == n {

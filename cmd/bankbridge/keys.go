@@ -58,7 +58,7 @@ func keysCmd(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	c.flags(fs, e.getenv)
-	name := fs.String("name", "", "audit, oauth or messenger")
+	name := fs.String("name", "", "audit, oauth, messenger or audit-mac")
 	var in time.Duration
 	var kid string
 	switch sub {
@@ -76,7 +76,7 @@ func keysCmd(ctx context.Context, e env, args []string) error {
 	names := keyring.Names
 	if *name != "" || sub != "list" {
 		if !keyring.Name(*name).Valid() {
-			return usageError{"--name must be audit, oauth or messenger"}
+			return usageError{"--name must be audit, oauth, messenger or audit-mac"}
 		}
 		names = []keyring.Name{keyring.Name(*name)}
 	}
@@ -182,6 +182,8 @@ func openKeyring(ctx context.Context, c *Config, b *backend, log *slog.Logger, a
 		{keyring.Messenger, filepath.Join(c.Data, messengerKeyFile), func() (crypto.Signer, error) {
 			return loadPEMKey(filepath.Join(c.Data, messengerKeyFile))
 		}},
+		// Never kept another way: made on first start, as the log's MACs began.
+		{keyring.AuditMAC, "", func() (crypto.Signer, error) { return nil, os.ErrNotExist }},
 	}
 	for _, im := range imports {
 		legacy, err := im.load()

@@ -88,7 +88,9 @@ func partnerCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	alog := audit.New(b.audit, audit.Options{Keys: auditKeys{ring}, Logger: log})
+	aopts := signerOptions(&c, ring)
+	aopts.Logger = log
+	alog := audit.New(b.audit, aopts)
 	defer alog.Close()
 	svc := consent.New(b.consent, consent.Options{PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
 	pid := consent.PartnerID(id)

@@ -83,7 +83,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	alog := audit.New(b.audit, audit.Options{Keys: auditKeys{ring}, Logger: log, Lease: b.lease})
+	aopts := signerOptions(&c, ring)
+	aopts.Logger, aopts.Lease = log, b.lease
+	alog := audit.New(b.audit, aopts)
 	defer alog.Close()             // after the HTTP server stopped: drains, then seals once more
 	msgHook := &consent.LateHook{} // the messenger hub is built after consent, as the data API is
 	cons, bindAPI := partnerConsent(b, alog, log, msgHook)

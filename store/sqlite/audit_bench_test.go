@@ -46,7 +46,7 @@ func BenchmarkAuditAppend(b *testing.B) {
 		for i := range recs {
 			recs[i] = rec()
 		}
-		if err := st.Append(ctx, recs); err != nil {
+		if err := st.Append(ctx, recs, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -69,7 +69,7 @@ func BenchmarkAuditAppend(b *testing.B) {
 	var r0, r1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
 	for b.Loop() {
-		if err := st.Append(ctx, []audit.Record{rec(), rec()}); err != nil {
+		if err := st.Append(ctx, []audit.Record{rec(), rec()}, nil); err != nil {
 			b.Fatal(err)
 		}
 		f := frames()
