@@ -23,7 +23,9 @@ func init() {
 }
 
 const auditUsage = `usage:
-  bankbridge audit verify [--public-key KEY]                 recompute every leaf, the tree and every signed head (each under the key it names)
+  bankbridge audit verify [--public-key KEY] [--since FILE] [--memory FILE] [--max-unsigned 1m]
+                                                             recompute every leaf, the tree and every signed head (each under the key it names),
+                                                             every record's MAC, the signer's memory, the unsigned tail; prove the log extends FILE
   bankbridge audit export (--customer ID | --partner ID | --all) [--kind K] [--from DATE] [--to DATE] [--format csv|json] [--out FILE]
   bankbridge audit seal                                      sign a tree head now
   bankbridge audit prune --retention-days N --archive FILE   archive, then prune, records older than N days
@@ -45,12 +47,18 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 	switch sub {
 	case "verify":
 		pubFlag := fs.String("public-key", "", "verify against this published public key (base64 or hex) instead of the keyring's whole history")
+		var vf verifyFlags
+		vf.flags(fs)
 		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
 			pubs, err := auditPublicKeys(ctx, r, *pubFlag)
 			if err != nil {
 				return err
 			}
-			return auditVerify(ctx, e, b, pubs)
+			o, err := vf.options(ctx, &c, r, pubs)
+			if err != nil {
+				return err
+			}
+			return auditVerify(ctx, e, b, o)
 		}
 	case "export":
 		customer := fs.Int64("customer", 0, "the records of this customer (what they may read on 'Who saw my data')")
@@ -190,8 +198,9 @@ func parseWhen(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-func auditVerify(ctx context.Context, e env, b *backend, pubs []ed25519.PublicKey) error {
-	rep, err := audit.Verify(ctx, b.audit, pubs...)
+func auditVerify(ctx context.Context, e env, b *backend, o audit.VerifyOptions) error {
+	pubs := o.Keys
+	rep, err := audit.VerifyWith(ctx, b.audit, o)
 	if err != nil {
 		return err
 	}
@@ -201,6 +210,7 @@ func auditVerify(ctx context.Context, e env, b *backend, pubs []ed25519.PublicKe
 	}
 	fmt.Fprintf(e.stdout, "checked %d records (%d pruned), %d signed tree heads, %d stored subtree hashes in %s\nkey ids %s; recomputed root %s at size %d\n",
 		rep.Records, rep.Pruned, rep.Heads, rep.Nodes, rep.Elapsed.Round(time.Millisecond), strings.Join(ids, ", "), rep.Root, rep.Size)
+	printVerifyExtras(e, rep)
 	if rep.OK() {
 		fmt.Fprintln(e.stdout, "audit OK: every record gives its leaf hash, indexes are dense, every signed tree head verifies and matches the records")
 		return nil

@@ -2,7 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/keyring"
@@ -50,4 +57,74 @@ func (m auditMACs) MACKeys(ctx context.Context) ([]audit.MACKey, error) {
 		out = append(out, mk)
 	}
 	return out, nil
+}
+
+// verifyFlags are audit verify's checks beyond the database.
+type verifyFlags struct {
+	since       stringList
+	memory      string
+	maxUnsigned time.Duration
+}
+
+// stringList is a flag that may be given more than once.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func (v *verifyFlags) flags(fs *flag.FlagSet) {
+	fs.Var(&v.since, "since", "an earlier checkpoint (a signed note from /audit/v1/checkpoint): prove the log extends it, or name where it does not (repeatable)")
+	fs.StringVar(&v.memory, "memory", "", "the signer's memory of its last head (default <data>/"+audit.HeadFile+" when present)")
+	fs.DurationVar(&v.maxUnsigned, "max-unsigned", time.Minute, "fail when the oldest record no signed head covers is older than this (the sealer signs every 2s); 0 for no bound")
+}
+
+// options opens what the flags name: the checkpoints (their signatures
+// checked with the key history), the signer's memory, and the keyring's
+// MAC keys.
+func (v *verifyFlags) options(ctx context.Context, c *Config, r *keyring.Ring, pubs []ed25519.PublicKey) (audit.VerifyOptions, error) {
+	o := audit.VerifyOptions{Keys: pubs, MaxUnsigned: v.maxUnsigned}
+	macs, err := auditMACs{r}.MACKeys(ctx)
+	if err != nil {
+		return o, err
+	}
+	o.MACs = macs
+	for _, path := range v.since {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return o, fmt.Errorf("--since: %w", err)
+		}
+		cp, err := audit.OpenCheckpoint(audit.DefaultOrigin, raw, pubs...)
+		if err != nil {
+			return o, fmt.Errorf("--since %s: %w", path, err)
+		}
+		o.Since = append(o.Since, cp.Head)
+	}
+	mem := &audit.FileMemory{Path: v.memory}
+	if v.memory == "" {
+		mem = headMemory(c)
+	}
+	m, err := mem.Last(ctx)
+	switch {
+	case err == nil:
+		o.Memory = &m
+	case !errors.Is(err, audit.ErrNoHead) || v.memory != "":
+		return o, fmt.Errorf("the signer's memory: %w", err)
+	}
+	return o, nil
+}
+
+// printVerifyExtras reports what verify found beyond problems: the
+// unsigned tail, records from before MACs, what was proved.
+func printVerifyExtras(e env, rep audit.Report) {
+	if rep.Unsigned > 0 {
+		fmt.Fprintf(e.stdout, "%d records (from %d) are covered by no signed head yet; the oldest is from %s\n", rep.Unsigned, rep.Signed, rep.UnsignedSince.Format(time.RFC3339))
+	} else {
+		fmt.Fprintf(e.stdout, "every record is covered by a signed head (latest matching: size %d)\n", rep.Signed)
+	}
+	if rep.MACs {
+		fmt.Fprintf(e.stdout, "MACs checked; %d records are from before the log had MACs (covered by heads signed then)\n", rep.Untagged)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintln(e.stdout, n)
+	}
 }
