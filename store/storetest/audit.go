@@ -38,6 +38,7 @@ func Audit(t *testing.T, open AuditOpener) {
 	t.Run("LogProofsVerify", func(t *testing.T) { t.Parallel(); auditProofs(t, open) })
 	t.Run("VerifyNamesTampering", func(t *testing.T) { t.Parallel(); auditTamper(t, open) })
 	t.Run("SealRefusesATamperedLog", func(t *testing.T) { t.Parallel(); auditSealRefuses(t, open) })
+	t.Run("InsiderRewritesAreCaught", func(t *testing.T) { t.Parallel(); auditInsider(t, open) })
 	t.Run("RetentionKeepsTheLogVerifiable", func(t *testing.T) { t.Parallel(); auditRetention(t, open) })
 }
 
