@@ -108,6 +108,7 @@ var packages = map[string]pkgRule{
 	"store/sqlite":         {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "store/ledgersql"}},
 	"store/postgres":       {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "store/ledgersql"}},
 	"alerts/stream":        {layer: transport, imports: []string{"alerts", "ledger"}},
+	"audit/headkv":         {layer: transport, imports: []string{"audit"}},
 	"store/storetest":      {layer: support, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger"}},
 	"dataapi/dataapitest":  {layer: support, imports: []string{"", "consent", "ledger", "oauth"}},
 	"internal/testdb":      {layer: support},
@@ -115,7 +116,7 @@ var packages = map[string]pkgRule{
 	"internal/testbrowser": {layer: support},
 
 	"cmd/bankbridge": {layer: command,
-		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "channels", "channels/messenger",
+		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "audit/headkv", "auditapi", "channels", "channels/messenger",
 			"consent", "dataapi", "dataapi/dataapitest", "dataapi/records", "demo", "identity", "insights", "keyring", "ledger", "oauth",
 			"platformsim", "problem", "store/postgres", "store/sqlite", "web"},
 		exceptions: map[string]string{

@@ -54,7 +54,7 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			if err != nil {
 				return err
 			}
-			o, err := vf.options(ctx, &c, r, pubs)
+			o, err := vf.options(ctx, &c, b, r, pubs)
 			if err != nil {
 				return err
 			}
@@ -101,7 +101,11 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 		}
 	case "seal":
 		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {
-			o := signerOptions(&c, r)
+			o, done, err := signerOptions(ctx, &c, b, r)
+			if err != nil {
+				return err
+			}
+			defer done()
 			o.SealEvery = time.Hour
 			l := audit.New(b.audit, o)
 			defer l.Close()
@@ -123,7 +127,12 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			if days < 1 || *archive == "" {
 				return usageError{"prune needs --retention-days N (at least 1) and --archive FILE"}
 			}
-			return auditPrune(ctx, e, b, signerOptions(&c, r), time.Now().AddDate(0, 0, -days), *archive)
+			o, done, err := signerOptions(ctx, &c, b, r)
+			if err != nil {
+				return err
+			}
+			defer done()
+			return auditPrune(ctx, e, b, o, time.Now().AddDate(0, 0, -days), *archive)
 		}
 	case "key":
 		run = func(ctx context.Context, b *backend, r *keyring.Ring) error {

@@ -11,21 +11,37 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bankbridge/bankbridge/alerts/stream"
 	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/audit/headkv"
 	"github.com/bankbridge/bankbridge/keyring"
 )
 
 // signerOptions are the disclosure log's options for an instance that
 // writes and seals: the keyring's signing and MAC keys, and the signer's
-// memory of its last head in the data folder, beside the key file
-// (docs/audit.md, "Heads that outlive the database").
-func signerOptions(c *Config, r *keyring.Ring) audit.Options {
-	return audit.Options{Keys: auditKeys{r}, MACs: auditMACs{r}, Memory: headMemory(c)}
+// memory of its last head (docs/audit.md, "Heads that outlive the
+// database"). Call the returned func when the log is closed.
+func signerOptions(ctx context.Context, c *Config, b *backend, r *keyring.Ring) (audit.Options, func(), error) {
+	mem, done, err := headMemory(ctx, c, b)
+	return audit.Options{Keys: auditKeys{r}, MACs: auditMACs{r}, Memory: mem}, done, err
 }
 
-// headMemory is the signer's memory of this data folder.
-func headMemory(c *Config) *audit.FileMemory {
-	return &audit.FileMemory{Path: filepath.Join(c.Data, audit.HeadFile)}
+// headMemory is the signer's memory: with --events nats://, a JetStream
+// key-value bucket of the cluster, which every instance of the fleet
+// sees; else a file in the data folder, beside the key file.
+func headMemory(ctx context.Context, c *Config, b *backend) (audit.Memory, func(), error) {
+	if c.Events == "" {
+		return &audit.FileMemory{Path: filepath.Join(c.Data, audit.HeadFile)}, func() {}, nil
+	}
+	dep, err := stream.Resolve(ctx, c.Cluster, b.deploy)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--cluster: %w", err)
+	}
+	m, err := headkv.Dial(ctx, c.Events, dep.Cluster)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--events %s: %w", c.Events, err)
+	}
+	return m, m.Close, nil
 }
 
 // auditMACs gives the disclosure log the keyring's audit-mac keys.
@@ -81,7 +97,7 @@ func (v *verifyFlags) flags(fs *flag.FlagSet) {
 // options opens what the flags name: the checkpoints (their signatures
 // checked with the key history), the signer's memory, and the keyring's
 // MAC keys.
-func (v *verifyFlags) options(ctx context.Context, c *Config, r *keyring.Ring, pubs []ed25519.PublicKey) (audit.VerifyOptions, error) {
+func (v *verifyFlags) options(ctx context.Context, c *Config, b *backend, r *keyring.Ring, pubs []ed25519.PublicKey) (audit.VerifyOptions, error) {
 	o := audit.VerifyOptions{Keys: pubs, MaxUnsigned: v.maxUnsigned}
 	macs, err := auditMACs{r}.MACKeys(ctx)
 	if err != nil {
@@ -99,9 +115,13 @@ func (v *verifyFlags) options(ctx context.Context, c *Config, r *keyring.Ring, p
 		}
 		o.Since = append(o.Since, cp.Head)
 	}
-	mem := &audit.FileMemory{Path: v.memory}
+	var mem audit.Memory = &audit.FileMemory{Path: v.memory}
 	if v.memory == "" {
-		mem = headMemory(c)
+		var done func()
+		if mem, done, err = headMemory(ctx, c, b); err != nil {
+			return o, err
+		}
+		defer done()
 	}
 	m, err := mem.Last(ctx)
 	switch {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/store/postgres"
 )
@@ -110,6 +111,21 @@ func TestServeEndToEnd(t *testing.T) {
 			}
 			if h.Get("X-Request-Id") == "" {
 				t.Error("no X-Request-Id")
+			}
+			// The head as a checkpoint, from the signer's memory (with
+			// NATS, the cluster's key-value bucket).
+			sth := waitHead(t, base, 1)
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				code, body, _ := get(t, base+"/audit/v1/checkpoint")
+				cp, err := audit.OpenCheckpoint(audit.DefaultOrigin, []byte(body), sth.PublicKey)
+				if code == 200 && err == nil && cp.Head.Size >= sth.Size {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("/audit/v1/checkpoint = %d %v\n%s", code, err, body)
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
 			if err := stop(); err != nil {
 				t.Errorf("graceful shutdown: %v", err)

@@ -88,7 +88,11 @@ func partnerCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	aopts := signerOptions(&c, ring)
+	aopts, memDone, err := signerOptions(ctx, &c, b, ring)
+	if err != nil {
+		return err
+	}
+	defer memDone() // after the log closed: deferred first, run last
 	aopts.Logger = log
 	alog := audit.New(b.audit, aopts)
 	defer alog.Close()

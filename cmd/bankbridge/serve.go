@@ -83,7 +83,11 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	aopts := signerOptions(&c, ring)
+	aopts, memDone, err := signerOptions(ctx, &c, b, ring)
+	if err != nil {
+		return err
+	}
+	defer memDone() // after the log closed: deferred first, run last
 	aopts.Logger, aopts.Lease = log, b.lease
 	alog := audit.New(b.audit, aopts)
 	defer alog.Close()             // after the HTTP server stopped: drains, then seals once more
