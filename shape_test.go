@@ -101,6 +101,7 @@ var packages = map[string]pkgRule{
 	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "backoff", "dataapi/records", "identity", "ledger", "oauth", "problem"}},
 	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "ledger", "problem"}},
 	"auditapi":             {layer: edge, imports: []string{"", "audit", "problem"}},
+	"witness":              {layer: edge, imports: []string{"audit"}},
 	"platformsim":          {layer: edge},
 	"channels/messenger":   {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"channels/telegram":    {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
@@ -118,7 +119,7 @@ var packages = map[string]pkgRule{
 	"cmd/bankbridge": {layer: command,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "audit/headkv", "auditapi", "channels", "channels/messenger",
 			"consent", "dataapi", "dataapi/dataapitest", "dataapi/records", "demo", "identity", "insights", "keyring", "ledger", "oauth",
-			"platformsim", "problem", "store/postgres", "store/sqlite", "web"},
+			"platformsim", "problem", "store/postgres", "store/sqlite", "web", "witness"},
 		exceptions: map[string]string{
 			"dataapi/dataapitest": "the API benchmark's partner", // removed when benchmarks leave cmd/bankbridge (issue 21 item 5)
 		},

@@ -59,6 +59,16 @@ type Options struct {
 	MACs MACKeys
 	// Origin names the log in its checkpoints. Default DefaultOrigin.
 	Origin string
+	// Cosigners are witnesses asked to cosign each checkpoint before it is
+	// remembered (and served); one that fails is logged and skipped.
+	Cosigners []Cosigner
+}
+
+// Cosigner is a witness that runs apart from the bank (C2SP tlog-witness):
+// given a checkpoint and a way to prove the tree extends the size it last
+// cosigned, it returns its cosignature lines, or refuses.
+type Cosigner interface {
+	Cosign(ctx context.Context, checkpoint []byte, proof func(ctx context.Context, old uint64) ([]Hash, error)) ([]byte, error)
 }
 
 // Lease runs work that must run on one instance of a fleet at a time
@@ -639,12 +649,39 @@ func (l *Log) remember(ctx context.Context, key ed25519.PrivateKey, mem *Remembe
 	if err != nil {
 		return err
 	}
+	note = l.cosign(ctx, note, h)
 	rev, err := l.opts.Memory.Advance(ctx, mem.Rev, Remembered{Head: h, Checkpoint: string(note)})
 	if err != nil {
 		return fmt.Errorf("audit: the head of size %d is stored but the signer's memory did not take it: %w", h.Size, err)
 	}
 	*mem = Remembered{Head: h, Checkpoint: string(note), Rev: rev}
 	return nil
+}
+
+// cosign asks each witness to cosign note, the checkpoint of h, and
+// returns note with the cosignatures it got. Proofs come from the nodes
+// just stored with h.
+func (l *Log) cosign(ctx context.Context, note []byte, h SignedHead) []byte {
+	proof := func(ctx context.Context, old uint64) ([]Hash, error) {
+		if old == 0 || old == h.Size {
+			return nil, nil
+		}
+		if old > h.Size {
+			return nil, ErrTreeSize.WithOp("audit.cosign", fmt.Errorf("the witness has seen %d records, the log signs %d", old, h.Size))
+		}
+		p, err := l.tree.consistency(ctx, old, h.Size)
+		return p.Path, err
+	}
+	out := note
+	for _, c := range l.opts.Cosigners {
+		sigs, err := c.Cosign(ctx, note, proof)
+		if err != nil {
+			l.opts.Logger.Warn("audit: a witness did not cosign the checkpoint", "tree_size", h.Size, "err", err)
+			continue
+		}
+		out = append(out[:len(out):len(out)], sigs...)
+	}
+	return out
 }
 
 // Checkpoint returns the latest head as a signed checkpoint note (C2SP

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Report is what Verify found.
@@ -54,6 +56,9 @@ type VerifyOptions struct {
 	MaxUnsigned time.Duration
 	// Now is the time the unsigned tail's age is taken at. Default time.Now().
 	Now time.Time
+	// Witnesses must each have cosigned the signer's memory's checkpoint
+	// (C2SP tlog-cosignature verifiers).
+	Witnesses []note.Verifier
 }
 
 // OK reports whether Verify found nothing wrong.
@@ -156,6 +161,9 @@ func VerifyWith(ctx context.Context, st Store, o VerifyOptions) (Report, error) 
 		if !found {
 			rep.problem("the signer's memory holds a head of size %d signed %s that the database does not: heads were deleted or an older copy of the database restored", o.Memory.Head.Size, o.Memory.Head.Time.Format(time.RFC3339))
 		}
+	}
+	if len(o.Witnesses) > 0 {
+		checkCosignatures(&rep, o)
 	}
 	for _, h := range o.Since {
 		exts = append(exts, external{fmt.Sprintf("the checkpoint of size %d (root %s)", h.Size, h.Root), h})
@@ -302,4 +310,38 @@ func VerifyWith(ctx context.Context, st Store, o VerifyOptions) (Report, error) 
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// checkCosignatures requires a cosignature of each witness on the signer's
+// memory's checkpoint: a witness that runs apart saw that head and that it
+// extends every head it saw before.
+func checkCosignatures(rep *Report, o VerifyOptions) {
+	if o.Memory == nil || o.Memory.Checkpoint == "" {
+		rep.problem("witnesses are required but there is no checkpoint (the signer's memory) to find their cosignatures on")
+		return
+	}
+	vs := append([]note.Verifier(nil), o.Witnesses...)
+	for _, p := range o.Keys {
+		if vkey, err := NoteVerifierKey(DefaultOrigin, p); err == nil {
+			if v, err := note.NewVerifier(vkey); err == nil {
+				vs = append(vs, v)
+			}
+		}
+	}
+	n, err := note.Open([]byte(o.Memory.Checkpoint), note.VerifierList(vs...))
+	if err != nil {
+		rep.problem("the latest checkpoint (size %d) does not open: %v", o.Memory.Head.Size, err)
+		return
+	}
+	for _, w := range o.Witnesses {
+		found := false
+		for _, s := range n.Sigs {
+			found = found || s.Name == w.Name() && s.Hash == w.KeyHash()
+		}
+		if !found {
+			rep.problem("the latest checkpoint (size %d) carries no valid cosignature of witness %s: it did not see this head, or refused it as not extending what it saw", o.Memory.Head.Size, w.Name())
+		} else {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("witness %s cosigned the checkpoint of size %d", w.Name(), o.Memory.Head.Size))
+		}
+	}
 }

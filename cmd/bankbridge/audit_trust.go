@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/audit/headkv"
 	"github.com/bankbridge/bankbridge/keyring"
+	"github.com/bankbridge/bankbridge/witness"
 )
 
 // signerOptions are the disclosure log's options for an instance that
@@ -23,7 +25,13 @@ import (
 // database"). Call the returned func when the log is closed.
 func signerOptions(ctx context.Context, c *Config, b *backend, r *keyring.Ring) (audit.Options, func(), error) {
 	mem, done, err := headMemory(ctx, c, b)
-	return audit.Options{Keys: auditKeys{r}, MACs: auditMACs{r}, Memory: mem}, done, err
+	o := audit.Options{Keys: auditKeys{r}, MACs: auditMACs{r}, Memory: mem}
+	for _, u := range strings.Split(c.Witnesses, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			o.Cosigners = append(o.Cosigners, &witness.Client{URL: u, HTTP: &http.Client{Timeout: 5 * time.Second}})
+		}
+	}
+	return o, done, err
 }
 
 // headMemory is the signer's memory: with --events nats://, a JetStream
@@ -77,6 +85,7 @@ func (m auditMACs) MACKeys(ctx context.Context) ([]audit.MACKey, error) {
 
 // verifyFlags are audit verify's checks beyond the database.
 type verifyFlags struct {
+	witnesses   stringList
 	since       stringList
 	memory      string
 	maxUnsigned time.Duration
@@ -90,6 +99,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func (v *verifyFlags) flags(fs *flag.FlagSet) {
 	fs.Var(&v.since, "since", "an earlier checkpoint (a signed note from /audit/v1/checkpoint): prove the log extends it, or name where it does not (repeatable)")
+	fs.Var(&v.witnesses, "witness", "a witness's verifier key (its name+id+key, as `bankbridge witness` prints it): require its cosignature on the latest checkpoint (repeatable)")
 	fs.StringVar(&v.memory, "memory", "", "the signer's memory of its last head (default <data>/"+audit.HeadFile+" when present)")
 	fs.DurationVar(&v.maxUnsigned, "max-unsigned", time.Minute, "fail when the oldest record no signed head covers is older than this (the sealer signs every 2s); 0 for no bound")
 }
@@ -104,6 +114,13 @@ func (v *verifyFlags) options(ctx context.Context, c *Config, b *backend, r *key
 		return o, err
 	}
 	o.MACs = macs
+	for _, k := range v.witnesses {
+		w, err := witness.NewVerifier(k)
+		if err != nil {
+			return o, usageError{"--witness: " + err.Error()}
+		}
+		o.Witnesses = append(o.Witnesses, w)
+	}
 	for _, path := range v.since {
 		raw, err := os.ReadFile(path)
 		if err != nil {

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/store/sqlite"
@@ -75,5 +79,76 @@ func TestAuditVerifySinceAndMemory(t *testing.T) {
 	}
 	if out, err := runCmd(t, "audit", "seal", "--data", dir); err == nil || !strings.Contains(out+err.Error(), "audit_rolled_back") {
 		t.Errorf("seal after the rewrite: %v\n%s", err, out)
+	}
+}
+
+// startWitness runs `bankbridge witness` on a free port and returns its
+// URL, its verifier key and a stop function.
+func startWitness(t *testing.T, args ...string) (string, string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"bankbridge", "witness", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...),
+			func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var url, vkey string
+	for (url == "" || vkey == "") && sc.Scan() {
+		if m := regexp.MustCompile(`running on (http://\S+)/add-checkpoint`).FindStringSubmatch(sc.Text()); m != nil {
+			url = m[1]
+		}
+		if v, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "verifier key: "); ok {
+			vkey = v
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if url == "" || vkey == "" {
+		cancel()
+		t.Fatalf("witness did not start: %v", <-done)
+	}
+	return url, vkey, func() { cancel(); <-done }
+}
+
+// TestWitnessThroughTheCommands: a witness started with one command (the
+// bank's keys read from its /audit/v1/keys), a bank given --witness; the
+// served checkpoint carries the witness's cosignature, and `audit verify
+// --witness KEY` requires it (another witness's key fails).
+func TestWitnessThroughTheCommands(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// The bank's keys exist once it has started; a first start makes them.
+	base, stop := startServer(t, nil, "--data", dir, "--demo=false")
+	wurl, vkey, stopW := startWitness(t, "--bank", base, "--name", "partner.example/w")
+	defer stopW()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	base, stop = startServer(t, nil, "--data", dir, "--demo=false", "--witness", wurl)
+	appendRecord(t, Config{Data: dir}, "witnessed") // a head beyond the first start's
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, body, _ := get(t, base+"/audit/v1/checkpoint")
+		if strings.Contains(body, "— partner.example/w ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the checkpoint carries no cosignature:\n%s", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd(t, "audit", "verify", "--data", dir, "--witness", vkey)
+	if err != nil || !strings.Contains(out, "witness partner.example/w cosigned") {
+		t.Fatalf("verify --witness: %v\n%s", err, out)
+	}
+	_, other, stopO := startWitness(t, "--log-key", strings.Repeat("ab", 32), "--name", "other.example/w")
+	stopO()
+	if out, err := runCmd(t, "audit", "verify", "--data", dir, "--witness", other); err == nil || !strings.Contains(out, "no valid cosignature of witness other.example/w") {
+		t.Fatalf("verify with a witness that never cosigned: %v\n%s", err, out)
 	}
 }

@@ -35,6 +35,7 @@ type Config struct {
 	Cluster   string        // the deployment's name on NATS; "" for the id its database generated
 	SMTP      string        // host:port of an SMTP relay for e-mail alerts; "" for none
 	MailFrom  string        // the From address of e-mail alerts
+	Witnesses string        // comma-separated URLs of witnesses that cosign the disclosure log's checkpoints
 }
 
 // flags registers the common settings on fs, defaulting each from getenv.
@@ -59,6 +60,7 @@ func (c *Config) serverFlags(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.Cluster, "cluster", "", "deployment name on NATS, the same on every instance (letters, digits, - and _): empty for the id the database generated when first migrated")
 	str(&c.SMTP, "smtp", "", "SMTP relay host:port for e-mail alerts (empty: no e-mail)")
 	str(&c.MailFrom, "mail-from", "alerts@bankbridge.example", "From address of e-mail alerts")
+	str(&c.Witnesses, "witness", "", "comma-separated URLs of witnesses (`bankbridge witness`) asked to cosign each disclosure-log checkpoint")
 	demo := true
 	if v := getenv(envName("demo")); v != "" {
 		b, err := strconv.ParseBool(v)
