@@ -13,7 +13,6 @@
 // cannot parse.
 //
 // Known limits: the memory is as trustworthy as the NATS servers; whoever
-// administers both NATS and the database can roll both back together. A
-// witness that runs apart (issue 23 item 2) closes that; it is not built
-// yet. The bucket keeps a short history (8 revisions) for operators.
+// administers both NATS and the database can roll both back together;
+// witnesses that run apart (package witness) close that. The bucket keeps a short history (8 revisions) for operators.
 package headkv
