@@ -390,7 +390,7 @@ func (l *Log) commit(batch []*call, recs []Record) {
 		var key MACKey
 		key, err = l.opts.MACs.MACKey(ctx) // the keyring's cache: no I/O
 		cancel()
-		tag = key.Tag
+		tag = key.Tagger()
 	}
 	for i := 0; err == nil && i < 3; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -511,11 +511,13 @@ func (l *Log) Seal(ctx context.Context) (SignedHead, error) {
 	if err != nil {
 		return SignedHead{}, fmt.Errorf("audit: signing key: %w", err)
 	}
-	var macs []MACKey
+	var macs *tagChecker
 	if l.opts.MACs != nil {
-		if macs, err = l.opts.MACs.MACKeys(ctx); err != nil {
+		keys, err := l.opts.MACs.MACKeys(ctx)
+		if err != nil {
 			return SignedHead{}, fmt.Errorf("audit: MAC keys: %w", err)
 		}
+		macs = newTagChecker(keys)
 	}
 	l.sealMu.Lock()
 	defer l.sealMu.Unlock()
@@ -730,7 +732,7 @@ func (l *Log) catchUp(ctx context.Context, last SignedHead, remembered bool) err
 // the subtree hashes completed at stored levels. With macs (records no head
 // covers yet) it reads the records themselves and checks each one's leaf
 // hash and MAC before it is signed.
-func (l *Log) grow(ctx context.Context, f *Frontier, end uint64, macs []MACKey) ([]Node, error) {
+func (l *Log) grow(ctx context.Context, f *Frontier, end uint64, macs *tagChecker) ([]Node, error) {
 	var nodes []Node
 	emit := func(level uint8, index uint64, h Hash) {
 		if level%NodeStride == 0 {

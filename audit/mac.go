@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"fmt"
+	"hash"
 
 	"github.com/bankbridge/bankbridge"
 )
@@ -34,23 +35,54 @@ func (k MACKey) ID() [macIDSize]byte {
 // Tag is the MAC of the record with leaf hash leaf. The leaf hash covers
 // every field and the record's position, so a tag copied to another
 // record or position does not verify.
-func (k MACKey) Tag(leaf Hash) []byte {
-	m := hmac.New(sha256.New, k)
-	m.Write([]byte("bankbridge audit-mac v1\n"))
-	m.Write(leaf[:])
+func (k MACKey) Tag(leaf Hash) []byte { return k.Tagger()(leaf) }
+
+// Tagger returns Tag with the key id and the HMAC state made once: a
+// batch of a thousand records costs a thousand HMACs, not also a thousand
+// key setups. The Tagger is for one goroutine.
+func (k MACKey) Tagger() Tagger {
 	id := k.ID()
-	return m.Sum(id[:])
+	m := hmac.New(sha256.New, k)
+	return func(leaf Hash) []byte {
+		m.Reset()
+		m.Write([]byte("bankbridge audit-mac v1\n"))
+		m.Write(leaf[:])
+		return m.Sum(append(make([]byte, 0, MACSize), id[:]...))
+	}
 }
 
-// checkTag reports whether tag is the MAC of leaf under one of keys.
-func checkTag(keys []MACKey, leaf Hash, tag []byte) bool {
+// tagChecker checks tags against a key history, each key set up once
+// (Verify checks millions). For one goroutine.
+type tagChecker struct {
+	ids [][macIDSize]byte
+	hs  []hash.Hash
+	buf []byte
+}
+
+func newTagChecker(keys []MACKey) *tagChecker {
+	c := &tagChecker{buf: make([]byte, 0, sha256.Size)}
+	for _, k := range keys {
+		c.ids = append(c.ids, k.ID())
+		c.hs = append(c.hs, hmac.New(sha256.New, k))
+	}
+	return c
+}
+
+// check reports whether tag is the MAC of leaf under one of the keys.
+func (c *tagChecker) check(leaf Hash, tag []byte) bool {
 	if len(tag) != MACSize {
 		return false
 	}
-	for _, k := range keys {
-		if id := k.ID(); hmac.Equal(id[:], tag[:macIDSize]) {
-			return hmac.Equal(k.Tag(leaf), tag)
+	for i, id := range c.ids {
+		if [macIDSize]byte(tag[:macIDSize]) != id {
+			continue
 		}
+		m := c.hs[i]
+		m.Reset()
+		m.Write([]byte("bankbridge audit-mac v1\n"))
+		m.Write(leaf[:])
+		c.buf = m.Sum(c.buf[:0])
+		return hmac.Equal(c.buf, tag[macIDSize:])
 	}
 	return false
 }
@@ -94,14 +126,14 @@ var ErrForged = bankbridge.E(bankbridge.Internal, "audit_forged", "a record was 
 
 // checkRecord is the sealer's check of a record it is about to sign: its
 // fields give its leaf hash and, with keys, its MAC verifies.
-func checkRecord(r *Record, keys []MACKey) error {
+func checkRecord(r *Record, keys *tagChecker) error {
 	if r.Pruned {
 		return ErrTampered.WithOp("audit.Seal", fmt.Errorf("record %d is pruned but no signed head covers it", r.Seq))
 	}
 	if r.ComputeLeafHash() != r.LeafHash {
 		return ErrTampered.WithOp("audit.Seal", fmt.Errorf("record %d (%s, %s): its fields do not give its leaf hash", r.Seq, r.Kind, r.Time.Format("2006-01-02T15:04:05.999999Z07:00")))
 	}
-	if keys != nil && !checkTag(keys, r.LeafHash, r.MAC) {
+	if keys != nil && !keys.check(r.LeafHash, r.MAC) {
 		what := "its MAC does not verify"
 		if len(r.MAC) == 0 {
 			what = "it has no MAC"

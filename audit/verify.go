@@ -215,6 +215,7 @@ func VerifyWith(ctx context.Context, st Store, o VerifyOptions) (Report, error) 
 		}
 	}
 	rep.MACs = o.MACs != nil
+	tags := newTagChecker(o.MACs)
 	var tagged bool
 	var lastUntagged uint64
 	checkMAC := func(r *Record) {
@@ -224,7 +225,7 @@ func VerifyWith(ctx context.Context, st Store, o VerifyOptions) (Report, error) 
 		case len(r.MAC) == 0:
 			rep.Untagged++
 			lastUntagged = r.Seq + 1
-		case !checkTag(o.MACs, r.LeafHash, r.MAC):
+		case !tags.check(r.LeafHash, r.MAC):
 			tagged = true
 			rep.problem("record %d (%s, %s, request %q): its MAC does not verify under the bank's audit-mac keys: it was written outside the log (forged), or edited with its leaf hash recomputed", r.Seq, r.Kind, r.Time.Format(time.RFC3339Nano), r.RequestID)
 		default:
