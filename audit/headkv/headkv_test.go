@@ -5,10 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"net"
-	"os"
 	"testing"
-	"time"
+
+	"github.com/bankbridge/bankbridge/internal/testdb"
 
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/audit/headkv"
@@ -16,24 +15,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// natsURL is the machine's NATS server; BANKBRIDGE_TEST_NATS overrides it.
-// Unreachable: skipped locally, a failure in CI.
-func natsURL(t *testing.T) string {
-	t.Helper()
-	url, addr := os.Getenv("BANKBRIDGE_TEST_NATS"), "127.0.0.1:4222"
-	if url == "" {
-		url = "nats://" + addr
-	}
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("NATS at %s is unreachable in CI: %v", addr, err)
-		}
-		t.Skipf("NATS at %s is unreachable: %v", addr, err)
-	}
-	c.Close()
-	return url
-}
+// natsURL is the machine's NATS server (testdb.NATSURL).
+func natsURL(t *testing.T) string { return testdb.NATSURL(t) }
 
 // TestTwoSignersCannotBothAdvance: two instances read the same memory;
 // the first to advance it wins, the second is told (ErrMemoryMoved) and,
