@@ -532,6 +532,13 @@ func (l *Log) Seal(ctx context.Context) (SignedHead, error) {
 	if err != nil {
 		return SignedHead{}, err
 	}
+	if macs != nil && l.opts.Memory != nil && mem.Rev == 0 {
+		// The first seal with a memory is the upgrade to MACs: records
+		// appended before it and not yet sealed (a crash, not a clean stop)
+		// have none, and refusing them would stop sealing for good. From
+		// the first remembered head on, every record needs its MAC.
+		macs.untagged = true
+	}
 	if err := l.catchUp(ctx, mem.Head, mem.Rev > 0); err != nil {
 		return SignedHead{}, err
 	}
@@ -553,7 +560,7 @@ func (l *Log) Seal(ctx context.Context) (SignedHead, error) {
 	}
 	now := l.opts.Now()
 	if size == last.Size {
-		if last.Signature != nil && now.Sub(last.Time) < l.opts.Refresh && (l.opts.Memory == nil || mem.Head.Size == last.Size && mem.Head.Root == last.Root) {
+		if last.Signature != nil && now.Sub(last.Time) < l.opts.Refresh && (l.opts.Memory == nil || mem.Rev > 0 && mem.Head.Size == last.Size && mem.Head.Root == last.Root) {
 			return last, nil
 		}
 		h := Sign(key, size, l.front.Root(), now)

@@ -57,6 +57,9 @@ type tagChecker struct {
 	ids [][macIDSize]byte
 	hs  []hash.Hash
 	buf []byte
+	// untagged lets records without a MAC through (not ones with a wrong
+	// MAC): the sealer's first seal with a memory, the upgrade to MACs.
+	untagged bool
 }
 
 func newTagChecker(keys []MACKey) *tagChecker {
@@ -133,7 +136,7 @@ func checkRecord(r *Record, keys *tagChecker) error {
 	if r.ComputeLeafHash() != r.LeafHash {
 		return ErrTampered.WithOp("audit.Seal", fmt.Errorf("record %d (%s, %s): its fields do not give its leaf hash", r.Seq, r.Kind, r.Time.Format("2006-01-02T15:04:05.999999Z07:00")))
 	}
-	if keys != nil && !keys.check(r.LeafHash, r.MAC) {
+	if keys != nil && !(keys.untagged && len(r.MAC) == 0) && !keys.check(r.LeafHash, r.MAC) {
 		what := "its MAC does not verify"
 		if len(r.MAC) == 0 {
 			what = "it has no MAC"

@@ -39,6 +39,7 @@ func Audit(t *testing.T, open AuditOpener) {
 	t.Run("VerifyNamesTampering", func(t *testing.T) { t.Parallel(); auditTamper(t, open) })
 	t.Run("SealRefusesATamperedLog", func(t *testing.T) { t.Parallel(); auditSealRefuses(t, open) })
 	t.Run("InsiderRewritesAreCaught", func(t *testing.T) { t.Parallel(); auditInsider(t, open) })
+	t.Run("UpgradeToMACsSealsTheUntaggedTail", func(t *testing.T) { t.Parallel(); auditUpgradeToMACs(t, open) })
 	t.Run("RetentionKeepsTheLogVerifiable", func(t *testing.T) { t.Parallel(); auditRetention(t, open) })
 }
 

@@ -221,3 +221,29 @@ func auditInsider(t *testing.T, open AuditOpener) {
 		}
 	})
 }
+
+// auditUpgradeToMACs: records appended before the log had MACs and not
+// sealed then (a crash before the upgrade) are signed by the first seal
+// with a memory; after it, a record without a MAC is refused.
+func auditUpgradeToMACs(t *testing.T, open AuditOpener) {
+	st, _ := open(t)
+	pub, key, _ := ed25519.GenerateKey(nil)
+	old := audit.New(st, audit.Options{Key: key, SealEvery: time.Hour})
+	appendVia(t, old, 0, 10)
+	mustSeal(t, old)
+	old.Close()
+	// Appended by the old version and never sealed by it (a crash).
+	mustAppend(t, st, auditRecs(10, 5))
+	b := &insiderLog{st: st, key: key, pub: pub, mac: audit.MACKey("the new MAC key"), dir: t.TempDir(), clk: &auditClock{t: auditT0.Add(time.Hour)}}
+	l := b.open(t, b.memoryPath())
+	if h := mustSeal(t, l); h.Size != 15 {
+		t.Fatalf("first seal after the upgrade signed %d, want 15", h.Size)
+	}
+	if m, err := (&audit.FileMemory{Path: b.memoryPath()}).Last(context.Background()); err != nil || m.Head.Size != 15 {
+		t.Fatalf("the memory after the first seal: %d, %v", m.Head.Size, err)
+	}
+	mustAppend(t, st, []audit.Record{auditRec(15)})
+	if h, err := l.Seal(context.Background()); !errors.Is(err, audit.ErrForged) {
+		t.Fatalf("a record without a MAC after the upgrade: Seal = %d, %v; want ErrForged", h.Size, err)
+	}
+}
