@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -86,6 +87,7 @@ func (m auditMACs) MACKeys(ctx context.Context) ([]audit.MACKey, error) {
 // verifyFlags are audit verify's checks beyond the database.
 type verifyFlags struct {
 	witnesses   stringList
+	states      stringList
 	since       stringList
 	memory      string
 	maxUnsigned time.Duration
@@ -100,6 +102,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 func (v *verifyFlags) flags(fs *flag.FlagSet) {
 	fs.Var(&v.since, "since", "an earlier checkpoint (a signed note from /audit/v1/checkpoint): prove the log extends it, or name where it does not (repeatable)")
 	fs.Var(&v.witnesses, "witness", "a witness's verifier key (its name+id+key, as `bankbridge witness` prints it): require its cosignature on the latest checkpoint (repeatable)")
+	fs.Var(&v.states, "witness-state", "a witness's state file ("+witnessStateFile+" in its folder): prove the log extends the last checkpoint it cosigned (repeatable)")
 	fs.StringVar(&v.memory, "memory", "", "the signer's memory of its last head (default <data>/"+audit.HeadFile+" when present)")
 	fs.DurationVar(&v.maxUnsigned, "max-unsigned", time.Minute, "fail when the oldest record no signed head covers is older than this (the sealer signs every 2s); 0 for no bound")
 }
@@ -120,6 +123,23 @@ func (v *verifyFlags) options(ctx context.Context, c *Config, b *backend, r *key
 			return o, usageError{"--witness: " + err.Error()}
 		}
 		o.Witnesses = append(o.Witnesses, w)
+	}
+	for _, path := range v.states {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return o, fmt.Errorf("--witness-state: %w", err)
+		}
+		var st audit.Remembered
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return o, fmt.Errorf("--witness-state %s: %w", path, err)
+		}
+		// The checkpoint the witness keeps is the log's signed note: its
+		// signature is checked as --since's are.
+		cp, err := audit.OpenCheckpoint(audit.DefaultOrigin, []byte(st.Checkpoint), pubs...)
+		if err != nil {
+			return o, fmt.Errorf("--witness-state %s: %w", path, err)
+		}
+		o.Since = append(o.Since, cp.Head)
 	}
 	for _, path := range v.since {
 		raw, err := os.ReadFile(path)

@@ -84,13 +84,13 @@ func TestAuditVerifySinceAndMemory(t *testing.T) {
 
 // startWitness runs `bankbridge witness` on a free port and returns its
 // URL, its verifier key and a stop function.
-func startWitness(t *testing.T, args ...string) (string, string, func()) {
+func startWitness(t *testing.T, data string, args ...string) (string, string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"bankbridge", "witness", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...),
+		done <- run(ctx, append([]string{"bankbridge", "witness", "--addr", "127.0.0.1:0", "--data", data}, args...),
 			func(string) string { return "" }, strings.NewReader(""), pw, io.Discard)
 		pw.Close()
 	}()
@@ -121,7 +121,8 @@ func TestWitnessThroughTheCommands(t *testing.T) {
 	dir := t.TempDir()
 	// The bank's keys exist once it has started; a first start makes them.
 	base, stop := startServer(t, nil, "--data", dir, "--demo=false")
-	wurl, vkey, stopW := startWitness(t, "--bank", base, "--name", "partner.example/w")
+	wdir := t.TempDir()
+	wurl, vkey, stopW := startWitness(t, wdir, "--bank", base, "--name", "partner.example/w")
 	defer stopW()
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -142,11 +143,11 @@ func TestWitnessThroughTheCommands(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runCmd(t, "audit", "verify", "--data", dir, "--witness", vkey)
-	if err != nil || !strings.Contains(out, "witness partner.example/w cosigned") {
-		t.Fatalf("verify --witness: %v\n%s", err, out)
+	out, err := runCmd(t, "audit", "verify", "--data", dir, "--witness", vkey, "--witness-state", filepath.Join(wdir, witnessStateFile))
+	if err != nil || !strings.Contains(out, "witness partner.example/w cosigned") || !strings.Contains(out, "the log extends the checkpoint of size") {
+		t.Fatalf("verify --witness --witness-state: %v\n%s", err, out)
 	}
-	_, other, stopO := startWitness(t, "--log-key", strings.Repeat("ab", 32), "--name", "other.example/w")
+	_, other, stopO := startWitness(t, t.TempDir(), "--log-key", strings.Repeat("ab", 32), "--name", "other.example/w")
 	stopO()
 	if out, err := runCmd(t, "audit", "verify", "--data", dir, "--witness", other); err == nil || !strings.Contains(out, "no valid cosignature of witness other.example/w") {
 		t.Fatalf("verify with a witness that never cosigned: %v\n%s", err, out)
