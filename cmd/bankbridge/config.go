@@ -130,6 +130,14 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--public-url must be an absolute URL"))
 		}
 	}
+	for _, w := range strings.Split(c.Witnesses, ",") {
+		if w = strings.TrimSpace(w); w == "" {
+			continue
+		}
+		if u, err := url.Parse(w); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--witness %q must be an http(s) URL of a witness", w))
+		}
+	}
 	if len(errs) > 0 {
 		return usageError{errors.Join(errs...).Error()}
 	}
@@ -168,7 +176,7 @@ func (c Config) LogValue() slog.Value {
 		events = u.Redacted()
 	}
 	return slog.GroupValue(slog.String("addr", c.Addr), slog.String("database", db), slog.String("key_file", kf), slog.Bool("demo", c.Demo),
-		slog.String("public_url", c.PublicURL), slog.Bool("tls", c.TLSCert != ""), slog.String("events", events), slog.String("cluster", c.Cluster))
+		slog.String("public_url", c.PublicURL), slog.Bool("tls", c.TLSCert != ""), slog.String("events", events), slog.String("cluster", c.Cluster), slog.String("witnesses", c.Witnesses))
 }
 
 // logger builds the process logger writing to w.

@@ -176,6 +176,8 @@ func TestCommandLine(t *testing.T) {
 		{"BadFlagsAllReported", []string{"serve", "--log-level", "loud", "--log-format", "xml", "--database", "mysql://x"}, nil, "--log-level", ""},
 		{"BadCluster", []string{"serve", "--cluster", "bank.a"}, nil, `--cluster: cluster name "bank.a" must be`, ""},
 		{"BadClusterFromEnv", []string{"serve"}, map[string]string{"BANKBRIDGE_CLUSTER": "bank a"}, `cluster name "bank a"`, ""},
+		{"BadWitnessFromEnv", []string{"serve"}, map[string]string{"BANKBRIDGE_WITNESS": "http://w.example,ftp://x"}, `--witness "ftp://x" must be an http(s) URL`, ""},
+		{"WitnessNeedsLogKeys", []string{"witness", "--data", filepath.Join(dir, "w")}, nil, "needs the bank's log keys", ""},
 		{"BadDatabaseURL", []string{"migrate", "--database", "ftp://x"}, nil, "postgres:// URL", ""},
 		{"BenchNeedsSubcommand", []string{"bench"}, nil, "usage: bankbridge bench ledger", ""},
 		{"BenchRejectsBadClients", []string{"bench", "ledger", "--clients", "0"}, nil, "--clients", ""},
