@@ -23,6 +23,7 @@ import (
 // Server is a witness of one log: POST /add-checkpoint, C2SP tlog-witness.
 type Server struct {
 	origin string
+	keyMu  sync.RWMutex
 	logs   []ed25519.PublicKey // the log's key history
 	signer *Signer
 	state  audit.Memory // the last checkpoint cosigned, in the witness's own folder
@@ -37,6 +38,21 @@ func NewServer(origin string, logKeys []ed25519.PublicKey, signer *Signer, state
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Server{origin: origin, logs: logKeys, signer: signer, state: state, log: log}
+}
+
+// SetLogKeys replaces the log's key history (after a rotation). A new key
+// gains nothing against the witness's promise: whatever key signs, a
+// checkpoint must extend the last one cosigned.
+func (s *Server) SetLogKeys(keys []ed25519.PublicKey) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	s.logs = append([]ed25519.PublicKey(nil), keys...)
+}
+
+func (s *Server) logKeys() []ed25519.PublicKey {
+	s.keyMu.RLock()
+	defer s.keyMu.RUnlock()
+	return s.logs
 }
 
 // maxBody bounds a request: 63 proof lines and a checkpoint with a few
@@ -70,11 +86,12 @@ func (s *Server) add(ctx context.Context, body []byte) (int, string, string) {
 	if origin, _, _ := bytes.Cut(cp, []byte("\n")); string(origin) != s.origin {
 		return http.StatusNotFound, "unknown log\n", text
 	}
-	c, err := audit.OpenCheckpoint(s.origin, cp, s.logs...)
+	keys := s.logKeys()
+	c, err := audit.OpenCheckpoint(s.origin, cp, keys...)
 	if err != nil {
 		return http.StatusForbidden, "the checkpoint is not signed by the log's key\n", text
 	}
-	n, err := note.Open(cp, note.VerifierList(logVerifiers(s.origin, s.logs)...))
+	n, err := note.Open(cp, note.VerifierList(logVerifiers(s.origin, keys)...))
 	if err != nil {
 		return http.StatusForbidden, "the checkpoint is not signed by the log's key\n", text
 	}

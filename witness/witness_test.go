@@ -133,7 +133,8 @@ func TestAddCheckpointAnswers(t *testing.T) {
 	_, otherKey, _ := ed25519.GenerateKey(nil)
 	_, wKey, _ := ed25519.GenerateKey(nil)
 	state := &audit.FileMemory{Path: filepath.Join(t.TempDir(), "w.json")}
-	srv := httptest.NewServer(witness.NewServer(audit.DefaultOrigin, []ed25519.PublicKey{logPub}, witness.NewSigner("w", wKey, nil), state, nil))
+	ws := witness.NewServer(audit.DefaultOrigin, []ed25519.PublicKey{logPub}, witness.NewSigner("w", wKey, nil), state, nil)
+	srv := httptest.NewServer(ws)
 	t.Cleanup(srv.Close)
 	cp := func(key ed25519.PrivateKey, origin string, size uint64) string {
 		b, err := audit.SignCheckpoint(origin, key, audit.SignedHead{Size: size, Root: audit.Hash{byte(size)}, Time: time.Unix(1, 0)})
@@ -173,5 +174,11 @@ func TestAddCheckpointAnswers(t *testing.T) {
 		if c.code == 409 && body != "3\n" {
 			t.Errorf("%s: body %q, want the size the witness cosigned", c.name, body)
 		}
+	}
+	// After a rotation the bank's new key is given: its checkpoint of the
+	// same tree is cosigned.
+	ws.SetLogKeys([]ed25519.PublicKey{logPub, otherKey.Public().(ed25519.PublicKey)})
+	if code, body, _ := post("old 3\n\n" + cp(otherKey, audit.DefaultOrigin, 3)); code != 200 {
+		t.Errorf("a checkpoint by the rotated key: %d %q", code, body)
 	}
 }

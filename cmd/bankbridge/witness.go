@@ -69,9 +69,35 @@ func witnessCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := &http.Server{Handler: witness.NewServer(*origin, pubs, signer, state, log), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	ws := witness.NewServer(*origin, pubs, signer, state, log)
+	srv := &http.Server{Handler: ws, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if len(logKeys) == 0 && *bank != "" {
+		// Keys read from the bank are read again every minute, so a
+		// rotation (announced there before the new key signs) reaches the
+		// witness; pinned keys (--log-key) are not.
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		defer func() { cancel(); <-done }()
+		go func() {
+			defer close(done)
+			t := time.NewTicker(time.Minute)
+			defer t.Stop()
+			for {
+				select {
+				case <-rctx.Done():
+					return
+				case <-t.C:
+					if keys, err := fetchLogKeys(rctx, *bank); err == nil {
+						ws.SetLogKeys(keys)
+					} else if rctx.Err() == nil {
+						log.Warn("witness: could not read the bank's keys again; keeping the ones it has", "err", err)
+					}
+				}
+			}
+		}()
+	}
 	fmt.Fprintf(e.stdout, "witness %s of log %s is running on http://%s/add-checkpoint\n  verifier key: %s\nRun the bank with --witness http://<this host>:%d, and verify with --witness %s\n",
 		*name, *origin, ln.Addr(), witness.VerifierKey(*name, key.Public().(ed25519.PublicKey)), ln.Addr().(*net.TCPAddr).Port,
 		witness.VerifierKey(*name, key.Public().(ed25519.PublicKey)))
