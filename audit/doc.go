@@ -26,6 +26,13 @@
 // the record is committed; sign a tree that does not extend the last signed
 // head; record personal data in Detail (it is the operation, not the data).
 //
+// Beyond the database: with Options.Memory the signer remembers its last
+// head (and the head as a C2SP checkpoint note) outside the database and
+// refuses a database that does not reach it or a tree that does not
+// extend it; with Options.MACs every record carries a MAC under a key the
+// database does not hold and the sealer signs no record whose MAC fails.
+// VerifyWith checks both, the unsigned tail and earlier checkpoints.
+//
 // Known limits: leaf indexes are assigned under one lock per log (a counter
 // row), so appends from many instances serialise on it (one short
 // transaction per batch, not per record). The log takes its keys from

@@ -48,6 +48,27 @@ type Options struct {
 	// proofs work on every instance. Nil: this Log seals whenever it has a
 	// Key (one process, or a command).
 	Lease Lease
+	// Memory, when set, is the signer's memory of the last head it signed,
+	// kept outside the database: Seal refuses a tree that does not extend it
+	// (ErrRolledBack, ErrTampered) and advances it with every head. Nil: the
+	// sealer trusts the database's latest head (tests and tools).
+	Memory Memory
+	// MACs, when set, tags every record appended (Record.MAC) and the sealer
+	// signs only records whose tag verifies (ErrForged). Nil: records carry
+	// no tag and the sealer checks none.
+	MACs MACKeys
+	// Origin names the log in its checkpoints. Default DefaultOrigin.
+	Origin string
+	// Cosigners are witnesses asked to cosign each checkpoint before it is
+	// remembered (and served); one that fails is logged and skipped.
+	Cosigners []Cosigner
+}
+
+// Cosigner is a witness that runs apart from the bank (C2SP tlog-witness):
+// given a checkpoint and a way to prove the tree extends the size it last
+// cosigned, it returns its cosignature lines, or refuses.
+type Cosigner interface {
+	Cosign(ctx context.Context, checkpoint []byte, proof func(ctx context.Context, old uint64) ([]Hash, error)) ([]byte, error)
 }
 
 // Lease runs work that must run on one instance of a fleet at a time
@@ -155,6 +176,9 @@ func New(st Store, opts Options) *Log {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Origin == "" {
+		opts.Origin = DefaultOrigin
 	}
 	l := &Log{st: st, opts: opts, queue: make(chan *call, 4*opts.MaxBatch), tree: newTree(st, opts.CacheNodes), done: make(chan struct{}),
 		drained: make(chan struct{})}
@@ -359,14 +383,23 @@ func (l *Log) commit(batch []*call, recs []Record) {
 	for _, c := range batch {
 		recs = append(recs, c.rec)
 	}
+	var tag Tagger
 	var err error
-	for i := range 3 {
+	if l.opts.MACs != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = l.st.Append(ctx, recs)
+		var key MACKey
+		key, err = l.opts.MACs.MACKey(ctx) // the keyring's cache: no I/O
 		cancel()
-		if err == nil || bankbridge.ErrorKind(err) != bankbridge.Unavailable {
+		tag = key.Tagger()
+	}
+	for i := 0; err == nil && i < 3; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = l.st.Append(ctx, recs, tag)
+		cancel()
+		if err == nil || bankbridge.ErrorKind(err) != bankbridge.Unavailable || i == 2 {
 			break
 		}
+		err = nil
 		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
 	}
 	if err != nil {
@@ -462,9 +495,12 @@ const sealChunk = 1 << 20
 
 // Seal folds the records committed since the last head into the tree,
 // stores the new subtree hashes and signs a head. It first checks that the
-// stored leaves still give the last signed root, and refuses (ErrTampered)
-// to sign on top of a log that does not. With nothing new it re-signs the
-// last head once it is older than Options.Refresh, else returns it.
+// stored leaves still give the last signed root (ErrTampered) and, with
+// Options.Memory, that the database's heads reach the last head this signer
+// signed (ErrRolledBack) and that the tree extends it; with Options.MACs it
+// signs no record whose MAC does not verify (ErrForged). With nothing new
+// it re-signs the last head once it is older than Options.Refresh, else
+// returns it.
 func (l *Log) Seal(ctx context.Context) (SignedHead, error) {
 	if !l.signs() {
 		return SignedHead{}, ErrNoKey.WithOp("audit.Seal", nil)
@@ -475,6 +511,14 @@ func (l *Log) Seal(ctx context.Context) (SignedHead, error) {
 	if err != nil {
 		return SignedHead{}, fmt.Errorf("audit: signing key: %w", err)
 	}
+	var macs *tagChecker
+	if l.opts.MACs != nil {
+		keys, err := l.opts.MACs.MACKeys(ctx)
+		if err != nil {
+			return SignedHead{}, fmt.Errorf("audit: MAC keys: %w", err)
+		}
+		macs = newTagChecker(keys)
+	}
 	l.sealMu.Lock()
 	defer l.sealMu.Unlock()
 	last, err := l.st.LatestHead(ctx)
@@ -484,8 +528,28 @@ func (l *Log) Seal(ctx context.Context) (SignedHead, error) {
 	case err != nil:
 		return SignedHead{}, err
 	}
-	if err := l.catchUp(ctx, last); err != nil {
+	mem, err := l.remembered(ctx, last)
+	if err != nil {
 		return SignedHead{}, err
+	}
+	if macs != nil && l.opts.Memory != nil && mem.Rev == 0 {
+		// The first seal with a memory is the upgrade to MACs: records
+		// appended before it and not yet sealed (a crash, not a clean stop)
+		// have none, and refusing them would stop sealing for good. From
+		// the first remembered head on, every record needs its MAC.
+		macs.untagged = true
+	}
+	if err := l.catchUp(ctx, mem.Head, mem.Rev > 0); err != nil {
+		return SignedHead{}, err
+	}
+	if last.Size > mem.Head.Size {
+		// A head the memory has not seen: a seal cut off between the
+		// database and the memory, or another instance's whose memory is
+		// elsewhere. Taken only if one of this log's keys signed it and its
+		// tree extends the remembered one.
+		if err := l.adopt(ctx, last); err != nil {
+			return SignedHead{}, err
+		}
 	}
 	size, err := l.st.Size(ctx)
 	if err != nil {
@@ -496,33 +560,156 @@ func (l *Log) Seal(ctx context.Context) (SignedHead, error) {
 	}
 	now := l.opts.Now()
 	if size == last.Size {
-		if last.Signature != nil && now.Sub(last.Time) < l.opts.Refresh {
+		if last.Signature != nil && now.Sub(last.Time) < l.opts.Refresh && (l.opts.Memory == nil || mem.Rev > 0 && mem.Head.Size == last.Size && mem.Head.Root == last.Root) {
 			return last, nil
 		}
 		h := Sign(key, size, l.front.Root(), now)
-		return h, l.st.Seal(ctx, nil, h)
+		if err := l.st.Seal(ctx, nil, h); err != nil {
+			return SignedHead{}, err
+		}
+		return h, l.remember(ctx, key, &mem, h)
 	}
 	var h SignedHead
 	for l.front.Size() < size {
 		end := min(size, l.front.Size()+sealChunk)
 		next := l.front.Clone()
-		nodes, err := l.grow(ctx, next, end)
+		nodes, err := l.grow(ctx, next, end, macs)
 		if err != nil {
 			return SignedHead{}, err
 		}
 		h = Sign(key, end, next.Root(), now)
+		// The database first, then the memory: a seal cut off in between
+		// leaves the database one head ahead, which the next seal adopts
+		// (its signature and its extension checked); the other order would
+		// leave the memory ahead, which looks like deleted heads.
 		if err := l.st.Seal(ctx, nodes, h); err != nil {
 			return SignedHead{}, err
 		}
 		l.front = next
+		if err := l.remember(ctx, key, &mem, h); err != nil {
+			return SignedHead{}, err
+		}
 	}
 	return h, nil
 }
 
+// remembered reads the signer's memory and checks the database's latest
+// head against it: a database whose heads stop before the remembered one
+// lost heads or records (deleted, or an older copy restored). Without a
+// memory, or on its first use, it is the database's latest head (rev 0).
+func (l *Log) remembered(ctx context.Context, last SignedHead) (Remembered, error) {
+	if l.opts.Memory == nil {
+		return Remembered{Head: last}, nil
+	}
+	mem, err := l.opts.Memory.Last(ctx)
+	if errors.Is(err, ErrNoHead) {
+		if last.Size > 0 {
+			l.opts.Logger.Warn("audit: the signer has no memory of a head yet; trusting the database's latest head this once",
+				"tree_size", last.Size, "root", last.Root.String())
+		}
+		return Remembered{Head: last}, nil
+	}
+	if err != nil {
+		return mem, err
+	}
+	switch {
+	case last.Size < mem.Head.Size:
+		has := fmt.Sprintf("its latest signed head is of size %d", last.Size)
+		if last.Signature == nil {
+			has = "it holds no signed head"
+		}
+		return mem, ErrRolledBack.WithOp("audit.Seal", fmt.Errorf("the database is behind the signer's memory: %s, but this signer signed a head of size %d (root %s) at %s: heads (and perhaps records) were deleted or an older copy of the database restored; refusing to sign",
+			has, mem.Head.Size, mem.Head.Root, mem.Head.Time.Format(time.RFC3339)))
+	case last.Size == mem.Head.Size && last.Root != mem.Head.Root:
+		return mem, ErrTampered.WithOp("audit.Seal", fmt.Errorf("the database's head of size %d has root %s, but the head this signer signed at that size (in its memory) has root %s: the head was replaced; refusing to sign",
+			last.Size, last.Root, mem.Head.Root))
+	}
+	return mem, nil
+}
+
+// adopt takes a database head newer than the memory once it is signed by
+// one of this log's keys and extends the tree at l.front.
+func (l *Log) adopt(ctx context.Context, h SignedHead) error {
+	pub, err := l.KeyFor(ctx, h.KeyID)
+	if err == nil {
+		err = h.Verify(pub)
+	}
+	if err != nil {
+		return ErrTampered.WithOp("audit.Seal", fmt.Errorf("the database's head of size %d is past the signer's memory (%d) and its signature does not verify: %v", h.Size, l.front.Size(), err))
+	}
+	next := l.front.Clone()
+	if _, err := l.grow(ctx, next, h.Size, nil); err != nil {
+		return err
+	}
+	if next.Root() != h.Root {
+		return ErrTampered.WithOp("audit.Seal", fmt.Errorf("the database's head of size %d does not extend the head of size %d this signer remembers: records %d..%d do not give its root", h.Size, l.front.Size(), l.front.Size(), h.Size-1))
+	}
+	l.front = next
+	return nil
+}
+
+// remember advances the signer's memory to h, with h as a signed
+// checkpoint note.
+func (l *Log) remember(ctx context.Context, key ed25519.PrivateKey, mem *Remembered, h SignedHead) error {
+	if l.opts.Memory == nil {
+		return nil
+	}
+	note, err := SignCheckpoint(l.opts.Origin, key, h)
+	if err != nil {
+		return err
+	}
+	note = l.cosign(ctx, note, h)
+	rev, err := l.opts.Memory.Advance(ctx, mem.Rev, Remembered{Head: h, Checkpoint: string(note)})
+	if err != nil {
+		return fmt.Errorf("audit: the head of size %d is stored but the signer's memory did not take it: %w", h.Size, err)
+	}
+	*mem = Remembered{Head: h, Checkpoint: string(note), Rev: rev}
+	return nil
+}
+
+// cosign asks each witness to cosign note, the checkpoint of h, and
+// returns note with the cosignatures it got. Proofs come from the nodes
+// just stored with h.
+func (l *Log) cosign(ctx context.Context, note []byte, h SignedHead) []byte {
+	proof := func(ctx context.Context, old uint64) ([]Hash, error) {
+		if old == 0 || old == h.Size {
+			return nil, nil
+		}
+		if old > h.Size {
+			return nil, ErrTreeSize.WithOp("audit.cosign", fmt.Errorf("the witness has seen %d records, the log signs %d", old, h.Size))
+		}
+		p, err := l.tree.consistency(ctx, old, h.Size)
+		return p.Path, err
+	}
+	out := note
+	for _, c := range l.opts.Cosigners {
+		sigs, err := c.Cosign(ctx, note, proof)
+		if err != nil {
+			l.opts.Logger.Warn("audit: a witness did not cosign the checkpoint", "tree_size", h.Size, "err", err)
+			continue
+		}
+		out = append(out[:len(out):len(out)], sigs...)
+	}
+	return out
+}
+
+// Checkpoint returns the latest head as a signed checkpoint note (C2SP
+// tlog-checkpoint), from the signer's memory; ErrNoHead without one.
+func (l *Log) Checkpoint(ctx context.Context) (Remembered, error) {
+	if l.opts.Memory == nil {
+		return Remembered{}, ErrNoHead.WithOp("audit.Checkpoint", errors.New("this log keeps no signer's memory"))
+	}
+	return l.opts.Memory.Last(ctx)
+}
+
+// Origin is the log's name in its checkpoints.
+func (l *Log) Origin() string { return l.opts.Origin }
+
 // catchUp brings the sealer's frontier to the last head (another instance
 // may have sealed since), rebuilding it from stored nodes on first use, and
-// checks that it gives the head's root.
-func (l *Log) catchUp(ctx context.Context, last SignedHead) error {
+// checks that it gives the head's root. remembered says the head comes
+// from the signer's memory rather than the database.
+func (l *Log) catchUp(ctx context.Context, last SignedHead, remembered bool) error {
 	if l.front == nil || l.front.Size() > last.Size {
 		f, err := l.frontierAt(ctx, last.Size)
 		if err != nil {
@@ -532,26 +719,52 @@ func (l *Log) catchUp(ctx context.Context, last SignedHead) error {
 	}
 	if l.front.Size() < last.Size {
 		next := l.front.Clone()
-		if _, err := l.grow(ctx, next, last.Size); err != nil {
+		if _, err := l.grow(ctx, next, last.Size, nil); err != nil {
 			return err
 		}
 		l.front = next
 	}
 	if got := l.front.Root(); got != last.Root {
 		l.front = nil
-		return ErrTampered.WithOp("audit.Seal", fmt.Errorf("the tree of %d records has root %s, its signed head says %s", last.Size, got, last.Root))
+		whose := "its signed head says"
+		if remembered {
+			whose = "the head this signer signed (in its memory) says"
+		}
+		return ErrTampered.WithOp("audit.Seal", fmt.Errorf("the tree of %d records has root %s, %s %s: a record below %d was changed after it was signed; refusing to sign", last.Size, got, whose, last.Root, last.Size))
 	}
 	return nil
 }
 
 // grow pushes the stored leaf hashes of [f.Size(), end) onto f and returns
-// the subtree hashes completed at stored levels.
-func (l *Log) grow(ctx context.Context, f *Frontier, end uint64) ([]Node, error) {
+// the subtree hashes completed at stored levels. With macs (records no head
+// covers yet) it reads the records themselves and checks each one's leaf
+// hash and MAC before it is signed.
+func (l *Log) grow(ctx context.Context, f *Frontier, end uint64, macs *tagChecker) ([]Node, error) {
 	var nodes []Node
 	emit := func(level uint8, index uint64, h Hash) {
 		if level%NodeStride == 0 {
 			nodes = append(nodes, Node{Level: level, Index: index, Hash: h})
 		}
+	}
+	if macs != nil {
+		from := f.Size()
+		err := l.st.Scan(ctx, from, end, func(r *Record) error {
+			if r.Seq != f.Size() {
+				return ErrTampered.WithOp("audit.Seal", fmt.Errorf("record %d is missing", f.Size()))
+			}
+			if err := checkRecord(r, macs); err != nil {
+				return err
+			}
+			f.Push(r.LeafHash, emit)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if f.Size() != end {
+			return nil, ErrTampered.WithOp("audit.Seal", fmt.Errorf("records %d..%d: only %d stored", from, end-1, f.Size()-from))
+		}
+		return nodes, nil
 	}
 	const step = 1 << 16
 	for f.Size() < end {

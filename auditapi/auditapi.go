@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -20,6 +21,9 @@ type Source interface {
 	Consistency(ctx context.Context, first, second uint64) (audit.ConsistencyProof, error)
 	KeyFor(ctx context.Context, id audit.Hash) (ed25519.PublicKey, error)
 	PublicKeys(ctx context.Context) ([]ed25519.PublicKey, error)
+	// Checkpoint is the latest head as a signed checkpoint note, from the
+	// signer's memory (outside the database).
+	Checkpoint(ctx context.Context) (audit.Remembered, error)
 }
 
 var _ Source = (*audit.Log)(nil)
@@ -33,6 +37,7 @@ func New(src Source, log *slog.Logger) http.Handler {
 	a := &api{src: src, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /audit/v1/sth", a.sth)
+	mux.HandleFunc("GET /audit/v1/checkpoint", a.checkpoint)
 	mux.HandleFunc("GET /audit/v1/keys", a.keys)
 	mux.HandleFunc("GET /audit/v1/proof/inclusion", a.inclusion)
 	mux.HandleFunc("GET /audit/v1/proof/consistency", a.consistency)
@@ -73,6 +78,23 @@ func (a *api) sth(w http.ResponseWriter, r *http.Request) {
 	}
 	// A head changes every few seconds: caches must ask again.
 	a.write(w, "no-cache", STH{SignedHead: h, PublicKey: pub})
+}
+
+// checkpoint serves the latest head as a C2SP tlog-checkpoint signed note
+// (https://c2sp.org/tlog-checkpoint: text/plain, the note as signed), so
+// note tools and witnesses read it without knowing this API.
+func (a *api) checkpoint(w http.ResponseWriter, r *http.Request) {
+	m, err := a.src.Checkpoint(r.Context())
+	if err == nil && m.Checkpoint == "" {
+		err = audit.ErrNoHead.WithOp("auditapi.checkpoint", nil)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	io.WriteString(w, m.Checkpoint)
 }
 
 // Key is one key of the log's history, as /audit/v1/keys lists it.

@@ -27,18 +27,23 @@ const (
 	// Messenger is the demo messenger partner's client key (private_key_jwt
 	// and DPoP): ES256, kid the RFC 7638 thumbprint.
 	Messenger Name = "messenger"
+	// AuditMAC tags the disclosure log's records (audit.MACKey): an Ed25519
+	// key whose seed gives the HMAC key (AuditMACKey), so it is sealed,
+	// opened and rotated as the others are. Never published; its kid (of
+	// the public half) reveals nothing of the HMAC key.
+	AuditMAC Name = "audit-mac"
 )
 
 // Names lists every name, in the order keys are listed.
-var Names = []Name{Audit, OAuth, Messenger}
+var Names = []Name{Audit, OAuth, Messenger, AuditMAC}
 
 // Valid reports whether n is one of Names.
-func (n Name) Valid() bool { return n == Audit || n == OAuth || n == Messenger }
+func (n Name) Valid() bool { return n == Audit || n == OAuth || n == Messenger || n == AuditMAC }
 
 // generate makes a new private key of n's algorithm.
 func (n Name) generate() (crypto.Signer, error) {
 	switch n {
-	case Audit:
+	case Audit, AuditMAC:
 		_, k, err := ed25519.GenerateKey(rand.Reader)
 		return k, err
 	case OAuth, Messenger:
@@ -51,7 +56,7 @@ func (n Name) generate() (crypto.Signer, error) {
 func (n Name) check(k crypto.Signer) error {
 	switch kk := k.(type) {
 	case ed25519.PrivateKey:
-		if n == Audit {
+		if n == Audit || n == AuditMAC {
 			return nil
 		}
 	case *ecdsa.PrivateKey:
@@ -100,3 +105,15 @@ func parsePrivate(der []byte) (crypto.Signer, error) {
 }
 
 func marshalPublic(pub crypto.PublicKey) ([]byte, error) { return x509.MarshalPKIXPublicKey(pub) }
+
+// AuditMACKey is the HMAC key an AuditMAC key gives: SHA-256 of a label and
+// its Ed25519 seed, so the key that tags records is never the one that
+// signs anything.
+func AuditMACKey(k Key) ([]byte, error) {
+	ek, ok := k.Signer.(ed25519.PrivateKey)
+	if !ok || k.Name != AuditMAC {
+		return nil, fmt.Errorf("keyring: %s/%s is not an %s key", k.Name, k.ID, AuditMAC)
+	}
+	h := sha256.Sum256(append([]byte("bankbridge audit-mac key\n"), ek.Seed()...))
+	return h[:], nil
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,24 +19,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// natsURL is the machine's NATS server; BANKBRIDGE_TEST_NATS overrides it.
-// Unreachable: skipped locally, a failure in CI.
-func natsURL(t *testing.T) string {
-	t.Helper()
-	url, addr := os.Getenv("BANKBRIDGE_TEST_NATS"), "127.0.0.1:4222"
-	if url == "" {
-		url = "nats://" + addr
-	}
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("NATS at %s is unreachable in CI: %v", addr, err)
-		}
-		t.Skipf("NATS at %s is unreachable: %v", addr, err)
-	}
-	c.Close()
-	return url
-}
+// natsURL is the machine's NATS server (testdb.NATSURL).
+func natsURL(t *testing.T) string { return testdb.NATSURL(t) }
 
 type counter struct {
 	mu   sync.Mutex

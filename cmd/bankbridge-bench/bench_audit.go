@@ -246,7 +246,7 @@ func benchVerify(ctx context.Context, c *app.Config, n, sealEvery int, res *audi
 			r.Outcome = audit.OK
 			recs = append(recs, r)
 		}
-		if err := b.Audit.Append(ctx, recs); err != nil {
+		if err := b.Audit.Append(ctx, recs, nil); err != nil {
 			return err
 		}
 		if i%sealEvery == 0 || i == n {

@@ -23,7 +23,9 @@ func init() {
 }
 
 const auditUsage = `usage:
-  bankbridge audit verify [--public-key KEY]                 recompute every leaf, the tree and every signed head (each under the key it names)
+  bankbridge audit verify [--public-key KEY] [--since FILE] [--memory FILE] [--max-unsigned 1m]
+                                                             recompute every leaf, the tree and every signed head (each under the key it names),
+                                                             every record's MAC, the signer's memory, the unsigned tail; prove the log extends FILE
   bankbridge audit export (--customer ID | --partner ID | --all) [--kind K] [--from DATE] [--to DATE] [--format csv|json] [--out FILE]
   bankbridge audit seal                                      sign a tree head now
   bankbridge audit prune --retention-days N --archive FILE   archive, then prune, records older than N days
@@ -45,12 +47,18 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 	switch sub {
 	case "verify":
 		pubFlag := fs.String("public-key", "", "verify against this published public key (base64 or hex) instead of the keyring's whole history")
+		var vf verifyFlags
+		vf.flags(fs)
 		run = func(ctx context.Context, b *app.Backend, r *keyring.Ring) error {
 			pubs, err := auditPublicKeys(ctx, r, *pubFlag)
 			if err != nil {
 				return err
 			}
-			return auditVerify(ctx, e, b, pubs)
+			o, err := vf.options(ctx, &c, b, r, pubs)
+			if err != nil {
+				return err
+			}
+			return auditVerify(ctx, e, b, o)
 		}
 	case "export":
 		customer := fs.Int64("customer", 0, "the records of this customer (what they may read on 'Who saw my data')")
@@ -93,7 +101,13 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 		}
 	case "seal":
 		run = func(ctx context.Context, b *app.Backend, r *keyring.Ring) error {
-			l := audit.New(b.Audit, audit.Options{Keys: auditKeys{r}, SealEvery: time.Hour})
+			o, done, err := signerOptions(ctx, &c, b, r)
+			if err != nil {
+				return err
+			}
+			defer done()
+			o.SealEvery = time.Hour
+			l := audit.New(b.Audit, o)
 			defer l.Close()
 			h, err := l.Seal(ctx)
 			if err != nil {
@@ -110,7 +124,12 @@ func auditCmd(ctx context.Context, e env, args []string) error {
 			if days < 1 || *archive == "" {
 				return app.UsageError("prune needs --retention-days N (at least 1) and --archive FILE")
 			}
-			return auditPrune(ctx, e, b, auditKeys{r}, time.Now().AddDate(0, 0, -days), *archive)
+			o, done, err := signerOptions(ctx, &c, b, r)
+			if err != nil {
+				return err
+			}
+			defer done()
+			return auditPrune(ctx, e, b, o, time.Now().AddDate(0, 0, -days), *archive)
 		}
 	case "key":
 		run = func(ctx context.Context, b *app.Backend, r *keyring.Ring) error {
@@ -185,8 +204,9 @@ func parseWhen(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-func auditVerify(ctx context.Context, e env, b *app.Backend, pubs []ed25519.PublicKey) error {
-	rep, err := audit.Verify(ctx, b.Audit, pubs...)
+func auditVerify(ctx context.Context, e env, b *app.Backend, o audit.VerifyOptions) error {
+	pubs := o.Keys
+	rep, err := audit.VerifyWith(ctx, b.Audit, o)
 	if err != nil {
 		return err
 	}
@@ -196,6 +216,7 @@ func auditVerify(ctx context.Context, e env, b *app.Backend, pubs []ed25519.Publ
 	}
 	fmt.Fprintf(e.stdout, "checked %d records (%d pruned), %d signed tree heads, %d stored subtree hashes in %s\nkey ids %s; recomputed root %s at size %d\n",
 		rep.Records, rep.Pruned, rep.Heads, rep.Nodes, rep.Elapsed.Round(time.Millisecond), strings.Join(ids, ", "), rep.Root, rep.Size)
+	printVerifyExtras(e, rep)
 	if rep.OK() {
 		fmt.Fprintln(e.stdout, "audit OK: every record gives its leaf hash, indexes are dense, every signed tree head verifies and matches the records")
 		return nil
@@ -240,8 +261,9 @@ func auditExport(ctx context.Context, e env, b *app.Backend, pubs []ed25519.Publ
 	return nil
 }
 
-func auditPrune(ctx context.Context, e env, b *app.Backend, keys audit.Keys, before time.Time, path string) error {
-	l := audit.New(b.Audit, audit.Options{Keys: keys, SealEvery: time.Hour})
+func auditPrune(ctx context.Context, e env, b *app.Backend, o audit.Options, before time.Time, path string) error {
+	o.SealEvery = time.Hour
+	l := audit.New(b.Audit, o)
 	defer l.Close()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

@@ -51,7 +51,7 @@ func keysCmd(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	c.Flags(fs, e.getenv)
-	name := fs.String("name", "", "audit, oauth or messenger")
+	name := fs.String("name", "", "audit, oauth, messenger or audit-mac")
 	var in time.Duration
 	var kid string
 	switch sub {
@@ -69,7 +69,7 @@ func keysCmd(ctx context.Context, e env, args []string) error {
 	names := keyring.Names
 	if *name != "" || sub != "list" {
 		if !keyring.Name(*name).Valid() {
-			return app.UsageError("--name must be audit, oauth or messenger")
+			return app.UsageError("--name must be audit, oauth, messenger or audit-mac")
 		}
 		names = []keyring.Name{keyring.Name(*name)}
 	}
@@ -175,6 +175,8 @@ func openKeyring(ctx context.Context, c *app.Config, b *app.Backend, log *slog.L
 		{keyring.Messenger, filepath.Join(c.Data, app.MessengerKeyFile), func() (crypto.Signer, error) {
 			return loadPEMKey(filepath.Join(c.Data, app.MessengerKeyFile))
 		}},
+		// Never kept another way: made on first start, as the log's MACs began.
+		{keyring.AuditMAC, "", func() (crypto.Signer, error) { return nil, os.ErrNotExist }},
 	}
 	for _, im := range imports {
 		legacy, err := im.load()

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,15 +27,26 @@ import (
 	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/keyring"
-	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 )
 
 // appendRecord writes one audit record without sealing it (a log with no
 // key), so the test decides which instance signs the next head.
-func appendRecord(t *testing.T, st audit.Store, id string) {
+func appendRecord(t *testing.T, c app.Config, id string) {
 	t.Helper()
-	l := audit.New(st, audit.Options{})
+	ctx := context.Background()
+	b, err := app.OpenBackend(ctx, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	// Through the log with the fleet's MAC keys, as an instance writes: a
+	// record without its MAC is a forgery the sealer refuses.
+	ring, err := openKeyring(ctx, &c, b, slog.New(slog.DiscardHandler), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := audit.New(b.Audit, audit.Options{MACs: auditMACs{ring}})
 	defer l.Close()
 	if _, err := l.Append(context.Background(), audit.Record{Kind: audit.PartnerChange, Partner: "p-" + id, Actor: "test", RequestID: id}); err != nil {
 		t.Fatal(err)
@@ -84,12 +96,7 @@ func TestFleetSignsWithOneKey(t *testing.T) {
 	if err := stopA(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := postgres.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	appendRecord(t, db.Audit(), "after-a")
+	appendRecord(t, app.Config{Data: dirA, Database: url, KeyFile: keyFile}, "after-a")
 	headB := waitHead(t, baseB, headA.Size+1) // only B runs: B signed it
 	if headA.KeyID != headB.KeyID || !headA.PublicKey.Equal(headB.PublicKey) {
 		t.Errorf("instances sign with different keys: %s and %s", headA.KeyID, headB.KeyID)
@@ -221,12 +228,7 @@ func TestKeysRotate(t *testing.T) {
 	if err != nil || !strings.Contains(out, "new audit key") {
 		t.Fatalf("rotate: %v\n%s", err, out)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "bankbridge.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	appendRecord(t, db.Audit(), "after-rotation")
-	db.Close()
+	appendRecord(t, app.Config{Data: dir}, "after-rotation")
 	if out, err := runCmd(t, "audit", "seal", "--data", dir); err != nil {
 		t.Fatalf("seal: %v\n%s", err, out)
 	}
@@ -245,7 +247,7 @@ func TestKeysRotate(t *testing.T) {
 		t.Errorf("verify after retiring the old key: %v\n%s", err, out)
 	}
 	var heads []audit.SignedHead
-	db, _ = sqlite.Open(ctx, filepath.Join(dir, "bankbridge.db"))
+	db, _ := sqlite.Open(ctx, filepath.Join(dir, "bankbridge.db"))
 	defer db.Close()
 	db.Audit().Heads(ctx, func(h audit.SignedHead) error { heads = append(heads, h); return nil })
 	if len(heads) < 2 || heads[0].KeyID.String() != old || heads[len(heads)-1].KeyID.String() == old {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/store/postgres"
 )
@@ -112,6 +113,21 @@ func TestServeEndToEnd(t *testing.T) {
 			if h.Get("X-Request-Id") == "" {
 				t.Error("no X-Request-Id")
 			}
+			// The head as a checkpoint, from the signer's memory (with
+			// NATS, the cluster's key-value bucket).
+			sth := waitHead(t, base, 1)
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				code, body, _ := get(t, base+"/audit/v1/checkpoint")
+				cp, err := audit.OpenCheckpoint(audit.DefaultOrigin, []byte(body), sth.PublicKey)
+				if code == 200 && err == nil && cp.Head.Size >= sth.Size {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("/audit/v1/checkpoint = %d %v\n%s", code, err, body)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
 			if err := stop(); err != nil {
 				t.Errorf("graceful shutdown: %v", err)
 			}
@@ -161,6 +177,8 @@ func TestCommandLine(t *testing.T) {
 		{"BadFlagsAllReported", []string{"serve", "--log-level", "loud", "--log-format", "xml", "--database", "mysql://x"}, nil, "--log-level", ""},
 		{"BadCluster", []string{"serve", "--cluster", "bank.a"}, nil, `--cluster (env BANKBRIDGE_CLUSTER): cluster name "bank.a" must be`, ""},
 		{"BadClusterFromEnv", []string{"serve"}, map[string]string{"BANKBRIDGE_CLUSTER": "bank a"}, `cluster name "bank a"`, ""},
+		{"BadWitnessFromEnv", []string{"serve"}, map[string]string{"BANKBRIDGE_WITNESS": "http://w.example,ftp://x"}, `--witness (env BANKBRIDGE_WITNESS) "ftp://x" must be an http(s) URL`, ""},
+		{"WitnessNeedsLogKeys", []string{"witness", "--data", filepath.Join(dir, "w")}, nil, "needs the bank's log keys", ""},
 		{"BadDatabaseURL", []string{"migrate", "--database", "ftp://x"}, nil, "postgres:// URL", ""},
 		{"BenchIsItsOwnCommand", []string{"bench", "ledger"}, nil, `unknown command "bench"`, ""},
 		{"VerifyEmpty", []string{"ledger", "verify", "--data", filepath.Join(dir, "v")}, nil, "", "ledger OK"},

@@ -89,7 +89,13 @@ func partnerCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	alog := audit.New(b.Audit, audit.Options{Keys: auditKeys{ring}, Logger: log})
+	aopts, memDone, err := signerOptions(ctx, &c, b, ring)
+	if err != nil {
+		return err
+	}
+	defer memDone() // after the log closed: deferred first, run last
+	aopts.Logger = log
+	alog := audit.New(b.Audit, aopts)
 	defer alog.Close()
 	svc := consent.New(b.Consent, consent.Options{PartnerHooks: []consent.PartnerHook{app.PartnerAudit(alog, log)}})
 	pid := consent.PartnerID(id)

@@ -77,7 +77,13 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	alog := audit.New(b.Audit, audit.Options{Keys: auditKeys{ring}, Logger: log, Lease: b.Lease})
+	aopts, memDone, err := signerOptions(ctx, &c, b, ring)
+	if err != nil {
+		return err
+	}
+	defer memDone() // after the log closed: deferred first, run last
+	aopts.Logger, aopts.Lease = log, b.Lease
+	alog := audit.New(b.Audit, aopts)
 	defer alog.Close()             // after the HTTP server stopped: drains, then seals once more
 	msgHook := &consent.LateHook{} // the messenger hub is built after consent, as the data API is
 	cons, bindAPI := app.PartnerConsent(b, alog, log, msgHook)

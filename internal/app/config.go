@@ -53,6 +53,7 @@ type Config struct {
 	EmbeddedSim bool
 	SMTP        string // host:port of an SMTP relay for e-mail alerts; "" for none
 	MailFrom    string // the From address of e-mail alerts
+	Witnesses   string // comma-separated URLs of witnesses that cosign the disclosure log's checkpoints
 	// The bank's payment limits (docs/limits.md), minor units and hours;
 	// 0 takes limits.DefaultPolicy's figure.
 	LimitDaily, LimitPayee, LimitNewPayee, LimitStepUp, LimitCoolingHours int
@@ -83,6 +84,7 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	f.Bool(&c.EmbeddedSim, "embedded-sim", false, "with --database postgres://... and --events, run the messaging platform emulator inside this instance anyway (a fleet of one); a fleet runs 'bankbridge sim' once instead")
 	f.String(&c.SMTP, "smtp", "", "SMTP relay host:port for e-mail alerts (empty: no e-mail)")
 	f.String(&c.MailFrom, "mail-from", "alerts@bankbridge.example", "From address of e-mail alerts")
+	f.String(&c.Witnesses, "witness", "", "comma-separated URLs of witnesses (`bankbridge witness`) asked to cosign each disclosure-log checkpoint")
 	// The demo seed writes known passwords into an empty database, so it
 	// is on only when the variable says so in words that parse: a typo is
 	// an error, never a yes.
@@ -253,6 +255,14 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--public-url (env BANKBRIDGE_PUBLIC_URL) must be an absolute URL"))
 		}
 	}
+	for _, w := range strings.Split(c.Witnesses, ",") {
+		if w = strings.TrimSpace(w); w == "" {
+			continue
+		}
+		if u, err := url.Parse(w); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--witness (env BANKBRIDGE_WITNESS) %q must be an http(s) URL of a witness", w))
+		}
+	}
 	if len(errs) > 0 {
 		return UsageError(errors.Join(errs...).Error())
 	}
@@ -301,7 +311,7 @@ func (c Config) LogValue() slog.Value {
 		events = u.Redacted()
 	}
 	return slog.GroupValue(slog.String("addr", c.Addr), slog.String("database", db), slog.String("key_file", kf), slog.Bool("demo", c.Demo),
-		slog.String("public_url", c.PublicURL), slog.Bool("tls", c.TLSCert != ""), slog.String("events", events), slog.String("cluster", c.Cluster))
+		slog.String("public_url", c.PublicURL), slog.Bool("tls", c.TLSCert != ""), slog.String("events", events), slog.String("cluster", c.Cluster), slog.String("witnesses", c.Witnesses))
 }
 
 // Logger builds the process Logger writing to w.
