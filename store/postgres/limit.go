@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Limits keeps rate budgets (the data API's per partner and per customer,
+// a platform's Send API pacing) in the database, so that a budget holds for
+// the fleet rather than for each instance: N instances behind a balancer
+// share one budget, not N. It satisfies dataapi.Turns and messenger.Turns.
+//
+// Each budget is one row holding GCRA's state (the generic cell rate
+// algorithm: a theoretical arrival time, TAT), and each decision is one
+// INSERT ... ON CONFLICT DO UPDATE ... RETURNING: the row lock serialises
+// deciders across instances, so the budget is exact, and no lock outlives
+// the statement, so an instance that dies mid-decision leaves either a
+// taken turn or nothing, never a held lock. Why this and not leased token
+// chunks or NATS KV: docs/decisions.md, "Fleet rate limits".
+//
+// SQLite has no counterpart: it serves one process, whose in-memory
+// limiters (golang.org/x/time/rate) are already exact.
+type Limits struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+	// swept is when this handle last dropped rows that are full buckets
+	// (Unix seconds).
+	swept atomic.Int64
+}
+
+// Limits returns the fleet's rate budgets. now is for tests; nil (as in
+// production) reads the database server's clock, so that instances whose
+// clocks disagree still share one timeline.
+func (db *DB) Limits(now func() time.Time) *Limits {
+	return &Limits{pool: db.pool, now: now}
+}
+
+// nowExpr is the decision's time in Unix microseconds: $2 when a test sets
+// it, otherwise the server's statement_timestamp(), which is the same
+// everywhere in one statement. A statement that waited for the row lock
+// decides at the time it started, a little early: that only ever refuses,
+// never allows, a turn too many.
+const nowExpr = `coalesce($2::bigint, (extract(epoch FROM statement_timestamp()) * 1000000)::bigint)`
+
+// takeSQL is GCRA with a wait: with one turn every $3 µs and $4 µs of
+// saved-up turns (burst x interval), a turn is granted when its time,
+// greatest(tat, now) + interval - burst window, is at most now + $5 (the
+// longest the caller will wait); granting moves tat on by one interval. A
+// refusal leaves tat as it was, so refused calls cost the budget nothing. A
+// new key is a full bucket: its first turn is always granted.
+var takeSQL = fmt.Sprintf(`INSERT INTO rate_limits AS r (key, tat, allowed) VALUES ($1, %[1]s + $3::bigint, true)
+ON CONFLICT (key) DO UPDATE SET
+  allowed = greatest(r.tat, %[1]s) + $3::bigint - $4::bigint <= %[1]s + $5::bigint,
+  tat = CASE WHEN greatest(r.tat, %[1]s) + $3::bigint - $4::bigint <= %[1]s + $5::bigint
+        THEN greatest(r.tat, %[1]s) + $3::bigint ELSE r.tat END
+RETURNING allowed, tat, %[1]s`, nowExpr)
+
+// Take takes one turn of the budget called key, which grants one turn
+// every `every` with up to burst turns saved up, provided the turn comes
+// within maxWait. Granted, it returns how long until the turn (0: now) and
+// ok; the caller waits that long, or gives the turn back with Give.
+// Refused, nothing is taken, and wait is how long until a turn would come
+// within maxWait. An every under a microsecond is no limit. It fails only
+// when the database does.
+func (l *Limits) Take(ctx context.Context, key string, every time.Duration, burst int, maxWait time.Duration) (wait time.Duration, ok bool, err error) {
+	const op = "postgres.Limits.Take"
+	interval := every.Microseconds()
+	if interval <= 0 {
+		return 0, true, nil
+	}
+	burst = max(burst, 1)
+	var now any // NULL: the server's clock
+	if l.now != nil {
+		now = l.now().UnixMicro()
+	}
+	var tat, at int64
+	if err := l.pool.QueryRow(ctx, takeSQL, key, now, interval, int64(burst)*interval, max(maxWait, 0).Microseconds()).Scan(&ok, &tat, &at); err != nil {
+		return 0, false, mapErr(op, err, nil)
+	}
+	l.sweep(ctx, at)
+	if ok {
+		// The turn granted is at (new tat) - burst window.
+		return time.Duration(max(0, tat-int64(burst)*interval-at)) * time.Microsecond, true, nil
+	}
+	// The next turn would be at greatest(tat, now) + interval - burst
+	// window; it is within reach maxWait before that.
+	next := max(tat, at) + interval - int64(burst)*interval - max(maxWait, 0).Microseconds()
+	return time.Duration(max(1, next-at)) * time.Microsecond, false, nil
+}
+
+// Give gives back a turn taken with Take but not used (its caller stopped
+// waiting), so that abandoned turns do not push later ones out. every is
+// the interval the turn was taken with.
+func (l *Limits) Give(ctx context.Context, key string, every time.Duration) error {
+	if every.Microseconds() <= 0 {
+		return nil
+	}
+	_, err := l.pool.Exec(ctx, `UPDATE rate_limits SET tat = tat - $2 WHERE key = $1`, key, every.Microseconds())
+	return mapErr("postgres.Limits.Give", err, nil)
+}
+
+// sweepEvery is how often a handle drops the rows of full buckets. A row
+// whose tat has passed says the same as no row, so dropping it changes no
+// decision; without it every customer ever seen would keep a row.
+const sweepEvery = time.Minute
+
+// sweep drops full buckets when this handle has not for sweepEvery. It
+// runs inline, on the decision that found it due, so it needs no goroutine
+// of its own; its DELETE re-checks tat on each row it locks, so it never
+// drops a row that a concurrent decision has just moved into the future.
+// A failed sweep is tried again on the next decision.
+func (l *Limits) sweep(ctx context.Context, nowMicros int64) {
+	nowSec := nowMicros / 1e6
+	last := l.swept.Load()
+	if nowSec-last < int64(sweepEvery/time.Second) || !l.swept.CompareAndSwap(last, nowSec) {
+		return
+	}
+	if _, err := l.pool.Exec(ctx, `DELETE FROM rate_limits WHERE tat < $1`, nowMicros); err != nil {
+		l.swept.Store(last)
+	}
+}
