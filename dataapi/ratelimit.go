@@ -2,7 +2,9 @@ package dataapi
 
 import (
 	"context"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -50,7 +52,7 @@ func (l *localLimiter) Allow(_ context.Context, key string, perMinute int) (bool
 		return true, 0
 	}
 	every := rate.Limit(float64(perMinute) / 60)
-	burst := max(10, perMinute/10)
+	burst := burstOf(perMinute)
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -77,6 +79,11 @@ func (l *localLimiter) Allow(_ context.Context, key string, perMinute int) (bool
 	return true, 0
 }
 
+// burstOf is how many calls a budget of perMinute lets a partner save up:
+// a tenth of the minute's budget, at least 10. Both limiters use it, so a
+// budget means the same on one instance and on a fleet.
+func burstOf(perMinute int) int { return max(10, perMinute/10) }
+
 // sweep drops buckets that would be full by now: forgetting them changes
 // nothing.
 func (l *localLimiter) sweep(now time.Time) {
@@ -86,4 +93,56 @@ func (l *localLimiter) sweep(now time.Time) {
 			delete(l.buckets, k)
 		}
 	}
+}
+
+// Turns is a store of rate budgets shared by the fleet
+// (store/postgres.Limits). Take takes one turn of key's budget (one turn
+// every `every`, up to burst saved up) if it comes within maxWait, and
+// says how long until it does; refused, it takes nothing and says how long
+// until one would. It fails only when the store does.
+type Turns interface {
+	Take(ctx context.Context, key string, every time.Duration, burst int, maxWait time.Duration) (wait time.Duration, ok bool, err error)
+}
+
+var _ Limiter = (*fleetLimiter)(nil)
+
+// fleetLimiter keeps the budgets in Turns, so that they hold for the fleet
+// (DESIGN.md: "limits hold for the fleet"). When the store fails it decides
+// with this instance's own buckets instead, which keep each instance to
+// the budget (the fleet to N times it) until the store is back; a partner
+// is not refused because the limiter's database hiccupped. Going to the
+// fallback and coming back are logged once each.
+type fleetLimiter struct {
+	turns Turns
+	local Limiter
+	log   *slog.Logger
+	down  atomic.Bool
+}
+
+// NewFleetLimiter returns the Limiter over turns, with the in-memory one
+// (reading the time from now) as its fallback. On PostgreSQL it is
+// Deps.Limiter.
+func NewFleetLimiter(turns Turns, log *slog.Logger, now func() time.Time) Limiter {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &fleetLimiter{turns: turns, local: NewLimiter(now), log: log}
+}
+
+// Allow implements Limiter. A perMinute of zero or less is no limit.
+func (l *fleetLimiter) Allow(ctx context.Context, key string, perMinute int) (bool, time.Duration) {
+	if perMinute <= 0 {
+		return true, 0
+	}
+	wait, ok, err := l.turns.Take(ctx, key, time.Minute/time.Duration(perMinute), burstOf(perMinute), 0)
+	if err != nil {
+		if ctx.Err() == nil && !l.down.Swap(true) {
+			l.log.Warn("dataapi: fleet rate limits unavailable; limiting per instance until they are back", "err", err)
+		}
+		return l.local.Allow(ctx, key, perMinute)
+	}
+	if l.down.Swap(false) {
+		l.log.Info("dataapi: fleet rate limits are back")
+	}
+	return ok, wait
 }

@@ -1,12 +1,18 @@
 package dataapi_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bankbridge/bankbridge/dataapi"
+	"github.com/google/go-cmp/cmp"
 )
 
 // spent returns a limiter whose key "p:a" (60 calls a minute: a burst of
@@ -82,4 +88,64 @@ func TestLimiter(t *testing.T) {
 			c.run(t, l, wait)
 		})
 	}
+}
+
+// turnsFunc is a dataapi.Turns that records what it was asked.
+type turnsFunc func(key string, every time.Duration, burst int, maxWait time.Duration) (time.Duration, bool, error)
+
+func (f turnsFunc) Take(_ context.Context, key string, every time.Duration, burst int, maxWait time.Duration) (time.Duration, bool, error) {
+	return f(key, every, burst, maxWait)
+}
+
+func TestFleetLimiter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("AsksTheStoreWithTheSameBudgetAsOneInstance", func(t *testing.T) {
+		t.Parallel()
+		var got []any
+		l := dataapi.NewFleetLimiter(turnsFunc(func(key string, every time.Duration, burst int, maxWait time.Duration) (time.Duration, bool, error) {
+			got = append(got, key, every, burst, maxWait)
+			return 3 * time.Second, false, nil
+		}), nil, nil)
+		ok, after := l.Allow(ctx, "p:a", 600)
+		if ok || after != 3*time.Second {
+			t.Errorf("Allow: ok=%v retryAfter=%v; want the store's refusal, 3s", ok, after)
+		}
+		// 600 a minute: a turn every 100 ms, a burst of 60 (a tenth), no
+		// waiting: the partner is told Retry-After instead.
+		if diff := cmp.Diff([]any{"p:a", 100 * time.Millisecond, 60, time.Duration(0)}, got); diff != "" {
+			t.Errorf("asked the store (-want +got):\n%s", diff)
+		}
+		if ok, _ := l.Allow(ctx, "p:a", 0); !ok || len(got) != 4 {
+			t.Errorf("no limit: ok=%v, store asked %d times; want allowed without asking", ok, len(got)/4)
+		}
+	})
+	t.Run("FallsBackToThisInstanceWhileTheStoreIsDownAndSaysSo", func(t *testing.T) {
+		t.Parallel()
+		var down atomic.Bool
+		down.Store(true)
+		var logs bytes.Buffer
+		l := dataapi.NewFleetLimiter(turnsFunc(func(string, time.Duration, int, time.Duration) (time.Duration, bool, error) {
+			if down.Load() {
+				return 0, false, errors.New("connection refused")
+			}
+			return 0, true, nil
+		}), slog.New(slog.NewTextHandler(&logs, nil)), nil)
+		allowed := 0
+		for range 20 {
+			if ok, _ := l.Allow(ctx, "p:a", 60); ok {
+				allowed++
+			}
+		}
+		if allowed != 10 {
+			t.Errorf("store down: %d of 20 allowed; want the local burst, 10", allowed)
+		}
+		down.Store(false)
+		if ok, _ := l.Allow(ctx, "p:a", 60); !ok {
+			t.Error("store back: refused; want the store's answer")
+		}
+		if n, m := strings.Count(logs.String(), "unavailable"), strings.Count(logs.String(), "rate limits are back"); n != 1 || m != 1 {
+			t.Errorf("logged %d outages and %d recoveries; want one each:\n%s", n, m, logs.String())
+		}
+	})
 }

@@ -66,7 +66,7 @@ type Deps struct {
 	// latency, 12 CFR 1033.311 performance). Optional.
 	Registerer prometheus.Registerer
 	// Limiter keeps partners and customers to their budgets. Default:
-	// NewLimiter, in this instance's memory.
+	// NewLimiter, in this instance's memory; NewFleetLimiter for a fleet.
 	Limiter Limiter
 	Logger  *slog.Logger
 	Now     func() time.Time
