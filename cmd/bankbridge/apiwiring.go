@@ -56,9 +56,13 @@ func partnerAPI(ctx context.Context, d partnerAPIDeps, bind func(*dataapi.Server
 	if d.options.Lease == nil {
 		d.options.Lease = d.backend.lease // notifications: one instance of the fleet delivers
 	}
+	var limits dataapi.Limiter // nil: in memory, SQLite's one process
+	if d.backend.limits != nil {
+		limits = dataapi.NewFleetLimiter(d.backend.limits, d.log, nil)
+	}
 	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: d.consent, Ledger: d.ledger,
 		Customers: d.identity, Audit: d.audit, Store: d.backend.dataapi, Registerer: d.reg, Logger: d.log, BaseURL: d.issuer,
-		Options: d.options})
+		Limiter: limits, Options: d.options})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -35,6 +35,10 @@ type backend struct {
 	versions  func(context.Context) ([]string, error)
 	// settle brings the database to rest after a bulk load (benchmarks).
 	settle func(context.Context) error
+	// limits holds rate budgets for the fleet (the data API's, the Send
+	// API's pacing) on PostgreSQL; nil on SQLite, whose one process keeps
+	// them in memory, exactly.
+	limits *postgres.Limits
 }
 
 func openBackend(ctx context.Context, c *Config) (*backend, error) {
@@ -49,7 +53,7 @@ func openBackend(ctx context.Context, c *Config) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), lease: db.Lease(), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
+	return &backend{engine: "postgres", ledger: db.Ledger(), identity: db.Identity(), audit: db.Audit(), consent: db.Consent(), messenger: db.Messenger(), insights: db.Insights(), dataapi: db.DataAPI(), alerts: db.Alerts(), lease: db.Lease(), limits: db.Limits(nil), ping: db.Ping, close: db.Close, versions: db.Versions, settle: db.Settle}, nil
 }
 
 // ledgerOptions tunes group commit per engine: SQLite has one writer, so one

@@ -127,6 +127,9 @@ type messengerDeps struct {
 func messengerWiring(ctx context.Context, d messengerDeps) (map[string]http.Handler, *channels.Hub, error) {
 	cfg := messenger.Env(d.getenv)
 	cfg.BankURL, cfg.Logger = d.base, d.log
+	if d.backend.limits != nil {
+		cfg.Turns = d.backend.limits // the page's send budget, for the fleet
+	}
 	redirect := d.getenv("BANKBRIDGE_MESSENGER_REDIRECT_URI")
 	mounts := map[string]http.Handler{}
 	if cfg.GraphURL == "" {
