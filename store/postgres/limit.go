@@ -39,17 +39,20 @@ func (db *DB) Limits(now func() time.Time) *Limits {
 	return &Limits{pool: db.pool, now: now}
 }
 
-// nowExpr is the decision's time in Unix microseconds: $2 when a test sets
+// nowExpr is the decision's time in Unix nanoseconds: $2 when a test sets
 // it, otherwise the server's statement_timestamp(), which is the same
 // everywhere in one statement. A statement that waited for the row lock
 // decides at the time it started, a little early: that only ever refuses,
 // never allows, a turn too many.
-const nowExpr = `coalesce($2::bigint, (extract(epoch FROM statement_timestamp()) * 1000000)::bigint)`
+const nowExpr = `coalesce($2::bigint, (extract(epoch FROM statement_timestamp()) * 1000000000)::bigint)`
 
-// takeSQL is GCRA with a wait: with one turn every $3 µs and $4 µs of
+// takeSQL is GCRA with a wait: with one turn every $3 ns and $4 ns of
 // saved-up turns (burst x interval), a turn is granted when its time,
 // greatest(tat, now) + interval - burst window, is at most now + $5 (the
-// longest the caller will wait); granting moves tat on by one interval. A
+// longest the caller will wait); granting moves tat on by one interval.
+// Nanoseconds (a bigint holds them until 2262), so that even a budget too
+// large to bind, like the benchmarks' per-customer one, is still decided
+// here and costs what a real one costs. A
 // refusal leaves tat as it was, so refused calls cost the budget nothing. A
 // new key is a full bucket: its first turn is always granted.
 var takeSQL = fmt.Sprintf(`INSERT INTO rate_limits AS r (key, tat, allowed) VALUES ($1, %[1]s + $3::bigint, true)
@@ -64,42 +67,42 @@ RETURNING allowed, tat, %[1]s`, nowExpr)
 // within maxWait. Granted, it returns how long until the turn (0: now) and
 // ok; the caller waits that long, or gives the turn back with Give.
 // Refused, nothing is taken, and wait is how long until a turn would come
-// within maxWait. An every under a microsecond is no limit. It fails only
+// within maxWait. An every of zero or less is no limit. It fails only
 // when the database does.
 func (l *Limits) Take(ctx context.Context, key string, every time.Duration, burst int, maxWait time.Duration) (wait time.Duration, ok bool, err error) {
 	const op = "postgres.Limits.Take"
-	interval := every.Microseconds()
+	interval := every.Nanoseconds()
 	if interval <= 0 {
 		return 0, true, nil
 	}
 	burst = max(burst, 1)
 	var now any // NULL: the server's clock
 	if l.now != nil {
-		now = l.now().UnixMicro()
+		now = l.now().UnixNano()
 	}
 	var tat, at int64
-	if err := l.pool.QueryRow(ctx, takeSQL, key, now, interval, int64(burst)*interval, max(maxWait, 0).Microseconds()).Scan(&ok, &tat, &at); err != nil {
+	if err := l.pool.QueryRow(ctx, takeSQL, key, now, interval, int64(burst)*interval, max(maxWait, 0).Nanoseconds()).Scan(&ok, &tat, &at); err != nil {
 		return 0, false, mapErr(op, err, nil)
 	}
 	l.sweep(ctx, at)
 	if ok {
 		// The turn granted is at (new tat) - burst window.
-		return time.Duration(max(0, tat-int64(burst)*interval-at)) * time.Microsecond, true, nil
+		return time.Duration(max(0, tat-int64(burst)*interval-at)), true, nil
 	}
 	// The next turn would be at greatest(tat, now) + interval - burst
 	// window; it is within reach maxWait before that.
-	next := max(tat, at) + interval - int64(burst)*interval - max(maxWait, 0).Microseconds()
-	return time.Duration(max(1, next-at)) * time.Microsecond, false, nil
+	next := max(tat, at) + interval - int64(burst)*interval - max(maxWait, 0).Nanoseconds()
+	return time.Duration(max(1, next-at)), false, nil
 }
 
 // Give gives back a turn taken with Take but not used (its caller stopped
 // waiting), so that abandoned turns do not push later ones out. every is
 // the interval the turn was taken with.
 func (l *Limits) Give(ctx context.Context, key string, every time.Duration) error {
-	if every.Microseconds() <= 0 {
+	if every <= 0 {
 		return nil
 	}
-	_, err := l.pool.Exec(ctx, `UPDATE rate_limits SET tat = tat - $2 WHERE key = $1`, key, every.Microseconds())
+	_, err := l.pool.Exec(ctx, `UPDATE rate_limits SET tat = tat - $2 WHERE key = $1`, key, every.Nanoseconds())
 	return mapErr("postgres.Limits.Give", err, nil)
 }
 
@@ -113,13 +116,13 @@ const sweepEvery = time.Minute
 // of its own; its DELETE re-checks tat on each row it locks, so it never
 // drops a row that a concurrent decision has just moved into the future.
 // A failed sweep is tried again on the next decision.
-func (l *Limits) sweep(ctx context.Context, nowMicros int64) {
-	nowSec := nowMicros / 1e6
+func (l *Limits) sweep(ctx context.Context, nowNanos int64) {
+	nowSec := nowNanos / 1e9
 	last := l.swept.Load()
 	if nowSec-last < int64(sweepEvery/time.Second) || !l.swept.CompareAndSwap(last, nowSec) {
 		return
 	}
-	if _, err := l.pool.Exec(ctx, `DELETE FROM rate_limits WHERE tat < $1`, nowMicros); err != nil {
+	if _, err := l.pool.Exec(ctx, `DELETE FROM rate_limits WHERE tat < $1`, nowNanos); err != nil {
 		l.swept.Store(last)
 	}
 }

@@ -1,6 +1,6 @@
 -- Rate limits that hold for the fleet: one GCRA state per budget key (a
 -- partner, a customer within a partner, a platform's send budget), its
--- theoretical arrival time in Unix microseconds. Written and read only by
+-- theoretical arrival time in Unix nanoseconds. Written and read only by
 -- store/postgres/limit.go.
 --
 -- UNLOGGED: a decision writes no WAL and waits for no fsync, which keeps
