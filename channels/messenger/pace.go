@@ -50,16 +50,22 @@ func (p *localPacer) Wait(ctx context.Context, maxWait time.Duration) error {
 		r.CancelAt(now)
 		return ErrThrottled
 	}
-	if need == 0 {
+	// The caller may give up: the turn goes back, or every cancelled send
+	// would push the next ones further out.
+	return waitTurn(ctx, need, func() { r.CancelAt(p.now()) })
+}
+
+// waitTurn waits need for a turn granted; if ctx ends first it gives the
+// turn back and returns ctx's error.
+func waitTurn(ctx context.Context, need time.Duration, giveBack func()) error {
+	if need <= 0 {
 		return nil
 	}
 	t := time.NewTimer(need)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		// The caller gave up: the turn goes back, or every cancelled send
-		// would push the next ones further out.
-		r.CancelAt(p.now())
+		giveBack()
 		return ctx.Err()
 	case <-t.C:
 		return nil
@@ -124,22 +130,14 @@ func (p *fleetPacer) Wait(ctx context.Context, maxWait time.Duration) error {
 	if !ok {
 		return ErrThrottled
 	}
-	if need == 0 {
-		return nil
-	}
-	t := time.NewTimer(need)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		// As in localPacer: the turn goes back. If giving it back fails the
-		// turn is lost, which slows the fleet by one call, never speeds it.
+	// As in localPacer, an abandoned turn goes back. If giving it back
+	// fails the turn is lost, which slows the fleet by one call, never
+	// speeds it.
+	return waitTurn(ctx, need, func() {
 		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
 		if err := p.turns.Give(gctx, p.key, p.every); err != nil {
 			p.log.Warn("messenger: could not give back an abandoned send turn", "err", err)
 		}
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	})
 }
