@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -39,28 +40,36 @@ func (db *DB) Limits(now func() time.Time) *Limits {
 	return &Limits{pool: db.pool, now: now}
 }
 
-// nowExpr is the decision's time in Unix nanoseconds: $2 when a test sets
-// it, otherwise the server's statement_timestamp(), which is the same
-// everywhere in one statement. A statement that waited for the row lock
-// decides at the time it started, a little early: that only ever refuses,
-// never allows, a turn too many.
-const nowExpr = `coalesce($2::bigint, (extract(epoch FROM statement_timestamp()) * 1000000000)::bigint)`
+// nowExpr is the decision's time in Unix nanoseconds: the parameter p
+// when a test sets it, otherwise the server's statement_timestamp(), which
+// is the same everywhere in one statement. A statement that waited for a
+// row lock decides at the time it started, a little early: that only ever
+// refuses, never allows, a turn too many.
+func nowExpr(p int) string {
+	return fmt.Sprintf(`coalesce($%d::bigint, (extract(epoch FROM statement_timestamp()) * 1000000000)::bigint)`, p)
+}
 
-// takeSQL is GCRA with a wait: with one turn every $3 ns and $4 ns of
-// saved-up turns (burst x interval), a turn is granted when its time,
-// greatest(tat, now) + interval - burst window, is at most now + $5 (the
-// longest the caller will wait); granting moves tat on by one interval.
-// Nanoseconds (a bigint holds them until 2262), so that even a budget too
-// large to bind, like the benchmarks' per-customer one, is still decided
-// here and costs what a real one costs. A
-// refusal leaves tat as it was, so refused calls cost the budget nothing. A
-// new key is a full bucket: its first turn is always granted.
-var takeSQL = fmt.Sprintf(`INSERT INTO rate_limits AS r (key, tat, allowed) VALUES ($1, %[1]s + $3::bigint, true)
-ON CONFLICT (key) DO UPDATE SET
-  allowed = greatest(r.tat, %[1]s) + $3::bigint - $4::bigint <= %[1]s + $5::bigint,
-  tat = CASE WHEN greatest(r.tat, %[1]s) + $3::bigint - $4::bigint <= %[1]s + $5::bigint
-        THEN greatest(r.tat, %[1]s) + $3::bigint ELSE r.tat END
-RETURNING allowed, tat, %[1]s`, nowExpr)
+// decide is GCRA with a wait, as one upsert of the key in parameter k:
+// with one turn every $e ns and $b ns of saved-up turns (burst x
+// interval), a turn is granted when its time, greatest(tat, now) +
+// interval - burst window, is at most now + maxWait (an SQL expression);
+// granting moves tat on by one interval. A refusal leaves tat as it was,
+// so refused calls cost the budget nothing. A new key is a full bucket:
+// its first turn is always granted. where, if not empty, decides whether
+// the key is asked at all. Nanoseconds (a bigint holds them until 2262),
+// so that even a budget too large to bind, like the benchmarks'
+// per-customer one, is still decided here and costs what a real one costs.
+func decide(now string, k, e, b int, maxWait, where string) string {
+	grant := fmt.Sprintf(`greatest(r.tat, %[1]s) + $%[2]d::bigint - $%[3]d::bigint <= %[1]s + %[4]s`, now, e, b, maxWait)
+	return fmt.Sprintf(`INSERT INTO rate_limits AS r (key, tat, allowed) SELECT $%[2]d::text, %[1]s + $%[3]d::bigint, true %[6]s
+ON CONFLICT (key) DO UPDATE SET allowed = %[4]s,
+  tat = CASE WHEN %[4]s THEN greatest(r.tat, %[1]s) + $%[3]d::bigint ELSE r.tat END
+RETURNING allowed, tat, %[1]s AS at`, now, k, e, grant, b, where)
+}
+
+// takeSQL decides one key: $1 key, $2 test time or NULL, $3 interval, $4
+// burst window, $5 maxWait.
+var takeSQL = decide(nowExpr(2), 1, 3, 4, "$5::bigint", "")
 
 // Take takes one turn of the budget called key, which grants one turn
 // every `every` with up to burst turns saved up, provided the turn comes
@@ -93,6 +102,82 @@ func (l *Limits) Take(ctx context.Context, key string, every time.Duration, burs
 	// window; it is within reach maxWait before that.
 	next := max(tat, at) + interval - int64(burst)*interval - max(maxWait, 0).Nanoseconds()
 	return time.Duration(max(1, next-at)), false, nil
+}
+
+// TakeAll takes one turn now from each budget keys[i] (one turn every
+// every[i], burst[i] saved up), in order and in one statement, one round
+// trip: the data API's two budgets per call (partner, then customer) cost
+// one. It stops at the first budget that refuses, and returns how long
+// until that one has a turn; the turns taken before it stay taken, as
+// they would with one Take after the other. Rows are locked in the order
+// given, so callers name budgets in one order (the data API: partner
+// before customer) and no two decisions wait for each other in a cycle.
+// An every of zero or less is no limit. It fails only when the database
+// does.
+func (l *Limits) TakeAll(ctx context.Context, keys []string, every []time.Duration, burst []int) (retryAfter time.Duration, ok bool, err error) {
+	const op = "postgres.Limits.TakeAll"
+	if len(every) != len(keys) || len(burst) != len(keys) {
+		return 0, false, fmt.Errorf("%s: %d keys, %d intervals, %d bursts", op, len(keys), len(every), len(burst))
+	}
+	var now any // NULL: the server's clock
+	if l.now != nil {
+		now = l.now().UnixNano()
+	}
+	// Each budget is a data-modifying CTE that runs only if the one before
+	// it granted; the SELECT at the end reads what each decided, in order.
+	args := []any{now}
+	var ctes, reads []string
+	var windows, intervals []int64
+	for i, key := range keys {
+		interval := every[i].Nanoseconds()
+		if interval <= 0 {
+			continue
+		}
+		b := int64(max(burst[i], 1))
+		args = append(args, key, interval, b*interval)
+		intervals, windows = append(intervals, interval), append(windows, b*interval)
+		n := len(args)
+		where := ""
+		if len(ctes) > 0 {
+			where = fmt.Sprintf("WHERE (SELECT allowed FROM t%d)", len(ctes)-1)
+		}
+		ctes = append(ctes, fmt.Sprintf("t%d AS (%s)", len(ctes), decide(nowExpr(1), n-2, n-1, n, "0", where)))
+		reads = append(reads, fmt.Sprintf("SELECT %d AS i, allowed, tat, at FROM t%[1]d", len(reads)))
+	}
+	if len(ctes) == 0 {
+		return 0, true, nil
+	}
+	rows, err := l.pool.Query(ctx, "WITH "+strings.Join(ctes, ",\n")+"\n"+strings.Join(reads, " UNION ALL ")+" ORDER BY i", args...)
+	if err != nil {
+		return 0, false, mapErr(op, err, nil)
+	}
+	defer rows.Close()
+	var i int
+	var allowed bool
+	var tat, at int64
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(&i, &allowed, &tat, &at); err != nil {
+			return 0, false, mapErr(op, err, nil)
+		}
+		n++
+		if !allowed {
+			break
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, false, mapErr(op, err, nil)
+	}
+	if n == 0 {
+		return 0, false, fmt.Errorf("%s: no decision returned", op)
+	}
+	l.sweep(ctx, at)
+	if allowed && n == len(ctes) {
+		return 0, true, nil
+	}
+	// Budget i refused: its next turn is at greatest(tat, now) + interval
+	// - burst window.
+	return time.Duration(max(1, max(tat, at)+intervals[i]-windows[i]-at)), false, nil
 }
 
 // Give gives back a turn taken with Take but not used (its caller stopped

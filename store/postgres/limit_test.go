@@ -93,6 +93,34 @@ func TestLimitsDecide(t *testing.T) {
 			t.Fatalf("after an idle hour %d turns; want the burst, %d", n, burst)
 		}
 	})
+	t.Run("TakeAllStopsAtTheFirstRefusal", func(t *testing.T) {
+		// A partner with three turns, its customers with one each, asked
+		// partner first as the data API asks.
+		all := func(t *testing.T, customer string) (time.Duration, bool) {
+			t.Helper()
+			wait, ok, err := l.TakeAll(ctx, []string{"p1", customer, "free"}, []time.Duration{every, every, 0}, []int{3, 1, 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return wait, ok
+		}
+		if _, ok := all(t, "c1"); !ok {
+			t.Fatal("first call refused")
+		}
+		if wait, ok := all(t, "c1"); ok || wait != every {
+			t.Fatalf("customer's second call: ok %v wait %v; want refused by the customer, retry in %v", ok, wait, every)
+		}
+		if _, ok := all(t, "c2"); !ok { // the partner's third turn: the refusal above took the second
+			t.Fatal("another customer's call refused")
+		}
+		if wait, ok := all(t, "c3"); ok || wait != every {
+			t.Fatalf("partner spent: ok %v wait %v; want refused by the partner, retry in %v", ok, wait, every)
+		}
+		// The partner's refusal took nothing from c3: its one turn is there.
+		if _, ok, err := l.Take(ctx, "c3", every, 1, 0); !ok || err != nil {
+			t.Fatalf("ok %v err %v: a customer the partner's refusal stopped before lost its turn", ok, err)
+		}
+	})
 	t.Run("ZeroIntervalIsNoLimit", func(t *testing.T) {
 		for range 100 {
 			if _, ok, err := l.Take(ctx, "c", 0, 1, 0); !ok || err != nil {
@@ -116,18 +144,25 @@ func TestLimitsHoldForTheFleet(t *testing.T) {
 	// spend has each limiter's callers ask as fast as they can for window
 	// and returns the turns granted and the budget configured for the time
 	// it really took.
-	spend := func(key string, limiters []*postgres.Limits) (allowed int64, configured float64) {
+	spend := func(key string, limiters []*postgres.Limits, pairs bool) (allowed int64, configured float64) {
 		var n atomic.Int64
 		var wg sync.WaitGroup
 		start := time.Now()
 		deadline := start.Add(window)
 		for _, l := range limiters {
-			for range 3 {
+			for c := range 3 {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
+					customer := fmt.Sprint(key, "/", c)
 					for time.Now().Before(deadline) {
-						_, ok, err := l.Take(context.Background(), key, every, burst, 0)
+						var ok bool
+						var err error
+						if pairs { // as the data API asks: the shared budget, then one that does not bind
+							_, ok, err = l.TakeAll(context.Background(), []string{key, customer}, []time.Duration{every, time.Nanosecond}, []int{burst, 1000})
+						} else {
+							_, ok, err = l.Take(context.Background(), key, every, burst, 0)
+						}
 						if err != nil {
 							t.Error(err)
 							return
@@ -145,11 +180,13 @@ func TestLimitsHoldForTheFleet(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		limiters []*postgres.Limits
+		pairs    bool
 	}{
-		{"OneInstanceGetsTheFullBudget", fleet[:1]},
-		{"ThreeInstancesShareIt", fleet},
+		{"OneInstanceGetsTheFullBudget", fleet[:1], false},
+		{"ThreeInstancesShareIt", fleet, false},
+		{"ThreeInstancesShareItTakingPairs", fleet, true},
 	} {
-		allowed, configured := spend(tc.name, tc.limiters)
+		allowed, configured := spend(tc.name, tc.limiters, tc.pairs)
 		drift := (float64(allowed) - configured) / configured
 		t.Logf("%s: allowed %d, configured %.0f, drift %+.1f%%", tc.name, allowed, configured, 100*drift)
 		if drift > 0.10 || drift < -0.10 {
