@@ -10,17 +10,26 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Limiter decides whether one more call of key fits a budget of perMinute
-// calls a minute. When it does not, it answers how long until it would:
-// the Retry-After the partner is sent. A refused call spends nothing.
+// Limiter decides whether one more call fits each of its budgets, in
+// order. When one does not, it stops there and answers how long until it
+// would: the Retry-After the partner is sent. The refusing budget and
+// those after it spend nothing; those before it have spent their turn, as
+// if asked one after the other.
 //
-// The data API asks it twice per call: for the partner ("p:" + partner)
-// and for one customer within that partner ("c:" + partner + ":" + id).
-// The default keeps its budgets in this instance's memory; an
-// implementation over shared storage makes the budgets hold for the fleet
-// (DESIGN.md: "limits hold for the fleet") without changing the API.
+// The data API asks it once per call, for the partner ("p:" + partner)
+// and then one customer within that partner ("c:" + partner + ":" + id).
+// The default keeps its budgets in this instance's memory; NewFleetLimiter
+// keeps them in shared storage, so that they hold for the fleet
+// (DESIGN.md: "limits hold for the fleet"), deciding both at once.
 type Limiter interface {
-	Allow(ctx context.Context, key string, perMinute int) (ok bool, retryAfter time.Duration)
+	Allow(ctx context.Context, budgets ...Budget) (ok bool, retryAfter time.Duration)
+}
+
+// Budget is one budget a call spends from: PerMinute calls a minute under
+// Key. A PerMinute of zero or less is no limit.
+type Budget struct {
+	Key       string
+	PerMinute int
 }
 
 var _ Limiter = (*localLimiter)(nil)
@@ -46,8 +55,18 @@ func NewLimiter(now func() time.Time) Limiter {
 	return &localLimiter{now: now, buckets: map[string]*rate.Limiter{}}
 }
 
-// Allow implements Limiter. A perMinute of zero or less is no limit.
-func (l *localLimiter) Allow(_ context.Context, key string, perMinute int) (bool, time.Duration) {
+// Allow implements Limiter.
+func (l *localLimiter) Allow(_ context.Context, budgets ...Budget) (bool, time.Duration) {
+	for _, b := range budgets {
+		if ok, wait := l.allow(b.Key, b.PerMinute); !ok {
+			return false, wait
+		}
+	}
+	return true, 0
+}
+
+// allow decides one budget.
+func (l *localLimiter) allow(key string, perMinute int) (bool, time.Duration) {
 	if perMinute <= 0 {
 		return true, 0
 	}
@@ -96,12 +115,13 @@ func (l *localLimiter) sweep(now time.Time) {
 }
 
 // Turns is a store of rate budgets shared by the fleet
-// (store/postgres.Limits). Take takes one turn of key's budget (one turn
-// every `every`, up to burst saved up) if it comes within maxWait, and
-// says how long until it does; refused, it takes nothing and says how long
-// until one would. It fails only when the store does.
+// (store/postgres.Limits). TakeAll takes one turn now from each budget
+// keys[i] (one turn every every[i], burst[i] saved up), in order, in one
+// round trip, and stops at the first that refuses, answering how long
+// until that one has a turn; the refusing budget and those after it lose
+// nothing. It fails only when the store does.
 type Turns interface {
-	Take(ctx context.Context, key string, every time.Duration, burst int, maxWait time.Duration) (wait time.Duration, ok bool, err error)
+	TakeAll(ctx context.Context, keys []string, every []time.Duration, burst []int) (retryAfter time.Duration, ok bool, err error)
 }
 
 var _ Limiter = (*fleetLimiter)(nil)
@@ -129,17 +149,23 @@ func NewFleetLimiter(turns Turns, log *slog.Logger, now func() time.Time) Limite
 	return &fleetLimiter{turns: turns, local: NewLimiter(now), log: log}
 }
 
-// Allow implements Limiter. A perMinute of zero or less is no limit.
-func (l *fleetLimiter) Allow(ctx context.Context, key string, perMinute int) (bool, time.Duration) {
-	if perMinute <= 0 {
+// Allow implements Limiter.
+func (l *fleetLimiter) Allow(ctx context.Context, budgets ...Budget) (bool, time.Duration) {
+	keys, every, burst := make([]string, 0, len(budgets)), make([]time.Duration, 0, len(budgets)), make([]int, 0, len(budgets))
+	for _, b := range budgets {
+		if b.PerMinute > 0 {
+			keys, every, burst = append(keys, b.Key), append(every, time.Minute/time.Duration(b.PerMinute)), append(burst, burstOf(b.PerMinute))
+		}
+	}
+	if len(keys) == 0 {
 		return true, 0
 	}
-	wait, ok, err := l.turns.Take(ctx, key, time.Minute/time.Duration(perMinute), burstOf(perMinute), 0)
+	wait, ok, err := l.turns.TakeAll(ctx, keys, every, burst)
 	if err != nil {
 		if ctx.Err() == nil && !l.down.Swap(true) {
 			l.log.Warn("dataapi: fleet rate limits unavailable; limiting per instance until they are back", "err", err)
 		}
-		return l.local.Allow(ctx, key, perMinute)
+		return l.local.Allow(ctx, budgets...)
 	}
 	if l.down.Swap(false) {
 		l.log.Info("dataapi: fleet rate limits are back")

@@ -339,11 +339,8 @@ func (s *Server) api(pattern string, rt route) http.Handler {
 		ctx := bankbridge.WithActor(r.Context(), bankbridge.Actor{Kind: bankbridge.ActorPartner, Partner: partner})
 		r = r.WithContext(ctx)
 		c := &call{s: s, w: w, r: r, ctx: ctx, acc: acc, partner: partner, op: pattern}
-		if ok, wait := s.limits.Allow(ctx, "p:"+partner, acc.Partner.RateLimit); !ok {
-			c.tooMany(wait)
-			return
-		}
-		if ok, wait := s.limits.Allow(ctx, "c:"+partner+":"+strconv.FormatInt(int64(acc.Grant.Customer), 10), s.o.CustomerRate); !ok {
+		if ok, wait := s.limits.Allow(ctx, Budget{"p:" + partner, acc.Partner.RateLimit},
+			Budget{"c:" + partner + ":" + strconv.FormatInt(int64(acc.Grant.Customer), 10), s.o.CustomerRate}); !ok {
 			c.tooMany(wait)
 			return
 		}
