@@ -26,8 +26,9 @@
 //
 // What it must never do: import a store or another edge; disclose before
 // the audit record is durable; tell a partner that something exists which
-// the consent does not cover. Known limits: rate limits (until a shared
-// Deps.Limiter is written) and DPoP replay memory are per instance; statements are JSON, not PDF; the daily payment
+// the consent does not cover. Known limits: DPoP replay memory is per
+// instance (rate limits hold for the fleet with NewFleetLimiter, and fall
+// back to per instance, logged, while its store is down); statements are JSON, not PDF; the daily payment
 // limit is checked under a per-instance lock, so two instances may together
 // exceed it by one payment; notification callbacks are fetched from the
 // bank's network (https only), with no egress filtering of private

@@ -2,23 +2,34 @@ package dataapi
 
 import (
 	"context"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// Limiter decides whether one more call of key fits a budget of perMinute
-// calls a minute. When it does not, it answers how long until it would:
-// the Retry-After the partner is sent. A refused call spends nothing.
+// Limiter decides whether one more call fits each of its budgets, in
+// order. When one does not, it stops there and answers how long until it
+// would: the Retry-After the partner is sent. The refusing budget and
+// those after it spend nothing; those before it have spent their turn, as
+// if asked one after the other.
 //
-// The data API asks it twice per call: for the partner ("p:" + partner)
-// and for one customer within that partner ("c:" + partner + ":" + id).
-// The default keeps its budgets in this instance's memory; an
-// implementation over shared storage makes the budgets hold for the fleet
-// (DESIGN.md: "limits hold for the fleet") without changing the API.
+// The data API asks it once per call, for the partner ("p:" + partner)
+// and then one customer within that partner ("c:" + partner + ":" + id).
+// The default keeps its budgets in this instance's memory; NewFleetLimiter
+// keeps them in shared storage, so that they hold for the fleet
+// (DESIGN.md: "limits hold for the fleet"), deciding both at once.
 type Limiter interface {
-	Allow(ctx context.Context, key string, perMinute int) (ok bool, retryAfter time.Duration)
+	Allow(ctx context.Context, budgets ...Budget) (ok bool, retryAfter time.Duration)
+}
+
+// Budget is one budget a call spends from: PerMinute calls a minute under
+// Key. A PerMinute of zero or less is no limit.
+type Budget struct {
+	Key       string
+	PerMinute int
 }
 
 var _ Limiter = (*localLimiter)(nil)
@@ -44,13 +55,23 @@ func NewLimiter(now func() time.Time) Limiter {
 	return &localLimiter{now: now, buckets: map[string]*rate.Limiter{}}
 }
 
-// Allow implements Limiter. A perMinute of zero or less is no limit.
-func (l *localLimiter) Allow(_ context.Context, key string, perMinute int) (bool, time.Duration) {
+// Allow implements Limiter.
+func (l *localLimiter) Allow(_ context.Context, budgets ...Budget) (bool, time.Duration) {
+	for _, b := range budgets {
+		if ok, wait := l.allow(b.Key, b.PerMinute); !ok {
+			return false, wait
+		}
+	}
+	return true, 0
+}
+
+// allow decides one budget.
+func (l *localLimiter) allow(key string, perMinute int) (bool, time.Duration) {
 	if perMinute <= 0 {
 		return true, 0
 	}
 	every := rate.Limit(float64(perMinute) / 60)
-	burst := max(10, perMinute/10)
+	burst := burstOf(perMinute)
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -77,6 +98,11 @@ func (l *localLimiter) Allow(_ context.Context, key string, perMinute int) (bool
 	return true, 0
 }
 
+// burstOf is how many calls a budget of perMinute lets a partner save up:
+// a tenth of the minute's budget, at least 10. Both limiters use it, so a
+// budget means the same on one instance and on a fleet.
+func burstOf(perMinute int) int { return max(10, perMinute/10) }
+
 // sweep drops buckets that would be full by now: forgetting them changes
 // nothing.
 func (l *localLimiter) sweep(now time.Time) {
@@ -86,4 +112,63 @@ func (l *localLimiter) sweep(now time.Time) {
 			delete(l.buckets, k)
 		}
 	}
+}
+
+// Turns is a store of rate budgets shared by the fleet
+// (store/postgres.Budgets). TakeAll takes one turn now from each budget
+// keys[i] (one turn every every[i], burst[i] saved up), in order, in one
+// round trip, and stops at the first that refuses, answering how long
+// until that one has a turn; the refusing budget and those after it lose
+// nothing. It fails only when the store does.
+type Turns interface {
+	TakeAll(ctx context.Context, keys []string, every []time.Duration, burst []int) (retryAfter time.Duration, ok bool, err error)
+}
+
+var _ Limiter = (*fleetLimiter)(nil)
+
+// fleetLimiter keeps the budgets in Turns, so that they hold for the fleet
+// (DESIGN.md: "limits hold for the fleet"). When the store fails it decides
+// with this instance's own buckets instead, which keep each instance to
+// the budget (the fleet to N times it) until the store is back; a partner
+// is not refused because the limiter's database hiccupped. Going to the
+// fallback and coming back are logged once each.
+type fleetLimiter struct {
+	turns Turns
+	local Limiter
+	log   *slog.Logger
+	down  atomic.Bool
+}
+
+// NewFleetLimiter returns the Limiter over turns, with the in-memory one
+// (reading the time from now) as its fallback. On PostgreSQL it is
+// Deps.Limiter.
+func NewFleetLimiter(turns Turns, log *slog.Logger, now func() time.Time) Limiter {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &fleetLimiter{turns: turns, local: NewLimiter(now), log: log}
+}
+
+// Allow implements Limiter.
+func (l *fleetLimiter) Allow(ctx context.Context, budgets ...Budget) (bool, time.Duration) {
+	keys, every, burst := make([]string, 0, len(budgets)), make([]time.Duration, 0, len(budgets)), make([]int, 0, len(budgets))
+	for _, b := range budgets {
+		if b.PerMinute > 0 {
+			keys, every, burst = append(keys, b.Key), append(every, time.Minute/time.Duration(b.PerMinute)), append(burst, burstOf(b.PerMinute))
+		}
+	}
+	if len(keys) == 0 {
+		return true, 0
+	}
+	wait, ok, err := l.turns.TakeAll(ctx, keys, every, burst)
+	if err != nil {
+		if ctx.Err() == nil && !l.down.Swap(true) {
+			l.log.Warn("dataapi: fleet rate limits unavailable; limiting per instance until they are back", "err", err)
+		}
+		return l.local.Allow(ctx, budgets...)
+	}
+	if l.down.Swap(false) {
+		l.log.Info("dataapi: fleet rate limits are back")
+	}
+	return ok, wait
 }

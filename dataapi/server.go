@@ -67,7 +67,7 @@ type Deps struct {
 	// latency, 12 CFR 1033.311 performance). Optional.
 	Registerer prometheus.Registerer
 	// Limiter keeps partners and customers to their budgets. Default:
-	// NewLimiter, in this instance's memory.
+	// NewLimiter, in this instance's memory; NewFleetLimiter for a fleet.
 	Limiter Limiter
 	// Payments is the bank's payment limits (daily, per payee, new payee,
 	// step-up on the day's total), the same guard as the web's and the
@@ -338,11 +338,8 @@ func (s *Server) api(pattern string, rt route) http.Handler {
 		ctx := bankbridge.WithActor(r.Context(), bankbridge.Actor{Kind: bankbridge.ActorPartner, Partner: partner})
 		r = r.WithContext(ctx)
 		c := &call{s: s, w: w, r: r, ctx: ctx, acc: acc, partner: partner, op: pattern}
-		if ok, wait := s.limits.Allow(ctx, "p:"+partner, acc.Partner.RateLimit); !ok {
-			c.tooMany(wait)
-			return
-		}
-		if ok, wait := s.limits.Allow(ctx, "c:"+partner+":"+strconv.FormatInt(int64(acc.Grant.Customer), 10), s.o.CustomerRate); !ok {
+		if ok, wait := s.limits.Allow(ctx, Budget{"p:" + partner, acc.Partner.RateLimit},
+			Budget{"c:" + partner + ":" + strconv.FormatInt(int64(acc.Grant.Customer), 10), s.o.CustomerRate}); !ok {
 			c.tooMany(wait)
 			return
 		}

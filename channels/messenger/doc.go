@@ -15,6 +15,7 @@
 // It must never import a store, web or another edge, and never send data
 // itself: every reply comes through channels.Hub, which audits it first.
 // Known limits: text only (attachments are acknowledged, not read); one
-// page per bank; the send budget is per instance unless Config.Pacer is
-// shared; replies longer than the platform's limits are clipped.
+// page per bank; the send budget is per instance unless Config.Turns (or
+// a Pacer) is shared, as it is on PostgreSQL; replies longer than the
+// platform's limits are clipped.
 package messenger

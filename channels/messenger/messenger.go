@@ -56,9 +56,11 @@ type Config struct {
 	Rate     float64
 	Burst    int
 	MaxWait  time.Duration
-	// Pacer keeps to the send budget. Default: NewPacer(Rate, Burst, Now),
-	// in this instance's memory.
+	// Pacer keeps to the send budget. Default: NewFleetPacer over Turns
+	// when Turns is set, so that the fleet keeps to one budget; otherwise
+	// NewPacer(Rate, Burst, Now), in this instance's memory.
 	Pacer Pacer
+	Turns Turns
 	// MaxBody bounds a webhook body; default 1 MiB.
 	MaxBody int64
 	HTTP    *http.Client
@@ -137,7 +139,11 @@ func New(c Config, hub *channels.Hub) (*Adapter, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.Pacer == nil {
+	switch {
+	case c.Pacer != nil:
+	case c.Turns != nil:
+		c.Pacer = NewFleetPacer(c.Turns, "send:"+Platform, c.Rate, c.Burst, c.Logger, c.Now)
+	default:
 		c.Pacer = NewPacer(c.Rate, c.Burst, c.Now)
 	}
 	return &Adapter{c: c, hub: hub}, nil

@@ -57,9 +57,13 @@ func PartnerAPI(ctx context.Context, d PartnerAPIDeps, bind func(*dataapi.Server
 	if d.Options.Lease == nil {
 		d.Options.Lease = d.Backend.Lease // notifications: one instance of the fleet delivers
 	}
+	var budgets dataapi.Limiter // nil: in memory, SQLite's one process
+	if d.Backend.RateLimits != nil {
+		budgets = dataapi.NewFleetLimiter(d.Backend.RateLimits, d.Log, nil)
+	}
 	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: d.Consent, Ledger: d.Ledger, Payments: d.Backend.Limits,
 		Customers: d.Identity, Audit: d.Audit, Store: d.Backend.DataAPI, Registerer: d.Reg, Logger: d.Log, BaseURL: d.Issuer,
-		Options: d.Options})
+		Limiter: budgets, Options: d.Options})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -36,9 +36,13 @@ type Backend struct {
 	Keys      keyring.Store
 	Limits    *limits.Guard   // the payment limits, over this database, for every channel
 	Deploy    stream.Identity // the id the database generated: the default cluster name
-	Ping      func(context.Context) error
-	Close     func() error
-	Versions  func(context.Context) ([]string, error)
+	// RateLimits holds rate budgets for the fleet (the data API's, the Send
+	// API's pacing) on PostgreSQL; nil on SQLite, whose one process keeps
+	// them in memory, exactly.
+	RateLimits *postgres.Budgets
+	Ping       func(context.Context) error
+	Close      func() error
+	Versions   func(context.Context) ([]string, error)
 	// Settle brings the database to rest after a bulk load (benchmarks).
 	Settle func(context.Context) error
 }
@@ -66,7 +70,7 @@ func OpenBackend(ctx context.Context, c *Config) (*Backend, error) {
 		return nil, err
 	}
 	return &Backend{Engine: "postgres", Ledger: db.Ledger(), Identity: db.Identity(), Audit: db.Audit(), Consent: db.Consent(), Messenger: db.Messenger(), Insights: db.Insights(), DataAPI: db.DataAPI(), Alerts: db.Alerts(), Lease: db.Lease(), Keys: db.Keys(), Deploy: db, Ping: db.Ping, Close: db.Close, Versions: db.Versions, Settle: db.Settle,
-		Limits: limits.NewGuard(db.Limits(), c.LimitPolicy(), nil)}, nil
+		Limits: limits.NewGuard(db.Limits(), c.LimitPolicy(), nil), RateLimits: db.Budgets(nil)}, nil
 }
 
 // LedgerOptions tunes group commit per engine: SQLite has one writer, so one

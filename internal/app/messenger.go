@@ -67,6 +67,9 @@ type MessengerDeps struct {
 func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Handler, *channels.Hub, error) {
 	cfg := messenger.Env(d.Getenv)
 	cfg.BankURL, cfg.Logger = d.Base, d.Log
+	if d.Backend.RateLimits != nil {
+		cfg.Turns = d.Backend.RateLimits // the page's send budget, for the fleet
+	}
 	redirect := d.Getenv("BANKBRIDGE_MESSENGER_REDIRECT_URI")
 	var bad []string
 	for _, v := range []struct{ env, val string }{{"BANKBRIDGE_MESSENGER_GRAPH_URL", cfg.GraphURL}, {"BANKBRIDGE_MESSENGER_REDIRECT_URI", redirect}} {

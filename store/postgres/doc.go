@@ -9,7 +9,9 @@
 //
 // Lease (lease.go) is how a fleet of instances runs a job once: a
 // session-level advisory lock on a connection of its own, released by the
-// server when the holder's session dies.
+// server when the holder's session dies. Budgets (limit.go) is how a fleet
+// keeps to one rate budget: a GCRA row per budget in an UNLOGGED table,
+// one upsert per decision.
 //
 // It must never import net/http or any edge package.
 package postgres
