@@ -1,10 +1,10 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -12,26 +12,17 @@ import (
 )
 
 // IdentityStore implements identity.Store: customers, staff, credentials and
-// sessions. Writes go through the single writer connection, reads through the
-// read pool.
+// sessions. Writes go through the writer, reads through the readers.
 type IdentityStore struct{ db *DB }
 
 var _ identity.Store = (*IdentityStore)(nil)
 
-// Identity returns the identity store over db.
+// Identity returns the identity store of db.
 func (db *DB) Identity() *IdentityStore { return &IdentityStore{db: db} }
 
 const customerCols = `id, name, email, phone, line1, line2, city, region, postal_code, country, birth_year, since`
 
-// importChunk is the number of customers per multi-row INSERT: 500 rows of
-// 12 parameters (plus the shared hash) stays well below
-// SQLITE_MAX_VARIABLE_NUMBER (32766) while making the per-statement cost
-// negligible; 1000 measured no faster.
-const importChunk = 500
-
-type identityRow interface{ Scan(...any) error }
-
-func scanCustomer(r identityRow) (identity.Customer, error) {
+func scanCustomer(r Scanner) (identity.Customer, error) {
 	var c identity.Customer
 	var since int64
 	a := &c.Address
@@ -59,95 +50,73 @@ func realmTable(r identity.Realm) (string, *bankbridge.Error, error) {
 
 // CreateCustomer inserts a customer; ErrEmailTaken if the email is in use.
 func (s *IdentityStore) CreateCustomer(ctx context.Context, c identity.Customer, passwordHash string) (identity.Customer, error) {
-	const op = "sqlite.CreateCustomer"
-	args := customerArgs(c, passwordHash)
-	args[0] = nil // let SQLite assign the id
-	err := s.db.w.QueryRowContext(ctx,
-		`INSERT INTO customers (`+customerCols+`, password_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`, args...).Scan(&c.ID)
+	const op = "sqlstore.CreateCustomer"
+	args := customerArgs(c, passwordHash)[1:] // the engine assigns the id
+	err := s.db.W().QueryRow(ctx,
+		`INSERT INTO customers (name, email, phone, line1, line2, city, region, postal_code, country, birth_year, since, password_hash)
+		 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id`, args...).Scan(&c.ID)
 	if err != nil {
-		return identity.Customer{}, mapErr(op, err, identity.ErrEmailTaken)
+		return identity.Customer{}, s.db.Err(op, err, identity.ErrEmailTaken)
 	}
 	c.Since = fromMicros(micros(c.Since))
 	return c, nil
 }
 
-// ImportCustomers inserts cs in one transaction with multi-row INSERTs and
-// ids assigned from the current maximum. The writer connection is the only
-// one, and the transaction is BEGIN IMMEDIATE, so no other insert can take
-// those ids in between.
+// ImportCustomers inserts cs in one transaction with multi-row INSERTs
+// (InsertRows), taking their ids first: on PostgreSQL len(cs) values of the
+// sequence in one statement; on SQLite the ones after the current maximum,
+// which no other insert can take in between because the writer is the only
+// connection and the transaction is BEGIN IMMEDIATE.
 func (s *IdentityStore) ImportCustomers(ctx context.Context, cs []identity.Customer, passwordHash string) ([]identity.Customer, error) {
-	const op = "sqlite.ImportCustomers"
+	const op = "sqlstore.ImportCustomers"
 	out := make([]identity.Customer, len(cs))
 	if len(cs) == 0 {
 		return out, nil
 	}
-	tx, err := s.db.w.BeginTx(ctx, nil)
+	tx, err := s.db.Begin(ctx)
 	if err != nil {
-		return nil, mapErr(op, err, nil)
+		return nil, s.db.Err(op, err, nil)
 	}
 	defer tx.Rollback()
-	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM customers`).Scan(&last); err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	// The shared password hash is bound once per statement, not once per row.
-	const cols = 12
-	insert := func(rows int) string {
-		one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
-		return `INSERT INTO customers (` + customerCols + `, password_hash) SELECT *, ? FROM (VALUES ` +
-			strings.TrimSuffix(strings.Repeat(one+",", rows), ",") + `)`
-	}
-	full, err := tx.PrepareContext(ctx, insert(min(importChunk, len(cs))))
+	ids, err := s.db.takeIDs(ctx, tx, "customers", len(cs))
 	if err != nil {
-		return nil, mapErr(op, err, nil)
+		return nil, s.db.Err(op, err, nil)
 	}
-	defer full.Close()
-	args := make([]any, 0, importChunk*cols+1)
-	for start := 0; start < len(cs); start += importChunk {
-		end := min(start+importChunk, len(cs))
-		args = append(args[:0], passwordHash) // the first ?, in SELECT *, ?
-		for i := start; i < end; i++ {
-			c := cs[i]
-			c.ID = bankbridge.CustomerID(last + 1 + int64(i))
-			c.Since = fromMicros(micros(c.Since))
-			out[i] = c
-			args = append(args, customerArgs(c, passwordHash)[:cols]...)
-		}
-		if end-start == importChunk || start == 0 {
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insert(end-start), args...)
-		}
-		if err != nil {
-			return nil, mapErr(op, err, identity.ErrEmailTaken)
-		}
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		c.ID, c.Since = bankbridge.CustomerID(ids[i]), fromMicros(micros(c.Since))
+		out[i] = c
+		rows[i] = customerArgs(c, passwordHash)
+	}
+	if _, err := s.db.InsertRows(ctx, tx, `INSERT INTO customers (`+customerCols+`, password_hash)`, "", rows); err != nil {
+		return nil, s.db.Err(op, err, identity.ErrEmailTaken)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, mapErr(op, err, nil)
+		return nil, s.db.Err(op, err, identity.ErrEmailTaken)
 	}
 	return out, nil
 }
 
 // Customer returns one customer; ErrCustomerNotFound if unknown.
 func (s *IdentityStore) Customer(ctx context.Context, id bankbridge.CustomerID) (identity.Customer, error) {
-	c, err := scanCustomer(s.db.r.QueryRowContext(ctx, `SELECT `+customerCols+` FROM customers WHERE id = ?`, int64(id)))
+	c, err := scanCustomer(s.db.R().QueryRow(ctx, `SELECT `+customerCols+` FROM customers WHERE id = $1`, int64(id)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return identity.Customer{}, identity.ErrCustomerNotFound.WithOp("sqlite.Customer", nil)
+		return identity.Customer{}, identity.ErrCustomerNotFound.WithOp("sqlstore.Customer", nil)
 	}
 	if err != nil {
-		return identity.Customer{}, mapErr("sqlite.Customer", err, nil)
+		return identity.Customer{}, s.db.Err("sqlstore.Customer", err, nil)
 	}
 	return c, nil
 }
 
 // CreateStaff inserts a member of staff; ErrEmailTaken if the email is in use.
 func (s *IdentityStore) CreateStaff(ctx context.Context, st identity.Staff, passwordHash string) (identity.Staff, error) {
-	const op = "sqlite.CreateStaff"
-	err := s.db.w.QueryRowContext(ctx,
-		`INSERT INTO staff (email, name, role, created_at, password_hash) VALUES (?,?,?,?,?) RETURNING id`,
+	const op = "sqlstore.CreateStaff"
+	err := s.db.W().QueryRow(ctx,
+		`INSERT INTO staff (email, name, role, created_at, password_hash) VALUES ($1,$2,$3,$4,$5) RETURNING id`,
 		st.Email, st.Name, string(st.Role), micros(st.Created), passwordHash).Scan(&st.ID)
 	if err != nil {
-		return identity.Staff{}, mapErr(op, err, identity.ErrEmailTaken)
+		return identity.Staff{}, s.db.Err(op, err, identity.ErrEmailTaken)
 	}
 	st.Created = fromMicros(micros(st.Created))
 	return st, nil
@@ -157,13 +126,13 @@ func (s *IdentityStore) CreateStaff(ctx context.Context, st identity.Staff, pass
 func (s *IdentityStore) Staff(ctx context.Context, id bankbridge.StaffID) (identity.Staff, error) {
 	var st identity.Staff
 	var created int64
-	err := s.db.r.QueryRowContext(ctx, `SELECT id, email, name, role, created_at FROM staff WHERE id = ?`, int64(id)).
+	err := s.db.R().QueryRow(ctx, `SELECT id, email, name, role, created_at FROM staff WHERE id = $1`, int64(id)).
 		Scan(&st.ID, &st.Email, &st.Name, &st.Role, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return identity.Staff{}, identity.ErrStaffNotFound.WithOp("sqlite.Staff", nil)
+		return identity.Staff{}, identity.ErrStaffNotFound.WithOp("sqlstore.Staff", nil)
 	}
 	if err != nil {
-		return identity.Staff{}, mapErr("sqlite.Staff", err, nil)
+		return identity.Staff{}, s.db.Err("sqlstore.Staff", err, nil)
 	}
 	st.Created = fromMicros(created)
 	return st, nil
@@ -178,13 +147,13 @@ func (s *IdentityStore) credential(ctx context.Context, op string, realm identit
 	}
 	c := identity.Credential{Principal: identity.Principal{Realm: realm}}
 	var locked int64
-	err = s.db.r.QueryRowContext(ctx, `SELECT `+credentialCols+` FROM `+table+` WHERE `+where+` = ?`, arg).
+	err = s.db.R().QueryRow(ctx, `SELECT `+credentialCols+` FROM `+table+` WHERE `+where+` = $1`, arg).
 		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Failures, &locked, &c.TOTPSecret, &c.TOTPPending, &c.TOTPLastStep)
 	if errors.Is(err, sql.ErrNoRows) {
 		return identity.Credential{}, notFound.WithOp(op, nil)
 	}
 	if err != nil {
-		return identity.Credential{}, mapErr(op, err, nil)
+		return identity.Credential{}, s.db.Err(op, err, nil)
 	}
 	c.LockedUntil = fromMicros(locked)
 	return c, nil
@@ -192,12 +161,12 @@ func (s *IdentityStore) credential(ctx context.Context, op string, realm identit
 
 // CredentialByEmail returns the credential of realm's account with email.
 func (s *IdentityStore) CredentialByEmail(ctx context.Context, realm identity.Realm, email string) (identity.Credential, error) {
-	return s.credential(ctx, "sqlite.CredentialByEmail", realm, "email", email)
+	return s.credential(ctx, "sqlstore.CredentialByEmail", realm, "email", email)
 }
 
 // Credential returns p's credential.
 func (s *IdentityStore) Credential(ctx context.Context, p identity.Principal) (identity.Credential, error) {
-	return s.credential(ctx, "sqlite.Credential", p.Realm, "id", p.ID)
+	return s.credential(ctx, "sqlstore.Credential", p.Realm, "id", p.ID)
 }
 
 // update runs one UPDATE of p's row ("SET ..." given) and reports p's
@@ -207,12 +176,12 @@ func (s *IdentityStore) update(ctx context.Context, op string, p identity.Princi
 	if err != nil {
 		return err
 	}
-	res, err := s.db.w.ExecContext(ctx, `UPDATE `+table+` SET `+set+` WHERE id = ?`, append(args, p.ID)...)
+	res, err := s.db.W().Exec(ctx, `UPDATE `+table+` SET `+set+` WHERE id = $`+strconv.Itoa(len(args)+1), append(args, p.ID)...)
 	if err != nil {
-		return mapErr(op, err, nil)
+		return s.db.Err(op, err, nil)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return mapErr(op, err, nil)
+		return s.db.Err(op, err, nil)
 	} else if n == 0 {
 		return notFound.WithOp(op, nil)
 	}
@@ -222,57 +191,57 @@ func (s *IdentityStore) update(ctx context.Context, op string, p identity.Princi
 // RecordFailure adds one failure in a single UPDATE ... RETURNING, so
 // concurrent failures are all counted.
 func (s *IdentityStore) RecordFailure(ctx context.Context, p identity.Principal) (int, error) {
-	const op = "sqlite.RecordFailure"
+	const op = "sqlstore.RecordFailure"
 	table, notFound, err := realmTable(p.Realm)
 	if err != nil {
 		return 0, err
 	}
 	var n int
-	err = s.db.w.QueryRowContext(ctx, `UPDATE `+table+` SET failures = failures + 1 WHERE id = ? RETURNING failures`, p.ID).Scan(&n)
+	err = s.db.W().QueryRow(ctx, `UPDATE `+table+` SET failures = failures + 1 WHERE id = $1 RETURNING failures`, p.ID).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, notFound.WithOp(op, nil)
 	}
 	if err != nil {
-		return 0, mapErr(op, err, nil)
+		return 0, s.db.Err(op, err, nil)
 	}
 	return n, nil
 }
 
 // LockUntil sets the end of p's lock.
 func (s *IdentityStore) LockUntil(ctx context.Context, p identity.Principal, until time.Time) error {
-	return s.update(ctx, "sqlite.LockUntil", p, `locked_until = ?`, micros(until))
+	return s.update(ctx, "sqlstore.LockUntil", p, `locked_until = $1`, micros(until))
 }
 
 // ResetFailures clears p's failures and lock.
 func (s *IdentityStore) ResetFailures(ctx context.Context, p identity.Principal) error {
-	return s.update(ctx, "sqlite.ResetFailures", p, `failures = 0, locked_until = 0`)
+	return s.update(ctx, "sqlstore.ResetFailures", p, `failures = 0, locked_until = 0`)
 }
 
 // SetTOTPPending stores a secret being enrolled.
 func (s *IdentityStore) SetTOTPPending(ctx context.Context, p identity.Principal, secret string) error {
-	return s.update(ctx, "sqlite.SetTOTPPending", p, `totp_pending = ?`, secret)
+	return s.update(ctx, "sqlstore.SetTOTPPending", p, `totp_pending = $1`, secret)
 }
 
 // EnableTOTP makes secret the enrolled one.
 func (s *IdentityStore) EnableTOTP(ctx context.Context, p identity.Principal, secret string, step int64) error {
-	return s.update(ctx, "sqlite.EnableTOTP", p, `totp_secret = ?, totp_pending = '', totp_last_step = ?`, secret, step)
+	return s.update(ctx, "sqlstore.EnableTOTP", p, `totp_secret = $1, totp_pending = '', totp_last_step = $2`, secret, step)
 }
 
 // UseTOTPStep records step if it is later than the last one, in one
 // conditional UPDATE: of two concurrent calls with the same step, one wins.
 func (s *IdentityStore) UseTOTPStep(ctx context.Context, p identity.Principal, step int64) (bool, error) {
-	const op = "sqlite.UseTOTPStep"
+	const op = "sqlstore.UseTOTPStep"
 	table, _, err := realmTable(p.Realm)
 	if err != nil {
 		return false, err
 	}
-	res, err := s.db.w.ExecContext(ctx, `UPDATE `+table+` SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, p.ID, step)
+	res, err := s.db.W().Exec(ctx, `UPDATE `+table+` SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $3`, step, p.ID, step)
 	if err != nil {
-		return false, mapErr(op, err, nil)
+		return false, s.db.Err(op, err, nil)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, mapErr(op, err, nil)
+		return false, s.db.Err(op, err, nil)
 	}
 	if n == 1 {
 		return true, nil
@@ -286,44 +255,44 @@ func (s *IdentityStore) UseTOTPStep(ctx context.Context, p identity.Principal, s
 
 // CreateSession stores a session under its token hash.
 func (s *IdentityStore) CreateSession(ctx context.Context, hash []byte, sess identity.Session) error {
-	_, err := s.db.w.ExecContext(ctx,
+	_, err := s.db.W().Exec(ctx,
 		`INSERT INTO sessions (token_hash, realm, customer_id, staff_id, csrf, created_at, expires_at, last_seen, stepped_up_at)
-		 VALUES (?,?,?,?,?,?,?,?,?)`,
+		 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
 		hash, string(sess.Realm), int64(sess.Customer), int64(sess.Staff), sess.CSRF,
 		micros(sess.Created), micros(sess.Expires), micros(sess.LastSeen), micros(sess.SteppedUp))
-	return mapErr("sqlite.CreateSession", err, nil)
+	return s.db.Err("sqlstore.CreateSession", err, nil)
 }
 
 // Session returns a session with its account's role and TOTP enrolment.
 func (s *IdentityStore) Session(ctx context.Context, hash []byte) (identity.Session, error) {
-	const op = "sqlite.Session"
+	const op = "sqlstore.Session"
 	var sess identity.Session
 	var created, expires, seen, stepped int64
-	err := s.db.r.QueryRowContext(ctx, `
+	err := s.db.R().QueryRow(ctx, `
 		SELECT s.realm, s.customer_id, s.staff_id, s.csrf, s.created_at, s.expires_at, s.last_seen, s.stepped_up_at,
-		       COALESCE(c.totp_secret <> '', st.totp_secret <> '', 0), COALESCE(st.role, '')
+		       COALESCE(c.totp_secret <> '', st.totp_secret <> '', false), COALESCE(st.role, '')
 		FROM sessions s
 		LEFT JOIN customers c ON s.realm = 'customer' AND c.id = s.customer_id
 		LEFT JOIN staff st ON s.realm = 'staff' AND st.id = s.staff_id
-		WHERE s.token_hash = ?`, hash).
+		WHERE s.token_hash = $1`, hash).
 		Scan(&sess.Realm, &sess.Customer, &sess.Staff, &sess.CSRF, &created, &expires, &seen, &stepped, &sess.TOTPEnrolled, &sess.Role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return identity.Session{}, identity.ErrNoSession.WithOp(op, nil)
 	}
 	if err != nil {
-		return identity.Session{}, mapErr(op, err, nil)
+		return identity.Session{}, s.db.Err(op, err, nil)
 	}
 	sess.Created, sess.Expires, sess.LastSeen, sess.SteppedUp = fromMicros(created), fromMicros(expires), fromMicros(seen), fromMicros(stepped)
 	return sess, nil
 }
 
 func (s *IdentityStore) updateSession(ctx context.Context, op string, hash []byte, set string, args ...any) error {
-	res, err := s.db.w.ExecContext(ctx, `UPDATE sessions SET `+set+` WHERE token_hash = ?`, append(args, hash)...)
+	res, err := s.db.W().Exec(ctx, `UPDATE sessions SET `+set+` WHERE token_hash = $`+strconv.Itoa(len(args)+1), append(args, hash)...)
 	if err != nil {
-		return mapErr(op, err, nil)
+		return s.db.Err(op, err, nil)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return mapErr(op, err, nil)
+		return s.db.Err(op, err, nil)
 	} else if n == 0 {
 		return identity.ErrNoSession.WithOp(op, nil)
 	}
@@ -332,18 +301,18 @@ func (s *IdentityStore) updateSession(ctx context.Context, op string, hash []byt
 
 // TouchSession records activity.
 func (s *IdentityStore) TouchSession(ctx context.Context, hash []byte, lastSeen, expires time.Time) error {
-	return s.updateSession(ctx, "sqlite.TouchSession", hash, `last_seen = ?, expires_at = ?`, micros(lastSeen), micros(expires))
+	return s.updateSession(ctx, "sqlstore.TouchSession", hash, `last_seen = $1, expires_at = $2`, micros(lastSeen), micros(expires))
 }
 
 // StepUpSession records a step-up.
 func (s *IdentityStore) StepUpSession(ctx context.Context, hash []byte, at time.Time) error {
-	return s.updateSession(ctx, "sqlite.StepUpSession", hash, `stepped_up_at = ?`, micros(at))
+	return s.updateSession(ctx, "sqlstore.StepUpSession", hash, `stepped_up_at = $1`, micros(at))
 }
 
 // DeleteSession deletes one session, if it exists.
 func (s *IdentityStore) DeleteSession(ctx context.Context, hash []byte) error {
-	_, err := s.db.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
-	return mapErr("sqlite.DeleteSession", err, nil)
+	_, err := s.db.W().Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
+	return s.db.Err("sqlstore.DeleteSession", err, nil)
 }
 
 // DeleteSessions deletes every session of p. The realm is a literal in the
@@ -351,26 +320,26 @@ func (s *IdentityStore) DeleteSession(ctx context.Context, hash []byte) error {
 func (s *IdentityStore) DeleteSessions(ctx context.Context, p identity.Principal) (int, error) {
 	switch p.Realm {
 	case identity.RealmCustomer:
-		return s.deleteSessions(ctx, "sqlite.DeleteSessions", `realm = 'customer' AND customer_id = ?`, p.ID)
+		return s.deleteSessions(ctx, "sqlstore.DeleteSessions", `realm = 'customer' AND customer_id = $1`, p.ID)
 	case identity.RealmStaff:
-		return s.deleteSessions(ctx, "sqlite.DeleteSessions", `realm = 'staff' AND staff_id = ?`, p.ID)
+		return s.deleteSessions(ctx, "sqlstore.DeleteSessions", `realm = 'staff' AND staff_id = $1`, p.ID)
 	}
 	return 0, identity.ErrRealm
 }
 
 // DeleteExpiredSessions deletes sessions expired at now.
 func (s *IdentityStore) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
-	return s.deleteSessions(ctx, "sqlite.DeleteExpiredSessions", `expires_at <= ?`, micros(now))
+	return s.deleteSessions(ctx, "sqlstore.DeleteExpiredSessions", `expires_at <= $1`, micros(now))
 }
 
 func (s *IdentityStore) deleteSessions(ctx context.Context, op, where string, args ...any) (int, error) {
-	res, err := s.db.w.ExecContext(ctx, `DELETE FROM sessions WHERE `+where, args...)
+	res, err := s.db.W().Exec(ctx, `DELETE FROM sessions WHERE `+where, args...)
 	if err != nil {
-		return 0, mapErr(op, err, nil)
+		return 0, s.db.Err(op, err, nil)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, mapErr(op, err, nil)
+		return 0, s.db.Err(op, err, nil)
 	}
 	return int(n), nil
 }

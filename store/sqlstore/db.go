@@ -1,0 +1,257 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bankbridge/bankbridge"
+)
+
+// DB is an engine's database/sql handles and its dialect: w takes every
+// write and every read that must see the last write, r the other reads. On
+// SQLite w is the single writer connection and r the read-only pool; on
+// PostgreSQL both are the same pool.
+type DB struct {
+	w, r *sql.DB
+	d    Dialect
+	qs   sync.Map // query as written -> as the engine reads it
+}
+
+// New returns the shared stores' view of an engine: w the writer, r the
+// readers (the same as w where the engine has no single writer).
+func New(w, r *sql.DB, d Dialect) *DB { return &DB{w: w, r: r, d: d} }
+
+// Close closes the handles. SQLite's DB closes its own instead, with its
+// audit files; PostgreSQL's calls this before closing the pool beneath.
+func (db *DB) Close() error {
+	if db.r != db.w {
+		return errors.Join(db.r.Close(), db.w.Close())
+	}
+	return db.w.Close()
+}
+
+// Engine names the engine.
+func (db *DB) Engine() string { return db.d.Name }
+
+// q returns query as the engine reads it, rewritten once and then cached.
+func (db *DB) q(query string) string {
+	if !db.d.numbered {
+		return query
+	}
+	if s, ok := db.qs.Load(query); ok {
+		return s.(string)
+	}
+	s := rebind(query)
+	db.qs.Store(query, s)
+	return s
+}
+
+// rebind rewrites $N as ?N outside quoted strings and identifiers.
+func rebind(query string) string {
+	var b strings.Builder
+	b.Grow(len(query))
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '$' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9':
+			c = '?'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// Querier runs statements: the writer, the readers, or a transaction.
+type Querier interface {
+	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type handle struct {
+	db *DB
+	h  interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}
+}
+
+func (h handle) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return h.h.ExecContext(ctx, h.db.q(query), args...)
+}
+
+func (h handle) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return h.h.QueryContext(ctx, h.db.q(query), args...)
+}
+
+func (h handle) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return h.h.QueryRowContext(ctx, h.db.q(query), args...)
+}
+
+// W is the writer: writes, and reads that must see the last write.
+func (db *DB) W() Querier { return handle{db, db.w} }
+
+// R is the readers.
+func (db *DB) R() Querier { return handle{db, db.r} }
+
+// Tx is a transaction on the writer.
+type Tx struct {
+	handle
+	tx *sql.Tx
+}
+
+// Begin starts a transaction on the writer. On SQLite it is BEGIN
+// IMMEDIATE (the writer's DSN), so it never fails to upgrade a read lock
+// halfway; on PostgreSQL, READ COMMITTED.
+func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{handle{db, tx}, tx}, nil
+}
+
+// Commit commits the transaction.
+func (tx *Tx) Commit() error { return tx.tx.Commit() }
+
+// Rollback rolls back the transaction unless it was committed.
+func (tx *Tx) Rollback() error { return tx.tx.Rollback() }
+
+// Err turns a driver error into a domain error by its code: a unique
+// violation becomes dup (or a generic Conflict), a transient failure
+// (SQLite busy or locked; PostgreSQL serialization failure, deadlock, lock
+// not available) Unavailable, which callers may retry. Anything else keeps
+// its cause behind op.
+func (db *DB) Err(op string, err error, dup *bankbridge.Error) error {
+	if err == nil {
+		return nil
+	}
+	switch db.d.classify(err) {
+	case unique:
+		if dup != nil {
+			return dup.WithOp(op, err)
+		}
+		return bankbridge.E(bankbridge.Conflict, "duplicate", "that value is already in use").WithOp(op, err)
+	case busy:
+		return bankbridge.E(bankbridge.Unavailable, "database_busy", "the database is busy; try again").WithOp(op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// Unique reports whether err is a unique or primary key violation.
+func (db *DB) Unique(err error) bool { return db.d.classify(err) == unique }
+
+// ClaimLock ends a sub-select that picks rows for one worker to claim (see Dialect.claim).
+func (db *DB) ClaimLock() string { return db.d.claim }
+
+// micros is t as stored: Unix microseconds, 0 for the zero time.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros is the time stored as v, UTC; 0 is the zero time.
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+// Scanner is a *sql.Row or *sql.Rows.
+type Scanner interface{ Scan(...any) error }
+
+// Collect scans every row of rows with scan and closes rows.
+func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// In returns "$from,$from+1,..." for the values and the values as []any,
+// for an IN list; both engines take it, where = ANY($1) would be PostgreSQL's alone.
+func In[T any](from int, vals []T) (string, []any) {
+	var b strings.Builder
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(from + i))
+		args[i] = v
+	}
+	return b.String(), args
+}
+
+// Values returns "($1,$2),($3,$4)..." for rows of cols values each,
+// numbered from 1.
+func Values(rows, cols int) string {
+	var b strings.Builder
+	n := 1
+	for r := range rows {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// InsertRows inserts rows (each of the same number of values) with
+// multi-row statements prefix VALUES (...),(...) suffix, chunked below the
+// engine's parameter limit, and returns the rows affected.
+func (db *DB) InsertRows(ctx context.Context, q Querier, prefix, suffix string, rows [][]any) (int64, error) {
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	per := max(1, min(500, db.d.maxParams/len(rows[0])))
+	var n int64
+	for len(rows) > 0 {
+		chunk := rows[:min(per, len(rows))]
+		rows = rows[len(chunk):]
+		args := make([]any, 0, len(chunk)*len(chunk[0]))
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		res, err := q.Exec(ctx, prefix+" VALUES "+Values(len(chunk), len(chunk[0]))+suffix, args...)
+		if err != nil {
+			return n, err
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return n, nil
+}
