@@ -13,3 +13,6 @@ func (db *DB) Messenger() *sqlstore.MessengerStore { return db.sql.Messenger() }
 
 // Identity returns the identity store of db.
 func (db *DB) Identity() *sqlstore.IdentityStore { return db.sql.Identity() }
+
+// DataAPI returns the data API's store of db.
+func (db *DB) DataAPI() *sqlstore.DataAPIStore { return db.sql.DataAPI() }
