@@ -16,3 +16,6 @@ func (db *DB) Identity() *sqlstore.IdentityStore { return db.sql.Identity() }
 
 // DataAPI returns the data API's store of db.
 func (db *DB) DataAPI() *sqlstore.DataAPIStore { return db.sql.DataAPI() }
+
+// Alerts returns the alerts store of db.
+func (db *DB) Alerts() *sqlstore.AlertsStore { return db.sql.Alerts() }
