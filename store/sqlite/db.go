@@ -85,9 +85,10 @@ func pragmaDriver(pragmas ...string) *sqlite3.SQLiteDriver {
 type DB struct {
 	w *sql.DB // exactly one connection: SQLite has one writer
 	r *sql.DB // read-only pool (WAL lets readers run beside the writer)
-	// sql is the shared stores' view of w and r (store/sqlstore).
-	sql  *sqlstore.DB
-	Path string
+	// sql is the shared stores' view of w and r (store/sqlstore), auditSQL
+	// the same of the audit file's.
+	sql, auditSQL *sqlstore.DB
+	Path          string
 	// audit is the disclosure log's file.
 	audit *auditFile
 	// accounts caches ledger accounts for the writer; see accountCache.
@@ -114,6 +115,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	db.auditSQL = sqlstore.New(db.audit.w, db.audit.r, sqlstore.SQLite)
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

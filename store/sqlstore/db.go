@@ -131,6 +131,19 @@ func (tx *Tx) Commit() error { return tx.tx.Commit() }
 // Rollback rolls back the transaction unless it was committed.
 func (tx *Tx) Rollback() error { return tx.tx.Rollback() }
 
+// Snapshot returns readers that see one snapshot across statements, and a
+// func that ends it (Dialect.snapshot).
+func (db *DB) Snapshot(ctx context.Context) (Querier, func(), error) {
+	if !db.d.snapshot {
+		return db.R(), func() {}, nil
+	}
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	return handle{db, tx}, func() { tx.Rollback() }, nil
+}
+
 // Err turns a driver error into a domain error by its code: a unique
 // violation becomes dup (or a generic Conflict), a transient failure
 // (SQLite busy or locked; PostgreSQL serialization failure, deadlock, lock

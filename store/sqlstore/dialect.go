@@ -35,6 +35,11 @@ type Dialect struct {
 	// instances insert concurrently); without, from the maximum plus one,
 	// safe under SQLite's single writer (takeIDs).
 	sequences bool
+	// snapshot says a read that must see one snapshot across statements
+	// takes a REPEATABLE READ read-only transaction (PostgreSQL); SQLite's
+	// such reads are one statement, one read transaction under WAL, and its
+	// driver refuses those options (DB.Snapshot).
+	snapshot bool
 	// maxParams bounds the parameters of one statement (multi-row inserts
 	// are chunked below it): SQLITE_MAX_VARIABLE_NUMBER is 32766, PostgreSQL's
 	// wire protocol allows 65535.
@@ -114,6 +119,7 @@ var Postgres = Dialect{
 	Name:      "postgres",
 	claim:     " FOR UPDATE SKIP LOCKED",
 	sequences: true,
+	snapshot:  true,
 	lock:      `SELECT pg_advisory_lock(1650552427)`, // 0x62616e6b, "bank"
 	unlock:    `SELECT pg_advisory_unlock(1650552427)`,
 	maxParams: 65535,
