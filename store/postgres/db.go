@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/store/sqlstore"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -104,38 +102,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 // Versions lists the migrations applied, in order.
 func (db *DB) Versions(ctx context.Context) ([]string, error) { return db.sql.Versions(ctx) }
 
-// mapErr turns driver errors into domain errors by SQLSTATE: 23505 (unique)
-// becomes dup or a generic Conflict; 40001/40P01 (serialization, deadlock)
-// and 55P03 (lock not available) become Unavailable, which the ledger retries.
+// mapErr, micros and fromMicros are sqlstore's, for this package's own
+// stores (the ledger's, the audit appender's): errors mapped by code as
+// sqlstore.Postgres.Err says, times as Unix microseconds.
 func mapErr(op string, err error, dup *bankbridge.Error) error {
-	if err == nil {
-		return nil
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "23505":
-			if dup != nil {
-				return dup.WithOp(op, err)
-			}
-			return bankbridge.E(bankbridge.Conflict, "duplicate", "that value is already in use").WithOp(op, err)
-		case "40001", "40P01", "55P03":
-			return bankbridge.E(bankbridge.Unavailable, "database_busy", "the database is busy; try again").WithOp(op, err)
-		}
-	}
-	return fmt.Errorf("%s: %w", op, err)
+	return sqlstore.Postgres.Err(op, err, dup)
 }
-
-func micros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-func fromMicros(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v).UTC()
-}
+func micros(t time.Time) int64     { return sqlstore.Micros(t) }
+func fromMicros(v int64) time.Time { return sqlstore.FromMicros(v) }

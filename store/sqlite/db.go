@@ -227,40 +227,14 @@ func (db *DB) Versions(ctx context.Context) ([]string, error) {
 	return all, nil
 }
 
-// mapErr turns driver errors into domain errors by result code: a unique
-// violation becomes dup (or a generic Conflict), a busy database Unavailable.
+// mapErr, micros and fromMicros are sqlstore's, for this package's own
+// stores (the ledger's, the audit appender's): errors mapped by code as
+// sqlstore.SQLite.Err says, times as Unix microseconds.
 func mapErr(op string, err error, dup *bankbridge.Error) error {
-	if err == nil {
-		return nil
-	}
-	var se sqlite3.Error
-	if errors.As(err, &se) {
-		switch {
-		case se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey:
-			if dup != nil {
-				return dup.WithOp(op, err)
-			}
-			return bankbridge.E(bankbridge.Conflict, "duplicate", "that value is already in use").WithOp(op, err)
-		case se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked:
-			return bankbridge.E(bankbridge.Unavailable, "database_busy", "the database is busy; try again").WithOp(op, err)
-		}
-	}
-	return fmt.Errorf("%s: %w", op, err)
+	return sqlstore.SQLite.Err(op, err, dup)
 }
-
-func micros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-func fromMicros(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v).UTC()
-}
+func micros(t time.Time) int64     { return sqlstore.Micros(t) }
+func fromMicros(v int64) time.Time { return sqlstore.FromMicros(v) }
 
 // Settle brings the database to rest after a bulk load: the WAL is copied
 // into the database file and truncated, so the next writes do not share

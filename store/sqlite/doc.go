@@ -1,5 +1,10 @@
-// Package sqlite implements the capability stores (ledger.Store and the
-// others) on an embedded SQLite file in WAL mode: the single-machine default.
+// Package sqlite opens the embedded SQLite file in WAL mode (the
+// single-machine default) and implements on it the stores where SQLite
+// differs: the ledger and the disclosure log's appender and files. The
+// stores whose SQL is the same on both engines (consent, identity,
+// messenger, data API, alerts, the reads of insights and of the log) are
+// store/sqlstore's, over this package's writer and read pool (stores.go);
+// so are the migrations of the main file.
 //
 // SQLite has one writer. The store keeps one write connection and a pool of
 // read-only connections; the ledger's batcher is the only writer of money, so

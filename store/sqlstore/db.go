@@ -144,16 +144,25 @@ func (db *DB) Snapshot(ctx context.Context) (Querier, func(), error) {
 	return handle{db, tx}, func() { tx.Rollback() }, nil
 }
 
+// Err maps a driver error as the dialect does (Dialect.Err).
+func (db *DB) Err(op string, err error, dup *bankbridge.Error) error { return db.d.Err(op, err, dup) }
+
+// Unique reports whether err is a unique or primary key violation.
+func (db *DB) Unique(err error) bool { return db.d.classify(err) == unique }
+
+// ClaimLock ends a sub-select that picks rows for one worker to claim (see Dialect.claim).
+func (db *DB) ClaimLock() string { return db.d.claim }
+
 // Err turns a driver error into a domain error by its code: a unique
 // violation becomes dup (or a generic Conflict), a transient failure
 // (SQLite busy or locked; PostgreSQL serialization failure, deadlock, lock
 // not available) Unavailable, which callers may retry. Anything else keeps
 // its cause behind op.
-func (db *DB) Err(op string, err error, dup *bankbridge.Error) error {
+func (d Dialect) Err(op string, err error, dup *bankbridge.Error) error {
 	if err == nil {
 		return nil
 	}
-	switch db.d.classify(err) {
+	switch d.classify(err) {
 	case unique:
 		if dup != nil {
 			return dup.WithOp(op, err)
@@ -165,22 +174,16 @@ func (db *DB) Err(op string, err error, dup *bankbridge.Error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// Unique reports whether err is a unique or primary key violation.
-func (db *DB) Unique(err error) bool { return db.d.classify(err) == unique }
-
-// ClaimLock ends a sub-select that picks rows for one worker to claim (see Dialect.claim).
-func (db *DB) ClaimLock() string { return db.d.claim }
-
-// micros is t as stored: Unix microseconds, 0 for the zero time.
-func micros(t time.Time) int64 {
+// Micros is t as stored: Unix microseconds, 0 for the zero time.
+func Micros(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixMicro()
 }
 
-// fromMicros is the time stored as v, UTC; 0 is the zero time.
-func fromMicros(v int64) time.Time {
+// FromMicros is the time stored as v, UTC; 0 is the zero time.
+func FromMicros(v int64) time.Time {
 	if v == 0 {
 		return time.Time{}
 	}
@@ -268,3 +271,6 @@ func (db *DB) InsertRows(ctx context.Context, q Querier, prefix, suffix string, 
 	}
 	return n, nil
 }
+
+func micros(t time.Time) int64     { return Micros(t) }
+func fromMicros(v int64) time.Time { return FromMicros(v) }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,7 +23,6 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/internal/testdb"
-	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/bankbridge/bankbridge/store/sqlstore"
@@ -38,8 +38,6 @@ var v0 = os.DirFS("testdata/v0")
 
 // stores are one database's capability stores, as the engine's DB hands them out.
 type stores struct {
-	ledger    ledger.Store
-	exec      func(string) error
 	consent   consent.Store
 	identity  identity.Store
 	dataapi   records.Store
@@ -56,37 +54,38 @@ type engine struct {
 	dial   sqlstore.Dialect
 	driver string
 	// bare returns the location of a new empty database, as the engine's
-	// Open and sql.Open(driver) take it.
-	bare   func(t testing.TB) string
-	open   func(t testing.TB, where string) stores
-	schema func(t testing.TB, db *sql.DB) []string
+	// Open and sql.Open(driver) take it; fresh one as tests get it (testdb).
+	bare, fresh func(t testing.TB) string
+	open        func(t testing.TB, where string) stores
+	schema      func(t testing.TB, db *sql.DB) []string
 }
 
 var engines = []engine{
 	{
 		name: "sqlite", dial: sqlstore.SQLite, driver: "sqlite3",
-		bare: func(t testing.TB) string { return testdb.SQLitePath(t) },
+		bare:  func(t testing.TB) string { return filepath.Join(t.TempDir(), "bare.db") },
+		fresh: testdb.SQLitePath,
 		open: func(t testing.TB, path string) stores {
 			db, err := sqlite.Open(context.Background(), path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			return stores{db.Ledger(), db.Exec, db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(), db.Versions}
+			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(), db.Versions}
 		},
 		schema: sqliteSchema,
 	},
 	{
 		name: "postgres", dial: sqlstore.Postgres, driver: "pgx",
-		bare: bareSchema,
+		bare:  bareSchema,
+		fresh: testdb.PostgresURL,
 		open: func(t testing.TB, u string) stores {
 			db, err := postgres.Open(context.Background(), u)
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			exec := func(q string) error { _, err := db.Pool().Exec(context.Background(), q); return err }
-			return stores{db.Ledger(), exec, db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(), db.Versions}
+			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(), db.Versions}
 		},
 		schema: postgresSchema,
 	},

@@ -1,0 +1,59 @@
+package sqlstore_test
+
+import (
+	"testing"
+
+	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/dataapi/records"
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/store/storetest"
+)
+
+// TestConformance runs the suite of each store implemented here on each
+// engine, opened as the application opens it (sqlite.Open, postgres.Open).
+// The ledger's and the disclosure log's suites run from the engines'
+// packages, beside the engine code they prove.
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			open := func(t testing.TB) stores { return e.open(t, e.fresh(t)) }
+			t.Run("Consent", func(t *testing.T) {
+				t.Parallel()
+				storetest.Consent(t, func(t testing.TB) (consent.Store, identity.Store) { s := open(t); return s.consent, s.identity })
+			})
+			t.Run("Identity", func(t *testing.T) {
+				t.Parallel()
+				storetest.Identity(t, func(t testing.TB) identity.Store { return open(t).identity })
+			})
+			t.Run("DataAPI", func(t *testing.T) {
+				t.Parallel()
+				storetest.DataAPI(t, func(t testing.TB) records.Store { return open(t).dataapi })
+			})
+			t.Run("Messenger", func(t *testing.T) {
+				t.Parallel()
+				storetest.Messenger(t, func(t testing.TB) assistant.Store { return open(t).messenger })
+			})
+			t.Run("Alerts", func(t *testing.T) {
+				t.Parallel()
+				storetest.Alerts(t, func(t testing.TB) alerts.Store { return open(t).alerts })
+			})
+			t.Run("Insights", func(t *testing.T) {
+				t.Parallel()
+				storetest.Insights(t, func(t testing.TB) insights.Store { return open(t).insights })
+			})
+		})
+	}
+}
+
+func BenchmarkImportCustomers(b *testing.B) {
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			storetest.BenchmarkImportCustomers(b, e.open(b, e.fresh(b)).identity, 100_000)
+		})
+	}
+}
