@@ -260,9 +260,10 @@ func (db *DB) Exec(query string) error {
 	return err
 }
 
-// ExecAudit runs raw SQL on the audit file's writer, as Exec does on the
-// main file's.
-func (db *DB) ExecAudit(query string) error {
-	_, err := db.audit.w.Exec(query)
+// ExecAudit runs raw SQL with arguments on the audit file's writer, as
+// Exec does on the main file's: for repair scripts, and for tests that
+// tamper with records to prove Verify notices.
+func (db *DB) ExecAudit(query string, args ...any) error {
+	_, err := db.audit.w.Exec(query, args...)
 	return err
 }

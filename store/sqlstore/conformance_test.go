@@ -5,6 +5,7 @@ import (
 
 	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
@@ -14,8 +15,8 @@ import (
 
 // TestConformance runs the suite of each store implemented here on each
 // engine, opened as the application opens it (sqlite.Open, postgres.Open).
-// The ledger's and the disclosure log's suites run from the engines'
-// packages, beside the engine code they prove.
+// The ledger's suites run from the engines' packages, beside the engine
+// code they prove.
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines {
@@ -41,6 +42,21 @@ func TestConformance(t *testing.T) {
 			t.Run("Alerts", func(t *testing.T) {
 				t.Parallel()
 				storetest.Alerts(t, func(t testing.TB) alerts.Store { return open(t).alerts })
+			})
+			t.Run("Audit", func(t *testing.T) {
+				t.Parallel()
+				storetest.Audit(t, func(t testing.TB) (audit.Store, storetest.AuditExec) { s := open(t); return s.audit(), s.execAudit })
+			})
+			t.Run("AuditInstances", func(t *testing.T) {
+				t.Parallel()
+				storetest.AuditInstances(t, func(t testing.TB, n int) []audit.Store {
+					s := open(t)
+					sts := make([]audit.Store, n)
+					for i := range sts {
+						sts[i] = s.audit()
+					}
+					return sts
+				})
 			})
 			t.Run("Insights", func(t *testing.T) {
 				t.Parallel()

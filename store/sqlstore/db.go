@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -20,8 +21,14 @@ import (
 type DB struct {
 	w, r *sql.DB
 	d    Dialect
-	qs   sync.Map // query as written -> as the engine reads it
+	qs   sync.Map     // query as written -> as the engine reads it
+	nqs  atomic.Int64 // entries in qs
 }
+
+// maxCached bounds the rewritten queries kept: queries with literal lists
+// (insights' facet ids) vary without end, and past this are rewritten on
+// each call, which costs a pass over the text.
+const maxCached = 4096
 
 // New returns the shared stores' view of an engine: w the writer, r the
 // readers (the same as w where the engine has no single writer).
@@ -48,7 +55,11 @@ func (db *DB) q(query string) string {
 		return s.(string)
 	}
 	s := rebind(query)
-	db.qs.Store(query, s)
+	if db.nqs.Load() < maxCached {
+		if _, loaded := db.qs.LoadOrStore(query, s); !loaded {
+			db.nqs.Add(1)
+		}
+	}
 	return s
 }
 

@@ -12,12 +12,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
@@ -44,6 +46,9 @@ type stores struct {
 	messenger assistant.Store
 	alerts    alerts.Store
 	insights  insights.Store
+	audit     func() audit.Store
+	// execAudit runs SQL written with ? placeholders where the log is.
+	execAudit storetest.AuditExec
 	versions  func(context.Context) ([]string, error)
 }
 
@@ -71,7 +76,8 @@ var engines = []engine{
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(), db.Versions}
+			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
+				func() audit.Store { return db.Audit() }, db.ExecAudit, db.Versions}
 		},
 		schema: sqliteSchema,
 	},
@@ -85,7 +91,15 @@ var engines = []engine{
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(), db.Versions}
+			exec := func(q string, args ...any) error {
+				// The suite writes ? placeholders; PostgreSQL numbers them.
+				n := 0
+				q = regexp.MustCompile(`\?`).ReplaceAllStringFunc(q, func(string) string { n++; return "$" + strconv.Itoa(n) })
+				_, err := db.Pool().Exec(context.Background(), q, args...)
+				return err
+			}
+			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
+				func() audit.Store { return db.Audit() }, exec, db.Versions}
 		},
 		schema: postgresSchema,
 	},
