@@ -46,7 +46,8 @@ type Dialect struct {
 	maxParams int
 	// classify names a driver error by its code, never its text.
 	classify func(error) class
-	// types spell the migrations' column types (migrate.go).
+	// types spell the migrations' column types and literals (migrate.go),
+	// and true where a query must say it as a partial index does (dataapi.go).
 	types map[string]string
 }
 
