@@ -10,15 +10,12 @@ import (
 	"github.com/bankbridge/bankbridge/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // DB is an open PostgreSQL connection pool.
 type DB struct {
 	pool *pgxpool.Pool
-	// sql is the shared stores' view of the same pool, through pgx's
-	// database/sql adapter (store/sqlstore); it holds no idle connections
-	// of its own, so the ledger's direct use of the pool is never starved.
+	// sql is the shared stores' view of the same pool (store/sqlstore).
 	sql *sqlstore.DB
 }
 
@@ -42,8 +39,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: cannot reach %s: %w", cfg.ConnConfig.Host, err)
 	}
-	sdb := stdlib.OpenDBFromPool(pool)
-	db := &DB{pool: pool, sql: sqlstore.New(sdb, sdb, sqlstore.Postgres)}
+	db := &DB{pool: pool, sql: sqlstore.NewPostgres(pool)}
 	if err := db.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

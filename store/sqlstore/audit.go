@@ -34,7 +34,7 @@ func (s *AuditReads) Size(ctx context.Context) (uint64, error) {
 	return uint64(n), nil
 }
 
-func (s *AuditReads) scanHashes(rows *sql.Rows, op string) ([]audit.Hash, error) {
+func (s *AuditReads) scanHashes(rows Rows, op string) ([]audit.Hash, error) {
 	defer rows.Close()
 	var out []audit.Hash
 	for rows.Next() {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // DB is an engine's database/sql handles and its dialect: w takes every
@@ -20,6 +22,10 @@ import (
 // PostgreSQL both are the same pool.
 type DB struct {
 	w, r *sql.DB
+	// pool, on PostgreSQL, takes every statement of the stores through
+	// pgx itself (pgx.go); w and r are then the same pool through pgx's
+	// database/sql adapter, for the migrations.
+	pool *pgxpool.Pool
 	d    Dialect
 	qs   sync.Map     // query as written -> as the engine reads it
 	nqs  atomic.Int64 // entries in qs
@@ -87,11 +93,23 @@ func rebind(query string) string {
 
 // Querier runs statements: the writer, the readers, or a transaction.
 type Querier interface {
-	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
-	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	Exec(ctx context.Context, query string, args ...any) (Result, error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) Scanner
 }
 
+// Rows are a query's rows: *sql.Rows, or pgx's (pgx.go).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// Result is what a statement changed.
+type Result interface{ RowsAffected() (int64, error) }
+
+// handle runs statements through database/sql.
 type handle struct {
 	db *DB
 	h  interface {
@@ -101,58 +119,75 @@ type handle struct {
 	}
 }
 
-func (h handle) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (h handle) Exec(ctx context.Context, query string, args ...any) (Result, error) {
 	return h.h.ExecContext(ctx, h.db.q(query), args...)
 }
 
-func (h handle) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return h.h.QueryContext(ctx, h.db.q(query), args...)
+func (h handle) Query(ctx context.Context, query string, args ...any) (Rows, error) {
+	rows, err := h.h.QueryContext(ctx, h.db.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
-func (h handle) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (h handle) QueryRow(ctx context.Context, query string, args ...any) Scanner {
 	return h.h.QueryRowContext(ctx, h.db.q(query), args...)
 }
 
 // W is the writer: writes, and reads that must see the last write.
-func (db *DB) W() Querier { return handle{db, db.w} }
+func (db *DB) W() Querier {
+	if db.pool != nil {
+		return pgxHandle{db.pool}
+	}
+	return handle{db, db.w}
+}
 
 // R is the readers.
-func (db *DB) R() Querier { return handle{db, db.r} }
+func (db *DB) R() Querier {
+	if db.pool != nil {
+		return pgxHandle{db.pool}
+	}
+	return handle{db, db.r}
+}
 
 // Tx is a transaction on the writer.
 type Tx struct {
-	handle
-	tx *sql.Tx
+	Querier
+	commit, rollback func() error
 }
 
 // Begin starts a transaction on the writer. On SQLite it is BEGIN
 // IMMEDIATE (the writer's DSN), so it never fails to upgrade a read lock
 // halfway; on PostgreSQL, READ COMMITTED.
 func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	if db.pool != nil {
+		return beginPgx(ctx, db.pool, pgx.TxOptions{})
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{handle{db, tx}, tx}, nil
+	return &Tx{handle{db, tx}, tx.Commit, tx.Rollback}, nil
 }
 
 // Commit commits the transaction.
-func (tx *Tx) Commit() error { return tx.tx.Commit() }
+func (tx *Tx) Commit() error { return tx.commit() }
 
 // Rollback rolls back the transaction unless it was committed.
-func (tx *Tx) Rollback() error { return tx.tx.Rollback() }
+func (tx *Tx) Rollback() error { return tx.rollback() }
 
 // Snapshot returns readers that see one snapshot across statements, and a
 // func that ends it (Dialect.snapshot).
 func (db *DB) Snapshot(ctx context.Context) (Querier, func(), error) {
-	if !db.d.snapshot {
+	if db.pool == nil {
 		return db.R(), func() {}, nil
 	}
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	tx, err := beginPgx(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, nil, err
 	}
-	return handle{db, tx}, func() { tx.Rollback() }, nil
+	return tx, func() { tx.Rollback() }, nil
 }
 
 // Err maps a driver error as the dialect does (Dialect.Err).
@@ -201,11 +236,11 @@ func FromMicros(v int64) time.Time {
 	return time.UnixMicro(v).UTC()
 }
 
-// Scanner is a *sql.Row or *sql.Rows.
+// Scanner is a row, or rows at one row.
 type Scanner interface{ Scan(...any) error }
 
 // Collect scans every row of rows with scan and closes rows.
-func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) {
+func Collect[T any](rows Rows, scan func(Scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var out []T
 	for rows.Next() {

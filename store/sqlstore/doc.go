@@ -4,8 +4,9 @@
 // and holds the one set of migrations both engines apply.
 //
 // store/sqlite and store/postgres open the database and hand their handles
-// here: SQLite its single writer connection and its read-only pool,
-// PostgreSQL its pgx pool through pgx's database/sql adapter. Their DB types
+// here: SQLite its single writer connection and its read-only pool
+// (database/sql), PostgreSQL its pgx pool, which the stores use through pgx
+// itself behind the same small Querier (pgx.go says why). Their DB types
 // keep the public API (db.Consent(), db.Identity(), ...) and return these
 // implementations. What truly differs stays in the engine's package: the
 // ledger's batches, the disclosure log's appender and files, bulk loads.

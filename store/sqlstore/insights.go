@@ -31,7 +31,7 @@ func (s *InsightsReads) Facets(ctx context.Context) (map[insights.Facet]insights
 }
 
 // ScanFacets reads rows of id, metric, channel, detail.
-func ScanFacets(rows *sql.Rows) (map[insights.Facet]insights.FacetID, error) {
+func ScanFacets(rows Rows) (map[insights.Facet]insights.FacetID, error) {
 	defer rows.Close()
 	out := map[insights.Facet]insights.FacetID{}
 	for rows.Next() {
