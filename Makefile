@@ -18,13 +18,11 @@ test: ## install/start what tests need, then run every test on both engines and 
 test-short: ## unit tests only, no setup
 	$(GO) test -short $(PKGS)
 
-bench: ## ledger throughput on both engines with the pgbench baseline (several runs, medians)
+bench: ## ledger throughput on both engines with the pgbench baseline (several runs, medians), via cmd/bankbridge-bench
 	./scripts/bench-ledger.sh
 
-fuzz: ## fuzz the parsers of outside input for a short while each
-	$(GO) test -run '^$$' -fuzz FuzzParseAmount -fuzztime 30s ./ledger
-	$(GO) test -run '^$$' -fuzz FuzzParseProof -fuzztime 30s ./oauth
-	$(GO) test -run '^$$' -fuzz FuzzProofKeys -fuzztime 30s ./oauth
+fuzz: ## run every fuzz target in the module for FUZZTIME each (default 30s)
+	GO=$(GO) ./scripts/fuzz.sh
 
 lint: ## vet and gofmt
 	$(GO) vet $(PKGS)

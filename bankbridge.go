@@ -33,13 +33,15 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", k)
 }
 
-// Error is an error a client can act on: a Kind, a stable machine Code from the
-// catalog (see problem.Catalog), and a Message safe to show to the user. Op
-// names the operation that failed and Err keeps the internal cause, which is
-// logged but never shown.
+// Error is an error a client can act on: a Kind, a stable machine Code, and a
+// Message safe to show to the user. Codes are declared where the error arises
+// (ledger.ErrInsufficientFunds); the ones partners can receive are listed,
+// with their status, in dataapi.Catalog, which a test keeps equal to the
+// OpenAPI document. Op names the operation that failed and Err keeps the
+// internal cause, which is logged but never shown.
 type Error struct {
 	Kind    Kind
-	Code    string // stable, snake_case, documented in the catalog
+	Code    string // stable, snake_case; partner-facing ones are in dataapi.Catalog
 	Message string // safe for the end user
 	Op      string // e.g. "ledger.Transfer"
 	Err     error  // internal cause, may be nil

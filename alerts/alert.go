@@ -229,12 +229,16 @@ type Store interface {
 	// no-op.
 	Trust(ctx context.Context, c bankbridge.CustomerID, m ledger.MerchantID, at time.Time) error
 
-	// Claim takes up to limit pending deliveries due at now, oldest first,
-	// and leases them: their next attempt moves to now+lease and their
-	// attempt count grows by one, so another dispatcher (another instance)
-	// does not take them, and a dispatcher that dies leaves them to be
-	// claimed again after the lease. Safe to call concurrently.
-	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
+	// Claim takes up to limit pending deliveries, oldest first, and leases
+	// them: their next attempt moves to now+lease and their attempt count
+	// grows by one, so another dispatcher (another instance) does not take
+	// them, and a dispatcher that dies leaves them to be claimed again after
+	// the lease. It takes the deliveries on the channels named in own that
+	// are due at now, and those on any channel that were due at others (a
+	// time before now: no instance with their channel took them, and the
+	// caller hands them back or dead-letters them); others equal to now
+	// takes every channel. Safe to call concurrently.
+	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, own []string, others time.Time) ([]Delivery, error)
 	// Delivered marks a delivery done.
 	Delivered(ctx context.Context, id string, at time.Time) error
 	// Failed records a failed attempt: retried at next, or, when dead,

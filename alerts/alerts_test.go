@@ -237,14 +237,14 @@ func TestRulesRaiseTheRightAlerts(t *testing.T) {
 			card = a
 		}
 	}
-	if !strings.Contains(card.Body, "$4.50") || !strings.Contains(card.Body, "Blue Bottle") || !strings.Contains(card.Body, "4242") {
+	if !strings.Contains(card.Body, "4.50 USD") || !strings.Contains(card.Body, "Blue Bottle") || !strings.Contains(card.Body, "4242") {
 		t.Errorf("card purchase text %q lacks amount, merchant or card", card.Body)
 	}
 	// Alice is on full privacy on the fake channel, Bob on the default
 	// (minimal): his messages say nothing about money.
 	bobs := 0
 	for _, m := range b.fake.messages() {
-		money := strings.Contains(m.Text, "$")
+		money := strings.Contains(m.Text, " USD")
 		if !money {
 			bobs++
 			if m.Rule != alerts.Deposit || !strings.Contains(m.Text, "new alert") {
@@ -289,13 +289,13 @@ func TestPrivacyMinimisesWhatLeavesTheBank(t *testing.T) {
 				t.Fatalf("%d messages, want %d", len(ms), tc.messages)
 			}
 			for _, m := range ms {
-				if has := strings.Contains(m.Text, "$25.00"); has != tc.money {
+				if has := strings.Contains(m.Text, "25.00 USD"); has != tc.money {
 					t.Errorf("message %q shows the amount: %v, want %v", m.Text, has, tc.money)
 				}
 			}
 			// The bank's own notification centre always has the full text.
 			as, _, _ := b.svc.Notifications(context.Background(), 1, 10)
-			if len(as) != 1 || !strings.Contains(as[0].Body, "$25.00") {
+			if len(as) != 1 || !strings.Contains(as[0].Body, "25.00 USD") {
 				t.Errorf("notification centre = %+v", as)
 			}
 		})

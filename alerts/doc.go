@@ -16,7 +16,13 @@
 // deduplicated. A dispatcher claims due deliveries with a lease, hands each
 // to its Channel with the delivery id (the channel's own dedupe key), and
 // marks it delivered, or retries it with exponential backoff, or after
-// MaxAttempts stores it as a dead letter staff can see and requeue.
+// MaxAttempts stores it as a dead letter staff can see and requeue. A
+// delivery on a channel this instance lacks (off here, on another instance
+// of the fleet; e-mail too, with FleetEmail) is still stored; dispatchers
+// claim their own channels' deliveries first, and one without the channel
+// claims a delivery only once it is overdue, and hands it back for one that
+// has the channel; after two minutes and 2*MaxAttempts claims with none it
+// is a dead letter that says so: logged and counted (Stats), never dropped.
 //
 // Messages are minimised per the customer's privacy mode before they leave
 // the bank: full shows amounts and merchants; minimal only says an alert is

@@ -1,113 +1,29 @@
 package alerts_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"net"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/alerts/alertstest"
 )
-
-// smtpSink is a tiny SMTP server on loopback (RFC 5321's minimum: EHLO,
-// MAIL, RCPT, DATA, QUIT) that keeps what it receives.
-type smtpSink struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	mail []string // raw DATA of each message
-	rcpt []string
-}
-
-func newSMTPSink(t *testing.T) *smtpSink {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &smtpSink{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *smtpSink) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	say := func(line string) { c.Write([]byte(line + "\r\n")) }
-	say("220 sink ESMTP")
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			return
-		}
-		cmd := strings.ToUpper(strings.TrimSpace(line))
-		switch {
-		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
-			say("250-sink")
-			say("250 8BITMIME")
-		case strings.HasPrefix(cmd, "MAIL FROM:"):
-			say("250 ok")
-		case strings.HasPrefix(cmd, "RCPT TO:"):
-			if strings.Contains(cmd, "<BAD") {
-				say("550 no such user")
-				continue
-			}
-			s.mu.Lock()
-			s.rcpt = append(s.rcpt, strings.TrimSpace(line[len("RCPT TO:"):]))
-			s.mu.Unlock()
-			say("250 ok")
-		case cmd == "DATA":
-			say("354 go ahead")
-			var b strings.Builder
-			for {
-				l, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if l == ".\r\n" {
-					break
-				}
-				b.WriteString(l)
-			}
-			s.mu.Lock()
-			s.mail = append(s.mail, b.String())
-			s.mu.Unlock()
-			say("250 queued")
-		case cmd == "QUIT":
-			say("221 bye")
-			return
-		default:
-			say("502 not implemented")
-		}
-	}
-}
 
 func TestMailerSendsOverSMTP(t *testing.T) {
 	t.Parallel()
-	sink := newSMTPSink(t)
-	m := &alerts.Mailer{Addr: sink.ln.Addr().String(), From: "alerts@bank.example"}
+	sink := alertstest.NewSMTPSink(t)
+	m := &alerts.Mailer{Addr: sink.Addr(), From: "alerts@bank.example"}
 	ctx := context.Background()
-	msg := alerts.Message{ID: "abc.email", Title: "Card purchase", Text: "$4.50 at Blue Bottle.\n.hidden dot line", To: "ann@example.com", Link: "/notifications"}
+	msg := alerts.Message{ID: "abc.email", Title: "Card purchase", Text: "4.50 USD at Blue Bottle.\n.hidden dot line", To: "ann@example.com", Link: "/notifications"}
 	if err := m.Deliver(ctx, 1, msg); err != nil {
 		t.Fatal(err)
 	}
-	sink.mu.Lock()
-	got := strings.Join(sink.mail, "")
-	rcpt := strings.Join(sink.rcpt, ",")
-	sink.mu.Unlock()
-	for _, want := range []string{"Subject: Card purchase", "Message-ID: <abc.email@bank.example>", "To: ann@example.com", "$4.50 at Blue Bottle.", "..hidden dot line"} {
+	got := strings.Join(sink.Mail(), "")
+	rcpt := strings.Join(sink.Rcpt(), ",")
+	for _, want := range []string{"Subject: Card purchase", "Message-ID: <abc.email@bank.example>", "To: ann@example.com", "4.50 USD at Blue Bottle.", "..hidden dot line"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("mail lacks %q:\n%s", want, got)
 		}
@@ -135,8 +51,8 @@ func TestMailerSendsOverSMTP(t *testing.T) {
 
 func TestEmailDeliveryThroughTheService(t *testing.T) {
 	t.Parallel()
-	sink := newSMTPSink(t)
-	b := newBank(t, alerts.Options{Email: &alerts.Mailer{Addr: sink.ln.Addr().String(), From: "alerts@bank.example"}})
+	sink := alertstest.NewSMTPSink(t)
+	b := newBank(t, alerts.Options{Email: &alerts.Mailer{Addr: sink.Addr(), From: "alerts@bank.example"}})
 	st := alerts.DefaultSettings(2)
 	st.Email = "bob@example.com"
 	if err := b.svc.SaveSettings(context.Background(), st); err != nil {
@@ -144,9 +60,80 @@ func TestEmailDeliveryThroughTheService(t *testing.T) {
 	}
 	b.move(b.settle, b.bob, 1000, "gift")
 	b.run()
-	sink.mu.Lock()
-	defer sink.mu.Unlock()
-	if len(sink.mail) != 1 || !strings.Contains(sink.mail[0], "You have a new alert") || strings.Contains(sink.mail[0], "$10.00") {
-		t.Errorf("mail = %q (minimal privacy: no amount)", sink.mail)
+	if mail := sink.Mail(); len(mail) != 1 || !strings.Contains(mail[0], "You have a new alert") || strings.Contains(mail[0], "10.00 USD") {
+		t.Errorf("mail = %q (minimal privacy: no amount)", mail)
 	}
+}
+
+// TestEmailFollowsTheHandBackRule: in a fleet where only some instances
+// have SMTP, an instance without it still stores the e-mail delivery
+// (FleetEmail), does not claim it, and an instance with SMTP sends it;
+// when none has SMTP it ends as a dead letter saying so, never dropped.
+func TestEmailFollowsTheHandBackRule(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// alertForBob sets an e-mail address for customer 2, posts an alert to
+	// them and returns its deliveries after one pass of the dispatcher.
+	alertForBob := func(t *testing.T, o alerts.Options) (*bank, []alerts.Delivery) {
+		b := newBank(t, o)
+		st := alerts.DefaultSettings(2)
+		st.Email = "bob@example.com"
+		if err := b.svc.SaveSettings(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		b.move(b.settle, b.bob, 1000, "gift")
+		b.run()
+		as, _, err := b.svc.Notifications(ctx, 2, 10)
+		if err != nil || len(as) != 1 {
+			t.Fatalf("alerts of customer 2: %+v, %v", as, err)
+		}
+		ds, err := b.svc.Deliveries(ctx, as[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, ds
+	}
+	setup := func(t *testing.T) (*bank, alerts.Delivery) {
+		b, ds := alertForBob(t, alerts.Options{FleetEmail: true, MaxAttempts: 1})
+		if len(ds) != 2 || ds[0].Channel != alerts.Email || ds[1].Channel != "fake" {
+			t.Fatalf("deliveries %+v: want e-mail and fake", ds)
+		}
+		if ds[0].Status != alerts.Pending || ds[0].Attempts != 0 || ds[1].Status != alerts.Delivered {
+			t.Fatalf("e-mail %+v claimed by the instance without SMTP, or fake %+v not delivered", ds[0], ds[1])
+		}
+		return b, ds[0]
+	}
+	t.Run("SentByAnInstanceWithSMTP", func(t *testing.T) {
+		t.Parallel()
+		b, d := setup(t)
+		sink := alertstest.NewSMTPSink(t)
+		withSMTP := alerts.New(b.db.Alerts(), b.db.Ledger(), alerts.Options{Email: &alerts.Mailer{Addr: sink.Addr(), From: "alerts@bank.example"}, Now: b.clk.now})
+		if n, err := withSMTP.Dispatch(ctx); err != nil || n != 1 || len(sink.Mail()) != 1 {
+			t.Fatalf("the instance with SMTP claimed %d, %v, sent %d", n, err, len(sink.Mail()))
+		}
+		if ds, _ := b.svc.Deliveries(ctx, d.Alert); ds[0].Status != alerts.Delivered {
+			t.Errorf("e-mail delivery %+v", ds[0])
+		}
+		if st := b.svc.Stats(); st.Released != 0 {
+			t.Errorf("the instance without SMTP handed back %d", st.Released)
+		}
+	})
+	t.Run("DeadLetterWhenNoInstanceHasSMTP", func(t *testing.T) {
+		t.Parallel()
+		b, _ := setup(t)
+		for range 3 {
+			b.clk.add(time.Minute) // overdue: no instance with SMTP took it
+			b.run()
+		}
+		dead, err := b.svc.DeadLetters(ctx, 10)
+		if err != nil || len(dead) != 1 || dead[0].Channel != alerts.Email || !strings.Contains(dead[0].LastError, "no instance could deliver on the email channel") {
+			t.Fatalf("dead letters %+v, %v", dead, err)
+		}
+	})
+	t.Run("NoDeliveryInOneProcessWithoutSMTP", func(t *testing.T) {
+		t.Parallel()
+		if _, ds := alertForBob(t, alerts.Options{}); len(ds) != 1 || ds[0].Channel != "fake" {
+			t.Errorf("deliveries %+v: want fake only", ds)
+		}
+	})
 }

@@ -85,14 +85,14 @@ func (f facts) at() string {
 
 // fullText is the alert as the bank's own app shows it.
 func fullText(r Rule, f facts) (title, body string) {
-	money := moneyText(f.amount, f.currency)
+	money := f.amount.Display(f.currency)
 	switch r {
 	case CardPurchase:
 		return r.label(), fmt.Sprintf("%s%s on %s.", money, f.at(), f.where())
 	case LargeDebit:
 		return r.label(), fmt.Sprintf("%s left %s%s.", money, "your "+f.account.Name, f.at())
 	case LowBalance:
-		return r.label(), fmt.Sprintf("Your %s has %s available.", f.account.Name, moneyText(f.account.Available(), f.account.Currency))
+		return r.label(), fmt.Sprintf("Your %s has %s available.", f.account.Name, f.account.Available().Display(f.account.Currency))
 	case Deposit:
 		return r.label(), fmt.Sprintf("%s arrived in your %s%s.", money, f.account.Name, f.at())
 	case PaymentSent:
@@ -109,21 +109,4 @@ func minimalText(bank string, r Rule) (title, body string) {
 		return "Please confirm a payment", "We need you to confirm a recent card payment. Was this you? Answer Yes or No, or open " + bank + " for the details."
 	}
 	return bank + " alert", "You have a new alert. Open " + bank + " to read it."
-}
-
-// moneyText writes an amount for people: "$4.50", "€12.00", "12.00 CHF".
-func moneyText(a ledger.Amount, c ledger.Currency) string {
-	sign := ""
-	if a < 0 {
-		sign, a = "-", -a
-	}
-	switch c {
-	case "USD":
-		return sign + "$" + a.Format(c)
-	case "EUR":
-		return sign + "€" + a.Format(c)
-	case "GBP":
-		return sign + "£" + a.Format(c)
-	}
-	return sign + a.Format(c) + " " + string(c)
 }

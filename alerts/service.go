@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
+	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/backoff"
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
@@ -31,7 +33,9 @@ type Link struct {
 }
 
 // Links tells which channels a customer linked (the messenger's account
-// links). Channels not in Options.Channels are ignored.
+// links). A link may name a channel this instance cannot deliver on (not in
+// Options.Channels: off here, on elsewhere in the fleet): its delivery is
+// stored all the same and left to an instance that can (see Dispatch).
 type Links interface {
 	Links(ctx context.Context, c bankbridge.CustomerID) ([]Link, error)
 }
@@ -61,6 +65,12 @@ type Options struct {
 	// Email, when set, is used for customers who gave an address.
 	Channels map[string]Channel
 	Email    Channel
+	// FleetEmail says another instance of the fleet may send e-mail when
+	// this one has no Email: e-mail deliveries are stored all the same and
+	// left to an instance that can send them, or end as dead letters saying
+	// none could, as chat deliveries are. Without it (one process), an
+	// instance without Email makes no e-mail deliveries.
+	FleetEmail bool
 	// Links says which channels each customer linked. Nil: none.
 	Links Links
 	// Home is the bank's currency and country; other ones are foreign.
@@ -75,7 +85,8 @@ type Options struct {
 	Poll time.Duration
 	// MaxAttempts per delivery before it is a dead letter; default 8.
 	// Backoff doubles from BackoffBase (default 1s) up to BackoffMax
-	// (default 10 minutes), with ±20% jitter.
+	// (default 10 minutes), with ±20% jitter (package backoff), never
+	// above BackoffMax.
 	MaxAttempts int
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
@@ -109,6 +120,10 @@ type Service struct {
 	o     Options
 	wake  chan struct{} // a batch committed in the ledger
 	send  chan struct{} // deliveries were queued
+
+	own        []string     // the channels this instance delivers on: Claim takes those first
+	released   atomic.Int64 // deliveries handed back: their channel is not on this instance
+	unroutable atomic.Int64 // of those, dead letters: no instance delivered them
 
 	mu        sync.Mutex
 	internal  map[ledger.AccountID]bool // bank-internal accounts: never alert
@@ -156,7 +171,11 @@ func New(st Store, led Ledger, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, led: led, o: o, wake: make(chan struct{}, 1), send: make(chan struct{}, 1),
+	own := slices.Sorted(maps.Keys(o.Channels))
+	if o.Email != nil {
+		own = append(own, Email)
+	}
+	return &Service{store: st, led: led, o: o, own: own, wake: make(chan struct{}, 1), send: make(chan struct{}, 1),
 		internal: map[ledger.AccountID]bool{}, merchants: map[ledger.MerchantID]ledger.Merchant{}}
 }
 
@@ -198,7 +217,7 @@ func (s *Service) consume(ctx context.Context, src Source) error {
 		if cur, err = s.store.Cursor(ctx, s.o.Cursor); err == nil {
 			break
 		}
-		if !s.pause(ctx, time.Second) {
+		if backoff.Sleep(ctx, time.Second) != nil {
 			return ctx.Err()
 		}
 	}
@@ -219,7 +238,7 @@ func (s *Service) consume(ctx context.Context, src Source) error {
 			}
 			fails++
 			s.o.Logger.Warn("alerts: reading the outbox", "err", err, "failures", fails)
-			if !s.pause(ctx, s.backoff(fails, 50*time.Millisecond, 5*time.Second)) {
+			if backoff.Sleep(ctx, backoff.Policy{Base: 50 * time.Millisecond, Max: 5 * time.Second}.Delay(fails)) != nil {
 				return ctx.Err()
 			}
 			continue
@@ -231,28 +250,6 @@ func (s *Service) consume(ctx context.Context, src Source) error {
 		case <-time.After(s.o.Poll):
 		}
 	}
-}
-
-func (s *Service) pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// backoff is base*2^(n-1), at most max, with ±20% jitter.
-func (s *Service) backoff(n int, base, maxd time.Duration) time.Duration {
-	d := base
-	for i := 1; i < n && d < maxd; i++ {
-		d *= 2
-	}
-	d = min(d, maxd)
-	j := time.Duration(float64(d) * 0.2 * (2*rand.Float64() - 1))
-	return d + j
 }
 
 // Process evaluates events and commits their alerts, deliveries and the
@@ -432,7 +429,10 @@ func (s *Service) deliveries(a Alert, st Settings, links []Link, now time.Time) 
 	}
 	seen := map[string]bool{}
 	for _, l := range links {
-		if _, ok := s.o.Channels[l.Channel]; !ok || seen[l.Channel] {
+		// A channel this instance lacks still gets its delivery: another
+		// instance delivers it, or it ends as a dead letter saying why.
+		// Skipping it here lost the alert without a trace.
+		if l.Channel == "" || l.Channel == Email || seen[l.Channel] {
 			continue
 		}
 		seen[l.Channel] = true
@@ -442,7 +442,7 @@ func (s *Service) deliveries(a Alert, st Settings, links []Link, now time.Time) 
 		}
 		add(l.Channel, p)
 	}
-	if s.o.Email != nil && st.Email != "" {
+	if (s.o.Email != nil || s.o.FleetEmail) && st.Email != "" {
 		add(Email, st.Privacy)
 	}
 	return out

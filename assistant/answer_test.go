@@ -22,7 +22,7 @@ func TestAnswerHook(t *testing.T) {
 		Payload string
 	}
 	var calls []call
-	b.a = assistant.New(assistant.Deps{Store: b.db.Messenger(), Ledger: b.led, Consents: b.cons, BankURL: "https://bank.example", Now: b.clk.Now,
+	b.a = assistant.New(assistant.Deps{Store: b.db.Messenger(), Ledger: b.led, Consents: b.cons, BankURL: "https://bank.example", Now: b.clk.Now, Limits: b.guard,
 		Answer: func(_ context.Context, c bankbridge.CustomerID, p string) (string, bool, error) {
 			calls = append(calls, call{c, p})
 			if strings.HasPrefix(p, "alert:") {

@@ -16,6 +16,8 @@ import (
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/legible"
+	"github.com/bankbridge/bankbridge/limits"
 )
 
 // Consents is what the assistant needs from the consent capability: is a
@@ -35,9 +37,14 @@ type Deps struct {
 	// BankURL is the bank's own web app ("https://bank.example"): minimal
 	// replies and step-ups link there.
 	BankURL string
-	// StepUpLimit is the largest payment the chat may make; above it the
-	// customer pays on the bank's own page, with a TOTP step-up. Default
-	// 1,000.00.
+	// Limits is the bank's payment limits, the same guard as the web's and
+	// the partner API's: past a limit the chat refuses, and when the
+	// customer's 24-hour total would pass the step-up amount the customer
+	// pays on the bank's own page, with a TOTP step-up (a chat cannot step
+	// up). Without it the chat makes no payments.
+	Limits *limits.Guard
+	// StepUpLimit is shown as the step-up amount. Default: the step-up
+	// amount of Limits, or 1,000.00.
 	StepUpLimit ledger.Amount
 	// Pause is how long a silence must be before the assistant says again
 	// that it is automated. Default 12 hours.
@@ -67,6 +74,9 @@ const DefaultStepUpLimit ledger.Amount = 100000
 
 // New returns an Assistant.
 func New(d Deps) *Assistant {
+	if d.StepUpLimit <= 0 && d.Limits != nil {
+		d.StepUpLimit = d.Limits.Policy().StepUp
+	}
 	if d.StepUpLimit <= 0 {
 		d.StepUpLimit = DefaultStepUpLimit
 	}
@@ -158,6 +168,9 @@ func (a *Assistant) Handle(ctx context.Context, in Inbound) (Result, error) {
 	if err := t.loadLink(); err != nil {
 		return Result{}, err
 	}
+	// Chat text is answered, not refused: what a reader would not see is
+	// removed before it is kept, parsed or echoed (a payee name, a note).
+	in.Text = legible.Clean(in.Text)
 	text := in.Text
 	if utf8.RuneCountInString(text) > MaxText || len(text) > 4*MaxText {
 		text = string([]rune(truncate(text, 200)))
@@ -460,9 +473,9 @@ func (t *turn) balance(in Intent) error {
 			name = accountLabel(acct)
 		}
 		if acct.Kind == ledger.CreditCard {
-			fmt.Fprintf(&b, "%s: balance %s, available credit %s", name, money(acct.Balance, acct.Currency), money(acct.Spendable(), acct.Currency))
+			fmt.Fprintf(&b, "%s: balance %s, available credit %s", name, acct.Balance.Display(acct.Currency), acct.Spendable().Display(acct.Currency))
 		} else {
-			fmt.Fprintf(&b, "%s: %s (available %s)", name, money(acct.Balance, acct.Currency), money(acct.Available(), acct.Currency))
+			fmt.Fprintf(&b, "%s: %s (available %s)", name, acct.Balance.Display(acct.Currency), acct.Available().Display(acct.Currency))
 		}
 	}
 	r := t.say(b.String(), withChoices(choiceRecent, choiceSpend))
@@ -526,7 +539,7 @@ func (t *turn) transactions(in Intent) error {
 	var b strings.Builder
 	b.WriteString("Recent activity:")
 	for _, l := range lines {
-		fmt.Fprintf(&b, "\n%s  %s  %s", l.e.Transfer.Created.UTC().Format("2 Jan"), money(l.e.Amount, l.acct.Currency), truncate(l.e.Transfer.Description, 40))
+		fmt.Fprintf(&b, "\n%s  %s  %s", l.e.Transfer.Created.UTC().Format("2 Jan"), l.e.Amount.Display(l.acct.Currency), truncate(l.e.Transfer.Description, 40))
 	}
 	r := t.say(b.String(), withChoices(choiceBalance, choiceSpend))
 	r.Disclosure = t.disclose("transactions", ids, consent.Transactions)
@@ -602,7 +615,7 @@ func (t *turn) spending(in Intent) error {
 	} else {
 		parts := make([]string, len(order))
 		for i, c := range order {
-			parts[i] = money(sums[c], c)
+			parts[i] = sums[c].Display(c)
 		}
 		plural := "s"
 		if count == 1 {
@@ -694,13 +707,12 @@ func (t *turn) pay(in Intent) error {
 		t.say(bankbridge.ErrorMessage(err) + "." + example + " Nothing was paid.")
 		return nil
 	}
-	if amt > t.a.d.StepUpLimit {
-		t.say(fmt.Sprintf("Payments over %s need your security code, so make this one on the bank's own page. Nothing was paid here.", money(t.a.d.StepUpLimit, from.Currency)),
-			withButtons(t.bankButton("Pay on the bank's page", "/transfer")))
-		return nil
-	}
 	pend := &Pending{ID: newID(), Action: Pay, From: from.ID, To: p.Account, Amount: amt, Currency: from.Currency,
-		Payee: p.Nickname, Memo: in.Memo, Key: "chat-" + newID(), Expires: t.now.Add(t.a.d.ConfirmTTL)}
+		Payee: p.Nickname, Saved: p.Created, Memo: in.Memo, Key: "chat-" + newID(), Expires: t.now.Add(t.a.d.ConfirmTTL)}
+	// An early answer; confirm asks the limits again and records the payment.
+	if err := t.limits(pend, (*limits.Guard).Check); err != nil {
+		return t.limitRefused(err, from.Currency)
+	}
 	if pend.Payee == "" {
 		pend.Payee = p.Name
 	}
@@ -714,7 +726,7 @@ func (t *turn) pay(in Intent) error {
 		memo = " for " + in.Memo
 	}
 	r := t.say(fmt.Sprintf("Pay %s %s from %s%s? Nothing moves until you confirm. This request waits %d minutes.",
-		pend.Payee, money(amt, from.Currency), src, memo, int(t.a.d.ConfirmTTL.Minutes())),
+		pend.Payee, amt.Display(from.Currency), src, memo, int(t.a.d.ConfirmTTL.Minutes())),
 		withChoices(Choice{"Confirm payment", payloadConfirm + pend.ID}, Choice{"Cancel", payloadCancel + pend.ID}))
 	r.Disclosure = t.disclose("payment confirmation", []ledger.AccountID{from.ID}, consent.Transfers, consent.AccountBasic)
 	return nil
@@ -765,14 +777,33 @@ func (t *turn) confirm(in Intent) error {
 		if p.Memo != "" {
 			desc += ": " + p.Memo
 		}
+		// Recorded in the database before the transfer, so that the
+		// customer's payments on every channel and instance count at once.
+		if err := t.limits(p, (*limits.Guard).Reserve); err != nil {
+			if bankbridge.ErrorKind(err) == bankbridge.Unprocessable || errors.Is(err, limits.ErrStepUp) {
+				t.conv.Pending = nil
+			}
+			return t.limitRefused(err, p.Currency)
+		}
 		tr, _, err := t.a.d.Ledger.Transfer(t.ctx, ledger.Move("chat:"+t.conv.Platform, p.Key, p.From, p.To, p.Amount, p.Currency, truncate(desc, 200)))
 		if err != nil {
+			if k := bankbridge.ErrorKind(err); k == bankbridge.Invalid || k == bankbridge.Unprocessable || k == bankbridge.Conflict || k == bankbridge.NotFound {
+				// Refused: nothing moved, so the payment stops counting.
+				if rerr := t.limits(p, (*limits.Guard).Release); rerr != nil {
+					return fmt.Errorf("assistant: pay: release limits: %w", rerr)
+				}
+			}
 			switch k := bankbridge.ErrorKind(err); {
-			case k == bankbridge.Unavailable || k == bankbridge.Internal || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+			case k == bankbridge.Unavailable || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 				// Keep the request: confirming again reuses its key, so it
 				// can never be booked twice.
 				t.say("The bank is busy and I could not confirm the payment. Say \"yes\" again in a moment; it will never be paid twice.")
 				return nil
+			case k == bankbridge.Internal:
+				// Not "busy": a fault of ours, which the channel logs with
+				// the request and answers with an apology. Nothing is saved,
+				// so the request stays pending under its key.
+				return fmt.Errorf("assistant: pay: %w", err)
 			default:
 				t.conv.Pending = nil
 				t.say(bankbridge.ErrorMessage(err) + ". Nothing was paid.")
@@ -786,7 +817,7 @@ func (t *turn) confirm(in Intent) error {
 			r.Disclosure = t.disclose("payment receipt", []ledger.AccountID{p.From}, consent.Transfers)
 			return nil
 		}
-		r := t.say(fmt.Sprintf("Paid %s to %s. Reference %d.", money(p.Amount, p.Currency), p.Payee, tr.ID))
+		r := t.say(fmt.Sprintf("Paid %s to %s. Reference %d.", p.Amount.Display(p.Currency), p.Payee, tr.ID))
 		r.Disclosure = t.disclose("payment receipt", []ledger.AccountID{p.From}, consent.Transfers)
 	case UnfreezeCard:
 		t.conv.Pending = nil
@@ -955,4 +986,44 @@ func (a *Assistant) StaffSaid(ctx context.Context, k Key, by, text string) error
 		return err
 	}
 	return a.finish(ctx, &conv, []Reply{{Text: text}}, by)
+}
+
+// errNoLimits is a chat payment in an assistant built without the payment
+// limits: refused, never let through unlimited.
+var errNoLimits = bankbridge.E(bankbridge.Unavailable, "limits_unavailable", "payments from chat are not available")
+
+// limits applies op (Check, Reserve or Release) of the bank's payment
+// limits to the pending payment p.
+func (t *turn) limits(p *Pending, op func(*limits.Guard, context.Context, limits.Payment) error) error {
+	if t.a.d.Limits == nil {
+		return errNoLimits
+	}
+	return op(t.a.d.Limits, t.ctx, limits.Payment{Customer: t.link.Customer, Payee: p.To, Amount: p.Amount, Currency: p.Currency,
+		Saved: p.Saved, Channel: "chat:" + t.conv.Platform, Key: p.Key})
+}
+
+// limitRefused answers a payment the limits did not let through from chat:
+// a step-up sends the customer to the bank's own page, which can ask for
+// their code; a limit says which; anything else is the store's fault.
+func (t *turn) limitRefused(err error, cur ledger.Currency) error {
+	pol := limits.DefaultPolicy
+	if t.a.d.Limits != nil {
+		pol = t.a.d.Limits.Policy()
+	}
+	button := withButtons(t.bankButton("Pay on the bank's page", "/transfer"))
+	switch {
+	case errors.Is(err, limits.ErrStepUp):
+		t.say(fmt.Sprintf("Payments that take you over %s in 24 hours need your security code, so make this one on the bank's own page. Nothing was paid here.", t.a.d.StepUpLimit.Display(cur)), button)
+	case errors.Is(err, limits.ErrDaily):
+		t.say(fmt.Sprintf("This would take your payments of the last 24 hours past your daily limit of %s. Nothing was paid.", pol.Daily.Display(cur)))
+	case errors.Is(err, limits.ErrPayee):
+		t.say(fmt.Sprintf("This would take your payments to this payee in the last 24 hours past the limit of %s. Nothing was paid.", pol.PerPayee.Display(cur)))
+	case errors.Is(err, limits.ErrNewPayee):
+		t.say(fmt.Sprintf("This payee is new: for the first %d hours you can send them at most %s a day. Nothing was paid.", int(pol.Cooling.Hours()), pol.NewPayee.Display(cur)))
+	case errors.Is(err, errNoLimits):
+		t.say("I can't make payments here right now. Pay on the bank's own page. Nothing was paid.", button)
+	default:
+		return fmt.Errorf("assistant: pay: limits: %w", err)
+	}
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 )
 
@@ -48,6 +49,7 @@ type bank struct {
 	card     ledger.Card
 	key      assistant.Key
 	grant    consent.Grant
+	guard    *limits.Guard
 }
 
 func newBank(t *testing.T) *bank {
@@ -59,7 +61,8 @@ func newBank(t *testing.T) *bank {
 	}
 	t.Cleanup(func() { db.Close() })
 	clk := &clock{t: now}
-	b := &bank{t: t, clk: clk, db: db, key: assistant.Key{Platform: "messenger", User: "psid-1"}}
+	b := &bank{t: t, clk: clk, db: db, key: assistant.Key{Platform: "messenger", User: "psid-1"},
+		guard: limits.NewGuard(db.Limits(), limits.Policy{}, clk.Now)}
 	b.led = ledger.New(db.Ledger(), ledger.Options{Now: clk.Now})
 	t.Cleanup(b.led.Close)
 	ids := identity.New(db.Identity(), identity.Options{Now: clk.Now})
@@ -125,7 +128,8 @@ func newBank(t *testing.T) *bank {
 	if err := db.Messenger().SaveLink(ctx, assistant.Link{Key: b.key, Customer: c.ID, Grant: b.grant.ID, Linked: now}); err != nil {
 		t.Fatal(err)
 	}
-	b.a = assistant.New(assistant.Deps{Store: db.Messenger(), Ledger: b.led, Consents: b.cons, BankURL: "https://bank.example", Now: clk.Now})
+	b.a = assistant.New(assistant.Deps{Store: db.Messenger(), Ledger: b.led, Consents: b.cons, BankURL: "https://bank.example", Now: clk.Now,
+		Limits: b.guard})
 	return b
 }
 
@@ -294,7 +298,7 @@ func TestAssistantPayConcurrentConfirmationsBookOnce(t *testing.T) {
 	before := b.balance(b.sam.ID)
 	p := confirmPayload(t, b.say("send $20.50 to sam"))
 	// Two instances each holding the same pending request: both confirm.
-	a2 := assistant.New(assistant.Deps{Store: b.db.Messenger(), Ledger: b.led, Consents: b.cons, BankURL: "https://bank.example", Now: b.clk.Now})
+	a2 := assistant.New(assistant.Deps{Store: b.db.Messenger(), Ledger: b.led, Consents: b.cons, BankURL: "https://bank.example", Now: b.clk.Now, Limits: b.guard})
 	var wg sync.WaitGroup
 	for _, a := range []*assistant.Assistant{b.a, a2} {
 		wg.Go(func() {
@@ -320,7 +324,7 @@ func TestAssistantPayRefusals(t *testing.T) {
 		{"pay sam 20 30", "more than one amount"},
 		{"pay nobody 20", "don't know a payee"},
 		{"pay far 20", "another bank"},
-		{"pay sam 1000.01", "security code"},
+		{"pay sam 1000.01", "payee is new"}, // never paid: cooling-off (a step-up would not lift it)
 		{"pay sam", "How much"},
 		{"pay 20", "Who should I pay"},
 		{"yes", "nothing waiting"},

@@ -1,8 +1,6 @@
 package assistant
 
 import (
-	"strings"
-
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/ledger"
@@ -59,29 +57,6 @@ type Disclosure struct {
 // Automated is what the assistant says about itself at the start of a
 // conversation, after a long pause and when a person hands back.
 const Automated = "I'm the bank's automated assistant."
-
-// money renders an amount with its currency, thousands grouped:
-// "1,234.50 USD", "-42.10 USD".
-func money(a ledger.Amount, c ledger.Currency) string {
-	s := a.Format(c)
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, hasFrac := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	out := sign + b.String()
-	if hasFrac {
-		out += "." + frac
-	}
-	return out + " " + string(c)
-}
 
 // accountLabel names an account in a reply: its name and the last four
 // digits of its number.

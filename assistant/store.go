@@ -56,7 +56,8 @@ type Pending struct {
 	To       ledger.AccountID
 	Amount   ledger.Amount
 	Currency ledger.Currency
-	Payee    string // as the customer knows them: "Sam"
+	Payee    string    // as the customer knows them: "Sam"
+	Saved    time.Time // when the payee was saved: starts its cooling-off (package limits)
 	Memo     string
 	Cards    []ledger.CardID
 	Key      string

@@ -14,7 +14,8 @@
 //   - Log: a group-committing appender (many records per database
 //     transaction; Append answers only once its record is durable) and a
 //     sealer that, every few seconds, folds the new leaves into the tree,
-//     materialises subtree hashes for fast proofs and signs a tree head;
+//     materialises subtree hashes for fast proofs and signs a tree head
+//     (with Options.Lease, on one instance of a fleet at a time);
 //   - Verify, which recomputes every leaf from its stored fields and the whole
 //     tree from the leaves, checks every signed head, and names each record
 //     that was edited, reordered or deleted;
@@ -25,13 +26,22 @@
 // the record is committed; sign a tree that does not extend the last signed
 // head; record personal data in Detail (it is the operation, not the data).
 //
+// Beyond the database: with Options.Memory the signer remembers its last
+// head (and the head as a C2SP checkpoint note) outside the database and
+// refuses a database that does not reach it or a tree that does not
+// extend it; with Options.MACs every record carries a MAC under a key the
+// database does not hold and the sealer signs no record whose MAC fails.
+// VerifyWith checks both, the unsigned tail and earlier checkpoints.
+//
 // Known limits: leaf indexes are assigned under one lock per log (a counter
 // row), so appends from many instances serialise on it (one short
-// transaction per batch, not per record). The private signing key lives in
-// a file in the data folder, not in the database: an attacker with only
+// transaction per batch, not per record). The log takes its keys from
+// Options.Keys (the fleet's keyring: the private key sealed in the database
+// under a key-encryption key that is not there): an attacker with only
 // database access cannot re-sign a rewritten log, but one who also holds the
-// key file can; publish heads (GET /audit/v1/sth) so outsiders keep
-// evidence. When a record's fields and its stored leaf hash are both
+// key-encryption key can; publish heads and keys (GET /audit/v1/sth,
+// /audit/v1/keys) so outsiders keep evidence. Keys rotate: each head names
+// its key in key_id and Verify takes the whole history. When a record's fields and its stored leaf hash are both
 // rewritten consistently, Verify still fails (the signed heads no longer
 // match) but can only name the range between the last head that verifies
 // and the first that does not.

@@ -43,7 +43,14 @@ func (l *Log) Export(ctx context.Context, q Query) (Export, error) {
 	if err != nil && !errors.Is(err, ErrNoHead) {
 		return Export{}, err
 	}
-	x := Export{Head: head, PublicKey: l.PublicKey(), Entries: []Entry{}}
+	x := Export{Head: head, Entries: []Entry{}}
+	if head.Signature != nil {
+		// The key that signed this head, which after a rotation is not
+		// the one signing now.
+		if x.PublicKey, err = l.KeyFor(ctx, head.KeyID); err != nil {
+			return Export{}, err
+		}
+	}
 	q.Before, q.Limit = 0, 1000
 	for {
 		p, err := l.st.Records(ctx, q)

@@ -84,6 +84,11 @@ type Record struct {
 	// Pruned says retention removed the fields; only Seq, Time, Kind and
 	// LeafHash remain.
 	Pruned bool `json:"pruned,omitempty"`
+	// MAC is MACKey.Tag(LeafHash), set by the store as it appends, under a
+	// key the database does not hold; nil for records written before the
+	// log had MACs (covered by the heads signed before). Not exported: only
+	// the bank can check it.
+	MAC []byte `json:"-"`
 }
 
 // ActorString renders an actor as Record.Actor expects.

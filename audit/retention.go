@@ -89,7 +89,11 @@ func (l *Log) Archive(ctx context.Context, before time.Time, w io.Writer) (Check
 		return Checkpoint{}, err
 	}
 	now := l.opts.Now()
-	a.Head = Sign(l.opts.Key, a.Upto, at.Root(), now)
+	key, err := l.opts.Keys.SigningKey(ctx)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("audit: signing key: %w", err)
+	}
+	a.Head = Sign(key, a.Upto, at.Root(), now)
 	if a.Upto > 0 {
 		if err := l.st.Seal(ctx, nil, a.Head); err != nil {
 			return Checkpoint{}, err
@@ -110,16 +114,17 @@ func (l *Log) Archive(ctx context.Context, before time.Time, w io.Writer) (Check
 }
 
 // ErrCheckpoint reports a checkpoint Prune will not apply: not signed by
-// this log's key, not at its head's size, or not past the last prune.
+// a key of this log, not at its head's size, or not past the last prune.
 var ErrCheckpoint = ErrInvalid.WithMessage("the checkpoint is not one this log can prune to")
 
 // Prune clears the fields of the records below cp.Upto, stores cp and
 // appends a retention_prune record naming the archive's digest.
 func (l *Log) Prune(ctx context.Context, cp Checkpoint) error {
-	if l.opts.Key == nil {
+	if !l.signs() {
 		return ErrNoKey.WithOp("audit.Prune", nil)
 	}
-	if cp.Head.Verify(l.PublicKey()) != nil || cp.Head.Size != cp.Upto {
+	pub, err := l.KeyFor(ctx, cp.Head.KeyID)
+	if err != nil || cp.Head.Verify(pub) != nil || cp.Head.Size != cp.Upto {
 		return ErrCheckpoint.WithOp("audit.Prune", errors.New("head"))
 	}
 	cps, err := l.st.Checkpoints(ctx)

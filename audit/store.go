@@ -19,8 +19,9 @@ type Store interface {
 	// committed (durable). Under one lock shared by every writer of the
 	// database (a counter row), it gives recs the next leaf indexes in
 	// order, so Seq stays dense across instances, and sets each LeafHash to
-	// ComputeLeafHash() once Seq is known. recs are updated in place.
-	Append(ctx context.Context, recs []Record) error
+	// ComputeLeafHash() and each MAC to tag(LeafHash) once Seq is known
+	// (Number does both). recs are updated in place. tag may be nil.
+	Append(ctx context.Context, recs []Record, tag Tagger) error
 	// Size is the number of records committed, pruned ones included.
 	Size(ctx context.Context) (uint64, error)
 	// LeafHashes returns the stored leaf hashes of [from, to).
@@ -48,7 +49,8 @@ type Store interface {
 	// ErrRecordNotFound if none.
 	RecordByLeafHash(ctx context.Context, h Hash) (Record, error)
 	// Scan calls fn with every record of [from, to) in Seq order, pruned
-	// ones included (with Pruned set). fn must not keep the record's slices.
+	// ones included (with Pruned set), each with its MAC. fn must not keep
+	// the record's slices.
 	Scan(ctx context.Context, from, to uint64, fn func(*Record) error) error
 	// Prune clears the fields of every record with Seq < c.Upto (keeping
 	// Seq, Time, Kind and LeafHash) and stores c, in one transaction.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -18,7 +19,11 @@ type Source interface {
 	Head(ctx context.Context) (audit.SignedHead, error)
 	InclusionByHash(ctx context.Context, leaf audit.Hash, size uint64) (audit.InclusionProof, error)
 	Consistency(ctx context.Context, first, second uint64) (audit.ConsistencyProof, error)
-	PublicKey() ed25519.PublicKey
+	KeyFor(ctx context.Context, id audit.Hash) (ed25519.PublicKey, error)
+	PublicKeys(ctx context.Context) ([]ed25519.PublicKey, error)
+	// Checkpoint is the latest head as a signed checkpoint note, from the
+	// signer's memory (outside the database).
+	Checkpoint(ctx context.Context) (audit.Remembered, error)
 }
 
 var _ Source = (*audit.Log)(nil)
@@ -32,6 +37,8 @@ func New(src Source, log *slog.Logger) http.Handler {
 	a := &api{src: src, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /audit/v1/sth", a.sth)
+	mux.HandleFunc("GET /audit/v1/checkpoint", a.checkpoint)
+	mux.HandleFunc("GET /audit/v1/keys", a.keys)
 	mux.HandleFunc("GET /audit/v1/proof/inclusion", a.inclusion)
 	mux.HandleFunc("GET /audit/v1/proof/consistency", a.consistency)
 	mux.HandleFunc("/audit/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -50,8 +57,9 @@ var (
 	errBadParam = bankbridge.E(bankbridge.Invalid, "invalid_parameter", "a query parameter is missing or not valid")
 )
 
-// STH is the answer of /audit/v1/sth: the signed head and the key to check
-// its signature with.
+// STH is the answer of /audit/v1/sth: the signed head, whose key_id names
+// the key that signed it, and that key. After a rotation heads are signed
+// by another key: a verifier pins the history at /audit/v1/keys, not one key.
 type STH struct {
 	audit.SignedHead
 	PublicKey ed25519.PublicKey `json:"public_key"`
@@ -63,8 +71,57 @@ func (a *api) sth(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	pub, err := a.src.KeyFor(r.Context(), h.KeyID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	// A head changes every few seconds: caches must ask again.
-	a.write(w, "no-cache", STH{SignedHead: h, PublicKey: a.src.PublicKey()})
+	a.write(w, "no-cache", STH{SignedHead: h, PublicKey: pub})
+}
+
+// checkpoint serves the latest head as a C2SP tlog-checkpoint signed note
+// (https://c2sp.org/tlog-checkpoint: text/plain, the note as signed), so
+// note tools and witnesses read it without knowing this API.
+func (a *api) checkpoint(w http.ResponseWriter, r *http.Request) {
+	m, err := a.src.Checkpoint(r.Context())
+	if err == nil && m.Checkpoint == "" {
+		err = audit.ErrNoHead.WithOp("auditapi.checkpoint", nil)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	io.WriteString(w, m.Checkpoint)
+}
+
+// Key is one key of the log's history, as /audit/v1/keys lists it.
+type Key struct {
+	KeyID     audit.Hash        `json:"key_id"`     // what heads name in their key_id
+	PublicKey ed25519.PublicKey `json:"public_key"` // Ed25519, 32 bytes, base64
+}
+
+// Keys is the answer of /audit/v1/keys: every key that signed, or will
+// sign, heads of the log, oldest first (a rotated key is listed before it
+// signs).
+type Keys struct {
+	Keys []Key `json:"keys"`
+}
+
+func (a *api) keys(w http.ResponseWriter, r *http.Request) {
+	pubs, err := a.src.PublicKeys(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := Keys{Keys: make([]Key, len(pubs))}
+	for i, p := range pubs {
+		out.Keys[i] = Key{KeyID: audit.KeyID(p), PublicKey: p}
+	}
+	// Short: a rotation publishes its key here before the key signs.
+	a.write(w, "public, max-age=60", out)
 }
 
 func (a *api) inclusion(w http.ResponseWriter, r *http.Request) {

@@ -38,7 +38,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
-	l := audit.New(db.Audit(), audit.Options{Key: key, SealEvery: time.Hour, Now: func() time.Time { now = now.Add(time.Second); return now }})
+	l := audit.New(db.Audit(), audit.Options{Key: key, SealEvery: time.Hour, Now: func() time.Time { now = now.Add(time.Second); return now },
+		Memory: &audit.FileMemory{Path: t.TempDir() + "/" + audit.HeadFile}})
 	t.Cleanup(l.Close)
 	f := &fixture{}
 	for i := range 37 {

@@ -3,7 +3,9 @@
 // (RFC 9162 §2.1's proofs, in the spirit of Certificate Transparency's
 // get-sth, get-proof-by-hash and get-sth-consistency):
 //
-//	GET /audit/v1/sth                                         the latest signed tree head and the public key
+//	GET /audit/v1/sth                                         the latest signed tree head and the key that signed it (its key_id)
+//	GET /audit/v1/checkpoint                                  the latest head as a C2SP tlog-checkpoint signed note (text/plain), from the signer's memory
+//	GET /audit/v1/keys                                        every key that signed heads, oldest first (keys rotate)
 //	GET /audit/v1/proof/inclusion?leaf_hash=H&tree_size=N     the audit path of a record's leaf (N optional: the latest head)
 //	GET /audit/v1/proof/consistency?first=M&second=N          the proof that tree M is a prefix of tree N
 //

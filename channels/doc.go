@@ -17,8 +17,9 @@
 // told.
 //
 // It must never import a store, the web package or another edge; it moves
-// no money itself (the assistant does, through ledger.Service). Known
-// limits: the OAuth client's DPoP key lives in memory per process (tokens
-// are not kept, so nothing depends on it after the code exchange); alerts
+// no money itself (the assistant does, through ledger.Service). The OAuth
+// client's DPoP key is derived from the partner key, so that any instance
+// of a fleet redeems a code another pushed; tokens are not kept. Known
+// limits: alerts
 // (Hub.Alert) are sent one link at a time with the channel's own retries.
 package channels

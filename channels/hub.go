@@ -127,9 +127,28 @@ func (h *Hub) channel(platform string) (Channel, *Client, error) {
 	return ch, h.clients[platform], nil
 }
 
-// eventKeep is how long inbound event ids are remembered: platforms retry
-// for hours at most.
-const eventKeep = 7 * 24 * time.Hour
+// EventKeep is how long inbound event ids are remembered. An adapter
+// refuses events older than its platform's redelivery window (see Fresh),
+// and Fresh never accepts an age past EventKeep, so every event is refused
+// either by its id (younger than EventKeep) or by its age (older than the
+// window): a captured, correctly signed event cannot take effect twice.
+const EventKeep = 7 * 24 * time.Hour
+
+// MaxClockSkew is how far ahead of the bank's clock a platform's event
+// time may be: clocks drift, and a platform never dates events ahead.
+const MaxClockSkew = 5 * time.Minute
+
+// Fresh reports whether an event the platform dated at, received now, is
+// inside the platform's redelivery window: not older than window (capped
+// at EventKeep) and not more than MaxClockSkew in the future. An adapter
+// drops an event that is not fresh whatever its id, because a platform
+// does not send it any more: only someone replaying a captured request
+// does.
+func Fresh(at, now time.Time, window time.Duration) bool {
+	window = min(window, EventKeep)
+	age := now.Sub(at)
+	return age <= window && age >= -MaxClockSkew
+}
 
 // Deliver handles one inbound event once: a redelivery (same platform and
 // event id) is dropped. The answers are audited and sent. It returns only
@@ -140,7 +159,7 @@ func (h *Hub) Deliver(ctx context.Context, platform, eventID string, in assistan
 	if err != nil {
 		return err
 	}
-	first, err := h.d.Store.FirstDelivery(ctx, platform, eventID, h.d.Now().UTC(), eventKeep)
+	first, err := h.d.Store.FirstDelivery(ctx, platform, eventID, h.d.Now().UTC(), EventKeep)
 	if err != nil {
 		// Nothing recorded: let the platform redeliver.
 		return bankbridge.E(bankbridge.Unavailable, "chat_busy", "try again").WithOp("channels.Deliver", err)
@@ -154,7 +173,7 @@ func (h *Hub) Deliver(ctx context.Context, platform, eventID string, in assistan
 	// dropped.
 	res, err := h.d.Assistant.Handle(ctx, in)
 	if err != nil {
-		h.d.Logger.Error("channels: handle message", "platform", platform, "err", err)
+		h.d.Logger.ErrorContext(ctx, "channels: handle message", "request_id", bankbridge.RequestID(ctx), "platform", platform, "err", err)
 		return h.apologise(ctx, ch, in.Key)
 	}
 	conv, _ := h.d.Store.Conversation(ctx, in.Key)
@@ -171,7 +190,7 @@ func (h *Hub) Deliver(ctx context.Context, platform, eventID string, in assistan
 // linking, say) the first time its id is seen; a redelivery does nothing.
 // An error means the event was not recorded.
 func (h *Hub) Once(ctx context.Context, platform, eventID string, fn func(context.Context) error) error {
-	first, err := h.d.Store.FirstDelivery(ctx, platform, eventID, h.d.Now().UTC(), eventKeep)
+	first, err := h.d.Store.FirstDelivery(ctx, platform, eventID, h.d.Now().UTC(), EventKeep)
 	if err != nil {
 		return bankbridge.E(bankbridge.Unavailable, "chat_busy", "try again").WithOp("channels.Once", err)
 	}
@@ -190,7 +209,7 @@ func (h *Hub) Once(ctx context.Context, platform, eventID string, fn func(contex
 // mistaken for a duplicate. For bank-started messages (alerts), which the
 // caller retries.
 func (h *Hub) SendOnce(ctx context.Context, platform, id string, send func(context.Context) error) error {
-	first, err := h.d.Store.FirstDelivery(ctx, platform, id, h.d.Now().UTC(), eventKeep)
+	first, err := h.d.Store.FirstDelivery(ctx, platform, id, h.d.Now().UTC(), EventKeep)
 	if err != nil {
 		return bankbridge.E(bankbridge.Unavailable, "chat_busy", "try again").WithOp("channels.SendOnce", err)
 	}

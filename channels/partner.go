@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -47,7 +48,7 @@ type Client struct {
 	HTTP         *http.Client
 	Now          func() time.Time
 
-	dpop  *ecdsa.PrivateKey // a key of this process: tokens are not kept, so binding them to it is enough
+	dpop  *ecdsa.PrivateKey // derived from Key (dpopKey): the same on every instance of a fleet
 	mu    sync.Mutex
 	nonce string
 	meta  *metadata
@@ -114,11 +115,45 @@ func (c *Client) discover(ctx context.Context) (*metadata, error) {
 	}
 	c.mu.Lock()
 	c.meta = m
-	if c.dpop == nil {
-		c.dpop, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	}
 	c.mu.Unlock()
 	return m, nil
+}
+
+// dpopKey returns the DPoP key, derived from Key with HKDF-SHA256 on first
+// use. It must be the same on every instance that holds Key: the pushed
+// authorization request binds the code to the key's thumbprint (RFC 9449
+// §10), and in a fleet the platform's redirect, which redeems the code,
+// may reach another instance than the chat message that pushed the
+// request. A key per process made that exchange fail ("the DPoP key
+// differs") whenever the two instances differed. Deriving it adds no
+// secret: whoever holds Key can already act as this client.
+func (c *Client) dpopKey() (*ecdsa.PrivateKey, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dpop != nil {
+		return c.dpop, nil
+	}
+	seed, err := c.Key.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("channels: DPoP key: %w", err)
+	}
+	// A 32-byte string is a valid P-256 scalar unless it is 0 or at least
+	// the group order, which happens with a probability near 2^-32: the
+	// counter in the info string picks the next candidate then.
+	for i := 0; ; i++ {
+		d, err := hkdf.Key(sha256.New, seed, nil, fmt.Sprintf("bankbridge channels DPoP key %d", i), 32)
+		if err != nil {
+			return nil, fmt.Errorf("channels: DPoP key: %w", err)
+		}
+		k, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), d)
+		if err == nil {
+			c.dpop = k
+			return k, nil
+		}
+		if i == 7 {
+			return nil, fmt.Errorf("channels: DPoP key: %w", err)
+		}
+	}
 }
 
 // assertion is a private_key_jwt client assertion (RFC 7523 §3): iss = sub
@@ -135,8 +170,12 @@ func (c *Client) assertion() (string, error) {
 
 // proof is a DPoP proof for one request (RFC 9449 §4.2).
 func (c *Client) proof(method, u string) (string, error) {
+	key, err := c.dpopKey()
+	if err != nil {
+		return "", err
+	}
 	opts := (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt")
-	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: c.dpop}, opts)
+	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, opts)
 	if err != nil {
 		return "", err
 	}

@@ -15,6 +15,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/legible"
 )
 
 // PartnerID names a partner. It is also its OAuth client_id: lower-case
@@ -240,6 +241,10 @@ func partnerFields(p Partner) []bankbridge.FieldError {
 	}
 	if p.LegalName == "" || utf8.RuneCountInString(p.LegalName) > 200 {
 		add("/legal_name", "enter the partner's registered legal name (at most 200 characters)")
+	} else if err := legible.Check(p.LegalName); err != nil {
+		// The consent screen shows this name to customers: it must read
+		// as it is.
+		add("/legal_name", "the name "+err.Error())
 	}
 	if !validLEI(p.LEI) {
 		add("/lei", "enter the 20-character Legal Entity Identifier (ISO 17442); its check digits must match")
@@ -282,6 +287,8 @@ func partnerFields(p Partner) []bankbridge.FieldError {
 			add("/purposes/"+string(c), "unknown data cluster")
 		} else if utf8.RuneCountInString(why) > 300 {
 			add("/purposes/"+string(c), "describe the purpose in at most 300 characters")
+		} else if err := legible.Check(why); err != nil {
+			add("/purposes/"+string(c), "the purpose "+err.Error())
 		}
 	}
 	if p.RateLimit < 1 || p.RateLimit > 1_000_000 {

@@ -105,6 +105,10 @@ func TestRegisterPartnerRefuses(t *testing.T) {
 		{"JWKSURINotAllowedByStaff", func(p *consent.Partner) { p.JWKS, p.JWKSURI = nil, "https://budget.example/jwks" }, consent.ErrPartnerInvalid, "/jwks_uri"},
 		{"UnknownCluster", func(p *consent.Partner) { p.Purposes = map[consent.Cluster]string{"EVERYTHING": "all"} }, consent.ErrPartnerInvalid, "/purposes/EVERYTHING"},
 		{"HTTPHomepage", func(p *consent.Partner) { p.Homepage = "http://budget.example" }, consent.ErrPartnerInvalid, "/homepage"},
+		{"LegalNameWithRightToLeftOverride", func(p *consent.Partner) { p.LegalName = "Your Bank\u202E Ltd" }, consent.ErrPartnerInvalid, "/legal_name"},
+		{"PurposeWithZeroWidthSpace", func(p *consent.Partner) {
+			p.Purposes = map[consent.Cluster]string{consent.Balances: "show\u200B balances"}
+		}, consent.ErrPartnerInvalid, "/purposes/BALANCES"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

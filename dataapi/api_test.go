@@ -13,8 +13,10 @@ import (
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi"
+	"github.com/bankbridge/bankbridge/dataapi/dataapitest"
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 )
 
 const P = dataapi.Prefix
@@ -88,8 +90,13 @@ func TestEndpointsAnswerWithinTheConsent(t *testing.T) {
 	// Public: the document and its page.
 	for _, path := range []string{"/openapi.json", "/docs/api"} {
 		res, err := http.Get(b.srv.URL + path)
-		if err != nil || res.StatusCode != 200 {
-			t.Errorf("GET %s: %v %v", path, res, err)
+		if err != nil {
+			t.Errorf("GET %s: %v", path, err)
+			continue
+		}
+		res.Body.Close() // an unread, unclosed body keeps its connection (and two goroutines) busy
+		if res.StatusCode != 200 {
+			t.Errorf("GET %s: %v", path, res.Status)
 		}
 	}
 }
@@ -218,6 +225,8 @@ func TestBadInputIsRefusedWithAStableCode(t *testing.T) {
 		{"HugeAmount", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + sav + `","amount":99999999999999999999}`, pay("huge"), 400, "amount_too_large"},
 		{"BothDestinations", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + sav + `","toPayeeId":"x","amount":1}`, pay("both"), 400, "body_invalid"},
 		{"SameAccount", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + chk + `","amount":1}`, pay("same"), 400, "same_account"},
+		{"MemoWithRightToLeftOverride", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + sav + `","amount":1,"memo":"refund\u202edilav"}`, pay("rlo"), 400, "body_invalid"},
+		{"MemoWithZeroWidthSpace", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + sav + `","amount":1,"memo":"Sa\u200bm"}`, pay("zws"), 400, "body_invalid"},
 		{"OtherCurrency", "POST", P + "/payments", `{"fromAccountId":"` + chk + `","toAccountId":"` + sav + `","amount":1,"currency":"EUR"}`, pay("eur"), 400, "currency_mismatch"},
 		{"BadRevocationReason", "PUT", P + "/consents/x/revocation", nil, nil, 404, "not_found"},
 		{"CallbackNotHTTPS", "POST", P + "/notification-subscriptions", `{"callbackUrl":"ftp://x.example/h"}`, nil, 400, "callback_url_invalid"},
@@ -414,9 +423,9 @@ func TestPaymentsStepUpAndWebhooks(t *testing.T) {
 	if p, err := b.api.DeclinePayment(ctx, b.ada.id.ID, dec.PaymentID); err != nil || p.Reason != "declined_by_customer" {
 		t.Errorf("decline: %+v %v", p, err)
 	}
-	// The daily limit (5,000.00): 20.50 + 1,500 posted so far.
-	if res := b.call(b.budget, tok, "POST", P+"/payments", map[string]any{"fromAccountId": chk, "toAccountId": sav, "amount": 3500}, map[string]string{"Idempotency-Key": "lim"}); res.Status != 422 {
-		t.Errorf("above the daily limit: %d %s", res.Status, res.Body)
+	// The new-payee limit (1,000.00 while bob is a new payee): 20.50 paid so far.
+	if res := b.call(b.budget, tok, "POST", P+"/payments", map[string]any{"fromAccountId": chk, "toPayeeId": payee, "amount": 980}, map[string]string{"Idempotency-Key": "lim"}); res.Status != 422 || !strings.Contains(string(res.Body), "new_payee_limit_exceeded") {
+		t.Errorf("above the new-payee limit: %d %s", res.Status, res.Body)
 	}
 
 	// Every status change reached the subscription, signed.
@@ -589,5 +598,48 @@ func TestPerformanceIsCountedPerPartnerAndMonth(t *testing.T) {
 		if !names[n] {
 			t.Errorf("metric %s missing", n)
 		}
+	}
+}
+
+// TestPaymentsFollowTheBankLimits: the partner API counts the customer's
+// payments on every channel (here one made on the web, through the same
+// guard): past the daily limit it answers problem+json with a catalog code,
+// and once the day's total passes the step-up amount a payment that alone
+// would not waits for the customer's confirmation.
+func TestPaymentsFollowTheBankLimits(t *testing.T) {
+	t.Parallel()
+	b := newBank(t, bankOptions{limits: limits.Policy{Daily: 3_000_00, PerPayee: 3_000_00, NewPayee: 3_000_00, StepUp: 1_000_00}})
+	ctx := context.Background()
+	tok, _ := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID}, allClusters())
+	chk := b.accountID(tok, b.ada.checking.Name)
+	payee := decode[dataapi.Payees](t, b.call(b.budget, tok, "GET", P+"/payees", nil, nil)).Payees[0].PayeeID
+	pay := func(key string, amt any) (dataapitest.Response, dataapi.Payment) {
+		res := b.call(b.budget, tok, "POST", P+"/payments", map[string]any{"fromAccountId": chk, "toPayeeId": payee, "amount": amt}, map[string]string{"Idempotency-Key": key})
+		if res.Status >= 400 {
+			return res, dataapi.Payment{}
+		}
+		return res, decode[dataapi.Payment](t, res)
+	}
+	if res, p := pay("a", 1000); res.Status != 201 || p.Status != "POSTED" {
+		t.Fatalf("1,000.00: %d %s", res.Status, res.Body)
+	}
+	// 1,500.00 to bob from the web app.
+	if err := b.payments.Reserve(ctx, limits.Payment{Customer: b.ada.id.ID, Payee: b.bob.checking.ID, Amount: 1_500_00, Currency: "USD",
+		SteppedUp: true, Channel: "web", Key: "web-1"}); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := pay("b", 600)
+	if res.Status != 422 || !strings.Contains(string(res.Body), `"code":"daily_limit_exceeded"`) || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+		t.Fatalf("past the daily limit: %d %s %s", res.Status, res.Header.Get("Content-Type"), res.Body)
+	}
+	res, p := pay("c", 400)
+	if res.Status != 201 || p.Status != "PENDING" || p.ConfirmationURL == "" {
+		t.Fatalf("400.00 past the step-up total: %d %s; want PENDING with a confirmationUrl", res.Status, res.Body)
+	}
+	if got, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, p.PaymentID); err != nil || got.Status != records.PaymentPosted {
+		t.Fatalf("confirm: %+v %v", got, err)
+	}
+	if bob, _ := b.db.Ledger().Account(ctx, b.bob.checking.ID); bob.Balance != 500000+1_400_00 {
+		t.Errorf("bob got %d through the API, want 1,400.00", bob.Balance-500000)
 	}
 }

@@ -19,14 +19,15 @@
 // step-up limit they wait for the customer on the bank's own page
 // (ConfirmPayment, DeclinePayment back it). Status changes and consent
 // changes reach partners as signed notifications from an outbox with
-// retries (Run, Deliver). Performance per partner per month (share of
+// retries (Run, Deliver; in a fleet, one instance at a time delivers, under
+// Options.Lease). Performance per partner per month (share of
 // proper responses, latency) is counted for 12 CFR 1033.311 and kept 13
 // months (Performance, /metrics).
 //
 // What it must never do: import a store or another edge; disclose before
 // the audit record is durable; tell a partner that something exists which
-// the consent does not cover. Known limits: rate limits and DPoP replay
-// memory are per instance; statements are JSON, not PDF; the daily payment
+// the consent does not cover. Known limits: rate limits (until a shared
+// Deps.Limiter is written) and DPoP replay memory are per instance; statements are JSON, not PDF; the daily payment
 // limit is checked under a per-instance lock, so two instances may together
 // exceed it by one payment; notification callbacks are fetched from the
 // bank's network (https only), with no egress filtering of private

@@ -6,6 +6,7 @@ import (
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/problem"
 )
 
@@ -23,7 +24,6 @@ var (
 	errBody           = bankbridge.E(bankbridge.Invalid, "body_invalid", "the body is not valid JSON of the documented shape (unknown fields are refused)")
 	errIdemKey        = bankbridge.E(bankbridge.Invalid, "idempotency_key_required", "send an Idempotency-Key header of 1 to 64 letters, digits, '-' or '_'")
 	errKeyReused      = bankbridge.E(bankbridge.Conflict, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
-	errLimit          = bankbridge.E(bankbridge.Unprocessable, "payment_limit_exceeded", "the payment is above the customer's daily limit for payments started by apps")
 	errCurrency       = bankbridge.E(bankbridge.Invalid, "currency_mismatch", "the payment's currency is not the account's")
 	errSameAccount    = bankbridge.E(bankbridge.Invalid, "same_account", "a payment cannot go to the account it leaves")
 	errRevoked        = bankbridge.E(bankbridge.Conflict, "consent_already_revoked", "the consent is already revoked or expired")
@@ -38,16 +38,19 @@ var (
 // status: the OpenAPI document's Problem.code enum must equal it (a test
 // keeps them so).
 var Catalog = map[string]int{
-	"not_found":                  http.StatusNotFound,
-	"invalid_parameter":          http.StatusBadRequest,
-	"page_key_invalid":           http.StatusBadRequest,
-	"time_range_invalid":         http.StatusBadRequest,
-	"body_too_large":             http.StatusBadRequest,
-	"content_type_unsupported":   http.StatusBadRequest,
-	"body_invalid":               http.StatusBadRequest,
-	"idempotency_key_required":   http.StatusBadRequest,
-	"idempotency_key_reused":     http.StatusConflict,
-	"payment_limit_exceeded":     http.StatusUnprocessableEntity,
+	"not_found":                http.StatusNotFound,
+	"invalid_parameter":        http.StatusBadRequest,
+	"page_key_invalid":         http.StatusBadRequest,
+	"time_range_invalid":       http.StatusBadRequest,
+	"body_too_large":           http.StatusBadRequest,
+	"content_type_unsupported": http.StatusBadRequest,
+	"body_invalid":             http.StatusBadRequest,
+	"idempotency_key_required": http.StatusBadRequest,
+	"idempotency_key_reused":   http.StatusConflict,
+	// The payment limits' refusals (package limits), the same on every channel.
+	"daily_limit_exceeded":       http.StatusUnprocessableEntity,
+	"payee_limit_exceeded":       http.StatusUnprocessableEntity,
+	"new_payee_limit_exceeded":   http.StatusUnprocessableEntity,
 	"currency_mismatch":          http.StatusBadRequest,
 	"same_account":               http.StatusBadRequest,
 	"consent_already_revoked":    http.StatusConflict,
@@ -68,6 +71,9 @@ var Catalog = map[string]int{
 var PaymentFailureReasons = []string{
 	ledger.ErrInsufficientFunds.Code, ledger.ErrAccountFrozen.Code, ledger.ErrAccountClosed.Code,
 	ledger.ErrCurrencyMismatch.Code, ledger.ErrOverflow.Code, "declined_by_customer", "confirmation_expired",
+	// A limit reached between the payment's creation and its transfer,
+	// by the customer's payments on other channels or instances.
+	limits.ErrDaily.Code, limits.ErrPayee.Code, limits.ErrNewPayee.Code, limits.ErrStepUp.Code,
 }
 
 // fail answers err as problem+json, keeping only the codes of the catalog:
@@ -82,7 +88,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		case bankbridge.Unavailable:
 			err = ledger.ErrBusy.WithOp("dataapi", err)
 		default:
-			s.log.ErrorContext(r.Context(), "dataapi: internal error", "path", r.URL.Path, "err", err)
+			s.log.ErrorContext(r.Context(), "dataapi: internal error", "request_id", bankbridge.RequestID(r.Context()),
+				"method", r.Method, "path", r.URL.Path, "err", err)
 			err = errInternalOfCode
 		}
 	}

@@ -1,6 +1,7 @@
 package dataapi_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/oauth"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,6 +69,7 @@ type bank struct {
 	other    *dataapitest.Partner
 	hooks    *receiver
 	reg      *prometheus.Registry
+	payments *limits.Guard
 }
 
 // receiver is a partner's webhook endpoint: it keeps what it got.
@@ -103,6 +106,11 @@ func (r *receiver) deliveries() []delivery {
 type bankOptions struct {
 	rate int // the budget partner's rate limit per minute
 	opts dataapi.Options
+	// ledger, when set, wraps the ledger store the API writes through, so
+	// a test can make the ledger fail.
+	ledger func(ledger.Store) ledger.Store
+	log    *slog.Logger  // default: discard
+	limits limits.Policy // the payment limits; zero for the defaults
 }
 
 func newBank(t testing.TB, o bankOptions) *bank {
@@ -115,7 +123,11 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	t.Cleanup(func() { db.Close() })
 	clk := &clock{}
 	b := &bank{t: t, clock: clk, db: db}
-	b.ledger = ledger.New(db.Ledger(), ledger.Options{Now: clk.Now})
+	var lst ledger.Store = db.Ledger()
+	if o.ledger != nil {
+		lst = o.ledger(lst)
+	}
+	b.ledger = ledger.New(lst, ledger.Options{Now: clk.Now})
 	t.Cleanup(b.ledger.Close)
 	ids := identity.New(db.Identity(), identity.Options{Now: clk.Now})
 	b.alog = audit.New(db.Audit(), audit.Options{Now: clk.Now})
@@ -142,9 +154,10 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	if o.rate == 0 {
 		o.rate = 1_000_000
 	}
-	b.api, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: b.consents, Ledger: b.ledger,
+	b.payments = limits.NewGuard(db.Limits(), o.limits, clk.Now)
+	b.api, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: b.consents, Ledger: b.ledger, Payments: b.payments,
 		Customers: ids, Audit: b.alog, Store: db.DataAPI(), Registerer: b.reg, Now: clk.Now, BaseURL: b.srv.URL, BankName: "Test Bank",
-		Logger: slog.New(slog.DiscardHandler), Options: opts})
+		Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Options: opts})
 	if err != nil {
 		t.Fatal(err)
 	}

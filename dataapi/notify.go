@@ -15,8 +15,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/bankbridge/bankbridge/backoff"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi/records"
 )
@@ -32,8 +34,8 @@ const (
 	ReplayWindow    = 5 * time.Minute
 )
 
-// Delivery schedule: attempt n (from 1) waits RetryBase·2^(n-1), at most
-// RetryMax, and the notification is dead after MaxAttempts.
+// Delivery schedule: attempt n (from 1) waits about RetryBase·2^(n-1)
+// (±20%, package backoff), never more than RetryMax, and the notification is dead after MaxAttempts.
 const (
 	RetryBase   = 2 * time.Second
 	RetryMax    = time.Hour
@@ -151,7 +153,7 @@ func (s *Server) Deliver(ctx context.Context) (int, error) {
 			if n.Attempts >= MaxAttempts {
 				n.Status = records.NotificationDead
 			} else {
-				n.Next = s.d.Now().UTC().Add(backoff(n.Attempts))
+				n.Next = s.d.Now().UTC().Add(backoff.Policy{Base: RetryBase, Max: RetryMax}.Delay(n.Attempts))
 			}
 		} else {
 			n.Status, n.LastError = records.NotificationDelivered, ""
@@ -161,15 +163,6 @@ func (s *Server) Deliver(ctx context.Context) (int, error) {
 		}
 	}
 	return len(due), nil
-}
-
-// backoff is the wait after attempt n: RetryBase·2^(n-1), at most RetryMax.
-func backoff(n int) time.Duration {
-	d := RetryBase
-	for i := 1; i < n && d < RetryMax; i++ {
-		d *= 2
-	}
-	return min(d, RetryMax)
 }
 
 func (s *Server) post(ctx context.Context, u string, secret, body []byte) error {
@@ -197,8 +190,17 @@ func (s *Server) post(ctx context.Context, u string, secret, body []byte) error 
 
 // Run delivers notifications, fails payments whose confirmation window
 // closed and saves the performance counters, until ctx ends; then it saves
-// the counters once more.
+// the counters once more. With Options.Lease it delivers only while it
+// holds DeliveryLease; expiry (a compare-and-set per payment) and this
+// instance's counters run on every instance.
 func (s *Server) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wake := s.wake
+	if s.o.Lease != nil {
+		wake = nil // the delivery loop takes the wake-ups
+		wg.Go(func() { s.leadDelivery(ctx) })
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastFlush := time.Now()
@@ -212,10 +214,10 @@ func (s *Server) Run(ctx context.Context) {
 			cancel()
 			return
 		case <-tick.C:
-		case <-s.wake:
+		case <-wake:
 		}
-		if _, err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("dataapi: deliver notifications", "err", err)
+		if s.o.Lease == nil {
+			s.deliverDue(ctx)
 		}
 		if err := s.expirePayments(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("dataapi: expire payments", "err", err)
@@ -226,6 +228,44 @@ func (s *Server) Run(ctx context.Context) {
 				s.log.Error("dataapi: save performance", "err", err)
 			}
 		}
+	}
+}
+
+// leadDelivery delivers notifications while this instance holds
+// DeliveryLease, and waits for the lease again when it loses it, until ctx
+// ends. A notification queued on another instance waits for the next tick
+// (a second); one queued here wakes the loop at once.
+func (s *Server) leadDelivery(ctx context.Context) {
+	for {
+		err := s.o.Lease.RunExclusive(ctx, DeliveryLease, func(ctx context.Context) error {
+			s.log.Info("dataapi: this instance delivers notifications", "lease", DeliveryLease)
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				s.deliverDue(ctx)
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-tick.C:
+				case <-s.wake:
+				}
+			}
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("dataapi: notification delivery lost its lease, or could not take it; waiting for it again", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (s *Server) deliverDue(ctx context.Context) {
+	if _, err := s.Deliver(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("dataapi: deliver notifications", "err", err)
 	}
 }
 

@@ -8,10 +8,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"hash/fnv"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -20,6 +18,8 @@ import (
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/legible"
+	"github.com/bankbridge/bankbridge/limits"
 )
 
 // Payee is a payee the customer saved at the bank, as a partner sees it.
@@ -154,16 +154,25 @@ func requestHash(from, to ledger.AccountID, toRef string, amt ledger.Amount, cur
 	return [32]byte(h.Sum(nil))
 }
 
-// customerLocks serialise the limit check and insert of one customer's
-// payments on this instance.
-type customerLocks [64]sync.Mutex
-
-func (l *customerLocks) lock(c bankbridge.CustomerID) func() {
-	h := fnv.New32a()
-	h.Write([]byte(strconv.FormatInt(int64(c), 10)))
-	m := &l[h.Sum32()%64]
-	m.Lock()
-	return m.Unlock
+// limited returns the payment as the payment limits see it, and false for
+// a payment between the customer's own accounts, which they do not cover.
+// A payee's saved time starts its cooling-off.
+func (s *Server) limited(ctx context.Context, p records.Payment) (limits.Payment, bool, error) {
+	if !strings.HasPrefix(p.ToRef, "payee:") {
+		return limits.Payment{}, false, nil
+	}
+	ps, err := s.d.Ledger.Store().Payees(ctx, p.Customer)
+	if err != nil {
+		return limits.Payment{}, false, err
+	}
+	lp := limits.Payment{Customer: p.Customer, Payee: p.To, Amount: p.Amount, Currency: p.Currency,
+		SteppedUp: p.NeedsConfirmation, Channel: "dataapi", Key: "pay:" + p.ID}
+	for _, q := range ps {
+		if q.Account == p.To && (lp.Saved.IsZero() || q.Created.After(lp.Saved)) {
+			lp.Saved = q.Created // the newest of the payee's entries: the strictest
+		}
+	}
+	return lp, true, nil
 }
 
 func (s *Server) paymentCreate(c *call) {
@@ -210,45 +219,56 @@ func (s *Server) paymentCreate(c *call) {
 		c.fail(fieldErr(errBody, "/memo", "at most 50 characters, no control characters"))
 		return
 	}
+	if err := legible.Check(memo); err != nil {
+		c.fail(fieldErr(errBody, "/memo", "the memo "+err.Error()))
+		return
+	}
 	hash := requestHash(from.ID, to, toRef, amt, cur, memo)
 	id := s.paymentID(c.partner, key)
 	now := s.d.Now().UTC().Truncate(time.Microsecond)
 
-	unlock := s.payLocks.lock(c.acc.Grant.Customer)
 	p, err := s.d.Store.Payment(c.ctx, id)
 	created := false
 	switch {
 	case err == nil:
 		// A retry: the same request gets the first answer.
 	case errors.Is(err, records.ErrPaymentNotFound):
-		total, err := s.d.Store.PaymentTotal(c.ctx, c.acc.Grant.Customer, cur, now.Add(-24*time.Hour))
+		p = records.Payment{ID: id, Partner: c.partner, Grant: string(c.acc.Grant.ID), Customer: c.acc.Grant.Customer, From: from.ID, To: to,
+			ToRef: toRef, Amount: amt, Currency: cur, Memo: memo, Key: key, Hash: hash, Status: records.PaymentPending, Created: now, Updated: now}
+		confirm := amt > s.o.StepUpLimit
+		lp, ok, err := s.limited(c.ctx, p)
 		if err != nil {
-			unlock()
 			c.fail(err)
 			return
 		}
-		if sum, ok := total.Add(amt); !ok || sum > s.o.DailyLimit {
-			unlock()
-			c.fail(errLimit)
-			return
+		if ok {
+			// An early answer: refused now as problem+json, or waiting for
+			// the customer when the day's total needs a step-up. execute
+			// asks the limits again, and records the payment, in one step.
+			switch err := s.d.Payments.Check(c.ctx, lp); {
+			case errors.Is(err, limits.ErrStepUp):
+				confirm = true
+			case err != nil:
+				c.fail(err)
+				return
+			default:
+				confirm = false
+			}
 		}
-		p = records.Payment{ID: id, Partner: c.partner, Grant: string(c.acc.Grant.ID), Customer: c.acc.Grant.Customer, From: from.ID, To: to,
-			ToRef: toRef, Amount: amt, Currency: cur, Memo: memo, Key: key, Hash: hash, Status: records.PaymentPending, Created: now, Updated: now}
-		if amt > s.o.StepUpLimit {
+		if confirm {
 			p.NeedsConfirmation, p.ConfirmBy = true, now.Add(s.o.ConfirmTTL)
 		}
+		// CreatePayment inserts or finds: of two concurrent first tries,
+		// one creates and the other gets its payment.
 		p, created, err = s.d.Store.CreatePayment(c.ctx, p)
 		if err != nil {
-			unlock()
 			c.fail(err)
 			return
 		}
 	default:
-		unlock()
 		c.fail(err)
 		return
 	}
-	unlock()
 	if p.Hash != hash || p.Partner != c.partner {
 		c.fail(errKeyReused)
 		return
@@ -310,11 +330,32 @@ func (s *Server) execute(ctx context.Context, p records.Payment) (records.Paymen
 	if p.Memo != "" {
 		desc += ": " + p.Memo
 	}
+	lp, limited, err := s.limited(ctx, p)
+	if err != nil {
+		return p, err
+	}
+	if limited {
+		// Recorded in the database before the transfer, serialised with
+		// the customer's payments on every channel and instance; a
+		// confirmed payment was stepped up on the bank's page.
+		if err := s.d.Payments.Reserve(ctx, lp); err != nil {
+			if code := bankbridge.ErrorCode(err); contains(PaymentFailureReasons, code) {
+				return s.settle(ctx, p, records.PaymentFailed, 0, code)
+			}
+			return p, err
+		}
+	}
 	t, _, err := s.d.Ledger.Transfer(ctx, ledger.Move("dataapi", "pay:"+p.ID, p.From, p.To, p.Amount, p.Currency, trunc(desc, 200)))
 	to, reason := records.PaymentPosted, ""
 	if err != nil {
 		switch bankbridge.ErrorKind(err) {
 		case bankbridge.Invalid, bankbridge.Unprocessable, bankbridge.Conflict, bankbridge.NotFound:
+			if limited {
+				// Nothing moved: the payment stops counting.
+				if rerr := s.d.Payments.Release(ctx, lp); rerr != nil {
+					s.log.Warn("dataapi: releasing a failed payment's limits", "payment", p.ID, "err", rerr)
+				}
+			}
 			to, reason = records.PaymentFailed, bankbridge.ErrorCode(err)
 			if !contains(PaymentFailureReasons, reason) {
 				reason = ledger.ErrAccountClosed.Code

@@ -23,6 +23,7 @@ import (
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/oauth"
 )
 
@@ -65,8 +66,15 @@ type Deps struct {
 	// Registerer receives the API's metrics (per-partner responses and
 	// latency, 12 CFR 1033.311 performance). Optional.
 	Registerer prometheus.Registerer
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Limiter keeps partners and customers to their budgets. Default:
+	// NewLimiter, in this instance's memory.
+	Limiter Limiter
+	// Payments is the bank's payment limits (daily, per payee, new payee,
+	// step-up on the day's total), the same guard as the web's and the
+	// chat's. Required.
+	Payments *limits.Guard
+	Logger   *slog.Logger
+	Now      func() time.Time
 	// BaseURL is the bank's public scheme and host, for links in answers
 	// (the payment confirmation page). Default: none, links are relative.
 	BaseURL string
@@ -81,12 +89,12 @@ type Options struct {
 	// partner, requests per minute (default 300); the partner's own budget
 	// is consent.Partner.RateLimit.
 	CustomerRate int
-	// StepUpLimit is the largest payment (minor units) made without the
-	// customer confirming on the bank's page. Default 1,000.00.
+	// StepUpLimit is the largest payment (minor units) between the
+	// customer's own accounts made without the customer confirming on the
+	// bank's page. Default: the step-up amount of Deps.Payments. Payments
+	// to payees follow Deps.Payments: they wait for the customer when the
+	// 24-hour total passes its step-up amount.
 	StepUpLimit ledger.Amount
-	// DailyLimit bounds what apps may move out of one customer's accounts
-	// per rolling 24 hours (minor units). Default 5,000.00.
-	DailyLimit ledger.Amount
 	// ConfirmTTL is how long a payment waits for the customer. Default 15 min.
 	ConfirmTTL time.Duration
 	// AllowHTTPCallbacks accepts http:// callback URLs on loopback hosts,
@@ -94,16 +102,31 @@ type Options struct {
 	AllowHTTPCallbacks bool
 	// HTTPClient delivers notifications. Default: 10 s timeout, no redirects.
 	HTTPClient *http.Client
+	// Lease, when set, makes Run deliver notifications only while this
+	// instance holds DeliveryLease: instances delivering side by side would
+	// post the same due notification twice and write their attempts over
+	// each other's. Nil: Run always delivers (one process).
+	Lease Lease
 }
+
+// Lease runs work that must run on one instance of a fleet at a time
+// (store/postgres: an advisory lock; store/sqlite: always granted).
+type Lease interface {
+	// RunExclusive waits until the caller holds the lease called name,
+	// runs fn with a context cancelled if the lease is lost, releases the
+	// lease when fn returns, and returns fn's error, or why it could not.
+	RunExclusive(ctx context.Context, name string, fn func(context.Context) error) error
+}
+
+// DeliveryLease is the name of the lease notifications are delivered under.
+const DeliveryLease = "dataapi-notifications"
 
 // Defaults of Options.
 const (
-	DefaultCustomerRate               = 300
-	DefaultStepUpLimit  ledger.Amount = 100000
-	DefaultDailyLimit   ledger.Amount = 500000
-	DefaultConfirmTTL                 = 15 * time.Minute
-	maxBody                           = 16 << 10
-	maxQuery                          = 2048
+	DefaultCustomerRate = 300
+	DefaultConfirmTTL   = 15 * time.Minute
+	maxBody             = 16 << 10
+	maxQuery            = 2048
 )
 
 // Server is the data API: an http.Handler for Prefix, /openapi.json and
@@ -112,28 +135,30 @@ const (
 // (Run) delivering notifications and saving performance counters. It is
 // safe for concurrent use.
 type Server struct {
-	d        Deps
-	o        Options
-	log      *slog.Logger
-	ids      *ids
-	limits   *limiter
-	mux      *http.ServeMux
-	perf     *perf
-	wake     chan struct{}
-	payLocks customerLocks
+	d      Deps
+	o      Options
+	log    *slog.Logger
+	ids    *ids
+	limits Limiter
+	mux    *http.ServeMux
+	perf   *perf
+	wake   chan struct{}
 }
 
 // New loads (or creates, on first start) the identifier secret and returns
 // the API. Errors: a missing dependency, a store failure.
 func New(ctx context.Context, d Deps) (*Server, error) {
-	if d.Verifier == nil || d.Consents == nil || d.Ledger == nil || d.Customers == nil || d.Audit == nil || d.Store == nil {
-		return nil, errors.New("dataapi: Verifier, Consents, Ledger, Customers, Audit and Store are required")
+	if d.Verifier == nil || d.Consents == nil || d.Ledger == nil || d.Customers == nil || d.Audit == nil || d.Store == nil || d.Payments == nil {
+		return nil, errors.New("dataapi: Verifier, Consents, Ledger, Customers, Audit, Store and Payments are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Limiter == nil {
+		d.Limiter = NewLimiter(d.Now)
 	}
 	if d.BankName == "" {
 		d.BankName = "bankbridge"
@@ -144,10 +169,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		o.CustomerRate = DefaultCustomerRate
 	}
 	if o.StepUpLimit <= 0 {
-		o.StepUpLimit = DefaultStepUpLimit
-	}
-	if o.DailyLimit <= 0 {
-		o.DailyLimit = DefaultDailyLimit
+		o.StepUpLimit = d.Payments.Policy().StepUp
 	}
 	if o.ConfirmTTL <= 0 {
 		o.ConfirmTTL = DefaultConfirmTTL
@@ -173,7 +195,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{d: d, o: o, log: d.Logger, ids: x, limits: newLimiter(), wake: make(chan struct{}, 1)}
+	s := &Server{d: d, o: o, log: d.Logger, ids: x, limits: d.Limiter, wake: make(chan struct{}, 1)}
 	s.perf = newPerf(d.Store, d.Now)
 	if d.Registerer != nil {
 		if err := s.perf.register(d.Registerer); err != nil {
@@ -316,12 +338,11 @@ func (s *Server) api(pattern string, rt route) http.Handler {
 		ctx := bankbridge.WithActor(r.Context(), bankbridge.Actor{Kind: bankbridge.ActorPartner, Partner: partner})
 		r = r.WithContext(ctx)
 		c := &call{s: s, w: w, r: r, ctx: ctx, acc: acc, partner: partner, op: pattern}
-		now := s.d.Now()
-		if wait := s.limits.take("p:"+partner, acc.Partner.RateLimit, now); wait > 0 {
+		if ok, wait := s.limits.Allow(ctx, "p:"+partner, acc.Partner.RateLimit); !ok {
 			c.tooMany(wait)
 			return
 		}
-		if wait := s.limits.take("c:"+partner+":"+strconv.FormatInt(int64(acc.Grant.Customer), 10), s.o.CustomerRate, now); wait > 0 {
+		if ok, wait := s.limits.Allow(ctx, "c:"+partner+":"+strconv.FormatInt(int64(acc.Grant.Customer), 10), s.o.CustomerRate); !ok {
 			c.tooMany(wait)
 			return
 		}

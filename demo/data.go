@@ -235,6 +235,3 @@ var merchantSeeds = []merchantSeed{
 	{"PageCloud eBooks", "5815", "streaming", 15},
 	{"IronWorks Fitness Club", "7997", "fitness", 3},
 }
-
-// Bill kinds, paid by ACH from checking to the bank's settlement account.
-var billCategories = []string{"utilities", "telecom", "insurance"}

@@ -38,7 +38,7 @@ func open(t *testing.T, engine string) demo.Deps {
 		t.Cleanup(func() { db.Close() })
 		led, ids = db.Ledger(), db.Identity()
 	case "postgres":
-		db, err := postgres.Open(ctx, testdb.PostgresURL(t))
+		db, err := postgres.Open(ctx, testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -180,13 +180,38 @@ var fixed = []struct{ first, last string }{
 	{"Alex", "Morgan"}, {"Sam", "Rivera"}, {"Linda", "Morgan"}, {"Priya", "Shah"},
 }
 
-// newProfile decides customer idx of the chunk [lo, hi).
+// newProfile decides customer idx of the chunk [lo, hi). Every draw comes
+// from the customer's own stream, in the order of the steps below: a step
+// that draws more or less shifts every later one, and so the whole demo.
 func newProfile(o Options, idx, lo, hi int) *profile {
 	r := customerRand(o.Seed, idx, 1)
 	p := &profile{idx: idx}
-	now := o.Now
-	start := o.start()
+	since, latest := p.drawPerson(r, o)
+	p.drawProducts(r, since, latest)
+	monthly := p.drawIncome(r) // cents
+	p.drawHousing(r, monthly)
+	p.drawBills(r)
+	p.drawSubscriptions(r)
+	p.drawSavingAndCard(r, monthly)
+	p.drawSpending(r)
+	if hi-lo > 1 {
+		p.drawPayees(r, o.Seed, lo, hi)
+	}
+	return p
+}
 
+// Life stages, which most draws depend on.
+func (p *profile) young() bool { return p.age < 35 }
+func (p *profile) old() bool   { return p.age >= 55 }
+func (p *profile) elder() bool { return p.age >= 76 }
+
+// dayOfMonth draws the day of a monthly charge, 1..28 so it is in every month.
+func dayOfMonth(r *rand.Rand) int { return 1 + r.IntN(28) }
+
+// drawPerson decides who the customer is: name, age, place, address, and
+// when they joined (since), before the history starts (latest at most).
+func (p *profile) drawPerson(r *rand.Rand, o Options) (since, latest time.Time) {
+	idx, now := p.idx, o.Now
 	p.first, p.last = pick(r, firstNames), pick(r, lastNames)
 	p.age = drawAge(r)
 	if idx < len(fixed) {
@@ -209,11 +234,11 @@ func newProfile(o Options, idx, lo, hi int) *profile {
 	if lim := now.AddDate(-30, 0, 0); earliest.Before(lim) {
 		earliest = lim
 	}
-	latest := start.AddDate(0, 0, -30)
+	latest = o.start().AddDate(0, 0, -30)
 	if !earliest.Before(latest) {
 		earliest = latest.AddDate(0, 0, -60)
 	}
-	since := earliest.Add(time.Duration(r.Int64N(int64(latest.Sub(earliest))))).Truncate(time.Second)
+	since = earliest.Add(time.Duration(r.Int64N(int64(latest.Sub(earliest))))).Truncate(time.Second)
 	line2 := ""
 	if r.IntN(4) == 0 {
 		line2 = fmt.Sprintf("Apt %d%c", 1+r.IntN(12), 'A'+rune(r.IntN(6)))
@@ -233,32 +258,37 @@ func newProfile(o Options, idx, lo, hi int) *profile {
 		BirthYear: birth,
 		Since:     since,
 	}
+	return since, latest
+}
 
-	young, old, elder := p.age < 35, p.age >= 55, p.age >= 76
-
-	// Products.
+// drawProducts decides the accounts held, when each was opened, the
+// overdraft, and the cards.
+func (p *profile) drawProducts(r *rand.Rand, since, latest time.Time) {
 	p.has[slotChecking] = true
-	p.has[slotSavings] = r.Float64() < either(old, 0.8, 0.55)
+	p.has[slotSavings] = r.Float64() < either(p.old(), 0.8, 0.55)
 	p.has[slotCredit] = r.Float64() < 0.6
 	if !p.has[slotSavings] && !p.has[slotCredit] {
 		p.has[slotSavings] = true // everyone holds two or three products
 	}
-	if idx == 0 {
+	if p.idx == 0 {
 		p.has = [nSlots]bool{true, true, true}
 	}
 	p.opened[slotChecking] = since
 	for s := slotSavings; s < nSlots; s++ {
 		p.opened[s] = since.Add(time.Duration(r.Int64N(int64(latest.Sub(since)) + 1))).Truncate(time.Second)
 	}
-	if r.Float64() < 0.4 || idx == 0 {
+	if r.Float64() < 0.4 || p.idx == 0 {
 		p.limit[slotChecking] = ledger.Amount(pick(r, []int64{250, 500, 500, 1000})) * 100
 	}
 	p.network = pick(r, []string{"visa", "mastercard"})
 	for s := range p.last4 {
 		p.last4[s] = fmt.Sprintf("%04d", r.IntN(10000))
 	}
+}
 
-	// Income.
+// drawIncome decides how and how much the customer is paid, and returns
+// their monthly net income in cents.
+func (p *profile) drawIncome(r *rand.Rand) float64 {
 	var annual float64 // net, dollars
 	switch {
 	case p.age < 25:
@@ -288,89 +318,102 @@ func newProfile(o Options, idx, lo, hi int) *profile {
 		per := map[int]float64{payBiweekly: 26, paySemimonthly: 24, payMonthly: 12}[p.pay]
 		p.net = ledger.Amount(math.Round(annual / per * 100))
 	}
-	if idx == 0 {
+	if p.idx == 0 {
 		p.pay, p.net, p.employer = payBiweekly, 245000, "Northwind Health"
 		annual = 2450 * 26
 	}
-	monthly := annual / 12 * 100 // cents
+	return annual / 12 * 100
+}
 
-	// Housing: younger people rent; many older people own outright.
+// drawHousing decides rent or mortgage: younger people rent; many older
+// people own outright.
+func (p *profile) drawHousing(r *rand.Rand, monthly float64) {
+	young, old := p.young(), p.old()
 	p.housingDay = 1
 	switch {
 	case young || (!old && r.Float64() < 0.35):
 		p.housing = dollars(monthly * (0.25 + r.Float64()*0.1))
 		p.housingDesc = "Rent - " + pick(r, []string{"Oakwood Apartments", "Riverside Lofts", "Parkview Residences", "Maple Court Homes"})
-	case elder || (old && r.Float64() < 0.5):
+	case p.elder() || (old && r.Float64() < 0.5):
 		p.housing = 0
 	default:
 		p.housing = dollars(monthly * (0.2 + r.Float64()*0.1))
 		p.housingDesc = "Mortgage payment - BankBridge Home Loans"
 		p.housingDay = 1 + r.IntN(15)
 	}
+}
 
-	// Bills by ACH.
-	day := func() int { return 1 + r.IntN(28) }
-	p.bills = append(p.bills, recurring{pick(r, merchantsByCategory["utilities"][:2]), day(), lognormal(r, 11000, 0.3)})
+// drawBills decides the bills paid by ACH: utilities, telecom, insurance.
+func (p *profile) drawBills(r *rand.Rand) {
+	p.bills = append(p.bills, recurring{pick(r, merchantsByCategory["utilities"][:2]), dayOfMonth(r), lognormal(r, 11000, 0.3)})
 	if p.housing == 0 || p.housingDesc[0] == 'M' {
-		p.bills = append(p.bills, recurring{merchantsByCategory["utilities"][2], day(), lognormal(r, 5500, 0.25)})
+		p.bills = append(p.bills, recurring{merchantsByCategory["utilities"][2], dayOfMonth(r), lognormal(r, 5500, 0.25)})
 	}
 	tele := merchantsByCategory["telecom"]
-	p.bills = append(p.bills, recurring{tele[0], day(), lognormal(r, 7000, 0.3)})
-	if old && r.Float64() < 0.6 {
-		p.bills = append(p.bills, recurring{tele[2], day(), lognormal(r, 12000, 0.2)}) // cable
+	p.bills = append(p.bills, recurring{tele[0], dayOfMonth(r), lognormal(r, 7000, 0.3)})
+	if p.old() && r.Float64() < 0.6 {
+		p.bills = append(p.bills, recurring{tele[2], dayOfMonth(r), lognormal(r, 12000, 0.2)}) // cable
 	} else if r.Float64() < 0.8 {
-		p.bills = append(p.bills, recurring{tele[1], day(), lognormal(r, 6500, 0.15)})
+		p.bills = append(p.bills, recurring{tele[1], dayOfMonth(r), lognormal(r, 6500, 0.15)})
 	}
 	if r.Float64() < 0.75 {
-		p.bills = append(p.bills, recurring{pick(r, merchantsByCategory["insurance"]), day(), lognormal(r, 14000, 0.35)})
+		p.bills = append(p.bills, recurring{pick(r, merchantsByCategory["insurance"]), dayOfMonth(r), lognormal(r, 14000, 0.35)})
 	}
+}
 
-	// Subscriptions by card.
+// drawSubscriptions decides the subscriptions paid by card.
+func (p *profile) drawSubscriptions(r *rand.Rand) {
 	subs := merchantsByCategory["streaming"]
 	nsub := r.IntN(3)
-	if young {
+	if p.young() {
 		nsub = 1 + r.IntN(3)
-	} else if old {
+	} else if p.old() {
 		nsub = r.IntN(2)
 	}
 	prices := map[int]ledger.Amount{subs[0]: 1549, subs[1]: 1099, subs[2]: 999}
 	for _, j := range r.Perm(len(subs))[:nsub] {
-		p.subs = append(p.subs, recurring{subs[j], day(), prices[subs[j]]})
+		p.subs = append(p.subs, recurring{subs[j], dayOfMonth(r), prices[subs[j]]})
 	}
-	if r.Float64() < either(young, 0.3, 0.15) {
-		p.subs = append(p.subs, recurring{merchantsByCategory["fitness"][0], day(), 3999})
+	if r.Float64() < either(p.young(), 0.3, 0.15) {
+		p.subs = append(p.subs, recurring{merchantsByCategory["fitness"][0], dayOfMonth(r), 3999})
 	}
+}
 
-	// Saving, card payments, fees.
+// drawSavingAndCard decides the monthly saving, how the credit card is
+// paid, the fee, and the balances held before the history starts.
+func (p *profile) drawSavingAndCard(r *rand.Rand, monthly float64) {
 	if p.has[slotSavings] && r.Float64() < 0.7 {
 		p.savingsMonthly = dollars(monthly * (0.03 + r.Float64()*0.08))
 		p.savingsDay = 16 + r.IntN(10)
 	}
-	p.ccDue = day()
+	p.ccDue = dayOfMonth(r)
 	p.ccFull = r.Float64() < 0.6
 	p.ccShare = 0.1 + r.Float64()*0.3
 	p.fee = r.Float64() < 0.1
 
 	// Opening balances: the money held before the history starts.
 	p.open[slotChecking] = dollars(monthly * (0.8 + r.Float64()*1.5))
-	savingsMedian := either(old, 2500000.0, 400000.0)
+	savingsMedian := either(p.old(), 2500000.0, 400000.0)
 	p.open[slotSavings] = dollars(float64(lognormal(r, savingsMedian, 0.9)))
 	p.limit[slotCredit] = ledger.Amount(pick(r, []int64{1500, 3000, 5000, 8000, 12000, 20000})) * 100
 	if !p.ccFull {
 		p.open[slotCredit] = dollars(float64(p.limit[slotCredit]) * r.Float64() * 0.3)
 	}
+}
 
-	// Card spending.
+// drawSpending decides how often and where the customer uses their cards,
+// the ATM and person-to-person payments.
+func (p *profile) drawSpending(r *rand.Rand) {
 	base := weightsMid
 	p.rate = 1.9
 	p.atmWeekly = 0.3
 	p.p2pMonthly = 1.5
 	switch {
-	case elder:
+	case p.elder():
 		base, p.rate, p.atmWeekly, p.p2pMonthly = weightsElder, 1.1, 0.9, 0.4
-	case old:
+	case p.old():
 		base, p.rate, p.atmWeekly, p.p2pMonthly = weightsOld, 1.5, 0.6, 0.8
-	case young:
+	case p.young():
 		base, p.rate, p.atmWeekly, p.p2pMonthly = weightsYoung, 2.0, 0.15, 3
 	}
 	p.rate *= 0.6 + r.Float64()*0.8
@@ -381,51 +424,53 @@ func newProfile(o Options, idx, lo, hi int) *profile {
 		p.favorite[i] = pick(r, merchantsByCategory[cardCategories[i]])
 	}
 	p.creditShare = 0.3 + r.Float64()*0.6
+}
 
-	// Payees: one to three other customers of the chunk.
-	if hi-lo > 1 {
-		n := 1 + r.IntN(3)
-		if idx == 0 {
-			n = 0
-			for j := 1; j < len(fixed) && j < hi; j++ {
-				p.payees = append(p.payees, payeeSeed{to: j, nickname: []string{"", "Sam", "mom", "landlord"}[j]})
-			}
-		}
-		rel := relationsYoung
-		if old {
-			rel = relationsOld
-		}
-		taken := map[string]bool{}
-		for _, ps := range p.payees {
-			taken[ps.nickname] = true
-		}
-		seen := map[int]bool{idx: true}
-		for range n {
-			if len(seen) == hi-lo {
-				break
-			}
-			to := lo + r.IntN(hi-lo)
-			for seen[to] {
-				to = lo + r.IntN(hi-lo)
-			}
-			seen[to] = true
-			nick := ""
-			if r.IntN(2) == 0 {
-				nick = pick(r, rel)
-			}
-			if nick == "" || taken[nick] {
-				// Payee names are drawn in their own profile; nicknames use
-				// the recipient's first name, decided independently here.
-				nick = nameOf(o.Seed, to)
-			}
-			for k := 2; taken[nick]; k++ {
-				nick = fmt.Sprintf("%s %d", nameOf(o.Seed, to), k)
-			}
-			taken[nick] = true
-			p.payees = append(p.payees, payeeSeed{to: to, nickname: nick})
+// drawPayees picks one to three other customers of the chunk [lo, hi) as
+// payees, with nicknames unique to the customer. The demo customer (idx 0)
+// gets the fixed story's payees instead.
+func (p *profile) drawPayees(r *rand.Rand, seed uint64, lo, hi int) {
+	idx := p.idx
+	n := 1 + r.IntN(3)
+	if idx == 0 {
+		n = 0
+		for j := 1; j < len(fixed) && j < hi; j++ {
+			p.payees = append(p.payees, payeeSeed{to: j, nickname: []string{"", "Sam", "mom", "landlord"}[j]})
 		}
 	}
-	return p
+	rel := relationsYoung
+	if p.old() {
+		rel = relationsOld
+	}
+	taken := map[string]bool{}
+	for _, ps := range p.payees {
+		taken[ps.nickname] = true
+	}
+	seen := map[int]bool{idx: true}
+	for range n {
+		if len(seen) == hi-lo {
+			break
+		}
+		to := lo + r.IntN(hi-lo)
+		for seen[to] {
+			to = lo + r.IntN(hi-lo)
+		}
+		seen[to] = true
+		nick := ""
+		if r.IntN(2) == 0 {
+			nick = pick(r, rel)
+		}
+		if nick == "" || taken[nick] {
+			// Payee names are drawn in their own profile; nicknames use
+			// the recipient's first name, decided independently here.
+			nick = nameOf(seed, to)
+		}
+		for k := 2; taken[nick]; k++ {
+			nick = fmt.Sprintf("%s %d", nameOf(seed, to), k)
+		}
+		taken[nick] = true
+		p.payees = append(p.payees, payeeSeed{to: to, nickname: nick})
+	}
 }
 
 // nameOf returns the first name customer idx gets, without building the

@@ -19,6 +19,15 @@
 // and must never log a password, a session token, a CSRF token or a TOTP
 // secret (Token and Session implement slog.LogValuer to redact them).
 //
+// Logins resist spraying without letting a stranger lock the owner out
+// (guard.go, Throttle.Decide): failed logins are kept in the database
+// (Guard), so a fleet shares one count; a client address with too many
+// recent failures is refused before any password check; while the bank as
+// a whole fails too often, browsers an account does not recognise wait a
+// little; and the per-account lock applies only to such browsers: a
+// device that logged in before (its token in a cookie) passes through it,
+// and TOTP with the password lifts it.
+//
 // Known limits: the TOTP secret is stored in clear (base32) next to the
 // password hash; there is no password change, password reset or TOTP reset
 // yet; an unknown email is never locked out, so lockout (which only exists for

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/legible"
 )
 
 // Realm separates the two populations that log in: customers (the web app)
@@ -212,6 +213,8 @@ func customerFields(c Customer, now time.Time, prefix string) []bankbridge.Field
 		add("name", "enter your name")
 	case utf8.RuneCountInString(c.Name) > 200:
 		add("name", "the name is longer than 200 characters")
+	case legible.Check(c.Name) != nil:
+		add("name", "the name "+legible.Check(c.Name).Error())
 	}
 	if !validEmail(c.Email) {
 		add("email", "enter an email address such as name@example.com")
@@ -234,6 +237,8 @@ func customerFields(c Customer, now time.Time, prefix string) []bankbridge.Field
 	} {
 		if utf8.RuneCountInString(f.v) > 200 {
 			add(f.name, "this is longer than 200 characters")
+		} else if err := legible.Check(f.v); err != nil {
+			add(f.name, "this "+err.Error())
 		}
 	}
 	return fs
@@ -253,6 +258,8 @@ func staffFields(st Staff) []bankbridge.FieldError {
 	var fs []bankbridge.FieldError
 	if st.Name == "" {
 		fs = append(fs, bankbridge.FieldError{Pointer: "/name", Detail: "enter a name"})
+	} else if err := legible.Check(st.Name); err != nil {
+		fs = append(fs, bankbridge.FieldError{Pointer: "/name", Detail: "the name " + err.Error()})
 	}
 	if !validEmail(st.Email) {
 		fs = append(fs, bankbridge.FieldError{Pointer: "/email", Detail: "enter an email address such as name@example.com"})

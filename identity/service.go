@@ -28,6 +28,15 @@ type Options struct {
 	LockBase, LockMax time.Duration
 	// Issuer names the bank in authenticator apps. Default "bankbridge".
 	Issuer string
+	// Throttle is the policy against guessing and spraying (see
+	// Throttle.Decide). The zero value gives the defaults.
+	Throttle Throttle
+	// Guard keeps failed logins and recognised devices for Throttle. By
+	// default the Store, when it implements Guard (both engines' stores
+	// do); without one, only the per-account lock applies.
+	Guard Guard
+	// Sleep waits d or until ctx ends; tests inject one. Default a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // touchEvery bounds how often Session writes a new idle expiry: at most once
@@ -38,6 +47,7 @@ const touchEvery = time.Minute
 // sessions and TOTP step-up. It is safe for concurrent use.
 type Service struct {
 	store Store
+	guard Guard
 	opts  Options
 
 	dummyOnce sync.Once
@@ -67,7 +77,13 @@ func New(store Store, opts Options) *Service {
 	if opts.Issuer == "" {
 		opts.Issuer = "bankbridge"
 	}
-	return &Service{store: store, opts: opts}
+	if opts.Guard == nil {
+		opts.Guard, _ = store.(Guard)
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleep
+	}
+	return &Service{store: store, guard: opts.Guard, opts: opts}
 }
 
 // now is the clock in UTC, to the microsecond the stores keep.
@@ -169,71 +185,215 @@ func (s *Service) dummyHash() string {
 	return s.dummy
 }
 
-// Login checks email and password in realm (and the TOTP code if the account
-// is enrolled) and opens a session. It returns the session token, to be kept
-// by the client (a cookie) and never logged, and the session.
+// Login is LoginFrom from an unknown client and device: only the
+// bank-wide budget and the per-account lock apply.
+func (s *Service) Login(ctx context.Context, realm Realm, email, password, totpCode string) (string, Session, error) {
+	token, sess, _, err := s.LoginFrom(ctx, realm, email, password, totpCode, Attempt{})
+	return token, sess, err
+}
+
+// LoginFrom checks email and password in realm (and the TOTP code if the
+// account is enrolled) for an attempt from at, and opens a session. It
+// returns the session token, to be kept by the client (a cookie) and never
+// logged, the session, and the device token to keep in a long-lived
+// cookie, which makes the next login from this browser a recognised one.
 //
 // Errors: ErrBadCredentials for an unknown email or a wrong password, the
-// same for both; ErrLocked while the account is locked (a failure that locks
-// it answers ErrLocked at once); ErrTOTPRequired when the password is right
-// but the TOTP code is missing or wrong; ErrRealm.
+// same for both; ErrThrottled when at's client has too many recent
+// failures; ErrLocked while the account is locked (a failure that locks
+// it answers ErrLocked at once); ErrTOTPRequired when the password is
+// right but the TOTP code is missing or wrong; ErrRealm.
 //
 // A wrong password or wrong TOTP code counts as a failure; a missing code
 // does not (it is the first step of a two-step form). After MaxFailures
 // failures the account locks for LockBase, doubling with each further
-// failure up to LockMax. Only a full success resets the count.
-func (s *Service) Login(ctx context.Context, realm Realm, email, password, totpCode string) (string, Session, error) {
+// failure up to LockMax; only a full success resets the count. The lock
+// holds for browsers the account does not recognise only: a recognised
+// device (see Throttle.Decide) logs in through it, so strangers cannot
+// lock the owner out, and a recognised device with MaxFailures failures
+// of its own is recognised no more. An account enrolled in TOTP also
+// unlocks with the right password and a right code together.
+func (s *Service) LoginFrom(ctx context.Context, realm Realm, email, password, totpCode string, at Attempt) (string, Session, string, error) {
 	const op = "identity.Login"
 	if !realm.Valid() {
-		return "", Session{}, ErrRealm.WithOp(op, nil)
+		return "", Session{}, "", ErrRealm.WithOp(op, nil)
 	}
 	now := s.now()
 	cred, err := s.store.CredentialByEmail(ctx, realm, NormalizeEmail(email))
-	if errors.Is(err, ErrCustomerNotFound) || errors.Is(err, ErrStaffNotFound) {
-		VerifyPassword(s.dummyHash(), password)
-		return "", Session{}, ErrBadCredentials.WithOp(op, nil)
+	unknown := errors.Is(err, ErrCustomerNotFound) || errors.Is(err, ErrStaffNotFound)
+	if err != nil && !unknown {
+		return "", Session{}, "", err
 	}
+	dev, recognised, err := s.device(ctx, at.Device, cred.Principal, now)
 	if err != nil {
-		return "", Session{}, err
+		return "", Session{}, "", err
 	}
-	if now.Before(cred.LockedUntil) {
-		return "", Session{}, ErrLocked.WithOp(op, nil)
+	v, err := s.decide(ctx, recognised && !unknown, at.Client, now)
+	if err != nil {
+		return "", Session{}, "", err
+	}
+	if v.Refuse != nil {
+		return "", Session{}, "", v.Refuse.(*bankbridge.Error).WithOp(op, nil)
+	}
+	if v.Wait > 0 {
+		if err := s.opts.Sleep(ctx, v.Wait); err != nil {
+			return "", Session{}, "", err
+		}
+	}
+	if unknown {
+		VerifyPassword(s.dummyHash(), password)
+		return "", Session{}, "", s.failed(ctx, op, at, nil, now, ErrBadCredentials)
+	}
+	locked := now.Before(cred.LockedUntil) && !v.IgnoreLock
+	if locked && (cred.TOTPSecret == "" || totpCode == "") {
+		// Locked, and no second factor offered to unlock with: the
+		// password is not even checked, so the lock stops guessing.
+		return "", Session{}, "", ErrLocked.WithOp(op, nil)
 	}
 	ok, err := VerifyPassword(cred.PasswordHash, password)
 	if err != nil {
-		return "", Session{}, fmt.Errorf("%s: %w", op, err)
+		return "", Session{}, "", fmt.Errorf("%s: %w", op, err)
 	}
 	if !ok {
-		return "", Session{}, s.fail(ctx, op, cred.Principal, now, ErrBadCredentials)
+		if locked {
+			// The same answer as for a wrong code: a locked account tells
+			// nothing about its password.
+			return "", Session{}, "", s.failed(ctx, op, at, dev, now, ErrLocked)
+		}
+		return "", Session{}, "", s.failed(ctx, op, at, dev, now, s.fail(ctx, op, cred.Principal, now, ErrBadCredentials, recognised))
 	}
 	if cred.TOTPSecret != "" {
 		if totpCode == "" {
-			return "", Session{}, ErrTOTPRequired.WithOp(op, nil)
+			return "", Session{}, "", ErrTOTPRequired.WithOp(op, nil)
 		}
 		if err := s.useCode(ctx, cred, totpCode, now); err != nil {
-			if errors.Is(err, ErrBadCode) {
-				return "", Session{}, s.fail(ctx, op, cred.Principal, now, ErrTOTPRequired)
+			if !errors.Is(err, ErrBadCode) {
+				return "", Session{}, "", err
 			}
-			return "", Session{}, err
+			if locked {
+				return "", Session{}, "", s.failed(ctx, op, at, dev, now, ErrLocked)
+			}
+			return "", Session{}, "", s.failed(ctx, op, at, dev, now, s.fail(ctx, op, cred.Principal, now, ErrTOTPRequired, recognised))
 		}
 	}
 	if cred.Failures > 0 || !cred.LockedUntil.IsZero() {
 		if err := s.store.ResetFailures(ctx, cred.Principal); err != nil {
-			return "", Session{}, err
+			return "", Session{}, "", err
 		}
 	}
-	return s.open(ctx, cred, now)
+	device, err := s.remember(ctx, cred.Principal, at.Device, recognised, now)
+	if err != nil {
+		return "", Session{}, "", err
+	}
+	token, sess, err := s.open(ctx, cred, now)
+	return token, sess, device, err
+}
+
+// device looks up the device token of an attempt: recognised when it is
+// p's, used within DeviceTTL, with fewer than MaxFailures failures of its
+// own. It returns the token's hash when the device is p's (for counting
+// its failures).
+func (s *Service) device(ctx context.Context, token string, p Principal, now time.Time) ([]byte, bool, error) {
+	if s.guard == nil || token == "" {
+		return nil, false, nil
+	}
+	h := deviceHash(token)
+	d, err := s.guard.Device(ctx, h)
+	if errors.Is(err, ErrNoDevice) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if d.Principal != p {
+		return nil, false, nil
+	}
+	ttl := s.opts.Throttle.withDefaults().DeviceTTL
+	return h, d.Failures < s.opts.MaxFailures && now.Sub(d.LastUsed) < ttl, nil
+}
+
+// decide reads the failure counts and applies Throttle.Decide.
+func (s *Service) decide(ctx context.Context, recognised bool, client string, now time.Time) (Verdict, error) {
+	t := s.opts.Throttle
+	if s.guard == nil || recognised {
+		return t.Decide(recognised, client, 0, 0), nil
+	}
+	fromClient, total, err := s.guard.CountLoginFailures(ctx, client, now.Add(-t.withDefaults().Window))
+	if err != nil {
+		return Verdict{}, err
+	}
+	return t.Decide(false, client, fromClient, total), nil
+}
+
+// failed records a failed login from at (and against its device, if the
+// device is the account's) and returns answer.
+func (s *Service) failed(ctx context.Context, op string, at Attempt, dev []byte, now time.Time, answer error) error {
+	if s.guard == nil {
+		return answer
+	}
+	if err := s.guard.RecordLoginFailure(ctx, at.Client, now); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if dev != nil {
+		if err := s.guard.DeviceFailed(ctx, dev); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	// Now and then, forget failures nobody counts any more.
+	if now.UnixMicro()&0xff == 0 {
+		if _, err := s.guard.PurgeLoginFailures(ctx, now.Add(-24*time.Hour)); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	return answer
+}
+
+// remember records the device of a successful login and returns the token
+// for the edge to keep: the same one for a device already the account's,
+// a new one otherwise.
+func (s *Service) remember(ctx context.Context, p Principal, token string, recognised bool, now time.Time) (string, error) {
+	if s.guard == nil {
+		return "", nil
+	}
+	if !recognised || token == "" {
+		t, err := newToken()
+		if err != nil {
+			return "", err
+		}
+		token = t
+	}
+	return token, s.guard.RememberDevice(ctx, p, deviceHash(token), now)
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // fail counts a failed attempt on p and locks the account when the count
 // reaches MaxFailures; it returns the error to answer: answer, or ErrLocked
 // if this failure locked the account.
-func (s *Service) fail(ctx context.Context, op string, p Principal, now time.Time, answer *bankbridge.Error) error {
+func (s *Service) fail(ctx context.Context, op string, p Principal, now time.Time, answer *bankbridge.Error, recognised bool) error {
 	n, err := s.store.RecordFailure(ctx, p)
 	if err != nil {
 		return err
 	}
 	if n < s.opts.MaxFailures {
+		return answer.WithOp(op, nil)
+	}
+	if recognised {
+		// The lock is for other browsers: this one keeps its own count
+		// (Guard.DeviceFailed) and is answered as it asked.
+		if err := s.store.LockUntil(ctx, p, now.Add(s.lockFor(n))); err != nil {
+			return err
+		}
 		return answer.WithOp(op, nil)
 	}
 	if err := s.store.LockUntil(ctx, p, now.Add(s.lockFor(n))); err != nil {
@@ -450,7 +610,7 @@ func (s *Service) StepUp(ctx context.Context, token, code string) error {
 	}
 	if err := s.useCode(ctx, cred, code, now); err != nil {
 		if errors.Is(err, ErrBadCode) {
-			return s.fail(ctx, op, cred.Principal, now, ErrBadCode)
+			return s.fail(ctx, op, cred.Principal, now, ErrBadCode, false)
 		}
 		return err
 	}

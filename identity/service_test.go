@@ -127,6 +127,9 @@ func TestRegisterCustomerRejects(t *testing.T) {
 		{"NoBirthYear", func(c *identity.Customer) { c.BirthYear = 0 }, password, []string{"/birth_year"}},
 		{"BadPhone", func(c *identity.Customer) { c.Phone = "call me" }, password, []string{"/phone"}},
 		{"ShortPhone", func(c *identity.Customer) { c.Phone = "+1 555" }, password, []string{"/phone"}},
+		{"NameWithRightToLeftOverride", func(c *identity.Customer) { c.Name = "Ann \u202Enosmoht" }, password, []string{"/name"}},
+		{"NameWithZeroWidthSpace", func(c *identity.Customer) { c.Name = "A\u200Bnn" }, password, []string{"/name"}},
+		{"AddressWithIsolate", func(c *identity.Customer) { c.Address.City = "\u2067Paris" }, password, []string{"/address/city"}},
 		{"ShortPassword", func(c *identity.Customer) {}, "short", []string{"/password"}},
 		{"Everything", func(c *identity.Customer) { *c = identity.Customer{Phone: "x"} }, "", []string{"/name", "/email", "/birth_year", "/phone", "/password"}},
 	} {

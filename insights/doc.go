@@ -40,7 +40,7 @@
 // own or any platform channel, or on every channel but one (so that
 // "customers only channel c reached" is a difference of two stored
 // numbers). Dashboard queries read only these tables, in rows proportional
-// to days x segments, never to events: the benchmark (`bankbridge bench
+// to days x segments, never to events: the benchmark (`bankbridge-bench
 // insights`, docs/insights.md) reads 10 million events' rollups in tens of
 // milliseconds on either engine.
 //

@@ -181,86 +181,19 @@ func Fold(ctx context.Context, st Store, events []Event) error {
 	return st.Update(ctx, func(tx Tx) error { return fold(ctx, tx, events) })
 }
 
+// fold turns a batch into the rows and cell deltas it adds, in five steps:
+// the segment of each customer-day and the facets the batch touches; the
+// activity rows and daily sums; the stored spans of the customers touched;
+// each new day's window and cohort deltas; the changes, sorted, to apply.
 func fold(ctx context.Context, tx Tx, events []Event) error {
-	// The segment of a customer-day is that of its earliest event.
-	type firstSeg struct {
-		at  int64
-		seg Segment
-	}
-	daySeg := map[CustomerDay]firstSeg{}
-	var facets []Facet
-	seen := map[Facet]bool{}
-	var buf []Facet
-	for _, e := range events {
-		cd := CustomerDay{e.Customer, DayOf(e.At)}
-		at := e.At.UnixMicro()
-		if fs, ok := daySeg[cd]; !ok || at < fs.at {
-			daySeg[cd] = firstSeg{at, Segment{BandOf(e.BirthYear, e.At), e.Products}}
-		}
-		buf = FacetsOf(e, buf[:0])
-		for _, f := range buf {
-			if !seen[f] {
-				seen[f] = true
-				facets = append(facets, f)
-			}
-		}
-	}
-	slices.SortFunc(facets, func(a, b Facet) int {
-		return cmp.Or(cmp.Compare(a.Metric, b.Metric), cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.Detail, b.Detail))
-	})
+	daySeg, facets := segmentsAndFacets(events)
 	ids, err := tx.FacetIDs(ctx, facets)
 	if err != nil {
 		return err
 	}
-	f := &folder{ids: ids, active: map[FacetID]bool{}, daily: map[cellKey]*Sums{},
-		window: map[cellKey]int64{}, cohort: map[cellKey]int64{}}
-	for fc, id := range ids {
-		if fc.Metric == MetricActive {
-			f.active[id] = true
-		}
-	}
+	f := newFolder(ids)
+	acts, days := f.count(events, daySeg)
 
-	// Activity rows and the additive sums of the daily cells.
-	type actKey struct {
-		day  Day
-		cust bankbridge.CustomerID
-		ch   Channel
-	}
-	acts := map[actKey]*Activity{}
-	hits := map[hit]bool{}
-	for _, e := range events {
-		cd := CustomerDay{e.Customer, DayOf(e.At)}
-		seg := daySeg[cd].seg
-		ak := actKey{cd.Day, e.Customer, e.Channel}
-		a := acts[ak]
-		if a == nil {
-			a = &Activity{Day: cd.Day, Customer: e.Customer, Channel: e.Channel, Segment: seg}
-			acts[ak] = a
-		}
-		a.Counts[KindIndex(e.Kind)]++
-		a.Amount += e.Amount
-		buf = FacetsOf(e, buf[:0])
-		for _, fc := range buf {
-			id := ids[fc]
-			ck := cellKey{facet: id, day: cd.Day, seg: seg}
-			s := f.daily[ck]
-			if s == nil {
-				s = &Sums{}
-				f.daily[ck] = s
-			}
-			s.Events++
-			if fc.Metric == MetricPayment {
-				s.Amount += int64(e.Amount)
-			}
-			hits[hit{KeyOf(e.Customer, id), cd.Day}] = true
-		}
-	}
-
-	// The spans the batch touches, and its days per span in order.
-	days := map[SpanKey][]Day{}
-	for h := range hits {
-		days[h.key] = append(days[h.key], h.day)
-	}
 	keys := make([]SpanKey, 0, len(days))
 	for k := range days {
 		keys = append(keys, k)
@@ -275,8 +208,131 @@ func fold(ctx context.Context, tx Tx, events []Event) error {
 	for i := range stored {
 		spans[stored[i].Key] = &stored[i]
 	}
-	// A day that lands before a stored day changes that day's window part,
-	// which counts in that day's segment: read those segments in one go.
+	succSeg, err := successorSegments(ctx, tx, keys, spans, days)
+	if err != nil {
+		return err
+	}
+
+	out := &Changes{}
+	for _, k := range keys {
+		s := spans[k]
+		if s == nil {
+			s = &Span{Key: k}
+		}
+		changed := false
+		for _, a := range days[k] {
+			if !s.has(a) {
+				changed = true
+				f.addDay(s, a, daySeg[CustomerDay{k.Customer(), a}], succSeg)
+			}
+		}
+		if changed {
+			out.Spans = append(out.Spans, *s)
+		}
+	}
+	f.changes(out, acts)
+	return tx.Apply(ctx, out)
+}
+
+// segmentsAndFacets returns the segment of each customer-day in the batch,
+// which is that of its earliest event, and the facets the batch touches in
+// a stable order.
+func segmentsAndFacets(events []Event) (map[CustomerDay]Segment, []Facet) {
+	type firstSeg struct {
+		at  int64
+		seg Segment
+	}
+	first := map[CustomerDay]firstSeg{}
+	var facets []Facet
+	seen := map[Facet]bool{}
+	var buf []Facet
+	for _, e := range events {
+		cd := CustomerDay{e.Customer, DayOf(e.At)}
+		at := e.At.UnixMicro()
+		if fs, ok := first[cd]; !ok || at < fs.at {
+			first[cd] = firstSeg{at, Segment{BandOf(e.BirthYear, e.At), e.Products}}
+		}
+		buf = FacetsOf(e, buf[:0])
+		for _, f := range buf {
+			if !seen[f] {
+				seen[f] = true
+				facets = append(facets, f)
+			}
+		}
+	}
+	slices.SortFunc(facets, func(a, b Facet) int {
+		return cmp.Or(cmp.Compare(a.Metric, b.Metric), cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.Detail, b.Detail))
+	})
+	daySeg := make(map[CustomerDay]Segment, len(first))
+	for cd, fs := range first {
+		daySeg[cd] = fs.seg
+	}
+	return daySeg, facets
+}
+
+func newFolder(ids map[Facet]FacetID) *folder {
+	f := &folder{ids: ids, active: map[FacetID]bool{}, daily: map[cellKey]*Sums{},
+		window: map[cellKey]int64{}, cohort: map[cellKey]int64{}}
+	for fc, id := range ids {
+		if fc.Metric == MetricActive {
+			f.active[id] = true
+		}
+	}
+	return f
+}
+
+// actKey identifies an activity row: one customer on one channel on one day.
+type actKey struct {
+	day  Day
+	cust bankbridge.CustomerID
+	ch   Channel
+}
+
+// count makes the batch's activity rows and adds its events to the daily
+// cells' additive sums. It returns the rows and, per span the batch
+// touches, the days it brings (unsorted, each once).
+func (f *folder) count(events []Event, daySeg map[CustomerDay]Segment) (map[actKey]*Activity, map[SpanKey][]Day) {
+	acts := map[actKey]*Activity{}
+	hits := map[hit]bool{}
+	var buf []Facet
+	for _, e := range events {
+		cd := CustomerDay{e.Customer, DayOf(e.At)}
+		seg := daySeg[cd]
+		ak := actKey{cd.Day, e.Customer, e.Channel}
+		a := acts[ak]
+		if a == nil {
+			a = &Activity{Day: cd.Day, Customer: e.Customer, Channel: e.Channel, Segment: seg}
+			acts[ak] = a
+		}
+		a.Counts[KindIndex(e.Kind)]++
+		a.Amount += e.Amount
+		buf = FacetsOf(e, buf[:0])
+		for _, fc := range buf {
+			id := f.ids[fc]
+			ck := cellKey{facet: id, day: cd.Day, seg: seg}
+			s := f.daily[ck]
+			if s == nil {
+				s = &Sums{}
+				f.daily[ck] = s
+			}
+			s.Events++
+			if fc.Metric == MetricPayment {
+				s.Amount += int64(e.Amount)
+			}
+			hits[hit{KeyOf(e.Customer, id), cd.Day}] = true
+		}
+	}
+	days := map[SpanKey][]Day{}
+	for h := range hits {
+		days[h.key] = append(days[h.key], h.day)
+	}
+	return acts, days
+}
+
+// successorSegments reads the segments of the stored days that follow a
+// new day landing before them. Such a day changes its successor's window
+// part, which counts in the successor's segment: read them in one go.
+func successorSegments(ctx context.Context, tx Tx, keys []SpanKey, spans map[SpanKey]*Span, days map[SpanKey][]Day) (map[CustomerDay]Segment, error) {
 	var need []CustomerDay
 	for _, k := range keys {
 		s := spans[k]
@@ -291,79 +347,69 @@ func fold(ctx context.Context, tx Tx, events []Event) error {
 			}
 		}
 	}
-	var succSeg map[CustomerDay]Segment
-	if len(need) > 0 {
-		if succSeg, err = tx.DaySegments(ctx, need); err != nil {
-			return err
+	if len(need) == 0 {
+		return nil, nil
+	}
+	return tx.DaySegments(ctx, need)
+}
+
+// addDay adds day a, in segment seg, to span s, which does not have it:
+// the daily customer count, the window parts of a and of the stored day
+// after it, and the cohort cells.
+func (f *folder) addDay(s *Span, a Day, seg Segment, succSeg map[CustomerDay]Segment) {
+	fid, cust := s.Key.Facet(), s.Key.Customer()
+	f.daily[cellKey{facet: fid, day: a, seg: seg}].Customers++
+	if s.empty() {
+		s.set(a)
+		s.First, s.Last, s.Segment = a, a, seg
+		f.piece(fid, a, 0, false, seg, +1)
+		if f.active[fid] {
+			f.cohortAdd(fid, a, a.Week(), seg, +1)
+		}
+		return
+	}
+	p, hasP := s.prev(a)
+	f.piece(fid, a, p, hasP, seg, +1)
+	if n, ok := s.next(a); ok {
+		// n's predecessor is now a, not p: replace n's window part.
+		ns, found := succSeg[CustomerDay{cust, n}]
+		if !found {
+			ns = s.Segment
+		}
+		f.piece(fid, n, p, hasP, ns, -1)
+		f.piece(fid, n, a, true, ns, +1)
+	}
+	switch {
+	case a < s.First:
+		// A new first day: the customer moves to another cohort
+		// (and the segment of their first day).
+		if f.active[fid] {
+			for _, w := range s.weeks() {
+				f.cohortAdd(fid, s.First, w, s.Segment, -1)
+			}
+		}
+		s.set(a)
+		s.First, s.Segment = a, seg
+		if f.active[fid] {
+			for _, w := range s.weeks() {
+				f.cohortAdd(fid, s.First, w, s.Segment, +1)
+			}
+		}
+	default:
+		newWeek := f.active[fid] && !s.weekActive(a.Week())
+		s.set(a)
+		if newWeek {
+			f.cohortAdd(fid, s.First, a.Week(), s.Segment, +1)
 		}
 	}
-
-	out := &Changes{}
-	for _, k := range keys {
-		s := spans[k]
-		if s == nil {
-			s = &Span{Key: k}
-		}
-		fid, cust := k.Facet(), k.Customer()
-		changed := false
-		for _, a := range days[k] {
-			if s.has(a) {
-				continue
-			}
-			changed = true
-			seg := daySeg[CustomerDay{cust, a}].seg
-			f.daily[cellKey{facet: fid, day: a, seg: seg}].Customers++
-			if s.empty() {
-				s.set(a)
-				s.First, s.Last, s.Segment = a, a, seg
-				f.piece(fid, a, 0, false, seg, +1)
-				if f.active[fid] {
-					f.cohortAdd(fid, a, a.Week(), seg, +1)
-				}
-				continue
-			}
-			p, hasP := s.prev(a)
-			f.piece(fid, a, p, hasP, seg, +1)
-			if n, ok := s.next(a); ok {
-				ns, found := succSeg[CustomerDay{cust, n}]
-				if !found {
-					ns = s.Segment
-				}
-				f.piece(fid, n, p, hasP, ns, -1)
-				f.piece(fid, n, a, true, ns, +1)
-			}
-			switch {
-			case a < s.First:
-				// A new first day: the customer moves to another cohort
-				// (and the segment of their first day).
-				if f.active[fid] {
-					for _, w := range s.weeks() {
-						f.cohortAdd(fid, s.First, w, s.Segment, -1)
-					}
-				}
-				s.set(a)
-				s.First, s.Segment = a, seg
-				if f.active[fid] {
-					for _, w := range s.weeks() {
-						f.cohortAdd(fid, s.First, w, s.Segment, +1)
-					}
-				}
-			default:
-				newWeek := f.active[fid] && !s.weekActive(a.Week())
-				s.set(a)
-				if newWeek {
-					f.cohortAdd(fid, s.First, a.Week(), s.Segment, +1)
-				}
-			}
-			if a > s.Last {
-				s.Last = a
-			}
-		}
-		if changed {
-			out.Spans = append(out.Spans, *s)
-		}
+	if a > s.Last {
+		s.Last = a
 	}
+}
 
+// changes adds the activity rows and the non-zero cells to out, each list
+// in a stable order.
+func (f *folder) changes(out *Changes, acts map[actKey]*Activity) {
 	for _, a := range acts {
 		out.Activity = append(out.Activity, *a)
 	}
@@ -386,7 +432,6 @@ func fold(ctx context.Context, tx Tx, events []Event) error {
 	for _, cs := range [][]Cell{out.Daily, out.Window, out.Cohort} {
 		slices.SortFunc(cs, compareCells)
 	}
-	return tx.Apply(ctx, out)
 }
 
 func compareCells(a, b Cell) int {

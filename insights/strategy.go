@@ -6,7 +6,8 @@ import (
 	"math"
 	"math/bits"
 	"slices"
-	"strings"
+
+	"github.com/bankbridge/bankbridge/ledger"
 )
 
 // Overlap is how the customers engaged in the period split between the
@@ -37,141 +38,20 @@ func (s *Service) Overlap(ctx context.Context, f Filter) (Overlap, error) {
 	if err := f.Validate(); err != nil {
 		return Overlap{}, err
 	}
-	n := len(Channels)
-	full := uint(1)<<n - 1
-	// The unions stored: each channel, all but each channel, all, own, platform.
-	facetOf := map[uint]Facet{full: {MetricActive, GroupAll, ""}}
-	var own uint
-	for i, c := range Channels {
-		facetOf[1<<i] = Facet{MetricActive, string(c), ""}
-		facetOf[full&^(1<<i)] = Facet{MetricActive, GroupExcept(c), ""}
-		if c.Own() {
-			own |= 1 << i
-		}
-	}
-	platform := full &^ own
-	if _, ok := facetOf[own]; !ok && own != 0 {
-		facetOf[own] = Facet{MetricActive, GroupOwn, ""}
-	}
-	if _, ok := facetOf[platform]; !ok && platform != 0 {
-		facetOf[platform] = Facet{MetricActive, GroupPlatform, ""}
-	}
-	var fs []Facet
-	for _, fc := range facetOf {
-		fs = append(fs, fc)
-	}
-	m, ids, err := s.ids(ctx, fs...)
+	cs := newChannelSets()
+	union, err := s.unions(ctx, cs, f)
 	if err != nil {
 		return Overlap{}, check(op, err)
 	}
-	fams, err := s.periodReach(ctx, ids, f)
-	if err != nil {
-		return Overlap{}, check(op, err)
-	}
-	union := map[uint]vec{0: {}}
-	for mask, fc := range facetOf {
-		var v vec
-		if id, ok := m[fc]; ok {
-			if fam := fams[famKey{facet: id}]; fam != nil {
-				v = fam.all
-				if f.Product != 0 {
-					v = fam.prod
-				}
-			}
-		}
-		union[mask] = v
-	}
-	sub := func(a, b vec) vec {
-		var r vec
-		for i := range r {
-			r[i] = max(a[i]-b[i], 0)
-		}
-		return r
-	}
+	withheld, split, detail := cs.detail(union, f.Band)
+
 	// What the block shows, as vectors over the bands.
-	anyV := union[full]
-	ownOnly := sub(anyV, union[platform])
-	platOnly := sub(anyV, union[own])
+	anyV := union[cs.full]
+	ownOnly := minus(anyV, union[cs.platform])
+	platOnly := minus(anyV, union[cs.own])
 	var both vec
 	for i := range both {
-		both[i] = max(union[own][i]+union[platform][i]-anyV[i], 0)
-	}
-	uniq := make([]vec, n)
-	for i := range Channels {
-		uniq[i] = sub(anyV, union[full&^(1<<i)])
-	}
-	// Regions of the channels' Venn diagram (customers on exactly the
-	// channels of r), per band. The unions are sums of them.
-	nr := 1<<n - 1
-	region := make([]vec, nr+1)
-	for r, v := range regionsAll(union, n) {
-		region[r] = v
-	}
-	// Levels of detail. The coarse block shows own only, both and
-	// platforms only, then each channel's "only" customers that are safe to
-	// add; the least only the engaged and what partnering added. Each level
-	// publishes some unions (with the channels' own reach, published on
-	// the page anyway); every group of customers whose size those unions
-	// determine - any set of regions in their linear span - must not be a
-	// small group, in any band shown or in the total.
-	singles := []uint{}
-	for i := range Channels {
-		singles = append(singles, 1<<i)
-	}
-	coarse := append(slices.Clone(singles), full, own, platform)
-	level := func(known []uint) (hide [nBands]bool, hideTotal bool) {
-		var vs []vec
-		for _, set := range derivable(known, n) {
-			var v vec
-			for r := 1; r <= nr; r++ {
-				if set&(1<<(r-1)) != 0 {
-					for b := range v {
-						v[b] += region[r][b]
-					}
-				}
-			}
-			vs = append(vs, v)
-		}
-		var primary [nBands]bool
-		for _, v := range vs {
-			for b := range primary {
-				if small(v[b]) {
-					primary[b] = true
-				}
-			}
-		}
-		return protect(append([]vec{anyV}, vs...), primary, false)
-	}
-	shown := func(hide [nBands]bool, hideTotal bool) bool {
-		if f.Band != 0 {
-			return !hide[f.Band]
-		}
-		return !hideTotal
-	}
-	// The least detail: how many engaged at all, and so (with the own
-	// channel's reach) how many partnering added.
-	minimal := append(slices.Clone(singles), full)
-	withheld, split := true, false
-	detail := make([]bool, n)
-	if h, ht := level(coarse); shown(h, ht) {
-		withheld, split = false, true
-		// Then each channel's "only" customers, one channel at a time, in
-		// the order of Channels: kept when what it adds to the unions
-		// published still lets no small group be worked out.
-		known := coarse
-		for i := range Channels {
-			u := full &^ (1 << i)
-			if slices.Contains(known, u) {
-				detail[i] = true // the own channel's is the coarse block's "own only"
-				continue
-			}
-			if h, ht := level(append(slices.Clone(known), u)); shown(h, ht) {
-				known = append(known, u)
-				detail[i] = true
-			}
-		}
-	} else if h, ht := level(minimal); shown(h, ht) {
-		withheld = false
+		both[i] = max(union[cs.own][i]+union[cs.platform][i]-anyV[i], 0)
 	}
 	out := Overlap{Withheld: withheld}
 	show := func(v vec) Count {
@@ -199,11 +79,166 @@ func (s *Service) Overlap(ctx context.Context, f Filter) (Overlap, error) {
 	for i, c := range Channels {
 		u := UniqueReach{Channel: c, Reach: reach[i].Customers, Customers: Suppressed}
 		if detail[i] && !withheld {
-			u.Customers = show(uniq[i])
+			u.Customers = show(minus(anyV, union[cs.full&^(1<<i)]))
 		}
 		out.Unique = append(out.Unique, u)
 	}
 	return out, nil
+}
+
+// channelSets names sets of channels as bit masks over Channels (bit i is
+// Channels[i]), and the stored union facet of each set the overlap reads:
+// each channel, all but each channel, all, the own and the platform ones.
+type channelSets struct {
+	n                   int
+	full, own, platform uint
+	facetOf             map[uint]Facet
+}
+
+func newChannelSets() channelSets {
+	n := len(Channels)
+	full := uint(1)<<n - 1
+	facetOf := map[uint]Facet{full: {MetricActive, GroupAll, ""}}
+	var own uint
+	for i, c := range Channels {
+		facetOf[1<<i] = Facet{MetricActive, string(c), ""}
+		facetOf[full&^(1<<i)] = Facet{MetricActive, GroupExcept(c), ""}
+		if c.Own() {
+			own |= 1 << i
+		}
+	}
+	platform := full &^ own
+	if _, ok := facetOf[own]; !ok && own != 0 {
+		facetOf[own] = Facet{MetricActive, GroupOwn, ""}
+	}
+	if _, ok := facetOf[platform]; !ok && platform != 0 {
+		facetOf[platform] = Facet{MetricActive, GroupPlatform, ""}
+	}
+	return channelSets{n: n, full: full, own: own, platform: platform, facetOf: facetOf}
+}
+
+// unions reads the customers in each set's union over the period, per
+// band: of every product, or of f.Product's holders. A set nobody was in
+// reads as zero, as does the empty set.
+func (s *Service) unions(ctx context.Context, cs channelSets, f Filter) (map[uint]vec, error) {
+	var fs []Facet
+	for _, fc := range cs.facetOf {
+		fs = append(fs, fc)
+	}
+	m, ids, err := s.ids(ctx, fs...)
+	if err != nil {
+		return nil, err
+	}
+	fams, err := s.periodReach(ctx, ids, f)
+	if err != nil {
+		return nil, err
+	}
+	union := map[uint]vec{0: {}}
+	for mask, fc := range cs.facetOf {
+		var v vec
+		if id, ok := m[fc]; ok {
+			if fam := fams[famKey{facet: id}]; fam != nil {
+				v = fam.all
+				if f.Product != 0 {
+					v = fam.prod
+				}
+			}
+		}
+		union[mask] = v
+	}
+	return union, nil
+}
+
+// minus is a-b per band, never below zero.
+func minus(a, b vec) vec {
+	var r vec
+	for i := range r {
+		r[i] = max(a[i]-b[i], 0)
+	}
+	return r
+}
+
+// detail decides how much of the block band (0: all bands) may show:
+// withheld, nothing; otherwise the engaged and what partnering added, and
+// when split also own only and both; detail[i] says whether channel i's
+// "only" customers may show.
+//
+// Levels of detail. The coarse block shows own only, both and platforms
+// only, then each channel's "only" customers that are safe to add; the
+// least only the engaged and what partnering added. Each level publishes
+// some unions (with the channels' own reach, published on the page
+// anyway); every group of customers whose size those unions determine -
+// any set of regions in their linear span - must not be a small group, in
+// any band shown or in the total.
+func (cs channelSets) detail(union map[uint]vec, band Band) (withheld, split bool, detail []bool) {
+	n := cs.n
+	// Regions of the channels' Venn diagram (customers on exactly the
+	// channels of r), per band. The unions are sums of them.
+	nr := 1<<n - 1
+	region := make([]vec, nr+1)
+	for r, v := range regionsAll(union, n) {
+		region[r] = v
+	}
+	anyV := union[cs.full]
+	// shown says whether the unions known leave the block's band showing.
+	shown := func(known []uint) bool {
+		var vs []vec
+		for _, set := range derivable(known, n) {
+			var v vec
+			for r := 1; r <= nr; r++ {
+				if set&(1<<(r-1)) != 0 {
+					for b := range v {
+						v[b] += region[r][b]
+					}
+				}
+			}
+			vs = append(vs, v)
+		}
+		var primary [nBands]bool
+		for _, v := range vs {
+			for b := range primary {
+				if small(v[b]) {
+					primary[b] = true
+				}
+			}
+		}
+		hide, hideTotal := protect(append([]vec{anyV}, vs...), primary, false)
+		if band != 0 {
+			return !hide[band]
+		}
+		return !hideTotal
+	}
+	singles := []uint{}
+	for i := range Channels {
+		singles = append(singles, 1<<i)
+	}
+	coarse := append(slices.Clone(singles), cs.full, cs.own, cs.platform)
+	// The least detail: how many engaged at all, and so (with the own
+	// channel's reach) how many partnering added.
+	minimal := append(slices.Clone(singles), cs.full)
+	detail = make([]bool, n)
+	switch {
+	case shown(coarse):
+		// Then each channel's "only" customers, one channel at a time, in
+		// the order of Channels: kept when what it adds to the unions
+		// published still lets no small group be worked out.
+		known := coarse
+		for i := range Channels {
+			u := cs.full &^ (1 << i)
+			if slices.Contains(known, u) {
+				detail[i] = true // the own channel's is the coarse block's "own only"
+				continue
+			}
+			if shown(append(slices.Clone(known), u)) {
+				known = append(known, u)
+				detail[i] = true
+			}
+		}
+		return false, true, detail
+	case shown(minimal):
+		return false, false, detail
+	}
+	return true, false, detail
 }
 
 // regionsAll returns the Venn regions (customers on exactly the set r of
@@ -308,47 +343,34 @@ func Summary(f Filter, o Overlap) []string {
 			"revealing small groups of people. Widen the period or the segment."}
 	}
 	anyN, _ := o.Any.Value()
-	out := []string{fmt.Sprintf("%s, %s customers engaged with the bank on at least one channel.", period, group(anyN))}
+	out := []string{fmt.Sprintf("%s, %s customers engaged with the bank on at least one channel.", period, ledger.Grouped(anyN))}
 	for _, u := range o.Unique {
 		r, rok := u.Reach.Value()
 		c, cok := u.Customers.Value()
 		switch {
 		case rok && cok:
 			out = append(out, fmt.Sprintf("%s reached %s customers; %s of them (%s of everyone engaged) were reached by no other channel.",
-				u.Channel.Label(), group(r), group(c), pct(c, anyN)))
+				u.Channel.Label(), ledger.Grouped(r), ledger.Grouped(c), pct(c, anyN)))
 		case rok:
 			out = append(out, fmt.Sprintf("%s reached %s customers; how many of them no other channel reached is withheld, "+
-				"as it would reveal a small group (fewer than %d, or a figure that gives one away).", u.Channel.Label(), group(r), MinCustomers))
+				"as it would reveal a small group (fewer than %d, or a figure that gives one away).", u.Channel.Label(), ledger.Grouped(r), MinCustomers))
 		default:
 			out = append(out, fmt.Sprintf("%s reached fewer than %d customers in this segment, or none.", u.Channel.Label(), MinCustomers))
 		}
 	}
 	if p, ok := o.PlatformOnly.Value(); ok {
 		out = append(out, fmt.Sprintf("Partnering added %s customers on top of owning: they used only platforms or partner apps, "+
-			"never the bank's own app (%s of everyone engaged).", group(p), pct(p, anyN)))
+			"never the bank's own app (%s of everyone engaged).", ledger.Grouped(p), pct(p, anyN)))
 	} else {
 		out = append(out, "What partnering added on top of owning is withheld in this segment: it would reveal a small group.")
 	}
 	if b, ok := o.Both.Value(); ok {
-		out = append(out, fmt.Sprintf("%s customers used both the bank's own app and a platform.", group(b)))
+		out = append(out, fmt.Sprintf("%s customers used both the bank's own app and a platform.", ledger.Grouped(b)))
 	}
 	if own, ok := o.OwnOnly.Value(); ok {
-		out = append(out, fmt.Sprintf("%s customers used only the bank's own app: no platform reaches them.", group(own)))
+		out = append(out, fmt.Sprintf("%s customers used only the bank's own app: no platform reaches them.", ledger.Grouped(own)))
 	}
 	return out
-}
-
-// group writes n with thousands separators.
-func group(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func pct(a, b int64) string {

@@ -12,6 +12,10 @@
 // that fails its balance check fails alone. The rules that decide each outcome
 // live in Plan, shared by every engine, so SQLite and PostgreSQL cannot drift.
 //
+// Amount.Display is the one way money reads to people on every channel (web,
+// chat, alerts, e-mail, the console), and Grouped the one way counts do;
+// Amount.Format is the ungrouped form for machines.
+//
 // The ledger must never import net/http, consent, a store or a driver; it knows
 // nothing of channels or partners. Known limits: one currency per transfer; a
 // failed request is not remembered, so retrying it with the same key

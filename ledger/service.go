@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -165,8 +166,15 @@ func (s *Service) batcher() {
 	}
 }
 
+// errApply is a batch the store refused for a reason that retrying will
+// not change (a constraint it should never meet, a bug): nothing of the
+// batch was written, and the caller must not be told to retry.
+var errApply = bankbridge.E(bankbridge.Internal, "internal", "internal error")
+
 // apply runs one batch, retrying a bounded number of times when the store
 // reports a transient failure (a serialization conflict, a lock timeout).
+// Only those become ErrBusy once the attempts are spent; any other failure
+// is internal and keeps its cause for the edge's log.
 // Callers' contexts are not used: once queued, a batch runs to its end so
 // that no caller's cancellation can abort its neighbours' transfers.
 func (s *Service) apply(ops []Op) ([]Result, error) {
@@ -180,10 +188,17 @@ func (s *Service) apply(ops []Op) ([]Result, error) {
 		if err == nil {
 			return res, nil
 		}
-		if bankbridge.ErrorKind(err) != bankbridge.Unavailable {
-			break
+		if !transient(err) {
+			return nil, errApply.WithOp("ledger.apply", err)
 		}
 		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
 	}
 	return nil, ErrBusy.WithOp("ledger.apply", err)
+}
+
+// transient reports whether a store failure may pass on its own: the store
+// said Unavailable (busy, a serialization failure, a deadlock, a lock
+// timeout), or the attempt ran out of its own time.
+func transient(err error) bool {
+	return bankbridge.ErrorKind(err) == bankbridge.Unavailable || errors.Is(err, context.DeadlineExceeded)
 }

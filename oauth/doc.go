@@ -19,15 +19,17 @@
 // suspension takes effect everywhere within a second. Revoking any token
 // through RFC 7009 revokes its consent.
 //
-// The signing key (ES256) is generated on first start and kept in the
-// database (consent.Store.SigningKey), so that every instance signs and
-// verifies with the same key; nonces and pairwise subjects are keyed by a
-// secret derived from it.
+// The signing keys (ES256) come from Deps.Keys: in bankbridge the fleet's
+// keyring, sealed in the database under a key-encryption key, so every
+// instance signs with the same key. Keys rotate with overlap: the JWKS lists
+// every key not retired (the next one before it signs), tokens verify under
+// any of them, and nonces and pairwise subjects are keyed by a secret
+// derived from the first key, so they survive rotation.
 //
 // oauth must never import a store, a driver or another edge (web, dataapi);
-// it reaches storage only through consent. Known limits: one signing key,
-// no rotation yet; the private key sits in the database in clear (a KMS
-// would be better); DPoP proof jtis at the resource server are remembered
+// it reaches storage only through consent. Known limits: keys are read again
+// at most every second and the keyring's own refresh paces a rotation and a
+// retirement; DPoP proof jtis at the resource server are remembered
 // per instance (the token endpoint's are shared through the store); no
 // OpenID Connect (no ID tokens, no userinfo) although the discovery
 // document is served for FDX clients; partner rate limits are enforced by

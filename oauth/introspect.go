@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"net/http"
 	"strings"
@@ -50,16 +51,25 @@ func (s *Server) parseAccess(raw string) (accessClaims, error) {
 	if err != nil {
 		return accessClaims{}, err
 	}
-	if len(tok.Headers) != 1 || tok.Headers[0].KeyID != s.kid {
+	ks, err := s.keySet(context.Background())
+	if err != nil {
+		return accessClaims{}, err
+	}
+	var pub *ecdsa.PublicKey
+	if len(tok.Headers) == 1 {
+		pub = ks.verify[tok.Headers[0].KeyID] // any key not retired: tokens outlive a rotation
+	}
+	if pub == nil {
 		return accessClaims{}, errors.New("not signed by this server")
 	}
 	if typ, _ := tok.Headers[0].ExtraHeaders[jose.HeaderType].(string); typ != "at+jwt" {
 		return accessClaims{}, errors.New("not an access token")
 	}
 	var c accessClaims
-	if err := tok.Claims(&s.key.PublicKey, &c); err != nil {
+	if err := tok.Claims(pub, &c); err != nil {
 		return accessClaims{}, err
 	}
+	c.kid = tok.Headers[0].KeyID
 	switch {
 	case c.Issuer != s.d.Issuer || !c.Audience.Contains(s.d.Issuer):
 		return accessClaims{}, errors.New("wrong issuer or audience")

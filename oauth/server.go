@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -17,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -71,6 +71,9 @@ type Deps struct {
 	// HTTPClient fetches partners' jwks_uri (when staff allowed one).
 	// Default: a client with a 5 s timeout.
 	HTTPClient *http.Client
+	// Keys are the ES256 keys tokens are signed and verified with. Default:
+	// one key made now and kept in memory (one process, no restart: tests).
+	Keys Keys
 	// Logger receives internal errors. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -84,13 +87,11 @@ type Deps struct {
 type Server struct {
 	d     Deps
 	store consent.Store
-	key   *ecdsa.PrivateKey
-	kid   string
-	jwks  jose.JSONWebKeySet // public
-	// secret derives from the signing key: it keys DPoP nonces and pairwise
-	// subjects, so every instance computes the same ones.
+	ksMu  sync.Mutex // serialises reads of Deps.Keys
+	ks    atomic.Pointer[keySet]
+	// secret derives from the first signing key: it keys DPoP nonces and
+	// pairwise subjects, so every instance computes the same ones.
 	secret []byte
-	signer jose.Signer
 
 	keysMu sync.Mutex
 	keys   map[consent.PartnerID]partnerKeys // parsed partner keys
@@ -98,10 +99,8 @@ type Server struct {
 	proofs *proofKeys // DPoP proof headers already checked
 }
 
-// New loads the signing key from the store, generating and storing an
-// ES256 key on first start (every instance then loads the same), and returns
-// the server. Errors: a missing dependency, an unusable stored key, a store
-// failure.
+// New reads the signing keys from Deps.Keys and returns the server. Errors:
+// a missing dependency, no usable key, a key source failure.
 func New(ctx context.Context, d Deps) (*Server, error) {
 	if d.Consent == nil || d.Issuer == "" {
 		return nil, errors.New("oauth: Deps.Consent and Deps.Issuer are required")
@@ -127,55 +126,33 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		d.Now = time.Now
 	}
 	s := &Server{d: d, store: d.Consent.Store(), keys: map[consent.PartnerID]partnerKeys{}, proofs: newProofKeys()}
-	if err := s.loadKey(ctx); err != nil {
+	if d.Keys == nil {
+		k, err := newMemKeys()
+		if err != nil {
+			return nil, err
+		}
+		s.d.Keys = k
+	}
+	keys, err := s.d.Keys.OAuthKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("oauth: signing keys: %w", err)
+	}
+	if s.secret, err = deriveSecret(keys); err != nil {
+		return nil, err
+	}
+	if _, err := s.keySet(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// loadKey reads the signing key, storing a fresh one if there is none.
-func (s *Server) loadKey(ctx context.Context) error {
-	fresh, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// thumbprint is the RFC 7638 thumbprint of pub, base64url: a kid.
+func thumbprint(pub *ecdsa.PublicKey) (string, error) {
+	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
 	if err != nil {
-		return fmt.Errorf("oauth: generate key: %w", err)
+		return "", fmt.Errorf("oauth: thumbprint: %w", err)
 	}
-	freshJWK := jose.JSONWebKey{Key: fresh, Algorithm: string(jose.ES256), Use: "sig"}
-	tp, err := freshJWK.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return fmt.Errorf("oauth: thumbprint: %w", err)
-	}
-	freshJWK.KeyID = base64.RawURLEncoding.EncodeToString(tp)
-	raw, err := freshJWK.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("oauth: encode key: %w", err)
-	}
-	stored, err := s.store.SigningKey(ctx, keyName, raw, s.now())
-	if err != nil {
-		return fmt.Errorf("oauth: load signing key: %w", err)
-	}
-	var jwk jose.JSONWebKey
-	if err := jwk.UnmarshalJSON(stored); err != nil {
-		return fmt.Errorf("oauth: stored signing key: %w", err)
-	}
-	key, ok := jwk.Key.(*ecdsa.PrivateKey)
-	if !ok || key.Curve != elliptic.P256() {
-		return errors.New("oauth: stored signing key is not a P-256 private key")
-	}
-	s.key, s.kid = key, jwk.KeyID
-	s.jwks = jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: jwk.KeyID, Algorithm: string(jose.ES256), Use: "sig"}}}
-	d, err := key.Bytes()
-	if err != nil {
-		return fmt.Errorf("oauth: key bytes: %w", err)
-	}
-	mac := hmac.New(sha256.New, d)
-	mac.Write([]byte("bankbridge oauth secret v1"))
-	s.secret = mac.Sum(nil)
-	s.signer, err = jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: jwk.KeyID}},
-		(&jose.SignerOptions{}).WithType("at+jwt"))
-	if err != nil {
-		return fmt.Errorf("oauth: signer: %w", err)
-	}
-	return nil
+	return base64.RawURLEncoding.EncodeToString(tp), nil
 }
 
 func (s *Server) now() time.Time { return s.d.Now().UTC().Truncate(time.Microsecond) }
@@ -183,8 +160,16 @@ func (s *Server) now() time.Time { return s.d.Now().UTC().Truncate(time.Microsec
 // Issuer returns the issuer identifier.
 func (s *Server) Issuer() string { return s.d.Issuer }
 
-// JWKS returns the server's public keys, as published at /oauth/jwks.
-func (s *Server) JWKS() jose.JSONWebKeySet { return s.jwks }
+// JWKS returns the server's public keys, as published at /oauth/jwks: every
+// key not retired, so tokens of the previous key verify and the next key is
+// known before it signs.
+func (s *Server) JWKS(ctx context.Context) (jose.JSONWebKeySet, error) {
+	ks, err := s.keySet(ctx)
+	if err != nil {
+		return jose.JSONWebKeySet{}, err
+	}
+	return ks.jwks, nil
+}
 
 // Endpoint paths, under the issuer.
 const (
@@ -255,9 +240,14 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	set, err := s.JWKS(r.Context())
+	if err != nil {
+		writeError(w, s.internal(r, err))
+		return
+	}
+	b, _ := json.Marshal(set)
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	b, _ := json.Marshal(s.jwks)
 	w.Write(b)
 }
 

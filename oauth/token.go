@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -30,6 +31,7 @@ type accessClaims struct {
 	Confirm  struct {
 		JKT string `json:"jkt"`
 	} `json:"cnf"`
+	kid string // not a claim: the key that signed the token, set by parseAccess
 }
 
 // verifierRe is a PKCE code verifier: 43-128 unreserved characters
@@ -239,6 +241,10 @@ func (s *Server) mintAccess(g consent.Grant, p consent.Partner, jkt string, clus
 		ClientID: string(p.ID), Scope: strings.Join(scope, " "), GrantID: string(g.ID),
 	}
 	c.Confirm.JKT = jkt
-	at, err := jwt.Signed(s.signer).Claims(c).Serialize()
+	ks, err := s.keySet(context.Background())
+	if err != nil {
+		return "", c, err
+	}
+	at, err := jwt.Signed(ks.signer).Claims(c).Serialize()
 	return at, c, err
 }

@@ -170,6 +170,8 @@ func (v *Verifier) access(tok string, now time.Time) (accessClaims, error) {
 		}
 		v.tokens[key] = c
 		v.tokMu.Unlock()
+	} else if ks, err := v.s.keySet(context.Background()); err != nil || ks.verify[c.kid] == nil {
+		return accessClaims{}, errors.New("signed by a retired key") // retired since the check was cached
 	}
 	if !now.Before(c.Expiry.Time()) {
 		return accessClaims{}, errors.New("expired")

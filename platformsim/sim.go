@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"net/url"
 	"slices"
@@ -128,13 +129,31 @@ func randomID(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// newPSID returns an unused page-scoped id: 16 decimal digits, random, as
+// the real platform's look. Sequential ids made two emulators (one per
+// instance of a fleet) give two people the same id, so one chat user was
+// taken for another's linked account. 53 random bits: two emulators with a
+// thousand users each collide with odds of about one in 10^10. s.mu held.
+func (s *Sim) newPSID() string {
+	const low, span = 1_000_000_000_000_000, 9_000_000_000_000_000
+	for {
+		n, err := rand.Int(rand.Reader, big.NewInt(span))
+		if err != nil {
+			panic("platformsim: crypto/rand failed: " + err.Error()) // never on a supported OS
+		}
+		if id := fmt.Sprint(low + n.Int64()); s.byPSID[id] == nil {
+			return id
+		}
+	}
+}
+
 // user returns the user called name, creating it.
 func (s *Sim) user(name string) *User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, ok := s.users[name]
 	if !ok {
-		u = &User{Name: name, PSID: fmt.Sprint(2000000000000000 + int64(len(s.users)+1)*7919)}
+		u = &User{Name: name, PSID: s.newPSID()}
 		s.users[name] = u
 		s.byPSID[u.PSID] = u
 	}

@@ -22,25 +22,26 @@ type Details struct {
 	Errors    []bankbridge.FieldError `json:"errors,omitempty"`
 }
 
-// Status maps each Kind to its one HTTP status.
+// statuses is the one table of Kind to HTTP status (STYLE.md, Errors).
+// Every edge reads it through Status: the problem+json APIs and the web
+// pages alike, so a Kind cannot answer one status here and another there.
+var statuses = [...]int{
+	bankbridge.Internal:        http.StatusInternalServerError,
+	bankbridge.Invalid:         http.StatusBadRequest,
+	bankbridge.Unauthenticated: http.StatusUnauthorized,
+	bankbridge.Forbidden:       http.StatusForbidden,
+	bankbridge.NotFound:        http.StatusNotFound,
+	bankbridge.Conflict:        http.StatusConflict,
+	bankbridge.Unprocessable:   http.StatusUnprocessableEntity,
+	bankbridge.TooManyRequests: http.StatusTooManyRequests,
+	bankbridge.Unavailable:     http.StatusServiceUnavailable,
+}
+
+// Status maps each Kind to its one HTTP status; a Kind missing from the
+// table is a fault of ours, 500.
 func Status(k bankbridge.Kind) int {
-	switch k {
-	case bankbridge.Invalid:
-		return http.StatusBadRequest
-	case bankbridge.Unauthenticated:
-		return http.StatusUnauthorized
-	case bankbridge.Forbidden:
-		return http.StatusForbidden
-	case bankbridge.NotFound:
-		return http.StatusNotFound
-	case bankbridge.Conflict:
-		return http.StatusConflict
-	case bankbridge.Unprocessable:
-		return http.StatusUnprocessableEntity
-	case bankbridge.TooManyRequests:
-		return http.StatusTooManyRequests
-	case bankbridge.Unavailable:
-		return http.StatusServiceUnavailable
+	if int(k) < len(statuses) && statuses[k] != 0 {
+		return statuses[k]
 	}
 	return http.StatusInternalServerError
 }

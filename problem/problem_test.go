@@ -58,3 +58,26 @@ func TestWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestStatus holds the table of STYLE.md, and makes a new Kind fail here
+// until it is given a status.
+func TestStatus(t *testing.T) {
+	t.Parallel()
+	want := map[bankbridge.Kind]int{
+		bankbridge.Internal: 500, bankbridge.Invalid: 400, bankbridge.Unauthenticated: 401,
+		bankbridge.Forbidden: 403, bankbridge.NotFound: 404, bankbridge.Conflict: 409,
+		bankbridge.Unprocessable: 422, bankbridge.TooManyRequests: 429, bankbridge.Unavailable: 503,
+	}
+	for k := bankbridge.Kind(0); k < 64; k++ {
+		named := k.String() != fmt.Sprintf("kind(%d)", k)
+		w, ok := want[k]
+		switch {
+		case named && !ok:
+			t.Errorf("Kind %s has no status in this test's table", k)
+		case !named && problem.Status(k) != 500:
+			t.Errorf("Status(%s) = %d, want 500 for a Kind nobody named", k, problem.Status(k))
+		case named && problem.Status(k) != w:
+			t.Errorf("Status(%s) = %d, want %d", k, problem.Status(k), w)
+		}
+	}
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ledger throughput, as the bank-core issue asks: the PostgreSQL baseline of
 # one transfer per transaction (pgbench with ../shared/bench), then
-# `bankbridge bench ledger` on SQLite and PostgreSQL, interleaved, RUNS times
+# `bankbridge-bench ledger` on SQLite and PostgreSQL, interleaved, RUNS times
 # each, printing every run and the medians. Loopback only; bounded in time.
 #   RUNS=5 DURATION=10s CLIENTS=1024 ./scripts/bench-ledger.sh
 set -euo pipefail
@@ -15,8 +15,8 @@ PG=${PG:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 SHARED=${SHARED:-../shared/bench}
 secs=${DURATION%s}
 
-bin=$(mktemp -d)/bankbridge
-go build -o "$bin" ./cmd/bankbridge
+bin=$(mktemp -d)/bankbridge-bench
+go build -o "$bin" ./cmd/bankbridge-bench
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 declare -a base sq pg
@@ -32,10 +32,10 @@ for i in $(seq 1 "$RUNS"); do
     base+=("$tps")
     echo "run $i pgbench baseline (1 transfer/transaction, 8 clients): $tps transfers/s"
   fi
-  s=$("$bin" bench ledger --json --clients "$CLIENTS" --accounts "$ACCOUNTS" --duration "$DURATION" --keys "$KEYS")
+  s=$("$bin" ledger --json --clients "$CLIENTS" --accounts "$ACCOUNTS" --duration "$DURATION" --keys "$KEYS")
   echo "run $i $s"
   sq+=("$(sed -E 's/.*"transfers_per_sec":([0-9.]+).*/\1/' <<<"$s")")
-  p=$("$bin" bench ledger --json --clients "$CLIENTS" --accounts "$ACCOUNTS" --duration "$DURATION" --keys "$KEYS" --database "$PG")
+  p=$("$bin" ledger --json --clients "$CLIENTS" --accounts "$ACCOUNTS" --duration "$DURATION" --keys "$KEYS" --database "$PG")
   echo "run $i $p"
   pg+=("$(sed -E 's/.*"transfers_per_sec":([0-9.]+).*/\1/' <<<"$p")")
 done

@@ -12,6 +12,7 @@ import (
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/legible"
 )
 
 // Inbox is the staff side of conversations the assistant handed over to a
@@ -122,6 +123,10 @@ func (s *server) consoleChatReply(w http.ResponseWriter, r *http.Request, v *vis
 	text := strings.TrimSpace(r.PostForm.Get("text"))
 	if text == "" || utf8.RuneCountInString(text) > maxStaffReply {
 		s.renderChat(w, r, v, http.StatusUnprocessableEntity, "Write a message of 1 to 2,000 characters.")
+		return
+	}
+	if err := legible.Check(text); err != nil {
+		s.renderChat(w, r, v, http.StatusUnprocessableEntity, "The message "+err.Error()+".")
 		return
 	}
 	err := s.Inbox.StaffReply(r.Context(), inboxKey(r), v.sess.Staff, text)

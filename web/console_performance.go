@@ -12,6 +12,7 @@ import (
 
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/ledger"
 )
 
 // APIPerformance is the data API's published performance (12 CFR
@@ -70,7 +71,7 @@ func (s *server) consolePerformance(w http.ResponseWriter, r *http.Request, v *v
 		return
 	}
 	months := rollingMonths(s.Now(), performanceMonths)
-	view := performanceView{Goal: percent(records.ProperGoal), Within: fmt.Sprintf("%s ms", thousands(records.ProperWithin.Milliseconds())),
+	view := performanceView{Goal: percent(records.ProperGoal), Within: fmt.Sprintf("%s ms", ledger.Grouped(records.ProperWithin.Milliseconds())),
 		From: monthLabel(months[len(months)-1]), To: monthLabel(months[0])}
 	byPartner := map[string]map[string]records.MonthReport{}
 	for _, m := range reports {
@@ -167,9 +168,9 @@ func percent(f float64) string {
 // latency renders a percentile, the upper bound of its histogram bucket.
 func latency(ms float64) string {
 	if math.IsInf(ms, 1) {
-		return fmt.Sprintf("> %s ms", thousands(int64(records.LatencyBuckets[len(records.LatencyBuckets)-1])))
+		return fmt.Sprintf("> %s ms", ledger.Grouped(int64(records.LatencyBuckets[len(records.LatencyBuckets)-1])))
 	}
-	return "≤ " + thousands(int64(ms)) + " ms"
+	return "≤ " + ledger.Grouped(int64(ms)) + " ms"
 }
 
 func csvMillis(ms float64) string {
@@ -177,12 +178,4 @@ func csvMillis(ms float64) string {
 		return ">" + strconv.FormatFloat(records.LatencyBuckets[len(records.LatencyBuckets)-1], 'f', -1, 64)
 	}
 	return strconv.FormatFloat(ms, 'f', -1, 64)
-}
-
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

@@ -32,7 +32,14 @@
 // /metrics, /oauth/, /.well-known/, /fdx/, /openapi.json, /docs/api,
 // /audit/v1/, /channels/, /sim/).
 //
-// Known limits: only transfers between accounts at this bank (own accounts
+// Logins (login.go, login_guard.go): the post-login destination is kept
+// only when a browser would read it as a path on this site; when Auth is a
+// LoginGuard, each login carries the client's address and the device
+// cookie of an earlier success, and /console/logins shows the failed
+// logins by address and across the bank, reloading itself.
+//
+// Known limits: the client address is the connection's, so behind a proxy
+// that does not keep it every client shares one throttle; only transfers between accounts at this bank (own accounts
 // and saved payees with an internal account); the console can look customers
 // up by email only; dates in the history filter are UTC days.
 package web

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"html"
@@ -19,6 +20,8 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/bankbridge/bankbridge/web"
 )
@@ -49,39 +52,67 @@ type bank struct {
 	ids     *identity.Service
 	clock   *clock
 	funding ledger.AccountID
+	limits  *limits.Guard
 	nextNum int
 }
 
 type bankOptions struct {
 	secure bool
 	now    bool // use the real clock (the browser test)
+	// ledger, when set, wraps the ledger store the app writes through, so
+	// a test can make the ledger fail.
+	ledger func(ledger.Store) ledger.Store
+	log    *slog.Logger // default: discard
+	// postgres runs the bank on a fresh PostgreSQL schema instead of
+	// SQLite; b.db is then nil.
+	postgres bool
+	// limits is the payment limits' policy; zero for the defaults.
+	limits limits.Policy
 }
 
 func newBank(t testing.TB, o bankOptions) *bank {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
-	if err != nil {
-		t.Fatal(err)
+	var db *sqlite.DB
+	var lst ledger.Store
+	var idst identity.Store
+	var limst limits.Store
+	if o.postgres {
+		pdb, err := postgres.Open(ctx, testdb.PostgresURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pdb.Close() })
+		lst, idst, limst = pdb.Ledger(), pdb.Identity(), pdb.Limits()
+	} else {
+		var err error
+		if db, err = sqlite.Open(ctx, testdb.SQLitePath(t)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		lst, idst, limst = db.Ledger(), db.Identity(), db.Limits()
 	}
-	t.Cleanup(func() { db.Close() })
+	base := lst
 	clk := &clock{t: time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)}
 	now := clk.Now
 	if o.now {
 		now = time.Now
 	}
-	led := ledger.New(db.Ledger(), ledger.Options{Now: now})
+	if o.ledger != nil {
+		lst = o.ledger(lst)
+	}
+	led := ledger.New(lst, ledger.Options{Now: now})
 	t.Cleanup(led.Close)
-	ids := identity.New(db.Identity(), identity.Options{Now: now, Issuer: "Test Bank"})
-	b := &bank{t: t, db: db, ledger: led, ids: ids, clock: clk}
-	fund, err := db.Ledger().CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "Settlement", Currency: "USD",
+	ids := identity.New(idst, identity.Options{Now: now, Issuer: "Test Bank"})
+	b := &bank{t: t, db: db, ledger: led, ids: ids, clock: clk, limits: limits.NewGuard(limst, o.limits, now)}
+	fund, err := base.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "Settlement", Currency: "USD",
 		Number: "9000000001", Routing: "011000015", Unbounded: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.funding = fund.ID
-	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: slog.New(slog.DiscardHandler), Secure: o.secure,
-		Now: now, BankName: "Test Bank"})
+	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Secure: o.secure,
+		Now: now, BankName: "Test Bank", Limits: b.limits})
 	return b
 }
 
@@ -162,6 +193,7 @@ type browser struct {
 	b       *bank
 	cookies map[string]*http.Cookie // by name+path
 	site    string                  // Sec-Fetch-Site; "same-origin" by default
+	remote  string                  // the client's address; httptest's 192.0.2.1:1234 by default
 }
 
 func (b *bank) browser() *browser {
@@ -189,6 +221,9 @@ func (br *browser) do(method, path string, form url.Values) page {
 	if br.site != "" {
 		req.Header.Set("Sec-Fetch-Site", br.site)
 	}
+	if br.remote != "" {
+		req.RemoteAddr = br.remote
+	}
 	for _, c := range br.cookies {
 		if strings.HasPrefix(req.URL.Path, c.Path) {
 			req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
@@ -215,10 +250,7 @@ func (br *browser) post(path string, form url.Values) page {
 	return br.do("POST", path, form)
 }
 
-var (
-	csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	keyRe  = regexp.MustCompile(`name="key" value="([^"]+)"`)
-)
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // field returns the first match of re in p's body, unescaped.
 func (p page) field(t testing.TB, re *regexp.Regexp) string {

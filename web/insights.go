@@ -212,7 +212,7 @@ func cell(c insights.Count) string { return c.String() }
 
 func moneyCell(c insights.Count) string {
 	if n, ok := c.Value(); ok {
-		return money(ledger.Amount(n), "USD")
+		return ledger.Amount(n).Display("USD")
 	}
 	return "suppressed"
 }
@@ -494,27 +494,14 @@ func barChart(title string, bars []bar) template.HTML {
 			op = "0.45"
 		}
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="20" fill="%s" fill-opacity="%s"/>`, labelW, y+4, max(wd, 1), br.Color, op)
-		label := strconv.FormatInt(v, 10)
+		label := ledger.Grouped(v)
 		if br.Money {
-			label = money(ledger.Amount(v), "USD")
-		} else {
-			label = groupDigits(label)
+			label = ledger.Amount(v).Display("USD")
 		}
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" fill="#14202b">%s</text>`, float64(labelW)+max(wd, 1)+6, y+18, esc(label))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
-}
-
-func groupDigits(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // heatMap draws the cohorts: a row per cohort week, a cell per week since,

@@ -3,6 +3,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/bankbridge/bankbridge"
@@ -39,14 +40,59 @@ func loginAction(realm identity.Realm) (action, home string) {
 	return "/login", "/accounts"
 }
 
-// safeNext keeps a post-login destination only when it is a path on this
-// site (not "//evil" nor "/\evil", which browsers read as another host).
+// maxNext bounds a post-login destination; ours are well under 100 bytes.
+const maxNext = 512
+
+// safeNext returns next when it is a path on this site, and home otherwise.
+// It is the only check between a link anyone can write
+// (/login?next=...) and where a browser goes after logging in, so it
+// accepts only what cannot be read as another origin.
 func safeNext(next, home string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") || len(next) > 512 {
+	if !localPath(next) {
 		return home
 	}
 	return next
+}
+
+// localPath reports whether next is an absolute path on this site, read as
+// a browser reads it (WHATWG URL Standard, basic URL parser): a browser
+// strips leading and trailing C0 controls and spaces and removes ASCII tab
+// and newline anywhere, so "/\t/evil.example" is "//evil.example", a
+// scheme-relative URL to another host; and it treats "\" as "/" in http(s)
+// URLs, so "/\evil.example" is another host too.
+func localPath(next string) bool {
+	if next == "" || len(next) > maxNext || next[0] != '/' {
+		return false
+	}
+	// Printable ASCII only, and no backslash. That refuses every control
+	// character (what browsers strip or remove), DEL, spaces, and every
+	// non-ASCII character: Unicode format characters (zero-width,
+	// bidirectional), look-alike slashes (U+FF0F, U+2215) and spaces a
+	// parser might trim. A path this app links to percent-encodes all of
+	// them, so nothing legitimate is lost.
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return false
+		}
+	}
+	if len(next) > 1 && next[1] == '/' {
+		return false // "//host": scheme-relative
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
+		return false
+	}
+	// The decoded path must pass too, so that nothing which decodes to a
+	// host ("/%2F/evil", "/%5Cevil", "/%09/evil") is let through for a
+	// later decoding (ours, a proxy's, a browser's) to reveal. An empty
+	// segment ("//") is refused anywhere: http.Redirect cleans the path it
+	// is given, and no page of ours needs one.
+	if strings.Contains(u.Path, "//") || strings.IndexFunc(u.Path, func(r rune) bool {
+		return r <= ' ' || r >= 0x7f || r == '\\'
+	}) >= 0 {
+		return false
+	}
+	return true
 }
 
 func (s *server) loginForm(realm identity.Realm) http.HandlerFunc {
@@ -94,7 +140,7 @@ func (s *server) loginSubmit(realm identity.Realm) http.HandlerFunc {
 			Email: strings.TrimSpace(r.PostForm.Get("email")), Next: safeNext(r.PostForm.Get("next"), home),
 		}
 		code := strings.TrimSpace(r.PostForm.Get("code"))
-		token, sess, err := s.Auth.Login(r.Context(), realm, lv.Email, r.PostForm.Get("password"), code)
+		token, sess, err := s.login(w, r, realm, lv.Email, r.PostForm.Get("password"), code)
 		switch {
 		case err == nil:
 		case bankbridge.ErrorCode(err) == "totp_required":
@@ -109,8 +155,17 @@ func (s *server) loginSubmit(realm identity.Realm) http.HandlerFunc {
 			lv.Error = "That email and password do not match our records."
 			s.renderLogin(w, r, realm, http.StatusUnauthorized, lv)
 			return
+		case bankbridge.ErrorCode(err) == "login_throttled":
+			lv.Error = "Too many failed logins came from your network. For everyone's safety, logging in from it is paused for a few minutes; try again later."
+			s.renderLogin(w, r, realm, http.StatusTooManyRequests, lv)
+			return
 		case bankbridge.ErrorKind(err) == bankbridge.TooManyRequests:
-			lv.Error = "Too many failed attempts. For your safety, logging in is paused for a while; try again later."
+			// Locked for browsers the account does not know: the owner
+			// gets in from a device used before, or with the code of an
+			// authenticator app (identity.LoginFrom).
+			lv.ShowTOTP = true
+			lv.Error = "Too many failed attempts. For your safety, logging in from a new browser is paused for a while. " +
+				"Log in from a device you used before, enter your password with the code from your authenticator app, or try again later."
 			s.renderLogin(w, r, realm, http.StatusTooManyRequests, lv)
 			return
 		default:

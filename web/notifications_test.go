@@ -47,7 +47,7 @@ func newAlertsBank(t *testing.T) *alertsBank {
 		}
 		id := alerts.NewAlertID(ledger.EventSeq(i+1), alerts.Suspicious, c.ID)
 		as = append(as, alerts.Alert{ID: id, Seq: ledger.EventSeq(i + 1), Customer: c.ID, Rule: alerts.Suspicious, Account: acct.ID,
-			Amount: 98000, Currency: "USD", Title: "Was this you?", Body: "We noticed a first payment in electronics: $980.00 at Volt Store. Was this you?",
+			Amount: 98000, Currency: "USD", Title: "Was this you?", Body: "We noticed a first payment in electronics: 980.00 USD at Volt Store. Was this you?",
 			Ask: true, Created: b.clock.Now()})
 	}
 	ab.adaAlert, ab.bobAlert = as[0].ID, as[1].ID
@@ -195,7 +195,7 @@ func TestConsoleFraudCases(t *testing.T) {
 	if err := st.Commit(ctx, "test", 0, alerts.Batch{Deliveries: []alerts.Delivery{d}}, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Claim(ctx, now, time.Minute, 10); err != nil {
+	if _, err := st.Claim(ctx, now, time.Minute, 10, nil, now); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Failed(ctx, d.ID, "the customer has no linked chat any more", now, true, now); err != nil {

@@ -55,9 +55,9 @@ func newPayRig(t *testing.T) *payRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: cons, Ledger: b.ledger,
+	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: cons, Ledger: b.ledger, Payments: b.limits,
 		Customers: b.ids, Audit: alog, Store: b.db.DataAPI(), Now: b.clock.Now, BaseURL: srv.URL,
-		Options: dataapi.Options{DailyLimit: 100_000_00, CustomerRate: 100_000}})
+		Options: dataapi.Options{CustomerRate: 100_000}})
 	if err != nil {
 		t.Fatal(err)
 	}

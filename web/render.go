@@ -15,6 +15,7 @@ import (
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/problem"
 )
 
 //go:embed templates/*.html
@@ -35,15 +36,17 @@ type page struct {
 	CSRF     string
 	Flash    string
 	Data     any
+	Refresh  int // seconds; > 0 reloads the page (a meta refresh, no script)
 }
 
 // pages holds one template set per page, each the layout plus the page.
 type pages struct{ set map[string]*template.Template }
 
 var funcs = template.FuncMap{
-	"money": money,
+	"money":   ledger.Amount.Display,
+	"minutes": minutes,
 	"signed": func(a ledger.Amount, c ledger.Currency) string {
-		switch m := money(a, c); {
+		switch m := a.Display(c); {
 		case a > 0:
 			return "+" + m
 		case a < 0:
@@ -84,29 +87,6 @@ var funcs = template.FuncMap{
 		}
 		return b.String()
 	},
-}
-
-// money renders an amount as ledger.Amount.Format does, with thousands
-// grouped for reading, and the currency code: "1,234.50 USD".
-func money(a ledger.Amount, c ledger.Currency) string {
-	s := a.Format(c)
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, hasFrac := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	out := sign + b.String()
-	if hasFrac {
-		out += "." + frac
-	}
-	return out + " " + string(c)
 }
 
 func kindName(k ledger.AccountKind) string {
@@ -204,23 +184,21 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.failPage(w, r, v, http.StatusNotFound, "Not found", "There is nothing here. It may have moved, or the address may be mistyped.")
 }
 
-// fail answers err: its Kind picks the status; the message shown is the
-// error's safe message, and anything internal is logged once and shown as a
-// plain apology.
+// fail answers err: its Kind picks the status, from problem's one table;
+// the message shown is the error's safe message, and anything internal is
+// logged once and shown as a plain apology.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, title, msg := http.StatusInternalServerError, "Something went wrong", "Something went wrong on our side. Please try again in a moment."
-	switch bankbridge.ErrorKind(err) {
-	case bankbridge.NotFound:
+	status := problem.Status(bankbridge.ErrorKind(err))
+	if status == http.StatusNotFound {
 		s.notFound(w, r, nil)
 		return
-	case bankbridge.Forbidden:
-		status, title, msg = http.StatusForbidden, "Not allowed", bankbridge.ErrorMessage(err)
-	case bankbridge.Unavailable:
-		status, title, msg = http.StatusServiceUnavailable, "Busy", "The bank is busy. Please try again in a moment."
-	case bankbridge.TooManyRequests:
-		status, title, msg = http.StatusTooManyRequests, "Too many attempts", bankbridge.ErrorMessage(err)
-	case bankbridge.Invalid:
-		status, title, msg = http.StatusBadRequest, "Bad request", bankbridge.ErrorMessage(err)
+	}
+	title, msg := failTitles[status], bankbridge.ErrorMessage(err)
+	switch status {
+	case http.StatusServiceUnavailable:
+		msg = "The bank is busy. Please try again in a moment."
+	case http.StatusInternalServerError:
+		msg = "Something went wrong on our side. Please try again in a moment."
 	}
 	if status >= 500 {
 		s.Logger.LogAttrs(r.Context(), slog.LevelError, "web: request failed",
@@ -229,6 +207,18 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		msg += " (reference " + bankbridge.RequestID(r.Context()) + ")"
 	}
 	s.failPage(w, r, nil, status, title, msg)
+}
+
+// failTitles heads the error page of each status a Kind may answer.
+var failTitles = map[int]string{
+	http.StatusBadRequest:          "Bad request",
+	http.StatusUnauthorized:        "Please sign in again",
+	http.StatusForbidden:           "Not allowed",
+	http.StatusConflict:            "Not possible now",
+	http.StatusUnprocessableEntity: "Not possible",
+	http.StatusTooManyRequests:     "Too many attempts",
+	http.StatusServiceUnavailable:  "Busy",
+	http.StatusInternalServerError: "Something went wrong",
 }
 
 // static serves the embedded style sheet and icon; they may be cached.

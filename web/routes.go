@@ -64,6 +64,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /console/performance.csv", s.staff(performanceRoles, s.consolePerformanceCSV))
 	mux.Handle("GET /console/insights", s.staff(insightRoles, s.insightsPage))
 	mux.Handle("GET /console/alerts", s.staff(fraudRoles, s.consoleAlerts))
+	mux.Handle("GET /console/logins", s.staff(loginRoles, s.consoleLogins))
 	mux.Handle("POST /console/alerts/cases/{id}/close", s.staff(fraudRoles, s.consoleCloseCase))
 	mux.Handle("POST /console/alerts/dead/{id}/requeue", s.staff(fraudRoles, s.consoleRequeue))
 	mux.Handle("GET /console/inbox", s.staff(inboxRoles, s.consoleInbox))

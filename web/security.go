@@ -25,7 +25,7 @@ func (s *server) renderSecurity(w http.ResponseWriter, r *http.Request, v *visit
 	if accts, err := s.Ledger.Store().CustomerAccounts(r.Context(), v.sess.Customer); err == nil && len(accts) > 0 {
 		cur = accts[0].Currency
 	}
-	sv.Limit = money(s.StepUpLimit, cur)
+	sv.Limit = s.StepUpLimit.Display(cur)
 	p := v.page("Security", "security")
 	if r.Method == http.MethodGet && r.URL.Query().Get("done") == "totp" && sv.Enrolled {
 		p.Flash = "Your authenticator app is set up."

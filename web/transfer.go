@@ -14,6 +14,8 @@ import (
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/legible"
+	"github.com/bankbridge/bankbridge/limits"
 )
 
 // maxMemo bounds the memo, in characters: at 4 bytes a character at most, it
@@ -67,7 +69,17 @@ type transferPlan struct {
 	Amount      ledger.Amount
 	Currency    ledger.Currency
 	Description string
-	Over        bool // above the step-up limit
+	Over        bool // needs a step-up: above the step-up limit, or the day's payments past it
+	// Payee is the saved payee the money goes to; nil between one's own
+	// accounts, which the payment limits do not cover.
+	Payee *ledger.Payee
+}
+
+// payment is pl as the payment limits see it, under the ledger key the
+// confirm step books it with.
+func (pl transferPlan) payment(v *visit, ledgerKey string, steppedUp bool) limits.Payment {
+	return limits.Payment{Customer: v.sess.Customer, Payee: pl.To, Amount: pl.Amount, Currency: pl.Currency,
+		Saved: pl.Payee.Created, SteppedUp: steppedUp, Channel: "web", Key: ledgerKey}
 }
 
 // confirmView is the confirmation page.
@@ -142,13 +154,16 @@ func (s *server) renderTransferForm(w http.ResponseWriter, r *http.Request, v *v
 	}
 	p := v.page("Move money", "transfer")
 	p.Data = transferView{In: in, From: from, To: to, Errors: errs, HasFrom: len(from) > 0,
-		Limit: money(s.StepUpLimit, cur), NoTOTP: !v.sess.TOTPEnrolled}
+		Limit: s.StepUpLimit.Display(cur), NoTOTP: !v.sess.TOTPEnrolled}
 	s.render(w, r, status, "transfer", p)
 }
 
-// resolve checks the input against the customer's own accounts and payees.
-// errs, when not empty, says per field what is wrong, in words.
-func (s *server) resolve(ctx context.Context, v *visit, in transferInput) (transferPlan, map[string]string, error) {
+// resolve checks the input against the customer's own accounts and payees,
+// and a payment to a payee against the payment limits. ledgerKey is the
+// key the confirm step books under ("" before one is minted), so that a
+// confirmation submitted twice is seen as the payment it repeats, not as a
+// second one. errs, when not empty, says per field what is wrong, in words.
+func (s *server) resolve(ctx context.Context, v *visit, in transferInput, ledgerKey string) (transferPlan, map[string]string, error) {
 	errs := map[string]string{}
 	from, _, payees, accts, err := s.choices(ctx, v)
 	if err != nil {
@@ -189,7 +204,7 @@ func (s *server) resolve(ctx context.Context, v *visit, in transferInput) (trans
 	case kind == "p":
 		for _, p := range payees {
 			if int64(p.ID) == n && p.Account != 0 {
-				pl.To, pl.ToLabel = p.Account, payeeLabel(p)
+				pl.To, pl.ToLabel, pl.Payee = p.Account, payeeLabel(p), &p
 			}
 		}
 	}
@@ -207,9 +222,23 @@ func (s *server) resolve(ctx context.Context, v *visit, in transferInput) (trans
 		} else {
 			pl.Amount = amt
 			pl.Over = amt > s.StepUpLimit
-			if pl.Over && !v.sess.TOTPEnrolled {
-				errs["amount"] = fmt.Sprintf("Transfers above %s need a code from an authenticator app. "+
-					"Set one up on the Security page, or send %s or less.", money(s.StepUpLimit, pl.Currency), money(s.StepUpLimit, pl.Currency))
+			if pl.Payee != nil && pl.To != 0 {
+				// What the limits say now; confirm asks them again, and
+				// records the payment, in one step.
+				switch err := s.limitsCheck(ctx, pl.payment(v, ledgerKey, false)); {
+				case errors.Is(err, limits.ErrStepUp):
+					pl.Over = true
+				case err == nil:
+				default:
+					msg, ok := s.limitMessage(err, pl)
+					if !ok {
+						return pl, nil, err
+					}
+					errs["amount"] = msg
+				}
+			}
+			if pl.Over && !v.sess.TOTPEnrolled && errs["amount"] == "" {
+				errs["amount"] = s.noTOTPMessage(pl.Currency)
 			}
 		}
 	}
@@ -217,6 +246,8 @@ func (s *server) resolve(ctx context.Context, v *visit, in transferInput) (trans
 		errs["memo"] = fmt.Sprintf("Keep the note to %d characters or fewer.", maxMemo)
 	} else if strings.IndexFunc(in.Memo, unicode.IsControl) >= 0 {
 		errs["memo"] = "The note has characters that cannot be used."
+	} else if err := legible.Check(in.Memo); err != nil {
+		errs["memo"] = "The note " + err.Error() + "."
 	}
 	pl.Description = in.Memo
 	if pl.Description == "" {
@@ -246,7 +277,7 @@ func amountMessage(err error) string {
 // idempotency key that the confirm step will use.
 func (s *server) transferReview(w http.ResponseWriter, r *http.Request, v *visit) {
 	in := readTransferInput(r)
-	pl, errs, err := s.resolve(r.Context(), v, in)
+	pl, errs, err := s.resolve(r.Context(), v, in, "")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -265,7 +296,7 @@ func (s *server) transferReview(w http.ResponseWriter, r *http.Request, v *visit
 
 func insufficient(a ledger.Account) string {
 	return fmt.Sprintf("%s does not have enough money available for this transfer (available: %s).",
-		a.Name, money(a.Available(), a.Currency))
+		a.Name, a.Available().Display(a.Currency))
 }
 
 // needCode says whether confirming pl needs a fresh TOTP code.
@@ -290,7 +321,10 @@ func (s *server) transferConfirm(w http.ResponseWriter, r *http.Request, v *visi
 		s.renderTransferForm(w, r, v, http.StatusBadRequest, in, map[string]string{"": "This confirmation could not be read. Please check the details and continue again."})
 		return
 	}
-	pl, errs, err := s.resolve(ctx, v, in)
+	// The key is scoped to the customer so that keys of two customers can
+	// never meet, whatever a form carries.
+	ledgerKey := fmt.Sprintf("c%d:%s", v.sess.Customer, key)
+	pl, errs, err := s.resolve(ctx, v, in, ledgerKey)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -303,7 +337,7 @@ func (s *server) transferConfirm(w http.ResponseWriter, r *http.Request, v *visi
 	if cv.NeedCode {
 		code := strings.TrimSpace(r.PostForm.Get("code"))
 		if code == "" {
-			cv.Error = "Enter the 6-digit code from your authenticator app to send more than " + money(s.StepUpLimit, pl.Currency) + "."
+			cv.Error = "Enter the 6-digit code from your authenticator app to send more than " + s.StepUpLimit.Display(pl.Currency) + "."
 			s.renderConfirm(w, r, v, http.StatusUnauthorized, cv)
 			return
 		}
@@ -321,12 +355,43 @@ func (s *server) transferConfirm(w http.ResponseWriter, r *http.Request, v *visi
 			return
 		}
 	}
-	// The key is scoped to the customer so that keys of two customers can
-	// never meet, whatever a form carries.
-	ledgerKey := fmt.Sprintf("c%d:%s", v.sess.Customer, key)
+	if pl.Payee != nil {
+		// Recorded before the transfer, in the database, so that payments
+		// of this customer on any channel and any instance count at once.
+		// A code just checked, or one given in the last stepUpWindow.
+		pay := pl.payment(v, ledgerKey, cv.NeedCode || v.sess.SteppedUpWithin(stepUpWindow, s.Now()))
+		if err := s.limitsReserve(ctx, pay); err != nil {
+			if errors.Is(err, limits.ErrStepUp) {
+				// Another payment made the day's total cross the threshold
+				// since this page was shown.
+				if !v.sess.TOTPEnrolled {
+					s.renderTransferForm(w, r, v, http.StatusUnprocessableEntity, in, map[string]string{"amount": s.noTOTPMessage(pl.Currency)})
+					return
+				}
+				cv.NeedCode = true
+				cv.Plan.Over = true
+				cv.Error = "Your payments of the last 24 hours now need a code from your authenticator app. Enter it to send this one."
+				s.renderConfirm(w, r, v, http.StatusUnauthorized, cv)
+				return
+			}
+			if msg, ok := s.limitMessage(err, pl); ok {
+				s.renderTransferForm(w, r, v, http.StatusUnprocessableEntity, in, map[string]string{"amount": msg})
+				return
+			}
+			s.fail(w, r, err)
+			return
+		}
+	}
 	t, replayed, err := s.Ledger.Transfer(ctx, ledger.Move("web", ledgerKey, pl.From.ID, pl.To, pl.Amount, pl.Currency, pl.Description))
 	if err != nil {
 		if msg, ok := transferMessage(err, pl.From); ok {
+			if pl.Payee != nil && !errors.Is(err, ledger.ErrKeyReused) {
+				// Nothing moved: the payment stops counting. (A reused key
+				// is another request's; its record stays.)
+				if rerr := s.Limits.Release(ctx, pl.payment(v, ledgerKey, false)); rerr != nil {
+					s.Logger.Warn("web: releasing a refused payment's limits", "err", rerr)
+				}
+			}
 			s.renderTransferForm(w, r, v, http.StatusUnprocessableEntity, in, map[string]string{"": msg})
 			return
 		}
@@ -410,4 +475,48 @@ func (s *server) receipt(w http.ResponseWriter, r *http.Request, v *visit) {
 	p := v.page("Transfer sent", "transfer")
 	p.Data = receiptView{Transfer: t, From: from, Amount: t.Amount()}
 	s.render(w, r, http.StatusOK, "receipt", p)
+}
+
+// errNoLimits is a payment to someone else on an app built without the
+// payment limits: refused, never let through unlimited.
+var errNoLimits = bankbridge.E(bankbridge.Unavailable, "limits_unavailable", "payments to payees are not available")
+
+func (s *server) limitsCheck(ctx context.Context, p limits.Payment) error {
+	if s.Limits == nil {
+		return errNoLimits
+	}
+	return s.Limits.Check(ctx, p)
+}
+
+func (s *server) limitsReserve(ctx context.Context, p limits.Payment) error {
+	if s.Limits == nil {
+		return errNoLimits
+	}
+	return s.Limits.Reserve(ctx, p)
+}
+
+// limitMessage words a payment limit's refusal for the form; false for
+// errors that are not the customer's to fix.
+func (s *server) limitMessage(err error, pl transferPlan) (string, bool) {
+	if s.Limits == nil {
+		return "", false
+	}
+	p, cur := s.Limits.Policy(), pl.Currency
+	switch {
+	case errors.Is(err, limits.ErrDaily):
+		return fmt.Sprintf("This would take your payments of the last 24 hours past your daily limit of %s. Send less, or try again later.", p.Daily.Display(cur)), true
+	case errors.Is(err, limits.ErrPayee):
+		return fmt.Sprintf("This would take your payments to this payee in the last 24 hours past the limit of %s. Send less, or try again later.", p.PerPayee.Display(cur)), true
+	case errors.Is(err, limits.ErrNewPayee):
+		return fmt.Sprintf("This payee is new: for the first %d hours you can send them at most %s a day. Send less, or try again later.",
+			int(p.Cooling.Hours()), p.NewPayee.Display(cur)), true
+	}
+	return "", false
+}
+
+// noTOTPMessage is the answer to a transfer that needs a step-up from a
+// customer without an authenticator app.
+func (s *server) noTOTPMessage(cur ledger.Currency) string {
+	return fmt.Sprintf("Transfers above %s, or that take your payments of the last 24 hours above it, need a code from an authenticator app. "+
+		"Set one up on the Security page.", s.StepUpLimit.Display(cur))
 }

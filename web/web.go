@@ -9,6 +9,7 @@ import (
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 )
 
 // Auth is what the web needs from identity: logins, sessions, TOTP and the
@@ -68,6 +69,11 @@ type Deps struct {
 	// StepUpLimit is the largest transfer (minor units) allowed without a
 	// TOTP step-up in the last 10 minutes. Default DefaultStepUpLimit.
 	StepUpLimit ledger.Amount
+	// Limits applies the bank's payment limits (daily, per payee, new
+	// payee, step-up on the day's total) to transfers to payees, the same
+	// guard as the partner API's and the chat's. Without it, transfers to
+	// payees are refused; transfers between one's own accounts still work.
+	Limits *limits.Guard
 	// ConsentFlow and Consents back the consent screen (/consent), the
 	// Connected apps page and the console's consent list. Optional: without
 	// them those pages answer 404. See consent.go.
@@ -119,6 +125,9 @@ func New(d Deps) http.Handler {
 	}
 	if d.BankName == "" {
 		d.BankName = "bankbridge"
+	}
+	if d.StepUpLimit <= 0 && d.Limits != nil {
+		d.StepUpLimit = d.Limits.Policy().StepUp
 	}
 	if d.StepUpLimit <= 0 {
 		d.StepUpLimit = DefaultStepUpLimit

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bankbridge/bankbridge/alerts"
@@ -14,28 +17,34 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Defaults of the stream.
-const (
-	StreamName = "BANKBRIDGE_LEDGER"
-	Subject    = "bankbridge.ledger.events"
-	Durable    = "alerts"
-	RelayName  = "relay" // the relay's cursor in alerts.Store
-)
+// RelayName is the relay's cursor in alerts.Store.
+const RelayName = "relay"
 
-// Bus is a connection to JetStream with the ledger stream ensured.
+// Bus is a connection to JetStream with the deployment's ledger stream
+// ensured.
 type Bus struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
-	// Prefix namespaces the stream, subject and consumer (tests use a
-	// fresh one each); "" for the defaults.
-	prefix string
+	d      Deployment
+	log    *slog.Logger
+	naks   atomic.Int64 // batches handed back after Process failed
+	terms  atomic.Int64 // messages that could not be read, dropped
 }
 
-// Dial connects to url and creates or updates the stream. prefix, when not
-// empty, namespaces the stream (tests).
-func Dial(ctx context.Context, url, prefix string) (*Bus, error) {
-	nc, err := nats.Connect(url, nats.Name("bankbridge"), nats.Timeout(5*time.Second))
+// Dial connects to url and creates or updates the stream of deployment d
+// (ValidCluster names its cluster). It refuses a cluster whose stream
+// already carries another database's events: two banks, or a test and a
+// production database, configured with the same --cluster would otherwise
+// mix their events. log receives the consumer's fallbacks; nil discards.
+func Dial(ctx context.Context, url string, d Deployment, log *slog.Logger) (*Bus, error) {
+	if err := ValidCluster(d.Cluster); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	nc, err := nats.Connect(url, nats.Name("bankbridge-"+d.Cluster), nats.Timeout(5*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("stream: connect %s: %w", url, err)
 	}
@@ -44,9 +53,21 @@ func Dial(ctx context.Context, url, prefix string) (*Bus, error) {
 		nc.Close()
 		return nil, fmt.Errorf("stream: jetstream: %w", err)
 	}
-	b := &Bus{nc: nc, js: js, prefix: prefix}
+	b := &Bus{nc: nc, js: js, d: d, log: log}
+	desc := descPrefix + d.Database
+	if s, err := js.Stream(ctx, b.StreamName()); err == nil {
+		if got := s.CachedInfo().Config.Description; strings.HasPrefix(got, descPrefix) && got != desc {
+			nc.Close()
+			return nil, fmt.Errorf("stream: cluster %q on this NATS server carries the events of database %s, and this database is %s: "+
+				"give this deployment another --cluster, or remove the stream %s if that database is gone",
+				d.Cluster, strings.TrimPrefix(got, descPrefix), d.Database, b.StreamName())
+		}
+	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		nc.Close()
+		return nil, fmt.Errorf("stream: look up stream: %w", err)
+	}
 	b.stream, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: b.name(StreamName), Subjects: []string{b.subject()}, Storage: jetstream.FileStorage,
+		Name: b.StreamName(), Description: desc, Subjects: []string{b.Subject()}, Storage: jetstream.FileStorage,
 		Duplicates: 10 * time.Minute, MaxAge: 7 * 24 * time.Hour,
 	})
 	if err != nil {
@@ -56,18 +77,24 @@ func Dial(ctx context.Context, url, prefix string) (*Bus, error) {
 	return b, nil
 }
 
-func (b *Bus) name(s string) string {
-	if b.prefix == "" {
-		return s
-	}
-	return b.prefix + "_" + s
-}
+// descPrefix starts the stream's description, which names its database.
+const descPrefix = "bankbridge ledger events of database "
 
-func (b *Bus) subject() string {
-	if b.prefix == "" {
-		return Subject
-	}
-	return b.prefix + "." + Subject
+// StreamName is the deployment's stream: BANKBRIDGE_<cluster>_LEDGER.
+func (b *Bus) StreamName() string { return "BANKBRIDGE_" + b.d.Cluster + "_LEDGER" }
+
+// Subject is the one subject of the deployment's stream:
+// bankbridge.<cluster>.ledger.events.
+func (b *Bus) Subject() string { return "bankbridge." + b.d.Cluster + ".ledger.events" }
+
+// Durable is the alert workers' shared consumer: <cluster>_alerts.
+func (b *Bus) Durable() string { return b.d.Cluster + "_alerts" }
+
+// MsgID is the JetStream message id of an event: <cluster>.<seq>, unique
+// per deployment, so the stream's duplicate window drops a republished
+// event and never another deployment's event of the same sequence.
+func (b *Bus) MsgID(seq ledger.EventSeq) string {
+	return b.d.Cluster + "." + strconv.FormatInt(int64(seq), 10)
 }
 
 // Close drains and closes the connection.
@@ -96,7 +123,7 @@ func (b *Bus) RelayOnce(ctx context.Context, src alerts.Source, cur Cursors, lim
 		if err != nil {
 			return 0, err
 		}
-		f, err := b.js.PublishAsync(b.subject(), data, jetstream.WithMsgID(strconv.FormatInt(int64(e.Seq), 10)))
+		f, err := b.js.PublishAsync(b.Subject(), data, jetstream.WithMsgID(b.MsgID(e.Seq)))
 		if err != nil {
 			return 0, fmt.Errorf("stream: publish %d: %w", e.Seq, err)
 		}
@@ -117,8 +144,10 @@ func (b *Bus) RelayOnce(ctx context.Context, src alerts.Source, cur Cursors, lim
 	return len(evs), nil
 }
 
-// Relay runs RelayOnce until ctx ends, waiting poll between empty reads
-// (or less, when wake fires: wire it to the ledger's OnBatch).
+// Relay runs RelayOnce until ctx ends, waiting poll between empty reads,
+// or less when wake fires: wire it to the ledger's OnBatch, so an event
+// leaves for NATS as soon as its batch commits; the poll remains for
+// commits made by other instances, whose relays normally publish them.
 func (b *Bus) Relay(ctx context.Context, src alerts.Source, cur Cursors, wake <-chan struct{}, poll time.Duration) error {
 	for {
 		n, err := b.RelayOnce(ctx, src, cur, 1000)
@@ -130,6 +159,7 @@ func (b *Bus) Relay(ctx context.Context, src alerts.Source, cur Cursors, wake <-
 		}
 		d := poll
 		if err != nil {
+			b.log.Warn("stream: relaying the outbox failed; trying again", "err", err)
 			d = time.Second
 		}
 		select {
@@ -146,19 +176,22 @@ type Processor interface {
 	Process(ctx context.Context, evs []ledger.Event, upto ledger.EventSeq) error
 }
 
-// Consume feeds p from the shared durable consumer until ctx ends: fetch up
-// to batch messages, process them together (cursor untouched: upto 0),
-// then acknowledge them. A failed batch is not acknowledged, so JetStream
-// redelivers it after AckWait.
+// Consume feeds p from the deployment's shared durable consumer until ctx
+// ends: take what is waiting, up to batch messages (blocking only until
+// the first arrives, so a lone event is not held back for a batch), process
+// them together (cursor untouched: upto 0), then acknowledge them. A batch
+// that fails is handed back with a delay that grows with its redeliveries
+// (up to 30 s), logged and counted (Stats); JetStream redelivers it, to
+// this instance or another, until it is processed.
 func (b *Bus) Consume(ctx context.Context, p Processor, batch int) error {
 	cons, err := b.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable: b.name(Durable), AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second, MaxAckPending: 10 * batch,
+		Durable: b.Durable(), AckPolicy: jetstream.AckExplicitPolicy, AckWait: 30 * time.Second, MaxAckPending: 10 * batch,
 	})
 	if err != nil {
 		return fmt.Errorf("stream: consumer: %w", err)
 	}
 	for ctx.Err() == nil {
-		mb, err := cons.Fetch(batch, jetstream.FetchMaxWait(500*time.Millisecond))
+		msgs, err := b.fetch(cons, batch)
 		if err != nil {
 			if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 				return ctx.Err()
@@ -166,31 +199,77 @@ func (b *Bus) Consume(ctx context.Context, p Processor, batch int) error {
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		var msgs []jetstream.Msg
+		var ok []jetstream.Msg
 		var evs []ledger.Event
-		for m := range mb.Messages() {
+		for _, m := range msgs {
 			var e ledger.Event
 			if err := json.Unmarshal(m.Data(), &e); err != nil {
+				b.terms.Add(1)
+				b.log.Error("stream: dropping an unreadable message", "subject", m.Subject(), "err", err)
 				m.Term() // a damaged message never gets better
 				continue
 			}
-			msgs, evs = append(msgs, m), append(evs, e)
+			ok, evs = append(ok, m), append(evs, e)
 		}
 		if len(evs) == 0 {
 			continue
 		}
 		if err := p.Process(ctx, evs, 0); err != nil {
-			for _, m := range msgs {
-				m.Nak()
+			if ctx.Err() != nil {
+				return ctx.Err() // unacknowledged: redelivered after AckWait
+			}
+			b.naks.Add(1)
+			n := uint64(1)
+			if md, err := ok[0].Metadata(); err == nil {
+				n = md.NumDelivered
+			}
+			delay := min(100*time.Millisecond<<min(n, 9), 30*time.Second)
+			b.log.Warn("stream: processing events failed; handing them back", "events", len(evs), "first", evs[0].Seq,
+				"delivered", n, "retry_in", delay, "err", err)
+			for _, m := range ok {
+				m.NakWithDelay(delay)
 			}
 			continue
 		}
-		for _, m := range msgs {
+		for _, m := range ok {
 			m.Ack()
 		}
 	}
 	return ctx.Err()
 }
+
+// fetch waits up to a second for one message, then takes whatever else is
+// already waiting, up to batch in all. A single Fetch(batch) would hold a
+// lone event until its wait expired (it returns early only when full).
+func (b *Bus) fetch(cons jetstream.Consumer, batch int) ([]jetstream.Msg, error) {
+	var out []jetstream.Msg
+	mb, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	for m := range mb.Messages() {
+		out = append(out, m)
+	}
+	if len(out) == 0 || batch <= 1 {
+		return out, nil // an expired wait is no error: look again
+	}
+	if mb, err = cons.FetchNoWait(batch - 1); err != nil {
+		return out, nil // the first one is ours; the rest waits for the next call
+	}
+	for m := range mb.Messages() {
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Stats are the consumer's fallbacks since Dial, for metrics.
+type Stats struct {
+	Naks  int64 // batches handed back for redelivery after Process failed
+	Terms int64 // unreadable messages dropped (logged)
+}
+
+// Stats returns the consumer's fallbacks so far.
+func (b *Bus) Stats() Stats { return Stats{Naks: b.naks.Load(), Terms: b.terms.Load()} }
 
 // Messages returns how many messages the stream holds (for operators and
 // tests: a republished event is dropped, not stored twice).

@@ -7,12 +7,14 @@
 // entry at /channels/messenger/link, and a Send API client (messaging_type
 // RESPONSE, UPDATE or MESSAGE_TAG with ACCOUNT_UPDATE outside the 24-hour
 // window and HUMAN_AGENT for staff up to 7 days; quick replies; button
-// templates with web_url, postback and account_link buttons) with a token
-// bucket, bounded retries and exponential backoff on the platform's
+// templates with web_url, postback and account_link buttons) paced by a
+// Pacer (golang.org/x/time/rate in memory by default; an abandoned wait
+// gives its turn back), bounded retries and exponential backoff on the platform's
 // transient and throttling errors.
 //
 // It must never import a store, web or another edge, and never send data
 // itself: every reply comes through channels.Hub, which audits it first.
 // Known limits: text only (attachments are acknowledged, not read); one
-// page per bank; replies longer than the platform's limits are clipped.
+// page per bank; the send budget is per instance unless Config.Pacer is
+// shared; replies longer than the platform's limits are clipped.
 package messenger

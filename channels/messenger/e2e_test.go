@@ -24,6 +24,7 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/oauth"
 	"github.com/bankbridge/bankbridge/platformsim"
 	"github.com/bankbridge/bankbridge/store/sqlite"
@@ -85,7 +86,7 @@ func newWorld(t testing.TB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := assistant.New(assistant.Deps{Store: db.Messenger(), Ledger: w.led, Consents: w.cons, BankURL: w.bank.URL})
+	a := assistant.New(assistant.Deps{Store: db.Messenger(), Ledger: w.led, Consents: w.cons, BankURL: w.bank.URL, Limits: limits.NewGuard(db.Limits(), limits.Policy{}, nil)})
 	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: db.Messenger(), Audit: w.alog, Consents: w.cons, Logger: log})
 	hook.Set(hub)
 	key, err := channels.LoadOrCreateKey(t.TempDir() + "/messenger-partner.pem")
@@ -453,6 +454,18 @@ func TestStaffInbox(t *testing.T) {
 		t.Fatalf("chat page lacks the transcript or the customer:\n%s", chat)
 	}
 	csrf := field(t, csrfRe, chat)
+	// A reply that would read as something else is refused, not sent.
+	sentBefore := len(w.sim.Chat("cy").Lines)
+	res, err = br.PostForm(w.bank.URL+chatPath+"/reply", url.Values{"csrf": {csrf}, "text": {"Refund of \u202E00.001\u202C approved"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := read(t, res); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "direction-changing") {
+		t.Fatalf("reply with a right-to-left override: %d\n%s", res.StatusCode, body)
+	}
+	if n := len(w.sim.Chat("cy").Lines); n != sentBefore {
+		t.Fatalf("the refused reply reached the platform (%d lines, were %d)", n, sentBefore)
+	}
 	res, err = br.PostForm(w.bank.URL+chatPath+"/reply", url.Values{"csrf": {csrf}, "text": {"Hello, this is Jo. I'll look into it."}})
 	if err != nil {
 		t.Fatal(err)

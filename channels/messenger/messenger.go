@@ -15,11 +15,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/backoff"
 	"github.com/bankbridge/bankbridge/channels"
 )
 
@@ -48,7 +48,7 @@ type Config struct {
 	// BankURL + PathLink.
 	BankURL string
 	// Send API behaviour: attempts per message (default 4), first backoff
-	// (default 200 ms, doubling, capped at 5 s), and the rate the bank
+	// (default 200 ms, doubling, ±20%, capped at 5 s), and the rate the bank
 	// keeps to (default 200 calls/s, burst 50; a call waits at most
 	// MaxWait, default 5 s, for its turn).
 	Attempts int
@@ -56,6 +56,9 @@ type Config struct {
 	Rate     float64
 	Burst    int
 	MaxWait  time.Duration
+	// Pacer keeps to the send budget. Default: NewPacer(Rate, Burst, Now),
+	// in this instance's memory.
+	Pacer Pacer
 	// MaxBody bounds a webhook body; default 1 MiB.
 	MaxBody int64
 	HTTP    *http.Client
@@ -96,7 +99,6 @@ func (c Config) Validate() error {
 type Adapter struct {
 	c   Config
 	hub *channels.Hub
-	lim *limiter
 }
 
 var _ channels.Channel = (*Adapter)(nil)
@@ -135,7 +137,10 @@ func New(c Config, hub *channels.Hub) (*Adapter, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Adapter{c: c, hub: hub, lim: newLimiter(c.Rate, c.Burst, c.Now)}, nil
+	if c.Pacer == nil {
+		c.Pacer = NewPacer(c.Rate, c.Burst, c.Now)
+	}
+	return &Adapter{c: c, hub: hub}, nil
 }
 
 // Platform implements channels.Channel.
@@ -227,6 +232,19 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "EVENT_RECEIVED")
 }
 
+// RedeliveryWindow is how long Meta keeps resending a webhook event the
+// bank did not acknowledge with a 200. Meta's Webhooks guide
+// (https://developers.facebook.com/docs/graph-api/webhooks/getting-started,
+// "Event Notifications"), which the Messenger Platform's webhooks follow,
+// says a failed notification is sent again immediately, "then a few more
+// times with decreasing frequency over the next 36 hours"; the Messenger
+// Platform's page (https://developers.facebook.com/docs/messenger-platform/webhooks,
+// "Required 200 OK Response") asks for the 200 that stops it. An event
+// whose timestamp is older than that can only be a replay (issue 23).
+// (WhatsApp's Cloud API retries for up to 7 days; an adapter for it would
+// take that window, which channels.EventKeep still covers.)
+const RedeliveryWindow = 36 * time.Hour
+
 // event dispatches one messaging event.
 func (a *Adapter) event(ctx context.Context, ev Event) error {
 	user := ev.Sender.ID
@@ -234,6 +252,12 @@ func (a *Adapter) event(ctx context.Context, ev Event) error {
 		return nil // not a person we can answer
 	}
 	at := time.UnixMilli(ev.Timestamp).UTC()
+	if !channels.Fresh(at, a.c.Now(), RedeliveryWindow) {
+		// Answered 200 (EVENT_RECEIVED) all the same: the platform has no
+		// reason to resend it, and a replayer learns nothing.
+		a.c.Logger.Warn("messenger: event outside the redelivery window dropped", "at", at, "sender", user)
+		return nil
+	}
 	k := assistant.Key{Platform: Platform, User: user}
 	switch {
 	case ev.Message != nil:
@@ -441,16 +465,11 @@ func (a *Adapter) call(ctx context.Context, path string, body []byte) error {
 	var last error
 	for attempt := 0; attempt < a.c.Attempts; attempt++ {
 		if attempt > 0 {
-			d := min(a.c.Backoff<<(attempt-1), 5*time.Second)
-			t := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
+			if err := backoff.Sleep(ctx, backoff.Policy{Base: a.c.Backoff, Max: 5 * time.Second}.Delay(attempt)); err != nil {
+				return err
 			}
 		}
-		if err := a.lim.wait(ctx, a.c.MaxWait); err != nil {
+		if err := a.c.Pacer.Wait(ctx, a.c.MaxWait); err != nil {
 			return err
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
@@ -500,52 +519,6 @@ func retryable(status, code int) bool {
 	return false
 }
 
-// limiter is a token bucket: rate tokens a second, at most burst saved.
-type limiter struct {
-	mu     sync.Mutex
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-	now    func() time.Time
-}
-
-func newLimiter(rate float64, burst int, now func() time.Time) *limiter {
-	return &limiter{rate: rate, burst: float64(burst), tokens: float64(burst), now: now}
-}
-
 // ErrThrottled reports that the bank's own send budget is spent for longer
 // than a caller may wait.
 var ErrThrottled = bankbridge.E(bankbridge.TooManyRequests, "chat_throttled", "too many messages are going out; try again in a moment")
-
-// wait takes a token, sleeping for it at most maxWait.
-func (l *limiter) wait(ctx context.Context, maxWait time.Duration) error {
-	l.mu.Lock()
-	now := l.now()
-	if !l.last.IsZero() {
-		l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
-	}
-	l.last = now
-	l.tokens--
-	need := time.Duration(0)
-	if l.tokens < 0 {
-		need = time.Duration(-l.tokens / l.rate * float64(time.Second))
-	}
-	if need > maxWait {
-		l.tokens++ // not taken
-		l.mu.Unlock()
-		return ErrThrottled
-	}
-	l.mu.Unlock()
-	if need == 0 {
-		return nil
-	}
-	t := time.NewTimer(need)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/backoff"
 	"github.com/bankbridge/bankbridge/channels"
 )
 
@@ -27,14 +28,21 @@ const PathWebhook = "/channels/telegram/webhook"
 // Config configures the adapter; BotToken and SecretToken are required.
 type Config struct {
 	BotToken    string
-	SecretToken string // the secret_token given to setWebhook: 1-256 of A-Z a-z 0-9 _ -
-	APIURL      string // default https://api.telegram.org
-	Attempts    int    // per message, default 4
-	Backoff     time.Duration
+	SecretToken string        // the secret_token given to setWebhook: 1-256 of A-Z a-z 0-9 _ -
+	APIURL      string        // default https://api.telegram.org
+	Attempts    int           // per message, default 4
+	Backoff     time.Duration // first retry's wait, default 200 ms, doubling ±20% up to 5 s
 	MaxBody     int64
 	HTTP        *http.Client
 	Logger      *slog.Logger
+	Now         func() time.Time // the clock; time.Now by default
 }
+
+// RedeliveryWindow is how long Telegram holds an update it could not
+// deliver: "they will not be kept longer than 24 hours" (Bot API,
+// https://core.telegram.org/bots/api#getting-updates). A message dated
+// earlier can only be a replay.
+const RedeliveryWindow = 24 * time.Hour
 
 // Adapter is the Telegram channel.
 type Adapter struct {
@@ -67,6 +75,9 @@ func New(c Config, hub *channels.Hub) (*Adapter, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	return &Adapter{c: c, hub: hub}, nil
 }
@@ -138,13 +149,21 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 	var err2 error
 	switch {
 	case u.Message != nil && u.Message.Chat.Type == "private" && (u.Message.From == nil || !u.Message.From.IsBot):
+		at := time.Unix(u.Message.Date, 0).UTC()
+		if !channels.Fresh(at, a.c.Now(), RedeliveryWindow) {
+			a.c.Logger.Warn("telegram: message outside the redelivery window dropped", "at", at)
+			break
+		}
 		k := assistant.Key{Platform: Platform, User: strconv.FormatInt(u.Message.Chat.ID, 10)}
 		text := u.Message.Text
 		if text == "" {
 			text = "(an attachment)"
 		}
-		err2 = a.hub.Deliver(r.Context(), Platform, id, assistant.Inbound{Key: k, Text: text, At: time.Unix(u.Message.Date, 0).UTC()})
+		err2 = a.hub.Deliver(r.Context(), Platform, id, assistant.Inbound{Key: k, Text: text, At: at})
 	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
+		// A callback query carries no date of its own (its message's date
+		// is when the button was sent, which may be days before the tap):
+		// only its update id guards it.
 		q := u.CallbackQuery
 		k := assistant.Key{Platform: Platform, User: strconv.FormatInt(q.Message.Chat.ID, 10)}
 		a.answerCallback(r.Context(), q.ID)
@@ -237,14 +256,10 @@ func (a *Adapter) call(ctx context.Context, method string, body []byte) error {
 	for attempt := 0; attempt < a.c.Attempts; attempt++ {
 		if attempt > 0 {
 			if wait == 0 {
-				wait = min(a.c.Backoff<<(attempt-1), 5*time.Second)
+				wait = backoff.Policy{Base: a.c.Backoff, Max: 5 * time.Second}.Delay(attempt)
 			}
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
+			if err := backoff.Sleep(ctx, wait); err != nil {
+				return err
 			}
 			wait = 0
 		}

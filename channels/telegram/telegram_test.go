@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/channels"
@@ -55,13 +56,19 @@ func setup(t *testing.T) (http.Handler, *botAPI) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	// The updates below are dated 14 November 2023, a few seconds before this.
+	return setupOn(t, db.Messenger(), func() time.Time { return time.Unix(1700000010, 0) })
+}
+
+func setupOn(t *testing.T, st assistant.Store, now func() time.Time) (http.Handler, *botAPI) {
+	t.Helper()
 	api := &botAPI{calls: map[string]int{}}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	// No links on Telegram: the assistant never reaches the ledger or consents.
-	a := assistant.New(assistant.Deps{Store: db.Messenger(), BankURL: "https://bank.example"})
-	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: db.Messenger()})
-	ad, err := telegram.New(telegram.Config{BotToken: "TOKEN", SecretToken: "s3cret", APIURL: srv.URL, Backoff: 1}, hub)
+	a := assistant.New(assistant.Deps{Store: st, BankURL: "https://bank.example", Now: now})
+	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: st, Now: now})
+	ad, err := telegram.New(telegram.Config{BotToken: "TOKEN", SecretToken: "s3cret", APIURL: srv.URL, Backoff: 1, Now: now}, hub)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
@@ -20,19 +21,19 @@ func init() {
 }
 
 func migrateCmd(ctx context.Context, e env, args []string) error {
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
-	if err := parse(fs, args, &c); err != nil {
+	c.Flags(fs, e.getenv)
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
-	b, err := openBackend(ctx, &c) // opening applies the migrations
+	b, err := app.OpenBackend(ctx, &c) // opening applies the migrations
 	if err != nil {
 		return err
 	}
-	defer b.close()
-	vs, err := b.versions(ctx)
+	defer b.Close()
+	vs, err := b.Versions(ctx)
 	if err != nil {
 		return err
 	}
@@ -51,21 +52,21 @@ func versionCmd(ctx context.Context, e env, args []string) error {
 
 func ledgerCmd(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "verify" {
-		return usageError{"usage: bankbridge ledger verify [--data DIR | --database URL]"}
+		return app.UsageError("usage: bankbridge ledger verify [--data DIR | --database URL]")
 	}
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("ledger verify", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
-	if err := parse(fs, args[1:], &c); err != nil {
+	c.Flags(fs, e.getenv)
+	if err := app.Parse(fs, args[1:], &c); err != nil {
 		return err
 	}
-	b, err := openBackend(ctx, &c)
+	b, err := app.OpenBackend(ctx, &c)
 	if err != nil {
 		return err
 	}
-	defer b.close()
-	r, err := b.ledger.Verify(ctx)
+	defer b.Close()
+	r, err := b.Ledger.Verify(ctx)
 	if err != nil {
 		return err
 	}

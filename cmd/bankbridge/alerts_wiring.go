@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"github.com/bankbridge/bankbridge/channels"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/internal/app"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // chatAlertsChannel is the name of the messenger hub in alert deliveries.
@@ -151,30 +154,40 @@ func (h *alertAnswers) Answer(ctx context.Context, c bankbridge.CustomerID, payl
 type alertsDeps struct {
 	store     alerts.Store
 	ledger    alerts.Ledger
-	hub       *channels.Hub   // nil: the messenger channel is off
-	messenger assistant.Store // the hub's store
+	hub       *channels.Hub   // nil: the messenger channel is off on this instance
+	messenger assistant.Store // the hub's store: customers' chat links, shared by the fleet
 	answers   *alertAnswers   // the assistant's Deps.Answer target; may be nil
 	bankName  string
 	options   alerts.Options // further tuning (Email, OnSent, ...); Channels, Links and Disclose are set here
 	log       *slog.Logger
+	reg       prometheus.Registerer // the fallback counters; nil for none
 }
 
-// alertsWiring builds the alerts service: the messenger hub as the chat
-// channel and link source when the hub is on, and "was this you?" answers
-// from chats routed to it. The caller runs Service.Run.
+// alertsWiring builds the alerts service: the customers' chat links as the
+// link source, the messenger hub as the chat channel when the hub is on
+// here, and "was this you?" answers from chats routed to it. The caller
+// runs Service.Run.
+//
+// The links come from the shared store even when the hub is off on this
+// instance (in a fleet, it may be on elsewhere): the chat deliveries are
+// stored and left to an instance that has the channel, or end as dead
+// letters saying none had it, rather than never being made.
 func alertsWiring(d alertsDeps) *alerts.Service {
 	o := d.options
 	if o.Logger == nil {
 		o.Logger = d.log
 	}
-	o.BankName = cmpOr(o.BankName, d.bankName)
-	if d.hub != nil {
+	o.BankName = cmp.Or(o.BankName, d.bankName)
+	if d.messenger != nil {
 		ch := &chatAlerts{hub: d.hub, store: d.messenger}
-		if o.Channels == nil {
-			o.Channels = map[string]alerts.Channel{}
+		o.Links = ch
+		if d.hub != nil {
+			if o.Channels == nil {
+				o.Channels = map[string]alerts.Channel{}
+			}
+			o.Channels[chatAlertsChannel] = ch
+			o.Disclose = ch.disclose
 		}
-		o.Channels[chatAlertsChannel] = ch
-		o.Links, o.Disclose = ch, ch.disclose
 	}
 	svc := alerts.New(d.store, d.ledger, o)
 	if d.answers != nil {
@@ -184,13 +197,17 @@ func alertsWiring(d alertsDeps) *alerts.Service {
 }
 
 // alertOptions sets what the configuration decides: e-mail through an SMTP
-// relay when one is given, and engagement events for every alert sent and
+// relay when one is given (and, in a fleet, e-mail deliveries for the
+// instances that have one), and engagement events for every alert sent and
 // answered.
-func alertOptions(c *Config, events *insights.Recorder) alerts.Options {
+func alertOptions(c *app.Config, events *insights.Recorder) alerts.Options {
 	var o alerts.Options
 	if c.SMTP != "" {
 		o.Email = &alerts.Mailer{Addr: c.SMTP, From: c.MailFrom}
 	}
+	// In a fleet another instance may have SMTP: e-mail deliveries are made
+	// here all the same and left to it, or dead-lettered saying none has it.
+	o.FleetEmail = c.Events != ""
 	channel := func(ch string) insights.Channel {
 		switch ch {
 		case chatAlertsChannel:
@@ -207,36 +224,57 @@ func alertOptions(c *Config, events *insights.Recorder) alerts.Options {
 	return o
 }
 
-// startAlerts builds the alerts service and starts its work: in this
-// process by default (read the outbox, decide, deliver), or, with --events
-// nats://..., a relay of the outbox to JetStream plus a consumer of the
-// shared stream, so that several instances split the work and none is
-// done twice.
-func startAlerts(ctx context.Context, c *Config, d alertsDeps, b *backend) (*alerts.Service, error) {
+// startAlerts builds the alerts service and starts its work in the group
+// work: in this process by default (read the outbox, decide, deliver), or,
+// with --events nats://..., a relay of the outbox to the deployment's
+// JetStream stream plus a consumer of it, so that several instances split
+// the work and none is done twice; the NATS connection closes once they
+// returned. It returns the function to call when the ledger committed a
+// batch: it wakes the in-process worker, or the relay.
+func startAlerts(ctx context.Context, work *workers, c *app.Config, d alertsDeps, b *app.Backend) (*alerts.Service, func(), error) {
 	svc := alertsWiring(d)
+	if d.reg != nil {
+		d.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bankbridge_alerts_deliveries_released_total",
+			Help: "Alert deliveries this instance handed back: their channel is not configured here."},
+			func() float64 { return float64(svc.Stats().Released) }))
+		d.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bankbridge_alerts_deliveries_unroutable_total",
+			Help: "Alert deliveries dead-lettered here because no instance that claimed them had their channel."},
+			func() float64 { return float64(svc.Stats().Unroutable) }))
+	}
 	if c.Events == "" {
-		go func() {
-			if err := svc.Run(ctx, b.ledger); err != nil && ctx.Err() == nil {
-				d.log.Error("alerts worker stopped", "err", err)
-			}
-		}()
-		return svc, nil
+		work.Go("alerts worker", func(ctx context.Context) error { return svc.Run(ctx, b.Ledger) })
+		return svc, svc.Notify, nil
 	}
-	bus, err := stream.Dial(ctx, c.Events, "")
+	dep, err := stream.Resolve(ctx, c.Cluster, b.Deploy)
 	if err != nil {
-		return nil, fmt.Errorf("--events %s: %w", c.Events, err)
+		return nil, nil, fmt.Errorf("--cluster: %w", err)
 	}
-	context.AfterFunc(ctx, bus.Close)
-	go func() {
-		if err := bus.Relay(ctx, b.ledger, b.alerts, nil, 50*time.Millisecond); err != nil && ctx.Err() == nil {
-			d.log.Error("alerts relay stopped", "err", err)
+	bus, err := stream.Dial(ctx, c.Events, dep, d.log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--events %s: %w", c.Events, err)
+	}
+	work.Cleanup(bus.Close)
+	d.log.Info("alerts over NATS JetStream", "cluster", dep.Cluster, "database", dep.Database, "stream", bus.StreamName(),
+		"subject", bus.Subject(), "consumer", bus.Durable())
+	if d.reg != nil {
+		d.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "bankbridge_alerts_stream_naks_total",
+			Help: "Batches of ledger events handed back to JetStream for redelivery after processing failed."},
+			func() float64 { return float64(bus.Stats().Naks) }))
+	}
+	// The relay wakes when this instance's ledger commits a batch, so an
+	// event leaves at once; the poll covers batches other instances
+	// committed (their own relays normally publish those first).
+	wake := make(chan struct{}, 1)
+	notify := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
 		}
-	}()
-	go func() {
-		if err := bus.Consume(ctx, svc, 200); err != nil && ctx.Err() == nil {
-			d.log.Error("alerts consumer stopped", "err", err)
-		}
-	}()
-	go svc.RunDispatcher(ctx)
-	return svc, nil
+	}
+	work.Go("alerts relay", func(ctx context.Context) error {
+		return bus.Relay(ctx, b.Ledger, b.Alerts, wake, 250*time.Millisecond)
+	})
+	work.Go("alerts consumer", func(ctx context.Context) error { return bus.Consume(ctx, svc, 200) })
+	work.Go("alerts dispatcher", func(ctx context.Context) error { svc.RunDispatcher(ctx); return nil })
+	return svc, notify, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/channels"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/store/sqlite"
@@ -246,5 +247,65 @@ func TestAlertAnswersFromChat(t *testing.T) {
 	}
 	if text, _, _ := r.answers.Answer(ctx, r.linked, alerts.AnswerPayload(id, alerts.Yes)); text != "this alert was already answered." {
 		t.Errorf("changing the answer said %q", text)
+	}
+}
+
+// An instance whose messenger hub is off still makes the chat delivery of
+// an alert (the links are in the shared database); it leaves it unclaimed
+// (it claims only its own channels until a delivery is overdue), and an
+// instance with the hub sends it.
+func TestChatDeliveryMadeWhereTheHubIsOffSentWhereItIsOn(t *testing.T) {
+	t.Parallel()
+	r := newAlertsRig(t)
+	ctx := context.Background()
+	settle, err := r.db.Ledger().CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "Settlement", Currency: "USD", Number: "9", Routing: "1", Unbounded: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	led := ledger.New(r.db.Ledger(), ledger.Options{})
+	defer led.Close()
+	if _, _, err := led.Transfer(ctx, ledger.Move("t", "1", settle.ID, r.account.ID, 5000, "USD", "salary")); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := r.db.Ledger().Events(ctx, 0, 10)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %v, %v", evs, err)
+	}
+	off := alertsWiring(alertsDeps{store: r.db.Alerts(), ledger: r.db.Ledger(), messenger: r.db.Messenger(), bankName: "Test Bank"})
+	if err := off.Process(ctx, evs, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := off.Dispatch(ctx); err != nil || n != 0 {
+		t.Fatalf("the instance without the hub claimed %d, %v; want none", n, err)
+	}
+	if got := off.Stats().Released; got != 0 {
+		t.Errorf("the instance without the hub handed back %d deliveries, want 0", got)
+	}
+	if n, err := r.svc.Dispatch(ctx); err != nil || n != 1 {
+		t.Fatalf("the instance with the hub claimed %d, %v", n, err)
+	}
+	if sent := r.chat.take(); len(sent) != 1 {
+		t.Errorf("%d chat messages sent, want 1", len(sent))
+	}
+}
+
+// TestAlertOptionsEmailInAFleet: with --events (a fleet) e-mail deliveries
+// are made whether or not this instance has SMTP, so an instance without
+// it leaves them to one that has it; one process makes them only with SMTP.
+func TestAlertOptionsEmailInAFleet(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, smtp, events string
+		mailer, fleet      bool
+	}{
+		{"OneProcessWithoutSMTP", "", "", false, false},
+		{"OneProcessWithSMTP", "127.0.0.1:25", "", true, false},
+		{"FleetInstanceWithoutSMTP", "", "nats://127.0.0.1:4222", false, true},
+		{"FleetInstanceWithSMTP", "127.0.0.1:25", "nats://127.0.0.1:4222", true, true},
+	} {
+		o := alertOptions(&app.Config{SMTP: c.smtp, Events: c.events}, nil)
+		if (o.Email != nil) != c.mailer || o.FleetEmail != c.fleet {
+			t.Errorf("%s: Email %v, FleetEmail %v; want mailer %v, fleet %v", c.name, o.Email, o.FleetEmail, c.mailer, c.fleet)
+		}
 	}
 }

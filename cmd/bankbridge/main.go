@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/bankbridge/bankbridge/internal/app"
 )
 
 func main() {
@@ -17,7 +19,7 @@ func main() {
 	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		var u usageError
+		var u app.UsageError
 		if errors.As(err, &u) {
 			fmt.Fprintln(os.Stderr, "bankbridge:", err)
 			os.Exit(2)

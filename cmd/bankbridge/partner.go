@@ -6,13 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/internal/app"
 )
 
 func init() {
@@ -37,13 +37,13 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func partnerCmd(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageError{partnerUsage}
+		return app.UsageError(partnerUsage)
 	}
 	sub := args[0]
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("partner "+sub, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	var p consent.Partner
 	var id, jwksFile, jwks, reason string
 	var uris, purposes listFlag
@@ -70,28 +70,34 @@ func partnerCmd(ctx context.Context, e env, args []string) error {
 		}
 	case "list":
 	default:
-		return usageError{partnerUsage}
+		return app.UsageError(partnerUsage)
 	}
-	if err := parse(fs, args[1:], &c); err != nil {
+	if err := app.Parse(fs, args[1:], &c); err != nil {
 		return err
 	}
 	if sub != "list" && id == "" {
-		return usageError{partnerUsage}
+		return app.UsageError(partnerUsage)
 	}
-	b, err := openBackend(ctx, &c)
+	b, err := app.OpenBackend(ctx, &c)
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.Close()
 	// Partner changes made here are audited exactly like the console's.
-	log := c.logger(e.stderr)
-	akey, err := audit.LoadOrCreateKey(filepath.Join(c.Data, audit.KeyFile))
+	log := c.Logger(e.stderr)
+	ring, err := openKeyring(ctx, &c, b, log, "")
 	if err != nil {
 		return err
 	}
-	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
+	aopts, memDone, err := signerOptions(ctx, &c, b, ring)
+	if err != nil {
+		return err
+	}
+	defer memDone() // after the log closed: deferred first, run last
+	aopts.Logger = log
+	alog := audit.New(b.Audit, aopts)
 	defer alog.Close()
-	svc := consent.New(b.consent, consent.Options{PartnerHooks: []consent.PartnerHook{partnerAudit(alog, log)}})
+	svc := consent.New(b.Consent, consent.Options{PartnerHooks: []consent.PartnerHook{app.PartnerAudit(alog, log)}})
 	pid := consent.PartnerID(id)
 	switch sub {
 	case "add":
@@ -99,7 +105,7 @@ func partnerCmd(ctx context.Context, e env, args []string) error {
 		p.RedirectURIs = uris
 		switch {
 		case jwksFile != "" && jwks != "":
-			return usageError{"give --jwks-file or --jwks, not both"}
+			return app.UsageError("give --jwks-file or --jwks, not both")
 		case jwksFile != "":
 			raw, err := os.ReadFile(jwksFile)
 			if err != nil {
@@ -113,7 +119,7 @@ func partnerCmd(ctx context.Context, e env, args []string) error {
 		for _, pu := range purposes {
 			cl, why, ok := strings.Cut(pu, "=")
 			if !ok {
-				return usageError{fmt.Sprintf("--purpose %q: write CLUSTER=\"purpose\"", pu)}
+				return app.UsageError(fmt.Sprintf("--purpose %q: write CLUSTER=\"purpose\"", pu))
 			}
 			p.Purposes[consent.Cluster(strings.ToUpper(strings.TrimSpace(cl)))] = why
 		}
@@ -145,7 +151,7 @@ func partnerCmd(ctx context.Context, e env, args []string) error {
 		}
 		if err := do(ctx, pid, reason, "cli"); err != nil {
 			if errors.Is(err, consent.ErrPartnerNotFound) || errors.Is(err, consent.ErrReasonRequired) {
-				return usageError{err.Error()}
+				return app.UsageError(err.Error())
 			}
 			return staffProblem(err)
 		}

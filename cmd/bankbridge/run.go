@@ -8,12 +8,9 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/bankbridge/bankbridge/internal/app"
 )
-
-// usageError is a mistake in the command line: exit status 2, a plain message.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
 
 // env is everything a subcommand may read from its surroundings; nothing
 // reads os.Getenv or os.Stdout directly, so tests drive run() end to end.
@@ -49,7 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	c, ok := commands[name]
 	if !ok {
 		usage(stderr)
-		return usageError{fmt.Sprintf("unknown command %q", name)}
+		return app.UsageError(fmt.Sprintf("unknown command %q", name))
 	}
 	err := c.run(ctx, e, args)
 	if errors.Is(err, flag.ErrHelp) {

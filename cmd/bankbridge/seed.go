@@ -4,12 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bankbridge/bankbridge/demo"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/internal/app"
 )
 
 func init() {
@@ -17,42 +17,36 @@ func init() {
 }
 
 func seedCmd(ctx context.Context, e env, args []string) error {
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	var o demo.Options
-	customers, days, seed := "1000", "90", "1"
-	for name, p := range map[string]*string{"customers": &customers, "days": &days, "seed": &seed} {
-		if v := e.getenv(envName(name)); v != "" {
-			*p = v
-		}
-	}
-	fs.StringVar(&customers, "customers", customers, "customers to create (env BANKBRIDGE_CUSTOMERS)")
-	fs.StringVar(&days, "days", days, "days of history, ending today 00:00 UTC (env BANKBRIDGE_DAYS)")
-	fs.StringVar(&seed, "seed", seed, "random seed: the same seed gives the same bank (env BANKBRIDGE_SEED)")
-	if err := parse(fs, args, &c); err != nil {
+	f := c.EnvFlags(fs, e.getenv)
+	f.Int(&o.Customers, "customers", 1000, "customers to create")
+	f.Int(&o.Days, "days", 90, "days of history, ending today 00:00 UTC")
+	f.Uint64(&o.Seed, "seed", 1, "random seed: the same seed gives the same bank")
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
 	var errs []string
-	var err error
-	if o.Customers, err = strconv.Atoi(customers); err != nil || o.Customers < 1 || o.Customers > demo.MaxCustomers {
-		errs = append(errs, fmt.Sprintf("--customers must be a number from 1 to %d, not %q", demo.MaxCustomers, customers))
+	if o.Customers < 1 || o.Customers > demo.MaxCustomers {
+		errs = append(errs, fmt.Sprintf("--customers must be a number from 1 to %d, not %d", demo.MaxCustomers, o.Customers))
 	}
-	if o.Days, err = strconv.Atoi(days); err != nil || o.Days < 1 || o.Days > 3650 {
-		errs = append(errs, fmt.Sprintf("--days must be a number from 1 to 3650, not %q", days))
+	if o.Days < 1 || o.Days > 3650 {
+		errs = append(errs, fmt.Sprintf("--days must be a number from 1 to 3650, not %d", o.Days))
 	}
-	if o.Seed, err = strconv.ParseUint(seed, 10, 64); err != nil || o.Seed == 0 {
-		errs = append(errs, fmt.Sprintf("--seed must be a positive number, not %q", seed))
+	if o.Seed == 0 {
+		errs = append(errs, "--seed must be a positive number, not 0")
 	}
 	if len(errs) > 0 {
-		return usageError{strings.Join(errs, "\n")}
+		return app.UsageError(strings.Join(errs, "\n"))
 	}
-	b, err := openBackend(ctx, &c)
+	b, err := app.OpenBackend(ctx, &c)
 	if err != nil {
 		return err
 	}
-	defer b.close()
+	defer b.Close()
 
 	fmt.Fprintf(e.stdout, "Seeding %s: %d customers, %d days, seed %d\n", b, o.Customers, o.Days, o.Seed)
 	began := time.Now()
@@ -64,8 +58,15 @@ func seedCmd(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stderr, "  %-9s %d/%d  (%s)\n", stage, done, total, now.Sub(began).Round(time.Second))
 		}
 	}
-	ids := identity.New(b.identity, identity.Options{})
-	res, err := demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.ledger}, o)
+	ids := identity.New(b.Identity, identity.Options{})
+	// Under serve's seeding lease: a serve of the fleet seeding the same
+	// empty database at the same moment goes first or second, and the
+	// second finds the bank seeded (demo.ErrSeeded) rather than doubling it.
+	var res demo.Result
+	err = b.Lease.RunExclusive(ctx, seedLease, func(ctx context.Context) error {
+		res, err = demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.Ledger}, o)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}

@@ -2,36 +2,25 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/bankbridge/bankbridge"
-	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/audit"
-	"github.com/bankbridge/bankbridge/auditapi"
-	"github.com/bankbridge/bankbridge/channels"
 	"github.com/bankbridge/bankbridge/consent"
-	"github.com/bankbridge/bankbridge/dataapi"
 	"github.com/bankbridge/bankbridge/demo"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/ledger"
-	"github.com/bankbridge/bankbridge/oauth"
-	"github.com/bankbridge/bankbridge/problem"
-	"github.com/bankbridge/bankbridge/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 func init() {
@@ -39,67 +28,78 @@ func init() {
 }
 
 func serveCmd(ctx context.Context, e env, args []string) error {
-	var c Config
+	var c app.Config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
-	c.serverFlags(fs, e.getenv)
-	if err := parse(fs, args, &c); err != nil {
+	c.Flags(fs, e.getenv)
+	c.ServerFlags(fs, e.getenv)
+	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
-	log := c.logger(e.stderr)
+	log := c.Logger(e.stderr)
 	log.Info("starting", "config", c)
 
-	b, err := openBackend(ctx, &c)
+	b, err := app.OpenBackend(ctx, &c)
 	if err != nil {
 		return err
 	}
-	defer b.close()
-	b.tuneProcs(e.getenv)
+	defer b.Close()
+	b.TuneProcs(e.getenv)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	lopts := b.ledgerOptions()
+	lopts := b.LedgerOptions()
 	// Each committed batch wakes the alerts worker, which is built later.
 	var wakeAlerts atomic.Pointer[func()]
-	metrics := newLedgerMetrics(reg)
+	metrics := app.NewLedgerMetrics(reg)
 	lopts.OnBatch = func(n int, took time.Duration, err error) {
-		metrics.observe(n, took, err)
+		metrics.Observe(n, took, err)
 		if w := wakeAlerts.Load(); w != nil && err == nil {
 			(*w)()
 		}
 	}
-	led := ledger.New(b.ledger, lopts)
+	led := ledger.New(b.Ledger, lopts)
 	defer led.Close()
-	ids := identity.New(b.identity, identity.Options{})
-	go purgeSessions(ctx, ids, log)
-	ins := insights.New(b.insights, insights.Options{})
-	events := insights.NewRecorder(ins, &insights.StoreSegments{Customers: b.identity, Accounts: b.ledger}, insights.RecorderOptions{Logger: log})
+	ids := identity.New(b.Identity, identity.Options{})
+	ins := insights.New(b.Insights, insights.Options{})
+	events := insights.NewRecorder(ins, &insights.StoreSegments{Customers: b.Identity, Accounts: b.Ledger}, insights.RecorderOptions{Logger: log})
+	defer func() { // also when serve fails on its way up; a no-op after the shutdown's Close
+		cctx, cancel := context.WithTimeout(context.Background(), c.Shutdown)
+		defer cancel()
+		events.Close(cctx)
+	}()
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_dropped",
 		Help: "Engagement events dropped (buffer full, invalid, after close)."}, func() float64 { return float64(events.Stats().Dropped) }))
 
-	// The disclosure log signs with a key kept beside the database, not in
-	// it, so whoever can rewrite the database cannot re-sign the log.
-	akey, err := audit.LoadOrCreateKey(filepath.Join(c.Data, audit.KeyFile))
+	// The fleet's keys are in the database, sealed under a key-encryption
+	// key that is not, so whoever can rewrite the database cannot re-sign
+	// the log; a KEK that does not open them stops the start here.
+	ring, err := openKeyring(ctx, &c, b, log, "")
 	if err != nil {
 		return err
 	}
-	alog := audit.New(b.audit, audit.Options{Key: akey, Logger: log})
+	aopts, memDone, err := signerOptions(ctx, &c, b, ring)
+	if err != nil {
+		return err
+	}
+	defer memDone() // after the log closed: deferred first, run last
+	aopts.Logger, aopts.Lease = log, b.Lease
+	alog := audit.New(b.Audit, aopts)
 	defer alog.Close()             // after the HTTP server stopped: drains, then seals once more
 	msgHook := &consent.LateHook{} // the messenger hub is built after consent, as the data API is
-	cons, bindAPI := partnerConsent(b, alog, log, msgHook)
+	cons, bindAPI := app.PartnerConsent(b, alog, log, msgHook)
+	// Every background worker runs in this group. Deferred after the log,
+	// the ledger and the database, it stops (cancels and waits for them)
+	// before those close, also when serve fails on its way up.
+	work := newWorkers(ctx, log)
+	defer work.stop()
+	work.Go("session purge", func(ctx context.Context) error {
+		singleton(ctx, b.Lease, log, purgeLease, func(ctx context.Context) { purgeSessions(ctx, ids, log) })
+		return nil
+	})
 
 	if c.Demo {
-		seeded, err := demo.Seeded(ctx, b.ledger)
-		if err != nil {
+		if err := seedDemo(ctx, e.stdout, c.DemoSize, b, ids, ins); err != nil {
 			return err
-		}
-		if !seeded {
-			fmt.Fprintf(e.stdout, "Empty database: seeding the demo bank (%d customers, 90 days)...\n", c.DemoSize)
-			res, err := demo.Seed(ctx, demo.Deps{Identity: ids, Ledger: b.ledger, Insights: ins}, demo.Options{Customers: c.DemoSize})
-			if err != nil {
-				return fmt.Errorf("seed demo bank: %w", err)
-			}
-			fmt.Fprintf(e.stdout, "Seeded %d customers, %d accounts, %d transfers in %s.\n", res.Customers, res.Accounts, res.Transfers, res.Elapsed.Round(time.Millisecond))
 		}
 	}
 
@@ -107,6 +107,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
+	defer ln.Close() // when serve fails on its way up; Shutdown closed it otherwise
 	base := c.PublicURL
 	if base == "" {
 		scheme := "http"
@@ -116,28 +117,35 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		base = fmt.Sprintf("%s://localhost:%d", scheme, ln.Addr().(*net.TCPAddr).Port)
 	}
 	base = strings.TrimSuffix(base, "/")
-	as, api, err := partnerAPI(ctx, partnerAPIDeps{backend: b, consent: cons, ledger: led, identity: ids, audit: alog,
-		log: log, reg: reg, issuer: base}, bindAPI)
+	as, api, err := app.PartnerAPI(ctx, app.PartnerAPIDeps{Backend: b, Consent: cons, Ledger: led, Identity: ids, Audit: alog, Keys: oauthKeys{ring},
+		Log: log, Reg: reg, Issuer: base}, bindAPI)
 	if err != nil {
 		return err
 	}
-	go sweepConsents(ctx, cons, log)
-	go api.Run(ctx)
+	work.Go("consent sweep", func(ctx context.Context) error {
+		singleton(ctx, b.Lease, log, sweepLease, func(ctx context.Context) { sweepConsents(ctx, cons, log) })
+		return nil
+	})
+	work.Go("notifications", func(ctx context.Context) error { api.Run(ctx); return nil })
 	answers := &alertAnswers{}
-	mounts, hub, err := messengerWiring(ctx, messengerDeps{base: base, data: c.Data, getenv: e.getenv, backend: b,
-		ledger: led, consent: cons, audit: alog, hook: msgHook, answer: answers, log: log})
+	mkeys, err := messengerKeys(ctx, ring)
 	if err != nil {
 		return err
 	}
-	al, err := startAlerts(ctx, &c, alertsDeps{store: b.alerts, ledger: b.ledger, messenger: b.messenger, answers: answers,
-		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events)}, b)
+	mounts, hub, err := app.MessengerWiring(ctx, app.MessengerDeps{Base: base, Keys: mkeys, Getenv: e.getenv, Backend: b,
+		Ledger: led, Consent: cons, Audit: alog, Hook: msgHook, Answer: answers.Answer, Log: log, Fleet: c.Fleet() && !c.EmbeddedSim})
 	if err != nil {
 		return err
 	}
-	wake := al.Notify
+	al, wake, err := startAlerts(ctx, work, &c, alertsDeps{store: b.Alerts, ledger: b.Ledger, messenger: b.Messenger, answers: answers,
+		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events), reg: reg}, b)
+	if err != nil {
+		return err
+	}
 	wakeAlerts.Store(&wake)
 
-	handler := newServer(serverDeps{log: log, reg: reg, backend: b, ledger: led, identity: ids, audit: alog, consent: cons, oauth: as, api: api, alerts: al, mounts: mounts, inbox: hub, insights: ins, events: events, secure: c.TLSCert != ""})
+	var draining atomic.Bool
+	handler := app.NewServer(app.ServerDeps{Draining: &draining, Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons, OAuth: as, API: api, Alerts: al, Mounts: mounts, Inbox: hub, Insights: ins, Events: events, Secure: c.TLSCert != ""})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -171,12 +179,25 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	// A rolling restart loses no request: /readyz fails first, the load
+	// balancer stops sending, requests already routed here are still
+	// served through the drain; only then does the listener close.
+	draining.Store(true)
+	log.Info("draining: /readyz answers 503", "drain", c.Drain)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-time.After(c.Drain):
+	}
 	log.Info("shutting down", "grace", c.Shutdown)
 	sctx, cancel := context.WithTimeout(context.Background(), c.Shutdown)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// No request is in flight now; then the workers, which also record
+	// engagement events, before the recorder flushes.
+	work.stop()
 	if err := events.Close(sctx); err != nil {
 		log.Warn("insights: events not flushed", "err", err)
 	}
@@ -186,89 +207,6 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-type serverDeps struct {
-	log      *slog.Logger
-	reg      *prometheus.Registry
-	backend  *backend
-	ledger   *ledger.Service
-	identity *identity.Service
-	audit    *audit.Log
-	consent  *consent.Service
-	oauth    *oauth.Server
-	api      *dataapi.Server
-	mounts   map[string]http.Handler // the messenger webhook and, in the demo, platformsim
-	inbox    *channels.Hub
-	alerts   *alerts.Service
-	insights *insights.Service
-	events   *insights.Recorder
-	secure   bool
-}
-
-// newServer is the whole HTTP surface: health, metrics, and the web app.
-// Every route is listed here, in one place.
-func newServer(d serverDeps) http.Handler {
-	reg := d.reg
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
-	m := newHTTPMetrics(reg)
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := d.backend.ping(ctx); err != nil {
-			d.log.Warn("not ready", "err", err)
-			problem.Write(w, r, bankbridge.E(bankbridge.Unavailable, "not_ready", "the database is not reachable"))
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ready")
-	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.Handle("/oauth/", d.oauth.Handler())
-	mux.Handle("/.well-known/", d.oauth.Handler())
-	mux.Handle("/audit/v1/", auditapi.New(d.audit, d.log))
-	mux.Handle(dataapi.Prefix+"/", d.api)
-	mux.Handle("GET /openapi.json", d.api)
-	mux.Handle("GET /docs/api", d.api)
-	for prefix, h := range d.mounts {
-		mux.Handle(prefix, h)
-	}
-	wd := web.Deps{Auth: d.identity, Ledger: d.ledger, Logger: d.log, Secure: d.secure,
-		ConsentFlow: d.oauth, Consents: d.consent, Audit: d.audit, Insights: d.insights, Events: d.events}
-	if d.inbox != nil { // never a nil *Hub inside the interface
-		wd.Inbox = d.inbox
-	}
-	if d.api != nil { // nor a nil *dataapi.Server
-		wd.Payments, wd.Performance = d.api, d.api
-	}
-	if d.alerts != nil {
-		wd.Alerts = d.alerts
-	}
-	mux.Handle("/", web.New(wd))
-	return requestID(m.wrap(mux))
-}
-
-// requestID gives every request an id (or keeps a sane incoming one), puts it
-// in the context for logs and problems, and echoes it.
-func requestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if len(id) == 0 || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < '!' || c > '~' }) {
-			var b [8]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(bankbridge.WithRequestID(r.Context(), id)))
-	})
-}
-
 // purgeSessions deletes expired sessions every ten minutes until ctx ends.
 func purgeSessions(ctx context.Context, ids *identity.Service, log *slog.Logger) {
 	every(ctx, 10*time.Minute, func() {
@@ -276,6 +214,17 @@ func purgeSessions(ctx context.Context, ids *identity.Service, log *slog.Logger)
 			log.Warn("purge sessions", "err", err)
 		} else if n > 0 {
 			log.Debug("purged expired sessions", "count", n)
+		}
+	})
+}
+
+// sweepConsents marks consents past their end date as expired every minute.
+// Expiry does not wait for it: every use compares the end date with the
+// clock; the sweep makes the status and the audit record follow.
+func sweepConsents(ctx context.Context, cons *consent.Service, log *slog.Logger) {
+	every(ctx, time.Minute, func() {
+		if _, err := cons.Sweep(ctx); err != nil {
+			log.Warn("sweep consents", "err", err)
 		}
 	})
 }

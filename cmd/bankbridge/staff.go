@@ -10,6 +10,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/internal/app"
 )
 
 func init() {
@@ -21,36 +22,36 @@ const staffUsage = "usage: bankbridge staff add --email EMAIL --name NAME --role
 
 func staffCmd(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "add" {
-		return usageError{staffUsage}
+		return app.UsageError(staffUsage)
 	}
-	var c Config
+	var c app.Config
 	var email, name, role, password string
 	fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	c.flags(fs, e.getenv)
+	c.Flags(fs, e.getenv)
 	fs.StringVar(&email, "email", "", "the staff member's email, used to log in to the console")
 	fs.StringVar(&name, "name", "", "the staff member's name")
 	fs.StringVar(&role, "role", "", "administrator, support, compliance or analyst")
 	fs.StringVar(&password, "password", "", "the initial password (at least 8 characters); read from stdin when empty, which keeps it out of shell history")
-	if err := parse(fs, args[1:], &c); err != nil {
+	if err := app.Parse(fs, args[1:], &c); err != nil {
 		return err
 	}
 	if email == "" || name == "" || role == "" {
-		return usageError{staffUsage}
+		return app.UsageError(staffUsage)
 	}
 	if password == "" {
 		line, err := bufio.NewReader(e.stdin).ReadString('\n')
 		if err != nil && line == "" {
-			return usageError{"no --password given and none on standard input"}
+			return app.UsageError("no --password given and none on standard input")
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	b, err := openBackend(ctx, &c)
+	b, err := app.OpenBackend(ctx, &c)
 	if err != nil {
 		return err
 	}
-	defer b.close()
-	svc := identity.New(b.identity, identity.Options{})
+	defer b.Close()
+	svc := identity.New(b.Identity, identity.Options{})
 	st, err := svc.AddStaff(ctx, identity.Staff{Email: email, Name: name, Role: identity.Role(role)}, password)
 	if err != nil {
 		return staffProblem(err)

@@ -47,9 +47,13 @@ type Partner struct {
 	signer jose.Signer
 }
 
-// Register registers a partner with a purpose for every cluster and the
-// given rate limit (requests per minute; 0 for the default).
-func Register(ctx context.Context, cs *consent.Service, issuer, id string, rate int, now func() time.Time) (*Partner, error) {
+// New returns a partner with fresh client and DPoP keys, not yet
+// registered: register it with JWKS (the command line's `partner add
+// --jwks`, or Register in process).
+func New(issuer, id string, now func() time.Time) (*Partner, error) {
+	if now == nil {
+		now = time.Now
+	}
 	p := &Partner{ID: id, Issuer: strings.TrimSuffix(issuer, "/"), Redirect: "http://127.0.0.1:9/" + id + "/cb", Now: now,
 		HTTP: &http.Client{Timeout: 30 * time.Second}}
 	var err error
@@ -63,13 +67,28 @@ func Register(ctx context.Context, cs *consent.Service, issuer, id string, rate 
 	if err != nil {
 		return nil, err
 	}
+	return p, nil
+}
+
+// JWKS is the partner's public client key as a JSON Web Key Set.
+func (p *Partner) JWKS() []byte {
 	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &p.key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	return jwks
+}
+
+// Register registers a partner with a purpose for every cluster and the
+// given rate limit (requests per minute; 0 for the default).
+func Register(ctx context.Context, cs *consent.Service, issuer, id string, rate int, now func() time.Time) (*Partner, error) {
+	p, err := New(issuer, id, now)
+	if err != nil {
+		return nil, err
+	}
 	purposes := map[consent.Cluster]string{}
 	for _, c := range consent.Clusters {
 		purposes[c.Cluster] = "test purpose for " + strings.ToLower(string(c.Cluster))
 	}
 	_, err = cs.RegisterPartner(ctx, consent.Partner{ID: consent.PartnerID(id), LegalName: "Partner " + id + " Ltd", LEI: "5493001KJTIIGC8Y1R12",
-		Homepage: "https://" + id + ".example", SecurityContact: "security@" + id + ".example", RedirectURIs: []string{p.Redirect}, JWKS: jwks,
+		Homepage: "https://" + id + ".example", SecurityContact: "security@" + id + ".example", RedirectURIs: []string{p.Redirect}, JWKS: p.JWKS(),
 		Purposes: purposes, Attestation: consent.Attestation{NoSecondaryUse: true, Signatory: "Jo Doe, CEO"}, RateLimit: rate}, "test")
 	if err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ func (db *DB) Audit() *AuditStore {
 	return &AuditStore{AuditReads: db.sql.AuditReads(), db: db, next: -1}
 }
 
-var auditCopyCols = []string{"seq", "at", "kind", "partner", "consent", "customer_id", "accounts", "clusters", "fields", "purpose", "actor", "outcome", "request_id", "detail", "leaf_hash", "leaf_key"}
+var auditCopyCols = []string{"seq", "at", "kind", "partner", "consent", "customer_id", "accounts", "clusters", "fields", "purpose", "actor", "outcome", "request_id", "detail", "leaf_hash", "leaf_key", "mac"}
 
 // auditAppendSQL appends records numbered from $18 in one statement, and
 // so one round trip: it takes the indexes from audit_state only if the
@@ -40,16 +40,17 @@ var auditCopyCols = []string{"seq", "at", "kind", "partner", "consent", "custome
 // those of auditArrays, in its order.
 const auditAppendSQL = `WITH s AS (UPDATE audit_state SET size = size + $17 WHERE id = 1 AND size = $18 RETURNING size)
 INSERT INTO audit_records (seq, at, customer_id, leaf_key,
-	kind, partner, consent, accounts, clusters, fields, purpose, actor, outcome, request_id, detail, leaf_hash)
+	kind, partner, consent, accounts, clusters, fields, purpose, actor, outcome, request_id, detail, leaf_hash, mac)
 SELECT r.* FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[],
 	$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-	$16::bytea[]) AS r, s`
+	$16::bytea[], $19::bytea[]) AS r, s`
 
 // auditArrays holds a batch column by column, as auditAppendSQL takes it.
 type auditArrays struct {
 	ints  [4][]int64
 	texts [11][]string
 	hash  [][]byte
+	mac   [][]byte
 }
 
 func (a *auditArrays) add(r *audit.Record) {
@@ -61,6 +62,7 @@ func (a *auditArrays) add(r *audit.Record) {
 		a.texts[i] = append(a.texts[i], v)
 	}
 	a.hash = append(a.hash, r.LeafHash[:])
+	a.mac = append(a.mac, r.MAC)
 }
 
 // auditAppendMax bounds the batches that go through auditAppendSQL;
@@ -73,7 +75,7 @@ const auditAppendMax = 1024
 // (auditAppendSQL); otherwise, or when another instance wrote since, a
 // transaction reads the size under audit_state's row lock and inserts
 // with COPY or a multi-row INSERT.
-func (s *AuditStore) Append(ctx context.Context, recs []audit.Record) error {
+func (s *AuditStore) Append(ctx context.Context, recs []audit.Record, tag audit.Tagger) error {
 	const op = "postgres.AuditAppend"
 	if len(recs) == 0 {
 		return nil
@@ -82,7 +84,7 @@ func (s *AuditStore) Append(ctx context.Context, recs []audit.Record) error {
 	defer s.mu.Unlock()
 	n := int64(len(recs))
 	if s.next >= 0 && n <= auditAppendMax {
-		ok, err := s.appendAt(ctx, recs, s.next)
+		ok, err := s.appendAt(ctx, recs, s.next, tag)
 		if err != nil {
 			s.next = -1
 			return mapErr(op, err, nil)
@@ -93,7 +95,7 @@ func (s *AuditStore) Append(ctx context.Context, recs []audit.Record) error {
 		}
 	}
 	s.next = -1
-	first, err := s.appendLocked(ctx, recs)
+	first, err := s.appendLocked(ctx, recs, tag)
 	if err != nil {
 		return mapErr(op, err, nil)
 	}
@@ -101,30 +103,22 @@ func (s *AuditStore) Append(ctx context.Context, recs []audit.Record) error {
 	return nil
 }
 
-// number gives recs the indexes from first and their leaf hashes.
-func number(recs []audit.Record, first int64) {
-	for i := range recs {
-		recs[i].Seq = uint64(first) + uint64(i)
-		recs[i].LeafHash = recs[i].ComputeLeafHash()
-	}
-}
-
 // appendAt inserts recs numbered from first if the log's size is first,
 // and reports whether it was.
-func (s *AuditStore) appendAt(ctx context.Context, recs []audit.Record, first int64) (bool, error) {
-	number(recs, first)
+func (s *AuditStore) appendAt(ctx context.Context, recs []audit.Record, first int64, mac audit.Tagger) (bool, error) {
+	audit.Number(recs, uint64(first), mac)
 	var a auditArrays
 	for i := range recs {
 		a.add(&recs[i])
 	}
-	args := make([]any, 0, 18)
+	args := make([]any, 0, 19)
 	for _, c := range a.ints {
 		args = append(args, c)
 	}
 	for _, c := range a.texts {
 		args = append(args, c)
 	}
-	args = append(args, a.hash, int64(len(recs)), first)
+	args = append(args, a.hash, int64(len(recs)), first, a.mac)
 	tag, err := s.db.pool.Exec(ctx, auditAppendSQL, args...)
 	if err != nil {
 		return false, err
@@ -135,7 +129,7 @@ func (s *AuditStore) appendAt(ctx context.Context, recs []audit.Record, first in
 // appendLocked takes the next indexes from audit_state under its row lock
 // and inserts recs in the same transaction: with a multi-row INSERT for a
 // small batch, with COPY for a large one. It returns the first index.
-func (s *AuditStore) appendLocked(ctx context.Context, recs []audit.Record) (int64, error) {
+func (s *AuditStore) appendLocked(ctx context.Context, recs []audit.Record, tag audit.Tagger) (int64, error) {
 	tx, err := s.db.pool.Begin(ctx)
 	if err != nil {
 		return 0, err
@@ -146,11 +140,11 @@ func (s *AuditStore) appendLocked(ctx context.Context, recs []audit.Record) (int
 	if err := tx.QueryRow(ctx, `UPDATE audit_state SET size = size + $1 WHERE id = 1 RETURNING size - $1`, n).Scan(&first); err != nil {
 		return 0, err
 	}
-	number(recs, first)
+	audit.Number(recs, uint64(first), tag)
 	row := func(r *audit.Record) []any {
 		return []any{int64(r.Seq), r.Time.UnixMicro(), string(r.Kind), r.Partner, r.Consent, int64(r.Customer),
 			audit.JoinAccounts(r.Accounts), audit.JoinList(r.Clusters), audit.JoinList(r.Fields), r.Purpose, r.Actor,
-			string(r.Outcome), r.RequestID, r.Detail, r.LeafHash[:], audit.LeafKey(r.LeafHash)}
+			string(r.Outcome), r.RequestID, r.Detail, r.LeafHash[:], audit.LeafKey(r.LeafHash), r.MAC}
 	}
 	if len(recs) >= 64 {
 		i := 0
@@ -163,19 +157,19 @@ func (s *AuditStore) appendLocked(ctx context.Context, recs []audit.Record) (int
 		}))
 	} else {
 		var b strings.Builder
-		args := make([]any, 0, 16*len(recs))
+		args := make([]any, 0, 17*len(recs))
 		b.WriteString(`INSERT INTO audit_records (` + strings.Join(auditCopyCols, ", ") + `) VALUES `)
 		for i := range recs {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			b.WriteByte('(')
-			for j := range 16 {
+			for j := range 17 {
 				if j > 0 {
 					b.WriteByte(',')
 				}
 				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(16*i + j + 1))
+				b.WriteString(strconv.Itoa(17*i + j + 1))
 			}
 			b.WriteByte(')')
 			args = append(args, row(&recs[i])...)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -11,6 +12,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// Migrations returns the migration files that define the schema (the
+// templates shared with SQLite, sqlstore.Migrations), which tests hash to
+// name a database migrated once and copied for each test.
+func Migrations() fs.FS { return sqlstore.Migrations }
 
 // DB is an open PostgreSQL connection pool.
 type DB struct {

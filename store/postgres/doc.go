@@ -10,5 +10,9 @@
 // because PostgreSQL here is bound by CPU per statement, not by fsync. Driver
 // errors are mapped by SQLSTATE and constraint name, never by text.
 //
+// Lease (lease.go) is how a fleet of instances runs a job once: a
+// session-level advisory lock on a connection of its own, released by the
+// server when the holder's session dies.
+//
 // It must never import net/http or any edge package.
 package postgres

@@ -35,12 +35,12 @@ import (
 func BenchmarkLedgerApply(b *testing.B) {
 	const accounts, size = 1000, 512
 	ctx := context.Background()
-	u, err := url.Parse(testdb.PostgresURL(b))
+	u, err := url.Parse(testdb.MigratedPostgresURL(b, postgres.Migrations(), postgres.Open))
 	if err != nil {
 		b.Fatal(err)
 	}
 	q := u.Query()
-	app := "bench_" + q.Get("search_path")
+	app := "bench_" + strings.TrimPrefix(u.Path, "/")
 	q.Set("application_name", app)
 	u.RawQuery = q.Encode()
 	db, err := postgres.Open(ctx, u.String())

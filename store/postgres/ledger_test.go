@@ -16,11 +16,11 @@ import (
 	"github.com/bankbridge/bankbridge/store/storetest"
 )
 
-// openLedger opens a fresh schema and returns its ledger store and the DB.
+// openLedger opens a fresh migrated database and returns its ledger store and the DB.
 func openLedger(t testing.TB) (*postgres.LedgerStore, *postgres.DB) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, testdb.PostgresURL(t))
+	db, err := postgres.Open(ctx, testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func (db *DB) Audit() *AuditStore {
 	return &AuditStore{AuditReads: db.auditSQL.AuditReads(), db: db, inserts: map[int]string{}}
 }
 
-// auditChunk rows of 17 parameters stay below SQLITE_MAX_VARIABLE_NUMBER.
+// auditChunk rows of 18 parameters stay below SQLITE_MAX_VARIABLE_NUMBER.
 const auditChunk = 500
 
 func (s *AuditStore) insertSQL(rows int) string {
@@ -42,8 +42,8 @@ func (s *AuditStore) insertSQL(rows int) string {
 	if q, ok := s.inserts[rows]; ok {
 		return q
 	}
-	one := "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)"
-	q := `INSERT INTO audit_records (seq, at, kind, partner, consent, customer_id, accounts, clusters, fields, purpose, actor, outcome, request_id, detail, leaf_hash, leaf_key, pruned) VALUES ` +
+	one := "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)"
+	q := `INSERT INTO audit_records (seq, at, kind, partner, consent, customer_id, accounts, clusters, fields, purpose, actor, outcome, request_id, detail, leaf_hash, leaf_key, mac, pruned) VALUES ` +
 		strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
 	s.inserts[rows] = q
 	return q
@@ -51,7 +51,7 @@ func (s *AuditStore) insertSQL(rows int) string {
 
 // Append gives recs the next leaf indexes from audit_state and inserts them,
 // in one IMMEDIATE transaction: SQLite's single writer is the lock.
-func (s *AuditStore) Append(ctx context.Context, recs []audit.Record) error {
+func (s *AuditStore) Append(ctx context.Context, recs []audit.Record, tag audit.Tagger) error {
 	const op = "sqlite.AuditAppend"
 	if len(recs) == 0 {
 		return nil
@@ -72,11 +72,8 @@ func (s *AuditStore) Append(ctx context.Context, recs []audit.Record) error {
 	if err := tx.QueryRowContext(ctx, `UPDATE audit_state SET size = size + ? WHERE id = 1 RETURNING size - ?`, len(recs), len(recs)).Scan(&first); err != nil {
 		return mapErr(op, err, nil)
 	}
-	for i := range recs {
-		recs[i].Seq = uint64(first) + uint64(i)
-		recs[i].LeafHash = recs[i].ComputeLeafHash()
-	}
-	args := make([]any, 0, 16*min(len(recs), auditChunk))
+	audit.Number(recs, uint64(first), tag)
+	args := make([]any, 0, 17*min(len(recs), auditChunk))
 	for start := 0; start < len(recs); start += auditChunk {
 		end := min(start+auditChunk, len(recs))
 		args = args[:0]
@@ -84,7 +81,7 @@ func (s *AuditStore) Append(ctx context.Context, recs []audit.Record) error {
 			r := &recs[i]
 			args = append(args, int64(r.Seq), r.Time.UnixMicro(), string(r.Kind), r.Partner, r.Consent, int64(r.Customer),
 				audit.JoinAccounts(r.Accounts), audit.JoinList(r.Clusters), audit.JoinList(r.Fields), r.Purpose, r.Actor,
-				string(r.Outcome), r.RequestID, r.Detail, r.LeafHash[:], audit.LeafKey(r.LeafHash))
+				string(r.Outcome), r.RequestID, r.Detail, r.LeafHash[:], audit.LeafKey(r.LeafHash), r.MAC)
 		}
 		if _, err := tx.ExecContext(ctx, s.insertSQL(end-start), args...); err != nil {
 			return mapErr(op, err, nil)

@@ -198,7 +198,13 @@ func (db *DB) copyAudit(ctx context.Context) error {
 			}
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO main.`+t+` SELECT * FROM old.`+t); err != nil {
+		// By the old table's columns: the audit file may have columns the
+		// old layout never had (audit_records.mac), left NULL.
+		var cols string
+		if err := tx.QueryRowContext(ctx, `SELECT group_concat(name, ', ') FROM pragma_table_info(?, 'old')`, t).Scan(&cols); err != nil {
+			return fmt.Errorf("columns of %s: %w", t, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO main.`+t+` (`+cols+`) SELECT `+cols+` FROM old.`+t); err != nil {
 			return fmt.Errorf("copy %s: %w", t, err)
 		}
 	}

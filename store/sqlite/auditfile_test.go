@@ -69,10 +69,13 @@ func oldLayout(t *testing.T, path string) {
 		}
 	}
 	for _, tb := range auditTables {
-		q := `INSERT INTO main.` + tb + ` SELECT * FROM aud.` + tb
-		if tb == "audit_state" { // without the columns later migrations added
-			q = `INSERT INTO main.audit_state (id, size) SELECT id, size FROM aud.audit_state`
+		// Without the columns later migrations added (audit_state's, the
+		// records' mac): the old main file's own columns.
+		var cols string
+		if err := w.QueryRowContext(ctx, `SELECT group_concat(name, ', ') FROM pragma_table_info(?, 'main')`, tb).Scan(&cols); err != nil {
+			t.Fatal(err)
 		}
+		q := `INSERT INTO main.` + tb + ` (` + cols + `) SELECT ` + cols + ` FROM aud.` + tb
 		if _, err := w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -100,7 +103,7 @@ func appendN(t *testing.T, db *DB, n int) {
 	for i := range recs {
 		recs[i] = audit.Record{Kind: audit.ConsentGranted, Partner: "fintech", Customer: 7, Outcome: audit.OK, Time: time.Unix(1_700_000_000+int64(i), 0).UTC()}
 	}
-	if err := db.Audit().Append(context.Background(), recs); err != nil {
+	if err := db.Audit().Append(context.Background(), recs, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -94,6 +94,7 @@ type DB struct {
 	// accounts caches ledger accounts for the writer; see accountCache.
 	accounts accountCache
 	applyMu  sync.Mutex // held by LedgerStore.Apply for a whole batch
+	lease    Lease      // see lease.go
 }
 
 // Open opens (creating if needed) the database file at path and the audit

@@ -1,6 +1,10 @@
 package sqlite
 
-import "github.com/bankbridge/bankbridge/store/sqlstore"
+import (
+	"context"
+
+	"github.com/bankbridge/bankbridge/store/sqlstore"
+)
 
 // The capabilities whose SQL is the same on both engines are implemented
 // once, in store/sqlstore, over this database's writer and read pool.
@@ -19,3 +23,13 @@ func (db *DB) DataAPI() *sqlstore.DataAPIStore { return db.sql.DataAPI() }
 
 // Alerts returns the alerts store of db.
 func (db *DB) Alerts() *sqlstore.AlertsStore { return db.sql.Alerts() }
+
+// Keys returns the keyring store of db.
+func (db *DB) Keys() *sqlstore.KeyStore { return db.sql.Keys() }
+
+// Limits returns the store of payments recorded against the limits.
+func (db *DB) Limits() *sqlstore.LimitsStore { return db.sql.Limits() }
+
+// Deployment returns the id this database generated when it was first
+// migrated: the default cluster name of every instance that shares it.
+func (db *DB) Deployment(ctx context.Context) (string, error) { return db.sql.Deployment(ctx) }

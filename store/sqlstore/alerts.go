@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -188,11 +190,24 @@ func scanDelivery(r Scanner) (alerts.Delivery, error) {
 
 // Claim implements alerts.Store: on PostgreSQL SKIP LOCKED lets
 // dispatchers on several instances take disjoint deliveries; on SQLite the
-// one writer serialises claims.
-func (s *AlertsStore) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]alerts.Delivery, error) {
+// one writer serialises claims. Deliveries on a channel this instance can
+// deliver (own) are taken once due (now); the others only if they were due
+// before others, the cut-off past which the instances that can deliver
+// them should have.
+func (s *AlertsStore) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int, own []string, others time.Time) ([]alerts.Delivery, error) {
+	// The channel list has one placeholder per name, after '' (no
+	// delivery's channel) so that an instance with none still has a list.
+	args := []any{micros(now.Add(lease)), micros(others), micros(now)}
+	var in strings.Builder
+	for _, c := range own {
+		args = append(args, c)
+		fmt.Fprintf(&in, ", $%d", len(args))
+	}
+	args = append(args, limit)
 	rows, err := s.db.W().Query(ctx, `UPDATE alert_deliveries SET next_at = $1, attempts = attempts + 1
-WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_at <= $2 ORDER BY next_at LIMIT $3`+s.db.ClaimLock()+`)
-RETURNING `+deliveryCols, micros(now.Add(lease)), micros(now), limit)
+WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND (next_at <= $2 OR (next_at <= $3 AND channel IN (''`+in.String()+`)))
+ORDER BY next_at LIMIT `+fmt.Sprintf("$%d", len(args))+s.db.ClaimLock()+`)
+RETURNING `+deliveryCols, args...)
 	if err != nil {
 		return nil, s.db.Err("sqlstore.Alerts.Claim", err, nil)
 	}

@@ -23,7 +23,7 @@ type AuditReads struct{ db *DB }
 func (db *DB) AuditReads() *AuditReads { return &AuditReads{db: db} }
 
 // AuditCols are the columns ScanRecord reads.
-const AuditCols = `seq, at, kind, partner, consent, customer_id, accounts, clusters, fields, purpose, actor, outcome, request_id, detail, leaf_hash, pruned`
+const AuditCols = `seq, at, kind, partner, consent, customer_id, accounts, clusters, fields, purpose, actor, outcome, request_id, detail, leaf_hash, pruned, mac`
 
 // Size reads the log's size.
 func (s *AuditReads) Size(ctx context.Context) (uint64, error) {
@@ -151,7 +151,7 @@ func ScanRecord(rows interface{ Scan(...any) error }, r *audit.Record) error {
 	var leaf []byte
 	var pruned bool
 	if err := rows.Scan(&seq, &at, &kind, &r.Partner, &r.Consent, &customer, &accounts, &clusters, &fields,
-		&r.Purpose, &r.Actor, &outcome, &r.RequestID, &r.Detail, &leaf, &pruned); err != nil {
+		&r.Purpose, &r.Actor, &outcome, &r.RequestID, &r.Detail, &leaf, &pruned, &r.MAC); err != nil {
 		return err
 	}
 	var err error

@@ -10,6 +10,8 @@ import (
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/keyring"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/store/storetest"
 )
 
@@ -56,6 +58,40 @@ func TestConformance(t *testing.T) {
 						sts[i] = s.audit()
 					}
 					return sts
+				})
+			})
+			t.Run("Keys", func(t *testing.T) {
+				t.Parallel()
+				storetest.Keys(t, func(t testing.TB) (keyring.Store, consent.Store) { s := open(t); return s.keys, s.consent },
+					func(t testing.TB) func() keyring.Store {
+						where := e.fresh(t)
+						return func() keyring.Store { return e.open(t, where).keys }
+					})
+			})
+			t.Run("Guard", func(t *testing.T) {
+				t.Parallel()
+				storetest.Guard(t, func(t testing.TB) identity.Guard { return open(t).guard })
+			})
+			t.Run("Deployment", func(t *testing.T) {
+				t.Parallel()
+				// Empty databases, not testdb's copies of one template,
+				// which share the template's deployment id.
+				storetest.Deployment(t, func(t testing.TB) func() storetest.DeploymentStore {
+					where := e.bare(t)
+					return func() storetest.DeploymentStore { return e.open(t, where).db }
+				})
+			})
+			t.Run("Limits", func(t *testing.T) {
+				t.Parallel()
+				// Two handles on one database: two instances on PostgreSQL,
+				// two stores over the one writer on SQLite.
+				storetest.Limits(t, func(t testing.TB) (limits.Store, limits.Store) {
+					where := e.fresh(t)
+					a := e.open(t, where)
+					if e.name == "sqlite" {
+						return a.limits, a.limits
+					}
+					return a.limits, e.open(t, where).limits
 				})
 			})
 			t.Run("Insights", func(t *testing.T) {

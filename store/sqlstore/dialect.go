@@ -28,6 +28,11 @@ type Dialect struct {
 	// LOCKED lets dispatchers on several PostgreSQL instances take disjoint
 	// rows; SQLite's single writer already serialises claims and has no row locks.
 	claim string
+	// rowLocks says a transaction that must take turns with others on one
+	// key locks a row of its own FOR UPDATE (PostgreSQL: instances write in
+	// parallel); SQLite's single writer serialises every write transaction
+	// already and has no row locks (LimitsStore.Record).
+	rowLocks bool
 	// lock and unlock bracket the migrations: PostgreSQL instances starting
 	// together take an advisory lock; SQLite's writer is one connection.
 	lock, unlock string
@@ -119,6 +124,7 @@ var SQLite = Dialect{
 var Postgres = Dialect{
 	Name:      "postgres",
 	claim:     " FOR UPDATE SKIP LOCKED",
+	rowLocks:  true,
 	sequences: true,
 	snapshot:  true,
 	lock:      `SELECT pg_advisory_lock(1650552427)`, // 0x62616e6b, "bank"

@@ -1,7 +1,8 @@
 // Package sqlstore implements, once, the capability stores whose SQL is the
-// same on SQLite and PostgreSQL (consent, identity, messenger, the data API's
-// records, alerts, and the shared parts of the others), over database/sql,
-// and holds the one set of migrations both engines apply.
+// same on SQLite and PostgreSQL (consent, identity and its login guard,
+// messenger, the data API's records, alerts, the keyring, payment limits,
+// the deployment id, and the shared parts of the others), and holds the one
+// set of migrations both engines apply.
 //
 // store/sqlite and store/postgres open the database and hand their handles
 // here: SQLite its single writer connection and its read-only pool
@@ -9,7 +10,9 @@
 // itself behind the same small Querier (pgx.go says why). Their DB types
 // keep the public API (db.Consent(), db.Identity(), ...) and return these
 // implementations. What truly differs stays in the engine's package: the
-// ledger's batches, the disclosure log's appender and files, bulk loads.
+// ledger's batches, the disclosure log's appender and files, bulk loads,
+// and the fleet lease (PostgreSQL's advisory locks; on SQLite, a fleet of
+// one, always granted).
 //
 // Everything the stores need to know about an engine is a Dialect
 // (dialect.go): placeholders, claiming rows, the migration lock, the

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -25,6 +26,8 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/internal/testdb"
+	"github.com/bankbridge/bankbridge/keyring"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/bankbridge/bankbridge/store/sqlstore"
@@ -34,9 +37,17 @@ import (
 	_ "github.com/mattn/go-sqlite3"    // database/sql driver "sqlite3"
 )
 
-// v0 are the migration files each engine had before they were shared,
-// copied as they were: testdata/v0/sqlite and testdata/v0/postgres.
-var v0 = os.DirFS("testdata/v0")
+// fixtures are migration files as each engine had them before they were
+// shared, copied as they were: v0/sqlite and v0/postgres those of the
+// branch point, v1/sqlite and v1/postgres the ones main added meanwhile
+// (0010-0014), which databases migrated by main's code have applied too.
+var fixtures = os.DirFS("testdata")
+
+// v0 and v1 are the fixture directories a database made before the
+// sharing applied: v0 one made before main added 0010-0014, v1 one made
+// by main's code since.
+func (e engine) v0() []string { return []string{"v0/" + e.name} }
+func (e engine) v1() []string { return []string{"v0/" + e.name, "v1/" + e.name} }
 
 // stores are one database's capability stores, as the engine's DB hands them out.
 type stores struct {
@@ -47,6 +58,11 @@ type stores struct {
 	alerts    alerts.Store
 	insights  insights.Store
 	audit     func() audit.Store
+	keys      keyring.Store
+	guard     identity.Guard
+	limits    limits.Store
+	// db is the engine's DB itself, as storetest.DeploymentStore.
+	db storetest.DeploymentStore
 	// execAudit runs SQL written with ? placeholders where the log is.
 	execAudit storetest.AuditExec
 	versions  func(context.Context) ([]string, error)
@@ -77,14 +93,15 @@ var engines = []engine{
 			}
 			t.Cleanup(func() { db.Close() })
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
-				func() audit.Store { return db.Audit() }, db.ExecAudit, db.Versions}
+				func() audit.Store { return db.Audit() }, db.Keys(), db.Identity(), db.Limits(), db,
+				db.ExecAudit, db.Versions}
 		},
 		schema: sqliteSchema,
 	},
 	{
 		name: "postgres", dial: sqlstore.Postgres, driver: "pgx",
 		bare:  bareSchema,
-		fresh: testdb.PostgresURL,
+		fresh: func(t testing.TB) string { return testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open) },
 		open: func(t testing.TB, u string) stores {
 			db, err := postgres.Open(context.Background(), u)
 			if err != nil {
@@ -99,7 +116,8 @@ var engines = []engine{
 				return err
 			}
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
-				func() audit.Store { return db.Audit() }, exec, db.Versions}
+				func() audit.Store { return db.Audit() }, db.Keys(), db.Identity(), db.Limits(), db,
+				exec, db.Versions}
 		},
 		schema: postgresSchema,
 	},
@@ -143,9 +161,10 @@ func bareSchema(t testing.TB) string {
 	return u.String()
 }
 
-// migrated makes a bare database and applies dir of fsys to it with the
-// shared runner; it returns the database's location and a handle on it.
-func (e engine) migrated(t testing.TB, fsys fs.FS, dir string) (string, *sql.DB) {
+// migrated makes a bare database and applies dirs of fsys to it, in
+// order, with the shared runner; it returns the database's location and a
+// handle on it.
+func (e engine) migrated(t testing.TB, fsys fs.FS, dirs ...string) (string, *sql.DB) {
 	t.Helper()
 	where := e.bare(t)
 	db, err := sql.Open(e.driver, where)
@@ -156,8 +175,10 @@ func (e engine) migrated(t testing.TB, fsys fs.FS, dir string) (string, *sql.DB)
 	if e.name == "sqlite" {
 		db.SetMaxOpenConns(1) // the runner's transactions on one file
 	}
-	if err := sqlstore.New(db, db, e.dial).Migrate(context.Background(), fsys, dir); err != nil {
-		t.Fatal(err)
+	for _, dir := range dirs {
+		if err := sqlstore.New(db, db, e.dial).Migrate(context.Background(), fsys, dir); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return where, db
 }
@@ -219,13 +240,14 @@ func postgresSchema(t testing.TB, db *sql.DB) []string {
 }
 
 // TestMigrationsBuildTodaysSchema: the shared migration files build, on
-// each engine, exactly the schema that engine's own files built before.
+// each engine, exactly the schema that engine's own files built before
+// (main's, 0001-0014).
 func TestMigrationsBuildTodaysSchema(t *testing.T) {
 	t.Parallel()
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			t.Parallel()
-			_, old := e.migrated(t, v0, e.name)
+			_, old := e.migrated(t, fixtures, e.v1()...)
 			_, shared := e.migrated(t, sqlstore.Migrations, "migrations")
 			want, got := e.schema(t, old), e.schema(t, shared)
 			if len(want) < 20 {
@@ -238,22 +260,42 @@ func TestMigrationsBuildTodaysSchema(t *testing.T) {
 	}
 }
 
+// mainVersions are the versions s's main database has applied, without the
+// SQLite audit files' (audit/..., leaves/...), which store/sqlite migrates.
+func mainVersions(ctx context.Context, s stores) ([]string, error) {
+	vs, err := s.versions(ctx)
+	return slices.DeleteFunc(vs, func(v string) bool { return strings.Contains(v, "/") }), err
+}
+
 // TestUpgrade: a database made by the engine's own migrations (before they
-// were shared) opens with today's code, which applies nothing, keeps every
-// row, and passes the conformance suites.
+// were shared) opens with today's code, which applies what it lacks and
+// nothing else, keeps every row, and passes the conformance suites. There
+// are two such databases: one made at the branch point (v0: 0001-0009, to
+// which the shared 0010-0014 are then applied) and one made by main's code
+// since (v1: 0001-0014 too, to which nothing is applied). Each suite runs
+// where its tables came from the old files: those of 0001-0009 on v0, those
+// of 0010-0014 on v1.
 func TestUpgrade(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
+	shared, err := fs.Glob(sqlstore.Migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range shared {
+		shared[i] = strings.TrimSuffix(path.Base(name), ".sql")
+	}
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			t.Parallel()
-			old := func(t testing.TB) stores {
-				where, _ := e.migrated(t, v0, e.name)
-				return e.open(t, where)
+			old := func(t testing.TB, dirs []string) string {
+				where, raw := e.migrated(t, fixtures, dirs...)
+				raw.Close()
+				return where
 			}
-			t.Run("KeepsRows", func(t *testing.T) {
+			t.Run("v0/KeepsRows", func(t *testing.T) {
 				t.Parallel()
-				where, raw := e.migrated(t, v0, e.name)
+				where, raw := e.migrated(t, fixtures, e.v0()...)
 				at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixMicro()
 				for _, q := range []string{
 					fmt.Sprintf(`INSERT INTO customers (id, name, email, birth_year, since, password_hash) VALUES (7, 'Ada', 'ada@example.com', 1990, %d, 'h')`, at),
@@ -269,9 +311,8 @@ func TestUpgrade(t *testing.T) {
 				}
 				raw.Close()
 				s := e.open(t, where)
-				vs, err := s.versions(ctx)
-				if err != nil || len(vs) < 9 || vs[8] != "0009_alerts" {
-					t.Fatalf("versions after open = %v, %v", vs, err)
+				if vs, err := mainVersions(ctx, s); err != nil || !slices.Equal(vs, shared) {
+					t.Fatalf("versions after open = %v, %v; want %v", vs, err, shared)
 				}
 				if c, err := s.identity.Customer(ctx, 7); err != nil || c.Email != "ada@example.com" {
 					t.Errorf("customer = %+v, %v", c, err)
@@ -282,21 +323,78 @@ func TestUpgrade(t *testing.T) {
 				if l, err := s.messenger.Link(ctx, assistant.Key{Platform: "sim", User: "u1"}); err != nil || l.Customer != 7 {
 					t.Errorf("link = %+v, %v", l, err)
 				}
+				if id, err := s.db.Deployment(ctx); err != nil || len(id) != 18 {
+					t.Errorf("deployment made by the shared 0011 = %q, %v", id, err)
+				}
+			})
+			t.Run("v1/KeepsRows", func(t *testing.T) {
+				t.Parallel()
+				where, raw := e.migrated(t, fixtures, e.v1()...)
+				var cluster string
+				if err := raw.QueryRow(`SELECT cluster FROM deployment WHERE id = 1`).Scan(&cluster); err != nil {
+					t.Fatal(err)
+				}
+				at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixMicro()
+				if _, err := raw.Exec(`INSERT INTO keyring_keys (name, version, kid, kek_id, sealed, public_key, created_at, activates_at)
+					VALUES ('audit', 1, 'k1', 'kek1', $1, $2, $3, $3)`, []byte{1}, []byte{2}, at); err != nil {
+					t.Fatal(err)
+				}
+				raw.Close()
+				s := e.open(t, where)
+				if vs, err := mainVersions(ctx, s); err != nil || !slices.Equal(vs, shared) {
+					t.Fatalf("versions after open = %v, %v; want %v", vs, err, shared)
+				}
+				if id, err := s.db.Deployment(ctx); err != nil || id != cluster {
+					t.Errorf("deployment = %q, %v; want the one main's 0011 made, %q", id, err, cluster)
+				}
+				if ks, err := s.keys.SealedKeys(ctx, "audit"); err != nil || len(ks) != 1 || ks[0].KID != "k1" || ks[0].Created.UnixMicro() != at {
+					t.Errorf("keys = %+v, %v", ks, err)
+				}
 			})
 			// The suites of the stores shared here, on the old schema. The
 			// ledger's and the insights' (engine code, unchanged) run on the
 			// fresh schema only: TestMigrationsBuildTodaysSchema shows it equal.
-			t.Run("Consent", func(t *testing.T) {
-				storetest.Consent(t, func(t testing.TB) (consent.Store, identity.Store) { s := old(t); return s.consent, s.identity })
+			v0 := func(t testing.TB) stores { return e.open(t, old(t, e.v0())) }
+			t.Run("v0/Consent", func(t *testing.T) {
+				storetest.Consent(t, func(t testing.TB) (consent.Store, identity.Store) { s := v0(t); return s.consent, s.identity })
 			})
-			t.Run("Identity", func(t *testing.T) {
-				storetest.Identity(t, func(t testing.TB) identity.Store { return old(t).identity })
+			t.Run("v0/Identity", func(t *testing.T) {
+				storetest.Identity(t, func(t testing.TB) identity.Store { return v0(t).identity })
 			})
-			t.Run("DataAPI", func(t *testing.T) { storetest.DataAPI(t, func(t testing.TB) records.Store { return old(t).dataapi }) })
-			t.Run("Messenger", func(t *testing.T) {
-				storetest.Messenger(t, func(t testing.TB) assistant.Store { return old(t).messenger })
+			t.Run("v0/DataAPI", func(t *testing.T) { storetest.DataAPI(t, func(t testing.TB) records.Store { return v0(t).dataapi }) })
+			t.Run("v0/Messenger", func(t *testing.T) {
+				storetest.Messenger(t, func(t testing.TB) assistant.Store { return v0(t).messenger })
 			})
-			t.Run("Alerts", func(t *testing.T) { storetest.Alerts(t, func(t testing.TB) alerts.Store { return old(t).alerts }) })
+			t.Run("v0/Alerts", func(t *testing.T) { storetest.Alerts(t, func(t testing.TB) alerts.Store { return v0(t).alerts }) })
+			t.Run("v1/Keys", func(t *testing.T) {
+				storetest.Keys(t, func(t testing.TB) (keyring.Store, consent.Store) {
+					s := e.open(t, old(t, e.v1()))
+					return s.keys, s.consent
+				},
+					func(t testing.TB) func() keyring.Store {
+						where := old(t, e.v1())
+						return func() keyring.Store { return e.open(t, where).keys }
+					})
+			})
+			t.Run("v1/Guard", func(t *testing.T) {
+				storetest.Guard(t, func(t testing.TB) identity.Guard { return e.open(t, old(t, e.v1())).guard })
+			})
+			t.Run("v1/Deployment", func(t *testing.T) {
+				storetest.Deployment(t, func(t testing.TB) func() storetest.DeploymentStore {
+					where := old(t, e.v1())
+					return func() storetest.DeploymentStore { return e.open(t, where).db }
+				})
+			})
+			t.Run("v1/Limits", func(t *testing.T) {
+				storetest.Limits(t, func(t testing.TB) (limits.Store, limits.Store) {
+					where := old(t, e.v1())
+					a := e.open(t, where)
+					if e.name == "sqlite" {
+						return a.limits, a.limits
+					}
+					return a.limits, e.open(t, where).limits
+				})
+			})
 		})
 	}
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ type AlertsOpener func(t testing.TB) alerts.Store
 func Alerts(t *testing.T, open AlertsOpener) {
 	t.Run("CommitSkipsExistingAndMovesCursorForward", func(t *testing.T) { t.Parallel(); testAlertCommit(t, open(t)) })
 	t.Run("ClaimLeasesRetriesAndDeadLetters", func(t *testing.T) { t.Parallel(); testAlertClaim(t, open(t)) })
+	t.Run("ClaimTakesOwnChannelsFirst", func(t *testing.T) { t.Parallel(); testAlertClaimOwn(t, open(t)) })
 	t.Run("AnswerOnceAndCases", func(t *testing.T) { t.Parallel(); testAlertAnswer(t, open(t)) })
 	t.Run("SettingsProfilesTrust", func(t *testing.T) { t.Parallel(); testAlertSettings(t, open(t)) })
 }
@@ -98,7 +100,7 @@ func testAlertClaim(t *testing.T, st alerts.Store) {
 		t.Fatal(err)
 	}
 	now := at0.Add(time.Minute)
-	first, err := st.Claim(ctx, now, 30*time.Second, 3)
+	first, err := st.Claim(ctx, now, 30*time.Second, 3, nil, now)
 	if err != nil || len(first) != 3 {
 		t.Fatalf("Claim = %d, %v", len(first), err)
 	}
@@ -107,11 +109,11 @@ func testAlertClaim(t *testing.T, st alerts.Store) {
 			t.Errorf("claimed %s with %d attempts, want 1", d.ID, d.Attempts)
 		}
 	}
-	rest, err := st.Claim(ctx, now, 30*time.Second, 10)
+	rest, err := st.Claim(ctx, now, 30*time.Second, 10, nil, now)
 	if err != nil || len(rest) != 2 {
 		t.Fatalf("second Claim = %d, %v; leased ones must not come back", len(rest), err)
 	}
-	if again, _ := st.Claim(ctx, now.Add(10*time.Second), 30*time.Second, 10); len(again) != 0 {
+	if again, _ := st.Claim(ctx, now.Add(10*time.Second), 30*time.Second, 10, nil, now.Add(10*time.Second)); len(again) != 0 {
 		t.Errorf("%d claimed within the lease", len(again))
 	}
 	// Outcomes: delivered, retry later, dead.
@@ -128,12 +130,12 @@ func testAlertClaim(t *testing.T, st alerts.Store) {
 	if err := st.Failed(ctx, first[0].ID, "late", now, true, now); err != nil {
 		t.Fatal(err)
 	}
-	retry, err := st.Claim(ctx, now.Add(6*time.Second), 30*time.Second, 10)
+	retry, err := st.Claim(ctx, now.Add(6*time.Second), 30*time.Second, 10, nil, now.Add(6*time.Second))
 	if err != nil || len(retry) != 1 || retry[0].ID != first[1].ID || retry[0].Attempts != 2 || retry[0].LastError != "timeout" {
 		t.Fatalf("retry claim = %+v, %v", retry, err)
 	}
 	// After the lease the unfinished ones come back (a dispatcher died).
-	back, err := st.Claim(ctx, now.Add(time.Minute), 30*time.Second, 10)
+	back, err := st.Claim(ctx, now.Add(time.Minute), 30*time.Second, 10, nil, now.Add(time.Minute))
 	if err != nil || len(back) != 3 {
 		t.Errorf("after the lease: %d back, want 3 (2 never finished + 1 retried), %v", len(back), err)
 	}
@@ -151,7 +153,7 @@ func testAlertClaim(t *testing.T, st alerts.Store) {
 	if err := st.Requeue(ctx, dead[0].ID, now); !errors.Is(err, alerts.ErrDeliveryGone) {
 		t.Errorf("requeue twice: %v", err)
 	}
-	got, _ := st.Claim(ctx, now.Add(2*time.Minute), time.Second, 10)
+	got, _ := st.Claim(ctx, now.Add(2*time.Minute), time.Second, 10, nil, now.Add(2*time.Minute))
 	found := false
 	for _, d := range got {
 		if d.ID == dead[0].ID {
@@ -160,6 +162,46 @@ func testAlertClaim(t *testing.T, st alerts.Store) {
 	}
 	if !found {
 		t.Errorf("the requeued letter was not claimed afresh: %+v", got)
+	}
+}
+
+// testAlertClaimOwn: a dispatcher takes the deliveries on its own channels
+// as soon as they are due, and those on other channels only once they were
+// due at others (overdue: no instance with their channel took them).
+func testAlertClaimOwn(t *testing.T, st alerts.Store) {
+	ctx := context.Background()
+	a := mkAlert(1, alerts.PaymentSent, 9, false) // created (due) at at0+1s
+	var b alerts.Batch
+	b.Alerts = []alerts.Alert{a}
+	for _, ch := range []string{"messenger", alerts.Email, "telegram"} {
+		b.Deliveries = append(b.Deliveries, mkDelivery(a, ch))
+	}
+	if err := st.Commit(ctx, "alerts", 1, b, at0); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(ds []alerts.Delivery) []string {
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.Channel)
+		}
+		slices.Sort(out)
+		return out
+	}
+	now := a.Created.Add(5 * time.Second)
+	// Due, but not overdue: an instance with no channel takes nothing...
+	if got, err := st.Claim(ctx, now, time.Minute, 10, nil, now.Add(-10*time.Second)); err != nil || len(got) != 0 {
+		t.Fatalf("Claim with no channel = %v, %v; want none before they are overdue", ids(got), err)
+	}
+	// ...and one with e-mail and the messenger takes those two only.
+	got, err := st.Claim(ctx, now, time.Minute, 10, []string{alerts.Email, "messenger"}, now.Add(-10*time.Second))
+	if diff := cmp.Diff([]string{alerts.Email, "messenger"}, ids(got)); err != nil || diff != "" {
+		t.Fatalf("Claim of own channels (-want +got):\n%s%v", diff, err)
+	}
+	// Overdue by more than the hand-over: any instance takes telegram's.
+	later := a.Created.Add(20 * time.Second)
+	got, err = st.Claim(ctx, later, time.Minute, 10, nil, later.Add(-10*time.Second))
+	if diff := cmp.Diff([]string{"telegram"}, ids(got)); err != nil || diff != "" {
+		t.Fatalf("Claim of overdue deliveries on other channels (-want +got):\n%s%v", diff, err)
 	}
 }
 

@@ -38,6 +38,8 @@ func Audit(t *testing.T, open AuditOpener) {
 	t.Run("LogProofsVerify", func(t *testing.T) { t.Parallel(); auditProofs(t, open) })
 	t.Run("VerifyNamesTampering", func(t *testing.T) { t.Parallel(); auditTamper(t, open) })
 	t.Run("SealRefusesATamperedLog", func(t *testing.T) { t.Parallel(); auditSealRefuses(t, open) })
+	t.Run("InsiderRewritesAreCaught", func(t *testing.T) { t.Parallel(); auditInsider(t, open) })
+	t.Run("UpgradeToMACsSealsTheUntaggedTail", func(t *testing.T) { t.Parallel(); auditUpgradeToMACs(t, open) })
 	t.Run("RetentionKeepsTheLogVerifiable", func(t *testing.T) { t.Parallel(); auditRetention(t, open) })
 }
 
@@ -77,7 +79,7 @@ func auditRecs(from, n int) []audit.Record {
 
 func mustAppend(t testing.TB, st audit.Store, recs []audit.Record) {
 	t.Helper()
-	if err := st.Append(context.Background(), recs); err != nil {
+	if err := st.Append(context.Background(), recs, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -158,7 +160,7 @@ func auditConcurrent(t *testing.T, open AuditOpener) {
 	for w := range writers {
 		wg.Go(func() {
 			for b := range batches {
-				if err := st.Append(context.Background(), auditRecs(w*1000+b*per, per)); err != nil {
+				if err := st.Append(context.Background(), auditRecs(w*1000+b*per, per), nil); err != nil {
 					errs <- err
 				}
 			}
@@ -641,7 +643,7 @@ func AuditInstances(t *testing.T, open func(t testing.TB, n int) []audit.Store) 
 	// (an engine that does not interrupt its short appends) succeeds.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := sts[0].Append(ctx, auditRecs(2, 3)); err == nil {
+	if err := sts[0].Append(ctx, auditRecs(2, 3), nil); err == nil {
 		total += 3
 	}
 	var wg sync.WaitGroup
@@ -660,7 +662,7 @@ func AuditInstances(t *testing.T, open func(t testing.TB, n int) []audit.Store) 
 		wg.Go(func() {
 			at := 10 + w*100_000
 			for _, n := range sizes {
-				if err := st.Append(context.Background(), auditRecs(at, n)); err != nil {
+				if err := st.Append(context.Background(), auditRecs(at, n), nil); err != nil {
 					errs <- err
 				}
 				at += n

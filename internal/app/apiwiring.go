@@ -1,0 +1,70 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/dataapi"
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/oauth"
+)
+
+// PartnerConsent builds the consent service the partner-facing surface
+// runs on: every consent event goes to the disclosure log, every partner
+// change too, and consent changes reach the data API's partners (revoked,
+// updated) once bind has been given the API. The API needs the consent
+// service to be built, hence the late binding; events before bind are not
+// sent to partners (there is no API to send them yet). extra hooks (the
+// messenger's, in serve) run after those.
+func PartnerConsent(b *Backend, alog *audit.Log, log *slog.Logger, extra ...consent.Hook) (cons *consent.Service, bind func(*dataapi.Server)) {
+	api := &consent.LateHook{}
+	cons = consent.New(b.Consent, consent.Options{Accounts: b.Ledger,
+		Hooks: append([]consent.Hook{ConsentAudit(alog, log), api}, extra...), PartnerHooks: []consent.PartnerHook{PartnerAudit(alog, log)}})
+	return cons, func(s *dataapi.Server) { api.Set(s) }
+}
+
+// PartnerAPIDeps is what PartnerAPI needs.
+type PartnerAPIDeps struct {
+	Backend  *Backend
+	Consent  *consent.Service
+	Ledger   *ledger.Service
+	Identity *identity.Service
+	Audit    *audit.Log
+	Keys     oauth.Keys // the OAuth signing keys; nil: one in memory (benchmarks)
+	Log      *slog.Logger
+	Reg      prometheus.Registerer // optional
+	// Issuer is the bank's public base URL: the authorization server's
+	// identifier and the base of the payment confirmation links.
+	Issuer  string
+	Options dataapi.Options
+}
+
+// PartnerAPI builds the authorization server (FAPI 2.0: PAR, PKCE,
+// private_key_jwt, DPoP) and the data API behind its Verifier, and binds
+// the API to the consent hook from PartnerConsent. The caller mounts
+// oauth.Handler() at /oauth/ and /.well-known/, the API at dataapi.Prefix,
+// /openapi.json and /docs/api, and runs api.Run.
+func PartnerAPI(ctx context.Context, d PartnerAPIDeps, bind func(*dataapi.Server)) (*oauth.Server, *dataapi.Server, error) {
+	as, err := oauth.New(ctx, oauth.Deps{Consent: d.Consent, Issuer: d.Issuer, Keys: d.Keys, Logger: d.Log})
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.Options.Lease == nil {
+		d.Options.Lease = d.Backend.Lease // notifications: one instance of the fleet delivers
+	}
+	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: d.Consent, Ledger: d.Ledger, Payments: d.Backend.Limits,
+		Customers: d.Identity, Audit: d.Audit, Store: d.Backend.DataAPI, Registerer: d.Reg, Logger: d.Log, BaseURL: d.Issuer,
+		Options: d.Options})
+	if err != nil {
+		return nil, nil, err
+	}
+	if bind != nil {
+		bind(api)
+	}
+	return as, api, nil
+}
