@@ -15,8 +15,9 @@ import (
 	"github.com/bankbridge/bankbridge/store/storetest"
 )
 
-// TestConformance runs the suite of each store implemented here on each
-// engine, opened as the application opens it (sqlite.Open, postgres.Open).
+// TestConformance runs the suite of each store implemented here, and of
+// the fleet lease, on each engine, opened as the application opens it
+// (sqlite.Open, postgres.Open).
 // The ledger's suites run from the engines' packages, beside the engine
 // code they prove.
 func TestConformance(t *testing.T) {
@@ -93,6 +94,12 @@ func TestConformance(t *testing.T) {
 					}
 					return a.limits, e.open(t, where).limits
 				})
+			})
+			t.Run("Lease", func(t *testing.T) {
+				t.Parallel()
+				// Engine code (advisory locks; a fleet of one on SQLite),
+				// proved by one suite like the rest.
+				storetest.Lease(t, func(t testing.TB) (audit.Lease, audit.Store) { s := open(t); return s.lease, s.audit() })
 			})
 			t.Run("Insights", func(t *testing.T) {
 				t.Parallel()

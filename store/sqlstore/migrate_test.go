@@ -59,6 +59,7 @@ type stores struct {
 	insights  insights.Store
 	audit     func() audit.Store
 	keys      keyring.Store
+	lease     audit.Lease
 	guard     identity.Guard
 	limits    limits.Store
 	// db is the engine's DB itself, as storetest.DeploymentStore.
@@ -93,7 +94,7 @@ var engines = []engine{
 			}
 			t.Cleanup(func() { db.Close() })
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
-				func() audit.Store { return db.Audit() }, db.Keys(), db.Identity(), db.Limits(), db,
+				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db,
 				db.ExecAudit, db.Versions}
 		},
 		schema: sqliteSchema,
@@ -116,7 +117,7 @@ var engines = []engine{
 				return err
 			}
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
-				func() audit.Store { return db.Audit() }, db.Keys(), db.Identity(), db.Limits(), db,
+				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db,
 				exec, db.Versions}
 		},
 		schema: postgresSchema,
