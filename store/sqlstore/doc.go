@@ -31,8 +31,8 @@
 //     {{.int64}}-style types of migrate.go where the engines spell a type
 //     differently; {{if .postgres}} only where a statement truly differs.
 //  3. Add one line to store/sqlite/stores.go and store/postgres/stores.go
-//     returning it, and run the capability's storetest suite from each
-//     engine's tests.
+//     returning it, and one row to TestConformance (conformance_test.go),
+//     which runs the capability's storetest suite on both engines.
 //
 // If a statement must differ, prefer a Dialect field with a comment that
 // says why over a second implementation.
