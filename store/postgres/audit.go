@@ -6,17 +6,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 )
 
 // AuditStore implements audit.Store on PostgreSQL: the disclosure log's
 // records, subtree hashes, signed heads and retention checkpoints.
 type AuditStore struct {
-	db *DB
+	*sqlstore.AuditReads // the parts whose SQL is the same on both engines
+	db                   *DB
 	// mu guards next, the log size this instance last wrote or read, or
 	// -1 when it does not know it.
 	mu   sync.Mutex
@@ -26,9 +26,9 @@ type AuditStore struct {
 var _ audit.Store = (*AuditStore)(nil)
 
 // Audit returns the audit store of db.
-func (db *DB) Audit() *AuditStore { return &AuditStore{db: db, next: -1} }
-
-const auditCols = `seq, at, kind, partner, consent, customer_id, accounts, clusters, fields, purpose, actor, outcome, request_id, detail, leaf_hash, pruned, mac`
+func (db *DB) Audit() *AuditStore {
+	return &AuditStore{AuditReads: db.sql.AuditReads(), db: db, next: -1}
+}
 
 var auditCopyCols = []string{"seq", "at", "kind", "partner", "consent", "customer_id", "accounts", "clusters", "fields", "purpose", "actor", "outcome", "request_id", "detail", "leaf_hash", "leaf_key", "mac"}
 
@@ -182,67 +182,6 @@ func (s *AuditStore) appendLocked(ctx context.Context, recs []audit.Record, tag 
 	return first, tx.Commit(ctx)
 }
 
-// Size reads the log's size.
-func (s *AuditStore) Size(ctx context.Context) (uint64, error) {
-	var n int64
-	if err := s.db.pool.QueryRow(ctx, `SELECT size FROM audit_state WHERE id = 1`).Scan(&n); err != nil {
-		return 0, mapErr("postgres.AuditSize", err, nil)
-	}
-	return uint64(n), nil
-}
-
-func (s *AuditStore) hashes(ctx context.Context, op, q string, args ...any) ([]audit.Hash, error) {
-	rows, err := s.db.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var out []audit.Hash
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, mapErr(op, err, nil)
-		}
-		var h audit.Hash
-		copy(h[:], b)
-		out = append(out, h)
-	}
-	return out, mapErr(op, rows.Err(), nil)
-}
-
-// LeafHashes reads the leaf hashes of [from, to).
-func (s *AuditStore) LeafHashes(ctx context.Context, from, to uint64) ([]audit.Hash, error) {
-	return s.hashes(ctx, "postgres.AuditLeafHashes", `SELECT leaf_hash FROM audit_records WHERE seq >= $1 AND seq < $2 ORDER BY seq`, int64(from), clampInt(to))
-}
-
-// Nodes reads stored subtree hashes of one level.
-func (s *AuditStore) Nodes(ctx context.Context, level uint8, from, to uint64) ([]audit.Hash, error) {
-	return s.hashes(ctx, "postgres.AuditNodes", `SELECT hash FROM audit_nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx`, int16(level), int64(from), clampInt(to))
-}
-
-// ScanNodes streams one level's stored subtree hashes by index.
-func (s *AuditStore) ScanNodes(ctx context.Context, level uint8, fn func(uint64, audit.Hash) error) error {
-	const op = "postgres.AuditScanNodes"
-	rows, err := s.db.pool.Query(ctx, `SELECT idx, hash FROM audit_nodes WHERE level = $1 ORDER BY idx`, int16(level))
-	if err != nil {
-		return mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var i int64
-		var b []byte
-		if err := rows.Scan(&i, &b); err != nil {
-			return mapErr(op, err, nil)
-		}
-		var h audit.Hash
-		copy(h[:], b)
-		if err := fn(uint64(i), h); err != nil {
-			return err
-		}
-	}
-	return mapErr(op, rows.Err(), nil)
-}
-
 // Seal stores nodes (keeping any already there) and head (replacing a head
 // of the same size only when its root is the same and it is newer).
 func (s *AuditStore) Seal(ctx context.Context, nodes []audit.Node, head audit.SignedHead) error {
@@ -270,216 +209,13 @@ func (s *AuditStore) Seal(ctx context.Context, nodes []audit.Node, head audit.Si
 	return mapErr(op, tx.Commit(ctx), nil)
 }
 
-const headCols = `tree_size, root, signed_at, key_id, signature`
-
-func scanHead(r pgx.Row) (audit.SignedHead, error) {
-	var h audit.SignedHead
-	var size, at int64
-	var root, key []byte
-	if err := r.Scan(&size, &root, &at, &key, &h.Signature); err != nil {
-		return h, err
-	}
-	h.Size, h.Time = uint64(size), time.UnixMilli(at).UTC()
-	copy(h.Root[:], root)
-	copy(h.KeyID[:], key)
-	return h, nil
-}
-
-func (s *AuditStore) head(ctx context.Context, op, q string, args ...any) (audit.SignedHead, error) {
-	h, err := scanHead(s.db.pool.QueryRow(ctx, q, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return h, audit.ErrNoHead.WithOp(op, nil)
-	}
-	return h, mapErr(op, err, nil)
-}
-
-// LatestHead returns the head of the largest size.
-func (s *AuditStore) LatestHead(ctx context.Context) (audit.SignedHead, error) {
-	return s.head(ctx, "postgres.AuditLatestHead", `SELECT `+headCols+` FROM audit_heads ORDER BY tree_size DESC LIMIT 1`)
-}
-
-// Head returns the head of exactly size.
-func (s *AuditStore) Head(ctx context.Context, size uint64) (audit.SignedHead, error) {
-	return s.head(ctx, "postgres.AuditHead", `SELECT `+headCols+` FROM audit_heads WHERE tree_size = $1`, clampInt(size))
-}
-
-// Heads streams every head by size.
-func (s *AuditStore) Heads(ctx context.Context, fn func(audit.SignedHead) error) error {
-	const op = "postgres.AuditHeads"
-	rows, err := s.db.pool.Query(ctx, `SELECT `+headCols+` FROM audit_heads ORDER BY tree_size`)
-	if err != nil {
-		return mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		h, err := scanHead(rows)
-		if err != nil {
-			return mapErr(op, err, nil)
-		}
-		if err := fn(h); err != nil {
-			return err
-		}
-	}
-	return mapErr(op, rows.Err(), nil)
-}
-
-func scanRecord(row pgx.Row, r *audit.Record) error {
-	var seq, at, customer int64
-	var kind, accounts, clusters, fields, outcome string
-	var leaf []byte
-	if err := row.Scan(&seq, &at, &kind, &r.Partner, &r.Consent, &customer, &accounts, &clusters, &fields,
-		&r.Purpose, &r.Actor, &outcome, &r.RequestID, &r.Detail, &leaf, &r.Pruned, &r.MAC); err != nil {
-		return err
-	}
-	var err error
-	r.Seq, r.Time, r.Kind, r.Customer, r.Outcome = uint64(seq), fromMicros(at), audit.Kind(kind), bankbridge.CustomerID(customer), audit.Outcome(outcome)
-	if r.Accounts, err = audit.SplitAccounts(accounts); err != nil {
-		return err
-	}
-	r.Clusters, r.Fields = audit.SplitList(clusters), audit.SplitList(fields)
-	copy(r.LeafHash[:], leaf)
-	return nil
-}
-
-// Records returns one page, newest first.
-func (s *AuditStore) Records(ctx context.Context, q audit.Query) (audit.Page, error) {
-	const op = "postgres.AuditRecords"
-	q = audit.NormalizeQuery(q)
-	where, args := []string{"NOT pruned"}, []any{}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1))
-	}
-	if q.Customer != 0 {
-		add("customer_id = ?", int64(q.Customer))
-	}
-	if q.Partner != "" {
-		add("partner = ?", q.Partner)
-	}
-	if q.Kind != "" {
-		add("kind = ?", string(q.Kind))
-	}
-	if !q.From.IsZero() {
-		add("at >= ?", q.From.UnixMicro())
-	}
-	if !q.To.IsZero() {
-		add("at < ?", q.To.UnixMicro())
-	}
-	if q.Before != 0 {
-		add("seq < ?", clampInt(q.Before))
-	}
-	args = append(args, q.Limit+1)
-	rows, err := s.db.pool.Query(ctx, `SELECT `+auditCols+` FROM audit_records WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY seq DESC LIMIT $`+strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return audit.Page{}, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var p audit.Page
-	for rows.Next() {
-		var r audit.Record
-		if err := scanRecord(rows, &r); err != nil {
-			return audit.Page{}, mapErr(op, err, nil)
-		}
-		p.Records = append(p.Records, r)
-	}
-	if err := rows.Err(); err != nil {
-		return audit.Page{}, mapErr(op, err, nil)
-	}
-	if len(p.Records) > q.Limit {
-		p.Records = p.Records[:q.Limit]
-		p.Next = p.Records[q.Limit-1].Seq
-	}
-	return p, nil
-}
-
 // RecordByLeafHash finds a record by its leaf hash through the leaf_key index.
 func (s *AuditStore) RecordByLeafHash(ctx context.Context, h audit.Hash) (audit.Record, error) {
 	const op = "postgres.AuditRecordByLeafHash"
 	var r audit.Record
-	err := scanRecord(s.db.pool.QueryRow(ctx, `SELECT `+auditCols+` FROM audit_records WHERE leaf_key = $1 AND leaf_hash = $2`, audit.LeafKey(h), h[:]), &r)
+	err := sqlstore.ScanRecord(s.db.pool.QueryRow(ctx, `SELECT `+sqlstore.AuditCols+` FROM audit_records WHERE leaf_key = $1 AND leaf_hash = $2`, audit.LeafKey(h), h[:]), &r)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, audit.ErrRecordNotFound.WithOp(op, nil)
 	}
 	return r, mapErr(op, err, nil)
-}
-
-// Scan streams the records of [from, to) in order, in one REPEATABLE READ
-// read-only transaction: one snapshot however long the scan takes.
-func (s *AuditStore) Scan(ctx context.Context, from, to uint64, fn func(*audit.Record) error) error {
-	const op = "postgres.AuditScan"
-	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return mapErr(op, err, nil)
-	}
-	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `SELECT `+auditCols+` FROM audit_records WHERE seq >= $1 AND seq < $2 ORDER BY seq`, int64(from), clampInt(to))
-	if err != nil {
-		return mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var r audit.Record
-	for rows.Next() {
-		r = audit.Record{}
-		if err := scanRecord(rows, &r); err != nil {
-			return mapErr(op, err, nil)
-		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	return mapErr(op, rows.Err(), nil)
-}
-
-// Prune clears the fields of the records below c.Upto and stores c.
-func (s *AuditStore) Prune(ctx context.Context, c audit.Checkpoint) error {
-	const op = "postgres.AuditPrune"
-	tx, err := s.db.pool.Begin(ctx)
-	if err != nil {
-		return mapErr(op, err, nil)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `UPDATE audit_records SET partner = '', consent = '', customer_id = 0, accounts = '', clusters = '',
-		fields = '', purpose = '', actor = '', outcome = '', request_id = '', detail = '', pruned = true WHERE seq < $1 AND NOT pruned`, clampInt(c.Upto)); err != nil {
-		return mapErr(op, err, nil)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_checkpoints (upto, at, root, signed_at, key_id, signature, export_sha256) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-		clampInt(c.Upto), c.At.UnixMicro(), c.Head.Root[:], c.Head.Time.UnixMilli(), c.Head.KeyID[:], c.Head.Signature, c.Export[:]); err != nil {
-		return mapErr(op, err, nil)
-	}
-	return mapErr(op, tx.Commit(ctx), nil)
-}
-
-// Checkpoints lists the prunes, oldest first.
-func (s *AuditStore) Checkpoints(ctx context.Context) ([]audit.Checkpoint, error) {
-	const op = "postgres.AuditCheckpoints"
-	rows, err := s.db.pool.Query(ctx, `SELECT upto, at, root, signed_at, key_id, signature, export_sha256 FROM audit_checkpoints ORDER BY upto`)
-	if err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var out []audit.Checkpoint
-	for rows.Next() {
-		var c audit.Checkpoint
-		var upto, at, signed int64
-		var root, key, export []byte
-		if err := rows.Scan(&upto, &at, &root, &signed, &key, &c.Head.Signature, &export); err != nil {
-			return nil, mapErr(op, err, nil)
-		}
-		c.Upto, c.At = uint64(upto), fromMicros(at)
-		c.Head.Size, c.Head.Time = uint64(upto), time.UnixMilli(signed).UTC()
-		copy(c.Head.Root[:], root)
-		copy(c.Head.KeyID[:], key)
-		copy(c.Export[:], export)
-		out = append(out, c)
-	}
-	return out, mapErr(op, rows.Err(), nil)
-}
-
-// clampInt converts a bound to int64, saturating at the largest int64.
-func clampInt(v uint64) int64 {
-	if v > 1<<63-1 {
-		return 1<<63 - 1
-	}
-	return int64(v)
 }

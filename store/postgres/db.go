@@ -2,31 +2,27 @@ package postgres
 
 import (
 	"context"
-	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/store/sqlstore"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations returns the embedded migration files, which tests hash to
+// Migrations returns the migration files that define the schema (the
+// templates shared with SQLite, sqlstore.Migrations), which tests hash to
 // name a database migrated once and copied for each test.
-func Migrations() fs.FS { return migrations }
+func Migrations() fs.FS { return sqlstore.Migrations }
 
 // DB is an open PostgreSQL connection pool.
 type DB struct {
 	pool *pgxpool.Pool
+	// sql is the shared stores' view of the same pool (store/sqlstore).
+	sql *sqlstore.DB
 }
 
 // Open connects to the database named by url (postgres://...) and applies
@@ -49,7 +45,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: cannot reach %s: %w", cfg.ConnConfig.Host, err)
 	}
-	db := &DB{pool: pool}
+	db := &DB{pool: pool, sql: sqlstore.NewPostgres(pool)}
 	if err := db.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -58,7 +54,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 }
 
 // Close closes the pool.
-func (db *DB) Close() error { db.pool.Close(); return nil }
+func (db *DB) Close() error {
+	err := db.sql.Close()
+	db.pool.Close()
+	return err
+}
 
 // Ping checks the database answers, for /readyz.
 func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
@@ -94,104 +94,21 @@ func (db *DB) Settle(ctx context.Context) error {
 	return nil
 }
 
-// Migrate applies the embedded migrations not yet recorded, each in its own
-// transaction, under an advisory lock so that instances starting together
-// do not race.
+// Migrate applies the migrations not yet recorded (sqlstore.Migrations,
+// shared with SQLite), each in its own transaction, under an advisory lock
+// so that instances starting together do not race.
 func (db *DB) Migrate(ctx context.Context) error {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	defer conn.Release()
-	const lockID = 0x62616e6b // "bank"
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockID); err != nil {
-		return fmt.Errorf("postgres: migrate lock: %w", err)
-	}
-	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, lockID)
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at bigint NOT NULL)`); err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		version := strings.TrimSuffix(filepath.Base(name), ".sql")
-		if err := migrateOne(ctx, conn.Conn(), name, version); err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", version, err)
-		}
-	}
-	return nil
-}
-
-func migrateOne(ctx context.Context, conn *pgx.Conn, name, version string) error {
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	var one int
-	switch err := tx.QueryRow(ctx, `SELECT 1 FROM schema_migrations WHERE version = $1`, version).Scan(&one); {
-	case err == nil:
-		return nil
-	case !errors.Is(err, pgx.ErrNoRows):
-		return err
-	}
-	body, err := migrations.ReadFile(name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, string(body)); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, version, time.Now().UnixMicro()); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
+	return db.sql.Migrate(ctx, sqlstore.Migrations, "migrations")
 }
 
 // Versions lists the migrations applied, in order.
-func (db *DB) Versions(ctx context.Context) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
+func (db *DB) Versions(ctx context.Context) ([]string, error) { return db.sql.Versions(ctx) }
 
-// mapErr turns driver errors into domain errors by SQLSTATE: 23505 (unique)
-// becomes dup or a generic Conflict; 40001/40P01 (serialization, deadlock)
-// and 55P03 (lock not available) become Unavailable, which the ledger retries.
+// mapErr, micros and fromMicros are sqlstore's, for this package's own
+// stores (the ledger's, the audit appender's): errors mapped by code as
+// sqlstore.Postgres.Err says, times as Unix microseconds.
 func mapErr(op string, err error, dup *bankbridge.Error) error {
-	if err == nil {
-		return nil
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "23505":
-			if dup != nil {
-				return dup.WithOp(op, err)
-			}
-			return bankbridge.E(bankbridge.Conflict, "duplicate", "that value is already in use").WithOp(op, err)
-		case "40001", "40P01", "55P03":
-			return bankbridge.E(bankbridge.Unavailable, "database_busy", "the database is busy; try again").WithOp(op, err)
-		}
-	}
-	return fmt.Errorf("%s: %w", op, err)
+	return sqlstore.Postgres.Err(op, err, dup)
 }
-
-func micros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-func fromMicros(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v).UTC()
-}
+func micros(t time.Time) int64     { return sqlstore.Micros(t) }
+func fromMicros(v int64) time.Time { return sqlstore.FromMicros(v) }

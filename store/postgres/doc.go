@@ -1,5 +1,8 @@
-// Package postgres implements the capability stores (ledger.Store and the
-// others) on PostgreSQL through pgx: the production engine.
+// Package postgres connects to PostgreSQL through pgx (the production
+// engine) and implements on it the stores where PostgreSQL differs: the
+// ledger's set-oriented batches, the disclosure log's appender, insights'
+// updates. The stores whose SQL is the same on both engines, and the
+// migrations, are store/sqlstore's, over the same pool (stores.go).
 //
 // Ledger batches are set-oriented: one statement locks every touched account
 // in ascending id order (FOR UPDATE), and arrays (unnest) insert all transfers

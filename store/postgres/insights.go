@@ -2,24 +2,28 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 )
 
 // InsightsStore implements insights.Store. Updates take a transaction-level
 // advisory lock, so that instances folding batches at the same time take
 // turns (fold reads spans and writes what they imply); reads never wait.
-type InsightsStore struct{ db *DB }
+type InsightsStore struct {
+	*sqlstore.InsightsReads // the reads, the same SQL on both engines
+	db                      *DB
+}
 
 var _ insights.Store = (*InsightsStore)(nil)
 
 // Insights returns the insights store over db.
-func (db *DB) Insights() *InsightsStore { return &InsightsStore{db: db} }
+func (db *DB) Insights() *InsightsStore {
+	return &InsightsStore{InsightsReads: db.sql.InsightsReads(), db: db}
+}
 
 // insightsLock is the advisory lock of insights updates ("insi").
 const insightsLock = 0x696e7369
@@ -239,114 +243,6 @@ SELECT * FROM unnest($1::integer[], $2::integer[], $3::smallint[], $4::smallint[
 ON CONFLICT (facet, cohort, week_offset, band, products) DO UPDATE SET customers = insights_cohorts.customers + excluded.customers`,
 			facet, day, w, band, prods, x)
 	}
-}
-
-// Facets implements insights.Store.
-func (s *InsightsStore) Facets(ctx context.Context) (map[insights.Facet]insights.FacetID, error) {
-	const op = "postgres.Insights.Facets"
-	rows, err := s.db.pool.Query(ctx, `SELECT id, metric, channel, detail FROM insights_facets`)
-	if err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	out, err := scanFacets(rows)
-	return out, mapErr(op, err, nil)
-}
-
-// Daily implements insights.Store.
-func (s *InsightsStore) Daily(ctx context.Context, q insights.Query) ([]insights.Row, error) {
-	return s.read(ctx, "postgres.Insights.Daily", q, "insights_daily", "", []string{"customers", "events", "amount"})
-}
-
-// Window implements insights.Store.
-func (s *InsightsStore) Window(ctx context.Context, q insights.Query) ([]insights.Row, error) {
-	return s.read(ctx, "postgres.Insights.Window", q, "insights_window", fmt.Sprintf(" AND w = %d", q.W), []string{"delta"})
-}
-
-// Cohorts implements insights.Store.
-func (s *InsightsStore) Cohorts(ctx context.Context, q insights.Query) ([]insights.Row, error) {
-	q.ByDay = true
-	return s.read(ctx, "postgres.Insights.Cohorts", q, "insights_cohorts", "", []string{"customers"})
-}
-
-func (s *InsightsStore) read(ctx context.Context, op string, q insights.Query, table, extra string, cols []string) ([]insights.Row, error) {
-	if len(q.Facets) == 0 {
-		return nil, nil
-	}
-	dayCol := "day"
-	group, sel := "facet, band", "facet, 0, 0, band"
-	if q.ByDay {
-		group, sel = "facet, day, band", "facet, day, 0, band"
-	}
-	if table == "insights_cohorts" {
-		dayCol = "cohort"
-		group, sel = "facet, cohort, week_offset, band", "facet, cohort, week_offset::integer, band"
-	}
-	var b strings.Builder
-	for _, c := range cols {
-		fmt.Fprintf(&b, ", SUM(%s)::bigint", c)
-	}
-	for _, c := range cols {
-		fmt.Fprintf(&b, ", SUM(CASE WHEN products & $2 <> 0 THEN %s ELSE 0 END)::bigint", c)
-	}
-	ids := make([]int32, len(q.Facets))
-	for i, f := range q.Facets {
-		ids[i] = int32(f)
-	}
-	query := `SELECT ` + sel + b.String() + ` FROM ` + table + ` WHERE facet = ANY($1)` + extra +
-		` AND ` + dayCol + ` BETWEEN $3 AND $4 GROUP BY ` + group
-	rows, err := s.db.pool.Query(ctx, query, ids, int16(q.Product), int32(q.From), int32(q.To))
-	if err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var out []insights.Row
-	all, prod := make([]int64, len(cols)), make([]int64, len(cols))
-	for rows.Next() {
-		var facet, day, offset int32
-		var band int16
-		dest := []any{&facet, &day, &offset, &band}
-		for i := range cols {
-			dest = append(dest, &all[i])
-		}
-		for i := range cols {
-			dest = append(dest, &prod[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, mapErr(op, err, nil)
-		}
-		r := insights.Row{Facet: insights.FacetID(facet), Day: insights.Day(day), Offset: int(offset), Band: insights.Band(band)}
-		r.All, r.Prod = toSums(all), toSums(prod)
-		if q.Product == 0 {
-			r.Prod = r.All
-		}
-		out = append(out, r)
-	}
-	return out, mapErr(op, rows.Err(), nil)
-}
-
-func toSums(v []int64) insights.Sums {
-	s := insights.Sums{Customers: v[0]}
-	if len(v) == 3 {
-		s.Events, s.Amount = v[1], v[2]
-	}
-	return s
-}
-
-// Span implements insights.Store.
-func (s *InsightsStore) Span(ctx context.Context) (first, last insights.Day, ok bool, err error) {
-	const op = "postgres.Insights.Span"
-	var f, l *int32
-	// min and max over the leading primary-key column read one index end each.
-	if err := s.db.pool.QueryRow(ctx, `SELECT MIN(day), MAX(day) FROM insights_activity`).Scan(&f, &l); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return 0, 0, false, nil
-		}
-		return 0, 0, false, mapErr(op, err, nil)
-	}
-	if f == nil {
-		return 0, 0, false, nil
-	}
-	return insights.Day(*f), insights.Day(*l), true, nil
 }
 
 func insightsCustomer(c int64) bankbridge.CustomerID { return bankbridge.CustomerID(c) }

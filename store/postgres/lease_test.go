@@ -12,16 +12,11 @@ import (
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/store/postgres"
-	"github.com/bankbridge/bankbridge/store/storetest"
 )
 
-func TestLease(t *testing.T) {
-	t.Parallel()
-	storetest.Lease(t, func(t testing.TB) (audit.Lease, audit.Store) {
-		db := openPG(t, testdb.PostgresURL(t))
-		return db.Lease(), db.Audit()
-	})
-}
+// The lease's conformance suite runs with the other stores' suites, on
+// both engines (store/sqlstore's TestConformance); these tests are what
+// only PostgreSQL's advisory locks do.
 
 func openPG(t testing.TB, url string) *postgres.DB {
 	t.Helper()

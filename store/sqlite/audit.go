@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/store/sqlstore"
 )
 
 // AuditStore implements audit.Store: the disclosure log's records, subtree
@@ -18,6 +17,9 @@ import (
 // through the audit file's single writer connection (auditfile.go: they
 // queue behind other appends, never behind a ledger batch); reads use its read pool.
 type AuditStore struct {
+	// AuditReads are the parts whose SQL is the same on both engines, over
+	// the audit file's writer and read pool.
+	*sqlstore.AuditReads
 	db *DB
 	mu sync.Mutex
 	// inserts caches the multi-row INSERT text per row count.
@@ -27,9 +29,9 @@ type AuditStore struct {
 var _ audit.Store = (*AuditStore)(nil)
 
 // Audit returns the audit store over db.
-func (db *DB) Audit() *AuditStore { return &AuditStore{db: db, inserts: map[int]string{}} }
-
-const auditCols = `seq, at, kind, partner, consent, customer_id, accounts, clusters, fields, purpose, actor, outcome, request_id, detail, leaf_hash, pruned, mac`
+func (db *DB) Audit() *AuditStore {
+	return &AuditStore{AuditReads: db.auditSQL.AuditReads(), db: db, inserts: map[int]string{}}
+}
 
 // auditChunk rows of 18 parameters stay below SQLITE_MAX_VARIABLE_NUMBER.
 const auditChunk = 500
@@ -89,71 +91,6 @@ func (s *AuditStore) Append(ctx context.Context, recs []audit.Record, tag audit.
 		return mapErr(op, err, nil)
 	}
 	return nil
-}
-
-// Size reads the log's size.
-func (s *AuditStore) Size(ctx context.Context) (uint64, error) {
-	var n int64
-	if err := s.db.audit.r.QueryRowContext(ctx, `SELECT size FROM audit_state WHERE id = 1`).Scan(&n); err != nil {
-		return 0, mapErr("sqlite.AuditSize", err, nil)
-	}
-	return uint64(n), nil
-}
-
-func scanHashes(rows *sql.Rows, op string) ([]audit.Hash, error) {
-	defer rows.Close()
-	var out []audit.Hash
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, mapErr(op, err, nil)
-		}
-		var h audit.Hash
-		copy(h[:], b)
-		out = append(out, h)
-	}
-	return out, mapErr(op, rows.Err(), nil)
-}
-
-// LeafHashes reads the leaf hashes of [from, to).
-func (s *AuditStore) LeafHashes(ctx context.Context, from, to uint64) ([]audit.Hash, error) {
-	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT leaf_hash FROM audit_records WHERE seq >= ? AND seq < ? ORDER BY seq`, int64(from), clampInt(to))
-	if err != nil {
-		return nil, mapErr("sqlite.AuditLeafHashes", err, nil)
-	}
-	return scanHashes(rows, "sqlite.AuditLeafHashes")
-}
-
-// Nodes reads stored subtree hashes of one level.
-func (s *AuditStore) Nodes(ctx context.Context, level uint8, from, to uint64) ([]audit.Hash, error) {
-	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT hash FROM audit_nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx`, int(level), int64(from), clampInt(to))
-	if err != nil {
-		return nil, mapErr("sqlite.AuditNodes", err, nil)
-	}
-	return scanHashes(rows, "sqlite.AuditNodes")
-}
-
-// ScanNodes streams one level's stored subtree hashes by index.
-func (s *AuditStore) ScanNodes(ctx context.Context, level uint8, fn func(uint64, audit.Hash) error) error {
-	const op = "sqlite.AuditScanNodes"
-	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT idx, hash FROM audit_nodes WHERE level = ? ORDER BY idx`, int(level))
-	if err != nil {
-		return mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var i int64
-		var b []byte
-		if err := rows.Scan(&i, &b); err != nil {
-			return mapErr(op, err, nil)
-		}
-		var h audit.Hash
-		copy(h[:], b)
-		if err := fn(uint64(i), h); err != nil {
-			return err
-		}
-	}
-	return mapErr(op, rows.Err(), nil)
 }
 
 // Seal stores nodes (keeping any already there) and head (replacing a head
@@ -285,127 +222,6 @@ func (s *AuditStore) indexBatch(ctx context.Context, size uint64) (bool, error) 
 	return end < size, tx.Commit()
 }
 
-const headCols = `tree_size, root, signed_at, key_id, signature`
-
-func scanHead(r interface{ Scan(...any) error }) (audit.SignedHead, error) {
-	var h audit.SignedHead
-	var size, at int64
-	var root, key []byte
-	if err := r.Scan(&size, &root, &at, &key, &h.Signature); err != nil {
-		return h, err
-	}
-	h.Size, h.Time = uint64(size), time.UnixMilli(at).UTC()
-	copy(h.Root[:], root)
-	copy(h.KeyID[:], key)
-	return h, nil
-}
-
-func (s *AuditStore) head(ctx context.Context, op, q string, args ...any) (audit.SignedHead, error) {
-	h, err := scanHead(s.db.audit.r.QueryRowContext(ctx, q, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return h, audit.ErrNoHead.WithOp(op, nil)
-	}
-	return h, mapErr(op, err, nil)
-}
-
-// LatestHead returns the head of the largest size.
-func (s *AuditStore) LatestHead(ctx context.Context) (audit.SignedHead, error) {
-	return s.head(ctx, "sqlite.AuditLatestHead", `SELECT `+headCols+` FROM audit_heads ORDER BY tree_size DESC LIMIT 1`)
-}
-
-// Head returns the head of exactly size.
-func (s *AuditStore) Head(ctx context.Context, size uint64) (audit.SignedHead, error) {
-	return s.head(ctx, "sqlite.AuditHead", `SELECT `+headCols+` FROM audit_heads WHERE tree_size = ?`, int64(size))
-}
-
-// Heads streams every head by size.
-func (s *AuditStore) Heads(ctx context.Context, fn func(audit.SignedHead) error) error {
-	const op = "sqlite.AuditHeads"
-	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT `+headCols+` FROM audit_heads ORDER BY tree_size`)
-	if err != nil {
-		return mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		h, err := scanHead(rows)
-		if err != nil {
-			return mapErr(op, err, nil)
-		}
-		if err := fn(h); err != nil {
-			return err
-		}
-	}
-	return mapErr(op, rows.Err(), nil)
-}
-
-// scanRecord reads one row of auditCols into r, reusing nothing: the
-// strings are the row's own.
-func scanRecord(rows interface{ Scan(...any) error }, r *audit.Record) error {
-	var seq, at, customer int64
-	var kind, accounts, clusters, fields, outcome string
-	var leaf []byte
-	var pruned bool
-	if err := rows.Scan(&seq, &at, &kind, &r.Partner, &r.Consent, &customer, &accounts, &clusters, &fields,
-		&r.Purpose, &r.Actor, &outcome, &r.RequestID, &r.Detail, &leaf, &pruned, &r.MAC); err != nil {
-		return err
-	}
-	var err error
-	r.Seq, r.Time, r.Kind, r.Customer, r.Outcome, r.Pruned = uint64(seq), fromMicros(at), audit.Kind(kind), bankbridge.CustomerID(customer), audit.Outcome(outcome), pruned
-	if r.Accounts, err = audit.SplitAccounts(accounts); err != nil {
-		return err
-	}
-	r.Clusters, r.Fields = audit.SplitList(clusters), audit.SplitList(fields)
-	copy(r.LeafHash[:], leaf)
-	return nil
-}
-
-// Records returns one page, newest first.
-func (s *AuditStore) Records(ctx context.Context, q audit.Query) (audit.Page, error) {
-	const op = "sqlite.AuditRecords"
-	q = audit.NormalizeQuery(q)
-	where, args := []string{"pruned = 0"}, []any{}
-	if q.Customer != 0 {
-		where, args = append(where, "customer_id = ?"), append(args, int64(q.Customer))
-	}
-	if q.Partner != "" {
-		where, args = append(where, "partner = ?"), append(args, q.Partner)
-	}
-	if q.Kind != "" {
-		where, args = append(where, "kind = ?"), append(args, string(q.Kind))
-	}
-	if !q.From.IsZero() {
-		where, args = append(where, "at >= ?"), append(args, q.From.UnixMicro())
-	}
-	if !q.To.IsZero() {
-		where, args = append(where, "at < ?"), append(args, q.To.UnixMicro())
-	}
-	if q.Before != 0 {
-		where, args = append(where, "seq < ?"), append(args, clampInt(q.Before))
-	}
-	args = append(args, q.Limit+1)
-	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_records WHERE `+strings.Join(where, " AND ")+` ORDER BY seq DESC LIMIT ?`, args...)
-	if err != nil {
-		return audit.Page{}, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var p audit.Page
-	for rows.Next() {
-		var r audit.Record
-		if err := scanRecord(rows, &r); err != nil {
-			return audit.Page{}, mapErr(op, err, nil)
-		}
-		p.Records = append(p.Records, r)
-	}
-	if err := rows.Err(); err != nil {
-		return audit.Page{}, mapErr(op, err, nil)
-	}
-	if len(p.Records) > q.Limit {
-		p.Records = p.Records[:q.Limit]
-		p.Next = p.Records[q.Limit-1].Seq
-	}
-	return p, nil
-}
-
 // RecordByLeafHash finds a record by its leaf hash: an indexed one through
 // the index's file, one past where the index ends by a scan of the log's
 // tail. The index's rows and its end are read in one statement (one
@@ -433,93 +249,17 @@ func (s *AuditStore) RecordByLeafHash(ctx context.Context, h audit.Hash) (audit.
 	if err := rows.Err(); err != nil {
 		return audit.Record{}, mapErr(op, err, nil)
 	}
-	q := `SELECT ` + auditCols + ` FROM audit_records WHERE seq >= ? AND leaf_hash = ?`
+	q := `SELECT ` + sqlstore.AuditCols + ` FROM audit_records WHERE seq >= ? AND leaf_hash = ?`
 	if len(args) > 0 {
-		q = `SELECT ` + auditCols + ` FROM audit_records WHERE seq IN (` + strings.TrimSuffix(strings.Repeat("?,", len(args)), ",") + `) AND leaf_hash = ?
+		q = `SELECT ` + sqlstore.AuditCols + ` FROM audit_records WHERE seq IN (` + strings.TrimSuffix(strings.Repeat("?,", len(args)), ",") + `) AND leaf_hash = ?
 		UNION ALL ` + q + ` LIMIT 1`
 		args = append(args, h[:])
 	}
 	args = append(args, upto, h[:])
 	var r audit.Record
-	err = scanRecord(s.db.audit.r.QueryRowContext(ctx, q, args...), &r)
+	err = sqlstore.ScanRecord(s.db.audit.r.QueryRowContext(ctx, q, args...), &r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, audit.ErrRecordNotFound.WithOp(op, nil)
 	}
 	return r, mapErr(op, err, nil)
-}
-
-// Scan streams the records of [from, to) in order on one read connection
-// (one read transaction: a consistent snapshot under WAL).
-func (s *AuditStore) Scan(ctx context.Context, from, to uint64, fn func(*audit.Record) error) error {
-	const op = "sqlite.AuditScan"
-	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_records WHERE seq >= ? AND seq < ? ORDER BY seq`, int64(from), clampInt(to))
-	if err != nil {
-		return mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var r audit.Record
-	for rows.Next() {
-		r = audit.Record{}
-		if err := scanRecord(rows, &r); err != nil {
-			return mapErr(op, err, nil)
-		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	return mapErr(op, rows.Err(), nil)
-}
-
-// Prune clears the fields of the records below c.Upto and stores c.
-func (s *AuditStore) Prune(ctx context.Context, c audit.Checkpoint) error {
-	const op = "sqlite.AuditPrune"
-	tx, err := s.db.audit.w.BeginTx(ctx, nil)
-	if err != nil {
-		return mapErr(op, err, nil)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_records SET partner = '', consent = '', customer_id = 0, accounts = '', clusters = '',
-		fields = '', purpose = '', actor = '', outcome = '', request_id = '', detail = '', pruned = 1 WHERE seq < ? AND pruned = 0`, clampInt(c.Upto)); err != nil {
-		return mapErr(op, err, nil)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (upto, at, root, signed_at, key_id, signature, export_sha256) VALUES (?,?,?,?,?,?,?)`,
-		clampInt(c.Upto), c.At.UnixMicro(), c.Head.Root[:], c.Head.Time.UnixMilli(), c.Head.KeyID[:], c.Head.Signature, c.Export[:]); err != nil {
-		return mapErr(op, err, nil)
-	}
-	return mapErr(op, tx.Commit(), nil)
-}
-
-// Checkpoints lists the prunes, oldest first.
-func (s *AuditStore) Checkpoints(ctx context.Context) ([]audit.Checkpoint, error) {
-	const op = "sqlite.AuditCheckpoints"
-	rows, err := s.db.audit.r.QueryContext(ctx, `SELECT upto, at, root, signed_at, key_id, signature, export_sha256 FROM audit_checkpoints ORDER BY upto`)
-	if err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var out []audit.Checkpoint
-	for rows.Next() {
-		var c audit.Checkpoint
-		var upto, at, signed int64
-		var root, key, export []byte
-		if err := rows.Scan(&upto, &at, &root, &signed, &key, &c.Head.Signature, &export); err != nil {
-			return nil, mapErr(op, err, nil)
-		}
-		c.Upto, c.At = uint64(upto), fromMicros(at)
-		c.Head.Size, c.Head.Time = uint64(upto), time.UnixMilli(signed).UTC()
-		copy(c.Head.Root[:], root)
-		copy(c.Head.KeyID[:], key)
-		copy(c.Export[:], export)
-		out = append(out, c)
-	}
-	return out, mapErr(op, rows.Err(), nil)
-}
-
-// clampInt converts a bound to int64, saturating: an "up to the end" bound
-// of MaxUint64 stays the largest int64.
-func clampInt(v uint64) int64 {
-	if v > 1<<63-1 {
-		return 1<<63 - 1
-	}
-	return int64(v)
 }

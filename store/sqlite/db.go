@@ -11,17 +11,19 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/store/sqlstore"
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-//go:embed migrations/*.sql auditmigrations/*.sql leafmigrations/*.sql
+// migrations are the audit file's and its leaf index's; the main file's
+// are shared with PostgreSQL (sqlstore.Migrations).
+//
+//go:embed auditmigrations/*.sql leafmigrations/*.sql
 var migrations embed.FS
 
 // writerDriver is mattn's driver with the writer's settings that the DSN
@@ -81,9 +83,12 @@ func pragmaDriver(pragmas ...string) *sqlite3.SQLiteDriver {
 // DB is an open SQLite database: one writer connection and a read pool,
 // and the same for the disclosure log's own file (see auditfile.go).
 type DB struct {
-	w    *sql.DB // exactly one connection: SQLite has one writer
-	r    *sql.DB // read-only pool (WAL lets readers run beside the writer)
-	Path string
+	w *sql.DB // exactly one connection: SQLite has one writer
+	r *sql.DB // read-only pool (WAL lets readers run beside the writer)
+	// sql is the shared stores' view of w and r (store/sqlstore), auditSQL
+	// the same of the audit file's.
+	sql, auditSQL *sqlstore.DB
+	Path          string
 	// audit is the disclosure log's file.
 	audit *auditFile
 	// accounts caches ledger accounts for the writer; see accountCache.
@@ -106,11 +111,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{w: w, r: r, Path: path}
+	db := &DB{w: w, r: r, Path: path, sql: sqlstore.New(w, r, sqlstore.SQLite)}
 	if db.audit, err = openAudit(AuditPath(path)); err != nil {
 		db.Close()
 		return nil, err
 	}
+	db.auditSQL = sqlstore.New(db.audit.w, db.audit.r, sqlstore.SQLite)
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -178,76 +184,31 @@ func (db *DB) Ping(ctx context.Context) error { return db.r.PingContext(ctx) }
 // Engine names the engine, for logs and benchmarks.
 func (db *DB) Engine() string { return "sqlite" }
 
-// file is one of the database's SQLite files: its writer and readers, the
-// folder of its embedded migrations, and the prefix Versions gives them.
+// file is one of the database's SQLite files: its writer and readers, its
+// migrations, and the prefix Versions gives them.
 type file struct {
 	w, r               *sql.DB
+	fsys               fs.FS
 	migrations, prefix string
 }
 
 // files are the main file, the disclosure log's and its leaf index's.
 func (db *DB) files() []file {
 	return []file{
-		{db.w, db.r, "migrations", ""},
-		{db.audit.w, db.audit.r, "auditmigrations", "audit/"},
-		{db.audit.lw, db.audit.lr, "leafmigrations", "leaves/"},
+		{db.w, db.r, sqlstore.Migrations, "migrations", ""},
+		{db.audit.w, db.audit.r, migrations, "auditmigrations", "audit/"},
+		{db.audit.lw, db.audit.lr, migrations, "leafmigrations", "leaves/"},
 	}
 }
 
-// Migrate applies the embedded migrations not yet recorded, each in its own
+// Migrate applies the migrations not yet recorded, each in its own
 // transaction, in file-name order, to each file. It is safe to run on every start.
 func (db *DB) Migrate(ctx context.Context) error {
 	var err error
 	for _, f := range db.files() {
-		err = errors.Join(err, migrate(ctx, f.w, f.migrations))
+		err = errors.Join(err, sqlstore.New(f.w, f.r, sqlstore.SQLite).Migrate(ctx, f.fsys, f.migrations))
 	}
 	return err
-}
-
-// migrate applies the migrations in dir of the embedded files to the
-// database of w, recording each in its schema_migrations.
-func migrate(ctx context.Context, w *sql.DB, dir string) error {
-	if _, err := w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	names, err := fs.Glob(migrations, dir+"/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		version := strings.TrimSuffix(filepath.Base(name), ".sql")
-		if err := migrateOne(ctx, w, name, version); err != nil {
-			return fmt.Errorf("sqlite: migration %s/%s: %w", dir, version, err)
-		}
-	}
-	return nil
-}
-
-func migrateOne(ctx context.Context, w *sql.DB, name, version string) error {
-	tx, err := w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var one int
-	switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM schema_migrations WHERE version = ?`, version).Scan(&one); {
-	case err == nil:
-		return nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return err
-	}
-	body, err := migrations.ReadFile(name)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().UnixMicro()); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // Versions lists the migrations applied, in order: the main file's, then
@@ -256,66 +217,25 @@ func migrateOne(ctx context.Context, w *sql.DB, name, version string) error {
 func (db *DB) Versions(ctx context.Context) ([]string, error) {
 	var all []string
 	for _, f := range db.files() {
-		vs, err := versions(ctx, f.r, f.prefix)
+		vs, err := sqlstore.New(f.w, f.r, sqlstore.SQLite).Versions(ctx)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, vs...)
+		for _, v := range vs {
+			all = append(all, f.prefix+v)
+		}
 	}
 	return all, nil
 }
 
-func versions(ctx context.Context, r *sql.DB, prefix string) ([]string, error) {
-	rows, err := r.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var vs []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		vs = append(vs, prefix+v)
-	}
-	return vs, rows.Err()
-}
-
-// mapErr turns driver errors into domain errors by result code: a unique
-// violation becomes dup (or a generic Conflict), a busy database Unavailable.
+// mapErr, micros and fromMicros are sqlstore's, for this package's own
+// stores (the ledger's, the audit appender's): errors mapped by code as
+// sqlstore.SQLite.Err says, times as Unix microseconds.
 func mapErr(op string, err error, dup *bankbridge.Error) error {
-	if err == nil {
-		return nil
-	}
-	var se sqlite3.Error
-	if errors.As(err, &se) {
-		switch {
-		case se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey:
-			if dup != nil {
-				return dup.WithOp(op, err)
-			}
-			return bankbridge.E(bankbridge.Conflict, "duplicate", "that value is already in use").WithOp(op, err)
-		case se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked:
-			return bankbridge.E(bankbridge.Unavailable, "database_busy", "the database is busy; try again").WithOp(op, err)
-		}
-	}
-	return fmt.Errorf("%s: %w", op, err)
+	return sqlstore.SQLite.Err(op, err, dup)
 }
-
-func micros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-func fromMicros(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(v).UTC()
-}
+func micros(t time.Time) int64     { return sqlstore.Micros(t) }
+func fromMicros(v int64) time.Time { return sqlstore.FromMicros(v) }
 
 // Settle brings the database to rest after a bulk load: the WAL is copied
 // into the database file and truncated, so the next writes do not share
@@ -341,9 +261,10 @@ func (db *DB) Exec(query string) error {
 	return err
 }
 
-// ExecAudit runs raw SQL on the audit file's writer, as Exec does on the
-// main file's.
-func (db *DB) ExecAudit(query string) error {
-	_, err := db.audit.w.Exec(query)
+// ExecAudit runs raw SQL with arguments on the audit file's writer, as
+// Exec does on the main file's: for repair scripts, and for tests that
+// tamper with records to prove Verify notices.
+func (db *DB) ExecAudit(query string, args ...any) error {
+	_, err := db.audit.w.Exec(query, args...)
 	return err
 }

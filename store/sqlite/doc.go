@@ -1,5 +1,11 @@
-// Package sqlite implements the capability stores (ledger.Store and the
-// others) on an embedded SQLite file in WAL mode: the single-machine default.
+// Package sqlite opens the embedded SQLite file in WAL mode (the
+// single-machine default) and implements on it the stores where SQLite
+// differs: the ledger and the disclosure log's appender and files. The
+// stores whose SQL is the same on both engines (consent, identity and its
+// login guard, messenger, data API, alerts, keyring, payment limits, the
+// deployment id, the reads of insights and of the log) are
+// store/sqlstore's, over this package's writer and read pool (stores.go);
+// so are the migrations of the main file.
 //
 // SQLite has one writer. The store keeps one write connection and a pool of
 // read-only connections; the ledger's batcher is the only writer of money, so
@@ -12,6 +18,9 @@
 // batch; its index by leaf hash lives in a third (LeavesPath), filled by
 // the sealer on that file's writer, so that the wait is never behind a seal
 // either (auditfile.go).
+//
+// Lease (lease.go) is the fleet lease of store/postgres for a fleet of one:
+// always granted, callers of one name taking turns.
 //
 // It must never import net/http or any edge package.
 package sqlite

@@ -8,16 +8,23 @@ import (
 	"strings"
 
 	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/store/sqlstore"
 )
 
 // InsightsStore implements insights.Store. Updates run on the single
-// writer connection (so they are serialised); reads on the read pool.
-type InsightsStore struct{ db *DB }
+// writer connection (so they are serialised); the reads, the same SQL on
+// both engines, are sqlstore's, on the read pool.
+type InsightsStore struct {
+	*sqlstore.InsightsReads
+	db *DB
+}
 
 var _ insights.Store = (*InsightsStore)(nil)
 
 // Insights returns the insights store over db.
-func (db *DB) Insights() *InsightsStore { return &InsightsStore{db: db} }
+func (db *DB) Insights() *InsightsStore {
+	return &InsightsStore{InsightsReads: db.sql.InsightsReads(), db: db}
+}
 
 // maxParams bounds the parameters of one statement, well under SQLite's
 // 32766.
@@ -54,7 +61,7 @@ func (t *insightsTx) FacetIDs(ctx context.Context, fs []insights.Facet) (map[ins
 		if err != nil {
 			return nil, mapErr(op, err, nil)
 		}
-		if t.facets, err = scanFacets(rows); err != nil {
+		if t.facets, err = sqlstore.ScanFacets(rows); err != nil {
 			return nil, mapErr(op, err, nil)
 		}
 	}
@@ -227,134 +234,4 @@ func bulk(ctx context.Context, tx *sql.Tx, head, tail string, cols, n int, row f
 		}
 	}
 	return nil
-}
-
-// Facets implements insights.Store.
-func (s *InsightsStore) Facets(ctx context.Context) (map[insights.Facet]insights.FacetID, error) {
-	const op = "sqlite.Insights.Facets"
-	rows, err := s.db.r.QueryContext(ctx, `SELECT id, metric, channel, detail FROM insights_facets`)
-	if err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	out, err := scanFacets(rows)
-	return out, mapErr(op, err, nil)
-}
-
-func scanFacets(rows *sql.Rows) (map[insights.Facet]insights.FacetID, error) {
-	defer rows.Close()
-	out := map[insights.Facet]insights.FacetID{}
-	for rows.Next() {
-		var id insights.FacetID
-		var f insights.Facet
-		if err := rows.Scan(&id, &f.Metric, &f.Channel, &f.Detail); err != nil {
-			return nil, err
-		}
-		out[f] = id
-	}
-	return out, rows.Err()
-}
-
-// sumCols is the select list of one summed column and its product share.
-func sumCols(cols ...string) string {
-	var b strings.Builder
-	for _, c := range cols {
-		fmt.Fprintf(&b, ", SUM(%s)", c)
-	}
-	for _, c := range cols {
-		fmt.Fprintf(&b, ", SUM(CASE WHEN products & ?1 <> 0 THEN %s ELSE 0 END)", c)
-	}
-	return b.String()
-}
-
-// Daily implements insights.Store.
-func (s *InsightsStore) Daily(ctx context.Context, q insights.Query) ([]insights.Row, error) {
-	return s.read(ctx, "sqlite.Insights.Daily", q, "insights_daily", "day", "", []string{"customers", "events", "amount"})
-}
-
-// Window implements insights.Store.
-func (s *InsightsStore) Window(ctx context.Context, q insights.Query) ([]insights.Row, error) {
-	return s.read(ctx, "sqlite.Insights.Window", q, "insights_window", "day", fmt.Sprintf(" AND w = %d", q.W), []string{"delta"})
-}
-
-// Cohorts implements insights.Store.
-func (s *InsightsStore) Cohorts(ctx context.Context, q insights.Query) ([]insights.Row, error) {
-	q.ByDay = true
-	return s.read(ctx, "sqlite.Insights.Cohorts", q, "insights_cohorts", "cohort", "", []string{"customers"})
-}
-
-// read sums cols of table grouped by facet, band and (when q.ByDay) the
-// day column (and, for cohorts, the week offset).
-func (s *InsightsStore) read(ctx context.Context, op string, q insights.Query, table, dayCol, extra string, cols []string) ([]insights.Row, error) {
-	if len(q.Facets) == 0 {
-		return nil, nil
-	}
-	group := "facet, band"
-	sel := "facet, 0, 0, band"
-	if q.ByDay {
-		group = "facet, " + dayCol + ", band"
-		sel = "facet, " + dayCol + ", 0, band"
-		if table == "insights_cohorts" {
-			group = "facet, cohort, week_offset, band"
-			sel = "facet, cohort, week_offset, band"
-		}
-	}
-	args := []any{int64(q.Product), q.From, q.To}
-	in := make([]string, len(q.Facets))
-	for i, f := range q.Facets {
-		in[i] = fmt.Sprint(int32(f))
-	}
-	query := `SELECT ` + sel + sumCols(cols...) + ` FROM ` + table + ` WHERE facet IN (` + strings.Join(in, ",") + `)` + extra +
-		` AND ` + dayCol + ` BETWEEN ?2 AND ?3 GROUP BY ` + group
-	rows, err := s.db.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var out []insights.Row
-	for rows.Next() {
-		var r insights.Row
-		all := make([]int64, len(cols))
-		prod := make([]int64, len(cols))
-		dest := []any{&r.Facet, &r.Day, &r.Offset, &r.Band}
-		for i := range cols {
-			dest = append(dest, &all[i])
-		}
-		for i := range cols {
-			dest = append(dest, &prod[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, mapErr(op, err, nil)
-		}
-		r.All, r.Prod = toSums(all), toSums(prod)
-		if q.Product == 0 {
-			r.Prod = r.All
-		}
-		out = append(out, r)
-	}
-	return out, mapErr(op, rows.Err(), nil)
-}
-
-func toSums(v []int64) insights.Sums {
-	var s insights.Sums
-	s.Customers = v[0]
-	if len(v) == 3 {
-		s.Events, s.Amount = v[1], v[2]
-	}
-	return s
-}
-
-// Span implements insights.Store.
-func (s *InsightsStore) Span(ctx context.Context) (first, last insights.Day, ok bool, err error) {
-	const op = "sqlite.Insights.Span"
-	err = s.db.r.QueryRowContext(ctx, `SELECT day FROM insights_activity ORDER BY day LIMIT 1`).Scan(&first)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, false, nil
-	}
-	if err == nil {
-		err = s.db.r.QueryRowContext(ctx, `SELECT day FROM insights_activity ORDER BY day DESC LIMIT 1`).Scan(&last)
-	}
-	if err != nil {
-		return 0, 0, false, mapErr(op, err, nil)
-	}
-	return first, last, true, nil
 }

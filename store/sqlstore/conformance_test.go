@@ -1,0 +1,118 @@
+package sqlstore_test
+
+import (
+	"testing"
+
+	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/dataapi/records"
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/insights"
+	"github.com/bankbridge/bankbridge/keyring"
+	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/store/storetest"
+)
+
+// TestConformance runs the suite of each store implemented here, and of
+// the fleet lease, on each engine, opened as the application opens it
+// (sqlite.Open, postgres.Open).
+// The ledger's suites run from the engines' packages, beside the engine
+// code they prove.
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			open := func(t testing.TB) stores { return e.open(t, e.fresh(t)) }
+			t.Run("Consent", func(t *testing.T) {
+				t.Parallel()
+				storetest.Consent(t, func(t testing.TB) (consent.Store, identity.Store) { s := open(t); return s.consent, s.identity })
+			})
+			t.Run("Identity", func(t *testing.T) {
+				t.Parallel()
+				storetest.Identity(t, func(t testing.TB) identity.Store { return open(t).identity })
+			})
+			t.Run("DataAPI", func(t *testing.T) {
+				t.Parallel()
+				storetest.DataAPI(t, func(t testing.TB) records.Store { return open(t).dataapi })
+			})
+			t.Run("Messenger", func(t *testing.T) {
+				t.Parallel()
+				storetest.Messenger(t, func(t testing.TB) assistant.Store { return open(t).messenger })
+			})
+			t.Run("Alerts", func(t *testing.T) {
+				t.Parallel()
+				storetest.Alerts(t, func(t testing.TB) alerts.Store { return open(t).alerts })
+			})
+			t.Run("Audit", func(t *testing.T) {
+				t.Parallel()
+				storetest.Audit(t, func(t testing.TB) (audit.Store, storetest.AuditExec) { s := open(t); return s.audit(), s.execAudit })
+			})
+			t.Run("AuditInstances", func(t *testing.T) {
+				t.Parallel()
+				storetest.AuditInstances(t, func(t testing.TB, n int) []audit.Store {
+					s := open(t)
+					sts := make([]audit.Store, n)
+					for i := range sts {
+						sts[i] = s.audit()
+					}
+					return sts
+				})
+			})
+			t.Run("Keys", func(t *testing.T) {
+				t.Parallel()
+				storetest.Keys(t, func(t testing.TB) (keyring.Store, consent.Store) { s := open(t); return s.keys, s.consent },
+					func(t testing.TB) func() keyring.Store {
+						where := e.fresh(t)
+						return func() keyring.Store { return e.open(t, where).keys }
+					})
+			})
+			t.Run("Guard", func(t *testing.T) {
+				t.Parallel()
+				storetest.Guard(t, func(t testing.TB) identity.Guard { return open(t).guard })
+			})
+			t.Run("Deployment", func(t *testing.T) {
+				t.Parallel()
+				// Empty databases, not testdb's copies of one template,
+				// which share the template's deployment id.
+				storetest.Deployment(t, func(t testing.TB) func() storetest.DeploymentStore {
+					where := e.bare(t)
+					return func() storetest.DeploymentStore { return e.open(t, where).db }
+				})
+			})
+			t.Run("Limits", func(t *testing.T) {
+				t.Parallel()
+				// Two handles on one database: two instances on PostgreSQL,
+				// two stores over the one writer on SQLite.
+				storetest.Limits(t, func(t testing.TB) (limits.Store, limits.Store) {
+					where := e.fresh(t)
+					a := e.open(t, where)
+					if e.name == "sqlite" {
+						return a.limits, a.limits
+					}
+					return a.limits, e.open(t, where).limits
+				})
+			})
+			t.Run("Lease", func(t *testing.T) {
+				t.Parallel()
+				// Engine code (advisory locks; a fleet of one on SQLite),
+				// proved by one suite like the rest.
+				storetest.Lease(t, func(t testing.TB) (audit.Lease, audit.Store) { s := open(t); return s.lease, s.audit() })
+			})
+			t.Run("Insights", func(t *testing.T) {
+				t.Parallel()
+				storetest.Insights(t, func(t testing.TB) insights.Store { return open(t).insights })
+			})
+		})
+	}
+}
+
+func BenchmarkImportCustomers(b *testing.B) {
+	for _, e := range engines {
+		b.Run(e.name, func(b *testing.B) {
+			storetest.BenchmarkImportCustomers(b, e.open(b, e.fresh(b)).identity, 100_000)
+		})
+	}
+}
