@@ -7,13 +7,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/internal/app"
+	"github.com/bankbridge/bankbridge/keyring"
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
@@ -96,9 +100,16 @@ func benchAudit(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "%-66s records/s=%-8.0f p50=%.3fms p99=%.3fms p99.9=%.3fms\n", p.name, p.l.PerSec, p.l.P50, p.l.P99, p.l.P999)
 	}
 	if *records > 0 {
-		fmt.Fprintf(e.stdout, "generated %d records in %s (%d heads); verify took %s = %.0f records/s -> 10,000,000 records in %.1f s (%s)\n",
-			res.Records, time.Duration(res.GenerateSec*float64(time.Second)).Round(time.Millisecond), res.Heads,
-			time.Duration(res.VerifySec*float64(time.Second)).Round(time.Millisecond), res.VerifyPerSec, res.Verify10M, res.Verify10MHow)
+		sec := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)).Round(time.Millisecond) }
+		fmt.Fprintf(e.stdout, "generated %d records with MACs (keyring audit-mac) in %s (%d heads, each sealed as serve does: MACs checked, the signer's memory advanced)\n",
+			res.Records, sec(res.GenerateSec), res.Heads)
+		fmt.Fprintf(e.stdout, "verify as `audit verify --since` (leaves, MACs, tree, heads, subtree hashes, memory, the checkpoint of size %d) took %s = %.0f records/s -> 10,000,000 records in %.1f s (%s)\n",
+			res.EarlySize, sec(res.VerifySec), res.VerifyPerSec, res.Verify10M, res.Verify10MHow)
+		fmt.Fprintf(e.stdout, "the same pass without MACs, memory or checkpoint took %s: the difference is %s (%.0f%%); cpu back to back: one MAC check %.2f µs (x %d records = %s), one Ed25519 verify %.1f µs\n",
+			sec(res.VerifyNoMACSec), sec(res.VerifySec-res.VerifyNoMACSec), 100*(res.VerifySec-res.VerifyNoMACSec)/res.VerifyNoMACSec,
+			res.MACCheckUS, res.Records, sec(res.MACCheckUS*float64(res.Records)/1e6), res.Ed25519VerifyUS)
+		fmt.Fprintf(e.stdout, "checkpoint (signed note, no cosignature) %d bytes; consistency proof from size %d to %d: %d hashes (%d bytes), first %.3f ms, p50 %.3f ms, p99 %.3f ms (200 tries, fresh node cache each)\n",
+			res.CheckpointBytes, res.EarlySize, res.Records, res.ConsistencyHashes, 32*res.ConsistencyHashes, res.ConsistencyFirst, res.ConsistencyP50, res.ConsistencyP99)
 		fmt.Fprintf(e.stdout, "inclusion proof in the tree of %d: mean %.3f ms, p99 %.3f ms (2000 random leaves, fresh cache)\n", res.Records, res.ProofMean, res.ProofP99)
 		if !res.Verified {
 			return errors.New("audit verify failed after the benchmark")
@@ -131,8 +142,21 @@ type auditBenchResult struct {
 	Verify10M    float64 `json:"verify_10m_sec"`
 	Verify10MHow string  `json:"verify_10m_how"`
 	Verified     bool    `json:"verified"`
-	ProofMean    float64 `json:"inclusion_proof_mean_ms"`
-	ProofP99     float64 `json:"inclusion_proof_p99_ms"`
+	// VerifyNoMACSec is the same pass without the MAC check, the signer's
+	// memory or the checkpoint: what the MACs cost is the difference.
+	VerifyNoMACSec  float64 `json:"verify_without_macs_sec"`
+	MACCheckUS      float64 `json:"cpu_mac_check_us"`
+	Ed25519VerifyUS float64 `json:"cpu_ed25519_verify_us"`
+	// The early checkpoint (a signed note) and the consistency proof from
+	// it to the last head.
+	EarlySize         uint64  `json:"early_checkpoint_size"`
+	CheckpointBytes   int     `json:"checkpoint_bytes"`
+	ConsistencyHashes int     `json:"consistency_proof_hashes"`
+	ConsistencyFirst  float64 `json:"consistency_first_ms"`
+	ConsistencyP50    float64 `json:"consistency_p50_ms"`
+	ConsistencyP99    float64 `json:"consistency_p99_ms"`
+	ProofMean         float64 `json:"inclusion_proof_mean_ms"`
+	ProofP99          float64 `json:"inclusion_proof_p99_ms"`
 }
 
 func benchRecord(i int, requestID string) audit.Record {
@@ -222,20 +246,86 @@ func benchPost(ctx context.Context, l *audit.Log, clients int, d time.Duration) 
 	return summarise(slices.Concat(lats...), time.Since(start)), nil
 }
 
+// verifyKeys are the disclosure log's keys as serve has them: from a
+// keyring sealed under a key-encryption key, in the benchmark's own
+// throw-away database (the KEK lives only in memory for the run).
+type verifyKeys struct {
+	sign ed25519.PrivateKey
+	pub  ed25519.PublicKey
+	mac  audit.MACKey
+}
+
+func benchKeys(ctx context.Context, b *app.Backend) (verifyKeys, error) {
+	raw, err := keyring.GenerateKEK()
+	if err != nil {
+		return verifyKeys{}, err
+	}
+	kek, err := keyring.NewFileKEK(raw)
+	if err != nil {
+		return verifyKeys{}, err
+	}
+	r, err := keyring.Open(ctx, b.Keys, kek, keyring.Options{Source: "the benchmark's key-encryption key"})
+	if err != nil {
+		return verifyKeys{}, err
+	}
+	for _, n := range []keyring.Name{keyring.Audit, keyring.AuditMAC} {
+		if _, err := r.Ensure(ctx, n, nil); err != nil {
+			return verifyKeys{}, err
+		}
+	}
+	sk, err := r.Active(ctx, keyring.Audit)
+	if err != nil {
+		return verifyKeys{}, err
+	}
+	mk, err := r.Active(ctx, keyring.AuditMAC)
+	if err != nil {
+		return verifyKeys{}, err
+	}
+	mac, err := keyring.AuditMACKey(mk)
+	if err != nil {
+		return verifyKeys{}, err
+	}
+	key := sk.Signer.(ed25519.PrivateKey)
+	return verifyKeys{sign: key, pub: key.Public().(ed25519.PublicKey), mac: mac}, nil
+}
+
+// earlyShare is where the kept checkpoint stands in the log: a month's
+// download when the log grows steadily and verify covers about 30 months.
+const earlyShare = 30
+
 // benchVerify writes n records straight through the store in large batches
-// (the appender's path without callers), sealing every sealEvery records,
-// then times audit.Verify over the whole database.
+// (the appender's path without callers: each record tagged with its MAC
+// under the keyring's audit-mac key, as Log.commit does), sealing every
+// sealEvery records as serve's sealer does (MACs checked before signing,
+// the signer's memory advanced with each head's checkpoint), and keeps the
+// checkpoint of an early head. It then times what `bankbridge audit verify
+// --since FILE` does over the whole database, the same without the MAC
+// check (the split), and a consistency proof from the early checkpoint to
+// the last head (what a customer, partner or witness with that checkpoint
+// asks the bank for).
 func benchVerify(ctx context.Context, c *app.Config, n, sealEvery int, res *auditBenchResult) error {
 	b, err := app.OpenBackend(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	pub, key, _ := ed25519.GenerateKey(nil)
-	l := audit.New(b.Audit, audit.Options{Key: key, SealEvery: time.Hour})
+	keys, err := benchKeys(ctx, b)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "bankbridge-bench-memory-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	mem := &audit.FileMemory{Path: filepath.Join(dir, audit.HeadFile)}
+	l := audit.New(b.Audit, audit.Options{Key: keys.sign, MACs: audit.FixedMAC(keys.mac), Memory: mem, SealEvery: time.Hour})
 	defer l.Close()
 	t0 := time.Now()
 	const batch = 10_000
+	early := min(n, (n/earlyShare+batch-1)/batch*batch)
+	var earlyNote []byte
+	tag := keys.mac.Tagger()
 	recs := make([]audit.Record, 0, batch)
 	at := time.Now().Add(-time.Duration(n) * time.Millisecond).UTC()
 	for i := 0; i < n; {
@@ -246,36 +336,107 @@ func benchVerify(ctx context.Context, c *app.Config, n, sealEvery int, res *audi
 			r.Outcome = audit.OK
 			recs = append(recs, r)
 		}
-		if err := b.Audit.Append(ctx, recs, nil); err != nil {
+		if err := b.Audit.Append(ctx, recs, tag); err != nil {
 			return err
 		}
-		if i%sealEvery == 0 || i == n {
+		if i%sealEvery == 0 || i == n || i == early {
 			if _, err := l.Seal(ctx); err != nil {
 				return err
 			}
 			res.Heads++
 		}
+		if i == early {
+			cp, err := l.Checkpoint(ctx)
+			if err != nil {
+				return err
+			}
+			earlyNote = []byte(cp.Checkpoint)
+		}
 	}
 	res.Records, res.GenerateSec = n, time.Since(t0).Seconds()
+	res.CheckpointBytes = len(earlyNote)
+
+	// What `audit verify --since FILE` does: open the kept checkpoint with
+	// the key history, read the signer's memory, then check every leaf,
+	// MAC, head, subtree hash and the checkpoint in one pass.
 	t1 := time.Now()
-	rep, err := audit.Verify(ctx, b.Audit, pub)
+	cp, err := audit.OpenCheckpoint(audit.DefaultOrigin, earlyNote, keys.pub)
+	if err != nil {
+		return err
+	}
+	last, err := mem.Last(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := audit.VerifyWith(ctx, b.Audit, audit.VerifyOptions{Keys: []ed25519.PublicKey{keys.pub}, MACs: []audit.MACKey{keys.mac},
+		Memory: &last, Since: []audit.SignedHead{cp.Head}, MaxUnsigned: time.Minute})
 	if err != nil {
 		return err
 	}
 	res.VerifySec = time.Since(t1).Seconds()
 	res.VerifyPerSec = float64(n) / res.VerifySec
-	res.Verified = rep.OK() && rep.Records == uint64(n)
+	res.EarlySize = cp.Head.Size
+	extends := fmt.Sprintf("the log extends the checkpoint of size %d", cp.Head.Size)
+	res.Verified = rep.OK() && rep.Records == uint64(n) && rep.MACs && rep.Untagged == 0 && rep.Signed == uint64(n) &&
+		slices.ContainsFunc(rep.Notes, func(s string) bool { return strings.HasPrefix(s, extends) })
 	if n >= 10_000_000 {
 		res.Verify10M, res.Verify10MHow = res.VerifySec*10_000_000/float64(n), "measured"
 	} else {
 		res.Verify10M, res.Verify10MHow = 10_000_000/res.VerifyPerSec, fmt.Sprintf("extrapolated linearly from %d", n)
 	}
+	if !rep.OK() || !res.Verified {
+		fmt.Fprintf(os.Stderr, "verify: %d records, MACs %v, %d untagged, signed %d, notes %q\n", rep.Records, rep.MACs, rep.Untagged, rep.Signed, rep.Notes)
+		for _, p := range rep.Problems[:min(5, len(rep.Problems))] {
+			fmt.Fprintln(os.Stderr, "PROBLEM:", p)
+		}
+	}
+
+	// The split: the same pass without MACs, the memory or the checkpoint
+	// (what verify did before records had MACs).
+	t2 := time.Now()
+	if _, err := audit.Verify(ctx, b.Audit, keys.pub); err != nil {
+		return err
+	}
+	res.VerifyNoMACSec = time.Since(t2).Seconds()
+	res.MACCheckUS, res.Ed25519VerifyUS = auditCPU(keys)
+
+	// The consistency proof from the early checkpoint to the last head,
+	// each try through a fresh log (a cold node cache), checked as a
+	// client checks it: the kept note opened, the proof verified against
+	// both roots.
+	head, err := b.Audit.LatestHead(ctx)
+	if err != nil {
+		return err
+	}
+	var lat []time.Duration
+	for range 200 {
+		t := time.Now()
+		cp, err := audit.OpenCheckpoint(audit.DefaultOrigin, earlyNote, keys.pub)
+		if err != nil {
+			return err
+		}
+		pl := audit.New(b.Audit, audit.Options{PublicKey: keys.pub})
+		p, err := pl.Consistency(ctx, cp.Head.Size, head.Size)
+		pl.Close()
+		if err != nil {
+			return err
+		}
+		if err := audit.VerifyConsistency(cp.Head.Size, head.Size, cp.Head.Root, head.Root, p.Path); err != nil {
+			return fmt.Errorf("the consistency proof from %d to %d: %w", cp.Head.Size, head.Size, err)
+		}
+		lat = append(lat, time.Since(t))
+		res.ConsistencyHashes = len(p.Path)
+	}
+	first := lat[0]
+	s := summarise(lat, time.Second)
+	res.ConsistencyFirst, res.ConsistencyP50, res.ConsistencyP99 = ms(first), s.P50, s.P99
+
 	// Inclusion proofs at random leaves of the largest tree, through a
 	// fresh log (a cold node cache at first), as /audit/v1/proof serves them.
-	pl := audit.New(b.Audit, audit.Options{PublicKey: pub})
+	pl := audit.New(b.Audit, audit.Options{PublicKey: keys.pub})
 	defer pl.Close()
-	var lat []time.Duration
-	t2 := time.Now()
+	lat = lat[:0]
+	t3 := time.Now()
 	for i := range 2000 {
 		t := time.Now()
 		if _, err := pl.Inclusion(ctx, uint64(i*7919)%uint64(n), uint64(n)); err != nil {
@@ -283,12 +444,32 @@ func benchVerify(ctx context.Context, c *app.Config, n, sealEvery int, res *audi
 		}
 		lat = append(lat, time.Since(t))
 	}
-	res.ProofMean = ms(time.Since(t2)) / float64(len(lat))
+	res.ProofMean = ms(time.Since(t3)) / float64(len(lat))
 	res.ProofP99 = summarise(lat, time.Second).P99
-	if !rep.OK() {
-		for _, p := range rep.Problems[:min(5, len(rep.Problems))] {
-			fmt.Println("PROBLEM:", p)
-		}
-	}
 	return nil
+}
+
+// auditCPU times, back to back, one record's MAC check (an HMAC-SHA256
+// over its leaf hash, the work verify adds per record) and one Ed25519
+// verification (a signed head), in microseconds: what the CPU gave this
+// run, to compare runs on a shared machine.
+func auditCPU(keys verifyKeys) (macUS, edUS float64) {
+	tag := keys.mac.Tagger()
+	var leaf audit.Hash
+	const macs = 200_000
+	t := time.Now()
+	for i := range macs {
+		leaf[0], leaf[1], leaf[2] = byte(i), byte(i>>8), byte(i>>16)
+		tag(leaf)
+	}
+	macUS = float64(time.Since(t).Microseconds()) / macs
+	msg := []byte("bankbridge.audit\n10000000\n")
+	sig := ed25519.Sign(keys.sign, msg)
+	const sigs = 2_000
+	t = time.Now()
+	for range sigs {
+		ed25519.Verify(keys.pub, msg, sig)
+	}
+	edUS = float64(time.Since(t).Microseconds()) / sigs
+	return macUS, edUS
 }
