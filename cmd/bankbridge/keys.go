@@ -222,6 +222,11 @@ func loadKEK(ctx context.Context, c *app.Config, st keyring.Store, log *slog.Log
 			return nil, "", err
 		}
 		if len(sealed) > 0 {
+			// Another instance sharing this key file may have made it and
+			// sealed these keys between our two reads: read it once more.
+			if kek, err := keyring.LoadKEKFile(path); err == nil {
+				return kek, source, nil
+			}
 			return nil, "", fmt.Errorf("%s: no such file, and the database's keys are sealed (key %s/%s under KEK id %s): give this instance the fleet's key file",
 				source, n, sealed[0].KID, sealed[0].KEKID)
 		}
