@@ -132,6 +132,12 @@ func TestRelayFailsVisiblyWhileNATSIsDownAndRecovers(t *testing.T) {
 	if msgs, err := bus.Messages(ctx); err != nil || msgs != 20 {
 		t.Errorf("the stream holds %d messages (%v), want each event once", msgs, err)
 	}
+	// Closing at shutdown is no outage: no second "disconnected".
+	bus.Close()
+	time.Sleep(100 * time.Millisecond)
+	if n := strings.Count(logs.String(), "stream: disconnected from NATS"); n != 1 {
+		t.Errorf("%d disconnects logged, want the cut's only:\n%s", n, logs.String())
+	}
 }
 
 func waitFor(t *testing.T, logs *syncBuffer, line string) {

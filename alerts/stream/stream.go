@@ -49,7 +49,10 @@ func Dial(ctx context.Context, url string, d Deployment, log *slog.Logger) (*Bus
 	// the server is logged, so that an outage is visible, not silent.
 	nc, err := nats.Connect(url, nats.Name("bankbridge-"+d.Cluster), nats.Timeout(5*time.Second),
 		nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if err == nil || nc.IsClosed() {
+				return // Close, at shutdown: nothing is lost and nothing reconnects
+			}
 			log.Warn("stream: disconnected from NATS; reconnecting, events wait in the outbox", "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
