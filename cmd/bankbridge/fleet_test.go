@@ -53,7 +53,8 @@ const (
 // bank on the web and pay and ask in a linked chat, staff read the
 // console, a partner calls the data API over its budget; the instance that
 // seals the disclosure log is killed with SIGKILL mid-load and restarted on
-// its data folder. Then: the sealer moved to a living instance; every
+// its data folder, and later the NATS server is killed and restarted on its
+// port and store (every instance must log losing and regaining it). Then: the sealer moved to a living instance; every
 // alert reached the chat exactly once and the mail server (the platform's
 // side and the database's); each chat payment was booked once; no chat or
 // page showed another customer's accounts; the partner's limit held for
@@ -885,7 +886,7 @@ func (f *fleet) checkAlerts() {
 	}
 	slices.Sort(latencies)
 	if len(latencies) > 0 {
-		t.Logf("alerts: %d raised during the load (%d large debits booked), each delivered to its chat and by e-mail, across the kill -9 "+
+		t.Logf("alerts: %d raised during the load (%d large debits booked), each delivered to its chat and by e-mail, across the kill -9 and the NATS outage "+
 			"(%d chat messages in all; %d e-mails repeated); receipt to chat through NATS, %d instances: p50 %s, p99 %s, max %s (n=%d)",
 			loadAlerts, len(f.transfers), delivered, repeats, fleetSize, pct(latencies, 50), pct(latencies, 99), latencies[len(latencies)-1].Round(time.Millisecond), len(latencies))
 	}
