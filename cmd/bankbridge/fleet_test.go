@@ -54,9 +54,10 @@ const (
 // console, a partner calls the data API over its budget; the instance that
 // seals the disclosure log is killed with SIGKILL mid-load and restarted on
 // its data folder, and later the NATS server is killed and restarted on its
-// port and store (every instance must log losing and regaining it). Then: the sealer moved to a living instance; every
-// alert reached the chat exactly once and the mail server (the platform's
-// side and the database's); each chat payment was booked once; no chat or
+// port and store (every instance must log losing and regaining it).
+// Then: the sealer moved to a living instance; every alert reached the
+// chat exactly once and the mail server (the platform's side and the
+// database's); each chat payment was booked once; no chat or
 // page showed another customer's accounts; the partner's limit held for
 // the fleet; a second deployment on the same NATS saw none of the fleet's
 // events and lost none of its own; `ledger verify` and `audit verify`
