@@ -44,7 +44,20 @@ func Dial(ctx context.Context, url string, d Deployment, log *slog.Logger) (*Bus
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	nc, err := nats.Connect(url, nats.Name("bankbridge-"+d.Cluster), nats.Timeout(5*time.Second))
+	// The client reconnects by itself, for ever: an instance outlives a
+	// NATS restart with its outbox filling meanwhile. Losing and regaining
+	// the server is logged, so that an outage is visible, not silent.
+	nc, err := nats.Connect(url, nats.Name("bankbridge-"+d.Cluster), nats.Timeout(5*time.Second),
+		nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if err == nil || nc.IsClosed() {
+				return // Close, at shutdown: nothing is lost and nothing reconnects
+			}
+			log.Warn("stream: disconnected from NATS; reconnecting, events wait in the outbox", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("stream: reconnected to NATS", "url", nc.ConnectedUrlRedacted())
+		}))
 	if err != nil {
 		return nil, fmt.Errorf("stream: connect %s: %w", url, err)
 	}
@@ -129,6 +142,10 @@ func (b *Bus) RelayOnce(ctx context.Context, src alerts.Source, cur Cursors, lim
 		}
 		futures = append(futures, f)
 	}
+	// A NATS server lost while acknowledgements are pending fails them
+	// (nats.ErrDisconnected, from the client's reconnect): the batch is
+	// published again on the next round, and the message ids make that
+	// harmless.
 	for i, f := range futures {
 		select {
 		case <-f.Ok():
@@ -190,14 +207,23 @@ func (b *Bus) Consume(ctx context.Context, p Processor, batch int) error {
 	if err != nil {
 		return fmt.Errorf("stream: consumer: %w", err)
 	}
+	failing := false // logged once per run of failures, not every 100 ms
 	for ctx.Err() == nil {
 		msgs, err := b.fetch(cons, batch)
 		if err != nil {
 			if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if !failing {
+				b.log.Warn("stream: taking events failed; trying again", "err", err)
+				failing = true
+			}
 			time.Sleep(100 * time.Millisecond)
 			continue
+		}
+		if failing {
+			b.log.Info("stream: taking events again")
+			failing = false
 		}
 		var ok []jetstream.Msg
 		var evs []ledger.Event

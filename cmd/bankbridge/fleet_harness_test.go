@@ -47,12 +47,21 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// startNATS runs a NATS server with JetStream on a free port, its store in
+// natsServer is a NATS server with JetStream on a free port, its store in
 // a temporary folder, for this test alone, so that what the test counts on
 // it (streams, the second deployment's) is only this test's. Deployments
 // sharing a server are kept apart by their cluster names; the second
-// deployment below checks that on this server.
-func startNATS(t *testing.T) string {
+// deployment below checks that on this server. It can be killed and
+// started again on the same port and store, as a NATS machine restarts.
+type natsServer struct {
+	bin, dir string
+	port     int
+	out      lockedBuffer
+	cmd      *exec.Cmd
+}
+
+// startNATS starts a natsServer and returns it.
+func startNATS(t *testing.T) *natsServer {
 	t.Helper()
 	srv, err := exec.LookPath("nats-server")
 	if err != nil {
@@ -60,23 +69,40 @@ func startNATS(t *testing.T) string {
 			t.Fatal("nats-server is required (scripts/test-env.sh installs it)")
 		}
 	}
-	port := freePort(t)
-	cmd := exec.Command(srv, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", t.TempDir())
-	var out lockedBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	n := &natsServer{bin: srv, dir: t.TempDir(), port: freePort(t)}
+	t.Cleanup(n.kill)
+	n.start(t)
+	return n
+}
+
+// URL is the server's client URL; it stays the same across restarts.
+func (n *natsServer) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.port) }
+
+// start runs the server on its port and store and waits until it listens.
+func (n *natsServer) start(t *testing.T) {
+	t.Helper()
+	n.cmd = exec.Command(n.bin, "-a", "127.0.0.1", "-p", fmt.Sprint(n.port), "-js", "-sd", n.dir)
+	n.cmd.Stdout, n.cmd.Stderr = &n.out, &n.out
+	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	addr := fmt.Sprintf("127.0.0.1:%d", n.port)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return "nats://" + addr
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nats-server did not start:\n%s", out.String())
+			t.Fatalf("nats-server did not start:\n%s", n.out.String())
 		}
+	}
+}
+
+// kill is kill -9: no goodbye to the clients, as a crash or a cut cable.
+func (n *natsServer) kill() {
+	if n.cmd != nil && n.cmd.ProcessState == nil {
+		n.cmd.Process.Kill()
+		n.cmd.Wait()
 	}
 }
 

@@ -42,6 +42,7 @@ const (
 	fleetLinked    = 6                // customers who bank on the web and in a chat
 	fleetLoad      = 20 * time.Second // the load phase; one instance is killed a third in
 	partnerRate    = 120              // the partner's budget, requests a minute
+	natsDown       = 3 * time.Second  // how long NATS is down, two thirds into the load
 )
 
 // TestFleet is issue 15 item 6, with real processes: three `bankbridge
@@ -52,9 +53,11 @@ const (
 // bank on the web and pay and ask in a linked chat, staff read the
 // console, a partner calls the data API over its budget; the instance that
 // seals the disclosure log is killed with SIGKILL mid-load and restarted on
-// its data folder. Then: the sealer moved to a living instance; every
-// alert reached the chat exactly once and the mail server (the platform's
-// side and the database's); each chat payment was booked once; no chat or
+// its data folder, and later the NATS server is killed and restarted on its
+// port and store (every instance must log losing and regaining it).
+// Then: the sealer moved to a living instance; every alert reached the
+// chat exactly once and the mail server (the platform's side and the
+// database's); each chat payment was booked once; no chat or
 // page showed another customer's accounts; the partner's limit held for
 // the fleet; a second deployment on the same NATS saw none of the fleet's
 // events and lost none of its own; `ledger verify` and `audit verify`
@@ -99,7 +102,7 @@ type fleet struct {
 	ctx  context.Context
 	bin  string
 	db   string // the fleet's database URL
-	nats string
+	nats *natsServer
 	env  []string
 	pool *pgxpool.Pool
 
@@ -214,7 +217,7 @@ func (f *fleet) startAll() {
 	for i := range fleetSize {
 		data := filepath.Join(root, fmt.Sprintf("data%d", i))
 		f.inst = append(f.inst, newProcess(t, fmt.Sprintf("instance %d", i), f.bin, f.env, data,
-			"--database", f.db, "--events", f.nats, "--public-url", f.front.URL, "--demo-customers", fmt.Sprint(fleetCustomers), "--smtp", f.mail.Addr()))
+			"--database", f.db, "--events", f.nats.URL(), "--public-url", f.front.URL, "--demo-customers", fmt.Sprint(fleetCustomers), "--smtp", f.mail.Addr()))
 	}
 	f.inst[0].start(t)
 	var wg sync.WaitGroup
@@ -450,7 +453,7 @@ func (f *fleet) busy() string {
 	if relayed < last {
 		return fmt.Sprintf("%d events not relayed", last-relayed)
 	}
-	nc, err := nats.Connect(f.nats)
+	nc, err := nats.Connect(f.nats.URL())
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -487,11 +490,13 @@ func (f *fleet) busy() string {
 }
 
 // load drives everyone for fleetLoad, kills one instance with SIGKILL a
-// third in and starts it again on its data folder.
+// third in and starts it again on its data folder, then kills the NATS
+// server two thirds in and starts it again natsDown later.
 func (f *fleet) load() {
 	t := f.t
 	ctx, cancel := context.WithTimeout(f.ctx, fleetLoad)
 	defer cancel()
+	loadStart := time.Now()
 	var wg sync.WaitGroup
 	var cents atomic.Int64
 	for _, c := range f.linked {
@@ -537,6 +542,45 @@ func (f *fleet) load() {
 	f.inst[victim].start(t)
 	t.Logf("%s back after %s", f.inst[victim].name, time.Since(t0).Round(time.Millisecond))
 	before := f.lb.counts()[victim]
+
+	// NATS down and back, mid-load (issue 15, "Bad input and faults"):
+	// killed without a goodbye, started again after a few seconds on its
+	// port and store. The instances keep booking into the outbox; the relay
+	// and the consumer must say they failed and recovered, and the checks
+	// below find every alert delivered once all the same.
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Until(loadStart.Add(fleetLoad * 2 / 3))):
+	}
+	for i, p := range f.inst {
+		marks[i] = len(p.out.String())
+	}
+	f.nats.kill()
+	t.Logf("killed the NATS server (kill -9) %s into the load", time.Since(loadStart).Round(time.Millisecond))
+	sleep(f.ctx, natsDown)
+	f.nats.start(t)
+	t1 := time.Now()
+	for deadline := t1.Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		back := 0
+		for i, p := range f.inst {
+			if strings.Contains(p.out.String()[marks[i]:], "stream: reconnected to NATS") {
+				back++
+			}
+		}
+		if back == len(f.inst) {
+			break
+		}
+	}
+	for i, p := range f.inst {
+		log := p.out.String()[marks[i]:]
+		down, back := strings.Contains(log, "stream: disconnected from NATS"), strings.Contains(log, "stream: reconnected to NATS")
+		t.Logf("%s over the NATS outage: said disconnected %v, reconnected %v; relay failures logged %d, consumer failures logged %d",
+			p.name, down, back, strings.Count(log, "stream: relaying the outbox failed"), strings.Count(log, "stream: taking events failed"))
+		if !down || !back {
+			t.Errorf("%s did not log losing and regaining NATS (down %v, back %v) within 10 s of its restart", p.name, down, back)
+		}
+	}
+	t.Logf("NATS back after %s down; every instance reconnected within %s", natsDown, time.Since(t1).Round(time.Millisecond))
 	wg.Wait()
 	if f.lb.counts()[victim] == before {
 		t.Errorf("%s served nothing after its restart", f.inst[victim].name)
@@ -843,7 +887,7 @@ func (f *fleet) checkAlerts() {
 	}
 	slices.Sort(latencies)
 	if len(latencies) > 0 {
-		t.Logf("alerts: %d raised during the load (%d large debits booked), each delivered to its chat and by e-mail, across the kill -9 "+
+		t.Logf("alerts: %d raised during the load (%d large debits booked), each delivered to its chat and by e-mail, across the kill -9 and the NATS outage "+
 			"(%d chat messages in all; %d e-mails repeated); receipt to chat through NATS, %d instances: p50 %s, p99 %s, max %s (n=%d)",
 			loadAlerts, len(f.transfers), delivered, repeats, fleetSize, pct(latencies, 50), pct(latencies, 99), latencies[len(latencies)-1].Round(time.Millisecond), len(latencies))
 	}
@@ -990,7 +1034,7 @@ func (f *fleet) checkSecondDeployment(t *testing.T) {
 	clusterFlag := f.serveHasFlag("-cluster")
 	db := testdb.PostgresURL(f.t)
 	other := newProcess(f.t, "second deployment", f.bin, f.env, filepath.Join(f.t.TempDir(), "data"),
-		"--database", db, "--events", f.nats, "--demo-customers", fmt.Sprint(fleetCustomers))
+		"--database", db, "--events", f.nats.URL(), "--demo-customers", fmt.Sprint(fleetCustomers))
 	other.start(t)
 	defer other.stop(t)
 	pool, err := pgxpool.New(f.ctx, db)

@@ -100,8 +100,9 @@ func TestServeEndToEnd(t *testing.T) {
 			if code, _, _ := get(t, base+"/readyz"); code != 200 {
 				t.Errorf("/readyz = %d", code)
 			}
-			if code, body, _ := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, "bankbridge_http_requests_total") || !strings.Contains(body, "bankbridge_ledger_batch_ops") {
-				t.Errorf("/metrics = %d, missing request counter", code)
+			if code, body, _ := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, "bankbridge_http_requests_total") || !strings.Contains(body, "bankbridge_ledger_batch_ops") ||
+				!strings.Contains(body, "bankbridge_insights_events_dropped") || !strings.Contains(body, "bankbridge_insights_events_failed") {
+				t.Errorf("/metrics = %d, missing the request, batch or insights counters", code)
 			}
 			code, body, h := get(t, base+"/login")
 			if code != 200 || !strings.Contains(body, "<form") {

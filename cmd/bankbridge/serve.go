@@ -69,6 +69,10 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}()
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_dropped",
 		Help: "Engagement events dropped (buffer full, invalid, after close)."}, func() float64 { return float64(events.Stats().Dropped) }))
+	// A batch the database refused after the recorder's retries (PostgreSQL
+	// restarting) is lost too: logged ("insights: batch lost") and counted.
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_failed",
+		Help: "Engagement events lost because their batch could not be written after retries."}, func() float64 { return float64(events.Stats().Failed) }))
 
 	// The fleet's keys are in the database, sealed under a key-encryption
 	// key that is not, so whoever can rewrite the database cannot re-sign

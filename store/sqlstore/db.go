@@ -202,8 +202,9 @@ func (db *DB) ClaimLock() string { return db.d.claim }
 // Err turns a driver error into a domain error by its code: a unique
 // violation becomes dup (or a generic Conflict), a transient failure
 // (SQLite busy or locked; PostgreSQL serialization failure, deadlock, lock
-// not available) Unavailable, which callers may retry. Anything else keeps
-// its cause behind op.
+// not available) or an unreachable server (PostgreSQL restarting, refusing
+// connections) Unavailable, which callers may retry and clients see as 503,
+// not 500. Anything else keeps its cause behind op.
 func (d Dialect) Err(op string, err error, dup *bankbridge.Error) error {
 	if err == nil {
 		return nil
@@ -216,6 +217,8 @@ func (d Dialect) Err(op string, err error, dup *bankbridge.Error) error {
 		return bankbridge.E(bankbridge.Conflict, "duplicate", "that value is already in use").WithOp(op, err)
 	case busy:
 		return bankbridge.E(bankbridge.Unavailable, "database_busy", "the database is busy; try again").WithOp(op, err)
+	case gone:
+		return bankbridge.E(bankbridge.Unavailable, "database_unavailable", "the database is not reachable; try again").WithOp(op, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

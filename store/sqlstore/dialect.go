@@ -93,6 +93,7 @@ const (
 	other  class = iota
 	unique       // a unique or primary key constraint refused a row
 	busy         // transient: busy, locked, serialization failure, deadlock
+	gone         // the server is unreachable: restarting, shutting down, refused
 )
 
 // SQLite is the embedded engine, through mattn/go-sqlite3.
@@ -132,14 +133,23 @@ var Postgres = Dialect{
 	maxParams: 65535,
 	classify: func(err error) class {
 		var pe *pgconn.PgError
-		if !errors.As(err, &pe) {
+		if errors.As(err, &pe) {
+			switch {
+			case pe.Code == "23505": // unique_violation
+				return unique
+			case pe.Code == "40001", pe.Code == "40P01", pe.Code == "55P03": // serialization_failure, deadlock_detected, lock_not_available
+				return busy
+			// During a restart the server ends sessions (57P01
+			// admin_shutdown, 57P02 crash_shutdown) and refuses new ones
+			// (57P03 cannot_connect_now); class 08 is a connection exception.
+			case pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", len(pe.Code) == 5 && pe.Code[:2] == "08":
+				return gone
+			}
 			return other
 		}
-		switch pe.Code {
-		case "23505": // unique_violation
-			return unique
-		case "40001", "40P01", "55P03": // serialization_failure, deadlock_detected, lock_not_available
-			return busy
+		// No server answered at all: refused, or the connection failed.
+		if ce := (*pgconn.ConnectError)(nil); errors.As(err, &ce) {
+			return gone
 		}
 		return other
 	},

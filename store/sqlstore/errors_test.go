@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -16,7 +17,9 @@ import (
 // for real on each engine, becomes the same domain error: unique
 // violations a Conflict (or the caller's own error), busy, locked,
 // serialization failures, deadlocks and lock timeouts an Unavailable the
-// caller may retry, and anything else stays internal. Never by text: an
+// caller may retry, a server restarting or refusing connections an
+// Unavailable too (a 503, not a 500, while PostgreSQL restarts), and
+// anything else stays internal. Never by text: an
 // error that only reads like a driver's is not mapped.
 func TestErrorsMapAlikeOnBothEngines(t *testing.T) {
 	t.Parallel()
@@ -66,6 +69,29 @@ func TestErrorsMapAlikeOnBothEngines(t *testing.T) {
 			return err
 		}})
 	}
+	// A restarting server: it ends sessions with 57P01 and refuses new
+	// ones with 57P03 (raised here with their SQLSTATE), and a stopped one
+	// refuses the connection (a port nothing listens on).
+	for name, code := range map[string]string{"AdminShutdown": "57P01", "CannotConnectNow": "57P03"} {
+		causes["postgres"] = append(causes["postgres"], cause{name, func(t *testing.T, db *sql.DB, _ string) error {
+			_, err := db.Exec(`DO $$ BEGIN RAISE EXCEPTION 'restarting' USING ERRCODE = '` + code + `'; END $$`)
+			return err
+		}})
+	}
+	causes["postgres"] = append(causes["postgres"], cause{"Refused", func(t *testing.T, _ *sql.DB, _ string) error {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		down, err := sql.Open("pgx", "postgres://postgres@"+addr+"/x?sslmode=disable&connect_timeout=2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer down.Close()
+		return down.PingContext(ctx)
+	}})
 	want := map[string]struct {
 		kind bankbridge.Kind
 		code string
@@ -75,6 +101,9 @@ func TestErrorsMapAlikeOnBothEngines(t *testing.T) {
 		"SerializationFailure": {bankbridge.Unavailable, "database_busy"},
 		"Deadlock":             {bankbridge.Unavailable, "database_busy"},
 		"LockNotAvailable":     {bankbridge.Unavailable, "database_busy"},
+		"AdminShutdown":        {bankbridge.Unavailable, "database_unavailable"},
+		"CannotConnectNow":     {bankbridge.Unavailable, "database_unavailable"},
+		"Refused":              {bankbridge.Unavailable, "database_unavailable"},
 	}
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
