@@ -136,7 +136,7 @@ var packages = map[string]pkgRule{
 			"identity", "insights", "internal/app", "keyring", "ledger", "oauth", "platformsim", "witness"}},
 	"cmd/bankbridge-bench": {layer: bench,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "channels/messenger", "consent", "dataapi",
-			"dataapi/dataapitest", "demo", "identity", "insights", "internal/app", "ledger", "oauth", "platformsim",
+			"dataapi/dataapitest", "demo", "identity", "insights", "internal/app", "keyring", "ledger", "oauth", "platformsim",
 			"store/postgres", "store/sqlite"}},
 }
 
