@@ -15,7 +15,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/bankbridge/bankbridge/alerts"
@@ -182,6 +184,152 @@ func (e engine) migrated(t testing.TB, fsys fs.FS, dirs ...string) (string, *sql
 		}
 	}
 	return where, db
+}
+
+// migrateOld applies dirs of fixtures, in order, with the shared runner
+// to the database at where, as the engine's old code did.
+func migrateOld(ctx context.Context, e engine, where string, dirs []string) error {
+	db, err := sql.Open(e.driver, where)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if e.name == "sqlite" {
+		db.SetMaxOpenConns(1) // the runner's transactions on one file
+	}
+	for _, dir := range dirs {
+		if err := sqlstore.New(db, db, e.dial).Migrate(ctx, fixtures, dir); err != nil {
+			return err
+		}
+	}
+	return db.Close()
+}
+
+// upgraded returns the location of a database, the test's own, that the
+// files of dirs (fixtures) made and today's code then opened: a copy of one
+// built once per run, as building one costs about a second and the suites
+// want one per subtest.
+func (e engine) upgraded(t testing.TB, dirs []string) string {
+	t.Helper()
+	if e.name == "sqlite" {
+		return e.upgradedSQLite(t, dirs)
+	}
+	return e.upgradedPostgres(t, dirs)
+}
+
+// upgradeFiles are the files an upgraded PostgreSQL database is made of,
+// the old dirs and today's, under names of their own, so that testdb keys
+// its template by both.
+func upgradeFiles(dirs []string) (fs.FS, error) {
+	files := fstest.MapFS{}
+	add := func(fsys fs.FS, root, prefix string) error {
+		return fs.WalkDir(fsys, root, func(name string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			body, err := fs.ReadFile(fsys, name)
+			files[prefix+name] = &fstest.MapFile{Data: body}
+			return err
+		})
+	}
+	for _, dir := range dirs {
+		if err := add(fixtures, dir, "old/"); err != nil {
+			return nil, err
+		}
+	}
+	return files, add(postgres.Migrations(), ".", "new/")
+}
+
+// upgradedPostgres borrows a copy of a template database that dirs made
+// and postgres.Open then migrated. testdb resets a copy between tests to
+// the template's rows, those the old files inserted included (the
+// deployment id of v1's 0011, the applied versions).
+func (e engine) upgradedPostgres(t testing.TB, dirs []string) string {
+	t.Helper()
+	files, err := upgradeFiles(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testdb.MigratedPostgresURL(t, files, func(ctx context.Context, u string) (*postgres.DB, error) {
+		if err := migrateOld(ctx, e, u, dirs); err != nil {
+			return nil, fmt.Errorf("old migrations %v: %w", dirs, err)
+		}
+		return postgres.Open(ctx, u)
+	})
+}
+
+// sqliteBuild is a SQLite database that dirs made and sqlite.Open then
+// upgraded, built once per run in a directory of its own; its files (the
+// main one, the audit file, and whatever else the engine keeps beside it)
+// are copied for each test.
+type sqliteBuild struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+var sqliteBuilds sync.Map // strings.Join(dirs, ",") -> *sqliteBuild
+
+// sqliteBuildRoot holds every sqliteBuild's directory, for the run.
+var sqliteBuildRoot string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sqlstore-upgrade-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sqliteBuildRoot = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// upgradedSQLite copies, for the test, the files of the database that
+// dirs made and sqlite.Open upgraded, building it the first time. The
+// build is closed, so its files (the WAL too, if one is left) are not
+// being written while copied.
+func (e engine) upgradedSQLite(t testing.TB, dirs []string) string {
+	t.Helper()
+	v, _ := sqliteBuilds.LoadOrStore(strings.Join(dirs, ","), &sqliteBuild{})
+	b := v.(*sqliteBuild)
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp(sqliteBuildRoot, "v"); b.err != nil {
+			return
+		}
+		ctx := context.Background()
+		where := filepath.Join(b.dir, "bare.db")
+		if b.err = migrateOld(ctx, e, where, dirs); b.err != nil {
+			return
+		}
+		db, err := sqlite.Open(ctx, where)
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.err = db.Close()
+	})
+	if b.err != nil {
+		t.Fatalf("upgraded SQLite database of %v: %v", dirs, b.err)
+	}
+	dst := t.TempDir()
+	entries, err := os.ReadDir(b.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range entries {
+		if !f.Type().IsRegular() {
+			t.Fatalf("%s in the upgraded database's directory: only files are copied", f.Name())
+		}
+		body, err := os.ReadFile(filepath.Join(b.dir, f.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, f.Name()), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dst, "bare.db")
 }
 
 var (
@@ -355,7 +503,9 @@ func TestUpgrade(t *testing.T) {
 			// The suites of the stores shared here, on the old schema. The
 			// ledger's and the insights' (engine code, unchanged) run on the
 			// fresh schema only: TestMigrationsBuildTodaysSchema shows it equal.
-			v0 := func(t testing.TB) stores { return e.open(t, old(t, e.v0())) }
+			// Each subtest gets a copy of one database per version that the
+			// old files made and today's code upgraded (e.upgraded).
+			v0 := func(t testing.TB) stores { return e.open(t, e.upgraded(t, e.v0())) }
 			t.Run("v0/Consent", func(t *testing.T) {
 				storetest.Consent(t, func(t testing.TB) (consent.Store, identity.Store) { s := v0(t); return s.consent, s.identity })
 			})
@@ -369,18 +519,20 @@ func TestUpgrade(t *testing.T) {
 			t.Run("v0/Alerts", func(t *testing.T) { storetest.Alerts(t, func(t testing.TB) alerts.Store { return v0(t).alerts }) })
 			t.Run("v1/Keys", func(t *testing.T) {
 				storetest.Keys(t, func(t testing.TB) (keyring.Store, consent.Store) {
-					s := e.open(t, old(t, e.v1()))
+					s := e.open(t, e.upgraded(t, e.v1()))
 					return s.keys, s.consent
 				},
 					func(t testing.TB) func() keyring.Store {
-						where := old(t, e.v1())
+						where := e.upgraded(t, e.v1())
 						return func() keyring.Store { return e.open(t, where).keys }
 					})
 			})
 			t.Run("v1/Guard", func(t *testing.T) {
-				storetest.Guard(t, func(t testing.TB) identity.Guard { return e.open(t, old(t, e.v1())).guard })
+				storetest.Guard(t, func(t testing.TB) identity.Guard { return e.open(t, e.upgraded(t, e.v1())).guard })
 			})
 			t.Run("v1/Deployment", func(t *testing.T) {
+				// Databases of their own, not copies of one, which would
+				// share its deployment id.
 				storetest.Deployment(t, func(t testing.TB) func() storetest.DeploymentStore {
 					where := old(t, e.v1())
 					return func() storetest.DeploymentStore { return e.open(t, where).db }
@@ -388,7 +540,7 @@ func TestUpgrade(t *testing.T) {
 			})
 			t.Run("v1/Limits", func(t *testing.T) {
 				storetest.Limits(t, func(t testing.TB) (limits.Store, limits.Store) {
-					where := old(t, e.v1())
+					where := e.upgraded(t, e.v1())
 					a := e.open(t, where)
 					if e.name == "sqlite" {
 						return a.limits, a.limits
@@ -396,6 +548,53 @@ func TestUpgrade(t *testing.T) {
 					return a.limits, e.open(t, where).limits
 				})
 			})
+		})
+	}
+}
+
+// TestUpgradedCopies: every copy e.upgraded hands out is the one upgraded
+// database, rows the old files inserted included, even when the test
+// before it deleted them (testdb's reset puts them back on PostgreSQL).
+// Not parallel, so that the second borrower most likely gets the copy the
+// first one spoilt rather than a new one.
+func TestUpgradedCopies(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			var cluster string
+			for i := range 3 {
+				t.Run(strconv.Itoa(i), func(t *testing.T) {
+					where := e.upgraded(t, e.v1())
+					raw, err := sql.Open(e.driver, where)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer raw.Close()
+					var got string
+					var applied int
+					if err := raw.QueryRow(`SELECT cluster FROM deployment WHERE id = 1`).Scan(&got); err != nil {
+						t.Fatalf("the deployment row v1's 0011 made: %v", err)
+					}
+					if err := raw.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&applied); err != nil {
+						t.Fatal(err)
+					}
+					if i == 0 {
+						cluster = got
+					}
+					if got != cluster || applied == 0 {
+						t.Errorf("copy %d: deployment %q, %d versions applied; want %q, as in the first", i, got, applied, cluster)
+					}
+					if vs, err := mainVersions(ctx, e.open(t, where)); err != nil || len(vs) == 0 {
+						t.Errorf("versions = %v, %v", vs, err)
+					}
+					// Spoil the copy for the next borrower.
+					for _, q := range []string{`DELETE FROM deployment`, `DELETE FROM schema_migrations`} {
+						if _, err := raw.Exec(q); err != nil {
+							t.Fatal(err)
+						}
+					}
+				})
+			}
 		})
 	}
 }
