@@ -1031,7 +1031,6 @@ func (f *fleet) checkPartnerLimit(t *testing.T) {
 // same NATS, then books large debits in both: each bank alerts on its own
 // transfers and on none of the other's.
 func (f *fleet) checkSecondDeployment(t *testing.T) {
-	clusterFlag := f.serveHasFlag("-cluster")
 	db := testdb.PostgresURL(f.t)
 	other := newProcess(f.t, "second deployment", f.bin, f.env, filepath.Join(f.t.TempDir(), "data"),
 		"--database", db, "--events", f.nats.URL(), "--demo-customers", fmt.Sprint(fleetCustomers))
@@ -1118,17 +1117,8 @@ func (f *fleet) checkSecondDeployment(t *testing.T) {
 		problems = append(problems, fmt.Sprintf("the fleet made %d alerts for the second deployment's transfer", n))
 	}
 	if len(problems) > 0 {
-		if !clusterFlag {
-			t.Skipf("deployments sharing a NATS server are namespaced by --cluster / BANKBRIDGE_CLUSTER (issue 15 item 1), not there yet: %s", strings.Join(problems, "; "))
-		}
 		t.Error(strings.Join(problems, "; "))
 	}
-}
-
-// serveHasFlag says whether `bankbridge serve` knows a flag.
-func (f *fleet) serveHasFlag(name string) bool {
-	out, _ := exec.Command(f.bin, "serve", "-h").CombinedOutput()
-	return strings.Contains(string(out), "  "+name+" ")
 }
 
 // stopAll stops every instance with SIGTERM, as a rolling shutdown would.
