@@ -94,7 +94,7 @@ var packages = map[string]pkgRule{
 	"consent":         {layer: logic, imports: []string{"", "legible", "ledger"}},
 	"audit":           {layer: logic, imports: []string{"", "ledger"}},
 	"alerts":          {layer: logic, imports: []string{"", "backoff", "ledger"}},
-	"insights":        {layer: logic, imports: []string{"", "identity", "ledger"}},
+	"insights":        {layer: logic, imports: []string{"", "backoff", "identity", "ledger"}},
 	"limits":          {layer: logic, imports: []string{"", "ledger"}},
 	"assistant":       {layer: logic, imports: []string{"", "consent", "legible", "ledger", "limits"}},
 	"channels":        {layer: logic, imports: []string{"", "assistant", "audit", "consent"}},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/backoff"
 )
 
 // Recorder takes events from request handlers and writes them in batches
@@ -43,6 +44,7 @@ type RecorderOptions struct {
 	// FlushEvery is the longest an event waits for its batch; default 1s.
 	FlushEvery time.Duration
 	// Retries is how many times a failed batch is tried again; default 3.
+	// An Unavailable database is waited for past it, up to 30 s a batch.
 	Retries int
 	// Logger receives failures; default discards.
 	Logger *slog.Logger
@@ -176,7 +178,10 @@ func (r *Recorder) loop() {
 	}
 }
 
-// write segments and ingests one batch, retrying a bounded number of times.
+// write segments and ingests one batch, retrying a bounded number of times
+// (Options.Retries) with the one backoff; a database that is briefly away
+// (Kind Unavailable: a restart, a failover) is waited for longer, until the
+// batch's 30 s are spent, so a PostgreSQL restart loses no engagement.
 func (r *Recorder) write(batch []Event) {
 	if len(batch) == 0 {
 		return
@@ -184,9 +189,9 @@ func (r *Recorder) write(batch []Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var err error
-	for try := 0; try <= r.o.Retries; try++ {
-		if try > 0 {
-			time.Sleep(time.Duration(try*try) * 100 * time.Millisecond)
+	for try := 0; ; try++ {
+		if try > 0 && backoff.Sleep(ctx, writeBackoff.Delay(try)) != nil {
+			break
 		}
 		if err = r.segment(ctx, batch); err == nil {
 			if err = r.ing.Ingest(ctx, batch); err == nil {
@@ -197,10 +202,16 @@ func (r *Recorder) write(batch []Event) {
 		if errors.Is(err, ErrEvent) {
 			break // no retry makes an invalid batch valid
 		}
+		if try >= r.o.Retries && bankbridge.ErrorKind(err) != bankbridge.Unavailable {
+			break
+		}
 	}
 	r.failed.Add(int64(len(batch)))
 	r.o.Logger.Error("insights: batch lost", slog.Int("events", len(batch)), slog.Any("err", err))
 }
+
+// writeBackoff spaces a batch's tries: 100 ms, 200 ms, 400 ms... at most 5 s.
+var writeBackoff = backoff.Policy{Base: 100 * time.Millisecond, Max: 5 * time.Second}
 
 func (r *Recorder) segment(ctx context.Context, batch []Event) error {
 	var ids []bankbridge.CustomerID

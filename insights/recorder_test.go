@@ -17,6 +17,7 @@ type sink struct {
 	batches [][]Event
 	gate    chan struct{}
 	fail    error
+	failN   int // fail the first failN calls with fail, then succeed
 }
 
 func (s *sink) Ingest(ctx context.Context, evs []Event) error {
@@ -25,7 +26,13 @@ func (s *sink) Ingest(ctx context.Context, evs []Event) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fail != nil {
+	if s.fail != nil && s.failN >= 0 {
+		if s.failN > 0 {
+			s.failN--
+			if s.failN == 0 {
+				defer func() { s.fail = nil }()
+			}
+		}
 		return s.fail
 	}
 	s.batches = append(s.batches, append([]Event(nil), evs...))
@@ -121,5 +128,24 @@ func TestRecorderCountsInvalidAndFailed(t *testing.T) {
 	}
 	if st := r.Stats(); st.Dropped != 1 || st.Failed != 1 || st.Written != 0 {
 		t.Errorf("stats %+v: want 1 dropped (invalid), 1 failed", st)
+	}
+}
+
+// TestRecorderWaitsOutAnUnavailableDatabase: a database that is away for a
+// few seconds (a restart) answers Unavailable; the batch is tried past
+// Options.Retries until it lands, and nothing is counted lost.
+func TestRecorderWaitsOutAnUnavailableDatabase(t *testing.T) {
+	t.Parallel()
+	away := bankbridge.E(bankbridge.Unavailable, "database_unavailable", "the database is restarting")
+	s := &sink{fail: away, failN: 4}
+	r := NewRecorder(s, nil, RecorderOptions{MaxBatch: 10, Retries: 1, FlushEvery: time.Hour})
+	good := ev(1)
+	good.Segmented = true
+	r.Record(good)
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.Failed != 0 || st.Written != 1 {
+		t.Errorf("stats %+v: want the batch written after the database came back, none failed", st)
 	}
 }
