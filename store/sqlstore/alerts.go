@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,8 +67,14 @@ func (s *AlertsStore) Commit(ctx context.Context, name string, upto ledger.Event
 		}
 	}
 	if len(b.Profiles) > 0 {
+		// Upsert in customer order: instances committing batches that share
+		// customers then lock their rows in one order and cannot deadlock
+		// (a map's order, as before, did: 40P01 between the fleet's alert
+		// consumers at start-up).
+		customers := slices.Sorted(maps.Keys(b.Profiles))
 		rows := make([][]any, 0, len(b.Profiles))
-		for c, p := range b.Profiles {
+		for _, c := range customers {
+			p := b.Profiles[c]
 			body, err := json.Marshal(p)
 			if err != nil {
 				return err
