@@ -123,10 +123,6 @@ type Store interface {
 	// transfer and reason) at `at`, atomically: false, and no change, when
 	// its status was not from any more. ErrPaymentNotFound.
 	SetPaymentStatus(ctx context.Context, id string, from, to PaymentStatus, transfer ledger.TransferID, reason string, at time.Time) (bool, error)
-	// PaymentTotal sums the amounts of the customer's payments in currency
-	// created at or after since that are PENDING or POSTED: what counts
-	// against the daily limit.
-	PaymentTotal(ctx context.Context, c bankbridge.CustomerID, cur ledger.Currency, since time.Time) (ledger.Amount, error)
 	// ExpiredPayments lists PENDING payments whose ConfirmBy is not after
 	// now, at most limit.
 	ExpiredPayments(ctx context.Context, now time.Time, limit int) ([]Payment, error)

@@ -7,7 +7,6 @@ import (
 
 	"time"
 
-	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/ledger"
 )
@@ -87,15 +86,6 @@ func (s *DataAPIStore) SetPaymentStatus(ctx context.Context, id string, from, to
 		return false, s.db.Err(op, err, nil)
 	}
 	return false, nil
-}
-
-// PaymentTotal implements records.Store. It reads on the writer so that a
-// payment just created counts at once.
-func (s *DataAPIStore) PaymentTotal(ctx context.Context, c bankbridge.CustomerID, cur ledger.Currency, since time.Time) (ledger.Amount, error) {
-	var sum int64
-	err := s.db.W().QueryRow(ctx, `SELECT COALESCE(SUM(amount), 0) FROM dataapi_payments
-WHERE customer = $1 AND currency = $2 AND created >= $3 AND status IN ('PENDING', 'POSTED')`, int64(c), string(cur), micros(since)).Scan(&sum)
-	return ledger.Amount(sum), s.db.Err("sqlstore.DataAPI.PaymentTotal", err, nil)
 }
 
 // ExpiredPayments implements records.Store. true is spelled as each
