@@ -62,8 +62,7 @@ func simCmd(ctx context.Context, e env, args []string) error {
 	sim := platformsim.New(platformsim.Options{BaseURL: public, WebhookURL: bank + "/channels/messenger/webhook",
 		AppSecret: secret, VerifyToken: verify, PageToken: page, Logger: log})
 	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 60 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := serveOn(srv, ln)
 	fmt.Fprintf(e.stdout, "messaging platform emulator is running.\n  Chats:        %s/\n  Webhook to:   %s/channels/messenger/webhook\n"+
 		"Run the bank with:\n  BANKBRIDGE_MESSENGER_GRAPH_URL=%s\n  BANKBRIDGE_MESSENGER_REDIRECT_URI=%s\n",
 		public, bank, sim.GraphURL(), sim.RedirectURI())
@@ -88,6 +87,20 @@ func simCmd(ctx context.Context, e env, args []string) error {
 		}
 		log.Warn("the bank's webhook did not answer the verification; is the bank running with the same verify token?")
 	}()
+	return untilDone(ctx, srv, errc)
+}
+
+// serveOn serves srv on ln in a goroutine; the channel gets Serve's error.
+func serveOn(srv *http.Server, ln net.Listener) <-chan error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	return errc
+}
+
+// untilDone is a side command's lifetime (sim, witness): it returns Serve's
+// error if the server stops by itself, else shuts it down within 5 s once
+// ctx ends.
+func untilDone(ctx context.Context, srv *http.Server, errc <-chan error) error {
 	select {
 	case err := <-errc:
 		return err

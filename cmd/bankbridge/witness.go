@@ -72,8 +72,7 @@ func witnessCmd(ctx context.Context, e env, args []string) error {
 	}
 	ws := witness.NewServer(*origin, pubs, signer, state, log)
 	srv := &http.Server{Handler: ws, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := serveOn(srv, ln)
 	if len(logKeys) == 0 && *bank != "" {
 		// Keys read from the bank are read again every minute, so a
 		// rotation (announced there before the new key signs) reaches the
@@ -83,33 +82,19 @@ func witnessCmd(ctx context.Context, e env, args []string) error {
 		defer func() { cancel(); <-done }()
 		go func() {
 			defer close(done)
-			t := time.NewTicker(time.Minute)
-			defer t.Stop()
-			for {
-				select {
-				case <-rctx.Done():
-					return
-				case <-t.C:
-					if keys, err := fetchLogKeys(rctx, *bank); err == nil {
-						ws.SetLogKeys(keys)
-					} else if rctx.Err() == nil {
-						log.Warn("witness: could not read the bank's keys again; keeping the ones it has", "err", err)
-					}
+			every(rctx, time.Minute, func() {
+				if keys, err := fetchLogKeys(rctx, *bank); err == nil {
+					ws.SetLogKeys(keys)
+				} else if rctx.Err() == nil {
+					log.Warn("witness: could not read the bank's keys again; keeping the ones it has", "err", err)
 				}
-			}
+			})
 		}()
 	}
 	fmt.Fprintf(e.stdout, "witness %s of log %s is running on http://%s/add-checkpoint\n  verifier key: %s\nRun the bank with --witness http://<this host>:%d, and verify with --witness %s\n",
 		*name, *origin, ln.Addr(), witness.VerifierKey(*name, key.Public().(ed25519.PublicKey)), ln.Addr().(*net.TCPAddr).Port,
 		witness.VerifierKey(*name, key.Public().(ed25519.PublicKey)))
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(sctx)
+	return untilDone(ctx, srv, errc)
 }
 
 // The witness's files in its own folder.
