@@ -100,6 +100,9 @@ var packages = map[string]pkgRule{
 	"channels":        {layer: logic, imports: []string{"", "assistant", "audit", "consent"}},
 	"dataapi/records": {layer: logic, imports: []string{"", "ledger"}},
 	"demo":            {layer: logic, imports: []string{"", "identity", "insights", "ledger"}},
+	// statement is the monthly statement both the web app and the data API
+	// serve: the model from the ledger, the PDF and the CSV.
+	"statement": {layer: logic, imports: []string{"", "identity", "ledger", "legible"}},
 
 	"problem": {layer: httpBase, imports: []string{""}},
 	// oauth serves the authorization endpoints and also verifies the tokens

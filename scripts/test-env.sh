@@ -54,6 +54,12 @@ if ! [ -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
+# poppler-utils: the statement tests read the PDF back (pdftotext) and render it (pdftoppm)
+if ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null; then
+  say "installing poppler-utils"
+  apt_install poppler-utils
+fi
+
 # playwright-core for the browser tests (no browser download: it drives /usr/bin/chromium)
 if [ -f web/e2e/package-lock.json ] && ! [ -d web/e2e/node_modules/playwright-core ]; then
   say "installing browser test packages"
