@@ -1,11 +1,17 @@
 package dataapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/statement"
 )
 
 // Statement is FDX's Statement entity in a list.
@@ -23,10 +29,12 @@ type Statements struct {
 	Statements []Statement `json:"statements"`
 }
 
-// StatementDocument is a statement's content as JSON (FDX leaves the
-// document's format to the provider; this bank serves JSON, not PDF):
-// balances at the start and end of the month and the month's totals, all
-// from posted transactions by transaction time.
+// StatementDocument is a statement's figures as JSON, for a request whose
+// Accept prefers JSON: balances at the start and end of the month and the
+// month's totals, all from posted transactions by transaction time. With
+// Accept: application/pdf the same route answers the statement document
+// itself (package statement), the one the customer downloads from the web
+// app.
 type StatementDocument struct {
 	AccountID        string      `json:"accountId"`
 	StatementID      string      `json:"statementId"`
@@ -96,38 +104,81 @@ func (s *Server) statement(c *call) {
 		c.fail(errNotFound)
 		return
 	}
-	c.disclose([]ledger.AccountID{a.ID}, []consent.Cluster{consent.Statements}, []string{"statements.document"})
-	end := month.AddDate(0, 1, 0)
-	// Walk the history from now back to the month's start: what came after
-	// the month turns the current balance into the closing one.
-	var after, credits, debits ledger.Amount
-	n := 0
-	var cur *ledger.Cursor
-	for {
-		p, err := s.d.Ledger.Store().History(c.ctx, ledger.HistoryQuery{Account: a.ID, Limit: 500, After: cur, From: month, Status: ledger.Posted})
-		if err != nil {
+	pdf := wantsPDF(c.r.Header.Values("Accept"))
+	c.w.Header().Add("Vary", "Accept")
+	var holder identity.Customer
+	if pdf {
+		// The document is the customer's statement as the bank issues it,
+		// addressed to the holder: the PDF carries their name and address.
+		if holder, err = s.d.Customers.Customer(c.ctx, c.acc.Grant.Customer); err != nil {
 			c.fail(err)
 			return
 		}
-		for _, e := range p.Entries {
-			switch {
-			case !e.Transfer.Created.Before(end):
-				after += e.Amount
-			case e.Amount < 0:
-				debits -= e.Amount
-				n++
-			default:
-				credits += e.Amount
-				n++
+	}
+	st, err := statement.Build(c.ctx, s.d.Ledger.Store(), statement.DemoBank, holder, a, month)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	if pdf {
+		c.disclose([]ledger.AccountID{a.ID}, []consent.Cluster{consent.Statements}, []string{"statements.document", "statements.document.transactions", "statements.document.holder"})
+		var buf bytes.Buffer
+		if err := st.PDF(&buf); err != nil {
+			c.fail(err)
+			return
+		}
+		if !c.waitAudit() {
+			return
+		}
+		h := c.w.Header()
+		h.Set("Content-Type", "application/pdf")
+		h.Set("Content-Disposition", `inline; filename="`+st.Name()+`.pdf"`)
+		c.w.WriteHeader(http.StatusOK)
+		_, _ = c.w.Write(buf.Bytes())
+		return
+	}
+	c.disclose([]ledger.AccountID{a.ID}, []consent.Cluster{consent.Statements}, []string{"statements.document"})
+	cur := a.Currency
+	c.json(200, StatementDocument{AccountID: id, StatementID: sid, StartDate: month.Format(time.DateOnly), EndDate: st.LastDay().Format(time.DateOnly),
+		Currency: Currency{string(cur)}, OpeningBalance: money(st.Opening, cur), ClosingBalance: money(st.Closing, cur),
+		TotalCredits: money(st.Credits, cur), TotalDebits: money(st.Debits, cur), TransactionCount: len(st.Lines)})
+}
+
+// wantsPDF reports whether the request's Accept prefers the statement as
+// PDF to JSON (RFC 9110 §12.5.1): the more specific media range sets each
+// type's quality, and JSON wins ties. An Accept that names neither is
+// disregarded, as §12.5.1 allows, and gets JSON, the default.
+func wantsPDF(accept []string) bool {
+	q := func(want string) float64 {
+		best, spec := 0.0, -1
+		for _, h := range accept {
+			for _, r := range strings.Split(h, ",") {
+				mt, params, _ := strings.Cut(strings.TrimSpace(r), ";")
+				mt = strings.ToLower(strings.TrimSpace(mt))
+				s := -1
+				switch {
+				case mt == want:
+					s = 2
+				case mt == want[:strings.IndexByte(want, '/')]+"/*":
+					s = 1
+				case mt == "*/*":
+					s = 0
+				}
+				if s < spec || s < 0 {
+					continue
+				}
+				v := 1.0
+				for _, p := range strings.Split(params, ";") {
+					if k, val, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+						if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil && f >= 0 && f <= 1 {
+							v = f
+						}
+					}
+				}
+				best, spec = v, s
 			}
 		}
-		if p.Next == nil {
-			break
-		}
-		cur = p.Next
+		return best
 	}
-	closing := a.Balance - after
-	c.json(200, StatementDocument{AccountID: id, StatementID: sid, StartDate: month.Format(time.DateOnly), EndDate: end.AddDate(0, 0, -1).Format(time.DateOnly),
-		Currency: Currency{string(a.Currency)}, OpeningBalance: money(closing-credits+debits, a.Currency), ClosingBalance: money(closing, a.Currency),
-		TotalCredits: money(credits, a.Currency), TotalDebits: money(debits, a.Currency), TransactionCount: n})
+	return q("application/pdf") > q("application/json")
 }
