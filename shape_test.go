@@ -110,7 +110,7 @@ var packages = map[string]pkgRule{
 	"oauth": {layer: httpBase, imports: []string{"", "consent", "ledger"}},
 
 	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "backoff", "dataapi/records", "identity", "legible", "ledger", "limits", "oauth", "problem", "statement"}},
-	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "legible", "ledger", "limits", "problem"}},
+	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "legible", "ledger", "limits", "problem", "statement"}},
 	"auditapi":             {layer: edge, imports: []string{"", "audit", "problem"}},
 	"witness":              {layer: edge, imports: []string{"audit"}},
 	"platformsim":          {layer: edge},

@@ -69,7 +69,24 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2 Jan 2006 15:04 UTC")
 	},
 	"isodate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"kind":    kindName,
+	"isoday":  func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+	"category": func(c string) string { // "fast_food" -> "Fast food"
+		if c == "" {
+			return "None"
+		}
+		c = strings.ReplaceAll(c, "_", " ")
+		return strings.ToUpper(c[:1]) + c[1:]
+	},
+	"network": func(n string) string { // "visa" -> "Visa"
+		switch n {
+		case "mastercard":
+			return "Mastercard"
+		case "":
+			return "Card"
+		}
+		return strings.ToUpper(n[:1]) + n[1:]
+	},
+	"kind": kindName,
 	"last4": func(n ledger.AccountNumber) string {
 		if len(n) <= 4 {
 			return ""

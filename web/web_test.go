@@ -508,7 +508,7 @@ func TestHistory(t *testing.T) {
 	br := b.browser()
 	br.login("", "ada@example.com")
 	base := fmt.Sprintf("/accounts/%d", acct.ID)
-	entries := regexp.MustCompile(`<span class="desc">([^<]+?)\s*(?:<span class="badge">Pending</span>)?\s*</span>`)
+	entries := regexp.MustCompile(`<span class="desc"><a href="/accounts/\d+/transactions/\d+">([^<]+?)</a>\s*(?:<span class="badge">Pending</span>)?\s*</span>`)
 	descs := func(p page) []string {
 		var ds []string
 		for _, m := range entries.FindAllStringSubmatch(p.body, -1) {

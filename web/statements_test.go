@@ -1,0 +1,208 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"html"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/statement"
+)
+
+// statementBank is a customer with a checking account opened in January
+// 2026 and a card on it, a salary and a card purchase in February, on the
+// harness's clock (14 March 2026).
+type statementBank struct {
+	*bank
+	ada      identity.Customer
+	acct     ledger.Account
+	purchase ledger.Transfer
+	salary   ledger.Transfer
+	other    ledger.Account // Bob's
+	bobTx    ledger.Transfer
+}
+
+func newStatementBank(t *testing.T) *statementBank {
+	t.Helper()
+	ctx := context.Background()
+	b := &statementBank{bank: newBank(t, bankOptions{})}
+	b.ada = b.customer("Ada Lovelace", "ada@example.com")
+	st := b.ledger.Store()
+	var err error
+	b.acct, err = st.CreateAccount(ctx, ledger.Account{Customer: b.ada.ID, Kind: ledger.Checking, Name: "Everyday checking", Currency: "USD",
+		Number: "1000000042", Routing: "011000015", OpenedAt: time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateCard(ctx, ledger.Card{Account: b.acct.ID, Customer: b.ada.ID, Last4: "4242", Network: "visa", Status: ledger.CardActive}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.CreateMerchant(ctx, ledger.Merchant{Name: "Harbor Coffee Co.", MCC: "5814", Category: "coffee", City: "Springfield", Country: "US"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	salary := ledger.Move("test", "salary", b.funding, b.acct.ID, 100000, "USD", "Salary February")
+	salary.Category, salary.At = "income", time.Date(2026, 2, 3, 9, 0, 0, 0, time.UTC)
+	if b.salary, _, err = b.ledger.Transfer(ctx, salary); err != nil {
+		t.Fatal(err)
+	}
+	buy := ledger.Move("test", "coffee", b.acct.ID, b.funding, 1234, "USD", "HARBOR COFFEE CO")
+	buy.Category, buy.Merchant, buy.At = "fast_food", m.ID, time.Date(2026, 2, 10, 8, 15, 0, 0, time.UTC)
+	if b.purchase, _, err = b.ledger.Transfer(ctx, buy); err != nil {
+		t.Fatal(err)
+	}
+	bob := b.customer("Bob Builder", "bob@example.com")
+	b.other = b.account(bob.ID, "Bob's checking", ledger.Checking, 5000)
+	b.bobTx = b.move(b.other.ID, b.funding, 100, "Bob's lunch")
+	b.acct = b.get(b.acct.ID)
+	return b
+}
+
+func TestStatementsPage(t *testing.T) {
+	t.Parallel()
+	b := newStatementBank(t)
+	br := b.browser()
+	br.login("", "ada@example.com")
+	id := fmt.Sprint(b.acct.ID)
+
+	acct := br.get("/accounts/" + id)
+	if !strings.Contains(acct.body, `href="/accounts/`+id+`/statements"`) {
+		t.Errorf("the account page does not link its statements")
+	}
+	p := br.get("/accounts/" + id + "/statements")
+	if p.status != 200 {
+		t.Fatalf("statements: %d", p.status)
+	}
+	for _, want := range []string{"<h1 id=\"h\">Statements</h1>", "February 2026", "January 2026",
+		`href="/accounts/` + id + `/statements/2026-02.pdf"`, `href="/accounts/` + id + `/statements/2026-02.csv"`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("statements page lacks %s", want)
+		}
+	}
+	if strings.Contains(p.body, "March 2026") || strings.Contains(p.body, "December 2025") {
+		t.Errorf("the page offers a month that is not complete or before the account opened")
+	}
+
+	pdf := br.get("/accounts/" + id + "/statements/2026-02.pdf")
+	if pdf.status != 200 || pdf.header.Get("Content-Type") != "application/pdf" ||
+		pdf.header.Get("Content-Disposition") != `attachment; filename="statement-0042-2026-02.pdf"` {
+		t.Fatalf("PDF: %d %v", pdf.status, pdf.header)
+	}
+	// The very document package statement renders, which the partner API
+	// serves too (dataapi's TestStatementAsPDF holds it to the same).
+	st, err := statement.Build(context.Background(), b.ledger.Store(), statement.DemoBank, b.ada, b.acct, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := st.PDF(&want); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want.Bytes(), []byte(pdf.body)) {
+		t.Error("the web's PDF is not the statement package's document")
+	}
+	path := filepath.Join(t.TempDir(), "s.pdf")
+	if err := os.WriteFile(path, []byte(pdf.body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v (install poppler-utils)", err)
+	}
+	text := string(out)
+	for _, want := range []string{"Ada Lovelace", "February 2026", "••••0042", "Salary February", "1,000.00 USD", "HARBOR COFFEE CO", "-12.34 USD", "987.66 USD", "Page 1 of 1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the PDF lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`Opening balance on 1 Feb 2026\s+0\.00 USD`).MatchString(text) ||
+		!regexp.MustCompile(`Closing balance on 28 Feb 2026\s+987\.66 USD`).MatchString(text) {
+		t.Errorf("the balances are not on the PDF:\n%s", text)
+	}
+
+	c := br.get("/accounts/" + id + "/statements/2026-02.csv")
+	if c.status != 200 || !strings.HasPrefix(c.header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV: %d %v", c.status, c.header)
+	}
+	rows, err := csv.NewReader(strings.NewReader(c.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 5 || rows[2][1] != "Salary February" || rows[2][3] != "1000.00" || rows[3][3] != "-12.34" || rows[4][4] != "987.66" {
+		t.Errorf("CSV rows: %q", rows)
+	}
+
+	// What is not Ada's, or not a statement, is 404; nothing leaks.
+	for _, path := range []string{
+		"/accounts/" + fmt.Sprint(b.other.ID) + "/statements",
+		"/accounts/" + fmt.Sprint(b.other.ID) + "/statements/2026-02.pdf",
+		"/accounts/" + id + "/statements/2026-03.pdf", // not over yet
+		"/accounts/" + id + "/statements/2025-12.pdf", // before the account
+		"/accounts/" + id + "/statements/2026-02.txt",
+		"/accounts/" + id + "/statements/2026-2.pdf",
+		"/accounts/" + id + "/statements/feb.csv",
+		"/accounts/99999/statements/2026-02.pdf",
+		"/accounts/x/statements",
+	} {
+		if p := br.get(path); p.status != 404 || strings.Contains(p.body, "Bob") {
+			t.Errorf("GET %s: %d", path, p.status)
+		}
+	}
+	if p := b.browser().get("/accounts/" + id + "/statements/2026-02.pdf"); p.status != 303 {
+		t.Errorf("signed out: %d, want a redirect to login", p.status)
+	}
+}
+
+func TestTransactionDetail(t *testing.T) {
+	t.Parallel()
+	b := newStatementBank(t)
+	br := b.browser()
+	br.login("", "ada@example.com")
+	id := fmt.Sprint(b.acct.ID)
+	link := "/accounts/" + id + "/transactions/" + fmt.Sprint(b.purchase.ID)
+	if h := br.get("/accounts/" + id); !strings.Contains(h.body, `href="`+link+`"`) {
+		t.Fatalf("the history does not link %s", link)
+	}
+	p := br.get(link)
+	if p.status != 200 {
+		t.Fatalf("detail: %d", p.status)
+	}
+	for field, want := range map[string]string{
+		"amount": "\u221212.34 USD", "status": "Completed", "merchant": "Harbor Coffee Co.", "category": "Fast food",
+		"card": `Visa <span class="number"><span class="visually-hidden">ending </span><span aria-hidden="true">••••</span>4242</span>`,
+		"date": "10 Feb 2026 08:15 UTC",
+	} {
+		m := regexp.MustCompile(`data-field="` + field + `">(.*?)</(?:dd|p)>`).FindStringSubmatch(p.body)
+		if m == nil || !strings.Contains(m[1], want) {
+			t.Errorf("%s = %q, want %q", field, m, want)
+		}
+	}
+	if !strings.Contains(p.body, "<h1 id=\"h\">HARBOR COFFEE CO</h1>") || !strings.Contains(p.body, "Springfield, US") {
+		t.Errorf("detail page:\n%s", p.body)
+	}
+	salary := br.get("/accounts/" + id + "/transactions/" + fmt.Sprint(b.salary.ID))
+	if salary.status != 200 || strings.Contains(salary.body, `data-field="card"`) || !strings.Contains(html.UnescapeString(salary.body), "+1,000.00 USD") {
+		t.Errorf("a transfer without a merchant shows a card, or not its amount: %d", salary.status)
+	}
+	for _, path := range []string{
+		"/accounts/" + id + "/transactions/" + fmt.Sprint(b.bobTx.ID),                     // Bob's, through Ada's account
+		"/accounts/" + fmt.Sprint(b.other.ID) + "/transactions/" + fmt.Sprint(b.bobTx.ID), // Bob's account
+		"/accounts/" + id + "/transactions/999999",
+		"/accounts/" + id + "/transactions/-1",
+		"/accounts/" + id + "/transactions/abc",
+	} {
+		if p := br.get(path); p.status != 404 || strings.Contains(p.body, "lunch") {
+			t.Errorf("GET %s: %d", path, p.status)
+		}
+	}
+}
