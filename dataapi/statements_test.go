@@ -1,6 +1,7 @@
 package dataapi_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/statement"
 )
 
 // TestStatementAsPDF asks for one statement as a PDF and as JSON and reads
@@ -23,6 +25,7 @@ func TestStatementAsPDF(t *testing.T) {
 	if _, _, err := b.ledger.Transfer(context.Background(), ledger.Move("t", "s1", b.ada.checking.ID, b.ada.savings.ID, 2500, "USD", "Rent for the flat")); err != nil {
 		t.Fatal(err)
 	}
+	month := statement.Month(b.clock.Now())
 	b.clock.Add(40 * 24 * time.Hour) // a month later: last month has a statement
 	tok, _ := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID}, []consent.Cluster{consent.Statements, consent.AccountBasic})
 	chk := b.accountID(tok, b.ada.checking.Name)
@@ -51,6 +54,23 @@ func TestStatementAsPDF(t *testing.T) {
 	res := b.call(b.budget, tok, "GET", doc, nil, map[string]string{"Accept": "application/pdf"})
 	if cd := res.Header.Get("Content-Disposition"); !strings.Contains(cd, `filename="statement-0000-`) {
 		t.Errorf("Content-Disposition %q", cd)
+	}
+	// The very document package statement renders, which the web app
+	// serves too (web's TestStatementsPage holds it to the same).
+	acct, err := b.ledger.Store().Account(context.Background(), b.ada.checking.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := statement.Build(context.Background(), b.ledger.Store(), statement.DemoBank, b.ada.id, acct, month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := st.PDF(&want); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want.Bytes(), res.Body) {
+		t.Error("the API's PDF is not the statement package's document")
 	}
 	path := filepath.Join(t.TempDir(), "s.pdf")
 	if err := os.WriteFile(path, res.Body, 0o600); err != nil {
