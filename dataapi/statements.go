@@ -115,7 +115,7 @@ func (s *Server) statement(c *call) {
 			return
 		}
 	}
-	st, err := statement.Build(c.ctx, s.d.Ledger.Store(), statement.DemoBank, holder, a, month)
+	st, err := statement.Build(c.ctx, s.d.Ledger.Store(), statement.DemoBank.Named(s.d.BankName), holder, a, month)
 	if err != nil {
 		c.fail(err)
 		return

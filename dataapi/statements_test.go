@@ -61,7 +61,7 @@ func TestStatementAsPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := statement.Build(context.Background(), b.ledger.Store(), statement.DemoBank, b.ada.id, acct, month)
+	st, err := statement.Build(context.Background(), b.ledger.Store(), statement.DemoBank.Named("Test Bank"), b.ada.id, acct, month)
 	if err != nil {
 		t.Fatal(err)
 	}

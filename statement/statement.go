@@ -29,6 +29,16 @@ var DemoBank = Bank{
 	Website: "bankbridge.example",
 }
 
+// Named returns b under another name, when name is not empty: the name an
+// edge shows in its pages (web.Deps.BankName, dataapi.Deps.BankName), so
+// the statement names the bank as the pages around it do.
+func (b Bank) Named(name string) Bank {
+	if name != "" {
+		b.Name = name
+	}
+	return b
+}
+
 // Categories of transfer totalled apart on a statement (the ledger's
 // Transfer.Category).
 const (

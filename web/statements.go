@@ -75,7 +75,7 @@ func (s *server) statementFile(w http.ResponseWriter, r *http.Request, v *visit)
 		s.fail(w, r, err)
 		return
 	}
-	st, err := statement.Build(r.Context(), s.Ledger.Store(), statement.DemoBank, c, a, month)
+	st, err := statement.Build(r.Context(), s.Ledger.Store(), statement.DemoBank.Named(s.BankName), c, a, month)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -32,10 +32,10 @@ type statementBank struct {
 	bobTx    ledger.Transfer
 }
 
-func newStatementBank(t *testing.T) *statementBank {
+func newStatementBank(t *testing.T, o bankOptions) *statementBank {
 	t.Helper()
 	ctx := context.Background()
-	b := &statementBank{bank: newBank(t, bankOptions{})}
+	b := &statementBank{bank: newBank(t, o)}
 	b.ada = b.customer("Ada Lovelace", "ada@example.com")
 	st := b.ledger.Store()
 	var err error
@@ -70,7 +70,7 @@ func newStatementBank(t *testing.T) *statementBank {
 
 func TestStatementsPage(t *testing.T) {
 	t.Parallel()
-	b := newStatementBank(t)
+	b := newStatementBank(t, bankOptions{})
 	br := b.browser()
 	br.login("", "ada@example.com")
 	id := fmt.Sprint(b.acct.ID)
@@ -100,7 +100,7 @@ func TestStatementsPage(t *testing.T) {
 	}
 	// The very document package statement renders, which the partner API
 	// serves too (dataapi's TestStatementAsPDF holds it to the same).
-	st, err := statement.Build(context.Background(), b.ledger.Store(), statement.DemoBank, b.ada, b.acct, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
+	st, err := statement.Build(context.Background(), b.ledger.Store(), statement.DemoBank.Named("Test Bank"), b.ada, b.acct, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestStatementsPage(t *testing.T) {
 
 func TestTransactionDetail(t *testing.T) {
 	t.Parallel()
-	b := newStatementBank(t)
+	b := newStatementBank(t, bankOptions{})
 	br := b.browser()
 	br.login("", "ada@example.com")
 	id := fmt.Sprint(b.acct.ID)

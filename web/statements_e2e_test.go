@@ -1,0 +1,25 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/bankbridge/bankbridge/internal/testbrowser"
+)
+
+// TestBrowserStatements runs web/e2e/statements.mjs in headless Chromium
+// against a real server on a loopback port with real SQLite stores: from
+// the history to a transaction's details and back by keyboard, then the
+// statements page and both downloads. BANKBRIDGE_E2E_STATEMENTS_SCREENSHOT
+// keeps the statements page's screenshot at that path (the detail page's
+// beside it, "-transaction" added).
+func TestBrowserStatements(t *testing.T) {
+	b := newStatementBank(t, bankOptions{now: true})
+	srv := httptest.NewServer(b.handler)
+	t.Cleanup(srv.Close)
+	testbrowser.Run(t, "e2e", "statements.mjs", "BANKBRIDGE_E2E_STATEMENTS_SCREENSHOT", 2*time.Minute,
+		"BASE_URL="+srv.URL, "EMAIL=ada@example.com", "PASSWORD="+password, "ACCOUNT="+fmt.Sprint(b.acct.ID),
+		"PURCHASE="+b.purchase.Description, "MERCHANT=Harbor Coffee Co.", "MONTH=February 2026")
+}
