@@ -166,6 +166,7 @@ func (r *render) summary() {
 		{"Type", kind(s.Account.Kind)},
 		{"Number", s.Account.Number.Masked()},
 		{"Routing number", s.Account.Routing},
+		{"Credit limit", creditLimit(s.Account)},
 		{"Currency", string(cur)},
 		{"Statement date", day(s.LastDay())},
 	} {
@@ -189,10 +190,10 @@ func (r *render) summary() {
 		v     ledger.Amount
 		bold  bool
 	}{
-		{"Opening balance on " + day(s.Start), s.Opening, true},
+		{"Opening balance", s.Opening, true},
 		{"Money in", s.Credits, false},
 		{"Money out", -s.Debits, false},
-		{"Closing balance on " + day(s.LastDay()), s.Closing, true},
+		{"Closing balance", s.Closing, true},
 	}
 	h := 7 + float64(len(rows))*6.5 + 4 + 2*5.5 + 4
 	r.fill(band)
@@ -200,17 +201,24 @@ func (r *render) summary() {
 	f.SetXY(x+4, y+2)
 	f.SetFont("Helvetica", "B", 8)
 	r.color(muted)
-	r.text(w-8, 5, "ACCOUNT SUMMARY", "L", false)
+	r.text(w-8, 5, "ACCOUNT SUMMARY, "+strings.ToUpper(day(s.Start)+" to "+day(s.LastDay())), "L", false)
 	f.SetXY(x+4, y+7)
 	for _, row := range rows {
 		style := ""
 		if row.bold {
 			style = "B"
 		}
-		f.SetFont("Helvetica", style, 10)
+		// The label shrinks, never under 8 pt, to keep a gap before the figure.
+		size := 10.0
+		f.SetFont("Helvetica", style, size)
+		for size > 8 && f.GetStringWidth(r.tr(row.label)) > w-8-34-3 {
+			size -= 0.5
+			f.SetFont("Helvetica", style, size)
+		}
 		r.color(ink)
 		f.SetX(x + 4)
 		r.text(w-8-34, 6.5, row.label, "L", false)
+		f.SetFont("Helvetica", style, 10)
 		r.text(34, 6.5, row.v.Display(cur), "R", false)
 		f.Ln(6.5)
 	}
@@ -264,8 +272,12 @@ func (r *render) table() {
 	f.Ln(4)
 	f.SetFont("Helvetica", "", 8)
 	r.color(muted)
-	note := "Amounts are in " + string(cur) + ". Money out is shown with a minus sign. Transactions are dated when they were made " +
-		"(UTC); a transaction still pending at the end of the month is not shown until it is posted."
+	note := "Amounts are in " + string(cur) + ". Money out is shown with a minus sign"
+	if s.Account.Kind == ledger.CreditCard {
+		note += "; a balance below zero is what you owe"
+	}
+	note += ". Transactions are dated when they were made (UTC); a transaction still pending at the end of the month is not shown " +
+		"until it is posted."
 	f.SetX(margin)
 	f.MultiCell(contentW, 4, r.tr(note), "", "L", false)
 }
@@ -320,6 +332,14 @@ func (r *render) row(date string, desc []string, amount, balance string, bold, s
 	f.SetLineWidth(0.1)
 	f.Line(margin, y+h, pageW-margin, y+h)
 	f.SetXY(margin, y+h)
+}
+
+// creditLimit is a card's credit limit for people; "" for other accounts.
+func creditLimit(a ledger.Account) string {
+	if a.Kind != ledger.CreditCard {
+		return ""
+	}
+	return a.Limit.Display(a.Currency)
 }
 
 func at(ss []string, i int) string {

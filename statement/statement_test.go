@@ -256,15 +256,15 @@ func TestPDF(t *testing.T) {
 	}
 	first := pages[0]
 	for _, want := range []string{"Alice Example", "12 Elm Street", "Springfield, IL 62704", "Routing number", "021000021",
-		"Statement date", "31 Mar 2026", "100 Example Street", "1-800-555-0100"} {
+		"Statement date", "31 Mar 2026", "ACCOUNT SUMMARY, 1 MAR 2026 TO 31 MAR 2026", "100 Example Street", "1-800-555-0100"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("page 1 lacks %q", want)
 		}
 	}
 	// The summary's figures, each on its labelled line.
 	for label, want := range map[string]ledger.Amount{
-		"Opening balance on 1 Mar 2026": s.Opening, "Money in": s.Credits, "Money out": -s.Debits,
-		"Closing balance on 31 Mar 2026": s.Closing, "Fees this period": -1200, "Interest this period": 321,
+		"Opening balance": s.Opening, "Money in": s.Credits, "Money out": -s.Debits,
+		"Closing balance": s.Closing, "Fees this period": -1200, "Interest this period": 321,
 	} {
 		m := regexp.MustCompile(regexp.QuoteMeta(label) + `\s+(` + money.String() + `)`).FindStringSubmatch(first)
 		if m == nil {
