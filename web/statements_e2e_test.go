@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bankbridge/bankbridge/internal/testbrowser"
+	"github.com/bankbridge/bankbridge/statement"
 )
 
 // TestBrowserStatements runs web/e2e/statements.mjs in headless Chromium
@@ -16,10 +17,11 @@ import (
 // keeps the statements page's screenshot at that path (the detail page's
 // beside it, "-transaction" added).
 func TestBrowserStatements(t *testing.T) {
-	b := newStatementBank(t, bankOptions{now: true})
+	month := statement.Month(time.Now()).AddDate(0, -1, 0)
+	b := newStatementBank(t, bankOptions{now: true}, month)
 	srv := httptest.NewServer(b.handler)
 	t.Cleanup(srv.Close)
 	testbrowser.Run(t, "e2e", "statements.mjs", "BANKBRIDGE_E2E_STATEMENTS_SCREENSHOT", 2*time.Minute,
 		"BASE_URL="+srv.URL, "EMAIL=ada@example.com", "PASSWORD="+password, "ACCOUNT="+fmt.Sprint(b.acct.ID),
-		"PURCHASE="+b.purchase.Description, "MERCHANT=Harbor Coffee Co.", "MONTH=February 2026")
+		"PURCHASE="+b.purchase.Description, "MERCHANT=Harbor Coffee Co.", "MONTH="+month.Format("January 2006"))
 }

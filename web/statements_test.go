@@ -19,9 +19,10 @@ import (
 	"github.com/bankbridge/bankbridge/statement"
 )
 
-// statementBank is a customer with a checking account opened in January
-// 2026 and a card on it, a salary and a card purchase in February, on the
-// harness's clock (14 March 2026).
+// statementBank is a customer with a checking account opened in the month
+// before month, a card on it, and a salary and a card purchase in month.
+// Tests on the harness's clock (14 March 2026) use February 2026; the
+// browser test, on the real clock, the month before this one.
 type statementBank struct {
 	*bank
 	ada      identity.Customer
@@ -32,7 +33,7 @@ type statementBank struct {
 	bobTx    ledger.Transfer
 }
 
-func newStatementBank(t *testing.T, o bankOptions) *statementBank {
+func newStatementBank(t *testing.T, o bankOptions, month time.Time) *statementBank {
 	t.Helper()
 	ctx := context.Background()
 	b := &statementBank{bank: newBank(t, o)}
@@ -40,7 +41,7 @@ func newStatementBank(t *testing.T, o bankOptions) *statementBank {
 	st := b.ledger.Store()
 	var err error
 	b.acct, err = st.CreateAccount(ctx, ledger.Account{Customer: b.ada.ID, Kind: ledger.Checking, Name: "Everyday checking", Currency: "USD",
-		Number: "1000000042", Routing: "011000015", OpenedAt: time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)})
+		Number: "1000000042", Routing: "011000015", OpenedAt: month.AddDate(0, 0, -22)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,13 +52,13 @@ func newStatementBank(t *testing.T, o bankOptions) *statementBank {
 	if err != nil {
 		t.Fatal(err)
 	}
-	salary := ledger.Move("test", "salary", b.funding, b.acct.ID, 100000, "USD", "Salary February")
-	salary.Category, salary.At = "income", time.Date(2026, 2, 3, 9, 0, 0, 0, time.UTC)
+	salary := ledger.Move("test", "salary", b.funding, b.acct.ID, 100000, "USD", "Salary "+month.Format("January"))
+	salary.Category, salary.At = "income", month.Add(2*24*time.Hour+9*time.Hour)
 	if b.salary, _, err = b.ledger.Transfer(ctx, salary); err != nil {
 		t.Fatal(err)
 	}
 	buy := ledger.Move("test", "coffee", b.acct.ID, b.funding, 1234, "USD", "HARBOR COFFEE CO")
-	buy.Category, buy.Merchant, buy.At = "fast_food", m.ID, time.Date(2026, 2, 10, 8, 15, 0, 0, time.UTC)
+	buy.Category, buy.Merchant, buy.At = "fast_food", m.ID, month.Add(9*24*time.Hour+8*time.Hour+15*time.Minute)
 	if b.purchase, _, err = b.ledger.Transfer(ctx, buy); err != nil {
 		t.Fatal(err)
 	}
@@ -68,9 +69,11 @@ func newStatementBank(t *testing.T, o bankOptions) *statementBank {
 	return b
 }
 
+var feb = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+
 func TestStatementsPage(t *testing.T) {
 	t.Parallel()
-	b := newStatementBank(t, bankOptions{})
+	b := newStatementBank(t, bankOptions{}, feb)
 	br := b.browser()
 	br.login("", "ada@example.com")
 	id := fmt.Sprint(b.acct.ID)
@@ -165,7 +168,7 @@ func TestStatementsPage(t *testing.T) {
 
 func TestTransactionDetail(t *testing.T) {
 	t.Parallel()
-	b := newStatementBank(t, bankOptions{})
+	b := newStatementBank(t, bankOptions{}, feb)
 	br := b.browser()
 	br.login("", "ada@example.com")
 	id := fmt.Sprint(b.acct.ID)
