@@ -7,7 +7,7 @@
 // Chromium, opens the account, follows the purchase to its detail page
 // (merchant, category, card, status, date, amount), comes back with the
 // keyboard, opens Statements and downloads that month as PDF and as CSV,
-// checking both files. Screenshots: SCREENSHOT (the statements page) and
+// checking both files; then both pages must fit a 390 px phone screen. Screenshots: SCREENSHOT (the statements page) and
 // SCREENSHOT with "-transaction" before ".png" (the detail page).
 //
 // Run by web/statements_e2e_test.go. It exits 0 on success and 1 with
@@ -64,6 +64,7 @@ try {
     return { text: el.textContent, hidden };
   });
   if (!cardName.text.includes('ending') || !cardName.hidden.includes('••••')) fail(`the card's number is not announced as "ending": ${JSON.stringify(cardName)}`);
+  const detailURL = page.url();
   await page.screenshot({ path: DETAIL_SHOT, fullPage: true });
 
   step('skip to the content with the keyboard');
@@ -101,6 +102,14 @@ try {
   if (lines[0] !== 'date,description,category,amount,balance,currency') fail(`CSV header ${lines[0]}`);
   if (!text.includes(`${PURCHASE},fast_food,-12.34,`)) fail(`the purchase is not in the CSV:\n${text}`);
   if (!lines[lines.length - 1].startsWith(`${lines[lines.length - 1].slice(0, 10)},Closing balance,`)) fail(`no closing balance row: ${lines[lines.length - 1]}`);
+
+  step('fit a 390 px phone screen');
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const path of [`/accounts/${ACCOUNT}/statements`, new URL(detailURL).pathname]) {
+    await page.goto(`${BASE_URL}${path}`);
+    const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    if (scroll > width) fail(`${path} is ${scroll} px wide on a ${width} px screen`);
+  }
 
   step('check the browser saw no errors');
   if (problems.length) fail(problems.join('; '));
