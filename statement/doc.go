@@ -16,7 +16,7 @@
 // hand Build an account they already resolved. Known limits: a transfer
 // still pending today is left out, and appears on its month's statement once
 // posted, so a past month can change while a hold is open; the PDF uses the
-// standard Helvetica font, so a letter outside Windows-1252 prints as "."; the
+// standard Helvetica font, so a letter outside Windows-1252 prints as "?"; the
 // bank's address and telephone are DemoBank's (only the name follows the
 // edge's BankName), as the configuration has no field for them yet; the card a
 // purchase was made with is not in the ledger, so the statement does not

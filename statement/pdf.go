@@ -6,8 +6,10 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/bankbridge/bankbridge/ledger"
 )
@@ -41,6 +43,11 @@ func (s *Statement) PDF(w io.Writer) error {
 	f.SetMargins(margin, margin, margin)
 	f.SetAutoPageBreak(false, 0) // pages break where a whole row no longer fits; see row
 	f.SetCatalogSort(true)
+	// Uncompressed: fpdf starts a fresh zlib writer (a megabyte of state)
+	// per page, which made rendering 2.7 times as costly for a document
+	// 5.5 times smaller (10 KB against 57 KB for four pages); a partner's
+	// CPU per call matters more here than a few kilobytes (decisions.md).
+	f.SetCompression(false)
 	f.SetCreationDate(s.LastDay())
 	f.SetModificationDate(s.LastDay())
 	f.SetTitle("Statement "+s.Period()+", account "+s.Account.Number.Masked(), true)
@@ -49,7 +56,7 @@ func (s *Statement) PDF(w io.Writer) error {
 	f.SetProducer("bankbridge (go-pdf/fpdf)", false)
 	f.SetLang("en-US")
 	f.AliasNbPages("{nb}")
-	r := &render{f: f, s: s, tr: f.UnicodeTranslatorFromDescriptor("")}
+	r := &render{f: f, s: s, tr: cp1252}
 	f.SetHeaderFunc(r.header)
 	f.SetFooterFunc(r.footer)
 
@@ -72,6 +79,26 @@ type render struct {
 	f  *fpdf.Fpdf
 	s  *Statement
 	tr func(string) string // UTF-8 to the core fonts' Windows-1252
+}
+
+// cp1252 turns UTF-8 into the Windows-1252 bytes the PDF's core fonts
+// read, a letter it lacks becoming "?". x/text's table is safe for
+// concurrent use and built once; fpdf's own translator parses its map on
+// every call, a fifth of a statement's rendering.
+func cp1252(s string) string {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			b = append(b, byte(r))
+			continue
+		}
+		c, ok := charmap.Windows1252.EncodeRune(r)
+		if !ok {
+			c = '?'
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 func (r *render) color(c [3]int) { r.f.SetTextColor(c[0], c[1], c[2]) }

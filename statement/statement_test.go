@@ -39,7 +39,7 @@ type book struct {
 	descs []string
 }
 
-func newBook(t *testing.T, engine string) *book {
+func newBook(t testing.TB, engine string) *book {
 	t.Helper()
 	ctx := context.Background()
 	var st ledger.Store
@@ -361,4 +361,69 @@ func run(t *testing.T, name string, args ...string) string {
 		t.Fatalf("%s: %v (install Debian's poppler-utils; scripts/test-env.sh does)", name, err)
 	}
 	return string(out)
+}
+
+// BenchmarkStatement measures a 90-line month (four pages): reading it from
+// SQLite and folding it (Build), then rendering it as PDF and as CSV, so
+// each rendering reads as a ratio of the Build in the same run.
+func BenchmarkStatement(b *testing.B) {
+	bk := newBook(b, "sqlite")
+	ctx := context.Background()
+	s, err := statement.Build(ctx, bk.store, statement.DemoBank, alice, bk.acct, march)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Build", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := statement.Build(ctx, bk.store, statement.DemoBank, alice, bk.acct, march); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("PDF", func(b *testing.B) {
+		var buf bytes.Buffer
+		for b.Loop() {
+			buf.Reset()
+			if err := s.PDF(&buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(buf.Len()), "bytes/doc")
+	})
+	b.Run("CSV", func(b *testing.B) {
+		var buf bytes.Buffer
+		for b.Loop() {
+			buf.Reset()
+			if err := s.CSV(&buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// TestPDFLetters: Spanish and other Windows-1252 letters print as they
+// are; a letter outside it prints as "?", and invisible characters not at
+// all.
+func TestPDFLetters(t *testing.T) {
+	t.Parallel()
+	b := newBook(t, "sqlite")
+	holder := identity.Customer{Name: "José Núñez 李\u202e", Address: identity.Address{Line1: "Calle Mayor 5, 2º", City: "Córdoba", Country: "ES"}}
+	s, err := statement.Build(context.Background(), b.store, statement.DemoBank, holder, b.acct, march)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pdf bytes.Buffer
+	if err := s.PDF(&pdf); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "s.pdf")
+	if err := os.WriteFile(path, pdf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text := run(t, "pdftotext", "-f", "1", "-l", "1", path, "-")
+	for _, want := range []string{"José Núñez ?\n", "Calle Mayor 5, 2º", "Córdoba"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("page 1 lacks %q:\n%s", want, text)
+		}
+	}
 }
