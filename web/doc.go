@@ -1,5 +1,7 @@
 // Package web is the bank's own channel: the customer web app (accounts,
-// history, transfers with a confirmation step, TOTP enrolment and step-up,
+// history and each transaction's details, monthly statements as PDF and
+// CSV (package statement, the same document the partner API serves),
+// transfers with a confirmation step, TOTP enrolment and step-up,
 // alerts and "was this you?", the consent screen and Connected apps, "Who saw
 // my data", confirmation of payments partners started) and the staff console
 // under /console/ (customer lookup, freezing accounts, consents, partners,
@@ -41,5 +43,7 @@
 // Known limits: the client address is the connection's, so behind a proxy
 // that does not keep it every client shares one throttle; only transfers between accounts at this bank (own accounts
 // and saved payees with an internal account); the console can look customers
-// up by email only; dates in the history filter are UTC days.
+// up by email only; dates in the history filter are UTC days; a
+// transaction's card is named only when its account has one card (the
+// ledger does not record which card paid).
 package web
