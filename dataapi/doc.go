@@ -1,6 +1,7 @@
 // Package dataapi is the third-party data and payments API, shaped after the
 // FDX API v6 and mounted under /fdx/v6: the customer, accounts, balances,
-// transactions (keyset pages), payment networks, statements, the consent
+// transactions (keyset pages), payment networks, statements (the document
+// as PDF with Accept: application/pdf, else its figures as JSON), the consent
 // itself (read, revoke), payees and payments, and notification
 // subscriptions; plus its OpenAPI 3.1 document (/openapi.json) and a
 // readable page (/docs/api).
@@ -28,7 +29,7 @@
 // the audit record is durable; tell a partner that something exists which
 // the consent does not cover. Known limits: DPoP replay memory is per
 // instance (rate limits hold for the fleet with NewFleetLimiter, and fall
-// back to per instance, logged, while its store is down); statements are JSON, not PDF; the daily payment
+// back to per instance, logged, while its store is down); the statement list's links name only JSON; the daily payment
 // limit is checked under a per-instance lock, so two instances may together
 // exceed it by one payment; notification callbacks are fetched from the
 // bank's network (https only), with no egress filtering of private
