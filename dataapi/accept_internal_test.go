@@ -25,7 +25,7 @@ func TestWantsPDF(t *testing.T) {
 		{[]string{"application/pdf;q=0, */*"}, false},
 		{[]string{"application/*;q=0.2, application/pdf;q=0.9"}, true},
 		{[]string{"application/pdf;q=0.9, application/*;q=1"}, false}, // the specific range sets pdf's 0.9; json gets 1
-		{[]string{"application/pdf;q=2"}, true},                        // out of range: the default 1
+		{[]string{"application/pdf;q=2"}, true},                       // out of range: the default 1
 		{[]string{"application/pdf;q=abc, application/json;q=0.5"}, true},
 		{[]string{"application/pdf ; q=0.3 , application/json ; q=0.2"}, true},
 		{[]string{",,;;=, application/pdf"}, true},
