@@ -6,6 +6,15 @@
 // own authorization server: PAR, PKCE, private_key_jwt and DPoP, like any
 // partner, over HTTP.
 //
+// With an Inbox (HubDeps.Inbox, package channels/inbox) a channel's webhook
+// answers as soon as its events are stored (Hub.Accept, with a group commit
+// of concurrent webhooks), and Hub.RunInbox, one per instance, answers them:
+// one event at a time per conversation, in arrival order, on whichever
+// instance claims it, an instance that dies giving its events up when their
+// lease runs out. BeginLink, FinishLink and RedeemLink carry a platform's
+// own account-linking protocol (Messenger's redirect_uri and
+// authorization_code) over HubDeps.Links.
+//
 // What the Hub guarantees: an inbound event is handled once (its id is
 // recorded durably; a redelivery is dropped); every reply carrying customer
 // data is appended to the audit log as a PlatformMessage disclosure to the

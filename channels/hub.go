@@ -3,7 +3,6 @@ package channels
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -26,9 +25,15 @@ const (
 	// Staff is a person at the bank replying from the inbox (Messenger:
 	// the HUMAN_AGENT tag outside 24 hours, up to 7 days).
 	Staff Purpose = "staff"
-	// Update is something the bank starts: an alert, a hand-back notice
-	// (Messenger: the ACCOUNT_UPDATE tag outside 24 hours).
+	// Update is something the bank starts: a routine alert, a notice.
+	// Messenger: only inside the 24-hour window (ErrWindowClosed outside,
+	// and the caller uses another channel).
 	Update Purpose = "update"
+	// AccountChange is a non-recurring change to the customer's account
+	// the bank must tell them of, such as a fraud alert (Messenger: the
+	// ACCOUNT_UPDATE tag outside 24 hours, which Meta allows for these
+	// only).
+	AccountChange Purpose = "account_change"
 )
 
 // Outbound is one message to one person on a platform.
@@ -80,8 +85,17 @@ type HubDeps struct {
 	Store     assistant.Store
 	Audit     Auditor
 	Consents  Consents
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Links keeps account linkings in progress for the platforms' own
+	// linking protocol (BeginLink, FinishLink, RedeemLink); nil for none.
+	Links LinkAttempts
+	// Inbox, when set, makes Accept store inbound events durably and a
+	// worker (RunInbox) process them; nil processes them inline.
+	Inbox Inbox
+	// InboxWorkers bounds the events this instance processes at once
+	// (default InboxWorkers). SQLite's one writer gains nothing from many.
+	InboxWorkers int
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Hub joins channels to the assistant: it drops redelivered events, runs
@@ -93,6 +107,8 @@ type Hub struct {
 	mu       sync.RWMutex
 	channels map[string]Channel
 	clients  map[string]*Client
+	wake     chan struct{} // Accept to RunInbox, on this instance
+	queue    enqueuer      // Accept's group commit
 }
 
 // NewHub returns a Hub.
@@ -103,7 +119,7 @@ func NewHub(d HubDeps) *Hub {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Hub{d: d, channels: map[string]Channel{}, clients: map[string]*Client{}}
+	return &Hub{d: d, channels: map[string]Channel{}, clients: map[string]*Client{}, wake: make(chan struct{}, 1)}
 }
 
 // Add registers a channel and the OAuth client that links its users
@@ -183,7 +199,43 @@ func (h *Hub) Deliver(ctx context.Context, platform, eventID string, in assistan
 			return h.apologise(ctx, ch, in.Key)
 		}
 	}
+	if ho, ok := ch.(HandOverer); ok && res.HandedOver {
+		if err := ho.HandOver(ctx, in.Key.User); err != nil {
+			h.d.Logger.Warn("channels: pass the conversation to the live-chat app", "platform", platform, "err", err)
+		}
+	}
 	return nil
+}
+
+// HandOverer is a channel that passes a conversation on the platform when
+// the assistant hands it to a person (Messenger: the handover protocol's
+// pass_thread_control to a live-chat app).
+type HandOverer interface {
+	HandOver(ctx context.Context, user string) error
+}
+
+// Resume gives a conversation back to the assistant when the platform
+// says the person handling it is done (Messenger: the live-chat app passed
+// the thread back), and the assistant says so. by names who gave it back.
+func (h *Hub) Resume(ctx context.Context, platform, user, by string) error {
+	ch, _, err := h.channel(platform)
+	if err != nil {
+		return err
+	}
+	k := assistant.Key{Platform: platform, User: user}
+	conv, err := h.d.Store.Conversation(ctx, k)
+	if err != nil || conv.Mode != assistant.ModeHuman {
+		return nil // nothing handed over here: the bank's assistant has it already
+	}
+	r, err := h.d.Assistant.HandBack(ctx, k, by)
+	if err != nil {
+		return err
+	}
+	p := Response
+	if h.d.Now().Sub(conv.LastIn) > 24*time.Hour {
+		p = Staff
+	}
+	return h.send(ctx, ch, k, []assistant.Reply{r}, p, conv.LastIn, "system")
 }
 
 // Once runs fn for an inbound event that is not a message (an account
@@ -313,27 +365,7 @@ func (h *Hub) CompleteLink(ctx context.Context, platform, user, code string) err
 	if err != nil {
 		return err
 	}
-	g, err := h.d.Consents.Grant(ctx, gid)
-	if err != nil {
-		return err
-	}
-	if g.Partner != c.ID || g.Status != consent.Active {
-		return ErrLink.WithOp("channels.CompleteLink", fmt.Errorf("consent %s is of %s, %s", g.ID, g.Partner, g.Status))
-	}
-	// A user linked before keeps one link: the old consent ends.
-	if old, err := h.d.Store.Link(ctx, k); err == nil && old.Grant != g.ID {
-		if _, err := h.d.Consents.Revoke(ctx, old.Grant, "system", "the chat was linked again"); err != nil {
-			h.d.Logger.Warn("channels: revoke replaced link", "err", err)
-		}
-	}
-	if err := h.d.Store.SaveLink(ctx, assistant.Link{Key: k, Customer: g.Customer, Grant: g.ID, Linked: h.d.Now().UTC()}); err != nil {
-		return err
-	}
-	conv, _ := h.d.Store.Conversation(ctx, k)
-	r := assistant.Reply{Text: "Your bank account is linked. Ask me \"balance\", \"recent activity\" or \"pay Sam 20\". " +
-		"Replies follow your privacy setting (minimal until you change it: say \"privacy\").",
-		Choices: []assistant.Choice{{Title: "Balance", Payload: "INTENT:balance"}, {Title: "Privacy", Payload: "INTENT:privacy"}}}
-	return h.send(ctx, ch, k, []assistant.Reply{r}, Response, conv.LastIn, "system")
+	return h.link(ctx, ch, c, k, gid)
 }
 
 // Unlinked handles the platform's word that user unlinked there: the
@@ -422,16 +454,18 @@ func (h *Hub) Alert(ctx context.Context, c bankbridge.CustomerID, full, minimal 
 }
 
 // Notify sends one message the bank starts (an alert) to a linked chat,
-// with the Update purpose (Messenger: the ACCOUNT_UPDATE tag outside 24
-// hours). ErrNoChannel when the platform is not registered; a Disclosure on
-// r is audited before sending, as for every reply.
-func (h *Hub) Notify(ctx context.Context, k assistant.Key, r assistant.Reply) error {
+// with purpose p: Update for routine alerts (ErrWindowClosed outside the
+// platform's window: the caller falls back to the app and e-mail),
+// AccountChange for non-recurring account changes such as fraud alerts.
+// ErrNoChannel when the platform is not registered; a Disclosure on r is
+// audited before sending, as for every reply.
+func (h *Hub) Notify(ctx context.Context, k assistant.Key, r assistant.Reply, p Purpose) error {
 	ch, _, err := h.channel(k.Platform)
 	if err != nil {
 		return err
 	}
 	conv, _ := h.d.Store.Conversation(ctx, k)
-	return h.send(ctx, ch, k, []assistant.Reply{r}, Update, conv.LastIn, "system")
+	return h.send(ctx, ch, k, []assistant.Reply{r}, p, conv.LastIn, "system")
 }
 
 // Waiting lists conversations handed to a person, longest waiting first.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 	"unicode/utf8"
@@ -119,6 +120,44 @@ func absoluteURL(s string) bool {
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
+// linkURL reports whether raw may be an account_link button's url: https
+// (https://developers.facebook.com/docs/messenger-platform/send-messages/buttons/login,
+// "url: Authentication callback URL. Must use HTTPS protocol."), or http on
+// a loopback host when Options.AllowLoopbackHTTP says so (the demo).
+func (s *Sim) linkURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		if !s.o.AllowLoopbackHTTP {
+			return false
+		}
+		h := u.Hostname()
+		if h == "localhost" {
+			return true
+		}
+		ip, err := netip.ParseAddr(h)
+		return err == nil && ip.IsLoopback()
+	}
+	return false
+}
+
+// graphCall refuses a call at an unknown or expired Graph API version
+// (versions.go) before the endpoint sees it.
+func (s *Sim) graphCall(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if e := s.version(r); e != nil {
+			writeGraph(w, nil, e)
+			return
+		}
+		h(w, r)
+	}
+}
+
 // messages is POST /{version}/me/messages: it checks the request as the
 // platform would and appends the message to the user's chat.
 func (s *Sim) messages(w http.ResponseWriter, r *http.Request) {
@@ -143,7 +182,7 @@ func (s *Sim) messages(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	u := s.byPSID[req.Recipient.ID]
-	u.Lines = append(u.Lines, line)
+	s.appendLocked(u, line)
 	s.mu.Unlock()
 	writeGraph(w, map[string]string{"recipient_id": req.Recipient.ID, "message_id": "m_" + randomID(12)}, nil)
 }
@@ -155,12 +194,17 @@ func (s *Sim) check(req sendRequest) (Line, *graphError) {
 	s.mu.Lock()
 	u, ok := s.byPSID[req.Recipient.ID]
 	var lastIn time.Time
+	owns := true
 	if ok {
-		lastIn = u.LastIn
+		lastIn, owns = u.LastIn, s.bankOwns(u)
 	}
 	s.mu.Unlock()
 	if !ok {
 		return Line{}, gerr(http.StatusBadRequest, 100, 2018001, "(#100) No matching user found")
+	}
+	if !owns {
+		// Handover protocol: only the thread's owner sends (handover.go).
+		return Line{}, gerr(http.StatusBadRequest, 10, 0, "(#10) This app does not control this thread; another app of the page does.")
 	}
 	since := s.o.Now().Sub(lastIn)
 	switch req.MessagingType {
@@ -217,8 +261,8 @@ func (s *Sim) check(req sendRequest) (Line, *graphError) {
 					return Line{}, bad("a postback button needs a title (at most 20) and a payload (at most 1000)")
 				}
 			case "account_link":
-				if !absoluteURL(b.URL) || b.Title != "" {
-					return Line{}, bad("an account_link button has a url and no title")
+				if !s.linkURL(b.URL) || b.Title != "" {
+					return Line{}, bad("an account_link button has an https url and no title")
 				}
 				b.Title = "Log in"
 			default:
@@ -281,7 +325,7 @@ func (s *Sim) unlinkAccounts(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.byPSID[req.PSID]
 	if ok && u.Linked {
 		u.Linked = false
-		u.Lines = append(u.Lines, Line{At: s.o.Now(), Note: true, Text: "The bank unlinked your account."})
+		s.appendLocked(u, Line{At: s.o.Now(), Note: true, Text: "The bank unlinked your account."})
 	}
 	s.mu.Unlock()
 	if !ok {

@@ -17,20 +17,24 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("GET "+p+"/{$}", s.home)
 	mux.HandleFunc("GET "+p+"/sim.css", s.css)
 	mux.HandleFunc("GET "+p+"/chat/{name}", s.chat)
-	mux.HandleFunc("POST "+p+"/chat/{name}/say", s.form(func(ctx context.Context, name string, f url.Values) error { return s.Say(ctx, name, f.Get("text")) }))
-	mux.HandleFunc("POST "+p+"/chat/{name}/quick", s.form(func(ctx context.Context, name string, f url.Values) error {
+	mux.HandleFunc("POST "+p+"/chat/{name}/say", s.form(true, func(ctx context.Context, name string, f url.Values) error { return s.Say(ctx, name, f.Get("text")) }))
+	mux.HandleFunc("POST "+p+"/chat/{name}/quick", s.form(true, func(ctx context.Context, name string, f url.Values) error {
 		return s.Tap(ctx, name, f.Get("title"), f.Get("payload"))
 	}))
-	mux.HandleFunc("POST "+p+"/chat/{name}/postback", s.form(func(ctx context.Context, name string, f url.Values) error {
+	mux.HandleFunc("POST "+p+"/chat/{name}/postback", s.form(true, func(ctx context.Context, name string, f url.Values) error {
 		return s.Postback(ctx, name, f.Get("title"), f.Get("payload"))
 	}))
-	mux.HandleFunc("POST "+p+"/chat/{name}/unlink", s.form(func(ctx context.Context, name string, _ url.Values) error { return s.Unlink(ctx, name) }))
-	mux.HandleFunc("POST "+p+"/chat/{name}/redeliver", s.form(func(ctx context.Context, _ string, _ url.Values) error { return s.Redeliver(ctx) }))
+	mux.HandleFunc("POST "+p+"/chat/{name}/unlink", s.form(false, func(ctx context.Context, name string, _ url.Values) error { return s.Unlink(ctx, name) }))
+	mux.HandleFunc("POST "+p+"/chat/{name}/redeliver", s.form(false, func(ctx context.Context, _ string, _ url.Values) error { return s.Redeliver(ctx) }))
+	mux.HandleFunc("POST "+p+"/chat/{name}/livechat/request", s.form(false, func(ctx context.Context, name string, _ url.Values) error { return s.LiveChatRequest(ctx, name) }))
+	mux.HandleFunc("POST "+p+"/chat/{name}/livechat/pass", s.form(true, func(ctx context.Context, name string, _ url.Values) error { return s.LiveChatPassBack(ctx, name) }))
 	mux.HandleFunc("GET "+p+"/chat/{name}/link", s.startLink)
 	mux.HandleFunc("GET "+p+"/account_linking/redirect", s.linkRedirect)
-	mux.HandleFunc("GET "+p+"/graph/"+GraphVersion+"/me", s.me)
-	mux.HandleFunc("POST "+p+"/graph/"+GraphVersion+"/me/messages", s.messages)
-	mux.HandleFunc("POST "+p+"/graph/"+GraphVersion+"/me/unlink_accounts", s.unlinkAccounts)
+	mux.HandleFunc("GET "+p+"/graph/{version}/me", s.graphCall(s.me))
+	mux.HandleFunc("POST "+p+"/graph/{version}/me/messages", s.graphCall(s.messages))
+	mux.HandleFunc("POST "+p+"/graph/{version}/me/unlink_accounts", s.graphCall(s.unlinkAccounts))
+	mux.HandleFunc("POST "+p+"/graph/{version}/me/pass_thread_control", s.graphCall(s.passThreadControl))
+	mux.HandleFunc("POST "+p+"/graph/{version}/me/take_thread_control", s.graphCall(s.takeThreadControl))
 	cop := http.NewCrossOriginProtection()
 	// The Graph API is called server to server, without browser headers.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +51,7 @@ func (s *Sim) Handler() http.Handler {
 
 // form makes a handler for a chat form: it runs fn (which delivers a
 // webhook and waits for the bank) and shows the chat again.
-func (s *Sim) form(fn func(ctx context.Context, name string, f url.Values) error) http.HandlerFunc {
+func (s *Sim) form(wait bool, fn func(ctx context.Context, name string, f url.Values) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
@@ -55,25 +59,33 @@ func (s *Sim) form(fn func(ctx context.Context, name string, f url.Values) error
 			return
 		}
 		name := r.PathValue("name")
+		s.user(name)
+		s.mu.Lock()
+		before := len(s.users[name].Lines)
+		s.mu.Unlock()
 		if err := fn(r.Context(), name, r.PostForm); err != nil {
 			s.o.Logger.Warn("platformsim: webhook", "err", err)
-			u := s.user(name)
-			s.mu.Lock()
-			u.Lines = append(u.Lines, Line{At: s.o.Now(), Note: true, Text: "The bank's webhook did not accept this: " + err.Error()})
-			s.mu.Unlock()
+			s.appendLine(s.user(name), Line{At: s.o.Now(), Note: true, Text: "The bank's webhook did not accept this: " + err.Error()})
+		} else if wait {
+			// The bank answers the webhook before it replies: show the chat
+			// once the reply is there (or after replyWait).
+			wctx, cancel := context.WithTimeout(r.Context(), replyWait)
+			s.WaitReply(wctx, name, before)
+			cancel()
 		}
 		http.Redirect(w, r, s.o.Prefix+"/chat/"+url.PathEscape(name)+"#end", http.StatusSeeOther)
 	}
 }
 
-// startLink is where the account_link button leads: the platform mints an
-// account_linking_token for the user and opens the bank's URL with it and
-// the redirect_uri, as Messenger does.
+// startLink is where the account_link button leads
+// (https://developers.facebook.com/docs/messenger-platform/identity/account-linking,
+// "Linking Process", step 2): the platform mints an account_linking_token
+// for the user and opens the bank's URL with it and its redirect_uri.
 func (s *Sim) startLink(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	to := r.URL.Query().Get("url")
-	if !absoluteURL(to) {
-		http.Error(w, "bad link", http.StatusBadRequest)
+	if !s.linkURL(to) {
+		http.Error(w, "bad link: an account_link url must be https", http.StatusBadRequest)
 		return
 	}
 	s.user(name)
@@ -84,7 +96,7 @@ func (s *Sim) startLink(w http.ResponseWriter, r *http.Request) {
 	u, _ := url.Parse(to)
 	q := u.Query()
 	q.Set("account_linking_token", tok)
-	q.Set("redirect_uri", s.RedirectURI())
+	q.Set("redirect_uri", s.RedirectURI()+"?"+url.Values{"account_linking_token": {tok}}.Encode())
 	u.RawQuery = q.Encode()
 	http.Redirect(w, r, u.String(), http.StatusSeeOther)
 }
@@ -95,18 +107,22 @@ func (s *Sim) LinkURL(name, bankURL string) string {
 	return s.ChatURL(name) + "/link?" + url.Values{"url": {bankURL}}.Encode()
 }
 
-// linkRedirect is the platform's account-linking redirect. The bank sends
-// the browser here with the authorization code (code, as OAuth does, or
-// authorization_code, as Messenger documents) and the state it was given,
-// which is the account_linking_token; the platform then tells the page
-// with an account_linking webhook, linked with the code, or unlinked when
-// there is none.
+// linkRedirect is the platform's account-linking redirect, and takes only
+// the documented form ("Linking Process", step 3): the redirect_uri the sim
+// gave (with its account_linking_token) and, when the bank linked the
+// person, an authorization_code appended. The platform then sends the page
+// an account_linking webhook, status linked, with the code. Without an
+// authorization_code linking failed: the person is told and no webhook goes.
+// OAuth's own code/state/iss, sent here instead, are refused: that is the
+// bank's authorization server answering the platform as if it were the
+// OAuth client, which it is not.
 func (s *Sim) linkRedirect(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	tok := q.Get("state")
-	if tok == "" {
-		tok = q.Get("account_linking_token")
+	if q.Has("code") || q.Has("state") || q.Has("iss") {
+		http.Error(w, "This is not the account-linking redirect's form: append authorization_code to the redirect_uri you were given.", http.StatusBadRequest)
+		return
 	}
+	tok := q.Get("account_linking_token")
 	s.mu.Lock()
 	lt, ok := s.tokens[tok]
 	delete(s.tokens, tok)
@@ -118,20 +134,21 @@ func (s *Sim) linkRedirect(w http.ResponseWriter, r *http.Request) {
 	u := s.user(lt.user)
 	code := q.Get("authorization_code")
 	if code == "" {
-		code = q.Get("code")
-	}
-	ev := event{Sender: party{u.PSID}, AccountLinking: &accountLinking{Status: "unlinked"}}
-	note := "Linking was cancelled."
-	if code != "" {
-		ev.AccountLinking = &accountLinking{Status: "linked", AuthorizationCode: code}
-		note = "You linked your bank account."
+		s.appendLine(u, Line{At: s.o.Now(), Note: true, Text: "Linking your account did not complete."})
+		http.Redirect(w, r, s.o.Prefix+"/chat/"+url.PathEscape(lt.user)+"#end", http.StatusSeeOther)
+		return
 	}
 	s.mu.Lock()
-	u.Linked = code != ""
-	u.Lines = append(u.Lines, Line{At: s.o.Now(), Note: true, Text: note})
+	u.Linked = true
+	before := len(u.Lines)
+	s.appendLocked(u, Line{At: s.o.Now(), Note: true, Text: "You linked your bank account."})
 	s.mu.Unlock()
-	if err := s.deliver(r.Context(), ev); err != nil {
+	if err := s.deliver(r.Context(), event{Sender: party{u.PSID}, AccountLinking: &accountLinking{Status: "linked", AuthorizationCode: code}}); err != nil {
 		s.o.Logger.Warn("platformsim: account linking webhook", "err", err)
+	} else {
+		wctx, cancel := context.WithTimeout(r.Context(), replyWait)
+		s.WaitReply(wctx, lt.user, before)
+		cancel()
 	}
 	http.Redirect(w, r, s.o.Prefix+"/chat/"+url.PathEscape(lt.user)+"#end", http.StatusSeeOther)
 }
@@ -172,7 +189,7 @@ func (s *Sim) chat(w http.ResponseWriter, r *http.Request) {
 		}
 		lines = append(lines, v)
 	}
-	render(w, chatTmpl, map[string]any{"Prefix": s.o.Prefix, "User": c, "Lines": lines, "Path": s.o.Prefix + "/chat/" + url.PathEscape(name)})
+	render(w, chatTmpl, map[string]any{"Prefix": s.o.Prefix, "User": c, "Lines": lines, "Path": s.o.Prefix + "/chat/" + url.PathEscape(name), "LiveChat": s.o.LiveChatAppID})
 }
 
 func render(w http.ResponseWriter, t *template.Template, data any) {
@@ -221,6 +238,7 @@ var chatTmpl = template.Must(template.New("chat").Parse(`<!doctype html><html la
 <span id="end"></span></div>
 <form class="say" method="post" action="{{.Path}}/say"><input name="text" required maxlength="4000" autocomplete="off" autofocus placeholder="Write a message"><button>Send</button></form>
 <div class="tools">{{if .User.Linked}}<form method="post" action="{{.Path}}/unlink"><button>Unlink account (platform settings)</button></form>{{end}}
+{{if eq .User.Owner .LiveChat}}<form method="post" action="{{.Path}}/livechat/pass"><button>Live chat: pass back to the bank</button></form>{{else}}<form method="post" action="{{.Path}}/livechat/request"><button>Live chat: request the conversation</button></form>{{end}}
 <form method="post" action="{{.Path}}/redeliver"><button title="Send the last webhook again, as the platform does when unsure">Redeliver last webhook</button></form>
 <a href="{{.Prefix}}/">Other people</a></div>
 </body></html>`))

@@ -32,16 +32,27 @@ type Options struct {
 	VerifyToken string
 	PageToken   string
 	PageID      string // default "1000000000000001"
+	// AppID is the bank's app, the page's primary receiver under the
+	// handover protocol (default "1000000000000002"); LiveChatAppID a
+	// live-chat vendor's app, a secondary receiver the sim plays itself
+	// (default "1000000000000003"). handover.go.
+	AppID, LiveChatAppID string
 	// RatePerSecond bounds Send API calls per second for the page, as the
-	// platform does (error 613 beyond). Default 50.
+	// platform does (error 613 beyond). Default 300, Meta's figure for text
+	// messages (https://developers.facebook.com/docs/messenger-platform/send-messages,
+	// "Send API rate limits": 300 calls per second per Page for text, links,
+	// reactions and stickers).
 	RatePerSecond int
-	HTTP          *http.Client
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// AllowLoopbackHTTP lets account_link buttons point at http:// URLs on
+	// a loopback host (localhost, 127.0.0.0/8, ::1), for the demo and the
+	// tests on one machine. The platform itself takes only https
+	// (https://developers.facebook.com/docs/messenger-platform/send-messages/buttons/login,
+	// "url: must use HTTPS"), and so does the sim without it.
+	AllowLoopbackHTTP bool
+	HTTP              *http.Client
+	Logger            *slog.Logger
+	Now               func() time.Time
 }
-
-// GraphVersion is the Graph API version the sim serves.
-const GraphVersion = "v19.0"
 
 // Sim is the emulated platform: users with their chats, webhooks signed
 // with the app secret, the Send API, and account linking. It keeps
@@ -66,6 +77,12 @@ type User struct {
 	Linked bool
 	Lines  []Line
 	LastIn time.Time
+	// Owner is the app that owns the thread under the handover protocol:
+	// the bank's (or "" while idle, when the primary receiver gets the
+	// events) or the live-chat app's.
+	Owner string
+
+	changed chan struct{} // closed and replaced when Lines grow (wait.go)
 }
 
 // Line is one message in a chat.
@@ -99,7 +116,13 @@ func New(o Options) *Sim {
 		o.PageID = "1000000000000001"
 	}
 	if o.RatePerSecond <= 0 {
-		o.RatePerSecond = 50
+		o.RatePerSecond = 300
+	}
+	if o.AppID == "" {
+		o.AppID = "1000000000000002"
+	}
+	if o.LiveChatAppID == "" {
+		o.LiveChatAppID = "1000000000000003"
 	}
 	if o.HTTP == nil {
 		o.HTTP = &http.Client{Timeout: 30 * time.Second}
@@ -113,12 +136,22 @@ func New(o Options) *Sim {
 	return &Sim{o: o, users: map[string]*User{}, byPSID: map[string]*User{}, tokens: map[string]linkToken{}}
 }
 
-// GraphURL is the Graph API base the bank's adapter should use.
-func (s *Sim) GraphURL() string { return s.o.BaseURL + "/graph/" + GraphVersion }
+// GraphURL is the Graph API base the bank's adapter should use, without a
+// version: the bank adds one (LatestGraphVersion, or any not expired).
+func (s *Sim) GraphURL() string { return s.o.BaseURL + "/graph" }
 
-// RedirectURI is the platform's account-linking redirect: the redirect URI
-// to register for the platform's partner at the bank.
+// RedirectURI is the platform's account-linking redirect: the bank sends
+// the browser back only under it (its BANKBRIDGE_MESSENGER_REDIRECT_URI).
+// The redirect_uri the sim hands the bank is this with the session's
+// account_linking_token in its query.
 func (s *Sim) RedirectURI() string { return s.o.BaseURL + "/account_linking/redirect" }
+
+// PageID is the page's id: the recipient of every event.
+func (s *Sim) PageID() string { return s.o.PageID }
+
+// AppID is the bank's app id, LiveChatAppID the live-chat app's.
+func (s *Sim) AppID() string         { return s.o.AppID }
+func (s *Sim) LiveChatAppID() string { return s.o.LiveChatAppID }
 
 // ChatURL is the chat page of a user.
 func (s *Sim) ChatURL(name string) string { return s.o.BaseURL + "/chat/" + url.PathEscape(name) }
@@ -153,7 +186,7 @@ func (s *Sim) user(name string) *User {
 	defer s.mu.Unlock()
 	u, ok := s.users[name]
 	if !ok {
-		u = &User{Name: name, PSID: s.newPSID()}
+		u = &User{Name: name, PSID: s.newPSID(), changed: make(chan struct{})}
 		s.users[name] = u
 		s.byPSID[u.PSID] = u
 	}
@@ -167,6 +200,7 @@ func (s *Sim) Chat(name string) User {
 	defer s.mu.Unlock()
 	c := *u
 	c.Lines = slices.Clone(u.Lines)
+	c.changed = nil
 	return c
 }
 
@@ -217,8 +251,8 @@ func (s *Sim) Unlink(ctx context.Context, name string) error {
 	u := s.user(name)
 	s.mu.Lock()
 	u.Linked = false
-	u.Lines = append(u.Lines, Line{At: s.o.Now(), Note: true, Text: "You unlinked your bank account."})
 	s.mu.Unlock()
+	s.appendLine(u, Line{At: s.o.Now(), Note: true, Text: "You unlinked your bank account."})
 	return s.deliver(ctx, event{Sender: party{u.PSID}, AccountLinking: &accountLinking{Status: "unlinked"}})
 }
 
@@ -227,8 +261,8 @@ func (s *Sim) note(u *User, l Line) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l.At = s.o.Now()
-	u.Lines = append(u.Lines, l)
 	u.LastIn = l.At
+	s.appendLocked(u, l)
 }
 
 // Redeliver sends the last webhook again, byte for byte, as the platform
@@ -263,7 +297,13 @@ func (s *Sim) deliver(ctx context.Context, ev event) error {
 	now := s.o.Now()
 	ev.Recipient = party{s.o.PageID}
 	ev.Timestamp = now.UnixMilli()
-	body, _ := json.Marshal(notification{Object: "page", Entry: []entry{{ID: s.o.PageID, Time: now.UnixMilli(), Messaging: []event{ev}}}})
+	e := entry{ID: s.o.PageID, Time: now.UnixMilli()}
+	if s.standby(ev) {
+		e.Standby = []event{ev}
+	} else {
+		e.Messaging = []event{ev}
+	}
+	body, _ := json.Marshal(notification{Object: "page", Entry: []entry{e}})
 	s.mu.Lock()
 	s.lastHook = body
 	s.mu.Unlock()
@@ -334,16 +374,27 @@ type notification struct {
 type entry struct {
 	ID        string  `json:"id"`
 	Time      int64   `json:"time"`
-	Messaging []event `json:"messaging"`
+	Messaging []event `json:"messaging,omitempty"`
+	Standby   []event `json:"standby,omitempty"`
 }
 
 type event struct {
-	Sender         party           `json:"sender"`
-	Recipient      party           `json:"recipient"`
-	Timestamp      int64           `json:"timestamp"`
-	Message        *inMessage      `json:"message,omitempty"`
-	Postback       *postback       `json:"postback,omitempty"`
-	AccountLinking *accountLinking `json:"account_linking,omitempty"`
+	Sender               party           `json:"sender"`
+	Recipient            party           `json:"recipient"`
+	Timestamp            int64           `json:"timestamp"`
+	Message              *inMessage      `json:"message,omitempty"`
+	Postback             *postback       `json:"postback,omitempty"`
+	AccountLinking       *accountLinking `json:"account_linking,omitempty"`
+	PassThreadControl    *handover       `json:"pass_thread_control,omitempty"`
+	TakeThreadControl    *handover       `json:"take_thread_control,omitempty"`
+	RequestThreadControl *handover       `json:"request_thread_control,omitempty"`
+}
+
+type handover struct {
+	NewOwnerAppID       string `json:"new_owner_app_id,omitempty"`
+	PreviousOwnerAppID  string `json:"previous_owner_app_id,omitempty"`
+	RequestedOwnerAppID string `json:"requested_owner_app_id,omitempty"`
+	Metadata            string `json:"metadata,omitempty"`
 }
 
 type party struct {

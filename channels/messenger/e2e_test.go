@@ -51,9 +51,16 @@ type world struct {
 	customer identity.Customer
 	checking ledger.Account
 	sam      ledger.Account
+	hub      *channels.Hub
 }
 
-func newWorld(t testing.TB) *world {
+func newWorld(t testing.TB) *world { t.Helper(); return newWorldWith(t, false, false) }
+
+// newWorldWith is newWorld, with the hub's durable inbox when inbox is
+// set (as serve has it: the webhook answers once the event is stored, and
+// a worker, which the test starts, answers it), and the sim's live-chat
+// app as the page's secondary receiver when liveChat is.
+func newWorldWith(t testing.TB, inbox, liveChat bool) *world {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
@@ -79,7 +86,7 @@ func newWorld(t testing.TB) *world {
 	t.Cleanup(w.simSrv.Close)
 
 	w.sim = platformsim.New(platformsim.Options{Prefix: "/sim", BaseURL: w.simSrv.URL + "/sim", WebhookURL: w.bank.URL + messenger.PathWebhook,
-		AppSecret: secret, VerifyToken: "verify-me", PageToken: "page-token"})
+		AppSecret: secret, VerifyToken: "verify-me", PageToken: "page-token", AllowLoopbackHTTP: true})
 	simH = w.sim.Handler()
 
 	as, err := oauth.New(ctx, oauth.Deps{Consent: w.cons, Issuer: w.bank.URL, Logger: log})
@@ -87,7 +94,12 @@ func newWorld(t testing.TB) *world {
 		t.Fatal(err)
 	}
 	a := assistant.New(assistant.Deps{Store: db.Messenger(), Ledger: w.led, Consents: w.cons, BankURL: w.bank.URL, Limits: limits.NewGuard(db.Limits(), limits.Policy{}, nil)})
-	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: db.Messenger(), Audit: w.alog, Consents: w.cons, Logger: log})
+	deps := channels.HubDeps{Assistant: a, Store: db.Messenger(), Audit: w.alog, Consents: w.cons, Logger: log, Links: db.Messenger()}
+	if inbox {
+		deps.Inbox = db.Messenger()
+	}
+	hub := channels.NewHub(deps)
+	w.hub = hub
 	hook.Set(hub)
 	key, err := channels.LoadOrCreateKey(t.TempDir() + "/messenger-partner.pem")
 	if err != nil {
@@ -95,15 +107,20 @@ func newWorld(t testing.TB) *world {
 	}
 	if _, err := channels.RegisterPartner(ctx, w.cons, channels.Registration{ID: "messenger", LegalName: "Messenger Platform Inc",
 		LEI: "5493001KJTIIGC8Y1R12", Homepage: "https://messenger.example", SecurityContact: "security@messenger.example",
-		RedirectURI: w.sim.RedirectURI(), Key: &key.PublicKey, Signatory: "Platform counsel",
+		RedirectURI: w.bank.URL + messenger.PathLinkCallback, Key: &key.PublicKey, Signatory: "Platform counsel",
 		Purposes: map[consent.Cluster]string{consent.AccountBasic: "name your accounts in the chat", consent.Balances: "answer balance questions in the chat",
 			consent.Transactions: "answer questions about your spending in the chat", consent.Transfers: "pay people you saved, after you confirm"}}); err != nil {
 		t.Fatal(err)
 	}
-	client := &channels.Client{ID: "messenger", Issuer: w.bank.URL, RedirectURI: w.sim.RedirectURI(), Key: key,
+	client := &channels.Client{ID: "messenger", Issuer: w.bank.URL, RedirectURI: w.bank.URL + messenger.PathLinkCallback, Key: key,
 		Clusters: []consent.Cluster{consent.AccountBasic, consent.Balances, consent.Transactions, consent.Transfers}, DurationDays: 90}
-	ad, err := messenger.New(messenger.Config{AppSecret: secret, VerifyToken: "verify-me", PageToken: "page-token",
-		GraphURL: w.sim.GraphURL(), BankURL: w.bank.URL, Backoff: 1, Logger: log}, hub)
+	cfg := messenger.Config{AppSecret: secret, VerifyToken: "verify-me", PageToken: "page-token",
+		GraphURL: w.sim.GraphURL(), BankURL: w.bank.URL, LinkRedirect: w.sim.RedirectURI(), AppID: w.sim.AppID(),
+		PageID: w.sim.PageID(), Backoff: 1, Logger: log}
+	if liveChat {
+		cfg.LiveChatAppID = w.sim.LiveChatAppID()
+	}
+	ad, err := messenger.New(cfg, hub)
 	if err != nil {
 		t.Fatal(err)
 	}

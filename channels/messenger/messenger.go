@@ -2,6 +2,7 @@ package messenger
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -13,6 +14,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -29,8 +32,30 @@ const Platform = "messenger"
 // Paths the adapter serves, on the bank's origin.
 const (
 	PathWebhook = "/channels/messenger/webhook"
-	PathLink    = "/channels/messenger/link"
+	// PathLink is the account_link button's url: the platform opens it
+	// with its redirect_uri and account_linking_token.
+	PathLink = "/channels/messenger/link"
+	// PathLinkCallback is the bank's own OAuth redirect URI for the
+	// platform's partner: the authorization server sends the customer back
+	// here, and the adapter sends them on to the platform.
+	PathLinkCallback = "/channels/messenger/link/callback"
 )
+
+// DefaultGraphURL is the Graph API's host, and DefaultGraphVersion the
+// version the bank calls unless told otherwise: one Meta supports until
+// 2028-07-29 at least (https://developers.facebook.com/docs/graph-api/changelog/versions,
+// "Graph API": v25.0 released 2026-02-18, expiring 2028-07-29; v26.0 released 2026-07-29,
+// expiry not yet set). v19.0, which the bank used before, expired on 2026-05-21.
+const (
+	DefaultGraphURL     = "https://graph.facebook.com"
+	DefaultGraphVersion = "v25.0"
+)
+
+// DefaultLinkRedirect is where Meta's account-linking redirect_uri points:
+// the bank sends a browser only to a redirect_uri under it (Config.LinkRedirect).
+const DefaultLinkRedirect = "https://www.facebook.com/messenger_platform/account_linking/"
+
+var graphVersion = regexp.MustCompile(`^v[1-9][0-9]*\.[0-9]+$`)
 
 // Config configures the adapter. AppSecret, VerifyToken, PageToken and
 // GraphURL are required.
@@ -41,12 +66,28 @@ type Config struct {
 	VerifyToken string
 	// PageToken authenticates Send API calls.
 	PageToken string
-	// GraphURL is the Graph API base including its version, e.g.
-	// "https://graph.facebook.com/v19.0", or platformsim's.
+	// GraphURL is the Graph API's base without a version: DefaultGraphURL,
+	// or platformsim's.
 	GraphURL string
+	// GraphVersion is the Graph API version called ("v25.0"); default
+	// DefaultGraphVersion.
+	GraphVersion string
 	// BankURL is the bank's public base URL: the account-link button opens
 	// BankURL + PathLink.
 	BankURL string
+	// AppID is the bank's app id, and LiveChatAppID the live-chat vendor's
+	// (a secondary receiver under the handover protocol; "" for none):
+	// handover.go.
+	AppID         string
+	LiveChatAppID string
+	// PageID is the bank's page: events addressed to another page are
+	// dropped. "" accepts any (a bank that has not set it).
+	PageID string
+	// LinkRedirect is the platform's account-linking redirect: the bank
+	// sends the browser back only to a redirect_uri of the same scheme and
+	// host whose path starts with this one's. Default DefaultLinkRedirect.
+	LinkRedirect string
+
 	// Send API behaviour: attempts per message (default 4), first backoff
 	// (default 200 ms, doubling, ±20%, capped at 5 s), and the rate the bank
 	// keeps to (default 200 calls/s, burst 50; a call waits at most
@@ -69,13 +110,19 @@ type Config struct {
 }
 
 // Env reads the configuration from BANKBRIDGE_MESSENGER_APP_SECRET,
-// _VERIFY_TOKEN, _PAGE_TOKEN and _GRAPH_URL through getenv.
+// _VERIFY_TOKEN, _PAGE_TOKEN, _GRAPH_URL, _GRAPH_VERSION and _REDIRECT_URI
+// (the platform's account-linking redirect) through getenv.
 func Env(getenv func(string) string) Config {
 	return Config{
-		AppSecret:   getenv("BANKBRIDGE_MESSENGER_APP_SECRET"),
-		VerifyToken: getenv("BANKBRIDGE_MESSENGER_VERIFY_TOKEN"),
-		PageToken:   getenv("BANKBRIDGE_MESSENGER_PAGE_TOKEN"),
-		GraphURL:    getenv("BANKBRIDGE_MESSENGER_GRAPH_URL"),
+		AppSecret:     getenv("BANKBRIDGE_MESSENGER_APP_SECRET"),
+		VerifyToken:   getenv("BANKBRIDGE_MESSENGER_VERIFY_TOKEN"),
+		PageToken:     getenv("BANKBRIDGE_MESSENGER_PAGE_TOKEN"),
+		GraphURL:      getenv("BANKBRIDGE_MESSENGER_GRAPH_URL"),
+		GraphVersion:  getenv("BANKBRIDGE_MESSENGER_GRAPH_VERSION"),
+		LinkRedirect:  getenv("BANKBRIDGE_MESSENGER_REDIRECT_URI"),
+		AppID:         getenv("BANKBRIDGE_MESSENGER_APP_ID"),
+		LiveChatAppID: getenv("BANKBRIDGE_MESSENGER_LIVECHAT_APP_ID"),
+		PageID:        getenv("BANKBRIDGE_MESSENGER_PAGE_ID"),
 	}
 }
 
@@ -92,6 +139,16 @@ func (c Config) Validate() error {
 	}
 	if u, err := url.Parse(c.GraphURL); err != nil || u.Host == "" {
 		return fmt.Errorf("messenger: graph URL %q is not an absolute URL", c.GraphURL)
+	} else if last := path.Base(u.Path); graphVersion.MatchString(last) {
+		return fmt.Errorf("messenger: graph URL %q names a version (%s): give the URL without it and the version in BANKBRIDGE_MESSENGER_GRAPH_VERSION", c.GraphURL, last)
+	}
+	if c.GraphVersion != "" && !graphVersion.MatchString(c.GraphVersion) {
+		return fmt.Errorf("messenger: graph version %q is not of the form v25.0", c.GraphVersion)
+	}
+	if c.LinkRedirect != "" {
+		if u, err := url.Parse(c.LinkRedirect); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return fmt.Errorf("messenger: account-linking redirect %q is not an http(s) URL", c.LinkRedirect)
+		}
 	}
 	return nil
 }
@@ -112,6 +169,12 @@ func New(c Config, hub *channels.Hub) (*Adapter, error) {
 	}
 	c.GraphURL = strings.TrimSuffix(c.GraphURL, "/")
 	c.BankURL = strings.TrimSuffix(c.BankURL, "/")
+	if c.GraphVersion == "" {
+		c.GraphVersion = DefaultGraphVersion
+	}
+	if c.LinkRedirect == "" {
+		c.LinkRedirect = DefaultLinkRedirect
+	}
 	if c.Attempts <= 0 {
 		c.Attempts = 4
 	}
@@ -161,6 +224,7 @@ func (a *Adapter) Handler() http.Handler {
 	mux.HandleFunc("GET "+PathWebhook, a.verify)
 	mux.HandleFunc("POST "+PathWebhook, a.webhook)
 	mux.HandleFunc("GET "+PathLink, a.link)
+	mux.HandleFunc("GET "+PathLinkCallback, a.callback)
 	return mux
 }
 
@@ -206,8 +270,11 @@ func CheckSignature(secret string, body []byte, header string) bool {
 }
 
 // webhook checks the signature of the raw body before anything else, then
-// parses the events and hands each to the hub. A bad or missing signature,
-// or a body over the limit, is refused without parsing.
+// parses the events and stores them in the hub's inbox (channels.Accept),
+// and only then answers 200: the reply comes later, from the inbox worker
+// (Process). A bad or missing signature, or a body over the limit, is
+// refused without parsing; a body that cannot be stored is answered 503,
+// so that the platform redelivers it.
 func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.c.MaxBody))
 	if err != nil {
@@ -224,15 +291,28 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a page notification", http.StatusBadRequest)
 		return
 	}
+	var evs []channels.InboxEvent
 	for _, e := range n.Entry {
-		for _, ev := range e.Messaging {
-			if err := a.event(r.Context(), ev); err != nil {
-				// Not recorded: ask for a redelivery.
-				a.c.Logger.Error("messenger: event", "err", err)
-				http.Error(w, "try again", http.StatusServiceUnavailable)
-				return
+		// Events of the thread's owner come in messaging; those another app
+		// (the live-chat vendor) owns come in standby, for the record only
+		// (https://developers.facebook.com/docs/messenger-platform/handover-protocol,
+		// "Standby Channel").
+		for _, set := range []struct {
+			evs     []Event
+			standby bool
+		}{{e.Messaging, false}, {e.Standby, true}} {
+			for _, ev := range set.evs {
+				if ie, ok := a.inboxEvent(ev, set.standby); ok {
+					evs = append(evs, ie)
+				}
 			}
 		}
+	}
+	if err := a.hub.Accept(r.Context(), Platform, evs); err != nil {
+		// Not stored: ask for a redelivery.
+		a.c.Logger.Error("messenger: webhook not stored", "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, "EVENT_RECEIVED")
@@ -251,26 +331,84 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 // take that window, which channels.EventKeep still covers.)
 const RedeliveryWindow = 36 * time.Hour
 
-// event dispatches one messaging event.
-func (a *Adapter) event(ctx context.Context, ev Event) error {
+// stored is an event as the inbox keeps it.
+type stored struct {
+	Standby bool  `json:"standby,omitempty"`
+	Event   Event `json:"event"`
+}
+
+// inboxEvent makes the inbox's record of one event: its conversation (the
+// person) and its id, the platform's where it has one (a message's mid).
+// Events of no one we can answer, echoes of our own messages, and events
+// outside the redelivery window (a replay) are dropped; the webhook still
+// answers 200 for them, so the platform has no reason to resend them and
+// a replayer learns nothing.
+func (a *Adapter) inboxEvent(ev Event, standby bool) (channels.InboxEvent, bool) {
 	user := ev.Sender.ID
 	if user == "" || len(user) > 64 {
-		return nil // not a person we can answer
+		return channels.InboxEvent{}, false
+	}
+	if a.c.PageID != "" && ev.Recipient.ID != a.c.PageID {
+		// Signed with the app's secret but for another page of the app:
+		// not this bank's conversation.
+		a.c.Logger.Warn("messenger: event for another page dropped", "page", ev.Recipient.ID)
+		return channels.InboxEvent{}, false
 	}
 	at := time.UnixMilli(ev.Timestamp).UTC()
 	if !channels.Fresh(at, a.c.Now(), RedeliveryWindow) {
-		// Answered 200 (EVENT_RECEIVED) all the same: the platform has no
-		// reason to resend it, and a replayer learns nothing.
 		a.c.Logger.Warn("messenger: event outside the redelivery window dropped", "at", at, "sender", user)
+		return channels.InboxEvent{}, false
+	}
+	ts := strconv.FormatInt(ev.Timestamp, 10)
+	var id string
+	switch {
+	case ev.Message != nil:
+		if ev.Message.IsEcho || ev.Message.MID == "" || len(ev.Message.MID) > 200 {
+			return channels.InboxEvent{}, false // our own messages echoed back
+		}
+		id = "mid:" + ev.Message.MID
+	case ev.Postback != nil:
+		id = "postback:" + cmp.Or(ev.Postback.MID, user+":"+ts)
+	case ev.AccountLinking != nil:
+		id = "linking:" + user + ":" + ts + ":" + ev.AccountLinking.Status
+	case ev.PassThreadControl != nil:
+		id = "handover:pass:" + user + ":" + ts
+	case ev.TakeThreadControl != nil:
+		id = "handover:take:" + user + ":" + ts
+	case ev.RequestThreadControl != nil:
+		id = "handover:request:" + user + ":" + ts
+	default:
+		return channels.InboxEvent{}, false
+	}
+	if standby {
+		id = "standby:" + id
+	}
+	body, _ := json.Marshal(stored{Standby: standby, Event: ev})
+	return channels.InboxEvent{Conversation: user, EventID: id, Body: body, Received: a.c.Now().UTC()}, true
+}
+
+// Process implements channels.Processor: one stored event, handled as it
+// came. An error (the hub could not record it) leaves it for a retry.
+func (a *Adapter) Process(ctx context.Context, ie channels.InboxEvent) error {
+	var s stored
+	if err := json.Unmarshal(ie.Body, &s); err != nil {
+		a.c.Logger.Error("messenger: stored event unreadable; dropped", "event", ie.EventID, "err", err)
 		return nil
 	}
+	if s.Standby {
+		return a.standby(ctx, s.Event)
+	}
+	return a.event(ctx, ie.EventID, s.Event)
+}
+
+// event dispatches one messaging event; id is its inbox id.
+func (a *Adapter) event(ctx context.Context, id string, ev Event) error {
+	user := ev.Sender.ID
+	at := time.UnixMilli(ev.Timestamp).UTC()
 	k := assistant.Key{Platform: Platform, User: user}
 	switch {
 	case ev.Message != nil:
 		m := ev.Message
-		if m.IsEcho || m.MID == "" {
-			return nil // our own messages echoed back
-		}
 		in := assistant.Inbound{Key: k, Text: m.Text, At: at}
 		if m.QuickReply != nil {
 			in.Payload = m.QuickReply.Payload
@@ -278,32 +416,28 @@ func (a *Adapter) event(ctx context.Context, ev Event) error {
 		if in.Text == "" && in.Payload == "" {
 			in.Text = "(an attachment)"
 		}
-		return a.hub.Deliver(ctx, Platform, "mid:"+m.MID, in)
+		return a.hub.Deliver(ctx, Platform, id, in)
 	case ev.Postback != nil:
-		id := ev.Postback.MID
-		if id == "" {
-			id = user + ":" + strconv.FormatInt(ev.Timestamp, 10)
-		}
-		return a.hub.Deliver(ctx, Platform, "postback:"+id, assistant.Inbound{Key: k, Text: ev.Postback.Title, Payload: ev.Postback.Payload, At: at})
+		return a.hub.Deliver(ctx, Platform, id, assistant.Inbound{Key: k, Text: ev.Postback.Title, Payload: ev.Postback.Payload, At: at})
 	case ev.AccountLinking != nil:
-		return a.linking(ctx, user, ev)
+		return a.linking(ctx, id, user, ev)
+	case ev.PassThreadControl != nil, ev.TakeThreadControl != nil, ev.RequestThreadControl != nil:
+		return a.handover(ctx, id, user, ev)
 	}
 	return nil
 }
 
-// linking handles account_linking: "linked" carries the authorization code
-// the bank's authorization server gave the platform's redirect, "unlinked"
-// says the person unlinked on the platform.
-func (a *Adapter) linking(ctx context.Context, user string, ev Event) error {
+// linking handles account_linking
+// (https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messaging_account_linking):
+// "linked" carries the authorization_code the bank appended to the
+// platform's redirect_uri, which the hub redeems for this person only;
+// "unlinked" says the person unlinked on the platform.
+func (a *Adapter) linking(ctx context.Context, id, user string, ev Event) error {
 	al := ev.AccountLinking
-	id := "linking:" + user + ":" + strconv.FormatInt(ev.Timestamp, 10) + ":" + al.Status
 	return a.hub.Once(ctx, Platform, id, func(ctx context.Context) error {
 		switch al.Status {
 		case "linked":
-			if al.AuthorizationCode == "" {
-				return nil
-			}
-			err := a.hub.CompleteLink(ctx, Platform, user, al.AuthorizationCode)
+			err := a.hub.RedeemLink(ctx, Platform, user, al.AuthorizationCode)
 			if err != nil {
 				a.c.Logger.Warn("messenger: account linking failed", "err", err)
 				a.Send(ctx, channels.Outbound{To: user, Purpose: channels.Response, LastIn: a.c.Now(),
@@ -317,13 +451,23 @@ func (a *Adapter) linking(ctx context.Context, user string, ev Event) error {
 	})
 }
 
-// link is where the account-link button leads. The platform adds
-// account_linking_token and redirect_uri; the token names the person
-// (asked of the Graph API), and travels through the bank's authorization
-// server as the OAuth state so that the platform's redirect recognises it.
+// link is the account_link button's url
+// (https://developers.facebook.com/docs/messenger-platform/identity/account-linking,
+// "Linking Process", step 2): the platform opens it with its redirect_uri
+// and account_linking_token. The token names the person (asked of the
+// Graph API: GET /me?fields=recipient); the redirect_uri must be the
+// platform's (Config.LinkRedirect), or the bank would hand a linking code
+// to whoever crafted the link. The person then logs in and consents at
+// the bank's authorization server, which sends them to PathLinkCallback.
 func (a *Adapter) link(w http.ResponseWriter, r *http.Request) {
-	token := r.URL.Query().Get("account_linking_token")
-	if token == "" || len(token) > 512 {
+	q := r.URL.Query()
+	token, redirect := q.Get("account_linking_token"), q.Get("redirect_uri")
+	if token == "" || len(token) > 512 || redirect == "" {
+		a.linkFailed(w, http.StatusBadRequest, "This link must be opened from the chat's \"Link your account\" button.")
+		return
+	}
+	if !a.platformRedirect(redirect) {
+		a.c.Logger.Warn("messenger: account linking with a redirect_uri that is not the platform's refused", "redirect_uri", redirect)
 		a.linkFailed(w, http.StatusBadRequest, "This link must be opened from the chat's \"Link your account\" button.")
 		return
 	}
@@ -333,10 +477,39 @@ func (a *Adapter) link(w http.ResponseWriter, r *http.Request) {
 		a.linkFailed(w, http.StatusBadRequest, "This linking request has expired. Go back to the chat and tap the button again.")
 		return
 	}
-	to, err := a.hub.StartLink(r.Context(), Platform, psid, token)
+	to, err := a.hub.BeginLink(r.Context(), Platform, psid, redirect)
 	if err != nil {
 		a.c.Logger.Error("messenger: start linking", "err", err)
 		a.linkFailed(w, http.StatusServiceUnavailable, "Linking is not available right now. Please try again in a moment.")
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// platformRedirect reports whether u is under the platform's
+// account-linking redirect: same scheme and host, path under its path.
+func (a *Adapter) platformRedirect(u string) bool {
+	got, err := url.Parse(u)
+	if err != nil || len(u) > 2048 || got.User != nil || got.Fragment != "" {
+		return false
+	}
+	want, err := url.Parse(a.c.LinkRedirect)
+	if err != nil {
+		return false
+	}
+	return got.Scheme == want.Scheme && strings.EqualFold(got.Host, want.Host) &&
+		(got.Path == want.Path || strings.HasPrefix(got.Path, strings.TrimSuffix(want.Path, "/")+"/"))
+}
+
+// callback is the bank's OAuth redirect for the platform's partner: the
+// hub redeems the code and sends the browser to the platform's
+// redirect_uri with an authorization_code appended, or without one when the
+// customer declined or the exchange failed ("Linking Process", step 3).
+func (a *Adapter) callback(w http.ResponseWriter, r *http.Request) {
+	to, err := a.hub.FinishLink(r.Context(), Platform, r.URL.Query())
+	if err != nil {
+		a.c.Logger.Warn("messenger: account-linking callback", "err", err)
+		a.linkFailed(w, http.StatusBadRequest, "This linking request has expired or was already used. Go back to the chat and tap the button again.")
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
@@ -349,10 +522,13 @@ func (a *Adapter) linkFailed(w http.ResponseWriter, status int, msg string) {
 	fmt.Fprintf(w, "<!doctype html><meta charset=utf-8><title>Linking</title><p>%s</p>", html.EscapeString(msg))
 }
 
+// graph is the URL of a Graph API path at the configured version.
+func (a *Adapter) graph(p string) string { return a.c.GraphURL + "/" + a.c.GraphVersion + p }
+
 // psid asks the Graph API which person an account-linking token belongs to.
 func (a *Adapter) psid(ctx context.Context, token string) (string, error) {
 	q := url.Values{"access_token": {a.c.PageToken}, "fields": {"recipient"}, "account_linking_token": {token}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.c.GraphURL+"/me?"+q.Encode(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.graph("/me")+"?"+q.Encode(), nil)
 	if err != nil {
 		return "", err
 	}
@@ -413,12 +589,26 @@ func (a *Adapter) render(o channels.Outbound) (SendRequest, error) {
 		default:
 			return req, channels.ErrWindowClosed.WithMessage("the 7-day window for a person's reply has closed; the customer must write first")
 		}
-	default:
+	case channels.AccountChange:
+		// The ACCOUNT_UPDATE tag is for "a non-recurring change to [the
+		// person's] application or account", such as a fraud alert; never
+		// for recurring content (statements, routine transaction notices)
+		// or promotions (https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags,
+		// "Supported Tags": ACCOUNT_UPDATE; "Message Tags Policy").
 		if !o.LastIn.IsZero() && since < Window {
 			req.MessagingType = "UPDATE"
 		} else {
 			req.MessagingType, req.Tag = "MESSAGE_TAG", "ACCOUNT_UPDATE"
 		}
+	default:
+		// Anything else the bank starts goes only inside the standard
+		// messaging window (https://developers.facebook.com/docs/messenger-platform/policy/policy-overview,
+		// "24 hour standard messaging window"); outside it the caller uses
+		// another channel the customer has.
+		if o.LastIn.IsZero() || since >= Window {
+			return req, channels.ErrWindowClosed
+		}
+		req.MessagingType = "UPDATE"
 	}
 	r := o.Reply
 	m := &Message{}
@@ -467,7 +657,7 @@ var ErrSend = bankbridge.E(bankbridge.Unavailable, "chat_send_failed", "the mess
 // rate limit, retrying network errors, 5xx, 429 and the Graph API's
 // transient and throttling codes with exponential backoff.
 func (a *Adapter) call(ctx context.Context, path string, body []byte) error {
-	u := a.c.GraphURL + path + "?" + url.Values{"access_token": {a.c.PageToken}}.Encode()
+	u := a.graph(path) + "?" + url.Values{"access_token": {a.c.PageToken}}.Encode()
 	var last error
 	for attempt := 0; attempt < a.c.Attempts; attempt++ {
 		if attempt > 0 {

@@ -9,22 +9,39 @@ type Notification struct {
 	Entry  []Entry `json:"entry"`
 }
 
-// Entry is one page's batch of events.
+// Entry is one page's batch of events: Messaging when the bank's app owns
+// the thread (or it is idle), Standby when another app does (handover
+// protocol).
 type Entry struct {
 	ID        string  `json:"id"`
 	Time      int64   `json:"time"`
-	Messaging []Event `json:"messaging"`
+	Messaging []Event `json:"messaging,omitempty"`
+	Standby   []Event `json:"standby,omitempty"`
 }
 
-// Event is one messaging event; exactly one of Message, Postback and
-// AccountLinking is set.
+// Event is one messaging event; one of Message, Postback, AccountLinking
+// and the handover protocol's three is set.
 type Event struct {
-	Sender         Party           `json:"sender"`
-	Recipient      Party           `json:"recipient"`
-	Timestamp      int64           `json:"timestamp"` // Unix milliseconds
-	Message        *InMessage      `json:"message,omitempty"`
-	Postback       *Postback       `json:"postback,omitempty"`
-	AccountLinking *AccountLinking `json:"account_linking,omitempty"`
+	Sender               Party           `json:"sender"`
+	Recipient            Party           `json:"recipient"`
+	Timestamp            int64           `json:"timestamp"` // Unix milliseconds
+	Message              *InMessage      `json:"message,omitempty"`
+	Postback             *Postback       `json:"postback,omitempty"`
+	AccountLinking       *AccountLinking `json:"account_linking,omitempty"`
+	PassThreadControl    *Handover       `json:"pass_thread_control,omitempty"`
+	TakeThreadControl    *Handover       `json:"take_thread_control,omitempty"`
+	RequestThreadControl *Handover       `json:"request_thread_control,omitempty"`
+}
+
+// Handover is a messaging_handovers event's body
+// (https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/messaging_handovers):
+// who owned the thread, who owns it now (or asks to), and the metadata
+// the other app passed.
+type Handover struct {
+	NewOwnerAppID       string `json:"new_owner_app_id,omitempty"`
+	PreviousOwnerAppID  string `json:"previous_owner_app_id,omitempty"`
+	RequestedOwnerAppID string `json:"requested_owner_app_id,omitempty"`
+	Metadata            string `json:"metadata,omitempty"`
 }
 
 // Party is a sender or recipient: a page-scoped id (PSID) or the page id.

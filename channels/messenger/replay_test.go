@@ -59,7 +59,7 @@ func TestWebhookRefusesAgedEvents(t *testing.T) {
 			t.Cleanup(srv.Close)
 			a := assistant.New(assistant.Deps{Store: st, BankURL: "https://bank.example", Now: clock})
 			hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: st, Now: clock})
-			ad, err := messenger.New(messenger.Config{AppSecret: "s", VerifyToken: "v", PageToken: "p", GraphURL: srv.URL + "/v19.0",
+			ad, err := messenger.New(messenger.Config{AppSecret: "s", VerifyToken: "v", PageToken: "p", GraphURL: srv.URL,
 				BankURL: "https://bank.example", Backoff: time.Microsecond, Now: clock}, hub)
 			if err != nil {
 				t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,12 +25,14 @@ type graph struct {
 	bodies []messenger.SendRequest
 	fail   []int
 	calls  int
+	path   string // of the last call
 }
 
 func (g *graph) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.calls++
+	g.path = r.URL.Path
 	if len(g.fail) > 0 {
 		code := g.fail[0]
 		g.fail = g.fail[1:]
@@ -51,7 +55,7 @@ func newAdapter(t *testing.T, g *graph, now time.Time) *messenger.Adapter {
 	t.Helper()
 	srv := httptest.NewServer(g)
 	t.Cleanup(srv.Close)
-	a, err := messenger.New(messenger.Config{AppSecret: "s", VerifyToken: "v", PageToken: "p", GraphURL: srv.URL + "/v19.0",
+	a, err := messenger.New(messenger.Config{AppSecret: "s", VerifyToken: "v", PageToken: "p", GraphURL: srv.URL,
 		BankURL: "https://bank.example", Backoff: time.Microsecond, Now: func() time.Time { return now }}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -78,14 +82,21 @@ func TestSendWindowsAndTags(t *testing.T) {
 		{"StaffAfter24h", channels.Staff, 30 * time.Hour, "MESSAGE_TAG", "HUMAN_AGENT", nil},
 		{"StaffAfter7d", channels.Staff, 8 * 24 * time.Hour, "", "", channels.ErrWindowClosed},
 		{"UpdateInWindow", channels.Update, time.Hour, "UPDATE", "", nil},
-		{"UpdateAfterWindow", channels.Update, 72 * time.Hour, "MESSAGE_TAG", "ACCOUNT_UPDATE", nil},
+		{"UpdateAfterWindowRefused", channels.Update, 72 * time.Hour, "", "", channels.ErrWindowClosed},
+		{"UpdateNeverWrote", channels.Update, 0, "", "", channels.ErrWindowClosed},
+		{"AccountChangeInWindow", channels.AccountChange, time.Hour, "UPDATE", "", nil},
+		{"AccountChangeAfterWindow", channels.AccountChange, 72 * time.Hour, "MESSAGE_TAG", "ACCOUNT_UPDATE", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			g := &graph{}
 			a := newAdapter(t, g, now)
-			err := a.Send(context.Background(), channels.Outbound{To: "42", Purpose: tt.purpose, LastIn: now.Add(-tt.since),
+			lastIn := now.Add(-tt.since)
+			if tt.since == 0 {
+				lastIn = time.Time{}
+			}
+			err := a.Send(context.Background(), channels.Outbound{To: "42", Purpose: tt.purpose, LastIn: lastIn,
 				Reply: assistant.Reply{Text: "hello", Choices: []assistant.Choice{{Title: "Balance", Payload: "INTENT:balance"}},
 					Buttons: []assistant.Button{{Kind: assistant.ButtonLinkAccount, Title: "Link"}}}})
 			if tt.err != nil {
@@ -174,7 +185,7 @@ func FuzzWebhook(f *testing.F) {
 	f.Add([]byte(`{"object":"page","entry":[{"messaging":[{"sender":{"id":"1"},"message":{"mid":"m","text":"hi"}}]}]}`), true)
 	f.Add([]byte(`{"object":"page"`), false)
 	f.Add([]byte{}, true)
-	a, err := messenger.New(messenger.Config{AppSecret: "s", VerifyToken: "v", PageToken: "p", GraphURL: "http://127.0.0.1:9/v19.0", BankURL: "https://bank.example"}, nil)
+	a, err := messenger.New(messenger.Config{AppSecret: "s", VerifyToken: "v", PageToken: "p", GraphURL: "http://127.0.0.1:9", BankURL: "https://bank.example"}, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -218,4 +229,50 @@ func (r *reader) Read(p []byte) (int, error) {
 	n := copy(p, r.b)
 	r.b = r.b[n:]
 	return n, nil
+}
+
+// TestLinkTakesOnlyThePlatformsRedirect: the account-link entry sends a
+// browser on only with a redirect_uri under the platform's own, so that a
+// crafted link cannot collect a linking code; the bank's own OAuth
+// callback refuses a state it never issued.
+func TestLinkTakesOnlyThePlatformsRedirect(t *testing.T) {
+	t.Parallel()
+	a := newAdapter(t, &graph{}, time.Now())
+	for _, tt := range []struct{ name, redirect string }{
+		{"Missing", ""},
+		{"OtherHost", "https://evil.example/messenger_platform/account_linking/?account_linking_token=t"},
+		{"PlainHTTP", "http://www.facebook.com/messenger_platform/account_linking/?account_linking_token=t"},
+		{"OtherPath", "https://www.facebook.com/elsewhere/?account_linking_token=t"},
+		{"UserInfo", "https://x@www.facebook.com/messenger_platform/account_linking/"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", messenger.PathLink+"?"+url.Values{"account_linking_token": {"tok"}, "redirect_uri": {tt.redirect}}.Encode(), nil)
+			w := httptest.NewRecorder()
+			a.Handler().ServeHTTP(w, r)
+			if w.Code != http.StatusBadRequest || w.Header().Get("Location") != "" {
+				t.Errorf("redirect_uri %q: %d to %q, want 400 and no redirect", tt.redirect, w.Code, w.Header().Get("Location"))
+			}
+		})
+	}
+}
+
+// TestGraphVersionIsASetting: a Graph URL with a version in it is refused
+// (the version is its own setting), and the default is one Meta serves.
+func TestGraphVersionIsASetting(t *testing.T) {
+	t.Parallel()
+	c := messenger.Config{AppSecret: "s", VerifyToken: "v", PageToken: "p", BankURL: "https://bank.example"}
+	c.GraphURL = "https://graph.facebook.com/v19.0"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "BANKBRIDGE_MESSENGER_GRAPH_VERSION") {
+		t.Errorf("graph URL with a version: %v, want it refused", err)
+	}
+	c.GraphURL, c.GraphVersion = messenger.DefaultGraphURL, "19"
+	if err := c.Validate(); err == nil {
+		t.Error("graph version 19: accepted, want v19.0's form")
+	}
+	g := &graph{}
+	a := newAdapter(t, g, time.Now())
+	a.Send(context.Background(), channels.Outbound{To: "42", Purpose: channels.Response, LastIn: time.Now(), Reply: assistant.Reply{Text: "hi"}})
+	if g.path != "/"+messenger.DefaultGraphVersion+"/me/messages" {
+		t.Errorf("called %q, want the default version %s", g.path, messenger.DefaultGraphVersion)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -91,8 +92,9 @@ func benchMessenger(ctx context.Context, e env, args []string) error {
 		if r.Name == "latency" {
 			goal = fmt.Sprintf(" (goal p99 < 50 ms: %s)", map[bool]string{true: "met", false: "MISSED"}[r.P99 < 50])
 		}
-		_, err := fmt.Fprintf(e.stdout, "%s: engine=%s conversations=%d messages=%d errors=%d in %.2fs (%.0f messages/s)\n  webhook in to reply sent: p50=%.2fms p99=%.2fms max=%.2fms%s\n",
-			r.Name, r.Engine, r.Conversations, r.Messages, r.Errors, r.Elapsed, float64(r.Messages)/r.Elapsed, r.P50, r.P99, r.Max, goal)
+		_, err := fmt.Fprintf(e.stdout, "%s: engine=%s conversations=%d messages=%d errors=%d in %.2fs (%.0f messages/s)\n  webhook in to reply sent: p50=%.2fms p99=%.2fms max=%.2fms%s\n  webhook answered: p50=%.2fms p99=%.2fms (goal p99 < 50 ms: %s; a do-nothing handler in this run: p50=%.2fms p99=%.2fms)\n",
+			r.Name, r.Engine, r.Conversations, r.Messages, r.Errors, r.Elapsed, float64(r.Messages)/r.Elapsed, r.P50, r.P99, r.Max, goal,
+			r.AckP50, r.AckP99, map[bool]string{true: "met", false: "MISSED"}[r.AckP99 < 50], r.FloorP50, r.FloorP99)
 		return err
 	}
 	lat, err := w.latency(ctx, *messages, *rate)
@@ -119,23 +121,42 @@ func benchMessenger(ctx context.Context, e env, args []string) error {
 }
 
 type messengerBenchResult struct {
-	Name          string  `json:"name"`
-	Engine        string  `json:"engine"`
-	Conversations int     `json:"conversations"`
-	Messages      int     `json:"messages"`
-	P50           float64 `json:"p50_ms"`
-	P99           float64 `json:"p99_ms"`
-	Max           float64 `json:"max_ms"`
-	Errors        int     `json:"errors"`
-	Elapsed       float64 `json:"elapsed_s"`
-	First         string  `json:"first_error,omitempty"`
+	Name          string `json:"name"`
+	Engine        string `json:"engine"`
+	Conversations int    `json:"conversations"`
+	Messages      int    `json:"messages"`
+	// P50, P99 and Max are webhook in to reply sent: the sim posts the
+	// webhook, the bank stores it and answers 200, its inbox worker
+	// answers through the Send API.
+	P50 float64 `json:"p50_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
+	// AckP50 and AckP99 are the webhook's answer alone: how long the
+	// platform waits for the 200 (goal p99 < 50 ms).
+	AckP50 float64 `json:"webhook_ack_p50_ms"`
+	AckP99 float64 `json:"webhook_ack_p99_ms"`
+	// FloorP50 and FloorP99 (concurrent scenario) are the same burst of
+	// webhooks answered by a handler that does nothing (messengerBench.floor):
+	// the baseline beside AckP50 and AckP99, in the same run.
+	FloorP50 float64 `json:"webhook_floor_p50_ms,omitempty"`
+	FloorP99 float64 `json:"webhook_floor_p99_ms,omitempty"`
+	Errors   int     `json:"errors"`
+	Elapsed  float64 `json:"elapsed_s"`
+	First    string  `json:"first_error,omitempty"`
 }
 
 // messengerBench is a bank and the platform emulator on one loopback
 // server, with n linked users.
 type messengerBench struct {
-	engine   string
-	sim      *platformsim.Sim
+	engine string
+	sim    *platformsim.Sim
+	// floor is a second emulator whose webhooks go to a handler that only
+	// reads the body and answers 200: the same signing, posting and
+	// scheduling as the bank's webhooks, none of the bank's work. Its
+	// answer times, taken in the same run, are the floor the machine
+	// allows the bank's.
+	floor    *platformsim.Sim
+	tr       *http.Transport // both emulators' connections to the bank
 	names    []string
 	rejected atomic.Int64 // webhooks the bank answered with other than 200
 	close    func()
@@ -190,9 +211,12 @@ func newMessengerBench(ctx context.Context, c *app.Config, n int) (_ *messengerB
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 4096, 4096
 	closers = append(closers, tr.CloseIdleConnections)
+	w.tr = tr
 	w.sim = platformsim.New(platformsim.Options{Prefix: "/sim", BaseURL: base + "/sim", WebhookURL: base + messenger.PathWebhook,
 		AppSecret: app.DemoAppSecret, VerifyToken: app.DemoVerifyToken, PageToken: app.DemoPageToken, RatePerSecond: 1 << 30,
-		HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, Logger: log})
+		HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, Logger: log, AllowLoopbackHTTP: true})
+	w.floor = platformsim.New(platformsim.Options{BaseURL: base + "/floor-sim", WebhookURL: base + "/floor", AppSecret: app.DemoAppSecret,
+		VerifyToken: app.DemoVerifyToken, PageToken: app.DemoPageToken, HTTP: &http.Client{Transport: tr, Timeout: time.Minute}, Logger: log})
 	env := map[string]string{
 		"BANKBRIDGE_MESSENGER_APP_SECRET":   app.DemoAppSecret,
 		"BANKBRIDGE_MESSENGER_VERIFY_TOKEN": app.DemoVerifyToken,
@@ -208,8 +232,17 @@ func newMessengerBench(ctx context.Context, c *app.Config, n int) (_ *messengerB
 	if hub == nil {
 		return nil, errors.New("bench messenger: the messenger channel did not start")
 	}
+	// The inbox worker, as serve runs it in its workers group.
+	wctx, stopInbox := context.WithCancel(context.WithoutCancel(ctx))
+	inboxDone := make(chan struct{})
+	go func() { defer close(inboxDone); hub.RunInbox(wctx) }()
+	closers = append(closers, func() { stopInbox(); <-inboxDone })
 	mux := http.NewServeMux()
 	mux.Handle("/sim/", w.sim.Handler())
+	mux.HandleFunc("POST /floor", func(rw http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(rw, "EVENT_RECEIVED")
+	})
 	for prefix, h := range mounts {
 		if prefix == "/sim/" {
 			continue
@@ -330,14 +363,19 @@ func cmpOrErr(a, b error) error {
 }
 
 // say has a user write text and checks the reply: the page answered after
-// the message, with no apology, and a balance with an amount.
-func (w *messengerBench) say(ctx context.Context, name, text string) (time.Duration, error) {
+// the message, with no apology, and a balance with an amount. It returns
+// the time to the webhook's 200 (ack) and to the reply in the chat (d).
+func (w *messengerBench) say(ctx context.Context, name, text string) (d, ack time.Duration, err error) {
 	before := len(w.sim.Chat(name).Lines)
 	t0 := time.Now()
 	if err := w.sim.Say(ctx, name, text); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	d := time.Since(t0)
+	ack = time.Since(t0)
+	if !w.sim.WaitReply(ctx, name, before+1) {
+		return 0, ack, fmt.Errorf("%s: no reply to %q before the deadline", name, text)
+	}
+	d = time.Since(t0)
 	lines := w.sim.Chat(name).Lines
 	var replies []string
 	for _, l := range lines[min(before+1, len(lines)):] {
@@ -348,13 +386,13 @@ func (w *messengerBench) say(ctx context.Context, name, text string) (time.Durat
 	got := strings.Join(replies, "\n")
 	switch {
 	case len(replies) == 0:
-		return d, fmt.Errorf("%s: no reply to %q", name, text)
+		return d, ack, fmt.Errorf("%s: no reply to %q", name, text)
 	case strings.HasPrefix(got, "Sorry, something went wrong"):
-		return d, fmt.Errorf("%s: apology for %q", name, text)
+		return d, ack, fmt.Errorf("%s: apology for %q", name, text)
 	case text == "balance" && !strings.Contains(got, " USD"):
-		return d, fmt.Errorf("%s: balance answered %q", name, got)
+		return d, ack, fmt.Errorf("%s: balance answered %q", name, got)
 	}
-	return d, nil
+	return d, ack, nil
 }
 
 // latency sends messages one at a time, each from the next user in turn,
@@ -362,12 +400,13 @@ func (w *messengerBench) say(ctx context.Context, name, text string) (time.Durat
 // than the bank's Send API pacing would measure the pacing, not the path.)
 func (w *messengerBench) latency(ctx context.Context, messages int, rate float64) (messengerBenchResult, error) {
 	for i := range min(20, len(w.names)) {
-		if _, err := w.say(ctx, w.names[i], "balance"); err != nil {
+		if _, _, err := w.say(ctx, w.names[i], "balance"); err != nil {
 			return messengerBenchResult{}, fmt.Errorf("bench messenger: warm-up: %w", err)
 		}
 	}
 	res := messengerBenchResult{Name: "latency", Engine: w.engine, Conversations: min(messages, len(w.names))}
 	lat := make([]time.Duration, 0, messages)
+	acks := make([]time.Duration, 0, messages)
 	start := time.Now()
 	every := time.Duration(float64(time.Second) / rate)
 	for i := range messages {
@@ -378,7 +417,10 @@ func (w *messengerBench) latency(ctx context.Context, messages int, rate float64
 			case <-time.After(wait):
 			}
 		}
-		d, err := w.say(ctx, w.names[i%len(w.names)], "balance")
+		d, ack, err := w.say(ctx, w.names[i%len(w.names)], "balance")
+		if ack > 0 {
+			acks = append(acks, ack)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()
@@ -393,7 +435,7 @@ func (w *messengerBench) latency(ctx context.Context, messages int, rate float64
 	}
 	res.Elapsed = time.Since(start).Seconds()
 	res.Messages = messages
-	return res.percentiles(lat), nil
+	return res.percentiles(lat, acks), nil
 }
 
 // concurrentTexts are what each user writes, in turn.
@@ -405,7 +447,32 @@ func (w *messengerBench) concurrent(ctx context.Context, rounds int, timeout tim
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res := messengerBenchResult{Name: "concurrent", Engine: w.engine, Conversations: len(w.names), Messages: len(w.names) * rounds}
+	// The floor first: the same burst to a handler that does nothing.
+	floor := make([]time.Duration, len(w.names))
+	// Each burst starts without kept connections, as a burst from the
+	// platform does: both pay for opening theirs.
+	w.tr.CloseIdleConnections()
+	defer w.tr.CloseIdleConnections()
+	{
+		gate := make(chan struct{})
+		var wg sync.WaitGroup
+		for u, name := range w.names {
+			wg.Go(func() {
+				<-gate
+				t0 := time.Now()
+				if err := w.floor.Say(ctx, name, "balance"); err == nil {
+					floor[u] = time.Since(t0)
+				}
+			})
+		}
+		close(gate)
+		wg.Wait()
+		slices.Sort(floor)
+		res.FloorP50, res.FloorP99 = ms(quantile(floor, 1, 2)), ms(quantile(floor, 99, 100))
+		w.tr.CloseIdleConnections()
+	}
 	lats := make([][]time.Duration, len(w.names))
+	acks := make([][]time.Duration, len(w.names))
 	errs := make([]int, len(w.names))
 	var firstErr atomic.Pointer[error]
 	gate := make(chan struct{})
@@ -414,7 +481,10 @@ func (w *messengerBench) concurrent(ctx context.Context, rounds int, timeout tim
 		wg.Go(func() {
 			<-gate
 			for r := range rounds {
-				d, err := w.say(ctx, name, concurrentTexts[r%len(concurrentTexts)])
+				d, ack, err := w.say(ctx, name, concurrentTexts[r%len(concurrentTexts)])
+				if ack > 0 {
+					acks[u] = append(acks[u], ack)
+				}
 				if err != nil {
 					errs[u]++
 					firstErr.CompareAndSwap(nil, &err)
@@ -432,18 +502,23 @@ func (w *messengerBench) concurrent(ctx context.Context, rounds int, timeout tim
 	close(gate)
 	wg.Wait()
 	res.Elapsed = time.Since(start).Seconds()
-	var all []time.Duration
+	var all, allAcks []time.Duration
 	for u := range lats {
 		all = append(all, lats[u]...)
+		allAcks = append(allAcks, acks[u]...)
 		res.Errors += errs[u]
 	}
 	if p := firstErr.Load(); p != nil {
 		res.First = (*p).Error()
 	}
-	return res.percentiles(all), nil
+	return res.percentiles(all, allAcks), nil
 }
 
-func (r messengerBenchResult) percentiles(lat []time.Duration) messengerBenchResult {
+func (r messengerBenchResult) percentiles(lat, acks []time.Duration) messengerBenchResult {
+	if len(acks) > 0 {
+		slices.Sort(acks)
+		r.AckP50, r.AckP99 = ms(quantile(acks, 1, 2)), ms(quantile(acks, 99, 100))
+	}
 	if len(lat) == 0 {
 		return r
 	}

@@ -28,7 +28,7 @@ const chatAlertsChannel = "messenger"
 // alertsHub is what alerts need from the messenger hub: *channels.Hub.
 type alertsHub interface {
 	SendOnce(ctx context.Context, platform, id string, send func(context.Context) error) error
-	Notify(ctx context.Context, k assistant.Key, r assistant.Reply) error
+	Notify(ctx context.Context, k assistant.Key, r assistant.Reply, p channels.Purpose) error
 }
 
 // chatAlerts delivers alerts through the messenger hub: it is the
@@ -78,6 +78,11 @@ func (a *chatAlerts) disclose(_ context.Context, _ bankbridge.CustomerID, channe
 // has no chat link any more: the delivery becomes a dead letter.
 var errChatUnlinked = bankbridge.E(bankbridge.NotFound, "alert_chat_unlinked", "the customer has no linked chat any more")
 
+// errChatWindowClosed is the permanent refusal of a routine alert to
+// chats that are all outside the platform's messaging window.
+var errChatWindowClosed = bankbridge.E(bankbridge.Forbidden, "alert_chat_window_closed",
+	"the chat platform allows this alert only within 24 hours of the customer's last message; it is in the bank's app, and in e-mail when the customer set one")
+
 // Deliver implements alerts.Channel: the message, with "was this you?"
 // quick replies when it asks, to every linked chat, each once per delivery
 // id (Hub.Once drops a resend), tagged as an account update.
@@ -97,7 +102,17 @@ func (a *chatAlerts) Deliver(ctx context.Context, c bankbridge.CustomerID, m ale
 			{Title: "No, it wasn't", Payload: alerts.AnswerPayload(m.Alert, alerts.No)},
 		}
 	}
+	// Only a non-recurring change to the account (a suspected fraud) may go
+	// outside the platform's 24-hour window, with Messenger's
+	// ACCOUNT_UPDATE tag; routine alerts (purchases, deposits, balances)
+	// are recurring content the tag must not carry
+	// (https://developers.facebook.com/docs/messenger-platform/send-messages/message-tags).
+	p := channels.Update
+	if m.Rule == alerts.Suspicious {
+		p = channels.AccountChange
+	}
 	var errs []error
+	closed := 0
 	for _, l := range ls {
 		rr := r
 		if full {
@@ -105,11 +120,21 @@ func (a *chatAlerts) Deliver(ctx context.Context, c bankbridge.CustomerID, m ale
 				Purpose: "alerts the customer turned on", What: "alert " + string(m.Rule)}
 		}
 		err := a.hub.SendOnce(ctx, l.Platform, "alert:"+m.ID+":"+l.User, func(ctx context.Context) error {
-			return a.hub.Notify(ctx, l.Key, rr)
+			return a.hub.Notify(ctx, l.Key, rr, p)
 		})
+		if errors.Is(err, channels.ErrWindowClosed) {
+			closed++
+			continue
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("alerts chat: %s: %w", l.Platform, err))
 		}
+	}
+	if closed == len(ls) {
+		// Every chat is outside its window: the delivery ends here, said
+		// why; the alert itself stays in the app's notifications (and
+		// went by e-mail when the customer set one), so nothing is lost.
+		return errChatWindowClosed
 	}
 	if err := errors.Join(errs...); err != nil {
 		// Transient for the dispatcher: a plain error, never a refusal kind.

@@ -158,7 +158,9 @@ func TestChatAlertsDeliver(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := r.chat.take()
-	want := []channels.Outbound{{To: "psid-1", Purpose: channels.Update, Reply: assistant.Reply{Text: "Was this you?", Choices: []assistant.Choice{
+	// A suspected fraud is a non-recurring account change: the only alert
+	// that may carry Messenger's ACCOUNT_UPDATE tag outside the window.
+	want := []channels.Outbound{{To: "psid-1", Purpose: channels.AccountChange, Reply: assistant.Reply{Text: "Was this you?", Choices: []assistant.Choice{
 		{Title: "Yes, it was me", Payload: "alert:a1b2:yes"}, {Title: "No, it wasn't", Payload: "alert:a1b2:no"}}}}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("sent (-want +got):\n%s", diff)
@@ -194,6 +196,18 @@ func TestChatAlertsDeliver(t *testing.T) {
 	}
 	if got := r.chat.take(); len(got) != 1 {
 		t.Errorf("retry after a failed send reached the chat %d times, want 1", len(got))
+	}
+
+	// A routine alert whose chat is outside its window is refused for
+	// good (a dead letter that says why); the alert stays in the app.
+	r.chat.fail = channels.ErrWindowClosed
+	err = r.wiring.Deliver(ctx, r.linked, alerts.Message{ID: "w6.messenger", Alert: "w6", Rule: alerts.CardPurchase, Text: "x"})
+	if !errors.Is(err, errChatWindowClosed) || bankbridge.ErrorKind(err) != bankbridge.Forbidden {
+		t.Errorf("window closed: err = %v, want %v", err, errChatWindowClosed)
+	}
+	r.chat.fail = nil
+	if got := r.chat.take(); len(got) != 0 {
+		t.Errorf("routine alert outside the window reached the chat: %+v", got)
 	}
 
 	// Full text: audited per link with the link's consent before sending.

@@ -81,7 +81,7 @@ func TestFleetChatUserReachesOneConversationThroughTwoInstances(t *testing.T) {
 	simSrv := httptest.NewServer(simMux)
 	defer simSrv.Close()
 	sim := platformsim.New(platformsim.Options{BaseURL: simSrv.URL, WebhookURL: front.URL + messenger.PathWebhook,
-		AppSecret: app.DemoAppSecret, VerifyToken: app.DemoVerifyToken, PageToken: app.DemoPageToken})
+		AppSecret: app.DemoAppSecret, VerifyToken: app.DemoVerifyToken, PageToken: app.DemoPageToken, AllowLoopbackHTTP: true})
 	simMux.Handle("/", sim.Handler())
 	env := map[string]string{"BANKBRIDGE_MESSENGER_GRAPH_URL": sim.GraphURL(), "BANKBRIDGE_MESSENGER_REDIRECT_URI": sim.RedirectURI(),
 		"BANKBRIDGE_MESSENGER_APP_SECRET": app.DemoAppSecret, "BANKBRIDGE_MESSENGER_VERIFY_TOKEN": app.DemoVerifyToken,

@@ -185,7 +185,7 @@ func newFleet(t *testing.T, ctx context.Context) *fleet {
 	f.simSrv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { simH.ServeHTTP(w, r) }))
 	t.Cleanup(f.simSrv.Close)
 	f.sim = platformsim.New(platformsim.Options{Prefix: "/sim", BaseURL: f.simSrv.URL + "/sim", WebhookURL: f.front.URL + "/channels/messenger/webhook",
-		AppSecret: simSecret, VerifyToken: simVerify, PageToken: simPage, RatePerSecond: 200})
+		AppSecret: simSecret, VerifyToken: simVerify, PageToken: simPage, RatePerSecond: 200, AllowLoopbackHTTP: true})
 	simH = f.sim.Handler()
 
 	for _, kv := range os.Environ() {
@@ -326,7 +326,7 @@ func (f *fleet) setUpCustomer(c *customer) error {
 		return fmt.Errorf("alert settings: %v %v", err, status(res))
 	}
 	// Link the chat: the button, the bank's login and consent, back to the chat.
-	if err := f.sim.Say(ctx, c.chat, "link my account"); err != nil {
+	if err := f.sim.SayAndWait(ctx, c.chat, "link my account"); err != nil {
 		return err
 	}
 	var linkURL string
@@ -362,7 +362,7 @@ func (f *fleet) setUpCustomer(c *customer) error {
 	if !linked {
 		return fmt.Errorf("the bank did not confirm the link in the chat: %+v", f.sim.Chat(c.chat).Lines)
 	}
-	return f.sim.Say(ctx, c.chat, "privacy full")
+	return f.sim.SayAndWait(ctx, c.chat, "privacy full")
 }
 
 func (f *fleet) setUpPartner() error {
@@ -652,14 +652,24 @@ func (f *fleet) payInChat(ctx context.Context, c *customer) error {
 	if err := f.sim.Say(ctx, c.chat, fmt.Sprintf("pay %s %d.%02d", c.payee, chatPayment/100, chatPayment%100)); err != nil {
 		return err
 	}
+	// The bank answers after the webhook's 200, and an alert may come
+	// first: wait for the confirmation itself.
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	var confirm *platformsim.QuickReply
-	for _, l := range f.sim.Chat(c.chat).Lines[before:] {
-		if l.FromPage && strings.HasPrefix(l.Text, "Pay ") && len(l.QuickReplies) == 2 {
-			confirm = &l.QuickReplies[0]
+	for seen := before; confirm == nil; {
+		lines := f.sim.Chat(c.chat).Lines
+		for _, l := range lines[before:] {
+			if l.FromPage && strings.HasPrefix(l.Text, "Pay ") && len(l.QuickReplies) == 2 {
+				confirm = &l.QuickReplies[0]
+			}
 		}
-	}
-	if confirm == nil {
-		return fmt.Errorf("no confirmation asked: %+v", f.sim.Chat(c.chat).Lines[before:])
+		if confirm == nil {
+			seen = len(lines)
+			if !f.sim.WaitReply(wctx, c.chat, seen) {
+				return fmt.Errorf("no confirmation asked: %+v", f.sim.Chat(c.chat).Lines[before:])
+			}
+		}
 	}
 	return f.sim.Tap(ctx, c.chat, confirm.Title, confirm.Payload)
 }

@@ -141,6 +141,12 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if hub != nil {
+		// The chat inbox: webhooks are answered once stored; this worker
+		// answers them, in order per conversation, sharing the work with
+		// the fleet's other instances.
+		work.Go("chat inbox", hub.RunInbox)
+	}
 	al, wake, err := startAlerts(ctx, work, &c, alertsDeps{store: b.Alerts, ledger: b.Ledger, messenger: b.Messenger, answers: answers,
 		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events), reg: reg}, b)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -59,13 +61,21 @@ func simCmd(ctx context.Context, e env, args []string) error {
 	}
 	public = strings.TrimSuffix(public, "/")
 	bank = strings.TrimSuffix(bank, "/")
+	// The platform takes only https account-link URLs; a bank on this
+	// machine (http://localhost...) is the demo's one exception.
+	loopback := false
+	if u, err := url.Parse(bank); err == nil && u.Scheme == "http" {
+		ip, err := netip.ParseAddr(u.Hostname())
+		loopback = u.Hostname() == "localhost" || (err == nil && ip.IsLoopback())
+	}
 	sim := platformsim.New(platformsim.Options{BaseURL: public, WebhookURL: bank + "/channels/messenger/webhook",
-		AppSecret: secret, VerifyToken: verify, PageToken: page, Logger: log})
+		AppSecret: secret, VerifyToken: verify, PageToken: page, Logger: log, AllowLoopbackHTTP: loopback})
 	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 60 * time.Second}
 	errc := serveOn(srv, ln)
 	fmt.Fprintf(e.stdout, "messaging platform emulator is running.\n  Chats:        %s/\n  Webhook to:   %s/channels/messenger/webhook\n"+
-		"Run the bank with:\n  BANKBRIDGE_MESSENGER_GRAPH_URL=%s\n  BANKBRIDGE_MESSENGER_REDIRECT_URI=%s\n",
-		public, bank, sim.GraphURL(), sim.RedirectURI())
+		"Run the bank with:\n  BANKBRIDGE_MESSENGER_GRAPH_URL=%s\n  BANKBRIDGE_MESSENGER_REDIRECT_URI=%s\n  BANKBRIDGE_MESSENGER_APP_ID=%s\n  BANKBRIDGE_MESSENGER_PAGE_ID=%s\n"+
+		"and, to share the page with the emulator's live-chat app (handover protocol):\n  BANKBRIDGE_MESSENGER_LIVECHAT_APP_ID=%s\n",
+		public, bank, sim.GraphURL(), sim.RedirectURI(), sim.AppID(), sim.PageID(), sim.LiveChatAppID())
 	// The subscription is owned here: cancelled and waited for on return.
 	subCtx, stopSub := context.WithCancel(ctx)
 	subDone := make(chan struct{})

@@ -70,9 +70,8 @@ func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Hand
 	if d.Backend.RateLimits != nil {
 		cfg.Turns = d.Backend.RateLimits // the page's send budget, for the fleet
 	}
-	redirect := d.Getenv("BANKBRIDGE_MESSENGER_REDIRECT_URI")
 	var bad []string
-	for _, v := range []struct{ env, val string }{{"BANKBRIDGE_MESSENGER_GRAPH_URL", cfg.GraphURL}, {"BANKBRIDGE_MESSENGER_REDIRECT_URI", redirect}} {
+	for _, v := range []struct{ env, val string }{{"BANKBRIDGE_MESSENGER_GRAPH_URL", cfg.GraphURL}, {"BANKBRIDGE_MESSENGER_REDIRECT_URI", cfg.LinkRedirect}} {
 		if u, err := url.Parse(v.val); v.val != "" && (err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http")) {
 			bad = append(bad, fmt.Sprintf("%s=%q is not an http(s):// URL", v.env, v.val))
 		}
@@ -90,13 +89,29 @@ func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Hand
 	if cfg.GraphURL == "" {
 		// The demo: the emulator inside this process, on this origin.
 		cfg.AppSecret, cfg.VerifyToken, cfg.PageToken = cmp.Or(cfg.AppSecret, DemoAppSecret), cmp.Or(cfg.VerifyToken, DemoVerifyToken), cmp.Or(cfg.PageToken, DemoPageToken)
+		// The bank's demo URL is http on this machine: the emulator's
+		// loopback exception (platformsim.Options.AllowLoopbackHTTP) lets
+		// its account_link button point there; the platform wants https.
 		sim := platformsim.New(platformsim.Options{Prefix: "/sim", BaseURL: d.Base + "/sim", WebhookURL: d.Base + messenger.PathWebhook,
-			AppSecret: cfg.AppSecret, VerifyToken: cfg.VerifyToken, PageToken: cfg.PageToken, Logger: d.Log})
-		cfg.GraphURL, redirect = sim.GraphURL(), sim.RedirectURI()
+			AppSecret: cfg.AppSecret, VerifyToken: cfg.VerifyToken, PageToken: cfg.PageToken, Logger: d.Log, AllowLoopbackHTTP: true})
+		cfg.GraphURL, cfg.LinkRedirect = sim.GraphURL(), sim.RedirectURI()
+		// The bank's app id is the sim's; a live-chat app only when
+		// BANKBRIDGE_MESSENGER_LIVECHAT_APP_ID names one (the sim's is
+		// sim.LiveChatAppID()): without it hand-overs go to the bank's
+		// own staff inbox.
+		cfg.AppID, cfg.PageID = cmp.Or(cfg.AppID, sim.AppID()), cmp.Or(cfg.PageID, sim.PageID())
 		mounts["/sim/"] = sim.Handler()
 	}
-	if redirect == "" {
-		return nil, nil, fmt.Errorf("messenger: set BANKBRIDGE_MESSENGER_REDIRECT_URI (the platform's account-linking redirect)")
+	// The bank's own OAuth redirect for the platform's partner: the
+	// customer comes back here from the consent, and the adapter sends
+	// them on to the platform's redirect_uri (Messenger's account linking).
+	redirect := d.Base + messenger.PathLinkCallback
+	chat, ok := d.Backend.Messenger.(interface {
+		channels.Inbox
+		channels.LinkAttempts
+	})
+	if !ok {
+		return nil, nil, fmt.Errorf("messenger: the %s store keeps no chat inbox", d.Backend.Engine)
 	}
 	keys := d.Keys
 	if len(keys) == 0 {
@@ -144,7 +159,8 @@ func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Hand
 		deps.Answer = d.Answer
 	}
 	a := assistant.New(deps)
-	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: d.Backend.Messenger, Audit: d.Audit, Consents: d.Consent, Logger: d.Log})
+	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: d.Backend.Messenger, Audit: d.Audit, Consents: d.Consent, Logger: d.Log,
+		Links: chat, Inbox: chat, InboxWorkers: inboxWorkers(d.Backend.Engine)})
 	d.Hook.Set(hub)
 	ad, err := messenger.New(cfg, hub)
 	if err != nil {
@@ -153,4 +169,15 @@ func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Hand
 	hub.Add(ad, &channels.Client{ID: "messenger", Issuer: d.Base, RedirectURI: redirect, Key: key, Clusters: clusters, DurationDays: 90})
 	mounts["/channels/messenger/"] = ad.Handler()
 	return mounts, hub, nil
+}
+
+// inboxWorkers is how many chat events an instance answers at once: on
+// SQLite every write goes through one connection, and more workers only
+// lengthen the queue the webhook's own insert waits in; PostgreSQL takes
+// them in parallel.
+func inboxWorkers(engine string) int {
+	if engine == "sqlite" {
+		return 8
+	}
+	return channels.InboxWorkers
 }

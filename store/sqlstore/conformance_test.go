@@ -42,6 +42,17 @@ func TestConformance(t *testing.T) {
 				t.Parallel()
 				storetest.Messenger(t, func(t testing.TB) assistant.Store { return open(t).messenger })
 			})
+			t.Run("Chat", func(t *testing.T) {
+				t.Parallel()
+				storetest.Chat(t, func(t testing.TB) (storetest.ChatStore, storetest.ChatStore) {
+					where := e.fresh(t)
+					a := e.open(t, where)
+					if e.name == "sqlite" {
+						return a.chat, a.chat
+					}
+					return a.chat, e.open(t, where).chat
+				})
+			})
 			t.Run("Alerts", func(t *testing.T) {
 				t.Parallel()
 				storetest.Alerts(t, func(t testing.TB) alerts.Store { return open(t).alerts })
