@@ -587,10 +587,7 @@ func (t *turn) spending(in Intent) error {
 				if e.Amount >= 0 || e.Transfer.Category == "" && in.Search == "" {
 					continue
 				}
-				if in.Category != "" && e.Transfer.Category != in.Category {
-					continue
-				}
-				if in.Search != "" && !strings.Contains(strings.ToLower(e.Transfer.Description), in.Search) {
+				if !spentOn(in, e.Transfer) {
 					continue
 				}
 				if _, ok := sums[acct.Currency]; !ok {
@@ -629,6 +626,21 @@ func (t *turn) spending(in Intent) error {
 	r := t.say(msg, withChoices(choiceRecent, choiceBalance))
 	r.Disclosure = t.disclose("spending", ids, consent.Transactions)
 	return nil
+}
+
+// spentOn reports whether a card payment counts for the spending question:
+// one of its merchant categories, or its search word in the description;
+// with neither, every categorised payment.
+func spentOn(in Intent, tr ledger.Transfer) bool {
+	cats := in.Categories
+	if len(cats) == 0 && in.Category != "" {
+		cats = []string{in.Category}
+	}
+	if len(cats) == 0 && in.Search == "" {
+		return true
+	}
+	return (tr.Category != "" && slices.Contains(cats, tr.Category)) ||
+		(in.Search != "" && strings.Contains(fold(tr.Description), in.Search))
 }
 
 // newID returns 12 random bytes, base64url: confirmation ids and
