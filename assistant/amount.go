@@ -28,13 +28,13 @@ var (
 type numKind int
 
 const (
-	numUnit    numKind = iota + 1 // 1-9
-	numTeen                       // 10-19
-	numTens                       // 20, 30, ... 90
-	numCompound                   // 21-29 in one Spanish word ("veinticinco")
-	numHundred                    // "hundred" (multiplies)
-	numHundreds                   // "cien", "doscientos" (adds 100-900)
-	numScale                      // thousand, million, billion, grand, mil, millones
+	numUnit     numKind = iota + 1 // 1-9
+	numTeen                        // 10-19
+	numTens                        // 20, 30, ... 90
+	numCompound                    // 21-29 in one Spanish word ("veinticinco")
+	numHundred                     // "hundred" (multiplies)
+	numHundreds                    // "cien", "doscientos" (adds 100-900)
+	numScale                       // thousand, million, billion, grand, mil, millones
 )
 
 type numWord struct {

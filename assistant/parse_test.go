@@ -41,7 +41,7 @@ var kindOf = map[assistant.IntentKind][]string{
 		"spent on gas last week", "how much did i spend today", "how much did I spend yesterday", "grocieres last month", "coffe this week",
 		"how much did i spend in total this year", "spending last month", "eating out this month", "how much on takeout last week",
 		"how much did i spend on dining out last month"},
-	assistant.Pay: {"pay sam 20", "Pay Sam 20", "pay sam $20", "send $20.50 to mom", "send mom 20", "pay 20 to sam", 		"pay my landlord 900", "pay book club 15", "send 20 dollars to sam", "pay sam 20 bucks", "pay sam 20 for dinner", "give sam 5",
+	assistant.Pay: {"pay sam 20", "Pay Sam 20", "pay sam $20", "send $20.50 to mom", "send mom 20", "pay 20 to sam", "pay my landlord 900", "pay book club 15", "send 20 dollars to sam", "pay sam 20 bucks", "pay sam 20 for dinner", "give sam 5",
 		"pay sam", "pay 20", "pay", "send money to mom", "pay sam -5", "pay sam 1e9", "pay sam 20,000.5.5", "pay sam 20 30",
 		"pay sam 1,000", "pay sam $1,234.56", "pay sam 20.5", "pay sam 0", "pay sam 20usd", "pay sam usd20", "pay sam 1k", "sned sam 20",
 		"trasnfer 20 to mom", "pay sam 20.555", "pay sam 20,50"},
