@@ -113,8 +113,11 @@ type Settings struct {
 	Privacy  PrivacyMode
 	// Alerts says whether alerts (large debits, low balance, suspicious
 	// payments) may be sent to the customer's linked platforms.
-	Alerts  bool
-	Updated time.Time
+	Alerts bool
+	// Language is the language the customer chose for replies, buttons and
+	// alerts on platforms; "" until they choose.
+	Language Language
+	Updated  time.Time
 }
 
 // DefaultSettings are a customer's settings until they change them.
