@@ -271,7 +271,11 @@ func parseWords(words []string, now time.Time) Intent {
 		return Intent{Kind: UnfreezeCard, Last4: last4(words)}
 	case has("freeze", "lock", "block", "congelar", "congela", "congelala", "bloquear", "bloquea", "bloquealo", "bloqueala", "bloqueo", "cancela", "apaga") && (has("card", "cards", "tarjeta", "tarjetas", "debit", "credit", "debito", "credito") || len(words) <= 2) ||
 		(contains("turn off", "apaga mi tarjeta", "apagar mi tarjeta") && has("card", "tarjeta")):
-		return Intent{Kind: FreezeCard, Last4: last4(words)}
+		in := Intent{Kind: FreezeCard, Last4: last4(words)}
+		if has("all", "every", "both", "todas", "todos", "ambas", "ambos") {
+			in.Setting = "all"
+		}
+		return in
 	case has("unlink", "disconnect", "logout", "desvincular", "desvincula", "desconectar", "desconecta") || contains("log out", "sign out", "remove my account", "stop linking", "delete link", "cerrar sesion", "cierra sesion"):
 		return Intent{Kind: UnlinkAccount}
 	case has("privacy", "private", "privacidad", "privado"):
@@ -1123,7 +1127,7 @@ func amountToken(w string) (string, bool, error) {
 	}
 	// "20,50": cents after a comma, as Spanish writes them, or a slip? Ask.
 	if whole, frac, ok := strings.Cut(s, ","); ok && !strings.Contains(s, ".") && len(frac) == 2 && !strings.Contains(frac, ",") && whole != "" {
-		return "", true, ErrAmountForm.WithMessage("Write cents with a dot, like " + whole + "." + frac + ".")
+		return "", true, ErrAmountForm.WithMessage("Write cents with a dot, like 20.50.")
 	}
 	// Check the form with the ledger's own parser (two decimals here; the
 	// account's currency is checked again when the payment is prepared).
