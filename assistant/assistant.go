@@ -524,15 +524,15 @@ func (t *turn) balance(in Intent) error {
 	}
 	if len(accts) == 0 {
 		if in.Account != AnyAccount {
-			t.say(t.f("I don't see a %s this chat may show. Say \"balance\" for all of them.", kindLabel(hintKind(in.Account))))
+			t.say(t.f("I don't see a %s this chat may show. Say \"balance\" for all of them.", t.tr(kindLabel(hintKind(in.Account)))))
 			return nil
 		}
 		t.noAccounts(consent.Balances)
 		return nil
 	}
-	ready := "Your balance is ready."
+	ready := t.tr("Your balance is ready.")
 	if len(accts) > 1 {
-		ready = "Your balances are ready."
+		ready = t.tr("Your balances are ready.")
 	}
 	if t.private(ready, "/accounts") {
 		return nil
@@ -544,14 +544,14 @@ func (t *turn) balance(in Intent) error {
 			b.WriteByte('\n')
 		}
 		ids = append(ids, acct.ID)
-		name := kindLabel(acct.Kind)
+		name := t.tr(kindLabel(acct.Kind))
 		if t.grant.Covers(acct.ID, consent.AccountBasic) {
 			name = accountLabel(acct)
 		}
 		if acct.Kind == ledger.CreditCard {
-			fmt.Fprintf(&b, "%s: balance %s, available credit %s", name, acct.Balance.Display(acct.Currency), acct.Spendable().Display(acct.Currency))
+			b.WriteString(t.f("%s: balance %s, available credit %s", name, acct.Balance.Display(acct.Currency), acct.Spendable().Display(acct.Currency)))
 		} else {
-			fmt.Fprintf(&b, "%s: %s (available %s)", name, acct.Balance.Display(acct.Currency), acct.Available().Display(acct.Currency))
+			b.WriteString(t.f("%s: %s (available %s)", name, acct.Balance.Display(acct.Currency), acct.Available().Display(acct.Currency)))
 		}
 	}
 	r := t.say(b.String(), withChoices(choiceRecent, choiceSpend))
@@ -613,7 +613,7 @@ func (t *turn) transactions(in Intent) error {
 		return nil
 	}
 	var b strings.Builder
-	b.WriteString("Recent activity:")
+	b.WriteString(t.tr("Recent activity:"))
 	for _, l := range lines {
 		fmt.Fprintf(&b, "\n%s  %s  %s", t.date(l.e.Transfer.Created), l.e.Amount.Display(l.acct.Currency), truncate(l.e.Transfer.Description, 40))
 	}
@@ -634,11 +634,12 @@ func (t *turn) spending(in Intent) error {
 		t.noAccounts(consent.Transactions)
 		return nil
 	}
-	subject := CategoryName(in.Category)
-	if in.Search != "" {
+	subject := t.tr(CategoryName(in.Category))
+	if in.Search != "" && in.Category == "" {
 		subject = "\"" + in.Search + "\""
 	}
-	if t.private(fmt.Sprintf("Your spending on %s %s is ready.", subject, in.Period.Name), "/accounts") {
+	when := t.periodName(in.Period)
+	if t.private(t.f("Your spending on %s %s is ready.", subject, when), "/accounts") {
 		return nil
 	}
 	// The look-back of the consent bounds how far back the chat may read.
@@ -684,20 +685,21 @@ func (t *turn) spending(in Intent) error {
 	}
 	var msg string
 	if count == 0 {
-		msg = fmt.Sprintf("You spent nothing on %s %s.", subject, in.Period.Name)
+		msg = t.f("You spent nothing on %s %s.", subject, when)
 	} else {
 		parts := make([]string, len(order))
 		for i, c := range order {
 			parts[i] = sums[c].Display(c)
 		}
-		plural := "s"
+		total := strings.Join(parts, t.tr(" and "))
 		if count == 1 {
-			plural = ""
+			msg = t.f("You spent %s on %s %s (1 payment).", total, subject, when)
+		} else {
+			msg = t.f("You spent %s on %s %s (%d payments).", total, subject, when, count)
 		}
-		msg = fmt.Sprintf("You spent %s on %s %s (%d payment%s).", strings.Join(parts, " and "), subject, in.Period.Name, count, plural)
 	}
 	if read >= maxSpendingEntries {
-		msg += " (That is from the most recent 5,000 entries; the bank's app has the full history.)"
+		msg += " " + t.tr("(That is from the most recent 5,000 entries; the bank's app has the full history.)")
 	}
 	r := t.say(msg, withChoices(choiceRecent, choiceBalance))
 	r.Disclosure = t.disclose("spending", ids, consent.Transactions)
@@ -805,13 +807,13 @@ func (t *turn) pay(in Intent) error {
 		pend.Payee = p.Name
 	}
 	t.conv.Pending = pend
-	src := "your " + kindLabel(from.Kind)
+	src := t.tr("your " + kindLabel(from.Kind))
 	if t.settings.Privacy == PrivacyFull && t.grant.Covers(from.ID, consent.AccountBasic) {
 		src = accountLabel(from)
 	}
 	memo := ""
 	if in.Memo != "" {
-		memo = " for " + in.Memo
+		memo = t.tr(" for ") + in.Memo
 	}
 	r := t.say(t.f("Pay %s %s from %s%s? Nothing moves until you confirm. This request waits %d minutes.",
 		pend.Payee, amt.Display(from.Currency), src, memo, int(t.a.d.ConfirmTTL.Minutes())),
@@ -971,13 +973,6 @@ func (t *turn) book(p *Pending) error {
 	return nil
 }
 
-func cardsWord(n int) string {
-	if n == 1 {
-		return "your card is"
-	}
-	return fmt.Sprintf("%d cards are", n)
-}
-
 // cards returns the customer's cards on accounts the consent names, with
 // status s, matching last4 when given.
 func (t *turn) cards(s ledger.CardStatus, last4 string) ([]ledger.Card, error) {
@@ -1055,7 +1050,11 @@ func (t *turn) whichCard(cs []ledger.Card, in Intent) {
 	}
 	all := Choice{t.f("All %d cards", len(cs)), payloadIntent + verb + "_all_cards"}
 	if !t.showCards() {
-		t.say(t.f("You have %d cards this chat may see. Which one? Write its last four digits, like \"%s card 1234\", or choose all of them.", len(cs), verb),
+		q := t.f("You have %d cards this chat may see. Which one? Write its last four digits, like \"freeze card 1234\", or choose all of them.", len(cs))
+		if verb == "unfreeze" {
+			q = t.f("You have %d frozen cards this chat may see. Which one? Write its last four digits, like \"unfreeze card 1234\", or choose all of them.", len(cs))
+		}
+		t.say(q,
 			withChoices(all), withButtons(t.bankButton("Cards at the bank", "/accounts")))
 		return
 	}
@@ -1132,11 +1131,11 @@ func (t *turn) alerts(in Intent) error {
 			t.say("Alerts are off. I won't message you about your accounts unless you ask.")
 		}
 	default:
-		state, other := "on", Choice{"Turn alerts off", payloadIntent + "alerts_off"}
-		if !s.Alerts {
-			state, other = "off", Choice{"Turn alerts on", payloadIntent + "alerts_on"}
+		if s.Alerts {
+			t.say("Alerts are on. They cover large payments, a low balance and suspicious payments.", withChoices(Choice{"Turn alerts off", payloadIntent + "alerts_off"}))
+		} else {
+			t.say("Alerts are off. They cover large payments, a low balance and suspicious payments.", withChoices(Choice{"Turn alerts on", payloadIntent + "alerts_on"}))
 		}
-		t.say(t.f("Alerts are %s. They cover large payments, a low balance and suspicious payments.", state), withChoices(other))
 	}
 	return nil
 }
@@ -1144,7 +1143,7 @@ func (t *turn) alerts(in Intent) error {
 func (t *turn) privacy(in Intent) error {
 	s := t.settings
 	if in.Setting == "" {
-		t.say(t.f("Privacy is %s. Full shows amounts and merchants here; minimal says an answer is ready and links to the bank's page; off keeps accounts out of this chat.", s.Privacy),
+		t.say(t.f("Privacy is %s. Full shows amounts and merchants here; minimal says an answer is ready and links to the bank's page; off keeps accounts out of this chat.", t.tr(string(s.Privacy))),
 			withChoices(Choice{"Full", payloadIntent + "privacy_full"}, Choice{"Minimal", payloadIntent + "privacy_minimal"}, Choice{"Off", payloadIntent + "privacy_off"}))
 		return nil
 	}

@@ -1,5 +1,10 @@
 package assistant
 
+import (
+	"strings"
+	"time"
+)
+
 // setLanguage keeps the language the customer chose, for every reply,
 // button and alert from then on. A chat that is not linked has no
 // customer to keep it for: it answers in that language now.
@@ -29,6 +34,52 @@ func (t *turn) setLanguage(in Intent) error {
 		t.say("From now on I'll answer in English. Say \"español\" to switch.", withChoices(choiceBalance, choiceHelp))
 	}
 	return nil
+}
+
+// periodName names a period in the turn's language: "this week", "esta
+// semana", "since Monday", "desde el lunes", "in March 2026", "en marzo
+// de 2026".
+func (t *turn) periodName(p Period) string {
+	if t.lang != Spanish {
+		return p.Name
+	}
+	if v, ok := spanish[p.Name]; ok {
+		return v
+	}
+	if wd, ok := strings.CutPrefix(p.Name, "since "); ok {
+		for name, d := range weekdays {
+			if d.String() == wd && len(name) > 3 && !isASCIIEnglishDay(name) {
+				return "desde el " + name
+			}
+		}
+		for name, m := range months {
+			if m.String() == wd && len(name) > 3 && spanishMonth(name) {
+				return "desde " + name
+			}
+		}
+	}
+	if rest, ok := strings.CutPrefix(p.Name, "in "); ok {
+		mon, year, _ := strings.Cut(rest, " ")
+		for name, m := range months {
+			if m.String() == mon && spanishMonth(name) {
+				return "en " + name + " de " + year
+			}
+		}
+	}
+	return p.Name
+}
+
+func isASCIIEnglishDay(name string) bool {
+	_, err := time.Parse("Monday", titleCase(name))
+	return err == nil
+}
+
+func spanishMonth(name string) bool {
+	switch name {
+	case "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre":
+		return true
+	}
+	return false
 }
 
 // Translate returns s in language l when the catalog has it, else s. It
