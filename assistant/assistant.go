@@ -1048,7 +1048,11 @@ func (t *turn) whichCard(cs []ledger.Card, in Intent) {
 	if in.Kind == UnfreezeCard {
 		verb = "unfreeze"
 	}
-	all := Choice{t.f("All %d cards", len(cs)), payloadIntent + verb + "_all_cards"}
+	reason := ""
+	if in.Reason != "" {
+		reason = "_" + in.Reason // the payload keeps why: "freeze_lost_card_1234"
+	}
+	all := Choice{t.f("All %d cards", len(cs)), payloadIntent + verb + reason + "_all_cards"}
 	if !t.showCards() {
 		q := t.f("You have %d cards this chat may see. Which one? Write its last four digits, like \"freeze card 1234\", or choose all of them.", len(cs))
 		if verb == "unfreeze" {
@@ -1063,7 +1067,7 @@ func (t *turn) whichCard(cs []ledger.Card, in Intent) {
 		if len(chs) == 9 {
 			break
 		}
-		chs = append(chs, Choice{cardLabel(c), payloadIntent + verb + "_card_" + c.Last4})
+		chs = append(chs, Choice{cardLabel(c), payloadIntent + verb + reason + "_card_" + c.Last4})
 	}
 	t.say("Which card?", withChoices(append(chs, all)...))
 }

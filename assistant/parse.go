@@ -332,7 +332,11 @@ func parseCardTrouble(words []string, contains func(...string) bool, has func(..
 	}
 	card := has("card", "cards", "tarjeta", "tarjetas", "wallet", "cartera", "billetera", "debit", "credit", "debito", "credito", "visa", "mastercard", "plastico")
 	if reason != "" && card {
-		return Intent{Kind: FreezeCard, Last4: last4(words), Reason: reason}, true
+		in := Intent{Kind: FreezeCard, Last4: last4(words), Reason: reason}
+		if has("all", "every", "both", "todas", "todos", "ambas", "ambos") {
+			in.Setting = "all"
+		}
+		return in, true
 	}
 	if contains("didnt make", "didn't make", "did not make", "not me", "wasnt me", "wasn't me", "was not me", "dont recognize", "don't recognize", "do not recognize",
 		"dont recognise", "don't recognise", "didnt authorize", "didn't authorize", "did not authorize", "didnt buy", "didn't buy", "did not buy", "never made",
@@ -961,6 +965,21 @@ func parsePay(words []string, move bool) Intent {
 	inMemo, afterTo, afterFrom := false, false, false
 	for i := 0; i < len(words); i++ {
 		w := words[i]
+		// Four digits after "ending", "account" or a kind of account name
+		// an account ("to savings 5555", "from the one ending 1234").
+		if i > 0 && len(w) == 4 && strings.Trim(w, "0123456789") == "" &&
+			(contains([]string{"ending", "ends", "account", "acct", "termina", "terminacion", "terminada", "cuenta", "x", "#", "number", "numero"}, words[i-1]) || accountHint(words[i-1:i]) != AnyAccount) {
+			switch {
+			case afterFrom:
+				fromW = append(fromW, "x"+w)
+			case afterTo:
+				toW = append(toW, "x"+w)
+				payee = append(payee, "x"+w)
+			default:
+				payee = append(payee, "x"+w)
+			}
+			continue
+		}
 		if s, isAmt, err := amountToken(w); isAmt {
 			f := found{at: i, n: 1, err: err}
 			if err == nil {
