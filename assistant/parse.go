@@ -202,11 +202,11 @@ var (
 	payVerbs = []string{"pay", "send", "give", "wire", "venmo", "zelle",
 		"paga", "pagar", "pagale", "pagarle", "pague", "manda", "mandar", "mandale", "mandarle", "mande", "envia", "enviar", "enviale", "enviarle", "envie",
 		"deposita", "depositale", "depositar"}
-	moveVerbs = []string{"transfer", "move", "transfiere", "transferir", "transfierele", "transfiera", "pasa", "pasar", "pasale", "mueve", "mover", "xfer"}
+	moveVerbs = []string{"transfer", "move", "transfiere", "transferir", "transfierele", "transfiera", "pasa", "pasar", "pasale", "mueve", "mover", "xfer", "put"}
 	// lead are words that may come before the verb: "can you pay", "quiero
 	// pagarle".
 	lead = []string{"can", "could", "would", "you", "u", "please", "pls", "plz", "i", "want", "wanna", "to", "need", "like", "id", "i'd", "lets", "let's",
-		"hey", "hi", "hello", "ok", "okay", "just", "quickly", "go", "and", "now", "also",
+		"hey", "hi", "hello", "ok", "okay", "just", "quickly", "go", "and", "now", "also", "yo",
 		"quiero", "puedes", "podrias", "puede", "por", "favor", "necesito", "me", "gustaria", "hola", "oye", "quisiera", "ayudame", "a", "porfa", "porfavor", "ahora", "tambien"}
 )
 
@@ -240,7 +240,7 @@ func parseWords(words []string, now time.Time) Intent {
 		if i > 4 {
 			break
 		}
-		if (is(w, payVerbs...) || is(w, moveVerbs...)) && !contains2(spendWords, w) && !(i+1 < len(words) && is(words[i+1], "attention")) {
+		if (is(w, payVerbs...) || is(w, moveVerbs...)) && !contains2(spendWords, w) && w != "pasame" && !(i+1 < len(words) && is(words[i+1], "attention")) {
 			if i > 0 && !isAny(words[:i], lead...) {
 				break
 			}
@@ -249,6 +249,9 @@ func parseWords(words []string, now time.Time) Intent {
 		if !contains2(lead, w) {
 			break
 		}
+	}
+	if len(words) <= 4 && contains("cancel that", "cancel it", "cancela eso", "cancelalo", "no dont", "no don't", "no no", "no lo hagas", "dont do it", "don't do it", "no, no") {
+		return Intent{Kind: Cancel}
 	}
 	if len(words) <= 3 {
 		switch {
@@ -267,9 +270,11 @@ func parseWords(words []string, now time.Time) Intent {
 		return Intent{Kind: SetLanguage, Setting: string(Spanish)}
 	case contains("in english", "en ingles", "speak english", "english please", "habla ingles", "hablas ingles") || (len(words) <= 4 && has("english", "ingles")):
 		return Intent{Kind: SetLanguage, Setting: string(English)}
-	case has("unfreeze", "unlock", "unblock", "reactivate", "thaw", "desbloquear", "desbloquea", "descongelar", "descongela", "reactivar", "reactiva", "desbloqueala", "descongelala") || (contains("turn on", "activa mi tarjeta", "activar mi tarjeta", "prende mi tarjeta") && has("card", "tarjeta")):
+	case has("unfreeze", "unlock", "unblock", "thaw", "desbloquear", "desbloquea", "descongelar", "descongela", "desbloqueala", "descongelala") ||
+		(has("reactivate", "reactivar", "reactiva") && cardWord(has)) || (contains("turn on", "activa mi tarjeta", "activar mi tarjeta", "prende mi tarjeta") && has("card", "tarjeta")):
 		return Intent{Kind: UnfreezeCard, Last4: last4(words)}
-	case has("freeze", "lock", "block", "congelar", "congela", "congelala", "bloquear", "bloquea", "bloquealo", "bloqueala", "bloqueo", "cancela", "apaga") && (has("card", "cards", "tarjeta", "tarjetas", "debit", "credit", "debito", "credito") || len(words) <= 2) ||
+	case has("freeze", "lock", "block", "congelar", "congela", "congelala", "bloquear", "bloquea", "bloquealo", "bloqueala", "bloqueo") && (cardWord(has) || len(words) <= 2) ||
+		has("cancel", "cancela", "apaga") && cardWord(has) ||
 		(contains("turn off", "apaga mi tarjeta", "apagar mi tarjeta") && has("card", "tarjeta")):
 		in := Intent{Kind: FreezeCard, Last4: last4(words)}
 		if has("all", "every", "both", "todas", "todos", "ambas", "ambos") {
@@ -286,20 +291,24 @@ func parseWords(words []string, now time.Time) Intent {
 		return Intent{Kind: Privacy, Setting: "minimal"}
 	case has("alert", "alerts", "notifications", "notification", "notify", "alerta", "alertas", "notificaciones", "notificacion", "avisos", "avisame"):
 		return Intent{Kind: Alerts, Setting: setting(words, "on", "off")}
-	case has("human", "agent", "person", "representative", "rep", "operator", "someone", "somebody", "advisor", "staff",
+	case has("human", "agent", "person", "representative", "rep", "operator", "someone", "somebody", "advisor",
 		"humano", "persona", "agente", "asesor", "representante", "alguien", "ejecutivo", "operador", "asesora", "ejecutiva") ||
 		contains("customer service", "customer support", "real person", "talk to", "speak to", "speak with", "call me", "hablar con", "servicio al cliente", "llamame", "atencion al cliente"):
 		return Intent{Kind: Human}
-	case has("link", "connect", "login", "signin", "vincular", "vincula", "conectar", "conecta", "enlazar") || contains("log in", "sign in", "sign up", "iniciar sesion", "inicia sesion"):
+	case has("link", "connect", "login", "signin", "vincular", "vincula", "conectar", "conecta", "enlazar") || contains("log in", "sign in", "sign up", "iniciar sesion", "inicia sesion", "log me in"):
 		return Intent{Kind: LinkAccount}
 	}
 	if in, ok := parseSpending(words, now); ok {
 		return in
 	}
+	if contains("make a payment", "send money", "hacer un pago", "quiero pagar", "mandar dinero", "enviar dinero") {
+		return Intent{Kind: Pay}
+	}
 	switch {
-	case has("balance", "balances", "bal", "funds", "saldo", "saldos") ||
+	case has("balance", "balances", "bal", "funds", "saldo") || contains2(words, "saldos") ||
 		contains("how much do i have", "how much money", "how much is in", "how much have i got", "whats in my", "what's in my", "money left", "how much is left",
-			"available credit", "what do i owe", "how much do i owe", "how much i got", "cuanto tengo", "cuanto dinero", "cuanto hay", "cuanto me queda", "cuanto debo", "cuanto le debo", "credito disponible", "dinero disponible", "how much i have"):
+			"available credit", "what do i owe", "how much do i owe", "how much i got", "cuanto tengo", "cuanto dinero", "cuanto hay", "cuanto me queda", "cuanto debo", "cuanto le debo", "credito disponible", "dinero disponible", "how much i have",
+			"do i have money", "do i have any money", "tengo dinero", "my savings at", "my checking at"):
 		return Intent{Kind: Balance, Account: accountHint(words)}
 	case has("transactions", "transaction", "txns", "txn", "history", "activity", "statement", "purchases", "payments", "charges", "spending",
 		"movimientos", "movimiento", "transacciones", "historial", "compras", "cargos", "actividad", "estado") ||
@@ -310,7 +319,7 @@ func parseWords(words []string, now time.Time) Intent {
 	case has("help", "menu", "options", "commands", "start", "ayuda", "ayudame", "opciones", "comandos") ||
 		contains("what can you do", "how does this work", "what do you do", "que puedes hacer", "que haces", "como funciona") || phrase == " ? ":
 		return Intent{Kind: Help}
-	case has("hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "hallo", "hola", "buenas", "saludos", "que onda", "buenos") ||
+	case has("hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "hallo", "hola", "buenas", "saludos", "que onda", "buenos", "holaa", "holi", "holis", "hellooo", "heyy") ||
 		contains("good morning", "good afternoon", "good evening", "get started", "buenos dias", "buenas tardes", "buenas noches", "que tal"):
 		return Intent{Kind: Greeting}
 	}
@@ -319,12 +328,17 @@ func parseWords(words []string, now time.Time) Intent {
 
 func contains2(l []string, w string) bool { return contains(l, w) }
 
+// cardWord reports whether a message names a card.
+func cardWord(has func(...string) bool) bool {
+	return has("card", "cards", "tarjeta", "tarjetas", "debit", "credit", "debito", "credito", "visa", "mastercard", "amex", "plastico")
+}
+
 // parseCardTrouble reads reports of payments the customer did not make and
 // of cards lost or stolen.
 func parseCardTrouble(words []string, contains func(...string) bool, has func(...string) bool) (Intent, bool) {
 	reason := ""
 	switch {
-	case has("stolen", "stole", "robbed", "robaron", "robada", "robado", "robo", "hurto"):
+	case has("stolen", "stole", "robbed", "robaron", "robada", "robado", "robo", "hurto", "asaltaron", "asaltado", "asaltada", "mugged") || contains("se llevaron mi tarjeta", "took my card", "took my wallet"):
 		reason = "stolen"
 	case has("lost", "lose", "misplaced", "perdi", "perdida", "perdido", "extravie", "extraviada", "extraviado", "extravio", "pierdo") ||
 		contains("cant find my card", "can't find my card", "cannot find my card", "no encuentro mi tarjeta", "no encuentro la tarjeta"):
@@ -342,8 +356,8 @@ func parseCardTrouble(words []string, contains func(...string) bool, has func(..
 		"dont recognise", "don't recognise", "didnt authorize", "didn't authorize", "did not authorize", "didnt buy", "didn't buy", "did not buy", "never made",
 		"someone used my card", "somebody used my card", "didnt do this", "didn't do this", "not mine", "isnt mine", "isn't mine", "didnt spend", "didn't spend",
 		"no fui yo", "no reconozco", "yo no hice", "no hice", "no autorice", "no es mio", "no lo hice", "alguien uso mi tarjeta", "no realice", "yo no compre", "no compre", "no la hice",
-		"didnt pay", "didn't pay", "did not pay", "weird charge", "strange charge", "suspicious", "unknown charge", "cargo raro", "cargo extrano", "sospechoso", "sospechosa") ||
-		has("fraud", "fraudulent", "unauthorized", "unauthorised", "fraude", "fraudulento", "fraudulenta", "scam", "estafa", "hacked", "hackearon") {
+		"didnt pay", "didn't pay", "did not pay", "someone spent", "somebody spent", "alguien gasto", "alguien compro", "weird charge", "strange charge", "suspicious", "unknown charge", "cargo raro", "cargo extrano", "sospechoso", "sospechosa") ||
+		has("fraud", "fraudulent", "unauthorized", "unauthorised", "fraude", "fraudulento", "fraudulenta", "scam", "scammed", "estafa", "estafaron", "hacked", "hackearon") {
 		return Intent{Kind: Fraud}, true
 	}
 	return Intent{}, false
@@ -963,12 +977,19 @@ func parsePay(words []string, move bool) Intent {
 	}
 	var amounts []found
 	inMemo, afterTo, afterFrom := false, false, false
+	digitTokens := 0
+	for _, w := range words {
+		if _, isAmt, _ := amountToken(w); isAmt {
+			digitTokens++
+		}
+	}
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		// Four digits after "ending", "account" or a kind of account name
 		// an account ("to savings 5555", "from the one ending 1234").
 		if i > 0 && len(w) == 4 && strings.Trim(w, "0123456789") == "" &&
-			(contains([]string{"ending", "ends", "account", "acct", "termina", "terminacion", "terminada", "cuenta", "x", "#", "number", "numero"}, words[i-1]) || accountHint(words[i-1:i]) != AnyAccount) {
+			(contains([]string{"ending", "ends", "account", "acct", "termina", "terminacion", "terminada", "cuenta", "x", "#", "number", "numero", "en"}, words[i-1]) ||
+				accountHint(words[i-1:i]) != AnyAccount || (move && digitTokens > 1 && contains([]string{"from", "to", "into", "de", "a", "desde"}, words[i-1]))) {
 			switch {
 			case afterFrom:
 				fromW = append(fromW, "x"+w)
@@ -990,11 +1011,20 @@ func parsePay(words []string, move bool) Intent {
 				i++
 				f.n++
 			}
+			// Digits then a multiplier ("5 hundred", "20 lucas", "2 grand"):
+			// write the full amount rather than have it guessed.
+			if i+1 < len(words) && f.err == nil {
+				if nw, ok := numberWords[words[i+1]]; (ok && (nw.kind == numHundred || nw.kind == numHundreds || nw.kind == numScale)) || contains([]string{"k", "lucas", "luca", "varos", "grand", "mil"}, words[i+1]) {
+					f.err = ErrAmountForm.WithMessage("Write the full amount, like 1000 rather than 1k.")
+					i++
+					f.n++
+				}
+			}
 			amounts = append(amounts, f)
 			afterFrom = false
 			continue
 		}
-		if !inMemo && (isNumberWord(w) || w == "a" || w == "an" || w == "half") {
+		if !inMemo && (isNumberWord(w) || w == "a" || w == "an" || w == "half" || w == "mitad" || w == "medio") {
 			if v, n, err := wordAmount(words, i); n > 0 {
 				amounts = append(amounts, found{at: i, n: n, v: v, err: err, words: true})
 				i += n - 1
@@ -1009,12 +1039,17 @@ func parsePay(words []string, move bool) Intent {
 			inMemo = true
 		case w == "to" || w == "into" || w == "a" || w == "al" || w == "hacia" || w == "pa" || w == "para":
 			afterTo, afterFrom = true, false
+		case (w == "de" || w == "del") && afterTo && len(toW) == 0:
+			// "a la de ahorros": still the destination
+		case (w == "in" || w == "en") && move && !afterFrom && len(toW) == 0 && i+1 < len(words) && accountHint(words[i+1:i+2]) != AnyAccount:
+			afterTo = true // "put 50 in savings"
 		case w == "from" || w == "de" || w == "desde" || w == "del" || w == "out":
 			afterFrom, afterTo = true, false
 		case w == "of" && afterFrom:
 		case w == "my" || w == "me" || w == "please" || w == "pls" || w == "plz" || w == "$" || contains(currencyWords, w) || w == "back" || w == "the" || w == "money" ||
 			w == "mi" || w == "mis" || w == "el" || w == "la" || w == "le" || w == "lo" || w == "dinero" || w == "por" || w == "favor" || w == "porfa" || w == "account" || w == "cuenta" ||
-			w == "acct" || w == "ending" || w == "ends" || w == "in" || w == "termina" || w == "en" || w == "with" || w == "con" || w == "x" || w == "#" || w == "cash" || w == "lana" || w == "feria":
+			w == "acct" || w == "ending" || w == "ends" || w == "in" || w == "termina" || w == "en" || w == "with" || w == "con" || w == "x" || w == "#" || w == "cash" || w == "lana" || w == "feria" ||
+			w == "que" || w == "one" && afterTo:
 			if (w == "en" || w == "in" || w == "con" || w == "with") && afterFrom {
 				continue
 			}
@@ -1055,6 +1090,9 @@ func parsePay(words []string, move bool) Intent {
 		in.Kind, in.From, in.To = Transfer, src, dest
 		if len(fromW) > 0 && !fromOwn {
 			in.From.Name = strings.Join(fromW, " ")
+		}
+		if len(toW) > 0 && !toOwn {
+			in.To.Name = strings.Join(toW, " ")
 		}
 		payee = nil
 	} else if move && len(fromW) > 0 {
@@ -1116,6 +1154,9 @@ func amountToken(w string) (string, bool, error) {
 	}
 	if strings.HasPrefix(s, "-") {
 		neg, s = true, s[1:]
+	}
+	if strings.HasPrefix(s, "$") && strings.ContainsAny(s, "0123456789") {
+		return "", true, ErrAmountForm // "$$20"
 	}
 	for _, suf := range []string{"usd", "dollars", "dollar", "bucks"} {
 		s = strings.TrimSuffix(s, suf)
