@@ -129,7 +129,8 @@ func wordNumber(ws []string, i int) (v int64, n int, big bool) {
 		// "and" inside a number: "one hundred and five"; "y" in Spanish
 		// joins tens and units: "treinta y cinco".
 		if (w == "and" || w == "y") && last != 0 && j+1 < len(ws) {
-			nw, ok := numberWords[ws[j+1]]
+			next, _, _ := strings.Cut(ws[j+1], "-") // "and twenty-one"
+			nw, ok := numberWords[next]
 			switch {
 			case !ok:
 			case w == "and" && (last == numHundred || last == numScale) && nw.kind != numHundred && nw.kind != numScale:
@@ -232,8 +233,12 @@ func wordAmount(ws []string, i int) (ledger.Amount, int, error) {
 	// centavos", "and a half", or a bare second number ("twenty-five
 	// fifty", "twenty dollars fifty").
 	k := j
-	joined := false
+	joined, loose := false, false
 	if k < len(ws) && (ws[k] == "and" || ws[k] == "con" || ws[k] == "y") {
+		// "con" joins cents in Spanish ("veinte con cincuenta"); "and"
+		// and "y" only with a unit or cents named ("twenty dollars and
+		// fifty cents"), else "twenty and fifty" is not sure.
+		loose = ws[k] != "con" && !unit
 		k++
 		joined = true
 	}
@@ -253,6 +258,9 @@ func wordAmount(ws []string, i int) (ledger.Amount, int, error) {
 			break
 		}
 		named := k+m < len(ws) && contains(centWords, ws[k+m])
+		if loose && !named {
+			return 0, k + m - i, ErrAmountAmbiguous
+		}
 		if !joined && !unit && !named {
 			// A bare pair: "twenty-five fifty" reads 25.50, but "five
 			// fifty" may be 5.50 or 550.00, and "twenty five" was read
