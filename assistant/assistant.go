@@ -762,6 +762,17 @@ func (t *turn) pay(in Intent) error {
 			match = match[i : i+1]
 		}
 	}
+	// Not a payee but one of the customer's own accounts by name ("move
+	// 40 to vacation fund"): a transfer between own accounts.
+	if len(match) == 0 {
+		own, err := t.ownAccounts()
+		if err != nil {
+			return err
+		}
+		if m := matchAccount(own, AccountRef{Name: in.Payee}); len(m) == 1 {
+			return t.transfer(Intent{Kind: Transfer, To: AccountRef{Name: in.Payee}, Amount: in.Amount, Cents: in.Cents, Memo: in.Memo})
+		}
+	}
 	switch {
 	case len(match) == 0:
 		t.say(t.f("I don't know a payee called \"%s\". I only pay people you saved as payees at the bank, by their name or nickname. Nothing was paid.", truncate(in.Payee, 30)),

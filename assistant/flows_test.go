@@ -110,6 +110,9 @@ func TestAssistantTransferOwnAccounts(t *testing.T) {
 	has(t, b.say("move 10 to savings"), "Move 10.00 USD")
 	// Own transfers above the step-up amount go to the bank's page.
 	has(t, b.say("move 5000 to savings"), "security code")
+	// By name, through a verb of paying.
+	has(t, b.say("pay savings 10"), "Move 10.00 USD")
+	has(t, b.say("move 12 to everyday"), "may not move money from that account") // savings may not pay
 	// The same account twice, and an account the chat may not see.
 	has(t, b.say("move 10 from savings to savings"), "Nothing was moved")
 	has(t, b.say("move 10 to account 9999"), "I don't see that account")
