@@ -77,6 +77,21 @@ func (s *Service) Answer(ctx context.Context, c bankbridge.CustomerID, id AlertI
 	return out, nil
 }
 
+// Report opens the fraud case of a card payment a customer reported on a
+// channel without an alert (a chat's "I didn't make this"), after the
+// channel froze the card, or returns the case already open for it: its
+// alert id is "report-" and the transfer, so a report made twice, on any
+// channel or instance, opens one case. Staff follow it among the other
+// cases.
+func (s *Service) Report(ctx context.Context, c bankbridge.CustomerID, tr ledger.TransferID, card ledger.CardID, amount ledger.Amount, cur ledger.Currency) (Case, error) {
+	if c <= 0 || tr <= 0 || amount <= 0 {
+		return Case{}, bankbridge.E(bankbridge.Invalid, "fraud_report_invalid", "a report names a customer, a payment and its amount")
+	}
+	k := Case{Alert: AlertID(fmt.Sprintf("report-%d", tr)), Customer: c, Card: card, Transfer: tr, Amount: amount, Currency: cur,
+		Status: "open", Opened: s.o.Now()}
+	return s.store.OpenCase(ctx, k)
+}
+
 func nextSteps(o Outcome) string {
 	var b strings.Builder
 	switch len(o.Frozen) {

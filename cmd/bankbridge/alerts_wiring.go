@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -149,6 +150,22 @@ func (h *alertAnswers) Answer(ctx context.Context, c bankbridge.CustomerID, payl
 		return "", true, err
 	}
 }
+
+// Report is assistant.Deps.Fraud: a card payment reported from a chat
+// opens a case with the alerts service, once per payment.
+func (h *alertAnswers) Report(ctx context.Context, r assistant.FraudReport) (string, error) {
+	svc := h.svc.Load()
+	if svc == nil {
+		return "", bankbridge.E(bankbridge.Unavailable, "fraud_desk_unavailable", "fraud cases cannot be opened right now")
+	}
+	k, err := svc.Report(ctx, r.Customer, r.Transfer, r.Card, r.Amount, r.Currency)
+	if err != nil {
+		return "", err
+	}
+	return strconv.FormatInt(int64(k.ID), 10), nil
+}
+
+var _ assistant.FraudDesk = (*alertAnswers)(nil)
 
 // alertsDeps is what alertsWiring needs.
 type alertsDeps struct {
