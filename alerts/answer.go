@@ -77,6 +77,25 @@ func (s *Service) Answer(ctx context.Context, c bankbridge.CustomerID, id AlertI
 	return out, nil
 }
 
+// Spanish is Text in Spanish, for customers who chose Spanish on a chat.
+func (o Outcome) Spanish() string {
+	if o.Case == nil {
+		return "Gracias por confirmar. No volveremos a preguntarte por pagos en este comercio."
+	}
+	var b strings.Builder
+	switch len(o.Frozen) {
+	case 0:
+		b.WriteString("Gracias por avisarnos. ")
+	case 1:
+		fmt.Fprintf(&b, "Congelamos tu tarjeta terminada en %s, así que no se puede usar. ", o.Frozen[0].Last4)
+	default:
+		b.WriteString("Congelamos las tarjetas de esta cuenta, así que no se pueden usar. ")
+	}
+	fmt.Fprintf(&b, "Nuestro equipo de fraudes abrió el caso %d y te contactará en un día hábil para revisar el pago, "+
+		"disputarlo por ti y enviarte una tarjeta nueva. No necesitas hacer nada ahora; nunca compartas un código nuestro con nadie que te llame.", o.Case.ID)
+	return b.String()
+}
+
 // Report opens the fraud case of a card payment a customer reported on a
 // channel without an alert (a chat's "I didn't make this"), after the
 // channel froze the card, or returns the case already open for it: its

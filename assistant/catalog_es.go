@@ -52,6 +52,9 @@ var catalogES = map[string]string{
 	"Write cents with a dot, like 20.50.":                                  "Escribe los centavos con punto, como 20.50.",
 	"I could not read that amount. Write it like 20 or 20.50..":            "No pude leer esa cantidad. Escríbela como 20 o 20.50.",
 
+	// The "was this you?" buttons under alerts (cmd/bankbridge adds them).
+	"Yes, it was me": "Sí, fui yo", "No, it wasn't": "No, no fui yo",
+
 	// Buttons and quick replies.
 	"Balance": "Saldo", "Recent activity": "Movimientos", "Spending": "Gastos", "Talk to a person": "Hablar con una persona", "Help": "Ayuda",
 	"Link your account": "Vincula tu cuenta", "Cancel": "Cancelar", "Confirm payment": "Confirmar pago", "Confirm transfer": "Confirmar traspaso",

@@ -38,6 +38,7 @@ type alertsHub interface {
 type chatAlerts struct {
 	hub   alertsHub
 	store assistant.Store
+	bank  string // the bank's name in minimised texts
 	// full holds the delivery ids the service just cleared for account
 	// details (Options.Disclose), so Deliver audits them per link.
 	full sync.Map
@@ -91,11 +92,20 @@ func (a *chatAlerts) Deliver(ctx context.Context, c bankbridge.CustomerID, m ale
 	if len(ls) == 0 {
 		return errChatUnlinked
 	}
+	// In the language the customer chose for chats: the minimised texts
+	// and the buttons; a full text keeps the language it was written in.
+	lang := assistant.English
+	if s, err := a.store.Settings(ctx, c); err == nil {
+		lang = s.Language
+	}
 	r := assistant.Reply{Text: m.Text}
+	if es, ok := alerts.MinimalSpanish(a.bank, m.Rule, m.Text); ok && lang == assistant.Spanish {
+		r.Text = es
+	}
 	if m.Ask {
 		r.Choices = []assistant.Choice{
-			{Title: "Yes, it was me", Payload: alerts.AnswerPayload(m.Alert, alerts.Yes)},
-			{Title: "No, it wasn't", Payload: alerts.AnswerPayload(m.Alert, alerts.No)},
+			{Title: assistant.Translate(lang, "Yes, it was me"), Payload: alerts.AnswerPayload(m.Alert, alerts.Yes)},
+			{Title: assistant.Translate(lang, "No, it wasn't"), Payload: alerts.AnswerPayload(m.Alert, alerts.No)},
 		}
 	}
 	var errs []error
@@ -123,6 +133,9 @@ func (a *chatAlerts) Deliver(ctx context.Context, c bankbridge.CustomerID, m ale
 // service, which is built after the assistant: Set it once it exists.
 type alertAnswers struct {
 	svc atomic.Pointer[alerts.Service]
+	// store has the customers' chat settings: the answer is in the
+	// language they chose. Nil answers in English.
+	store assistant.Store
 }
 
 // Set makes the answers go to svc.
@@ -143,6 +156,11 @@ func (h *alertAnswers) Answer(ctx context.Context, c bankbridge.CustomerID, payl
 	out, err := svc.Answer(ctx, c, id, ans)
 	switch k := bankbridge.ErrorKind(err); {
 	case err == nil:
+		if h.store != nil {
+			if s, serr := h.store.Settings(ctx, c); serr == nil && s.Language == assistant.Spanish {
+				return out.Spanish(), true, nil
+			}
+		}
 		return out.Text, true, nil
 	case k == bankbridge.NotFound || k == bankbridge.Conflict || k == bankbridge.Invalid:
 		return bankbridge.ErrorMessage(err) + ".", true, nil
@@ -196,7 +214,7 @@ func alertsWiring(d alertsDeps) *alerts.Service {
 	}
 	o.BankName = cmp.Or(o.BankName, d.bankName)
 	if d.messenger != nil {
-		ch := &chatAlerts{hub: d.hub, store: d.messenger}
+		ch := &chatAlerts{hub: d.hub, store: d.messenger, bank: o.BankName}
 		o.Links = ch
 		if d.hub != nil {
 			if o.Channels == nil {

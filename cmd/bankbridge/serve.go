@@ -131,7 +131,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return nil
 	})
 	work.Go("notifications", func(ctx context.Context) error { api.Run(ctx); return nil })
-	answers := &alertAnswers{}
+	answers := &alertAnswers{store: b.Messenger}
 	mkeys, err := messengerKeys(ctx, ring)
 	if err != nil {
 		return err
