@@ -14,8 +14,12 @@ import (
 // corpusGoal is the share of each corpus the parser must understand
 // (intent and every slot named), in percent: the goal of issue 18 is 95;
 // the figures are what it reaches today (99.8% and 100% on 411 and 370
-// phrasings), so that it cannot regress.
-var corpusGoal = map[string]float64{"corpus_en.tsv": 99.5, "corpus_es.tsv": 99.5}
+// phrasings), so that it cannot regress. The holdout files were written
+// after the parser was tuned on the corpus and first measured at 77.0% in
+// each language: that, not the corpus's share, is the figure to expect of
+// phrasings nobody has tried yet. They were fixed after that measurement,
+// so they now guard what they taught.
+var corpusGoal = map[string]float64{"corpus_en.tsv": 99.5, "corpus_es.tsv": 99.5, "holdout_en.tsv": 99, "holdout_es.tsv": 99}
 
 // TestCorpus reads the phrasings customers write, in English and Spanish,
 // with typos, slang and both languages mixed, and checks the intent and
@@ -58,7 +62,7 @@ func TestCorpus(t *testing.T) {
 			if err := sc.Err(); err != nil {
 				t.Fatal(err)
 			}
-			if total < 300 {
+			if total < 300 && !strings.HasPrefix(file, "holdout") {
 				t.Errorf("%s has %d phrasings; keep at least 300", file, total)
 			}
 			share := 100 * float64(ok) / float64(total)

@@ -202,7 +202,7 @@ var (
 	payVerbs = []string{"pay", "send", "give", "wire", "venmo", "zelle",
 		"paga", "pagar", "pagale", "pagarle", "pague", "manda", "mandar", "mandale", "mandarle", "mande", "envia", "enviar", "enviale", "enviarle", "envie",
 		"deposita", "depositale", "depositar"}
-	moveVerbs = []string{"transfer", "move", "transfiere", "transferir", "transfierele", "transfiera", "pasa", "pasar", "pasale", "mueve", "mover", "xfer", "put"}
+	moveVerbs = []string{"transfer", "move", "transfiere", "transferir", "transfierele", "transfiera", "pasa", "pasar", "pasale", "mueve", "mover", "xfer", "put", "shift", "mete", "meter", "mete"}
 	// lead are words that may come before the verb: "can you pay", "quiero
 	// pagarle".
 	lead = []string{"can", "could", "would", "you", "u", "please", "pls", "plz", "i", "want", "wanna", "to", "need", "like", "id", "i'd", "lets", "let's",
@@ -227,13 +227,28 @@ func parseWords(words []string, now time.Time) Intent {
 	}
 
 	// "send it", "pay it": a confirmation, not a payment to someone called It.
-	if len(words) == 2 && (is(w0, payVerbs...) || w0 == "send") && (words[1] == "it" || words[1] == "now" || words[1] == "lo" || words[1] == "ya") {
+	core := words
+	for len(core) > 1 && contains2(lead, core[0]) {
+		core = core[1:]
+	}
+	if len(core) == 2 && (is(core[0], payVerbs...) || core[0] == "send") && (core[1] == "it" || core[1] == "now" || core[1] == "lo" || core[1] == "ya") {
+		return Intent{Kind: Confirm}
+	}
+	if len(core) == 1 && contains2([]string{"mandalo", "envialo", "pagalo", "hazlo", "transfierelo"}, core[0]) {
 		return Intent{Kind: Confirm}
 	}
 	// Fraud and lost cards before money: "I didn't pay this", "someone
 	// sent money from my card".
 	if in, ok := parseCardTrouble(words, contains, has); ok {
 		return in
+	}
+	// "dale a mi papá 40" gives money; "dale" alone says yes. "hazle un
+	// pago a Mike de 25" is a payment too.
+	if len(words) > 2 && (w0 == "dale" || w0 == "dales") && (words[1] == "a" || words[1] == "al") {
+		return parsePay(words[1:], false)
+	}
+	if i := indexPhrase(words, "un", "pago"); i >= 0 && i <= 3 && isAny(words[:i], append(lead, "hazle", "haz", "hacer", "hace", "make", "a")...) {
+		return parsePay(words[i+2:], false)
 	}
 	// Money first: a verb of paying near the start.
 	for i, w := range words {
@@ -250,8 +265,14 @@ func parseWords(words []string, now time.Time) Intent {
 			break
 		}
 	}
-	if len(words) <= 4 && contains("cancel that", "cancel it", "cancela eso", "cancelalo", "no dont", "no don't", "no no", "no lo hagas", "dont do it", "don't do it", "no, no") {
+	if len(words) <= 5 && (contains("cancel that", "cancel it", "cancela eso", "cancelalo", "no dont", "no don't", "no no", "no lo hagas", "dont do it", "don't do it",
+		"dont send", "don't send", "do not send", "dont pay", "don't pay", "no lo mandes", "no lo envies", "no mandes", "no envies", "no pagues") ||
+		(has("cancel", "cancela", "cancelar") && has("wait", "hold", "espera", "nope", "no", "nah", "stop"))) {
 		return Intent{Kind: Cancel}
+	}
+	if len(words) <= 5 && contains("send it", "go for it", "do it", "mandalo", "envialo", "hazlo", "pay it", "pagalo", "confirm it", "confirmalo", "yes confirm", "si confirmo") &&
+		!has("no", "not", "dont", "don't", "cancel", "cancela") {
+		return Intent{Kind: Confirm}
 	}
 	if len(words) <= 3 {
 		switch {
@@ -271,9 +292,11 @@ func parseWords(words []string, now time.Time) Intent {
 	case contains("in english", "en ingles", "speak english", "english please", "habla ingles", "hablas ingles") || (len(words) <= 4 && has("english", "ingles")):
 		return Intent{Kind: SetLanguage, Setting: string(English)}
 	case has("unfreeze", "unlock", "unblock", "thaw", "desbloquear", "desbloquea", "descongelar", "descongela", "desbloqueala", "descongelala") ||
-		(has("reactivate", "reactivar", "reactiva") && cardWord(has)) || (contains("turn on", "activa mi tarjeta", "activar mi tarjeta", "prende mi tarjeta") && has("card", "tarjeta")):
+		(has("reactivate", "reactivar", "reactiva", "activala", "activalo", "unpause", "reanuda") && cardWord(has)) ||
+		(contains("turn on", "turn it back on", "back on", "activa mi tarjeta", "activar mi tarjeta", "prende mi tarjeta", "activala", "actívala") && has("card", "tarjeta")):
 		return Intent{Kind: UnfreezeCard, Last4: last4(words)}
-	case has("freeze", "lock", "block", "congelar", "congela", "congelala", "bloquear", "bloquea", "bloquealo", "bloqueala", "bloqueo") && (cardWord(has) || len(words) <= 2) ||
+	case has("freeze", "lock", "block", "congelar", "congela", "congelala", "bloquear", "bloquea", "bloquealo", "bloqueala", "bloqueo", "bloqueame", "congelame") && (cardWord(has) || len(words) <= 2) ||
+		has("pause", "pausa", "pausar", "suspend", "suspende", "suspender") && cardWord(has) ||
 		has("cancel", "cancela", "apaga") && cardWord(has) ||
 		(contains("turn off", "apaga mi tarjeta", "apagar mi tarjeta") && has("card", "tarjeta")):
 		in := Intent{Kind: FreezeCard, Last4: last4(words)}
@@ -308,7 +331,7 @@ func parseWords(words []string, now time.Time) Intent {
 	case has("balance", "balances", "bal", "funds", "saldo") || contains2(words, "saldos") ||
 		contains("how much do i have", "how much money", "how much is in", "how much have i got", "whats in my", "what's in my", "money left", "how much is left",
 			"available credit", "what do i owe", "how much do i owe", "how much i got", "cuanto tengo", "cuanto dinero", "cuanto hay", "cuanto me queda", "cuanto debo", "cuanto le debo", "credito disponible", "dinero disponible", "how much i have",
-			"do i have money", "do i have any money", "tengo dinero", "my savings at", "my checking at"):
+			"do i have money", "do i have any money", "tengo dinero", "my savings at", "my checking at", "what do i have in", "how much cash", "cuanto dinero tengo", "cuanto tengo disponible"):
 		return Intent{Kind: Balance, Account: accountHint(words)}
 	case has("transactions", "transaction", "txns", "txn", "history", "activity", "statement", "purchases", "payments", "charges", "spending",
 		"movimientos", "movimiento", "transacciones", "historial", "compras", "cargos", "actividad", "estado") ||
@@ -317,7 +340,7 @@ func parseWords(words []string, now time.Time) Intent {
 	case has("thanks", "thank", "thx", "ty", "cheers", "great", "awesome", "cool", "gracias", "grax", "mil gracias", "perfecto", "excelente", "genial", "chido"):
 		return Intent{Kind: Thanks}
 	case has("help", "menu", "options", "commands", "start", "ayuda", "ayudame", "opciones", "comandos") ||
-		contains("what can you do", "how does this work", "what do you do", "que puedes hacer", "que haces", "como funciona") || phrase == " ? ":
+		contains("what can you do", "how does this work", "what do you do", "que puedes hacer", "que haces", "como funciona", "what can this bot do", "what can it do", "que sabes hacer", "que sabes", "what do you know") || phrase == " ? ":
 		return Intent{Kind: Help}
 	case has("hi", "hello", "hey", "hiya", "howdy", "yo", "greetings", "hallo", "hola", "buenas", "saludos", "que onda", "buenos", "holaa", "holi", "holis", "hellooo", "heyy") ||
 		contains("good morning", "good afternoon", "good evening", "get started", "buenos dias", "buenas tardes", "buenas noches", "que tal"):
@@ -327,6 +350,28 @@ func parseWords(words []string, now time.Time) Intent {
 }
 
 func contains2(l []string, w string) bool { return contains(l, w) }
+
+// indexPhrase returns where the words of p start in words, or -1.
+func indexPhrase(words []string, p ...string) int {
+	for i := 0; i+len(p) <= len(words); i++ {
+		if slicesEqual(words[i:i+len(p)], p) {
+			return i
+		}
+	}
+	return -1
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
 
 // cardWord reports whether a message names a card.
 func cardWord(has func(...string) bool) bool {
@@ -339,9 +384,13 @@ func parseCardTrouble(words []string, contains func(...string) bool, has func(..
 	reason := ""
 	switch {
 	case has("stolen", "stole", "robbed", "robaron", "robada", "robado", "robo", "hurto", "asaltaron", "asaltado", "asaltada", "mugged") || contains("se llevaron mi tarjeta", "took my card", "took my wallet"):
+		// A purse or wallet stolen holds the cards.
+		if has("purse", "wallet", "bag", "bolsa", "cartera", "billetera", "mochila", "backpack") {
+			return Intent{Kind: FreezeCard, Reason: "stolen"}, true
+		}
 		reason = "stolen"
 	case has("lost", "lose", "misplaced", "perdi", "perdida", "perdido", "extravie", "extraviada", "extraviado", "extravio", "pierdo") ||
-		contains("cant find my card", "can't find my card", "cannot find my card", "no encuentro mi tarjeta", "no encuentro la tarjeta"):
+		contains("cant find my card", "can't find my card", "cannot find my card", "no encuentro mi tarjeta", "no encuentro la tarjeta", "cant find it", "can't find it", "no la encuentro", "no lo encuentro", "left my card", "deje mi tarjeta", "olvide mi tarjeta"):
 		reason = "lost"
 	}
 	card := has("card", "cards", "tarjeta", "tarjetas", "wallet", "cartera", "billetera", "debit", "credit", "debito", "credito", "visa", "mastercard", "plastico")
@@ -356,7 +405,9 @@ func parseCardTrouble(words []string, contains func(...string) bool, has func(..
 		"dont recognise", "don't recognise", "didnt authorize", "didn't authorize", "did not authorize", "didnt buy", "didn't buy", "did not buy", "never made",
 		"someone used my card", "somebody used my card", "didnt do this", "didn't do this", "not mine", "isnt mine", "isn't mine", "didnt spend", "didn't spend",
 		"no fui yo", "no reconozco", "yo no hice", "no hice", "no autorice", "no es mio", "no lo hice", "alguien uso mi tarjeta", "no realice", "yo no compre", "no compre", "no la hice",
-		"didnt pay", "didn't pay", "did not pay", "someone spent", "somebody spent", "alguien gasto", "alguien compro", "weird charge", "strange charge", "suspicious", "unknown charge", "cargo raro", "cargo extrano", "sospechoso", "sospechosa") ||
+		"didnt pay", "didn't pay", "did not pay", "someone spent", "somebody spent", "alguien gasto", "alguien compro", "weird charge",
+		"charge i don't know", "charge i dont know", "dont know this charge", "don't know this charge", "no conozco", "someone is using my card", "somebody is using my card",
+		"alguien esta usando mi tarjeta", "alguien usa mi tarjeta", "didnt make", "i didn't authorize", "no autorice", "strange charge", "suspicious", "unknown charge", "cargo raro", "cargo extrano", "sospechoso", "sospechosa") ||
 		has("fraud", "fraudulent", "unauthorized", "unauthorised", "fraude", "fraudulento", "fraudulenta", "scam", "scammed", "estafa", "estafaron", "hacked", "hackearon") {
 		return Intent{Kind: Fraud}, true
 	}
@@ -585,7 +636,7 @@ func setting(words []string, options ...string) string {
 			if contains(options, "on") {
 				return "on"
 			}
-		case "disable", "disabled", "mute", "desactivar", "desactiva", "desactivalas", "apaga", "apagar", "quita", "quitar", "silencia", "stop", "apagadas", "desactivadas":
+		case "disable", "disabled", "mute", "desactivar", "desactiva", "desactivalas", "apaga", "apagar", "quita", "quitar", "silencia", "stop", "apagadas", "desactivadas", "apagame", "quitame", "silence":
 			if contains(options, "off") {
 				return "off"
 			}
