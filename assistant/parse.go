@@ -202,11 +202,11 @@ var (
 	payVerbs = []string{"pay", "send", "give", "wire", "venmo", "zelle",
 		"paga", "pagar", "pagale", "pagarle", "pague", "manda", "mandar", "mandale", "mandarle", "mande", "envia", "enviar", "enviale", "enviarle", "envie",
 		"deposita", "depositale", "depositar"}
-	moveVerbs = []string{"transfer", "move", "transfiere", "transferir", "transfierele", "transfiera", "pasa", "pasar", "pasale", "mueve", "mover", "xfer", "put", "shift", "mete", "meter", "mete"}
+	moveVerbs = []string{"transfer", "move", "transfiere", "transferir", "transfierele", "transfiera", "pasa", "pasar", "pasale", "mueve", "mover", "xfer", "put", "shift"}
 	// lead are words that may come before the verb: "can you pay", "quiero
 	// pagarle".
 	lead = []string{"can", "could", "would", "you", "u", "please", "pls", "plz", "i", "want", "wanna", "to", "need", "like", "id", "i'd", "lets", "let's",
-		"hey", "hi", "hello", "ok", "okay", "just", "quickly", "go", "and", "now", "also", "yo",
+		"hey", "hi", "hello", "ok", "okay", "just", "quickly", "go", "and", "now", "also", "yo", "yes", "yeah", "sure", "si", "dale", "va", "bueno", "pues",
 		"quiero", "puedes", "podrias", "puede", "por", "favor", "necesito", "me", "gustaria", "hola", "oye", "quisiera", "ayudame", "a", "porfa", "porfavor", "ahora", "tambien"}
 )
 
@@ -255,11 +255,12 @@ func parseWords(words []string, now time.Time) Intent {
 		if i > 4 {
 			break
 		}
-		if (is(w, payVerbs...) || is(w, moveVerbs...)) && !contains2(spendWords, w) && w != "pasame" && !(i+1 < len(words) && is(words[i+1], "attention")) {
+		// "mete" only exactly: one swap away is "meet".
+		if (is(w, payVerbs...) || is(w, moveVerbs...) || w == "mete" || w == "meter") && !contains2(spendWords, w) && w != "pasame" && !(i+1 < len(words) && is(words[i+1], "attention")) {
 			if i > 0 && !isAny(words[:i], lead...) {
 				break
 			}
-			return parsePay(words[i+1:], is(w, moveVerbs...))
+			return parsePay(words[i+1:], is(w, moveVerbs...) || w == "mete" || w == "meter")
 		}
 		if !contains2(lead, w) {
 			break
