@@ -589,6 +589,12 @@ func isAny(words []string, keys ...string) bool {
 // (Damerau-Levenshtein without repeated edits of a substring), giving up
 // above max. Both are short words.
 func editDistance(a, b string, max int) int {
+	if d := len(a) - len(b); (d > 4*max || -d > 4*max) && isASCII(a) && isASCII(b) {
+		return max + 1 // bytes are runes here: too far apart in length
+	}
+	if len(a) < 32 && len(b) < 32 && isASCII(a) && isASCII(b) {
+		return editDistanceASCII(a, b, max)
+	}
 	ra, rb := []rune(a), []rune(b)
 	if d := len(ra) - len(rb); d > max || -d > max {
 		return max + 1
@@ -619,6 +625,39 @@ func editDistance(a, b string, max int) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
+}
+
+// editDistanceASCII is editDistance for short ASCII words, on the stack:
+// the parser asks it thousands of times per message.
+func editDistanceASCII(a, b string, max int) int {
+	if d := len(a) - len(b); d > max || -d > max {
+		return max + 1
+	}
+	var rows [3][32]int
+	prev2, prev, cur := &rows[0], &rows[1], &rows[2]
+	for j := 0; j <= len(b); j++ {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			best = min(best, cur[j])
+		}
+		if best > max {
+			return max + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // setting returns the first of options named in words, "" if none.
