@@ -46,41 +46,34 @@ func (t *turn) periodName(p Period) string {
 	if v, ok := spanish[p.Name]; ok {
 		return v
 	}
-	if wd, ok := strings.CutPrefix(p.Name, "since "); ok {
-		for name, d := range weekdays {
-			if d.String() == wd && len(name) > 3 && !isASCIIEnglishDay(name) {
-				return "desde el " + name
+	if day, ok := strings.CutPrefix(p.Name, "since "); ok {
+		for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
+			if d.String() == day {
+				return "desde el " + weekdaysES[d]
 			}
 		}
-		for name, m := range months {
-			if m.String() == wd && len(name) > 3 && spanishMonth(name) {
-				return "desde " + name
+		for m := time.January; m <= time.December; m++ {
+			if m.String() == day {
+				return "desde " + monthsLongES[m-1]
 			}
 		}
 	}
 	if rest, ok := strings.CutPrefix(p.Name, "in "); ok {
 		mon, year, _ := strings.Cut(rest, " ")
-		for name, m := range months {
-			if m.String() == mon && spanishMonth(name) {
-				return "en " + name + " de " + year
+		for m := time.January; m <= time.December; m++ {
+			if m.String() == mon {
+				return "en " + monthsLongES[m-1] + " de " + year
 			}
 		}
 	}
 	return p.Name
 }
 
-func isASCIIEnglishDay(name string) bool {
-	_, err := time.Parse("Monday", titleCase(name))
-	return err == nil
-}
-
-func spanishMonth(name string) bool {
-	switch name {
-	case "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre":
-		return true
-	}
-	return false
-}
+var (
+	weekdaysES = map[time.Weekday]string{time.Monday: "lunes", time.Tuesday: "martes", time.Wednesday: "miércoles", time.Thursday: "jueves",
+		time.Friday: "viernes", time.Saturday: "sábado", time.Sunday: "domingo"}
+	monthsLongES = []string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
+)
 
 // Translate returns s in language l when the catalog has it, else s. It
 // is for channels and alert wiring that show the assistant's words (a

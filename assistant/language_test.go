@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // texts returns every English text the package's code hands to say, f, tr
@@ -124,5 +125,23 @@ func TestCatalogComplete(t *testing.T) {
 	slices.Sort(missing)
 	for _, m := range missing {
 		t.Errorf("no Spanish for %q", m)
+	}
+}
+
+func TestPeriodNameInSpanish(t *testing.T) {
+	t.Parallel()
+	tt := &turn{lang: Spanish}
+	now := time.Date(2026, 3, 18, 12, 0, 0, 0, time.UTC)
+	for text, want := range map[string]string{
+		"since monday": "desde el lunes", "since wednesday": "desde el miércoles", "in march": "en marzo de 2026",
+		"in december": "en diciembre de 2025", "this week": "esta semana", "last month": "el mes pasado", "since january": "desde enero",
+	} {
+		p, _, ok := takePeriod(tokens(text), now)
+		if !ok {
+			t.Fatalf("no period in %q", text)
+		}
+		if got := tt.periodName(p); got != want {
+			t.Errorf("periodName(%q) = %q, want %q", p.Name, got, want)
+		}
 	}
 }
