@@ -271,3 +271,18 @@ func TestAssistantSpendingCategories(t *testing.T) {
 	has(t, b.say("how much did i spend eating out this week"), "nothing on eating out")
 	has(t, b.say("gas last month"), "nothing on fuel last month")
 }
+
+// TestAssistantPayeeNamedLikeANumber: a payee called Seven is paid when the
+// amount is in digits; with the amount in words too, it is asked back.
+func TestAssistantPayeeNamedLikeANumber(t *testing.T) {
+	t.Parallel()
+	b := newBank(t)
+	if _, err := b.db.Ledger().CreatePayee(context.Background(), ledger.Payee{Customer: b.customer, Name: "Seven Lee", Nickname: "Seven", Account: b.sam.ID}); err != nil {
+		t.Fatal(err)
+	}
+	has(t, b.say("pay seven 20"), "Pay Seven 20.00 USD")
+	has(t, b.say("send 20 to seven"), "Pay Seven 20.00 USD")
+	r := b.say("pay seven twenty")
+	lacks(t, r, "Pay Seven")
+	has(t, r, "Nothing was paid")
+}
