@@ -77,6 +77,40 @@ func (s *Service) Answer(ctx context.Context, c bankbridge.CustomerID, id AlertI
 	return out, nil
 }
 
+// Spanish is Text in Spanish, for customers who chose Spanish on a chat.
+func (o Outcome) Spanish() string {
+	if o.Case == nil {
+		return "Gracias por confirmar. No volveremos a preguntarte por pagos en este comercio."
+	}
+	var b strings.Builder
+	switch len(o.Frozen) {
+	case 0:
+		b.WriteString("Gracias por avisarnos. ")
+	case 1:
+		fmt.Fprintf(&b, "Congelamos tu tarjeta terminada en %s, así que no se puede usar. ", o.Frozen[0].Last4)
+	default:
+		b.WriteString("Congelamos las tarjetas de esta cuenta, así que no se pueden usar. ")
+	}
+	fmt.Fprintf(&b, "Nuestro equipo de fraudes abrió el caso %d y te contactará en un día hábil para revisar el pago, "+
+		"disputarlo por ti y enviarte una tarjeta nueva. No necesitas hacer nada ahora; nunca compartas un código nuestro con nadie que te llame.", o.Case.ID)
+	return b.String()
+}
+
+// Report opens the fraud case of a card payment a customer reported on a
+// channel without an alert (a chat's "I didn't make this"), after the
+// channel froze the card, or returns the case already open for it: its
+// alert id is "report-" and the transfer, so a report made twice, on any
+// channel or instance, opens one case. Staff follow it among the other
+// cases.
+func (s *Service) Report(ctx context.Context, c bankbridge.CustomerID, tr ledger.TransferID, card ledger.CardID, amount ledger.Amount, cur ledger.Currency) (Case, error) {
+	if c <= 0 || tr <= 0 || amount <= 0 {
+		return Case{}, bankbridge.E(bankbridge.Invalid, "fraud_report_invalid", "a report names a customer, a payment and its amount")
+	}
+	k := Case{Alert: AlertID(fmt.Sprintf("report-%d", tr)), Customer: c, Card: card, Transfer: tr, Amount: amount, Currency: cur,
+		Status: "open", Opened: s.o.Now()}
+	return s.store.OpenCase(ctx, k)
+}
+
 func nextSteps(o Outcome) string {
 	var b strings.Builder
 	switch len(o.Frozen) {

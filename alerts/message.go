@@ -110,3 +110,16 @@ func minimalText(bank string, r Rule) (title, body string) {
 	}
 	return bank + " alert", "You have a new alert. Open " + bank + " to read it."
 }
+
+// MinimalSpanish returns a minimised text this package wrote for bank and
+// rule in Spanish, for customers who chose Spanish on a chat; ok is false
+// for any other text (a full text keeps the language it was written in).
+func MinimalSpanish(bank string, r Rule, body string) (string, bool) {
+	if _, en := minimalText(bank, r); body != en {
+		return "", false
+	}
+	if r == Suspicious {
+		return "Necesitamos que confirmes un pago reciente con tarjeta. ¿Fuiste tú? Contesta Sí o No, o abre " + bank + " para ver los detalles.", true
+	}
+	return "Tienes una alerta nueva. Abre " + bank + " para leerla.", true
+}

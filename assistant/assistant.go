@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,30 @@ type Deps struct {
 	// conversation. handled false passes the payload on; otherwise text is
 	// the one reply. An error fails the message (the hub apologises).
 	Answer func(ctx context.Context, c bankbridge.CustomerID, payload string) (text string, handled bool, err error)
+	// Fraud, when set, opens the fraud case staff follow in the console
+	// when a customer reports a card payment as not theirs. Without it the
+	// card is frozen all the same and the conversation goes to a person.
+	Fraud FraudDesk
+}
+
+// FraudDesk opens fraud cases: the console's fraud cases, which staff
+// follow up. *alerts.Service implements it through the wiring.
+type FraudDesk interface {
+	// Report opens the case of a card payment the customer says they did
+	// not make, or returns the one already open for it (a report that
+	// arrives twice opens one case), and returns its reference.
+	Report(ctx context.Context, r FraudReport) (caseRef string, err error)
+}
+
+// FraudReport is a card payment a customer reported from a chat.
+type FraudReport struct {
+	Customer bankbridge.CustomerID
+	Transfer ledger.TransferID
+	Account  ledger.AccountID
+	Card     ledger.CardID // the card frozen; 0 when the account has none
+	Amount   ledger.Amount // positive
+	Currency ledger.Currency
+	Channel  string // "chat:messenger"
 }
 
 // Assistant answers people on messaging platforms. It is safe for
@@ -147,6 +172,7 @@ type turn struct {
 	settings Settings
 	now      time.Time
 	res      Result
+	lang     Language // the replies' language
 }
 
 // Handle answers one inbound message. It records the message in the
@@ -208,13 +234,33 @@ func (a *Assistant) Handle(ctx context.Context, in Inbound) (Result, error) {
 		intent = Parse(in.Text, now)
 	}
 	t.res.Intent = intent.Kind
+	// The replies' language: the customer's choice, else the message's.
+	// A Spanish message from a customer who never chose is answered in
+	// Spanish, with an offer to keep it.
+	t.lang = t.settings.Language
+	offer := false
+	if t.lang == "" {
+		t.lang = English
+		if intent.Lang == Spanish {
+			t.lang, offer = Spanish, t.linked
+		}
+	}
 	if len(t.res.Replies) == 0 {
 		if err := t.dispatch(intent); err != nil {
 			return Result{}, err
 		}
 	}
-	if intro && len(t.res.Replies) > 0 && !strings.HasPrefix(t.res.Replies[0].Text, Automated) {
-		t.res.Replies[0].Text = Automated + " " + t.res.Replies[0].Text
+	if offer && intent.Kind != SetLanguage && t.settings.Language == "" && len(t.res.Replies) > 0 && t.conv.waiting() == nil {
+		// Quick replies show under the last message only: the offer joins
+		// it, when nothing else is being asked.
+		last := &t.res.Replies[len(t.res.Replies)-1]
+		if len(last.Choices)+2 <= 11 {
+			last.Text += "\n\n" + t.tr("Shall I always answer you in Spanish?")
+			last.Choices = append(last.Choices, Choice{"Español siempre", payloadLang + string(Spanish)}, Choice{"English", payloadLang + string(English)})
+		}
+	}
+	if auto := t.tr(Automated); intro && len(t.res.Replies) > 0 && !strings.HasPrefix(t.res.Replies[0].Text, auto) {
+		t.res.Replies[0].Text = auto + " " + t.res.Replies[0].Text
 	}
 	return t.res, a.finish(ctx, &t.conv, t.res.Replies, "assistant")
 }
@@ -267,14 +313,32 @@ func (t *turn) loadLink() error {
 	return nil
 }
 
+// say adds a reply in the turn's language: text, and the titles of its
+// choices and buttons, are translated when the catalog has them (a text
+// made with t.f is translated already).
 func (t *turn) say(text string, extra ...func(*Reply)) *Reply {
-	r := Reply{Text: text}
+	r := Reply{Text: t.tr(text)}
 	for _, f := range extra {
 		f(&r)
+	}
+	r.Choices = slices.Clone(r.Choices)
+	for i := range r.Choices {
+		r.Choices[i].Title = t.tr(r.Choices[i].Title)
+	}
+	r.Buttons = slices.Clone(r.Buttons)
+	for i := range r.Buttons {
+		r.Buttons[i].Title = t.tr(r.Buttons[i].Title)
 	}
 	t.res.Replies = append(t.res.Replies, r)
 	return &t.res.Replies[len(t.res.Replies)-1]
 }
+
+// tr translates s into the turn's language, when the catalog has it.
+func (t *turn) tr(s string) string { return Translate(t.lang, s) }
+
+// f formats a reply: the format translated first, so each language keeps
+// its own word order.
+func (t *turn) f(format string, args ...any) string { return fmt.Sprintf(t.tr(format), args...) }
 
 func withChoices(cs ...Choice) func(*Reply) {
 	return func(r *Reply) { r.Choices = append(r.Choices, cs...) }
@@ -317,6 +381,8 @@ func (t *turn) dispatch(in Intent) error {
 		} else {
 			t.say("Tap the button to log in to the bank and choose what this chat may see.", withButtons(linkButton))
 		}
+	case SetLanguage:
+		return t.setLanguage(in)
 	case Human:
 		t.conv.Mode, t.conv.HandedAt, t.conv.Pending = ModeHuman, t.now, nil
 		t.res.HandedOver = true
@@ -332,14 +398,15 @@ func (t *turn) dispatch(in Intent) error {
 }
 
 func (t *turn) help(prefix string) {
-	msg := "I can show your balance, your recent activity and your spending (\"how much did I spend on groceries last month\"), " +
-		"pay someone you saved as a payee (\"pay Sam 20\"), freeze or unfreeze your card, change alerts and privacy, " +
-		"or pass you to a person (\"talk to a person\")."
+	msg := t.tr("I can show your balance, your recent activity and your spending (\"how much did I spend on food this week\"), " +
+		"pay someone you saved as a payee (\"pay Sam 20\"), move money between your accounts (\"move 50 from checking to savings\"), " +
+		"freeze your card or report a payment you didn't make, change alerts, privacy and language (\"español\"), " +
+		"or pass you to a person (\"talk to a person\").")
 	if prefix != "" {
-		msg = prefix + " " + msg
+		msg = t.tr(prefix) + " " + msg
 	}
 	if !t.linked {
-		t.say(msg+" First, link your bank account.", withButtons(linkButton), withChoices(choiceHuman))
+		t.say(msg+" "+t.tr("First, link your bank account."), withButtons(linkButton), withChoices(choiceHuman))
 		return
 	}
 	t.say(msg, withChoices(choiceBalance, choiceRecent, choiceSpend, choiceHuman))
@@ -355,14 +422,23 @@ func (t *turn) linkedIntent(in Intent) error {
 		return t.spending(in)
 	case Pay:
 		return t.pay(in)
+	case Transfer:
+		return t.transfer(in)
+	case Fraud:
+		return t.fraud(in)
 	case Confirm:
 		return t.confirm(in)
 	case Cancel:
-		if t.conv.Pending == nil || (in.Ref != "" && in.Ref != t.conv.Pending.ID) {
+		p := t.conv.waiting()
+		if p == nil || (in.Ref != "" && in.Ref != p.ID) {
 			t.say("There is nothing waiting to cancel.")
 			return nil
 		}
 		t.conv.Pending = nil
+		if p.Action == Fraud {
+			t.say("Thanks for checking. Nothing was changed, and your card works as before.")
+			return nil
+		}
 		t.say("Cancelled. Nothing was changed.")
 	case FreezeCard:
 		return t.freeze(in)
@@ -419,14 +495,14 @@ func (t *turn) private(ready, path string) bool {
 		t.say("Your privacy setting keeps account details out of this chat. You can see them in the bank's app.",
 			withButtons(t.bankButton("Open the bank", path)))
 	default:
-		t.say(ready+" For your privacy it is on the bank's own page. (Say \"privacy full\" to see amounts here.)",
+		t.say(t.tr(ready)+" "+t.tr("For your privacy it is on the bank's own page. (Say \"privacy full\" to see amounts here.)"),
 			withButtons(t.bankButton("View it", path)))
 	}
 	return true
 }
 
 func (t *turn) noAccounts(cluster consent.Cluster) {
-	t.say(fmt.Sprintf("This chat has no account it may show %s for. You can change what it sees by linking again.",
+	t.say(t.f("This chat has no account it may show %s for. You can change what it sees by linking again.",
 		strings.ToLower(cluster.Info().Title)))
 }
 
@@ -448,15 +524,15 @@ func (t *turn) balance(in Intent) error {
 	}
 	if len(accts) == 0 {
 		if in.Account != AnyAccount {
-			t.say(fmt.Sprintf("I don't see a %s this chat may show. Say \"balance\" for all of them.", kindLabel(hintKind(in.Account))))
+			t.say(t.f("I don't see a %s this chat may show. Say \"balance\" for all of them.", t.tr(kindLabel(hintKind(in.Account)))))
 			return nil
 		}
 		t.noAccounts(consent.Balances)
 		return nil
 	}
-	ready := "Your balance is ready."
+	ready := t.tr("Your balance is ready.")
 	if len(accts) > 1 {
-		ready = "Your balances are ready."
+		ready = t.tr("Your balances are ready.")
 	}
 	if t.private(ready, "/accounts") {
 		return nil
@@ -468,14 +544,14 @@ func (t *turn) balance(in Intent) error {
 			b.WriteByte('\n')
 		}
 		ids = append(ids, acct.ID)
-		name := kindLabel(acct.Kind)
+		name := t.tr(kindLabel(acct.Kind))
 		if t.grant.Covers(acct.ID, consent.AccountBasic) {
 			name = accountLabel(acct)
 		}
 		if acct.Kind == ledger.CreditCard {
-			fmt.Fprintf(&b, "%s: balance %s, available credit %s", name, acct.Balance.Display(acct.Currency), acct.Spendable().Display(acct.Currency))
+			b.WriteString(t.f("%s: balance %s, available credit %s", name, acct.Balance.Display(acct.Currency), acct.Spendable().Display(acct.Currency)))
 		} else {
-			fmt.Fprintf(&b, "%s: %s (available %s)", name, acct.Balance.Display(acct.Currency), acct.Available().Display(acct.Currency))
+			b.WriteString(t.f("%s: %s (available %s)", name, acct.Balance.Display(acct.Currency), acct.Available().Display(acct.Currency)))
 		}
 	}
 	r := t.say(b.String(), withChoices(choiceRecent, choiceSpend))
@@ -537,9 +613,9 @@ func (t *turn) transactions(in Intent) error {
 		return nil
 	}
 	var b strings.Builder
-	b.WriteString("Recent activity:")
+	b.WriteString(t.tr("Recent activity:"))
 	for _, l := range lines {
-		fmt.Fprintf(&b, "\n%s  %s  %s", l.e.Transfer.Created.UTC().Format("2 Jan"), l.e.Amount.Display(l.acct.Currency), truncate(l.e.Transfer.Description, 40))
+		fmt.Fprintf(&b, "\n%s  %s  %s", t.date(l.e.Transfer.Created), l.e.Amount.Display(l.acct.Currency), truncate(l.e.Transfer.Description, 40))
 	}
 	r := t.say(b.String(), withChoices(choiceBalance, choiceSpend))
 	r.Disclosure = t.disclose("transactions", ids, consent.Transactions)
@@ -558,11 +634,12 @@ func (t *turn) spending(in Intent) error {
 		t.noAccounts(consent.Transactions)
 		return nil
 	}
-	subject := CategoryName(in.Category)
-	if in.Search != "" {
+	subject := t.tr(CategoryName(in.Category))
+	if in.Search != "" && in.Category == "" {
 		subject = "\"" + in.Search + "\""
 	}
-	if t.private(fmt.Sprintf("Your spending on %s %s is ready.", subject, in.Period.Name), "/accounts") {
+	when := t.periodName(in.Period)
+	if t.private(t.f("Your spending on %s %s is ready.", subject, when), "/accounts") {
 		return nil
 	}
 	// The look-back of the consent bounds how far back the chat may read.
@@ -587,10 +664,7 @@ func (t *turn) spending(in Intent) error {
 				if e.Amount >= 0 || e.Transfer.Category == "" && in.Search == "" {
 					continue
 				}
-				if in.Category != "" && e.Transfer.Category != in.Category {
-					continue
-				}
-				if in.Search != "" && !strings.Contains(strings.ToLower(e.Transfer.Description), in.Search) {
+				if !spentOn(in, e.Transfer) {
 					continue
 				}
 				if _, ok := sums[acct.Currency]; !ok {
@@ -611,24 +685,40 @@ func (t *turn) spending(in Intent) error {
 	}
 	var msg string
 	if count == 0 {
-		msg = fmt.Sprintf("You spent nothing on %s %s.", subject, in.Period.Name)
+		msg = t.f("You spent nothing on %s %s.", subject, when)
 	} else {
 		parts := make([]string, len(order))
 		for i, c := range order {
 			parts[i] = sums[c].Display(c)
 		}
-		plural := "s"
+		total := strings.Join(parts, t.tr(" and "))
 		if count == 1 {
-			plural = ""
+			msg = t.f("You spent %s on %s %s (1 payment).", total, subject, when)
+		} else {
+			msg = t.f("You spent %s on %s %s (%d payments).", total, subject, when, count)
 		}
-		msg = fmt.Sprintf("You spent %s on %s %s (%d payment%s).", strings.Join(parts, " and "), subject, in.Period.Name, count, plural)
 	}
 	if read >= maxSpendingEntries {
-		msg += " (That is from the most recent 5,000 entries; the bank's app has the full history.)"
+		msg += " " + t.tr("(That is from the most recent 5,000 entries; the bank's app has the full history.)")
 	}
 	r := t.say(msg, withChoices(choiceRecent, choiceBalance))
 	r.Disclosure = t.disclose("spending", ids, consent.Transactions)
 	return nil
+}
+
+// spentOn reports whether a card payment counts for the spending question:
+// one of its merchant categories, or its search word in the description;
+// with neither, every categorised payment.
+func spentOn(in Intent, tr ledger.Transfer) bool {
+	cats := in.Categories
+	if len(cats) == 0 && in.Category != "" {
+		cats = []string{in.Category}
+	}
+	if len(cats) == 0 && in.Search == "" {
+		return true
+	}
+	return (tr.Category != "" && slices.Contains(cats, tr.Category)) ||
+		(in.Search != "" && strings.Contains(fold(tr.Description), in.Search))
 }
 
 // newID returns 12 random bytes, base64url: confirmation ids and
@@ -643,16 +733,16 @@ func (t *turn) pay(in Intent) error {
 	example := " For example: \"pay Sam 20\"."
 	switch {
 	case in.AmountErr != nil:
-		t.say(bankbridge.ErrorMessage(in.AmountErr) + example + " Nothing was paid.")
+		t.say(t.tr(bankbridge.ErrorMessage(in.AmountErr)) + t.tr(example) + " " + t.tr("Nothing was paid."))
 		return nil
 	case in.Payee == "" && in.Amount == "":
-		t.say("Who should I pay, and how much?" + example)
+		t.say(t.tr("Who should I pay, and how much?") + t.tr(example))
 		return nil
 	case in.Payee == "":
-		t.say("Who should I pay? Use the name of a payee you saved at the bank." + example)
+		t.say(t.tr("Who should I pay? Use the name of a payee you saved at the bank.") + t.tr(example))
 		return nil
 	case in.Amount == "":
-		t.say(fmt.Sprintf("How much should I pay %s? Write it like \"pay %s 20\".", titleCase(in.Payee), titleCase(in.Payee)))
+		t.say(t.f("How much should I pay %s? Write it like \"pay %s 20\".", titleCase(in.Payee), titleCase(in.Payee)))
 		return nil
 	}
 	payees, err := t.a.d.Ledger.Store().Payees(t.ctx, t.link.Customer)
@@ -672,19 +762,30 @@ func (t *turn) pay(in Intent) error {
 			match = match[i : i+1]
 		}
 	}
+	// Not a payee but one of the customer's own accounts by name ("move
+	// 40 to vacation fund"): a transfer between own accounts.
+	if len(match) == 0 {
+		own, err := t.ownAccounts()
+		if err != nil {
+			return err
+		}
+		if m := matchAccount(own, AccountRef{Name: in.Payee}); len(m) == 1 {
+			return t.transfer(Intent{Kind: Transfer, To: AccountRef{Name: in.Payee}, Amount: in.Amount, Cents: in.Cents, Memo: in.Memo})
+		}
+	}
 	switch {
 	case len(match) == 0:
-		t.say(fmt.Sprintf("I don't know a payee called \"%s\". I only pay people you saved as payees at the bank, by their name or nickname. Nothing was paid.", truncate(in.Payee, 30)),
+		t.say(t.f("I don't know a payee called \"%s\". I only pay people you saved as payees at the bank, by their name or nickname. Nothing was paid.", truncate(in.Payee, 30)),
 			withButtons(t.bankButton("Payees at the bank", "/transfer")))
 		return nil
 	case len(match) > 1:
-		t.say(fmt.Sprintf("More than one payee matches \"%s\". Use the nickname you saved, or pay on the bank's page. Nothing was paid.", truncate(in.Payee, 30)),
+		t.say(t.f("More than one payee matches \"%s\". Use the nickname you saved, or pay on the bank's page. Nothing was paid.", truncate(in.Payee, 30)),
 			withButtons(t.bankButton("Pay on the bank's page", "/transfer")))
 		return nil
 	}
 	p := match[0]
 	if p.Account == 0 {
-		t.say(fmt.Sprintf("Payments to %s go to another bank; make them on the bank's own page.", p.Nickname),
+		t.say(t.f("Payments to %s go to another bank; make them on the bank's own page.", p.Nickname),
 			withButtons(t.bankButton("Pay on the bank's page", "/transfer")))
 		return nil
 	}
@@ -704,7 +805,7 @@ func (t *turn) pay(in Intent) error {
 	from := accts[0]
 	amt, err := ledger.ParseAmount(in.Amount, from.Currency)
 	if err != nil {
-		t.say(bankbridge.ErrorMessage(err) + "." + example + " Nothing was paid.")
+		t.say(t.tr(bankbridge.ErrorMessage(err)+".") + t.tr(example) + " " + t.tr("Nothing was paid."))
 		return nil
 	}
 	pend := &Pending{ID: newID(), Action: Pay, From: from.ID, To: p.Account, Amount: amt, Currency: from.Currency,
@@ -717,15 +818,15 @@ func (t *turn) pay(in Intent) error {
 		pend.Payee = p.Name
 	}
 	t.conv.Pending = pend
-	src := "your " + kindLabel(from.Kind)
+	src := t.tr("your " + kindLabel(from.Kind))
 	if t.settings.Privacy == PrivacyFull && t.grant.Covers(from.ID, consent.AccountBasic) {
 		src = accountLabel(from)
 	}
 	memo := ""
 	if in.Memo != "" {
-		memo = " for " + in.Memo
+		memo = t.tr(" for ") + in.Memo
 	}
-	r := t.say(fmt.Sprintf("Pay %s %s from %s%s? Nothing moves until you confirm. This request waits %d minutes.",
+	r := t.say(t.f("Pay %s %s from %s%s? Nothing moves until you confirm. This request waits %d minutes.",
 		pend.Payee, amt.Display(from.Currency), src, memo, int(t.a.d.ConfirmTTL.Minutes())),
 		withChoices(Choice{"Confirm payment", payloadConfirm + pend.ID}, Choice{"Cancel", payloadCancel + pend.ID}))
 	r.Disclosure = t.disclose("payment confirmation", []ledger.AccountID{from.ID}, consent.Transfers, consent.AccountBasic)
@@ -751,12 +852,16 @@ func titleCase(s string) string {
 }
 
 // confirm carries out the pending action, once: the ledger's idempotency
-// key makes a confirmation that arrives twice book one transfer.
+// key makes a confirmation that arrives twice book one transfer, and a
+// confirmation of an action already done says so.
 func (t *turn) confirm(in Intent) error {
 	p := t.conv.Pending
 	switch {
 	case p == nil:
 		t.say("There is nothing waiting for your confirmation. Nothing was paid.")
+		return nil
+	case p.Done && (in.Ref == "" || in.Ref == p.ID):
+		t.already(p)
 		return nil
 	case in.Ref != "" && in.Ref != p.ID:
 		t.say("That button belongs to an earlier request that is no longer waiting. Nothing was paid.")
@@ -767,16 +872,59 @@ func (t *turn) confirm(in Intent) error {
 		return nil
 	}
 	switch p.Action {
-	case Pay:
-		if !t.grant.Covers(p.From, consent.Transfers) {
-			t.conv.Pending = nil
-			t.say("This chat may no longer pay from that account. Nothing was paid.")
-			return nil
+	case Pay, Transfer:
+		return t.book(p)
+	case FreezeCard:
+		return t.freezeConfirmed(p)
+	case Fraud:
+		return t.fraudConfirmed(p)
+	case UnfreezeCard:
+		t.conv.Pending = nil
+		for _, id := range p.Cards {
+			if err := t.a.d.Ledger.Store().SetCardStatus(t.ctx, id, ledger.CardActive); err != nil {
+				return err
+			}
 		}
-		desc := "Chat payment to " + p.Payee
-		if p.Memo != "" {
-			desc += ": " + p.Memo
+		if len(p.Cards) == 1 {
+			t.say("Done: your card is unfrozen and can be used again.")
+		} else {
+			t.say(t.f("Done: %d cards are unfrozen and can be used again.", len(p.Cards)))
 		}
+	default:
+		t.conv.Pending = nil
+		t.say("There is nothing waiting for your confirmation.")
+	}
+	return nil
+}
+
+// already answers a confirmation of an action carried out before.
+func (t *turn) already(p *Pending) {
+	switch p.Action {
+	case Pay, Transfer:
+		t.say(t.f("That was already done (reference %s). Nothing was paid twice.", p.Result))
+	case Fraud:
+		t.say(t.f("That was already reported: your card is frozen and case %s is open. Nothing else is needed from you now.", p.Result))
+	default:
+		t.say("That was already done. Nothing was changed again.")
+	}
+}
+
+// book makes a confirmed payment or transfer between own accounts.
+func (t *turn) book(p *Pending) error {
+	if !t.grant.Covers(p.From, consent.Transfers) {
+		t.conv.Pending = nil
+		t.say("This chat may no longer pay from that account. Nothing was paid.")
+		return nil
+	}
+	desc := "Chat payment to " + p.Payee
+	if p.Action == Transfer {
+		desc = "Chat transfer to " + p.Payee
+	}
+	if p.Memo != "" {
+		desc += ": " + p.Memo
+	}
+	own := p.Action == Transfer
+	if !own {
 		// Recorded in the database before the transfer, so that the
 		// customer's payments on every channel and instance count at once.
 		if err := t.limits(p, (*limits.Guard).Reserve); err != nil {
@@ -785,60 +933,55 @@ func (t *turn) confirm(in Intent) error {
 			}
 			return t.limitRefused(err, p.Currency)
 		}
-		tr, _, err := t.a.d.Ledger.Transfer(t.ctx, ledger.Move("chat:"+t.conv.Platform, p.Key, p.From, p.To, p.Amount, p.Currency, truncate(desc, 200)))
-		if err != nil {
-			if k := bankbridge.ErrorKind(err); k == bankbridge.Invalid || k == bankbridge.Unprocessable || k == bankbridge.Conflict || k == bankbridge.NotFound {
-				// Refused: nothing moved, so the payment stops counting.
-				if rerr := t.limits(p, (*limits.Guard).Release); rerr != nil {
-					return fmt.Errorf("assistant: pay: release limits: %w", rerr)
-				}
-			}
-			switch k := bankbridge.ErrorKind(err); {
-			case k == bankbridge.Unavailable || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-				// Keep the request: confirming again reuses its key, so it
-				// can never be booked twice.
-				t.say("The bank is busy and I could not confirm the payment. Say \"yes\" again in a moment; it will never be paid twice.")
-				return nil
-			case k == bankbridge.Internal:
-				// Not "busy": a fault of ours, which the channel logs with
-				// the request and answers with an apology. Nothing is saved,
-				// so the request stays pending under its key.
-				return fmt.Errorf("assistant: pay: %w", err)
-			default:
-				t.conv.Pending = nil
-				t.say(bankbridge.ErrorMessage(err) + ". Nothing was paid.")
-				return nil
+	}
+	tr, _, err := t.a.d.Ledger.Transfer(t.ctx, ledger.Move("chat:"+t.conv.Platform, p.Key, p.From, p.To, p.Amount, p.Currency, truncate(desc, 200)))
+	if err != nil {
+		if k := bankbridge.ErrorKind(err); !own && (k == bankbridge.Invalid || k == bankbridge.Unprocessable || k == bankbridge.Conflict || k == bankbridge.NotFound) {
+			// Refused: nothing moved, so the payment stops counting.
+			if rerr := t.limits(p, (*limits.Guard).Release); rerr != nil {
+				return fmt.Errorf("assistant: pay: release limits: %w", rerr)
 			}
 		}
-		t.conv.Pending = nil
-		if t.settings.Privacy != PrivacyFull {
-			r := t.say(fmt.Sprintf("Done: your payment to %s is booked.", p.Payee),
-				withButtons(t.bankButton("See the receipt", fmt.Sprintf("/transfer/receipt/%d", tr.ID))))
-			r.Disclosure = t.disclose("payment receipt", []ledger.AccountID{p.From}, consent.Transfers)
+		switch k := bankbridge.ErrorKind(err); {
+		case k == bankbridge.Unavailable || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+			// Keep the request: confirming again reuses its key, so it
+			// can never be booked twice.
+			t.say("The bank is busy and I could not confirm the payment. Say \"yes\" again in a moment; it will never be paid twice.")
+			return nil
+		case k == bankbridge.Internal:
+			// Not "busy": a fault of ours, which the channel logs with
+			// the request and answers with an apology. Nothing is saved,
+			// so the request stays pending under its key.
+			return fmt.Errorf("assistant: pay: %w", err)
+		default:
+			t.conv.Pending = nil
+			t.say(t.tr(bankbridge.ErrorMessage(err)+".") + " " + t.tr("Nothing was paid."))
 			return nil
 		}
-		r := t.say(fmt.Sprintf("Paid %s to %s. Reference %d.", p.Amount.Display(p.Currency), p.Payee, tr.ID))
-		r.Disclosure = t.disclose("payment receipt", []ledger.AccountID{p.From}, consent.Transfers)
-	case UnfreezeCard:
-		t.conv.Pending = nil
-		for _, id := range p.Cards {
-			if err := t.a.d.Ledger.Store().SetCardStatus(t.ctx, id, ledger.CardActive); err != nil {
-				return err
-			}
+	}
+	done := *p
+	done.Done, done.Result = true, strconv.FormatInt(int64(tr.ID), 10)
+	t.conv.Pending = &done
+	what := "payment receipt"
+	if own {
+		what = "transfer receipt"
+	}
+	if t.settings.Privacy != PrivacyFull {
+		text := t.f("Done: your payment to %s is booked.", p.Payee)
+		if own {
+			text = t.tr("Done: the money moved between your accounts.")
 		}
-		t.say(fmt.Sprintf("Done: %s unfrozen and can be used again.", cardsWord(len(p.Cards))))
-	default:
-		t.conv.Pending = nil
-		t.say("There is nothing waiting for your confirmation.")
+		r := t.say(text, withButtons(t.bankButton("See the receipt", fmt.Sprintf("/transfer/receipt/%d", tr.ID))))
+		r.Disclosure = t.disclose(what, []ledger.AccountID{p.From}, consent.Transfers)
+		return nil
 	}
+	text := t.f("Paid %s to %s. Reference %d.", p.Amount.Display(p.Currency), p.Payee, tr.ID)
+	if own {
+		text = t.f("Moved %s to %s. Reference %d.", p.Amount.Display(p.Currency), p.Payee, tr.ID)
+	}
+	r := t.say(text)
+	r.Disclosure = t.disclose(what, []ledger.AccountID{p.From}, consent.Transfers)
 	return nil
-}
-
-func cardsWord(n int) string {
-	if n == 1 {
-		return "your card is"
-	}
-	return fmt.Sprintf("%d cards are", n)
 }
 
 // cards returns the customer's cards on accounts the consent names, with
@@ -858,24 +1001,109 @@ func (t *turn) cards(s ledger.CardStatus, last4 string) ([]ledger.Card, error) {
 	return out, nil
 }
 
-// freeze freezes at once: it only protects the customer, so it needs no
-// confirmation. Without last four digits it freezes every active card the
-// chat may see.
+// freeze asks which card when the chat may see several, then asks for a
+// confirmation: "freeze my card" never freezes every card by itself.
+// Freezing only protects the customer, so the confirmation is one tap.
 func (t *turn) freeze(in Intent) error {
 	cs, err := t.cards(ledger.CardActive, in.Last4)
 	if err != nil {
 		return err
 	}
 	if len(cs) == 0 {
-		t.say("I found no active card to freeze that this chat may see. If your card is lost or stolen, talk to a person now.", withChoices(choiceHuman))
+		switch {
+		case in.Last4 != "":
+			t.say(t.f("I found no active card ending %s that this chat may see.", in.Last4), withChoices(choiceHuman))
+		case in.Reason != "":
+			t.say("I found no active card to freeze that this chat may see. A person at the bank can block your card now.", withChoices(choiceHuman))
+		default:
+			t.say("I found no active card to freeze that this chat may see. If your card is lost or stolen, talk to a person now.", withChoices(choiceHuman))
+		}
 		return nil
 	}
+	if len(cs) > 1 && in.Setting != "all" {
+		t.whichCard(cs, in)
+		return nil
+	}
+	ids := make([]ledger.CardID, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	pend := &Pending{ID: newID(), Action: FreezeCard, Cards: ids, Reason: in.Reason, Expires: t.now.Add(t.a.d.ConfirmTTL)}
+	t.conv.Pending = pend
+	var q string
+	switch {
+	case len(cs) > 1:
+		q = t.f("Freeze all %d of your cards? No new card payments will go through until you unfreeze them.", len(cs))
+	case t.showCards():
+		q = t.f("Freeze your card %s? No new card payments will go through until you unfreeze it.", cardLabel(cs[0]))
+	default:
+		q = t.tr("Freeze your card? No new card payments will go through until you unfreeze it.")
+	}
+	t.say(q, withChoices(Choice{"Freeze", payloadConfirm + pend.ID}, Choice{"Cancel", payloadCancel + pend.ID}))
+	return nil
+}
+
+// showCards says whether replies may name cards by their last four
+// digits: with privacy full, as alerts do.
+func (t *turn) showCards() bool { return t.settings.Privacy == PrivacyFull }
+
+// cardLabel names a card: "Visa ••4242".
+func cardLabel(c ledger.Card) string {
+	return titleCase(c.Network) + " ••" + c.Last4
+}
+
+// whichCard asks which of several cards: by name with privacy full, else
+// by its last four digits written by the customer, or all of them.
+func (t *turn) whichCard(cs []ledger.Card, in Intent) {
+	verb := "freeze"
+	if in.Kind == UnfreezeCard {
+		verb = "unfreeze"
+	}
+	reason := ""
+	if in.Reason != "" {
+		reason = "_" + in.Reason // the payload keeps why: "freeze_lost_card_1234"
+	}
+	all := Choice{t.f("All %d cards", len(cs)), payloadIntent + verb + reason + "_all_cards"}
+	if !t.showCards() {
+		q := t.f("You have %d cards this chat may see. Which one? Write its last four digits, like \"freeze card 1234\", or choose all of them.", len(cs))
+		if verb == "unfreeze" {
+			q = t.f("You have %d frozen cards this chat may see. Which one? Write its last four digits, like \"unfreeze card 1234\", or choose all of them.", len(cs))
+		}
+		t.say(q,
+			withChoices(all), withButtons(t.bankButton("Cards at the bank", "/accounts")))
+		return
+	}
+	var chs []Choice
 	for _, c := range cs {
-		if err := t.a.d.Ledger.Store().SetCardStatus(t.ctx, c.ID, ledger.CardFrozen); err != nil {
+		if len(chs) == 9 {
+			break
+		}
+		chs = append(chs, Choice{cardLabel(c), payloadIntent + verb + reason + "_card_" + c.Last4})
+	}
+	t.say("Which card?", withChoices(append(chs, all)...))
+}
+
+// freezeConfirmed freezes the confirmed cards and says what happens next.
+func (t *turn) freezeConfirmed(p *Pending) error {
+	for _, id := range p.Cards {
+		if err := t.a.d.Ledger.Store().SetCardStatus(t.ctx, id, ledger.CardFrozen); err != nil {
 			return err
 		}
 	}
-	t.say(fmt.Sprintf("Done: %s frozen. No new card payments will go through. Say \"unfreeze card\" to undo.", strings.Replace(cardsWord(len(cs)), "is", "is now", 1)))
+	done := *p
+	done.Done = true
+	t.conv.Pending = &done
+	if p.Reason == "" {
+		if len(p.Cards) == 1 {
+			t.say("Done: your card is now frozen. No new card payments will go through. Say \"unfreeze card\" to undo.")
+		} else {
+			t.say(t.f("Done: %d cards are now frozen. No new card payments will go through. Say \"unfreeze card\" to undo.", len(p.Cards)))
+		}
+		return nil
+	}
+	t.say("Done: your card is frozen, so nobody can pay with it. Next, a person at the bank can cancel it for good and send you a new one, "+
+		"usually within 5 business days; your automatic payments move to the new card. If you find the card, say \"unfreeze card\". "+
+		"If you see a payment you didn't make, say \"I didn't make this\".", withChoices(choiceHuman))
 	return nil
 }
 
@@ -894,11 +1122,11 @@ func (t *turn) unfreeze(in Intent) error {
 	}
 	pend := &Pending{ID: newID(), Action: UnfreezeCard, Cards: ids, Expires: t.now.Add(t.a.d.ConfirmTTL)}
 	t.conv.Pending = pend
-	what := "your frozen card"
+	q := t.tr("Unfreeze your frozen card? Card payments will work again.")
 	if len(cs) > 1 {
-		what = fmt.Sprintf("your %d frozen cards", len(cs))
+		q = t.f("Unfreeze your %d frozen cards? Card payments will work again.", len(cs))
 	}
-	t.say(fmt.Sprintf("Unfreeze %s? Card payments will work again.", what),
+	t.say(q,
 		withChoices(Choice{"Unfreeze", payloadConfirm + pend.ID}, Choice{"Cancel", payloadCancel + pend.ID}))
 	return nil
 }
@@ -918,11 +1146,11 @@ func (t *turn) alerts(in Intent) error {
 			t.say("Alerts are off. I won't message you about your accounts unless you ask.")
 		}
 	default:
-		state, other := "on", Choice{"Turn alerts off", payloadIntent + "alerts_off"}
-		if !s.Alerts {
-			state, other = "off", Choice{"Turn alerts on", payloadIntent + "alerts_on"}
+		if s.Alerts {
+			t.say("Alerts are on. They cover large payments, a low balance and suspicious payments.", withChoices(Choice{"Turn alerts off", payloadIntent + "alerts_off"}))
+		} else {
+			t.say("Alerts are off. They cover large payments, a low balance and suspicious payments.", withChoices(Choice{"Turn alerts on", payloadIntent + "alerts_on"}))
 		}
-		t.say(fmt.Sprintf("Alerts are %s. They cover large payments, a low balance and suspicious payments.", state), withChoices(other))
 	}
 	return nil
 }
@@ -930,7 +1158,7 @@ func (t *turn) alerts(in Intent) error {
 func (t *turn) privacy(in Intent) error {
 	s := t.settings
 	if in.Setting == "" {
-		t.say(fmt.Sprintf("Privacy is %s. Full shows amounts and merchants here; minimal says an answer is ready and links to the bank's page; off keeps accounts out of this chat.", s.Privacy),
+		t.say(t.f("Privacy is %s. Full shows amounts and merchants here; minimal says an answer is ready and links to the bank's page; off keeps accounts out of this chat.", t.tr(string(s.Privacy))),
 			withChoices(Choice{"Full", payloadIntent + "privacy_full"}, Choice{"Minimal", payloadIntent + "privacy_minimal"}, Choice{"Off", payloadIntent + "privacy_off"}))
 		return nil
 	}
@@ -1013,13 +1241,13 @@ func (t *turn) limitRefused(err error, cur ledger.Currency) error {
 	button := withButtons(t.bankButton("Pay on the bank's page", "/transfer"))
 	switch {
 	case errors.Is(err, limits.ErrStepUp):
-		t.say(fmt.Sprintf("Payments that take you over %s in 24 hours need your security code, so make this one on the bank's own page. Nothing was paid here.", t.a.d.StepUpLimit.Display(cur)), button)
+		t.say(t.f("Payments that take you over %s in 24 hours need your security code, so make this one on the bank's own page. Nothing was paid here.", t.a.d.StepUpLimit.Display(cur)), button)
 	case errors.Is(err, limits.ErrDaily):
-		t.say(fmt.Sprintf("This would take your payments of the last 24 hours past your daily limit of %s. Nothing was paid.", pol.Daily.Display(cur)))
+		t.say(t.f("This would take your payments of the last 24 hours past your daily limit of %s. Nothing was paid.", pol.Daily.Display(cur)))
 	case errors.Is(err, limits.ErrPayee):
-		t.say(fmt.Sprintf("This would take your payments to this payee in the last 24 hours past the limit of %s. Nothing was paid.", pol.PerPayee.Display(cur)))
+		t.say(t.f("This would take your payments to this payee in the last 24 hours past the limit of %s. Nothing was paid.", pol.PerPayee.Display(cur)))
 	case errors.Is(err, limits.ErrNewPayee):
-		t.say(fmt.Sprintf("This payee is new: for the first %d hours you can send them at most %s a day. Nothing was paid.", int(pol.Cooling.Hours()), pol.NewPayee.Display(cur)))
+		t.say(t.f("This payee is new: for the first %d hours you can send them at most %s a day. Nothing was paid.", int(pol.Cooling.Hours()), pol.NewPayee.Display(cur)))
 	case errors.Is(err, errNoLimits):
 		t.say("I can't make payments here right now. Pay on the bank's own page. Nothing was paid.", button)
 	default:

@@ -286,7 +286,7 @@ func TestAssistantPayConfirmOnce(t *testing.T) {
 	}
 	// The same confirmation again (a redelivered tap, a second "yes").
 	has(t, b.sayAs(b.key, "Confirm payment", p), "Nothing was paid")
-	has(t, b.say("yes"), "nothing waiting")
+	has(t, b.say("yes"), "already done", "Nothing was paid twice")
 	if got := b.balance(b.sam.ID) - before; got != 2000 {
 		t.Fatalf("after repeated confirmations Sam has received %d, want 2000", got)
 	}
@@ -364,12 +364,18 @@ func TestAssistantCardsAlertsHuman(t *testing.T) {
 	t.Parallel()
 	b := newBank(t)
 	ctx := context.Background()
-	has(t, b.say("freeze my card"), "frozen")
+	r := b.say("freeze my card")
+	has(t, r, "Freeze your card?")
 	cards, _ := b.db.Ledger().CustomerCards(ctx, b.customer)
+	if cards[0].Status != ledger.CardActive {
+		t.Fatal("card frozen before the confirmation")
+	}
+	has(t, b.sayAs(b.key, "Freeze", confirmPayload(t, r)), "now frozen")
+	cards, _ = b.db.Ledger().CustomerCards(ctx, b.customer)
 	if cards[0].Status != ledger.CardFrozen {
 		t.Fatal("card not frozen")
 	}
-	r := b.say("unfreeze card")
+	r = b.say("unfreeze card")
 	has(t, r, "Unfreeze")
 	if cards, _ := b.db.Ledger().CustomerCards(ctx, b.customer); cards[0].Status != ledger.CardFrozen {
 		t.Fatal("unfrozen before the confirmation")

@@ -46,9 +46,12 @@ const (
 )
 
 // Pending is an action waiting for the customer's explicit confirmation:
-// a payment or unfreezing a card. Key is the ledger idempotency key minted
-// when the confirmation was asked, so a confirmation that arrives twice
-// books one transfer.
+// a payment, a transfer between the customer's own accounts, freezing or
+// unfreezing cards, or reporting a card payment as fraud. Key is the
+// ledger idempotency key minted when the confirmation was asked, so a
+// confirmation that arrives twice books one transfer. Once carried out it
+// stays, Done, until the next request: a confirmation that arrives again
+// is answered with what was done, not with "nothing waiting".
 type Pending struct {
 	ID       string // random; the quick reply's payload names it
 	Action   IntentKind
@@ -62,6 +65,10 @@ type Pending struct {
 	Cards    []ledger.CardID
 	Key      string
 	Expires  time.Time
+	Transfer ledger.TransferID // Fraud: the card payment reported
+	Reason   string            // FreezeCard: "lost", "stolen" or ""
+	Done     bool              // carried out; Result says what came of it
+	Result   string            // Pay, Transfer: the ledger reference; Fraud: the case
 }
 
 // Conversation is what the assistant remembers of one conversation.
@@ -73,6 +80,15 @@ type Conversation struct {
 	LastOut  time.Time
 	HandedAt time.Time // when it went to a person; zero in bot mode
 	Updated  time.Time
+}
+
+// waiting returns the action waiting for a confirmation, nil when none
+// is (or the last one was carried out).
+func (c *Conversation) waiting() *Pending {
+	if c.Pending == nil || c.Pending.Done {
+		return nil
+	}
+	return c.Pending
 }
 
 // Direction says who wrote a message of the transcript.
@@ -113,8 +129,11 @@ type Settings struct {
 	Privacy  PrivacyMode
 	// Alerts says whether alerts (large debits, low balance, suspicious
 	// payments) may be sent to the customer's linked platforms.
-	Alerts  bool
-	Updated time.Time
+	Alerts bool
+	// Language is the language the customer chose for replies, buttons and
+	// alerts on platforms; "" until they choose.
+	Language Language
+	Updated  time.Time
 }
 
 // DefaultSettings are a customer's settings until they change them.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,7 @@ type alertsHub interface {
 type chatAlerts struct {
 	hub   alertsHub
 	store assistant.Store
+	bank  string // the bank's name in minimised texts
 	// full holds the delivery ids the service just cleared for account
 	// details (Options.Disclose), so Deliver audits them per link.
 	full sync.Map
@@ -95,11 +97,20 @@ func (a *chatAlerts) Deliver(ctx context.Context, c bankbridge.CustomerID, m ale
 	if len(ls) == 0 {
 		return errChatUnlinked
 	}
+	// In the language the customer chose for chats: the minimised texts
+	// and the buttons; a full text keeps the language it was written in.
+	lang := assistant.English
+	if s, err := a.store.Settings(ctx, c); err == nil {
+		lang = s.Language
+	}
 	r := assistant.Reply{Text: m.Text}
+	if es, ok := alerts.MinimalSpanish(a.bank, m.Rule, m.Text); ok && lang == assistant.Spanish {
+		r.Text = es
+	}
 	if m.Ask {
 		r.Choices = []assistant.Choice{
-			{Title: "Yes, it was me", Payload: alerts.AnswerPayload(m.Alert, alerts.Yes)},
-			{Title: "No, it wasn't", Payload: alerts.AnswerPayload(m.Alert, alerts.No)},
+			{Title: assistant.Translate(lang, "Yes, it was me"), Payload: alerts.AnswerPayload(m.Alert, alerts.Yes)},
+			{Title: assistant.Translate(lang, "No, it wasn't"), Payload: alerts.AnswerPayload(m.Alert, alerts.No)},
 		}
 	}
 	// Only a non-recurring change to the account (a suspected fraud) may go
@@ -147,6 +158,9 @@ func (a *chatAlerts) Deliver(ctx context.Context, c bankbridge.CustomerID, m ale
 // service, which is built after the assistant: Set it once it exists.
 type alertAnswers struct {
 	svc atomic.Pointer[alerts.Service]
+	// store has the customers' chat settings: the answer is in the
+	// language they chose. Nil answers in English.
+	store assistant.Store
 }
 
 // Set makes the answers go to svc.
@@ -167,6 +181,11 @@ func (h *alertAnswers) Answer(ctx context.Context, c bankbridge.CustomerID, payl
 	out, err := svc.Answer(ctx, c, id, ans)
 	switch k := bankbridge.ErrorKind(err); {
 	case err == nil:
+		if h.store != nil {
+			if s, serr := h.store.Settings(ctx, c); serr == nil && s.Language == assistant.Spanish {
+				return out.Spanish(), true, nil
+			}
+		}
 		return out.Text, true, nil
 	case k == bankbridge.NotFound || k == bankbridge.Conflict || k == bankbridge.Invalid:
 		return bankbridge.ErrorMessage(err) + ".", true, nil
@@ -174,6 +193,22 @@ func (h *alertAnswers) Answer(ctx context.Context, c bankbridge.CustomerID, payl
 		return "", true, err
 	}
 }
+
+// Report is assistant.Deps.Fraud: a card payment reported from a chat
+// opens a case with the alerts service, once per payment.
+func (h *alertAnswers) Report(ctx context.Context, r assistant.FraudReport) (string, error) {
+	svc := h.svc.Load()
+	if svc == nil {
+		return "", bankbridge.E(bankbridge.Unavailable, "fraud_desk_unavailable", "fraud cases cannot be opened right now")
+	}
+	k, err := svc.Report(ctx, r.Customer, r.Transfer, r.Card, r.Amount, r.Currency)
+	if err != nil {
+		return "", err
+	}
+	return strconv.FormatInt(int64(k.ID), 10), nil
+}
+
+var _ assistant.FraudDesk = (*alertAnswers)(nil)
 
 // alertsDeps is what alertsWiring needs.
 type alertsDeps struct {
@@ -204,7 +239,7 @@ func alertsWiring(d alertsDeps) *alerts.Service {
 	}
 	o.BankName = cmp.Or(o.BankName, d.bankName)
 	if d.messenger != nil {
-		ch := &chatAlerts{hub: d.hub, store: d.messenger}
+		ch := &chatAlerts{hub: d.hub, store: d.messenger, bank: o.BankName}
 		o.Links = ch
 		if d.hub != nil {
 			if o.Channels == nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -110,8 +111,49 @@ func newAlertsRig(t *testing.T) *alertsRig {
 	hub := channels.NewHub(channels.HubDeps{Store: db.Messenger(), Audit: r.audit})
 	hub.Add(r.chat, nil)
 	r.svc = alertsWiring(alertsDeps{store: db.Alerts(), ledger: db.Ledger(), hub: hub, messenger: db.Messenger(), answers: r.answers, bankName: "Test Bank"})
-	r.wiring = &chatAlerts{hub: hub, store: db.Messenger()}
+	r.wiring = &chatAlerts{hub: hub, store: db.Messenger(), bank: "Test Bank"}
+	r.answers.store = db.Messenger()
 	return r
+}
+
+// TestChatAlertsInSpanish: a customer who chose Spanish gets the minimised
+// alert, its buttons and the answer's next steps in Spanish; a full text
+// keeps its language.
+func TestChatAlertsInSpanish(t *testing.T) {
+	t.Parallel()
+	r := newAlertsRig(t)
+	ctx := context.Background()
+	if err := r.db.Messenger().SaveSettings(ctx, assistant.Settings{Customer: r.linked, Privacy: assistant.PrivacyMinimal, Alerts: true,
+		Language: assistant.Spanish, Updated: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	body := "We need you to confirm a recent card payment. Was this you? Answer Yes or No, or open Test Bank for the details."
+	ask := alerts.Message{ID: "f6.messenger", Alert: "f6", Rule: alerts.Suspicious, Text: body, Ask: true}
+	if err := r.wiring.Deliver(ctx, r.linked, ask); err != nil {
+		t.Fatal(err)
+	}
+	got := r.chat.take()
+	if len(got) != 1 || !strings.HasPrefix(got[0].Reply.Text, "Necesitamos que confirmes") || len(got[0].Reply.Choices) != 2 ||
+		got[0].Reply.Choices[0].Title != "Sí, fui yo" || got[0].Reply.Choices[1].Title != "No, no fui yo" {
+		t.Fatalf("sent %+v", got)
+	}
+	other := alerts.Message{ID: "g7.messenger", Alert: "g7", Rule: alerts.CardPurchase, Text: "$4.50 at Harbor Coffee"}
+	if err := r.wiring.Deliver(ctx, r.linked, other); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.chat.take(); len(got) != 1 || got[0].Reply.Text != other.Text {
+		t.Errorf("a text the alerts did not minimise changed: %+v", got)
+	}
+	id := alerts.NewAlertID(2, alerts.Suspicious, r.linked)
+	now := time.Now()
+	if err := r.db.Alerts().Commit(ctx, "test", 0, alerts.Batch{Alerts: []alerts.Alert{{ID: id, Seq: 2, Customer: r.linked, Rule: alerts.Suspicious,
+		Account: r.account.ID, Amount: 9900, Currency: "USD", Title: "Was this you?", Body: "Was this you?", Ask: true, Created: now}}}, now); err != nil {
+		t.Fatal(err)
+	}
+	text, ok, err := r.answers.Answer(ctx, r.linked, alerts.AnswerPayload(id, alerts.No))
+	if !ok || err != nil || !strings.HasPrefix(text, "Congelamos tu tarjeta terminada en 4242") {
+		t.Errorf("answer No in Spanish: %q, %v, %v", text, ok, err)
+	}
 }
 
 func TestChatAlertsLinks(t *testing.T) {

@@ -131,13 +131,13 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return nil
 	})
 	work.Go("notifications", func(ctx context.Context) error { api.Run(ctx); return nil })
-	answers := &alertAnswers{}
+	answers := &alertAnswers{store: b.Messenger}
 	mkeys, err := messengerKeys(ctx, ring)
 	if err != nil {
 		return err
 	}
 	mounts, hub, err := app.MessengerWiring(ctx, app.MessengerDeps{Base: base, Keys: mkeys, Getenv: e.getenv, Backend: b,
-		Ledger: led, Consent: cons, Audit: alog, Hook: msgHook, Answer: answers.Answer, Log: log, Fleet: c.Fleet() && !c.EmbeddedSim})
+		Ledger: led, Consent: cons, Audit: alog, Hook: msgHook, Answer: answers.Answer, Fraud: answers, Log: log, Fleet: c.Fleet() && !c.EmbeddedSim})
 	if err != nil {
 		return err
 	}

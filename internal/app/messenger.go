@@ -48,7 +48,10 @@ type MessengerDeps struct {
 	// Answer takes "was this you?" taps (assistant.Deps.Answer), routed to
 	// the alerts service; nil for none.
 	Answer func(context.Context, bankbridge.CustomerID, string) (string, bool, error)
-	Log    *slog.Logger
+	// Fraud opens fraud cases for payments reported from a chat
+	// (assistant.Deps.Fraud); nil hands those chats to a person.
+	Fraud assistant.FraudDesk
+	Log   *slog.Logger
 	// Fleet refuses the embedded emulator: with several instances each
 	// would have its own chat users, and the bank's replies would reach the
 	// emulator of the instance that replied, not the user's. A fleet runs
@@ -157,6 +160,9 @@ func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Hand
 	deps := assistant.Deps{Store: d.Backend.Messenger, Ledger: d.Ledger, Consents: d.Consent, BankURL: d.Base, Limits: d.Backend.Limits}
 	if d.Answer != nil {
 		deps.Answer = d.Answer
+	}
+	if d.Fraud != nil {
+		deps.Fraud = d.Fraud
 	}
 	a := assistant.New(deps)
 	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: d.Backend.Messenger, Audit: d.Audit, Consents: d.Consent, Logger: d.Log,

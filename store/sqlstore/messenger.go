@@ -242,23 +242,26 @@ func (s *MessengerStore) Messages(ctx context.Context, k assistant.Key, limit in
 // Settings returns the customer's settings, or the defaults.
 func (s *MessengerStore) Settings(ctx context.Context, c bankbridge.CustomerID) (assistant.Settings, error) {
 	st := assistant.Settings{Customer: c}
-	var privacy string
+	var privacy, lang string
 	var alerts, updated int64
-	err := s.db.R().QueryRow(ctx, `SELECT privacy, alerts, updated_at FROM chat_settings WHERE customer_id = $1`, int64(c)).Scan(&privacy, &alerts, &updated)
+	err := s.db.R().QueryRow(ctx, `SELECT privacy, alerts, language, updated_at FROM chat_settings WHERE customer_id = $1`, int64(c)).Scan(&privacy, &alerts, &lang, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return assistant.DefaultSettings(c), nil
 	}
 	if err != nil {
 		return st, s.db.Err("sqlstore.Settings", err, nil)
 	}
-	st.Privacy, st.Alerts, st.Updated = assistant.PrivacyMode(privacy), alerts == 1, fromMicros(updated)
+	st.Privacy, st.Alerts, st.Language, st.Updated = assistant.PrivacyMode(privacy), alerts == 1, assistant.Language(lang), fromMicros(updated)
 	return st, nil
 }
 
 // SaveSettings stores st.
 func (s *MessengerStore) SaveSettings(ctx context.Context, st assistant.Settings) error {
-	_, err := s.db.W().Exec(ctx, `INSERT INTO chat_settings (customer_id, privacy, alerts, updated_at) VALUES ($1,$2,$3,$4)
-		ON CONFLICT (customer_id) DO UPDATE SET privacy = excluded.privacy, alerts = excluded.alerts, updated_at = excluded.updated_at`,
-		int64(st.Customer), string(st.Privacy), boolInt(st.Alerts), micros(st.Updated))
+	if !st.Language.Valid() {
+		return bankbridge.E(bankbridge.Invalid, "chat_language_invalid", "the language is en, es or unset")
+	}
+	_, err := s.db.W().Exec(ctx, `INSERT INTO chat_settings (customer_id, privacy, alerts, language, updated_at) VALUES ($1,$2,$3,$4,$5)
+		ON CONFLICT (customer_id) DO UPDATE SET privacy = excluded.privacy, alerts = excluded.alerts, language = excluded.language, updated_at = excluded.updated_at`,
+		int64(st.Customer), string(st.Privacy), boolInt(st.Alerts), string(st.Language), micros(st.Updated))
 	return s.db.Err("sqlstore.SaveSettings", err, nil)
 }

@@ -271,6 +271,9 @@ func msgSettings(t *testing.T, open MessengerOpener) {
 	for _, st := range []assistant.Settings{
 		{Customer: 5, Privacy: assistant.PrivacyFull, Alerts: false, Updated: mT0},
 		{Customer: 5, Privacy: assistant.PrivacyOff, Alerts: true, Updated: mT0.Add(time.Hour)},
+		{Customer: 5, Privacy: assistant.PrivacyOff, Alerts: true, Language: assistant.Spanish, Updated: mT0.Add(2 * time.Hour)},
+		{Customer: 5, Privacy: assistant.PrivacyFull, Alerts: true, Language: assistant.Spanish, Updated: mT0.Add(3 * time.Hour)},
+		{Customer: 5, Privacy: assistant.PrivacyFull, Alerts: true, Language: assistant.English, Updated: mT0.Add(4 * time.Hour)},
 	} {
 		if err := s.SaveSettings(ctx, st); err != nil {
 			t.Fatal(err)
@@ -285,5 +288,11 @@ func msgSettings(t *testing.T, open MessengerOpener) {
 	}
 	if got, _ := s.Settings(ctx, 6); got != assistant.DefaultSettings(6) {
 		t.Errorf("another customer's settings changed: %v", got)
+	}
+	if err := s.SaveSettings(ctx, assistant.Settings{Customer: 5, Privacy: assistant.PrivacyFull, Language: "fr", Updated: mT0}); bankbridge.ErrorKind(err) != bankbridge.Invalid {
+		t.Errorf("an unknown language: %v, want Invalid", err)
+	}
+	if got, _ := s.Settings(ctx, 5); got.Language != assistant.English {
+		t.Errorf("after a refused save the language is %q, want en", got.Language)
 	}
 }
