@@ -122,7 +122,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	base = strings.TrimSuffix(base, "/")
 	as, api, err := app.PartnerAPI(ctx, app.PartnerAPIDeps{Backend: b, Consent: cons, Ledger: led, Identity: ids, Audit: alog, Keys: oauthKeys{ring},
-		Log: log, Reg: reg, Issuer: base}, bindAPI)
+		Log: log, Reg: reg, Issuer: base, Events: events}, bindAPI)
 	if err != nil {
 		return err
 	}
@@ -141,8 +141,11 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if hub != nil {
+		hub.SetEngagement(app.ChatEngagement(events))
+	}
 	al, wake, err := startAlerts(ctx, work, &c, alertsDeps{store: b.Alerts, ledger: b.Ledger, messenger: b.Messenger, answers: answers,
-		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events), reg: reg}, b)
+		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events), events: events, reg: reg}, b)
 	if err != nil {
 		return err
 	}
