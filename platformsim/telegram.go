@@ -124,7 +124,9 @@ func (s *TelegramSim) APIURL() string { return s.o.BaseURL }
 func (s *TelegramSim) DeepLinkURL() string { return s.o.BaseURL + "/t.me" }
 
 // ChatURL is the chat page of a person.
-func (s *TelegramSim) ChatURL(name string) string { return s.o.BaseURL + "/chat/" + url.PathEscape(name) }
+func (s *TelegramSim) ChatURL(name string) string {
+	return s.o.BaseURL + "/chat/" + url.PathEscape(name)
+}
 
 // Webhook returns the webhook URL and secret token the bot set.
 func (s *TelegramSim) Webhook() (string, string) {
