@@ -128,7 +128,7 @@ var packages = map[string]pkgRule{
 	"ledger/ledgertest": {layer: support, imports: []string{"ledger"}},
 
 	"internal/app": {layer: wiring,
-		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "channels", "channels/messenger",
+		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "backoff", "channels", "channels/messenger", "channels/telegram",
 			"consent", "dataapi", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits", "oauth", "platformsim", "problem",
 			"store/postgres", "store/sqlite", "web"}},
 	"cmd/bankbridge": {layer: command,

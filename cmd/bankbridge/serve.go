@@ -144,6 +144,10 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if hub != nil {
 		hub.SetEngagement(app.ChatEngagement(events))
 	}
+	if err := chatPlatforms(ctx, work, &c, app.ChatDeps{Config: c.Platforms, Base: base, Backend: b, Consent: cons, Hub: hub, Log: log,
+		Fleet: c.Fleet() && !c.EmbeddedSim}, mkeys, mounts); err != nil {
+		return err
+	}
 	al, wake, err := startAlerts(ctx, work, &c, alertsDeps{store: b.Alerts, ledger: b.Ledger, messenger: b.Messenger, answers: answers,
 		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events), events: events, reg: reg}, b)
 	if err != nil {
@@ -174,6 +178,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		b, base, base, base, base, base)
 	if _, ok := mounts["/sim/"]; ok {
 		fmt.Fprintf(e.stdout, "  Messenger demo (local platform emulator): %s/sim/\n", base)
+	}
+	if _, ok := mounts["/sim/telegram/"]; ok {
+		fmt.Fprintf(e.stdout, "  Telegram demo (local Bot API emulator):   %s/sim/telegram/chat/<name>\n", base)
 	}
 	fmt.Fprintf(e.stdout, "  listening on %s\n", ln.Addr())
 	if c.Demo {

@@ -1,0 +1,50 @@
+package app
+
+import (
+	"fmt"
+	"net/url"
+)
+
+// Platforms is the configuration of the chat platforms beyond Messenger
+// (whose settings are read from BANKBRIDGE_MESSENGER_*): each is on when
+// its credentials are given, or when its emulator is asked for (the demo).
+type Platforms struct {
+	// Telegram: the bot's token from @BotFather; the secret token given to
+	// setWebhook (default: derived from the bot token, the same on every
+	// instance); the Bot API's base (default https://api.telegram.org);
+	// the bot's username (default: asked of getMe).
+	TelegramToken, TelegramSecret, TelegramAPI, TelegramBot string
+	// TelegramSim runs the Telegram emulator inside this process at
+	// /sim/telegram/ (the demo; refused in a fleet, as Messenger's).
+	TelegramSim bool
+}
+
+// PlatformFlags registers the platforms' settings on fs.
+func (c *Config) PlatformFlags(fs EnvFlags) {
+	p := &c.Platforms
+	fs.String(&p.TelegramToken, "telegram-bot-token", "", "Telegram bot token: turns the Telegram channel on (its webhook is <public-url>/channels/telegram/webhook, set at start)")
+	fs.String(&p.TelegramSecret, "telegram-secret-token", "", "secret_token for Telegram's setWebhook, 1-256 of A-Z a-z 0-9 _ - (default: derived from the bot token)")
+	fs.String(&p.TelegramAPI, "telegram-api-url", "", "Telegram Bot API base URL (default https://api.telegram.org; an emulator's: bankbridge sim prints it)")
+	fs.String(&p.TelegramBot, "telegram-bot-username", "", "the bot's username, for t.me links (default: asked of getMe)")
+	fs.Bool(&p.TelegramSim, "telegram-sim", false, "run the Telegram emulator inside this process at /sim/telegram/ and turn the channel on against it (demo)")
+}
+
+// validate reports the platforms' problems.
+func (p Platforms) validate() []error {
+	var errs []error
+	if p.TelegramAPI != "" {
+		if u, err := url.Parse(p.TelegramAPI); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			errs = append(errs, fmt.Errorf("--telegram-api-url (env BANKBRIDGE_TELEGRAM_API_URL) must be an http(s):// URL"))
+		}
+	}
+	if p.TelegramSim && p.TelegramToken != "" && p.TelegramAPI != "" {
+		errs = append(errs, fmt.Errorf("--telegram-sim runs the emulator here: leave --telegram-api-url empty with it"))
+	}
+	if (p.TelegramSecret != "" || p.TelegramAPI != "" || p.TelegramBot != "") && p.TelegramToken == "" && !p.TelegramSim {
+		errs = append(errs, fmt.Errorf("--telegram-* settings are given without --telegram-bot-token (env BANKBRIDGE_TELEGRAM_BOT_TOKEN)"))
+	}
+	return errs
+}
+
+// Telegram reports whether the Telegram channel is on.
+func (p Platforms) Telegram() bool { return p.TelegramToken != "" || p.TelegramSim }
