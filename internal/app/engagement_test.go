@@ -54,7 +54,7 @@ func TestPartnerEngagement(t *testing.T) {
 		{Kind: audit.DataAccess, Customer: 1, Detail: "GET /fdx/v6/accounts/{accountId}/transactions"},
 		{Kind: audit.DataAccess, Customer: 2, Detail: "POST /fdx/v6/payments"},
 		{Kind: audit.DataAccess, Customer: 2, Detail: "GET /fdx/v6/accounts", Outcome: audit.Denied}, // refused: not engagement
-		{Kind: audit.ConsentUsed, Customer: 2},                                                        // not a call
+		{Kind: audit.ConsentUsed, Customer: 2},                                                       // not a call
 	} {
 		a.Start(ctx, r)
 	}
