@@ -588,7 +588,7 @@ var telegramPage = template.Must(template.New("chat").Parse(`<!doctype html>
 <p>You are <strong>{{.Name}}</strong>. This page stands in for the Telegram app.</p>
 <ol class="chat">
 {{range .Lines}}<li class="{{if .FromBot}}bot{{else if .Note}}note{{else}}me{{end}}">{{if .FromBot}}<strong>Bot:</strong> {{end}}<span class="text">{{.Text}}</span>
-{{$id := .ID}}{{range .Buttons}}<div class="row">{{range .}}{{if .URL}}<a class="button" href="{{.URL}}">{{.Text}}</a>{{else}}<form method="post" action="{{$.Prefix}}/chat/{{$.Name}}/tap" style="display:inline"><input type="hidden" name="message" value="{{$id}}"><input type="hidden" name="data" value="{{.CallbackData}}"><button>{{.Text}}</button></form>{{end}} {{end}}</div>{{end}}</li>
+{{$id := .ID}}{{range .Buttons}}<div class="row">{{range .}}{{if .URL}}<a class="button" href="{{.URL}}">{{.Text}}</a>{{else}}<form method="post" action="{{$.Prefix}}/chat/{{$.Name}}/tap"><input type="hidden" name="message" value="{{$id}}"><input type="hidden" name="data" value="{{.CallbackData}}"><button>{{.Text}}</button></form>{{end}} {{end}}</div>{{end}}</li>
 {{end}}</ol>
 <form id="end" method="post" action="{{.Prefix}}/chat/{{.Name}}/say"><label>Message <input name="text" autocomplete="off" required autofocus></label> <button>Send</button></form>
 </main></body></html>`))

@@ -85,7 +85,7 @@ func TelegramWiring(ctx context.Context, d ChatDeps) (map[string]http.Handler, f
 	if err != nil {
 		return nil, nil, UsageError(err.Error())
 	}
-	reg := channels.Registration{ID: "telegram", LegalName: "Telegram bot of the bank (demo)", LEI: "5493001KJTIIGC8Y1R13",
+	reg := channels.Registration{ID: "telegram", LegalName: "Telegram bot of the bank (demo)", LEI: "5493001KJTIIGC8Y1T06",
 		Homepage: "https://telegram.org", SecurityContact: "security@telegram.example", RedirectURI: ad.RedirectURI(),
 		Signatory: "Platform counsel", Key: &key.PublicKey, Purposes: chatPurposes}
 	if _, err := channels.RegisterPartner(ctx, d.Consent, reg); errors.Is(err, channels.ErrPartnerMismatch) {
