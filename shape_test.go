@@ -113,6 +113,7 @@ var packages = map[string]pkgRule{
 	"platformsim":          {layer: edge},
 	"channels/messenger":   {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"channels/telegram":    {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
+	"channels/whatsapp":    {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"store/ledgersql":      {layer: storage},
 	"store/sqlstore":       {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits"}},
 	"store/sqlite":         {layer: storage, imports: []string{"", "audit", "insights", "ledger", "store/ledgersql", "store/sqlstore"}},
