@@ -129,7 +129,7 @@ var packages = map[string]pkgRule{
 	"ledger/ledgertest": {layer: support, imports: []string{"ledger"}},
 
 	"internal/app": {layer: wiring,
-		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "backoff", "channels", "channels/messenger", "channels/telegram",
+		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "backoff", "channels", "channels/messenger", "channels/telegram", "channels/whatsapp",
 			"consent", "dataapi", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits", "oauth", "platformsim", "problem",
 			"store/postgres", "store/sqlite", "web"}},
 	"cmd/bankbridge": {layer: command,

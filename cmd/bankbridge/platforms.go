@@ -10,12 +10,12 @@ import (
 )
 
 // chatPlatforms wires the chat platforms beyond Messenger into mounts
-// (Telegram; internal/app decides whether each is on) and starts their
+// (Telegram, WhatsApp; internal/app decides whether each is on) and starts their
 // webhooks in the workers group.
 func chatPlatforms(ctx context.Context, work *workers, c *app.Config, d app.ChatDeps, keys []*ecdsa.PrivateKey, mounts map[string]http.Handler) error {
 	if len(keys) == 0 || d.Hub == nil || mounts == nil {
-		if c.Platforms.Telegram() {
-			d.Log.Warn("telegram channel off: the messenger channel, whose hub runs the assistant, is off")
+		if c.Platforms.Telegram() || c.Platforms.WhatsApp() {
+			d.Log.Warn("telegram and whatsapp channels off: the messenger channel, whose hub runs the assistant, is off")
 		}
 		return nil
 	}
@@ -28,5 +28,10 @@ func chatPlatforms(ctx context.Context, work *workers, c *app.Config, d app.Chat
 	if start != nil {
 		work.Go("telegram webhook", func(ctx context.Context) error { app.StartPlatform(ctx, "telegram", start, d.Log); return nil })
 	}
+	wm, err := app.WhatsAppWiring(ctx, d)
+	if err != nil {
+		return err
+	}
+	maps.Copy(mounts, wm)
 	return nil
 }

@@ -182,6 +182,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if _, ok := mounts["/sim/telegram/"]; ok {
 		fmt.Fprintf(e.stdout, "  Telegram demo (local Bot API emulator):   %s/sim/telegram/chat/<name>\n", base)
 	}
+	if _, ok := mounts["/sim/whatsapp/"]; ok {
+		fmt.Fprintf(e.stdout, "  WhatsApp demo (local Cloud API emulator):  %s/sim/whatsapp/chat/<name>\n", base)
+	}
 	fmt.Fprintf(e.stdout, "  listening on %s\n", ln.Addr())
 	if c.Demo {
 		fmt.Fprintf(e.stdout, "Demo logins:\n  customer  %s / %s\n  staff     %s / %s (also agent@, compliance@, analyst@ bankbridge.example)\n",
