@@ -69,6 +69,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}()
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_dropped",
 		Help: "Engagement events dropped (buffer full, invalid, after close)."}, func() float64 { return float64(events.Stats().Dropped) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_written",
+		Help: "Engagement events folded into the rollups since start."}, func() float64 { return float64(events.Stats().Written) }))
 	// A batch the database refused after the recorder's retries (PostgreSQL
 	// restarting) is lost too: logged ("insights: batch lost") and counted.
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_failed",
