@@ -65,7 +65,7 @@ func TelegramWiring(ctx context.Context, d ChatDeps) (map[string]http.Handler, f
 	}
 	if p.TelegramSim {
 		if d.Fleet {
-			return nil, nil, UsageError("telegram: --telegram-sim would start a Telegram emulator inside every instance of this fleet; run 'bankbridge sim' once and give every instance --telegram-api-url, or pass --embedded-sim for a fleet of one")
+			return nil, nil, UsageError("telegram: --telegram-sim would start a Telegram emulator inside every instance of this fleet, each with its own chats; point every instance at the Bot API (--telegram-bot-token, --telegram-api-url), or pass --embedded-sim for a fleet of one ('bankbridge sim' does not run the Telegram emulator yet)")
 		}
 		if cfg.BotToken == "" {
 			cfg.BotToken = DemoTelegramToken

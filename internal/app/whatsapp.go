@@ -40,7 +40,7 @@ func WhatsAppWiring(ctx context.Context, d ChatDeps) (map[string]http.Handler, e
 		AlertTemplate: p.WhatsAppTemplate, AlertLanguage: p.WhatsAppTemplateLanguage, Logger: d.Log}
 	if p.WhatsAppSim {
 		if d.Fleet {
-			return nil, UsageError("whatsapp: --whatsapp-sim would start a WhatsApp emulator inside every instance of this fleet; run one emulator for the fleet and give every instance --whatsapp-graph-url, or pass --embedded-sim for a fleet of one")
+			return nil, UsageError("whatsapp: --whatsapp-sim would start a WhatsApp emulator inside every instance of this fleet, each with its own chats; point every instance at the Cloud API (--whatsapp-access-token, --whatsapp-graph-url, ...), or pass --embedded-sim for a fleet of one ('bankbridge sim' does not run the WhatsApp emulator yet)")
 		}
 		cfg.AccessToken = cmp.Or(cfg.AccessToken, DemoWhatsAppToken)
 		cfg.AppSecret = cmp.Or(cfg.AppSecret, DemoWhatsAppAppSecret)
