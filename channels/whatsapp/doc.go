@@ -26,9 +26,10 @@
 // sender's wa_id only, so the link binds the wa_id that asked and a link
 // opened by anyone else links nothing.
 //
+// Sending keeps to the number's throughput (80 messages a second) with
+// x/time/rate, or the fleet's shared budgets (Turns).
+//
 // It must never import a store, web or another edge. Known limits: the
-// send pacing (Cloud API throughput, 80 messages a second per number) is in
-// this instance's memory; the pair rate limit (131056) is met by retrying,
-// not paced; delivery status notifications are not read; text and
+// pair rate limit (131056) is met by retrying, not paced; delivery status notifications are not read; text and
 // interactive messages only (no media).
 package whatsapp

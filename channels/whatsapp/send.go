@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/backoff"
 	"github.com/bankbridge/bankbridge/channels"
@@ -282,14 +283,15 @@ func (a *Adapter) post(ctx context.Context, m Message) error {
 	u := a.c.GraphURL + "/" + a.c.PhoneNumberID + "/messages"
 	var last error
 	for attempt := 0; attempt < a.c.Attempts; attempt++ {
-		now := a.c.Now()
-		rsv := a.lim.ReserveN(now, 1)
-		wait := rsv.DelayFrom(now)
+		wait, give, err := a.turn(ctx)
+		if err != nil {
+			return err
+		}
 		if attempt > 0 {
 			wait = max(wait, backoff.Policy{Base: a.c.Backoff, Max: 5 * time.Second}.Delay(attempt))
 		}
 		if err := a.c.Sleep(ctx, wait); err != nil {
-			rsv.CancelAt(a.c.Now())
+			give()
 			return err
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
@@ -325,4 +327,43 @@ func (a *Adapter) post(ctx context.Context, m Message) error {
 		}
 	}
 	return ErrSend.WithOp("whatsapp.Send", last)
+}
+
+// ErrThrottled reports a message whose turn within the number's
+// throughput is further away than the adapter waits (10 s).
+var ErrThrottled = bankbridge.E(bankbridge.TooManyRequests, "chat_send_throttled", "the messaging platform's send limit is reached; the message was not sent")
+
+// maxWait is the longest a message waits for its turn.
+const maxWait = 10 * time.Second
+
+// turn reserves one message of the number's throughput: in the fleet's
+// budgets when Turns is set (falling back to this instance's bucket while
+// the store is away), else in memory. It returns the wait and how to give
+// the turn back when the message is not sent after all.
+func (a *Adapter) turn(ctx context.Context) (time.Duration, func(), error) {
+	if a.c.Turns != nil {
+		key, every := "whatsapp:"+a.c.PhoneNumberID, time.Second/Throughput
+		w, ok, err := a.c.Turns.Take(ctx, key, every, Throughput, maxWait)
+		switch {
+		case err == nil && !ok:
+			return 0, nil, ErrThrottled
+		case err == nil:
+			return w, func() {
+				gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+				defer cancel()
+				a.c.Turns.Give(gctx, key, every)
+			}, nil
+		case ctx.Err() != nil:
+			return 0, nil, ctx.Err()
+		}
+		a.c.Logger.Warn("whatsapp: fleet send budget unavailable; pacing in this instance", "err", err)
+	}
+	now := a.c.Now()
+	rsv := a.lim.ReserveN(now, 1)
+	w := rsv.DelayFrom(now)
+	if w > maxWait {
+		rsv.CancelAt(now)
+		return 0, nil, ErrThrottled
+	}
+	return w, func() { rsv.CancelAt(a.c.Now()) }, nil
 }

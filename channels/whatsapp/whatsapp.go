@@ -51,13 +51,17 @@ type Config struct {
 	// that carries the bank's messages outside the customer service window:
 	// one body parameter, the message. Default "account_alert", "en_US".
 	AlertTemplate, AlertLanguage string
-	Attempts                     int           // per message, default 4
-	Backoff                      time.Duration // first retry's wait, default 200 ms, doubling, at most 5 s
-	MaxBody                      int64
-	HTTP                         *http.Client
-	Logger                       *slog.Logger
-	Now                          func() time.Time
-	Sleep                        func(ctx context.Context, d time.Duration) error
+	// Turns, when set, keeps the number's throughput for the fleet
+	// (store/postgres.Budgets); otherwise it is kept in this instance's
+	// memory with x/time/rate.
+	Turns    Turns
+	Attempts int           // per message, default 4
+	Backoff  time.Duration // first retry's wait, default 200 ms, doubling, at most 5 s
+	MaxBody  int64
+	HTTP     *http.Client
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Sleep    func(ctx context.Context, d time.Duration) error
 }
 
 // Throughput is the Cloud API's default send rate for a business phone
@@ -70,6 +74,13 @@ const Throughput = 80
 // ("Customer service windows",
 // https://developers.facebook.com/docs/whatsapp/pricing#customer-service-windows).
 const Window = 24 * time.Hour
+
+// Turns is a store of rate budgets shared by the fleet
+// (store/postgres.Budgets).
+type Turns interface {
+	Take(ctx context.Context, key string, every time.Duration, burst int, maxWait time.Duration) (wait time.Duration, ok bool, err error)
+	Give(ctx context.Context, key string, every time.Duration) error
+}
 
 // Errors of the channel.
 var (

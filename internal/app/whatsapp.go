@@ -38,6 +38,9 @@ func WhatsAppWiring(ctx context.Context, d ChatDeps) (map[string]http.Handler, e
 	cfg := whatsapp.Config{AccessToken: p.WhatsAppToken, AppSecret: p.WhatsAppAppSecret, VerifyToken: p.WhatsAppVerifyToken,
 		PhoneNumberID: p.WhatsAppPhoneID, DisplayPhone: p.WhatsAppPhone, GraphURL: p.WhatsAppGraphURL, BankURL: d.Base,
 		AlertTemplate: p.WhatsAppTemplate, AlertLanguage: p.WhatsAppTemplateLanguage, Logger: d.Log}
+	if d.Backend.RateLimits != nil {
+		cfg.Turns = d.Backend.RateLimits // the number's throughput, for the fleet
+	}
 	if p.WhatsAppSim {
 		if d.Fleet {
 			return nil, UsageError("whatsapp: --whatsapp-sim would start a WhatsApp emulator inside every instance of this fleet, each with its own chats; point every instance at the Cloud API (--whatsapp-access-token, --whatsapp-graph-url, ...), or pass --embedded-sim for a fleet of one ('bankbridge sim' does not run the WhatsApp emulator yet)")
