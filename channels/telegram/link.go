@@ -49,6 +49,10 @@ const (
 	PathLinked = "/channels/telegram/linked"
 )
 
+// codeLen is the length of the bank's authorization codes (32 random
+// bytes, base64url): only a start payload of this length is taken for one.
+const codeLen = 43
+
 // TicketTTL is how long a link button's ticket is valid.
 const TicketTTL = 15 * time.Minute
 

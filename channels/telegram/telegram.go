@@ -229,11 +229,11 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 		}
 		k := assistant.Key{Platform: Platform, User: strconv.FormatInt(u.Message.Chat.ID, 10)}
 		text := u.Message.Text
-		if code, ok := startPayload(text); ok {
+		if code, ok := startPayload(text); ok && len(code) == codeLen {
 			err2 = a.hub.Once(r.Context(), Platform, id, func(ctx context.Context) error { return a.completeLink(ctx, u.Message.Chat.ID, code) })
 			break
-		} else if text == "/start" {
-			text = "hello" // a chat opened without a deep link
+		} else if ok || text == "/start" {
+			text = "hello" // the chat opened without a link code (the bot's own page, another deep link)
 		}
 		if text == "" {
 			text = "(an attachment)"
