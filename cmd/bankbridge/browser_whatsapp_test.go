@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,5 +106,22 @@ func TestBrowserWhatsApp(t *testing.T) {
 	}
 	if got := strings.Join(details, "; "); !strings.Contains(got, "whatsapp: balance") {
 		t.Errorf("platform-message disclosures %q lack the full balance", got)
+	}
+
+	// The chat counted in the engagement reports, on WhatsApp's own
+	// channel: the linked customer's requests and the payment (read from
+	// the daily activity rows, the finest grain the reports keep).
+	raw, err := sql.Open("sqlite3_bankbridge_reader", "file:"+filepath.Join(dir, "bankbridge.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var intents, payments int
+	if err := raw.QueryRow(`SELECT COALESCE(SUM(intents), 0), COALESCE(SUM(payments), 0) FROM insights_activity WHERE customer = ? AND channel = 'whatsapp'`,
+		int64(cust)).Scan(&intents, &payments); err != nil {
+		t.Fatal(err)
+	}
+	if intents < 4 || payments != 1 {
+		t.Errorf("engagement on whatsapp: %d intents, %d payments; want the linked chat's requests (at least 4) and its one payment", intents, payments)
 	}
 }
