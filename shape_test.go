@@ -117,6 +117,7 @@ var packages = map[string]pkgRule{
 	"platformsim":          {layer: edge},
 	"channels/messenger":   {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"channels/telegram":    {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
+	"channels/whatsapp":    {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"store/ledgersql":      {layer: storage},
 	"store/sqlstore":       {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "channels/inbox", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits"}},
 	"store/sqlite":         {layer: storage, imports: []string{"", "audit", "insights", "ledger", "store/ledgersql", "store/sqlstore"}},
@@ -132,7 +133,7 @@ var packages = map[string]pkgRule{
 	"ledger/ledgertest": {layer: support, imports: []string{"ledger"}},
 
 	"internal/app": {layer: wiring,
-		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "channels", "channels/messenger",
+		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "backoff", "channels", "channels/messenger", "channels/telegram", "channels/whatsapp",
 			"consent", "dataapi", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits", "oauth", "platformsim", "problem",
 			"store/postgres", "store/sqlite", "web"}},
 	"cmd/bankbridge": {layer: command,

@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -101,7 +102,9 @@ type Options struct {
 	// Logger receives delivery failures; default discards.
 	Logger *slog.Logger
 	// OnSent is told of every alert delivered (channel "web" when it lands
-	// in the notification centre); OnAnswered of every first answer. For
+	// in the notification centre, dated by its ledger event, so that a
+	// backlog counts on its own days; other channels at delivery);
+	// OnAnswered of every first answer. For
 	// engagement metrics (insights AlertSent / AlertAnswered). Must be quick.
 	OnSent     func(c bankbridge.CustomerID, channel string, r Rule, at time.Time)
 	OnAnswered func(c bankbridge.CustomerID, a Answer, at time.Time)
@@ -282,6 +285,10 @@ func (s *Service) Process(ctx context.Context, evs []ledger.Event, upto ledger.E
 	slices.Sort(custs)
 	custs = slices.Compact(custs)
 	var b Batch
+	// ats[i] is when b.Alerts[i]'s ledger event happened: the date the
+	// engagement reports count it on. A backlog (the seeded history on first
+	// start, an instance catching up) is counted on its own days, not today.
+	var ats []time.Time
 	if len(custs) > 0 {
 		settings, err := s.store.Settings(ctx, custs)
 		if err != nil {
@@ -323,6 +330,7 @@ func (s *Service) Process(ctx context.Context, evs []ledger.Event, upto ledger.E
 							return err
 						}
 						b.Alerts = append(b.Alerts, a)
+						ats = append(ats, cmp.Or(e.At, now))
 						ls, ok := links[c]
 						if !ok {
 							if s.o.Links != nil {
@@ -343,8 +351,8 @@ func (s *Service) Process(ctx context.Context, evs []ledger.Event, upto ledger.E
 		return err
 	}
 	if s.o.OnSent != nil {
-		for _, a := range b.Alerts {
-			s.o.OnSent(a.Customer, "web", a.Rule, now)
+		for i, a := range b.Alerts {
+			s.o.OnSent(a.Customer, "web", a.Rule, ats[i])
 		}
 	}
 	if len(b.Deliveries) > 0 {

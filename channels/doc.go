@@ -1,10 +1,13 @@
 // Package channels connects messaging platforms to the assistant. It holds
 // the Channel interface every platform adapter implements (channels/messenger,
-// channels/telegram), the Hub that joins them to package assistant, and the
+// channels/telegram, channels/whatsapp), the Hub that joins them to package assistant, and the
 // OAuth client (Client) through which a channel, acting as the platform
 // partner's back end, links a platform user to a customer via the bank's
 // own authorization server: PAR, PKCE, private_key_jwt and DPoP, like any
-// partner, over HTTP.
+// partner, over HTTP. Tickets signs the self-contained link tickets and
+// states of platforms without a linking protocol; DeriveKey gives each
+// platform partner its key from the keyring's messenger key; Engagement
+// tells the reports of every message a linked customer wrote.
 //
 // With an Inbox (HubDeps.Inbox, package channels/inbox) a channel's webhook
 // answers as soon as its events are stored (Hub.Accept, with a group commit

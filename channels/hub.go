@@ -94,8 +94,11 @@ type HubDeps struct {
 	// InboxWorkers bounds the events this instance processes at once
 	// (default InboxWorkers). SQLite's one writer gains nothing from many.
 	InboxWorkers int
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Engagement, optional, is told of every message a linked customer
+	// wrote (insights).
+	Engagement Engagement
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Hub joins channels to the assistant: it drops redelivered events, runs
@@ -192,6 +195,7 @@ func (h *Hub) Deliver(ctx context.Context, platform, eventID string, in assistan
 		h.d.Logger.ErrorContext(ctx, "channels: handle message", "request_id", bankbridge.RequestID(ctx), "platform", platform, "err", err)
 		return h.apologise(ctx, ch, in.Key)
 	}
+	h.engaged(platform, in, res)
 	conv, _ := h.d.Store.Conversation(ctx, in.Key)
 	if err := h.send(ctx, ch, in.Key, res.Replies, Response, conv.LastIn, "system"); err != nil {
 		h.d.Logger.Error("channels: send reply", "platform", platform, "err", err)

@@ -1,5 +1,6 @@
 // Package insights owns engagement: events from every channel (the bank's
-// own web app, the messenger, partners' apps through the data API),
+// own web app, each chat platform - Messenger, Telegram, WhatsApp - and
+// partners' apps through the data API), each event on its own date,
 // folded into rollups, and the reports the console shows - DAU, WAU, MAU
 // and stickiness per channel, channel overlap (own app only, platforms
 // only, both) and what each channel adds that no other reaches, weekly

@@ -18,13 +18,15 @@ type Channel string
 // platforms and partners.
 const (
 	Web        Channel = "web"         // the bank's own app (web package)
-	Messenger  Channel = "messenger"   // the assistant inside a messaging platform
+	Messenger  Channel = "messenger"   // the assistant inside Facebook Messenger
+	Telegram   Channel = "telegram"    // the assistant inside Telegram
+	WhatsApp   Channel = "whatsapp"    // the assistant inside WhatsApp
 	PartnerAPI Channel = "partner_api" // a third party's app, with the customer's consent
 )
 
 // Channels lists every channel events may name, the bank's own first. A new
 // channel is added here (see doc.go for what that means for the rollups).
-var Channels = []Channel{Web, Messenger, PartnerAPI}
+var Channels = []Channel{Web, Messenger, Telegram, WhatsApp, PartnerAPI}
 
 // Own reports whether the bank owns the channel (as opposed to reaching its
 // customers through someone else's platform).
@@ -47,6 +49,10 @@ func (c Channel) Label() string {
 		return "Web app (own)"
 	case Messenger:
 		return "Messenger"
+	case Telegram:
+		return "Telegram"
+	case WhatsApp:
+		return "WhatsApp"
 	case PartnerAPI:
 		return "Partner apps"
 	}

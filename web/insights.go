@@ -83,6 +83,8 @@ type insightsView struct {
 var channelStyle = map[insights.Channel]struct{ color, dash string }{
 	insights.Web:        {"#0b5394", ""},
 	insights.Messenger:  {"#0f6b3a", "6 3"},
+	insights.Telegram:   {"#1a5a8a", "1 2"},
+	insights.WhatsApp:   {"#2f5d1a", "8 2 2 2"},
 	insights.PartnerAPI: {"#9a4a00", "2 3"},
 }
 

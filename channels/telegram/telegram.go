@@ -2,15 +2,18 @@ package telegram
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -25,17 +28,50 @@ const Platform = "telegram"
 // PathWebhook is where Telegram posts updates.
 const PathWebhook = "/channels/telegram/webhook"
 
-// Config configures the adapter; BotToken and SecretToken are required.
+// Config configures the adapter; BotToken, SecretToken and BankURL are
+// required.
 type Config struct {
 	BotToken    string
-	SecretToken string        // the secret_token given to setWebhook: 1-256 of A-Z a-z 0-9 _ -
-	APIURL      string        // default https://api.telegram.org
+	SecretToken string // the secret_token given to setWebhook: 1-256 of A-Z a-z 0-9 _ -
+	// BankURL is the bank's public base URL: the webhook is BankURL +
+	// PathWebhook, the link button opens BankURL + PathLink.
+	BankURL string
+	// BotUsername names the bot in deep links (t.me/<bot>?start=...);
+	// empty: asked of getMe by Start.
+	BotUsername string
+	APIURL      string // default https://api.telegram.org
+	// DeepLinkURL is where t.me links point; default https://t.me (the
+	// emulator has its own).
+	DeepLinkURL string
 	Attempts    int           // per message, default 4
-	Backoff     time.Duration // first retry's wait, default 200 ms, doubling ±20% up to 5 s
-	MaxBody     int64
-	HTTP        *http.Client
-	Logger      *slog.Logger
-	Now         func() time.Time // the clock; time.Now by default
+	Backoff     time.Duration // first retry's wait after a server error, default 200 ms, doubling ±20% up to 5 s
+	// MaxWait is the longest a message waits for its turn within the send
+	// limits, or for a 429's retry_after to pass; longer and it is refused
+	// with ErrThrottled (the caller, the alerts worker, retries later).
+	// Default 10 s.
+	MaxWait time.Duration
+	// Turns, when set, keeps the send limits for the fleet
+	// (store/postgres.Budgets).
+	Turns   Turns
+	MaxBody int64
+	HTTP    *http.Client
+	Logger  *slog.Logger
+	Now     func() time.Time // the clock; time.Now by default
+	// Sleep waits d or until ctx ends; backoff.Sleep by default (tests
+	// record the waits instead).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Env reads the configuration from BANKBRIDGE_TELEGRAM_BOT_TOKEN,
+// _SECRET_TOKEN, _BOT_USERNAME and _API_URL through getenv; the channel is
+// configured when the bot token is set.
+func Env(getenv func(string) string) Config {
+	return Config{
+		BotToken:    getenv("BANKBRIDGE_TELEGRAM_BOT_TOKEN"),
+		SecretToken: getenv("BANKBRIDGE_TELEGRAM_SECRET_TOKEN"),
+		BotUsername: getenv("BANKBRIDGE_TELEGRAM_BOT_USERNAME"),
+		APIURL:      getenv("BANKBRIDGE_TELEGRAM_API_URL"),
+	}
 }
 
 // RedeliveryWindow is how long Telegram holds an update it could not
@@ -46,16 +82,38 @@ const RedeliveryWindow = 24 * time.Hour
 
 // Adapter is the Telegram channel.
 type Adapter struct {
-	c   Config
-	hub *channels.Hub
+	c    Config
+	hub  *channels.Hub
+	pace *pacer
+	key  []byte // signs link tickets and states (linkKey)
+
+	mu  sync.Mutex
+	bot string // the bot's username, from Config or getMe
 }
 
 var _ channels.Channel = (*Adapter)(nil)
 
 // New returns the adapter; add it to hub with hub.Add(adapter, nil).
 func New(c Config, hub *channels.Hub) (*Adapter, error) {
-	if c.BotToken == "" || c.SecretToken == "" {
-		return nil, fmt.Errorf("telegram: bot token and secret token are required")
+	if c.BotToken == "" || c.SecretToken == "" || c.BankURL == "" {
+		return nil, fmt.Errorf("telegram: bot token, secret token and the bank's URL are required")
+	}
+	// setWebhook: secret_token is "1-256 characters. Only characters A-Z,
+	// a-z, 0-9, _ and - are allowed"
+	// (https://core.telegram.org/bots/api#setwebhook).
+	if !validSecret(c.SecretToken) {
+		return nil, fmt.Errorf("telegram: the secret token must be 1-256 of A-Z a-z 0-9 _ -")
+	}
+	c.BankURL = strings.TrimSuffix(c.BankURL, "/")
+	if c.DeepLinkURL == "" {
+		c.DeepLinkURL = "https://t.me"
+	}
+	c.DeepLinkURL = strings.TrimSuffix(c.DeepLinkURL, "/")
+	if c.MaxWait <= 0 {
+		c.MaxWait = 10 * time.Second
+	}
+	if c.Sleep == nil {
+		c.Sleep = backoff.Sleep
 	}
 	if c.APIURL == "" {
 		c.APIURL = "https://api.telegram.org"
@@ -79,16 +137,31 @@ func New(c Config, hub *channels.Hub) (*Adapter, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Adapter{c: c, hub: hub}, nil
+	return &Adapter{c: c, hub: hub, pace: newPacer(c.Turns, c.Now), key: linkKey(c.SecretToken, c.BotToken), bot: c.BotUsername}, nil
+}
+
+func validSecret(s string) bool {
+	if len(s) < 1 || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // Platform implements channels.Channel.
 func (a *Adapter) Platform() string { return Platform }
 
-// Handler serves the webhook.
+// Handler serves the webhook (PathWebhook) and account linking (PathLink,
+// PathLinked).
 func (a *Adapter) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+PathWebhook, a.webhook)
+	mux.HandleFunc("GET "+PathLink, a.link)
+	mux.HandleFunc("GET "+PathLinked, a.linked)
 	return mux
 }
 
@@ -156,6 +229,12 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 		}
 		k := assistant.Key{Platform: Platform, User: strconv.FormatInt(u.Message.Chat.ID, 10)}
 		text := u.Message.Text
+		if code, ok := startPayload(text); ok && len(code) == codeLen {
+			err2 = a.hub.Once(r.Context(), Platform, id, func(ctx context.Context) error { return a.completeLink(ctx, u.Message.Chat.ID, code) })
+			break
+		} else if ok || text == "/start" {
+			text = "hello" // the chat opened without a link code (the bot's own page, another deep link)
+		}
 		if text == "" {
 			text = "(an attachment)"
 		}
@@ -209,7 +288,7 @@ func (a *Adapter) Send(ctx context.Context, o channels.Outbound) error {
 				rows = append(rows, []InlineButton{{Text: b.Title, CallbackData: b.Payload}})
 			}
 		case assistant.ButtonLinkAccount:
-			m.Text += "\n(Linking a bank account is not available on Telegram yet.)"
+			rows = append(rows, []InlineButton{{Text: cmp.Or(b.Title, "Link your account"), URL: a.LinkURL(chat)}})
 		}
 	}
 	var row []InlineButton
@@ -231,7 +310,7 @@ func (a *Adapter) Send(ctx context.Context, o channels.Outbound) error {
 		m.Text = string(r[:4095]) + "…"
 	}
 	body, _ := json.Marshal(m)
-	return a.call(ctx, "sendMessage", body)
+	return a.call(ctx, "sendMessage", body, chat)
 }
 
 // Unlinked implements channels.Channel: Telegram has nothing to tell.
@@ -239,7 +318,7 @@ func (a *Adapter) Unlinked(ctx context.Context, user string) error { return nil 
 
 func (a *Adapter) answerCallback(ctx context.Context, id string) {
 	body, _ := json.Marshal(map[string]string{"callback_query_id": id})
-	if err := a.call(ctx, "answerCallbackQuery", body); err != nil {
+	if err := a.call(ctx, "answerCallbackQuery", body, 0); err != nil {
 		a.c.Logger.Warn("telegram: answerCallbackQuery", "err", err)
 	}
 }
@@ -247,25 +326,47 @@ func (a *Adapter) answerCallback(ctx context.Context, id string) {
 // ErrSend reports a message the Bot API refused.
 var ErrSend = bankbridge.E(bankbridge.Unavailable, "chat_send_failed", "the messaging platform did not accept the message")
 
-// call posts to a Bot API method, retrying 429 after retry_after (capped
-// at 5 s) and server errors with exponential backoff, bounded.
-func (a *Adapter) call(ctx context.Context, method string, body []byte) error {
+// call posts to a Bot API method. A message (chat not 0) first waits for
+// its turn within the send limits (pace.go). A 429 is retried after
+// exactly its parameters.retry_after, never earlier, and only when that
+// is within MaxWait; otherwise ErrThrottled, and the chat stays paused
+// until then for every later call. Server errors and network failures are
+// retried with exponential backoff; everything is bounded by Attempts.
+func (a *Adapter) call(ctx context.Context, method string, body []byte, chat int64) error {
+	_, err := a.callResult(ctx, method, body, chat)
+	return err
+}
+
+func (a *Adapter) callResult(ctx context.Context, method string, body []byte, chat int64) (json.RawMessage, error) {
 	u := a.c.APIURL + "/bot" + a.c.BotToken + "/" + method
 	var last error
-	wait := time.Duration(0)
 	for attempt := 0; attempt < a.c.Attempts; attempt++ {
-		if attempt > 0 {
-			if wait == 0 {
-				wait = backoff.Policy{Base: a.c.Backoff, Max: 5 * time.Second}.Delay(attempt)
+		wait := time.Duration(0)
+		var give func()
+		if chat != 0 {
+			w, g, err := a.pace.turn(ctx, chat, a.c.MaxWait)
+			if err != nil {
+				return nil, err
 			}
-			if err := backoff.Sleep(ctx, wait); err != nil {
-				return err
+			wait, give = w, g
+		} else {
+			wait = a.pace.flood(0)
+			if wait > a.c.MaxWait {
+				return nil, ErrThrottled
 			}
-			wait = 0
+		}
+		if attempt > 0 && last != nil && wait == 0 && !errors.Is(last, errFlood) {
+			wait = backoff.Policy{Base: a.c.Backoff, Max: 5 * time.Second}.Delay(attempt)
+		}
+		if err := a.c.Sleep(ctx, wait); err != nil {
+			if give != nil {
+				give()
+			}
+			return nil, err
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Header.Set("Content-Type", "application/json")
 		res, err := a.c.HTTP.Do(req)
@@ -274,8 +375,9 @@ func (a *Adapter) call(ctx context.Context, method string, body []byte) error {
 			continue
 		}
 		var out struct {
-			OK          bool   `json:"ok"`
-			Description string `json:"description"`
+			OK          bool            `json:"ok"`
+			Result      json.RawMessage `json:"result"`
+			Description string          `json:"description"`
 			Parameters  struct {
 				RetryAfter int `json:"retry_after"`
 			} `json:"parameters"`
@@ -283,22 +385,40 @@ func (a *Adapter) call(ctx context.Context, method string, body []byte) error {
 		json.NewDecoder(io.LimitReader(res.Body, 64<<10)).Decode(&out)
 		res.Body.Close()
 		if res.StatusCode == http.StatusOK && out.OK {
-			return nil
+			return out.Result, nil
 		}
 		last = fmt.Errorf("telegram %s: %d %s", method, res.StatusCode, out.Description)
 		switch {
 		case res.StatusCode == http.StatusTooManyRequests:
-			wait = min(time.Duration(out.Parameters.RetryAfter)*time.Second, 5*time.Second)
+			// "retry_after: In case of exceeding flood control, the number
+			// of seconds left to wait before the request can be repeated"
+			// (https://core.telegram.org/bots/api#responseparameters): the
+			// next attempt waits exactly that (pace.turn reads it back);
+			// none is made early.
+			ra := time.Duration(max(out.Parameters.RetryAfter, 1)) * time.Second
+			a.pace.flooded(chat, ra)
+			if ra > a.c.MaxWait {
+				return nil, ErrThrottled.WithOp("telegram."+method, last)
+			}
+			last = fmt.Errorf("%w: %w", errFlood, last)
 		case res.StatusCode >= 500:
 		default:
-			return ErrSend.WithOp("telegram.Send", last)
+			return nil, ErrSend.WithOp("telegram."+method, last)
 		}
 	}
-	return ErrSend.WithOp("telegram.Send", last)
+	return nil, ErrSend.WithOp("telegram."+method, last)
 }
+
+// errFlood marks a 429 among the attempts' errors: its retry waits
+// retry_after, not the backoff.
+var errFlood = errors.New("flood control")
 
 // errorsWithoutToken keeps the bot token, which is in the URL, out of
 // errors and logs.
 func errorsWithoutToken(err error, token string) error {
 	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), token, "[token]"))
+}
+
+func outbound(user string, r assistant.Reply) channels.Outbound {
+	return channels.Outbound{To: user, Reply: r, Purpose: channels.Response}
 }

@@ -3,6 +3,7 @@ package telegram_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +25,18 @@ type botAPI struct {
 	sent  []telegram.SendMessage
 	calls map[string]int
 	fail  int // answer 429 this many times
+	retry int // with this retry_after
+	slept []time.Duration
+}
+
+// sleep is the adapter's Sleep: it records the wait instead of waiting.
+func (b *botAPI) sleep(ctx context.Context, d time.Duration) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if d > 0 {
+		b.slept = append(b.slept, d)
+	}
+	return ctx.Err()
 }
 
 func (b *botAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -35,10 +48,14 @@ func (b *botAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	method := strings.TrimPrefix(r.URL.Path, "/botTOKEN/")
 	b.calls[method]++
+	if method == "getMe" {
+		io.WriteString(w, `{"ok":true,"result":{"id":1,"is_bot":true,"username":"bank_bot"}}`)
+		return
+	}
 	if b.fail > 0 {
 		b.fail--
 		w.WriteHeader(http.StatusTooManyRequests)
-		io.WriteString(w, `{"ok":false,"description":"Too Many Requests: retry after 0","parameters":{"retry_after":0}}`)
+		fmt.Fprintf(w, `{"ok":false,"error_code":429,"description":"Too Many Requests: retry after %d","parameters":{"retry_after":%d}}`, b.retry, b.retry)
 		return
 	}
 	if method == "sendMessage" {
@@ -68,7 +85,8 @@ func setupOn(t *testing.T, st assistant.Store, now func() time.Time) (http.Handl
 	// No links on Telegram: the assistant never reaches the ledger or consents.
 	a := assistant.New(assistant.Deps{Store: st, BankURL: "https://bank.example", Now: now})
 	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: st, Now: now})
-	ad, err := telegram.New(telegram.Config{BotToken: "TOKEN", SecretToken: "s3cret", APIURL: srv.URL, Backoff: 1, Now: now}, hub)
+	ad, err := telegram.New(telegram.Config{BotToken: "TOKEN", SecretToken: "s3cret", APIURL: srv.URL, BankURL: "https://bank.example",
+		BotUsername: "bank_bot", Backoff: 1, Now: now, Sleep: api.sleep}, hub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,11 +126,18 @@ func TestTelegram(t *testing.T) {
 		t.Fatalf("%d messages sent for one update, want 1", len(api.sent))
 	}
 	m := api.sent[0]
-	if m.ChatID != 7 || !strings.Contains(m.Text, assistant.Automated) || !strings.Contains(m.Text, "not available on Telegram") {
+	if m.ChatID != 7 || !strings.Contains(m.Text, assistant.Automated) {
 		t.Errorf("reply %+v", m)
 	}
-	if m.ReplyMarkup == nil || m.ReplyMarkup.InlineKeyboard[0][0].CallbackData != "INTENT:help" {
-		t.Errorf("inline keyboard %+v", m.ReplyMarkup)
+	var link, help bool
+	for _, row := range m.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			link = link || strings.HasPrefix(b.URL, "https://bank.example"+telegram.PathLink+"?t=")
+			help = help || b.CallbackData == "INTENT:help"
+		}
+	}
+	if !link || !help {
+		t.Errorf("inline keyboard %+v: want a link button to the bank and a help choice", m.ReplyMarkup)
 	}
 	// A tap on the inline keyboard comes back as a callback query.
 	cb := `{"update_id":11,"callback_query":{"id":"q1","from":{"id":7},"data":"INTENT:help","message":{"message_id":2,"chat":{"id":7,"type":"private"},"date":1700000001}}}`

@@ -42,6 +42,10 @@ type chatAlerts struct {
 	// full holds the delivery ids the service just cleared for account
 	// details (Options.Disclose), so Deliver audits them per link.
 	full sync.Map
+	// events, optional, is told of each alert sent to a chat, on that
+	// chat's platform (insights AlertSent).
+	events app.EventSink
+	now    func() time.Time
 }
 
 var (
@@ -130,9 +134,18 @@ func (a *chatAlerts) Deliver(ctx context.Context, c bankbridge.CustomerID, m ale
 			rr.Disclosure = &assistant.Disclosure{Customer: c, Grant: l.Grant, Clusters: []consent.Cluster{consent.Transactions},
 				Purpose: "alerts the customer turned on", What: "alert " + string(m.Rule)}
 		}
+		sent := false
 		err := a.hub.SendOnce(ctx, l.Platform, "alert:"+m.ID+":"+l.User, func(ctx context.Context) error {
-			return a.hub.Notify(ctx, l.Key, rr, p)
+			err := a.hub.Notify(ctx, l.Key, rr, p)
+			sent = err == nil
+			return err
 		})
+		if sent && a.events != nil {
+			// Counted here, per platform and once (a resend SendOnce drops
+			// is not counted), rather than by Options.OnSent, which sees one
+			// delivery for every chat the customer linked.
+			a.events.Record(insights.Event{At: a.now().UTC(), Customer: c, Channel: app.ChatChannel(l.Platform), Kind: insights.AlertSent})
+		}
 		if errors.Is(err, channels.ErrWindowClosed) {
 			closed++
 			continue
@@ -219,6 +232,7 @@ type alertsDeps struct {
 	answers   *alertAnswers   // the assistant's Deps.Answer target; may be nil
 	bankName  string
 	options   alerts.Options // further tuning (Email, OnSent, ...); Channels, Links and Disclose are set here
+	events    app.EventSink  // alerts sent to chats, per platform; nil for none
 	log       *slog.Logger
 	reg       prometheus.Registerer // the fallback counters; nil for none
 }
@@ -239,7 +253,10 @@ func alertsWiring(d alertsDeps) *alerts.Service {
 	}
 	o.BankName = cmp.Or(o.BankName, d.bankName)
 	if d.messenger != nil {
-		ch := &chatAlerts{hub: d.hub, store: d.messenger, bank: o.BankName}
+		ch := &chatAlerts{hub: d.hub, store: d.messenger, bank: o.BankName, events: d.events, now: o.Now}
+		if ch.now == nil {
+			ch.now = time.Now
+		}
 		o.Links = ch
 		if d.hub != nil {
 			if o.Channels == nil {
@@ -268,15 +285,14 @@ func alertOptions(c *app.Config, events *insights.Recorder) alerts.Options {
 	// In a fleet another instance may have SMTP: e-mail deliveries are made
 	// here all the same and left to it, or dead-lettered saying none has it.
 	o.FleetEmail = c.Events != ""
-	channel := func(ch string) insights.Channel {
+	o.OnSent = func(cu bankbridge.CustomerID, ch string, _ alerts.Rule, at time.Time) {
 		switch ch {
 		case chatAlertsChannel:
-			return insights.Messenger
+			return // counted per platform by chatAlerts.Deliver
+		case "web":
+			events.Record(insights.Event{At: at, Customer: cu, Channel: insights.Web, Kind: insights.AlertSent})
 		}
-		return insights.Web
-	}
-	o.OnSent = func(cu bankbridge.CustomerID, ch string, _ alerts.Rule, at time.Time) {
-		events.Record(insights.Event{At: at, Customer: cu, Channel: channel(ch), Kind: insights.AlertSent})
+		// E-mail is no engagement channel of the reports.
 	}
 	o.OnAnswered = func(cu bankbridge.CustomerID, _ alerts.Answer, at time.Time) {
 		events.Record(insights.Event{At: at, Customer: cu, Channel: insights.Messenger, Kind: insights.AlertAnswered})

@@ -69,6 +69,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}()
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_dropped",
 		Help: "Engagement events dropped (buffer full, invalid, after close)."}, func() float64 { return float64(events.Stats().Dropped) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_written",
+		Help: "Engagement events folded into the rollups since start."}, func() float64 { return float64(events.Stats().Written) }))
 	// A batch the database refused after the recorder's retries (PostgreSQL
 	// restarting) is lost too: logged ("insights: batch lost") and counted.
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "bankbridge_insights_events_failed",
@@ -122,7 +124,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	base = strings.TrimSuffix(base, "/")
 	as, api, err := app.PartnerAPI(ctx, app.PartnerAPIDeps{Backend: b, Consent: cons, Ledger: led, Identity: ids, Audit: alog, Keys: oauthKeys{ring},
-		Log: log, Reg: reg, Issuer: base}, bindAPI)
+		Log: log, Reg: reg, Issuer: base, Events: events}, bindAPI)
 	if err != nil {
 		return err
 	}
@@ -146,9 +148,14 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		// answers them, in order per conversation, sharing the work with
 		// the fleet's other instances.
 		work.Go("chat inbox", hub.RunInbox)
+		hub.SetEngagement(app.ChatEngagement(events))
+	}
+	if err := chatPlatforms(ctx, work, &c, app.ChatDeps{Config: c.Platforms, Base: base, Backend: b, Consent: cons, Hub: hub, Log: log,
+		Fleet: c.Fleet() && !c.EmbeddedSim}, mkeys, mounts); err != nil {
+		return err
 	}
 	al, wake, err := startAlerts(ctx, work, &c, alertsDeps{store: b.Alerts, ledger: b.Ledger, messenger: b.Messenger, answers: answers,
-		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events), reg: reg}, b)
+		bankName: "bankbridge", log: log, hub: hub, options: alertOptions(&c, events), events: events, reg: reg}, b)
 	if err != nil {
 		return err
 	}
@@ -177,6 +184,12 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		b, base, base, base, base, base)
 	if _, ok := mounts["/sim/"]; ok {
 		fmt.Fprintf(e.stdout, "  Messenger demo (local platform emulator): %s/sim/\n", base)
+	}
+	if _, ok := mounts["/sim/telegram/"]; ok {
+		fmt.Fprintf(e.stdout, "  Telegram demo (local Bot API emulator):   %s/sim/telegram/chat/<name>\n", base)
+	}
+	if _, ok := mounts["/sim/whatsapp/"]; ok {
+		fmt.Fprintf(e.stdout, "  WhatsApp demo (local Cloud API emulator):  %s/sim/whatsapp/chat/<name>\n", base)
 	}
 	fmt.Fprintf(e.stdout, "  listening on %s\n", ln.Addr())
 	if c.Demo {

@@ -42,6 +42,9 @@ type PartnerAPIDeps struct {
 	// identifier and the base of the payment confirmation links.
 	Issuer  string
 	Options dataapi.Options
+	// Events, optional, receives an engagement event for every call that
+	// reached a customer's data (PartnerEngagement).
+	Events EventSink
 }
 
 // PartnerAPI builds the authorization server (FAPI 2.0: PAR, PKCE,
@@ -61,8 +64,12 @@ func PartnerAPI(ctx context.Context, d PartnerAPIDeps, bind func(*dataapi.Server
 	if d.Backend.RateLimits != nil {
 		budgets = dataapi.NewFleetLimiter(d.Backend.RateLimits, d.Log, nil)
 	}
+	var auditor dataapi.Auditor = d.Audit
+	if d.Events != nil {
+		auditor = PartnerEngagement(d.Audit, d.Events, nil)
+	}
 	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: d.Consent, Ledger: d.Ledger, Payments: d.Backend.Limits,
-		Customers: d.Identity, Audit: d.Audit, Store: d.Backend.DataAPI, Registerer: d.Reg, Logger: d.Log, BaseURL: d.Issuer,
+		Customers: d.Identity, Audit: auditor, Store: d.Backend.DataAPI, Registerer: d.Reg, Logger: d.Log, BaseURL: d.Issuer,
 		Limiter: budgets, Options: d.Options})
 	if err != nil {
 		return nil, nil, err

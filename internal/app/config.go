@@ -57,6 +57,8 @@ type Config struct {
 	// The bank's payment limits (docs/limits.md), minor units and hours;
 	// 0 takes limits.DefaultPolicy's figure.
 	LimitDaily, LimitPayee, LimitNewPayee, LimitStepUp, LimitCoolingHours int
+	// Platforms holds the Telegram and WhatsApp channels' settings.
+	Platforms Platforms
 
 	envErrs []error // BANKBRIDGE_* values that did not parse; Validate reports them
 }
@@ -100,6 +102,7 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	f.Int(&c.LimitNewPayee, "limit-new-payee", 0, "most to a payee in its cooling-off, per 24 hours, in minor units (0: 100000)")
 	f.Int(&c.LimitCoolingHours, "limit-new-payee-hours", 0, "hours a payee stays new after it is saved or first paid (0: 24)")
 	f.Int(&c.LimitStepUp, "limit-step-up", 0, "24-hour total above which a payment needs the customer's second factor, in minor units (0: 100000)")
+	c.PlatformFlags(f)
 }
 
 // EnvFlags registers flags whose defaults come from BANKBRIDGE_* variables.
@@ -263,6 +266,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--witness (env BANKBRIDGE_WITNESS) %q must be an http(s) URL of a witness", w))
 		}
 	}
+	errs = append(errs, c.Platforms.validate()...)
 	if len(errs) > 0 {
 		return UsageError(errors.Join(errs...).Error())
 	}

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"fmt"
+	"net/url"
+)
+
+// Platforms is the configuration of the chat platforms beyond Messenger
+// (whose settings are read from BANKBRIDGE_MESSENGER_*): each is on when
+// its credentials are given, or when its emulator is asked for (the demo).
+type Platforms struct {
+	// Telegram: the bot's token from @BotFather; the secret token given to
+	// setWebhook (default: derived from the bot token, the same on every
+	// instance); the Bot API's base (default https://api.telegram.org);
+	// the bot's username (default: asked of getMe).
+	TelegramToken, TelegramSecret, TelegramAPI, TelegramBot string
+	// TelegramSim runs the Telegram emulator inside this process at
+	// /sim/telegram/ (the demo; refused in a fleet, as Messenger's).
+	TelegramSim bool
+	// WhatsApp (Cloud API): the system user's access token, the app
+	// secret (signatures), the webhook's verify token, the business phone
+	// number's id and its digits (for wa.me links), the Graph API base
+	// with its version, and the approved utility template for messages
+	// outside the 24-hour window.
+	WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken, WhatsAppPhoneID, WhatsAppPhone, WhatsAppGraphURL string
+	WhatsAppTemplate, WhatsAppTemplateLanguage                                                              string
+	// WhatsAppSim runs the WhatsApp emulator at /sim/whatsapp/ (the demo).
+	WhatsAppSim bool
+}
+
+// PlatformFlags registers the platforms' settings on fs.
+func (c *Config) PlatformFlags(fs EnvFlags) {
+	p := &c.Platforms
+	fs.String(&p.TelegramToken, "telegram-bot-token", "", "Telegram bot token: turns the Telegram channel on (its webhook is <public-url>/channels/telegram/webhook, set at start)")
+	fs.String(&p.TelegramSecret, "telegram-secret-token", "", "secret_token for Telegram's setWebhook, 1-256 of A-Z a-z 0-9 _ - (default: derived from the bot token)")
+	fs.String(&p.TelegramAPI, "telegram-api-url", "", "Telegram Bot API base URL (default https://api.telegram.org; an emulator's: bankbridge sim prints it)")
+	fs.String(&p.TelegramBot, "telegram-bot-username", "", "the bot's username, for t.me links (default: asked of getMe)")
+	fs.Bool(&p.TelegramSim, "telegram-sim", false, "run the Telegram emulator inside this process at /sim/telegram/ and turn the channel on against it (demo)")
+	fs.String(&p.WhatsAppToken, "whatsapp-access-token", "", "WhatsApp Cloud API access token: turns the WhatsApp channel on (webhook <public-url>/channels/whatsapp/webhook)")
+	fs.String(&p.WhatsAppAppSecret, "whatsapp-app-secret", "", "the Meta app's secret, which signs WhatsApp webhooks (X-Hub-Signature-256)")
+	fs.String(&p.WhatsAppVerifyToken, "whatsapp-verify-token", "", "the verify token configured with the WhatsApp webhook")
+	fs.String(&p.WhatsAppPhoneID, "whatsapp-phone-number-id", "", "the business phone number's id (POST /{phone-number-id}/messages)")
+	fs.String(&p.WhatsAppPhone, "whatsapp-phone", "", "the business phone number in international digits, for wa.me links")
+	fs.String(&p.WhatsAppGraphURL, "whatsapp-graph-url", "https://graph.facebook.com/v23.0", "Graph API base URL with its version")
+	fs.String(&p.WhatsAppTemplate, "whatsapp-alert-template", "account_alert", "approved utility template (one body parameter) for messages outside the 24-hour window")
+	fs.String(&p.WhatsAppTemplateLanguage, "whatsapp-alert-template-language", "en_US", "the alert template's language code")
+	fs.Bool(&p.WhatsAppSim, "whatsapp-sim", false, "run the WhatsApp emulator inside this process at /sim/whatsapp/ and turn the channel on against it (demo)")
+}
+
+// validate reports the platforms' problems.
+func (p Platforms) validate() []error {
+	var errs []error
+	if p.TelegramAPI != "" {
+		if u, err := url.Parse(p.TelegramAPI); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			errs = append(errs, fmt.Errorf("--telegram-api-url (env BANKBRIDGE_TELEGRAM_API_URL) must be an http(s):// URL"))
+		}
+	}
+	if p.TelegramSim && p.TelegramToken != "" && p.TelegramAPI != "" {
+		errs = append(errs, fmt.Errorf("--telegram-sim runs the emulator here: leave --telegram-api-url empty with it"))
+	}
+	if (p.TelegramSecret != "" || p.TelegramAPI != "" || p.TelegramBot != "") && p.TelegramToken == "" && !p.TelegramSim {
+		errs = append(errs, fmt.Errorf("--telegram-* settings are given without --telegram-bot-token (env BANKBRIDGE_TELEGRAM_BOT_TOKEN)"))
+	}
+	if p.WhatsAppToken != "" && !p.WhatsAppSim {
+		var missing []string
+		for _, v := range []struct{ flag, val string }{{"--whatsapp-app-secret", p.WhatsAppAppSecret}, {"--whatsapp-verify-token", p.WhatsAppVerifyToken},
+			{"--whatsapp-phone-number-id", p.WhatsAppPhoneID}, {"--whatsapp-phone", p.WhatsAppPhone}} {
+			if v.val == "" {
+				missing = append(missing, v.flag)
+			}
+		}
+		if len(missing) > 0 {
+			errs = append(errs, fmt.Errorf("--whatsapp-access-token needs %v too", missing))
+		}
+		if u, err := url.Parse(p.WhatsAppGraphURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			errs = append(errs, fmt.Errorf("--whatsapp-graph-url (env BANKBRIDGE_WHATSAPP_GRAPH_URL) must be an http(s):// URL"))
+		}
+	}
+	return errs
+}
+
+// WhatsApp reports whether the WhatsApp channel is on.
+func (p Platforms) WhatsApp() bool { return p.WhatsAppToken != "" || p.WhatsAppSim }
+
+// Telegram reports whether the Telegram channel is on.
+func (p Platforms) Telegram() bool { return p.TelegramToken != "" || p.TelegramSim }
