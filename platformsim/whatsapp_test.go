@@ -64,7 +64,7 @@ func newWABed(t *testing.T) *waBed {
 
 func (b *waBed) advance(d time.Duration) { b.mu.Lock(); b.now = b.now.Add(d); b.mu.Unlock() }
 
-type graphAnswer struct {
+type waAnswer struct {
 	Error struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
@@ -72,7 +72,7 @@ type graphAnswer struct {
 	Messages []struct{ ID string } `json:"messages"`
 }
 
-func (b *waBed) send(t *testing.T, token, phoneID string, msg map[string]any) (int, graphAnswer) {
+func (b *waBed) send(t *testing.T, token, phoneID string, msg map[string]any) (int, waAnswer) {
 	t.Helper()
 	raw, _ := json.Marshal(msg)
 	req, _ := http.NewRequest("POST", b.sim.GraphURL()+"/"+phoneID+"/messages", strings.NewReader(string(raw)))
@@ -83,7 +83,7 @@ func (b *waBed) send(t *testing.T, token, phoneID string, msg map[string]any) (i
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var a graphAnswer
+	var a waAnswer
 	json.NewDecoder(res.Body).Decode(&a)
 	return res.StatusCode, a
 }
