@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/oauth"
 )
 
 const P = dataapi.Prefix
@@ -486,16 +488,31 @@ func TestConsentRevocation(t *testing.T) {
 	if res := b.call(b.budget, tok, "PUT", P+"/consents/"+grant+"/revocation", map[string]any{"reason": "NOT_A_REASON"}, nil); res.Status != 400 {
 		t.Errorf("bad reason: %d %s", res.Status, res.Body)
 	}
+	// The other instance has the consent in its one-second cache.
+	other := map[string]string{"X-Instance": "2"}
+	if res := b.call(b.budget, tok, "GET", P+"/accounts", nil, other); res.Status != 200 {
+		t.Fatalf("other instance before revocation: %d %s", res.Status, res.Body)
+	}
 	if res := b.call(b.budget, tok, "PUT", P+"/consents/"+grant+"/revocation", map[string]any{"reason": "USER_ACTION"}, nil); res.Status != 204 {
 		t.Fatalf("revoke: %d %s", res.Status, res.Body)
 	}
-	// Within the Verifier's one-second cache the token still passes: 409.
-	if res := b.call(b.budget, tok, "PUT", P+"/consents/"+grant+"/revocation", nil, nil); res.Status != 409 {
-		t.Errorf("second revocation: %d %s", res.Status, res.Body)
-	}
-	b.clock.Add(2 * time.Second)
+	// On the instance that answered 204, the revocation is already in
+	// force: no data, and a second revocation finds no token to stand on.
 	if res := b.call(b.budget, tok, "GET", P+"/accounts", nil, nil); res.Status != 401 {
-		t.Errorf("after revocation: %d %s", res.Status, res.Body)
+		t.Errorf("same instance right after the 204: %d %s", res.Status, res.Body)
+	}
+	if res := b.call(b.budget, tok, "PUT", P+"/consents/"+grant+"/revocation", nil, nil); res.Status != 401 {
+		t.Errorf("second revocation on the same instance: %d %s", res.Status, res.Body)
+	}
+	// The other instance may answer from its cache for under a second: a
+	// revocation there finds the consent ended (409); one second later it
+	// refuses the token too.
+	if res := b.call(b.budget, tok, "PUT", P+"/consents/"+grant+"/revocation", nil, other); res.Status != 409 && res.Status != 401 {
+		t.Errorf("second revocation on the other instance: %d %s", res.Status, res.Body)
+	}
+	b.clock.Add(time.Second)
+	if res := b.call(b.budget, tok, "GET", P+"/accounts", nil, other); res.Status != 401 {
+		t.Errorf("other instance one second after: %d %s", res.Status, res.Body)
 	}
 }
 
@@ -641,5 +658,42 @@ func TestPaymentsFollowTheBankLimits(t *testing.T) {
 	}
 	if bob, _ := b.db.Ledger().Account(ctx, b.bob.checking.ID); bob.Balance != 500000+1_400_00 {
 		t.Errorf("bob got %d through the API, want 1,400.00", bob.Balance-500000)
+	}
+}
+
+// TestOneIDPerAccount: the resourceId the token response names an account
+// by is the accountId of the API and the resourceId of the consent
+// resource, for every account of the consent.
+func TestOneIDPerAccount(t *testing.T) {
+	t.Parallel()
+	b := newBank(t, bankOptions{})
+	tok, grant := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID, b.ada.savings.ID}, allClusters())
+	raw, _ := json.Marshal(b.budget.Token()["authorization_details"])
+	var ds []oauth.AuthorizationDetail
+	if err := json.Unmarshal(raw, &ds); err != nil || len(ds) != 1 {
+		t.Fatalf("authorization_details = %s (%v)", raw, err)
+	}
+	var inToken []string
+	for _, r := range ds[0].ConsentRequest.Resources {
+		inToken = append(inToken, r.ResourceID)
+	}
+	var inAPI []string
+	for _, a := range decode[dataapi.Accounts](t, b.call(b.budget, tok, "GET", P+"/accounts", nil, nil)).Accounts {
+		inAPI = append(inAPI, a.AccountID)
+	}
+	var inConsent []string
+	for _, r := range decode[dataapi.ConsentGrant](t, b.call(b.budget, tok, "GET", P+"/consents/"+grant, nil, nil)).Resources {
+		inConsent = append(inConsent, r.ResourceID)
+	}
+	slices.Sort(inToken)
+	slices.Sort(inAPI)
+	slices.Sort(inConsent)
+	if len(inToken) != 2 || !slices.Equal(inToken, inAPI) || !slices.Equal(inToken, inConsent) {
+		t.Errorf("account ids: token %v, API %v, consent %v; want the same two", inToken, inAPI, inConsent)
+	}
+	for _, id := range inToken {
+		if res := b.call(b.budget, tok, "GET", P+"/accounts/"+id+"/balances", nil, nil); res.Status != 200 {
+			t.Errorf("balances of the token's resourceId %s: %d", id, res.Status)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -177,19 +176,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	fresh := make([]byte, 32)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, err
-	}
-	// The key store keeps text (JWKs in JSON), so the secret goes in base64:
-	// PostgreSQL refuses raw bytes that are not UTF-8 in a text column.
-	stored, err := d.Consents.Store().SigningKey(ctx, idSecretName, []byte(base64.StdEncoding.EncodeToString(fresh)), d.Now().UTC())
+	secret, err := d.Consents.IDSecret(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("dataapi: load id secret: %w", err)
-	}
-	secret, err := base64.StdEncoding.DecodeString(string(stored))
-	if err != nil {
-		return nil, fmt.Errorf("dataapi: stored id secret is not base64: %w", err)
+		return nil, fmt.Errorf("dataapi: %w", err)
 	}
 	x, err := newIDs(secret)
 	if err != nil {

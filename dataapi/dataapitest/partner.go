@@ -45,6 +45,16 @@ type Partner struct {
 	nonce string
 	// signer caches the DPoP signer (its key never changes).
 	signer jose.Signer
+	// last is the last token response, for Token.
+	last map[string]any
+}
+
+// Token returns the last token response the partner received (access
+// token, grant_id, authorization_details...), decoded; nil before any.
+func (p *Partner) Token() map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last
 }
 
 // New returns a partner with fresh client and DPoP keys, not yet
@@ -195,6 +205,9 @@ func (p *Partner) Link(ctx context.Context, decide func(context.Context, consent
 	}
 	token, _ = out["access_token"].(string)
 	grant, _ = out["grant_id"].(string)
+	p.mu.Lock()
+	p.last = out
+	p.mu.Unlock()
 	return token, grant, nil
 }
 
