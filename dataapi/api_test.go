@@ -133,16 +133,46 @@ func TestFieldsFollowTheClusters(t *testing.T) {
 	t.Parallel()
 	b := newBank(t, bankOptions{})
 	tok, _ := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID}, []consent.Cluster{consent.Balances})
-	res := b.call(b.budget, tok, "GET", P+"/accounts", nil, nil)
-	as := decode[dataapi.Accounts](t, res).Accounts
-	if len(as) != 1 || as[0].CurrentBalance == nil || as[0].ProductName != "" || as[0].AccountNumberDisplay != "" || as[0].Status != "" {
-		t.Errorf("a BALANCES-only consent shows %s", res.Body)
-	}
-	for _, path := range []string{"/customers/current", "/accounts/" + as[0].AccountID + "/transactions", "/accounts/" + as[0].AccountID + "/payment-networks", "/payees"} {
+	// Without ACCOUNT_BASIC there is no descriptor to list (FDX 6.4's
+	// Accounts holds at least one) nor an account detail; the partner knows
+	// the account by the token's resourceId, and reads its balances.
+	id := tokenAccounts(t, b.budget)[0]
+	for _, path := range []string{"/accounts", "/accounts/" + id, "/customers/current", "/accounts/" + id + "/transactions",
+		"/accounts/" + id + "/payment-networks", "/accounts/" + id + "/contact", "/payees"} {
 		if res := b.call(b.budget, tok, "GET", P+path, nil, nil); res.Status != 404 {
 			t.Errorf("GET %s outside the clusters: %d %s", path, res.Status, res.Body)
 		}
 	}
+	bal := decode[dataapi.Balances](t, b.call(b.budget, tok, "GET", P+"/accounts/"+id+"/balances", nil, nil))
+	if bal.CurrentBalance == "" {
+		t.Errorf("balances = %+v", bal)
+	}
+	// ACCOUNT_BASIC alone: the descriptor, with no balance and no detail.
+	tok, _ = b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID}, []consent.Cluster{consent.AccountBasic})
+	res := b.call(b.budget, tok, "GET", P+"/accounts", nil, nil)
+	as := decode[dataapi.Accounts](t, res).Accounts
+	if len(as) != 1 || as[0].CurrentBalance != nil || as[0].ProductName == "" || as[0].Status != "OPEN" || as[0].AccountOpenDate != "" || as[0].OverdraftLimit != nil {
+		t.Errorf("an ACCOUNT_BASIC-only consent shows %s", res.Body)
+	}
+	if res := b.call(b.budget, tok, "GET", P+"/accounts/"+as[0].AccountID, nil, nil); res.Status != 404 {
+		t.Errorf("account detail without BALANCES: %d %s", res.Status, res.Body)
+	}
+}
+
+// tokenAccounts lists the accounts of the partner's last token response,
+// by their resourceId.
+func tokenAccounts(t *testing.T, p *dataapitest.Partner) []string {
+	t.Helper()
+	raw, _ := json.Marshal(p.Token()["authorization_details"])
+	var ds []oauth.AuthorizationDetail
+	if err := json.Unmarshal(raw, &ds); err != nil || len(ds) != 1 {
+		t.Fatalf("authorization_details = %s (%v)", raw, err)
+	}
+	var ids []string
+	for _, r := range ds[0].ConsentRequest.Resources {
+		ids = append(ids, r.ResourceID)
+	}
+	return ids
 }
 
 func TestTransactionsPageByKey(t *testing.T) {
@@ -190,6 +220,15 @@ func TestBadInputIsRefusedWithAStableCode(t *testing.T) {
 	tok, _ := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID, b.ada.savings.ID}, allClusters())
 	chk, sav := b.accountID(tok, b.ada.checking.Name), b.accountID(tok, b.ada.savings.Name)
 	tx := P + "/accounts/" + chk + "/transactions"
+	// A page key of the account list (a consent with three accounts, one a
+	// page), which must not open another list.
+	tok3, _ := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID, b.ada.savings.ID, b.ada.card.ID}, allClusters())
+	accountsKey := decode[dataapi.Accounts](t, b.call(b.budget, tok3, "GET", P+"/accounts?limit=1", nil, nil)).Page.NextPageKey
+	// Statement ids that exist but are not this consent's to read: the
+	// card's (an account outside the consent) and one from before the
+	// look-back, both for last month and two years ago.
+	otherStatement := dataapi.StatementIDForTest(b.api, "budget-app", b.ada.card.ID, time.Now().AddDate(0, -1, 0))
+	oldStatement := dataapi.StatementIDForTest(b.api, "budget-app", b.ada.checking.ID, time.Now().AddDate(-3, 0, 0))
 	pay := func(body string) map[string]string {
 		return map[string]string{"Idempotency-Key": "k-" + fmt.Sprint(len(body))}
 	}
@@ -205,7 +244,20 @@ func TestBadInputIsRefusedWithAStableCode(t *testing.T) {
 		{"LimitZero", "GET", tx + "?limit=0", nil, nil, 400, "invalid_parameter"},
 		{"LimitTooLarge", "GET", tx + "?limit=501", nil, nil, 400, "invalid_parameter"},
 		{"LimitFractional", "GET", tx + "?limit=1.5", nil, nil, 400, "invalid_parameter"},
-		{"UnknownParameter", "GET", tx + "?offset=3", nil, nil, 400, "invalid_parameter"},
+		{"UnknownParameter", "GET", tx + "?fromDate=2026-01-01", nil, nil, 400, "invalid_parameter"},
+		{"ForgedOffset", "GET", tx + "?offset=3", nil, nil, 400, "page_key_invalid"},
+		{"OffsetAndPageKey", "GET", tx + "?offset=3&pageKey=3", nil, nil, 400, "invalid_parameter"},
+		{"StartDateWithoutEndDate", "GET", tx + "?startDate=2026-03-01", nil, nil, 400, "time_range_invalid"},
+		{"StartDateNotADate", "GET", tx + "?startDate=2026-03-01T00:00:00Z&endDate=2026-03-02", nil, nil, 400, "invalid_parameter"},
+		{"StartDateAfterEndDate", "GET", tx + "?startDate=2026-03-02&endDate=2026-03-01", nil, nil, 400, "time_range_invalid"},
+		{"DatesAndTimes", "GET", tx + "?startDate=2026-03-01&endDate=2026-03-02&startTime=2026-03-01", nil, nil, 400, "invalid_parameter"},
+		{"AccountsLimitZero", "GET", P + "/accounts?limit=0", nil, nil, 400, "invalid_parameter"},
+		{"AccountsForgedPageKey", "GET", P + "/accounts?pageKey=" + base64.RawURLEncoding.EncodeToString(make([]byte, 36)), nil, nil, 400, "page_key_invalid"},
+		{"AnotherListsPageKey", "GET", P + "/accounts/" + chk + "/statements?pageKey=" + accountsKey, nil, nil, 400, "page_key_invalid"},
+		{"PaymentNetworksLimitHuge", "GET", P + "/accounts/" + chk + "/payment-networks?limit=99999", nil, nil, 400, "invalid_parameter"},
+		{"StatementsBadEndTime", "GET", P + "/accounts/" + chk + "/statements?endTime=soon", nil, nil, 400, "invalid_parameter"},
+		{"PDFOfAnotherAccountsStatement", "GET", P + "/accounts/" + chk + "/statements/" + otherStatement, nil, map[string]string{"Accept": "application/pdf"}, 404, "not_found"},
+		{"PDFBeforeTheLookback", "GET", P + "/accounts/" + chk + "/statements/" + oldStatement, nil, map[string]string{"Accept": "application/pdf"}, 404, "not_found"},
 		{"RepeatedParameter", "GET", tx + "?limit=1&limit=2", nil, nil, 400, "invalid_parameter"},
 		{"HugeQuery", "GET", tx + "?pageKey=" + long, nil, nil, 400, "invalid_parameter"},
 		{"MalformedQuery", "GET", tx + "?limit=%zz", nil, nil, 400, "invalid_parameter"},

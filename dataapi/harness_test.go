@@ -252,7 +252,8 @@ func (b *bank) link(p *dataapitest.Partner, who person, accounts []ledger.Accoun
 }
 
 // call makes one API call and validates the answer against the OpenAPI
-// document: every answer in these tests passes through here.
+// document and, where Plaid Core Exchange defines the operation, against
+// FDX 6.4: every answer in these tests passes through here.
 func (b *bank) call(p *dataapitest.Partner, token, method, path string, body any, header map[string]string) dataapitest.Response {
 	b.t.Helper()
 	var raw []byte
@@ -271,6 +272,9 @@ func (b *bank) call(p *dataapitest.Partner, token, method, path string, body any
 	}
 	if err := validateResponse(method, path, res); err != nil {
 		b.t.Errorf("%s %s: answer does not match the OpenAPI document: %v\nbody: %s", method, path, err, res.Body)
+	}
+	if err := validateFDX(method, path, res); err != nil {
+		b.t.Errorf("%s %s: answer does not match FDX 6.4: %v\nbody: %.2000s", method, path, err, res.Body)
 	}
 	return res
 }

@@ -135,3 +135,38 @@ func (x *ids) open(partner, account, key string) (pagePos, bool) {
 		to:     time.UnixMicro(int64(binary.BigEndian.Uint64(plain[24:]))).UTC(),
 	}, true
 }
+
+// sealIndex returns the page key of the n-th element of a short list (the
+// consent's accounts, an account's statements) for partner, bound to scope
+// (the list's name and the account), so that it opens for that list only.
+func (x *ids) sealIndex(partner, scope string, n int) string {
+	var plain [8]byte
+	binary.BigEndian.PutUint64(plain[:], uint64(n))
+	nonce := make([]byte, x.aead.NonceSize(), x.aead.NonceSize()+len(plain)+x.aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	out := x.aead.Seal(nonce, nonce, plain[:], []byte("index\x00"+partner+"\x00"+scope))
+	return base64.RawURLEncoding.EncodeToString(out)
+}
+
+// openIndex reads a key made by sealIndex for the same partner and scope.
+func (x *ids) openIndex(partner, scope, key string) (int, bool) {
+	if len(key) > 128 {
+		return 0, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(key)
+	ns := x.aead.NonceSize()
+	if err != nil || len(raw) != ns+8+x.aead.Overhead() {
+		return 0, false
+	}
+	plain, err := x.aead.Open(nil, raw[:ns], raw[ns:], []byte("index\x00"+partner+"\x00"+scope))
+	if err != nil {
+		return 0, false
+	}
+	n := binary.BigEndian.Uint64(plain)
+	if n == 0 || n > 1<<20 {
+		return 0, false
+	}
+	return int(n), true
+}

@@ -500,22 +500,18 @@ func applyAll(ctx context.Context, st ledger.Store, ops []ledger.Op) error {
 // link gives the partner a consent from the first n customers (BALANCES
 // on their checking account) and from the one with the long history
 // (TRANSACTIONS), each through the authorization server over HTTP, and
-// learns the partner's ids of the accounts.
+// takes the partner's ids of the accounts from the token responses.
 func (ab *apiBench) link(ctx context.Context, decide func(context.Context, consent.Decision) (string, error), accts []ledger.Account, n int) error {
 	one := func(a ledger.Account, clusters ...consent.Cluster) (apiTarget, error) {
-		tok, _, err := ab.partner.Link(ctx, decide, a.Customer, []ledger.AccountID{a.ID}, clusters)
+		// The token response names the account by the API's accountId.
+		tok, _, ids, err := ab.partner.LinkAccounts(ctx, decide, a.Customer, []ledger.AccountID{a.ID}, clusters)
 		if err != nil {
 			return apiTarget{}, err
 		}
-		res, err := ab.partner.Do(ctx, tok, "GET", dataapi.Prefix+"/accounts", nil, nil)
-		if err != nil {
-			return apiTarget{}, err
+		if len(ids) != 1 {
+			return apiTarget{}, fmt.Errorf("the token names %d accounts, want 1", len(ids))
 		}
-		var list dataapi.Accounts
-		if err := json.Unmarshal(res.Body, &list); err != nil || res.Status != 200 || len(list.Accounts) != 1 {
-			return apiTarget{}, fmt.Errorf("GET /accounts: %d %s", res.Status, res.Body)
-		}
-		return apiTarget{token: tok, account: list.Accounts[0].AccountID}, nil
+		return apiTarget{token: tok, account: ids[0]}, nil
 	}
 	var err error
 	if ab.heavy, err = one(accts[0], consent.AccountBasic, consent.Transactions); err != nil {
