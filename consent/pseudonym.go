@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 
 	"github.com/bankbridge/bankbridge/ledger"
 )
@@ -23,7 +24,14 @@ import (
 // The authorization server names a consent's accounts with it (the
 // resourceId of authorization_details) and the data API names them with it
 // (accountId), so a partner sees one id per account everywhere.
-type Pseudonyms struct{ mac []byte }
+type Pseudonyms struct {
+	mac []byte
+	// keyed is an HMAC already fed its key, cloned for each id (a page of
+	// transactions names a hundred): one hash block and four allocations
+	// fewer than hmac.New each time. It is never written or summed, so
+	// concurrent clones only read it.
+	keyed hash.Hash
+}
 
 // The kinds of thing named, so that an account id can never be taken for a
 // payee id with the same internal number.
@@ -42,13 +50,25 @@ func NewPseudonyms(secret []byte) (*Pseudonyms, error) {
 	}
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("bankbridge dataapi ids v1")) // the label ids were first made under; changing it renames everything
-	return &Pseudonyms{mac: m.Sum(nil)}, nil
+	x := &Pseudonyms{mac: m.Sum(nil)}
+	x.keyed = hmac.New(sha256.New, x.mac)
+	return x, nil
+}
+
+// fresh returns an HMAC keyed with the id key, ready for a message.
+func (x *Pseudonyms) fresh() hash.Hash {
+	if c, ok := x.keyed.(hash.Cloner); ok {
+		if h, err := c.Clone(); err == nil {
+			return h.(hash.Hash)
+		}
+	}
+	return hmac.New(sha256.New, x.mac)
 }
 
 // Of is the partner's id for the internal id n of the given kind; scope
 // narrows it further (a transaction as seen from one account), "" for none.
 func (x *Pseudonyms) Of(kind byte, partner, scope string, n int64) string {
-	m := hmac.New(sha256.New, x.mac)
+	m := x.fresh()
 	var b [9]byte
 	b[0] = kind
 	binary.BigEndian.PutUint64(b[1:], uint64(n))
@@ -96,7 +116,7 @@ func (s *Service) IDSecret(ctx context.Context) ([]byte, error) {
 // for something named by the partner's own words (a payment by its
 // idempotency key).
 func (x *Pseudonyms) Digest(msg string) string {
-	m := hmac.New(sha256.New, x.mac)
+	m := x.fresh()
 	m.Write([]byte(msg))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }

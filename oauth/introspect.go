@@ -70,6 +70,9 @@ func (s *Server) parseAccess(raw string) (accessClaims, error) {
 		return accessClaims{}, err
 	}
 	c.kid = tok.Headers[0].KeyID
+	for _, f := range strings.Fields(c.Scope) {
+		c.scope = append(c.scope, consent.Cluster(f))
+	}
 	switch {
 	case c.Issuer != s.d.Issuer || !c.Audience.Contains(s.d.Issuer):
 		return accessClaims{}, errors.New("wrong issuer or audience")

@@ -36,7 +36,8 @@ type accessClaims struct {
 	Confirm  struct {
 		JKT string `json:"jkt"`
 	} `json:"cnf"`
-	kid string // not a claim: the key that signed the token, set by parseAccess
+	kid   string            // not a claim: the key that signed the token, set by parseAccess
+	scope []consent.Cluster // not a claim: Scope parsed once, by parseAccess; shared, never modified
 }
 
 // verifierRe is a PKCE code verifier: 43-128 unreserved characters

@@ -29,7 +29,7 @@ type VerifierOptions struct {
 
 // Access is what a verified request may do: its consent and partner, the
 // partner's pairwise subject for the customer, the clusters the token
-// carries.
+// carries (shared between calls of one token: read it, never change it).
 type Access struct {
 	Grant   consent.Grant
 	Partner consent.Partner
@@ -150,14 +150,10 @@ func (v *Verifier) Verify(r *http.Request) (Access, error) {
 	if p.ID != consent.PartnerID(c.ClientID) {
 		return Access{}, tokenErr(codeInvalidToken, "the token's client is not the consent's")
 	}
-	scope := make([]consent.Cluster, 0, 4)
-	for _, f := range strings.Fields(c.Scope) {
-		scope = append(scope, consent.Cluster(f))
-	}
 	if c.Lookback > 0 && c.Lookback < g.LookbackDays {
 		g.LookbackDays = c.Lookback // a refresh narrowed it for this token (RFC 9396 §7)
 	}
-	return Access{Grant: g, Partner: p, Subject: c.Subject, Scope: scope, JKT: pr.jkt, Expires: c.Expiry.Time()}, nil
+	return Access{Grant: g, Partner: p, Subject: c.Subject, Scope: c.scope, JKT: pr.jkt, Expires: c.Expiry.Time()}, nil
 }
 
 // access returns the claims of the access token tok. A token whose
