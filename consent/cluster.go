@@ -31,10 +31,12 @@ type ClusterInfo struct {
 
 // Clusters lists every cluster in the order the consent screen shows them.
 var Clusters = []ClusterInfo{
-	{AccountBasic, "Account names", "The name and type of each account you choose, and the last four digits of its number.",
-		"Everyday checking, a checking account ending 4821"},
-	{AccountDetailed, "Account details", "When the account was opened, its currency, its status and its overdraft or credit limit.",
-		"Opened 3 Feb 2021, US dollars, open, overdraft limit 500.00 USD"},
+	// ACCOUNT_BASIC is FDX's account descriptor (FDX 6.4 AccountDescriptor
+	// requires the product name, status and currency beside the id).
+	{AccountBasic, "Account names", "The name, type, currency and status of each account you choose, and the last four digits of its number.",
+		"Everyday checking, a checking account in US dollars ending 4821, open"},
+	{AccountDetailed, "Account details", "When the account was opened and its overdraft or credit limit.",
+		"Opened 3 Feb 2021, overdraft limit 500.00 USD"},
 	{Balances, "Balances", "The current and available balance of each account you choose, whenever the app asks.",
 		"Balance 1,234.50 USD, available 1,100.00 USD"},
 	{Transactions, "Transactions", "Every payment in and out of the account: date, amount, description and who it was with, as far back as the look-back period.",

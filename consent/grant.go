@@ -3,7 +3,6 @@ package consent
 import (
 	"cmp"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"slices"
 	"strconv"
@@ -139,25 +138,6 @@ func (g Grant) Parties(bank string) []Party {
 		{Role: "DATA_RECIPIENT", ID: string(g.Partner)},
 		{Role: "INDIVIDUAL", ID: strconv.FormatInt(int64(g.Customer), 10)},
 	}
-}
-
-// ResourceID is the opaque identifier of account within this consent, the
-// one a partner sees: derived from the grant id, so the same account has a
-// different id for every consent and partner, and reveals no account number.
-func (g Grant) ResourceID(account ledger.AccountID) string {
-	h := sha256.Sum256([]byte(string(g.ID) + "/" + strconv.FormatInt(int64(account), 10)))
-	return base64.RawURLEncoding.EncodeToString(h[:16])
-}
-
-// AccountForResource maps a ResourceID back to its account; ok is false if
-// the id names no account of this consent.
-func (g Grant) AccountForResource(id string) (ledger.AccountID, bool) {
-	for _, r := range g.Resources {
-		if g.ResourceID(r.Account) == id {
-			return r.Account, true
-		}
-	}
-	return 0, false
 }
 
 // Grant errors. Compare with errors.Is.

@@ -62,11 +62,13 @@ type Store interface {
 
 	// SaveCode stores an authorization code.
 	SaveCode(ctx context.Context, c Code) error
-	// UseCode marks the code used at `at` and returns it, atomically: exactly
-	// one caller succeeds. A code already used answers ErrCodeReused together
-	// with the code (so the caller can revoke what it led to); an unknown one
-	// ErrCodeNotFound.
-	UseCode(ctx context.Context, hash []byte, at time.Time) (Code, error)
+	// UseCode marks partner's code used at `at` and returns it, atomically:
+	// exactly one caller succeeds. A code already used answers ErrCodeReused
+	// together with the code (so the caller can revoke what it led to); an
+	// unknown one ErrCodeNotFound, and so does a code issued to another
+	// partner, which stays unused: a stolen code presented by the thief
+	// neither spends nor revokes anything.
+	UseCode(ctx context.Context, hash []byte, partner PartnerID, at time.Time) (Code, error)
 
 	// SaveRefreshToken stores a refresh token's record.
 	SaveRefreshToken(ctx context.Context, t RefreshToken) error

@@ -20,10 +20,12 @@ type Currency struct {
 	CurrencyCode string `json:"currencyCode"`
 }
 
-// Account is FDX's account descriptor and detail in one entity, with each
-// field present only when the consent shares the cluster it belongs to:
-// ACCOUNT_BASIC (category, type, masked number, product name, currency),
-// ACCOUNT_DETAILED (status, open date, limits) and BALANCES.
+// Account is FDX 6.4's account: its descriptor (AccountDescriptor, the
+// ACCOUNT_BASIC cluster: category, type, masked number, product name,
+// status, currency), with ACCOUNT_DETAILED's open date and limits and
+// BALANCES's balances when the consent shares them. GET /accounts lists
+// descriptors (FDX AccountWithDescriptor), GET /accounts/{accountId} the
+// details (FDX AccountWithDetails, which requires the balances).
 type Account struct {
 	AccountID            string    `json:"accountId"`
 	AccountCategory      string    `json:"accountCategory,omitempty"`
@@ -31,9 +33,9 @@ type Account struct {
 	AccountNumberDisplay string    `json:"accountNumberDisplay,omitempty"`
 	ProductName          string    `json:"productName,omitempty"`
 	Nickname             string    `json:"nickname,omitempty"`
+	Status               string    `json:"status,omitempty"`
 	Currency             *Currency `json:"currency,omitempty"`
 	// ACCOUNT_DETAILED
-	Status          string       `json:"status,omitempty"`
 	AccountOpenDate string       `json:"accountOpenDate,omitempty"`
 	OverdraftLimit  *json.Number `json:"overdraftLimit,omitempty"`
 	CreditLine      *json.Number `json:"creditLine,omitempty"`
@@ -78,13 +80,11 @@ func (c *call) view(a ledger.Account, now time.Time) (Account, []consent.Cluster
 	if c.acc.Allows(a.ID, consent.AccountBasic) {
 		cls = append(cls, consent.AccountBasic)
 		v.AccountCategory, v.AccountType, v.AccountNumberDisplay, v.ProductName = cat, typ, a.Number.Masked(), a.Name
-		v.Currency = &Currency{CurrencyCode: string(a.Currency)}
-		fields = append(fields, "account.accountType", "account.accountNumberDisplay", "account.productName", "account.currency")
+		v.Status, v.Currency = status(a.Status), &Currency{CurrencyCode: string(a.Currency)}
+		fields = append(fields, "account.accountType", "account.accountNumberDisplay", "account.productName", "account.status", "account.currency")
 	}
 	if c.acc.Allows(a.ID, consent.AccountDetailed) {
 		cls = append(cls, consent.AccountDetailed)
-		v.AccountCategory, v.AccountType = cat, typ
-		v.Status = status(a.Status)
 		if !a.OpenedAt.IsZero() {
 			v.AccountOpenDate = a.OpenedAt.UTC().Format(time.DateOnly)
 		}
@@ -93,7 +93,7 @@ func (c *call) view(a ledger.Account, now time.Time) (Account, []consent.Cluster
 		} else {
 			v.OverdraftLimit = num(money(a.Limit, a.Currency))
 		}
-		fields = append(fields, "account.status", "account.accountOpenDate", "account.limit")
+		fields = append(fields, "account.accountOpenDate", "account.limit")
 	}
 	if c.acc.Allows(a.ID, consent.Balances) {
 		cls = append(cls, consent.Balances)
@@ -162,23 +162,47 @@ func (c *call) resolve(id string, cluster consent.Cluster) (ledger.Account, erro
 	return ledger.Account{}, errNotFound
 }
 
-// Accounts is the answer of GET /accounts.
+// Accounts is the answer of GET /accounts (FDX 6.4 Accounts: a page of
+// account descriptors, at least one).
 type Accounts struct {
-	Accounts []Account `json:"accounts"`
+	Page     *PageMetadata `json:"page,omitempty"`
+	Accounts []Account     `json:"accounts"`
 }
 
+// accounts lists the consent's accounts whose ACCOUNT_BASIC the consent
+// shares (a descriptor is that cluster; FDX requires its fields), a page
+// at a time (limit, pageKey or offset). A consent sharing no account's
+// descriptor has no account list: not found, as FDX's minItems 1 wants.
 func (s *Server) accounts(c *call) {
 	as, err := c.consented()
 	if err != nil {
 		c.fail(err)
 		return
 	}
+	shown := as[:0]
+	for _, a := range as {
+		if c.acc.Allows(a.ID, consent.AccountBasic) {
+			shown = append(shown, a)
+		}
+	}
+	start, end, next, err := c.pageOf(len(shown), defaultLimit, maxLimit, "accounts")
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	if start >= end {
+		c.fail(errNotFound)
+		return
+	}
 	now := s.d.Now().UTC()
-	out := Accounts{Accounts: make([]Account, 0, len(as))}
+	out := Accounts{Accounts: make([]Account, 0, end-start)}
+	if next != "" {
+		out.Page = &PageMetadata{NextPageKey: next, NextOffset: next}
+	}
 	var ids []ledger.AccountID
 	var cls []consent.Cluster
 	var fields []string
-	for _, a := range as {
+	for _, a := range shown[start:end] {
 		v, vc, vf := c.view(a, now)
 		out.Accounts = append(out.Accounts, v)
 		ids = append(ids, a.ID)
@@ -210,16 +234,17 @@ func unionS(a, b []string) []string {
 	return a
 }
 
-// account answers GET /accounts/{accountId}: any cluster of the account
-// makes it visible; its fields follow the clusters.
+// account answers GET /accounts/{accountId}: FDX 6.4's AccountWithDetails
+// is the descriptor with the balances (DepositAccount requires
+// currentBalance and availableBalance, LineOfCreditAccount currentBalance),
+// so it needs both ACCOUNT_BASIC and BALANCES; ACCOUNT_DETAILED adds the
+// open date and limits. Without both it is not found: the descriptor alone
+// is in GET /accounts, the balances alone in .../balances.
 func (s *Server) account(c *call) {
 	id := c.r.PathValue("accountId")
-	var a ledger.Account
-	var err error = errNotFound
-	for _, cl := range []consent.Cluster{consent.AccountBasic, consent.AccountDetailed, consent.Balances} {
-		if a, err = c.resolve(id, cl); err == nil {
-			break
-		}
+	a, err := c.resolve(id, consent.AccountBasic)
+	if err == nil && !c.acc.Allows(a.ID, consent.Balances) {
+		err = errNotFound
 	}
 	if err != nil {
 		c.fail(err)
@@ -270,8 +295,10 @@ type PaymentNetwork struct {
 	TransferOut    bool   `json:"transferOut"`
 }
 
-// PaymentNetworks is the answer of GET /accounts/{accountId}/payment-networks.
+// PaymentNetworks is the answer of GET /accounts/{accountId}/payment-networks
+// (FDX 6.4 AccountPaymentNetworkList: at least one network).
 type PaymentNetworks struct {
+	Page            *PageMetadata    `json:"page,omitempty"`
 	PaymentNetworks []PaymentNetwork `json:"paymentNetworks"`
 }
 
@@ -281,12 +308,26 @@ func (s *Server) paymentNetworks(c *call) {
 		c.fail(err)
 		return
 	}
-	c.disclose([]ledger.AccountID{a.ID}, []consent.Cluster{consent.PaymentSupport}, []string{"account.accountNumber", "account.routingNumber"})
-	open := a.Status == ledger.Open
-	out := PaymentNetworks{PaymentNetworks: []PaymentNetwork{}}
+	var nets []PaymentNetwork
 	if a.Kind != ledger.CreditCard && a.Status != ledger.Closed {
-		out.PaymentNetworks = append(out.PaymentNetworks, PaymentNetwork{BankID: a.Routing, Identifier: string(a.Number),
-			IdentifierType: "ACCOUNT_NUMBER", Type: "US_ACH", TransferIn: true, TransferOut: open})
+		nets = append(nets, PaymentNetwork{BankID: a.Routing, Identifier: string(a.Number),
+			IdentifierType: "ACCOUNT_NUMBER", Type: "US_ACH", TransferIn: true, TransferOut: a.Status == ledger.Open})
+	}
+	start, end, next, err := c.pageOf(len(nets), defaultLimit, maxLimit, "payment-networks/"+c.r.PathValue("accountId"))
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	// A card account, or a closed one, has no network to pay through: FDX
+	// 6.4's list holds at least one, so there is no list to answer.
+	if start >= end {
+		c.fail(errNotFound)
+		return
+	}
+	c.disclose([]ledger.AccountID{a.ID}, []consent.Cluster{consent.PaymentSupport}, []string{"account.accountNumber", "account.routingNumber"})
+	out := PaymentNetworks{PaymentNetworks: nets[start:end]}
+	if next != "" {
+		out.Page = &PageMetadata{NextPageKey: next, NextOffset: next}
 	}
 	c.json(200, out)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/oauth"
 )
 
 const P = dataapi.Prefix
@@ -131,16 +133,46 @@ func TestFieldsFollowTheClusters(t *testing.T) {
 	t.Parallel()
 	b := newBank(t, bankOptions{})
 	tok, _ := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID}, []consent.Cluster{consent.Balances})
-	res := b.call(b.budget, tok, "GET", P+"/accounts", nil, nil)
-	as := decode[dataapi.Accounts](t, res).Accounts
-	if len(as) != 1 || as[0].CurrentBalance == nil || as[0].ProductName != "" || as[0].AccountNumberDisplay != "" || as[0].Status != "" {
-		t.Errorf("a BALANCES-only consent shows %s", res.Body)
-	}
-	for _, path := range []string{"/customers/current", "/accounts/" + as[0].AccountID + "/transactions", "/accounts/" + as[0].AccountID + "/payment-networks", "/payees"} {
+	// Without ACCOUNT_BASIC there is no descriptor to list (FDX 6.4's
+	// Accounts holds at least one) nor an account detail; the partner knows
+	// the account by the token's resourceId, and reads its balances.
+	id := tokenAccounts(t, b.budget)[0]
+	for _, path := range []string{"/accounts", "/accounts/" + id, "/customers/current", "/accounts/" + id + "/transactions",
+		"/accounts/" + id + "/payment-networks", "/accounts/" + id + "/contact", "/payees"} {
 		if res := b.call(b.budget, tok, "GET", P+path, nil, nil); res.Status != 404 {
 			t.Errorf("GET %s outside the clusters: %d %s", path, res.Status, res.Body)
 		}
 	}
+	bal := decode[dataapi.Balances](t, b.call(b.budget, tok, "GET", P+"/accounts/"+id+"/balances", nil, nil))
+	if bal.CurrentBalance == "" {
+		t.Errorf("balances = %+v", bal)
+	}
+	// ACCOUNT_BASIC alone: the descriptor, with no balance and no detail.
+	tok, _ = b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID}, []consent.Cluster{consent.AccountBasic})
+	res := b.call(b.budget, tok, "GET", P+"/accounts", nil, nil)
+	as := decode[dataapi.Accounts](t, res).Accounts
+	if len(as) != 1 || as[0].CurrentBalance != nil || as[0].ProductName == "" || as[0].Status != "OPEN" || as[0].AccountOpenDate != "" || as[0].OverdraftLimit != nil {
+		t.Errorf("an ACCOUNT_BASIC-only consent shows %s", res.Body)
+	}
+	if res := b.call(b.budget, tok, "GET", P+"/accounts/"+as[0].AccountID, nil, nil); res.Status != 404 {
+		t.Errorf("account detail without BALANCES: %d %s", res.Status, res.Body)
+	}
+}
+
+// tokenAccounts lists the accounts of the partner's last token response,
+// by their resourceId.
+func tokenAccounts(t *testing.T, p *dataapitest.Partner) []string {
+	t.Helper()
+	raw, _ := json.Marshal(p.Token()["authorization_details"])
+	var ds []oauth.AuthorizationDetail
+	if err := json.Unmarshal(raw, &ds); err != nil || len(ds) != 1 {
+		t.Fatalf("authorization_details = %s (%v)", raw, err)
+	}
+	var ids []string
+	for _, r := range ds[0].ConsentRequest.Resources {
+		ids = append(ids, r.ResourceID)
+	}
+	return ids
 }
 
 func TestTransactionsPageByKey(t *testing.T) {
@@ -188,6 +220,15 @@ func TestBadInputIsRefusedWithAStableCode(t *testing.T) {
 	tok, _ := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID, b.ada.savings.ID}, allClusters())
 	chk, sav := b.accountID(tok, b.ada.checking.Name), b.accountID(tok, b.ada.savings.Name)
 	tx := P + "/accounts/" + chk + "/transactions"
+	// A page key of the account list (a consent with three accounts, one a
+	// page), which must not open another list.
+	tok3, _ := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID, b.ada.savings.ID, b.ada.card.ID}, allClusters())
+	accountsKey := decode[dataapi.Accounts](t, b.call(b.budget, tok3, "GET", P+"/accounts?limit=1", nil, nil)).Page.NextPageKey
+	// Statement ids that exist but are not this consent's to read: the
+	// card's (an account outside the consent) and one from before the
+	// look-back, both for last month and two years ago.
+	otherStatement := dataapi.StatementIDForTest(b.api, "budget-app", b.ada.card.ID, time.Now().AddDate(0, -1, 0))
+	oldStatement := dataapi.StatementIDForTest(b.api, "budget-app", b.ada.checking.ID, time.Now().AddDate(-3, 0, 0))
 	pay := func(body string) map[string]string {
 		return map[string]string{"Idempotency-Key": "k-" + fmt.Sprint(len(body))}
 	}
@@ -203,7 +244,20 @@ func TestBadInputIsRefusedWithAStableCode(t *testing.T) {
 		{"LimitZero", "GET", tx + "?limit=0", nil, nil, 400, "invalid_parameter"},
 		{"LimitTooLarge", "GET", tx + "?limit=501", nil, nil, 400, "invalid_parameter"},
 		{"LimitFractional", "GET", tx + "?limit=1.5", nil, nil, 400, "invalid_parameter"},
-		{"UnknownParameter", "GET", tx + "?offset=3", nil, nil, 400, "invalid_parameter"},
+		{"UnknownParameter", "GET", tx + "?fromDate=2026-01-01", nil, nil, 400, "invalid_parameter"},
+		{"ForgedOffset", "GET", tx + "?offset=3", nil, nil, 400, "page_key_invalid"},
+		{"OffsetAndPageKey", "GET", tx + "?offset=3&pageKey=3", nil, nil, 400, "invalid_parameter"},
+		{"StartDateWithoutEndDate", "GET", tx + "?startDate=2026-03-01", nil, nil, 400, "time_range_invalid"},
+		{"StartDateNotADate", "GET", tx + "?startDate=2026-03-01T00:00:00Z&endDate=2026-03-02", nil, nil, 400, "invalid_parameter"},
+		{"StartDateAfterEndDate", "GET", tx + "?startDate=2026-03-02&endDate=2026-03-01", nil, nil, 400, "time_range_invalid"},
+		{"DatesAndTimes", "GET", tx + "?startDate=2026-03-01&endDate=2026-03-02&startTime=2026-03-01", nil, nil, 400, "invalid_parameter"},
+		{"AccountsLimitZero", "GET", P + "/accounts?limit=0", nil, nil, 400, "invalid_parameter"},
+		{"AccountsForgedPageKey", "GET", P + "/accounts?pageKey=" + base64.RawURLEncoding.EncodeToString(make([]byte, 36)), nil, nil, 400, "page_key_invalid"},
+		{"AnotherListsPageKey", "GET", P + "/accounts/" + chk + "/statements?pageKey=" + accountsKey, nil, nil, 400, "page_key_invalid"},
+		{"PaymentNetworksLimitHuge", "GET", P + "/accounts/" + chk + "/payment-networks?limit=99999", nil, nil, 400, "invalid_parameter"},
+		{"StatementsBadEndTime", "GET", P + "/accounts/" + chk + "/statements?endTime=soon", nil, nil, 400, "invalid_parameter"},
+		{"PDFOfAnotherAccountsStatement", "GET", P + "/accounts/" + chk + "/statements/" + otherStatement, nil, map[string]string{"Accept": "application/pdf"}, 404, "not_found"},
+		{"PDFBeforeTheLookback", "GET", P + "/accounts/" + chk + "/statements/" + oldStatement, nil, map[string]string{"Accept": "application/pdf"}, 404, "not_found"},
 		{"RepeatedParameter", "GET", tx + "?limit=1&limit=2", nil, nil, 400, "invalid_parameter"},
 		{"HugeQuery", "GET", tx + "?pageKey=" + long, nil, nil, 400, "invalid_parameter"},
 		{"MalformedQuery", "GET", tx + "?limit=%zz", nil, nil, 400, "invalid_parameter"},
@@ -486,16 +540,31 @@ func TestConsentRevocation(t *testing.T) {
 	if res := b.call(b.budget, tok, "PUT", P+"/consents/"+grant+"/revocation", map[string]any{"reason": "NOT_A_REASON"}, nil); res.Status != 400 {
 		t.Errorf("bad reason: %d %s", res.Status, res.Body)
 	}
+	// The other instance has the consent in its one-second cache.
+	other := map[string]string{"X-Instance": "2"}
+	if res := b.call(b.budget, tok, "GET", P+"/accounts", nil, other); res.Status != 200 {
+		t.Fatalf("other instance before revocation: %d %s", res.Status, res.Body)
+	}
 	if res := b.call(b.budget, tok, "PUT", P+"/consents/"+grant+"/revocation", map[string]any{"reason": "USER_ACTION"}, nil); res.Status != 204 {
 		t.Fatalf("revoke: %d %s", res.Status, res.Body)
 	}
-	// Within the Verifier's one-second cache the token still passes: 409.
-	if res := b.call(b.budget, tok, "PUT", P+"/consents/"+grant+"/revocation", nil, nil); res.Status != 409 {
-		t.Errorf("second revocation: %d %s", res.Status, res.Body)
-	}
-	b.clock.Add(2 * time.Second)
+	// On the instance that answered 204, the revocation is already in
+	// force: no data, and a second revocation finds no token to stand on.
 	if res := b.call(b.budget, tok, "GET", P+"/accounts", nil, nil); res.Status != 401 {
-		t.Errorf("after revocation: %d %s", res.Status, res.Body)
+		t.Errorf("same instance right after the 204: %d %s", res.Status, res.Body)
+	}
+	if res := b.call(b.budget, tok, "PUT", P+"/consents/"+grant+"/revocation", nil, nil); res.Status != 401 {
+		t.Errorf("second revocation on the same instance: %d %s", res.Status, res.Body)
+	}
+	// The other instance may answer from its cache for under a second: a
+	// revocation there finds the consent ended (409); one second later it
+	// refuses the token too.
+	if res := b.call(b.budget, tok, "PUT", P+"/consents/"+grant+"/revocation", nil, other); res.Status != 409 && res.Status != 401 {
+		t.Errorf("second revocation on the other instance: %d %s", res.Status, res.Body)
+	}
+	b.clock.Add(time.Second)
+	if res := b.call(b.budget, tok, "GET", P+"/accounts", nil, other); res.Status != 401 {
+		t.Errorf("other instance one second after: %d %s", res.Status, res.Body)
 	}
 }
 
@@ -641,5 +710,42 @@ func TestPaymentsFollowTheBankLimits(t *testing.T) {
 	}
 	if bob, _ := b.db.Ledger().Account(ctx, b.bob.checking.ID); bob.Balance != 500000+1_400_00 {
 		t.Errorf("bob got %d through the API, want 1,400.00", bob.Balance-500000)
+	}
+}
+
+// TestOneIDPerAccount: the resourceId the token response names an account
+// by is the accountId of the API and the resourceId of the consent
+// resource, for every account of the consent.
+func TestOneIDPerAccount(t *testing.T) {
+	t.Parallel()
+	b := newBank(t, bankOptions{})
+	tok, grant := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID, b.ada.savings.ID}, allClusters())
+	raw, _ := json.Marshal(b.budget.Token()["authorization_details"])
+	var ds []oauth.AuthorizationDetail
+	if err := json.Unmarshal(raw, &ds); err != nil || len(ds) != 1 {
+		t.Fatalf("authorization_details = %s (%v)", raw, err)
+	}
+	var inToken []string
+	for _, r := range ds[0].ConsentRequest.Resources {
+		inToken = append(inToken, r.ResourceID)
+	}
+	var inAPI []string
+	for _, a := range decode[dataapi.Accounts](t, b.call(b.budget, tok, "GET", P+"/accounts", nil, nil)).Accounts {
+		inAPI = append(inAPI, a.AccountID)
+	}
+	var inConsent []string
+	for _, r := range decode[dataapi.ConsentGrant](t, b.call(b.budget, tok, "GET", P+"/consents/"+grant, nil, nil)).Resources {
+		inConsent = append(inConsent, r.ResourceID)
+	}
+	slices.Sort(inToken)
+	slices.Sort(inAPI)
+	slices.Sort(inConsent)
+	if len(inToken) != 2 || !slices.Equal(inToken, inAPI) || !slices.Equal(inToken, inConsent) {
+		t.Errorf("account ids: token %v, API %v, consent %v; want the same two", inToken, inAPI, inConsent)
+	}
+	for _, id := range inToken {
+		if res := b.call(b.budget, tok, "GET", P+"/accounts/"+id+"/balances", nil, nil); res.Status != 200 {
+			t.Errorf("balances of the token's resourceId %s: %d", id, res.Status)
+		}
 	}
 }

@@ -1,7 +1,9 @@
-// Package dataapi is the third-party data and payments API, shaped after the
-// FDX API v6 and mounted under /fdx/v6: the customer, accounts, balances,
-// transactions (keyset pages), payment networks, statements (the document
-// as PDF with Accept: application/pdf, else its figures as JSON), the consent
+// Package dataapi is the third-party data and payments API after FDX 6.4
+// (its Core Exchange operations answer Plaid Core Exchange 6.4's schemas,
+// with FDX's paging and date ranges), mounted under /fdx/v6: the customer,
+// accounts, balances, account contact, transactions (keyset pages), payment
+// networks, statements (the document as PDF with Accept: application/pdf,
+// else its figures as JSON), the consent
 // itself (read, revoke), payees and payments, and notification
 // subscriptions; plus its OpenAPI 3.1 document (/openapi.json) and a
 // readable page (/docs/api).

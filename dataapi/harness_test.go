@@ -63,6 +63,10 @@ type bank struct {
 	consents *consent.Service
 	as       *oauth.Server
 	api      *dataapi.Server
+	// api2 is a second instance on the same database, with its own
+	// verifier and consent cache and no consent hook: another machine of
+	// the fleet. Requests carrying "X-Instance: 2" go to it.
+	api2     *dataapi.Server
 	alog     *audit.Log
 	ada, bob person
 	budget   *dataapitest.Partner
@@ -161,9 +165,21 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.api2, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: consent.New(db.Consent(), consent.Options{Now: clk.Now, Accounts: db.Ledger()}),
+		Ledger: b.ledger, Payments: b.payments, Customers: ids, Audit: b.alog, Store: db.DataAPI(), Now: clk.Now, BaseURL: b.srv.URL, BankName: "Test Bank",
+		Logger: slog.New(slog.DiscardHandler), Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/oauth/", b.as.Handler())
-	mux.Handle(dataapi.Prefix+"/", b.api)
+	mux.Handle(dataapi.Prefix+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Instance") == "2" {
+			b.api2.ServeHTTP(w, r)
+			return
+		}
+		b.api.ServeHTTP(w, r)
+	}))
 	mux.Handle("/openapi.json", b.api)
 	mux.Handle("/docs/api", b.api)
 	h = mux
@@ -236,7 +252,8 @@ func (b *bank) link(p *dataapitest.Partner, who person, accounts []ledger.Accoun
 }
 
 // call makes one API call and validates the answer against the OpenAPI
-// document: every answer in these tests passes through here.
+// document and, where Plaid Core Exchange defines the operation, against
+// FDX 6.4: every answer in these tests passes through here.
 func (b *bank) call(p *dataapitest.Partner, token, method, path string, body any, header map[string]string) dataapitest.Response {
 	b.t.Helper()
 	var raw []byte
@@ -255,6 +272,9 @@ func (b *bank) call(p *dataapitest.Partner, token, method, path string, body any
 	}
 	if err := validateResponse(method, path, res); err != nil {
 		b.t.Errorf("%s %s: answer does not match the OpenAPI document: %v\nbody: %s", method, path, err, res.Body)
+	}
+	if err := validateFDX(method, path, res); err != nil {
+		b.t.Errorf("%s %s: answer does not match FDX 6.4: %v\nbody: %.2000s", method, path, err, res.Body)
 	}
 	return res
 }

@@ -8,43 +8,37 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"strconv"
 	"time"
 
+	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
-// ids derives the identifiers partners see. An account, payee, transaction
-// or statement id is HMAC-SHA256(secret, kind | partner | internal id),
-// truncated to 128 bits: stable for one partner across consents, different
-// for every partner, and revealing nothing (not even the order of internal
-// ids). Ids are never decoded: a handler maps a partner's id back by
-// recomputing the ids of the few things the consent covers and comparing,
-// so an id that names anything else simply matches nothing.
+// ids derives the identifiers partners see: accounts, payees, transactions
+// and statements through consent.Pseudonyms (the authorization server names
+// accounts with the same one, so a token's resourceId is the API's
+// accountId), stable for one partner across consents, different for every
+// partner, never decoded: a handler maps a partner's id back by recomputing
+// the ids of the few things the consent covers and comparing, so an id that
+// names anything else simply matches nothing.
 //
 // Page keys are sealed instead (AES-256-GCM under a key derived from the
 // same secret), bound to the partner and the account, because they carry a
 // position the server must read back.
 type ids struct {
-	mac  []byte
+	p    *consent.Pseudonyms
 	aead cipher.AEAD
 }
 
-// idSecretName is the secret's name in the consent store, beside the
-// authorization server's key.
-const idSecretName = "dataapi-ids-1"
-
 func newIDs(secret []byte) (*ids, error) {
-	if len(secret) < 32 {
-		return nil, errors.New("dataapi: the id secret must have at least 32 bytes")
+	p, err := consent.NewPseudonyms(secret)
+	if err != nil {
+		return nil, err
 	}
-	derive := func(label string) []byte {
-		m := hmac.New(sha256.New, secret)
-		m.Write([]byte(label))
-		return m.Sum(nil)
-	}
-	block, err := aes.NewCipher(derive("bankbridge dataapi page keys v1"))
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("bankbridge dataapi page keys v1"))
+	block, err := aes.NewCipher(m.Sum(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -52,51 +46,30 @@ func newIDs(secret []byte) (*ids, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ids{mac: derive("bankbridge dataapi ids v1"), aead: aead}, nil
-}
-
-// The kinds of identifier, so that an account id can never be taken for a
-// payee id with the same internal number.
-const (
-	kindAccount   = 'a'
-	kindPayee     = 'p'
-	kindTxn       = 't'
-	kindStatement = 's'
-)
-
-func (x *ids) id(kind byte, partner string, n int64) string {
-	m := hmac.New(sha256.New, x.mac)
-	var b [9]byte
-	b[0] = kind
-	binary.BigEndian.PutUint64(b[1:], uint64(n))
-	m.Write(b[:1])
-	m.Write([]byte(partner))
-	m.Write([]byte{0})
-	m.Write(b[1:])
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	return &ids{p: p, aead: aead}, nil
 }
 
 // Account is the partner's id for an account.
 func (x *ids) Account(partner string, a ledger.AccountID) string {
-	return x.id(kindAccount, partner, int64(a))
+	return x.p.Account(consent.PartnerID(partner), a)
 }
 
 // Payee is the partner's id for a payee.
 func (x *ids) Payee(partner string, p ledger.PayeeID) string {
-	return x.id(kindPayee, partner, int64(p))
+	return x.p.Of(consent.KindPayee, partner, "", int64(p))
 }
 
 // Txn is the partner's id for a transfer as seen from one account: the
 // same transfer seen from two consented accounts gets two ids, as FDX
 // transactions belong to an account.
 func (x *ids) Txn(partner string, a ledger.AccountID, t ledger.TransferID) string {
-	return x.id(kindTxn, partner+"/"+strconv.FormatInt(int64(a), 10), int64(t))
+	return x.p.Of(consent.KindTxn, partner, strconv.FormatInt(int64(a), 10), int64(t))
 }
 
 // Statement is the partner's id for one account's statement of one month
 // (months since year 0, so that ids never collide across years).
 func (x *ids) Statement(partner string, a ledger.AccountID, month time.Time) string {
-	return x.id(kindStatement, partner+"/"+strconv.FormatInt(int64(a), 10), int64(month.Year()*12+int(month.Month())-1))
+	return x.p.Of(consent.KindStatement, partner, strconv.FormatInt(int64(a), 10), int64(month.Year()*12+int(month.Month())-1))
 }
 
 // validID reports whether s has the shape of an id (22 base64url
@@ -161,4 +134,39 @@ func (x *ids) open(partner, account, key string) (pagePos, bool) {
 		from:   time.UnixMicro(int64(binary.BigEndian.Uint64(plain[16:]))).UTC(),
 		to:     time.UnixMicro(int64(binary.BigEndian.Uint64(plain[24:]))).UTC(),
 	}, true
+}
+
+// sealIndex returns the page key of the n-th element of a short list (the
+// consent's accounts, an account's statements) for partner, bound to scope
+// (the list's name and the account), so that it opens for that list only.
+func (x *ids) sealIndex(partner, scope string, n int) string {
+	var plain [8]byte
+	binary.BigEndian.PutUint64(plain[:], uint64(n))
+	nonce := make([]byte, x.aead.NonceSize(), x.aead.NonceSize()+len(plain)+x.aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	out := x.aead.Seal(nonce, nonce, plain[:], []byte("index\x00"+partner+"\x00"+scope))
+	return base64.RawURLEncoding.EncodeToString(out)
+}
+
+// openIndex reads a key made by sealIndex for the same partner and scope.
+func (x *ids) openIndex(partner, scope, key string) (int, bool) {
+	if len(key) > 128 {
+		return 0, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(key)
+	ns := x.aead.NonceSize()
+	if err != nil || len(raw) != ns+8+x.aead.Overhead() {
+		return 0, false
+	}
+	plain, err := x.aead.Open(nil, raw[:ns], raw[ns:], []byte("index\x00"+partner+"\x00"+scope))
+	if err != nil {
+		return 0, false
+	}
+	n := binary.BigEndian.Uint64(plain)
+	if n == 0 || n > 1<<20 {
+		return 0, false
+	}
+	return int(n), true
 }

@@ -105,8 +105,15 @@ func (s *Server) notify(ctx context.Context, partner, typ string, data map[strin
 
 // ConsentEvent makes Server a consent.Hook: partners hear of revocations
 // (CONSENT_REVOKED) and of changes to a consent's term (CONSENT_UPDATED:
-// reauthorised or expired). Uses are not told.
+// reauthorised or expired). Uses are not told. It also passes the event
+// to the Verifier when that is a consent.Hook (oauth.Verifier is).
 func (s *Server) ConsentEvent(ctx context.Context, e consent.Event) {
+	// First, before the request that ended the consent answers: this
+	// instance's verifier stops honouring it at once (the partner that
+	// revokes its own consent is refused from its 204 on).
+	if h, ok := s.d.Verifier.(consent.Hook); ok {
+		h.ConsentEvent(ctx, e)
+	}
 	typ := ""
 	switch e.Kind {
 	case consent.EventRevoked:

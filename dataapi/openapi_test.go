@@ -1,10 +1,14 @@
 package dataapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/big"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -33,7 +37,7 @@ var doc = func() map[string]any {
 }()
 
 var known = map[string]bool{"$ref": true, "type": true, "properties": true, "required": true, "additionalProperties": true, "items": true,
-	"enum": true, "pattern": true, "minimum": true, "exclusiveMinimum": true, "maxLength": true, "format": true, "maximum": true}
+	"enum": true, "pattern": true, "minimum": true, "exclusiveMinimum": true, "maxLength": true, "format": true, "maximum": true, "minItems": true, "description": true}
 
 func resolveRef(s map[string]any) map[string]any {
 	for {
@@ -119,6 +123,9 @@ func validate(s map[string]any, v any, at string) error {
 			return fmt.Errorf("%s: %v not above %v", at, x, m)
 		}
 	case []any:
+		if m, ok := s["minItems"].(float64); ok && len(x) < int(m) {
+			return fmt.Errorf("%s: fewer than %v items", at, m)
+		}
 		if items, ok := s["items"].(map[string]any); ok {
 			for i, it := range x {
 				if err := validate(items, it, fmt.Sprintf("%s/%d", at, i)); err != nil {
@@ -274,5 +281,83 @@ func TestValidatorRejects(t *testing.T) {
 	}
 	if err := validateBody(map[string]any{"$ref": "#/components/schemas/Accounts"}, dataapitest.Response{Body: []byte(`{"accounts":[{"accountId":"x","currentBalance":12.00}]}`)}); err != nil {
 		t.Errorf("a valid body failed: %v", err)
+	}
+}
+
+// TestRoutesMatchDocument keeps the route table and the document equal:
+// the same operations, and for each the same query parameters.
+func TestRoutesMatchDocument(t *testing.T) {
+	t.Parallel()
+	b := newBank(t, bankOptions{})
+	docOps := map[string][]string{}
+	for path, item := range doc["paths"].(map[string]any) {
+		for method, op := range item.(map[string]any) {
+			var qs []string
+			for _, p := range asSlice(op.(map[string]any)["parameters"]) {
+				p := resolveParam(p.(map[string]any))
+				if p["in"] == "query" {
+					qs = append(qs, p["name"].(string))
+				}
+			}
+			sort.Strings(qs)
+			docOps[strings.ToUpper(method)+" "+path] = qs
+		}
+	}
+	routes := map[string][]string{}
+	for _, op := range b.api.Operations() {
+		qs := slices.Clone(op.Params)
+		sort.Strings(qs)
+		routes[op.Method+" "+op.Path] = qs
+	}
+	if diff := cmp.Diff(routes, docOps, cmp.Comparer(func(a, b []string) bool { return slices.Equal(a, b) })); diff != "" {
+		t.Errorf("route table vs document (-routes +document):\n%s", diff)
+	}
+}
+
+// resolveParam follows a parameter's $ref in the document.
+func resolveParam(p map[string]any) map[string]any {
+	if r, ok := p["$ref"].(string); ok {
+		return doc["components"].(map[string]any)["parameters"].(map[string]any)[strings.TrimPrefix(r, "#/components/parameters/")].(map[string]any)
+	}
+	return p
+}
+
+// TestDocumentLintsClean runs Redocly's linter (@redocly/cli 2.77.0, its
+// recommended rules, installed in lint/ by scripts/test-env.sh) on the
+// document: no error and no warning.
+func TestDocumentLintsClean(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("lint skipped in -short mode")
+	}
+	bin := filepath.Join("lint", "node_modules", ".bin", "redocly")
+	if _, err := os.Stat(bin); err != nil {
+		const install = "(cd dataapi/lint && npm ci --no-audit --no-fund), as scripts/test-env.sh does"
+		if os.Getenv("CI") != "" {
+			t.Fatalf("redocly is not installed: %s", install)
+		}
+		t.Skipf("redocly is not installed: %s", install)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "lint", "--format=json", "openapi.json")
+	cmd.Env = append(os.Environ(), "REDOCLY_TELEMETRY=off", "REDOCLY_SUPPRESS_UPDATE_NOTICE=true")
+	out, err := cmd.Output()
+	var res struct {
+		Totals   struct{ Errors, Warnings int }
+		Problems []struct {
+			RuleID   string `json:"ruleId"`
+			Message  string
+			Location []struct{ Pointer string }
+		}
+	}
+	if jerr := json.Unmarshal(out, &res); jerr != nil {
+		t.Fatalf("redocly lint: %v %v\n%s", err, jerr, out)
+	}
+	for _, p := range res.Problems {
+		t.Errorf("redocly %s: %s %v", p.RuleID, p.Message, p.Location)
+	}
+	if res.Totals.Errors+res.Totals.Warnings != 0 || err != nil {
+		t.Errorf("redocly lint: %d errors, %d warnings (%v)", res.Totals.Errors, res.Totals.Warnings, err)
 	}
 }

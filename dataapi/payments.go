@@ -2,9 +2,7 @@ package dataapi
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -137,9 +135,7 @@ func validKey(k string) bool {
 // paymentID is derived from the partner and its key, so that a retry
 // finds the first payment before anything else is checked.
 func (s *Server) paymentID(partner, key string) string {
-	m := hmac.New(sha256.New, s.ids.mac)
-	m.Write([]byte("payment\x00" + partner + "\x00" + key))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	return s.ids.p.Digest("payment\x00" + partner + "\x00" + key)
 }
 
 // requestHash digests what a payment asks for, for idempotency.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -177,19 +176,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	fresh := make([]byte, 32)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, err
-	}
-	// The key store keeps text (JWKs in JSON), so the secret goes in base64:
-	// PostgreSQL refuses raw bytes that are not UTF-8 in a text column.
-	stored, err := d.Consents.Store().SigningKey(ctx, idSecretName, []byte(base64.StdEncoding.EncodeToString(fresh)), d.Now().UTC())
+	secret, err := d.Consents.IDSecret(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("dataapi: load id secret: %w", err)
-	}
-	secret, err := base64.StdEncoding.DecodeString(string(stored))
-	if err != nil {
-		return nil, fmt.Errorf("dataapi: stored id secret is not base64: %w", err)
+		return nil, fmt.Errorf("dataapi: %w", err)
 	}
 	x, err := newIDs(secret)
 	if err != nil {
@@ -216,24 +205,7 @@ type route struct {
 
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
-	for _, rt := range []route{
-		{"GET", "/customers/current", nil, s.customer},
-		{"GET", "/accounts", nil, s.accounts},
-		{"GET", "/accounts/{accountId}", nil, s.account},
-		{"GET", "/accounts/{accountId}/balances", nil, s.balances},
-		{"GET", "/accounts/{accountId}/transactions", []string{"startTime", "endTime", "limit", "pageKey"}, s.transactions},
-		{"GET", "/accounts/{accountId}/payment-networks", nil, s.paymentNetworks},
-		{"GET", "/accounts/{accountId}/statements", nil, s.statements},
-		{"GET", "/accounts/{accountId}/statements/{statementId}", nil, s.statement},
-		{"GET", "/consents/{consentId}", nil, s.consentGet},
-		{"PUT", "/consents/{consentId}/revocation", nil, s.consentRevoke},
-		{"GET", "/payees", nil, s.payees},
-		{"POST", "/payments", nil, s.paymentCreate},
-		{"GET", "/payments/{paymentId}", nil, s.paymentGet},
-		{"POST", "/notification-subscriptions", nil, s.subscriptionCreate},
-		{"GET", "/notification-subscriptions/{subscriptionId}", nil, s.subscriptionGet},
-		{"DELETE", "/notification-subscriptions/{subscriptionId}", nil, s.subscriptionDelete},
-	} {
+	for _, rt := range s.table() {
 		pattern := rt.method + " " + Prefix + rt.path
 		s.mux.Handle(pattern, s.api(pattern, rt))
 	}
@@ -243,6 +215,30 @@ func (s *Server) routes() {
 		interaction(w, r)
 		s.fail(w, r, errNotFound)
 	})
+}
+
+// table is the route table: every operation with the query parameters it
+// takes (a test keeps it equal to the OpenAPI document's).
+func (s *Server) table() []route {
+	return []route{
+		{"GET", "/customers/current", nil, s.customer},
+		{"GET", "/accounts", pageParams, s.accounts},
+		{"GET", "/accounts/{accountId}", nil, s.account},
+		{"GET", "/accounts/{accountId}/balances", nil, s.balances},
+		{"GET", "/accounts/{accountId}/contact", nil, s.contact},
+		{"GET", "/accounts/{accountId}/transactions", append(pageParams[:3:3], timeParams...), s.transactions},
+		{"GET", "/accounts/{accountId}/payment-networks", pageParams, s.paymentNetworks},
+		{"GET", "/accounts/{accountId}/statements", append(pageParams[:3:3], timeParams...), s.statements},
+		{"GET", "/accounts/{accountId}/statements/{statementId}", nil, s.statement},
+		{"GET", "/consents/{consentId}", nil, s.consentGet},
+		{"PUT", "/consents/{consentId}/revocation", nil, s.consentRevoke},
+		{"GET", "/payees", nil, s.payees},
+		{"POST", "/payments", nil, s.paymentCreate},
+		{"GET", "/payments/{paymentId}", nil, s.paymentGet},
+		{"POST", "/notification-subscriptions", nil, s.subscriptionCreate},
+		{"GET", "/notification-subscriptions/{subscriptionId}", nil, s.subscriptionGet},
+		{"DELETE", "/notification-subscriptions/{subscriptionId}", nil, s.subscriptionDelete},
+	}
 }
 
 // ServeHTTP serves Prefix+"/", /openapi.json and /docs/api.

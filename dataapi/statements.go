@@ -26,7 +26,8 @@ type Statement struct {
 
 // Statements is the answer of GET /accounts/{accountId}/statements.
 type Statements struct {
-	Statements []Statement `json:"statements"`
+	Page       *PageMetadata `json:"page,omitempty"`
+	Statements []Statement   `json:"statements"`
 }
 
 // StatementDocument is a statement's figures as JSON, for a request whose
@@ -75,9 +76,14 @@ func (s *Server) statements(c *call) {
 		c.fail(err)
 		return
 	}
+	months, page, err := c.statementPage(c.months(a, s.d.Now().UTC()))
+	if err != nil {
+		c.fail(err)
+		return
+	}
 	c.disclose([]ledger.AccountID{a.ID}, []consent.Cluster{consent.Statements}, []string{"statements.list"})
-	out := Statements{Statements: []Statement{}}
-	for _, m := range c.months(a, s.d.Now().UTC()) {
+	out := Statements{Statements: []Statement{}, Page: page}
+	for _, m := range months {
 		sid := s.ids.Statement(c.partner, a.ID, m)
 		out.Statements = append(out.Statements, Statement{AccountID: id, StatementID: sid,
 			StatementDate: m.AddDate(0, 1, -1).Format(time.DateOnly), Description: "Statement for " + m.Format("January 2006"), Status: "AVAILABLE",

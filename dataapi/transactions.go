@@ -28,6 +28,7 @@ type Transaction struct {
 // PageMetadata is FDX's page object.
 type PageMetadata struct {
 	NextPageKey string `json:"nextPageKey,omitempty"`
+	NextOffset  string `json:"nextOffset,omitempty"`
 }
 
 // Link is FDX's HateoasLink.
@@ -73,41 +74,33 @@ func parseTime(s string) (time.Time, bool) {
 	return t.UTC(), true
 }
 
-// window reads the time range and page size of a transactions query.
-// Without startTime the range begins at the consent's look-back; without
-// endTime it ends now. A range that begins before the look-back or ends
-// before it begins is refused.
+// window reads the time range and page size of a transactions query
+// (FDX 6.4: limit, startTime/endTime or startDate/endDate). Without a
+// start the range begins at the consent's look-back; without an end it
+// ends now. A range that begins before the look-back or ends before it
+// begins is refused.
 func (c *call) window(now time.Time) (from, to time.Time, limit int, err error) {
 	q := c.r.URL.Query()
 	earliest := now.Add(-time.Duration(c.acc.Grant.LookbackDays) * 24 * time.Hour)
-	from, to, limit = earliest, now, defaultLimit
-	if v := q.Get("limit"); v != "" || q.Has("limit") {
-		n, perr := strconv.Atoi(v)
-		if perr != nil || n < 1 || n > maxLimit || len(v) > 3 {
-			return from, to, 0, fieldErr(errParam.WithMessage("limit must be a whole number from 1 to 500"), "/query/limit", "1 to 500")
-		}
-		limit = n
+	if limit, err = limitParam(q, defaultLimit, maxLimit); err != nil {
+		return from, to, 0, err
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"startTime", &from}, {"endTime", &to}} {
-		if !q.Has(p.name) {
-			continue
-		}
-		t, ok := parseTime(q.Get(p.name))
-		if !ok {
-			return from, to, 0, fieldErr(errParam.WithMessage(p.name+" must be a date (2026-05-01) or an RFC 3339 time"), "/query/"+p.name, "a date or RFC 3339 time")
-		}
-		*p.dst = t
+	if from, to, err = timeRange(q); err != nil {
+		return from, to, 0, err
+	}
+	if from.IsZero() {
+		from = earliest
+	}
+	if to.IsZero() {
+		to = now
 	}
 	switch {
 	case !from.Before(to):
-		return from, to, 0, errTimeRange.WithMessage("startTime must be before endTime")
+		return from, to, 0, errTimeRange.WithMessage("the range must start before it ends")
 	case from.Before(earliest.Add(-24 * time.Hour)):
 		// A day of slack, so that a partner asking from the date the
 		// look-back began is not refused for the hours of that day.
-		return from, to, 0, errTimeRange.WithMessage("startTime is before the consent's look-back period of " + strconv.Itoa(c.acc.Grant.LookbackDays) + " days")
+		return from, to, 0, errTimeRange.WithMessage("the range starts before the consent's look-back period of " + strconv.Itoa(c.acc.Grant.LookbackDays) + " days")
 	}
 	if from.Before(earliest) {
 		from = earliest
@@ -132,7 +125,12 @@ func (s *Server) transactions(c *call) {
 		return
 	}
 	var after *ledger.Cursor
-	if pk := c.r.URL.Query().Get("pageKey"); pk != "" || c.r.URL.Query().Has("pageKey") {
+	pk, _, has, err := pageKeyParam(c.r.URL.Query())
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	if has {
 		pos, ok := s.ids.open(c.partner, id, pk)
 		if !ok {
 			c.fail(errPageKey)
@@ -181,7 +179,7 @@ func (s *Server) transactions(c *call) {
 	}
 	if page.Next != nil {
 		key := s.ids.seal(c.partner, id, pagePos{cursor: *page.Next, from: from, to: to})
-		out.Page.NextPageKey = key
+		out.Page.NextPageKey, out.Page.NextOffset = key, key // nextOffset: FDX 6.4's deprecated name, for older clients
 		out.Links.Next = &Link{Href: Prefix + "/accounts/" + id + "/transactions?pageKey=" + key + "&limit=" + strconv.Itoa(limit)}
 	}
 	c.json(200, out)

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/bankbridge/bankbridge/consent"
@@ -152,14 +153,29 @@ func RedirectOrigin(q consent.Request) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// detailsOf lists the accounts of a consent for the token response, by
-// their opaque per-consent ids.
-func detailsOf(g consent.Grant) []AuthorizationDetail {
-	rs := make([]DetailsResource, len(g.Resources))
-	for i, r := range g.Resources {
-		rs[i] = DetailsResource{ResourceType: "ACCOUNT", ResourceID: g.ResourceID(r.Account), DataClusters: r.Clusters}
+// detailsOf describes, for the token response and introspection, what a
+// token carries (RFC 9396 §7: the authorization details actually granted):
+// the consent's accounts by their partner ids, each with the clusters both
+// the consent and the token name (an account left with none is left out),
+// the consent's duration, and the look-back narrowed to lookback days when
+// it is not 0.
+func (s *Server) detailsOf(g consent.Grant, clusters []consent.Cluster, lookback int) []AuthorizationDetail {
+	rs := make([]DetailsResource, 0, len(g.Resources))
+	for _, r := range g.Resources {
+		var cs []consent.Cluster
+		for _, c := range r.Clusters {
+			if slices.Contains(clusters, c) {
+				cs = append(cs, c)
+			}
+		}
+		if len(cs) > 0 {
+			rs = append(rs, DetailsResource{ResourceType: "ACCOUNT", ResourceID: s.accountID(g.Partner, r.Account), DataClusters: cs})
+		}
+	}
+	if lookback == 0 || lookback > g.LookbackDays {
+		lookback = g.LookbackDays
 	}
 	return []AuthorizationDetail{{Type: DetailsType, ConsentRequest: ConsentRequest{
-		DurationType: string(g.DurationType), DurationPeriod: g.DurationDays, LookbackPeriod: g.LookbackDays, Resources: rs,
+		DurationType: string(g.DurationType), DurationPeriod: g.DurationDays, LookbackPeriod: lookback, Resources: rs,
 	}}}
 }

@@ -104,7 +104,7 @@ func BenchmarkVerify(b *testing.B) {
 	const base = "https://bank.example"
 	bb := newBenchBank(b, base, true)
 	v := bb.s.Verifier(VerifierOptions{})
-	at, _, err := bb.s.mintAccess(bb.grant, bb.partner, bb.jkt, bb.grant.Clusters(), bb.s.now())
+	at, _, err := bb.s.mintAccess(bb.grant, bb.partner, bb.jkt, bb.grant.Clusters(), 0, bb.s.now())
 	if err != nil {
 		b.Fatal(err)
 	}

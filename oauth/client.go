@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -103,15 +104,22 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (consent.P
 		return consent.Partner{}, badClient("the client's keys could not be loaded")
 	}
 	var c assertionClaims
-	if !verifyWith(keys, tok.Headers[0].KeyID, func(k any) bool { return tok.Claims(k, &c) == nil }) {
+	var aud struct {
+		Aud json.RawMessage `json:"aud"`
+	}
+	if !verifyWith(keys, tok.Headers[0], func(k any) bool { return tok.Claims(k, &c, &aud) == nil }) {
 		return consent.Partner{}, badClient("the client assertion's signature does not verify with the client's keys")
 	}
 	now := s.now()
 	switch {
 	case c.Issuer != string(p.ID) || c.Subject != string(p.ID):
 		return consent.Partner{}, badClient("iss and sub must both be the client_id") // RFC 7523 §3 items 1-2
-	case len(c.Audience) != 1 || c.Audience[0] != s.d.Issuer:
-		return consent.Partner{}, badClient("aud must be the issuer identifier " + s.d.Issuer) // RFC 7523 §3 item 3, FAPI 2.0 §5.3.2.1
+	case len(aud.Aud) == 0 || aud.Aud[0] != '"' || len(c.Audience) != 1 || c.Audience[0] != s.d.Issuer:
+		// RFC 7523 §3 item 3 lets aud be an array; draft-ietf-oauth-rfc7523bis
+		// §4 (and FAPI 2.0 Security Profile §5.3.2.1, which takes the issuer
+		// as the one audience) requires a single string, closing the
+		// audience-injection attacks an array allows.
+		return consent.Partner{}, badClient("aud must be the issuer identifier " + s.d.Issuer + ", as a JSON string")
 	case c.Expiry == nil || !now.Before(c.Expiry.Time()):
 		return consent.Partner{}, badClient("the client assertion has expired") // RFC 7523 §3 item 4
 	case c.Expiry.Time().Sub(now) > maxAssertionLife:
@@ -133,11 +141,19 @@ func (s *Server) authenticateClient(r *http.Request, form url.Values) (consent.P
 	return p, nil
 }
 
-// verifyWith tries the keys named by kid (all keys when kid is empty) and
-// reports whether try succeeded with one.
-func verifyWith(set jose.JSONWebKeySet, kid string, try func(key any) bool) bool {
+// verifyWith tries the keys named by the header's kid (all keys when it has
+// none) and reports whether try succeeded with one. A key registered for
+// another use or another algorithm is never tried: RFC 7517 §4.2 ("use":
+// only "sig" signs) and §4.4 ("alg":
+// the one algorithm the key may be used with).
+func verifyWith(set jose.JSONWebKeySet, h jose.Header, try func(key any) bool) bool {
 	for _, k := range set.Keys {
-		if kid != "" && k.KeyID != kid {
+		switch {
+		case h.KeyID != "" && k.KeyID != h.KeyID:
+			continue
+		case k.Use != "" && k.Use != "sig":
+			continue
+		case k.Algorithm != "" && k.Algorithm != h.Algorithm:
 			continue
 		}
 		if try(k.Key) {

@@ -31,7 +31,6 @@
 // at most every second and the keyring's own refresh paces a rotation and a
 // retirement; DPoP proof jtis at the resource server are remembered
 // per instance (the token endpoint's are shared through the store); no
-// OpenID Connect (no ID tokens, no userinfo) although the discovery
-// document is served for FDX clients; partner rate limits are enforced by
+// OpenID Connect (no ID tokens, no userinfo, hence no discovery document); partner rate limits are enforced by
 // the data API, not here; request objects (JAR) are not supported.
 package oauth

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -97,13 +98,96 @@ type proofCheck struct {
 	now         time.Time // iat within proofWindow of it (step 10)
 }
 
-// htuOf strips the query and fragment, which htu never carries
-// (RFC 9449 §4.2).
-func htuOf(u string) string {
+// htuOf returns u as compared with another htu: without query and fragment,
+// which htu never carries (RFC 9449 §4.2), and normalised as RFC 9449 §4.3
+// step 9 asks, by syntax (RFC 3986 §6.2.2: scheme and host in lower case,
+// percent-encodings in upper case, unreserved characters decoded, dot
+// segments removed) and by scheme (§6.2.3: the default port and an empty
+// path dropped). ok is false for anything but an absolute http(s) URI.
+func htuOf(u string) (string, bool) {
 	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		return u[:i]
+		u = u[:i]
 	}
-	return u
+	p, err := url.Parse(u)
+	if err != nil || p.Opaque != "" || p.User != nil || p.Host == "" {
+		return "", false
+	}
+	scheme := strings.ToLower(p.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return "", false
+	}
+	host, port := strings.ToLower(p.Hostname()), p.Port()
+	if scheme == "http" && port == "80" || scheme == "https" && port == "443" {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	path := normalPath(p.EscapedPath())
+	if path == "" {
+		path = "/"
+	}
+	return scheme + "://" + host + path, true
+}
+
+// normalPath applies RFC 3986 §6.2.2.1-3 to an escaped path: hex digits of
+// percent-encodings in upper case, encoded unreserved characters decoded,
+// then §5.2.4's removal of dot segments.
+func normalPath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] == '%' && i+2 < len(p) && ishex(p[i+1]) && ishex(p[i+2]) {
+			c := unhex(p[i+1])<<4 | unhex(p[i+2])
+			if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+				b.WriteByte(c)
+			} else {
+				b.WriteString("%" + strings.ToUpper(p[i+1:i+3]))
+			}
+			i += 2
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return removeDots(b.String())
+}
+
+// removeDots is RFC 3986 §5.2.4.
+func removeDots(in string) string {
+	var out []string
+	segs := strings.Split(in, "/")
+	for i, s := range segs {
+		switch s {
+		case ".":
+			if i == len(segs)-1 {
+				out = append(out, "")
+			}
+		case "..":
+			if len(out) > 1 {
+				out = out[:len(out)-1]
+			}
+			if i == len(segs)-1 {
+				out = append(out, "")
+			}
+		default:
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, "/")
+}
+
+func ishex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // check verifies the request-bound claims.
@@ -111,8 +195,14 @@ func (p proof) check(c proofCheck) error {
 	if p.claims.HTM != c.method {
 		return errors.New("htm does not match the request method")
 	}
-	if htuOf(p.claims.HTU) != c.url {
-		return errors.New("htu does not match the request URL")
+	// The common case, a client sending the URL as the server spells it,
+	// needs no parsing: only a claim that differs is normalised.
+	if p.claims.HTU != c.url {
+		got, ok := htuOf(p.claims.HTU)
+		want, _ := htuOf(c.url)
+		if !ok || got != want {
+			return errors.New("htu does not match the request URL")
+		}
 	}
 	iat := time.Unix(p.claims.IAT, 0)
 	if iat.Before(c.now.Add(-proofWindow)) || iat.After(c.now.Add(proofWindow)) {

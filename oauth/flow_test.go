@@ -111,7 +111,7 @@ func oauthCode(err error) string {
 func TestMetadataAndJWKS(t *testing.T) {
 	t.Parallel()
 	b := newBank(t)
-	for _, path := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
+	for _, path := range []string{"/.well-known/oauth-authorization-server"} {
 		res, err := http.Get(b.issuer + path)
 		if err != nil {
 			t.Fatal(err)
@@ -123,8 +123,22 @@ func TestMetadataAndJWKS(t *testing.T) {
 			md["authorization_response_iss_parameter_supported"] != true || md["pushed_authorization_request_endpoint"] != b.issuer+oauth.PathPAR {
 			t.Errorf("%s = %v", path, md)
 		}
+		// No ID tokens are issued: nothing in the metadata may suggest them.
+		for _, k := range []string{"id_token_signing_alg_values_supported", "subject_types_supported", "userinfo_endpoint", "claims_supported"} {
+			if _, ok := md[k]; ok {
+				t.Errorf("%s advertises %s, but no ID tokens are issued", path, k)
+			}
+		}
 	}
-	res, err := http.Get(b.issuer + oauth.PathJWKS)
+	// Nor is an OpenID Connect discovery document served.
+	res, err := http.Get(b.issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read(t, res); res.StatusCode != http.StatusNotFound {
+		t.Errorf("/.well-known/openid-configuration: %d, want 404", res.StatusCode)
+	}
+	res, err = http.Get(b.issuer + oauth.PathJWKS)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,9 @@ func (s *Server) parseAccess(raw string) (accessClaims, error) {
 		return accessClaims{}, err
 	}
 	c.kid = tok.Headers[0].KeyID
+	for _, f := range strings.Fields(c.Scope) {
+		c.scope = append(c.scope, consent.Cluster(f))
+	}
 	switch {
 	case c.Issuer != s.d.Issuer || !c.Audience.Contains(s.d.Issuer):
 		return accessClaims{}, errors.New("wrong issuer or audience")
@@ -113,10 +116,15 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{
 		"active": true, "client_id": string(p.ID), "iss": s.d.Issuer, "token_type": "DPoP",
 		"grant_id": string(g.ID), "sub": s.subject(p.ID, g.Customer), "cnf": map[string]string{"jkt": ti.jkt},
-		"authorization_details": detailsOf(g),
 	}
 	if ti.access != nil {
+		// What this access token carries, which a refresh may have narrowed.
+		var clusters []consent.Cluster
+		for _, f := range strings.Fields(ti.access.Scope) {
+			clusters = append(clusters, consent.Cluster(f))
+		}
 		out["scope"], out["exp"], out["iat"], out["jti"] = ti.access.Scope, ti.access.Expiry, ti.access.IssuedAt, ti.access.ID
+		out["authorization_details"] = s.detailsOf(g, clusters, ti.access.Lookback)
 	} else {
 		clusters := g.Clusters()
 		sc := make([]string, len(clusters))
@@ -124,6 +132,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) {
 			sc[i] = string(c)
 		}
 		out["scope"], out["exp"] = strings.Join(sc, " "), g.Expires.Unix()
+		out["authorization_details"] = s.detailsOf(g, clusters, 0)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -64,7 +64,7 @@ func TestRotationOverlaps(t *testing.T) {
 	p := consent.Partner{ID: "budgetapp"}
 	mint := func() string {
 		t.Helper()
-		tok, _, err := s.mintAccess(g, p, "jkt", nil, now)
+		tok, _, err := s.mintAccess(g, p, "jkt", nil, 0, now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,6 +47,10 @@ type AuthorizationDetail struct {
 type wanted struct {
 	clusters         []consent.Cluster
 	duration, lookbk int
+	// durationSet and lookbkSet say whether the request named them: a
+	// refresh narrowing a consent takes the consent's own for a missing one,
+	// never the defaults of a new request.
+	durationSet, lookbkSet bool
 }
 
 // parseDetails reads authorization_details (RFC 9396 §2): exactly one entry
@@ -71,7 +75,7 @@ func parseDetails(raw string) (wanted, error) {
 		return wanted{}, fmt.Errorf("exactly one authorization_details entry of type %s is supported", DetailsType)
 	}
 	cr := ds[0].ConsentRequest
-	w := wanted{duration: cr.DurationPeriod, lookbk: cr.LookbackPeriod}
+	w := wanted{duration: cr.DurationPeriod, lookbk: cr.LookbackPeriod, durationSet: cr.DurationPeriod != 0, lookbkSet: cr.LookbackPeriod != 0}
 	if cr.DurationType != "" && cr.DurationType != string(consent.TimeBound) {
 		return wanted{}, errors.New("only TIME_BOUND consents are offered")
 	}

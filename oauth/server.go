@@ -23,6 +23,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/ledger"
 )
 
 // Lifetimes the FAPI 2.0 profile and FDX bound.
@@ -97,6 +98,10 @@ type Server struct {
 	keys   map[consent.PartnerID]partnerKeys // parsed partner keys
 
 	proofs *proofKeys // DPoP proof headers already checked
+
+	// ids names a consent's accounts to partners as the data API does, so
+	// a resourceId in authorization_details is the API's accountId.
+	ids *consent.Pseudonyms
 }
 
 // New reads the signing keys from Deps.Keys and returns the server. Errors:
@@ -143,7 +148,19 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if _, err := s.keySet(ctx); err != nil {
 		return nil, err
 	}
+	idSecret, err := d.Consent.IDSecret(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("oauth: %w", err)
+	}
+	if s.ids, err = consent.NewPseudonyms(idSecret); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// accountID is the partner's id for an account, the data API's accountId.
+func (s *Server) accountID(p consent.PartnerID, a ledger.AccountID) string {
+	return s.ids.Account(p, a)
 }
 
 // thumbprint is the RFC 7638 thumbprint of pub, base64url: a kid.
@@ -186,7 +203,6 @@ const (
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.metadata)
-	mux.HandleFunc("GET /.well-known/openid-configuration", s.metadata)
 	mux.HandleFunc("GET "+PathJWKS, s.serveJWKS)
 	mux.HandleFunc("POST "+PathPAR, s.par)
 	mux.HandleFunc("GET "+PathAuthorize, s.authorize)
@@ -199,8 +215,11 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// metadata is RFC 8414 authorization server metadata, also served at the
-// OpenID Connect discovery path for FDX clients that look there.
+// metadata is RFC 8414 authorization server metadata, listing only what the
+// server does. No ID tokens are issued, so there is no OpenID Connect
+// discovery document (/.well-known/openid-configuration answers 404) and no
+// ID-token member (subject_types_supported, id_token_signing_alg_values_
+// supported): an OpenID client must not take this server for a provider.
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 	algs := []string{}
 	for _, a := range consent.SigningAlgs {
@@ -234,8 +253,6 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"authorization_response_iss_parameter_supported":           true, // RFC 9207 §3
 		"authorization_details_types_supported":                    []string{DetailsType},
 		"scopes_supported":                                         scopes,
-		"subject_types_supported":                                  []string{"pairwise"},
-		"id_token_signing_alg_values_supported":                    []string{string(jose.ES256)},
 	})
 }
 

@@ -6,8 +6,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,10 +30,14 @@ type accessClaims struct {
 	ClientID string           `json:"client_id"`
 	Scope    string           `json:"scope"`
 	GrantID  string           `json:"grant_id"`
+	// Lookback, when set, narrows the consent's look-back period (days)
+	// for this token: a refresh asked for less.
+	Lookback int `json:"lookback_days,omitempty"`
 	Confirm  struct {
 		JKT string `json:"jkt"`
 	} `json:"cnf"`
-	kid string // not a claim: the key that signed the token, set by parseAccess
+	kid   string            // not a claim: the key that signed the token, set by parseAccess
+	scope []consent.Cluster // not a claim: Scope parsed once, by parseAccess; shared, never modified
 }
 
 // verifierRe is a PKCE code verifier: 43-128 unreserved characters
@@ -82,18 +88,22 @@ func (s *Server) exchangeCode(w http.ResponseWriter, r *http.Request, p consent.
 	if raw == "" || len(raw) > 256 {
 		return badRequest("code is required")
 	}
-	// The code is spent before anything else is compared: a wrong verifier
-	// or redirect URI costs the attacker the code, never a second try.
-	code, err := s.store.UseCode(ctx, hashToken(raw), now)
+	// The client was authenticated (token); the code is spent only by the
+	// client it was issued to (RFC 6749 §4.1.3: "ensure that the
+	// authorization code was issued to the authenticated confidential
+	// client"), so another client presenting a stolen code neither spends
+	// it nor makes the rightful exchange look like a replay that revokes the
+	// customer's consent. Then it is spent before anything else is compared:
+	// a wrong verifier or redirect URI costs its holder the code, never a
+	// second try.
+	code, err := s.store.UseCode(ctx, hashToken(raw), p.ID, now)
 	switch {
 	case errors.Is(err, consent.ErrCodeNotFound):
-		return badGrant("the authorization code is unknown or expired")
+		return badGrant("the authorization code is unknown, expired or not this client's")
 	case errors.Is(err, consent.ErrCodeReused):
 		// RFC 6749 §4.1.2: a code used twice revokes what it granted.
-		if code.Partner == p.ID {
-			if _, err := s.d.Consent.Revoke(ctx, code.Grant, "system", "authorization code used twice (RFC 6749 §4.1.2)"); err != nil {
-				return s.internal(r, err)
-			}
+		if _, err := s.d.Consent.Revoke(ctx, code.Grant, "system", "authorization code used twice (RFC 6749 §4.1.2)"); err != nil {
+			return s.internal(r, err)
 		}
 		return badGrant("the authorization code was already used; the consent it led to is revoked")
 	case err != nil:
@@ -102,8 +112,6 @@ func (s *Server) exchangeCode(w http.ResponseWriter, r *http.Request, p consent.
 	verifier := form.Get("code_verifier")
 	sum := sha256.Sum256([]byte(verifier))
 	switch {
-	case code.Partner != p.ID:
-		return badGrant("the authorization code was issued to another client")
 	case !now.Before(code.Expires):
 		return badGrant("the authorization code has expired")
 	case form.Get("redirect_uri") != code.RedirectURI: // RFC 6749 §4.1.3, exact
@@ -119,7 +127,7 @@ func (s *Server) exchangeCode(w http.ResponseWriter, r *http.Request, p consent.
 	if err != nil {
 		return s.grantError(r, err)
 	}
-	return s.issue(w, r, g, p, pr.jkt, g.Clusters(), true)
+	return s.issue(w, r, g, p, pr.jkt, g.Clusters(), 0, true)
 }
 
 // refresh answers a refresh_token grant (RFC 6749 §6). The refresh token is
@@ -146,37 +154,60 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request, p consent.Partn
 	if err != nil {
 		return s.grantError(r, err)
 	}
+	// RFC 6749 §6 and RFC 9396 §7: a refresh may ask for less than the
+	// consent (scope, authorization_details or both), never for more; the
+	// token carries exactly what is left, and the response says so.
 	granted := g.Clusters()
 	clusters := granted
-	if sc := form.Get("scope"); sc != "" { // RFC 6749 §6: never beyond what was granted
+	if sc := form.Get("scope"); sc != "" {
 		asked := strings.Fields(sc)
 		if !subset(asked, granted) {
 			return errf(http.StatusBadRequest, codeInvalidScope, "scope asks for more than the consent covers")
 		}
-		clusters = nil
-		for _, c := range granted {
-			for _, a := range asked {
-				if string(c) == a {
-					clusters = append(clusters, c)
-				}
-			}
-		}
+		clusters = keep(clusters, asked)
 	}
+	lookback := 0 // the consent's
 	if form.Has("authorization_details") {
 		want, err := parseDetails(form.Get("authorization_details"))
 		if err != nil {
 			return errf(http.StatusBadRequest, codeInvalidDetails, err.Error())
 		}
-		for _, c := range want.clusters {
-			if !subset([]string{string(c)}, granted) {
+		names := make([]string, len(want.clusters))
+		for i, c := range want.clusters {
+			if !slices.Contains(granted, c) {
 				return errf(http.StatusBadRequest, codeInvalidDetails, string(c)+" is not in the consent")
 			}
+			names[i] = string(c)
 		}
-		if want.duration > g.DurationDays || want.lookbk > g.LookbackDays {
-			return errf(http.StatusBadRequest, codeInvalidDetails, "the duration or look-back asked for exceeds the consent's")
+		// A value left out is the consent's own, not a new request's
+		// default (which a shorter consent would refuse). A shorter
+		// durationPeriod is accepted and changes nothing: the consent's end
+		// is fixed, and no token outlives it.
+		switch {
+		case want.durationSet && want.duration > g.DurationDays:
+			return errf(http.StatusBadRequest, codeInvalidDetails, fmt.Sprintf("durationPeriod exceeds the consent's %d days", g.DurationDays))
+		case want.lookbkSet && want.lookbk > g.LookbackDays:
+			return errf(http.StatusBadRequest, codeInvalidDetails, fmt.Sprintf("lookbackPeriod exceeds the consent's %d days", g.LookbackDays))
+		case want.lookbkSet && want.lookbk < g.LookbackDays:
+			lookback = want.lookbk
+		}
+		clusters = keep(clusters, names)
+	}
+	if len(clusters) == 0 {
+		return errf(http.StatusBadRequest, codeInvalidScope, "scope and authorization_details share no data cluster")
+	}
+	return s.issue(w, r, g, p, pr.jkt, clusters, lookback, false)
+}
+
+// keep returns the clusters named in names, in the order of cs.
+func keep(cs []consent.Cluster, names []string) []consent.Cluster {
+	var out []consent.Cluster
+	for _, c := range cs {
+		if slices.Contains(names, string(c)) {
+			out = append(out, c)
 		}
 	}
-	return s.issue(w, r, g, p, pr.jkt, clusters, false)
+	return out
 }
 
 // grantError turns a failed consent check into invalid_grant.
@@ -195,10 +226,12 @@ func (s *Server) grantError(r *http.Request, err error) *Error {
 }
 
 // issue answers with a DPoP-bound access token for the consent and, on the
-// first exchange, a refresh token bound to the same key.
-func (s *Server) issue(w http.ResponseWriter, r *http.Request, g consent.Grant, p consent.Partner, jkt string, clusters []consent.Cluster, withRefresh bool) *Error {
+// first exchange, a refresh token bound to the same key. The token carries
+// clusters and, when narrower than the consent's, lookback days (0: the
+// consent's); authorization_details says exactly that (RFC 9396 §7).
+func (s *Server) issue(w http.ResponseWriter, r *http.Request, g consent.Grant, p consent.Partner, jkt string, clusters []consent.Cluster, lookback int, withRefresh bool) *Error {
 	now := s.now()
-	at, c, err := s.mintAccess(g, p, jkt, clusters, now)
+	at, c, err := s.mintAccess(g, p, jkt, clusters, lookback, now)
 	if err != nil {
 		return s.internal(r, err)
 	}
@@ -208,7 +241,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, g consent.Grant, 
 		"expires_in":            int(c.Expiry.Time().Sub(now) / time.Second),
 		"scope":                 c.Scope,
 		"grant_id":              string(g.ID), // RFC 9396 §6, FDX: names the consent
-		"authorization_details": detailsOf(g),
+		"authorization_details": s.detailsOf(g, clusters, lookback),
 	}
 	if withRefresh {
 		rt := randomToken()
@@ -226,7 +259,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, g consent.Grant, 
 
 // mintAccess signs an access token for the consent, bound to the DPoP key
 // thumbprint jkt, living AccessTTL but never past the consent's end.
-func (s *Server) mintAccess(g consent.Grant, p consent.Partner, jkt string, clusters []consent.Cluster, now time.Time) (string, accessClaims, error) {
+func (s *Server) mintAccess(g consent.Grant, p consent.Partner, jkt string, clusters []consent.Cluster, lookback int, now time.Time) (string, accessClaims, error) {
 	ttl := s.d.AccessTTL
 	if left := g.Expires.Sub(now); left < ttl {
 		ttl = left.Truncate(time.Second)
@@ -238,7 +271,7 @@ func (s *Server) mintAccess(g consent.Grant, p consent.Partner, jkt string, clus
 	c := accessClaims{
 		Issuer: s.d.Issuer, Subject: s.subject(p.ID, g.Customer), Audience: jwt.Audience{s.d.Issuer},
 		Expiry: jwt.NewNumericDate(now.Add(ttl)), IssuedAt: jwt.NewNumericDate(now), ID: randomToken()[:22],
-		ClientID: string(p.ID), Scope: strings.Join(scope, " "), GrantID: string(g.ID),
+		ClientID: string(p.ID), Scope: strings.Join(scope, " "), GrantID: string(g.ID), Lookback: lookback,
 	}
 	c.Confirm.JKT = jkt
 	ks, err := s.keySet(context.Background())

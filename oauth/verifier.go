@@ -29,7 +29,7 @@ type VerifierOptions struct {
 
 // Access is what a verified request may do: its consent and partner, the
 // partner's pairwise subject for the customer, the clusters the token
-// carries.
+// carries (shared between calls of one token: read it, never change it).
 type Access struct {
 	Grant   consent.Grant
 	Partner consent.Partner
@@ -77,6 +77,10 @@ type cachedGrant struct {
 	err     error
 	fetched time.Time
 	touched time.Time
+	// ended marks a consent this instance saw end (ConsentEvent): kept
+	// whatever a concurrent read of the store brings back, since an ended
+	// consent never comes back.
+	ended bool
 }
 
 // Verifier returns a verifier for resource servers of this issuer.
@@ -99,12 +103,17 @@ func tokenErr(code, desc string) *Error { return errf(http.StatusUnauthorized, c
 // WriteChallenge. A consent that ended or a suspended partner is
 // invalid_token, as RFC 6750 §3.1 has it for revoked tokens.
 func (v *Verifier) Verify(r *http.Request) (Access, error) {
-	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	authz := r.Header.Get("Authorization")
+	scheme, tok, _ := strings.Cut(authz, " ")
 	switch {
+	case authz == "" || !strings.EqualFold(scheme, "DPoP") && !strings.EqualFold(scheme, "Bearer"):
+		// RFC 6750 §3.1: a request without credentials, or with a scheme
+		// this server does not use, gets the bare challenge, no error code.
+		return Access{}, &Error{Status: http.StatusUnauthorized}
 	case strings.EqualFold(scheme, "Bearer"):
 		// RFC 9449 §7.2: a DPoP-bound token is never accepted as a bearer token.
 		return Access{}, tokenErr(codeInvalidToken, "this API takes DPoP-bound tokens: Authorization: DPoP <token>")
-	case !strings.EqualFold(scheme, "DPoP") || tok == "":
+	case tok == "":
 		return Access{}, tokenErr(codeInvalidToken, "an access token is required: Authorization: DPoP <token>")
 	}
 	now := v.s.now()
@@ -120,7 +129,7 @@ func (v *Verifier) Verify(r *http.Request) (Access, error) {
 	if err != nil {
 		return Access{}, tokenErr(codeInvalidDPoPProof, "the DPoP proof is not valid")
 	}
-	if err := pr.check(proofCheck{method: r.Method, url: v.o.BaseURL + r.URL.Path, accessToken: tok, now: now}); err != nil {
+	if err := pr.check(proofCheck{method: r.Method, url: v.o.BaseURL + r.URL.EscapedPath(), accessToken: tok, now: now}); err != nil {
 		return Access{}, tokenErr(codeInvalidDPoPProof, err.Error())
 	}
 	if pr.jkt != c.Confirm.JKT { // RFC 9449 §7.1: the proof's key is the token's
@@ -141,11 +150,10 @@ func (v *Verifier) Verify(r *http.Request) (Access, error) {
 	if p.ID != consent.PartnerID(c.ClientID) {
 		return Access{}, tokenErr(codeInvalidToken, "the token's client is not the consent's")
 	}
-	scope := make([]consent.Cluster, 0, 4)
-	for _, f := range strings.Fields(c.Scope) {
-		scope = append(scope, consent.Cluster(f))
+	if c.Lookback > 0 && c.Lookback < g.LookbackDays {
+		g.LookbackDays = c.Lookback // a refresh narrowed it for this token (RFC 9396 §7)
 	}
-	return Access{Grant: g, Partner: p, Subject: c.Subject, Scope: scope, JKT: pr.jkt, Expires: c.Expiry.Time()}, nil
+	return Access{Grant: g, Partner: p, Subject: c.Subject, Scope: c.scope, JKT: pr.jkt, Expires: c.Expiry.Time()}, nil
 }
 
 // access returns the claims of the access token tok. A token whose
@@ -187,7 +195,7 @@ func (v *Verifier) grant(ctx context.Context, id consent.GrantID, now time.Time)
 	v.mu.Lock()
 	e, ok := v.cache[id]
 	v.mu.Unlock()
-	if !ok || now.Sub(e.fetched) >= v.o.CacheTTL || now.Before(e.fetched) {
+	if !ok || !e.ended && (now.Sub(e.fetched) >= v.o.CacheTTL || now.Before(e.fetched)) {
 		g, p, err := v.s.d.Consent.Check(ctx, id)
 		if err != nil && !consent.IsEnded(err) && !errors.Is(err, consent.ErrPartnerInactive) && !errors.Is(err, consent.ErrGrantNotFound) {
 			return consent.Grant{}, consent.Partner{}, err // the store failing is not the caller's fault
@@ -200,7 +208,11 @@ func (v *Verifier) grant(ctx context.Context, id consent.GrantID, now time.Time)
 		if len(v.cache) > 100_000 {
 			clear(v.cache) // bound memory; the cache only saves reads
 		}
-		v.cache[id] = ne
+		if cur := v.cache[id]; cur != nil && cur.ended {
+			ne = cur // ended while we read: the read may predate it
+		} else {
+			v.cache[id] = ne
+		}
 		v.mu.Unlock()
 		e = ne
 	}
@@ -221,6 +233,22 @@ func (v *Verifier) grant(ctx context.Context, id consent.GrantID, now time.Time)
 	return e.g, e.p, nil
 }
 
+// ConsentEvent makes a consent that ended on this instance (revoked,
+// expired) stop here at once: the event runs on the request that ended it,
+// before that request answers, so the partner that revoked its own consent
+// is refused from the moment it has the answer. Other instances learn it
+// from the store within CacheTTL. Register the Verifier as a consent.Hook.
+func (v *Verifier) ConsentEvent(_ context.Context, e consent.Event) {
+	if e.Kind != consent.EventRevoked && e.Kind != consent.EventExpired {
+		return
+	}
+	v.mu.Lock()
+	v.cache[e.Grant.ID] = &cachedGrant{g: e.Grant, err: consent.ErrGrantRevoked, fetched: v.s.now(), ended: true}
+	v.mu.Unlock()
+}
+
+var _ consent.Hook = (*Verifier)(nil)
+
 // WriteChallenge answers a failed Verify: 401 with the WWW-Authenticate
 // challenge of RFC 9449 §7.1 (and a DPoP-Nonce when one is asked for), or
 // 503/500 when the failure was ours.
@@ -232,6 +260,14 @@ func (v *Verifier) WriteChallenge(w http.ResponseWriter, err error) {
 	}
 	if e.Nonce != "" {
 		w.Header().Set("DPoP-Nonce", e.Nonce)
+	}
+	if e.Code == "" {
+		// RFC 6750 §3.1 (and RFC 9449 §7.1): no credentials, no error
+		// information; the challenge names the scheme and algorithms only.
+		w.Header().Set("WWW-Authenticate", `DPoP algs="PS256 ES256 EdDSA"`)
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(e.Status)
+		return
 	}
 	w.Header().Set("WWW-Authenticate", `DPoP error="`+e.Code+`", error_description="`+strings.ReplaceAll(e.Description, `"`, "'")+`", algs="PS256 ES256 EdDSA"`)
 	writeJSON(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Description})

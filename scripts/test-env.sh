@@ -2,7 +2,7 @@
 # Installs and starts what the test suite needs, idempotently, on a fresh
 # machine of this project's kind: PostgreSQL running at 127.0.0.1:5432 with a
 # database "test", NATS with JetStream at 127.0.0.1:4222, Debian's Chromium,
-# and the browser tests' npm packages.
+# the browser tests' npm packages, and the OpenAPI linter (@redocly/cli).
 # Fails loudly when something cannot be had: tests never skip silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,5 +64,10 @@ fi
 if [ -f web/e2e/package-lock.json ] && ! [ -d web/e2e/node_modules/playwright-core ]; then
   say "installing browser test packages"
   (cd web/e2e && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# @redocly/cli for dataapi's TestDocumentLintsClean (lints dataapi/openapi.json)
+if [ -f dataapi/lint/package-lock.json ] && ! [ -x dataapi/lint/node_modules/.bin/redocly ]; then
+  say "installing the OpenAPI linter"
+  (cd dataapi/lint && npm ci --no-audit --no-fund --loglevel=error)
 fi
 say "ready"

@@ -62,6 +62,16 @@ type apiScenario struct {
 	// (bank and partner: one process) spent per completed call during a
 	// scenario, in µs: what a call costs, whatever the wait. Scenarios only.
 	ProcessCPUPerCall float64 `json:"process_cpu_us_per_call,omitempty"`
+	// VerifyP50 is cpu_p256_verify's p50 in the same run, in µs, and
+	// PerVerify the scenario's process CPU per call over it: how many P-256
+	// verifications a call costs (the goal for balances: at most 4).
+	// Scenarios only.
+	VerifyP50 float64 `json:"cpu_p256_verify_p50_us,omitempty"`
+	PerVerify float64 `json:"cpu_per_call_over_verify,omitempty"`
+	// PerBalances is a transactions scenario's process CPU per call over
+	// the balances scenario's in the same run (the goal for a page of 100:
+	// at most 3).
+	PerBalances float64 `json:"cpu_per_call_over_balances,omitempty"`
 	// FirstError is the first failure, if any.
 	FirstError string `json:"first_error,omitempty"`
 	firstErr   error
@@ -171,6 +181,12 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		}
 		out = append(out, s)
 	}
+	var verifyP50, balancesCPU float64 // µs
+	for _, s := range out {
+		if s.Name == "cpu_p256_verify" {
+			verifyP50 = s.P50 * 1e3
+		}
+	}
 	for _, p := range []plan{
 		{"balances", f.rate, ab.balances},
 		{"transactions_first_page", f.txRate, ab.firstPage},
@@ -195,6 +211,18 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 			s.ProcessCPUPerCall = float64((proc1-proc0)/time.Duration(s.Calls)) / 1e3
 		}
 		s.Name, s.Engine = p.name, ab.engine
+		// Ratios within this run, which the machine's bursts of slowness
+		// move far less than the absolute figures.
+		if s.ProcessCPUPerCall > 0 && verifyP50 > 0 {
+			s.VerifyP50 = verifyP50
+			s.PerVerify = s.ProcessCPUPerCall / verifyP50
+		}
+		if p.name != "balances" && s.ProcessCPUPerCall > 0 && balancesCPU > 0 {
+			s.PerBalances = s.ProcessCPUPerCall / balancesCPU
+		}
+		if p.name == "balances" {
+			balancesCPU = s.ProcessCPUPerCall
+		}
 		if d := ab.served.take(); len(d) > 0 {
 			s.ServerP50, s.ServerP99 = ms(quantile(d, 1, 2)), ms(quantile(d, 99, 100))
 		}
@@ -219,7 +247,11 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "%-24s target %5d/s  done %7.0f/s  p50=%.3fms  p99=%.3fms  p99.9=%.3fms  (server p50=%.3fms p99=%.3fms)  errors=%d  steal=%.1f%%  cpu slow=%.1f%%",
 			s.Name, s.Target, s.RPS, s.P50, s.P99, s.P999, s.ServerP50, s.ServerP99, s.Errors, s.StealPct, s.CPUSlowPct)
 		if s.ProcessCPUPerCall > 0 {
-			fmt.Fprintf(e.stdout, "  cpu/call=%.0fµs", s.ProcessCPUPerCall)
+			fmt.Fprintf(e.stdout, "  cpu/call=%.0fµs (%.1f verifies", s.ProcessCPUPerCall, s.PerVerify)
+			if s.PerBalances > 0 {
+				fmt.Fprintf(e.stdout, ", %.1f balances", s.PerBalances)
+			}
+			fmt.Fprint(e.stdout, ")")
 		}
 		fmt.Fprintln(e.stdout)
 		if s.firstErr != nil {
@@ -500,22 +532,18 @@ func applyAll(ctx context.Context, st ledger.Store, ops []ledger.Op) error {
 // link gives the partner a consent from the first n customers (BALANCES
 // on their checking account) and from the one with the long history
 // (TRANSACTIONS), each through the authorization server over HTTP, and
-// learns the partner's ids of the accounts.
+// takes the partner's ids of the accounts from the token responses.
 func (ab *apiBench) link(ctx context.Context, decide func(context.Context, consent.Decision) (string, error), accts []ledger.Account, n int) error {
 	one := func(a ledger.Account, clusters ...consent.Cluster) (apiTarget, error) {
-		tok, _, err := ab.partner.Link(ctx, decide, a.Customer, []ledger.AccountID{a.ID}, clusters)
+		// The token response names the account by the API's accountId.
+		tok, _, ids, err := ab.partner.LinkAccounts(ctx, decide, a.Customer, []ledger.AccountID{a.ID}, clusters)
 		if err != nil {
 			return apiTarget{}, err
 		}
-		res, err := ab.partner.Do(ctx, tok, "GET", dataapi.Prefix+"/accounts", nil, nil)
-		if err != nil {
-			return apiTarget{}, err
+		if len(ids) != 1 {
+			return apiTarget{}, fmt.Errorf("the token names %d accounts, want 1", len(ids))
 		}
-		var list dataapi.Accounts
-		if err := json.Unmarshal(res.Body, &list); err != nil || res.Status != 200 || len(list.Accounts) != 1 {
-			return apiTarget{}, fmt.Errorf("GET /accounts: %d %s", res.Status, res.Body)
-		}
-		return apiTarget{token: tok, account: list.Accounts[0].AccountID}, nil
+		return apiTarget{token: tok, account: ids[0]}, nil
 	}
 	var err error
 	if ab.heavy, err = one(accts[0], consent.AccountBasic, consent.Transactions); err != nil {

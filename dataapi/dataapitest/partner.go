@@ -45,6 +45,16 @@ type Partner struct {
 	nonce string
 	// signer caches the DPoP signer (its key never changes).
 	signer jose.Signer
+	// last is the last token response, for Token.
+	last map[string]any
+}
+
+// Token returns the last token response the partner received (access
+// token, grant_id, authorization_details...), decoded; nil before any.
+func (p *Partner) Token() map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last
 }
 
 // New returns a partner with fresh client and DPoP keys, not yet
@@ -167,6 +177,15 @@ func (p *Partner) form(ctx context.Context, path string, form url.Values) (map[s
 // server's Decide), and returns a DPoP-bound access token and the consent id.
 func (p *Partner) Link(ctx context.Context, decide func(context.Context, consent.Decision) (string, error), customer bankbridge.CustomerID,
 	accounts []ledger.AccountID, clusters []consent.Cluster) (token, grant string, err error) {
+	token, grant, _, err = p.LinkAccounts(ctx, decide, customer, accounts, clusters)
+	return token, grant, err
+}
+
+// LinkAccounts is Link that also returns the partner's ids of the consent's
+// accounts, as the token response's authorization_details names them (the
+// same ids the API answers with).
+func (p *Partner) LinkAccounts(ctx context.Context, decide func(context.Context, consent.Decision) (string, error), customer bankbridge.CustomerID,
+	accounts []ledger.AccountID, clusters []consent.Cluster) (token, grant string, ids []string, err error) {
 	verifier := rand.Text() + rand.Text()
 	sum := sha256.Sum256([]byte(verifier))
 	cl, _ := json.Marshal(clusters)
@@ -176,26 +195,36 @@ func (p *Partner) Link(ctx context.Context, decide func(context.Context, consent
 		"state": {"st"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
 		"authorization_details": {details}})
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	reqURI, _ := out["request_uri"].(string)
 	back, err := decide(ctx, consent.Decision{Request: strings.TrimPrefix(reqURI, "urn:ietf:params:oauth:request_uri:"), Customer: customer,
 		Approve: true, Accounts: accounts})
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	u, err := url.Parse(back)
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	out, err = p.form(ctx, oauth.PathToken, url.Values{"grant_type": {"authorization_code"}, "code": {u.Query().Get("code")},
 		"redirect_uri": {p.Redirect}, "code_verifier": {verifier}})
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	token, _ = out["access_token"].(string)
 	grant, _ = out["grant_id"].(string)
-	return token, grant, nil
+	p.mu.Lock()
+	p.last = out
+	p.mu.Unlock()
+	raw, _ := json.Marshal(out["authorization_details"])
+	var ds []oauth.AuthorizationDetail
+	if err := json.Unmarshal(raw, &ds); err == nil && len(ds) == 1 {
+		for _, r := range ds[0].ConsentRequest.Resources {
+			ids = append(ids, r.ResourceID)
+		}
+	}
+	return token, grant, ids, nil
 }
 
 // Response is an API answer, read whole.

@@ -377,17 +377,19 @@ func (s *ConsentStore) SaveCode(ctx context.Context, c consent.Code) error {
 	return s.db.Err(op, err, nil)
 }
 
-// UseCode redeems a code exactly once.
-func (s *ConsentStore) UseCode(ctx context.Context, hash []byte, at time.Time) (consent.Code, error) {
+// UseCode redeems partner's code exactly once; another partner's is not
+// found and stays unused.
+func (s *ConsentStore) UseCode(ctx context.Context, hash []byte, partner consent.PartnerID, at time.Time) (consent.Code, error) {
 	const op = "sqlstore.UseCode"
-	c, err := scanCode(s.db.W().QueryRow(ctx, `UPDATE oauth_codes SET used_at = $1 WHERE hash = $2 AND used_at = 0 RETURNING `+codeCols, micros(at), hash))
+	c, err := scanCode(s.db.W().QueryRow(ctx, `UPDATE oauth_codes SET used_at = $1 WHERE hash = $2 AND partner_id = $3 AND used_at = 0 RETURNING `+codeCols,
+		micros(at), hash, string(partner)))
 	if err == nil {
 		return c, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return consent.Code{}, s.db.Err(op, err, nil)
 	}
-	c, err = scanCode(s.db.W().QueryRow(ctx, `SELECT `+codeCols+` FROM oauth_codes WHERE hash = $1`, hash))
+	c, err = scanCode(s.db.W().QueryRow(ctx, `SELECT `+codeCols+` FROM oauth_codes WHERE hash = $1 AND partner_id = $2`, hash, string(partner)))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return consent.Code{}, consent.ErrCodeNotFound

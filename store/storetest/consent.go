@@ -312,13 +312,17 @@ func consentCodes(t *testing.T, open ConsentOpener) {
 		t.Fatal(err)
 	}
 	at := cT0.Add(10 * time.Second)
+	// Another partner's attempt neither spends the code nor learns of it.
+	if _, err := s.UseCode(ctx, code.Hash, "someone-else", at); !errors.Is(err, consent.ErrCodeNotFound) {
+		t.Errorf("another partner's UseCode: got %v, want ErrCodeNotFound", err)
+	}
 	var wins, reused atomic.Int32
 	var wg sync.WaitGroup
 	for range 6 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, err := s.UseCode(ctx, code.Hash, at)
+			got, err := s.UseCode(ctx, code.Hash, p.ID, at)
 			want := code
 			want.Used = at
 			switch {
@@ -335,7 +339,7 @@ func consentCodes(t *testing.T, open ConsentOpener) {
 	if wins.Load() != 1 || reused.Load() != 5 {
 		t.Errorf("UseCode: %d redeemed, %d reported reused; want 1 and 5", wins.Load(), reused.Load())
 	}
-	if _, err := s.UseCode(ctx, idHashOf("unknown"), at); !errors.Is(err, consent.ErrCodeNotFound) {
+	if _, err := s.UseCode(ctx, idHashOf("unknown"), p.ID, at); !errors.Is(err, consent.ErrCodeNotFound) {
 		t.Errorf("unknown code: got %v, want ErrCodeNotFound", err)
 	}
 }
