@@ -100,6 +100,9 @@ var packages = map[string]pkgRule{
 	"channels":        {layer: logic, imports: []string{"", "assistant", "audit", "consent"}},
 	"dataapi/records": {layer: logic, imports: []string{"", "ledger"}},
 	"demo":            {layer: logic, imports: []string{"", "identity", "insights", "ledger"}},
+	// rails originates and receives ACH files; it reads and writes
+	// through its Store and speaks to the operator through Transport.
+	"rails": {layer: logic, imports: []string{"", "ledger"}},
 
 	"problem": {layer: httpBase, imports: []string{""}},
 	// oauth serves the authorization endpoints and also verifies the tokens
@@ -111,15 +114,16 @@ var packages = map[string]pkgRule{
 	"auditapi":             {layer: edge, imports: []string{"", "audit", "problem"}},
 	"witness":              {layer: edge, imports: []string{"audit"}},
 	"platformsim":          {layer: edge},
+	"railsim":              {layer: edge},
 	"channels/messenger":   {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"channels/telegram":    {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"store/ledgersql":      {layer: storage},
-	"store/sqlstore":       {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits"}},
+	"store/sqlstore":       {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits", "rails"}},
 	"store/sqlite":         {layer: storage, imports: []string{"", "audit", "insights", "ledger", "store/ledgersql", "store/sqlstore"}},
 	"store/postgres":       {layer: storage, imports: []string{"", "audit", "insights", "ledger", "store/ledgersql", "store/sqlstore"}},
 	"alerts/stream":        {layer: transport, imports: []string{"alerts", "ledger"}},
 	"audit/headkv":         {layer: transport, imports: []string{"audit"}},
-	"store/storetest":      {layer: support, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits"}},
+	"store/storetest":      {layer: support, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits", "rails", "railsim"}},
 	"dataapi/dataapitest":  {layer: support, imports: []string{"", "consent", "ledger", "oauth"}},
 	"internal/testdb":      {layer: support},
 	"alerts/alertstest":    {layer: support},
