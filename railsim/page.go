@@ -33,14 +33,14 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 {{range .Sent}}<tr><td>{{.Name}}</td><td>{{.What}}</td><td>{{when .At}}</td><td>{{if .Waiting}}waiting{{else}}yes{{end}}</td></tr>
 {{else}}<tr><td colspan="4">none yet</td></tr>{{end}}</table>
 <h3>Send a payroll credit to this bank</h3>
-<form method="post" action="/ach/{{.Routing}}/credits"><input type="hidden" name="page" value="1">
+<form method="post" action="ach/{{.Routing}}/credits"><input type="hidden" name="page" value="1">
 <label>Account number <input name="account" required maxlength="17"></label>
 <label>Name <input name="name" value="EMPLOYEE" maxlength="22"></label>
 <label>Cents <input name="cents" required inputmode="numeric" value="250000"></label>
 <label>Company <input name="company" value="ACME PAYROLL" maxlength="16"></label>
 <button>Send credit</button></form></section>
 {{else}}<p>No bank has sent a file yet.</p>
-<form method="post" id="credit" onsubmit="this.action='/ach/'+this.routing.value+'/credits'"><input type="hidden" name="page" value="1">
+<form method="post" id="credit" onsubmit="this.action='ach/'+this.routing.value+'/credits'"><input type="hidden" name="page" value="1">
 <label>Bank routing number <input name="routing" required value="021000089"></label>
 <label>Account number <input name="account" required maxlength="17"></label>
 <label>Cents <input name="cents" required value="250000"></label> <button>Send a payroll credit</button></form>{{end}}

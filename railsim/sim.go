@@ -344,7 +344,8 @@ func (s *Sim) credit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostForm.Get("page") != "" {
-		http.Redirect(w, r, "/?routing="+routing, http.StatusSeeOther)
+		// Relative, so the page works wherever the emulator is mounted.
+		http.Redirect(w, r, "../../../", http.StatusSeeOther)
 		return
 	}
 	w.WriteHeader(http.StatusCreated)

@@ -57,6 +57,11 @@ type Config struct {
 	// The bank's payment limits (docs/limits.md), minor units and hours;
 	// 0 takes limits.DefaultPolicy's figure.
 	LimitDaily, LimitPayee, LimitNewPayee, LimitStepUp, LimitCoolingHours int
+	// Payments over the rails (docs/rails.md): the ACH operator's URL ("" for
+	// the railsim emulator inside this instance, at /railsim/), the bank's
+	// routing number in its files, and the sanctions list (OFAC SDN CSV; ""
+	// for the bundled sample of invented names).
+	RailsURL, RailsRouting, SanctionsFile string
 
 	envErrs []error // BANKBRIDGE_* values that did not parse; Validate reports them
 }
@@ -99,6 +104,9 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	f.Int(&c.LimitPayee, "limit-payee", 0, "most a customer may pay one payee in 24 hours, in minor units (0: 500000)")
 	f.Int(&c.LimitNewPayee, "limit-new-payee", 0, "most to a payee in its cooling-off, per 24 hours, in minor units (0: 100000)")
 	f.Int(&c.LimitCoolingHours, "limit-new-payee-hours", 0, "hours a payee stays new after it is saved or first paid (0: 24)")
+	f.String(&c.RailsURL, "rails-url", "", "the ACH operator's URL (an exchange as 'bankbridge railsim' serves it); empty runs the emulator inside this instance at /railsim/")
+	f.String(&c.RailsRouting, "rails-routing", "021000089", "the bank's ABA routing number in the NACHA files it sends")
+	f.String(&c.SanctionsFile, "sanctions-file", "", "sanctions list in OFAC's SDN CSV format (sdn.csv) to screen payees against; empty for a small sample of invented names")
 	f.Int(&c.LimitStepUp, "limit-step-up", 0, "24-hour total above which a payment needs the customer's second factor, in minor units (0: 100000)")
 }
 
