@@ -80,7 +80,9 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 }
 
 // Run runs the ACH worker every period until ctx ends.
-func (r *Rails) Run(ctx context.Context, period time.Duration) { r.Service.Run(ctx, r.Transport, period) }
+func (r *Rails) Run(ctx context.Context, period time.Duration) {
+	r.Service.Run(ctx, r.Transport, period)
+}
 
 // inProcess is an http.RoundTripper that serves requests with a handler in
 // this process.
