@@ -141,7 +141,7 @@ var packages = map[string]pkgRule{
 	"cmd/bankbridge-bench": {layer: bench,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "channels/messenger", "consent", "dataapi",
 			"dataapi/dataapitest", "demo", "identity", "insights", "internal/app", "keyring", "ledger", "oauth", "platformsim",
-			"store/postgres", "store/sqlite"}},
+			"rails", "railsim", "store/postgres", "store/sqlite"}},
 }
 
 // pkg is what `go list -json` says of one package, the parts we check.
