@@ -16,6 +16,11 @@
 // the state expected), so a file processed twice, or a worker that crashes
 // and runs again, changes nothing the second time.
 //
+// Instant payments are ISO 20022 messages (pacs.008 out, pacs.002 back,
+// the FedNow shape) through InstantTransport: the hold is posted when the
+// report says settled, voided when it says rejected, and kept while no
+// answer came, the same message being sent again until one does.
+//
 // NACHA files are built and parsed with github.com/moov-io/ach; routing
 // numbers are checked by their ABA check digit with it too. Transport is
 // how files reach the operator (railsim.Client over HTTP, or an

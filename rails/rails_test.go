@@ -139,3 +139,46 @@ func FuzzScreen(f *testing.F) {
 	f.Add("Dmitri Kovalenko")
 	f.Fuzz(func(t *testing.T, name string) { s.Screen(name) })
 }
+
+func TestPacs008AndPacs002(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC)
+	p := rails.Payment{ID: 7, Amount: 1234_56, Currency: "USD", Name: "Sam Lee", Routing: "231380104", Number: "123456789", Trace: "021000080000007"}
+	b, err := rails.BuildPacs008(rails.Origin{Routing: "021000089"}, p, "Everyday checking", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08"`, `<IntrBkSttlmAmt Ccy="USD">1234.56</IntrBkSttlmAmt>`,
+		"<MmbId>231380104</MmbId>", "<EndToEndId>021000080000007</EndToEndId>", "<SttlmMtd>CLRG</SttlmMtd>"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("pacs.008 lacks %s:\n%s", want, b)
+		}
+	}
+	for _, tc := range []struct{ name, body, want string }{
+		{"NotXML", "<", "pacs.002"},
+		{"WrongNamespace", `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.03"><FIToFIPmtStsRpt/></Document>`, "pacs.002"},
+		{"NoTransaction", `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt><GrpHdr><MsgId>1</MsgId><CreDtTm>2026-12-04T15:00:00</CreDtTm></GrpHdr></FIToFIPmtStsRpt></Document>`, "TxInfAndSts"},
+		{"RejectWithoutReason", `<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt><GrpHdr><MsgId>1</MsgId><CreDtTm>2026-12-04T15:00:00</CreDtTm></GrpHdr><TxInfAndSts><OrgnlEndToEndId>x</OrgnlEndToEndId><TxSts>RJCT</TxSts></TxInfAndSts></FIToFIPmtStsRpt></Document>`, "StsRsnInf"},
+	} {
+		_, err := rails.ParsePacs002([]byte(tc.body))
+		if bankbridge.ErrorCode(err) != "iso20022_message_invalid" || !strings.Contains(bankbridge.ErrorMessage(err), tc.want) {
+			t.Errorf("%s: %v (%s)", tc.name, err, bankbridge.ErrorMessage(err))
+		}
+	}
+}
+
+func FuzzParsePacs002(f *testing.F) {
+	f.Add([]byte(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt><GrpHdr><MsgId>1</MsgId><CreDtTm>2026-12-04T15:00:00</CreDtTm></GrpHdr><TxInfAndSts><OrgnlEndToEndId>x</OrgnlEndToEndId><TxSts>ACSC</TxSts></TxInfAndSts></FIToFIPmtStsRpt></Document>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := rails.ParsePacs002(b)
+		if err != nil {
+			if bankbridge.ErrorKind(err) != bankbridge.Invalid {
+				t.Fatalf("kind %v: %v", bankbridge.ErrorKind(err), err)
+			}
+			return
+		}
+		if st.EndToEndID == "" && st.Status == "" {
+			t.Fatalf("accepted an empty report: %+v", st)
+		}
+	})
+}

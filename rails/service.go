@@ -46,6 +46,8 @@ type Options struct {
 	Screener *Screener
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Instant sends instant payments (PayInstant); nil: none are taken.
+	Instant InstantTransport
 	// OnChange is told each payment whose status changed, after the change
 	// is stored (alerts, metrics). Optional; it must not block.
 	OnChange func(Payment)
@@ -161,6 +163,11 @@ type PayRequest struct {
 // refused and its error returned. Limits and step-up are the channel's to
 // apply before, as for transfers.
 func (s *Service) Pay(ctx context.Context, r PayRequest) (Payment, error) {
+	return s.pay(ctx, r, KindCredit)
+}
+
+// pay records, screens and holds a payment of kind.
+func (s *Service) pay(ctx context.Context, r PayRequest, kind Kind) (Payment, error) {
 	if r.Amount <= 0 {
 		return Payment{}, ErrAmount
 	}
@@ -189,15 +196,18 @@ func (s *Service) Pay(ctx context.Context, r PayRequest) (Payment, error) {
 		return Payment{}, err
 	}
 	now := s.o.Now()
-	pay := Payment{Customer: r.Customer, Payee: p.ID, Kind: KindCredit, Channel: r.Channel, Key: r.Key, From: r.From, Amount: r.Amount,
+	pay := Payment{Customer: r.Customer, Payee: p.ID, Kind: kind, Channel: r.Channel, Key: r.Key, From: r.From, Amount: r.Amount,
 		Currency: from.Currency, Name: p.Name, Routing: p.Routing, Number: p.Number, Type: p.Type, Memo: r.Memo, Status: StatusNew,
 		Created: now, Updated: now}
 	pay.Effective, pay.SameDay = s.o.Schedule.Effective(now, r.SameDay)
+	if kind == KindInstant {
+		pay.Effective, pay.SameDay = dateOf(now.In(eastern)), false // instant payments settle at once, any day
+	}
 	got, existed, err := s.st.CreatePayment(ctx, pay)
 	if err != nil {
 		return Payment{}, err
 	}
-	if existed && (got.Payee != pay.Payee || got.From != pay.From || got.Amount != pay.Amount || got.Memo != pay.Memo || got.Kind != KindCredit) {
+	if existed && (got.Payee != pay.Payee || got.From != pay.From || got.Amount != pay.Amount || got.Memo != pay.Memo || got.Kind != kind) {
 		return Payment{}, ErrKeyReused
 	}
 	pay = got
@@ -211,7 +221,7 @@ func (s *Service) Pay(ctx context.Context, r PayRequest) (Payment, error) {
 		next, pay.Screen = StatusHeld, fmt.Sprintf("SDN %s: %s", hit.Entry, hit.Name)
 	}
 	req := ledger.Request{Client: Client, Key: fmt.Sprintf("pay:%d", pay.ID), Currency: pay.Currency, Pending: true,
-		Description: "ACH payment to " + pay.Name, Category: "transfer",
+		Description: map[Kind]string{KindCredit: "ACH payment to ", KindInstant: "Instant payment to "}[kind] + pay.Name, Category: "transfer",
 		Postings: []ledger.Posting{{Account: pay.From, Amount: -pay.Amount}, {Account: settle.ID, Amount: pay.Amount}}}
 	t, _, err := s.led.Transfer(ctx, req)
 	if err != nil {
@@ -338,7 +348,7 @@ func modifier(id FileID) string {
 // entries) and records it with them, in one transaction. It returns the
 // zero File when nothing is due.
 func (s *Service) Originate(ctx context.Context) (File, error) {
-	due, err := s.st.Payments(ctx, PaymentQuery{Status: []Status{StatusAccepted}, Limit: 10_000})
+	due, err := s.st.Payments(ctx, PaymentQuery{Kinds: []Kind{KindCredit, KindPrenote}, Status: []Status{StatusAccepted}, Limit: 10_000})
 	if err != nil || len(due) == 0 {
 		return File{}, err
 	}
@@ -754,6 +764,12 @@ func (s *Service) Cycle(ctx context.Context, tr Transport) error {
 	if _, err := s.Confirm(ctx, tr); err != nil {
 		return err
 	}
-	_, err := s.Receive(ctx, tr)
-	return err
+	if _, err := s.Receive(ctx, tr); err != nil {
+		return err
+	}
+	if it, ok := tr.(InstantTransport); ok {
+		_, err := s.Instants(ctx, it)
+		return err
+	}
+	return nil
 }

@@ -46,6 +46,9 @@ type Store interface {
 	// Screen when not empty) if its status is one of from, and says whether
 	// it did.
 	MovePayment(ctx context.Context, p Payment, from ...Status) (bool, error)
+	// MarkInstantSent moves an accepted instant payment to sent with its
+	// trace (its message id), and says whether it did.
+	MarkInstantSent(ctx context.Context, id PaymentID, trace string, at time.Time) (bool, error)
 
 	// CreateFile records an outbound file built from the payments of ids
 	// that are still accepted, and moves them to batched with their traces,
@@ -83,6 +86,7 @@ type Store interface {
 type PaymentQuery struct {
 	Customer bankbridge.CustomerID // 0: every customer
 	Status   []Status              // empty: any
+	Kinds    []Kind                // empty: any
 	File     FileID
 	Limit    int // 0 means 100
 }

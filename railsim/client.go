@@ -106,3 +106,29 @@ func (t *Client) Ack(ctx context.Context, name string) error {
 	}
 	return err
 }
+
+// Instant sends a pacs.008 to the instant service and returns its pacs.002.
+func (t *Client) Instant(ctx context.Context, pacs008 []byte) ([]byte, error) {
+	c := t.Client
+	if c == nil {
+		c = &http.Client{Timeout: 30 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.Base+"/instant/"+url.PathEscape(t.Routing)+"/messages", bytes.NewReader(pacs008))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/xml")
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("railsim: instant: %s: %.200s", res.Status, b)
+	}
+	return b, nil
+}

@@ -11,5 +11,5 @@
 // restart of it is a new world. It must never import the bank's packages:
 // it is the other side, and speaks only the file format. Known limits: only
 // PPD credits and prenotes are taken; one settlement per file, at once or
-// after a set delay; no IAT or debits.
+// after a set delay; no IAT or debits; no instant returns (pacs.004).
 package railsim

@@ -28,6 +28,10 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 {{range .Files}}<tr><td>{{.Name}}</td><td>{{when .Received}}</td><td>{{when .Settled}}</td><td>
 {{range .Entries}}<div>{{.Trace}} {{.Name}} ••••{{.Last4}} {{money .Amount}} <span class="{{.Class}}">{{.Outcome}}</span></div>{{end}}</td></tr>
 {{else}}<tr><td colspan="4">none yet</td></tr>{{end}}</table>
+<h3>Instant payments (pacs.008 in, pacs.002 out)</h3>
+<table><tr><th>message</th><th>at</th><th>to</th><th>amount</th><th>status</th></tr>
+{{range .Instants}}<tr><td>{{.MsgID}}</td><td>{{when .At}}</td><td>{{.Creditor}} ••••{{.Last4}}</td><td>{{money .Amount}}</td><td>{{.Status}} {{.Reason}}</td></tr>
+{{else}}<tr><td colspan="5">none yet</td></tr>{{end}}</table>
 <h3>Files sent to the bank</h3>
 <table><tr><th>file</th><th>what</th><th>at</th><th>taken</th></tr>
 {{range .Sent}}<tr><td>{{.Name}}</td><td>{{.What}}</td><td>{{when .At}}</td><td>{{if .Waiting}}waiting{{else}}yes{{end}}</td></tr>
@@ -67,6 +71,13 @@ type pageBank struct {
 	Position int64
 	Files    []pageFile
 	Sent     []pageSent
+	Instants []pageInstant
+}
+
+type pageInstant struct {
+	MsgID, Creditor, Last4, Status, Reason string
+	Amount                                 int64
+	At                                     time.Time
 }
 
 func (s *Sim) page(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +103,14 @@ func (s *Sim) page(w http.ResponseWriter, r *http.Request) {
 				pf.Entries = append(pf.Entries, pageEntry{Trace: e.trace, Name: e.name, Last4: last, Outcome: out, Class: out[:1], Amount: e.amount})
 			}
 			pb.Files = append(pb.Files, pf)
+		}
+		for i := len(b.instantOrder) - 1; i >= 0; i-- {
+			in := b.instants[b.instantOrder[i]]
+			last := in.account
+			if len(last) > 4 {
+				last = last[len(last)-4:]
+			}
+			pb.Instants = append(pb.Instants, pageInstant{MsgID: in.msgID, Creditor: in.creditor, Last4: last, Status: in.status, Reason: in.reason, Amount: in.amount, At: in.at})
 		}
 		for i := len(b.sent) - 1; i >= 0; i-- {
 			_, waiting := b.outbox[b.sent[i].Name]

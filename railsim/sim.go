@@ -56,6 +56,9 @@ type bank struct {
 	outbox map[string][]byte
 	outord []string
 	sent   []sentFile // what the emulator sent the bank, for the page
+	// instants are the instant payments taken, by message id.
+	instants     map[string]*instant
+	instantOrder []string
 	// position is the bank's net with the operator: credits it sent and
 	// settled, less returns of them, less credits it received.
 	position int64
@@ -107,6 +110,7 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("GET /ach/{routing}/outbox/{name}", s.get)
 	mux.HandleFunc("DELETE /ach/{routing}/outbox/{name}", s.ack)
 	mux.HandleFunc("POST /ach/{routing}/credits", s.credit)
+	mux.HandleFunc("POST /instant/{routing}/messages", s.instantMsg)
 	mux.HandleFunc("GET /{$}", s.page)
 	return mux
 }

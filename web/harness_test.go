@@ -22,6 +22,7 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/railsim"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/bankbridge/bankbridge/web"
@@ -54,7 +55,8 @@ type bank struct {
 	clock   *clock
 	funding ledger.AccountID
 	limits  *limits.Guard
-	rails   *rails.Service // payees at other banks and ACH (payees_test.go)
+	rails   *rails.Service  // payees at other banks and ACH (payees_test.go)
+	railsTr *railsim.Client // the emulator the rails reach, its files and instant service
 	nextNum int
 }
 
@@ -114,7 +116,10 @@ func newBank(t testing.TB, o bankOptions) *bank {
 		t.Fatal(err)
 	}
 	b.funding = fund.ID
-	b.rails = rails.New(railst, led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: now})
+	simSrv := httptest.NewServer(railsim.New(railsim.Options{}).Handler())
+	t.Cleanup(simSrv.Close)
+	b.railsTr = &railsim.Client{Base: simSrv.URL, Routing: "021000089"}
+	b.rails = rails.New(railst, led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: now, Instant: b.railsTr})
 	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Secure: o.secure,
 		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails})
 	return b

@@ -179,6 +179,7 @@ func (s *server) payeeDelete(w http.ResponseWriter, r *http.Request, v *visit) {
 // achInput is the payment form as typed, carried through confirmation.
 type achInput struct {
 	From, Amount, Memo string
+	Speed              string // "standard", "same_day" or "instant"
 	SameDay            bool
 }
 
@@ -228,6 +229,8 @@ func (s *server) achPlan(ctx context.Context, v *visit, id ledger.PayeeID, in ac
 			errs["amount"] = amountMessage(err)
 		case in.SameDay && amt > rails.SameDayLimit:
 			errs["amount"] = "A same-day payment can be at most " + rails.SameDayLimit.Display(av.Account.Currency) + "."
+		case in.Speed == "instant" && amt > rails.InstantLimit:
+			errs["amount"] = "An instant payment can be at most " + rails.InstantLimit.Display(av.Account.Currency) + ". Choose a standard payment."
 		default:
 			av.Amount = amt
 			av.Over = amt > s.StepUpLimit
@@ -255,7 +258,10 @@ func (s *server) achPlan(ctx context.Context, v *visit, id ledger.PayeeID, in ac
 	}
 	eff, sd := rails.Schedule{}.Effective(s.Now(), in.SameDay)
 	av.Settles = eff.Format("Monday, January 2")
-	if in.SameDay && !sd {
+	switch {
+	case in.Speed == "instant":
+		av.Settles = "Within seconds (instant payment)"
+	case in.SameDay && !sd:
 		av.Settles += " (too late for same day today)"
 	}
 	if len(errs) > 0 {
@@ -273,8 +279,16 @@ func achPayment(v *visit, pe rails.Payee, amt ledger.Amount, key string, stepped
 
 func readACHInput(r *http.Request) achInput {
 	f := r.PostForm
-	return achInput{From: strings.TrimSpace(f.Get("from")), Amount: strings.TrimSpace(f.Get("amount")),
-		Memo: strings.TrimSpace(f.Get("memo")), SameDay: f.Get("same_day") == "on" || f.Get("same_day") == "true"}
+	in := achInput{From: strings.TrimSpace(f.Get("from")), Amount: strings.TrimSpace(f.Get("amount")),
+		Memo: strings.TrimSpace(f.Get("memo")), Speed: f.Get("speed")}
+	switch in.Speed {
+	case "same_day":
+		in.SameDay = true
+	case "instant":
+	default:
+		in.Speed = "standard"
+	}
+	return in
 }
 
 func (s *server) achForm(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -283,7 +297,7 @@ func (s *server) achForm(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.notFound(w, r, v)
 		return
 	}
-	av, _, err := s.achPlan(r.Context(), v, id, achInput{}, "")
+	av, _, err := s.achPlan(r.Context(), v, id, achInput{Speed: "standard"}, "")
 	if errors.Is(err, rails.ErrPayeeNotFound) {
 		s.notFound(w, r, v)
 		return
@@ -391,8 +405,27 @@ func (s *server) achConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.renderACH(w, r, v, http.StatusUnprocessableEntity, "ach_pay", av)
 		return
 	}
-	p, err := s.Rails.Pay(ctx, rails.PayRequest{Customer: v.sess.Customer, Payee: av.Payee.ID, From: av.Account.ID, Amount: av.Amount,
-		Memo: in.Memo, SameDay: in.SameDay, Channel: "web", Key: key})
+	req := rails.PayRequest{Customer: v.sess.Customer, Payee: av.Payee.ID, From: av.Account.ID, Amount: av.Amount,
+		Memo: in.Memo, SameDay: in.SameDay, Channel: "web", Key: key}
+	var p rails.Payment
+	if in.Speed == "instant" {
+		// Settled or refused before this returns; if the instant service
+		// does not answer, the payment stays sent, its funds held, and the
+		// worker asks again: the status page follows it.
+		p, err = s.Rails.PayInstant(ctx, req)
+		if err != nil && p.ID != 0 && p.Status == rails.StatusSent {
+			s.Logger.Warn("web: instant payment unanswered; the worker sends it again", "payment", p.ID, "err", err)
+			err = nil
+		}
+	} else {
+		p, err = s.Rails.Pay(ctx, req)
+	}
+	if err == nil && p.Status == rails.StatusRefused {
+		// Refused by the other bank: nothing left, so it stops counting.
+		if rerr := s.Limits.Release(ctx, pay); rerr != nil {
+			s.Logger.Warn("web: releasing a refused payment's limits", "err", rerr)
+		}
+	}
 	if err != nil {
 		if bankbridge.ErrorKind(err) != bankbridge.Unavailable && !errors.Is(err, rails.ErrKeyReused) {
 			if rerr := s.Limits.Release(ctx, pay); rerr != nil {
@@ -455,7 +488,7 @@ func (s *server) achStatus(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	p, err := s.Rails.Store().Payment(r.Context(), rails.PaymentID(n))
-	if errors.Is(err, rails.ErrPaymentNotFound) || err == nil && (p.Customer != v.sess.Customer || p.Kind != rails.KindCredit) {
+	if errors.Is(err, rails.ErrPaymentNotFound) || err == nil && (p.Customer != v.sess.Customer || p.Kind == rails.KindPrenote) {
 		s.notFound(w, r, v)
 		return
 	}

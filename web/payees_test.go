@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/rails"
-	"github.com/bankbridge/bankbridge/railsim"
 )
 
 var payeeRowRe = regexp.MustCompile(`data-payee="(\d+)"`)
@@ -40,7 +38,12 @@ func (br *browser) addPayee(name, routing, number string) (page, string) {
 // payACH pays a payee through the form, review and confirmation.
 func (br *browser) payACH(id string, from ledger.AccountID, amount string) page {
 	br.b.t.Helper()
-	rev := br.post("/payees/"+id+"/pay", url.Values{"csrf": {br.csrf("/payees/" + id + "/pay")}, "from": {fmt.Sprint(from)}, "amount": {amount}})
+	return br.paySpeed(id, from, amount, "standard")
+}
+
+func (br *browser) paySpeed(id string, from ledger.AccountID, amount, speed string) page {
+	br.b.t.Helper()
+	rev := br.post("/payees/"+id+"/pay", url.Values{"csrf": {br.csrf("/payees/" + id + "/pay")}, "from": {fmt.Sprint(from)}, "amount": {amount}, "speed": {speed}})
 	if rev.status != http.StatusOK {
 		return rev
 	}
@@ -121,10 +124,7 @@ func TestACHPaymentFromTheWebApp(t *testing.T) {
 		if ret.status != http.StatusSeeOther {
 			t.Fatalf("second payment: %d\n%s", ret.status, ret.body)
 		}
-		sim := railsim.New(railsim.Options{})
-		srv := httptest.NewServer(sim.Handler())
-		defer srv.Close()
-		if err := b.rails.Cycle(ctx, &railsim.Client{Base: srv.URL, Routing: "021000089"}); err != nil {
+		if err := b.rails.Cycle(ctx, b.railsTr); err != nil {
 			t.Fatal(err)
 		}
 		if p := br.get(status); !strings.Contains(p.body, "Settled") {
@@ -185,5 +185,30 @@ func TestSanctionsHitWaitsForCompliance(t *testing.T) {
 	}
 	if p, _ := b.rails.Store().Payments(context.Background(), rails.PaymentQuery{Customer: ada.ID}); len(p) != 1 || p[0].Status != rails.StatusAccepted {
 		t.Fatalf("payment: %+v", p)
+	}
+}
+
+func TestInstantPaymentFromTheWebApp(t *testing.T) {
+	t.Parallel()
+	b := newBank(t, bankOptions{})
+	ada := b.customer("Ada Lovelace", "ada@example.com")
+	from := b.account(ada.ID, "Checking", ledger.Checking, 1_000_00)
+	br := b.browser()
+	br.login("", "ada@example.com")
+	_, good := br.addPayee("Sam Lee", "231380104", "123456789")
+	_, closed := br.addPayee("Cal Closed", "231380104", "2222222222")
+	res := br.paySpeed(good, from.ID, "40.00", "instant")
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("instant: %d\n%s", res.status, res.body)
+	}
+	if p := br.get(res.loc); !strings.Contains(p.body, "Settled") || !strings.Contains(p.body, "Instant payment") {
+		t.Fatalf("an instant payment's page:\n%s", p.body)
+	}
+	res = br.paySpeed(closed, from.ID, "10.00", "instant")
+	if p := br.get(res.loc); !strings.Contains(p.body, "Not sent") || !strings.Contains(p.body, "the other account is closed") {
+		t.Fatalf("a refused instant payment's page:\n%s", p.body)
+	}
+	if a := b.get(from.ID); a.Balance != 960_00 || a.Held != 0 {
+		t.Fatalf("balance %d held %d", a.Balance, a.Held)
 	}
 }

@@ -60,8 +60,6 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 		return nil, fmt.Errorf("--rails-routing %q: %w", c.RailsRouting, err)
 	}
 	r := &Rails{Mounts: map[string]http.Handler{}}
-	r.Service = rails.New(d.Backend.Rails, d.Ledger, rails.Options{Origin: rails.Origin{Routing: c.RailsRouting, BankName: "BANKBRIDGE"},
-		Screener: scr, Logger: d.Log})
 	base := strings.TrimSuffix(c.RailsURL, "/")
 	hc := &http.Client{Timeout: 30 * time.Second}
 	if base == "" {
@@ -74,7 +72,10 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 		r.Mounts["/railsim/"] = http.StripPrefix("/railsim", h)
 		base, hc = "http://railsim.internal", &http.Client{Timeout: 30 * time.Second, Transport: inProcess{h}}
 	}
-	r.Transport = &railsim.Client{Base: base, Routing: c.RailsRouting, Client: hc}
+	cl := &railsim.Client{Base: base, Routing: c.RailsRouting, Client: hc}
+	r.Transport = cl
+	r.Service = rails.New(d.Backend.Rails, d.Ledger, rails.Options{Origin: rails.Origin{Routing: c.RailsRouting, BankName: "BANKBRIDGE"},
+		Screener: scr, Logger: d.Log, Instant: cl})
 	d.Log.Info("rails: ACH operator", "url", base, "sanctions_names", scr.Len())
 	return r, nil
 }

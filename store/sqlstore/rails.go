@@ -225,6 +225,13 @@ func (s *RailsStore) Payments(ctx context.Context, q rails.PaymentQuery) ([]rail
 		}
 		where = append(where, "status IN ("+strings.Join(ins, ",")+")")
 	}
+	if len(q.Kinds) > 0 {
+		var ins []string
+		for _, k := range q.Kinds {
+			ins = append(ins, arg(string(k)))
+		}
+		where = append(where, "kind IN ("+strings.Join(ins, ",")+")")
+	}
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
@@ -275,6 +282,17 @@ func (s *RailsStore) MovePayment(ctx context.Context, p rails.Payment, from ...r
 	}
 	n, err := res.RowsAffected()
 	return n == 1, s.db.Err("sqlstore.Rails.MovePayment", err, nil)
+}
+
+// MarkInstantSent implements rails.Store.
+func (s *RailsStore) MarkInstantSent(ctx context.Context, id rails.PaymentID, trace string, at time.Time) (bool, error) {
+	res, err := s.db.W().Exec(ctx, `UPDATE rail_payments SET status = $1, trace = $2, updated_at = $3 WHERE id = $4 AND status = $5 AND kind = $6`,
+		string(rails.StatusSent), trace, micros(at), int64(id), string(rails.StatusAccepted), string(rails.KindInstant))
+	if err != nil {
+		return false, s.db.Err("sqlstore.Rails.MarkInstantSent", err, nil)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.db.Err("sqlstore.Rails.MarkInstantSent", err, nil)
 }
 
 // CreateFile implements rails.Store. The payments are read in the
@@ -506,7 +524,7 @@ func (s *RailsStore) AccountByNumber(ctx context.Context, n ledger.AccountNumber
 
 // Totals implements rails.Store.
 func (s *RailsStore) Totals(ctx context.Context) ([]rails.Total, error) {
-	rows, err := s.db.R().Query(ctx, `SELECT 'payment', status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM rail_payments WHERE kind = 'credit' GROUP BY status
+	rows, err := s.db.R().Query(ctx, `SELECT 'payment', status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM rail_payments WHERE kind <> 'prenote' GROUP BY status
 		UNION ALL SELECT 'entry:' || kind, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM rail_entries GROUP BY kind, status
 		ORDER BY 1, 2`)
 	if err != nil {

@@ -31,6 +31,7 @@ func Rails(t *testing.T, open RailsOpener) {
 	t.Run("SameKeyIsOnePayment", func(t *testing.T) { t.Parallel(); railsIdempotent(t, open) })
 	t.Run("SanctionsHitHoldsForReview", func(t *testing.T) { t.Parallel(); railsSanctions(t, open) })
 	t.Run("PrenoteVerifiesOrFailsAndChangesCorrect", func(t *testing.T) { t.Parallel(); railsPrenote(t, open) })
+	t.Run("InstantSettlesOrIsRefusedNeverHalf", func(t *testing.T) { t.Parallel(); railsInstant(t, open) })
 }
 
 const railsRouting = "021000089"
@@ -52,11 +53,11 @@ func newRailsFixture(t testing.TB, open RailsOpener, sim railsim.Options) *rails
 	f := &railsFixture{t: t, st: st, cust: 77}
 	f.led = ledger.New(ls, ledger.Options{})
 	t.Cleanup(f.led.Close)
-	f.svc = rails.New(st, f.led, rails.Options{Origin: rails.Origin{Routing: railsRouting}, Screener: rails.MustSample()})
 	f.sim = railsim.New(sim)
 	srv := httptest.NewServer(f.sim.Handler())
 	t.Cleanup(srv.Close)
 	f.tr = &railsim.Client{Base: srv.URL, Routing: railsRouting}
+	f.svc = rails.New(st, f.led, rails.Options{Origin: rails.Origin{Routing: railsRouting}, Screener: rails.MustSample(), Instant: f.tr})
 	ctx := context.Background()
 	bank, err := ls.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "funding", Currency: "USD", Number: "900000000099", Routing: railsRouting, Unbounded: true, OpenedAt: time.Now()})
 	if err != nil {
@@ -440,6 +441,57 @@ func railsPrenote(t *testing.T, open RailsOpener) {
 	}
 	if a := f.account(); a.Balance != 1_000_00 || a.Held != 0 {
 		t.Fatalf("a prenote moved money: %d %d", a.Balance, a.Held)
+	}
+	f.verify()
+}
+
+// lostAnswer sends the message but loses the answer: a timeout.
+type lostAnswer struct{ *railsim.Client }
+
+func (l lostAnswer) Instant(ctx context.Context, b []byte) ([]byte, error) {
+	if _, err := l.Client.Instant(ctx, b); err != nil {
+		return nil, err
+	}
+	return nil, errCrash
+}
+
+func railsInstant(t *testing.T, open RailsOpener) {
+	f := newRailsFixture(t, open, railsim.Options{})
+	ctx := context.Background()
+	good, closed := f.payee("Sam Lee", "Sam", "123456789"), f.payee("Cal Closed", "Cal", "2222222222")
+	req := func(p rails.Payee, key string, amt ledger.Amount) rails.PayRequest {
+		return rails.PayRequest{Customer: f.cust, Payee: p.ID, From: f.acct.ID, Amount: amt, Channel: "web", Key: key}
+	}
+	p, err := f.svc.PayInstant(ctx, req(good, "i1", 100_00))
+	if err != nil || p.Status != rails.StatusSettled {
+		t.Fatalf("instant: %+v %v", p, err)
+	}
+	p, err = f.svc.PayInstant(ctx, req(closed, "i2", 50_00))
+	if err != nil || p.Status != rails.StatusRefused || p.ReturnCode != "AC04" || !strings.Contains(p.Reason, "closed") {
+		t.Fatalf("refused: %+v %v", p, err)
+	}
+	if a := f.account(); a.Balance != 900_00 || a.Held != 0 {
+		t.Fatalf("balance %d held %d", a.Balance, a.Held)
+	}
+	// The answer is lost: the money stays held, the payment sent, and the
+	// worker asks again with the same message; the service settles it once.
+	lost := rails.New(f.st, f.led, rails.Options{Origin: rails.Origin{Routing: railsRouting}, Instant: lostAnswer{f.tr}})
+	p, err = lost.PayInstant(ctx, req(good, "i3", 25_00))
+	if !errors.Is(err, errCrash) || p.Status != rails.StatusSent {
+		t.Fatalf("lost answer: %+v %v", p, err)
+	}
+	if a := f.account(); a.Held != 25_00 {
+		t.Fatalf("held %d", a.Held)
+	}
+	f.cycle()
+	if got := f.payment(p.ID); got.Status != rails.StatusSettled {
+		t.Fatalf("after the worker: %+v", got)
+	}
+	if a := f.account(); a.Balance != 875_00 || a.Held != 0 {
+		t.Fatalf("balance %d held %d", a.Balance, a.Held)
+	}
+	if _, err := f.svc.PayInstant(ctx, req(good, "i4", rails.InstantLimit+1)); !errors.Is(err, rails.ErrInstantLimit) {
+		t.Fatalf("over the limit: %v", err)
 	}
 	f.verify()
 }
