@@ -1,11 +1,13 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/railsim"
+	"github.com/moov-io/ach"
 )
 
 // RailsOpener opens a fresh database for one test and returns its rails
@@ -32,6 +35,8 @@ func Rails(t *testing.T, open RailsOpener) {
 	t.Run("SanctionsHitHoldsForReview", func(t *testing.T) { t.Parallel(); railsSanctions(t, open) })
 	t.Run("PrenoteVerifiesOrFailsAndChangesCorrect", func(t *testing.T) { t.Parallel(); railsPrenote(t, open) })
 	t.Run("InstantSettlesOrIsRefusedNeverHalf", func(t *testing.T) { t.Parallel(); railsInstant(t, open) })
+	t.Run("TwoWorkersFileEachPaymentOnce", func(t *testing.T) { t.Parallel(); railsTwoWorkers(t, open) })
+	t.Run("ReturnOfAnUnknownTraceIsUnmatched", func(t *testing.T) { t.Parallel(); railsUnknownReturn(t, open) })
 }
 
 const railsRouting = "021000089"
@@ -492,6 +497,97 @@ func railsInstant(t *testing.T, open RailsOpener) {
 	}
 	if _, err := f.svc.PayInstant(ctx, req(good, "i4", rails.InstantLimit+1)); !errors.Is(err, rails.ErrInstantLimit) {
 		t.Fatalf("over the limit: %v", err)
+	}
+	f.verify()
+}
+
+func railsTwoWorkers(t *testing.T, open RailsOpener) {
+	f := newRailsFixture(t, open, railsim.Options{})
+	ctx := context.Background()
+	p := f.payee("Sam Lee", "Sam", "123456789")
+	for range 20 {
+		f.pay(p, 1_00)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for range 2 {
+		wg.Go(func() {
+			if _, err := f.svc.Originate(ctx); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		// A worker that lost a race may find the payments taken (nothing
+		// to do) or be told the database is busy; never a second file.
+		if bankbridge.ErrorKind(err) != bankbridge.Unavailable {
+			t.Fatal(err)
+		}
+	}
+	fs, err := f.st.Files(ctx, rails.FileQuery{Direction: rails.DirOut})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := 0
+	for _, file := range fs {
+		entries += file.Entries
+	}
+	if entries != 20 {
+		t.Fatalf("%d entries in %d files, want each of 20 payments in one file", entries, len(fs))
+	}
+	f.cycle()
+	if a := f.account(); a.Balance != 980_00 || a.Held != 0 {
+		t.Fatalf("balance %d held %d", a.Balance, a.Held)
+	}
+	f.verify()
+}
+
+func railsUnknownReturn(t *testing.T, open RailsOpener) {
+	f := newRailsFixture(t, open, railsim.Options{})
+	ctx := context.Background()
+	fh := ach.NewFileHeader()
+	fh.ImmediateDestination, fh.ImmediateOrigin = railsRouting, railsim.Routing
+	fh.FileCreationDate, fh.FileCreationTime, fh.FileIDModifier = "261204", "1200", "A"
+	fh.ImmediateDestinationName, fh.ImmediateOriginName = "BANK", "OPERATOR"
+	bh := ach.NewBatchHeader()
+	bh.ServiceClassCode, bh.CompanyName, bh.CompanyIdentification = ach.CreditsOnly, "RDFI", "9011000015"
+	bh.StandardEntryClassCode, bh.CompanyEntryDescription, bh.EffectiveEntryDate, bh.ODFIIdentification = ach.PPD, "RETURN", "261204", "01100001"
+	ed := ach.NewEntryDetail()
+	ed.TransactionCode = ach.CheckingReturnNOCCredit
+	ed.SetRDFI(railsRouting)
+	ed.DFIAccountNumber, ed.Amount, ed.IndividualName = "123456789", 5_00, "NOBODY"
+	ed.SetTraceNumber("01100001", 1)
+	ed.AddendaRecordIndicator, ed.Category = 1, ach.CategoryReturn
+	a := ach.NewAddenda99()
+	a.ReturnCode, a.OriginalTrace, a.OriginalDFI, a.TraceNumber = "R03", "021000089999999", "02100008", ed.TraceNumber
+	ed.Addenda99 = a
+	b := ach.NewBatchPPD(bh)
+	b.AddEntry(ed)
+	if err := b.Create(); err != nil {
+		t.Fatal(err)
+	}
+	file := ach.NewFile()
+	file.SetHeader(fh)
+	file.AddBatch(b)
+	if err := file.Create(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := ach.NewWriter(&buf).Write(file); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := f.svc.Process(ctx, "unknown-return.ach", buf.Bytes())
+	if err != nil || sum.Unmatched != 1 || sum.Returned != 0 {
+		t.Fatalf("a return of a trace never sent: %+v %v", sum, err)
+	}
+	es, err := f.st.Entries(ctx, rails.EntryQuery{})
+	if err != nil || len(es) != 1 || es[0].Status != rails.EntryUnmatched || es[0].Code != "R03" {
+		t.Fatalf("entries: %+v %v", es, err)
+	}
+	if a := f.account(); a.Balance != 1_000_00 {
+		t.Fatalf("balance %d", a.Balance)
 	}
 	f.verify()
 }
