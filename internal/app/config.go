@@ -17,6 +17,7 @@ import (
 
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/rails"
 )
 
 // KEKFile is the key-encryption key's file in the data folder when no
@@ -235,6 +236,15 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format (env BANKBRIDGE_LOG_FORMAT) must be text or json, not %q", c.LogFormat))
+	}
+	// Serve's flags only: other commands leave them empty.
+	if c.RailsRouting != "" && rails.CheckRouting(c.RailsRouting) != nil {
+		errs = append(errs, fmt.Errorf("--rails-routing (env BANKBRIDGE_RAILS_ROUTING) %q is not an ABA routing number (nine digits, a matching check digit)", c.RailsRouting))
+	}
+	if c.RailsURL != "" {
+		if u, err := url.Parse(c.RailsURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--rails-url (env BANKBRIDGE_RAILS_URL) must be an http(s) URL"))
+		}
 	}
 	if c.Events != "" {
 		if u, err := url.Parse(c.Events); err != nil || u.Scheme != "nats" || u.Host == "" {
