@@ -62,6 +62,15 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 	r := &Rails{Mounts: map[string]http.Handler{}}
 	base := strings.TrimSuffix(c.RailsURL, "/")
 	hc := &http.Client{Timeout: 30 * time.Second}
+	if base == "" && c.Fleet() && !c.EmbeddedSim {
+		// Each instance's emulator would be a world of its own, and the
+		// worker's lease moves between instances: a fleet names one
+		// operator. Payees and payments are still taken; they wait.
+		d.Log.Warn("rails: no --rails-url in a fleet: payments are accepted and wait; run 'bankbridge railsim' once and give its URL")
+		r.Service = rails.New(d.Backend.Rails, d.Ledger, rails.Options{Origin: rails.Origin{Routing: c.RailsRouting, BankName: "BANKBRIDGE"},
+			Screener: scr, Logger: d.Log})
+		return r, nil
+	}
 	if base == "" {
 		// The emulator in this process: the worker reaches it without a
 		// socket (the public URL may be a load balancer's, in front of
