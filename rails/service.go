@@ -184,6 +184,12 @@ func (s *Service) pay(ctx context.Context, r PayRequest, kind Kind) (Payment, er
 	if p.Status == PayeeFailed {
 		return Payment{}, ErrPayeeFailed
 	}
+	// Checked again here, not only when saved: a payee written another
+	// way (a notification of change, an import) must not reach a file,
+	// where one bad entry would stop the whole file.
+	if err := errors.Join(CheckName(p.Name), CheckRouting(p.Routing), CheckAccountNumber(string(p.Number))); err != nil {
+		return Payment{}, ErrPayeeFailed.WithMessage("the payee's details are not valid; check them, or add the payee again")
+	}
 	from, err := s.led.Store().Account(ctx, r.From)
 	if err != nil || from.Customer != r.Customer {
 		return Payment{}, ledger.ErrAccountNotFound
