@@ -150,7 +150,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 
 	// Payments over the rails; the ACH worker runs on one instance at a
 	// time (its lease), every two seconds.
-	rl, err := app.RailsWiring(app.RailsDeps{Config: &c, Backend: b, Ledger: led, Base: base, Log: log})
+	rl, err := app.RailsWiring(app.RailsDeps{Config: &c, Backend: b, Ledger: led, Base: base, Log: log, Reg: reg})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/railsim"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // RailsLease is the lease of the ACH worker: one instance of the fleet
@@ -27,6 +28,9 @@ type RailsDeps struct {
 	Ledger  *ledger.Service
 	Base    string // this instance's public base URL, for the embedded emulator
 	Log     *slog.Logger
+	// Reg takes bankbridge_rails_payments_total{kind,status}, the status
+	// changes this instance made. Optional.
+	Reg *prometheus.Registry
 }
 
 // Rails is the payments service over the rails, the transport its worker
@@ -60,6 +64,13 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 		return nil, fmt.Errorf("--rails-routing %q: %w", c.RailsRouting, err)
 	}
 	r := &Rails{Mounts: map[string]http.Handler{}}
+	var onChange func(rails.Payment)
+	if d.Reg != nil {
+		moves := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bankbridge_rails_payments_total",
+			Help: "Payments over the rails moved to a status by this instance, by kind (credit, prenote, instant) and status."}, []string{"kind", "status"})
+		d.Reg.MustRegister(moves)
+		onChange = func(p rails.Payment) { moves.WithLabelValues(string(p.Kind), string(p.Status)).Inc() }
+	}
 	base := strings.TrimSuffix(c.RailsURL, "/")
 	hc := &http.Client{Timeout: 30 * time.Second}
 	if base == "" && c.Fleet() && !c.EmbeddedSim {
@@ -68,7 +79,7 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 		// operator. Payees and payments are still taken; they wait.
 		d.Log.Warn("rails: no --rails-url in a fleet: payments are accepted and wait; run 'bankbridge railsim' once and give its URL")
 		r.Service = rails.New(d.Backend.Rails, d.Ledger, rails.Options{Origin: rails.Origin{Routing: c.RailsRouting, BankName: "BANKBRIDGE"},
-			Screener: scr, Logger: d.Log})
+			Screener: scr, Logger: d.Log, OnChange: onChange})
 		return r, nil
 	}
 	if base == "" {
@@ -84,7 +95,7 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 	cl := &railsim.Client{Base: base, Routing: c.RailsRouting, Client: hc}
 	r.Transport = cl
 	r.Service = rails.New(d.Backend.Rails, d.Ledger, rails.Options{Origin: rails.Origin{Routing: c.RailsRouting, BankName: "BANKBRIDGE"},
-		Screener: scr, Logger: d.Log, Instant: cl})
+		Screener: scr, Logger: d.Log, Instant: cl, OnChange: onChange})
 	d.Log.Info("rails: ACH operator", "url", base, "sanctions_names", scr.Len())
 	return r, nil
 }
