@@ -21,6 +21,10 @@ type Reconciliation struct {
 	Difference ledger.Amount
 	// Outstanding is the money held for payments not yet settled.
 	Outstanding ledger.Amount
+	// Unmatched is inbound credits the operator settled to the bank that
+	// matched no open account: not posted, owed back to their originators
+	// (the operator's position counts them; the ledger does not).
+	Unmatched ledger.Amount
 }
 
 // Reconcile compares the rail's totals with the settlement account.
@@ -43,6 +47,8 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciliation, error) {
 			r.Outstanding += t.Amount
 		case t.What == "entry:"+string(EntryCredit) && t.Status == string(EntryPosted):
 			r.Expected -= t.Amount
+		case t.What == "entry:"+string(EntryCredit) && t.Status == string(EntryUnmatched):
+			r.Unmatched += t.Amount
 		}
 	}
 	r.Difference = a.Balance - r.Expected

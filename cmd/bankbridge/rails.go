@@ -83,10 +83,10 @@ func railsCmd(ctx context.Context, e env, args []string) error {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"settlement_balance": r.Settlement.Balance, "expected": r.Expected,
-			"difference": r.Difference, "outstanding": r.Outstanding, "totals": r.Totals})
+			"difference": r.Difference, "outstanding": r.Outstanding, "unmatched": r.Unmatched, "totals": r.Totals})
 	}
-	fmt.Fprintf(e.stdout, "ACH settlement account: %s\nWhat the rail's records imply: %s\nDifference: %s\nHeld for payments not yet settled: %s\n",
-		r.Settlement.Balance.Display("USD"), r.Expected.Display("USD"), r.Difference.Display("USD"), r.Outstanding.Display("USD"))
+	fmt.Fprintf(e.stdout, "ACH settlement account: %s\nWhat the rail's records imply: %s\nDifference: %s\nHeld for payments not yet settled: %s\nInbound credits matching no account (owed back): %s\n",
+		r.Settlement.Balance.Display("USD"), r.Expected.Display("USD"), r.Difference.Display("USD"), r.Outstanding.Display("USD"), r.Unmatched.Display("USD"))
 	for _, t := range r.Totals {
 		fmt.Fprintf(e.stdout, "  %-14s %-10s %6d  %s\n", t.What, t.Status, t.Count, t.Amount.Display("USD"))
 	}

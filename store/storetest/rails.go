@@ -334,6 +334,10 @@ func railsInbound(t *testing.T, open RailsOpener) {
 	if err != nil || len(es) != 2 {
 		t.Fatalf("entries %+v %v", es, err)
 	}
+	rec, err := f.svc.Reconcile(ctx)
+	if err != nil || rec.Difference != 0 || rec.Unmatched != 10_00 || int64(rec.Settlement.Balance-rec.Unmatched) != f.sim.Position(railsRouting) {
+		t.Fatalf("reconciliation %+v %v; the operator's position %d", rec, err, f.sim.Position(railsRouting))
+	}
 }
 
 func railsMalformed(t *testing.T, open RailsOpener) {
