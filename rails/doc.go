@@ -31,9 +31,9 @@
 // rails must never import net/http, a store or a channel; it reads and
 // writes through Store (implemented once in store/sqlstore). Known limits:
 // only credits are originated (no customer-authorised debits yet); one
-// originating company (the bank itself) per file; inbound entries to an
-// unknown or closed account are recorded as unmatched for an operator to
-// return, not returned automatically; a return of an instant payment
+// originating company (the bank itself) per file; a credit to an unknown
+// or closed account is returned (R03, R02) in the next file, but a return
+// the originator dishonours is not handled; a return of an instant payment
 // (pacs.004) is not taken yet; the core-mirror import (camt.053/052/054,
 // pain.001) is not implemented (docs/rails.md).
 package rails

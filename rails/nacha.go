@@ -91,10 +91,11 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 	type group struct {
 		date    time.Time
 		sameDay bool
+		ret     bool // returns go in batches of their own
 	}
 	groups := map[group][]Payment{}
 	for _, p := range ps {
-		g := group{p.Effective, p.SameDay}
+		g := group{p.Effective, p.SameDay, p.Kind == KindReturn}
 		groups[g] = append(groups[g], p)
 	}
 	keys := make([]group, 0, len(groups))
@@ -105,6 +106,9 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 		if !keys[i].date.Equal(keys[j].date) {
 			return keys[i].date.Before(keys[j].date)
 		}
+		if keys[i].ret != keys[j].ret {
+			return !keys[i].ret
+		}
 		return !keys[i].sameDay && keys[j].sameDay
 	})
 	for n, g := range keys {
@@ -114,6 +118,9 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 		bh.CompanyIdentification = o.CompanyID
 		bh.StandardEntryClassCode = ach.PPD
 		bh.CompanyEntryDescription = "PAYMENT"
+		if g.ret {
+			bh.CompanyEntryDescription = "RETURN"
+		}
 		if g.sameDay {
 			// "SD" and the hour the window settles tells the RDFI the
 			// intent (NACHA Operating Rules, Appendix Three, Company
@@ -136,6 +143,13 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 			e.IndividualName = strings.ToUpper(p.Name)
 			e.TraceNumber = p.Trace
 			e.Category = ach.CategoryForward
+			if p.Kind == KindReturn {
+				// The return names the entry it returns (NACHA Operating
+				// Rules, Appendix Three, Addenda Record for Returns).
+				a := ach.NewAddenda99()
+				a.ReturnCode, a.OriginalTrace, a.OriginalDFI, a.TraceNumber = p.ReturnCode, p.Memo, o.Routing[:8], p.Trace
+				e.Addenda99, e.AddendaRecordIndicator, e.Category = a, 1, ach.CategoryReturn
+			}
 			b.AddEntry(e)
 		}
 		if err := b.Create(); err != nil {
@@ -158,6 +172,10 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 // Transaction Codes).
 func transactionCode(p Payment) int {
 	switch {
+	case p.Kind == KindReturn && p.Type == Savings:
+		return ach.SavingsReturnNOCCredit
+	case p.Kind == KindReturn:
+		return ach.CheckingReturnNOCCredit
 	case p.Kind == KindPrenote && p.Type == Savings:
 		return ach.SavingsPrenoteCredit
 	case p.Kind == KindPrenote:

@@ -60,6 +60,7 @@ type Kind string
 const (
 	KindCredit  Kind = "credit"  // money to the payee
 	KindPrenote Kind = "prenote" // a zero-amount entry that checks the payee's account
+	KindReturn  Kind = "return"  // an inbound credit the bank returns (no such account, closed)
 )
 
 // Payment is one outbound ACH entry and its state.

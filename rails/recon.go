@@ -22,8 +22,9 @@ type Reconciliation struct {
 	// Outstanding is the money held for payments not yet settled.
 	Outstanding ledger.Amount
 	// Unmatched is inbound credits the operator settled to the bank that
-	// matched no open account: not posted, owed back to their originators
-	// (the operator's position counts them; the ledger does not).
+	// matched no open account and whose return has not settled yet: not
+	// posted, owed back to their originators (the operator's position
+	// counts them; the ledger does not).
 	Unmatched ledger.Amount
 }
 
@@ -49,6 +50,8 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciliation, error) {
 			r.Expected -= t.Amount
 		case t.What == "entry:"+string(EntryCredit) && t.Status == string(EntryUnmatched):
 			r.Unmatched += t.Amount
+		case t.What == "return" && t.Status == string(StatusSettled):
+			r.Unmatched -= t.Amount // given back: the operator's position no longer counts it
 		}
 	}
 	r.Difference = a.Balance - r.Expected

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/moov-io/ach"
 )
 
 // Client is the ledger client every rails transfer is booked under; the
@@ -354,7 +356,7 @@ func modifier(id FileID) string {
 // entries) and records it with them, in one transaction. It returns the
 // zero File when nothing is due.
 func (s *Service) Originate(ctx context.Context) (File, error) {
-	due, err := s.st.Payments(ctx, PaymentQuery{Kinds: []Kind{KindCredit, KindPrenote}, Status: []Status{StatusAccepted}, Limit: 10_000})
+	due, err := s.st.Payments(ctx, PaymentQuery{Kinds: []Kind{KindCredit, KindPrenote, KindReturn}, Status: []Status{StatusAccepted}, Limit: 10_000})
 	if err != nil || len(due) == 0 {
 		return File{}, err
 	}
@@ -712,8 +714,19 @@ func (s *Service) applyCredit(ctx context.Context, f File, c Credit, settle ledg
 	case c.Routing != s.o.Origin.Routing:
 		e.Status, e.Detail = EntryUnmatched, "the entry is for another bank ("+c.Routing+")"
 	case errors.Is(err, ledger.ErrAccountNotFound) || err == nil && (a.Customer == 0 || a.Status == ledger.Closed):
-		// To be returned R03 (no account) or R02 (closed) by an operator.
-		e.Status, e.Detail = EntryUnmatched, "no open customer account has this number"
+		// Returned to the originator in the next file: R02 for a closed
+		// account, R03 for none (NACHA Operating Rules, Appendix Four).
+		// Nothing is posted here; the return gives the operator's money back.
+		code, why := "R03", "no account has this number"
+		if err == nil && a.Status == ledger.Closed {
+			code, why = "R02", "the account is closed"
+		}
+		e.Status, e.Code = EntryUnmatched, code
+		ret, rerr := s.returnCredit(ctx, f, c, code)
+		if rerr != nil {
+			return rerr
+		}
+		e.Payment, e.Detail = ret.ID, why+"; returned "+code+" as ACH-"+strconv.FormatInt(int64(ret.ID), 10)
 	case err != nil:
 		return err
 	default:
@@ -737,6 +750,34 @@ func (s *Service) applyCredit(ctx context.Context, f File, c Credit, settle ledg
 	}
 	_, err = s.st.AddEntry(ctx, e)
 	return err
+}
+
+// returnCredit records the return of an inbound credit the bank cannot
+// post, as an outbound entry for the next file: to the original ODFI (the
+// first eight digits of the entry's trace, with their check digit), naming
+// the original trace, with the amount received. It is keyed by the inbound
+// file and trace, so processing the file again records it once.
+func (s *Service) returnCredit(ctx context.Context, f File, c Credit, code string) (Payment, error) {
+	now := s.o.Now()
+	odfi := c.Trace[:8]
+	name := c.Name
+	if CheckName(name) != nil {
+		name = "RECEIVER"
+	}
+	p := Payment{Kind: KindReturn, Channel: Client, Key: "ret:" + f.Name + ":" + c.Trace, Amount: c.Amount, Currency: "USD",
+		Name: name, Routing: odfi + strconv.Itoa(ach.CalculateCheckDigit(odfi)), Number: ledger.AccountNumber(c.Account), Type: Checking,
+		Memo: c.Trace, ReturnCode: code, Reason: ReturnWords(code), Status: StatusNew, Created: now, Updated: now}
+	if c.Code == ach.SavingsCredit {
+		p.Type = Savings
+	}
+	p.Effective, p.SameDay = s.o.Schedule.Effective(now, false)
+	got, existed, err := s.st.CreatePayment(ctx, p)
+	if err != nil || existed && got.Status != StatusNew {
+		return got, err
+	}
+	got.Status = StatusAccepted
+	_, err = s.move(ctx, got, StatusNew)
+	return got, err
 }
 
 // Run is the worker: every period it builds a file of what is due, sends

@@ -76,7 +76,10 @@ type entry struct {
 	trace, name, account, routing string
 	amount                        int64
 	code                          int
-	outcome                       string // "settled", "R01", "C01"...
+	outcome                       string // "settled", "R01", "C01", "returned R03"...
+	// ret is a return the bank sends back (of a credit it could not
+	// post), its code; scenarios do not apply to it.
+	ret string
 }
 
 type sentFile struct {
@@ -163,8 +166,12 @@ func (s *Sim) put(w http.ResponseWriter, r *http.Request) {
 	f := &file{name: name, hash: h, received: s.o.Now()}
 	for _, bt := range af.Batches {
 		for _, e := range bt.GetEntries() {
-			f.entries = append(f.entries, entry{trace: e.TraceNumberField(), name: strings.TrimSpace(e.IndividualName),
-				account: strings.TrimSpace(e.DFIAccountNumber), routing: e.RDFIIdentification + e.CheckDigit, amount: int64(e.Amount), code: e.TransactionCode})
+			en := entry{trace: e.TraceNumberField(), name: strings.TrimSpace(e.IndividualName),
+				account: strings.TrimSpace(e.DFIAccountNumber), routing: e.RDFIIdentification + e.CheckDigit, amount: int64(e.Amount), code: e.TransactionCode}
+			if e.Addenda99 != nil {
+				en.ret = e.Addenda99.ReturnCode
+			}
+			f.entries = append(f.entries, en)
 		}
 	}
 	b.files[name] = f
@@ -184,6 +191,13 @@ func (s *Sim) settle(routing string, b *bank, f *file) {
 		e := &f.entries[i]
 		e.outcome = "settled"
 		code := Scenarios[e.account]
+		if e.ret != "" {
+			// The bank gives back a credit it received: its position
+			// rises by it, as the originator's bank is repaid.
+			e.outcome = "returned " + e.ret
+			b.position += e.amount
+			continue
+		}
 		switch {
 		case strings.HasPrefix(code, "R"):
 			e.outcome = code

@@ -524,7 +524,8 @@ func (s *RailsStore) AccountByNumber(ctx context.Context, n ledger.AccountNumber
 
 // Totals implements rails.Store.
 func (s *RailsStore) Totals(ctx context.Context) ([]rails.Total, error) {
-	rows, err := s.db.R().Query(ctx, `SELECT 'payment', status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM rail_payments WHERE kind <> 'prenote' GROUP BY status
+	rows, err := s.db.R().Query(ctx, `SELECT CASE WHEN kind = 'return' THEN 'return' ELSE 'payment' END, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT)
+		FROM rail_payments WHERE kind <> 'prenote' GROUP BY CASE WHEN kind = 'return' THEN 'return' ELSE 'payment' END, status
 		UNION ALL SELECT 'entry:' || kind, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM rail_entries GROUP BY kind, status
 		ORDER BY 1, 2`)
 	if err != nil {

@@ -338,6 +338,20 @@ func railsInbound(t *testing.T, open RailsOpener) {
 	if err != nil || rec.Difference != 0 || rec.Unmatched != 10_00 || int64(rec.Settlement.Balance-rec.Unmatched) != f.sim.Position(railsRouting) {
 		t.Fatalf("reconciliation %+v %v; the operator's position %d", rec, err, f.sim.Position(railsRouting))
 	}
+	// The credit to no account goes back, R03, in the next file, once.
+	if err := f.tr.Ack(ctx, names[0]); err != nil {
+		t.Fatal(err)
+	}
+	f.cycle()
+	f.cycle()
+	rets, err := f.st.Payments(ctx, rails.PaymentQuery{Kinds: []rails.Kind{rails.KindReturn}})
+	if err != nil || len(rets) != 1 || rets[0].Status != rails.StatusSettled || rets[0].ReturnCode != "R03" || rets[0].Amount != 10_00 || rets[0].Routing != "231380104" {
+		t.Fatalf("the return: %+v %v", rets, err)
+	}
+	f.verify() // the operator's position equals the settlement account again
+	if rec, _ := f.svc.Reconcile(ctx); rec.Unmatched != 0 {
+		t.Fatalf("unmatched after the return: %+v", rec)
+	}
 }
 
 func railsMalformed(t *testing.T, open RailsOpener) {
