@@ -100,8 +100,13 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 	return r, nil
 }
 
-// Run runs the ACH worker every period until ctx ends.
+// Run runs the ACH worker every period until ctx ends; without an
+// operator (a fleet with no --rails-url) it only waits for ctx.
 func (r *Rails) Run(ctx context.Context, period time.Duration) {
+	if r.Transport == nil {
+		<-ctx.Done()
+		return
+	}
 	r.Service.Run(ctx, r.Transport, period)
 }
 
