@@ -104,6 +104,9 @@ var packages = map[string]pkgRule{
 	// statement is the monthly statement both the web app and the data API
 	// serve: the model from the ledger, the PDF and the CSV.
 	"statement": {layer: logic, imports: []string{"", "identity", "ledger", "legible"}},
+	// rails originates and receives ACH files; it reads and writes
+	// through its Store and speaks to the operator through Transport.
+	"rails": {layer: logic, imports: []string{"", "ledger"}},
 
 	"problem": {layer: httpBase, imports: []string{""}},
 	// oauth serves the authorization endpoints and also verifies the tokens
@@ -111,20 +114,21 @@ var packages = map[string]pkgRule{
 	"oauth": {layer: httpBase, imports: []string{"", "consent", "ledger"}},
 
 	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "backoff", "dataapi/records", "identity", "legible", "ledger", "limits", "oauth", "problem", "statement"}},
-	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "legible", "ledger", "limits", "problem", "statement"}},
+	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "legible", "ledger", "limits", "problem", "rails", "statement"}},
 	"auditapi":             {layer: edge, imports: []string{"", "audit", "problem"}},
 	"witness":              {layer: edge, imports: []string{"audit"}},
 	"platformsim":          {layer: edge},
+	"railsim":              {layer: edge},
 	"channels/messenger":   {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"channels/telegram":    {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"channels/whatsapp":    {layer: edge, imports: []string{"", "assistant", "backoff", "channels"}},
 	"store/ledgersql":      {layer: storage},
-	"store/sqlstore":       {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "channels/inbox", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits"}},
+	"store/sqlstore":       {layer: storage, imports: []string{"", "alerts", "assistant", "audit", "channels/inbox", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits", "rails"}},
 	"store/sqlite":         {layer: storage, imports: []string{"", "audit", "insights", "ledger", "store/ledgersql", "store/sqlstore"}},
 	"store/postgres":       {layer: storage, imports: []string{"", "audit", "insights", "ledger", "store/ledgersql", "store/sqlstore"}},
 	"alerts/stream":        {layer: transport, imports: []string{"alerts", "ledger"}},
 	"audit/headkv":         {layer: transport, imports: []string{"audit"}},
-	"store/storetest":      {layer: support, imports: []string{"", "alerts", "assistant", "audit", "channels/inbox", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits"}},
+	"store/storetest":      {layer: support, imports: []string{"", "alerts", "assistant", "audit", "channels/inbox", "consent", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits", "rails", "railsim"}},
 	"dataapi/dataapitest":  {layer: support, imports: []string{"", "consent", "ledger", "oauth"}},
 	"internal/testdb":      {layer: support},
 	"alerts/alertstest":    {layer: support},
@@ -135,14 +139,14 @@ var packages = map[string]pkgRule{
 	"internal/app": {layer: wiring,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "backoff", "channels", "channels/messenger", "channels/telegram", "channels/whatsapp",
 			"consent", "dataapi", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits", "oauth", "platformsim", "problem",
-			"store/postgres", "store/sqlite", "web"}},
+			"rails", "railsim", "store/postgres", "store/sqlite", "web"}},
 	"cmd/bankbridge": {layer: command,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "audit/headkv", "auditapi", "channels", "consent", "demo",
-			"identity", "insights", "internal/app", "keyring", "ledger", "oauth", "platformsim", "witness"}},
+			"identity", "insights", "internal/app", "keyring", "ledger", "oauth", "platformsim", "rails", "railsim", "witness"}},
 	"cmd/bankbridge-bench": {layer: bench,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "channels/messenger", "consent", "dataapi",
 			"dataapi/dataapitest", "demo", "identity", "insights", "internal/app", "keyring", "ledger", "oauth", "platformsim",
-			"store/postgres", "store/sqlite"}},
+			"rails", "railsim", "store/postgres", "store/sqlite"}},
 }
 
 // pkg is what `go list -json` says of one package, the parts we check.

@@ -21,6 +21,8 @@ import (
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/railsim"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/bankbridge/bankbridge/web"
@@ -53,6 +55,8 @@ type bank struct {
 	clock   *clock
 	funding ledger.AccountID
 	limits  *limits.Guard
+	rails   *rails.Service  // payees at other banks and ACH (payees_test.go)
+	railsTr *railsim.Client // the emulator the rails reach, its files and instant service
 	nextNum int
 }
 
@@ -77,20 +81,21 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	var lst ledger.Store
 	var idst identity.Store
 	var limst limits.Store
+	var railst rails.Store
 	if o.postgres {
 		pdb, err := postgres.Open(ctx, testdb.PostgresURL(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { pdb.Close() })
-		lst, idst, limst = pdb.Ledger(), pdb.Identity(), pdb.Limits()
+		lst, idst, limst, railst = pdb.Ledger(), pdb.Identity(), pdb.Limits(), pdb.Rails()
 	} else {
 		var err error
 		if db, err = sqlite.Open(ctx, testdb.SQLitePath(t)); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		lst, idst, limst = db.Ledger(), db.Identity(), db.Limits()
+		lst, idst, limst, railst = db.Ledger(), db.Identity(), db.Limits(), db.Rails()
 	}
 	base := lst
 	clk := &clock{t: time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)}
@@ -111,8 +116,12 @@ func newBank(t testing.TB, o bankOptions) *bank {
 		t.Fatal(err)
 	}
 	b.funding = fund.ID
+	simSrv := httptest.NewServer(railsim.New(railsim.Options{}).Handler())
+	t.Cleanup(simSrv.Close)
+	b.railsTr = &railsim.Client{Base: simSrv.URL, Routing: "021000089"}
+	b.rails = rails.New(railst, led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: now, Instant: b.railsTr})
 	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Secure: o.secure,
-		Now: now, BankName: "Test Bank", Limits: b.limits})
+		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails})
 	return b
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/rails"
 )
 
 // Auth is what the web needs from identity: logins, sessions, TOTP and the
@@ -107,6 +108,10 @@ type Deps struct {
 	// the console's fraud cases and dead letters (/console/alerts).
 	// Optional: without it those pages answer 404. See notifications.go.
 	Alerts Alerts
+	// Rails backs the payees at other banks (/payees), payments to them
+	// over ACH, their status, and the console's rails page. Optional:
+	// without it those pages answer 404. See payees.go.
+	Rails *rails.Service
 }
 
 // server holds the dependencies and the parsed templates.

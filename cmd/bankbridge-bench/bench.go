@@ -37,6 +37,9 @@ func benchCmd(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 && args[0] == "alerts" {
 		return benchAlerts(ctx, e, args[1:])
 	}
+	if len(args) > 0 && args[0] == "rails" {
+		return benchRails(ctx, e, args[1:])
+	}
 	if len(args) > 0 && args[0] == "oauth" {
 		return benchOAuth(ctx, e, args[1:])
 	}

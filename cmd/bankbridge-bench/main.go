@@ -5,7 +5,7 @@
 // It lives apart from the bankbridge command so that the product's binary
 // carries no benchmark harness and no test-support package.
 //
-// Usage: bankbridge-bench ledger|api|oauth|audit|insights|messenger|alerts [flags]
+// Usage: bankbridge-bench ledger|api|oauth|audit|insights|messenger|alerts|rails [flags]
 package main
 
 import (
@@ -55,6 +55,7 @@ Benchmarks:
   insights   engagement queries over a synthetic history
   messenger  webhook in to reply out through the messenger channel
   alerts     ledger posting to alert delivered
+  rails      NACHA files built and parsed (beside moov-io/ach alone), ACH payments end to end
 
 Run 'bankbridge-bench <benchmark> --help' for its flags. --database postgres://... runs on a fresh
 schema there; the common settings also read BANKBRIDGE_* variables, as bankbridge's do.`

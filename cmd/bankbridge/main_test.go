@@ -111,6 +111,9 @@ func TestServeEndToEnd(t *testing.T) {
 			if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src") {
 				t.Errorf("/login has no Content-Security-Policy: %q", csp)
 			}
+			if code, body, _ := get(t, base+"/railsim/"); code != 200 || !strings.Contains(body, "ACH operator") {
+				t.Errorf("/railsim/ = %d, want the rail emulator's page", code)
+			}
 			if h.Get("X-Request-Id") == "" {
 				t.Error("no X-Request-Id")
 			}
@@ -183,6 +186,9 @@ func TestCommandLine(t *testing.T) {
 		{"BadDatabaseURL", []string{"migrate", "--database", "ftp://x"}, nil, "postgres:// URL", ""},
 		{"BenchIsItsOwnCommand", []string{"bench", "ledger"}, nil, `unknown command "bench"`, ""},
 		{"VerifyEmpty", []string{"ledger", "verify", "--data", filepath.Join(dir, "v")}, nil, "", "ledger OK"},
+		{"RailsReconcileEmpty", []string{"rails", "reconcile", "--data", filepath.Join(dir, "r")}, nil, "", "Difference: 0.00 USD"},
+		{"RailsNeedsReconcile", []string{"rails"}, nil, "usage: bankbridge rails reconcile", ""},
+		{"BadRailsRouting", []string{"serve", "--rails-routing", "021000088"}, nil, "--rails-routing (env BANKBRIDGE_RAILS_ROUTING)", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

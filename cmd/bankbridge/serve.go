@@ -161,8 +161,25 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	wakeAlerts.Store(&wake)
 
+	// Payments over the rails; the ACH worker runs on one instance at a
+	// time (its lease), every two seconds.
+	rl, err := app.RailsWiring(app.RailsDeps{Config: &c, Backend: b, Ledger: led, Base: base, Log: log, Reg: reg})
+	if err != nil {
+		return err
+	}
+	if mounts == nil {
+		mounts = map[string]http.Handler{}
+	}
+	for p, h := range rl.Mounts {
+		mounts[p] = h
+	}
+	work.Go("rails", func(ctx context.Context) error {
+		singleton(ctx, b.Lease, log, app.RailsLease, func(ctx context.Context) { rl.Run(ctx, 2*time.Second) })
+		return nil
+	})
+
 	var draining atomic.Bool
-	handler := app.NewServer(app.ServerDeps{Draining: &draining, Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons, OAuth: as, API: api, Alerts: al, Mounts: mounts, Inbox: hub, Insights: ins, Events: events, Secure: c.TLSCert != ""})
+	handler := app.NewServer(app.ServerDeps{Rails: rl.Service, Draining: &draining, Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons, OAuth: as, API: api, Alerts: al, Mounts: mounts, Inbox: hub, Insights: ins, Events: events, Secure: c.TLSCert != ""})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -190,6 +207,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	if _, ok := mounts["/sim/whatsapp/"]; ok {
 		fmt.Fprintf(e.stdout, "  WhatsApp demo (local Cloud API emulator):  %s/sim/whatsapp/chat/<name>\n", base)
+	}
+	if rl.Sim != nil {
+		fmt.Fprintf(e.stdout, "  ACH operator (local rail emulator): %s/railsim/\n", base)
 	}
 	fmt.Fprintf(e.stdout, "  listening on %s\n", ln.Addr())
 	if c.Demo {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/rails"
 )
 
 // KEKFile is the key-encryption key's file in the data folder when no
@@ -59,6 +60,11 @@ type Config struct {
 	LimitDaily, LimitPayee, LimitNewPayee, LimitStepUp, LimitCoolingHours int
 	// Platforms holds the Telegram and WhatsApp channels' settings.
 	Platforms Platforms
+	// Payments over the rails (docs/rails.md): the ACH operator's URL ("" for
+	// the railsim emulator inside this instance, at /railsim/), the bank's
+	// routing number in its files, and the sanctions list (OFAC SDN CSV; ""
+	// for the bundled sample of invented names).
+	RailsURL, RailsRouting, SanctionsFile string
 
 	envErrs []error // BANKBRIDGE_* values that did not parse; Validate reports them
 }
@@ -101,6 +107,9 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	f.Int(&c.LimitPayee, "limit-payee", 0, "most a customer may pay one payee in 24 hours, in minor units (0: 500000)")
 	f.Int(&c.LimitNewPayee, "limit-new-payee", 0, "most to a payee in its cooling-off, per 24 hours, in minor units (0: 100000)")
 	f.Int(&c.LimitCoolingHours, "limit-new-payee-hours", 0, "hours a payee stays new after it is saved or first paid (0: 24)")
+	f.String(&c.RailsURL, "rails-url", "", "the ACH operator's URL (an exchange as 'bankbridge railsim' serves it); empty runs the emulator inside this instance at /railsim/")
+	f.String(&c.RailsRouting, "rails-routing", "021000089", "the bank's ABA routing number in the NACHA files it sends")
+	f.String(&c.SanctionsFile, "sanctions-file", "", "sanctions list in OFAC's SDN CSV format (sdn.csv) to screen payees against; empty for a small sample of invented names")
 	f.Int(&c.LimitStepUp, "limit-step-up", 0, "24-hour total above which a payment needs the customer's second factor, in minor units (0: 100000)")
 	c.PlatformFlags(f)
 }
@@ -230,6 +239,15 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format (env BANKBRIDGE_LOG_FORMAT) must be text or json, not %q", c.LogFormat))
+	}
+	// Serve's flags only: other commands leave them empty.
+	if c.RailsRouting != "" && rails.CheckRouting(c.RailsRouting) != nil {
+		errs = append(errs, fmt.Errorf("--rails-routing (env BANKBRIDGE_RAILS_ROUTING) %q is not an ABA routing number (nine digits, a matching check digit)", c.RailsRouting))
+	}
+	if c.RailsURL != "" {
+		if u, err := url.Parse(c.RailsURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--rails-url (env BANKBRIDGE_RAILS_URL) must be an http(s) URL"))
+		}
 	}
 	if c.Events != "" {
 		if u, err := url.Parse(c.Events); err != nil || u.Scheme != "nats" || u.Host == "" {

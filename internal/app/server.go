@@ -23,6 +23,7 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/oauth"
 	"github.com/bankbridge/bankbridge/problem"
+	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -45,6 +46,7 @@ type ServerDeps struct {
 	Alerts   *alerts.Service
 	Insights *insights.Service
 	Events   *insights.Recorder
+	Rails    *rails.Service // payees at other banks, payments over ACH; nil: those pages answer 404
 	Secure   bool
 	// Draining, once true, makes /readyz answer 503 while every other
 	// route still serves: a load balancer takes the instance out before it
@@ -101,6 +103,9 @@ func NewServer(d ServerDeps) http.Handler {
 	}
 	if d.Alerts != nil {
 		wd.Alerts = d.Alerts
+	}
+	if d.Rails != nil {
+		wd.Rails = d.Rails
 	}
 	mux.Handle("/", web.New(wd))
 	return RequestID(m.Wrap(mux))

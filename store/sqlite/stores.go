@@ -33,3 +33,6 @@ func (db *DB) Limits() *sqlstore.LimitsStore { return db.sql.Limits() }
 // Deployment returns the id this database generated when it was first
 // migrated: the default cluster name of every instance that shares it.
 func (db *DB) Deployment(ctx context.Context) (string, error) { return db.sql.Deployment(ctx) }
+
+// Rails returns the store of payments over the rails.
+func (db *DB) Rails() *sqlstore.RailsStore { return db.sql.Rails() }

@@ -11,7 +11,9 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/keyring"
+	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/store/storetest"
 )
 
@@ -111,6 +113,10 @@ func TestConformance(t *testing.T) {
 				// Engine code (advisory locks; a fleet of one on SQLite),
 				// proved by one suite like the rest.
 				storetest.Lease(t, func(t testing.TB) (audit.Lease, audit.Store) { s := open(t); return s.lease, s.audit() })
+			})
+			t.Run("Rails", func(t *testing.T) {
+				t.Parallel()
+				storetest.Rails(t, func(t testing.TB) (rails.Store, ledger.Store) { s := open(t); return s.rails, s.ledger })
 			})
 			t.Run("Insights", func(t *testing.T) {
 				t.Parallel()

@@ -29,7 +29,9 @@ import (
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/keyring"
+	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/bankbridge/bankbridge/store/sqlstore"
@@ -64,6 +66,8 @@ type stores struct {
 	lease     audit.Lease
 	guard     identity.Guard
 	limits    limits.Store
+	rails     rails.Store
+	ledger    ledger.Store
 	// db is the engine's DB itself, as storetest.DeploymentStore.
 	db storetest.DeploymentStore
 	// execAudit runs SQL written with ? placeholders where the log is.
@@ -97,7 +101,7 @@ var engines = []engine{
 			}
 			t.Cleanup(func() { db.Close() })
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
-				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db,
+				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db.Rails(), db.Ledger(), db,
 				db.ExecAudit, db.Versions, db.Messenger()}
 		},
 		schema: sqliteSchema,
@@ -120,7 +124,7 @@ var engines = []engine{
 				return err
 			}
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
-				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db,
+				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db.Rails(), db.Ledger(), db,
 				exec, db.Versions, db.Messenger()}
 		},
 		schema: postgresSchema,

@@ -1,0 +1,137 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/railsim"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// RailsLease is the lease of the ACH worker: one instance of the fleet
+// builds, sends and receives files at a time.
+const RailsLease = "rails-ach"
+
+// RailsDeps is what the rails need.
+type RailsDeps struct {
+	Config  *Config
+	Backend *Backend
+	Ledger  *ledger.Service
+	Base    string // this instance's public base URL, for the embedded emulator
+	Log     *slog.Logger
+	// Reg takes bankbridge_rails_payments_total{kind,status}, the status
+	// changes this instance made. Optional.
+	Reg *prometheus.Registry
+}
+
+// Rails is the payments service over the rails, the transport its worker
+// uses, and, when the emulator runs inside this instance, its mount.
+type Rails struct {
+	Service   *rails.Service
+	Transport rails.Transport
+	Mounts    map[string]http.Handler
+	Sim       *railsim.Sim
+}
+
+// RailsWiring builds the rails: the sanctions list (the operator's file or
+// the sample), the service over the backend's store, and the transport to
+// the operator, or to railsim mounted at /railsim/ when no --rails-url is
+// set (the demo).
+func RailsWiring(d RailsDeps) (*Rails, error) {
+	c := d.Config
+	list := rails.SampleSDN
+	if c.SanctionsFile != "" {
+		b, err := os.ReadFile(c.SanctionsFile)
+		if err != nil {
+			return nil, fmt.Errorf("sanctions list: %w", err)
+		}
+		list = b
+	}
+	scr, err := rails.ParseSDN(bytes.NewReader(list))
+	if err != nil {
+		return nil, err
+	}
+	if err := rails.CheckRouting(c.RailsRouting); err != nil {
+		return nil, fmt.Errorf("--rails-routing %q: %w", c.RailsRouting, err)
+	}
+	r := &Rails{Mounts: map[string]http.Handler{}}
+	var onChange func(rails.Payment)
+	if d.Reg != nil {
+		moves := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bankbridge_rails_payments_total",
+			Help: "Payments over the rails moved to a status by this instance, by kind (credit, prenote, instant) and status."}, []string{"kind", "status"})
+		d.Reg.MustRegister(moves)
+		onChange = func(p rails.Payment) { moves.WithLabelValues(string(p.Kind), string(p.Status)).Inc() }
+	}
+	base := strings.TrimSuffix(c.RailsURL, "/")
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if base == "" && c.Fleet() && !c.EmbeddedSim {
+		// Each instance's emulator would be a world of its own, and the
+		// worker's lease moves between instances: a fleet names one
+		// operator. Payees and payments are still taken; they wait.
+		d.Log.Warn("rails: no --rails-url in a fleet: payments are accepted and wait; run 'bankbridge railsim' once and give its URL")
+		r.Service = rails.New(d.Backend.Rails, d.Ledger, rails.Options{Origin: rails.Origin{Routing: c.RailsRouting, BankName: "BANKBRIDGE"},
+			Screener: scr, Logger: d.Log, OnChange: onChange})
+		return r, nil
+	}
+	if base == "" {
+		// The emulator in this process: the worker reaches it without a
+		// socket (the public URL may be a load balancer's, in front of
+		// instances each with an emulator of its own), and people see it at
+		// /railsim/.
+		r.Sim = railsim.New(railsim.Options{})
+		h := r.Sim.Handler()
+		r.Mounts["/railsim/"] = http.StripPrefix("/railsim", h)
+		base, hc = "http://railsim.internal", &http.Client{Timeout: 30 * time.Second, Transport: inProcess{h}}
+	}
+	cl := &railsim.Client{Base: base, Routing: c.RailsRouting, Client: hc}
+	r.Transport = cl
+	r.Service = rails.New(d.Backend.Rails, d.Ledger, rails.Options{Origin: rails.Origin{Routing: c.RailsRouting, BankName: "BANKBRIDGE"},
+		Screener: scr, Logger: d.Log, Instant: cl, OnChange: onChange})
+	d.Log.Info("rails: ACH operator", "url", base, "sanctions_names", scr.Len())
+	return r, nil
+}
+
+// Run runs the ACH worker every period until ctx ends; without an
+// operator (a fleet with no --rails-url) it only waits for ctx.
+func (r *Rails) Run(ctx context.Context, period time.Duration) {
+	if r.Transport == nil {
+		<-ctx.Done()
+		return
+	}
+	r.Service.Run(ctx, r.Transport, period)
+}
+
+// inProcess is an http.RoundTripper that serves requests with a handler in
+// this process.
+type inProcess struct{ h http.Handler }
+
+func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	rec := &recorder{header: http.Header{}, code: http.StatusOK}
+	t.h.ServeHTTP(rec, req)
+	return &http.Response{StatusCode: rec.code, Status: http.StatusText(rec.code), Header: rec.header, Request: req,
+		Body: io.NopCloser(bytes.NewReader(rec.body.Bytes())), ContentLength: int64(rec.body.Len()), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}, nil
+}
+
+type recorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) { r.wrote = true; return r.body.Write(b) }

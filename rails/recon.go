@@ -1,0 +1,59 @@
+package rails
+
+import (
+	"context"
+
+	"github.com/bankbridge/bankbridge/ledger"
+)
+
+// Reconciliation is the rail's books beside the ledger's: what was sent,
+// settled and returned, what came in, and the settlement account's balance
+// against what those imply.
+type Reconciliation struct {
+	Totals []Total
+	// Settlement is the ACH settlement account as the ledger has it.
+	Settlement ledger.Account
+	// Expected is what its balance must be: the payments settled (and not
+	// returned) less the inbound credits posted. Returns after settlement
+	// net to zero; holds do not move a posted balance.
+	Expected ledger.Amount
+	// Difference is Settlement.Balance - Expected; zero when the books agree.
+	Difference ledger.Amount
+	// Outstanding is the money held for payments not yet settled.
+	Outstanding ledger.Amount
+	// Unmatched is inbound credits the operator settled to the bank that
+	// matched no open account and whose return has not settled yet: not
+	// posted, owed back to their originators (the operator's position
+	// counts them; the ledger does not).
+	Unmatched ledger.Amount
+}
+
+// Reconcile compares the rail's totals with the settlement account.
+func (s *Service) Reconcile(ctx context.Context) (Reconciliation, error) {
+	ts, err := s.st.Totals(ctx)
+	if err != nil {
+		return Reconciliation{}, err
+	}
+	a, err := s.Settlement(ctx)
+	if err != nil {
+		return Reconciliation{}, err
+	}
+	r := Reconciliation{Totals: ts, Settlement: a}
+	for _, t := range ts {
+		switch {
+		case t.What == "payment" && t.Status == string(StatusSettled):
+			r.Expected += t.Amount
+		case t.What == "payment" && (t.Status == string(StatusAccepted) || t.Status == string(StatusBatched) ||
+			t.Status == string(StatusSent) || t.Status == string(StatusHeld)):
+			r.Outstanding += t.Amount
+		case t.What == "entry:"+string(EntryCredit) && t.Status == string(EntryPosted):
+			r.Expected -= t.Amount
+		case t.What == "entry:"+string(EntryCredit) && t.Status == string(EntryUnmatched):
+			r.Unmatched += t.Amount
+		case t.What == "return" && t.Status == string(StatusSettled):
+			r.Unmatched -= t.Amount // given back: the operator's position no longer counts it
+		}
+	}
+	r.Difference = a.Balance - r.Expected
+	return r, nil
+}

@@ -1,0 +1,508 @@
+package railsim
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moov-io/ach"
+)
+
+// Routing is the emulator's own routing number: the operator's, in the
+// files it sends (the Federal Reserve's FedACH routing number).
+const Routing = "011000015"
+
+// Scenario accounts: a payment to one of these account numbers comes back
+// with the return (or change) code beside it, as the receiving bank would
+// send it. Any other account settles.
+var Scenarios = map[string]string{
+	"1111111111": "R01", // insufficient funds
+	"2222222222": "R02", // account closed
+	"3333333333": "R03", // no account / unable to locate
+	"4444444444": "R04", // invalid account number structure
+	"5555555555": "C01", // notification of change: the account number is 5555555556
+}
+
+// NOCCorrection is the corrected account number the C01 scenario sends.
+const NOCCorrection = "5555555556"
+
+// Options configure the emulator.
+type Options struct {
+	// SettleAfter delays settlement of a received file; 0 settles at once.
+	SettleAfter time.Duration
+	Now         func() time.Time
+}
+
+// Sim is the emulator. Safe for concurrent use.
+type Sim struct {
+	o     Options
+	mu    sync.Mutex
+	banks map[string]*bank
+	seq   int
+}
+
+type bank struct {
+	files  map[string]*file
+	order  []string
+	outbox map[string][]byte
+	outord []string
+	sent   []sentFile // what the emulator sent the bank, for the page
+	// instants are the instant payments taken, by message id.
+	instants     map[string]*instant
+	instantOrder []string
+	// position is the bank's net with the operator: credits it sent and
+	// settled, less returns of them, less credits it received.
+	position int64
+}
+
+type file struct {
+	name     string
+	hash     [32]byte
+	received time.Time
+	settled  time.Time
+	entries  []entry
+}
+
+type entry struct {
+	trace, name, account, routing string
+	amount                        int64
+	code                          int
+	outcome                       string // "settled", "R01", "C01", "returned R03"...
+	// ret is a return the bank sends back (of a credit it could not
+	// post), its code; scenarios do not apply to it.
+	ret string
+}
+
+type sentFile struct {
+	Name, What string
+	At         time.Time
+}
+
+// New returns an emulator.
+func New(o Options) *Sim {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Sim{o: o, banks: map[string]*bank{}}
+}
+
+func (s *Sim) bank(routing string) *bank {
+	b := s.banks[routing]
+	if b == nil {
+		b = &bank{files: map[string]*file{}, outbox: map[string][]byte{}}
+		s.banks[routing] = b
+	}
+	return b
+}
+
+// Handler serves the exchange under /ach/ and the page at /.
+func (s *Sim) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /ach/{routing}/files/{name}", s.put)
+	mux.HandleFunc("GET /ach/{routing}/files/{name}", s.status)
+	mux.HandleFunc("GET /ach/{routing}/outbox", s.list)
+	mux.HandleFunc("GET /ach/{routing}/outbox/{name}", s.get)
+	mux.HandleFunc("DELETE /ach/{routing}/outbox/{name}", s.ack)
+	mux.HandleFunc("POST /ach/{routing}/credits", s.credit)
+	mux.HandleFunc("POST /instant/{routing}/messages", s.instantMsg)
+	mux.HandleFunc("GET /{$}", s.page)
+	return mux
+}
+
+func validName(n string) bool {
+	return n != "" && len(n) <= 100 && strings.IndexFunc(n, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+	}) < 0
+}
+
+// put takes a file. The operator checks it whole, as FedACH edits a file
+// before accepting it (FedACH Services Operating Circular 4, file edits):
+// an invalid file is refused with the line and record at fault.
+func (s *Sim) put(w http.ResponseWriter, r *http.Request) {
+	routing, name := r.PathValue("routing"), r.PathValue("name")
+	if !validName(name) || ach.CheckRoutingNumber(routing) != nil {
+		http.Error(w, "bad routing number or file name", http.StatusBadRequest)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	if err != nil {
+		http.Error(w, "read: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	h := sha256.Sum256(body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.bank(routing)
+	if f, ok := b.files[name]; ok {
+		if f.hash != h {
+			http.Error(w, "a different file of this name was received before", http.StatusConflict)
+			return
+		}
+		w.WriteHeader(http.StatusOK) // the same file again: taken once
+		return
+	}
+	rd := ach.NewReader(bytes.NewReader(body))
+	af, err := rd.Read()
+	if err == nil {
+		err = af.Validate()
+	}
+	if err != nil {
+		http.Error(w, "file refused: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if strings.TrimSpace(af.Header.ImmediateOrigin) != routing {
+		http.Error(w, "the file's Immediate Origin is not the sender's routing number", http.StatusBadRequest)
+		return
+	}
+	f := &file{name: name, hash: h, received: s.o.Now()}
+	for _, bt := range af.Batches {
+		for _, e := range bt.GetEntries() {
+			en := entry{trace: e.TraceNumberField(), name: strings.TrimSpace(e.IndividualName),
+				account: strings.TrimSpace(e.DFIAccountNumber), routing: e.RDFIIdentification + e.CheckDigit, amount: int64(e.Amount), code: e.TransactionCode}
+			if e.Addenda99 != nil {
+				en.ret = e.Addenda99.ReturnCode
+			}
+			f.entries = append(f.entries, en)
+		}
+	}
+	b.files[name] = f
+	b.order = append(b.order, name)
+	if s.o.SettleAfter == 0 {
+		s.settle(routing, b, f)
+	}
+	w.WriteHeader(http.StatusCreated)
+}
+
+// settle settles a file and queues the returns and changes its scenario
+// accounts draw. Called with s.mu held.
+func (s *Sim) settle(routing string, b *bank, f *file) {
+	f.settled = s.o.Now()
+	var returns, changes []entry
+	for i := range f.entries {
+		e := &f.entries[i]
+		e.outcome = "settled"
+		code := Scenarios[e.account]
+		if e.ret != "" {
+			// The bank gives back a credit it received: its position
+			// rises by it, as the originator's bank is repaid.
+			e.outcome = "returned " + e.ret
+			b.position += e.amount
+			continue
+		}
+		switch {
+		case strings.HasPrefix(code, "R"):
+			e.outcome = code
+			returns = append(returns, *e)
+		case strings.HasPrefix(code, "C"):
+			e.outcome = code
+			changes = append(changes, *e)
+			b.position += e.amount
+		default:
+			b.position += e.amount
+		}
+	}
+	if len(returns) > 0 {
+		body, err := returnFile(routing, s.o.Now(), returns, false)
+		s.queue(routing, b, "RET", "returns of "+f.name, body, err)
+	}
+	if len(changes) > 0 {
+		body, err := returnFile(routing, s.o.Now(), changes, true)
+		s.queue(routing, b, "COR", "changes for "+f.name, body, err)
+	}
+}
+
+func (s *Sim) queue(routing string, b *bank, kind, what string, body []byte, err error) {
+	if err != nil {
+		b.sent = append(b.sent, sentFile{Name: "(failed)", What: what + ": " + err.Error(), At: s.o.Now()})
+		return
+	}
+	s.seq++
+	name := fmt.Sprintf("%s-%s-%06d.ach", kind, s.o.Now().UTC().Format("20060102"), s.seq)
+	b.outbox[name] = body
+	b.outord = append(b.outord, name)
+	b.sent = append(b.sent, sentFile{Name: name, What: what, At: s.o.Now()})
+}
+
+// Settle settles every file received and not settled yet (SettleAfter > 0
+// leaves them waiting until their time, or this call).
+func (s *Sim) Settle(force bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	now := s.o.Now()
+	for routing, b := range s.banks {
+		for _, name := range b.order {
+			f := b.files[name]
+			if f.settled.IsZero() && (force || now.Sub(f.received) >= s.o.SettleAfter) {
+				s.settle(routing, b, f)
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func (s *Sim) status(w http.ResponseWriter, r *http.Request) {
+	if s.o.SettleAfter > 0 {
+		s.Settle(false)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.bank(r.PathValue("routing")).files[r.PathValue("name")]
+	if !ok {
+		http.Error(w, "no such file", http.StatusNotFound)
+		return
+	}
+	st := "received"
+	if !f.settled.IsZero() {
+		st = "settled"
+	}
+	writeJSON(w, map[string]string{"status": st})
+}
+
+func (s *Sim) list(w http.ResponseWriter, r *http.Request) {
+	if s.o.SettleAfter > 0 {
+		s.Settle(false)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.bank(r.PathValue("routing"))
+	names := []string{}
+	for _, n := range b.outord {
+		if _, ok := b.outbox[n]; ok {
+			names = append(names, n)
+		}
+	}
+	writeJSON(w, names)
+}
+
+func (s *Sim) get(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	body, ok := s.bank(r.PathValue("routing")).outbox[r.PathValue("name")]
+	s.mu.Unlock()
+	if !ok {
+		http.Error(w, "no such file", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	w.Write(body)
+}
+
+func (s *Sim) ack(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.bank(r.PathValue("routing"))
+	if _, ok := b.outbox[r.PathValue("name")]; !ok {
+		http.Error(w, "no such file", http.StatusNotFound)
+		return
+	}
+	delete(b.outbox, r.PathValue("name"))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// Credit is an inbound credit the emulator sends a bank: payroll from a company.
+type Credit struct {
+	Account string
+	Name    string
+	Amount  int64 // cents
+	Company string
+}
+
+// SendCredits queues a file of PPD credits to accounts at the bank routing.
+func (s *Sim) SendCredits(routing string, cs []Credit) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	body, err := creditFile(routing, s.o.Now(), cs, s.seq*100)
+	if err != nil {
+		return "", err
+	}
+	b := s.bank(routing)
+	s.queue(routing, b, "CR", fmt.Sprintf("%d credit(s) from %s", len(cs), cs[0].Company), body, nil)
+	for _, c := range cs {
+		b.position -= c.Amount
+	}
+	return b.outord[len(b.outord)-1], nil
+}
+
+func (s *Sim) credit(w http.ResponseWriter, r *http.Request) {
+	routing := r.PathValue("routing")
+	if ach.CheckRoutingNumber(routing) != nil {
+		http.Error(w, "bad routing number", http.StatusBadRequest)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	amt, err := strconv.ParseInt(r.PostForm.Get("cents"), 10, 64)
+	acct := strings.TrimSpace(r.PostForm.Get("account"))
+	if err != nil || amt <= 0 || amt > 99_999_999_99 || acct == "" || len(acct) > 17 {
+		http.Error(w, "give account (up to 17 characters) and cents (a positive amount)", http.StatusBadRequest)
+		return
+	}
+	company := strings.TrimSpace(r.PostForm.Get("company"))
+	if company == "" {
+		company = "ACME PAYROLL"
+	}
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	if name == "" {
+		name = "EMPLOYEE"
+	}
+	if _, err := s.SendCredits(routing, []Credit{{Account: acct, Name: name, Amount: amt, Company: company}}); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.PostForm.Get("page") != "" {
+		// Relative, so the page works wherever the emulator is mounted.
+		http.Redirect(w, r, "../../../", http.StatusSeeOther)
+		return
+	}
+	w.WriteHeader(http.StatusCreated)
+}
+
+// Position returns the bank's net with the operator, in cents: what it
+// sent and was settled less returns, less credits sent to it.
+func (s *Sim) Position(routing string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bank(routing).position
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// returnFile builds the operator's file to the ODFI routing of returns (or,
+// with cor, notifications of change) of es: one PPD (or COR) batch, each
+// entry with its Addenda99 (Addenda98) naming the original trace (NACHA
+// Operating Rules, Appendix Four (returns) and Five (notifications of
+// change); record layouts as moov-io/ach writes them).
+func returnFile(odfi string, at time.Time, es []entry, cor bool) ([]byte, error) {
+	f := ach.NewFile()
+	f.SetHeader(header(odfi, at))
+	bh := ach.NewBatchHeader()
+	bh.ServiceClassCode = ach.CreditsOnly
+	bh.CompanyName = "RAILSIM RDFI"
+	bh.CompanyIdentification = "9" + Routing
+	bh.CompanyEntryDescription = "RETURN"
+	bh.StandardEntryClassCode = ach.PPD
+	if cor {
+		bh.StandardEntryClassCode = ach.COR
+		bh.CompanyEntryDescription = "CHANGE"
+	} else {
+		bh.EffectiveEntryDate = at.Format("060102")
+	}
+	bh.ODFIIdentification = Routing[:8]
+	var b ach.Batcher
+	if cor {
+		b = ach.NewBatchCOR(bh)
+	} else {
+		b = ach.NewBatchPPD(bh)
+	}
+	sort.Slice(es, func(i, j int) bool { return es[i].trace < es[j].trace })
+	for i, e := range es {
+		ed := ach.NewEntryDetail()
+		ed.TransactionCode = ach.CheckingReturnNOCCredit
+		if e.code == ach.SavingsCredit || e.code == ach.SavingsPrenoteCredit {
+			ed.TransactionCode = ach.SavingsReturnNOCCredit
+		}
+		ed.SetRDFI(odfi)
+		ed.DFIAccountNumber = e.account
+		ed.Amount = int(e.amount)
+		ed.IndividualName = e.name
+		ed.SetTraceNumber(Routing[:8], i+1)
+		ed.AddendaRecordIndicator = 1
+		if cor {
+			ed.Amount = 0
+			a := ach.NewAddenda98()
+			a.ChangeCode = Scenarios[e.account]
+			a.OriginalTrace = e.trace
+			a.OriginalDFI = e.routing[:8]
+			a.CorrectedData = NOCCorrection
+			a.TraceNumber = ed.TraceNumber
+			ed.Addenda98 = a
+			ed.Category = ach.CategoryNOC
+		} else {
+			a := ach.NewAddenda99()
+			a.ReturnCode = Scenarios[e.account]
+			a.OriginalTrace = e.trace
+			a.OriginalDFI = e.routing[:8]
+			a.TraceNumber = ed.TraceNumber
+			ed.Addenda99 = a
+			ed.Category = ach.CategoryReturn
+		}
+		b.AddEntry(ed)
+	}
+	return write(f, b)
+}
+
+func header(to string, at time.Time) ach.FileHeader {
+	fh := ach.NewFileHeader()
+	fh.ImmediateDestination = to
+	fh.ImmediateOrigin = Routing
+	fh.FileCreationDate = at.Format("060102")
+	fh.FileCreationTime = at.Format("1504")
+	fh.FileIDModifier = "A"
+	fh.ImmediateDestinationName = "RDFI"
+	fh.ImmediateOriginName = "RAILSIM OPERATOR"
+	return fh
+}
+
+func write(f *ach.File, b ach.Batcher) ([]byte, error) {
+	if err := b.Create(); err != nil {
+		return nil, err
+	}
+	f.AddBatch(b)
+	if err := f.Create(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := ach.NewWriter(&buf).Write(f); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// creditFile builds a file of PPD credits (payroll) from companies at other
+// banks to accounts at the bank rdfi.
+func creditFile(rdfi string, at time.Time, cs []Credit, seq int) ([]byte, error) {
+	if len(cs) == 0 {
+		return nil, errors.New("railsim: no credits")
+	}
+	f := ach.NewFile()
+	f.SetHeader(header(rdfi, at))
+	bh := ach.NewBatchHeader()
+	bh.ServiceClassCode = ach.CreditsOnly
+	bh.CompanyName = strings.ToUpper(cs[0].Company)
+	if len(bh.CompanyName) > 16 {
+		bh.CompanyName = bh.CompanyName[:16]
+	}
+	bh.CompanyIdentification = "1234567890"
+	bh.StandardEntryClassCode = ach.PPD
+	bh.CompanyEntryDescription = "PAYROLL"
+	bh.EffectiveEntryDate = at.Format("060102")
+	bh.ODFIIdentification = "23138010"
+	b := ach.NewBatchPPD(bh)
+	for i, c := range cs {
+		ed := ach.NewEntryDetail()
+		ed.TransactionCode = ach.CheckingCredit
+		ed.SetRDFI(rdfi)
+		ed.DFIAccountNumber = c.Account
+		ed.Amount = int(c.Amount)
+		ed.IndividualName = strings.ToUpper(c.Name)
+		ed.SetTraceNumber(bh.ODFIIdentification, seq+i+1)
+		ed.Category = ach.CategoryForward
+		b.AddEntry(ed)
+	}
+	return write(f, b)
+}

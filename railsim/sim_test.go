@@ -1,0 +1,79 @@
+package railsim_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/bankbridge/bankbridge/railsim"
+)
+
+const bank = "021000089"
+
+func TestSimRefusesWhatFedACHWouldRefuse(t *testing.T) {
+	t.Parallel()
+	sim := railsim.New(railsim.Options{})
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	c := &railsim.Client{Base: srv.URL, Routing: bank}
+	ctx := context.Background()
+	for _, tc := range []struct{ name, body, want string }{
+		{"NotAFile", "hello", "400"},
+		{"Truncated", "101 011000015 0210000892612041500A094101FEDERAL RESERVE BANK   BANKBRIDGE             \n", "400"},
+	} {
+		if err := c.Send(ctx, tc.name+".ach", []byte(tc.body)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %s", tc.name, err, tc.want)
+		}
+	}
+	bad := &railsim.Client{Base: srv.URL, Routing: "021000088"}
+	if err := bad.Send(ctx, "x.ach", []byte("x")); err == nil {
+		t.Error("a routing number with a bad check digit was taken")
+	}
+}
+
+func TestSimCreditsAndPage(t *testing.T) {
+	t.Parallel()
+	sim := railsim.New(railsim.Options{})
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	c := &railsim.Client{Base: srv.URL, Routing: bank}
+	ctx := context.Background()
+	res, err := http.PostForm(srv.URL+"/ach/"+bank+"/credits", map[string][]string{"account": {"100000000077"}, "cents": {"250000"}})
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("credit: %v %v", res, err)
+	}
+	names, err := c.Inbox(ctx)
+	if err != nil || len(names) != 1 {
+		t.Fatalf("inbox %v %v", names, err)
+	}
+	body, err := c.Get(ctx, names[0])
+	if err != nil || !strings.HasPrefix(string(body), "101 021000089") {
+		t.Fatalf("file: %.100s %v", body, err)
+	}
+	// The bank's file back under another name is refused: its origin is
+	// the operator, not the bank.
+	if err := c.Send(ctx, "echo.ach", body); err == nil {
+		t.Error("a file whose Immediate Origin is not the sender was taken")
+	}
+	if err := c.Ack(ctx, names[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ack(ctx, names[0]); err != nil {
+		t.Fatalf("a second acknowledgement: %v", err)
+	}
+	if sim.Position(bank) != -250000 {
+		t.Fatalf("position %d", sim.Position(bank))
+	}
+	page, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if !strings.Contains(string(b), "Bank 021000089") || !strings.Contains(string(b), "-$2500.00") {
+		t.Fatalf("page: %s", b)
+	}
+}

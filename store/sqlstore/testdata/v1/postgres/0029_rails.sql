@@ -1,0 +1,79 @@
+-- Payments over the rails (package rails): the rail details of external
+-- payees (the payees themselves stay in the ledger's payees table), outbound
+-- payments, NACHA files sent and received, and inbound entries.
+CREATE TABLE rail_payees (
+  payee_id     bigint PRIMARY KEY,
+  account_type TEXT NOT NULL,
+  status       TEXT NOT NULL,
+  detail       TEXT NOT NULL DEFAULT '',
+  updated_at   bigint NOT NULL
+);
+
+CREATE TABLE rail_files (
+  id           bigserial PRIMARY KEY,
+  direction    TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  body         bytea NOT NULL,
+  hash         bytea NOT NULL,
+  status       TEXT NOT NULL,
+  entries      bigint NOT NULL DEFAULT 0,
+  total        bigint NOT NULL DEFAULT 0,
+  error        TEXT NOT NULL DEFAULT '',
+  created_at   bigint NOT NULL,
+  sent_at      bigint NOT NULL DEFAULT 0,
+  confirmed_at bigint NOT NULL DEFAULT 0,
+  CONSTRAINT rail_files_name UNIQUE (direction, name)
+);
+CREATE INDEX rail_files_status ON rail_files (direction, status);
+
+CREATE TABLE rail_payments (
+  id           bigserial PRIMARY KEY,
+  customer_id  bigint NOT NULL,
+  payee_id     bigint NOT NULL,
+  kind         TEXT NOT NULL,
+  channel      TEXT NOT NULL,
+  idem_key     TEXT NOT NULL,
+  from_account bigint NOT NULL DEFAULT 0,
+  amount       bigint NOT NULL CHECK (amount >= 0),
+  currency     TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  routing      TEXT NOT NULL,
+  number       TEXT NOT NULL,
+  account_type TEXT NOT NULL,
+  memo         TEXT NOT NULL DEFAULT '',
+  same_day     boolean NOT NULL DEFAULT false,
+  effective    bigint NOT NULL,
+  status       TEXT NOT NULL,
+  hold_id      bigint NOT NULL DEFAULT 0,
+  reversal_id  bigint NOT NULL DEFAULT 0,
+  file_id      bigint NOT NULL DEFAULT 0,
+  trace        TEXT NOT NULL DEFAULT '',
+  return_code  TEXT NOT NULL DEFAULT '',
+  reason       TEXT NOT NULL DEFAULT '',
+  screen       TEXT NOT NULL DEFAULT '',
+  created_at   bigint NOT NULL,
+  updated_at   bigint NOT NULL,
+  CONSTRAINT rail_payments_key UNIQUE (customer_id, channel, idem_key)
+);
+CREATE INDEX rail_payments_customer ON rail_payments (customer_id, id);
+CREATE INDEX rail_payments_status ON rail_payments (status, id);
+CREATE INDEX rail_payments_file ON rail_payments (file_id);
+CREATE INDEX rail_payments_trace ON rail_payments (trace);
+
+CREATE TABLE rail_entries (
+  file_id     bigint NOT NULL,
+  trace       TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  customer_id bigint NOT NULL DEFAULT 0,
+  account_id  bigint NOT NULL DEFAULT 0,
+  payment_id  bigint NOT NULL DEFAULT 0,
+  amount      bigint NOT NULL DEFAULT 0,
+  code        TEXT NOT NULL DEFAULT '',
+  name        TEXT NOT NULL DEFAULT '',
+  transfer_id bigint NOT NULL DEFAULT 0,
+  detail      TEXT NOT NULL DEFAULT '',
+  at          bigint NOT NULL,
+  PRIMARY KEY (file_id, trace, kind)
+);
+CREATE INDEX rail_entries_customer ON rail_entries (customer_id, at);
