@@ -119,6 +119,32 @@ type Alert struct {
 	Created  time.Time
 }
 
+// NotificationQuery asks for one page of a customer's alerts.
+type NotificationQuery struct {
+	Customer bankbridge.CustomerID
+	Rule     Rule                // "" for every rule
+	Unread   bool                // only alerts not read yet
+	Before   *NotificationCursor // the page after this alert; nil for the newest
+	Limit    int
+}
+
+// NotificationCursor is where a page of alerts ends: the last alert's sort
+// key.
+type NotificationCursor struct {
+	Created time.Time
+	Seq     ledger.EventSeq
+	Rule    Rule
+}
+
+// Rules lists every rule, in the order the notification centre offers them
+// as filters.
+func Rules() []Rule {
+	return []Rule{Suspicious, CardPurchase, LargeDebit, LowBalance, Deposit, PaymentSent}
+}
+
+// Label is the rule's name for people ("Card purchase").
+func (r Rule) Label() string { return r.label() }
+
 // DeliveryStatus is where a delivery is.
 type DeliveryStatus string
 
@@ -255,6 +281,11 @@ type Store interface {
 	// Notifications lists a customer's alerts, newest first, and how many
 	// are unread.
 	Notifications(ctx context.Context, c bankbridge.CustomerID, limit int) ([]Alert, int, error)
+	// NotificationPage lists up to q.Limit of q.Customer's alerts that match
+	// q, newest first (Created, then Seq, then Rule, all descending), after
+	// q.Before when set, and how many of the customer's alerts are unread
+	// (whatever the filter).
+	NotificationPage(ctx context.Context, q NotificationQuery) ([]Alert, int, error)
 	// Alert returns one alert.
 	Alert(ctx context.Context, id AlertID) (Alert, error)
 	// MarkRead marks every alert of the customer up to at as read.

@@ -299,6 +299,38 @@ func (s *AlertsStore) Notifications(ctx context.Context, c bankbridge.CustomerID
 	return as, unread, s.db.Err(op, err, nil)
 }
 
+// NotificationPage implements alerts.Store: keyset paging on (created_at,
+// seq, rule), all descending, so a page stays put while new alerts arrive.
+func (s *AlertsStore) NotificationPage(ctx context.Context, q alerts.NotificationQuery) ([]alerts.Alert, int, error) {
+	const op = "sqlstore.Alerts.NotificationPage"
+	args := []any{q.Customer}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where := `customer_id = $1`
+	if q.Rule != "" {
+		where += ` AND rule = ` + arg(string(q.Rule))
+	}
+	if q.Unread {
+		where += ` AND read_at = 0`
+	}
+	if c := q.Before; c != nil {
+		at, seq, rule := micros(c.Created), int64(c.Seq), string(c.Rule)
+		where += ` AND (created_at < ` + arg(at) + ` OR (created_at = ` + arg(at) + ` AND (seq < ` + arg(seq) +
+			` OR (seq = ` + arg(seq) + ` AND rule < ` + arg(rule) + `))))`
+	}
+	rows, err := s.db.R().Query(ctx, `SELECT `+alertCols+` FROM alerts WHERE `+where+
+		` ORDER BY created_at DESC, seq DESC, rule DESC LIMIT `+arg(q.Limit), args...)
+	if err != nil {
+		return nil, 0, s.db.Err(op, err, nil)
+	}
+	as, err := Collect(rows, scanAlert)
+	if err != nil {
+		return nil, 0, s.db.Err(op, err, nil)
+	}
+	var unread int
+	err = s.db.R().QueryRow(ctx, `SELECT count(*) FROM alerts WHERE customer_id = $1 AND read_at = 0`, q.Customer).Scan(&unread)
+	return as, unread, s.db.Err(op, err, nil)
+}
+
 // Alert implements alerts.Store.
 func (s *AlertsStore) Alert(ctx context.Context, id alerts.AlertID) (alerts.Alert, error) {
 	a, err := scanAlert(s.db.R().QueryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1`, string(id)))

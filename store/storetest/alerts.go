@@ -23,6 +23,7 @@ func Alerts(t *testing.T, open AlertsOpener) {
 	t.Run("ClaimTakesOwnChannelsFirst", func(t *testing.T) { t.Parallel(); testAlertClaimOwn(t, open(t)) })
 	t.Run("AnswerOnceAndCases", func(t *testing.T) { t.Parallel(); testAlertAnswer(t, open(t)) })
 	t.Run("SettingsProfilesTrust", func(t *testing.T) { t.Parallel(); testAlertSettings(t, open(t)) })
+	t.Run("NotificationPagesFilterAndStayPut", func(t *testing.T) { t.Parallel(); testAlertPages(t, open(t)) })
 }
 
 var at0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -293,5 +294,65 @@ func testAlertSettings(t *testing.T, st alerts.Store) {
 	}
 	if ok, _ := st.Trusted(ctx, 2, 3); ok {
 		t.Error("trust leaked to another customer")
+	}
+}
+
+// testAlertPages walks a customer's alerts a page at a time, with and
+// without filters: every alert once, in order, none of another customer's,
+// and a page boundary between alerts of one instant (one event raising two
+// rules) loses neither.
+func testAlertPages(t *testing.T, st alerts.Store) {
+	ctx := context.Background()
+	var b alerts.Batch
+	for i := range 7 {
+		b.Alerts = append(b.Alerts, mkAlert(ledger.EventSeq(i+1), alerts.CardPurchase, 5, false))
+	}
+	twin := mkAlert(4, alerts.Suspicious, 5, true) // same event, same instant as seq 4's purchase
+	b.Alerts = append(b.Alerts, twin, mkAlert(3, alerts.Deposit, 6, false))
+	if err := st.Commit(ctx, "alerts", 0, b, at0); err != nil {
+		t.Fatal(err)
+	}
+	walk := func(q alerts.NotificationQuery) []alerts.AlertID {
+		t.Helper()
+		var ids []alerts.AlertID
+		for range 20 {
+			page, unread, err := st.NotificationPage(ctx, q)
+			if err != nil {
+				t.Fatalf("NotificationPage(%+v): %v", q, err)
+			}
+			if unread != 8 {
+				t.Errorf("unread = %d, want 8 whatever the filter", unread)
+			}
+			for _, a := range page {
+				ids = append(ids, a.ID)
+			}
+			if len(page) < q.Limit {
+				return ids
+			}
+			last := page[len(page)-1]
+			q.Before = &alerts.NotificationCursor{Created: last.Created, Seq: last.Seq, Rule: last.Rule}
+		}
+		t.Fatal("paging does not end")
+		return nil
+	}
+	want := []alerts.AlertID{}
+	for i := 7; i >= 1; i-- {
+		if i == 4 {
+			want = append(want, twin.ID) // "suspicious" sorts after "card_purchase", descending
+		}
+		want = append(want, alerts.NewAlertID(ledger.EventSeq(i), alerts.CardPurchase, 5))
+	}
+	if d := cmp.Diff(want, walk(alerts.NotificationQuery{Customer: 5, Limit: 3})); d != "" {
+		t.Errorf("pages of 3 (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]alerts.AlertID{twin.ID}, walk(alerts.NotificationQuery{Customer: 5, Rule: alerts.Suspicious, Limit: 3})); d != "" {
+		t.Errorf("suspicious only (-want +got):\n%s", d)
+	}
+	if err := st.MarkRead(ctx, 5, at0.Add(5*time.Second)); err != nil { // seq 1-5 read
+		t.Fatal(err)
+	}
+	page, unread, err := st.NotificationPage(ctx, alerts.NotificationQuery{Customer: 5, Unread: true, Limit: 10})
+	if err != nil || unread != 2 || len(page) != 2 {
+		t.Errorf("unread only: %d alerts, %d unread, %v; want 2, 2", len(page), unread, err)
 	}
 }
