@@ -84,7 +84,7 @@ func nextSteps(o Outcome) string {
 	case 0:
 		b.WriteString("Thanks for telling us. ")
 	case 1:
-		fmt.Fprintf(&b, "We froze your card ending %s, so it can't be used. ", o.Frozen[0].Last4)
+		fmt.Fprintf(&b, "We froze your card %s, so it can't be used. ", ledger.MaskLast4(o.Frozen[0].Last4))
 	default:
 		b.WriteString("We froze your cards on this account, so they can't be used. ")
 	}
