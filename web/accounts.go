@@ -73,6 +73,9 @@ type accountView struct {
 	Error   string
 	Older   string // URL of the next (older) page, "" on the last
 	Newest  string // URL of the first page, "" when on it
+	// CanDispute offers "Dispute" beside card payments (Deps.Alerts
+	// holds the case queue).
+	CanDispute bool
 }
 
 func (s *server) account(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -93,7 +96,7 @@ func (s *server) account(w http.ResponseWriter, r *http.Request, v *visit) {
 		To:     strings.TrimSpace(qs.Get("to")),
 	}
 	s.record(v.sess.Customer, insights.Action, "history", 0)
-	av := accountView{Account: a, Filter: f}
+	av := accountView{Account: a, Filter: f, CanDispute: s.Alerts != nil}
 	p := v.page(a.Name, "accounts")
 	q, msg := historyQuery(a.ID, f, qs.Get("after"))
 	if msg != "" {

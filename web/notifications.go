@@ -27,6 +27,19 @@ type Alerts interface {
 	CloseCase(ctx context.Context, id alerts.CaseID, staff bankbridge.StaffID, note string) error
 	DeadLetters(ctx context.Context, limit int) ([]alerts.Delivery, error)
 	Requeue(ctx context.Context, id string) error
+
+	// Casework: a customer's cards reported lost or stolen, disputes, and
+	// the cases they open (see cards.go, cases.go, console_cases.go).
+	ReportCard(ctx context.Context, c bankbridge.CustomerID, id ledger.CardID, kind alerts.CaseKind) (alerts.Case, error)
+	ReportedCase(ctx context.Context, c bankbridge.CustomerID, card ledger.CardID) (*alerts.Case, error)
+	Disputable(ctx context.Context, c bankbridge.CustomerID, tr ledger.Transfer) (ledger.Account, string, time.Time, error)
+	OpenDispute(ctx context.Context, c bankbridge.CustomerID, tr ledger.Transfer, r alerts.DisputeReason, words string) (alerts.Case, error)
+	CustomerCases(ctx context.Context, c bankbridge.CustomerID) ([]alerts.Case, error)
+	CustomerCase(ctx context.Context, c bankbridge.CustomerID, id alerts.CaseID) (alerts.Case, []alerts.CaseNote, error)
+	Case(ctx context.Context, id alerts.CaseID) (alerts.Case, []alerts.CaseNote, error)
+	CaseQueue(ctx context.Context, q alerts.CaseQuery) ([]alerts.Case, error)
+	AssignCase(ctx context.Context, id alerts.CaseID, staff bankbridge.StaffID) error
+	AddCaseNote(ctx context.Context, n alerts.CaseNote) (alerts.CaseNote, error)
 }
 
 // alertsCurrency is the currency alert thresholds are entered in.

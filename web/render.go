@@ -77,6 +77,15 @@ var funcs = template.FuncMap{
 		return string(n[len(n)-4:])
 	},
 	"role": roleName,
+	"network": func(n string) string { // "visa" -> "Visa"
+		switch n {
+		case "visa":
+			return "Visa"
+		case "mastercard":
+			return "Mastercard"
+		}
+		return n
+	},
 	"groups": func(s string) string { // "ABCDEFGH" -> "ABCD EFGH", easier to type
 		var b strings.Builder
 		for i, r := range s {

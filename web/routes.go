@@ -46,6 +46,14 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /notifications/read", s.customer(s.notificationsRead))
 	mux.Handle("POST /notifications/settings", s.customer(s.notificationSettings))
 	mux.Handle("POST /notifications/{id}/answer", s.customer(s.notificationAnswer))
+	mux.Handle("GET /cards", s.customer(s.cards))
+	mux.Handle("GET /cards/{id}/{action}", s.customer(s.cardConfirm))
+	mux.Handle("POST /cards/{id}/{action}", s.customer(s.cardDo))
+	mux.Handle("GET /cases", s.customer(s.customerCases))
+	mux.Handle("GET /cases/{id}", s.customer(s.customerCase))
+	mux.Handle("POST /cases/{id}/notes", s.customer(s.customerCaseNote))
+	mux.Handle("GET /disputes/new", s.customer(s.disputeForm))
+	mux.Handle("POST /disputes", s.customer(s.disputeOpen))
 
 	mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
