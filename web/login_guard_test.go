@@ -81,6 +81,8 @@ func TestLoginStrangerCannotLockOutCustomer(t *testing.T) {
 	}
 	if res := stranger.tryLogin("ada@example.com", password); res.status != http.StatusTooManyRequests {
 		t.Fatalf("stranger with the right password while locked: %d, want 429", res.status)
+	} else if want := "until 09:31 UTC (in about 1 minute)"; !strings.Contains(res.body, want) { // the clock reads 09:30, the first lock is 1 min
+		t.Errorf("the lockout message does not say when to try again (%q)", want)
 	}
 	newBrowser := b.browser()
 	newBrowser.remote = "192.0.2.50:1001"
