@@ -343,3 +343,45 @@ func (s *IdentityStore) deleteSessions(ctx context.Context, op, where string, ar
 	}
 	return int(n), nil
 }
+
+// SetPassword replaces p's password hash and lifts any lock.
+func (s *IdentityStore) SetPassword(ctx context.Context, p identity.Principal, hash string) error {
+	return s.update(ctx, "sqlstore.SetPassword", p, `password_hash = $1, failures = 0, locked_until = 0`, hash)
+}
+
+// CreateReset stores a password reset.
+func (s *IdentityStore) CreateReset(ctx context.Context, r identity.Reset) error {
+	if !r.Realm.Valid() {
+		return identity.ErrRealm
+	}
+	_, err := s.db.W().Exec(ctx, `INSERT INTO password_resets (token_hash, realm, principal_id, email, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6)`,
+		r.Hash, string(r.Realm), r.ID, r.Email, micros(r.Created), micros(r.Expires))
+	return s.db.Err("sqlstore.CreateReset", err, nil)
+}
+
+// ResetsSince counts p's resets created at or after since.
+func (s *IdentityStore) ResetsSince(ctx context.Context, p identity.Principal, since time.Time) (int, error) {
+	var n int
+	err := s.db.W().QueryRow(ctx, `SELECT count(*) FROM password_resets WHERE realm = $1 AND principal_id = $2 AND created_at >= $3`,
+		string(p.Realm), p.ID, micros(since)).Scan(&n)
+	return n, s.db.Err("sqlstore.ResetsSince", err, nil)
+}
+
+// UseReset marks a reset used in one conditional UPDATE ... RETURNING: of
+// two concurrent uses of one link, only one finds it unused.
+func (s *IdentityStore) UseReset(ctx context.Context, hash []byte, now time.Time) (identity.Reset, error) {
+	const op = "sqlstore.UseReset"
+	r := identity.Reset{Hash: hash}
+	var realm string
+	var created, expires int64
+	err := s.db.W().QueryRow(ctx, `UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at = 0 AND expires_at > $3
+RETURNING realm, principal_id, email, created_at, expires_at`, micros(now), hash, micros(now)).Scan(&realm, &r.ID, &r.Email, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, identity.ErrResetLink.WithOp(op, nil)
+	}
+	if err != nil {
+		return r, s.db.Err(op, err, nil)
+	}
+	r.Realm, r.Created, r.Expires, r.Used = identity.Realm(realm), fromMicros(created), fromMicros(expires), fromMicros(micros(now))
+	return r, nil
+}
