@@ -120,6 +120,9 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, realm ident
 		title = "Staff console log in"
 	}
 	p := page{Title: title, Realm: string(realm), CSRF: s.loginToken(w, r, s.realm(realm)), Data: lv}
+	if r.Method == http.MethodGet && r.URL.Query().Get("reset") == "done" {
+		p.Flash = "Your new password is saved. Log in with it."
+	}
 	s.render(w, r, status, "login", p)
 }
 

@@ -103,6 +103,14 @@ type Deps struct {
 	// Performance backs the console's API performance page. Optional:
 	// without it the page answers 404. See console_performance.go.
 	Performance APIPerformance
+	// Passwords backs password change (on /security) and reset
+	// (/password/forgot, /password/reset). Optional: when nil and Auth
+	// implements Passwords (as *identity.Service does), that is used.
+	// Mail sends the reset e-mails, with links to PublicURL; without it
+	// the forgotten-password page says to call the bank. See password.go.
+	Passwords Passwords
+	Mail      Mailer
+	PublicURL string
 	// Alerts backs the customer's notification centre (/notifications) and
 	// the console's fraud cases and dead letters (/console/alerts).
 	// Optional: without it those pages answer 404. See notifications.go.
@@ -135,6 +143,11 @@ func New(d Deps) http.Handler {
 	if d.Directory == nil {
 		if st, ok := d.Auth.(interface{ Store() identity.Store }); ok {
 			d.Directory = storeDirectory{st.Store()}
+		}
+	}
+	if d.Passwords == nil {
+		if p, ok := d.Auth.(Passwords); ok {
+			d.Passwords = p
 		}
 	}
 	if d.Logger == nil {
