@@ -76,7 +76,8 @@ var funcs = template.FuncMap{
 		}
 		return string(n[len(n)-4:])
 	},
-	"role": roleName,
+	"role":      roleName,
+	"masklast4": ledger.MaskLast4,
 	"network": func(n string) string { // "visa" -> "Visa"
 		switch n {
 		case "visa":

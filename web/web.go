@@ -32,9 +32,25 @@ type Directory interface {
 	CustomerByEmail(ctx context.Context, email string) (identity.Customer, error)
 }
 
+// Searcher finds customers by part of their name, e-mail, phone or account
+// number, for the console's lookup. *sqlstore.IdentityStore implements it;
+// when the Directory or the identity store does, the lookup searches,
+// otherwise it takes an exact e-mail only.
+type Searcher interface {
+	SearchCustomers(ctx context.Context, text string, limit int) ([]identity.Customer, error)
+}
+
 // storeDirectory looks customers up through the identity store: the
 // credential by email gives the id, the customer record the rest.
 type storeDirectory struct{ st identity.Store }
+
+func (d storeDirectory) SearchCustomers(ctx context.Context, text string, limit int) ([]identity.Customer, error) {
+	se, ok := d.st.(Searcher)
+	if !ok {
+		return nil, errNoSearch
+	}
+	return se.SearchCustomers(ctx, text, limit)
+}
 
 func (d storeDirectory) CustomerByEmail(ctx context.Context, email string) (identity.Customer, error) {
 	cred, err := d.st.CredentialByEmail(ctx, identity.RealmCustomer, identity.NormalizeEmail(email))

@@ -11,6 +11,7 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/keyring"
+	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/store/storetest"
 )
@@ -41,6 +42,13 @@ func TestConformance(t *testing.T) {
 			t.Run("Messenger", func(t *testing.T) {
 				t.Parallel()
 				storetest.Messenger(t, func(t testing.TB) assistant.Store { return open(t).messenger })
+			})
+			t.Run("Directory", func(t *testing.T) {
+				t.Parallel()
+				storetest.Directory(t, func(t testing.TB) (storetest.CustomerSearcher, identity.Store, ledger.Store) {
+					s := open(t)
+					return s.identity.(storetest.CustomerSearcher), s.identity, s.ledger
+				})
 			})
 			t.Run("Alerts", func(t *testing.T) {
 				t.Parallel()

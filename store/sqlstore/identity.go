@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/identity"
@@ -384,4 +386,63 @@ RETURNING realm, principal_id, email, created_at, expires_at`, micros(now), hash
 	}
 	r.Realm, r.Created, r.Expires, r.Used = identity.Realm(realm), fromMicros(created), fromMicros(expires), fromMicros(micros(now))
 	return r, nil
+}
+
+// ErrSearchShort refuses a customer search of fewer than two characters:
+// it would list everyone.
+var ErrSearchShort = bankbridge.E(bankbridge.Invalid, "search_too_short", "enter at least 2 characters")
+
+// SearchCustomers finds up to limit customers whose name or e-mail contains
+// text, or, when text has 3 digits or more, whose phone or one of whose
+// account numbers contains those digits; case-insensitive (ASCII on
+// SQLite), ordered by name. It is the staff console's lookup (web's
+// Directory), and reads the ledger's accounts table, which lives in the
+// same database, for the account numbers.
+//
+// Known limit: a substring match cannot use an index; it scans customers
+// (about a second for a million on SQLite). A trigram index (pg_trgm) is
+// the way on when a bank needs it faster.
+func (s *IdentityStore) SearchCustomers(ctx context.Context, text string, limit int) ([]identity.Customer, error) {
+	const op = "sqlstore.SearchCustomers"
+	text = strings.ToLower(strings.TrimSpace(text))
+	if utf8.RuneCountInString(text) < 2 {
+		return nil, ErrSearchShort.WithOp(op, nil)
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	like := func(s string) string {
+		r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+		return "%" + r.Replace(s) + "%"
+	}
+	args := []any{like(text)}
+	where := `lower(c.name) LIKE $1 ESCAPE '\' OR c.email LIKE $1 ESCAPE '\'`
+	digits := strings.Map(func(r rune) rune {
+		if '0' <= r && r <= '9' {
+			return r
+		}
+		return -1
+	}, text)
+	if len(digits) >= 3 {
+		args = append(args, like(digits))
+		where += ` OR replace(replace(replace(replace(replace(replace(c.phone, '+', ''), '-', ''), ' ', ''), '(', ''), ')', ''), '.', '') LIKE $2 ESCAPE '\'` +
+			` OR EXISTS (SELECT 1 FROM accounts a WHERE a.customer_id = c.id AND a.number LIKE $2 ESCAPE '\')`
+	}
+	args = append(args, limit)
+	rows, err := s.db.R().Query(ctx, `SELECT `+prefixed("c.", customerCols)+` FROM customers c WHERE `+where+
+		` ORDER BY c.name, c.id LIMIT $`+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return nil, s.db.Err(op, err, nil)
+	}
+	cs, err := Collect(rows, scanCustomer)
+	return cs, s.db.Err(op, err, nil)
+}
+
+// prefixed qualifies each column of a comma-separated list.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
 }

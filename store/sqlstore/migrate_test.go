@@ -29,6 +29,7 @@ import (
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/keyring"
+	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
@@ -69,6 +70,7 @@ type stores struct {
 	// execAudit runs SQL written with ? placeholders where the log is.
 	execAudit storetest.AuditExec
 	versions  func(context.Context) ([]string, error)
+	ledger    ledger.Store
 }
 
 // engine makes bare databases migrated by the shared runner from any set
@@ -97,7 +99,7 @@ var engines = []engine{
 			t.Cleanup(func() { db.Close() })
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
 				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db,
-				db.ExecAudit, db.Versions}
+				db.ExecAudit, db.Versions, db.Ledger()}
 		},
 		schema: sqliteSchema,
 	},
@@ -120,7 +122,7 @@ var engines = []engine{
 			}
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
 				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db,
-				exec, db.Versions}
+				exec, db.Versions, db.Ledger()}
 		},
 		schema: postgresSchema,
 	},

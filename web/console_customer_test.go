@@ -1,0 +1,102 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/bankbridge/bankbridge/audit"
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/ledger"
+)
+
+// TestConsoleSearchAndCustomerPage: staff find a customer by part of a
+// name, an e-mail, a phone number or an account number; the page shows
+// contact details, a card's available credit (not its negative balance),
+// recent transactions and cards; a freeze needs a reason and is in the
+// audit log with it and who froze.
+func TestConsoleSearchAndCustomerPage(t *testing.T) {
+	t.Parallel()
+	b, l := auditBank(t)
+	ctx := context.Background()
+	ada, err := b.ids.RegisterCustomer(ctx, identity.Customer{Name: "Ada Lovelace", Email: "ada@example.com", Phone: "+15550100001", BirthYear: 1985}, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.customer("Adam Smith", "adam@example.com")
+	checking := b.account(ada.ID, "Everyday checking", ledger.Checking, 250000)
+	card, err := b.ledger.Store().CreateAccount(ctx, ledger.Account{Customer: ada.ID, Kind: ledger.CreditCard, Name: "Rewards card",
+		Currency: "USD", Number: "4000000077", Routing: "011000015", Limit: 300000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.move(card.ID, b.funding, 130165, "Airline tickets")
+	if _, err := b.ledger.Store().CreateCard(ctx, ledger.Card{Account: card.ID, Customer: ada.ID, Last4: "2516", Network: "visa", Status: ledger.CardActive}); err != nil {
+		t.Fatal(err)
+	}
+	st := b.staff("agent@bank.test", identity.Support)
+	br := b.browser()
+	br.login("/console", "agent@bank.test")
+
+	for _, q := range []string{"LOVEL", "ada@exam", "555 010 0001", "0077"} {
+		res := br.get("/console/customers?" + url.Values{"q": {q}}.Encode())
+		if res.status != http.StatusSeeOther || res.loc != fmt.Sprintf("/console/customers/%d", ada.ID) {
+			t.Errorf("search %q: %d to %q, want Ada's page", q, res.status, res.loc)
+		}
+	}
+	if p := br.get("/console/customers?q=ada"); p.status != http.StatusOK || !strings.Contains(p.body, "Adam Smith") || !strings.Contains(p.body, "Ada Lovelace") {
+		t.Errorf("search \"ada\" does not list both: %d", p.status)
+	}
+	if p := br.get("/console/customers?q=zzz"); p.status != http.StatusNotFound {
+		t.Errorf("search with no match: %d", p.status)
+	}
+
+	p := br.get(fmt.Sprintf("/console/customers/%d", ada.ID))
+	for _, want := range []string{"15550100001", "1,698.35 USD", "Airline tickets", "••••2516", "Everyday checking"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the customer page lacks %q", want)
+		}
+	}
+	if strings.Contains(p.body, "-1,301.65 USD<span") {
+		t.Errorf("the card's available shows the negative balance")
+	}
+	csrf := p.field(t, csrfRe)
+	path := fmt.Sprintf("/console/accounts/%d/status", checking.ID)
+	if res := br.post(path, url.Values{"csrf": {csrf}, "status": {"frozen"}}); res.status != http.StatusBadRequest || b.get(checking.ID).Status != ledger.Open {
+		t.Fatalf("freeze without a reason: %d", res.status)
+	}
+	if res := br.post(path, url.Values{"csrf": {csrf}, "status": {"frozen"}, "reason": {"Customer reported the phone stolen"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("freeze: %d", res.status)
+	}
+	pg, err := l.Records(ctx, audit.Query{Kind: audit.StaffAction})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pg.Records) != 1 {
+		t.Fatalf("%d staff_action records after one freeze, want 1", len(pg.Records))
+	}
+	r := pg.Records[0]
+	if r.Actor != fmt.Sprintf("staff:%d", st.ID) || r.Purpose != "Customer reported the phone stolen" || r.Customer != ada.ID || !strings.Contains(r.Detail, "open -> frozen") {
+		t.Errorf("staff action recorded as %+v", r)
+	}
+
+	b.staff("co@bank.test", identity.Compliance)
+	cb := b.browser()
+	cb.login("/console", "co@bank.test")
+	page := cb.get("/console/audit?kind=staff_action")
+	if !strings.Contains(page.body, fmt.Sprintf("Staff support (staff:%d)", st.ID)) || !strings.Contains(page.body, "Customer reported the phone stolen") {
+		t.Errorf("the audit page does not name the member of staff and the reason")
+	}
+	for _, f := range []string{"csv", "json"} {
+		x := cb.get("/console/audit." + f + "?kind=staff_action")
+		if x.status != http.StatusOK || !strings.Contains(x.body, "Customer reported the phone stolen") || !strings.Contains(x.header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("audit export %s: %d", f, x.status)
+		}
+	}
+	if x := br.get("/console/audit.csv"); x.status != http.StatusForbidden {
+		t.Errorf("support exporting the audit log: %d, want 403", x.status)
+	}
+}
