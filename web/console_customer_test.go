@@ -2,15 +2,19 @@ package web_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/web"
 )
 
 // TestConsoleSearchAndCustomerPage: staff find a customer by part of a
@@ -98,5 +102,77 @@ func TestConsoleSearchAndCustomerPage(t *testing.T) {
 	}
 	if x := br.get("/console/audit.csv"); x.status != http.StatusForbidden {
 		t.Errorf("support exporting the audit log: %d, want 403", x.status)
+	}
+}
+
+// TestConsoleCaseQueue: a customer's dispute reaches the queue with its
+// age and deadline; support takes it, notes it (the customer sees the
+// note), closes it; every step is on the audit log with the reason; the
+// analyst cannot open the queue.
+func TestConsoleCaseQueue(t *testing.T) {
+	t.Parallel()
+	ab := newAlertsBank(t)
+	key := make([]byte, ed25519.SeedSize)
+	l := audit.New(ab.db.Audit(), audit.Options{Key: ed25519.NewKeyFromSeed(key), Now: ab.clock.Now, SealEvery: time.Hour})
+	t.Cleanup(l.Close)
+	ab.handler = web.New(web.Deps{Auth: ab.ids, Ledger: ab.ledger, Logger: slog.New(slog.DiscardHandler), Now: ab.clock.Now,
+		BankName: "Test Bank", Alerts: ab.svc, Audit: l})
+	tr := ab.cardPayment(ab.checking(ab.ada.ID).ID, 4200, "Gadget Hut")
+	cust := ab.browser()
+	cust.login("", "ada@example.com")
+	csrf := cust.csrf("/cards")
+	res := cust.post("/disputes", url.Values{"csrf": {csrf}, "transfer": {fmt.Sprint(tr.ID)}, "reason": {"not_as_described"}})
+	m := caseLoc.FindStringSubmatch(res.loc)
+	if m == nil {
+		t.Fatalf("dispute: %d %q", res.status, res.loc)
+	}
+	agent := ab.staff("agent@bank.test", identity.Support)
+	ab.staff("analyst@bank.test", identity.Analyst)
+	br := ab.browser()
+	br.login("/console", "agent@bank.test")
+	q := br.get("/console/cases?kind=dispute")
+	if q.status != http.StatusOK || !strings.Contains(q.body, `data-case="`+m[1]+`"`) || !strings.Contains(q.body, "visa 13.3") {
+		t.Fatalf("the queue lacks the dispute: %d", q.status)
+	}
+	scsrf := q.field(t, csrfRe)
+	path := "/console/cases/" + m[1]
+	for _, step := range []struct {
+		name string
+		form url.Values
+		want int
+	}{
+		{"assign", url.Values{}, http.StatusSeeOther},
+		{"note", url.Values{"note": {""}}, http.StatusBadRequest},
+		{"note", url.Values{"note": {"Asked the merchant for the delivery proof."}}, http.StatusSeeOther},
+		{"close", url.Values{"note": {"Refunded by the merchant."}}, http.StatusSeeOther},
+		{"note", url.Values{"note": {"too late"}}, http.StatusConflict},
+	} {
+		step.form.Set("csrf", scsrf)
+		if res := br.post(path+"/"+step.name, step.form); res.status != step.want {
+			t.Errorf("%s %v: %d, want %d", step.name, step.form, res.status, step.want)
+		}
+	}
+	if p := br.get(path); !strings.Contains(p.body, "Staff support: Asked the merchant") || !strings.Contains(p.body, "Refunded by the merchant.") {
+		t.Errorf("the case page lacks its notes")
+	}
+	if p := cust.get("/cases/" + m[1]); !strings.Contains(p.body, "Our team: Asked the merchant") || !strings.Contains(p.body, "Refunded by the merchant.") {
+		t.Errorf("the customer does not see the team's note and outcome")
+	}
+	pg, err := l.Records(context.Background(), audit.Query{Kind: audit.StaffAction})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pg.Records) != 3 {
+		t.Errorf("%d staff_action records for assign, note and close, want 3", len(pg.Records))
+	}
+	for _, r := range pg.Records {
+		if r.Actor != fmt.Sprintf("staff:%d", agent.ID) || r.Customer != ab.ada.ID || r.Purpose == "" {
+			t.Errorf("record %+v", r)
+		}
+	}
+	an := ab.browser()
+	an.login("/console", "analyst@bank.test")
+	if p := an.get("/console/cases"); p.status != http.StatusForbidden {
+		t.Errorf("the analyst opens the case queue: %d", p.status)
 	}
 }
