@@ -52,10 +52,17 @@ func TestLoginSprayingFromOneAddressIsRefused(t *testing.T) {
 		t.Fatalf("/console/logins: %d", page.status)
 	}
 	for _, want := range []string{`data-client="203.0.113.66"`, `<td data-field="failures">10</td>`, "<strong>refused</strong>",
-		`<dd data-field="total">10 of a budget of 200</dd>`, `http-equiv="refresh"`} {
+		`<dd data-field="total">10 of a budget of 200</dd>`, `href="/console/logins?follow=1"`} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("console page lacks %q:\n%s", want, page.body)
 		}
+	}
+	// Reloading by itself only when asked (WCAG 2.2.1).
+	if strings.Contains(page.body, `http-equiv="refresh"`) {
+		t.Errorf("the page reloads itself without being asked")
+	}
+	if p := staff.get("/console/logins?follow=1"); !strings.Contains(p.body, `http-equiv="refresh"`) {
+		t.Errorf("following live does not reload")
 	}
 }
 
