@@ -132,8 +132,8 @@ type disputeView struct {
 	Refused  string // the payment cannot be disputed, in plain words
 }
 
-// ownTransfer reads the transfer named in the request ("transfer" in the
-// query or form).
+// disputeTransfer reads the transfer named by id; a malformed or unknown
+// id is ErrDisputeNotYours, like another customer's.
 func (s *server) disputeTransfer(r *http.Request, id string) (ledger.Transfer, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || n <= 0 {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -95,7 +97,8 @@ func (s *server) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	case token != "":
 		link := strings.TrimRight(s.PublicURL, "/") + "/password/reset?" + url.Values{"token": {token}}.Encode()
-		msg := alerts.Message{ID: "reset-" + token[:12], Title: s.BankName + ": reset your password", To: to,
+		sum := sha256.Sum256([]byte(token)) // the Message-ID must not carry the token itself
+		msg := alerts.Message{ID: "reset-" + hex.EncodeToString(sum[:8]), Title: s.BankName + ": reset your password", To: to,
 			Text: "Someone, we hope you, asked to reset the password of your " + s.BankName + " account.\n\n" +
 				"Open this link within 30 minutes to choose a new password. It works once:\n" + link + "\n\n" +
 				"If it was not you, ignore this e-mail: your password stays as it is. We will never ask you for your password."}
