@@ -36,7 +36,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	ab.account(ab.ada.ID, "Rainy day savings", ledger.Savings, 1200000)
 	ab.move(ab.funding, checking.ID, 420000, "Salary, Acme Corp")
 	tr := ab.cardPayment(checking.ID, 4250, "Corner Grocery")
-	ab.cardPayment(checking.ID, 1899, "Streamflix")
+	tr2 := ab.cardPayment(checking.ID, 1899, "Streamflix")
 	cards, _ := ab.db.Ledger().CustomerCards(ctx, ab.ada.ID)
 	k, err := ab.svc.OpenDispute(ctx, ab.ada.ID, tr, alerts.DisputeNotAsDescribed, "The apples were rotten.")
 	if err != nil {
@@ -87,5 +87,13 @@ func TestBrowserAccessibility(t *testing.T) {
 		planJSON, _ = json.Marshal(plan[:3])
 	}
 	testbrowser.Run(t, "e2e", "a11y.mjs", "BANKBRIDGE_E2E_SCREENSHOT", 10*time.Minute,
-		"BASE_URL="+srv.URL, "PASSWORD="+password, "PLAN="+string(planJSON), "SHOTS="+dir, "SHOT_PAGES="+string(shotsJSON))
+		"BASE_URL="+srv.URL, "PASSWORD="+password, "PLAN="+string(planJSON), "SHOTS="+dir, "SHOT_PAGES="+string(shotsJSON),
+		fmt.Sprintf(`KEYS={"email":"ada@example.com","dispute":"/disputes/new?transfer=%d"}`, tr2.ID))
+	// The keyboard walk froze the card and opened a second dispute.
+	if got := ab.cardStatus(ab.ada.ID); got != ledger.CardFrozen {
+		t.Errorf("after the keyboard walk the card is %s, want frozen", got)
+	}
+	if ks, _ := ab.svc.CustomerCases(ctx, ab.ada.ID); len(ks) != 2 {
+		t.Errorf("after the keyboard walk Ada has %d cases, want 2", len(ks))
+	}
 }

@@ -84,6 +84,44 @@ try {
       await context.close();
     }
   }
+  // Keyboard only, as someone who cannot use a mouse: log in, freeze a
+  // card through its confirmation, dispute a payment. Tab moves, Space
+  // chooses, Enter sends; every control is reached in order.
+  const KEYS = process.env.KEYS ? JSON.parse(process.env.KEYS) : null;
+  if (KEYS) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(15000);
+    const tabTo = async (selector) => {
+      for (let i = 0; i < 80; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+      }
+      fail(`Tab never reaches ${selector} on ${page.url()}`);
+    };
+    step('keyboard: log in');
+    await page.goto(`${BASE_URL}/login`);
+    if (!(await page.evaluate(() => document.activeElement?.id === 'email'))) await tabTo('#email');
+    await page.keyboard.type(KEYS.email);
+    await tabTo('#password');
+    await page.keyboard.type(PASSWORD);
+    await Promise.all([page.waitForURL(`${BASE_URL}/accounts`), page.keyboard.press('Enter')]);
+    step('keyboard: freeze a card');
+    await page.goto(`${BASE_URL}/cards`);
+    await tabTo('a[href$="/freeze"]');
+    await Promise.all([page.waitForURL(/\/freeze$/), page.keyboard.press('Enter')]);
+    await tabTo('main button[type="submit"]'); // not the header's Log out
+    await Promise.all([page.waitForURL(/\/cards\?done=freeze$/), page.keyboard.press('Enter')]);
+    step('keyboard: dispute a payment');
+    await page.goto(`${BASE_URL}${KEYS.dispute}`);
+    await tabTo('input[name="reason"]');
+    await page.keyboard.press('Space');
+    await tabTo('#words');
+    await page.keyboard.type('Charged after I cancelled.');
+    await tabTo('form[action="/disputes"] button[type="submit"]');
+    await Promise.all([page.waitForURL(/\/cases\/\d+\?done=disputed$/), page.keyboard.press('Enter')]);
+    await ctx.close();
+  }
   step('report');
   if (problems.length) fail(`${problems.length} problems on ${scanned} scans:\n  ${problems.join('\n  ')}`);
   console.log(`e2e: PASS ${scanned} scans, 0 axe violations (${TAGS.join(', ')}), no sideways scrolling`);
