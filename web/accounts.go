@@ -22,6 +22,7 @@ const historyPage = 25
 type accountsView struct {
 	Name     string
 	Accounts []ledger.Account
+	Cases    bool // the case queue is on: link the customer's cases
 }
 
 func (s *server) accounts(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -38,7 +39,7 @@ func (s *server) accounts(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	s.record(v.sess.Customer, insights.Action, "balance", 0)
 	p := v.page("Your accounts", "accounts")
-	p.Data = accountsView{Name: c.Name, Accounts: accts}
+	p.Data = accountsView{Name: c.Name, Accounts: accts, Cases: s.Alerts != nil}
 	s.render(w, r, http.StatusOK, "accounts", p)
 }
 
