@@ -93,7 +93,7 @@ var packages = map[string]pkgRule{
 	"keyring":         {layer: logic, imports: []string{""}},
 	"consent":         {layer: logic, imports: []string{"", "legible", "ledger"}},
 	"audit":           {layer: logic, imports: []string{"", "ledger"}},
-	"alerts":          {layer: logic, imports: []string{"", "backoff", "ledger"}},
+	"alerts":          {layer: logic, imports: []string{"", "backoff", "ledger", "legible"}},
 	"insights":        {layer: logic, imports: []string{"", "backoff", "identity", "ledger"}},
 	"limits":          {layer: logic, imports: []string{"", "ledger"}},
 	"assistant":       {layer: logic, imports: []string{"", "consent", "legible", "ledger", "limits"}},

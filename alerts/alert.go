@@ -119,6 +119,32 @@ type Alert struct {
 	Created  time.Time
 }
 
+// NotificationQuery asks for one page of a customer's alerts.
+type NotificationQuery struct {
+	Customer bankbridge.CustomerID
+	Rule     Rule                // "" for every rule
+	Unread   bool                // only alerts not read yet
+	Before   *NotificationCursor // the page after this alert; nil for the newest
+	Limit    int
+}
+
+// NotificationCursor is where a page of alerts ends: the last alert's sort
+// key.
+type NotificationCursor struct {
+	Created time.Time
+	Seq     ledger.EventSeq
+	Rule    Rule
+}
+
+// Rules lists every rule, in the order the notification centre offers them
+// as filters.
+func Rules() []Rule {
+	return []Rule{Suspicious, CardPurchase, LargeDebit, LowBalance, Deposit, PaymentSent}
+}
+
+// Label is the rule's name for people ("Card purchase").
+func (r Rule) Label() string { return r.label() }
+
 // DeliveryStatus is where a delivery is.
 type DeliveryStatus string
 
@@ -156,9 +182,13 @@ func DeliveryID(a AlertID, channel string) string { return string(a) + "." + cha
 // CaseID identifies a fraud case.
 type CaseID int64
 
-// Case is what staff follow up after a customer answered "no".
+// Case is what staff follow up: a customer answered "no" to an alert
+// (fraud), reported a card lost or stolen, or disputed a transaction.
 type Case struct {
-	ID       CaseID
+	ID   CaseID
+	Kind CaseKind
+	// Alert is the alert a fraud case was opened from; for other kinds, the
+	// key that makes opening the case idempotent ("card:12:lost:1").
 	Alert    AlertID
 	Customer bankbridge.CustomerID
 	Card     ledger.CardID // the card frozen; 0 when the account has none
@@ -171,6 +201,9 @@ type Case struct {
 	Opened   time.Time
 	Closed   time.Time
 	ClosedBy bankbridge.StaffID
+	Assignee bankbridge.StaffID // 0 until someone takes it
+	Reason   string             // a dispute's card network reason code ("visa 13.1")
+	Due      time.Time          // a dispute's deadline to file with the network; zero otherwise
 }
 
 // Profile is what the rules remember of a customer's spending. Money stays
@@ -255,6 +288,11 @@ type Store interface {
 	// Notifications lists a customer's alerts, newest first, and how many
 	// are unread.
 	Notifications(ctx context.Context, c bankbridge.CustomerID, limit int) ([]Alert, int, error)
+	// NotificationPage lists up to q.Limit of q.Customer's alerts that match
+	// q, newest first (Created, then Seq, then Rule, all descending), after
+	// q.Before when set, and how many of the customer's alerts are unread
+	// (whatever the filter).
+	NotificationPage(ctx context.Context, q NotificationQuery) ([]Alert, int, error)
 	// Alert returns one alert.
 	Alert(ctx context.Context, id AlertID) (Alert, error)
 	// MarkRead marks every alert of the customer up to at as read.
@@ -271,6 +309,19 @@ type Store interface {
 	Cases(ctx context.Context, status string, limit int) ([]Case, error)
 	// CloseCase closes an open case with a note.
 	CloseCase(ctx context.Context, id CaseID, staff bankbridge.StaffID, note string, at time.Time) error
+	// Case returns one case; ErrCaseNotFound if there is none.
+	Case(ctx context.Context, id CaseID) (Case, error)
+	// CaseList lists the cases that match q: oldest first when q.Oldest
+	// (a queue by age), else newest first.
+	CaseList(ctx context.Context, q CaseQuery) ([]Case, error)
+	// AssignCase gives an open case to a member of staff (0 takes it back
+	// to the queue); ErrCaseNotFound if no open case has that id.
+	AssignCase(ctx context.Context, id CaseID, staff bankbridge.StaffID) error
+	// AddCaseNote appends a note to a case; ErrCaseNotFound if there is no
+	// such case. Notes are never edited or removed.
+	AddCaseNote(ctx context.Context, n CaseNote) (CaseNote, error)
+	// CaseNotes lists a case's notes, oldest first.
+	CaseNotes(ctx context.Context, id CaseID) ([]CaseNote, error)
 }
 
 func (p Privacy) String() string { return string(p) }

@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bankbridge/bankbridge"
@@ -117,7 +118,7 @@ func nextSteps(o Outcome) string {
 	case 0:
 		b.WriteString("Thanks for telling us. ")
 	case 1:
-		fmt.Fprintf(&b, "We froze your card ending %s, so it can't be used. ", o.Frozen[0].Last4)
+		fmt.Fprintf(&b, "We froze your card %s, so it can't be used. ", ledger.MaskLast4(o.Frozen[0].Last4))
 	default:
 		b.WriteString("We froze your cards on this account, so they can't be used. ")
 	}
@@ -133,6 +134,32 @@ func (s *Service) Notifications(ctx context.Context, c bankbridge.CustomerID, li
 		limit = 50
 	}
 	return s.store.Notifications(ctx, c, limit)
+}
+
+// NotificationPage returns one page of the customer's alerts that match q
+// (its Limit defaulted to 25, at most 200), the cursor of the next page
+// (nil on the last) and how many alerts are unread. A Rule that is not one
+// of Rules() is Invalid.
+func (s *Service) NotificationPage(ctx context.Context, q NotificationQuery) ([]Alert, *NotificationCursor, int, error) {
+	if q.Limit <= 0 || q.Limit > 200 {
+		q.Limit = 25
+	}
+	if q.Rule != "" && !slices.Contains(Rules(), q.Rule) {
+		return nil, nil, 0, bankbridge.E(bankbridge.Invalid, "alert_rule_invalid", "there is no such kind of alert")
+	}
+	want := q.Limit
+	q.Limit++ // one more says whether there is a next page
+	as, unread, err := s.store.NotificationPage(ctx, q)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	var next *NotificationCursor
+	if len(as) > want {
+		as = as[:want]
+		last := as[want-1]
+		next = &NotificationCursor{Created: last.Created, Seq: last.Seq, Rule: last.Rule}
+	}
+	return as, next, unread, nil
 }
 
 // MarkRead marks all of a customer's alerts read (opened).

@@ -2,8 +2,12 @@
 // customer (large debit, low balance, card purchase, deposit received,
 // payment sent, and suspicious activity that asks "was this you?"), the
 // customers' alert settings, the notification centre, delivery to every
-// linked channel with retries, dead letters and deduplication, and the fraud
-// cases a "no" opens for staff.
+// linked channel with retries, dead letters and deduplication, and the
+// bank's one case queue (casework.go, dispute.go): fraud cases a "no"
+// opens, cards the customer reports lost or stolen (frozen at once), and
+// disputes of card payments with the network's reason code and deadline;
+// cases carry an assignee and notes by staff or the customer. An alert is
+// dated by its ledger event, not by when it was evaluated.
 //
 // Flow: ledger.Store.Apply writes an event for every transfer in the batch's
 // own transaction (the outbox). A Worker reads the outbox from a persisted
@@ -39,5 +43,7 @@
 // transfer; spending profiles are per customer, last writer wins when two
 // instances evaluate the same customer at once; a channel that cannot
 // dedupe by delivery id may show a message twice if the process dies between
-// sending and recording it (the window is one send).
+// sending and recording it (the window is one send). Disputes are offered
+// for 120 days after processing whatever the reason (the networks allow
+// longer for goods expected later); sanctions holds are not cases here.
 package alerts

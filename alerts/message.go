@@ -68,7 +68,7 @@ type facts struct {
 
 func (f facts) where() string {
 	if f.last4 != "" {
-		return "your card ending " + f.last4
+		return "your card " + ledger.MaskLast4(f.last4)
 	}
 	return "your " + f.account.Name
 }

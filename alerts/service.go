@@ -412,9 +412,16 @@ func (s *Service) alert(ctx context.Context, e ledger.Event, c bankbridge.Custom
 		}
 	}
 	title, body := fullText(cand.rule, f)
+	// An alert is dated by its event, not by when it was evaluated: a
+	// replay, a catch-up after downtime or the demo's seeded history would
+	// otherwise all read "just now".
+	created := e.At
+	if created.IsZero() || created.After(now) {
+		created = now
+	}
 	return Alert{ID: NewAlertID(e.Seq, cand.rule, c), Seq: e.Seq, Customer: c, Rule: cand.rule, Transfer: e.Transfer,
 		Account: cand.side.account.ID, Merchant: e.Merchant, Amount: amt, Currency: e.Currency,
-		Title: title, Body: body, Ask: cand.rule == Suspicious, Created: now}, nil
+		Title: title, Body: body, Ask: cand.rule == Suspicious, Created: created}, nil
 }
 
 // deliveries makes one delivery per linked channel and e-mail, each

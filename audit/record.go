@@ -28,10 +28,17 @@ const (
 	StaffView       Kind = "staff_view"     // bank staff opened a customer's data in the console
 	PartnerChange   Kind = "partner_change" // a partner was registered, suspended, reinstated or refused
 	RetentionPrune  Kind = "retention_prune"
+	// StaffAction is a change a member of staff made (a freeze, a revoke, a
+	// case step, a reply): Detail says what, Purpose the reason they gave.
+	StaffAction Kind = "staff_action"
+	// AccessRefused is an attempt refused because it concerned another
+	// person's data (a customer disputing someone else's transaction, staff
+	// outside their role): Outcome is Denied, Detail what was asked.
+	AccessRefused Kind = "access_refused"
 )
 
 // Kinds lists every kind, in the order the console offers them.
-var Kinds = []Kind{DataAccess, PlatformMessage, ConsentGranted, ConsentUsed, ConsentRevoked, ConsentExpired, StaffView, PartnerChange, RetentionPrune}
+var Kinds = []Kind{DataAccess, PlatformMessage, ConsentGranted, ConsentUsed, ConsentRevoked, ConsentExpired, StaffView, PartnerChange, RetentionPrune, StaffAction, AccessRefused}
 
 // Valid reports whether k is one of Kinds.
 func (k Kind) Valid() bool {

@@ -23,8 +23,9 @@ type Options struct {
 	SessionMaxAge time.Duration
 	// MaxFailures is how many failed attempts lock an account. Default 5.
 	MaxFailures int
-	// LockBase is the first lock's length, doubled at each further failure
-	// up to LockMax. Defaults 1 minute and 1 hour.
+	// LockBase is the first lock's length, doubled at each further lock
+	// (every MaxFailures failures in a row) up to LockMax. Defaults 1
+	// minute and 1 hour.
 	LockBase, LockMax time.Duration
 	// Issuer names the bank in authenticator apps. Default "bankbridge".
 	Issuer string
@@ -248,7 +249,7 @@ func (s *Service) LoginFrom(ctx context.Context, realm Realm, email, password, t
 	if locked && (cred.TOTPSecret == "" || totpCode == "") {
 		// Locked, and no second factor offered to unlock with: the
 		// password is not even checked, so the lock stops guessing.
-		return "", Session{}, "", ErrLocked.WithOp(op, nil)
+		return "", Session{}, "", lockedError(op, cred.LockedUntil)
 	}
 	ok, err := VerifyPassword(cred.PasswordHash, password)
 	if err != nil {
@@ -258,7 +259,7 @@ func (s *Service) LoginFrom(ctx context.Context, realm Realm, email, password, t
 		if locked {
 			// The same answer as for a wrong code: a locked account tells
 			// nothing about its password.
-			return "", Session{}, "", s.failed(ctx, op, at, dev, now, ErrLocked)
+			return "", Session{}, "", s.failed(ctx, op, at, dev, now, lockedError(op, cred.LockedUntil))
 		}
 		return "", Session{}, "", s.failed(ctx, op, at, dev, now, s.fail(ctx, op, cred.Principal, now, ErrBadCredentials, recognised))
 	}
@@ -271,7 +272,7 @@ func (s *Service) LoginFrom(ctx context.Context, realm Realm, email, password, t
 				return "", Session{}, "", err
 			}
 			if locked {
-				return "", Session{}, "", s.failed(ctx, op, at, dev, now, ErrLocked)
+				return "", Session{}, "", s.failed(ctx, op, at, dev, now, lockedError(op, cred.LockedUntil))
 			}
 			return "", Session{}, "", s.failed(ctx, op, at, dev, now, s.fail(ctx, op, cred.Principal, now, ErrTOTPRequired, recognised))
 		}
@@ -385,31 +386,59 @@ func (s *Service) fail(ctx context.Context, op string, p Principal, now time.Tim
 	if err != nil {
 		return err
 	}
-	if n < s.opts.MaxFailures {
+	if n < s.opts.MaxFailures || n%s.opts.MaxFailures != 0 {
+		// Below the limit, or a fresh round of tries after a lock ended:
+		// each wrong password after a lock does not lock again at once.
 		return answer.WithOp(op, nil)
+	}
+	until := now.Add(s.lockFor(n))
+	if err := s.store.LockUntil(ctx, p, until); err != nil {
+		return err
 	}
 	if recognised {
 		// The lock is for other browsers: this one keeps its own count
 		// (Guard.DeviceFailed) and is answered as it asked.
-		if err := s.store.LockUntil(ctx, p, now.Add(s.lockFor(n))); err != nil {
-			return err
-		}
 		return answer.WithOp(op, nil)
 	}
-	if err := s.store.LockUntil(ctx, p, now.Add(s.lockFor(n))); err != nil {
-		return err
-	}
-	return ErrLocked.WithOp(op, nil)
+	return lockedError(op, until)
 }
 
-// lockFor is the lock after the n-th consecutive failure (n >= MaxFailures):
-// LockBase * 2^(n-MaxFailures), at most LockMax.
+// lockFor is the lock after the n-th consecutive failure, n a multiple of
+// MaxFailures: LockBase for the first lock, doubled for each lock after,
+// at most LockMax.
 func (s *Service) lockFor(n int) time.Duration {
 	d := s.opts.LockBase
-	for i := s.opts.MaxFailures; i < n && d < s.opts.LockMax; i++ {
+	for i := 2 * s.opts.MaxFailures; i <= n && d < s.opts.LockMax; i += s.opts.MaxFailures {
 		d *= 2
 	}
 	return min(d, s.opts.LockMax)
+}
+
+// Locked is ErrLocked with the end of the lock, so the page can say when
+// to try again. errors.Is(err, ErrLocked) holds for it; LockedUntil reads
+// the time back.
+type Locked struct {
+	Err   *bankbridge.Error
+	Until time.Time
+}
+
+func (e *Locked) Error() string { return e.Err.Error() }
+
+// Unwrap exposes the *bankbridge.Error for errors.Is and errors.As.
+func (e *Locked) Unwrap() error { return e.Err }
+
+func lockedError(op string, until time.Time) error {
+	return &Locked{Err: ErrLocked.WithOp(op, nil), Until: until.UTC()}
+}
+
+// LockedUntil returns when the lock that err reports ends, if err is an
+// ErrLocked that knows (every ErrLocked from Login and StepUp does).
+func LockedUntil(err error) (time.Time, bool) {
+	var l *Locked
+	if errors.As(err, &l) && !l.Until.IsZero() {
+		return l.Until, true
+	}
+	return time.Time{}, false
 }
 
 // useCode accepts code for cred's enrolled secret at now: it must match a
@@ -606,7 +635,7 @@ func (s *Service) StepUp(ctx context.Context, token, code string) error {
 	}
 	now := s.now()
 	if now.Before(cred.LockedUntil) {
-		return ErrLocked.WithOp(op, nil)
+		return lockedError(op, cred.LockedUntil)
 	}
 	if err := s.useCode(ctx, cred, code, now); err != nil {
 		if errors.Is(err, ErrBadCode) {

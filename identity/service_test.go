@@ -302,13 +302,29 @@ func TestLockout(t *testing.T) {
 	for i := 1; i <= 4; i++ {
 		step("failure after reset", wrong(), identity.ErrBadCredentials)
 	}
-	step("fifth failure locks again for 1 min", wrong(), identity.ErrLocked)
+	err := wrong()
+	step("fifth failure locks again for 1 min", err, identity.ErrLocked)
+	if until, ok := identity.LockedUntil(err); !ok || !until.Equal(f.clock.Now().Add(time.Minute)) {
+		t.Errorf("LockedUntil = %v, %v; want now + 1 min", until, ok)
+	}
 	f.clock.Advance(time.Minute)
-	step("sixth failure locks for 2 min", wrong(), identity.ErrLocked)
+	// A lock that ended gives a fresh round of tries: one more wrong
+	// password does not lock again at once.
+	for i := 1; i <= 4; i++ {
+		step("failure after a lock ended", wrong(), identity.ErrBadCredentials)
+	}
+	step("tenth failure locks for 2 min", wrong(), identity.ErrLocked)
 	f.clock.Advance(time.Minute + 59*time.Second)
-	step("still locked after 1:59", right(), identity.ErrLocked)
+	err = right()
+	step("still locked after 1:59", err, identity.ErrLocked)
+	if until, ok := identity.LockedUntil(err); !ok || !until.Equal(f.clock.Now().Add(time.Second)) {
+		t.Errorf("LockedUntil while locked = %v, %v; want 1 s from now", until, ok)
+	}
 	f.clock.Advance(time.Second)
-	step("seventh failure locks for 4 min", wrong(), identity.ErrLocked)
+	for i := 1; i <= 4; i++ {
+		step("failure after the second lock", wrong(), identity.ErrBadCredentials)
+	}
+	step("fifteenth failure locks for 4 min", wrong(), identity.ErrLocked)
 	f.clock.Advance(4 * time.Minute)
 	step("unlocked after 4 min", right(), nil)
 

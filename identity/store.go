@@ -99,4 +99,29 @@ type Store interface {
 	// DeleteExpiredSessions deletes sessions whose Expires is not after now
 	// and returns how many.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+
+	// SetPassword replaces p's password hash and clears its failures and
+	// lock.
+	SetPassword(ctx context.Context, p Principal, hash string) error
+	// CreateReset stores a password reset under the SHA-256 of its token
+	// (the token itself is never stored).
+	CreateReset(ctx context.Context, r Reset) error
+	// ResetsSince counts the resets of p created at or after since (the
+	// rate limit).
+	ResetsSince(ctx context.Context, p Principal, since time.Time) (int, error)
+	// UseReset marks the reset stored under hash used at now and returns
+	// it, atomically: of two concurrent uses one wins. ErrResetLink if
+	// there is none, it was used, or it expired at or before now.
+	UseReset(ctx context.Context, hash []byte, now time.Time) (Reset, error)
+}
+
+// Reset is a password reset sent by e-mail: single use, short-lived, bound
+// to the address it was sent to.
+type Reset struct {
+	Hash []byte // SHA-256 of the token
+	Principal
+	Email   string // the address the link went to, normalised
+	Created time.Time
+	Expires time.Time
+	Used    time.Time // zero until used
 }

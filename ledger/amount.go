@@ -128,8 +128,14 @@ func (n AccountNumber) Masked() string {
 	if len(n) <= 4 {
 		return "••••"
 	}
-	return "••••" + string(n[len(n)-4:])
+	return MaskLast4(string(n[len(n)-4:]))
 }
+
+// MaskLast4 writes the last four digits of an account or card number the
+// one way every channel shows them: "••••4242". Pages, alerts, e-mails
+// and the console all mask through it, so a card in an alert reads like
+// the account beside it on a page.
+func MaskLast4(last4 string) string { return "••••" + last4 }
 
 // LogValue keeps full account numbers out of logs.
 func (n AccountNumber) LogValue() slog.Value { return slog.StringValue(n.Masked()) }

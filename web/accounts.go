@@ -22,6 +22,7 @@ const historyPage = 25
 type accountsView struct {
 	Name     string
 	Accounts []ledger.Account
+	Cases    bool // the case queue is on: link the customer's cases
 }
 
 func (s *server) accounts(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -38,7 +39,7 @@ func (s *server) accounts(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	s.record(v.sess.Customer, insights.Action, "balance", 0)
 	p := v.page("Your accounts", "accounts")
-	p.Data = accountsView{Name: c.Name, Accounts: accts}
+	p.Data = accountsView{Name: c.Name, Accounts: accts, Cases: s.Alerts != nil}
 	s.render(w, r, http.StatusOK, "accounts", p)
 }
 
@@ -73,6 +74,9 @@ type accountView struct {
 	Error   string
 	Older   string // URL of the next (older) page, "" on the last
 	Newest  string // URL of the first page, "" when on it
+	// CanDispute offers "Dispute" beside card payments (Deps.Alerts
+	// holds the case queue).
+	CanDispute bool
 }
 
 func (s *server) account(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -93,7 +97,7 @@ func (s *server) account(w http.ResponseWriter, r *http.Request, v *visit) {
 		To:     strings.TrimSpace(qs.Get("to")),
 	}
 	s.record(v.sess.Customer, insights.Action, "history", 0)
-	av := accountView{Account: a, Filter: f}
+	av := accountView{Account: a, Filter: f, CanDispute: s.Alerts != nil}
 	p := v.page(a.Name, "accounts")
 	q, msg := historyQuery(a.ID, f, qs.Get("after"))
 	if msg != "" {

@@ -60,6 +60,7 @@ func (s *server) consoleInbox(w http.ResponseWriter, r *http.Request, v *visit) 
 		return
 	}
 	p := s.consolePage(v, "Chat inbox")
+	p.Nav = "inbox"
 	if r.URL.Query().Get("done") == "handed-back" {
 		p.Flash = "Handed back to the assistant, which told the customer."
 	}
@@ -107,6 +108,7 @@ func (s *server) renderChat(w http.ResponseWriter, r *http.Request, v *visit, st
 		}
 	}
 	p := s.consolePage(v, "Chat")
+	p.Nav = "inbox"
 	if r.URL.Query().Get("done") == "sent" {
 		p.Flash = "Sent."
 	}
@@ -127,6 +129,11 @@ func (s *server) consoleChatReply(w http.ResponseWriter, r *http.Request, v *vis
 	}
 	if err := legible.Check(text); err != nil {
 		s.renderChat(w, r, v, http.StatusUnprocessableEntity, "The message "+err.Error()+".")
+		return
+	}
+	// The reply is on the audit log (not its words, which are the
+	// conversation's) before it goes out.
+	if !s.auditStaffAction(w, r, v, 0, "chat reply on "+r.PathValue("platform"), "answering a chat handed over by the assistant") {
 		return
 	}
 	err := s.Inbox.StaffReply(r.Context(), inboxKey(r), v.sess.Staff, text)
@@ -152,6 +159,9 @@ func (s *server) consoleChatReply(w http.ResponseWriter, r *http.Request, v *vis
 func (s *server) consoleChatHandBack(w http.ResponseWriter, r *http.Request, v *visit) {
 	if s.Inbox == nil {
 		s.notFound(w, r, v)
+		return
+	}
+	if !s.auditStaffAction(w, r, v, 0, "chat on "+r.PathValue("platform")+" handed back to the assistant", "conversation done") {
 		return
 	}
 	err := s.Inbox.HandBack(r.Context(), inboxKey(r), v.sess.Staff)

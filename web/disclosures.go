@@ -152,7 +152,7 @@ func (s *server) disclosuresExport(format string) func(http.ResponseWriter, *htt
 // knows it, else its id; the bank's own staff for a staff view.
 func (s *server) partnerName(ctx context.Context, rec audit.Record) string {
 	if rec.Partner == "" {
-		if rec.Kind == audit.StaffView {
+		if rec.Kind == audit.StaffView || rec.Kind == audit.StaffAction {
 			return "Bank staff"
 		}
 		return "The bank"
@@ -188,6 +188,8 @@ func eventName(r audit.Record) string {
 		return "Viewed by bank staff"
 	case audit.PartnerChange:
 		return "The app's status changed"
+	case audit.StaffAction:
+		return "Changed by bank staff"
 	}
 	return strings.ReplaceAll(string(r.Kind), "_", " ")
 }

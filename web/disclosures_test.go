@@ -182,7 +182,8 @@ func TestConsoleAuditPage(t *testing.T) {
 		status int
 		rows   int
 	}{
-		{"", 200, 5},
+		{"", 200, 6}, // and the support agent's refused attempt above
+		{"?kind=access_refused", 200, 1},
 		{"?kind=consent_granted", 200, 2},
 		{"?customer=7&partner=budgetapp", 200, 5},
 		{"?customer=8", 200, 0},

@@ -2,10 +2,16 @@
 // history and each transaction's details, monthly statements as PDF and
 // CSV (package statement, the same document the partner API serves),
 // transfers with a confirmation step, TOTP enrolment and step-up,
-// alerts and "was this you?", the consent screen and Connected apps, "Who saw
-// my data", confirmation of payments partners started) and the staff console
-// under /console/ (customer lookup, freezing accounts, consents, partners,
-// the chat inbox, fraud cases, the audit log, API performance, engagement).
+// alerts and "was this you?", cards (freeze, report lost or stolen),
+// disputes and the cases they open, password change and reset by e-mail,
+// the consent screen and Connected apps, "Who saw my data", confirmation of
+// payments partners started) and the staff console under /console/
+// (customer search, the customer page, freezing accounts with a reason,
+// consents, partners, the chat inbox, the case queue, fraud cases, the audit
+// log and its export, API performance, engagement). Roles by least
+// privilege are in docs/staff.md; every change staff make is a staff_action
+// record written before the change, every page refused for a role an
+// access_refused record.
 // Each page reaches the capability behind it through a small interface
 // declared here (Auth, ConsentFlow, Consents, AuditLog, Engagement, Alerts,
 // Payments...), so the package imports no store and no other edge; a page
@@ -38,12 +44,13 @@
 // only when a browser would read it as a path on this site; when Auth is a
 // LoginGuard, each login carries the client's address and the device
 // cookie of an earlier success, and /console/logins shows the failed
-// logins by address and across the bank, reloading itself.
+// logins by address and across the bank, reloading itself when asked.
 //
 // Known limits: the client address is the connection's, so behind a proxy
 // that does not keep it every client shares one throttle; only transfers between accounts at this bank (own accounts
-// and saved payees with an internal account); the console can look customers
-// up by email only; dates in the history filter are UTC days; a
-// transaction's card is named only when its account has one card (the
-// ledger does not record which card paid).
+// and saved payees with an internal account); the customer search scans
+// (no trigram index); chats are linked from the customer page, not listed
+// per customer; dates in the history filter are UTC days; a transaction's
+// card is named only when its account has one card (the ledger does not
+// record which card paid).
 package web

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/identity"
@@ -118,6 +120,9 @@ func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, realm ident
 		title = "Staff console log in"
 	}
 	p := page{Title: title, Realm: string(realm), CSRF: s.loginToken(w, r, s.realm(realm)), Data: lv}
+	if r.Method == http.MethodGet && r.URL.Query().Get("reset") == "done" {
+		p.Flash = "Your new password is saved. Log in with it."
+	}
 	s.render(w, r, status, "login", p)
 }
 
@@ -164,8 +169,8 @@ func (s *server) loginSubmit(realm identity.Realm) http.HandlerFunc {
 			// gets in from a device used before, or with the code of an
 			// authenticator app (identity.LoginFrom).
 			lv.ShowTOTP = true
-			lv.Error = "Too many failed attempts. For your safety, logging in from a new browser is paused for a while. " +
-				"Log in from a device you used before, enter your password with the code from your authenticator app, or try again later."
+			lv.Error = "Too many failed attempts. For your safety, logging in from a new browser is paused " + lockedFor(err, s.Now()) + ". " +
+				"Log in from a device you used before, enter your password with the code from your authenticator app, or try again then."
 			s.renderLogin(w, r, realm, http.StatusTooManyRequests, lv)
 			return
 		default:
@@ -192,4 +197,19 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.setCookie(w, rc, rc.name, "", -1)
 	login, _ := loginAction(v.sess.Realm)
 	http.Redirect(w, r, login, http.StatusSeeOther)
+}
+
+// lockedFor says until when a lock holds, in words: "until 14:32 UTC
+// (in about 3 minutes)"; "for a few minutes" when the error does not know.
+func lockedFor(err error, now time.Time) string {
+	until, ok := identity.LockedUntil(err)
+	if !ok || !until.After(now) {
+		return "for a few minutes"
+	}
+	n := int((until.Sub(now) + time.Minute - 1) / time.Minute) // rounded up: never "in 0 minutes"
+	unit := "minutes"
+	if n == 1 {
+		unit = "minute"
+	}
+	return fmt.Sprintf("until %s UTC (in about %d %s)", until.UTC().Format("15:04"), n, unit)
 }

@@ -52,10 +52,17 @@ func TestLoginSprayingFromOneAddressIsRefused(t *testing.T) {
 		t.Fatalf("/console/logins: %d", page.status)
 	}
 	for _, want := range []string{`data-client="203.0.113.66"`, `<td data-field="failures">10</td>`, "<strong>refused</strong>",
-		`<dd data-field="total">10 of a budget of 200</dd>`, `http-equiv="refresh"`} {
+		`<dd data-field="total">10 of a budget of 200</dd>`, `href="/console/logins?follow=1"`} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("console page lacks %q:\n%s", want, page.body)
 		}
+	}
+	// Reloading by itself only when asked (WCAG 2.2.1).
+	if strings.Contains(page.body, `http-equiv="refresh"`) {
+		t.Errorf("the page reloads itself without being asked")
+	}
+	if p := staff.get("/console/logins?follow=1"); !strings.Contains(p.body, `http-equiv="refresh"`) {
+		t.Errorf("following live does not reload")
 	}
 }
 
@@ -81,6 +88,8 @@ func TestLoginStrangerCannotLockOutCustomer(t *testing.T) {
 	}
 	if res := stranger.tryLogin("ada@example.com", password); res.status != http.StatusTooManyRequests {
 		t.Fatalf("stranger with the right password while locked: %d, want 429", res.status)
+	} else if want := "until 09:31 UTC (in about 1 minute)"; !strings.Contains(res.body, want) { // the clock reads 09:30, the first lock is 1 min
+		t.Errorf("the lockout message does not say when to try again (%q)", want)
 	}
 	newBrowser := b.browser()
 	newBrowser.remote = "192.0.2.50:1001"

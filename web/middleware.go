@@ -153,6 +153,7 @@ func (s *server) authed(realm identity.Realm, login string, roles []identity.Rol
 			return
 		}
 		if roles != nil && !slices.Contains(roles, v.sess.Role) {
+			s.auditRefusal(r, v, "a page outside the role of "+string(v.sess.Role), "role")
 			s.failPage(w, r, v, http.StatusForbidden, "Not allowed",
 				fmt.Sprintf("Your role (%s) does not allow this. Ask an administrator if you need it.", roleName(v.sess.Role)))
 			return

@@ -2,8 +2,13 @@ package web
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
@@ -13,7 +18,7 @@ import (
 // Alerts is what the notification centre and the console's fraud pages
 // need: *alerts.Service implements it.
 type Alerts interface {
-	Notifications(ctx context.Context, c bankbridge.CustomerID, limit int) ([]alerts.Alert, int, error)
+	NotificationPage(ctx context.Context, q alerts.NotificationQuery) ([]alerts.Alert, *alerts.NotificationCursor, int, error)
 	MarkRead(ctx context.Context, c bankbridge.CustomerID) error
 	Answer(ctx context.Context, c bankbridge.CustomerID, id alerts.AlertID, a alerts.Answer) (alerts.Outcome, error)
 	Settings(ctx context.Context, c bankbridge.CustomerID) (alerts.Settings, error)
@@ -22,6 +27,19 @@ type Alerts interface {
 	CloseCase(ctx context.Context, id alerts.CaseID, staff bankbridge.StaffID, note string) error
 	DeadLetters(ctx context.Context, limit int) ([]alerts.Delivery, error)
 	Requeue(ctx context.Context, id string) error
+
+	// Casework: a customer's cards reported lost or stolen, disputes, and
+	// the cases they open (see cards.go, cases.go, console_cases.go).
+	ReportCard(ctx context.Context, c bankbridge.CustomerID, id ledger.CardID, kind alerts.CaseKind) (alerts.Case, error)
+	ReportedCase(ctx context.Context, c bankbridge.CustomerID, card ledger.CardID) (*alerts.Case, error)
+	Disputable(ctx context.Context, c bankbridge.CustomerID, tr ledger.Transfer) (ledger.Account, string, time.Time, error)
+	OpenDispute(ctx context.Context, c bankbridge.CustomerID, tr ledger.Transfer, r alerts.DisputeReason, words string) (alerts.Case, error)
+	CustomerCases(ctx context.Context, c bankbridge.CustomerID) ([]alerts.Case, error)
+	CustomerCase(ctx context.Context, c bankbridge.CustomerID, id alerts.CaseID) (alerts.Case, []alerts.CaseNote, error)
+	Case(ctx context.Context, id alerts.CaseID) (alerts.Case, []alerts.CaseNote, error)
+	CaseQueue(ctx context.Context, q alerts.CaseQuery) ([]alerts.Case, error)
+	AssignCase(ctx context.Context, id alerts.CaseID, staff bankbridge.StaffID) error
+	AddCaseNote(ctx context.Context, n alerts.CaseNote) (alerts.CaseNote, error)
 }
 
 // alertsCurrency is the currency alert thresholds are entered in.
@@ -38,7 +56,16 @@ type notificationsView struct {
 	Currency   ledger.Currency
 	Outcome    *alerts.Outcome // just answered
 	Error      string
+	// The filter and the pager.
+	Rule   alerts.Rule
+	Rules  []alerts.Rule
+	Only   bool   // unread only
+	Older  string // URL of the next (older) page, "" on the last
+	Newest string // URL of the first page, "" when on it
 }
+
+// alertsPage is how many alerts one page of the notification centre shows.
+const alertsPage = 20
 
 // notifications lists the customer's alerts and their alert settings.
 func (s *server) notifications(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -58,12 +85,47 @@ func (s *server) notifications(w http.ResponseWriter, r *http.Request, v *visit)
 
 func (s *server) renderNotifications(w http.ResponseWriter, r *http.Request, v *visit, status int, nv notificationsView, flash string) {
 	c := v.sess.Customer
-	as, unread, err := s.Alerts.Notifications(r.Context(), c, 50)
+	qs := r.URL.Query()
+	q := alerts.NotificationQuery{Customer: c, Rule: alerts.Rule(qs.Get("rule")), Unread: qs.Get("unread") == "1", Limit: alertsPage}
+	if b := qs.Get("before"); b != "" {
+		cur, ok := decodeAlertCursor(b)
+		if !ok {
+			// A mangled link: start again from the newest, saying so.
+			nv.Error, status = "That page link is not valid. Here are your newest alerts.", http.StatusBadRequest
+		} else {
+			q.Before = &cur
+		}
+	}
+	if q.Rule != "" && !slices.Contains(alerts.Rules(), q.Rule) {
+		nv.Error, status, q.Rule = "There is no such kind of alert. Here are all of them.", http.StatusBadRequest, ""
+	}
+	as, next, unread, err := s.Alerts.NotificationPage(r.Context(), q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	nv.Alerts, nv.Unread, nv.Currency = as, unread, alertsCurrency
+	nv.Rule, nv.Rules, nv.Only = q.Rule, alerts.Rules(), q.Unread
+	base := url.Values{}
+	if q.Rule != "" {
+		base.Set("rule", string(q.Rule))
+	}
+	if q.Unread {
+		base.Set("unread", "1")
+	}
+	if next != nil {
+		older := url.Values{"before": {encodeAlertCursor(*next)}}
+		for k, vs := range base {
+			older[k] = vs
+		}
+		nv.Older = "/notifications?" + older.Encode()
+	}
+	if q.Before != nil {
+		nv.Newest = "/notifications"
+		if len(base) > 0 {
+			nv.Newest += "?" + base.Encode()
+		}
+	}
 	if nv.Settings.Customer == 0 {
 		if nv.Settings, err = s.Alerts.Settings(r.Context(), c); err != nil {
 			s.fail(w, r, err)
@@ -74,6 +136,29 @@ func (s *server) renderNotifications(w http.ResponseWriter, r *http.Request, v *
 	p := v.page("Alerts", "alerts")
 	p.Flash, p.Data = flash, nv
 	s.render(w, r, status, "notifications", p)
+}
+
+// encodeAlertCursor makes the pager's cursor opaque: the last alert's time
+// (Unix microseconds) and event sequence, 8 bytes each, then its rule,
+// base64url. It only ever pages the signed-in customer's own alerts.
+func encodeAlertCursor(c alerts.NotificationCursor) string {
+	b := make([]byte, 16, 16+len(c.Rule))
+	binary.BigEndian.PutUint64(b[:8], uint64(c.Created.UnixMicro()))
+	binary.BigEndian.PutUint64(b[8:], uint64(c.Seq))
+	return base64.RawURLEncoding.EncodeToString(append(b, c.Rule...))
+}
+
+func decodeAlertCursor(s string) (alerts.NotificationCursor, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 16 || len(b) > 64 {
+		return alerts.NotificationCursor{}, false
+	}
+	at, seq := int64(binary.BigEndian.Uint64(b[:8])), int64(binary.BigEndian.Uint64(b[8:16]))
+	rule := alerts.Rule(b[16:])
+	if at < 0 || seq < 0 || !slices.Contains(alerts.Rules(), rule) {
+		return alerts.NotificationCursor{}, false
+	}
+	return alerts.NotificationCursor{Created: time.UnixMicro(at).UTC(), Seq: ledger.EventSeq(seq), Rule: rule}, true
 }
 
 func threshold(a ledger.Amount) string {

@@ -111,7 +111,7 @@ func TestNotifications(t *testing.T) {
 		if res.status != http.StatusOK {
 			t.Fatalf("answer no: status %d\n%s", res.status, res.body)
 		}
-		for _, want := range []string{"What happens next", "We froze your card ending 4242", "will contact you within one business day", "You answered: no"} {
+		for _, want := range []string{"What happens next", "We froze your card ••••4242", "will contact you within one business day", "You answered: no"} {
 			if !strings.Contains(res.body, want) {
 				t.Errorf("the page after No lacks %q", want)
 			}

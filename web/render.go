@@ -93,7 +93,8 @@ var funcs = template.FuncMap{
 		}
 		return string(n[len(n)-4:])
 	},
-	"role": roleName,
+	"role":      roleName,
+	"masklast4": ledger.MaskLast4,
 	"groups": func(s string) string { // "ABCDEFGH" -> "ABCD EFGH", easier to type
 		var b strings.Builder
 		for i, r := range s {

@@ -17,6 +17,9 @@ type securityView struct {
 	URL      string
 	Error    string
 	Limit    string
+	// The password form: shown when Deps.Passwords is set.
+	CanChange     bool
+	PasswordError string
 }
 
 func (s *server) renderSecurity(w http.ResponseWriter, r *http.Request, v *visit, status int, sv securityView) {
@@ -26,9 +29,13 @@ func (s *server) renderSecurity(w http.ResponseWriter, r *http.Request, v *visit
 		cur = accts[0].Currency
 	}
 	sv.Limit = s.StepUpLimit.Display(cur)
+	sv.CanChange = s.Passwords != nil
 	p := v.page("Security", "security")
 	if r.Method == http.MethodGet && r.URL.Query().Get("done") == "totp" && sv.Enrolled {
 		p.Flash = "Your authenticator app is set up."
+	}
+	if r.Method == http.MethodGet && r.URL.Query().Get("done") == "password" {
+		p.Flash = "Your password is changed. Everywhere else you were logged in, you are now logged out."
 	}
 	p.Data = sv
 	s.render(w, r, status, "security", p)

@@ -33,9 +33,25 @@ type Directory interface {
 	CustomerByEmail(ctx context.Context, email string) (identity.Customer, error)
 }
 
+// Searcher finds customers by part of their name, e-mail, phone or account
+// number, for the console's lookup. *sqlstore.IdentityStore implements it;
+// when the Directory or the identity store does, the lookup searches,
+// otherwise it takes an exact e-mail only.
+type Searcher interface {
+	SearchCustomers(ctx context.Context, text string, limit int) ([]identity.Customer, error)
+}
+
 // storeDirectory looks customers up through the identity store: the
 // credential by email gives the id, the customer record the rest.
 type storeDirectory struct{ st identity.Store }
+
+func (d storeDirectory) SearchCustomers(ctx context.Context, text string, limit int) ([]identity.Customer, error) {
+	se, ok := d.st.(Searcher)
+	if !ok {
+		return nil, errNoSearch
+	}
+	return se.SearchCustomers(ctx, text, limit)
+}
 
 func (d storeDirectory) CustomerByEmail(ctx context.Context, email string) (identity.Customer, error) {
 	cred, err := d.st.CredentialByEmail(ctx, identity.RealmCustomer, identity.NormalizeEmail(email))
@@ -104,6 +120,14 @@ type Deps struct {
 	// Performance backs the console's API performance page. Optional:
 	// without it the page answers 404. See console_performance.go.
 	Performance APIPerformance
+	// Passwords backs password change (on /security) and reset
+	// (/password/forgot, /password/reset). Optional: when nil and Auth
+	// implements Passwords (as *identity.Service does), that is used.
+	// Mail sends the reset e-mails, with links to PublicURL; without it
+	// the forgotten-password page says to call the bank. See password.go.
+	Passwords Passwords
+	Mail      Mailer
+	PublicURL string
 	// Alerts backs the customer's notification centre (/notifications) and
 	// the console's fraud cases and dead letters (/console/alerts).
 	// Optional: without it those pages answer 404. See notifications.go.
@@ -140,6 +164,11 @@ func New(d Deps) http.Handler {
 	if d.Directory == nil {
 		if st, ok := d.Auth.(interface{ Store() identity.Store }); ok {
 			d.Directory = storeDirectory{st.Store()}
+		}
+	}
+	if d.Passwords == nil {
+		if p, ok := d.Auth.(Passwords); ok {
+			d.Passwords = p
 		}
 	}
 	if d.Logger == nil {

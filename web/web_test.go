@@ -410,18 +410,28 @@ func TestConsoleRoles(t *testing.T) {
 	}
 	tests := []struct {
 		role      identity.Role
+		canView   bool
 		canFreeze bool
 	}{
-		{identity.Administrator, true},
-		{identity.Support, true},
-		{identity.Compliance, false},
-		{identity.Analyst, false},
+		{identity.Administrator, true, true},
+		{identity.Support, true, true},
+		{identity.Compliance, true, false},
+		{identity.Analyst, false, false}, // least privilege: aggregates only
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.role), func(t *testing.T) {
 			br := b.browser()
 			br.login("/console", string(tt.role)+"@bank.test")
 			res := br.get("/console/customers?email=ADA@example.com")
+			if !tt.canView {
+				if res.status != http.StatusForbidden {
+					t.Errorf("lookup by %s: %d, want 403", tt.role, res.status)
+				}
+				if p := br.get(fmt.Sprintf("/console/customers/%d", c.ID)); p.status != http.StatusForbidden || strings.Contains(p.body, "100.00 USD") {
+					t.Errorf("customer page for %s: %d, want 403 without balances", tt.role, p.status)
+				}
+				return
+			}
 			if res.status != http.StatusSeeOther {
 				t.Fatalf("lookup: status %d\n%s", res.status, res.body)
 			}
@@ -434,8 +444,14 @@ func TestConsoleRoles(t *testing.T) {
 			}
 			csrf := page.field(t, csrfRe)
 			path := fmt.Sprintf("/console/accounts/%d/status", acct.ID)
-			res = br.post(path, url.Values{"csrf": {csrf}, "status": {"frozen"}})
+			res = br.post(path, url.Values{"csrf": {csrf}, "status": {"frozen"}, "reason": {"Customer called: phone stolen"}})
 			if tt.canFreeze {
+				if p := br.get(path + "?to=frozen"); p.status != http.StatusOK || !strings.Contains(p.body, "Yes, freeze it") {
+					t.Errorf("freeze confirmation page: %d", p.status)
+				}
+				if res := br.post(path, url.Values{"csrf": {csrf}, "status": {"open"}}); res.status != http.StatusBadRequest {
+					t.Errorf("unfreeze without a reason: %d, want 400", res.status)
+				}
 				if res.status != http.StatusSeeOther {
 					t.Fatalf("freeze: status %d\n%s", res.status, res.body)
 				}
@@ -445,7 +461,10 @@ func TestConsoleRoles(t *testing.T) {
 				if !strings.Contains(br.get(res.loc).body, "Unfreeze") {
 					t.Errorf("no unfreeze button on a frozen account")
 				}
-				if res := br.post(path, url.Values{"csrf": {csrf}, "status": {"open"}}); res.status != http.StatusSeeOther {
+				if res := br.post(path, url.Values{"csrf": {csrf}, "status": {"open"}}); res.status != http.StatusBadRequest || b.get(acct.ID).Status != ledger.Frozen {
+					t.Fatalf("unfreeze without a reason: status %d, account %s", res.status, b.get(acct.ID).Status)
+				}
+				if res := br.post(path, url.Values{"csrf": {csrf}, "status": {"open"}, "reason": {"Found the phone"}}); res.status != http.StatusSeeOther {
 					t.Fatalf("unfreeze: status %d", res.status)
 				}
 				if got := b.get(acct.ID).Status; got != ledger.Open {
@@ -477,7 +496,7 @@ func TestConsoleRoles(t *testing.T) {
 	})
 	t.Run("UnknownEmail", func(t *testing.T) {
 		br := b.browser()
-		br.login("/console", "analyst@bank.test")
+		br.login("/console", "support@bank.test")
 		if res := br.get("/console/customers?email=nobody@example.com"); res.status != http.StatusNotFound || !strings.Contains(res.body, "No customer") {
 			t.Fatalf("status %d\n%s", res.status, res.body)
 		}

@@ -354,3 +354,14 @@ func startAlerts(ctx context.Context, work *workers, c *app.Config, d alertsDeps
 	work.Go("alerts dispatcher", func(ctx context.Context) error { svc.RunDispatcher(ctx); return nil })
 	return svc, notify, nil
 }
+
+// resetMailer is what sends password reset e-mails: the SMTP relay of the
+// e-mail alerts, or nil when there is none (the web app then tells
+// customers to call). A reset is sent at once from the instance that took
+// the request, not through the alerts outbox: its link lives 30 minutes.
+func resetMailer(c *app.Config) *alerts.Mailer {
+	if c.SMTP == "" {
+		return nil
+	}
+	return &alerts.Mailer{Addr: c.SMTP, From: c.MailFrom}
+}

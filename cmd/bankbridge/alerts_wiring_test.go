@@ -291,7 +291,7 @@ func TestAlertAnswersFromChat(t *testing.T) {
 	if !ok || err != nil {
 		t.Fatalf("answer No: %v, %v", ok, err)
 	}
-	if want := "We froze your card ending 4242"; len(text) < len(want) || text[:len(want)] != want {
+	if want := "We froze your card ••••4242"; len(text) < len(want) || text[:len(want)] != want {
 		t.Errorf("answer No said %q, want it to start %q", text, want)
 	}
 	cards, err := r.db.Ledger().CustomerCards(ctx, r.linked)

@@ -179,7 +179,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	})
 
 	var draining atomic.Bool
-	handler := app.NewServer(app.ServerDeps{Rails: rl.Service, Draining: &draining, Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons, OAuth: as, API: api, Alerts: al, Mounts: mounts, Inbox: hub, Insights: ins, Events: events, Secure: c.TLSCert != ""})
+	handler := app.NewServer(app.ServerDeps{Rails: rl.Service, Draining: &draining, Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons, OAuth: as, API: api, Alerts: al, Mounts: mounts, Inbox: hub, Insights: ins, Events: events, Secure: c.TLSCert != "",
+		Mail: resetMailer(&c), PublicURL: c.PublicURL})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -52,7 +52,7 @@ type Config struct {
 	// EmbeddedSim runs the messaging platform emulator inside a fleet
 	// instance all the same (a fleet of one); see MessengerDeps.Fleet.
 	EmbeddedSim bool
-	SMTP        string // host:port of an SMTP relay for e-mail alerts; "" for none
+	SMTP        string // host:port of an SMTP relay for e-mail alerts and password resets; "" for none
 	MailFrom    string // the From address of e-mail alerts
 	Witnesses   string // comma-separated URLs of witnesses that cosign the disclosure log's checkpoints
 	// The bank's payment limits (docs/limits.md), minor units and hours;
@@ -90,7 +90,7 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	f.String(&c.Events, "events", "", "ledger events: empty to consume them in this process, or nats://host:4222 to relay them to NATS JetStream for several instances")
 	f.String(&c.Cluster, "cluster", "", "deployment name on NATS, the same on every instance (letters, digits, - and _): empty for the id the database generated when first migrated")
 	f.Bool(&c.EmbeddedSim, "embedded-sim", false, "with --database postgres://... and --events, run the messaging platform emulator inside this instance anyway (a fleet of one); a fleet runs 'bankbridge sim' once instead")
-	f.String(&c.SMTP, "smtp", "", "SMTP relay host:port for e-mail alerts (empty: no e-mail)")
+	f.String(&c.SMTP, "smtp", "", "SMTP relay host:port for e-mail alerts and password resets (empty: no e-mail)")
 	f.String(&c.MailFrom, "mail-from", "alerts@bankbridge.example", "From address of e-mail alerts")
 	f.String(&c.Witnesses, "witness", "", "comma-separated URLs of witnesses (`bankbridge witness`) asked to cosign each disclosure-log checkpoint")
 	// The demo seed writes known passwords into an empty database, so it

@@ -48,6 +48,10 @@ type ServerDeps struct {
 	Events   *insights.Recorder
 	Rails    *rails.Service // payees at other banks, payments over ACH; nil: those pages answer 404
 	Secure   bool
+	// Mail sends password reset e-mails with links to PublicURL; nil: the
+	// web app tells customers to call instead.
+	Mail      *alerts.Mailer
+	PublicURL string
 	// Draining, once true, makes /readyz answer 503 while every other
 	// route still serves: a load balancer takes the instance out before it
 	// stops. Nil: never.
@@ -94,7 +98,11 @@ func NewServer(d ServerDeps) http.Handler {
 		mux.Handle(prefix, h)
 	}
 	wd := web.Deps{Auth: d.Identity, Ledger: d.Ledger, Logger: d.Log, Secure: d.Secure, Limits: d.Backend.Limits,
-		ConsentFlow: d.OAuth, Consents: d.Consent, Audit: d.Audit, Insights: d.Insights, Events: d.Events}
+		ConsentFlow: d.OAuth, Consents: d.Consent, Audit: d.Audit, Insights: d.Insights, Events: d.Events,
+		PublicURL: d.PublicURL}
+	if d.Mail != nil { // never a nil *Mailer inside the interface
+		wd.Mail = d.Mail
+	}
 	if d.Inbox != nil { // never a nil *Hub inside the interface
 		wd.Inbox = d.Inbox
 	}

@@ -299,6 +299,38 @@ func (s *AlertsStore) Notifications(ctx context.Context, c bankbridge.CustomerID
 	return as, unread, s.db.Err(op, err, nil)
 }
 
+// NotificationPage implements alerts.Store: keyset paging on (created_at,
+// seq, rule), all descending, so a page stays put while new alerts arrive.
+func (s *AlertsStore) NotificationPage(ctx context.Context, q alerts.NotificationQuery) ([]alerts.Alert, int, error) {
+	const op = "sqlstore.Alerts.NotificationPage"
+	args := []any{q.Customer}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where := `customer_id = $1`
+	if q.Rule != "" {
+		where += ` AND rule = ` + arg(string(q.Rule))
+	}
+	if q.Unread {
+		where += ` AND read_at = 0`
+	}
+	if c := q.Before; c != nil {
+		at, seq, rule := micros(c.Created), int64(c.Seq), string(c.Rule)
+		where += ` AND (created_at < ` + arg(at) + ` OR (created_at = ` + arg(at) + ` AND (seq < ` + arg(seq) +
+			` OR (seq = ` + arg(seq) + ` AND rule < ` + arg(rule) + `))))`
+	}
+	rows, err := s.db.R().Query(ctx, `SELECT `+alertCols+` FROM alerts WHERE `+where+
+		` ORDER BY created_at DESC, seq DESC, rule DESC LIMIT `+arg(q.Limit), args...)
+	if err != nil {
+		return nil, 0, s.db.Err(op, err, nil)
+	}
+	as, err := Collect(rows, scanAlert)
+	if err != nil {
+		return nil, 0, s.db.Err(op, err, nil)
+	}
+	var unread int
+	err = s.db.R().QueryRow(ctx, `SELECT count(*) FROM alerts WHERE customer_id = $1 AND read_at = 0`, q.Customer).Scan(&unread)
+	return as, unread, s.db.Err(op, err, nil)
+}
+
 // Alert implements alerts.Store.
 func (s *AlertsStore) Alert(ctx context.Context, id alerts.AlertID) (alerts.Alert, error) {
 	a, err := scanAlert(s.db.R().QueryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1`, string(id)))
@@ -340,21 +372,25 @@ WHERE id = $4 AND customer_id = $5 AND ask AND answer = ''`, string(ans), micros
 	return a, false, nil
 }
 
-const caseCols = `id, alert_id, customer_id, card_id, transfer_id, merchant_id, amount, currency, status, note, opened_at, closed_at, closed_by`
+const caseCols = `id, kind, alert_id, customer_id, card_id, transfer_id, merchant_id, amount, currency, status, note, opened_at, closed_at, closed_by, assignee, reason, due_at`
 
 func scanCase(r Scanner) (alerts.Case, error) {
 	var k alerts.Case
-	var o, c int64
-	err := r.Scan(&k.ID, &k.Alert, &k.Customer, &k.Card, &k.Transfer, &k.Merchant, &k.Amount, &k.Currency, &k.Status, &k.Note, &o, &c, &k.ClosedBy)
-	k.Opened, k.Closed = fromMicros(o), fromMicros(c)
+	var o, c, due int64
+	err := r.Scan(&k.ID, &k.Kind, &k.Alert, &k.Customer, &k.Card, &k.Transfer, &k.Merchant, &k.Amount, &k.Currency, &k.Status, &k.Note, &o, &c, &k.ClosedBy, &k.Assignee, &k.Reason, &due)
+	k.Opened, k.Closed, k.Due = fromMicros(o), fromMicros(c), fromMicros(due)
 	return k, err
 }
 
 // OpenCase implements alerts.Store.
 func (s *AlertsStore) OpenCase(ctx context.Context, k alerts.Case) (alerts.Case, error) {
 	const op = "sqlstore.Alerts.OpenCase"
-	if _, err := s.db.W().Exec(ctx, `INSERT INTO fraud_cases (alert_id, customer_id, card_id, transfer_id, merchant_id, amount, currency, status, opened_at)
-VALUES ($1,$2,$3,$4,$5,$6,$7,'open',$8) ON CONFLICT (alert_id) DO NOTHING`, string(k.Alert), k.Customer, k.Card, k.Transfer, k.Merchant, k.Amount, string(k.Currency), micros(k.Opened)); err != nil {
+	if k.Kind == "" {
+		k.Kind = alerts.CaseFraud
+	}
+	if _, err := s.db.W().Exec(ctx, `INSERT INTO fraud_cases (alert_id, customer_id, card_id, transfer_id, merchant_id, amount, currency, status, opened_at, kind, reason, due_at)
+VALUES ($1,$2,$3,$4,$5,$6,$7,'open',$8,$9,$10,$11) ON CONFLICT (alert_id) DO NOTHING`, string(k.Alert), k.Customer, k.Card, k.Transfer, k.Merchant, k.Amount, string(k.Currency), micros(k.Opened),
+		string(k.Kind), k.Reason, micros(k.Due)); err != nil {
 		return k, s.db.Err(op, err, nil)
 	}
 	got, err := scanCase(s.db.W().QueryRow(ctx, `SELECT `+caseCols+` FROM fraud_cases WHERE alert_id = $1`, string(k.Alert)))
@@ -381,4 +417,86 @@ func (s *AlertsStore) CloseCase(ctx context.Context, id alerts.CaseID, staff ban
 		return alerts.ErrCaseNotFound
 	}
 	return nil
+}
+
+// Case implements alerts.Store.
+func (s *AlertsStore) Case(ctx context.Context, id alerts.CaseID) (alerts.Case, error) {
+	k, err := scanCase(s.db.R().QueryRow(ctx, `SELECT `+caseCols+` FROM fraud_cases WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, alerts.ErrCaseNotFound
+	}
+	return k, s.db.Err("sqlstore.Alerts.Case", err, nil)
+}
+
+// CaseList implements alerts.Store.
+func (s *AlertsStore) CaseList(ctx context.Context, q alerts.CaseQuery) ([]alerts.Case, error) {
+	const op = "sqlstore.Alerts.CaseList"
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where := []string{"1 = 1"}
+	if q.Status != "" {
+		where = append(where, "status = "+arg(q.Status))
+	}
+	if q.Kind != "" {
+		where = append(where, "kind = "+arg(string(q.Kind)))
+	}
+	if q.Customer != 0 {
+		where = append(where, "customer_id = "+arg(q.Customer))
+	}
+	if q.Card != 0 {
+		where = append(where, "card_id = "+arg(q.Card))
+	}
+	if q.Assignee != 0 {
+		where = append(where, "assignee = "+arg(q.Assignee))
+	}
+	order := "opened_at DESC, id DESC"
+	if q.Oldest {
+		order = "opened_at, id"
+	}
+	rows, err := s.db.R().Query(ctx, `SELECT `+caseCols+` FROM fraud_cases WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT `+arg(q.Limit), args...)
+	if err != nil {
+		return nil, s.db.Err(op, err, nil)
+	}
+	ks, err := Collect(rows, scanCase)
+	return ks, s.db.Err(op, err, nil)
+}
+
+// AssignCase implements alerts.Store.
+func (s *AlertsStore) AssignCase(ctx context.Context, id alerts.CaseID, staff bankbridge.StaffID) error {
+	res, err := s.db.W().Exec(ctx, `UPDATE fraud_cases SET assignee = $1 WHERE id = $2 AND status = 'open'`, staff, id)
+	if err != nil {
+		return s.db.Err("sqlstore.Alerts.AssignCase", err, nil)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return alerts.ErrCaseNotFound
+	}
+	return nil
+}
+
+// AddCaseNote implements alerts.Store.
+func (s *AlertsStore) AddCaseNote(ctx context.Context, n alerts.CaseNote) (alerts.CaseNote, error) {
+	const op = "sqlstore.Alerts.AddCaseNote"
+	if _, err := s.Case(ctx, n.Case); err != nil {
+		return n, err
+	}
+	err := s.db.W().QueryRow(ctx, `INSERT INTO case_notes (case_id, staff_id, customer_id, body, created_at) VALUES ($1,$2,$3,$4,$5) RETURNING id`,
+		n.Case, n.Staff, n.Customer, n.Body, micros(n.Created)).Scan(&n.ID)
+	return n, s.db.Err(op, err, nil)
+}
+
+// CaseNotes implements alerts.Store.
+func (s *AlertsStore) CaseNotes(ctx context.Context, id alerts.CaseID) ([]alerts.CaseNote, error) {
+	const op = "sqlstore.Alerts.CaseNotes"
+	rows, err := s.db.R().Query(ctx, `SELECT id, case_id, staff_id, customer_id, body, created_at FROM case_notes WHERE case_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, s.db.Err(op, err, nil)
+	}
+	ns, err := Collect(rows, func(r Scanner) (alerts.CaseNote, error) {
+		var n alerts.CaseNote
+		var at int64
+		err := r.Scan(&n.ID, &n.Case, &n.Staff, &n.Customer, &n.Body, &at)
+		n.Created = fromMicros(at)
+		return n, err
+	})
+	return ns, s.db.Err(op, err, nil)
 }

@@ -55,6 +55,13 @@ func TestConformance(t *testing.T) {
 					return a.chat, e.open(t, where).chat
 				})
 			})
+			t.Run("Directory", func(t *testing.T) {
+				t.Parallel()
+				storetest.Directory(t, func(t testing.TB) (storetest.CustomerSearcher, identity.Store, ledger.Store) {
+					s := open(t)
+					return s.identity.(storetest.CustomerSearcher), s.identity, s.ledger
+				})
+			})
 			t.Run("Alerts", func(t *testing.T) {
 				t.Parallel()
 				storetest.Alerts(t, func(t testing.TB) alerts.Store { return open(t).alerts })

@@ -23,6 +23,8 @@ func Alerts(t *testing.T, open AlertsOpener) {
 	t.Run("ClaimTakesOwnChannelsFirst", func(t *testing.T) { t.Parallel(); testAlertClaimOwn(t, open(t)) })
 	t.Run("AnswerOnceAndCases", func(t *testing.T) { t.Parallel(); testAlertAnswer(t, open(t)) })
 	t.Run("SettingsProfilesTrust", func(t *testing.T) { t.Parallel(); testAlertSettings(t, open(t)) })
+	t.Run("NotificationPagesFilterAndStayPut", func(t *testing.T) { t.Parallel(); testAlertPages(t, open(t)) })
+	t.Run("CaseQueueAssignNotes", func(t *testing.T) { t.Parallel(); testCaseQueue(t, open(t)) })
 }
 
 var at0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -293,5 +295,158 @@ func testAlertSettings(t *testing.T, st alerts.Store) {
 	}
 	if ok, _ := st.Trusted(ctx, 2, 3); ok {
 		t.Error("trust leaked to another customer")
+	}
+}
+
+// testAlertPages walks a customer's alerts a page at a time, with and
+// without filters: every alert once, in order, none of another customer's,
+// and a page boundary between alerts of one instant (one event raising two
+// rules) loses neither.
+func testAlertPages(t *testing.T, st alerts.Store) {
+	ctx := context.Background()
+	var b alerts.Batch
+	for i := range 7 {
+		b.Alerts = append(b.Alerts, mkAlert(ledger.EventSeq(i+1), alerts.CardPurchase, 5, false))
+	}
+	twin := mkAlert(4, alerts.Suspicious, 5, true) // same event, same instant as seq 4's purchase
+	b.Alerts = append(b.Alerts, twin, mkAlert(3, alerts.Deposit, 6, false))
+	if err := st.Commit(ctx, "alerts", 0, b, at0); err != nil {
+		t.Fatal(err)
+	}
+	walk := func(q alerts.NotificationQuery) []alerts.AlertID {
+		t.Helper()
+		var ids []alerts.AlertID
+		for range 20 {
+			page, unread, err := st.NotificationPage(ctx, q)
+			if err != nil {
+				t.Fatalf("NotificationPage(%+v): %v", q, err)
+			}
+			if unread != 8 {
+				t.Errorf("unread = %d, want 8 whatever the filter", unread)
+			}
+			for _, a := range page {
+				ids = append(ids, a.ID)
+			}
+			if len(page) < q.Limit {
+				return ids
+			}
+			last := page[len(page)-1]
+			q.Before = &alerts.NotificationCursor{Created: last.Created, Seq: last.Seq, Rule: last.Rule}
+		}
+		t.Fatal("paging does not end")
+		return nil
+	}
+	want := []alerts.AlertID{}
+	for i := 7; i >= 1; i-- {
+		if i == 4 {
+			want = append(want, twin.ID) // "suspicious" sorts after "card_purchase", descending
+		}
+		want = append(want, alerts.NewAlertID(ledger.EventSeq(i), alerts.CardPurchase, 5))
+	}
+	if d := cmp.Diff(want, walk(alerts.NotificationQuery{Customer: 5, Limit: 3})); d != "" {
+		t.Errorf("pages of 3 (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]alerts.AlertID{twin.ID}, walk(alerts.NotificationQuery{Customer: 5, Rule: alerts.Suspicious, Limit: 3})); d != "" {
+		t.Errorf("suspicious only (-want +got):\n%s", d)
+	}
+	if err := st.MarkRead(ctx, 5, at0.Add(5*time.Second)); err != nil { // seq 1-5 read
+		t.Fatal(err)
+	}
+	page, unread, err := st.NotificationPage(ctx, alerts.NotificationQuery{Customer: 5, Unread: true, Limit: 10})
+	if err != nil || unread != 2 || len(page) != 2 {
+		t.Errorf("unread only: %d alerts, %d unread, %v; want 2, 2", len(page), unread, err)
+	}
+}
+
+// testCaseQueue: cases of every kind in one queue, filtered, by age;
+// assignment only while open; notes in order, only on a case that exists.
+func testCaseQueue(t *testing.T, st alerts.Store) {
+	ctx := context.Background()
+	due := at0.AddDate(0, 4, 0)
+	mk := []alerts.Case{
+		{Kind: alerts.CaseFraud, Alert: mkAlert(1, alerts.Suspicious, 5, true).ID, Customer: 5, Card: 3, Status: "open", Opened: at0.Add(3 * time.Hour)},
+		{Kind: alerts.CaseLost, Alert: "card:3:report:1", Customer: 5, Card: 3, Status: "open", Opened: at0.Add(1 * time.Hour)},
+		{Kind: alerts.CaseDispute, Alert: "dispute:44", Customer: 6, Transfer: 44, Amount: 990, Currency: "USD", Reason: "visa 13.1", Due: due, Status: "open", Opened: at0.Add(2 * time.Hour)},
+	}
+	var ids []alerts.CaseID
+	for _, k := range mk {
+		got, err := st.OpenCase(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.ID = got.ID
+		if d := cmp.Diff(k, got); d != "" {
+			t.Errorf("OpenCase (-want +got):\n%s", d)
+		}
+		ids = append(ids, got.ID)
+	}
+	kinds := func(q alerts.CaseQuery) []alerts.CaseKind {
+		t.Helper()
+		q.Limit = 10
+		ks, err := st.CaseList(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []alerts.CaseKind
+		for _, k := range ks {
+			out = append(out, k.Kind)
+		}
+		return out
+	}
+	for name, c := range map[string]struct {
+		q    alerts.CaseQuery
+		want []alerts.CaseKind
+	}{
+		"QueueOldestFirst": {alerts.CaseQuery{Oldest: true}, []alerts.CaseKind{alerts.CaseLost, alerts.CaseDispute, alerts.CaseFraud}},
+		"NewestFirst":      {alerts.CaseQuery{}, []alerts.CaseKind{alerts.CaseFraud, alerts.CaseDispute, alerts.CaseLost}},
+		"ByKind":           {alerts.CaseQuery{Kind: alerts.CaseDispute}, []alerts.CaseKind{alerts.CaseDispute}},
+		"ByCustomerCard":   {alerts.CaseQuery{Customer: 5, Card: 3, Oldest: true}, []alerts.CaseKind{alerts.CaseLost, alerts.CaseFraud}},
+		"NoneOfACustomer":  {alerts.CaseQuery{Customer: 99}, nil},
+	} {
+		if d := cmp.Diff(c.want, kinds(c.q)); d != "" {
+			t.Errorf("%s (-want +got):\n%s", name, d)
+		}
+	}
+	if err := st.AssignCase(ctx, ids[2], 41); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]alerts.CaseKind{alerts.CaseDispute}, kinds(alerts.CaseQuery{Assignee: 41})); d != "" {
+		t.Errorf("assigned to 41 (-want +got):\n%s", d)
+	}
+	if err := st.AssignCase(ctx, 9999, 41); !errors.Is(err, alerts.ErrCaseNotFound) {
+		t.Errorf("AssignCase(unknown) = %v", err)
+	}
+	if err := st.CloseCase(ctx, ids[1], 41, "new card sent", at0.Add(5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AssignCase(ctx, ids[1], 42); !errors.Is(err, alerts.ErrCaseNotFound) {
+		t.Errorf("AssignCase(closed) = %v, want ErrCaseNotFound", err)
+	}
+	if d := cmp.Diff([]alerts.CaseKind{alerts.CaseFraud, alerts.CaseDispute}, kinds(alerts.CaseQuery{Status: "open"})); d != "" {
+		t.Errorf("open (-want +got):\n%s", d)
+	}
+	n1, err := st.AddCaseNote(ctx, alerts.CaseNote{Case: ids[2], Customer: 6, Body: "the parcel never came", Created: at0.Add(6 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n2, err := st.AddCaseNote(ctx, alerts.CaseNote{Case: ids[2], Staff: 41, Body: "filed with visa", Created: at0.Add(7 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddCaseNote(ctx, alerts.CaseNote{Case: 9999, Staff: 41, Body: "x", Created: at0}); !errors.Is(err, alerts.ErrCaseNotFound) {
+		t.Errorf("AddCaseNote(unknown case) = %v", err)
+	}
+	ns, err := st.CaseNotes(ctx, ids[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]alerts.CaseNote{n1, n2}, ns); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
+	}
+	if k, err := st.Case(ctx, ids[2]); err != nil || k.Assignee != 41 || !k.Due.Equal(due) || k.Reason != "visa 13.1" {
+		t.Errorf("Case = %+v, %v", k, err)
+	}
+	if _, err := st.Case(ctx, 9999); !errors.Is(err, alerts.ErrCaseNotFound) {
+		t.Errorf("Case(unknown) = %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,76 @@ func Identity(t *testing.T, open IdentityOpener) {
 	t.Run("TOTPEnrolAndRefuseReplay", func(t *testing.T) { t.Parallel(); identityTOTP(t, open) })
 	t.Run("SessionsCreateReadUpdateDelete", func(t *testing.T) { t.Parallel(); identitySessions(t, open) })
 	t.Run("SessionsSweep", func(t *testing.T) { t.Parallel(); identitySessionSweep(t, open) })
+	t.Run("PasswordResetSingleUseShortLived", func(t *testing.T) { t.Parallel(); identityResets(t, open) })
+}
+
+// identityResets: a reset is used once, even by two at the same moment;
+// not after it expired; it is counted for the rate limit; SetPassword
+// replaces the hash and lifts the lock.
+func identityResets(t *testing.T, open IdentityOpener) {
+	st := open(t)
+	ctx := context.Background()
+	c, err := st.CreateCustomer(ctx, idCustomer(1), idHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := identity.Principal{Realm: identity.RealmCustomer, ID: int64(c.ID)}
+	mk := func(b byte, created time.Time) identity.Reset {
+		h := make([]byte, 32)
+		h[0] = b
+		return identity.Reset{Hash: h, Principal: p, Email: c.Email, Created: created, Expires: created.Add(30 * time.Minute)}
+	}
+	r1, r2 := mk(1, idT0), mk(2, idT0.Add(time.Minute))
+	for _, r := range []identity.Reset{r1, r2, mk(3, idT0.Add(-2*time.Hour))} {
+		if err := st.CreateReset(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := st.ResetsSince(ctx, p, idT0.Add(-time.Hour)); err != nil || n != 2 {
+		t.Errorf("ResetsSince = %d, %v; want 2", n, err)
+	}
+	// Two uses at once: exactly one wins.
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := st.UseReset(ctx, r1.Hash, idT0.Add(time.Minute))
+			switch {
+			case err == nil:
+				wins.Add(1)
+				if got.Principal != p || got.Email != c.Email || !got.Expires.Equal(r1.Expires) {
+					t.Errorf("UseReset = %+v", got)
+				}
+			case !errors.Is(err, identity.ErrResetLink):
+				t.Errorf("UseReset: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Errorf("%d concurrent uses of one reset succeeded, want 1", wins.Load())
+	}
+	if _, err := st.UseReset(ctx, r2.Hash, r2.Expires); !errors.Is(err, identity.ErrResetLink) {
+		t.Errorf("UseReset at expiry = %v, want ErrResetLink", err)
+	}
+	if _, err := st.UseReset(ctx, make([]byte, 32), idT0); !errors.Is(err, identity.ErrResetLink) {
+		t.Errorf("UseReset(unknown) = %v, want ErrResetLink", err)
+	}
+	if err := st.LockUntil(ctx, p, idT0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetPassword(ctx, p, "new-hash"); err != nil {
+		t.Fatal(err)
+	}
+	cred, err := st.Credential(ctx, p)
+	if err != nil || cred.PasswordHash != "new-hash" || !cred.LockedUntil.IsZero() || cred.Failures != 0 {
+		t.Errorf("after SetPassword: %+v, %v", cred, err)
+	}
+	if err := st.SetPassword(ctx, identity.Principal{Realm: identity.RealmCustomer, ID: 99999}, "x"); !errors.Is(err, identity.ErrCustomerNotFound) {
+		t.Errorf("SetPassword(unknown) = %v", err)
+	}
 }
 
 // idT0 has microseconds, the precision both engines keep.

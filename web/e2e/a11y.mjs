@@ -1,0 +1,137 @@
+// Accessibility scan of the bankbridge web app with axe-core in headless
+// Chromium: every page of PLAN, for the customer and for each staff role,
+// at 1280 px, at 390 px (a phone) and at 200% zoom (a 1280 px window
+// zoomed to 200%: 640 CSS px at device scale 2), against the WCAG 2.0,
+// 2.1 and 2.2 A and AA rules. Any violation, of any impact, fails. At
+// 390 px and at 200% zoom the page must not scroll sideways (WCAG 1.4.10
+// Reflow); tables scroll inside their own box. The first Tab on a page
+// reaches the skip-to-content link.
+//
+// PLAN is JSON: [{"realm": "customer"|"staff"|"public", "email": "...",
+// "name": "customer"|role, "pages": ["/accounts", ...]}]; PASSWORD logs
+// each in. With SHOTS set, a screenshot of each page named in SHOT_PAGES
+// (JSON {"path": "name"}) is kept there, at 1280 and 390 px.
+// Run by web/a11y_e2e_test.go.
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { env, step, currentStep, fail, launch } from './harness.mjs';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BASE_URL = env('BASE_URL').replace(/\/$/, '');
+const PASSWORD = env('PASSWORD');
+const PLAN = JSON.parse(env('PLAN'));
+const SCREENSHOT = env('SCREENSHOT');
+const SHOTS = process.env.SHOTS ?? '';
+const SHOT_PAGES = JSON.parse(process.env.SHOT_PAGES ?? '{}');
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+const VIEWS = [
+  { name: '1280', viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 },
+  { name: '390', viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+  { name: 'zoom200', viewport: { width: 640, height: 450 }, deviceScaleFactor: 2 },
+];
+
+const browser = await launch();
+const problems = [];
+let scanned = 0;
+let lastPage;
+try {
+  for (const who of PLAN) {
+    for (const view of VIEWS) {
+      const context = await browser.newContext({ viewport: view.viewport, deviceScaleFactor: view.deviceScaleFactor,
+        isMobile: view.isMobile ?? false, hasTouch: view.hasTouch ?? false });
+      const page = await context.newPage();
+      lastPage = page;
+      page.setDefaultTimeout(15000);
+      page.on('pageerror', (e) => problems.push(`${who.name} ${view.name}: page error: ${e.message}`));
+      if (who.realm !== 'public') {
+        step(`log in as ${who.name} at ${view.name}`);
+        const login = who.realm === 'staff' ? '/console/login' : '/login';
+        await page.goto(`${BASE_URL}${login}`);
+        await page.getByLabel('Email').fill(who.email);
+        await page.getByLabel('Password').fill(PASSWORD);
+        await Promise.all([page.waitForURL((u) => !u.pathname.endsWith('/login')), page.getByRole('button', { name: 'Log in' }).click()]);
+      }
+      for (const path of who.pages) {
+        step(`scan ${path} as ${who.name} at ${view.name}`);
+        await page.goto(`${BASE_URL}${path}`);
+        await page.evaluate(axeSource); // through the DevTools protocol: the page's CSP (script-src 'self') stays on
+        const result = await page.evaluate(async (tags) => {
+          // eslint-disable-next-line no-undef
+          const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+          return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
+        }, TAGS);
+        scanned++;
+        for (const v of result) problems.push(`${who.name} ${view.name} ${path}: ${v}`);
+        if (view.name !== '1280') {
+          const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+          if (sw > iw + 1) problems.push(`${who.name} ${view.name} ${path}: scrolls sideways (${sw} px wide in a ${iw} px window)`);
+        }
+        const shot = SHOT_PAGES[path];
+        if (SHOTS && shot && view.name !== 'zoom200') {
+          await page.screenshot({ path: join(SHOTS, `${shot}-${view.name}.png`), fullPage: true });
+        }
+        // A page that puts focus in a field itself (the login form) has
+        // the skip link before it, one Shift+Tab away.
+        const autofocus = await page.evaluate(() => document.activeElement && document.activeElement !== document.body);
+        if (view.name === '1280' && !autofocus) {
+          await page.keyboard.press('Tab');
+          const first = await page.evaluate(() => document.activeElement?.textContent?.trim());
+          if (first !== 'Skip to main content') problems.push(`${who.name} ${path}: the first Tab reaches "${first}", not the skip link`);
+        }
+      }
+      await context.close();
+    }
+  }
+  // Keyboard only, as someone who cannot use a mouse: log in, freeze a
+  // card through its confirmation, dispute a payment. Tab moves, Space
+  // chooses, Enter sends; every control is reached in order.
+  const KEYS = process.env.KEYS ? JSON.parse(process.env.KEYS) : null;
+  if (KEYS) {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(15000);
+    const tabTo = async (selector) => {
+      for (let i = 0; i < 80; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+      }
+      fail(`Tab never reaches ${selector} on ${page.url()}`);
+    };
+    step('keyboard: log in');
+    await page.goto(`${BASE_URL}/login`);
+    if (!(await page.evaluate(() => document.activeElement?.id === 'email'))) await tabTo('#email');
+    await page.keyboard.type(KEYS.email);
+    await tabTo('#password');
+    await page.keyboard.type(PASSWORD);
+    await Promise.all([page.waitForURL(`${BASE_URL}/accounts`), page.keyboard.press('Enter')]);
+    step('keyboard: freeze a card');
+    await page.goto(`${BASE_URL}/cards`);
+    await tabTo('a[href$="/freeze"]');
+    await Promise.all([page.waitForURL(/\/freeze$/), page.keyboard.press('Enter')]);
+    await tabTo('main button[type="submit"]'); // not the header's Log out
+    await Promise.all([page.waitForURL(/\/cards\?done=freeze$/), page.keyboard.press('Enter')]);
+    step('keyboard: dispute a payment');
+    await page.goto(`${BASE_URL}${KEYS.dispute}`);
+    await tabTo('input[name="reason"]');
+    await page.keyboard.press('Space');
+    await tabTo('#words');
+    await page.keyboard.type('Charged after I cancelled.');
+    await tabTo('form[action="/disputes"] button[type="submit"]');
+    await Promise.all([page.waitForURL(/\/cases\/\d+\?done=disputed$/), page.keyboard.press('Enter')]);
+    await ctx.close();
+  }
+  step('report');
+  if (problems.length) fail(`${problems.length} problems on ${scanned} scans:\n  ${problems.join('\n  ')}`);
+  console.log(`e2e: PASS ${scanned} scans, 0 axe violations (${TAGS.join(', ')}), no sideways scrolling`);
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const p = await ctx.newPage();
+  await p.goto(`${BASE_URL}/login`);
+  await p.screenshot({ path: SCREENSHOT });
+} catch (e) {
+  console.error(`e2e: FAIL ${currentStep()}: ${e.message}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
