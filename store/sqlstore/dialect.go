@@ -33,6 +33,16 @@ type Dialect struct {
 	// parallel); SQLite's single writer serialises every write transaction
 	// already and has no row locks (LimitsStore.Record).
 	rowLocks bool
+	// turns is the statement that makes a write transaction wait its turn
+	// behind the others holding the same key ($1) until it ends: a
+	// transaction-level advisory lock on PostgreSQL, whose instances write
+	// in parallel; none on SQLite, whose single writer serialises every
+	// write transaction already (DB.takeTurn).
+	turns string
+	// arrays says bulk upserts bind one array per column and read them
+	// with unnest (PostgreSQL: one statement whatever the rows, planned
+	// once); without, multi-row VALUES in chunks (DB.Upsert).
+	arrays bool
 	// lock and unlock bracket the migrations: PostgreSQL instances starting
 	// together take an advisory lock; SQLite's writer is one connection.
 	lock, unlock string
@@ -126,6 +136,8 @@ var Postgres = Dialect{
 	Name:      "postgres",
 	claim:     " FOR UPDATE SKIP LOCKED",
 	rowLocks:  true,
+	turns:     `SELECT pg_advisory_xact_lock($1)`,
+	arrays:    true,
 	sequences: true,
 	snapshot:  true,
 	lock:      `SELECT pg_advisory_lock(1650552427)`, // 0x62616e6b, "bank"
