@@ -6,26 +6,30 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/ledger"
-	"github.com/bankbridge/bankbridge/store/ledgersql"
+	"github.com/bankbridge/bankbridge/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// LedgerStore implements ledger.Store on PostgreSQL. Apply is set-oriented:
-// a batch costs a constant number of statements whatever its size, because
-// PostgreSQL on a small machine is bound by CPU per statement.
-type LedgerStore struct{ db *DB }
+// LedgerStore implements ledger.Store on PostgreSQL: Apply and
+// SetAccountStatus here; the rest, the same SQL on both engines, is
+// sqlstore's. Apply is set-oriented: a batch costs a constant number of
+// statements whatever its size, because PostgreSQL on a small machine is
+// bound by CPU per statement.
+type LedgerStore struct {
+	*sqlstore.LedgerShared
+	db *DB
+}
 
 var _ ledger.Store = (*LedgerStore)(nil)
 
 // Ledger returns the ledger store of db.
-func (db *DB) Ledger() *LedgerStore { return &LedgerStore{db: db} }
+func (db *DB) Ledger() *LedgerStore { return &LedgerStore{LedgerShared: db.sql.LedgerShared(), db: db} }
 
 // errKeyRace is what Apply answers when another transaction (another batcher
 // or instance) inserted one of the batch's idempotency keys first: nothing
@@ -331,50 +335,6 @@ SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::text
 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])`, pAcct, pAt, pID, pAmt)
 }
 
-// CreateAccount implements ledger.Store.
-func (s *LedgerStore) CreateAccount(ctx context.Context, a ledger.Account) (ledger.Account, error) {
-	if err := a.Validate(); err != nil {
-		return a, err
-	}
-	if a.OpenedAt.IsZero() {
-		a.OpenedAt = time.Now()
-	}
-	a.OpenedAt = a.OpenedAt.UTC().Truncate(time.Microsecond)
-	if a.Status == "" {
-		a.Status = ledger.Open
-	}
-	a.Balance, a.Held = 0, 0
-	var id int64
-	err := s.db.pool.QueryRow(ctx, `INSERT INTO accounts (customer_id, kind, name, currency, status, number, routing, limit_minor, unbounded, opened_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		int64(a.Customer), string(a.Kind), a.Name, string(a.Currency), string(a.Status), string(a.Number), a.Routing,
-		int64(a.Limit), a.Unbounded, micros(a.OpenedAt)).Scan(&id)
-	if err != nil {
-		return a, mapErr("postgres.Ledger.CreateAccount", err, ledger.ErrDuplicate)
-	}
-	a.ID = ledger.AccountID(id)
-	return a, nil
-}
-
-// Account implements ledger.Store.
-func (s *LedgerStore) Account(ctx context.Context, id ledger.AccountID) (ledger.Account, error) {
-	a, err := scanAccount(s.db.pool.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, int64(id)))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ledger.Account{}, ledger.ErrAccountNotFound
-	}
-	return a, mapErr("postgres.Ledger.Account", err, nil)
-}
-
-// CustomerAccounts implements ledger.Store: the customer's accounts by id.
-func (s *LedgerStore) CustomerAccounts(ctx context.Context, c bankbridge.CustomerID) ([]ledger.Account, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE customer_id = $1 ORDER BY id`, int64(c))
-	if err != nil {
-		return nil, mapErr("postgres.Ledger.CustomerAccounts", err, nil)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Account, error) { return scanAccount(r) })
-	return out, mapErr("postgres.Ledger.CustomerAccounts", err, nil)
-}
-
 // SetAccountStatus implements ledger.Store. It is one single-row UPDATE: it
 // waits for a batch holding the row's lock and cannot deadlock with one.
 func (s *LedgerStore) SetAccountStatus(ctx context.Context, id ledger.AccountID, st ledger.AccountStatus) error {
@@ -391,229 +351,6 @@ func (s *LedgerStore) SetAccountStatus(ctx context.Context, id ledger.AccountID,
 		return ledger.ErrAccountNotFound
 	}
 	return nil
-}
-
-// Transfer implements ledger.Store.
-func (s *LedgerStore) Transfer(ctx context.Context, id ledger.TransferID) (ledger.Transfer, error) {
-	t, err := scanTransfer(s.db.pool.QueryRow(ctx, `SELECT `+transferCols+` FROM transfers t WHERE t.id = $1`, int64(id)))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ledger.Transfer{}, ledger.ErrTransferNotFound
-	}
-	return t, mapErr("postgres.Ledger.Transfer", err, nil)
-}
-
-// History implements ledger.Store: a backward range scan of the postings
-// primary key (account_id, at, transfer_id) from the cursor on, joined to
-// transfers for the filters. Known limit: a filter that matches rarely
-// (Search, Status) may scan many postings to fill a page.
-func (s *LedgerStore) History(ctx context.Context, q ledger.HistoryQuery) (ledger.HistoryPage, error) {
-	const op = "postgres.Ledger.History"
-	limit, err := ledger.HistoryLimit(q.Limit)
-	if err != nil {
-		return ledger.HistoryPage{}, err
-	}
-	args := []any{int64(q.Account)}
-	where := []string{"p.account_id = $1"}
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	if q.After != nil {
-		where = append(where, "(p.at, p.transfer_id) < ("+arg(micros(q.After.At))+"::bigint, "+arg(int64(q.After.ID))+"::bigint)")
-	}
-	if !q.From.IsZero() {
-		where = append(where, "p.at >= "+arg(micros(q.From)))
-	}
-	if !q.To.IsZero() {
-		where = append(where, "p.at < "+arg(micros(q.To)))
-	}
-	if q.Status != "" {
-		where = append(where, "t.status = "+arg(string(q.Status)))
-	}
-	if q.Search != "" {
-		where = append(where, `t.description ILIKE `+arg("%"+ledger.EscapeLike(q.Search)+"%")+` ESCAPE '\'`)
-	}
-	lim := arg(limit + 1)
-	rows, err := s.db.pool.Query(ctx, `SELECT t.id, t.client, t.idem_key, t.currency, t.description, t.merchant_id, t.category, t.status,
-  t.created_at, t.posted_at, t.voided_at, p.amount
-FROM postings p JOIN transfers t ON t.id = p.transfer_id
-WHERE `+strings.Join(where, " AND ")+`
-ORDER BY p.at DESC, p.transfer_id DESC LIMIT `+lim, args...)
-	if err != nil {
-		return ledger.HistoryPage{}, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var page ledger.HistoryPage
-	for rows.Next() {
-		var e ledger.Entry
-		var id, merchant, c, p, v, amt int64
-		var cur, status string
-		t := &e.Transfer
-		if err := rows.Scan(&id, &t.Client, &t.Key, &cur, &t.Description, &merchant, &t.Category, &status, &c, &p, &v, &amt); err != nil {
-			return ledger.HistoryPage{}, mapErr(op, err, nil)
-		}
-		t.ID, t.Merchant, t.Currency, t.Status = ledger.TransferID(id), ledger.MerchantID(merchant), ledger.Currency(cur), ledger.TransferStatus(status)
-		t.Created, t.Posted, t.Voided = fromMicros(c), fromMicros(p), fromMicros(v)
-		e.Amount = ledger.Amount(amt)
-		page.Entries = append(page.Entries, e)
-	}
-	if err := rows.Err(); err != nil {
-		return ledger.HistoryPage{}, mapErr(op, err, nil)
-	}
-	page.Trim(limit)
-	return page, nil
-}
-
-// Verify implements ledger.Store with the checks both engines share
-// (store/ledgersql), inside one REPEATABLE READ read-only transaction so
-// that every check sees the same snapshot while batches keep committing.
-func (s *LedgerStore) Verify(ctx context.Context) (ledger.Report, error) {
-	const op = "postgres.Ledger.Verify"
-	var r ledger.Report
-	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return r, mapErr(op, err, nil)
-	}
-	defer tx.Rollback(context.Background())
-	if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM transfers), (SELECT count(*) FROM postings)`).
-		Scan(&r.Accounts, &r.Transfers, &r.Postings); err != nil {
-		return r, mapErr(op, err, nil)
-	}
-	for _, c := range ledgersql.Checks {
-		rows, err := tx.Query(ctx, c.SQL)
-		if err != nil {
-			return r, mapErr(op+" "+c.Name, err, nil)
-		}
-		for rows.Next() {
-			var id string
-			var a, b int64
-			if err := rows.Scan(&id, &a, &b); err != nil {
-				rows.Close()
-				return r, mapErr(op+" "+c.Name, err, nil)
-			}
-			r.Problems = append(r.Problems, fmt.Sprintf(c.Format, id, a, b))
-		}
-		if err := rows.Err(); err != nil {
-			return r, mapErr(op+" "+c.Name, err, nil)
-		}
-	}
-	return r, nil
-}
-
-// CreateMerchant implements ledger.Store.
-func (s *LedgerStore) CreateMerchant(ctx context.Context, m ledger.Merchant) (ledger.Merchant, error) {
-	var id int64
-	err := s.db.pool.QueryRow(ctx, `INSERT INTO merchants (name, mcc, category, city, country) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		m.Name, m.MCC, m.Category, m.City, m.Country).Scan(&id)
-	if err != nil {
-		return m, mapErr("postgres.Ledger.CreateMerchant", err, nil)
-	}
-	m.ID = ledger.MerchantID(id)
-	return m, nil
-}
-
-// Merchant implements ledger.Store; an unknown id is a NotFound error with
-// code merchant_not_found.
-func (s *LedgerStore) Merchant(ctx context.Context, id ledger.MerchantID) (ledger.Merchant, error) {
-	m := ledger.Merchant{ID: id}
-	err := s.db.pool.QueryRow(ctx, `SELECT name, mcc, category, city, country FROM merchants WHERE id = $1`, int64(id)).
-		Scan(&m.Name, &m.MCC, &m.Category, &m.City, &m.Country)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ledger.Merchant{}, ledger.ErrMerchantNotFound
-	}
-	if err != nil {
-		return ledger.Merchant{}, mapErr("postgres.Ledger.Merchant", err, nil)
-	}
-	return m, nil
-}
-
-// CreateCard implements ledger.Store. The account must exist
-// (ErrAccountNotFound otherwise).
-func (s *LedgerStore) CreateCard(ctx context.Context, c ledger.Card) (ledger.Card, error) {
-	if c.Created.IsZero() {
-		c.Created = time.Now()
-	}
-	c.Created = c.Created.UTC().Truncate(time.Microsecond)
-	if c.Status == "" {
-		c.Status = ledger.CardActive
-	}
-	var id int64
-	err := s.db.pool.QueryRow(ctx, `INSERT INTO cards (account_id, customer_id, last4, network, status, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		int64(c.Account), int64(c.Customer), c.Last4, c.Network, string(c.Status), micros(c.Created)).Scan(&id)
-	if isCode(err, "23503") { // foreign key: no such account
-		return c, ledger.ErrAccountNotFound
-	}
-	if err != nil {
-		return c, mapErr("postgres.Ledger.CreateCard", err, nil)
-	}
-	c.ID = ledger.CardID(id)
-	return c, nil
-}
-
-// CustomerCards implements ledger.Store: the customer's cards by id.
-func (s *LedgerStore) CustomerCards(ctx context.Context, cust bankbridge.CustomerID) ([]ledger.Card, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT id, account_id, customer_id, last4, network, status, created_at FROM cards WHERE customer_id = $1 ORDER BY id`, int64(cust))
-	if err != nil {
-		return nil, mapErr("postgres.Ledger.CustomerCards", err, nil)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Card, error) {
-		var c ledger.Card
-		var id, acct, cu, created int64
-		var status string
-		err := r.Scan(&id, &acct, &cu, &c.Last4, &c.Network, &status, &created)
-		c.ID, c.Account, c.Customer, c.Status, c.Created = ledger.CardID(id), ledger.AccountID(acct), bankbridge.CustomerID(cu), ledger.CardStatus(status), fromMicros(created)
-		return c, err
-	})
-	return out, mapErr("postgres.Ledger.CustomerCards", err, nil)
-}
-
-// SetCardStatus implements ledger.Store; an unknown id is a NotFound error
-// with code card_not_found.
-func (s *LedgerStore) SetCardStatus(ctx context.Context, id ledger.CardID, st ledger.CardStatus) error {
-	switch st {
-	case ledger.CardActive, ledger.CardFrozen:
-	default:
-		return bankbridge.E(bankbridge.Invalid, "card_status_invalid", "unknown card status")
-	}
-	tag, err := s.db.pool.Exec(ctx, `UPDATE cards SET status = $2 WHERE id = $1`, int64(id), string(st))
-	if err != nil {
-		return mapErr("postgres.Ledger.SetCardStatus", err, nil)
-	}
-	if tag.RowsAffected() == 0 {
-		return ledger.ErrCardNotFound
-	}
-	return nil
-}
-
-// CreatePayee implements ledger.Store. A nickname the customer already uses
-// is ErrDuplicate.
-func (s *LedgerStore) CreatePayee(ctx context.Context, p ledger.Payee) (ledger.Payee, error) {
-	if p.Created.IsZero() {
-		p.Created = time.Now()
-	}
-	p.Created = p.Created.UTC().Truncate(time.Microsecond)
-	var id int64
-	err := s.db.pool.QueryRow(ctx, `INSERT INTO payees (customer_id, name, nickname, account_id, routing, number, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		int64(p.Customer), p.Name, p.Nickname, int64(p.Account), p.Routing, string(p.Number), micros(p.Created)).Scan(&id)
-	if err != nil {
-		return p, mapErr("postgres.Ledger.CreatePayee", err, ledger.ErrDuplicate)
-	}
-	p.ID = ledger.PayeeID(id)
-	return p, nil
-}
-
-// Payees implements ledger.Store: the customer's payees by id.
-func (s *LedgerStore) Payees(ctx context.Context, cust bankbridge.CustomerID) ([]ledger.Payee, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT id, customer_id, name, nickname, account_id, routing, number, created_at FROM payees WHERE customer_id = $1 ORDER BY id`, int64(cust))
-	if err != nil {
-		return nil, mapErr("postgres.Ledger.Payees", err, nil)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Payee, error) {
-		var p ledger.Payee
-		var id, cu, acct, created int64
-		var number string
-		err := r.Scan(&id, &cu, &p.Name, &p.Nickname, &acct, &p.Routing, &number, &created)
-		p.ID, p.Customer, p.Account, p.Number, p.Created = ledger.PayeeID(id), bankbridge.CustomerID(cu), ledger.AccountID(acct), ledger.AccountNumber(number), fromMicros(created)
-		return p, err
-	})
-	return out, mapErr("postgres.Ledger.Payees", err, nil)
 }
 
 // isCode reports whether err is a PostgreSQL error with SQLSTATE code.
@@ -652,37 +389,4 @@ func queueEvents(b *pgx.Batch, evs []ledger.Event) {
 SELECT nextval('ledger_events_seq'), v.* FROM unnest($1::bigint[], $2::text[], $3::bool[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[])
   AS v(transfer_id, status, settles, currency, postings, merchant_id, category, description, at)`,
 		tid, status, settles, cur, ps, merchant, cat, desc, at)
-}
-
-// Events implements ledger.Store: a range scan of the events' primary key.
-// Sequences are in commit order (see eventsLock), so what this returns is
-// always a prefix of what will ever follow after.
-func (s *LedgerStore) Events(ctx context.Context, after ledger.EventSeq, limit int) ([]ledger.Event, error) {
-	const op = "postgres.Ledger.Events"
-	limit, err := ledger.EventLimit(limit)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.db.pool.Query(ctx, `SELECT seq, transfer_id, status, settles, currency, postings, merchant_id, category, description, at
-FROM ledger_events WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(after), limit)
-	if err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var out []ledger.Event
-	for rows.Next() {
-		var e ledger.Event
-		var seq, tid, merchant, at int64
-		var status, cur, ps string
-		if err := rows.Scan(&seq, &tid, &status, &e.Settles, &cur, &ps, &merchant, &e.Category, &e.Description, &at); err != nil {
-			return nil, mapErr(op, err, nil)
-		}
-		e.Seq, e.Transfer, e.Merchant, e.At = ledger.EventSeq(seq), ledger.TransferID(tid), ledger.MerchantID(merchant), fromMicros(at)
-		e.Status, e.Currency = ledger.TransferStatus(status), ledger.Currency(cur)
-		if e.Postings, err = ledger.DecodePostings(ps); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, mapErr(op, rows.Err(), nil)
 }

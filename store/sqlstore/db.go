@@ -186,8 +186,12 @@ func (tx *Tx) Rollback() error { return tx.rollback() }
 // Snapshot returns readers that see one snapshot across statements, and a
 // func that ends it (Dialect.snapshot).
 func (db *DB) Snapshot(ctx context.Context) (Querier, func(), error) {
-	if db.pool == nil {
-		return db.R(), func() {}, nil
+	if !db.d.snapshot {
+		tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return nil, nil, err
+		}
+		return handle{db, tx}, func() { tx.Rollback() }, nil
 	}
 	tx, err := beginPgx(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -201,6 +205,9 @@ func (db *DB) Err(op string, err error, dup *bankbridge.Error) error { return db
 
 // Unique reports whether err is a unique or primary key violation.
 func (db *DB) Unique(err error) bool { return db.d.classify(err) == unique }
+
+// Foreign reports whether err is a foreign key violation.
+func (db *DB) Foreign(err error) bool { return db.d.classify(err) == foreign }
 
 // ClaimLock ends a sub-select that picks rows for one worker to claim (see Dialect.claim).
 func (db *DB) ClaimLock() string { return db.d.claim }

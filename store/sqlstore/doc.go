@@ -1,8 +1,9 @@
 // Package sqlstore implements, once, the capability stores whose SQL is the
 // same on SQLite and PostgreSQL (consent, identity and its login guard,
 // messenger, the data API's records, alerts, the keyring, payment limits,
-// the deployment id, insights, and the shared parts of the others), and holds the one
-// set of migrations both engines apply.
+// the deployment id, insights, and the shared parts of the others: the
+// ledger but for Apply, the disclosure log's reads), and holds the one set
+// of migrations both engines apply.
 //
 // store/sqlite and store/postgres open the database and hand their handles
 // here: SQLite its single writer connection and its read-only pool
