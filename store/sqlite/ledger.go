@@ -54,6 +54,14 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 		return nil, false, mapErr(op, err, nil)
 	}
 	defer tx.Rollback()
+	// The statements run without ctx's deadline: given a context that can
+	// end, mattn's driver runs each statement on a goroutine of its own to
+	// watch it, which cost the writer a goroutine, a channel and two
+	// thread hand-offs per statement. A batch, once begun, runs to its end
+	// (as ledger.Service says); database/sql still rolls the transaction
+	// back between statements if ctx ends, and busy waits are bounded by
+	// the DSN's busy_timeout.
+	ctx = context.WithoutCancel(ctx)
 	cache := &s.db.accounts
 	if err := cache.sync(ctx, tx); err != nil {
 		return nil, false, mapErr(op, err, nil)
@@ -135,28 +143,32 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 			ids[i] = ledger.TransferID(last + int64(i) + 1)
 		}
 		plan.SetIDs(ids)
-		trows := make([][]any, 0, len(plan.New))
-		var prows [][]any
+		// Values go in as driver values (int64, string, []byte), so that
+		// database/sql passes them on without reflecting on named types,
+		// in one flat slice per table.
+		targs := make([]any, 0, 12*len(plan.New))
+		var pargs []any
 		for _, n := range plan.New {
 			t := n.Transfer
-			trows = append(trows, []any{t.ID, t.Client, t.Key, n.Hash[:], t.Currency, t.Amount(), t.Description,
-				t.Merchant, t.Category, t.Status, micros(t.Created), micros(t.Posted)})
+			at := micros(t.Created)
+			targs = append(targs, int64(t.ID), t.Client, t.Key, n.Hash[:], string(t.Currency), int64(t.Amount()), t.Description,
+				int64(t.Merchant), t.Category, string(t.Status), at, micros(t.Posted))
 			for _, p := range t.Postings {
-				prows = append(prows, []any{p.Account, micros(t.Created), t.ID, p.Amount})
+				pargs = append(pargs, int64(p.Account), at, int64(t.ID), int64(p.Amount))
 			}
 		}
-		n, err := insertRows(ctx, tx, `INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at) VALUES `,
-			` ON CONFLICT (client, idem_key) DO NOTHING`, trows)
+		n, err := insertFlat(ctx, tx, `INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at) VALUES `,
+			` ON CONFLICT (client, idem_key) DO NOTHING`, 12, targs)
 		if err != nil {
 			return nil, false, mapErr(op, err, nil)
 		}
-		if n != int64(len(trows)) {
+		if n != int64(len(plan.New)) {
 			if lookupKeys {
-				return nil, false, fmt.Errorf("%s: %d keys conflict after lookup", op, int64(len(trows))-n)
+				return nil, false, fmt.Errorf("%s: %d keys conflict after lookup", op, int64(len(plan.New))-n)
 			}
 			return nil, true, nil // a retried key: run again with lookups
 		}
-		if _, err := insertRows(ctx, tx, `INSERT INTO postings (account_id, at, transfer_id, amount) VALUES `, "", prows); err != nil {
+		if _, err := insertFlat(ctx, tx, `INSERT INTO postings (account_id, at, transfer_id, amount) VALUES `, "", 4, pargs); err != nil {
 			return nil, false, mapErr(op, err, nil)
 		}
 	}
@@ -165,20 +177,22 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 		if c.Status == ledger.Voided {
 			col = "voided_at"
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE transfers SET status = ?, `+col+` = ? WHERE id = ?`, c.Status, micros(c.At), c.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE transfers SET status = ?, `+col+` = ? WHERE id = ?`, string(c.Status), micros(c.At), int64(c.ID)); err != nil {
 			return nil, false, mapErr(op, err, nil)
 		}
 	}
 	if len(plan.Touched) > 0 {
-		rows := make([][]any, 0, len(plan.Touched))
+		args := make([]any, 0, 3*len(plan.Touched))
 		for _, id := range plan.Touched {
 			a := snap.Accounts[id]
-			rows = append(rows, []any{a.ID, a.Balance, a.Held})
+			args = append(args, int64(a.ID), int64(a.Balance), int64(a.Held))
 		}
 		// UPDATE ... FROM (VALUES ...) sets every touched balance in one statement per chunk.
-		for chunk := range chunks(rows, 300) {
-			q := `UPDATE accounts SET balance = v.column2, held = v.column3 FROM (VALUES ` + placeholders(len(chunk), 3) + `) AS v WHERE accounts.id = v.column1`
-			if _, err := tx.ExecContext(ctx, q, flatten(chunk)...); err != nil {
+		const per = 300
+		for lo := 0; lo < len(args); lo += 3 * per {
+			chunk := args[lo:min(lo+3*per, len(args))]
+			q := `UPDATE accounts SET balance = v.column2, held = v.column3 FROM (VALUES ` + placeholders(len(chunk)/3, 3) + `) AS v WHERE accounts.id = v.column1`
+			if _, err := tx.ExecContext(ctx, q, chunk...); err != nil {
 				return nil, false, mapErr(op, err, nil)
 			}
 		}
@@ -187,11 +201,12 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 	// inserts (100 rows a statement). The single writer makes the sequence
 	// (AUTOINCREMENT) grow in commit order.
 	if evs := plan.Events(snap); len(evs) > 0 {
-		rows := make([][]any, len(evs))
-		for i, e := range evs {
-			rows[i] = []any{e.Transfer, e.Status, e.Settles, e.Currency, ledger.EncodePostings(e.Postings), e.Merchant, e.Category, e.Description, micros(e.At)}
+		args := make([]any, 0, 9*len(evs))
+		for _, e := range evs {
+			args = append(args, int64(e.Transfer), string(e.Status), e.Settles, string(e.Currency), ledger.EncodePostings(e.Postings),
+				int64(e.Merchant), e.Category, e.Description, micros(e.At))
 		}
-		if _, err := insertRows(ctx, tx, `INSERT INTO ledger_events (transfer_id, status, settles, currency, postings, merchant_id, category, description, at) VALUES `, "", rows); err != nil {
+		if _, err := insertFlat(ctx, tx, `INSERT INTO ledger_events (transfer_id, status, settles, currency, postings, merchant_id, category, description, at) VALUES `, "", 9, args); err != nil {
 			return nil, false, mapErr(op, err, nil)
 		}
 	}
@@ -203,13 +218,24 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 	return plan.Results, false, nil
 }
 
-// insertRows inserts rows with multi-row INSERT statements of at most 100 rows,
-// which cuts the per-statement cost that dominates SQLite inserts, and
-// returns how many rows were inserted.
+// insertRows inserts rows with multi-row INSERT statements (insertFlat).
 func insertRows(ctx context.Context, tx *sql.Tx, prefix, suffix string, rows [][]any) (int64, error) {
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	return insertFlat(ctx, tx, prefix, suffix, len(rows[0]), flatten(rows))
+}
+
+// insertFlat inserts the rows of cols values each, one after the other in
+// args, with multi-row INSERT statements of at most 100 rows, which cuts
+// the per-statement cost that dominates SQLite inserts, and returns how
+// many rows were inserted.
+func insertFlat(ctx context.Context, tx *sql.Tx, prefix, suffix string, cols int, args []any) (int64, error) {
+	const per = 100
 	var total int64
-	for chunk := range chunks(rows, 100) {
-		res, err := tx.ExecContext(ctx, prefix+placeholders(len(chunk), len(chunk[0]))+suffix, flatten(chunk)...)
+	for lo := 0; lo < len(args); lo += per * cols {
+		chunk := args[lo:min(lo+per*cols, len(args))]
+		res, err := tx.ExecContext(ctx, prefix+placeholders(len(chunk)/cols, cols)+suffix, chunk...)
 		if err != nil {
 			return total, err
 		}
@@ -220,18 +246,6 @@ func insertRows(ctx context.Context, tx *sql.Tx, prefix, suffix string, rows [][
 		total += n
 	}
 	return total, nil
-}
-
-func chunks(rows [][]any, n int) func(func([][]any) bool) {
-	return func(yield func([][]any) bool) {
-		for len(rows) > 0 {
-			k := min(n, len(rows))
-			if !yield(rows[:k]) {
-				return
-			}
-			rows = rows[k:]
-		}
-	}
 }
 
 func placeholders(rows, cols int) string {
