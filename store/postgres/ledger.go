@@ -87,7 +87,8 @@ func scanTransfer(r pgx.Row, extra ...any) (ledger.Transfer, error) {
 //     in ascending id order (skipped when the batch has none);
 //  2. every account the batch touches, locked in ascending id order, and
 //  3. the transfers already stored under the batch's keys, read once those
-//     locks are held; 2 and 3 pipelined in one round trip;
+//     locks are held; 2 and 3 pipelined in one round trip (3 only on a
+//     second attempt: see apply);
 //  4. ledger.Decide on that snapshot (the rules live only there);
 //  5. one nextval per new transfer, in one statement;
 //  6. the status changes of post and void (skipped when none), then,
@@ -106,10 +107,26 @@ func scanTransfer(r pgx.Row, extra ...any) (ledger.Transfer, error) {
 // batch with an Unavailable error and nothing written; the Service retries
 // it, and a retry replays the transfer the other transaction stored.
 func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time) ([]ledger.Result, error) {
-	const op = "postgres.Ledger.Apply"
 	if len(ops) == 0 {
 		return nil, nil
 	}
+	res, retry, err := s.apply(ctx, ops, now, false)
+	if retry {
+		res, _, err = s.apply(ctx, ops, now, true)
+	}
+	return res, err
+}
+
+// apply runs one attempt at a batch. Most keys are new, so the first
+// attempt (lookupKeys false) does not look them up: a key already stored
+// (a client's retry) then fails the insert of transfers with a unique
+// violation, or, if the op was refused and so inserted nothing, shows in a
+// look-up of the refused ops' keys alone; either way the attempt ends with
+// retry true and nothing written, and the second attempt looks every key
+// up first. The look-up was one index probe per key on every batch;
+// retries are rare.
+func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time, lookupKeys bool) (_ []ledger.Result, retry bool, _ error) {
+	const op = "postgres.Ledger.Apply"
 
 	var clients, keys []string
 	var tids []int64
@@ -126,7 +143,7 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 
 	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
-		return nil, mapErr(op, err, nil)
+		return nil, false, mapErr(op, err, nil)
 	}
 	defer tx.Rollback(context.Background())
 
@@ -140,18 +157,18 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 	if len(tids) > 0 {
 		rows, err := tx.Query(ctx, `SELECT `+transferCols+` FROM transfers t WHERE t.id = ANY($1) ORDER BY t.id FOR NO KEY UPDATE OF t`, customPlan, tids)
 		if err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 		for rows.Next() {
 			t, err := scanTransfer(rows)
 			if err != nil {
 				rows.Close()
-				return nil, mapErr(op, err, nil)
+				return nil, false, mapErr(op, err, nil)
 			}
 			snap.Targets[t.ID] = &t
 		}
 		if err := rows.Err(); err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 	}
 
@@ -187,7 +204,7 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 				return rows.Err()
 			})
 	}
-	if len(keys) > 0 {
+	if len(keys) > 0 && lookupKeys {
 		b.Queue(`SELECT `+transferCols+`, t.request_hash
 FROM unnest($1::text[], $2::text[]) k(client, idem_key),
 LATERAL (SELECT * FROM transfers WHERE client = k.client AND idem_key = k.idem_key LIMIT 1) t`, clients, keys).
@@ -208,25 +225,46 @@ LATERAL (SELECT * FROM transfers WHERE client = k.client AND idem_key = k.idem_k
 	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 	}
 
 	// 4. The rules.
 	plan := ledger.Decide(ops, snap, now)
 
+	if !lookupKeys {
+		// A refused op may be the retry of a transfer already booked, which
+		// must replay rather than be refused again: look up refused keys.
+		var rc, rk []string
+		for i, o := range ops {
+			if o.Kind == ledger.OpCreate && plan.Results[i].Err != nil {
+				rc, rk = append(rc, o.Request.Client), append(rk, o.Request.Key)
+			}
+		}
+		if len(rc) > 0 {
+			var found bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) k(client, idem_key)
+  JOIN transfers t ON t.client = k.client AND t.idem_key = k.idem_key)`, rc, rk).Scan(&found); err != nil {
+				return nil, false, mapErr(op, err, nil)
+			}
+			if found {
+				return nil, true, nil
+			}
+		}
+	}
+
 	// 5. Ids for the new transfers, in one statement.
 	if len(plan.New) > 0 {
 		rows, err := tx.Query(ctx, `SELECT nextval('transfers_id_seq') FROM generate_series(1, $1)`, len(plan.New))
 		if err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 		got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 		if err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 		if len(got) != len(plan.New) {
-			return nil, fmt.Errorf("%s: asked %d transfer ids, got %d", op, len(plan.New), len(got))
+			return nil, false, fmt.Errorf("%s: asked %d transfer ids, got %d", op, len(plan.New), len(got))
 		}
 		ids := make([]ledger.TransferID, len(got))
 		for i, v := range got {
@@ -252,7 +290,7 @@ LATERAL (SELECT * FROM transfers WHERE client = k.client AND idem_key = k.idem_k
   voided_at = CASE WHEN v.voided <> 0 THEN v.voided ELSE transfers.voided_at END
 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) v(id, status, posted, voided)
 WHERE transfers.id = v.id`, customPlan, id, st, posted, voided); err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 	}
 	b = &pgx.Batch{}
@@ -275,13 +313,23 @@ WHERE accounts.id = v.id`, id, bal, held)
 	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return nil, mapErr(op, err, errKeyRace)
+			if !lookupKeys && isConstraint(err, "transfers_client_key") {
+				return nil, true, nil // a stored key: run again with look-ups
+			}
+			return nil, false, mapErr(op, err, errKeyRace)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, mapErr(op, err, errKeyRace)
+		return nil, false, mapErr(op, err, errKeyRace)
 	}
-	return plan.Results, nil
+	return plan.Results, false, nil
+}
+
+// isConstraint reports whether err is a PostgreSQL error raised by the
+// named constraint.
+func isConstraint(err error, name string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.ConstraintName == name
 }
 
 // customPlan runs a statement as an unnamed prepared statement, so that
