@@ -50,34 +50,14 @@ func scanAccount(r pgx.Row) (ledger.Account, error) {
 	return a, err
 }
 
-// transferCols selects a transfer with its postings as two arrays, in the
-// order both engines use: amount, then account (debits first).
+// transferCols selects a transfer with its legs (sqlstore.ScanTransferLegs).
 const transferCols = `t.id, t.client, t.idem_key, t.currency, t.description, t.merchant_id, t.category, t.status,
-  t.created_at, t.posted_at, t.voided_at,
-  ARRAY(SELECT p.account_id FROM postings p WHERE p.transfer_id = t.id ORDER BY p.amount, p.account_id),
-  ARRAY(SELECT p.amount FROM postings p WHERE p.transfer_id = t.id ORDER BY p.amount, p.account_id)`
+  t.created_at, t.posted_at, t.voided_at, t.legs`
 
 // scanTransfer reads transferCols, plus the extra destinations given (the
 // request hash when Apply needs it).
 func scanTransfer(r pgx.Row, extra ...any) (ledger.Transfer, error) {
-	var t ledger.Transfer
-	var id, merchant, c, p, v int64
-	var cur, status string
-	var accts, amts []int64
-	dst := append([]any{&id, &t.Client, &t.Key, &cur, &t.Description, &merchant, &t.Category, &status, &c, &p, &v, &accts, &amts}, extra...)
-	if err := r.Scan(dst...); err != nil {
-		return t, err
-	}
-	t.ID, t.Merchant, t.Currency, t.Status = ledger.TransferID(id), ledger.MerchantID(merchant), ledger.Currency(cur), ledger.TransferStatus(status)
-	t.Created, t.Posted, t.Voided = fromMicros(c), fromMicros(p), fromMicros(v)
-	if len(accts) != len(amts) {
-		return t, fmt.Errorf("transfer %d: %d posting accounts but %d amounts", id, len(accts), len(amts))
-	}
-	t.Postings = make([]ledger.Posting, len(accts))
-	for i := range accts {
-		t.Postings[i] = ledger.Posting{Account: ledger.AccountID(accts[i]), Amount: ledger.Amount(amts[i])}
-	}
-	return t, nil
+	return sqlstore.ScanTransferLegs(r, extra...)
 }
 
 // Apply implements ledger.Store with one READ COMMITTED transaction and a
@@ -355,6 +335,7 @@ func queueInserts(b *pgx.Batch, news []ledger.NewTransfer) {
 	var (
 		id, merchant, amount, created, posted = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		client, key, cur, desc, cat, status   = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		legs                                  = make([]string, n)
 		hash                                  = make([][]byte, n)
 		pAcct, pAt, pID, pAmt                 []int64
 	)
@@ -368,6 +349,7 @@ func queueInserts(b *pgx.Batch, news []ledger.NewTransfer) {
 		id[i], client[i], key[i], hash[i] = int64(t.ID), t.Client, t.Key, nt.Hash[:]
 		cur[i], amount[i], desc[i], merchant[i] = string(t.Currency), int64(t.Amount()), t.Description, int64(t.Merchant)
 		cat[i], status[i], created[i], posted[i] = t.Category, string(t.Status), micros(t.Created), micros(t.Posted)
+		legs[i] = sqlstore.Legs(t.Postings)
 		at := micros(t.Created)
 		for _, p := range t.Postings {
 			pAcct = append(pAcct, int64(p.Account))
@@ -376,9 +358,9 @@ func queueInserts(b *pgx.Batch, news []ledger.NewTransfer) {
 			pAmt = append(pAmt, int64(p.Amount))
 		}
 	}
-	b.Queue(`INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])`,
-		id, client, key, hash, cur, amount, desc, merchant, cat, status, created, posted)
+	b.Queue(`INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at, legs)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::text[])`,
+		id, client, key, hash, cur, amount, desc, merchant, cat, status, created, posted, legs)
 	b.Queue(`INSERT INTO postings (account_id, at, transfer_id, amount)
 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])`, pAcct, pAt, pID, pAmt)
 }

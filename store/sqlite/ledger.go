@@ -146,19 +146,19 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 		// Values go in as driver values (int64, string, []byte), so that
 		// database/sql passes them on without reflecting on named types,
 		// in one flat slice per table.
-		targs := make([]any, 0, 12*len(plan.New))
+		targs := make([]any, 0, 13*len(plan.New))
 		var pargs []any
 		for _, n := range plan.New {
 			t := n.Transfer
 			at := micros(t.Created)
 			targs = append(targs, int64(t.ID), t.Client, t.Key, n.Hash[:], string(t.Currency), int64(t.Amount()), t.Description,
-				int64(t.Merchant), t.Category, string(t.Status), at, micros(t.Posted))
+				int64(t.Merchant), t.Category, string(t.Status), at, micros(t.Posted), sqlstore.Legs(t.Postings))
 			for _, p := range t.Postings {
 				pargs = append(pargs, int64(p.Account), at, int64(t.ID), int64(p.Amount))
 			}
 		}
-		n, err := insertFlat(ctx, tx, `INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at) VALUES `,
-			` ON CONFLICT (client, idem_key) DO NOTHING`, 12, targs)
+		n, err := insertFlat(ctx, tx, `INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at, legs) VALUES `,
+			` ON CONFLICT (client, idem_key) DO NOTHING`, 13, targs)
 		if err != nil {
 			return nil, false, mapErr(op, err, nil)
 		}
@@ -261,29 +261,14 @@ func flatten(rows [][]any) []any {
 	return out
 }
 
-// transfer reads transfer id and its postings inside tx, as
+// transfer reads transfer id and its legs inside tx, as
 // sqlstore.ReadTransfer does.
 func transfer(ctx context.Context, tx *sql.Tx, id ledger.TransferID) (ledger.Transfer, error) {
-	t, err := sqlstore.ScanTransfer(tx.QueryRowContext(ctx, `SELECT `+sqlstore.TransferCols+` FROM transfers WHERE id = ?`, id))
+	t, err := sqlstore.ScanTransferLegs(tx.QueryRowContext(ctx, `SELECT `+sqlstore.TransferCols+`, legs FROM transfers WHERE id = ?`, int64(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ledger.ErrTransferNotFound
 	}
-	if err != nil {
-		return t, err
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT account_id, amount FROM postings WHERE transfer_id = ? ORDER BY amount, account_id`, id)
-	if err != nil {
-		return t, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var p ledger.Posting
-		if err := rows.Scan(&p.Account, &p.Amount); err != nil {
-			return t, err
-		}
-		t.Postings = append(t.Postings, p)
-	}
-	return t, rows.Err()
+	return t, err
 }
 
 // SetAccountStatus implements ledger.Store. It goes through the writer so it
