@@ -23,6 +23,9 @@ type DB struct {
 	pool *pgxpool.Pool
 	// sql is the shared stores' view of the same pool (store/sqlstore).
 	sql *sqlstore.DB
+	// Stores are the capability stores written once, in store/sqlstore:
+	// db.Consent(), db.Identity(), ...
+	sqlstore.Stores
 }
 
 // Open connects to the database named by url (postgres://...) and applies
@@ -46,6 +49,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("postgres: cannot reach %s: %w", cfg.ConnConfig.Host, err)
 	}
 	db := &DB{pool: pool, sql: sqlstore.NewPostgres(pool)}
+	db.Stores = db.sql.Stores
 	if err := db.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -1,8 +1,9 @@
 // Package postgres connects to PostgreSQL through pgx (the production
 // engine) and implements on it the stores where PostgreSQL differs: the
-// ledger's set-oriented batches, the disclosure log's appender, insights'
-// updates. The stores whose SQL is the same on both engines, and the
-// migrations, are store/sqlstore's, over the same pool (stores.go).
+// ledger's set-oriented batches (Apply; the rest of the ledger is shared), the disclosure log's appender, bulk loads,
+// the fleet lease and rate budgets. The stores whose SQL is the same on
+// both engines, and the migrations, are store/sqlstore's, over the same
+// pool (DB embeds sqlstore.Stores).
 //
 // Ledger batches are set-oriented: one statement locks every touched account
 // in ascending id order (FOR UPDATE), and arrays (unnest) insert all transfers

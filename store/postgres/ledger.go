@@ -6,26 +6,30 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/ledger"
-	"github.com/bankbridge/bankbridge/store/ledgersql"
+	"github.com/bankbridge/bankbridge/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// LedgerStore implements ledger.Store on PostgreSQL. Apply is set-oriented:
-// a batch costs a constant number of statements whatever its size, because
-// PostgreSQL on a small machine is bound by CPU per statement.
-type LedgerStore struct{ db *DB }
+// LedgerStore implements ledger.Store on PostgreSQL: Apply and
+// SetAccountStatus here; the rest, the same SQL on both engines, is
+// sqlstore's. Apply is set-oriented: a batch costs a constant number of
+// statements whatever its size, because PostgreSQL on a small machine is
+// bound by CPU per statement.
+type LedgerStore struct {
+	*sqlstore.LedgerShared
+	db *DB
+}
 
 var _ ledger.Store = (*LedgerStore)(nil)
 
 // Ledger returns the ledger store of db.
-func (db *DB) Ledger() *LedgerStore { return &LedgerStore{db: db} }
+func (db *DB) Ledger() *LedgerStore { return &LedgerStore{LedgerShared: db.sql.LedgerShared(), db: db} }
 
 // errKeyRace is what Apply answers when another transaction (another batcher
 // or instance) inserted one of the batch's idempotency keys first: nothing
@@ -46,34 +50,14 @@ func scanAccount(r pgx.Row) (ledger.Account, error) {
 	return a, err
 }
 
-// transferCols selects a transfer with its postings as two arrays, in the
-// order both engines use: amount, then account (debits first).
+// transferCols selects a transfer with its legs (sqlstore.ScanTransferLegs).
 const transferCols = `t.id, t.client, t.idem_key, t.currency, t.description, t.merchant_id, t.category, t.status,
-  t.created_at, t.posted_at, t.voided_at,
-  ARRAY(SELECT p.account_id FROM postings p WHERE p.transfer_id = t.id ORDER BY p.amount, p.account_id),
-  ARRAY(SELECT p.amount FROM postings p WHERE p.transfer_id = t.id ORDER BY p.amount, p.account_id)`
+  t.created_at, t.posted_at, t.voided_at, t.legs`
 
 // scanTransfer reads transferCols, plus the extra destinations given (the
 // request hash when Apply needs it).
 func scanTransfer(r pgx.Row, extra ...any) (ledger.Transfer, error) {
-	var t ledger.Transfer
-	var id, merchant, c, p, v int64
-	var cur, status string
-	var accts, amts []int64
-	dst := append([]any{&id, &t.Client, &t.Key, &cur, &t.Description, &merchant, &t.Category, &status, &c, &p, &v, &accts, &amts}, extra...)
-	if err := r.Scan(dst...); err != nil {
-		return t, err
-	}
-	t.ID, t.Merchant, t.Currency, t.Status = ledger.TransferID(id), ledger.MerchantID(merchant), ledger.Currency(cur), ledger.TransferStatus(status)
-	t.Created, t.Posted, t.Voided = fromMicros(c), fromMicros(p), fromMicros(v)
-	if len(accts) != len(amts) {
-		return t, fmt.Errorf("transfer %d: %d posting accounts but %d amounts", id, len(accts), len(amts))
-	}
-	t.Postings = make([]ledger.Posting, len(accts))
-	for i := range accts {
-		t.Postings[i] = ledger.Posting{Account: ledger.AccountID(accts[i]), Amount: ledger.Amount(amts[i])}
-	}
-	return t, nil
+	return sqlstore.ScanTransferLegs(r, extra...)
 }
 
 // Apply implements ledger.Store with one READ COMMITTED transaction and a
@@ -83,7 +67,8 @@ func scanTransfer(r pgx.Row, extra ...any) (ledger.Transfer, error) {
 //     in ascending id order (skipped when the batch has none);
 //  2. every account the batch touches, locked in ascending id order, and
 //  3. the transfers already stored under the batch's keys, read once those
-//     locks are held; 2 and 3 pipelined in one round trip;
+//     locks are held; 2 and 3 pipelined in one round trip (3 only on a
+//     second attempt: see apply);
 //  4. ledger.Decide on that snapshot (the rules live only there);
 //  5. one nextval per new transfer, in one statement;
 //  6. the status changes of post and void (skipped when none), then,
@@ -102,10 +87,26 @@ func scanTransfer(r pgx.Row, extra ...any) (ledger.Transfer, error) {
 // batch with an Unavailable error and nothing written; the Service retries
 // it, and a retry replays the transfer the other transaction stored.
 func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time) ([]ledger.Result, error) {
-	const op = "postgres.Ledger.Apply"
 	if len(ops) == 0 {
 		return nil, nil
 	}
+	res, retry, err := s.apply(ctx, ops, now, false)
+	if retry {
+		res, _, err = s.apply(ctx, ops, now, true)
+	}
+	return res, err
+}
+
+// apply runs one attempt at a batch. Most keys are new, so the first
+// attempt (lookupKeys false) does not look them up: a key already stored
+// (a client's retry) then fails the insert of transfers with a unique
+// violation, or, if the op was refused and so inserted nothing, shows in a
+// look-up of the refused ops' keys alone; either way the attempt ends with
+// retry true and nothing written, and the second attempt looks every key
+// up first. The look-up was one index probe per key on every batch;
+// retries are rare.
+func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time, lookupKeys bool) (_ []ledger.Result, retry bool, _ error) {
+	const op = "postgres.Ledger.Apply"
 
 	var clients, keys []string
 	var tids []int64
@@ -122,7 +123,7 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 
 	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
-		return nil, mapErr(op, err, nil)
+		return nil, false, mapErr(op, err, nil)
 	}
 	defer tx.Rollback(context.Background())
 
@@ -136,18 +137,18 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 	if len(tids) > 0 {
 		rows, err := tx.Query(ctx, `SELECT `+transferCols+` FROM transfers t WHERE t.id = ANY($1) ORDER BY t.id FOR NO KEY UPDATE OF t`, customPlan, tids)
 		if err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 		for rows.Next() {
 			t, err := scanTransfer(rows)
 			if err != nil {
 				rows.Close()
-				return nil, mapErr(op, err, nil)
+				return nil, false, mapErr(op, err, nil)
 			}
 			snap.Targets[t.ID] = &t
 		}
 		if err := rows.Err(); err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 	}
 
@@ -183,7 +184,7 @@ func (s *LedgerStore) Apply(ctx context.Context, ops []ledger.Op, now time.Time)
 				return rows.Err()
 			})
 	}
-	if len(keys) > 0 {
+	if len(keys) > 0 && lookupKeys {
 		b.Queue(`SELECT `+transferCols+`, t.request_hash
 FROM unnest($1::text[], $2::text[]) k(client, idem_key),
 LATERAL (SELECT * FROM transfers WHERE client = k.client AND idem_key = k.idem_key LIMIT 1) t`, clients, keys).
@@ -204,25 +205,46 @@ LATERAL (SELECT * FROM transfers WHERE client = k.client AND idem_key = k.idem_k
 	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 	}
 
 	// 4. The rules.
 	plan := ledger.Decide(ops, snap, now)
 
+	if !lookupKeys {
+		// A refused op may be the retry of a transfer already booked, which
+		// must replay rather than be refused again: look up refused keys.
+		var rc, rk []string
+		for i, o := range ops {
+			if o.Kind == ledger.OpCreate && plan.Results[i].Err != nil {
+				rc, rk = append(rc, o.Request.Client), append(rk, o.Request.Key)
+			}
+		}
+		if len(rc) > 0 {
+			var found bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) k(client, idem_key)
+  JOIN transfers t ON t.client = k.client AND t.idem_key = k.idem_key)`, rc, rk).Scan(&found); err != nil {
+				return nil, false, mapErr(op, err, nil)
+			}
+			if found {
+				return nil, true, nil
+			}
+		}
+	}
+
 	// 5. Ids for the new transfers, in one statement.
 	if len(plan.New) > 0 {
 		rows, err := tx.Query(ctx, `SELECT nextval('transfers_id_seq') FROM generate_series(1, $1)`, len(plan.New))
 		if err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 		got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 		if err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 		if len(got) != len(plan.New) {
-			return nil, fmt.Errorf("%s: asked %d transfer ids, got %d", op, len(plan.New), len(got))
+			return nil, false, fmt.Errorf("%s: asked %d transfer ids, got %d", op, len(plan.New), len(got))
 		}
 		ids := make([]ledger.TransferID, len(got))
 		for i, v := range got {
@@ -248,7 +270,7 @@ LATERAL (SELECT * FROM transfers WHERE client = k.client AND idem_key = k.idem_k
   voided_at = CASE WHEN v.voided <> 0 THEN v.voided ELSE transfers.voided_at END
 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) v(id, status, posted, voided)
 WHERE transfers.id = v.id`, customPlan, id, st, posted, voided); err != nil {
-			return nil, mapErr(op, err, nil)
+			return nil, false, mapErr(op, err, nil)
 		}
 	}
 	b = &pgx.Batch{}
@@ -271,13 +293,23 @@ WHERE accounts.id = v.id`, id, bal, held)
 	}
 	if b.Len() > 0 {
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return nil, mapErr(op, err, errKeyRace)
+			if !lookupKeys && isConstraint(err, "transfers_client_key") {
+				return nil, true, nil // a stored key: run again with look-ups
+			}
+			return nil, false, mapErr(op, err, errKeyRace)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, mapErr(op, err, errKeyRace)
+		return nil, false, mapErr(op, err, errKeyRace)
 	}
-	return plan.Results, nil
+	return plan.Results, false, nil
+}
+
+// isConstraint reports whether err is a PostgreSQL error raised by the
+// named constraint.
+func isConstraint(err error, name string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.ConstraintName == name
 }
 
 // customPlan runs a statement as an unnamed prepared statement, so that
@@ -303,6 +335,7 @@ func queueInserts(b *pgx.Batch, news []ledger.NewTransfer) {
 	var (
 		id, merchant, amount, created, posted = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		client, key, cur, desc, cat, status   = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		legs                                  = make([]string, n)
 		hash                                  = make([][]byte, n)
 		pAcct, pAt, pID, pAmt                 []int64
 	)
@@ -316,6 +349,7 @@ func queueInserts(b *pgx.Batch, news []ledger.NewTransfer) {
 		id[i], client[i], key[i], hash[i] = int64(t.ID), t.Client, t.Key, nt.Hash[:]
 		cur[i], amount[i], desc[i], merchant[i] = string(t.Currency), int64(t.Amount()), t.Description, int64(t.Merchant)
 		cat[i], status[i], created[i], posted[i] = t.Category, string(t.Status), micros(t.Created), micros(t.Posted)
+		legs[i] = sqlstore.Legs(t.Postings)
 		at := micros(t.Created)
 		for _, p := range t.Postings {
 			pAcct = append(pAcct, int64(p.Account))
@@ -324,55 +358,11 @@ func queueInserts(b *pgx.Batch, news []ledger.NewTransfer) {
 			pAmt = append(pAmt, int64(p.Amount))
 		}
 	}
-	b.Queue(`INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::bigint[])`,
-		id, client, key, hash, cur, amount, desc, merchant, cat, status, created, posted)
+	b.Queue(`INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at, legs)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::text[])`,
+		id, client, key, hash, cur, amount, desc, merchant, cat, status, created, posted, legs)
 	b.Queue(`INSERT INTO postings (account_id, at, transfer_id, amount)
 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])`, pAcct, pAt, pID, pAmt)
-}
-
-// CreateAccount implements ledger.Store.
-func (s *LedgerStore) CreateAccount(ctx context.Context, a ledger.Account) (ledger.Account, error) {
-	if err := a.Validate(); err != nil {
-		return a, err
-	}
-	if a.OpenedAt.IsZero() {
-		a.OpenedAt = time.Now()
-	}
-	a.OpenedAt = a.OpenedAt.UTC().Truncate(time.Microsecond)
-	if a.Status == "" {
-		a.Status = ledger.Open
-	}
-	a.Balance, a.Held = 0, 0
-	var id int64
-	err := s.db.pool.QueryRow(ctx, `INSERT INTO accounts (customer_id, kind, name, currency, status, number, routing, limit_minor, unbounded, opened_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		int64(a.Customer), string(a.Kind), a.Name, string(a.Currency), string(a.Status), string(a.Number), a.Routing,
-		int64(a.Limit), a.Unbounded, micros(a.OpenedAt)).Scan(&id)
-	if err != nil {
-		return a, mapErr("postgres.Ledger.CreateAccount", err, ledger.ErrDuplicate)
-	}
-	a.ID = ledger.AccountID(id)
-	return a, nil
-}
-
-// Account implements ledger.Store.
-func (s *LedgerStore) Account(ctx context.Context, id ledger.AccountID) (ledger.Account, error) {
-	a, err := scanAccount(s.db.pool.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, int64(id)))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ledger.Account{}, ledger.ErrAccountNotFound
-	}
-	return a, mapErr("postgres.Ledger.Account", err, nil)
-}
-
-// CustomerAccounts implements ledger.Store: the customer's accounts by id.
-func (s *LedgerStore) CustomerAccounts(ctx context.Context, c bankbridge.CustomerID) ([]ledger.Account, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT `+accountCols+` FROM accounts WHERE customer_id = $1 ORDER BY id`, int64(c))
-	if err != nil {
-		return nil, mapErr("postgres.Ledger.CustomerAccounts", err, nil)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Account, error) { return scanAccount(r) })
-	return out, mapErr("postgres.Ledger.CustomerAccounts", err, nil)
 }
 
 // SetAccountStatus implements ledger.Store. It is one single-row UPDATE: it
@@ -391,229 +381,6 @@ func (s *LedgerStore) SetAccountStatus(ctx context.Context, id ledger.AccountID,
 		return ledger.ErrAccountNotFound
 	}
 	return nil
-}
-
-// Transfer implements ledger.Store.
-func (s *LedgerStore) Transfer(ctx context.Context, id ledger.TransferID) (ledger.Transfer, error) {
-	t, err := scanTransfer(s.db.pool.QueryRow(ctx, `SELECT `+transferCols+` FROM transfers t WHERE t.id = $1`, int64(id)))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ledger.Transfer{}, ledger.ErrTransferNotFound
-	}
-	return t, mapErr("postgres.Ledger.Transfer", err, nil)
-}
-
-// History implements ledger.Store: a backward range scan of the postings
-// primary key (account_id, at, transfer_id) from the cursor on, joined to
-// transfers for the filters. Known limit: a filter that matches rarely
-// (Search, Status) may scan many postings to fill a page.
-func (s *LedgerStore) History(ctx context.Context, q ledger.HistoryQuery) (ledger.HistoryPage, error) {
-	const op = "postgres.Ledger.History"
-	limit, err := ledger.HistoryLimit(q.Limit)
-	if err != nil {
-		return ledger.HistoryPage{}, err
-	}
-	args := []any{int64(q.Account)}
-	where := []string{"p.account_id = $1"}
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	if q.After != nil {
-		where = append(where, "(p.at, p.transfer_id) < ("+arg(micros(q.After.At))+"::bigint, "+arg(int64(q.After.ID))+"::bigint)")
-	}
-	if !q.From.IsZero() {
-		where = append(where, "p.at >= "+arg(micros(q.From)))
-	}
-	if !q.To.IsZero() {
-		where = append(where, "p.at < "+arg(micros(q.To)))
-	}
-	if q.Status != "" {
-		where = append(where, "t.status = "+arg(string(q.Status)))
-	}
-	if q.Search != "" {
-		where = append(where, `t.description ILIKE `+arg("%"+ledger.EscapeLike(q.Search)+"%")+` ESCAPE '\'`)
-	}
-	lim := arg(limit + 1)
-	rows, err := s.db.pool.Query(ctx, `SELECT t.id, t.client, t.idem_key, t.currency, t.description, t.merchant_id, t.category, t.status,
-  t.created_at, t.posted_at, t.voided_at, p.amount
-FROM postings p JOIN transfers t ON t.id = p.transfer_id
-WHERE `+strings.Join(where, " AND ")+`
-ORDER BY p.at DESC, p.transfer_id DESC LIMIT `+lim, args...)
-	if err != nil {
-		return ledger.HistoryPage{}, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var page ledger.HistoryPage
-	for rows.Next() {
-		var e ledger.Entry
-		var id, merchant, c, p, v, amt int64
-		var cur, status string
-		t := &e.Transfer
-		if err := rows.Scan(&id, &t.Client, &t.Key, &cur, &t.Description, &merchant, &t.Category, &status, &c, &p, &v, &amt); err != nil {
-			return ledger.HistoryPage{}, mapErr(op, err, nil)
-		}
-		t.ID, t.Merchant, t.Currency, t.Status = ledger.TransferID(id), ledger.MerchantID(merchant), ledger.Currency(cur), ledger.TransferStatus(status)
-		t.Created, t.Posted, t.Voided = fromMicros(c), fromMicros(p), fromMicros(v)
-		e.Amount = ledger.Amount(amt)
-		page.Entries = append(page.Entries, e)
-	}
-	if err := rows.Err(); err != nil {
-		return ledger.HistoryPage{}, mapErr(op, err, nil)
-	}
-	page.Trim(limit)
-	return page, nil
-}
-
-// Verify implements ledger.Store with the checks both engines share
-// (store/ledgersql), inside one REPEATABLE READ read-only transaction so
-// that every check sees the same snapshot while batches keep committing.
-func (s *LedgerStore) Verify(ctx context.Context) (ledger.Report, error) {
-	const op = "postgres.Ledger.Verify"
-	var r ledger.Report
-	tx, err := s.db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return r, mapErr(op, err, nil)
-	}
-	defer tx.Rollback(context.Background())
-	if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM transfers), (SELECT count(*) FROM postings)`).
-		Scan(&r.Accounts, &r.Transfers, &r.Postings); err != nil {
-		return r, mapErr(op, err, nil)
-	}
-	for _, c := range ledgersql.Checks {
-		rows, err := tx.Query(ctx, c.SQL)
-		if err != nil {
-			return r, mapErr(op+" "+c.Name, err, nil)
-		}
-		for rows.Next() {
-			var id string
-			var a, b int64
-			if err := rows.Scan(&id, &a, &b); err != nil {
-				rows.Close()
-				return r, mapErr(op+" "+c.Name, err, nil)
-			}
-			r.Problems = append(r.Problems, fmt.Sprintf(c.Format, id, a, b))
-		}
-		if err := rows.Err(); err != nil {
-			return r, mapErr(op+" "+c.Name, err, nil)
-		}
-	}
-	return r, nil
-}
-
-// CreateMerchant implements ledger.Store.
-func (s *LedgerStore) CreateMerchant(ctx context.Context, m ledger.Merchant) (ledger.Merchant, error) {
-	var id int64
-	err := s.db.pool.QueryRow(ctx, `INSERT INTO merchants (name, mcc, category, city, country) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		m.Name, m.MCC, m.Category, m.City, m.Country).Scan(&id)
-	if err != nil {
-		return m, mapErr("postgres.Ledger.CreateMerchant", err, nil)
-	}
-	m.ID = ledger.MerchantID(id)
-	return m, nil
-}
-
-// Merchant implements ledger.Store; an unknown id is a NotFound error with
-// code merchant_not_found.
-func (s *LedgerStore) Merchant(ctx context.Context, id ledger.MerchantID) (ledger.Merchant, error) {
-	m := ledger.Merchant{ID: id}
-	err := s.db.pool.QueryRow(ctx, `SELECT name, mcc, category, city, country FROM merchants WHERE id = $1`, int64(id)).
-		Scan(&m.Name, &m.MCC, &m.Category, &m.City, &m.Country)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ledger.Merchant{}, ledger.ErrMerchantNotFound
-	}
-	if err != nil {
-		return ledger.Merchant{}, mapErr("postgres.Ledger.Merchant", err, nil)
-	}
-	return m, nil
-}
-
-// CreateCard implements ledger.Store. The account must exist
-// (ErrAccountNotFound otherwise).
-func (s *LedgerStore) CreateCard(ctx context.Context, c ledger.Card) (ledger.Card, error) {
-	if c.Created.IsZero() {
-		c.Created = time.Now()
-	}
-	c.Created = c.Created.UTC().Truncate(time.Microsecond)
-	if c.Status == "" {
-		c.Status = ledger.CardActive
-	}
-	var id int64
-	err := s.db.pool.QueryRow(ctx, `INSERT INTO cards (account_id, customer_id, last4, network, status, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		int64(c.Account), int64(c.Customer), c.Last4, c.Network, string(c.Status), micros(c.Created)).Scan(&id)
-	if isCode(err, "23503") { // foreign key: no such account
-		return c, ledger.ErrAccountNotFound
-	}
-	if err != nil {
-		return c, mapErr("postgres.Ledger.CreateCard", err, nil)
-	}
-	c.ID = ledger.CardID(id)
-	return c, nil
-}
-
-// CustomerCards implements ledger.Store: the customer's cards by id.
-func (s *LedgerStore) CustomerCards(ctx context.Context, cust bankbridge.CustomerID) ([]ledger.Card, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT id, account_id, customer_id, last4, network, status, created_at FROM cards WHERE customer_id = $1 ORDER BY id`, int64(cust))
-	if err != nil {
-		return nil, mapErr("postgres.Ledger.CustomerCards", err, nil)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Card, error) {
-		var c ledger.Card
-		var id, acct, cu, created int64
-		var status string
-		err := r.Scan(&id, &acct, &cu, &c.Last4, &c.Network, &status, &created)
-		c.ID, c.Account, c.Customer, c.Status, c.Created = ledger.CardID(id), ledger.AccountID(acct), bankbridge.CustomerID(cu), ledger.CardStatus(status), fromMicros(created)
-		return c, err
-	})
-	return out, mapErr("postgres.Ledger.CustomerCards", err, nil)
-}
-
-// SetCardStatus implements ledger.Store; an unknown id is a NotFound error
-// with code card_not_found.
-func (s *LedgerStore) SetCardStatus(ctx context.Context, id ledger.CardID, st ledger.CardStatus) error {
-	switch st {
-	case ledger.CardActive, ledger.CardFrozen:
-	default:
-		return bankbridge.E(bankbridge.Invalid, "card_status_invalid", "unknown card status")
-	}
-	tag, err := s.db.pool.Exec(ctx, `UPDATE cards SET status = $2 WHERE id = $1`, int64(id), string(st))
-	if err != nil {
-		return mapErr("postgres.Ledger.SetCardStatus", err, nil)
-	}
-	if tag.RowsAffected() == 0 {
-		return ledger.ErrCardNotFound
-	}
-	return nil
-}
-
-// CreatePayee implements ledger.Store. A nickname the customer already uses
-// is ErrDuplicate.
-func (s *LedgerStore) CreatePayee(ctx context.Context, p ledger.Payee) (ledger.Payee, error) {
-	if p.Created.IsZero() {
-		p.Created = time.Now()
-	}
-	p.Created = p.Created.UTC().Truncate(time.Microsecond)
-	var id int64
-	err := s.db.pool.QueryRow(ctx, `INSERT INTO payees (customer_id, name, nickname, account_id, routing, number, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		int64(p.Customer), p.Name, p.Nickname, int64(p.Account), p.Routing, string(p.Number), micros(p.Created)).Scan(&id)
-	if err != nil {
-		return p, mapErr("postgres.Ledger.CreatePayee", err, ledger.ErrDuplicate)
-	}
-	p.ID = ledger.PayeeID(id)
-	return p, nil
-}
-
-// Payees implements ledger.Store: the customer's payees by id.
-func (s *LedgerStore) Payees(ctx context.Context, cust bankbridge.CustomerID) ([]ledger.Payee, error) {
-	rows, err := s.db.pool.Query(ctx, `SELECT id, customer_id, name, nickname, account_id, routing, number, created_at FROM payees WHERE customer_id = $1 ORDER BY id`, int64(cust))
-	if err != nil {
-		return nil, mapErr("postgres.Ledger.Payees", err, nil)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Payee, error) {
-		var p ledger.Payee
-		var id, cu, acct, created int64
-		var number string
-		err := r.Scan(&id, &cu, &p.Name, &p.Nickname, &acct, &p.Routing, &number, &created)
-		p.ID, p.Customer, p.Account, p.Number, p.Created = ledger.PayeeID(id), bankbridge.CustomerID(cu), ledger.AccountID(acct), ledger.AccountNumber(number), fromMicros(created)
-		return p, err
-	})
-	return out, mapErr("postgres.Ledger.Payees", err, nil)
 }
 
 // isCode reports whether err is a PostgreSQL error with SQLSTATE code.
@@ -652,37 +419,4 @@ func queueEvents(b *pgx.Batch, evs []ledger.Event) {
 SELECT nextval('ledger_events_seq'), v.* FROM unnest($1::bigint[], $2::text[], $3::bool[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[])
   AS v(transfer_id, status, settles, currency, postings, merchant_id, category, description, at)`,
 		tid, status, settles, cur, ps, merchant, cat, desc, at)
-}
-
-// Events implements ledger.Store: a range scan of the events' primary key.
-// Sequences are in commit order (see eventsLock), so what this returns is
-// always a prefix of what will ever follow after.
-func (s *LedgerStore) Events(ctx context.Context, after ledger.EventSeq, limit int) ([]ledger.Event, error) {
-	const op = "postgres.Ledger.Events"
-	limit, err := ledger.EventLimit(limit)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.db.pool.Query(ctx, `SELECT seq, transfer_id, status, settles, currency, postings, merchant_id, category, description, at
-FROM ledger_events WHERE seq > $1 ORDER BY seq LIMIT $2`, int64(after), limit)
-	if err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var out []ledger.Event
-	for rows.Next() {
-		var e ledger.Event
-		var seq, tid, merchant, at int64
-		var status, cur, ps string
-		if err := rows.Scan(&seq, &tid, &status, &e.Settles, &cur, &ps, &merchant, &e.Category, &e.Description, &at); err != nil {
-			return nil, mapErr(op, err, nil)
-		}
-		e.Seq, e.Transfer, e.Merchant, e.At = ledger.EventSeq(seq), ledger.TransferID(tid), ledger.MerchantID(merchant), fromMicros(at)
-		e.Status, e.Currency = ledger.TransferStatus(status), ledger.Currency(cur)
-		if e.Postings, err = ledger.DecodePostings(ps); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, mapErr(op, rows.Err(), nil)
 }

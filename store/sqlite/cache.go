@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/store/sqlstore"
 )
 
 // accountCache keeps the accounts the ledger batches touch, so a batch does
@@ -59,13 +60,13 @@ func (c *accountCache) load(ctx context.Context, tx *sql.Tx, ids []ledger.Accoun
 	if len(missing) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`)
+	stmt, err := tx.PrepareContext(ctx, `SELECT `+sqlstore.AccountCols+` FROM accounts WHERE id = ?`)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for _, id := range missing {
-		a, err := scanAccount(stmt.QueryRowContext(ctx, id))
+		a, err := sqlstore.ScanAccount(stmt.QueryRowContext(ctx, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}

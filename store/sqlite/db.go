@@ -88,7 +88,10 @@ type DB struct {
 	// sql is the shared stores' view of w and r (store/sqlstore), auditSQL
 	// the same of the audit file's.
 	sql, auditSQL *sqlstore.DB
-	Path          string
+	// Stores are the capability stores written once, in store/sqlstore,
+	// over the main file: db.Consent(), db.Identity(), ...
+	sqlstore.Stores
+	Path string
 	// audit is the disclosure log's file.
 	audit *auditFile
 	// accounts caches ledger accounts for the writer; see accountCache.
@@ -112,6 +115,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{w: w, r: r, Path: path, sql: sqlstore.New(w, r, sqlstore.SQLite)}
+	db.Stores = db.sql.Stores
 	if db.audit, err = openAudit(AuditPath(path)); err != nil {
 		db.Close()
 		return nil, err

@@ -1,10 +1,11 @@
 // Package sqlite opens the embedded SQLite file in WAL mode (the
 // single-machine default) and implements on it the stores where SQLite
-// differs: the ledger and the disclosure log's appender and files. The
+// differs: the ledger's Apply (single writer, account cache) and the
+// disclosure log's appender and files. The
 // stores whose SQL is the same on both engines (consent, identity and its
 // login guard, messenger, data API, alerts, keyring, payment limits, the
-// deployment id, the reads of insights and of the log) are
-// store/sqlstore's, over this package's writer and read pool (stores.go);
+// deployment id, insights, the rest of the ledger, the reads of the log) are store/sqlstore's,
+// over this package's writer and read pool (DB embeds sqlstore.Stores);
 // so are the migrations of the main file.
 //
 // SQLite has one writer. The store keeps one write connection and a pool of

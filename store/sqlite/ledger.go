@@ -10,29 +10,21 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/ledger"
-	"github.com/bankbridge/bankbridge/store/ledgersql"
+	"github.com/bankbridge/bankbridge/store/sqlstore"
 )
 
-// LedgerStore implements ledger.Store on SQLite.
-type LedgerStore struct{ db *DB }
+// LedgerStore implements ledger.Store on SQLite: Apply and
+// SetAccountStatus here, over the single writer and the account cache
+// (cache.go); the rest, the same SQL on both engines, is sqlstore's.
+type LedgerStore struct {
+	*sqlstore.LedgerShared
+	db *DB
+}
 
 var _ ledger.Store = (*LedgerStore)(nil)
 
 // Ledger returns the ledger store of db.
-func (db *DB) Ledger() *LedgerStore { return &LedgerStore{db: db} }
-
-const accountCols = `id, customer_id, kind, name, currency, status, number, routing, limit_minor, unbounded, balance, held, opened_at`
-
-type scanner interface{ Scan(...any) error }
-
-func scanAccount(r scanner) (ledger.Account, error) {
-	var a ledger.Account
-	var opened int64
-	err := r.Scan(&a.ID, &a.Customer, &a.Kind, &a.Name, &a.Currency, &a.Status, &a.Number, &a.Routing,
-		&a.Limit, &a.Unbounded, &a.Balance, &a.Held, &opened)
-	a.OpenedAt = fromMicros(opened)
-	return a, err
-}
+func (db *DB) Ledger() *LedgerStore { return &LedgerStore{LedgerShared: db.sql.LedgerShared(), db: db} }
 
 // Apply implements ledger.Store. SQLite has a single writer, so the batch is
 // one BEGIN IMMEDIATE transaction on the writer connection; no other writer
@@ -62,6 +54,14 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 		return nil, false, mapErr(op, err, nil)
 	}
 	defer tx.Rollback()
+	// The statements run without ctx's deadline: given a context that can
+	// end, mattn's driver runs each statement on a goroutine of its own to
+	// watch it, which cost the writer a goroutine, a channel and two
+	// thread hand-offs per statement. A batch, once begun, runs to its end
+	// (as ledger.Service says); database/sql still rolls the transaction
+	// back between statements if ctx ends, and busy waits are bounded by
+	// the DSN's busy_timeout.
+	ctx = context.WithoutCancel(ctx)
 	cache := &s.db.accounts
 	if err := cache.sync(ctx, tx); err != nil {
 		return nil, false, mapErr(op, err, nil)
@@ -143,28 +143,32 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 			ids[i] = ledger.TransferID(last + int64(i) + 1)
 		}
 		plan.SetIDs(ids)
-		trows := make([][]any, 0, len(plan.New))
-		var prows [][]any
+		// Values go in as driver values (int64, string, []byte), so that
+		// database/sql passes them on without reflecting on named types,
+		// in one flat slice per table.
+		targs := make([]any, 0, 13*len(plan.New))
+		var pargs []any
 		for _, n := range plan.New {
 			t := n.Transfer
-			trows = append(trows, []any{t.ID, t.Client, t.Key, n.Hash[:], t.Currency, t.Amount(), t.Description,
-				t.Merchant, t.Category, t.Status, micros(t.Created), micros(t.Posted)})
+			at := micros(t.Created)
+			targs = append(targs, int64(t.ID), t.Client, t.Key, n.Hash[:], string(t.Currency), int64(t.Amount()), t.Description,
+				int64(t.Merchant), t.Category, string(t.Status), at, micros(t.Posted), sqlstore.Legs(t.Postings))
 			for _, p := range t.Postings {
-				prows = append(prows, []any{p.Account, micros(t.Created), t.ID, p.Amount})
+				pargs = append(pargs, int64(p.Account), at, int64(t.ID), int64(p.Amount))
 			}
 		}
-		n, err := insertRows(ctx, tx, `INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at) VALUES `,
-			` ON CONFLICT (client, idem_key) DO NOTHING`, trows)
+		n, err := insertFlat(ctx, tx, `INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at, legs) VALUES `,
+			` ON CONFLICT (client, idem_key) DO NOTHING`, 13, targs)
 		if err != nil {
 			return nil, false, mapErr(op, err, nil)
 		}
-		if n != int64(len(trows)) {
+		if n != int64(len(plan.New)) {
 			if lookupKeys {
-				return nil, false, fmt.Errorf("%s: %d keys conflict after lookup", op, int64(len(trows))-n)
+				return nil, false, fmt.Errorf("%s: %d keys conflict after lookup", op, int64(len(plan.New))-n)
 			}
 			return nil, true, nil // a retried key: run again with lookups
 		}
-		if _, err := insertRows(ctx, tx, `INSERT INTO postings (account_id, at, transfer_id, amount) VALUES `, "", prows); err != nil {
+		if _, err := insertFlat(ctx, tx, `INSERT INTO postings (account_id, at, transfer_id, amount) VALUES `, "", 4, pargs); err != nil {
 			return nil, false, mapErr(op, err, nil)
 		}
 	}
@@ -173,20 +177,22 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 		if c.Status == ledger.Voided {
 			col = "voided_at"
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE transfers SET status = ?, `+col+` = ? WHERE id = ?`, c.Status, micros(c.At), c.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE transfers SET status = ?, `+col+` = ? WHERE id = ?`, string(c.Status), micros(c.At), int64(c.ID)); err != nil {
 			return nil, false, mapErr(op, err, nil)
 		}
 	}
 	if len(plan.Touched) > 0 {
-		rows := make([][]any, 0, len(plan.Touched))
+		args := make([]any, 0, 3*len(plan.Touched))
 		for _, id := range plan.Touched {
 			a := snap.Accounts[id]
-			rows = append(rows, []any{a.ID, a.Balance, a.Held})
+			args = append(args, int64(a.ID), int64(a.Balance), int64(a.Held))
 		}
 		// UPDATE ... FROM (VALUES ...) sets every touched balance in one statement per chunk.
-		for chunk := range chunks(rows, 300) {
-			q := `UPDATE accounts SET balance = v.column2, held = v.column3 FROM (VALUES ` + placeholders(len(chunk), 3) + `) AS v WHERE accounts.id = v.column1`
-			if _, err := tx.ExecContext(ctx, q, flatten(chunk)...); err != nil {
+		const per = 300
+		for lo := 0; lo < len(args); lo += 3 * per {
+			chunk := args[lo:min(lo+3*per, len(args))]
+			q := `UPDATE accounts SET balance = v.column2, held = v.column3 FROM (VALUES ` + placeholders(len(chunk)/3, 3) + `) AS v WHERE accounts.id = v.column1`
+			if _, err := tx.ExecContext(ctx, q, chunk...); err != nil {
 				return nil, false, mapErr(op, err, nil)
 			}
 		}
@@ -195,11 +201,12 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 	// inserts (100 rows a statement). The single writer makes the sequence
 	// (AUTOINCREMENT) grow in commit order.
 	if evs := plan.Events(snap); len(evs) > 0 {
-		rows := make([][]any, len(evs))
-		for i, e := range evs {
-			rows[i] = []any{e.Transfer, e.Status, e.Settles, e.Currency, ledger.EncodePostings(e.Postings), e.Merchant, e.Category, e.Description, micros(e.At)}
+		args := make([]any, 0, 9*len(evs))
+		for _, e := range evs {
+			args = append(args, int64(e.Transfer), string(e.Status), e.Settles, string(e.Currency), ledger.EncodePostings(e.Postings),
+				int64(e.Merchant), e.Category, e.Description, micros(e.At))
 		}
-		if _, err := insertRows(ctx, tx, `INSERT INTO ledger_events (transfer_id, status, settles, currency, postings, merchant_id, category, description, at) VALUES `, "", rows); err != nil {
+		if _, err := insertFlat(ctx, tx, `INSERT INTO ledger_events (transfer_id, status, settles, currency, postings, merchant_id, category, description, at) VALUES `, "", 9, args); err != nil {
 			return nil, false, mapErr(op, err, nil)
 		}
 	}
@@ -211,13 +218,24 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 	return plan.Results, false, nil
 }
 
-// insertRows inserts rows with multi-row INSERT statements of at most 100 rows,
-// which cuts the per-statement cost that dominates SQLite inserts, and
-// returns how many rows were inserted.
+// insertRows inserts rows with multi-row INSERT statements (insertFlat).
 func insertRows(ctx context.Context, tx *sql.Tx, prefix, suffix string, rows [][]any) (int64, error) {
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	return insertFlat(ctx, tx, prefix, suffix, len(rows[0]), flatten(rows))
+}
+
+// insertFlat inserts the rows of cols values each, one after the other in
+// args, with multi-row INSERT statements of at most 100 rows, which cuts
+// the per-statement cost that dominates SQLite inserts, and returns how
+// many rows were inserted.
+func insertFlat(ctx context.Context, tx *sql.Tx, prefix, suffix string, cols int, args []any) (int64, error) {
+	const per = 100
 	var total int64
-	for chunk := range chunks(rows, 100) {
-		res, err := tx.ExecContext(ctx, prefix+placeholders(len(chunk), len(chunk[0]))+suffix, flatten(chunk)...)
+	for lo := 0; lo < len(args); lo += per * cols {
+		chunk := args[lo:min(lo+per*cols, len(args))]
+		res, err := tx.ExecContext(ctx, prefix+placeholders(len(chunk)/cols, cols)+suffix, chunk...)
 		if err != nil {
 			return total, err
 		}
@@ -228,18 +246,6 @@ func insertRows(ctx context.Context, tx *sql.Tx, prefix, suffix string, rows [][
 		total += n
 	}
 	return total, nil
-}
-
-func chunks(rows [][]any, n int) func(func([][]any) bool) {
-	return func(yield func([][]any) bool) {
-		for len(rows) > 0 {
-			k := min(n, len(rows))
-			if !yield(rows[:k]) {
-				return
-			}
-			rows = rows[k:]
-		}
-	}
 }
 
 func placeholders(rows, cols int) string {
@@ -255,96 +261,14 @@ func flatten(rows [][]any) []any {
 	return out
 }
 
-type querier interface {
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-}
-
-const transferCols = `id, client, idem_key, currency, description, merchant_id, category, status, created_at, posted_at, voided_at`
-
-func scanTransfer(r scanner) (ledger.Transfer, error) {
-	var t ledger.Transfer
-	var c, p, v int64
-	err := r.Scan(&t.ID, &t.Client, &t.Key, &t.Currency, &t.Description, &t.Merchant, &t.Category, &t.Status, &c, &p, &v)
-	t.Created, t.Posted, t.Voided = fromMicros(c), fromMicros(p), fromMicros(v)
-	return t, err
-}
-
-func transfer(ctx context.Context, q querier, id ledger.TransferID) (ledger.Transfer, error) {
-	t, err := scanTransfer(q.QueryRowContext(ctx, `SELECT `+transferCols+` FROM transfers WHERE id = ?`, id))
+// transfer reads transfer id and its legs inside tx, as
+// sqlstore.ReadTransfer does.
+func transfer(ctx context.Context, tx *sql.Tx, id ledger.TransferID) (ledger.Transfer, error) {
+	t, err := sqlstore.ScanTransferLegs(tx.QueryRowContext(ctx, `SELECT `+sqlstore.TransferCols+`, legs FROM transfers WHERE id = ?`, int64(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ledger.ErrTransferNotFound
 	}
-	if err != nil {
-		return t, err
-	}
-	rows, err := q.QueryContext(ctx, `SELECT account_id, amount FROM postings WHERE transfer_id = ? ORDER BY amount, account_id`, id)
-	if err != nil {
-		return t, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var p ledger.Posting
-		if err := rows.Scan(&p.Account, &p.Amount); err != nil {
-			return t, err
-		}
-		t.Postings = append(t.Postings, p)
-	}
-	return t, rows.Err()
-}
-
-// CreateAccount implements ledger.Store.
-func (s *LedgerStore) CreateAccount(ctx context.Context, a ledger.Account) (ledger.Account, error) {
-	if err := a.Validate(); err != nil {
-		return a, err
-	}
-	if a.OpenedAt.IsZero() {
-		a.OpenedAt = time.Now().UTC()
-	}
-	if a.Status == "" {
-		a.Status = ledger.Open
-	}
-	a.Balance, a.Held = 0, 0
-	res, err := s.db.w.ExecContext(ctx, `INSERT INTO accounts (customer_id, kind, name, currency, status, number, routing, limit_minor, unbounded, opened_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-		a.Customer, a.Kind, a.Name, a.Currency, a.Status, string(a.Number), a.Routing, a.Limit, a.Unbounded, micros(a.OpenedAt))
-	if err != nil {
-		return a, mapErr("sqlite.Ledger.CreateAccount", err, ledger.ErrDuplicate)
-	}
-	id, err := res.LastInsertId()
-	a.ID = ledger.AccountID(id)
-	a.OpenedAt = fromMicros(micros(a.OpenedAt))
-	return a, err
-}
-
-// Account implements ledger.Store.
-func (s *LedgerStore) Account(ctx context.Context, id ledger.AccountID) (ledger.Account, error) {
-	a, err := scanAccount(s.db.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, ledger.ErrAccountNotFound
-	}
-	return a, mapErr("sqlite.Ledger.Account", err, nil)
-}
-
-// CustomerAccounts implements ledger.Store.
-func (s *LedgerStore) CustomerAccounts(ctx context.Context, c bankbridge.CustomerID) ([]ledger.Account, error) {
-	rows, err := s.db.r.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE customer_id = ? ORDER BY id`, c)
-	if err != nil {
-		return nil, mapErr("sqlite.Ledger.CustomerAccounts", err, nil)
-	}
-	return collect(rows, scanAccount)
-}
-
-func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return t, err
 }
 
 // SetAccountStatus implements ledger.Store. It goes through the writer so it
@@ -368,135 +292,4 @@ func (s *LedgerStore) SetAccountStatus(ctx context.Context, id ledger.AccountID,
 	}
 	s.db.accounts.forget(id)
 	return nil
-}
-
-// Transfer implements ledger.Store.
-func (s *LedgerStore) Transfer(ctx context.Context, id ledger.TransferID) (ledger.Transfer, error) {
-	t, err := transfer(ctx, s.db.r, id)
-	if errors.Is(err, ledger.ErrTransferNotFound) {
-		return t, err
-	}
-	return t, mapErr("sqlite.Ledger.Transfer", err, nil)
-}
-
-// History implements ledger.Store: a range scan of the postings primary key
-// (account_id, at, transfer_id), newest first, from the cursor on.
-func (s *LedgerStore) History(ctx context.Context, q ledger.HistoryQuery) (ledger.HistoryPage, error) {
-	limit, err := ledger.HistoryLimit(q.Limit)
-	if err != nil {
-		return ledger.HistoryPage{}, err
-	}
-	var where []string
-	args := []any{q.Account}
-	where = append(where, "p.account_id = ?")
-	if q.After != nil {
-		where = append(where, "(p.at, p.transfer_id) < (?, ?)")
-		args = append(args, micros(q.After.At), q.After.ID)
-	}
-	if !q.From.IsZero() {
-		where = append(where, "p.at >= ?")
-		args = append(args, micros(q.From))
-	}
-	if !q.To.IsZero() {
-		where = append(where, "p.at < ?")
-		args = append(args, micros(q.To))
-	}
-	if q.Status != "" {
-		where = append(where, "t.status = ?")
-		args = append(args, q.Status)
-	}
-	if q.Search != "" {
-		where = append(where, `t.description LIKE ? ESCAPE '\'`)
-		args = append(args, "%"+ledger.EscapeLike(q.Search)+"%")
-	}
-	args = append(args, limit+1)
-	rows, err := s.db.r.QueryContext(ctx, `SELECT t.id, t.client, t.idem_key, t.currency, t.description, t.merchant_id, t.category, t.status, t.created_at, t.posted_at, t.voided_at, p.amount
-FROM postings p JOIN transfers t ON t.id = p.transfer_id
-WHERE `+strings.Join(where, " AND ")+`
-ORDER BY p.at DESC, p.transfer_id DESC LIMIT ?`, args...)
-	if err != nil {
-		return ledger.HistoryPage{}, mapErr("sqlite.Ledger.History", err, nil)
-	}
-	defer rows.Close()
-	var page ledger.HistoryPage
-	for rows.Next() {
-		var e ledger.Entry
-		var c, p, v int64
-		t := &e.Transfer
-		if err := rows.Scan(&t.ID, &t.Client, &t.Key, &t.Currency, &t.Description, &t.Merchant, &t.Category, &t.Status, &c, &p, &v, &e.Amount); err != nil {
-			return page, mapErr("sqlite.Ledger.History", err, nil)
-		}
-		t.Created, t.Posted, t.Voided = fromMicros(c), fromMicros(p), fromMicros(v)
-		page.Entries = append(page.Entries, e)
-	}
-	if err := rows.Err(); err != nil {
-		return page, mapErr("sqlite.Ledger.History", err, nil)
-	}
-	page.Trim(limit)
-	return page, nil
-}
-
-// Verify implements ledger.Store. It reads inside one transaction so that it
-// sees a single snapshot even while transfers are being written.
-func (s *LedgerStore) Verify(ctx context.Context) (ledger.Report, error) {
-	const op = "sqlite.Ledger.Verify"
-	tx, err := s.db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return ledger.Report{}, mapErr(op, err, nil)
-	}
-	defer tx.Rollback()
-	var r ledger.Report
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM transfers), (SELECT count(*) FROM postings)`).Scan(&r.Accounts, &r.Transfers, &r.Postings); err != nil {
-		return r, mapErr(op, err, nil)
-	}
-	for _, c := range ledgersql.Checks {
-		rows, err := tx.QueryContext(ctx, c.SQL)
-		if err != nil {
-			return r, mapErr(op, err, nil)
-		}
-		for rows.Next() {
-			var id string
-			var a, b int64
-			if err := rows.Scan(&id, &a, &b); err != nil {
-				rows.Close()
-				return r, mapErr(op, err, nil)
-			}
-			r.Problems = append(r.Problems, fmt.Sprintf(c.Format, id, a, b))
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return r, mapErr(op, err, nil)
-		}
-	}
-	return r, nil
-}
-
-// Events implements ledger.Store: a range scan of the events' primary key.
-func (s *LedgerStore) Events(ctx context.Context, after ledger.EventSeq, limit int) ([]ledger.Event, error) {
-	const op = "sqlite.Ledger.Events"
-	limit, err := ledger.EventLimit(limit)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.db.r.QueryContext(ctx, `SELECT seq, transfer_id, status, settles, currency, postings, merchant_id, category, description, at
-FROM ledger_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
-	if err != nil {
-		return nil, mapErr(op, err, nil)
-	}
-	defer rows.Close()
-	var out []ledger.Event
-	for rows.Next() {
-		var e ledger.Event
-		var ps string
-		var at int64
-		if err := rows.Scan(&e.Seq, &e.Transfer, &e.Status, &e.Settles, &e.Currency, &ps, &e.Merchant, &e.Category, &e.Description, &at); err != nil {
-			return nil, mapErr(op, err, nil)
-		}
-		if e.Postings, err = ledger.DecodePostings(ps); err != nil {
-			return nil, err
-		}
-		e.At = fromMicros(at)
-		out = append(out, e)
-	}
-	return out, mapErr(op, rows.Err(), nil)
 }

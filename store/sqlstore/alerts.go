@@ -24,7 +24,7 @@ type AlertsStore struct{ db *DB }
 var _ alerts.Store = (*AlertsStore)(nil)
 
 // Alerts returns the alerts store of db.
-func (db *DB) Alerts() *AlertsStore { return &AlertsStore{db: db} }
+func (s Stores) Alerts() *AlertsStore { return &AlertsStore{db: s.db} }
 
 // Cursor implements alerts.Store.
 func (s *AlertsStore) Cursor(ctx context.Context, name string) (ledger.EventSeq, error) {

@@ -24,7 +24,7 @@ type ConsentStore struct{ db *DB }
 var _ consent.Store = (*ConsentStore)(nil)
 
 // Consent returns the consent store of db.
-func (db *DB) Consent() *ConsentStore { return &ConsentStore{db: db} }
+func (s Stores) Consent() *ConsentStore { return &ConsentStore{db: s.db} }
 
 // resourceJSON is how a consent's resources are kept in one column.
 type resourceJSON struct {

@@ -20,7 +20,7 @@ type DataAPIStore struct{ db *DB }
 var _ records.Store = (*DataAPIStore)(nil)
 
 // DataAPI returns the data API's store of db.
-func (db *DB) DataAPI() *DataAPIStore { return &DataAPIStore{db: db} }
+func (s Stores) DataAPI() *DataAPIStore { return &DataAPIStore{db: s.db} }
 
 const paymentCols = `id, partner, grant_id, customer, from_account, to_account, to_ref, amount, currency, memo, idem_key,
 request_hash, status, needs_confirmation, reason, transfer_id, created, updated, confirm_by`

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +22,8 @@ import (
 // SQLite w is the single writer connection and r the read-only pool; on
 // PostgreSQL both are the same pool.
 type DB struct {
-	w, r *sql.DB
+	Stores // the capability stores over this database
+	w, r   *sql.DB
 	// pool, on PostgreSQL, takes every statement of the stores through
 	// pgx itself (pgx.go); w and r are then the same pool through pgx's
 	// database/sql adapter, for the migrations.
@@ -38,7 +40,11 @@ const maxCached = 4096
 
 // New returns the shared stores' view of an engine: w the writer, r the
 // readers (the same as w where the engine has no single writer).
-func New(w, r *sql.DB, d Dialect) *DB { return &DB{w: w, r: r, d: d} }
+func New(w, r *sql.DB, d Dialect) *DB {
+	db := &DB{w: w, r: r, d: d}
+	db.Stores = Stores{db}
+	return db
+}
 
 // Close closes the handles. SQLite's DB closes its own instead, with its
 // audit files; PostgreSQL's calls this before closing the pool beneath.
@@ -180,8 +186,12 @@ func (tx *Tx) Rollback() error { return tx.rollback() }
 // Snapshot returns readers that see one snapshot across statements, and a
 // func that ends it (Dialect.snapshot).
 func (db *DB) Snapshot(ctx context.Context) (Querier, func(), error) {
-	if db.pool == nil {
-		return db.R(), func() {}, nil
+	if !db.d.snapshot {
+		tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return nil, nil, err
+		}
+		return handle{db, tx}, func() { tx.Rollback() }, nil
 	}
 	tx, err := beginPgx(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -195,6 +205,9 @@ func (db *DB) Err(op string, err error, dup *bankbridge.Error) error { return db
 
 // Unique reports whether err is a unique or primary key violation.
 func (db *DB) Unique(err error) bool { return db.d.classify(err) == unique }
+
+// Foreign reports whether err is a foreign key violation.
+func (db *DB) Foreign(err error) bool { return db.d.classify(err) == foreign }
 
 // ClaimLock ends a sub-select that picks rows for one worker to claim (see Dialect.claim).
 func (db *DB) ClaimLock() string { return db.d.claim }
@@ -323,3 +336,90 @@ func (db *DB) InsertRows(ctx context.Context, q Querier, prefix, suffix string, 
 
 func micros(t time.Time) int64     { return Micros(t) }
 func fromMicros(v int64) time.Time { return FromMicros(v) }
+
+// takeTurn waits, inside tx, until no other write transaction holding key
+// is running (Dialect.turns); the turn lasts until tx ends.
+func (db *DB) takeTurn(ctx context.Context, tx *Tx, key int64) error {
+	if db.d.turns == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, db.d.turns, key)
+	return err
+}
+
+// Upsert writes rows (each of the same number of values, in the order of
+// insert's column list) with insert, "INSERT INTO t (c1, c2, ...)", and
+// conflict, its ON CONFLICT clause. On PostgreSQL (Dialect.arrays) the
+// rows go as one array per column read by unnest, one statement whatever
+// their number; elsewhere as multi-row VALUES chunked below the parameter
+// limit. Values are integers (of any named integer type), strings, []byte
+// or bools; PostgreSQL casts the bigint arrays to narrower columns on
+// insert.
+func (db *DB) Upsert(ctx context.Context, q Querier, insert, conflict string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if !db.d.arrays {
+		_, err := db.InsertRows(ctx, q, insert, " "+conflict, rows)
+		return err
+	}
+	cols, casts, err := columns(rows)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString(insert)
+	b.WriteString("\nSELECT * FROM unnest(")
+	for i, c := range casts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d::%s", i+1, c)
+	}
+	b.WriteString(")\n")
+	b.WriteString(conflict)
+	_, err = q.Exec(ctx, b.String(), cols...)
+	return err
+}
+
+// columns turns rows into one typed slice per column, and each column's
+// PostgreSQL array type.
+func columns(rows [][]any) (cols []any, casts []string, err error) {
+	n := len(rows[0])
+	cols, casts = make([]any, n), make([]string, n)
+	for c := range n {
+		switch v := reflect.ValueOf(rows[0][c]); {
+		case v.CanInt() || v.CanUint():
+			col := make([]int64, len(rows))
+			for r, row := range rows {
+				if v := reflect.ValueOf(row[c]); v.CanInt() {
+					col[r] = v.Int()
+				} else {
+					col[r] = int64(v.Uint())
+				}
+			}
+			cols[c], casts[c] = col, "bigint[]"
+		case v.Kind() == reflect.String:
+			col := make([]string, len(rows))
+			for r, row := range rows {
+				col[r] = reflect.ValueOf(row[c]).String()
+			}
+			cols[c], casts[c] = col, "text[]"
+		case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8:
+			col := make([][]byte, len(rows))
+			for r, row := range rows {
+				col[r] = reflect.ValueOf(row[c]).Bytes()
+			}
+			cols[c], casts[c] = col, "bytea[]"
+		case v.Kind() == reflect.Bool:
+			col := make([]bool, len(rows))
+			for r, row := range rows {
+				col[r] = reflect.ValueOf(row[c]).Bool()
+			}
+			cols[c], casts[c] = col, "boolean[]"
+		default:
+			return nil, nil, fmt.Errorf("sqlstore: upsert column %d: unsupported %T", c+1, rows[0][c])
+		}
+	}
+	return cols, casts, nil
+}

@@ -33,6 +33,16 @@ type Dialect struct {
 	// parallel); SQLite's single writer serialises every write transaction
 	// already and has no row locks (LimitsStore.Record).
 	rowLocks bool
+	// turns is the statement that makes a write transaction wait its turn
+	// behind the others holding the same key ($1) until it ends: a
+	// transaction-level advisory lock on PostgreSQL, whose instances write
+	// in parallel; none on SQLite, whose single writer serialises every
+	// write transaction already (DB.takeTurn).
+	turns string
+	// arrays says bulk upserts bind one array per column and read them
+	// with unnest (PostgreSQL: one statement whatever the rows, planned
+	// once); without, multi-row VALUES in chunks (DB.Upsert).
+	arrays bool
 	// lock and unlock bracket the migrations: PostgreSQL instances starting
 	// together take an advisory lock; SQLite's writer is one connection.
 	lock, unlock string
@@ -41,10 +51,13 @@ type Dialect struct {
 	// safe under SQLite's single writer (takeIDs).
 	sequences bool
 	// snapshot says a read that must see one snapshot across statements
-	// takes a REPEATABLE READ read-only transaction (PostgreSQL); SQLite's
-	// such reads are one statement, one read transaction under WAL, and its
-	// driver refuses those options (DB.Snapshot).
+	// takes a REPEATABLE READ read-only transaction (PostgreSQL); on SQLite
+	// any read transaction sees one snapshot under WAL, and its driver
+	// refuses an isolation level (DB.Snapshot).
 	snapshot bool
+	// ilike matches text without regard to case: SQLite's LIKE already
+	// ignores the case of ASCII letters, PostgreSQL's needs ILIKE.
+	ilike string
 	// maxParams bounds the parameters of one statement (multi-row inserts
 	// are chunked below it): SQLITE_MAX_VARIABLE_NUMBER is 32766, PostgreSQL's
 	// wire protocol allows 65535.
@@ -90,16 +103,18 @@ func (db *DB) takeIDs(ctx context.Context, tx *Tx, table string, n int) ([]int64
 type class int
 
 const (
-	other  class = iota
-	unique       // a unique or primary key constraint refused a row
-	busy         // transient: busy, locked, serialization failure, deadlock
-	gone         // the server is unreachable: restarting, shutting down, refused
+	other   class = iota
+	unique        // a unique or primary key constraint refused a row
+	busy          // transient: busy, locked, serialization failure, deadlock
+	gone          // the server is unreachable: restarting, shutting down, refused
+	foreign       // a foreign key refused a row: what it names does not exist
 )
 
 // SQLite is the embedded engine, through mattn/go-sqlite3.
 var SQLite = Dialect{
 	Name:      "sqlite",
 	numbered:  true,
+	ilike:     "LIKE",
 	maxParams: 32766,
 	classify: func(err error) class {
 		var se sqlite3.Error
@@ -109,6 +124,8 @@ var SQLite = Dialect{
 		switch {
 		case se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey:
 			return unique
+		case se.ExtendedCode == sqlite3.ErrConstraintForeignKey:
+			return foreign
 		case se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked:
 			return busy
 		}
@@ -126,8 +143,11 @@ var Postgres = Dialect{
 	Name:      "postgres",
 	claim:     " FOR UPDATE SKIP LOCKED",
 	rowLocks:  true,
+	turns:     `SELECT pg_advisory_xact_lock($1)`,
+	arrays:    true,
 	sequences: true,
 	snapshot:  true,
+	ilike:     "ILIKE",
 	lock:      `SELECT pg_advisory_lock(1650552427)`, // 0x62616e6b, "bank"
 	unlock:    `SELECT pg_advisory_unlock(1650552427)`,
 	maxParams: 65535,
@@ -137,6 +157,8 @@ var Postgres = Dialect{
 			switch {
 			case pe.Code == "23505": // unique_violation
 				return unique
+			case pe.Code == "23503": // foreign_key_violation
+				return foreign
 			case pe.Code == "40001", pe.Code == "40P01", pe.Code == "55P03": // serialization_failure, deadlock_detected, lock_not_available
 				return busy
 			// During a restart the server ends sessions (57P01

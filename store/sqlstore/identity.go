@@ -20,7 +20,7 @@ type IdentityStore struct{ db *DB }
 var _ identity.Store = (*IdentityStore)(nil)
 
 // Identity returns the identity store of db.
-func (db *DB) Identity() *IdentityStore { return &IdentityStore{db: db} }
+func (s Stores) Identity() *IdentityStore { return &IdentityStore{db: s.db} }
 
 const customerCols = `id, name, email, phone, line1, line2, city, region, postal_code, country, birth_year, since`
 

@@ -15,7 +15,7 @@ type KeyStore struct{ db *DB }
 var _ keyring.Store = (*KeyStore)(nil)
 
 // Keys returns the keyring store over db.
-func (db *DB) Keys() *KeyStore { return &KeyStore{db: db} }
+func (s Stores) Keys() *KeyStore { return &KeyStore{db: s.db} }
 
 // SealedKeys returns the keys of name by version. It reads from the writer:
 // a key just added (AddSealedKey) must be seen by the rotation that follows.

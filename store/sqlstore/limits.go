@@ -17,7 +17,7 @@ type LimitsStore struct{ db *DB }
 var _ limits.Store = (*LimitsStore)(nil)
 
 // Limits returns the store of payments recorded against the limits.
-func (db *DB) Limits() *LimitsStore { return &LimitsStore{db: db} }
+func (s Stores) Limits() *LimitsStore { return &LimitsStore{db: s.db} }
 
 // Record implements limits.Store. One customer's payments must take turns,
 // so that the totals read cannot change before the use is inserted. On

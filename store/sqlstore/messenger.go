@@ -21,7 +21,7 @@ type MessengerStore struct{ db *DB }
 var _ assistant.Store = (*MessengerStore)(nil)
 
 // Messenger returns the messenger store over db.
-func (db *DB) Messenger() *MessengerStore { return &MessengerStore{db: db} }
+func (s Stores) Messenger() *MessengerStore { return &MessengerStore{db: s.db} }
 
 // SaveLink stores l, replacing any link of the same key.
 func (s *MessengerStore) SaveLink(ctx context.Context, l assistant.Link) error {

@@ -21,7 +21,7 @@ type RailsStore struct{ db *DB }
 var _ rails.Store = (*RailsStore)(nil)
 
 // Rails returns the rails store.
-func (db *DB) Rails() *RailsStore { return &RailsStore{db: db} }
+func (s Stores) Rails() *RailsStore { return &RailsStore{db: s.db} }
 
 const railPayeeCols = `p.id, p.customer_id, p.name, p.nickname, p.routing, p.number, p.created_at,
   COALESCE(r.account_type, 'checking'), COALESCE(r.status, 'unverified'), COALESCE(r.detail, '')`

@@ -265,6 +265,19 @@ func testReplay(t *testing.T, open LedgerOpener) {
 	if bal, _ := f.balance(a.ID); bal != 3_000 {
 		t.Errorf("a = %d, want 3000 (two transfers of 1000)", bal)
 	}
+	// A retry that the rules would now refuse (it would overdraw a) still
+	// replays the transfer it booked.
+	all := ledger.Move("partner-x", "all", a.ID, b.ID, 3_000, "USD", "everything")
+	booked, _, err := f.svc.Transfer(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, replayed, err := f.svc.Transfer(ctx, all); err != nil || !replayed || again.ID != booked.ID {
+		t.Errorf("retry past the balance: %+v, replayed %v, err %v; want the booked transfer replayed", again, replayed, err)
+	}
+	if bal, _ := f.balance(a.ID); bal != 0 {
+		t.Errorf("a = %d, want 0", bal)
+	}
 	f.verify()
 }
 
