@@ -60,14 +60,18 @@ if ! command -v pdftotext >/dev/null || ! command -v pdftoppm >/dev/null; then
   apt_install poppler-utils
 fi
 
-# playwright-core for the browser tests (no browser download: it drives /usr/bin/chromium)
-if [ -f web/e2e/package-lock.json ] && ! [ -d web/e2e/node_modules/playwright-core ]; then
-  say "installing browser test packages"
-  (cd web/e2e && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm packages, installed again whenever a lockfile is newer than what npm
+# last installed (node_modules/.package-lock.json), so a package added to a
+# lockfile reaches machines that already had the folder.
+npm_ready() { # dir what
+  [ -f "$1/package-lock.json" ] || return 0
+  if ! [ "$1/node_modules/.package-lock.json" -nt "$1/package-lock.json" ]; then
+    say "installing $2"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+# playwright-core and axe-core for the browser tests (no browser download: it drives /usr/bin/chromium)
+npm_ready web/e2e "browser test packages"
 # @redocly/cli for dataapi's TestDocumentLintsClean (lints dataapi/openapi.json)
-if [ -f dataapi/lint/package-lock.json ] && ! [ -x dataapi/lint/node_modules/.bin/redocly ]; then
-  say "installing the OpenAPI linter"
-  (cd dataapi/lint && npm ci --no-audit --no-fund --loglevel=error)
-fi
+npm_ready dataapi/lint "the OpenAPI linter"
 say "ready"
