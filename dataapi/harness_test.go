@@ -22,6 +22,8 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/oauth"
+	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/railsim"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -74,6 +76,10 @@ type bank struct {
 	hooks    *receiver
 	reg      *prometheus.Registry
 	payments *limits.Guard
+	// rails pays payees at other banks, through railsim over loopback
+	// (railsTr: the worker's transport).
+	rails   *rails.Service
+	railsTr *railsim.Client
 }
 
 // receiver is a partner's webhook endpoint: it keeps what it got.
@@ -159,15 +165,24 @@ func newBank(t testing.TB, o bankOptions) *bank {
 		o.rate = 1_000_000
 	}
 	b.payments = limits.NewGuard(db.Limits(), o.limits, clk.Now)
+	sim := httptest.NewServer(railsim.New(railsim.Options{}).Handler())
+	t.Cleanup(sim.Close)
+	b.railsTr = &railsim.Client{Base: sim.URL, Routing: "021000089"}
+	b.rails = rails.New(db.Rails(), b.ledger, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Instant: b.railsTr,
+		Now: clk.Now, OnChange: func(p rails.Payment) {
+			if b.api != nil {
+				b.api.RailChanged(context.Background(), p)
+			}
+		}})
 	b.api, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: b.consents, Ledger: b.ledger, Payments: b.payments,
 		Customers: ids, Audit: b.alog, Store: db.DataAPI(), Registerer: b.reg, Now: clk.Now, BaseURL: b.srv.URL, BankName: "Test Bank",
-		Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Options: opts})
+		Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Options: opts, Rails: b.rails})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.api2, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: consent.New(db.Consent(), consent.Options{Now: clk.Now, Accounts: db.Ledger()}),
 		Ledger: b.ledger, Payments: b.payments, Customers: ids, Audit: b.alog, Store: db.DataAPI(), Now: clk.Now, BaseURL: b.srv.URL, BankName: "Test Bank",
-		Logger: slog.New(slog.DiscardHandler), Options: opts})
+		Logger: slog.New(slog.DiscardHandler), Options: opts, Rails: b.rails})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/rails"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -123,11 +124,26 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		base = fmt.Sprintf("%s://localhost:%d", scheme, ln.Addr().(*net.TCPAddr).Port)
 	}
 	base = strings.TrimSuffix(base, "/")
-	as, api, err := app.PartnerAPI(ctx, app.PartnerAPIDeps{Backend: b, Consent: cons, Ledger: led, Identity: ids, Audit: alog, Keys: oauthKeys{ring},
-		Log: log, Reg: reg, Issuer: base, Events: events}, bindAPI)
+	// Payments over the rails; the ACH worker runs on one instance at a
+	// time (its lease), every two seconds. Built before the partner API,
+	// which pays through it; their status changes reach the API's partners
+	// once it is built (before any request or worker runs).
+	var toPartners func(context.Context, rails.Payment)
+	rl, err := app.RailsWiring(app.RailsDeps{Config: &c, Backend: b, Ledger: led, Base: base, Log: log, Reg: reg,
+		OnChange: []func(rails.Payment){func(p rails.Payment) {
+			if toPartners != nil {
+				toPartners(context.WithoutCancel(ctx), p)
+			}
+		}}})
 	if err != nil {
 		return err
 	}
+	as, api, err := app.PartnerAPI(ctx, app.PartnerAPIDeps{Backend: b, Consent: cons, Ledger: led, Identity: ids, Audit: alog, Keys: oauthKeys{ring},
+		Log: log, Reg: reg, Issuer: base, Events: events, Rails: rl.Service}, bindAPI)
+	if err != nil {
+		return err
+	}
+	toPartners = api.RailChanged
 	work.Go("consent sweep", func(ctx context.Context) error {
 		singleton(ctx, b.Lease, log, sweepLease, func(ctx context.Context) { sweepConsents(ctx, cons, log) })
 		return nil
@@ -161,12 +177,6 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	}
 	wakeAlerts.Store(&wake)
 
-	// Payments over the rails; the ACH worker runs on one instance at a
-	// time (its lease), every two seconds.
-	rl, err := app.RailsWiring(app.RailsDeps{Config: &c, Backend: b, Ledger: led, Base: base, Log: log, Reg: reg})
-	if err != nil {
-		return err
-	}
 	if mounts == nil {
 		mounts = map[string]http.Handler{}
 	}

@@ -31,6 +31,10 @@ type RailsDeps struct {
 	// Reg takes bankbridge_rails_payments_total{kind,status}, the status
 	// changes this instance made. Optional.
 	Reg *prometheus.Registry
+	// OnChange is told each payment whose status this instance changed,
+	// after the change is stored (the partner API's notifications).
+	// Optional; each must not block.
+	OnChange []func(rails.Payment)
 }
 
 // Rails is the payments service over the rails, the transport its worker
@@ -64,12 +68,17 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 		return nil, fmt.Errorf("--rails-routing %q: %w", c.RailsRouting, err)
 	}
 	r := &Rails{Mounts: map[string]http.Handler{}}
-	var onChange func(rails.Payment)
+	hooks := d.OnChange
 	if d.Reg != nil {
 		moves := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bankbridge_rails_payments_total",
 			Help: "Payments over the rails moved to a status by this instance, by kind (credit, prenote, instant) and status."}, []string{"kind", "status"})
 		d.Reg.MustRegister(moves)
-		onChange = func(p rails.Payment) { moves.WithLabelValues(string(p.Kind), string(p.Status)).Inc() }
+		hooks = append(hooks, func(p rails.Payment) { moves.WithLabelValues(string(p.Kind), string(p.Status)).Inc() })
+	}
+	onChange := func(p rails.Payment) {
+		for _, h := range hooks {
+			h(p)
+		}
 	}
 	base := strings.TrimSuffix(c.RailsURL, "/")
 	hc := &http.Client{Timeout: 30 * time.Second}
