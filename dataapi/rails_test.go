@@ -31,7 +31,7 @@ func TestPaymentsToAnotherBank(t *testing.T) {
 		return p
 	}
 	add("Sam Lee", "Sam", "123456789")
-	add("Ann Short", "Ann", "1111111111")   // returned R01 by the other bank
+	add("Ann Short", "Ann", "1111111111")    // returned R01 by the other bank
 	add("Carl Nobody", "Carl", "3333333333") // an instant payment is refused AC01
 	tok, _ := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID}, allClusters())
 	chk := b.accountID(tok, b.ada.checking.Name)
