@@ -155,7 +155,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	mounts, hub, err := app.MessengerWiring(ctx, app.MessengerDeps{Base: base, Keys: mkeys, Getenv: e.getenv, Backend: b,
-		Ledger: led, Consent: cons, Audit: alog, Hook: msgHook, Answer: answers.Answer, Fraud: answers, Log: log, Fleet: c.Fleet() && !c.EmbeddedSim})
+		Ledger: led, Consent: cons, Audit: alog, Hook: msgHook, Answer: answers.Answer, Fraud: answers, Rails: rl.Service, Log: log, Fleet: c.Fleet() && !c.EmbeddedSim})
 	if err != nil {
 		return err
 	}

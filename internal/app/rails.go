@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/railsim"
@@ -144,3 +147,49 @@ func (r *recorder) WriteHeader(code int) {
 	}
 }
 func (r *recorder) Write(b []byte) (int, error) { r.wrote = true; return r.body.Write(b) }
+
+// ChatRails is the assistant's way to the rails (assistant.Rails) over the
+// rails service: payments to payees at other banks from any chat platform,
+// and their status in words.
+type ChatRails struct{ S *rails.Service }
+
+var _ assistant.Rails = ChatRails{}
+
+// Pay implements assistant.Rails: a standard ACH credit.
+func (c ChatRails) Pay(ctx context.Context, p assistant.RailPayment) (assistant.RailStatus, error) {
+	got, err := c.S.Pay(ctx, rails.PayRequest{Customer: p.Customer, Payee: p.Payee, From: p.From, Amount: p.Amount, Memo: p.Memo,
+		Channel: p.Channel, Key: p.Key})
+	if err != nil {
+		return assistant.RailStatus{}, err
+	}
+	return chatStatus(got), nil
+}
+
+// Recent implements assistant.Rails: the customer's latest credits and
+// instant payments (prenotes and returns of inbound credits are the bank's).
+func (c ChatRails) Recent(ctx context.Context, cu bankbridge.CustomerID, n int) ([]assistant.RailStatus, error) {
+	ps, err := c.S.Store().Payments(ctx, rails.PaymentQuery{Customer: cu, Kinds: []rails.Kind{rails.KindCredit, rails.KindInstant}, Limit: n})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]assistant.RailStatus, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, chatStatus(p))
+	}
+	return out, nil
+}
+
+// RailState is a payment's status as the chat and the alerts word it:
+// scheduled, held, sent, settled, returned, refused.
+func RailState(s rails.Status) string {
+	switch s {
+	case rails.StatusHeld, rails.StatusSent, rails.StatusSettled, rails.StatusReturned, rails.StatusRefused:
+		return string(s)
+	}
+	return "scheduled" // new, accepted, batched: not yet with the network
+}
+
+func chatStatus(p rails.Payment) assistant.RailStatus {
+	return assistant.RailStatus{Ref: "ACH-" + strconv.FormatInt(int64(p.ID), 10), Payee: p.Name, From: p.From, Amount: p.Amount, Currency: p.Currency,
+		State: RailState(p.Status), Reason: p.Reason, Effective: p.Effective, Updated: p.Updated}
+}
