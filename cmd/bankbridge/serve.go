@@ -128,11 +128,15 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	// time (its lease), every two seconds. Built before the partner API,
 	// which pays through it; their status changes reach the API's partners
 	// once it is built (before any request or worker runs).
-	var toPartners func(context.Context, rails.Payment)
+	// Set once each is built; read by whatever changes a payment first
+	// (the chat inbox worker may, before the alerts exist).
+	var toPartners, toAlerts atomic.Pointer[func(context.Context, rails.Payment)]
 	rl, err := app.RailsWiring(app.RailsDeps{Config: &c, Backend: b, Ledger: led, Base: base, Log: log, Reg: reg,
 		OnChange: []func(rails.Payment){func(p rails.Payment) {
-			if toPartners != nil {
-				toPartners(context.WithoutCancel(ctx), p)
+			for _, f := range []*atomic.Pointer[func(context.Context, rails.Payment)]{&toPartners, &toAlerts} {
+				if h := f.Load(); h != nil {
+					(*h)(context.WithoutCancel(ctx), p)
+				}
 			}
 		}}})
 	if err != nil {
@@ -143,7 +147,8 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	toPartners = api.RailChanged
+	rc := api.RailChanged
+	toPartners.Store(&rc)
 	work.Go("consent sweep", func(ctx context.Context) error {
 		singleton(ctx, b.Lease, log, sweepLease, func(ctx context.Context) { sweepConsents(ctx, cons, log) })
 		return nil
@@ -176,6 +181,10 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	wakeAlerts.Store(&wake)
+	if al != nil {
+		ra := app.RailAlerts(al, b.Messenger, log)
+		toAlerts.Store(&ra)
+	}
 
 	if mounts == nil {
 		mounts = map[string]http.Handler{}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/rails"
@@ -192,4 +193,43 @@ func RailState(s rails.Status) string {
 func chatStatus(p rails.Payment) assistant.RailStatus {
 	return assistant.RailStatus{Ref: "ACH-" + strconv.FormatInt(int64(p.ID), 10), Payee: p.Name, From: p.From, Amount: p.Amount, Currency: p.Currency,
 		State: RailState(p.Status), Reason: p.Reason, Effective: p.Effective, Updated: p.Updated}
+}
+
+// RailAlerts turns the rails' status changes into alerts (OnChange): a
+// payment to another bank that left, settled, came back (with its reason),
+// was refused, held for compliance or released, in the language the
+// customer chose for chats (Spanish through the assistant's catalogue).
+// Prenotes and the bank's own returns of inbound credits raise none, nor
+// does an instant payment leaving (it settles or is refused in the same
+// second). An alert that cannot be raised is logged: the change itself is
+// stored, and the payments page shows it.
+func RailAlerts(al *alerts.Service, lang assistant.Store, log *slog.Logger) func(context.Context, rails.Payment) {
+	return func(ctx context.Context, p rails.Payment) {
+		if p.Kind != rails.KindCredit && p.Kind != rails.KindInstant {
+			return
+		}
+		state := map[rails.Status]string{rails.StatusSent: alerts.PaymentLeft, rails.StatusSettled: alerts.PaymentSettled,
+			rails.StatusReturned: alerts.PaymentReturned, rails.StatusRefused: alerts.PaymentRefused, rails.StatusHeld: alerts.PaymentHeld}[p.Status]
+		if p.Status == rails.StatusAccepted && p.Screen != "" {
+			state = alerts.PaymentReleased // only a release moves a screened payment to accepted
+		}
+		if state == "" || state == alerts.PaymentLeft && p.Kind == rails.KindInstant {
+			return
+		}
+		es := false
+		if lang != nil {
+			if s, err := lang.Settings(ctx, p.Customer); err == nil {
+				es = s.Language == assistant.Spanish
+			}
+		}
+		reason := p.Reason
+		if es {
+			reason = assistant.Translate(assistant.Spanish, reason)
+		}
+		err := al.PaymentChanged(ctx, alerts.PaymentChange{Payment: int64(p.ID), Customer: p.Customer, Account: p.From, Payee: p.Name,
+			Amount: p.Amount, Currency: p.Currency, State: state, Reason: reason, Spanish: es})
+		if err != nil {
+			log.Warn("rails: payment alert not raised", "payment", p.ID, "status", p.Status, "err", err)
+		}
+	}
 }
