@@ -17,6 +17,7 @@ import (
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi"
 	"github.com/bankbridge/bankbridge/dataapi/dataapitest"
+	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
@@ -24,6 +25,7 @@ import (
 	"github.com/bankbridge/bankbridge/oauth"
 	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/railsim"
+	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -121,18 +123,53 @@ type bankOptions struct {
 	ledger func(ledger.Store) ledger.Store
 	log    *slog.Logger  // default: discard
 	limits limits.Policy // the payment limits; zero for the defaults
+	// postgres runs the bank on PostgreSQL (b.db is then nil: use the
+	// services' stores).
+	postgres bool
 }
+
+// stores are one engine's stores, as the bank uses them.
+type stores struct {
+	ledger  ledger.Store
+	ident   identity.Store
+	audit   audit.Store
+	consent consent.Store
+	limits  limits.Store
+	dataapi records.Store
+	rails   rails.Store
+}
+
+func (s stores) Ledger() ledger.Store     { return s.ledger }
+func (s stores) Identity() identity.Store { return s.ident }
+func (s stores) Audit() audit.Store       { return s.audit }
+func (s stores) Consent() consent.Store   { return s.consent }
+func (s stores) Limits() limits.Store     { return s.limits }
+func (s stores) DataAPI() records.Store   { return s.dataapi }
+func (s stores) Rails() rails.Store       { return s.rails }
 
 func newBank(t testing.TB, o bankOptions) *bank {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	clk := &clock{}
-	b := &bank{t: t, clock: clk, db: db}
+	b := &bank{t: t, clock: clk}
+	var db stores
+	if o.postgres {
+		pdb, err := postgres.Open(ctx, testdb.PostgresURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pdb.Close() })
+		db = stores{pdb.Ledger(), pdb.Identity(), pdb.Audit(), pdb.Consent(), pdb.Limits(), pdb.DataAPI(), pdb.Rails()}
+	} else {
+		sdb, err := sqlite.Open(ctx, testdb.SQLitePath(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sdb.Close() })
+		b.db = sdb
+		db = stores{sdb.Ledger(), sdb.Identity(), sdb.Audit(), sdb.Consent(), sdb.Limits(), sdb.DataAPI(), sdb.Rails()}
+	}
+	var err error
 	var lst ledger.Store = db.Ledger()
 	if o.ledger != nil {
 		lst = o.ledger(lst)

@@ -20,7 +20,15 @@ import (
 // partner's subscription.
 func TestPaymentsToAnotherBank(t *testing.T) {
 	t.Parallel()
-	b := newBank(t, bankOptions{})
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			paymentsToAnotherBank(t, newBank(t, bankOptions{postgres: engine == "postgres"}))
+		})
+	}
+}
+
+func paymentsToAnotherBank(t *testing.T, b *bank) {
 	ctx := context.Background()
 	add := func(name, nick, number string) rails.Payee {
 		t.Helper()
@@ -78,7 +86,7 @@ func TestPaymentsToAnotherBank(t *testing.T) {
 	if res.Status != 201 || sam.Status != "POSTED" || sam.Rail == nil || sam.Rail.Network != "ACH" || sam.Rail.Status != "SCHEDULED" || sam.Rail.EffectiveDate == "" {
 		t.Fatalf("50.00 to Sam: %d %s", res.Status, res.Body)
 	}
-	if a, _ := b.db.Ledger().Account(ctx, b.ada.checking.ID); a.Held != 50_00 {
+	if a, _ := b.ledger.Store().Account(ctx, b.ada.checking.ID); a.Held != 50_00 {
 		t.Errorf("held %d, want 50.00 while the payment waits", a.Held)
 	}
 	// The same key and body: the same payment, nothing more held.
@@ -89,7 +97,7 @@ func TestPaymentsToAnotherBank(t *testing.T) {
 	if res, _ := pay("sam-1", ext["Sam"], 50, "INSTANT"); res.Status != 409 {
 		t.Errorf("the same key at another speed: %d %s", res.Status, res.Body)
 	}
-	if a, _ := b.db.Ledger().Account(ctx, b.ada.checking.ID); a.Held != 50_00 {
+	if a, _ := b.ledger.Store().Account(ctx, b.ada.checking.ID); a.Held != 50_00 {
 		t.Errorf("held %d after the retries, want 50.00", a.Held)
 	}
 	// A speed for a payee at this bank is bad input.
@@ -120,7 +128,7 @@ func TestPaymentsToAnotherBank(t *testing.T) {
 	if got.Status != "POSTED" || got.Rail == nil || got.Rail.Status != "RETURNED" || got.Rail.ReturnCode != "R01" || !strings.Contains(got.Rail.Reason, "enough money") {
 		t.Errorf("Ann's payment after the return: %s %+v", got.Status, got.Rail)
 	}
-	if a, _ := b.db.Ledger().Account(ctx, b.ada.checking.ID); a.Balance != 5_000_00-50_00 || a.Held != 0 {
+	if a, _ := b.ledger.Store().Account(ctx, b.ada.checking.ID); a.Balance != 5_000_00-50_00 || a.Held != 0 {
 		t.Errorf("balance %d held %d: want 4,950.00 (Ann's 20.00 back), nothing held", a.Balance, a.Held)
 	}
 
