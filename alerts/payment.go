@@ -12,22 +12,20 @@ import (
 )
 
 // PaymentStatus is the rule of an alert on a payment to another bank whose
-// status changed (PaymentChanged), and of an overdraft a return caused.
+// status changed (PaymentChanged).
 const PaymentStatus Rule = "payment_status"
 
 // States of a payment to another bank that raise an alert.
 const (
-	PaymentLeft      = "sent"      // the payment network has it
-	PaymentSettled   = "settled"   // it reached the other bank
-	PaymentReturned  = "returned"  // the other bank sent it back; Reason says why
-	PaymentRefused   = "refused"   // it never left; Reason says why
-	PaymentHeld      = "held"      // held for the bank's compliance review
-	PaymentReleased  = "released"  // the review let it go
-	PaymentOverdrawn = "overdrawn" // a return left the account below zero
+	PaymentLeft     = "sent"     // the payment network has it
+	PaymentSettled  = "settled"  // it reached the other bank
+	PaymentReturned = "returned" // the other bank sent it back; Reason says why
+	PaymentRefused  = "refused"  // it never left; Reason says why
+	PaymentHeld     = "held"     // held for the bank's compliance review
+	PaymentReleased = "released" // the review let it go
 )
 
-// PaymentChange is a change of a payment to another bank (or a return that
-// overdrew an account), for its alert.
+// PaymentChange is a change of a payment to another bank, for its alert.
 type PaymentChange struct {
 	Payment  int64 // the payment's id at the rails: with State, the alert's identity
 	Customer bankbridge.CustomerID
@@ -53,9 +51,9 @@ func paymentAlertID(p int64, state string, c bankbridge.CustomerID) AlertID {
 // PaymentChanged raises the alert of a payment's change and its deliveries
 // (the notification centre, every linked chat, e-mail), minimised per the
 // customer's privacy like every alert. Leaving and settling follow the
-// customer's payment alerts setting; a return, a refusal, a hold, a release
-// and an overdraft are always told. Telling the same change twice raises
-// nothing more. A state it does not know is ignored.
+// customer's payment alerts setting; a return, a refusal, a hold and a
+// release are always told. Telling the same change twice raises nothing
+// more. A state it does not know is ignored.
 func (s *Service) PaymentChanged(ctx context.Context, ch PaymentChange) error {
 	title, body, ok := paymentText(ch, "")
 	if !ok {
@@ -66,11 +64,6 @@ func (s *Service) PaymentChanged(ctx context.Context, ch PaymentChange) error {
 		return fmt.Errorf("alerts: account %d: %w", ch.Account, err)
 	}
 	title, body, _ = paymentText(ch, acct.Name)
-	if ch.State == PaymentOverdrawn {
-		body = fmt.Sprintf(pick(ch.Spanish, "Your %s is overdrawn by %s: a payment to %s came back after the money was spent (%s). Please add money to it; the bank's overdraft terms apply.",
-			"Tu %s está en sobregiro por %s: un pago a %s se devolvió después de gastar el dinero (%s). Por favor deposita dinero; aplican los términos de sobregiro del banco."),
-			acct.Name, (-acct.Balance).Display(acct.Currency), ch.Payee, ch.Reason)
-	}
 	sts, err := s.store.Settings(ctx, []bankbridge.CustomerID{ch.Customer})
 	if err != nil {
 		return err
@@ -135,8 +128,6 @@ func paymentText(ch PaymentChange, account string) (title, body string, ok bool)
 	case PaymentReleased:
 		return pick(es, "Payment on its way", "Pago en camino"), fmt.Sprintf(pick(es, "Your payment of %s to %s passed the bank's check and leaves with the next file.",
 			"Tu pago de %s a %s pasó la revisión del banco y sale con el próximo archivo."), money, ch.Payee), true
-	case PaymentOverdrawn:
-		return pick(es, "Account overdrawn", "Cuenta en sobregiro"), "", true
 	}
 	return "", "", false
 }
