@@ -113,7 +113,7 @@ var packages = map[string]pkgRule{
 	// it issued, which the data API needs; it sits below the edges for that.
 	"oauth": {layer: httpBase, imports: []string{"", "consent", "ledger"}},
 
-	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "backoff", "dataapi/records", "identity", "legible", "ledger", "limits", "oauth", "problem", "statement"}},
+	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "backoff", "dataapi/records", "identity", "legible", "ledger", "limits", "oauth", "problem", "rails", "statement"}},
 	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "legible", "ledger", "limits", "problem", "rails", "statement"}},
 	"auditapi":             {layer: edge, imports: []string{"", "audit", "problem"}},
 	"witness":              {layer: edge, imports: []string{"audit"}},

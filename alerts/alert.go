@@ -340,6 +340,8 @@ func (r Rule) label() string {
 		return "Payment sent"
 	case Suspicious:
 		return "Was this you?"
+	case PaymentStatus:
+		return "Payment update"
 	}
 	return fmt.Sprintf("Alert (%s)", string(r))
 }

@@ -1,6 +1,8 @@
 // Package alerts owns real-time alerts over ledger events: rules per
 // customer (large debit, low balance, card purchase, deposit received,
 // payment sent, and suspicious activity that asks "was this you?"), the
+// status changes of payments to other banks (PaymentChanged, told by the
+// wiring rather than read from the outbox), the
 // customers' alert settings, the notification centre, delivery to every
 // linked channel with retries, dead letters and deduplication, and the
 // bank's one case queue (casework.go, dispute.go): fraud cases a "no"

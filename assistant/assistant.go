@@ -64,6 +64,9 @@ type Deps struct {
 	// when a customer reports a card payment as not theirs. Without it the
 	// card is frozen all the same and the conversation goes to a person.
 	Fraud FraudDesk
+	// Rails, when set, pays payees at other banks ("pay Sam 20" when Sam
+	// banks elsewhere) and answers "status of my payment".
+	Rails Rails
 }
 
 // FraudDesk opens fraud cases: the console's fraud cases, which staff
@@ -424,6 +427,8 @@ func (t *turn) linkedIntent(in Intent) error {
 		return t.pay(in)
 	case Transfer:
 		return t.transfer(in)
+	case PaymentStatus:
+		return t.paymentStatus()
 	case Fraud:
 		return t.fraud(in)
 	case Confirm:
@@ -785,9 +790,7 @@ func (t *turn) pay(in Intent) error {
 	}
 	p := match[0]
 	if p.Account == 0 {
-		t.say(t.f("Payments to %s go to another bank; make them on the bank's own page.", p.Nickname),
-			withButtons(t.bankButton("Pay on the bank's page", "/transfer")))
-		return nil
+		return t.payExternal(p, in, example)
 	}
 	accts, err := t.accounts(consent.Transfers, AnyAccount)
 	if err != nil {
@@ -922,6 +925,9 @@ func (t *turn) book(p *Pending) error {
 	}
 	if p.Memo != "" {
 		desc += ": " + p.Memo
+	}
+	if p.External != 0 {
+		return t.bookExternal(p)
 	}
 	own := p.Action == Transfer
 	if !own {

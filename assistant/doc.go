@@ -33,8 +33,9 @@
 // parser of words, so phrasings unlike any it knows get help (held-out
 // phrasings were understood at 77% before they were added); full-text
 // alerts stay English; payees are matched by exact nickname or name (no
-// fuzzy matching of people); payments only to payees with an account at
-// this bank and from checking or savings; spending sums read at most 5,000
+// fuzzy matching of people); payments from checking or savings, to a
+// payee at another bank only through Deps.Rails (a standard ACH credit: no
+// same-day or instant from chat); spending sums read at most 5,000
 // history entries; conversation locking is per process (another instance
 // may handle a concurrent message of the same conversation, which the
 // ledger's idempotency keeps safe for money).

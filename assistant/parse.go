@@ -30,7 +30,8 @@ const (
 	Transactions  IntentKind = "transactions"
 	Spending      IntentKind = "spending"
 	Pay           IntentKind = "pay"
-	Transfer      IntentKind = "transfer" // between the customer's own accounts
+	Transfer      IntentKind = "transfer"       // between the customer's own accounts
+	PaymentStatus IntentKind = "payment_status" // how payments to other banks are getting on
 	Confirm       IntentKind = "confirm"
 	Cancel        IntentKind = "cancel"
 	FreezeCard    IntentKind = "freeze_card"
@@ -287,6 +288,10 @@ func parseWords(words []string, now time.Time) Intent {
 		}
 	}
 	switch {
+	case contains("payment status", "status of my payment", "status of my payments", "where is my payment", "wheres my payment", "where's my payment",
+		"did my payment arrive", "did my payment go through", "has my payment arrived", "estado de mi pago", "estado de mis pagos", "donde esta mi pago",
+		"llego mi pago", "ya llego mi pago"):
+		return Intent{Kind: PaymentStatus}
 	case contains("in spanish", "en espanol", "habla espanol", "hablas espanol", "speak spanish", "espanol por favor", "spanish please", "en castellano") ||
 		(len(words) <= 4 && has("espanol", "spanish", "castellano")):
 		return Intent{Kind: SetLanguage, Setting: string(Spanish)}

@@ -61,6 +61,9 @@ type Pending struct {
 	Currency ledger.Currency
 	Payee    string    // as the customer knows them: "Sam"
 	Saved    time.Time // when the payee was saved: starts its cooling-off (package limits)
+	// External is the payee at another bank a Pay goes to (To is then its
+	// limits id, the payee id negated); 0 for a payee with an account here.
+	External ledger.PayeeID `json:",omitempty"`
 	Memo     string
 	Cards    []ledger.CardID
 	Key      string

@@ -18,7 +18,9 @@
 // consent store); anything a partner may not see answers 404, exactly like
 // what does not exist.
 //
-// Payments go through the ledger with idempotency; above the customer's
+// Payments go through the ledger with idempotency, or, to a payee at
+// another bank, through Deps.Rails (rails.go: the rail's status follows
+// them, RailChanged tells partners); above the customer's
 // step-up limit they wait for the customer on the bank's own page
 // (ConfirmPayment, DeclinePayment back it). Status changes and consent
 // changes reach partners as signed notifications from an outbox with

@@ -8,6 +8,7 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/problem"
+	"github.com/bankbridge/bankbridge/rails"
 )
 
 // The data API's errors. Every error answer is application/problem+json
@@ -74,6 +75,10 @@ var PaymentFailureReasons = []string{
 	// A limit reached between the payment's creation and its transfer,
 	// by the customer's payments on other channels or instances.
 	limits.ErrDaily.Code, limits.ErrPayee.Code, limits.ErrNewPayee.Code, limits.ErrStepUp.Code,
+	// A payment to another bank: refused by the rails (the payee's account
+	// failed verification, a network's own limit, the other bank rejected
+	// an instant payment).
+	rails.ErrPayeeFailed.Code, rails.ErrSameDayLimit.Code, rails.ErrInstantLimit.Code, "payment_refused",
 }
 
 // fail answers err as problem+json, keeping only the codes of the catalog:

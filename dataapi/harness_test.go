@@ -17,11 +17,15 @@ import (
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi"
 	"github.com/bankbridge/bankbridge/dataapi/dataapitest"
+	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/oauth"
+	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/railsim"
+	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -74,6 +78,10 @@ type bank struct {
 	hooks    *receiver
 	reg      *prometheus.Registry
 	payments *limits.Guard
+	// rails pays payees at other banks, through railsim over loopback
+	// (railsTr: the worker's transport).
+	rails   *rails.Service
+	railsTr *railsim.Client
 }
 
 // receiver is a partner's webhook endpoint: it keeps what it got.
@@ -115,18 +123,53 @@ type bankOptions struct {
 	ledger func(ledger.Store) ledger.Store
 	log    *slog.Logger  // default: discard
 	limits limits.Policy // the payment limits; zero for the defaults
+	// postgres runs the bank on PostgreSQL (b.db is then nil: use the
+	// services' stores).
+	postgres bool
 }
+
+// stores are one engine's stores, as the bank uses them.
+type stores struct {
+	ledger  ledger.Store
+	ident   identity.Store
+	audit   audit.Store
+	consent consent.Store
+	limits  limits.Store
+	dataapi records.Store
+	rails   rails.Store
+}
+
+func (s stores) Ledger() ledger.Store     { return s.ledger }
+func (s stores) Identity() identity.Store { return s.ident }
+func (s stores) Audit() audit.Store       { return s.audit }
+func (s stores) Consent() consent.Store   { return s.consent }
+func (s stores) Limits() limits.Store     { return s.limits }
+func (s stores) DataAPI() records.Store   { return s.dataapi }
+func (s stores) Rails() rails.Store       { return s.rails }
 
 func newBank(t testing.TB, o bankOptions) *bank {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	clk := &clock{}
-	b := &bank{t: t, clock: clk, db: db}
+	b := &bank{t: t, clock: clk}
+	var db stores
+	if o.postgres {
+		pdb, err := postgres.Open(ctx, testdb.PostgresURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pdb.Close() })
+		db = stores{pdb.Ledger(), pdb.Identity(), pdb.Audit(), pdb.Consent(), pdb.Limits(), pdb.DataAPI(), pdb.Rails()}
+	} else {
+		sdb, err := sqlite.Open(ctx, testdb.SQLitePath(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sdb.Close() })
+		b.db = sdb
+		db = stores{sdb.Ledger(), sdb.Identity(), sdb.Audit(), sdb.Consent(), sdb.Limits(), sdb.DataAPI(), sdb.Rails()}
+	}
+	var err error
 	var lst ledger.Store = db.Ledger()
 	if o.ledger != nil {
 		lst = o.ledger(lst)
@@ -159,15 +202,24 @@ func newBank(t testing.TB, o bankOptions) *bank {
 		o.rate = 1_000_000
 	}
 	b.payments = limits.NewGuard(db.Limits(), o.limits, clk.Now)
+	sim := httptest.NewServer(railsim.New(railsim.Options{}).Handler())
+	t.Cleanup(sim.Close)
+	b.railsTr = &railsim.Client{Base: sim.URL, Routing: "021000089"}
+	b.rails = rails.New(db.Rails(), b.ledger, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Instant: b.railsTr,
+		Now: clk.Now, OnChange: func(p rails.Payment) {
+			if b.api != nil {
+				b.api.RailChanged(context.Background(), p)
+			}
+		}})
 	b.api, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: b.consents, Ledger: b.ledger, Payments: b.payments,
 		Customers: ids, Audit: b.alog, Store: db.DataAPI(), Registerer: b.reg, Now: clk.Now, BaseURL: b.srv.URL, BankName: "Test Bank",
-		Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Options: opts})
+		Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Options: opts, Rails: b.rails})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.api2, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: consent.New(db.Consent(), consent.Options{Now: clk.Now, Accounts: db.Ledger()}),
 		Ledger: b.ledger, Payments: b.payments, Customers: ids, Audit: b.alog, Store: db.DataAPI(), Now: clk.Now, BaseURL: b.srv.URL, BankName: "Test Bank",
-		Logger: slog.New(slog.DiscardHandler), Options: opts})
+		Logger: slog.New(slog.DiscardHandler), Options: opts, Rails: b.rails})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,9 @@ type Payee struct {
 	PayeeID  string `json:"payeeId"`
 	Name     string `json:"name"`
 	Nickname string `json:"nickname,omitempty"`
+	// Destination is INTERNAL (an account at this bank) or EXTERNAL (an
+	// account at another bank, paid over ACH or an instant payment).
+	Destination string `json:"destination"`
 }
 
 // Payees is the answer of GET /payees.
@@ -65,7 +68,15 @@ func (s *Server) payees(c *call) {
 	}
 	out := Payees{Payees: make([]Payee, 0, len(ps))}
 	for _, p := range ps {
-		out.Payees = append(out.Payees, Payee{PayeeID: s.ids.Payee(c.partner, p.ID), Name: p.Name, Nickname: p.Nickname})
+		out.Payees = append(out.Payees, Payee{PayeeID: s.ids.Payee(c.partner, p.ID), Name: p.Name, Nickname: p.Nickname, Destination: "INTERNAL"})
+	}
+	ext, err := c.externalPayees()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	for _, p := range ext {
+		out.Payees = append(out.Payees, Payee{PayeeID: s.ids.Payee(c.partner, p.ID), Name: p.Name, Nickname: p.Nickname, Destination: "EXTERNAL"})
 	}
 	c.json(200, out)
 }
@@ -79,6 +90,9 @@ type PaymentRequest struct {
 	Amount        json.Number `json:"amount"`
 	Currency      string      `json:"currency,omitempty"`
 	Memo          string      `json:"memo,omitempty"`
+	// Speed, for a payee at another bank only: STANDARD (default),
+	// SAME_DAY or INSTANT.
+	Speed string `json:"speed,omitempty"`
 }
 
 // Payment is a payment as the partner sees it.
@@ -96,6 +110,8 @@ type Payment struct {
 	ConfirmBy       string      `json:"confirmBy,omitempty"`
 	CreatedTime     string      `json:"createdTime"`
 	UpdatedTime     string      `json:"updatedTime"`
+	// Rail follows a payment to another bank once the bank accepted it.
+	Rail *Rail `json:"rail,omitempty"`
 }
 
 // ConfirmPath is where the bank's web app shows a payment waiting for the
@@ -106,15 +122,28 @@ func (s *Server) paymentOf(p records.Payment) Payment {
 	out := Payment{PaymentID: p.ID, FromAccountID: s.ids.Account(p.Partner, p.From), Amount: money(p.Amount, p.Currency),
 		Currency: string(p.Currency), Memo: p.Memo, Status: string(p.Status), FailureReason: p.Reason,
 		CreatedTime: ts(p.Created), UpdatedTime: ts(p.Updated)}
-	if kind, ref, _ := strings.Cut(p.ToRef, ":"); kind == "payee" {
-		out.ToPayeeID = ref
-	} else {
+	if kind, ref, _ := strings.Cut(p.ToRef, ":"); kind == "account" {
 		out.ToAccountID = ref
+	} else {
+		out.ToPayeeID = ref // "payee", or a speed for another bank
 	}
 	if p.Status == records.PaymentPending && p.NeedsConfirmation {
 		out.ConfirmationURL = s.d.BaseURL + ConfirmPath + p.ID
 		out.ConfirmBy = ts(p.ConfirmBy)
 	}
+	return out
+}
+
+// payment is a payment as the partner sees it, with its rail when it went
+// to another bank. A rail that cannot be read now is left out (logged):
+// the payment's own status still stands.
+func (c *call) payment(p records.Payment) Payment {
+	out := c.s.paymentOf(p)
+	r, err := c.s.rail(c.ctx, p)
+	if err != nil {
+		c.s.log.WarnContext(c.ctx, "dataapi: reading a payment's rail", "payment", p.ID, "err", err)
+	}
+	out.Rail = r
 	return out
 }
 
@@ -154,6 +183,10 @@ func requestHash(from, to ledger.AccountID, toRef string, amt ledger.Amount, cur
 // a payment between the customer's own accounts, which they do not cover.
 // A payee's saved time starts its cooling-off.
 func (s *Server) limited(ctx context.Context, p records.Payment) (limits.Payment, bool, error) {
+	if external(p) {
+		lp, err := s.railLimited(ctx, p)
+		return lp, true, err
+	}
 	if !strings.HasPrefix(p.ToRef, "payee:") {
 		return limits.Payment{}, false, nil
 	}
@@ -281,7 +314,7 @@ func (s *Server) paymentCreate(c *call) {
 	if created {
 		status = 201
 	}
-	c.json(status, s.paymentOf(p))
+	c.json(status, c.payment(p))
 }
 
 // destination resolves the payee or account a payment goes to, and the
@@ -300,10 +333,29 @@ func (c *call) destination(req PaymentRequest) (ledger.AccountID, string, error)
 		}
 		for _, p := range ps {
 			if c.s.ids.Payee(c.partner, p.ID) == req.ToPayeeID {
+				if req.Speed != "" {
+					return 0, "", fieldErr(errBody, "/speed", "a speed is for a payee at another bank only")
+				}
 				return p.Account, "payee:" + req.ToPayeeID, nil
 			}
 		}
+		ext, err := c.externalPayees()
+		if err != nil {
+			return 0, "", err
+		}
+		for _, p := range ext {
+			if c.s.ids.Payee(c.partner, p.ID) == req.ToPayeeID {
+				ref, ok := railRef[cmpOr(req.Speed, SpeedStandard)]
+				if !ok {
+					return 0, "", fieldErr(errBody, "/speed", "one of STANDARD, SAME_DAY, INSTANT")
+				}
+				return p.LimitsPayee(), ref + ":" + req.ToPayeeID, nil
+			}
+		}
 		return 0, "", errNotFound
+	}
+	if req.Speed != "" {
+		return 0, "", fieldErr(errBody, "/speed", "a speed is for a payee at another bank only")
 	}
 	if !validID(req.ToAccountID) {
 		return 0, "", errNotFound
@@ -340,6 +392,9 @@ func (s *Server) execute(ctx context.Context, p records.Payment) (records.Paymen
 			}
 			return p, err
 		}
+	}
+	if external(p) {
+		return s.executeRail(ctx, p, lp)
 	}
 	t, _, err := s.d.Ledger.Transfer(ctx, ledger.Move("dataapi", "pay:"+p.ID, p.From, p.To, p.Amount, p.Currency, trunc(desc, 200)))
 	to, reason := records.PaymentPosted, ""
@@ -394,7 +449,7 @@ func (s *Server) paymentGet(c *call) {
 		return
 	}
 	c.disclose([]ledger.AccountID{p.From}, []consent.Cluster{consent.Transfers}, []string{"payments.status"})
-	c.json(200, s.paymentOf(p))
+	c.json(200, c.payment(p))
 }
 
 // PaymentForCustomer returns a payment of the customer's, for the bank's

@@ -72,8 +72,11 @@ type Deps struct {
 	// step-up on the day's total), the same guard as the web's and the
 	// chat's. Required.
 	Payments *limits.Guard
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Rails pays payees at other banks (ACH, instant payments). Optional:
+	// nil lists and pays payees at this bank only.
+	Rails  Rails
+	Logger *slog.Logger
+	Now    func() time.Time
 	// BaseURL is the bank's public scheme and host, for links in answers
 	// (the payment confirmation page). Default: none, links are relative.
 	BaseURL string

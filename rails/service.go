@@ -77,6 +77,17 @@ func New(st Store, led *ledger.Service, o Options) *Service {
 // Store returns the service's store.
 func (s *Service) Store() Store { return s.st }
 
+// Payees lists a customer's payees at other banks.
+func (s *Service) Payees(ctx context.Context, c bankbridge.CustomerID) ([]Payee, error) {
+	return s.st.Payees(ctx, c)
+}
+
+// PaymentByKey returns the payment a customer made on a channel under an
+// idempotency key; ErrPaymentNotFound when none.
+func (s *Service) PaymentByKey(ctx context.Context, c bankbridge.CustomerID, channel, key string) (Payment, error) {
+	return s.st.PaymentByKey(ctx, c, channel, key)
+}
+
 // Origin returns who the bank is in its files.
 func (s *Service) Origin() Origin { return s.o.Origin }
 

@@ -38,6 +38,10 @@ type Store interface {
 	CreatePayment(ctx context.Context, p Payment) (Payment, bool, error)
 	// Payment returns one payment.
 	Payment(ctx context.Context, id PaymentID) (Payment, error)
+	// PaymentByKey returns the payment a customer made on a channel under
+	// an idempotency key (ErrPaymentNotFound): how an edge follows the
+	// payment it started.
+	PaymentByKey(ctx context.Context, c bankbridge.CustomerID, channel, key string) (Payment, error)
 	// PaymentByTrace returns the payment whose entry carried trace.
 	PaymentByTrace(ctx context.Context, trace string) (Payment, error)
 	// Payments lists payments, newest first.

@@ -170,10 +170,15 @@ func (s *server) paymentLabels(ctx context.Context, c bankbridge.CustomerID, p r
 			return "", "", err
 		}
 		for _, py := range payees {
-			if py.Account == p.To && to == "" {
+			// A payee at another bank is paid under its id negated
+			// (rails.Payee.LimitsPayee): it has no account here.
+			if (py.Account == p.To || p.To < 0 && py.Account == 0 && ledger.AccountID(-int64(py.ID)) == p.To) && to == "" {
 				to = payeeLabel(py)
 			}
 		}
+	}
+	if to == "" && p.To < 0 {
+		to = "a payee you have since removed"
 	}
 	if to == "" {
 		a, err := st.Account(ctx, p.To)

@@ -19,6 +19,7 @@ import (
 	"github.com/bankbridge/bankbridge/insights"
 	"github.com/bankbridge/bankbridge/internal/app"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/rails"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -123,11 +124,31 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		base = fmt.Sprintf("%s://localhost:%d", scheme, ln.Addr().(*net.TCPAddr).Port)
 	}
 	base = strings.TrimSuffix(base, "/")
-	as, api, err := app.PartnerAPI(ctx, app.PartnerAPIDeps{Backend: b, Consent: cons, Ledger: led, Identity: ids, Audit: alog, Keys: oauthKeys{ring},
-		Log: log, Reg: reg, Issuer: base, Events: events}, bindAPI)
+	// Payments over the rails; the ACH worker runs on one instance at a
+	// time (its lease), every two seconds. Built before the partner API,
+	// which pays through it; their status changes reach the API's partners
+	// once it is built (before any request or worker runs).
+	// Set once each is built; read by whatever changes a payment first
+	// (the chat inbox worker may, before the alerts exist).
+	var toPartners, toAlerts atomic.Pointer[func(context.Context, rails.Payment)]
+	rl, err := app.RailsWiring(app.RailsDeps{Config: &c, Backend: b, Ledger: led, Base: base, Log: log, Reg: reg,
+		OnChange: []func(rails.Payment){func(p rails.Payment) {
+			for _, f := range []*atomic.Pointer[func(context.Context, rails.Payment)]{&toPartners, &toAlerts} {
+				if h := f.Load(); h != nil {
+					(*h)(context.WithoutCancel(ctx), p)
+				}
+			}
+		}}})
 	if err != nil {
 		return err
 	}
+	as, api, err := app.PartnerAPI(ctx, app.PartnerAPIDeps{Backend: b, Consent: cons, Ledger: led, Identity: ids, Audit: alog, Keys: oauthKeys{ring},
+		Log: log, Reg: reg, Issuer: base, Events: events, Rails: rl.Service}, bindAPI)
+	if err != nil {
+		return err
+	}
+	rc := api.RailChanged
+	toPartners.Store(&rc)
 	work.Go("consent sweep", func(ctx context.Context) error {
 		singleton(ctx, b.Lease, log, sweepLease, func(ctx context.Context) { sweepConsents(ctx, cons, log) })
 		return nil
@@ -139,7 +160,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	mounts, hub, err := app.MessengerWiring(ctx, app.MessengerDeps{Base: base, Keys: mkeys, Getenv: e.getenv, Backend: b,
-		Ledger: led, Consent: cons, Audit: alog, Hook: msgHook, Answer: answers.Answer, Fraud: answers, Log: log, Fleet: c.Fleet() && !c.EmbeddedSim})
+		Ledger: led, Consent: cons, Audit: alog, Hook: msgHook, Answer: answers.Answer, Fraud: answers, Rails: rl.Service, Log: log, Fleet: c.Fleet() && !c.EmbeddedSim})
 	if err != nil {
 		return err
 	}
@@ -160,13 +181,11 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	wakeAlerts.Store(&wake)
-
-	// Payments over the rails; the ACH worker runs on one instance at a
-	// time (its lease), every two seconds.
-	rl, err := app.RailsWiring(app.RailsDeps{Config: &c, Backend: b, Ledger: led, Base: base, Log: log, Reg: reg})
-	if err != nil {
-		return err
+	if al != nil {
+		ra := app.RailAlerts(al, b.Messenger, log)
+		toAlerts.Store(&ra)
 	}
+
 	if mounts == nil {
 		mounts = map[string]http.Handler{}
 	}

@@ -45,6 +45,8 @@ type PartnerAPIDeps struct {
 	// Events, optional, receives an engagement event for every call that
 	// reached a customer's data (PartnerEngagement).
 	Events EventSink
+	// Rails, optional, lets partners pay payees at other banks.
+	Rails dataapi.Rails
 }
 
 // PartnerAPI builds the authorization server (FAPI 2.0: PAR, PKCE,
@@ -70,7 +72,7 @@ func PartnerAPI(ctx context.Context, d PartnerAPIDeps, bind func(*dataapi.Server
 	}
 	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: d.Consent, Ledger: d.Ledger, Payments: d.Backend.Limits,
 		Customers: d.Identity, Audit: auditor, Store: d.Backend.DataAPI, Registerer: d.Reg, Logger: d.Log, BaseURL: d.Issuer,
-		Limiter: budgets, Options: d.Options})
+		Limiter: budgets, Options: d.Options, Rails: d.Rails})
 	if err != nil {
 		return nil, nil, err
 	}

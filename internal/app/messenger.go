@@ -20,6 +20,7 @@ import (
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/platformsim"
+	"github.com/bankbridge/bankbridge/rails"
 )
 
 // Demo values of the messenger channel's secrets, used by the demo and by
@@ -51,6 +52,9 @@ type MessengerDeps struct {
 	// Fraud opens fraud cases for payments reported from a chat
 	// (assistant.Deps.Fraud); nil hands those chats to a person.
 	Fraud assistant.FraudDesk
+	// Rails, when set, lets the chat pay payees at other banks and say how
+	// those payments are getting on (assistant.Deps.Rails via ChatRails).
+	Rails *rails.Service
 	Log   *slog.Logger
 	// Fleet refuses the embedded emulator: with several instances each
 	// would have its own chat users, and the bank's replies would reach the
@@ -163,6 +167,9 @@ func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Hand
 	}
 	if d.Fraud != nil {
 		deps.Fraud = d.Fraud
+	}
+	if d.Rails != nil {
+		deps.Rails = ChatRails{d.Rails}
 	}
 	a := assistant.New(deps)
 	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: d.Backend.Messenger, Audit: d.Audit, Consents: d.Consent, Logger: d.Log,

@@ -8,9 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/railsim"
@@ -31,6 +35,10 @@ type RailsDeps struct {
 	// Reg takes bankbridge_rails_payments_total{kind,status}, the status
 	// changes this instance made. Optional.
 	Reg *prometheus.Registry
+	// OnChange is told each payment whose status this instance changed,
+	// after the change is stored (the partner API's notifications).
+	// Optional; each must not block.
+	OnChange []func(rails.Payment)
 }
 
 // Rails is the payments service over the rails, the transport its worker
@@ -64,12 +72,17 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 		return nil, fmt.Errorf("--rails-routing %q: %w", c.RailsRouting, err)
 	}
 	r := &Rails{Mounts: map[string]http.Handler{}}
-	var onChange func(rails.Payment)
+	hooks := d.OnChange
 	if d.Reg != nil {
 		moves := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bankbridge_rails_payments_total",
 			Help: "Payments over the rails moved to a status by this instance, by kind (credit, prenote, instant) and status."}, []string{"kind", "status"})
 		d.Reg.MustRegister(moves)
-		onChange = func(p rails.Payment) { moves.WithLabelValues(string(p.Kind), string(p.Status)).Inc() }
+		hooks = append(hooks, func(p rails.Payment) { moves.WithLabelValues(string(p.Kind), string(p.Status)).Inc() })
+	}
+	onChange := func(p rails.Payment) {
+		for _, h := range hooks {
+			h(p)
+		}
 	}
 	base := strings.TrimSuffix(c.RailsURL, "/")
 	hc := &http.Client{Timeout: 30 * time.Second}
@@ -135,3 +148,88 @@ func (r *recorder) WriteHeader(code int) {
 	}
 }
 func (r *recorder) Write(b []byte) (int, error) { r.wrote = true; return r.body.Write(b) }
+
+// ChatRails is the assistant's way to the rails (assistant.Rails) over the
+// rails service: payments to payees at other banks from any chat platform,
+// and their status in words.
+type ChatRails struct{ S *rails.Service }
+
+var _ assistant.Rails = ChatRails{}
+
+// Pay implements assistant.Rails: a standard ACH credit.
+func (c ChatRails) Pay(ctx context.Context, p assistant.RailPayment) (assistant.RailStatus, error) {
+	got, err := c.S.Pay(ctx, rails.PayRequest{Customer: p.Customer, Payee: p.Payee, From: p.From, Amount: p.Amount, Memo: p.Memo,
+		Channel: p.Channel, Key: p.Key})
+	if err != nil {
+		return assistant.RailStatus{}, err
+	}
+	return chatStatus(got), nil
+}
+
+// Recent implements assistant.Rails: the customer's latest credits and
+// instant payments (prenotes and returns of inbound credits are the bank's).
+func (c ChatRails) Recent(ctx context.Context, cu bankbridge.CustomerID, n int) ([]assistant.RailStatus, error) {
+	ps, err := c.S.Store().Payments(ctx, rails.PaymentQuery{Customer: cu, Kinds: []rails.Kind{rails.KindCredit, rails.KindInstant}, Limit: n})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]assistant.RailStatus, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, chatStatus(p))
+	}
+	return out, nil
+}
+
+// RailState is a payment's status as the chat and the alerts word it:
+// scheduled, held, sent, settled, returned, refused.
+func RailState(s rails.Status) string {
+	switch s {
+	case rails.StatusHeld, rails.StatusSent, rails.StatusSettled, rails.StatusReturned, rails.StatusRefused:
+		return string(s)
+	}
+	return "scheduled" // new, accepted, batched: not yet with the network
+}
+
+func chatStatus(p rails.Payment) assistant.RailStatus {
+	return assistant.RailStatus{Ref: "ACH-" + strconv.FormatInt(int64(p.ID), 10), Payee: p.Name, From: p.From, Amount: p.Amount, Currency: p.Currency,
+		State: RailState(p.Status), Reason: p.Reason, Effective: p.Effective, Updated: p.Updated}
+}
+
+// RailAlerts turns the rails' status changes into alerts (OnChange): a
+// payment to another bank that left, settled, came back (with its reason),
+// was refused, held for compliance or released, in the language the
+// customer chose for chats (Spanish through the assistant's catalogue).
+// Prenotes and the bank's own returns of inbound credits raise none, nor
+// does an instant payment leaving (it settles or is refused in the same
+// second). An alert that cannot be raised is logged: the change itself is
+// stored, and the payments page shows it.
+func RailAlerts(al *alerts.Service, lang assistant.Store, log *slog.Logger) func(context.Context, rails.Payment) {
+	return func(ctx context.Context, p rails.Payment) {
+		if p.Kind != rails.KindCredit && p.Kind != rails.KindInstant {
+			return
+		}
+		state := map[rails.Status]string{rails.StatusSent: alerts.PaymentLeft, rails.StatusSettled: alerts.PaymentSettled,
+			rails.StatusReturned: alerts.PaymentReturned, rails.StatusRefused: alerts.PaymentRefused, rails.StatusHeld: alerts.PaymentHeld}[p.Status]
+		if p.Status == rails.StatusAccepted && p.Screen != "" {
+			state = alerts.PaymentReleased // only a release moves a screened payment to accepted
+		}
+		if state == "" || state == alerts.PaymentLeft && p.Kind == rails.KindInstant {
+			return
+		}
+		es := false
+		if lang != nil {
+			if s, err := lang.Settings(ctx, p.Customer); err == nil {
+				es = s.Language == assistant.Spanish
+			}
+		}
+		reason := p.Reason
+		if es {
+			reason = assistant.Translate(assistant.Spanish, reason)
+		}
+		err := al.PaymentChanged(ctx, alerts.PaymentChange{Payment: int64(p.ID), Customer: p.Customer, Account: p.From, Payee: p.Name,
+			Amount: p.Amount, Currency: p.Currency, State: state, Reason: reason, Spanish: es})
+		if err != nil {
+			log.Warn("rails: payment alert not raised", "payment", p.ID, "status", p.Status, "err", err)
+		}
+	}
+}

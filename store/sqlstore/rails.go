@@ -197,6 +197,16 @@ func (s *RailsStore) Payment(ctx context.Context, id rails.PaymentID) (rails.Pay
 	return p, s.db.Err("sqlstore.Rails.Payment", err, nil)
 }
 
+// PaymentByKey implements rails.Store.
+func (s *RailsStore) PaymentByKey(ctx context.Context, c bankbridge.CustomerID, channel, key string) (rails.Payment, error) {
+	p, err := scanRailPayment(s.db.W().QueryRow(ctx, `SELECT `+railPaymentCols+` FROM rail_payments WHERE customer_id = $1 AND channel = $2 AND idem_key = $3`,
+		int64(c), channel, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, rails.ErrPaymentNotFound
+	}
+	return p, s.db.Err("sqlstore.Rails.PaymentByKey", err, nil)
+}
+
 // PaymentByTrace implements rails.Store.
 func (s *RailsStore) PaymentByTrace(ctx context.Context, trace string) (rails.Payment, error) {
 	p, err := scanRailPayment(s.db.W().QueryRow(ctx, `SELECT `+railPaymentCols+` FROM rail_payments WHERE trace = $1 AND trace <> '' ORDER BY id DESC LIMIT 1`, trace))

@@ -394,6 +394,17 @@ func railsIdempotent(t *testing.T, open RailsOpener) {
 	if acct := f.account(); acct.Held != 100_00 {
 		t.Fatalf("held %d", acct.Held)
 	}
+	if got, err := f.svc.PaymentByKey(ctx, f.cust, "web", "same"); err != nil || got.ID != a.ID {
+		t.Fatalf("by its key: %+v %v", got, err)
+	}
+	for _, k := range [][2]string{{"api", "same"}, {"web", "other"}} {
+		if _, err := f.svc.PaymentByKey(ctx, f.cust, k[0], k[1]); !errors.Is(err, rails.ErrPaymentNotFound) {
+			t.Fatalf("by channel %s key %s: %v, want not found", k[0], k[1], err)
+		}
+	}
+	if _, err := f.svc.PaymentByKey(ctx, f.cust+1, "web", "same"); !errors.Is(err, rails.ErrPaymentNotFound) {
+		t.Fatalf("another customer's key: %v, want not found", err)
+	}
 	req.Amount = 200_00
 	if _, err := f.svc.Pay(ctx, req); !errors.Is(err, rails.ErrKeyReused) {
 		t.Fatalf("the same key, another amount: %v", err)

@@ -1,0 +1,71 @@
+package assistant_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/internal/app"
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/railsim"
+)
+
+// TestAssistantPaysAnotherBank: "pay lee 20" to a payee at another bank,
+// through the wiring's ChatRails over the real rails and railsim on
+// loopback: the same confirmation and limits as any payment (the new
+// payee's cooling-off among them), once however often it is confirmed, and
+// the status in plain words when asked, a return with its reason; amounts
+// stay out of the chat under the default (minimal) privacy.
+func TestAssistantPaysAnotherBank(t *testing.T) {
+	t.Parallel()
+	b := newBank(t)
+	ctx := context.Background()
+	sim := httptest.NewServer(railsim.New(railsim.Options{}).Handler())
+	t.Cleanup(sim.Close)
+	tr := &railsim.Client{Base: sim.URL, Routing: "021000089"}
+	rs := rails.New(b.db.Rails(), b.led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: b.clk.Now})
+	for _, p := range []rails.Payee{{Name: "Lee Park", Nickname: "lee", Number: "123456789"}, {Name: "Ann Short", Nickname: "ann", Number: "1111111111"}} {
+		p.Customer, p.Routing = b.customer, "231380104"
+		if _, err := rs.AddPayee(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.a = assistant.New(assistant.Deps{Store: b.db.Messenger(), Ledger: b.led, Consents: b.cons, BankURL: "https://bank.example", Now: b.clk.Now,
+		Limits: b.guard, Rails: app.ChatRails{S: rs}})
+	held := func() ledger.Amount {
+		a, err := b.db.Ledger().Account(ctx, b.checking.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Held
+	}
+
+	r := b.say("pay lee 20")
+	has(t, r, "Pay lee 20.00 USD at another bank from", "Nothing moves until you confirm")
+	if held() != 0 {
+		t.Fatal("money held before the confirmation")
+	}
+	p := confirmPayload(t, r)
+	has(t, b.sayAs(b.key, "Confirm payment", p), "Done: your payment to lee at another bank is scheduled")
+	has(t, b.sayAs(b.key, "Confirm payment", p), "already done (reference ACH-")
+	if got := held(); got != 20_00 {
+		t.Fatalf("held %d after two confirmations, want 20.00 once", got)
+	}
+	// The new payee's limit: 1,000.00 a day while Ann is new.
+	has(t, b.say("pay ann 1000.01"), "This payee is new")
+	has(t, b.sayAs(b.key, "Confirm payment", confirmPayload(t, b.say("pay ann 30"))), "Done: your payment to ann at another bank is scheduled")
+
+	has(t, b.say("status of my payment"), "To Lee Park: scheduled", "To Ann Short: scheduled")
+	for range 2 { // the file leaves and settles; Ann's bank returns hers
+		if err := rs.Cycle(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	has(t, b.say("where is my payment?"), "To Lee Park: arrived: the money reached the other bank",
+		"To Ann Short: returned: the money is back in your account (the other account did not have enough money)")
+	if got := held(); got != 0 {
+		t.Errorf("held %d after settlement and return, want 0", got)
+	}
+}

@@ -1,0 +1,181 @@
+package dataapi_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bankbridge/bankbridge/dataapi"
+	"github.com/bankbridge/bankbridge/dataapi/dataapitest"
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/rails"
+)
+
+// TestPaymentsToAnotherBank: a partner pays a payee at another bank over
+// loopback HTTP, through the rails and railsim, with the consent's checks,
+// the Idempotency-Key, the limits (the new payee's among them) and the
+// confirmation of any payment, and follows it: scheduled, settled, returned
+// with its reason, an instant payment refused; each change reaches the
+// partner's subscription.
+func TestPaymentsToAnotherBank(t *testing.T) {
+	t.Parallel()
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			paymentsToAnotherBank(t, newBank(t, bankOptions{postgres: engine == "postgres"}))
+		})
+	}
+}
+
+func paymentsToAnotherBank(t *testing.T, b *bank) {
+	ctx := context.Background()
+	add := func(name, nick, number string) rails.Payee {
+		t.Helper()
+		p, err := b.rails.AddPayee(ctx, rails.Payee{Customer: b.ada.id.ID, Name: name, Nickname: nick, Routing: "231380104", Number: ledger.AccountNumber(number)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	add("Sam Lee", "Sam", "123456789")
+	add("Ann Short", "Ann", "1111111111")    // returned R01 by the other bank
+	add("Carl Nobody", "Carl", "3333333333") // an instant payment is refused AC01
+	tok, _ := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID}, allClusters())
+	chk := b.accountID(tok, b.ada.checking.Name)
+	b.call(b.budget, tok, "POST", P+"/notification-subscriptions", map[string]any{"callbackUrl": b.hooks.srv.URL + "/hook"}, nil)
+	ext := map[string]string{}
+	for _, p := range decode[dataapi.Payees](t, b.call(b.budget, tok, "GET", P+"/payees", nil, nil)).Payees {
+		if p.Destination == "EXTERNAL" {
+			ext[p.Nickname] = p.PayeeID
+		}
+	}
+	if len(ext) != 3 {
+		t.Fatalf("external payees listed: %v, want Sam, Ann and Carl", ext)
+	}
+	pay := func(key, to string, amt any, speed string) (dataapitest.Response, dataapi.Payment) {
+		t.Helper()
+		body := map[string]any{"fromAccountId": chk, "toPayeeId": to, "amount": amt}
+		if speed != "" {
+			body["speed"] = speed
+		}
+		res := b.call(b.budget, tok, "POST", P+"/payments", body, map[string]string{"Idempotency-Key": key})
+		if res.Status >= 400 {
+			return res, dataapi.Payment{}
+		}
+		return res, decode[dataapi.Payment](t, res)
+	}
+	get := func(id string) dataapi.Payment {
+		t.Helper()
+		res := b.call(b.budget, tok, "GET", P+"/payments/"+id, nil, nil)
+		if res.Status != 200 {
+			t.Fatalf("GET payment: %d %s", res.Status, res.Body)
+		}
+		return decode[dataapi.Payment](t, res)
+	}
+	cycle := func() {
+		t.Helper()
+		for range 2 { // a file leaves and settles; its returns come back
+			if err := b.rails.Cycle(ctx, b.railsTr); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	res, sam := pay("sam-1", ext["Sam"], 50, "")
+	if res.Status != 201 || sam.Status != "POSTED" || sam.Rail == nil || sam.Rail.Network != "ACH" || sam.Rail.Status != "SCHEDULED" || sam.Rail.EffectiveDate == "" {
+		t.Fatalf("50.00 to Sam: %d %s", res.Status, res.Body)
+	}
+	if a, _ := b.ledger.Store().Account(ctx, b.ada.checking.ID); a.Held != 50_00 {
+		t.Errorf("held %d, want 50.00 while the payment waits", a.Held)
+	}
+	// The same key and body: the same payment, nothing more held.
+	if res, again := pay("sam-1", ext["Sam"], 50, ""); res.Status != 200 || again.PaymentID != sam.PaymentID {
+		t.Errorf("the same request again: %d %s", res.Status, res.Body)
+	}
+	// The same key, another speed: refused.
+	if res, _ := pay("sam-1", ext["Sam"], 50, "INSTANT"); res.Status != 409 {
+		t.Errorf("the same key at another speed: %d %s", res.Status, res.Body)
+	}
+	if a, _ := b.ledger.Store().Account(ctx, b.ada.checking.ID); a.Held != 50_00 {
+		t.Errorf("held %d after the retries, want 50.00", a.Held)
+	}
+	// A speed for a payee at this bank is bad input.
+	internal := ""
+	for _, p := range decode[dataapi.Payees](t, b.call(b.budget, tok, "GET", P+"/payees", nil, nil)).Payees {
+		if p.Destination == "INTERNAL" {
+			internal = p.PayeeID
+		}
+	}
+	if res, _ := pay("int-1", internal, 5, "INSTANT"); res.Status != 400 {
+		t.Errorf("a speed for an internal payee: %d %s", res.Status, res.Body)
+	}
+	// New-payee cooling-off: 1,000.00 at most while Ann is new (50 to Sam
+	// does not count against her).
+	if res, _ := pay("ann-big", ext["Ann"], 1000.01, ""); res.Status != 422 || !strings.Contains(string(res.Body), "new_payee_limit_exceeded") {
+		t.Errorf("above the new-payee limit: %d %s", res.Status, res.Body)
+	}
+	res, ann := pay("ann-1", ext["Ann"], 20, "")
+	if res.Status != 201 || ann.Status != "POSTED" {
+		t.Fatalf("20.00 to Ann: %d %s", res.Status, res.Body)
+	}
+
+	cycle()
+	if got := get(sam.PaymentID); got.Rail == nil || got.Rail.Status != "SETTLED" {
+		t.Errorf("Sam's payment after the file settled: %+v", got.Rail)
+	}
+	got := get(ann.PaymentID)
+	if got.Status != "POSTED" || got.Rail == nil || got.Rail.Status != "RETURNED" || got.Rail.ReturnCode != "R01" || !strings.Contains(got.Rail.Reason, "enough money") {
+		t.Errorf("Ann's payment after the return: %s %+v", got.Status, got.Rail)
+	}
+	if a, _ := b.ledger.Store().Account(ctx, b.ada.checking.ID); a.Balance != 5_000_00-50_00 || a.Held != 0 {
+		t.Errorf("balance %d held %d: want 4,950.00 (Ann's 20.00 back), nothing held", a.Balance, a.Held)
+	}
+
+	// An instant payment the other bank refuses: FAILED at once, nothing left.
+	res, carl := pay("carl-1", ext["Carl"], 10, "INSTANT")
+	if res.Status != 201 || carl.Status != "FAILED" || carl.FailureReason != "payment_refused" || carl.Rail == nil || carl.Rail.Network != "INSTANT" ||
+		carl.Rail.Status != "REFUSED" || carl.Rail.ReturnCode != "AC01" {
+		t.Errorf("an instant payment refused: %d %s", res.Status, res.Body)
+	}
+	// An instant payment that settles.
+	if res, p := pay("sam-2", ext["Sam"], 10, "INSTANT"); res.Status != 201 || p.Status != "POSTED" || p.Rail == nil || p.Rail.Status != "SETTLED" {
+		t.Errorf("an instant payment: %d %s", res.Status, res.Body)
+	}
+	// Past a day's payments' step-up total (1,000.00): the customer confirms
+	// on the bank's page, and then it leaves over the rails.
+	b.clock.Add(25 * time.Hour) // Sam is not new any more; the token ended
+	tok, _ = b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID}, allClusters())
+	chk = b.accountID(tok, b.ada.checking.Name)
+	for _, p := range decode[dataapi.Payees](t, b.call(b.budget, tok, "GET", P+"/payees", nil, nil)).Payees {
+		ext[p.Nickname] = p.PayeeID
+	}
+	res, big := pay("sam-3", ext["Sam"], 1200, "")
+	if res.Status != 201 || big.Status != "PENDING" || big.ConfirmationURL == "" || big.Rail != nil {
+		t.Fatalf("1,200.00 to Sam: %d %s; want PENDING with a confirmationUrl", res.Status, res.Body)
+	}
+	if p, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, big.PaymentID); err != nil || p.Status != "POSTED" {
+		t.Fatalf("confirm: %+v %v", p, err)
+	}
+	if got := get(big.PaymentID); got.Rail == nil || got.Rail.Status != "SCHEDULED" {
+		t.Errorf("after the confirmation: %+v", got.Rail)
+	}
+
+	// The partner heard each change: the rail's among them.
+	if _, err := b.api.Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for _, d := range b.hooks.deliveries() {
+		for _, want := range []string{`"railStatus":"SETTLED"`, `"railStatus":"RETURNED"`, `"returnCode":"R01"`} {
+			if strings.Contains(string(d.body), want) {
+				seen = append(seen, want)
+			}
+		}
+	}
+	for _, want := range []string{`"railStatus":"SETTLED"`, `"railStatus":"RETURNED"`, `"returnCode":"R01"`} {
+		if !strings.Contains(strings.Join(seen, " "), want) {
+			t.Errorf("no notification with %s; got %d deliveries", want, len(b.hooks.deliveries()))
+		}
+	}
+}
