@@ -37,3 +37,6 @@ func (db *DB) Deployment(ctx context.Context) (string, error) { return db.sql.De
 
 // Rails returns the store of payments over the rails.
 func (db *DB) Rails() *sqlstore.RailsStore { return db.sql.Rails() }
+
+// Mirror returns the store of what mirror mode imported from the core.
+func (db *DB) Mirror() *sqlstore.MirrorStore { return db.sql.Mirror() }
