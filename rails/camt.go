@@ -163,10 +163,7 @@ func ParseCamt053(r io.Reader) ([]Statement, error) {
 			break
 		}
 		if err != nil {
-			if err == io.ErrUnexpectedEOF || strings.Contains(err.Error(), "unexpected EOF") {
-				return nil, camtErr(p, "the message is truncated")
-			}
-			return nil, camtErr(p, "%v", err)
+			return nil, xmlErr(p, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -188,7 +185,7 @@ func ParseCamt053(r io.Reader) ([]Statement, error) {
 			case len(p) == 2 && name == "GrpHdr":
 				var g camt_v08.GroupHeader81
 				if err := d.DecodeElement(&g, &t); err != nil {
-					return nil, camtErr(append(p, name), "%v", err)
+					return nil, xmlErr(append(p, name), err)
 				}
 				if err := g.MsgId.Validate(); err != nil {
 					return nil, camtErr(append(p, name, "MsgId"), "1 to 35 characters are required")
@@ -259,15 +256,12 @@ func ParseCamt053(r io.Reader) ([]Statement, error) {
 					if errors.Is(err, ErrMessage) {
 						return nil, err
 					}
-					if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected EOF") {
-						return nil, camtErr(ep, "the message is truncated")
-					}
-					return nil, camtErr(ep, "%v", err)
+					return nil, xmlErr(ep, err)
 				}
 				continue
 			}
 			if err := d.Skip(); err != nil {
-				return nil, camtErr(append(p, name), "the message is truncated or malformed: %v", err)
+				return nil, xmlErr(append(p, name), err)
 			}
 		case xml.EndElement:
 			if len(p) == 3 && cur != nil {
@@ -287,6 +281,16 @@ func ParseCamt053(r io.Reader) ([]Statement, error) {
 		return nil, camtErr(path{"Document", "BkToCstmrStmt"}, "no Stmt")
 	}
 	return out, nil
+}
+
+// xmlErr names the element where the decoder failed; a message that ends
+// early says so in words.
+func xmlErr(p path, err error) error {
+	var se *xml.SyntaxError
+	if errors.Is(err, io.ErrUnexpectedEOF) || (errors.As(err, &se) && strings.Contains(se.Msg, "unexpected EOF")) {
+		return camtErr(p, "the message is truncated")
+	}
+	return camtErr(p, "%v", err)
 }
 
 // HasClosingBalance reports whether the statement's closing balance was read.

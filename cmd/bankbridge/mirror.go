@@ -20,7 +20,7 @@ func init() {
 // mirrorLease is the lease the importer runs under: one import at a time
 // in a fleet (the import is safe without it, by its keys; the lease keeps
 // two importers from doing the same work twice).
-const mirrorLease = "core-mirror"
+const mirrorLease = app.MirrorLease
 
 func mirrorCmd(ctx context.Context, e env, args []string) error {
 	const usage = "usage: bankbridge mirror import [--json] [--database URL] FILE... | bankbridge mirror reconcile [--json] [--database URL]"
