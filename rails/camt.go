@@ -31,6 +31,20 @@ import (
 // nsCamt053 is the namespace of the statements read and written.
 const nsCamt053 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
 
+// camtKind is a message the mirror reads: the end-of-day statement
+// (camt.053, BkToCstmrStmt/Stmt) or the intraday debit and credit
+// notification (camt.054.001.08, BkToCstmrDbtCdtNtfctn/Ntfctn,
+// AccountNotification17: entries, no balances, no order the mirror needs).
+type camtKind struct{ name, ns, root, rec string }
+
+var camtKinds = []camtKind{
+	{"camt.053", nsCamt053, "BkToCstmrStmt", "Stmt"},
+	{"camt.054", nsCamt054, "BkToCstmrDbtCdtNtfctn", "Ntfctn"},
+}
+
+// nsCamt054 is the namespace of the notifications read and written.
+const nsCamt054 = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"
+
 // Statement is one account's statement from the core, as the mirror uses
 // it: the balances it opens and closes with (signed, minor units) and its
 // booked entries in order.
@@ -50,6 +64,10 @@ type Statement struct {
 	// entries), so a statement sent again can be told from another one
 	// under the same sequence number.
 	Hash [32]byte
+	// Intraday marks a camt.054 notification's entries: posted as they
+	// come, with no balances and no sequence; the day's camt.053 then
+	// carries the same entries, which replay.
+	Intraday bool
 
 	closingSeen bool
 }
@@ -71,12 +89,18 @@ type stmtHeader struct {
 }
 
 // path tracks where the decoder is, to name the element at fault.
+// Its first element is the message's name (camt.053, camt.054).
 type path []string
 
-func (p path) String() string { return strings.Join(p, "/") }
+func (p path) String() string {
+	if len(p) == 1 {
+		return p[0] + ": Document"
+	}
+	return p[0] + ": " + strings.Join(p[1:], "/")
+}
 
 func camtErr(p path, format string, a ...any) error {
-	return ErrMessage.WithMessage("camt.053: " + p.String() + ": " + fmt.Sprintf(format, a...))
+	return ErrMessage.WithMessage(p.String() + ": " + fmt.Sprintf(format, a...))
 }
 
 // signed reads an amount with its credit/debit indicator into signed minor
@@ -104,10 +128,30 @@ func signed(p path, v float64, ccy ledger.Currency, ind common.CreditDebitCode, 
 // it before it returns: a message malformed or truncated anywhere returns
 // an error naming the element and no statement, so nothing is posted from
 // it. Entries not booked (Sts other than BOOK) are left out.
-func ParseCamt053(r io.Reader) ([]Statement, error) {
+func ParseCamt053(r io.Reader) ([]Statement, error) { return parseCamt(r, camtKinds[:1]) }
+
+// ParseCamt054 reads every notification of a camt.054 message, as
+// ParseCamt053 reads statements; each comes back as a Statement with
+// Intraday set, its entries only.
+func ParseCamt054(r io.Reader) ([]Statement, error) { return parseCamt(r, camtKinds[1:]) }
+
+// ParseCore reads a camt.053 or camt.054 message, whichever its namespace
+// says.
+func ParseCore(r io.Reader) ([]Statement, error) { return parseCamt(r, camtKinds) }
+
+func camtNames(kinds []camtKind) string {
+	var n []string
+	for _, k := range kinds {
+		n = append(n, k.name)
+	}
+	return strings.Join(n, " or ")
+}
+
+func parseCamt(r io.Reader, kinds []camtKind) ([]Statement, error) {
 	d := xml.NewDecoder(r)
 	var (
-		p       path
+		k       camtKind
+		p       = path{camtNames(kinds)}
 		out     []Statement
 		msgID   string
 		sawRoot bool
@@ -126,10 +170,13 @@ func ParseCamt053(r io.Reader) ([]Statement, error) {
 		case hdr.Acct == nil:
 			return camtErr(p, "Acct is required")
 		}
-		if s.Seq == 0 {
+		if s.Intraday {
+			s.Seq = 0 // intraday entries need no order
+		}
+		if s.Seq == 0 && !s.Intraday {
 			return camtErr(p, "ElctrncSeqNb (or LglSeqNb) is required: the mirror imports an account's statements in its order")
 		}
-		if !s.HasClosingBalance() {
+		if !s.HasClosingBalance() && !s.Intraday {
 			return camtErr(p, "Bal: a closing balance (CLBD) is required")
 		}
 		if s.HasOpening {
@@ -169,20 +216,30 @@ func ParseCamt053(r io.Reader) ([]Statement, error) {
 		case xml.StartElement:
 			name := t.Name.Local
 			switch {
-			case len(p) == 0:
-				if name != "Document" || t.Name.Space != nsCamt053 {
-					return nil, camtErr(path{name}, "not a camt.053.001.08 Document (namespace %s)", nsCamt053)
-				}
-				p = append(p, name)
-				continue
 			case len(p) == 1:
-				if name != "BkToCstmrStmt" {
-					return nil, camtErr(append(p, name), "expected BkToCstmrStmt")
+				k = camtKind{}
+				for _, c := range kinds {
+					if c.ns == t.Name.Space {
+						k = c
+					}
+				}
+				if name != "Document" || k.ns == "" {
+					var want []string
+					for _, c := range kinds {
+						want = append(want, c.ns)
+					}
+					return nil, camtErr(append(p, name), "not a Document of namespace %s", strings.Join(want, " or "))
+				}
+				p = path{k.name, name}
+				continue
+			case len(p) == 2:
+				if name != k.root {
+					return nil, camtErr(append(p, name), "expected %s", k.root)
 				}
 				sawRoot = true
 				p = append(p, name)
 				continue
-			case len(p) == 2 && name == "GrpHdr":
+			case len(p) == 3 && name == "GrpHdr":
 				var g camt_v08.GroupHeader81
 				if err := d.DecodeElement(&g, &t); err != nil {
 					return nil, xmlErr(append(p, name), err)
@@ -192,11 +249,11 @@ func ParseCamt053(r io.Reader) ([]Statement, error) {
 				}
 				msgID = string(g.MsgId)
 				continue
-			case len(p) == 2 && name == "Stmt":
+			case len(p) == 3 && name == k.rec:
 				nStmt++
 				nEntry = 0
-				p = append(p, "Stmt["+strconv.Itoa(nStmt)+"]")
-				cur = &Statement{MsgID: msgID}
+				p = append(p, k.rec+"["+strconv.Itoa(nStmt)+"]")
+				cur = &Statement{MsgID: msgID, Intraday: k.rec == "Ntfctn"}
 				hdr = stmtHeader{}
 				refs = map[string]bool{}
 				h.Reset()
@@ -204,7 +261,7 @@ func ParseCamt053(r io.Reader) ([]Statement, error) {
 					return nil, camtErr(p, "GrpHdr with MsgId must come first")
 				}
 				continue
-			case len(p) == 3 && cur != nil:
+			case len(p) == 4 && cur != nil:
 				ep := append(p[:len(p):len(p)], name)
 				var err error
 				switch name {
@@ -264,21 +321,21 @@ func ParseCamt053(r io.Reader) ([]Statement, error) {
 				return nil, xmlErr(append(p, name), err)
 			}
 		case xml.EndElement:
-			if len(p) == 3 && cur != nil {
+			if len(p) == 4 && cur != nil {
 				if err := finish(); err != nil {
 					return nil, err
 				}
 			}
-			if len(p) > 0 {
+			if len(p) > 1 {
 				p = p[:len(p)-1]
 			}
 		}
 	}
-	if !sawRoot || len(p) != 0 {
+	if !sawRoot || len(p) != 1 {
 		return nil, camtErr(p, "the message is truncated")
 	}
 	if len(out) == 0 {
-		return nil, camtErr(path{"Document", "BkToCstmrStmt"}, "no Stmt")
+		return nil, camtErr(path{k.name, "Document", k.root}, "no %s", k.rec)
 	}
 	return out, nil
 }
@@ -432,16 +489,27 @@ func decimalOf(a ledger.Amount, c ledger.Currency) (string, common.CreditDebitCo
 // booked, each entry's Ref as AcctSvcrRef and NtryRef. Entries are written
 // one at a time, so a statement of a million entries streams.
 func WriteCamt053(w io.Writer, msgID string, at time.Time, stmts []Statement) error {
+	return writeCamt(w, camtKinds[0], msgID, at, stmts)
+}
+
+// WriteCamt054 writes entries as one camt.054.001.08 notification message,
+// a notification per statement given (its balances and sequence left out).
+func WriteCamt054(w io.Writer, msgID string, at time.Time, stmts []Statement) error {
+	return writeCamt(w, camtKinds[1], msgID, at, stmts)
+}
+
+func writeCamt(w io.Writer, k camtKind, msgID string, at time.Time, stmts []Statement) error {
+	intraday := k.rec == "Ntfctn"
 	enc := xml.NewEncoder(w)
 	el := func(n string) xml.StartElement { return xml.StartElement{Name: xml.Name{Local: n}} }
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
-	doc := xml.StartElement{Name: xml.Name{Local: "Document"}, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: nsCamt053}}}
+	doc := xml.StartElement{Name: xml.Name{Local: "Document"}, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: k.ns}}}
 	if err := enc.EncodeToken(doc); err != nil {
 		return err
 	}
-	if err := enc.EncodeToken(el("BkToCstmrStmt")); err != nil {
+	if err := enc.EncodeToken(el(k.root)); err != nil {
 		return err
 	}
 	if err := enc.EncodeElement(camt_v08.GroupHeader81{MsgId: common.Max35Text(msgID), CreDtTm: common.ISODateTime(at.UTC().Truncate(time.Second))}, el("GrpHdr")); err != nil {
@@ -449,7 +517,7 @@ func WriteCamt053(w io.Writer, msgID string, at time.Time, stmts []Statement) er
 	}
 	day := common.ISODate(time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC))
 	for _, s := range stmts {
-		if err := enc.EncodeToken(el("Stmt")); err != nil {
+		if err := enc.EncodeToken(el(k.rec)); err != nil {
 			return err
 		}
 		var acct camtAcct
@@ -458,6 +526,9 @@ func WriteCamt053(w io.Writer, msgID string, at time.Time, stmts []Statement) er
 			v any
 			n string
 		}{{common.Max35Text(s.ID), "Id"}, {s.Seq, "ElctrncSeqNb"}, {common.ISODateTime(at.UTC().Truncate(time.Second)), "CreDtTm"}, {acct, "Acct"}} {
+			if intraday && x.n == "ElctrncSeqNb" && s.Seq == 0 {
+				continue
+			}
 			if err := enc.EncodeElement(x.v, el(x.n)); err != nil {
 				return err
 			}
@@ -466,6 +537,9 @@ func WriteCamt053(w io.Writer, msgID string, at time.Time, stmts []Statement) er
 			cd string
 			a  ledger.Amount
 		}{{"OPBD", s.Opening}, {"CLBD", s.Closing}}
+		if intraday {
+			bals = nil // a notification carries entries only
+		}
 		for _, b := range bals {
 			v, ind := decimalOf(b.a, s.Currency)
 			if err := enc.EncodeElement(camtBal{Tp: camtBalType{camtCode{b.cd}}, Amt: camtAmt{Value: v, Ccy: common.ActiveOrHistoricCurrencyCode(s.Currency)},
@@ -494,11 +568,11 @@ func WriteCamt053(w io.Writer, msgID string, at time.Time, stmts []Statement) er
 				return err
 			}
 		}
-		if err := enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "Stmt"}}); err != nil {
+		if err := enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: k.rec}}); err != nil {
 			return err
 		}
 	}
-	if err := enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: "BkToCstmrStmt"}}); err != nil {
+	if err := enc.EncodeToken(xml.EndElement{Name: xml.Name{Local: k.root}}); err != nil {
 		return err
 	}
 	if err := enc.EncodeToken(xml.EndElement{Name: doc.Name}); err != nil {

@@ -65,7 +65,7 @@ func TestCamt053Malformed(t *testing.T) {
 		name, from, to, want string
 		all                  bool
 	}{
-		{"WrongNamespace", "camt.053.001.08", "camt.053.001.02", "Document: not a camt.053.001.08", false},
+		{"WrongNamespace", "camt.053.001.08", "camt.053.001.02", "camt.053: Document: not a Document of namespace urn:iso:std:iso:20022:tech:xsd:camt.053.001.08", false},
 		{"AmountWithThreeDecimals", ">2500000.00<", ">2500000.001<", "Stmt[1]/Ntry[1]: Amt must be a positive amount with at most 2 decimals", false},
 		{"YenWithDecimals", ">1000<", ">1000.5<", "Stmt[2]/Ntry[1]: Amt must be a positive amount with at most 0 decimals", false},
 		{"NotANumber", ">2500000.00<", ">lots<", "Stmt[1]/Ntry[1]", false},
@@ -110,11 +110,40 @@ func TestCamt053Truncated(t *testing.T) {
 	}
 }
 
-func FuzzParseCamt053(f *testing.F) {
+func TestCamt054RoundTrip(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	if err := rails.WriteCamt054(&buf, "N-1", time.Now(), sampleStatements()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rails.ParseCamt053(bytes.NewReader(buf.Bytes())); err == nil || !strings.Contains(err.Error(), "camt.053: Document: not a Document of namespace") {
+		t.Fatalf("a camt.054 read as a camt.053: %v", err)
+	}
+	body := bytes.Clone(buf.Bytes())
+	got, err := rails.ParseCore(&buf)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("ParseCore: %v %d", err, len(got))
+	}
+	for i, s := range got {
+		w := sampleStatements()[i]
+		if !s.Intraday || s.Seq != 0 || s.HasOpening || s.Account != w.Account || len(s.Entries) != len(w.Entries) || s.Entries[0].Amount != w.Entries[0].Amount {
+			t.Fatalf("notification %d: %+v", i, s)
+		}
+	}
+	cut := body[:len(body)/2]
+	if _, err := rails.ParseCore(bytes.NewReader(cut)); err == nil || !strings.Contains(err.Error(), "camt.054: ") {
+		t.Fatalf("a truncated camt.054: %v", err)
+	}
+}
+
+func FuzzParseCore(f *testing.F) {
 	f.Add(writeSample(f))
+	var n bytes.Buffer
+	rails.WriteCamt054(&n, "N", time.Now(), sampleStatements())
+	f.Add(n.Bytes())
 	f.Add([]byte(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt></BkToCstmrStmt></Document>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ss, err := rails.ParseCamt053(bytes.NewReader(b))
+		ss, err := rails.ParseCore(bytes.NewReader(b))
 		if err != nil {
 			if ss != nil || !errors.Is(err, rails.ErrMessage) {
 				t.Fatalf("an error with statements, or of another kind: %v", err)
@@ -125,7 +154,7 @@ func FuzzParseCamt053(f *testing.F) {
 			// What is read is whole: a sequence, an account, a known
 			// currency, entries with a reference and an amount, and the
 			// closing balance their sum when an opening was given.
-			if s.Seq < 1 || s.Account == "" || !s.Currency.Valid() {
+			if (s.Seq < 1) != s.Intraday || s.Account == "" || !s.Currency.Valid() {
 				t.Fatalf("statement %+v", s)
 			}
 			sum := s.Opening
@@ -139,11 +168,15 @@ func FuzzParseCamt053(f *testing.F) {
 				t.Fatalf("closing %d, entries sum to %d", s.Closing, sum)
 			}
 			var buf bytes.Buffer
-			if err := rails.WriteCamt053(&buf, s.MsgID, time.Now(), []rails.Statement{s}); err != nil {
+			write := rails.WriteCamt053
+			if s.Intraday {
+				write = rails.WriteCamt054
+			}
+			if err := write(&buf, s.MsgID, time.Now(), []rails.Statement{s}); err != nil {
 				t.Fatal(err)
 			}
-			back, err := rails.ParseCamt053(&buf)
-			if err != nil || len(back) != 1 || back[0].Closing != s.Closing || len(back[0].Entries) != len(s.Entries) {
+			back, err := rails.ParseCore(&buf)
+			if err != nil || len(back) != 1 || (!s.Intraday && back[0].Closing != s.Closing) || len(back[0].Entries) != len(s.Entries) {
 				t.Fatalf("round trip of %+v: %v", s, err)
 			}
 		}

@@ -150,13 +150,23 @@ type ImportResult struct {
 func (m *Mirror) Import(ctx context.Context, stmts []Statement) ([]ImportResult, error) {
 	order := slices.Clone(stmts)
 	slices.SortStableFunc(order, func(a, b Statement) int {
-		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Seq, b.Seq))
+		// Statements first, in sequence; then the intraday entries, which
+		// need the account taken on.
+		return cmp.Or(cmp.Compare(a.Account, b.Account), cmpBool(a.Intraday, b.Intraday), cmp.Compare(a.Seq, b.Seq))
 	})
 	var out []ImportResult
 	var errs []error
 	blocked := map[ledger.AccountNumber]bool{}
 	for _, s := range order {
 		r := ImportResult{Account: s.Account, Seq: s.Seq, ID: s.ID}
+		if s.Intraday {
+			r = m.importIntraday(ctx, s, r)
+			if r.Err != nil {
+				errs = append(errs, r.Err)
+			}
+			out = append(out, r)
+			continue
+		}
 		if blocked[s.Account] {
 			r.Outcome, r.Err = "gap", ErrStatementGap.WithMessage(fmt.Sprintf("statement %d of account %s waits for an earlier one", s.Seq, s.Account.Masked()))
 		} else {
@@ -229,6 +239,22 @@ func (m *Mirror) importOne(ctx context.Context, s Statement, r ImportResult) Imp
 			entries = append(entries, StatementEntry{Ref: "take-on", Amount: t.TakeOn})
 		}
 	}
+	if err := m.post(ctx, core.ID, acct.ID, s, ops, entries, &r); err != nil {
+		return fail("failed", err)
+	}
+	if err := m.st.RecordStatement(ctx, ImportedStatement{Account: s.Account, Seq: s.Seq, ID: s.ID, MsgID: s.MsgID, Hash: s.Hash,
+		Currency: s.Currency, Closing: s.Closing, Entries: len(s.Entries), At: m.now()}); err != nil {
+		return fail("failed", err)
+	}
+	r.Outcome = "imported"
+	return r
+}
+
+// post posts s's entries after the ops given (entries beside them), in
+// batches of m.batch, each one transaction, counting in r what was posted,
+// replayed and refused; a refusal by the ledger's rules is recorded as an
+// exception, anything else stops the import with the error.
+func (m *Mirror) post(ctx context.Context, core, acct ledger.AccountID, s Statement, ops []ledger.Op, entries []StatementEntry, r *ImportResult) error {
 	flush := func() error {
 		if len(ops) == 0 {
 			return nil
@@ -258,22 +284,42 @@ func (m *Mirror) importOne(ctx context.Context, s Statement, r ImportResult) Imp
 		return nil
 	}
 	for _, e := range s.Entries {
-		ops = append(ops, m.op(core.ID, acct.ID, s, e))
+		ops = append(ops, m.op(core, acct, s, e))
 		entries = append(entries, e)
 		if len(ops) >= m.batch {
 			if err := flush(); err != nil {
-				return fail("failed", err)
+				return err
 			}
 		}
 	}
-	if err := flush(); err != nil {
+	return flush()
+}
+
+// importIntraday posts a notification's entries to an account already
+// taken on. They need no order and leave no record: the day's statement
+// carries them again, and they replay.
+func (m *Mirror) importIntraday(ctx context.Context, s Statement, r ImportResult) ImportResult {
+	fail := func(outcome string, err error) ImportResult { r.Outcome, r.Err = outcome, err; return r }
+	if _, ok, err := m.st.LastStatement(ctx, s.Account); err != nil {
+		return fail("failed", err)
+	} else if !ok {
+		return fail("gap", ErrStatementGap.WithMessage(fmt.Sprintf("account %s: intraday entries wait for its first end-of-day statement", s.Account.Masked())))
+	}
+	acct, err := m.acct(ctx, s.Account)
+	if err != nil {
 		return fail("failed", err)
 	}
-	if err := m.st.RecordStatement(ctx, ImportedStatement{Account: s.Account, Seq: s.Seq, ID: s.ID, MsgID: s.MsgID, Hash: s.Hash,
-		Currency: s.Currency, Closing: s.Closing, Entries: len(s.Entries), At: m.now()}); err != nil {
+	if acct.Currency != s.Currency {
+		return fail("failed", ErrMessage.WithMessage(fmt.Sprintf("notification %s: the notification is in %s, account %s in %s", s.ID, s.Currency, s.Account.Masked(), acct.Currency)))
+	}
+	core, err := m.coreAccount(ctx, s.Currency)
+	if err != nil {
 		return fail("failed", err)
 	}
-	r.Outcome = "imported"
+	if err := m.post(ctx, core.ID, acct.ID, s, nil, nil, &r); err != nil {
+		return fail("failed", err)
+	}
+	r.Outcome = "posted intraday"
 	return r
 }
 
@@ -362,4 +408,14 @@ func (m *Mirror) Reconcile(ctx context.Context) (MirrorReport, error) {
 	}
 	rep.Exceptions, err = m.st.Exceptions(ctx)
 	return rep, err
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	commands["mirror"] = command{"mirror mode: 'mirror import FILE...' posts the core's camt.053 statements, 'mirror reconcile' compares balances with the core's", mirrorCmd}
+	commands["mirror"] = command{"mirror mode: 'mirror import FILE...' posts the core's camt.053 statements (and camt.054 notifications), 'mirror reconcile' compares balances with the core's", mirrorCmd}
 }
 
 // mirrorLease is the lease the importer runs under: one import at a time
@@ -56,7 +56,7 @@ func mirrorCmd(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		ss, err := rails.ParseCamt053(f)
+		ss, err := rails.ParseCore(f)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)

@@ -24,7 +24,8 @@ func (c *Config) CoreInboxDir() string {
 	return filepath.Join(c.Data, "core-inbox")
 }
 
-// MirrorInbox imports the camt.053 files the core drops in a folder. Each
+// MirrorInbox imports the camt.053 and camt.054 files the core drops in a
+// folder. Each
 // pass reads every *.xml file there whole, imports their statements
 // together (so files that arrive out of order are still imported in each
 // account's sequence), moves a file whose statements are all imported to
@@ -62,7 +63,7 @@ func (in *MirrorInbox) Pass(ctx context.Context) (int, error) {
 		if err != nil {
 			return finished, err
 		}
-		ss, err := rails.ParseCamt053(f)
+		ss, err := rails.ParseCore(f)
 		f.Close()
 		if err != nil {
 			in.Log.Warn("mirror: a statement file cannot be read; rejected", "file", filepath.Base(name), "err", err)
@@ -87,12 +88,12 @@ func (in *MirrorInbox) Pass(ctx context.Context) (int, error) {
 		return finished, ctx.Err()
 	}
 	type key struct {
-		acct string
-		seq  int64
+		acct, id string
+		seq      int64
 	}
 	ok := map[key]bool{}
 	for _, r := range res {
-		ok[key{string(r.Account), r.Seq}] = r.Err == nil
+		ok[key{string(r.Account), r.ID, r.Seq}] = r.Err == nil
 		if r.Err != nil {
 			in.Log.Warn("mirror: a statement was not imported", "statement", r.ID, "seq", r.Seq, "err", r.Err)
 		}
@@ -100,7 +101,7 @@ func (in *MirrorInbox) Pass(ctx context.Context) (int, error) {
 	for _, f := range files {
 		done := true
 		for _, s := range f.stmts {
-			done = done && ok[key{string(s.Account), s.Seq}]
+			done = done && ok[key{string(s.Account), s.ID, s.Seq}]
 		}
 		if !done {
 			continue

@@ -26,6 +26,7 @@ func Mirror(t *testing.T, open MirrorOpener) {
 	t.Run("SameSequenceOtherContentConflicts", func(t *testing.T) { t.Parallel(); mirrorConflict(t, open) })
 	t.Run("RefusedEntryIsAnExceptionAndADifference", func(t *testing.T) { t.Parallel(); mirrorRefused(t, open) })
 	t.Run("TwoImportersPostEachEntryOnce", func(t *testing.T) { t.Parallel(); mirrorTwoImporters(t, open) })
+	t.Run("IntradayEntriesReplayInTheStatement", func(t *testing.T) { t.Parallel(); mirrorIntraday(t, open) })
 	t.Run("UnknownAccountPostsNothing", func(t *testing.T) { t.Parallel(); mirrorUnknown(t, open) })
 }
 
@@ -284,4 +285,51 @@ func mirrorUnknown(t *testing.T, open MirrorOpener) {
 	if r := f.verify(0); len(r.Accounts) != 0 {
 		t.Fatalf("report: %+v", r)
 	}
+}
+
+func mirrorIntraday(t *testing.T, open MirrorOpener) {
+	f := newMirrorFixture(t, open)
+	ctx := context.Background()
+	m := f.mirror(f.ls, 0)
+	notify := func(refs []string, amts ...ledger.Amount) rails.Statement {
+		n := rails.Statement{ID: "N-" + refs[0], Account: mirrorNumber, Currency: "USD"}
+		for i, a := range amts {
+			n.Entries = append(n.Entries, rails.StatementEntry{Ref: refs[i], Amount: a, Info: "core " + refs[i]})
+		}
+		var buf bytes.Buffer
+		if err := rails.WriteCamt054(&buf, "MSG"+n.ID, time.Now(), []rails.Statement{n}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := rails.ParseCore(&buf)
+		if err != nil || len(got) != 1 || !got[0].Intraday {
+			t.Fatalf("ParseCore: %v %+v", err, got)
+		}
+		return got[0]
+	}
+	// Before the account's first statement an intraday entry waits.
+	n0 := notify([]string{"N0"}, 1_00)
+	if _, err := m.Import(ctx, []rails.Statement{n0}); !errors.Is(err, rails.ErrStatementGap) {
+		t.Fatalf("intraday before take-on: %v", err)
+	}
+	s1 := f.statement(1, 20_00, []string{"A1"}, 5_00)
+	if _, err := m.Import(ctx, []rails.Statement{s1}); err != nil {
+		t.Fatal(err)
+	}
+	n1 := notify([]string{"N1", "N2"}, 3_00, -2_00)
+	res, err := m.Import(ctx, []rails.Statement{n1, n1})
+	if err != nil || res[0].Posted != 2 || res[1].Replayed != 2 {
+		t.Fatalf("intraday: %v %+v", err, res)
+	}
+	if got := f.balance(); got != 26_00 {
+		t.Fatalf("balance after the intraday entries %d", got)
+	}
+	s2 := f.statement(2, s1.Closing, []string{"N1", "N2", "B3"}, 3_00, -2_00, 4_00)
+	res, err = m.Import(ctx, []rails.Statement{s2})
+	if err != nil || res[0].Replayed != 2 || res[0].Posted != 1 {
+		t.Fatalf("the day's statement: %v %+v", err, res)
+	}
+	if got := f.balance(); got != s2.Closing {
+		t.Fatalf("balance %d, the core closed at %d", got, s2.Closing)
+	}
+	f.verify(0)
 }
