@@ -37,6 +37,5 @@
 // (pacs.004) is not taken yet. Mirror mode (mirror.go, camt.go) imports the
 // core's camt.053 statements and camt.054 notifications into the ledger
 // through MirrorStore; camt.052 is not read, and pain.001 to the core is
-// not built
-// (docs/rails.md, "Mirror mode").
+// not built (docs/rails.md, "Mirror mode").
 package rails
