@@ -34,6 +34,8 @@
 // originating company (the bank itself) per file; a credit to an unknown
 // or closed account is returned (R03, R02) in the next file, but a return
 // the originator dishonours is not handled; a return of an instant payment
-// (pacs.004) is not taken yet; the core-mirror import (camt.053/052/054,
-// pain.001) is not implemented (docs/rails.md).
+// (pacs.004) is not taken yet. Mirror mode (mirror.go, camt.go) imports the
+// core's camt.053 statements and camt.054 notifications into the ledger
+// through MirrorStore; camt.052 is not read, and pain.001 to the core is
+// not built (docs/rails.md, "Mirror mode").
 package rails

@@ -34,6 +34,14 @@ type benchRailsResult struct {
 	Ratio    float64 `json:"ratio_to_baseline,omitempty"`
 	P50      float64 `json:"p50_ms,omitempty"`
 	P99      float64 `json:"p99_ms,omitempty"`
+	// The camt.053 import: transactions read and posted per second, and
+	// `bench ledger` on the same engine and database in the same run
+	// (LedgerClients transfers in flight), with the ratio of the two.
+	Transactions  int     `json:"transactions,omitempty"`
+	TxPerSec      float64 `json:"transactions_per_sec,omitempty"`
+	LedgerPerSec  float64 `json:"ledger_transfers_per_sec,omitempty"`
+	LedgerClients int     `json:"ledger_clients,omitempty"`
+	RatioToLedger float64 `json:"ratio_to_ledger,omitempty"`
 }
 
 // benchRails measures ACH origination: building and parsing NACHA files
@@ -49,12 +57,16 @@ func benchRails(ctx context.Context, e env, args []string) error {
 	runs := fs.Int("runs", 5, "timed runs of each scenario, interleaved with the baseline")
 	payments := fs.Int("payments", 2_000, "payments end to end through the service and the emulator")
 	out := fs.String("out", "", "write the last NACHA file originated to this file")
+	txs := fs.Int("transactions", 1_000_000, "transactions in the camt.053 message mirror mode imports (0: skip the scenario)")
+	mirrorAccts := fs.Int("mirror-accounts", 1000, "accounts the camt.053 message has a statement for")
+	ledgerClients := fs.Int("ledger-clients", 256, "transfers in flight in the ledger baseline of the import (as bench ledger --clients)")
+	ledgerFor := fs.Duration("ledger-duration", 5*time.Second, "how long the ledger baseline of the import runs")
 	asJSON := fs.Bool("json", false, "print one JSON object per scenario")
 	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
-	if *entries < 1 || *runs < 1 || *payments < 1 {
-		return app.UsageError("--entries, --runs and --payments must be at least 1")
+	if *entries < 1 || *runs < 1 || *payments < 1 || *txs < 0 || *mirrorAccts < 2 || *ledgerClients < 1 || *ledgerFor <= 0 {
+		return app.UsageError("--entries, --runs, --payments and --ledger-clients must be at least 1, --mirror-accounts at least 2, --transactions not negative, --ledger-duration positive")
 	}
 	o := rails.Origin{Routing: "021000089"}
 	now := time.Now()
@@ -116,6 +128,13 @@ func benchRails(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	res = append(res, e2e...)
+	if *txs > 0 {
+		mr, err := benchMirror(ctx, &c, *txs, *mirrorAccts, *ledgerClients, *ledgerFor)
+		if err != nil {
+			return err
+		}
+		res = append(res, mr)
+	}
 	if *out != "" {
 		if err := os.WriteFile(*out, last, 0o644); err != nil {
 			return err
@@ -135,6 +154,9 @@ func benchRails(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "%-16s %8d entries  %10.0f entries/s", r.Scenario, r.Entries, r.PerSec)
 		if r.Baseline > 0 {
 			fmt.Fprintf(e.stdout, "  (moov-io/ach alone %.0f/s, ratio %.2f)", r.Baseline, r.Ratio)
+		}
+		if r.LedgerPerSec > 0 {
+			fmt.Fprintf(e.stdout, "  (bench ledger on %s in the same run %.0f transfers/s, ratio %.2f)", r.Engine, r.LedgerPerSec, r.RatioToLedger)
 		}
 		if r.P50 > 0 {
 			fmt.Fprintf(e.stdout, "  each p50 %.2f ms p99 %.2f ms on %s", r.P50, r.P99, r.Engine)

@@ -19,7 +19,7 @@ func TestBenchRailsSmall(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "last.ach")
 	var buf bytes.Buffer
-	err := run(context.Background(), []string{"bankbridge-bench", "rails", "--json", "--entries", "200", "--runs", "1", "--payments", "20", "--data", t.TempDir(), "--out", out},
+	err := run(context.Background(), []string{"bankbridge-bench", "rails", "--json", "--entries", "200", "--runs", "1", "--payments", "20", "--transactions", "3000", "--mirror-accounts", "10", "--ledger-duration", "200ms", "--ledger-clients", "8", "--data", t.TempDir(), "--out", out},
 		func(string) string { return "" }, nil, &buf, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +37,9 @@ func TestBenchRailsSmall(t *testing.T) {
 		if r, ok := seen[s]; !ok || r.PerSec <= 0 {
 			t.Errorf("scenario %s: %+v", s, r)
 		}
+	}
+	if m := seen["camt053_import"]; m.Transactions != 3000 || m.TxPerSec <= 0 || m.LedgerPerSec <= 0 || m.RatioToLedger <= 0 {
+		t.Errorf("camt053_import: %+v", m)
 	}
 	if seen["ach_build"].Baseline <= 0 || seen["instant_round_trip"].P99 <= 0 {
 		t.Errorf("no baseline or no latency: %+v", seen)

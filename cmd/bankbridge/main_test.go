@@ -188,6 +188,9 @@ func TestCommandLine(t *testing.T) {
 		{"VerifyEmpty", []string{"ledger", "verify", "--data", filepath.Join(dir, "v")}, nil, "", "ledger OK"},
 		{"RailsReconcileEmpty", []string{"rails", "reconcile", "--data", filepath.Join(dir, "r")}, nil, "", "Difference: 0.00 USD"},
 		{"RailsNeedsReconcile", []string{"rails"}, nil, "usage: bankbridge rails reconcile", ""},
+		{"BadModeFromEnv", []string{"serve"}, map[string]string{"BANKBRIDGE_MODE": "shadow"}, `--mode (env BANKBRIDGE_MODE) must be own or mirror, not "shadow"`, ""},
+		{"MirrorReconcileEmpty", []string{"mirror", "reconcile", "--data", filepath.Join(dir, "m")}, nil, "", "0 accounts mirrored, 0 differ"},
+		{"MirrorNeedsASubcommand", []string{"mirror"}, nil, "usage: bankbridge mirror import", ""},
 		{"BadRailsRouting", []string{"serve", "--rails-routing", "021000088"}, nil, "--rails-routing (env BANKBRIDGE_RAILS_ROUTING)", ""},
 	}
 	for _, c := range cases {

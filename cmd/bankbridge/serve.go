@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -196,6 +197,21 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		singleton(ctx, b.Lease, log, app.RailsLease, func(ctx context.Context) { rl.Run(ctx, 2*time.Second) })
 		return nil
 	})
+
+	// Mirror mode: the core's statements are imported from its inbox
+	// folder by one instance at a time (docs/rails.md "Mirror mode").
+	if c.Mode == "mirror" {
+		in := &app.MirrorInbox{Dir: c.CoreInboxDir(), Log: log,
+			Mirror: rails.NewMirror(b.Mirror, b.Ledger, rails.MirrorOptions{AccountByNumber: b.Rails.AccountByNumber})}
+		if err := os.MkdirAll(in.Dir, 0o750); err != nil {
+			return err
+		}
+		log.Info("mirror mode: importing the core's camt.053 statements", "inbox", in.Dir)
+		work.Go("mirror", func(ctx context.Context) error {
+			singleton(ctx, b.Lease, log, app.MirrorLease, func(ctx context.Context) { in.Run(ctx, 5*time.Second) })
+			return nil
+		})
+	}
 
 	var draining atomic.Bool
 	handler := app.NewServer(app.ServerDeps{Rails: rl.Service, Draining: &draining, Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons, OAuth: as, API: api, Alerts: al, Mounts: mounts, Inbox: hub, Insights: ins, Events: events, Secure: c.TLSCert != "",

@@ -65,6 +65,10 @@ type Config struct {
 	// routing number in its files, and the sanctions list (OFAC SDN CSV; ""
 	// for the bundled sample of invented names).
 	RailsURL, RailsRouting, SanctionsFile string
+	// Mode is "own" (bankbridge keeps the books) or "mirror" (a core keeps
+	// them: its camt.053 statements, dropped into CoreInbox, are imported
+	// by a worker; docs/rails.md "Mirror mode"). Empty outside serve.
+	Mode, CoreInbox string
 
 	envErrs []error // BANKBRIDGE_* values that did not parse; Validate reports them
 }
@@ -110,6 +114,8 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	f.String(&c.RailsURL, "rails-url", "", "the ACH operator's URL (an exchange as 'bankbridge railsim' serves it); empty runs the emulator inside this instance at /railsim/")
 	f.String(&c.RailsRouting, "rails-routing", "021000089", "the bank's ABA routing number in the NACHA files it sends")
 	f.String(&c.SanctionsFile, "sanctions-file", "", "sanctions list in OFAC's SDN CSV format (sdn.csv) to screen payees against; empty for a small sample of invented names")
+	f.String(&c.Mode, "mode", "own", "own: bankbridge keeps the books; mirror: a core keeps them and its camt.053 statements are imported from --core-inbox")
+	f.String(&c.CoreInbox, "core-inbox", "", "mirror mode: the folder the core drops its camt.053 statements in (default <data>/core-inbox); imported files move to done/, unreadable ones to rejected/")
 	f.Int(&c.LimitStepUp, "limit-step-up", 0, "24-hour total above which a payment needs the customer's second factor, in minor units (0: 100000)")
 	c.PlatformFlags(f)
 }
@@ -243,6 +249,9 @@ func (c *Config) Validate() error {
 	// Serve's flags only: other commands leave them empty.
 	if c.RailsRouting != "" && rails.CheckRouting(c.RailsRouting) != nil {
 		errs = append(errs, fmt.Errorf("--rails-routing (env BANKBRIDGE_RAILS_ROUTING) %q is not an ABA routing number (nine digits, a matching check digit)", c.RailsRouting))
+	}
+	if c.Mode != "" && c.Mode != "own" && c.Mode != "mirror" {
+		errs = append(errs, fmt.Errorf("--mode (env BANKBRIDGE_MODE) must be own or mirror, not %q", c.Mode))
 	}
 	if c.RailsURL != "" {
 		if u, err := url.Parse(c.RailsURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -125,6 +125,13 @@ func TestConformance(t *testing.T) {
 				t.Parallel()
 				storetest.Rails(t, func(t testing.TB) (rails.Store, ledger.Store) { s := open(t); return s.rails, s.ledger })
 			})
+			t.Run("Mirror", func(t *testing.T) {
+				t.Parallel()
+				storetest.Mirror(t, func(t testing.TB) (rails.MirrorStore, rails.Store, ledger.Store) {
+					s := open(t)
+					return s.mirror, s.rails, s.ledger
+				})
+			})
 			t.Run("Insights", func(t *testing.T) {
 				t.Parallel()
 				storetest.Insights(t, func(t testing.TB) insights.Store { return open(t).insights })

@@ -74,6 +74,7 @@ type stores struct {
 	execAudit storetest.AuditExec
 	versions  func(context.Context) ([]string, error)
 	chat      storetest.ChatStore
+	mirror    rails.MirrorStore
 }
 
 // engine makes bare databases migrated by the shared runner from any set
@@ -102,7 +103,7 @@ var engines = []engine{
 			t.Cleanup(func() { db.Close() })
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
 				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db.Rails(), db.Ledger(), db,
-				db.ExecAudit, db.Versions, db.Messenger()}
+				db.ExecAudit, db.Versions, db.Messenger(), db.Mirror()}
 		},
 		schema: sqliteSchema,
 	},
@@ -125,7 +126,7 @@ var engines = []engine{
 			}
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
 				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db.Rails(), db.Ledger(), db,
-				exec, db.Versions, db.Messenger()}
+				exec, db.Versions, db.Messenger(), db.Mirror()}
 		},
 		schema: postgresSchema,
 	},

@@ -1,0 +1,136 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/bankbridge/bankbridge/rails"
+)
+
+// MirrorLease is the lease of the mirror-mode importer: one instance of the
+// fleet imports at a time (the import is safe without it, by its keys).
+const MirrorLease = "core-mirror"
+
+// CoreInboxDir is where mirror mode reads the core's statements: the
+// configured folder, or <data>/core-inbox.
+func (c *Config) CoreInboxDir() string {
+	if c.CoreInbox != "" {
+		return c.CoreInbox
+	}
+	return filepath.Join(c.Data, "core-inbox")
+}
+
+// MirrorInbox imports the camt.053 and camt.054 files the core drops in a
+// folder. Each
+// pass reads every *.xml file there whole, imports their statements
+// together (so files that arrive out of order are still imported in each
+// account's sequence), moves a file whose statements are all imported to
+// done/, and a file that cannot be read to rejected/ beside a .error file
+// naming the element at fault. A file with a statement waiting for an
+// earlier one (a gap) stays, and is tried again on the next pass.
+type MirrorInbox struct {
+	Dir    string
+	Mirror *rails.Mirror
+	Log    *slog.Logger
+}
+
+// Pass imports what is in the folder now and says how many files it
+// finished (imported or rejected).
+func (in *MirrorInbox) Pass(ctx context.Context) (int, error) {
+	names, err := filepath.Glob(filepath.Join(in.Dir, "*.xml"))
+	if err != nil {
+		return 0, err
+	}
+	slices.Sort(names)
+	for _, d := range []string{"done", "rejected"} {
+		if err := os.MkdirAll(filepath.Join(in.Dir, d), 0o750); err != nil {
+			return 0, err
+		}
+	}
+	type file struct {
+		name  string
+		stmts []rails.Statement
+	}
+	var files []file
+	var all []rails.Statement
+	finished := 0
+	for _, name := range names {
+		f, err := os.Open(name)
+		if err != nil {
+			return finished, err
+		}
+		ss, err := rails.ParseCore(f)
+		f.Close()
+		if err != nil {
+			in.Log.Warn("mirror: a statement file cannot be read; rejected", "file", filepath.Base(name), "err", err)
+			dst := filepath.Join(in.Dir, "rejected", filepath.Base(name))
+			if err := os.WriteFile(dst+".error", []byte(err.Error()+"\n"), 0o640); err != nil {
+				return finished, err
+			}
+			if err := os.Rename(name, dst); err != nil {
+				return finished, err
+			}
+			finished++
+			continue
+		}
+		files = append(files, file{name, ss})
+		all = append(all, ss...)
+	}
+	if len(all) == 0 {
+		return finished, nil
+	}
+	res, ierr := in.Mirror.Import(ctx, all)
+	if ctx.Err() != nil {
+		return finished, ctx.Err()
+	}
+	type key struct {
+		acct, id string
+		seq      int64
+	}
+	ok := map[key]bool{}
+	for _, r := range res {
+		ok[key{string(r.Account), r.ID, r.Seq}] = r.Err == nil
+		if r.Err != nil {
+			in.Log.Warn("mirror: a statement was not imported", "statement", r.ID, "seq", r.Seq, "err", r.Err)
+		}
+	}
+	for _, f := range files {
+		done := true
+		for _, s := range f.stmts {
+			done = done && ok[key{string(s.Account), s.ID, s.Seq}]
+		}
+		if !done {
+			continue
+		}
+		if err := os.Rename(f.name, filepath.Join(in.Dir, "done", filepath.Base(f.name))); err != nil {
+			return finished, err
+		}
+		finished++
+	}
+	// Each statement's error was logged above; its file waits for the
+	// next pass.
+	_ = ierr
+	return finished, nil
+}
+
+// Run makes a pass every interval until ctx ends.
+func (in *MirrorInbox) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := in.Pass(ctx); err != nil && ctx.Err() == nil {
+			in.Log.Error("mirror: import pass failed; trying again", "err", err)
+		} else if n > 0 {
+			in.Log.Info("mirror: statement files imported", "files", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
