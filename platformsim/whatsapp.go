@@ -75,6 +75,7 @@ type WhatsAppSim struct {
 	seq      int64
 	lim      *rate.Limiter
 	refused  map[int]int // Meta error code -> times answered
+	grown    grown       // the bank wrote (WaitReply)
 }
 
 // WhatsAppChat is a simulated person's chat with the business.
@@ -324,6 +325,7 @@ func (s *WhatsAppSim) messages(w http.ResponseWriter, r *http.Request) {
 	line.At, line.FromBank, line.ID = now, true, fmt.Sprintf("wamid.SIM%012d", s.seq)
 	c.Lines = append(c.Lines, line)
 	s.mu.Unlock()
+	s.grown.grew()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"messaging_product": "whatsapp", "contacts": []map[string]string{{"input": m.To, "wa_id": m.To}},
 		"messages": []map[string]string{{"id": line.ID}}})
@@ -577,11 +579,19 @@ func (s *WhatsAppSim) form(fn func(ctx context.Context, name string, f url.Value
 			return
 		}
 		name := r.PathValue("name")
+		before := len(s.Chat(name).Lines)
 		if err := fn(r.Context(), name, r.PostForm); err != nil {
 			s.mu.Lock()
 			c := s.chat(name)
 			c.Lines = append(c.Lines, WhatsAppLine{At: s.o.Now(), Note: true, Text: "Not delivered: " + err.Error()})
 			s.mu.Unlock()
+		} else {
+			// The bank answers the webhook once the message is stored and
+			// replies a moment after: show the chat once the reply is there
+			// (or after replyWait), as the app would.
+			wctx, cancel := context.WithTimeout(r.Context(), replyWait)
+			s.WaitReply(wctx, name, before)
+			cancel()
 		}
 		http.Redirect(w, r, s.o.Prefix+"/chat/"+url.PathEscape(name)+"#end", http.StatusSeeOther)
 	}
