@@ -1,6 +1,7 @@
 package whatsapp
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -30,7 +31,7 @@ const Platform = "whatsapp"
 const PathWebhook = "/channels/whatsapp/webhook"
 
 // Config configures the adapter. AccessToken, AppSecret, VerifyToken,
-// PhoneNumberID, GraphURL and BankURL are required.
+// PhoneNumberID and BankURL are required.
 type Config struct {
 	AccessToken   string // the system user's token: Authorization: Bearer
 	AppSecret     string // signs webhooks (X-Hub-Signature-256)
@@ -39,9 +40,11 @@ type Config struct {
 	// DisplayPhone is the business number in international digits, for
 	// click-to-chat links (wa.me/<DisplayPhone>).
 	DisplayPhone string
-	// GraphURL is the Graph API base including its version, e.g.
-	// "https://graph.facebook.com/v23.0", or the emulator's.
-	GraphURL string
+	// GraphURL is the Graph API base without a version (default
+	// channels.DefaultGraphURL, or the emulator's); GraphVersion the
+	// version called (default channels.DefaultGraphVersion, one Meta
+	// serves): POST GraphURL/GraphVersion/PhoneNumberID/messages.
+	GraphURL, GraphVersion string
 	// ClickToChatURL is WhatsApp's click-to-chat base; default
 	// https://wa.me (the emulator has its own).
 	ClickToChatURL string
@@ -106,10 +109,14 @@ var (
 
 // New returns the adapter; add it to hub with hub.Add.
 func New(c Config, hub *channels.Hub) (*Adapter, error) {
-	if c.AccessToken == "" || c.AppSecret == "" || c.VerifyToken == "" || c.PhoneNumberID == "" || c.GraphURL == "" || c.BankURL == "" {
-		return nil, fmt.Errorf("whatsapp: access token, app secret, verify token, phone number id, Graph URL and the bank's URL are required")
+	if c.AccessToken == "" || c.AppSecret == "" || c.VerifyToken == "" || c.PhoneNumberID == "" || c.BankURL == "" {
+		return nil, fmt.Errorf("whatsapp: access token, app secret, verify token, phone number id and the bank's URL are required")
 	}
-	c.GraphURL = strings.TrimSuffix(c.GraphURL, "/")
+	c.GraphURL = strings.TrimSuffix(cmp.Or(c.GraphURL, channels.DefaultGraphURL), "/")
+	if err := channels.CheckGraph(c.GraphURL, c.GraphVersion, "BANKBRIDGE_WHATSAPP_GRAPH_URL", "BANKBRIDGE_WHATSAPP_GRAPH_VERSION"); err != nil {
+		return nil, fmt.Errorf("whatsapp: %w", err)
+	}
+	c.GraphVersion = cmp.Or(c.GraphVersion, channels.DefaultGraphVersion)
 	c.BankURL = strings.TrimSuffix(c.BankURL, "/")
 	if c.ClickToChatURL == "" {
 		c.ClickToChatURL = "https://wa.me"

@@ -3,6 +3,8 @@ package app
 import (
 	"fmt"
 	"net/url"
+
+	"github.com/bankbridge/bankbridge/channels"
 )
 
 // Platforms is the configuration of the chat platforms beyond Messenger
@@ -20,10 +22,11 @@ type Platforms struct {
 	// WhatsApp (Cloud API): the system user's access token, the app
 	// secret (signatures), the webhook's verify token, the business phone
 	// number's id and its digits (for wa.me links), the Graph API base
-	// with its version, and the approved utility template for messages
-	// outside the 24-hour window.
-	WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken, WhatsAppPhoneID, WhatsAppPhone, WhatsAppGraphURL string
-	WhatsAppTemplate, WhatsAppTemplateLanguage                                                              string
+	// (without a version) and the version, and the approved utility
+	// template for messages outside the 24-hour window.
+	WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken, WhatsAppPhoneID, WhatsAppPhone string
+	WhatsAppGraphURL, WhatsAppGraphVersion                                                string
+	WhatsAppTemplate, WhatsAppTemplateLanguage                                            string
 	// WhatsAppSim runs the WhatsApp emulator at /sim/whatsapp/ (the demo).
 	WhatsAppSim bool
 }
@@ -41,7 +44,8 @@ func (c *Config) PlatformFlags(fs EnvFlags) {
 	fs.String(&p.WhatsAppVerifyToken, "whatsapp-verify-token", "", "the verify token configured with the WhatsApp webhook")
 	fs.String(&p.WhatsAppPhoneID, "whatsapp-phone-number-id", "", "the business phone number's id (POST /{phone-number-id}/messages)")
 	fs.String(&p.WhatsAppPhone, "whatsapp-phone", "", "the business phone number in international digits, for wa.me links")
-	fs.String(&p.WhatsAppGraphURL, "whatsapp-graph-url", "https://graph.facebook.com/v23.0", "Graph API base URL with its version")
+	fs.String(&p.WhatsAppGraphURL, "whatsapp-graph-url", channels.DefaultGraphURL, "Graph API base URL, without a version (an emulator's: bankbridge sim prints it)")
+	fs.String(&p.WhatsAppGraphVersion, "whatsapp-graph-version", channels.DefaultGraphVersion, "Graph API version called, one Meta still serves")
 	fs.String(&p.WhatsAppTemplate, "whatsapp-alert-template", "account_alert", "approved utility template (one body parameter) for messages outside the 24-hour window")
 	fs.String(&p.WhatsAppTemplateLanguage, "whatsapp-alert-template-language", "en_US", "the alert template's language code")
 	fs.Bool(&p.WhatsAppSim, "whatsapp-sim", false, "run the WhatsApp emulator inside this process at /sim/whatsapp/ and turn the channel on against it (demo)")
@@ -72,8 +76,8 @@ func (p Platforms) validate() []error {
 		if len(missing) > 0 {
 			errs = append(errs, fmt.Errorf("--whatsapp-access-token needs %v too", missing))
 		}
-		if u, err := url.Parse(p.WhatsAppGraphURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			errs = append(errs, fmt.Errorf("--whatsapp-graph-url (env BANKBRIDGE_WHATSAPP_GRAPH_URL) must be an http(s):// URL"))
+		if err := channels.CheckGraph(p.WhatsAppGraphURL, p.WhatsAppGraphVersion, "--whatsapp-graph-url (env BANKBRIDGE_WHATSAPP_GRAPH_URL)", "--whatsapp-graph-version (env BANKBRIDGE_WHATSAPP_GRAPH_VERSION)"); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errs

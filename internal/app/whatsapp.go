@@ -36,7 +36,7 @@ func WhatsAppWiring(ctx context.Context, d ChatDeps) (map[string]http.Handler, e
 	}
 	mounts := map[string]http.Handler{}
 	cfg := whatsapp.Config{AccessToken: p.WhatsAppToken, AppSecret: p.WhatsAppAppSecret, VerifyToken: p.WhatsAppVerifyToken,
-		PhoneNumberID: p.WhatsAppPhoneID, DisplayPhone: p.WhatsAppPhone, GraphURL: p.WhatsAppGraphURL, BankURL: d.Base,
+		PhoneNumberID: p.WhatsAppPhoneID, DisplayPhone: p.WhatsAppPhone, GraphURL: p.WhatsAppGraphURL, GraphVersion: p.WhatsAppGraphVersion, BankURL: d.Base,
 		AlertTemplate: p.WhatsAppTemplate, AlertLanguage: p.WhatsAppTemplateLanguage, Logger: d.Log}
 	if d.Backend.RateLimits != nil {
 		cfg.Turns = d.Backend.RateLimits // the number's throughput, for the fleet
