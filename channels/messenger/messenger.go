@@ -475,8 +475,11 @@ func (a *Adapter) link(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// platformRedirect reports whether u is under the platform's
-// account-linking redirect: same scheme and host, path under its path.
+// PlatformRedirect reports whether u is under the platform's
+// account-linking redirect (Config.LinkRedirect): same scheme and host,
+// path under its path.
+func (a *Adapter) PlatformRedirect(u string) bool { return a.platformRedirect(u) }
+
 func (a *Adapter) platformRedirect(u string) bool {
 	got, err := url.Parse(u)
 	if err != nil || len(u) > 2048 || got.User != nil || got.Fragment != "" {
