@@ -259,6 +259,15 @@ func (h *Hub) Once(ctx context.Context, platform, eventID string, fn func(contex
 	return nil
 }
 
+// Noted keeps a message the bank does not answer in its conversation's
+// transcript, once per event id (Messenger's standby: another app owns
+// the thread), so that staff reading the inbox see the whole
+// conversation, the part the live-chat vendor handled included.
+func (h *Hub) Noted(ctx context.Context, platform, eventID string, m assistant.Message) error {
+	m.Platform = platform
+	return h.Once(ctx, platform, eventID, func(ctx context.Context) error { return h.d.Store.AppendMessage(ctx, m) })
+}
+
 // SendOnce runs send at most once per (platform, id) that succeeded: it
 // records id first, so a concurrent or later duplicate is dropped, and
 // forgets it again when send fails, so a retry of a failed send is not

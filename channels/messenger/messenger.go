@@ -385,7 +385,7 @@ func (a *Adapter) Process(ctx context.Context, ie channels.InboxEvent) error {
 		return nil
 	}
 	if s.Standby {
-		return a.standby(ctx, s.Event)
+		return a.standby(ctx, ie.EventID, s.Event)
 	}
 	return a.event(ctx, ie.EventID, s.Event)
 }
