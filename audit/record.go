@@ -28,10 +28,13 @@ const (
 	StaffView       Kind = "staff_view"     // bank staff opened a customer's data in the console
 	PartnerChange   Kind = "partner_change" // a partner was registered, suspended, reinstated or refused
 	RetentionPrune  Kind = "retention_prune"
+	// ChatControl: bank staff took a chat's thread from another app
+	// sharing the page (Messenger's take_thread_control), named in Detail.
+	ChatControl Kind = "chat_control"
 )
 
 // Kinds lists every kind, in the order the console offers them.
-var Kinds = []Kind{DataAccess, PlatformMessage, ConsentGranted, ConsentUsed, ConsentRevoked, ConsentExpired, StaffView, PartnerChange, RetentionPrune}
+var Kinds = []Kind{DataAccess, PlatformMessage, ConsentGranted, ConsentUsed, ConsentRevoked, ConsentExpired, StaffView, PartnerChange, RetentionPrune, ChatControl}
 
 // Valid reports whether k is one of Kinds.
 func (k Kind) Valid() bool {
