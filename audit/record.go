@@ -35,10 +35,13 @@ const (
 	// person's data (a customer disputing someone else's transaction, staff
 	// outside their role): Outcome is Denied, Detail what was asked.
 	AccessRefused Kind = "access_refused"
+	// ChatControl: bank staff took a chat's thread from another app
+	// sharing the page (Messenger's take_thread_control), named in Detail.
+	ChatControl Kind = "chat_control"
 )
 
 // Kinds lists every kind, in the order the console offers them.
-var Kinds = []Kind{DataAccess, PlatformMessage, ConsentGranted, ConsentUsed, ConsentRevoked, ConsentExpired, StaffView, PartnerChange, RetentionPrune, StaffAction, AccessRefused}
+var Kinds = []Kind{DataAccess, PlatformMessage, ConsentGranted, ConsentUsed, ConsentRevoked, ConsentExpired, StaffView, PartnerChange, RetentionPrune, StaffAction, AccessRefused, ChatControl}
 
 // Valid reports whether k is one of Kinds.
 func (k Kind) Valid() bool {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/assistant"
@@ -257,6 +258,15 @@ func (h *Hub) Once(ctx context.Context, platform, eventID string, fn func(contex
 		h.d.Logger.Error("channels: event", "platform", platform, "err", err)
 	}
 	return nil
+}
+
+// Noted keeps a message the bank does not answer in its conversation's
+// transcript, once per event id (Messenger's standby: another app owns
+// the thread), so that staff reading the inbox see the whole
+// conversation, the part the live-chat vendor handled included.
+func (h *Hub) Noted(ctx context.Context, platform, eventID string, m assistant.Message) error {
+	m.Platform = platform
+	return h.Once(ctx, platform, eventID, func(ctx context.Context) error { return h.d.Store.AppendMessage(ctx, m) })
 }
 
 // SendOnce runs send at most once per (platform, id) that succeeded: it
@@ -517,6 +527,64 @@ func (h *Hub) StaffReply(ctx context.Context, k assistant.Key, staff bankbridge.
 		return err
 	}
 	return h.d.Assistant.StaffSaid(ctx, k, actor, text)
+}
+
+// ThreadTaker is a channel whose page other apps share, and which may take
+// a conversation's thread from whichever owns it (Messenger's
+// take_thread_control, the primary receiver's privilege).
+type ThreadTaker interface {
+	TakeThreadControl(ctx context.Context, user, metadata string) error
+}
+
+// ErrNoThreadControl reports a platform without thread control.
+var ErrNoThreadControl = bankbridge.E(bankbridge.Conflict, "chat_no_thread_control", "this platform has no thread control to take")
+
+// TakeThread takes a handed-over conversation's thread from the app that
+// owns it (the live-chat vendor's) so that the bank's staff answer it from
+// the inbox, and records it in the audit log with the staff member's id
+// and name (the platform is told only that the bank took it). Errors:
+// ErrNoThreadControl, a Conflict when the conversation is with the
+// assistant, the platform's error.
+func (h *Hub) TakeThread(ctx context.Context, k assistant.Key, staff bankbridge.StaffID, name string) error {
+	ch, _, err := h.channel(k.Platform)
+	if err != nil {
+		return err
+	}
+	tt, ok := ch.(ThreadTaker)
+	if !ok {
+		return ErrNoThreadControl
+	}
+	conv, err := h.d.Store.Conversation(ctx, k)
+	if err != nil {
+		return err
+	}
+	if conv.Mode != assistant.ModeHuman {
+		return bankbridge.E(bankbridge.Conflict, "chat_not_handed_over", "this conversation is with the assistant; it was not handed over")
+	}
+	err = tt.TakeThreadControl(ctx, k.User, "taken by the bank's staff")
+	rec := audit.Record{Kind: audit.ChatControl, Actor: "staff:" + strconv.FormatInt(int64(staff), 10), Outcome: audit.OK,
+		Purpose: "answer a chat handed over by the assistant", Detail: clip("take_thread_control on "+k.Platform+" by "+name, 500)}
+	if l, lerr := h.d.Store.Link(ctx, k); lerr == nil {
+		rec.Customer = l.Customer
+	}
+	if err != nil {
+		rec.Outcome = audit.Failed
+	}
+	if _, aerr := h.d.Audit.Append(ctx, rec); aerr != nil && err == nil {
+		return aerr
+	}
+	return err
+}
+
+// clip cuts s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // HandBack returns a conversation to the assistant, which says so.

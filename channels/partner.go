@@ -367,12 +367,21 @@ type Registration struct {
 	Key             *ecdsa.PublicKey
 	Purposes        map[consent.Cluster]string
 	Signatory       string
+	// Former, when set, recognises a redirect URI an earlier version of
+	// the channel registered and that this one replaces (Messenger: the
+	// platform's own account-linking redirect, before the bank took the
+	// OAuth redirect itself). A partner registered with the channel's key
+	// and only such URIs is moved to RedirectURI, once, with a reason in
+	// its history and the audit log; any other difference is still
+	// ErrPartnerMismatch, for staff to look at.
+	Former func(uri string) bool
 }
 
 // Registrar is what RegisterPartner needs: *consent.Service.
 type Registrar interface {
 	Partner(ctx context.Context, id consent.PartnerID) (consent.Partner, error)
 	RegisterPartner(ctx context.Context, p consent.Partner, by string) (consent.Partner, error)
+	ReplaceRedirectURIs(ctx context.Context, id consent.PartnerID, from, to []string, reason, by string) (bool, error)
 }
 
 // ErrPartnerMismatch reports a partner already registered with other keys
@@ -388,15 +397,25 @@ func RegisterPartner(ctx context.Context, r Registrar, reg Registration) (consen
 	p, err := r.Partner(ctx, reg.ID)
 	if err == nil {
 		set, perr := consent.ParseJWKS(p.JWKS)
-		same := perr == nil && slices.Contains(p.RedirectURIs, reg.RedirectURI) &&
-			slices.ContainsFunc(set.Keys, func(k jose.JSONWebKey) bool {
-				pub, ok := k.Key.(*ecdsa.PublicKey)
-				return ok && pub.Equal(reg.Key)
-			})
-		if !same {
-			return p, ErrPartnerMismatch.WithOp("channels.RegisterPartner", nil)
+		sameKey := perr == nil && slices.ContainsFunc(set.Keys, func(k jose.JSONWebKey) bool {
+			pub, ok := k.Key.(*ecdsa.PublicKey)
+			return ok && pub.Equal(reg.Key)
+		})
+		switch {
+		case sameKey && slices.Contains(p.RedirectURIs, reg.RedirectURI):
+			return p, nil
+		case sameKey && reg.Former != nil && len(p.RedirectURIs) > 0 && !slices.ContainsFunc(p.RedirectURIs, func(u string) bool { return !reg.Former(u) }):
+			// Registered by an earlier version of the channel, with the
+			// redirect it no longer uses: moved, compare-and-set, so that
+			// of a fleet starting at once one instance does it and the
+			// others find it done.
+			if _, err := r.ReplaceRedirectURIs(ctx, reg.ID, p.RedirectURIs, []string{reg.RedirectURI},
+				"the channel now takes the OAuth redirect itself at "+reg.RedirectURI+" (was the platform's own redirect)", "system"); err != nil {
+				return p, err
+			}
+			return RegisterPartner(ctx, r, reg)
 		}
-		return p, nil
+		return p, ErrPartnerMismatch.WithOp("channels.RegisterPartner", nil)
 	}
 	if !errors.Is(err, consent.ErrPartnerNotFound) {
 		return consent.Partner{}, err

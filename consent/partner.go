@@ -97,6 +97,9 @@ const (
 	ActionSuspended  PartnerAction = "suspended"
 	ActionReinstated PartnerAction = "reinstated"
 	ActionRefused    PartnerAction = "refused"
+	// ActionRedirects: the partner's redirect URIs were replaced
+	// (ReplaceRedirectURIs), with the reason.
+	ActionRedirects PartnerAction = "redirects_changed"
 )
 
 // PartnerEvent is one entry of a partner's history. Every suspension and

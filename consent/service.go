@@ -173,6 +173,41 @@ func (s *Service) RegisterPartner(ctx context.Context, p Partner, by string) (Pa
 	return p, nil
 }
 
+// ReplaceRedirectURIs replaces a partner's redirect URIs `from` with `to`,
+// recording the reason and who, and reports whether it did: false when
+// they were not `from` any more (another instance of a fleet replaced
+// them first: the call is idempotent). Errors: ErrReasonRequired,
+// ErrPartnerInvalid when `to` is not a valid set of redirect URIs,
+// ErrPartnerNotFound.
+func (s *Service) ReplaceRedirectURIs(ctx context.Context, id PartnerID, from, to []string, reason, by string) (bool, error) {
+	const op = "consent.ReplaceRedirectURIs"
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return false, ErrReasonRequired.WithOp(op, nil)
+	}
+	p, err := s.store.Partner(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	p.RedirectURIs = to
+	p = normalizePartner(p)
+	for _, f := range partnerFields(p) {
+		if strings.HasPrefix(f.Pointer, "/redirect_uris") {
+			e := ErrPartnerInvalid.WithOp(op, nil)
+			e.Fields = []bankbridge.FieldError{f}
+			return false, e
+		}
+	}
+	now := s.Now()
+	ev := PartnerEvent{Partner: p.ID, Action: ActionRedirects, Reason: reason, By: by, At: now}
+	ok, err := s.store.ReplacePartnerRedirects(ctx, p.ID, from, p.RedirectURIs, ev)
+	if err != nil || !ok {
+		return false, err
+	}
+	s.emitPartner(ctx, ev)
+	return true, nil
+}
+
 // Partner returns one partner; ErrPartnerNotFound.
 func (s *Service) Partner(ctx context.Context, id PartnerID) (Partner, error) {
 	return s.store.Partner(ctx, id)

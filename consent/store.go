@@ -27,6 +27,12 @@ type Store interface {
 	// SetPartnerStatus sets the status (and Updated = ev.At) and appends ev,
 	// in one transaction; ErrPartnerNotFound.
 	SetPartnerStatus(ctx context.Context, id PartnerID, status PartnerStatus, ev PartnerEvent) error
+	// ReplacePartnerRedirects sets the partner's redirect URIs to `to` (and
+	// Updated = ev.At) and appends ev, in one transaction, only while they
+	// are exactly `from`: it reports false, and changes nothing, when they
+	// are not (another instance replaced them first, or staff changed them).
+	// ErrPartnerNotFound.
+	ReplacePartnerRedirects(ctx context.Context, id PartnerID, from, to []string, ev PartnerEvent) (bool, error)
 	// PartnerEvents returns a partner's history, oldest first.
 	PartnerEvents(ctx context.Context, id PartnerID) ([]PartnerEvent, error)
 

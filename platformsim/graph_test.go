@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankbridge/bankbridge/channels"
 	"github.com/bankbridge/bankbridge/platformsim"
 )
 
@@ -299,5 +300,15 @@ func TestHandoverPassStandbyAndPassBack(t *testing.T) {
 	if got := call(t, "POST", v+"/me/take_thread_control?access_token=page-token",
 		map[string]any{"recipient": map[string]string{"id": psid}}); got.status != http.StatusOK || s.ThreadOwner("ann") != s.AppID() {
 		t.Errorf("take_thread_control by the primary receiver: %+v, owner %q", got, s.ThreadOwner("ann"))
+	}
+}
+
+// TestEmulatorsServeTheBanksDefaultGraphVersion: the version the bank
+// calls by default is in the emulators' table, with the expiry day the
+// bank knows for it.
+func TestEmulatorsServeTheBanksDefaultGraphVersion(t *testing.T) {
+	t.Parallel()
+	if got := platformsim.GraphVersionExpires(channels.DefaultGraphVersion); !got.Equal(channels.DefaultGraphVersionExpires) {
+		t.Errorf("the emulators say %s expires on %v, the bank %v", channels.DefaultGraphVersion, got, channels.DefaultGraphVersionExpires)
 	}
 }

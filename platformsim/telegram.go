@@ -58,6 +58,7 @@ type TelegramSim struct {
 	early    int                 // calls made before their retry_after passed
 	limited  int                 // 429s answered
 	failNext int
+	grown    grown // the bot wrote (WaitReply)
 }
 
 // TelegramChat is a simulated person's private chat with the bot.
@@ -409,6 +410,7 @@ func (s *TelegramSim) sendMessage(w http.ResponseWriter, body map[string]json.Ra
 	}
 	s.nextMsg++
 	c.Lines = append(c.Lines, TelegramLine{At: now, FromBot: true, ID: s.nextMsg, Text: text, Buttons: markup.InlineKeyboard})
+	s.grown.grew()
 	apiOK(w, map[string]any{"message_id": s.nextMsg, "date": now.Unix(), "chat": map[string]any{"id": chatID, "type": "private"}, "text": text})
 }
 
@@ -543,8 +545,13 @@ func (s *TelegramSim) deepLink(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "bad start parameter", http.StatusBadRequest)
 			return
 		}
+		before := len(s.Chat(name).Lines)
 		if err := s.Say(r.Context(), name, "/start "+p); err != nil {
 			s.o.Logger.Warn("platformsim telegram: webhook", "err", err)
+		} else {
+			wctx, cancel := context.WithTimeout(r.Context(), replyWait)
+			s.WaitReply(wctx, name, before)
+			cancel()
 		}
 	}
 	http.Redirect(w, r, s.o.Prefix+"/chat/"+url.PathEscape(name)+"#end", http.StatusSeeOther)
@@ -570,11 +577,19 @@ func (s *TelegramSim) form(fn func(ctx context.Context, name string, f url.Value
 			return
 		}
 		name := r.PathValue("name")
+		before := len(s.Chat(name).Lines)
 		if err := fn(r.Context(), name, r.PostForm); err != nil {
 			s.mu.Lock()
 			c := s.chat(name)
 			c.Lines = append(c.Lines, TelegramLine{At: s.o.Now(), Note: true, Text: "Not delivered: " + err.Error()})
 			s.mu.Unlock()
+		} else {
+			// The bank answers the webhook once the update is stored and
+			// replies a moment after: show the chat once the reply is there
+			// (or after replyWait), as the app would.
+			wctx, cancel := context.WithTimeout(r.Context(), replyWait)
+			s.WaitReply(wctx, name, before)
+			cancel()
 		}
 		http.Redirect(w, r, s.o.Prefix+"/chat/"+url.PathEscape(name)+"#end", http.StatusSeeOther)
 	}

@@ -35,13 +35,26 @@ const LatestGraphVersion = "v26.0"
 // 100, an unsupported request), so that a bank still pinned to it fails in
 // tests rather than in production.
 func (s *Sim) version(r *http.Request) *graphError {
-	v := r.PathValue("version")
-	until, ok := graphVersions[v]
-	if !ok {
-		return gerr(http.StatusBadRequest, 100, 0, "(#100) Unknown Graph API version "+v+".")
-	}
-	if !until.IsZero() && !s.o.Now().Before(until) {
-		return gerr(http.StatusBadRequest, 100, 0, "(#100) Graph API "+v+" expired on "+until.Format("2006-01-02")+"; call a supported version such as "+LatestGraphVersion+".")
+	if msg := versionRefusal(r.PathValue("version"), s.o.Now()); msg != "" {
+		return gerr(http.StatusBadRequest, 100, 0, "(#100) "+msg)
 	}
 	return nil
 }
+
+// versionRefusal says why a Graph API call at version v is refused at
+// now, or "" when the version is served: the one table for both Meta
+// emulators (Messenger's Send API, WhatsApp's Cloud API).
+func versionRefusal(v string, now time.Time) string {
+	until, ok := graphVersions[v]
+	if !ok {
+		return "Unknown Graph API version " + v + "."
+	}
+	if !until.IsZero() && !now.Before(until) {
+		return "Graph API " + v + " expired on " + until.Format("2006-01-02") + "; call a supported version such as " + LatestGraphVersion + "."
+	}
+	return ""
+}
+
+// GraphVersionExpires is the day the emulators stop serving Graph API
+// version v (zero: not listed, or no day set yet).
+func GraphVersionExpires(v string) time.Time { return graphVersions[v] }

@@ -3,6 +3,7 @@ package platformsim
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -65,4 +66,72 @@ func (s *Sim) SayAndWait(ctx context.Context, name, text string) error {
 		return errors.New("platformsim: the bank did not answer " + name + " within " + replyWait.String())
 	}
 	return nil
+}
+
+// grown wakes those waiting for a chat to grow, for the emulators whose
+// chats have no channel of their own (Telegram, WhatsApp): one broadcast
+// for every chat, each waiter checks its own.
+type grown struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// wait returns a channel closed at the next grew; take it before looking
+// at the chat, so that no growth between the look and the wait is missed.
+func (g *grown) wait() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
+	return g.ch
+}
+
+// grew wakes every waiter.
+func (g *grown) grew() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch != nil {
+		close(g.ch)
+		g.ch = nil
+	}
+}
+
+// WaitReply waits until name's chat has a message from the bot after its
+// first `after` lines, and reports whether one came before ctx ended: the
+// bank answers webhooks once it has stored them and replies after.
+func (s *TelegramSim) WaitReply(ctx context.Context, name string, after int) bool {
+	for {
+		ch := s.grown.wait()
+		c := s.Chat(name)
+		for _, l := range c.Lines[min(after, len(c.Lines)):] {
+			if l.FromBot {
+				return true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-ch:
+		}
+	}
+}
+
+// WaitReply waits until name's chat has a message from the bank after its
+// first `after` lines, and reports whether one came before ctx ended.
+func (s *WhatsAppSim) WaitReply(ctx context.Context, name string, after int) bool {
+	for {
+		ch := s.grown.wait()
+		c := s.Chat(name)
+		for _, l := range c.Lines[min(after, len(c.Lines)):] {
+			if l.FromBank {
+				return true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-ch:
+		}
+	}
 }

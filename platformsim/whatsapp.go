@@ -52,9 +52,6 @@ type WhatsAppOptions struct {
 	Now       func() time.Time
 }
 
-// WhatsAppVersion is the Graph API version the sim serves.
-const WhatsAppVersion = "v23.0"
-
 // WhatsAppSim emulates the WhatsApp Cloud API for one business phone
 // number, as strictly as the platform: the bearer token, the phone number
 // id, the message shapes and their limits, the 24-hour customer service
@@ -75,6 +72,7 @@ type WhatsAppSim struct {
 	seq      int64
 	lim      *rate.Limiter
 	refused  map[int]int // Meta error code -> times answered
+	grown    grown       // the bank wrote (WaitReply)
 }
 
 // WhatsAppChat is a simulated person's chat with the business.
@@ -130,8 +128,9 @@ func NewWhatsApp(o WhatsAppOptions) *WhatsAppSim {
 		lim: rate.NewLimiter(80, 80), refused: map[int]int{}}
 }
 
-// GraphURL is the Graph API base (with version) the bank should use.
-func (s *WhatsAppSim) GraphURL() string { return s.o.BaseURL + "/graph/" + WhatsAppVersion }
+// GraphURL is the Graph API base the bank should use, without a version:
+// the bank adds one (it is served while Meta serves it, graphVersions).
+func (s *WhatsAppSim) GraphURL() string { return s.o.BaseURL + "/graph" }
 
 // ClickToChatURL is the sim's wa.me.
 func (s *WhatsAppSim) ClickToChatURL() string { return s.o.BaseURL + "/wa.me" }
@@ -274,8 +273,11 @@ func runes(s string) int { return utf8.RuneCountInString(s) }
 // messages is POST /{version}/{phone-number-id}/messages
 // (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages).
 func (s *WhatsAppSim) messages(w http.ResponseWriter, r *http.Request) {
-	if r.PathValue("version") != WhatsAppVersion {
-		s.graphErr(w, 400, 2635, "(#2635) You are calling a deprecated version of the Graph API.", "")
+	// A version Meta no longer serves, or never did, is refused as the
+	// Graph API refuses it (versions.go): a bank pinned to an expired
+	// version fails here first.
+	if msg := versionRefusal(r.PathValue("version"), s.o.Now()); msg != "" {
+		s.graphErr(w, 400, 2635, "(#2635) You are calling a deprecated version of the Graph API. "+msg, "")
 		return
 	}
 	if r.Header.Get("Authorization") != "Bearer "+s.o.AccessToken {
@@ -324,6 +326,7 @@ func (s *WhatsAppSim) messages(w http.ResponseWriter, r *http.Request) {
 	line.At, line.FromBank, line.ID = now, true, fmt.Sprintf("wamid.SIM%012d", s.seq)
 	c.Lines = append(c.Lines, line)
 	s.mu.Unlock()
+	s.grown.grew()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"messaging_product": "whatsapp", "contacts": []map[string]string{{"input": m.To, "wa_id": m.To}},
 		"messages": []map[string]string{{"id": line.ID}}})
@@ -577,11 +580,19 @@ func (s *WhatsAppSim) form(fn func(ctx context.Context, name string, f url.Value
 			return
 		}
 		name := r.PathValue("name")
+		before := len(s.Chat(name).Lines)
 		if err := fn(r.Context(), name, r.PostForm); err != nil {
 			s.mu.Lock()
 			c := s.chat(name)
 			c.Lines = append(c.Lines, WhatsAppLine{At: s.o.Now(), Note: true, Text: "Not delivered: " + err.Error()})
 			s.mu.Unlock()
+		} else {
+			// The bank answers the webhook once the message is stored and
+			// replies a moment after: show the chat once the reply is there
+			// (or after replyWait), as the app would.
+			wctx, cancel := context.WithTimeout(r.Context(), replyWait)
+			s.WaitReply(wctx, name, before)
+			cancel()
 		}
 		http.Redirect(w, r, s.o.Prefix+"/chat/"+url.PathEscape(name)+"#end", http.StatusSeeOther)
 	}

@@ -15,10 +15,11 @@ import (
 )
 
 type waBed struct {
-	sim  *platformsim.WhatsAppSim
-	mu   sync.Mutex
-	now  time.Time
-	hook struct {
+	sim     *platformsim.WhatsAppSim
+	version string // of the Graph API calls
+	mu      sync.Mutex
+	now     time.Time
+	hook    struct {
 		sync.Mutex
 		verified int
 		sigs     []string
@@ -28,7 +29,7 @@ type waBed struct {
 
 func newWABed(t *testing.T) *waBed {
 	t.Helper()
-	b := &waBed{now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}
+	b := &waBed{now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC), version: "v25.0"}
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -75,7 +76,7 @@ type waAnswer struct {
 func (b *waBed) send(t *testing.T, token, phoneID string, msg map[string]any) (int, waAnswer) {
 	t.Helper()
 	raw, _ := json.Marshal(msg)
-	req, _ := http.NewRequest("POST", b.sim.GraphURL()+"/"+phoneID+"/messages", strings.NewReader(string(raw)))
+	req, _ := http.NewRequest("POST", b.sim.GraphURL()+"/"+b.version+"/"+phoneID+"/messages", strings.NewReader(string(raw)))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
@@ -140,6 +141,30 @@ func TestWhatsAppSimRefusesWhatTheCloudAPIRefuses(t *testing.T) {
 			t.Errorf("%s: %d code %d (%s), want %d code %d", tc.name, st, a.Error.Code, a.Error.Message, tc.status, tc.code)
 		}
 	}
+	// Graph API versions: served until Meta's expiry day, then refused
+	// (v18.0 expired on 2026-01-26, v19.0 on 2026-05-21; the bed's clock is
+	// 2026-03-02), and unknown ones never.
+	for _, tc := range []struct {
+		version string
+		ok      bool
+	}{{"v25.0", true}, {"v19.0", true}, {"v18.0", false}, {"v9.0", false}, {"v99.0", false}} {
+		b.version = tc.version
+		st, a := b.send(t, "TOKEN", pid, waText(ann, "hi"))
+		if (st == 200) != tc.ok || (!tc.ok && a.Error.Code != 2635) {
+			t.Errorf("Graph %s: %d code %d, want served %v (else 400 code 2635)", tc.version, st, a.Error.Code, tc.ok)
+		}
+	}
+	b.mu.Lock()
+	b.now = time.Date(2026, 5, 21, 0, 0, 0, 0, time.UTC)
+	b.mu.Unlock()
+	b.version = "v19.0"
+	if st, a := b.send(t, "TOKEN", pid, waText(ann, "hi")); st != 400 || a.Error.Code != 2635 {
+		t.Errorf("Graph v19.0 on its expiry day: %d code %d, want 400 code 2635", st, a.Error.Code)
+	}
+	b.mu.Lock()
+	b.now = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	b.mu.Unlock()
+	b.version = "v25.0"
 	if st, a := b.send(t, "TOKEN", pid, waButtons(ann, 3)); st != 200 || len(a.Messages) != 1 {
 		t.Errorf("three reply buttons: %d %+v", st, a)
 	}

@@ -22,6 +22,10 @@ type Inbox interface {
 	Transcript(ctx context.Context, k assistant.Key) (assistant.Conversation, bankbridge.CustomerID, []assistant.Message, error)
 	StaffReply(ctx context.Context, k assistant.Key, staff bankbridge.StaffID, text string) error
 	HandBack(ctx context.Context, k assistant.Key, staff bankbridge.StaffID) error
+	// TakeThread takes the conversation's thread from the app sharing the
+	// page that owns it (Messenger's live-chat vendor), audited with the
+	// staff member's name.
+	TakeThread(ctx context.Context, k assistant.Key, staff bankbridge.StaffID, name string) error
 }
 
 // inboxRoles may read and answer handed-over chats.
@@ -109,8 +113,11 @@ func (s *server) renderChat(w http.ResponseWriter, r *http.Request, v *visit, st
 	}
 	p := s.consolePage(v, "Chat")
 	p.Nav = "inbox"
-	if r.URL.Query().Get("done") == "sent" {
+	switch r.URL.Query().Get("done") {
+	case "sent":
 		p.Flash = "Sent."
+	case "taken":
+		p.Flash = "The thread is the bank's: answer here."
 	}
 	p.Data = iv
 	s.render(w, r, status, "console_inbox", p)
@@ -179,4 +186,36 @@ func (s *server) consoleChatHandBack(w http.ResponseWriter, r *http.Request, v *
 		return
 	}
 	http.Redirect(w, r, "/console/inbox?done=handed-back", http.StatusSeeOther)
+}
+
+// consoleChatTake takes the conversation's thread from the live-chat app
+// that owns it (Messenger's take_thread_control), so that staff answer
+// from here; the audit log names the staff member.
+func (s *server) consoleChatTake(w http.ResponseWriter, r *http.Request, v *visit) {
+	if s.Inbox == nil {
+		s.notFound(w, r, v)
+		return
+	}
+	st, err := s.Auth.Staff(r.Context(), v.sess.Staff)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err = s.Inbox.TakeThread(r.Context(), inboxKey(r), v.sess.Staff, st.Name)
+	switch k := bankbridge.ErrorKind(err); {
+	case err == nil:
+	case k == bankbridge.NotFound:
+		s.notFound(w, r, v)
+		return
+	case k == bankbridge.Conflict || k == bankbridge.Invalid:
+		s.renderChat(w, r, v, http.StatusConflict, bankbridge.ErrorMessage(err))
+		return
+	case k == bankbridge.Unavailable || k == bankbridge.TooManyRequests:
+		s.renderChat(w, r, v, http.StatusServiceUnavailable, "The messaging platform did not give the thread. Try again in a moment.")
+		return
+	default:
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, inboxPath(inboxKey(r))+"?done=taken", http.StatusSeeOther)
 }

@@ -93,6 +93,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("GET /console/inbox/{platform}/{user}", s.staff(inboxRoles, s.consoleChat))
 	mux.Handle("POST /console/inbox/{platform}/{user}/reply", s.staff(inboxRoles, s.consoleChatReply))
 	mux.Handle("POST /console/inbox/{platform}/{user}/handback", s.staff(inboxRoles, s.consoleChatHandBack))
+	mux.Handle("POST /console/inbox/{platform}/{user}/take", s.staff(inboxRoles, s.consoleChatTake))
 	mux.Handle("GET /console/insights.csv", s.staff(insightRoles, s.insightsCSV))
 	mux.Handle("GET /console/partners", s.staff(partnerViewRoles, s.consolePartners))
 	mux.Handle("POST /console/partners", s.staff(partnerAdminRoles, s.consoleRegisterPartner))

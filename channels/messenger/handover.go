@@ -3,7 +3,9 @@ package messenger
 import (
 	"context"
 	"encoding/json"
+	"time"
 
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/channels"
 )
 
@@ -50,10 +52,24 @@ func (a *Adapter) handover(ctx context.Context, id, user string, ev Event) error
 }
 
 // standby handles an event of a thread another app owns: the bank does
-// not answer it (it may not send there), so it is only noted.
-func (a *Adapter) standby(ctx context.Context, ev Event) error {
+// not answer it (it may not send there) but keeps the person's messages
+// and taps in the conversation's transcript, once per event, so that the
+// bank's inbox shows the whole conversation ("Standby Channel": the
+// primary receiver is sent the thread's messages under standby).
+func (a *Adapter) standby(ctx context.Context, id string, ev Event) error {
 	a.c.Logger.Debug("messenger: standby event (another app owns the thread)", "sender", ev.Sender.ID)
-	return nil
+	m := assistant.Message{Key: assistant.Key{Platform: Platform, User: ev.Sender.ID}, At: time.UnixMilli(ev.Timestamp).UTC(), Dir: assistant.In}
+	switch {
+	case ev.Message != nil && ev.Message.Text != "":
+		m.Text = ev.Message.Text
+	case ev.Message != nil:
+		m.Text = "(an attachment)"
+	case ev.Postback != nil:
+		m.Text = ev.Postback.Title
+	default:
+		return nil
+	}
+	return a.hub.Noted(ctx, Platform, id, m)
 }
 
 // HandOver implements channels.HandOverer: when the assistant hands a

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +85,14 @@ func TestHandoverToLiveChatAndBack(t *testing.T) {
 	}
 	if got := w.say("bo", "hello? balance"); len(got) != 0 {
 		t.Fatalf("the bank answered a standby message: %+v", got)
+	}
+	// Not answered, but kept in the transcript the bank's inbox shows.
+	_, _, ms, err := w.hub.Transcript(ctx, assistant.Key{Platform: messenger.Platform, User: w.sim.Chat("bo").PSID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(ms, func(m assistant.Message) bool { return m.Dir == assistant.In && m.Text == "hello? balance" }) {
+		t.Errorf("the standby message is not in the transcript: %+v", ms)
 	}
 	if !w.sim.LiveChatReply("bo", "Hi, Jo here") {
 		t.Fatal("the live-chat app may not write in its own thread")

@@ -14,8 +14,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -42,20 +40,16 @@ const (
 )
 
 // DefaultGraphURL is the Graph API's host, and DefaultGraphVersion the
-// version the bank calls unless told otherwise: one Meta supports until
-// 2028-07-29 at least (https://developers.facebook.com/docs/graph-api/changelog/versions,
-// "Graph API": v25.0 released 2026-02-18, expiring 2028-07-29; v26.0 released 2026-07-29,
-// expiry not yet set). v19.0, which the bank used before, expired on 2026-05-21.
+// version the bank calls unless told otherwise: channels' (one place for
+// Messenger and WhatsApp, with its expiry).
 const (
-	DefaultGraphURL     = "https://graph.facebook.com"
-	DefaultGraphVersion = "v25.0"
+	DefaultGraphURL     = channels.DefaultGraphURL
+	DefaultGraphVersion = channels.DefaultGraphVersion
 )
 
 // DefaultLinkRedirect is where Meta's account-linking redirect_uri points:
 // the bank sends a browser only to a redirect_uri under it (Config.LinkRedirect).
 const DefaultLinkRedirect = "https://www.facebook.com/messenger_platform/account_linking/"
-
-var graphVersion = regexp.MustCompile(`^v[1-9][0-9]*\.[0-9]+$`)
 
 // Config configures the adapter. AppSecret, VerifyToken, PageToken and
 // GraphURL are required.
@@ -137,13 +131,8 @@ func (c Config) Validate() error {
 	if len(missing) > 0 {
 		return fmt.Errorf("messenger: missing %s", strings.Join(missing, ", "))
 	}
-	if u, err := url.Parse(c.GraphURL); err != nil || u.Host == "" {
-		return fmt.Errorf("messenger: graph URL %q is not an absolute URL", c.GraphURL)
-	} else if last := path.Base(u.Path); graphVersion.MatchString(last) {
-		return fmt.Errorf("messenger: graph URL %q names a version (%s): give the URL without it and the version in BANKBRIDGE_MESSENGER_GRAPH_VERSION", c.GraphURL, last)
-	}
-	if c.GraphVersion != "" && !graphVersion.MatchString(c.GraphVersion) {
-		return fmt.Errorf("messenger: graph version %q is not of the form v25.0", c.GraphVersion)
+	if err := channels.CheckGraph(c.GraphURL, c.GraphVersion, "BANKBRIDGE_MESSENGER_GRAPH_URL", "BANKBRIDGE_MESSENGER_GRAPH_VERSION"); err != nil {
+		return fmt.Errorf("messenger: %w", err)
 	}
 	if c.LinkRedirect != "" {
 		if u, err := url.Parse(c.LinkRedirect); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
@@ -396,7 +385,7 @@ func (a *Adapter) Process(ctx context.Context, ie channels.InboxEvent) error {
 		return nil
 	}
 	if s.Standby {
-		return a.standby(ctx, s.Event)
+		return a.standby(ctx, ie.EventID, s.Event)
 	}
 	return a.event(ctx, ie.EventID, s.Event)
 }
@@ -486,8 +475,11 @@ func (a *Adapter) link(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// platformRedirect reports whether u is under the platform's
-// account-linking redirect: same scheme and host, path under its path.
+// PlatformRedirect reports whether u is under the platform's
+// account-linking redirect (Config.LinkRedirect): same scheme and host,
+// path under its path.
+func (a *Adapter) PlatformRedirect(u string) bool { return a.platformRedirect(u) }
+
 func (a *Adapter) platformRedirect(u string) bool {
 	got, err := url.Parse(u)
 	if err != nil || len(u) > 2048 || got.User != nil || got.Fragment != "" {

@@ -2,8 +2,10 @@
 // channels.Channel. The webhook at /channels/telegram/webhook checks
 // X-Telegram-Bot-Api-Secret-Token (the secret_token the adapter gives
 // setWebhook in Start) in constant time before anything is parsed, drops
-// redelivered updates by update_id and aged ones by date, turns messages and
-// inline-keyboard callback queries into assistant messages, and sends
+// aged updates by date, stores the others in the hub's durable inbox (one
+// per update_id) and answers 200; the inbox worker then hands each to
+// Process, in order per chat, on any instance, which turns messages and
+// inline-keyboard callback queries into assistant messages and sends
 // replies with sendMessage and an inline keyboard (callback buttons for
 // choices, URL buttons for the bank's pages and for linking).
 //

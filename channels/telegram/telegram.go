@@ -91,7 +91,10 @@ type Adapter struct {
 	bot string // the bot's username, from Config or getMe
 }
 
-var _ channels.Channel = (*Adapter)(nil)
+var (
+	_ channels.Channel   = (*Adapter)(nil)
+	_ channels.Processor = (*Adapter)(nil)
+)
 
 // New returns the adapter; add it to hub with hub.Add(adapter, nil).
 func New(c Config, hub *channels.Hub) (*Adapter, error) {
@@ -201,6 +204,14 @@ type CallbackQuery struct {
 	Data    string   `json:"data"`
 }
 
+// webhook checks the secret token, reads the update and stores it in the
+// hub's inbox (channels.Accept), keyed by its update_id, and only then
+// answers 200: the reply comes from the inbox worker (Process), in order
+// per chat, on any instance. Telegram resends an update it got no 2xx for
+// ("In case of an unsuccessful request, we will give up after a
+// reasonable amount of attempts", https://core.telegram.org/bots/api#setwebhook),
+// so an update that could not be stored is answered 503; a redelivered
+// one is stored once (the inbox keeps one event per update_id).
 func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 	if subtle.ConstantTimeCompare([]byte(got), []byte(a.c.SecretToken)) != 1 {
@@ -218,41 +229,74 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not an update", http.StatusBadRequest)
 		return
 	}
-	id := "update:" + strconv.FormatInt(u.UpdateID, 10)
-	var err2 error
+	if ev, ok := a.inboxEvent(u); ok {
+		if err := a.hub.Accept(r.Context(), Platform, []channels.InboxEvent{ev}); err != nil {
+			a.c.Logger.Error("telegram: update not stored", "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// inboxEvent makes the inbox's record of an update: its conversation (the
+// chat) and its id (the update_id). Updates the bank does not answer
+// (groups, bots, other kinds) and messages outside the redelivery window
+// (a replay) are dropped; the webhook still answers 200 for them.
+func (a *Adapter) inboxEvent(u Update) (channels.InboxEvent, bool) {
+	var chat int64
 	switch {
 	case u.Message != nil && u.Message.Chat.Type == "private" && (u.Message.From == nil || !u.Message.From.IsBot):
 		at := time.Unix(u.Message.Date, 0).UTC()
 		if !channels.Fresh(at, a.c.Now(), RedeliveryWindow) {
 			a.c.Logger.Warn("telegram: message outside the redelivery window dropped", "at", at)
-			break
+			return channels.InboxEvent{}, false
 		}
+		chat = u.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
+		// A callback query carries no date of its own (its message's date
+		// is when the button was sent, which may be days before the tap):
+		// only its update id guards it.
+		chat = u.CallbackQuery.Message.Chat.ID
+	default:
+		return channels.InboxEvent{}, false
+	}
+	// Only what Process reads is kept: the update as the bank parsed it.
+	body, _ := json.Marshal(u)
+	return channels.InboxEvent{Conversation: strconv.FormatInt(chat, 10), EventID: "update:" + strconv.FormatInt(u.UpdateID, 10),
+		Body: body, Received: a.c.Now().UTC()}, true
+}
+
+// Process implements channels.Processor: one stored update, handled as it
+// came. An error (the hub could not record it) leaves it for a retry.
+func (a *Adapter) Process(ctx context.Context, ev channels.InboxEvent) error {
+	var u Update
+	if err := json.Unmarshal(ev.Body, &u); err != nil {
+		a.c.Logger.Error("telegram: stored update unreadable; dropped", "event", ev.EventID, "err", err)
+		return nil
+	}
+	id := ev.EventID
+	switch {
+	case u.Message != nil:
+		at := time.Unix(u.Message.Date, 0).UTC()
 		k := assistant.Key{Platform: Platform, User: strconv.FormatInt(u.Message.Chat.ID, 10)}
 		text := u.Message.Text
 		if code, ok := startPayload(text); ok && len(code) == codeLen {
-			err2 = a.hub.Once(r.Context(), Platform, id, func(ctx context.Context) error { return a.completeLink(ctx, u.Message.Chat.ID, code) })
-			break
+			return a.hub.Once(ctx, Platform, id, func(ctx context.Context) error { return a.completeLink(ctx, u.Message.Chat.ID, code) })
 		} else if ok || text == "/start" {
 			text = "hello" // the chat opened without a link code (the bot's own page, another deep link)
 		}
 		if text == "" {
 			text = "(an attachment)"
 		}
-		err2 = a.hub.Deliver(r.Context(), Platform, id, assistant.Inbound{Key: k, Text: text, At: at})
+		return a.hub.Deliver(ctx, Platform, id, assistant.Inbound{Key: k, Text: text, At: at})
 	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
-		// A callback query carries no date of its own (its message's date
-		// is when the button was sent, which may be days before the tap):
-		// only its update id guards it.
 		q := u.CallbackQuery
 		k := assistant.Key{Platform: Platform, User: strconv.FormatInt(q.Message.Chat.ID, 10)}
-		a.answerCallback(r.Context(), q.ID)
-		err2 = a.hub.Deliver(r.Context(), Platform, id, assistant.Inbound{Key: k, Text: "(tapped a button)", Payload: q.Data})
+		a.answerCallback(ctx, q.ID)
+		return a.hub.Deliver(ctx, Platform, id, assistant.Inbound{Key: k, Text: "(tapped a button)", Payload: q.Data})
 	}
-	if err2 != nil {
-		http.Error(w, "try again", http.StatusServiceUnavailable)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
+	return nil
 }
 
 // InlineButton is an inline keyboard button.

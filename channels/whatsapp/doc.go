@@ -6,9 +6,12 @@
 // notifications signed with X-Hub-Signature-256 (HMAC-SHA256 of the raw
 // body with the app secret, checked in constant time before anything is
 // parsed), read only for the configured phone number id; incoming text,
-// reply-button and list replies become assistant messages, each once (by
-// its wamid) and only while fresh. Replies go out through the Graph API's
-// POST /{phone-number-id}/messages: text, interactive reply buttons (at most
+// reply-button and list replies are stored in the hub's durable inbox, each
+// once (by its wamid) and only while fresh, before the 200; the inbox
+// worker hands them to Process, in order per person, on any instance, and
+// they become assistant messages. Replies go out through the Graph API's
+// POST /{version}/{phone-number-id}/messages (the version a setting,
+// channels.DefaultGraphVersion by default): text, interactive reply buttons (at most
 // three) or a list (more choices), and a call-to-action URL button for the
 // bank's pages and for linking. The 24-hour customer service window is
 // kept: inside it anything may be sent; outside it only an approved

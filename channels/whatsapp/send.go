@@ -280,7 +280,7 @@ func templateRefused(code int) bool { return code >= 132000 && code < 133000 }
 // server errors with the one backoff, bounded by Attempts.
 func (a *Adapter) post(ctx context.Context, m Message) error {
 	body, _ := json.Marshal(m)
-	u := a.c.GraphURL + "/" + a.c.PhoneNumberID + "/messages"
+	u := a.c.GraphURL + "/" + a.c.GraphVersion + "/" + a.c.PhoneNumberID + "/messages"
 	var last error
 	for attempt := 0; attempt < a.c.Attempts; attempt++ {
 		wait, give, err := a.turn(ctx)

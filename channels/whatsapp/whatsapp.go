@@ -1,13 +1,13 @@
 package whatsapp
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,7 +31,7 @@ const Platform = "whatsapp"
 const PathWebhook = "/channels/whatsapp/webhook"
 
 // Config configures the adapter. AccessToken, AppSecret, VerifyToken,
-// PhoneNumberID, GraphURL and BankURL are required.
+// PhoneNumberID and BankURL are required.
 type Config struct {
 	AccessToken   string // the system user's token: Authorization: Bearer
 	AppSecret     string // signs webhooks (X-Hub-Signature-256)
@@ -40,9 +40,11 @@ type Config struct {
 	// DisplayPhone is the business number in international digits, for
 	// click-to-chat links (wa.me/<DisplayPhone>).
 	DisplayPhone string
-	// GraphURL is the Graph API base including its version, e.g.
-	// "https://graph.facebook.com/v23.0", or the emulator's.
-	GraphURL string
+	// GraphURL is the Graph API base without a version (default
+	// channels.DefaultGraphURL, or the emulator's); GraphVersion the
+	// version called (default channels.DefaultGraphVersion, one Meta
+	// serves): POST GraphURL/GraphVersion/PhoneNumberID/messages.
+	GraphURL, GraphVersion string
 	// ClickToChatURL is WhatsApp's click-to-chat base; default
 	// https://wa.me (the emulator has its own).
 	ClickToChatURL string
@@ -100,14 +102,21 @@ type Adapter struct {
 	lim     *rate.Limiter
 }
 
-var _ channels.Channel = (*Adapter)(nil)
+var (
+	_ channels.Channel   = (*Adapter)(nil)
+	_ channels.Processor = (*Adapter)(nil)
+)
 
 // New returns the adapter; add it to hub with hub.Add.
 func New(c Config, hub *channels.Hub) (*Adapter, error) {
-	if c.AccessToken == "" || c.AppSecret == "" || c.VerifyToken == "" || c.PhoneNumberID == "" || c.GraphURL == "" || c.BankURL == "" {
-		return nil, fmt.Errorf("whatsapp: access token, app secret, verify token, phone number id, Graph URL and the bank's URL are required")
+	if c.AccessToken == "" || c.AppSecret == "" || c.VerifyToken == "" || c.PhoneNumberID == "" || c.BankURL == "" {
+		return nil, fmt.Errorf("whatsapp: access token, app secret, verify token, phone number id and the bank's URL are required")
 	}
-	c.GraphURL = strings.TrimSuffix(c.GraphURL, "/")
+	c.GraphURL = strings.TrimSuffix(cmp.Or(c.GraphURL, channels.DefaultGraphURL), "/")
+	if err := channels.CheckGraph(c.GraphURL, c.GraphVersion, "BANKBRIDGE_WHATSAPP_GRAPH_URL", "BANKBRIDGE_WHATSAPP_GRAPH_VERSION"); err != nil {
+		return nil, fmt.Errorf("whatsapp: %w", err)
+	}
+	c.GraphVersion = cmp.Or(c.GraphVersion, channels.DefaultGraphVersion)
 	c.BankURL = strings.TrimSuffix(c.BankURL, "/")
 	if c.ClickToChatURL == "" {
 		c.ClickToChatURL = "https://wa.me"
@@ -218,7 +227,12 @@ func Signature(secret string, body []byte) string {
 // webhook reads a notification: signature first ("the payload is signed
 // with a SHA256 signature ... in the X-Hub-Signature-256 header",
 // https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads),
-// then only messages to this bank's phone number id.
+// then only messages to this bank's phone number id, stored in the hub's
+// inbox (channels.Accept) before the 200: the reply comes from the inbox
+// worker (Process), in order per person, on any instance. Meta asks for a
+// 200 at once and resends what it does not get one for ("Webhooks",
+// https://developers.facebook.com/docs/whatsapp/cloud-api/guides/set-up-webhooks:
+// a notification not answered 200 is retried, for up to 7 days).
 func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.c.MaxBody))
 	if err != nil {
@@ -235,7 +249,7 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a WhatsApp notification", http.StatusBadRequest)
 		return
 	}
-	var errs []error
+	var evs []channels.InboxEvent
 	for _, e := range n.Entry {
 		for _, ch := range e.Changes {
 			if ch.Field != "messages" {
@@ -248,33 +262,59 @@ func (a *Adapter) webhook(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			for _, m := range ch.Value.Messages {
-				errs = append(errs, a.incoming(r.Context(), m))
+				if ev, ok := a.inboxEvent(m); ok {
+					evs = append(evs, ev)
+				}
 			}
 		}
 	}
-	if errors.Join(errs...) != nil {
-		// Not recorded: Meta redelivers a notification not answered 200.
+	if err := a.hub.Accept(r.Context(), Platform, evs); err != nil {
+		// Not stored: Meta redelivers a notification not answered 200.
+		a.c.Logger.Error("whatsapp: notification not stored", "err", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
-func (a *Adapter) incoming(ctx context.Context, m Incoming) error {
-	if m.From == "" || m.ID == "" {
-		return nil
+// inboxEvent makes the inbox's record of one message: its conversation
+// (the person's wa_id) and its id (the wamid, which the inbox keeps once:
+// a redelivered notification is stored once). Messages without a sender,
+// an id or a readable timestamp, and those outside the redelivery window
+// (a replay), are dropped; the webhook still answers 200 for them.
+func (a *Adapter) inboxEvent(m Incoming) (channels.InboxEvent, bool) {
+	if m.From == "" || m.ID == "" || len(m.From) > 64 || len(m.ID) > 200 {
+		return channels.InboxEvent{}, false
 	}
 	sec, err := strconv.ParseInt(m.Timestamp, 10, 64)
 	if err != nil {
-		return nil
+		return channels.InboxEvent{}, false
 	}
 	at := time.Unix(sec, 0).UTC()
 	// Meta retries an unanswered notification for up to 7 days; one older
 	// can only be a replay (channels.Fresh caps it at EventKeep).
 	if !channels.Fresh(at, a.c.Now(), channels.EventKeep) {
 		a.c.Logger.Warn("whatsapp: message outside the redelivery window dropped", "at", at)
+		return channels.InboxEvent{}, false
+	}
+	body, _ := json.Marshal(m)
+	return channels.InboxEvent{Conversation: m.From, EventID: "wamid:" + m.ID, Body: body, Received: a.c.Now().UTC()}, true
+}
+
+// Process implements channels.Processor: one stored message, handled as
+// it came. An error (the hub could not record it) leaves it for a retry.
+func (a *Adapter) Process(ctx context.Context, ev channels.InboxEvent) error {
+	var m Incoming
+	if err := json.Unmarshal(ev.Body, &m); err != nil {
+		a.c.Logger.Error("whatsapp: stored message unreadable; dropped", "event", ev.EventID, "err", err)
 		return nil
 	}
+	return a.incoming(ctx, m)
+}
+
+func (a *Adapter) incoming(ctx context.Context, m Incoming) error {
+	sec, _ := strconv.ParseInt(m.Timestamp, 10, 64) // inboxEvent read it
+	at := time.Unix(sec, 0).UTC()
 	in := assistant.Inbound{Key: assistant.Key{Platform: Platform, User: m.From}, At: at}
 	switch {
 	case m.Text != nil:

@@ -169,7 +169,7 @@ func TestWhatsAppWebhookRefusals(t *testing.T) {
 	}
 	// The verification request: the challenge only for the right token.
 	for token, want := range map[string]int{"verify-me": 200, "guess": 403} {
-		res, err := http.Get(strings.TrimSuffix(b.sim.GraphURL(), "/sim/whatsapp/graph/"+platformsim.WhatsAppVersion) + whatsapp.PathWebhook +
+		res, err := http.Get(strings.TrimSuffix(b.sim.GraphURL(), "/sim/whatsapp/graph") + whatsapp.PathWebhook +
 			"?hub.mode=subscribe&hub.challenge=42&hub.verify_token=" + token)
 		if err != nil {
 			t.Fatal(err)

@@ -18,11 +18,12 @@ import (
 )
 
 func init() {
-	commands["sim"] = command{"run the messaging platform emulator (chat pages, signed webhooks, Send API) for a bank", simCmd}
+	commands["sim"] = command{"run the messaging platforms' emulators (Messenger, Telegram, WhatsApp: chat pages, webhooks, send APIs) for a bank or a fleet", simCmd}
 }
 
 func simCmd(ctx context.Context, e env, args []string) error {
 	var addr, public, bank, secret, verify, page, level string
+	var tgToken, waToken, waSecret, waVerify, waTemplate, waLanguage string
 	str := func(fs *flag.FlagSet, p *string, name, env, def, help string) {
 		if v := e.getenv(env); v != "" {
 			def = v
@@ -38,6 +39,12 @@ func simCmd(ctx context.Context, e env, args []string) error {
 	str(fs, &verify, "verify-token", "BANKBRIDGE_MESSENGER_VERIFY_TOKEN", app.DemoVerifyToken, "webhook verify token")
 	str(fs, &page, "page-token", "BANKBRIDGE_MESSENGER_PAGE_TOKEN", app.DemoPageToken, "page access token the Send API accepts")
 	str(fs, &level, "log-level", "BANKBRIDGE_LOG_LEVEL", "info", "log level")
+	str(fs, &tgToken, "telegram-bot-token", "BANKBRIDGE_TELEGRAM_BOT_TOKEN", app.DemoTelegramToken, "the Telegram emulator's bot token")
+	str(fs, &waToken, "whatsapp-access-token", "BANKBRIDGE_WHATSAPP_ACCESS_TOKEN", app.DemoWhatsAppToken, "the WhatsApp emulator's access token")
+	str(fs, &waSecret, "whatsapp-app-secret", "BANKBRIDGE_WHATSAPP_APP_SECRET", app.DemoWhatsAppAppSecret, "app secret that signs WhatsApp webhooks")
+	str(fs, &waVerify, "whatsapp-verify-token", "BANKBRIDGE_WHATSAPP_VERIFY_TOKEN", app.DemoWhatsAppVerifyToken, "WhatsApp webhook verify token")
+	str(fs, &waTemplate, "whatsapp-alert-template", "BANKBRIDGE_WHATSAPP_ALERT_TEMPLATE", "account_alert", "the bank's approved utility template (one body parameter)")
+	str(fs, &waLanguage, "whatsapp-alert-template-language", "BANKBRIDGE_WHATSAPP_ALERT_TEMPLATE_LANGUAGE", "en_US", "the template's language")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -68,14 +75,34 @@ func simCmd(ctx context.Context, e env, args []string) error {
 		ip, err := netip.ParseAddr(u.Hostname())
 		loopback = u.Hostname() == "localhost" || (err == nil && ip.IsLoopback())
 	}
-	sim := platformsim.New(platformsim.Options{BaseURL: public, WebhookURL: bank + "/channels/messenger/webhook",
+	mHook, tHook, wHook := app.Webhooks(bank)
+	sim := platformsim.New(platformsim.Options{BaseURL: public, WebhookURL: mHook,
 		AppSecret: secret, VerifyToken: verify, PageToken: page, Logger: log, AllowLoopbackHTTP: loopback})
-	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 60 * time.Second}
+	// Telegram and WhatsApp beside Messenger, under their own prefixes: a
+	// fleet runs this one process, and every instance points at it (the
+	// bank's webhook for Telegram is the one it sets with setWebhook).
+	tg := platformsim.NewTelegram(platformsim.TelegramOptions{Prefix: "/telegram", BaseURL: public + "/telegram", BotToken: tgToken, Logger: log})
+	wa := platformsim.NewWhatsApp(platformsim.WhatsAppOptions{Prefix: "/whatsapp", BaseURL: public + "/whatsapp", WebhookURL: wHook,
+		AccessToken: waToken, AppSecret: waSecret, VerifyToken: waVerify, Logger: log,
+		Templates: map[string]platformsim.WhatsAppTemplate{waTemplate: {Language: waLanguage, Category: "UTILITY", Status: "APPROVED", BodyParams: 1}}})
+	mux := http.NewServeMux()
+	mux.Handle("/telegram/", tg.Handler())
+	mux.Handle("/whatsapp/", wa.Handler())
+	mux.Handle("/", sim.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 60 * time.Second}
 	errc := serveOn(srv, ln)
-	fmt.Fprintf(e.stdout, "messaging platform emulator is running.\n  Chats:        %s/\n  Webhook to:   %s/channels/messenger/webhook\n"+
-		"Run the bank with:\n  BANKBRIDGE_MESSENGER_GRAPH_URL=%s\n  BANKBRIDGE_MESSENGER_REDIRECT_URI=%s\n  BANKBRIDGE_MESSENGER_APP_ID=%s\n  BANKBRIDGE_MESSENGER_PAGE_ID=%s\n"+
-		"and, to share the page with the emulator's live-chat app (handover protocol):\n  BANKBRIDGE_MESSENGER_LIVECHAT_APP_ID=%s\n",
-		public, bank, sim.GraphURL(), sim.RedirectURI(), sim.AppID(), sim.PageID(), sim.LiveChatAppID())
+	fmt.Fprintf(e.stdout, "messaging platform emulators are running.\n  Messenger chats:  %s/chat/<name>\n  Telegram chats:   %s/chat/<name>\n  WhatsApp chats:   %s/chat/<name>\n"+
+		"  Webhooks to:      %s, %s (set by the bank), %s\n"+
+		"Run the bank (every instance of a fleet) with:\n  BANKBRIDGE_MESSENGER_APP_SECRET=%s\n  BANKBRIDGE_MESSENGER_VERIFY_TOKEN=%s\n  BANKBRIDGE_MESSENGER_PAGE_TOKEN=%s\n  BANKBRIDGE_MESSENGER_GRAPH_URL=%s\n  BANKBRIDGE_MESSENGER_REDIRECT_URI=%s\n  BANKBRIDGE_MESSENGER_APP_ID=%s\n  BANKBRIDGE_MESSENGER_PAGE_ID=%s\n"+
+		"  BANKBRIDGE_TELEGRAM_BOT_TOKEN=%s\n  BANKBRIDGE_TELEGRAM_API_URL=%s\n  BANKBRIDGE_TELEGRAM_DEEP_LINK_URL=%s\n"+
+		"  BANKBRIDGE_WHATSAPP_ACCESS_TOKEN=%s\n  BANKBRIDGE_WHATSAPP_APP_SECRET=%s\n  BANKBRIDGE_WHATSAPP_VERIFY_TOKEN=%s\n  BANKBRIDGE_WHATSAPP_PHONE_NUMBER_ID=%s\n  BANKBRIDGE_WHATSAPP_PHONE=%s\n"+
+		"  BANKBRIDGE_WHATSAPP_GRAPH_URL=%s\n  BANKBRIDGE_WHATSAPP_CLICK_TO_CHAT_URL=%s\n"+
+		"and, to share the Messenger page with the emulator's live-chat app (handover protocol):\n  BANKBRIDGE_MESSENGER_LIVECHAT_APP_ID=%s\n",
+		public, public+"/telegram", public+"/whatsapp", mHook, tHook, wHook,
+		secret, verify, page, sim.GraphURL(), sim.RedirectURI(), sim.AppID(), sim.PageID(),
+		tgToken, tg.APIURL(), tg.DeepLinkURL(),
+		waToken, waSecret, waVerify, wa.PhoneNumberID(), wa.DisplayPhone(), wa.GraphURL(), wa.ClickToChatURL(),
+		sim.LiveChatAppID())
 	// The subscription is owned here: cancelled and waited for on return.
 	subCtx, stopSub := context.WithCancel(ctx)
 	subDone := make(chan struct{})

@@ -135,32 +135,6 @@ func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Hand
 		Purposes: map[consent.Cluster]string{consent.AccountBasic: "name your accounts in the chat", consent.Balances: "answer balance questions in the chat",
 			consent.Transactions: "answer questions about your activity and spending in the chat", consent.Transfers: "pay people you saved, after you confirm in the chat"},
 	}
-	// The key signing now first, then older ones: after a rotation the
-	// partner stays registered with its previous key until staff register
-	// the new one, and the channel goes on with the key it is registered with.
-	var key *ecdsa.PrivateKey
-	var err error
-	for i, k := range keys {
-		reg.Key = &k.PublicKey
-		if _, err = channels.RegisterPartner(ctx, d.Consent, reg); !errors.Is(err, channels.ErrPartnerMismatch) {
-			key = k
-			if i > 0 && err == nil {
-				d.Log.Warn("messenger: the partner is registered with an older key than the one signing now; register its new key",
-					"registered", channels.KeyID(&k.PublicKey), "newest", channels.KeyID(&keys[0].PublicKey))
-			}
-			break
-		}
-	}
-	if errors.Is(err, channels.ErrPartnerMismatch) {
-		// The partner was registered for another address (the bank moved to
-		// another port or URL). Its redirect URIs are never changed behind
-		// staff's back, so the channel stays off and serve goes on.
-		d.Log.Warn("messenger channel off: the messenger partner is registered with other redirect URIs or keys; "+
-			"check it with 'bankbridge partner list' and register it again for this address", "redirect", redirect)
-		return nil, nil, nil
-	} else if err != nil {
-		return nil, nil, err
-	}
 	deps := assistant.Deps{Store: d.Backend.Messenger, Ledger: d.Ledger, Consents: d.Consent, BankURL: d.Base, Limits: d.Backend.Limits}
 	if d.Answer != nil {
 		deps.Answer = d.Answer
@@ -174,11 +148,42 @@ func MessengerWiring(ctx context.Context, d MessengerDeps) (map[string]http.Hand
 	a := assistant.New(deps)
 	hub := channels.NewHub(channels.HubDeps{Assistant: a, Store: d.Backend.Messenger, Audit: d.Audit, Consents: d.Consent, Logger: d.Log,
 		Links: chat, Inbox: chat, InboxWorkers: inboxWorkers(d.Backend.Engine)})
-	d.Hook.Set(hub)
 	ad, err := messenger.New(cfg, hub)
 	if err != nil {
 		return nil, nil, err
 	}
+	// Before this version the partner was registered with the platform's
+	// own redirect (the platform received the OAuth code): such a
+	// registration, with this channel's key, is moved to the bank's
+	// callback at start rather than turning the channel off.
+	reg.Former = ad.PlatformRedirect
+	// The key signing now first, then older ones: after a rotation the
+	// partner stays registered with its previous key until staff register
+	// the new one, and the channel goes on with the key it is registered with.
+	var key *ecdsa.PrivateKey
+	for i, k := range keys {
+		reg.Key = &k.PublicKey
+		if _, err = channels.RegisterPartner(ctx, d.Consent, reg); !errors.Is(err, channels.ErrPartnerMismatch) {
+			key = k
+			if i > 0 && err == nil {
+				d.Log.Warn("messenger: the partner is registered with an older key than the one signing now; register its new key",
+					"registered", channels.KeyID(&k.PublicKey), "newest", channels.KeyID(&keys[0].PublicKey))
+			}
+			break
+		}
+	}
+	if errors.Is(err, channels.ErrPartnerMismatch) {
+		// The partner was registered for another address (the bank moved to
+		// another port or URL) or another key. Its redirect URIs are never
+		// changed behind staff's back (but for the platform's redirect of
+		// earlier versions, above), so the channel stays off and serve goes on.
+		d.Log.Warn("messenger channel off: the messenger partner is registered with other redirect URIs or keys; "+
+			"check it with 'bankbridge partner list' and register it again for this address", "redirect", redirect)
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	d.Hook.Set(hub)
 	hub.Add(ad, &channels.Client{ID: "messenger", Issuer: d.Base, RedirectURI: redirect, Key: key, Clusters: clusters, DurationDays: 90})
 	mounts["/channels/messenger/"] = ad.Handler()
 	return mounts, hub, nil

@@ -29,6 +29,11 @@ func TestConfigPlatforms(t *testing.T) {
 	}{
 		{"TelegramAPINotAURL", []string{"--telegram-bot-token", "1:A", "--telegram-api-url", "api.telegram.org"}, "--telegram-api-url"},
 		{"TelegramSettingsWithoutToken", []string{"--telegram-secret-token", "s"}, "without --telegram-bot-token"},
+		{"DeepLinkNotAURL", []string{"--telegram-bot-token", "1:A", "--telegram-deep-link-url", "t.me"}, "--telegram-deep-link-url"},
+		{"DeepLinkWithTheEmbeddedSim", []string{"--telegram-sim", "--telegram-deep-link-url", "https://sim.example/telegram/t.me"}, "leave --telegram-deep-link-url empty"},
+		{"ClickToChatNotAURL", []string{"--whatsapp-sim", "--whatsapp-click-to-chat-url", "wa.me"}, "--whatsapp-click-to-chat-url"},
+		{"WhatsAppGraphURLWithAVersion", []string{"--whatsapp-access-token", "t", "--whatsapp-app-secret", "s", "--whatsapp-verify-token", "v",
+			"--whatsapp-phone-number-id", "1", "--whatsapp-phone", "2", "--whatsapp-graph-url", "https://graph.facebook.com/v23.0"}, "--whatsapp-graph-version"},
 		{"WhatsAppHalfConfigured", []string{"--whatsapp-access-token", "t", "--whatsapp-app-secret", "s"}, "--whatsapp-verify-token"},
 	} {
 		_, err := loadServe(nil, tc.args...)

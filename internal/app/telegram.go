@@ -59,13 +59,13 @@ func TelegramWiring(ctx context.Context, d ChatDeps) (map[string]http.Handler, f
 	}
 	mounts := map[string]http.Handler{}
 	cfg := telegram.Config{BotToken: p.TelegramToken, SecretToken: p.TelegramSecret, APIURL: p.TelegramAPI, BotUsername: p.TelegramBot,
-		BankURL: d.Base, Logger: d.Log}
+		DeepLinkURL: p.TelegramDeepLink, BankURL: d.Base, Logger: d.Log}
 	if d.Backend.RateLimits != nil {
 		cfg.Turns = d.Backend.RateLimits // the bot's send limits, for the fleet
 	}
 	if p.TelegramSim {
 		if d.Fleet {
-			return nil, nil, UsageError("telegram: --telegram-sim would start a Telegram emulator inside every instance of this fleet, each with its own chats; point every instance at the Bot API (--telegram-bot-token, --telegram-api-url), or pass --embedded-sim for a fleet of one ('bankbridge sim' does not run the Telegram emulator yet)")
+			return nil, nil, UsageError("telegram: --telegram-sim would start a Telegram emulator inside every instance of this fleet, each with its own chats; run the emulator once for the fleet ('bankbridge sim') and point every instance at it with the settings it prints (--telegram-bot-token, --telegram-api-url, --telegram-deep-link-url), or at the Bot API; or pass --embedded-sim for a fleet of one")
 		}
 		if cfg.BotToken == "" {
 			cfg.BotToken = DemoTelegramToken

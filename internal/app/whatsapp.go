@@ -36,14 +36,14 @@ func WhatsAppWiring(ctx context.Context, d ChatDeps) (map[string]http.Handler, e
 	}
 	mounts := map[string]http.Handler{}
 	cfg := whatsapp.Config{AccessToken: p.WhatsAppToken, AppSecret: p.WhatsAppAppSecret, VerifyToken: p.WhatsAppVerifyToken,
-		PhoneNumberID: p.WhatsAppPhoneID, DisplayPhone: p.WhatsAppPhone, GraphURL: p.WhatsAppGraphURL, BankURL: d.Base,
+		PhoneNumberID: p.WhatsAppPhoneID, DisplayPhone: p.WhatsAppPhone, GraphURL: p.WhatsAppGraphURL, GraphVersion: p.WhatsAppGraphVersion, ClickToChatURL: p.WhatsAppClickToChat, BankURL: d.Base,
 		AlertTemplate: p.WhatsAppTemplate, AlertLanguage: p.WhatsAppTemplateLanguage, Logger: d.Log}
 	if d.Backend.RateLimits != nil {
 		cfg.Turns = d.Backend.RateLimits // the number's throughput, for the fleet
 	}
 	if p.WhatsAppSim {
 		if d.Fleet {
-			return nil, UsageError("whatsapp: --whatsapp-sim would start a WhatsApp emulator inside every instance of this fleet, each with its own chats; point every instance at the Cloud API (--whatsapp-access-token, --whatsapp-graph-url, ...), or pass --embedded-sim for a fleet of one ('bankbridge sim' does not run the WhatsApp emulator yet)")
+			return nil, UsageError("whatsapp: --whatsapp-sim would start a WhatsApp emulator inside every instance of this fleet, each with its own chats; run the emulator once for the fleet ('bankbridge sim') and point every instance at it with the settings it prints (--whatsapp-access-token, --whatsapp-graph-url, --whatsapp-click-to-chat-url, ...), or at the Cloud API; or pass --embedded-sim for a fleet of one")
 		}
 		cfg.AccessToken = cmp.Or(cfg.AccessToken, DemoWhatsAppToken)
 		cfg.AppSecret = cmp.Or(cfg.AppSecret, DemoWhatsAppAppSecret)

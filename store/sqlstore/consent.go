@@ -164,6 +164,36 @@ func (s *ConsentStore) SetPartnerStatus(ctx context.Context, id consent.PartnerI
 	return s.db.Err(op, tx.Commit(), nil)
 }
 
+// ReplacePartnerRedirects replaces the redirect URIs while they are
+// still `from`, compared as the stored JSON text (written by jsonText, so
+// the same list gives the same text), and appends ev, atomically.
+func (s *ConsentStore) ReplacePartnerRedirects(ctx context.Context, id consent.PartnerID, from, to []string, ev consent.PartnerEvent) (bool, error) {
+	const op = "sqlstore.ReplacePartnerRedirects"
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return false, s.db.Err(op, err, nil)
+	}
+	defer tx.Rollback()
+	res, err := tx.Exec(ctx, `UPDATE partners SET redirect_uris = $1, updated_at = $2 WHERE id = $3 AND redirect_uris = $4`,
+		jsonText(to), micros(ev.At), string(id), jsonText(from))
+	if err != nil {
+		return false, s.db.Err(op, err, nil)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM partners WHERE id = $1`, string(id)).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return false, consent.ErrPartnerNotFound
+		} else if err != nil {
+			return false, s.db.Err(op, err, nil)
+		}
+		return false, nil
+	}
+	if err := insertPartnerEvent(ctx, tx, ev); err != nil {
+		return false, s.db.Err(op, err, nil)
+	}
+	return true, s.db.Err(op, tx.Commit(), nil)
+}
+
 // PartnerEvents returns the partner's history, oldest first.
 func (s *ConsentStore) PartnerEvents(ctx context.Context, id consent.PartnerID) ([]consent.PartnerEvent, error) {
 	const op = "sqlstore.PartnerEvents"

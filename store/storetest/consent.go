@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,6 +27,7 @@ type ConsentOpener func(t testing.TB) (consent.Store, identity.Store)
 func Consent(t *testing.T, open ConsentOpener) {
 	t.Run("PartnersCreateReadList", func(t *testing.T) { t.Parallel(); consentPartners(t, open) })
 	t.Run("PartnerStatusKeepsHistory", func(t *testing.T) { t.Parallel(); consentPartnerStatus(t, open) })
+	t.Run("PartnerRedirectsReplacedOnceFromTheirValue", func(t *testing.T) { t.Parallel(); consentPartnerRedirects(t, open) })
 	t.Run("GrantsCreateReadList", func(t *testing.T) { t.Parallel(); consentGrants(t, open) })
 	t.Run("EndGrantHappensOnce", func(t *testing.T) { t.Parallel(); consentEndOnce(t, open) })
 	t.Run("ExtendTouchAndDue", func(t *testing.T) { t.Parallel(); consentExtend(t, open) })
@@ -151,6 +153,54 @@ func consentPartnerStatus(t *testing.T, open ConsentOpener) {
 	}
 	if err := s.SetPartnerStatus(ctx, "nobody", consent.PartnerSuspended, susp); !errors.Is(err, consent.ErrPartnerNotFound) {
 		t.Errorf("unknown partner: got %v, want ErrPartnerNotFound", err)
+	}
+}
+
+// consentPartnerRedirects: the redirect URIs are replaced only while they
+// are what the caller read (compare-and-set), with one event; of two
+// instances replacing them at once, one does, and the other is told so.
+func consentPartnerRedirects(t *testing.T, open ConsentOpener) {
+	ctx := context.Background()
+	s, _ := open(t)
+	p := mustPartner(t, s, "alpha")
+	to := []string{"https://bank.example/channels/messenger/link/callback"}
+	t1 := cT0.Add(time.Hour)
+	ev := consent.PartnerEvent{Partner: "alpha", Action: consent.ActionRedirects, Reason: "upgrade", By: "system", At: t1}
+	results := make(chan bool, 2)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			ok, err := s.ReplacePartnerRedirects(ctx, "alpha", p.RedirectURIs, to, ev)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- ok
+		})
+	}
+	wg.Wait()
+	close(results)
+	n := 0
+	for ok := range results {
+		if ok {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d of 2 concurrent replacements happened, want 1", n)
+	}
+	got, err := s.Partner(ctx, "alpha")
+	if err != nil || !slices.Equal(got.RedirectURIs, to) || !got.Updated.Equal(t1) {
+		t.Errorf("after the replacement: %v updated %v, %v", got.RedirectURIs, got.Updated, err)
+	}
+	evs, err := s.PartnerEvents(ctx, "alpha")
+	if err != nil || len(evs) != 2 || evs[1] != ev {
+		t.Errorf("history: %+v %v, want the registration and one replacement", evs, err)
+	}
+	if ok, err := s.ReplacePartnerRedirects(ctx, "alpha", p.RedirectURIs, []string{"https://evil.example/cb"}, ev); ok || err != nil {
+		t.Errorf("a replacement from a stale value: %v %v, want false and no error", ok, err)
+	}
+	if _, err := s.ReplacePartnerRedirects(ctx, "nobody", nil, to, ev); !errors.Is(err, consent.ErrPartnerNotFound) {
+		t.Errorf("unknown partner: %v, want ErrPartnerNotFound", err)
 	}
 }
 

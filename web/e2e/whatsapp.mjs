@@ -45,6 +45,19 @@ try {
     if (fresh.length === 0) fail(`no answer; page: ${await page.locator('main').innerText()}`);
     return fresh.join('\n');
   };
+  // The bank answers the webhook once the message is stored and replies a
+  // moment after; the chat page waits for the first message from the bank,
+  // which may be another (an alert of the same payment): reload until the
+  // one looked for is there.
+  const waitBank = async (before, re) => {
+    for (let i = 0; i < 40; i++) {
+      const fresh = (await bankMessages()).slice(before).join('\n');
+      if (re.test(fresh)) return fresh;
+      await page.waitForTimeout(250);
+      await page.reload();
+    }
+    return (await bankMessages()).slice(before).join('\n');
+  };
   const send = async (text) => { await page.getByLabel('Message').fill(text); return submit(); };
   const expectIn = (what, text, re) => { if (!re.test(text)) fail(`${what}: ${JSON.stringify(text)} does not match ${re}`); };
   const expectNot = (what, text, re) => { if (re.test(text)) fail(`${what}: ${JSON.stringify(text)} should not match ${re}`); };
@@ -94,7 +107,7 @@ try {
   expectIn('payment request', await send('pay Sam 20'), /Pay Sam 20\.00 [A-Z]{3} from .*\? Nothing moves until you confirm\./);
   const before = (await bankMessages()).length;
   await Promise.all([page.waitForURL((u) => u.hash === '#end'), page.getByRole('button', { name: 'Confirm payment' }).last().click()]);
-  const receipt = (await bankMessages()).slice(before).join('\n');
+  const receipt = await waitBank(before, /Paid 20\.00 [A-Z]{3} to Sam\. Reference \d+\./);
   expectIn('receipt', receipt, /Paid 20\.00 [A-Z]{3} to Sam\. Reference \d+\./);
 
   step('unlink from the chat');
