@@ -125,7 +125,15 @@ try {
   const ask = await send('pay Sam 20');
   expectIn('payment request', ask, /Pay Sam 20\.00 [A-Z]{3} from .*\? Nothing moves until you confirm\./);
   await Promise.all([page.waitForURL((u) => u.hash === '#end'), page.getByRole('button', { name: 'Confirm payment' }).click()]);
-  await page.locator('.chat .msg.page p', { hasText: /Paid 20\.00 [A-Z]{3} to Sam\. Reference \d+\./ }).waitFor();
+  // The webhook is answered once the tap is stored and the receipt follows
+  // a moment later; the chat page waits for the bank's first message, which
+  // may be the payment's alert: reload until the receipt is there.
+  const receipt = page.locator('.chat .msg.page p', { hasText: /Paid 20\.00 [A-Z]{3} to Sam\. Reference \d+\./ });
+  for (let i = 0; i < 40 && (await receipt.count()) === 0; i++) {
+    await page.waitForTimeout(250);
+    await page.reload();
+  }
+  await receipt.first().waitFor();
   const receipts = (await pageMessages()).filter((t) => /Paid 20\.00 [A-Z]{3} to Sam/.test(t)).length;
   if (receipts !== 1) fail(`${receipts} receipts in the chat, want 1`);
   if ((await page.getByRole('button', { name: 'Confirm payment' }).count()) !== 0) fail('the confirmation is still offered after the receipt');
