@@ -51,6 +51,11 @@ type Store interface {
 	// DueGrants lists ACTIVE consents whose expiry is not after now, at most
 	// limit of them, for the sweeper.
 	DueGrants(ctx context.Context, now time.Time, limit int) ([]Grant, error)
+	// ChangedSince lists the consents and the partners whose Updated is at
+	// or after since (created, ended, extended; a partner's status set), at
+	// most limit of each, oldest change first: what a resource server's
+	// cache must read again. A last use (TouchGrant) is not a change.
+	ChangedSince(ctx context.Context, since time.Time, limit int) ([]GrantID, []PartnerID, error)
 
 	// SaveRequest stores a pushed authorization request.
 	SaveRequest(ctx context.Context, r Request) error

@@ -257,6 +257,40 @@ func (s *ConsentStore) DueGrants(ctx context.Context, now time.Time, limit int) 
 	return s.grants(ctx, "sqlstore.DueGrants", `status = 'ACTIVE' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, micros(now), limit)
 }
 
+// ChangedSince lists consents and partners updated at or after since: two
+// range scans over the updated_at indexes (migration 0018).
+func (s *ConsentStore) ChangedSince(ctx context.Context, since time.Time, limit int) ([]consent.GrantID, []consent.PartnerID, error) {
+	const op = "sqlstore.ChangedSince"
+	var grants []consent.GrantID
+	var partners []consent.PartnerID
+	for _, q := range []struct {
+		sql string
+		add func(string)
+	}{
+		{`SELECT id FROM consents WHERE updated_at >= $1 ORDER BY updated_at LIMIT $2`, func(id string) { grants = append(grants, consent.GrantID(id)) }},
+		{`SELECT id FROM partners WHERE updated_at >= $1 ORDER BY updated_at LIMIT $2`, func(id string) { partners = append(partners, consent.PartnerID(id)) }},
+	} {
+		rows, err := s.db.R().Query(ctx, q.sql, micros(since), limit)
+		if err != nil {
+			return nil, nil, s.db.Err(op, err, nil)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, nil, s.db.Err(op, err, nil)
+			}
+			q.add(id)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, nil, s.db.Err(op, err, nil)
+		}
+	}
+	return grants, partners, nil
+}
+
 // grantExists distinguishes "not ACTIVE" from "absent" after a conditional
 // update changed nothing.
 func (s *ConsentStore) grantExists(ctx context.Context, id consent.GrantID) error {
