@@ -364,7 +364,7 @@ func (s *Service) Check(ctx context.Context, id GrantID) (Grant, Partner, error)
 // (Store.ChangedSince), at most limit of each: a resource server's cache
 // polls it to learn, once per poll and not once per consent, what another
 // instance revoked or suspended.
-func (s *Service) ChangedSince(ctx context.Context, since time.Time, limit int) ([]GrantID, []PartnerID, error) {
+func (s *Service) ChangedSince(ctx context.Context, since time.Time, limit int) ([]Change, error) {
 	return s.store.ChangedSince(ctx, since, limit)
 }
 

@@ -259,36 +259,42 @@ func (s *ConsentStore) DueGrants(ctx context.Context, now time.Time, limit int) 
 
 // ChangedSince lists consents and partners updated at or after since: two
 // range scans over the updated_at indexes (migration 0018).
-func (s *ConsentStore) ChangedSince(ctx context.Context, since time.Time, limit int) ([]consent.GrantID, []consent.PartnerID, error) {
+func (s *ConsentStore) ChangedSince(ctx context.Context, since time.Time, limit int) ([]consent.Change, error) {
 	const op = "sqlstore.ChangedSince"
-	var grants []consent.GrantID
-	var partners []consent.PartnerID
+	var out []consent.Change
 	for _, q := range []struct {
-		sql string
-		add func(string)
+		sql   string
+		grant bool
 	}{
-		{`SELECT id FROM consents WHERE updated_at >= $1 ORDER BY updated_at LIMIT $2`, func(id string) { grants = append(grants, consent.GrantID(id)) }},
-		{`SELECT id FROM partners WHERE updated_at >= $1 ORDER BY updated_at LIMIT $2`, func(id string) { partners = append(partners, consent.PartnerID(id)) }},
+		{`SELECT id, updated_at FROM consents WHERE updated_at >= $1 ORDER BY updated_at LIMIT $2`, true},
+		{`SELECT id, updated_at FROM partners WHERE updated_at >= $1 ORDER BY updated_at LIMIT $2`, false},
 	} {
 		rows, err := s.db.R().Query(ctx, q.sql, micros(since), limit)
 		if err != nil {
-			return nil, nil, s.db.Err(op, err, nil)
+			return nil, s.db.Err(op, err, nil)
 		}
 		for rows.Next() {
 			var id string
-			if err := rows.Scan(&id); err != nil {
+			var at int64
+			if err := rows.Scan(&id, &at); err != nil {
 				rows.Close()
-				return nil, nil, s.db.Err(op, err, nil)
+				return nil, s.db.Err(op, err, nil)
 			}
-			q.add(id)
+			c := consent.Change{Updated: fromMicros(at)}
+			if q.grant {
+				c.Grant = consent.GrantID(id)
+			} else {
+				c.Partner = consent.PartnerID(id)
+			}
+			out = append(out, c)
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, nil, s.db.Err(op, err, nil)
+			return nil, s.db.Err(op, err, nil)
 		}
 	}
-	return grants, partners, nil
+	return out, nil
 }
 
 // grantExists distinguishes "not ACTIVE" from "absent" after a conditional

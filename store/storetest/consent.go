@@ -286,21 +286,23 @@ func consentChanged(t *testing.T, open ConsentOpener) {
 		consent.PartnerEvent{Partner: other.ID, Action: consent.ActionSuspended, Reason: "test", By: "staff:1", At: since.Add(2 * time.Second)}); err != nil {
 		t.Fatal(err)
 	}
-	grants, partners, err := s.ChangedSince(ctx, since, 10)
+	got, err := s.ChangedSince(ctx, since, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]consent.GrantID{ended.ID, extended.ID}, grants); d != "" {
-		t.Errorf("changed consents (-want +got):\n%s", d)
+	want := []consent.Change{
+		{Grant: ended.ID, Updated: since},
+		{Grant: extended.ID, Updated: since.Add(time.Second)},
+		{Partner: other.ID, Updated: since.Add(2 * time.Second)},
 	}
-	if d := cmp.Diff([]consent.PartnerID{other.ID}, partners); d != "" {
-		t.Errorf("changed partners (-want +got):\n%s", d)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("changed since (-want +got):\n%s", d)
 	}
-	if grants, partners, err := s.ChangedSince(ctx, since.Add(time.Second), 1); err != nil || len(grants) != 1 || grants[0] != extended.ID || len(partners) != 1 {
-		t.Errorf("since the extension, limit 1: %v, %v, %v", grants, partners, err)
+	if got, err := s.ChangedSince(ctx, since.Add(time.Second), 1); err != nil || len(got) != 2 || got[0].Grant != extended.ID || got[1].Partner != other.ID {
+		t.Errorf("since the extension, limit 1 of each: %v, %v", got, err)
 	}
-	if grants, partners, err := s.ChangedSince(ctx, since.Add(time.Hour), 10); err != nil || len(grants)+len(partners) != 0 {
-		t.Errorf("nothing changed after: %v, %v, %v", grants, partners, err)
+	if got, err := s.ChangedSince(ctx, since.Add(time.Hour), 10); err != nil || len(got) != 0 {
+		t.Errorf("nothing changed after: %v, %v", got, err)
 	}
 }
 
