@@ -383,7 +383,7 @@ func newAPIBench(ctx context.Context, e env, c *app.Config, f apiBenchFlags) (_ 
 	if err != nil {
 		return nil, err
 	}
-	alog := audit.New(b.Audit, audit.Options{Key: akey, Logger: log})
+	alog := audit.New(b.Audit, audit.Options{Key: akey, Logger: log, Linger: app.AuditLinger}) // as serve's
 	closers = append(closers, alog.Close)
 	cons, bind := app.PartnerConsent(b, alog, log)
 	ins := insights.New(b.Insights, insights.Options{})
