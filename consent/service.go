@@ -395,6 +395,14 @@ func (s *Service) Check(ctx context.Context, id GrantID) (Grant, Partner, error)
 	return g, p, nil
 }
 
+// ChangedSince lists the consents and partners changed at or after since
+// (Store.ChangedSince), at most limit of each: a resource server's cache
+// polls it to learn, once per poll and not once per consent, what another
+// instance revoked or suspended.
+func (s *Service) ChangedSince(ctx context.Context, since time.Time, limit int) ([]Change, error) {
+	return s.store.ChangedSince(ctx, since, limit)
+}
+
 // Used records that the consent was used now: the last-use time (written at
 // most once per TouchEvery) and a "used" event for the hooks.
 func (s *Service) Used(ctx context.Context, g Grant) error {

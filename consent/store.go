@@ -7,6 +7,14 @@ import (
 	"github.com/bankbridge/bankbridge"
 )
 
+// Change is a consent or a partner that changed, and its Updated after the
+// change: a copy holding the same Updated already has it.
+type Change struct {
+	Grant   GrantID   // set for a consent
+	Partner PartnerID // set for a partner
+	Updated time.Time
+}
+
 // Store keeps partners, their history, consents and the authorization
 // server's working records. Implementations live in store/sqlite and
 // store/postgres and pass one conformance suite (store/storetest.Consent).
@@ -57,6 +65,12 @@ type Store interface {
 	// DueGrants lists ACTIVE consents whose expiry is not after now, at most
 	// limit of them, for the sweeper.
 	DueGrants(ctx context.Context, now time.Time, limit int) ([]Grant, error)
+	// ChangedSince lists the consents and then the partners whose Updated
+	// is at or after since (created, ended, extended; a partner's status
+	// set), at most limit of each, oldest change first within each: what a
+	// resource server's cache must read again. A last use (TouchGrant) is
+	// not a change.
+	ChangedSince(ctx context.Context, since time.Time, limit int) ([]Change, error)
 
 	// SaveRequest stores a pushed authorization request.
 	SaveRequest(ctx context.Context, r Request) error

@@ -15,8 +15,10 @@
 // go-jose v4's; this package only decides what to check. Every token is tied
 // to one consent (package consent), and every use checks that consent: the
 // token endpoint reads it from the store, the resource servers' Verifier
-// caches it for at most one second, so a revocation or a partner's
-// suspension takes effect everywhere within a second. Revoking any token
+// caches it and polls the store twice a second for the consents and
+// partners changed since (one query per instance, not one per consent), so
+// a revocation or a partner's suspension takes effect everywhere within a
+// second, and at once on the instance that made it. Revoking any token
 // through RFC 7009 revokes its consent.
 //
 // The signing keys (ES256) come from Deps.Keys: in bankbridge the fleet's

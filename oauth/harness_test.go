@@ -2,6 +2,7 @@ package oauth_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -31,6 +32,7 @@ import (
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/oauth"
+	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/bankbridge/bankbridge/web"
 )
@@ -71,28 +73,58 @@ type bank struct {
 	ledger   *ledger.Service
 	accounts []ledger.Account
 	client   *client
+	// What a second instance on the same database needs (see
+	// TestRevocationReachesOtherInstance): the stores and the signing
+	// keys; other answers /api2/ when set.
+	store    consent.Store
+	accts    consent.Accounts
+	keys     oauth.Keys
+	otherMu  sync.Mutex
+	otherAPI http.Handler
 }
 
-func newBank(t testing.TB) *bank {
+// stores is what newBankOn opens on either engine.
+type stores struct {
+	ledger   ledger.Store
+	identity identity.Store
+	consent  consent.Store
+	close    func() error
+}
+
+func newBank(t testing.TB) *bank { return newBankOn(t, "sqlite") }
+
+// newBankOn is newBank on the engine named ("sqlite" or "postgres").
+func newBankOn(t testing.TB, engine string) *bank {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
-	if err != nil {
-		t.Fatal(err)
+	var db stores
+	if engine == "postgres" {
+		pdb, err := postgres.Open(ctx, testdb.PostgresURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db = stores{pdb.Ledger(), pdb.Identity(), pdb.Consent(), pdb.Close}
+	} else {
+		sdb, err := sqlite.Open(ctx, testdb.SQLitePath(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db = stores{sdb.Ledger(), sdb.Identity(), sdb.Consent(), sdb.Close}
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { db.close() })
+	var err error
 	clk := &clock{}
-	led := ledger.New(db.Ledger(), ledger.Options{Now: clk.Now})
+	led := ledger.New(db.ledger, ledger.Options{Now: clk.Now})
 	t.Cleanup(led.Close)
-	ids := identity.New(db.Identity(), identity.Options{Now: clk.Now})
-	cs := consent.New(db.Consent(), consent.Options{Now: clk.Now, Accounts: db.Ledger()})
-	b := &bank{t: t, clock: clk, consents: cs, ledger: led}
+	ids := identity.New(db.identity, identity.Options{Now: clk.Now})
+	cs := consent.New(db.consent, consent.Options{Now: clk.Now, Accounts: db.ledger})
+	b := &bank{t: t, clock: clk, consents: cs, ledger: led, store: db.consent, accts: db.ledger, keys: newSharedKeys(t)}
 
 	var h http.Handler
 	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(b.srv.Close)
 	b.issuer = b.srv.URL
-	b.as, err = oauth.New(ctx, oauth.Deps{Consent: cs, Issuer: b.issuer, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
+	b.as, err = oauth.New(ctx, oauth.Deps{Consent: cs, Issuer: b.issuer, Keys: b.keys, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +133,16 @@ func newBank(t testing.TB) *bank {
 	mux.Handle("/oauth/", b.as.Handler())
 	mux.Handle("/.well-known/", b.as.Handler())
 	mux.HandleFunc("/api/", b.api)
+	mux.HandleFunc("/api2/", func(w http.ResponseWriter, r *http.Request) {
+		b.otherMu.Lock()
+		h := b.otherAPI
+		b.otherMu.Unlock()
+		if h == nil {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 	mux.Handle("/", web.New(web.Deps{Auth: ids, Ledger: led, Logger: slog.New(slog.DiscardHandler), Now: clk.Now,
 		ConsentFlow: b.as, Consents: cs}))
 	h = mux
@@ -110,7 +152,7 @@ func newBank(t testing.TB) *bank {
 		t.Fatal(err)
 	}
 	for i, name := range []string{"Everyday checking", "Savings"} {
-		a, err := db.Ledger().CreateAccount(ctx, ledger.Account{Customer: c.ID, Kind: ledger.Checking, Name: name, Currency: "USD",
+		a, err := db.ledger.CreateAccount(ctx, ledger.Account{Customer: c.ID, Kind: ledger.Checking, Name: name, Currency: "USD",
 			Number: ledger.AccountNumber(fmt.Sprintf("100000000%d", i+1)), Routing: "011000015"})
 		if err != nil {
 			t.Fatal(err)
@@ -130,6 +172,21 @@ func (b *bank) api(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	json.NewEncoder(w).Encode(map[string]any{"grant_id": acc.Grant.ID, "balances": acc.Allows(b.accounts[0].ID, consent.Balances)})
+}
+
+// sharedKeys is one ES256 key every instance of a test's bank signs and
+// verifies with, as the keyring gives a fleet one key.
+type sharedKeys []oauth.SigningKey
+
+func (k sharedKeys) OAuthKeys(context.Context) ([]oauth.SigningKey, error) { return k, nil }
+
+func newSharedKeys(t testing.TB) sharedKeys {
+	k := newKey(t)
+	tp, err := (&jose.JSONWebKey{Key: &k.PublicKey}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sharedKeys{{ID: base64.RawURLEncoding.EncodeToString(tp), Key: k, Active: true}}
 }
 
 // client is a partner: its private_key_jwt key, its DPoP key, and the last

@@ -18,9 +18,11 @@ type VerifierOptions struct {
 	// BaseURL is the public scheme and host of the API, against which a DPoP
 	// proof's htu is compared (with the request's path). Default: the issuer.
 	BaseURL string
-	// CacheTTL is how long a consent's status is reused before it is read
-	// again: the delay before a revocation or suspension takes effect on
-	// this instance. Default and maximum one second.
+	// CacheTTL bounds the delay before a revocation or suspension made on
+	// another instance takes effect on this one. A consent's status is
+	// reused while a poll of the changes (consent.Service.ChangedSince)
+	// that started less than CacheTTL ago has completed, and read again
+	// from the store otherwise. Default and maximum one second.
 	CacheTTL time.Duration
 	// RequireNonce asks API callers for a server nonce in their proofs
 	// (RFC 9449 §9). Off by default: the token endpoint already uses them.
@@ -52,9 +54,11 @@ func (a Access) Allows(account ledger.AccountID, cluster consent.Cluster) bool {
 
 // Verifier is the resource server's side: it checks a DPoP-bound access
 // token and its proof on a request, and that the consent behind it is in
-// force and its partner active. Signatures are checked locally; consent
-// status is read from the store at most once per CacheTTL per consent, so
-// a revocation takes effect on every instance within a second. It is safe
+// force and its partner active. Signatures are checked locally. Consent
+// status is cached per consent; every CacheTTL/2 one call asks the store
+// which consents and partners changed since the last poll (one query per
+// instance, not one per consent) and drops those from the cache, so a
+// revocation takes effect on every instance within CacheTTL. It is safe
 // for concurrent use.
 type Verifier struct {
 	s      *Server
@@ -63,6 +67,13 @@ type Verifier struct {
 
 	mu    sync.Mutex
 	cache map[consent.GrantID]*cachedGrant
+	// The poll of changed consents, under mu: polledAt is when the last
+	// successful poll started (it saw every change committed before),
+	// polls counts them, since is where the next one starts, tried when
+	// the last one was tried. pollMu is held by the one call polling.
+	polledAt, since, tried time.Time
+	polls                  uint64
+	pollMu                 sync.Mutex
 
 	tokMu  sync.Mutex
 	tokens map[[sha256.Size]byte]accessClaims // verified access tokens; see access
@@ -77,6 +88,10 @@ type cachedGrant struct {
 	err     error
 	fetched time.Time
 	touched time.Time
+	// polled marks a read no poll completed during: every change after it
+	// is reported by a poll, so it stays good while polls run (see
+	// grant). Otherwise it is good for CacheTTL after fetched.
+	polled bool
 	// ended marks a consent this instance saw end (ConsentEvent): kept
 	// whatever a concurrent read of the store brings back, since an ended
 	// consent never comes back.
@@ -92,8 +107,22 @@ func (s *Server) Verifier(o VerifierOptions) *Verifier {
 	if o.CacheTTL <= 0 || o.CacheTTL > time.Second {
 		o.CacheTTL = time.Second
 	}
-	return &Verifier{s: s, o: o, replay: newReplayCache(), cache: map[consent.GrantID]*cachedGrant{}, tokens: map[[sha256.Size]byte]accessClaims{}}
+	return &Verifier{s: s, o: o, replay: newReplayCache(), cache: map[consent.GrantID]*cachedGrant{}, tokens: map[[sha256.Size]byte]accessClaims{},
+		since: s.now().Add(-changeOverlap)}
 }
+
+const (
+	// changeOverlap is how far before the last poll's start each poll
+	// looks back. A change is stamped (Updated) by the instance that makes
+	// it, before its transaction commits; a poll finds it if the commit
+	// came less than changeOverlap after the stamp, clock skew between
+	// instances included. Each change is reported by several polls, which
+	// is harmless: the consent is only read again.
+	changeOverlap = 10 * time.Second
+	// changeLimit bounds one poll's answer; a poll that reaches it drops
+	// the whole cache instead.
+	changeLimit = 1000
+)
 
 func tokenErr(code, desc string) *Error { return errf(http.StatusUnauthorized, code, desc) }
 
@@ -192,10 +221,16 @@ func (v *Verifier) access(tok string, now time.Time) (accessClaims, error) {
 // call, cached or not, so a consent stops on the second it ends. Last use
 // is recorded at most once a minute per consent per instance.
 func (v *Verifier) grant(ctx context.Context, id consent.GrantID, now time.Time) (consent.Grant, consent.Partner, error) {
+	v.poll(ctx, now)
 	v.mu.Lock()
 	e, ok := v.cache[id]
+	// Polls cover this moment when the last one started less than CacheTTL
+	// ago: every change committed before then has been dropped.
+	covered := now.Sub(v.polledAt) < v.o.CacheTTL && !now.Before(v.polledAt)
+	polls := v.polls
 	v.mu.Unlock()
-	if !ok || !e.ended && (now.Sub(e.fetched) >= v.o.CacheTTL || now.Before(e.fetched)) {
+	fresh := ok && (e.ended || e.polled && covered || now.Sub(e.fetched) < v.o.CacheTTL && !now.Before(e.fetched))
+	if !fresh {
 		g, p, err := v.s.d.Consent.Check(ctx, id)
 		if err != nil && !consent.IsEnded(err) && !errors.Is(err, consent.ErrPartnerInactive) && !errors.Is(err, consent.ErrGrantNotFound) {
 			return consent.Grant{}, consent.Partner{}, err // the store failing is not the caller's fault
@@ -205,6 +240,9 @@ func (v *Verifier) grant(ctx context.Context, id consent.GrantID, now time.Time)
 			ne.touched = e.touched
 		}
 		v.mu.Lock()
+		// A poll that completed during the read may have dropped a change
+		// the read predates: then this entry lives CacheTTL only.
+		ne.polled = v.polls == polls
 		if len(v.cache) > 100_000 {
 			clear(v.cache) // bound memory; the cache only saves reads
 		}
@@ -231,6 +269,81 @@ func (v *Verifier) grant(ctx context.Context, id consent.GrantID, now time.Time)
 		}
 	}
 	return e.g, e.p, nil
+}
+
+// poll asks the store, at most once per CacheTTL/2 per instance and on one
+// call at a time, which consents and partners changed since the last poll
+// (with changeOverlap), and drops them from the cache so that their next
+// use reads them again. A failed poll changes nothing: once the last good
+// one is CacheTTL old, grant reads each consent as if there were no polls.
+func (v *Verifier) poll(ctx context.Context, now time.Time) {
+	v.mu.Lock()
+	due := now.Sub(v.tried) >= v.o.CacheTTL/2 || now.Before(v.tried)
+	v.mu.Unlock()
+	if !due || !v.pollMu.TryLock() {
+		return
+	}
+	defer v.pollMu.Unlock()
+	v.mu.Lock()
+	if now.Sub(v.tried) < v.o.CacheTTL/2 && !now.Before(v.tried) {
+		v.mu.Unlock()
+		return // another call polled meanwhile
+	}
+	v.tried = now
+	since := v.since
+	v.mu.Unlock()
+	changes, err := v.s.d.Consent.ChangedSince(ctx, since, changeLimit)
+	if err != nil {
+		if ctx.Err() == nil {
+			v.s.d.Logger.WarnContext(ctx, "oauth: poll consent changes", "err", err)
+		}
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	stale := func(id consent.GrantID, e *cachedGrant) {
+		if !e.ended {
+			ne := *e
+			ne.fetched, ne.polled = time.Time{}, false // read again on next use, last use kept
+			v.cache[id] = &ne
+		}
+	}
+	var grants, partners int
+	for _, c := range changes {
+		if c.Grant != "" {
+			grants++
+		} else {
+			partners++
+		}
+	}
+	if grants >= changeLimit || partners >= changeLimit {
+		for id, e := range v.cache {
+			stale(id, e)
+		}
+	} else {
+		// A change is reported by every poll within changeOverlap of it; a
+		// copy read after it holds its Updated and is kept.
+		var changed map[consent.PartnerID]time.Time
+		for _, c := range changes {
+			if c.Grant == "" {
+				if changed == nil {
+					changed = map[consent.PartnerID]time.Time{}
+				}
+				changed[c.Partner] = c.Updated
+			} else if e := v.cache[c.Grant]; e != nil && !e.g.Updated.Equal(c.Updated) {
+				stale(c.Grant, e)
+			}
+		}
+		if len(changed) > 0 {
+			for id, e := range v.cache {
+				if at, ok := changed[e.g.Partner]; ok && !e.p.Updated.Equal(at) {
+					stale(id, e)
+				}
+			}
+		}
+	}
+	v.polledAt, v.since = now, now.Add(-changeOverlap)
+	v.polls++
 }
 
 // ConsentEvent makes a consent that ended on this instance (revoked,

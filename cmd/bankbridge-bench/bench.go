@@ -28,6 +28,9 @@ func benchCmd(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 && args[0] == "insights" {
 		return benchInsights(ctx, e, args[1:])
 	}
+	if len(args) > 0 && args[0] == "api-client" {
+		return apiClientCmd(ctx, e)
+	}
 	if len(args) > 0 && args[0] == "api" {
 		return benchAPI(ctx, e, args[1:])
 	}

@@ -58,10 +58,15 @@ type apiScenario struct {
 	// that ran more than three times slower, in CPU time, than when quiet
 	// (bench_canary.go); -1 when unknown.
 	CPUSlowPct float64 `json:"cpu_slow_pct"`
-	// ProcessCPUPerCall is the CPU time, user and system, the whole process
-	// (bank and partner: one process) spent per completed call during a
-	// scenario, in µs: what a call costs, whatever the wait. Scenarios only.
+	// ProcessCPUPerCall is the CPU time, user and system, the bank's
+	// process spent per completed call during a scenario, in µs: what a
+	// call costs the bank, whatever the wait. The partner's calls come from
+	// a process of its own (bench_api_client.go); the canary's probes are
+	// taken out. Scenarios only.
 	ProcessCPUPerCall float64 `json:"process_cpu_us_per_call,omitempty"`
+	// ClientCPUPerCall is the same for the partner's process (the load
+	// generator), apart. Scenarios only.
+	ClientCPUPerCall float64 `json:"client_cpu_us_per_call,omitempty"`
 	// VerifyP50 is cpu_p256_verify's p50 in the same run, in µs, and
 	// PerVerify the scenario's process CPU per call over it: how many P-256
 	// verifications a call costs (the goal for balances: at most 4).
@@ -96,7 +101,9 @@ type apiBenchFlags struct {
 // record (durable before the answer), the read. Load is open-loop: calls
 // start on a fixed schedule whatever the server's pace, and latency is
 // measured from when a call was due, so a slow server is not hidden by a
-// client that waits for it (coordinated omission). See docs/dataapi.md.
+// client that waits for it (coordinated omission). The partner's calls are
+// sent by a process of its own (bench_api_client.go), so that the bank's
+// process CPU per call counts the bank alone. See docs/dataapi.md.
 func benchAPI(ctx context.Context, e env, args []string) error {
 	var c app.Config
 	var f apiBenchFlags
@@ -111,7 +118,7 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "how long each scenario is measured")
 	fs.DurationVar(&f.warmup, "warmup", 2*time.Second, "load before each scenario's measurement, not counted")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per scenario")
-	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured scenarios (client and server: one process) to this file")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the bank's process (the partner's calls come from a process of their own) to this file")
 	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
@@ -196,19 +203,24 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		openLoop(ctx, p.rate, warm, ab.send)
 		calls, err := ab.prepare(int(f.duration*time.Duration(p.rate)/time.Second), p.next)
 		if err != nil {
 			return err
 		}
-		ab.served.take()
-		cpu0, proc0 := readCPUTimes(), processCPU()
-		c := startCanary(quiet)
-		s := openLoop(ctx, p.rate, calls, ab.send)
+		var cpu0 cpuTimes
+		var c *canary
+		s, proc, err := ab.remoteLoop(ctx, p.rate, warm, calls, func() {
+			ab.served.take()
+			cpu0 = readCPUTimes()
+			c = startCanary(quiet)
+		})
+		if err != nil {
+			return err
+		}
 		s.CPUSlowPct = c.finish()
 		s.StealPct = stealPct(cpu0, readCPUTimes())
-		if proc1 := processCPU(); proc0 > 0 && s.Calls > 0 {
-			s.ProcessCPUPerCall = float64((proc1-proc0)/time.Duration(s.Calls)) / 1e3
+		if proc -= c.cpu; proc > 0 && s.Calls > 0 {
+			s.ProcessCPUPerCall = float64(proc/time.Duration(s.Calls)) / 1e3
 		}
 		s.Name, s.Engine = p.name, ab.engine
 		// Ratios within this run, which the machine's bursts of slowness
@@ -371,7 +383,7 @@ func newAPIBench(ctx context.Context, e env, c *app.Config, f apiBenchFlags) (_ 
 	if err != nil {
 		return nil, err
 	}
-	alog := audit.New(b.Audit, audit.Options{Key: akey, Logger: log})
+	alog := audit.New(b.Audit, audit.Options{Key: akey, Logger: log, Linger: app.AuditLinger}) // as serve's
 	closers = append(closers, alog.Close)
 	cons, bind := app.PartnerConsent(b, alog, log)
 	ins := insights.New(b.Insights, insights.Options{})
@@ -630,18 +642,6 @@ func (ab *apiBench) prepare(n int, next func(*mrand.Rand) (apiTarget, string)) (
 		calls[i] = apiCall{token: t.token, path: path, proof: proof}
 	}
 	return calls, nil
-}
-
-// send makes one prepared call and wants 200.
-func (ab *apiBench) send(ctx context.Context, c apiCall) error {
-	res, err := ab.partner.DoSigned(ctx, c.token, c.proof, http.MethodGet, c.path, nil, nil)
-	if err != nil {
-		return err
-	}
-	if res.Status != http.StatusOK {
-		return fmt.Errorf("GET %s: %d %s", c.path, res.Status, trim(res.Body))
-	}
-	return nil
 }
 
 // openLoop makes calls, started at rate calls per second, each on its own

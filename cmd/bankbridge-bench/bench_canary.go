@@ -38,6 +38,9 @@ type canary struct {
 	quiet time.Duration
 	stop  chan struct{}
 	done  chan []time.Duration
+	// cpu is the thread CPU time the probes took, known after finish:
+	// bench api takes it out of the server's process CPU.
+	cpu time.Duration
 }
 
 // calibrateCanary returns the median thread CPU time of canaryWork back to
@@ -96,6 +99,9 @@ func (c *canary) finish() float64 {
 	}
 	close(c.stop)
 	d := <-c.done
+	for _, x := range d {
+		c.cpu += x
+	}
 	if len(d) == 0 {
 		return -1
 	}

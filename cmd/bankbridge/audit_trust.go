@@ -27,7 +27,7 @@ import (
 // database"). Call the returned func when the log is closed.
 func signerOptions(ctx context.Context, c *app.Config, b *app.Backend, r *keyring.Ring) (audit.Options, func(), error) {
 	mem, done, err := headMemory(ctx, c, b)
-	o := audit.Options{Keys: auditKeys{r}, MACs: auditMACs{r}, Memory: mem}
+	o := audit.Options{Keys: auditKeys{r}, MACs: auditMACs{r}, Memory: mem, Linger: app.AuditLinger}
 	for _, u := range strings.Split(c.Witnesses, ",") {
 		if u = strings.TrimSpace(u); u != "" {
 			o.Cosigners = append(o.Cosigners, &witness.Client{URL: u, HTTP: &http.Client{Timeout: 5 * time.Second}})

@@ -287,6 +287,46 @@ func (s *ConsentStore) DueGrants(ctx context.Context, now time.Time, limit int) 
 	return s.grants(ctx, "sqlstore.DueGrants", `status = 'ACTIVE' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, micros(now), limit)
 }
 
+// ChangedSince lists consents and partners updated at or after since: two
+// range scans over the updated_at indexes (migration 0018).
+func (s *ConsentStore) ChangedSince(ctx context.Context, since time.Time, limit int) ([]consent.Change, error) {
+	const op = "sqlstore.ChangedSince"
+	var out []consent.Change
+	for _, q := range []struct {
+		sql   string
+		grant bool
+	}{
+		{`SELECT id, updated_at FROM consents WHERE updated_at >= $1 ORDER BY updated_at LIMIT $2`, true},
+		{`SELECT id, updated_at FROM partners WHERE updated_at >= $1 ORDER BY updated_at LIMIT $2`, false},
+	} {
+		rows, err := s.db.R().Query(ctx, q.sql, micros(since), limit)
+		if err != nil {
+			return nil, s.db.Err(op, err, nil)
+		}
+		for rows.Next() {
+			var id string
+			var at int64
+			if err := rows.Scan(&id, &at); err != nil {
+				rows.Close()
+				return nil, s.db.Err(op, err, nil)
+			}
+			c := consent.Change{Updated: fromMicros(at)}
+			if q.grant {
+				c.Grant = consent.GrantID(id)
+			} else {
+				c.Partner = consent.PartnerID(id)
+			}
+			out = append(out, c)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, s.db.Err(op, err, nil)
+		}
+	}
+	return out, nil
+}
+
 // grantExists distinguishes "not ACTIVE" from "absent" after a conditional
 // update changed nothing.
 func (s *ConsentStore) grantExists(ctx context.Context, id consent.GrantID) error {

@@ -10,6 +10,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ type AuditOpener func(t testing.TB) (audit.Store, AuditExec)
 func Audit(t *testing.T, open AuditOpener) {
 	t.Run("AppendAssignsDenseIndexesAndLeafHashes", func(t *testing.T) { t.Parallel(); auditAppend(t, open) })
 	t.Run("ConcurrentAppendersStayDense", func(t *testing.T) { t.Parallel(); auditConcurrent(t, open) })
+	t.Run("LingerSharesOneCommit", func(t *testing.T) { t.Parallel(); auditLinger(t, open) })
 	t.Run("RecordsFilterAndPage", func(t *testing.T) { t.Parallel(); auditRecords(t, open) })
 	t.Run("HeadsAndNodes", func(t *testing.T) { t.Parallel(); auditHeads(t, open) })
 	t.Run("LogProofsVerify", func(t *testing.T) { t.Parallel(); auditProofs(t, open) })
@@ -283,6 +285,48 @@ func auditHeads(t *testing.T, open AuditOpener) {
 	var idx []uint64
 	if err := st.ScanNodes(ctx, 4, func(i uint64, _ audit.Hash) error { idx = append(idx, i); return nil }); err != nil || !cmp.Equal(idx, []uint64{0, 1}) {
 		t.Errorf("ScanNodes(4) = %v, %v", idx, err)
+	}
+}
+
+// commitCount counts the store's Append calls: one per commit.
+type commitCount struct {
+	audit.Store
+	n atomic.Int32
+}
+
+func (c *commitCount) Append(ctx context.Context, recs []audit.Record, tag audit.Tagger) error {
+	c.n.Add(1)
+	return c.Store.Append(ctx, recs, tag)
+}
+
+// auditLinger: with Options.Linger, a record waits for the next to share
+// its commit. The wait is an hour and MaxBatch two, so the first record's
+// commit happens only when the second arrives: one commit for both, and
+// both come back durable with consecutive indexes.
+func auditLinger(t *testing.T, open AuditOpener) {
+	st, _ := open(t)
+	cc := &commitCount{Store: st}
+	_, key, _ := ed25519.GenerateKey(nil)
+	l := audit.New(cc, audit.Options{Key: key, SealEvery: time.Hour, MaxBatch: 2, Linger: time.Hour})
+	defer l.Close()
+	first := make(chan audit.Record, 1)
+	go func() {
+		r, err := l.Append(context.Background(), auditRec(0))
+		if err != nil {
+			t.Error(err)
+		}
+		first <- r
+	}()
+	second, err := l.Append(context.Background(), auditRec(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r0 := <-first
+	if n := cc.n.Load(); n != 1 {
+		t.Errorf("%d commits for two records, want 1", n)
+	}
+	if lo, hi := min(r0.Seq, second.Seq), max(r0.Seq, second.Seq); lo != 0 || hi != 1 {
+		t.Errorf("indexes %d and %d, want 0 and 1", r0.Seq, second.Seq)
 	}
 }
 

@@ -31,6 +31,7 @@ func Consent(t *testing.T, open ConsentOpener) {
 	t.Run("GrantsCreateReadList", func(t *testing.T) { t.Parallel(); consentGrants(t, open) })
 	t.Run("EndGrantHappensOnce", func(t *testing.T) { t.Parallel(); consentEndOnce(t, open) })
 	t.Run("ExtendTouchAndDue", func(t *testing.T) { t.Parallel(); consentExtend(t, open) })
+	t.Run("ChangedSinceListsUpdates", func(t *testing.T) { t.Parallel(); consentChanged(t, open) })
 	t.Run("RequestTakenOnce", func(t *testing.T) { t.Parallel(); consentRequests(t, open) })
 	t.Run("CodeUsedOnce", func(t *testing.T) { t.Parallel(); consentCodes(t, open) })
 	t.Run("RefreshTokens", func(t *testing.T) { t.Parallel(); consentRefresh(t, open) })
@@ -308,6 +309,50 @@ func consentExtend(t *testing.T, open ConsentOpener) {
 	s.EndGrant(ctx, g.ID, consent.Revoked, "customer", "", cT0)
 	if ok, err := s.ExtendGrant(ctx, g.ID, newEnd, 200, cT0); ok || err != nil {
 		t.Errorf("extending a revoked consent: %v, %v; want false, nil", ok, err)
+	}
+}
+
+// consentChanged: ChangedSince lists the consents ended or extended and
+// the partners whose status was set at or after the moment asked, never a
+// consent only used, and at most limit of each.
+func consentChanged(t *testing.T, open ConsentOpener) {
+	ctx := context.Background()
+	s, c, p := consentFixture(t, open)
+	quiet := mustGrant(t, s, cGrant(c, p.ID, cT0))
+	ended := mustGrant(t, s, cGrant(c, p.ID, cT0))
+	extended := mustGrant(t, s, cGrant(c, p.ID, cT0))
+	other := mustPartner(t, s, "changed-other")
+	since := cT0.Add(time.Hour)
+	if err := s.TouchGrant(ctx, quiet.ID, since.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.EndGrant(ctx, ended.ID, consent.Revoked, "partner", "", since); !ok || err != nil {
+		t.Fatalf("EndGrant: %v, %v", ok, err)
+	}
+	if ok, err := s.ExtendGrant(ctx, extended.ID, cT0.Add(300*24*time.Hour), 300, since.Add(time.Second)); !ok || err != nil {
+		t.Fatalf("ExtendGrant: %v, %v", ok, err)
+	}
+	if err := s.SetPartnerStatus(ctx, other.ID, consent.PartnerSuspended,
+		consent.PartnerEvent{Partner: other.ID, Action: consent.ActionSuspended, Reason: "test", By: "staff:1", At: since.Add(2 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ChangedSince(ctx, since, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []consent.Change{
+		{Grant: ended.ID, Updated: since},
+		{Grant: extended.ID, Updated: since.Add(time.Second)},
+		{Partner: other.ID, Updated: since.Add(2 * time.Second)},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("changed since (-want +got):\n%s", d)
+	}
+	if got, err := s.ChangedSince(ctx, since.Add(time.Second), 1); err != nil || len(got) != 2 || got[0].Grant != extended.ID || got[1].Partner != other.ID {
+		t.Errorf("since the extension, limit 1 of each: %v, %v", got, err)
+	}
+	if got, err := s.ChangedSince(ctx, since.Add(time.Hour), 10); err != nil || len(got) != 0 {
+		t.Errorf("nothing changed after: %v, %v", got, err)
 	}
 }
 

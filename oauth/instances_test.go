@@ -1,0 +1,107 @@
+package oauth_test
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bankbridge/bankbridge/consent"
+	"github.com/bankbridge/bankbridge/internal/testdb"
+	"github.com/bankbridge/bankbridge/oauth"
+)
+
+// countingStore counts the reads a Verifier makes of the consent store.
+type countingStore struct {
+	consent.Store
+	grants, polls atomic.Int32
+}
+
+func (s *countingStore) Grant(ctx context.Context, id consent.GrantID) (consent.Grant, error) {
+	s.grants.Add(1)
+	return s.Store.Grant(ctx, id)
+}
+
+func (s *countingStore) ChangedSince(ctx context.Context, since time.Time, limit int) ([]consent.Change, error) {
+	s.polls.Add(1)
+	return s.Store.ChangedSince(ctx, since, limit)
+}
+
+// TestRevocationReachesOtherInstance: two instances on one database, each
+// with its own authorization server and Verifier over the same keys. The
+// second serves a consent for five seconds reading it from the store once,
+// with one poll of the changes per half second, not once a second per
+// consent; a revocation made on the first instance is refused by the
+// second within one second (CacheTTL), over HTTP, on each engine; so are
+// a partner's suspension and reinstatement.
+func TestRevocationReachesOtherInstance(t *testing.T) {
+	t.Parallel()
+	for _, engine := range testdb.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			b := newBankOn(t, engine)
+			ctx := context.Background()
+			st := &countingStore{Store: b.store}
+			cs2 := consent.New(st, consent.Options{Now: b.clock.Now, Accounts: b.accts})
+			as2, err := oauth.New(ctx, oauth.Deps{Consent: cs2, Issuer: b.issuer, Keys: b.keys, Now: b.clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v2 := as2.Verifier(oauth.VerifierOptions{})
+			b.otherMu.Lock()
+			b.otherAPI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if _, err := v2.Verify(r); err != nil {
+					v2.WriteChallenge(w, err)
+					return
+				}
+				w.Write([]byte("{}"))
+			})
+			b.otherMu.Unlock()
+			c := b.client
+			tok := b.link(c)
+			other := func() int {
+				t.Helper()
+				hc := &http.Client{Transport: &transport{c: c, dpop: c.dpop, token: tok.AccessToken}}
+				res, err := hc.Get(b.issuer + "/api2/balances")
+				if err != nil {
+					t.Fatal(err)
+				}
+				read(t, res)
+				return res.StatusCode
+			}
+			for range 20 { // five seconds
+				if got := other(); got != http.StatusOK {
+					t.Fatalf("other instance before revocation: %d", got)
+				}
+				b.clock.Add(250 * time.Millisecond)
+			}
+			if g, p := st.grants.Load(), st.polls.Load(); g != 1 || p < 5 || p > 11 {
+				t.Errorf("over 5 s of calls the other instance read the consent %d times and polled %d times; want 1 read and about 10 polls", g, p)
+			}
+			// A partner suspended and reinstated on the first instance.
+			if err := b.consents.SuspendPartner(ctx, partner, "test", "staff:1"); err != nil {
+				t.Fatal(err)
+			}
+			b.clock.Add(time.Second)
+			if got := other(); got != http.StatusUnauthorized {
+				t.Errorf("other instance one second after the partner's suspension: %d, want 401", got)
+			}
+			if err := b.consents.ReinstatePartner(ctx, partner, "test", "staff:1"); err != nil {
+				t.Fatal(err)
+			}
+			b.clock.Add(time.Second)
+			if got := other(); got != http.StatusOK {
+				t.Errorf("other instance one second after the reinstatement: %d, want 200", got)
+			}
+			grantID, _ := tok.Extra("grant_id").(string)
+			if _, err := b.consents.Revoke(ctx, consent.GrantID(grantID), "customer", "test"); err != nil {
+				t.Fatal(err)
+			}
+			b.clock.Add(time.Second) // CacheTTL
+			if got := other(); got != http.StatusUnauthorized {
+				t.Errorf("other instance one second after the revocation: %d, want 401", got)
+			}
+		})
+	}
+}
