@@ -388,4 +388,9 @@ var spanish = map[string]string{
 	"That email and password do not match our records.":                                             "Ese correo y esa contraseña no coinciden con nuestros registros.",
 	"Enter your password again and the 6-digit code from your authenticator app.":                   "Vuelve a escribir tu contraseña y el código de 6 dígitos de tu app de autenticación.",
 	"That code did not match. Enter your password again and a fresh 6-digit code.":                  "Ese código no coincidía. Vuelve a escribir tu contraseña y un código de 6 dígitos nuevo.",
+	resetSubject: "%s: restablece tu contraseña",
+	resetBody: "Alguien, esperamos que tú, pidió restablecer la contraseña de tu cuenta de %s.\n\n" +
+		"Abre este enlace en los próximos 30 minutos para elegir una contraseña nueva. Funciona una vez:\n%s\n\n" +
+		"Si no fuiste tú, ignora este correo: tu contraseña sigue igual. Nunca te pediremos tu contraseña.",
+	"Enter the e-mail address you log in with.": "Escribe el correo electrónico con el que inicias sesión.",
 }
