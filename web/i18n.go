@@ -182,6 +182,9 @@ func funcsFor(l assistant.Language) map[string]any {
 		}
 		return fmt.Sprintf(tr(l, s), args...)
 	}
+	// msg is for a message a handler wrote (a form's error): translated
+	// when the catalogue has it, else shown as written.
+	m["msg"] = func(s string) string { return tr(l, s) }
 	m["date"] = func(t time.Time) string {
 		if t.IsZero() {
 			return ""

@@ -147,6 +147,9 @@ func TestSpanishTransferWalk(t *testing.T) {
 	if p := br.get("/transfer"); !strings.Contains(p.body, "Mover dinero") {
 		t.Errorf("transfer form not in Spanish\n%s", p.body)
 	}
+	if p := br.review(from.ID, to.ID, "0"); !strings.Contains(p.body, "Escribe un importe mayor que cero.") {
+		t.Errorf("a form error is not in Spanish (status %d)\n%s", p.status, p.body)
+	}
 	confirm := br.review(from.ID, to.ID, "12.50")
 	if !strings.Contains(confirm.body, "Revisa y confirma") {
 		t.Fatalf("review not in Spanish (status %d)\n%s", confirm.status, confirm.body)
