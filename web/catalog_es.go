@@ -328,7 +328,7 @@ var spanish = map[string]string{
 	"in one transfer, and to others at most": "en una transferencia, y a otras personas como máximo",
 	"is asking to see some of your banking information. Nothing is shared unless you approve, and you can stop it at any time from": "pide ver parte de tu información bancaria. No se comparte nada salvo que lo apruebes, y puedes detenerlo cuando quieras desde",
 	"is the address of an account with us, we sent it a link to choose a new password. The link works once, for 30 minutes.":        "es la dirección de una cuenta con nosotros, le enviamos un enlace para elegir una contraseña nueva. El enlace funciona una vez, durante 30 minutos.",
-	"left":                      "restantes",
+	"left":                      "salieron de",
 	"match this search":         "que coincidan con esta búsqueda",
 	"no, it wasn't you":         "no, no fuiste tú",
 	"nothing shared":            "nada compartido",
