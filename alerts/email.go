@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,13 +24,22 @@ type Mailer struct {
 	Auth smtp.Auth // nil for none (a local relay)
 	// Domain names the Message-ID's right-hand side; default the From domain.
 	Domain string
+	// Language, when set, is the customer's chosen language ("es", "en" or
+	// "" for none), read at each delivery from the setting the web app and
+	// the chat share; "es" sends the alert in Spanish (SpanishEmail). Bank
+	// names the bank in the Spanish texts.
+	Language func(ctx context.Context, c bankbridge.CustomerID) string
+	Bank     string
 }
 
 var _ Channel = (*Mailer)(nil)
 
 // Deliver implements Channel. It needs m.To; a refused recipient (5xx) is
 // permanent (NotFound), any other failure is retried.
-func (ml *Mailer) Deliver(ctx context.Context, _ bankbridge.CustomerID, m Message) error {
+func (ml *Mailer) Deliver(ctx context.Context, cu bankbridge.CustomerID, m Message) error {
+	if ml.Language != nil && cu != 0 && ml.Language(ctx, cu) == "es" {
+		m = SpanishEmail(ml.Bank, m)
+	}
 	if m.To == "" || strings.ContainsAny(m.To, "\r\n") || strings.ContainsAny(ml.From, "\r\n") {
 		return bankbridge.E(bankbridge.Invalid, "alert_email_invalid", "no valid e-mail address")
 	}
@@ -94,11 +104,36 @@ func (ml *Mailer) body(m Message) []byte {
 	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
 	text := m.Text
 	if m.Ask {
-		text += "\r\n\r\nAnswer in the bank's app: " + m.Link
+		text += "\r\n\r\n" + cmp.Or(m.answerHere, "Answer in the bank's app: ") + m.Link
 	}
 	// net/smtp's DATA writer does the dot-stuffing (RFC 5321 4.5.2).
 	for _, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
 		b.WriteString(line + "\r\n")
 	}
 	return []byte(b.String())
+}
+
+// spanishLabels are the rules' labels (Rule.label) in Spanish.
+var spanishLabels = map[Rule]string{LargeDebit: "Pago grande", LowBalance: "Saldo bajo", CardPurchase: "Compra con tarjeta",
+	Deposit: "Dinero recibido", PaymentSent: "Pago enviado", Suspicious: "¿Fuiste tú?"}
+
+// SpanishEmail is m for a customer who chose Spanish: the subject and the
+// minimised texts in Spanish. A full text was written in English when the
+// alert was made (it is stored so, for the notification centre), so it
+// follows a Spanish first line under "Detalles" rather than being lost.
+func SpanishEmail(bank string, m Message) Message {
+	if es, ok := MinimalSpanish(bank, m.Rule, m.Text); ok {
+		m.Text = es
+		if m.Rule == Suspicious {
+			m.Title = "Confirma un pago"
+		} else {
+			m.Title = "Alerta de " + bank
+		}
+	} else {
+		label := cmp.Or(spanishLabels[m.Rule], "Alerta")
+		m.Title = label
+		m.Text = "Tienes una alerta nueva de " + bank + ": " + label + ".\n\nDetalles: " + m.Text
+	}
+	m.answerHere = "Contesta en la app del banco: "
+	return m
 }

@@ -137,3 +137,49 @@ func TestEmailFollowsTheHandBackRule(t *testing.T) {
 		}
 	})
 }
+
+// TestMailerSpeaksTheCustomersLanguage: a customer who chose Spanish gets
+// the subject, the minimised text and the "answer here" line in Spanish;
+// one who did not gets English; the language is read at each delivery.
+func TestMailerSpeaksTheCustomersLanguage(t *testing.T) {
+	t.Parallel()
+	sink := alertstest.NewSMTPSink(t)
+	langs := map[bankbridge.CustomerID]string{1: "es", 2: ""}
+	m := &alerts.Mailer{Addr: sink.Addr(), From: "alerts@bank.example", Bank: "Test Bank",
+		Language: func(_ context.Context, c bankbridge.CustomerID) string { return langs[c] }}
+	ctx := context.Background()
+	ask := alerts.Message{ID: "s1", Rule: alerts.Suspicious, Title: "Please confirm a payment", Ask: true, Link: "/notifications", To: "ana@example.com",
+		Text: "We need you to confirm a recent card payment. Was this you? Answer Yes or No, or open Test Bank for the details."}
+	if err := m.Deliver(ctx, 1, ask); err != nil {
+		t.Fatal(err)
+	}
+	es := strings.Join(sink.Mail(), "")
+	for _, want := range []string{"Subject: Confirma un pago", "Necesitamos que confirmes un pago reciente", "Contesta en la app del banco: /notifications"} {
+		if !strings.Contains(es, want) {
+			t.Errorf("Spanish mail lacks %q:\n%s", want, es)
+		}
+	}
+	full := alerts.Message{ID: "c1", Rule: alerts.CardPurchase, Title: "Card purchase", Text: "4.50 USD at Blue Bottle on your card ••••2516.", To: "ana@example.com"}
+	if err := m.Deliver(ctx, 1, full); err != nil {
+		t.Fatal(err)
+	}
+	es = strings.Join(sink.Mail(), "")
+	for _, want := range []string{"Subject: =?utf-8?q?Compra_con_tarjeta?=", "Tienes una alerta nueva de Test Bank: Compra con tarjeta.", "Detalles: 4.50 USD at Blue Bottle"} {
+		if !strings.Contains(es, want) && !strings.Contains(es, strings.ReplaceAll(want, "=?utf-8?q?Compra_con_tarjeta?=", "Compra con tarjeta")) {
+			t.Errorf("Spanish mail lacks %q:\n%s", want, es)
+		}
+	}
+	langs[1] = "en" // changed in chat or on the web: the next mail follows
+	if err := m.Deliver(ctx, 1, ask); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Deliver(ctx, 2, ask); err != nil {
+		t.Fatal(err)
+	}
+	mails := sink.Mail()
+	for _, got := range mails[len(mails)-2:] {
+		if !strings.Contains(got, "Subject: Please confirm a payment") || !strings.Contains(got, "Answer in the bank's app: /notifications") {
+			t.Errorf("English mail expected:\n%s", got)
+		}
+	}
+}

@@ -29,6 +29,8 @@ type Message struct {
 	Urgent bool
 	// To is the address for e-mail deliveries; empty otherwise.
 	To string
+	// answerHere introduces Link in an e-mail that asks; "" for English.
+	answerHere string
 }
 
 // AnswerPayload is the quick-reply payload that answers an alert.

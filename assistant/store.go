@@ -198,6 +198,19 @@ type Store interface {
 	SaveSettings(ctx context.Context, s Settings) error
 }
 
+// Languages keeps the one language a customer chose, for the assistant's
+// replies, the web app and the bank's e-mails alike: one column
+// (chat_settings.language) read and written by chat, web and mail, so that a
+// choice made in one is the choice in all. *sqlstore.MessengerStore
+// implements it; store/storetest.Messenger proves it on both engines.
+type Languages interface {
+	// Language is the customer's chosen language; "" when they never chose.
+	Language(ctx context.Context, c bankbridge.CustomerID) (Language, error)
+	// SetLanguage stores l ("" forgets the choice) and leaves the other
+	// settings as they are (the defaults for a customer without any).
+	SetLanguage(ctx context.Context, c bankbridge.CustomerID, l Language, at time.Time) error
+}
+
 // Store errors. Compare with errors.Is.
 var (
 	ErrNotLinked      = bankbridge.E(bankbridge.NotFound, "chat_not_linked", "this chat is not linked to a bank account")

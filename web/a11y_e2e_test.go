@@ -54,6 +54,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		Name  string   `json:"name"`
 		Email string   `json:"email"`
 		Pages []string `json:"pages"`
+		Lang  string   `json:"lang,omitempty"`
 	}
 	plan := []who{
 		{Realm: "public", Name: "visitor", Pages: []string{"/login", "/password/forgot", "/password/reset?token=x", "/console/login"}},
@@ -63,6 +64,14 @@ func TestBrowserAccessibility(t *testing.T) {
 			"/cases", fmt.Sprintf("/cases/%d", k.ID), fmt.Sprintf("/disputes/new?transfer=%d", tr.ID),
 			"/notifications", "/privacy/disclosures", "/security", "/nowhere"}},
 	}
+	// The customer's pages again in Spanish: the lang attribute and the
+	// longer Spanish words must pass the same scan.
+	plan = append(plan,
+		who{Realm: "public", Name: "visitor-es", Lang: "es", Pages: []string{"/login", "/password/forgot", "/password/reset?token=x"}},
+		who{Realm: "customer", Name: "customer-es", Email: "ada@example.com", Lang: "es", Pages: []string{
+			"/accounts", fmt.Sprintf("/accounts/%d", checking.ID), "/transfer", "/cards", fmt.Sprintf("/cards/%d/report", cards[0].ID),
+			"/cases", fmt.Sprintf("/cases/%d", k.ID), fmt.Sprintf("/disputes/new?transfer=%d", tr.ID),
+			"/notifications", "/privacy/disclosures", "/security", "/nowhere"}})
 	for _, r := range roles {
 		plan = append(plan, who{Realm: "staff", Name: string(r), Email: string(r) + "@bank.test", Pages: []string{
 			"/console/", "/console/customers?q=e", fmt.Sprintf("/console/customers/%d", ab.ada.ID),
@@ -84,7 +93,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	if dir != "" {
 		// Screenshots: the customer and the administrator only, so the
 		// console's pages are shown as a role that may see them.
-		planJSON, _ = json.Marshal(plan[:3])
+		planJSON, _ = json.Marshal(append(plan[:2:2], plan[4])) // visitor, customer, administrator
 	}
 	testbrowser.Run(t, "e2e", "a11y.mjs", "BANKBRIDGE_E2E_SCREENSHOT", 10*time.Minute,
 		"BASE_URL="+srv.URL, "PASSWORD="+password, "PLAN="+string(planJSON), "SHOTS="+dir, "SHOT_PAGES="+string(shotsJSON),

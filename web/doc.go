@@ -46,7 +46,15 @@
 // cookie of an earlier success, and /console/logins shows the failed
 // logins by address and across the bank, reloading itself when asked.
 //
-// Known limits: the client address is the connection's, so behind a proxy
+// Language (i18n.go, catalog_es.go): the customer pages are English or
+// Spanish, the customer's one choice kept by assistant.Languages (shared with
+// the chat and the e-mails), else a cookie, else Accept-Language. Every
+// customer template text is {{t "English"}}; TestCatalogCoversTemplates
+// fails on any other text or a key without Spanish. The console is English.
+//
+// Known limits: Go-side messages (form errors, refusals from other packages)
+// are translated only where the catalogue has them, else shown in English;
+// the client address is the connection's, so behind a proxy
 // that does not keep it every client shares one throttle; only transfers between accounts at this bank (own accounts
 // and saved payees with an internal account); the customer search scans
 // (no trigram index); chats are linked from the customer page, not listed

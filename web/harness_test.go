@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/ledger"
@@ -55,8 +56,9 @@ type bank struct {
 	clock   *clock
 	funding ledger.AccountID
 	limits  *limits.Guard
-	rails   *rails.Service  // payees at other banks and ACH (payees_test.go)
-	railsTr *railsim.Client // the emulator the rails reach, its files and instant service
+	rails   *rails.Service      // payees at other banks and ACH (payees_test.go)
+	railsTr *railsim.Client     // the emulator the rails reach, its files and instant service
+	langs   assistant.Languages // the customers' languages, shared with the chat
 	nextNum int
 }
 
@@ -82,6 +84,7 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	var idst identity.Store
 	var limst limits.Store
 	var railst rails.Store
+	var langs assistant.Languages
 	if o.postgres {
 		pdb, err := postgres.Open(ctx, testdb.PostgresURL(t))
 		if err != nil {
@@ -89,6 +92,7 @@ func newBank(t testing.TB, o bankOptions) *bank {
 		}
 		t.Cleanup(func() { pdb.Close() })
 		lst, idst, limst, railst = pdb.Ledger(), pdb.Identity(), pdb.Limits(), pdb.Rails()
+		langs = pdb.Messenger()
 	} else {
 		var err error
 		if db, err = sqlite.Open(ctx, testdb.SQLitePath(t)); err != nil {
@@ -96,6 +100,7 @@ func newBank(t testing.TB, o bankOptions) *bank {
 		}
 		t.Cleanup(func() { db.Close() })
 		lst, idst, limst, railst = db.Ledger(), db.Identity(), db.Limits(), db.Rails()
+		langs = db.Messenger()
 	}
 	base := lst
 	clk := &clock{t: time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)}
@@ -109,7 +114,7 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	led := ledger.New(lst, ledger.Options{Now: now})
 	t.Cleanup(led.Close)
 	ids := identity.New(idst, identity.Options{Now: now, Issuer: "Test Bank"})
-	b := &bank{t: t, db: db, ledger: led, ids: ids, clock: clk, limits: limits.NewGuard(limst, o.limits, now)}
+	b := &bank{t: t, db: db, ledger: led, ids: ids, clock: clk, limits: limits.NewGuard(limst, o.limits, now), langs: langs}
 	fund, err := base.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "Settlement", Currency: "USD",
 		Number: "9000000001", Routing: "011000015", Unbounded: true})
 	if err != nil {
@@ -121,7 +126,7 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	b.railsTr = &railsim.Client{Base: simSrv.URL, Routing: "021000089"}
 	b.rails = rails.New(railst, led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: now, Instant: b.railsTr})
 	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Secure: o.secure,
-		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails})
+		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails, Languages: langs})
 	return b
 }
 
@@ -203,6 +208,7 @@ type browser struct {
 	cookies map[string]*http.Cookie // by name+path
 	site    string                  // Sec-Fetch-Site; "same-origin" by default
 	remote  string                  // the client's address; httptest's 192.0.2.1:1234 by default
+	lang    string                  // the Accept-Language header; none by default
 }
 
 func (b *bank) browser() *browser {
@@ -232,6 +238,9 @@ func (br *browser) do(method, path string, form url.Values) page {
 	}
 	if br.remote != "" {
 		req.RemoteAddr = br.remote
+	}
+	if br.lang != "" {
+		req.Header.Set("Accept-Language", br.lang)
 	}
 	for _, c := range br.cookies {
 		if strings.HasPrefix(req.URL.Path, c.Path) {

@@ -182,6 +182,7 @@ func (s *server) loginSubmit(realm identity.Realm) http.HandlerFunc {
 		s.setCookie(w, rc, rc.name, token, 0)
 		if realm == identity.RealmCustomer {
 			s.record(sess.Customer, insights.Session, "", 0)
+			s.languageAtLogin(w, r, sess.Customer)
 		}
 		http.Redirect(w, r, lv.Next, http.StatusSeeOther)
 	}

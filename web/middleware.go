@@ -169,6 +169,9 @@ func (s *server) authed(realm identity.Realm, login string, roles []identity.Rol
 				return
 			}
 		}
+		if realm == identity.RealmCustomer {
+			r = s.withCustomerLang(r, v.sess.Customer)
+		}
 		fn(w, r, v)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/identity"
 )
 
@@ -98,10 +100,9 @@ func (s *server) forgotSubmit(w http.ResponseWriter, r *http.Request) {
 	case token != "":
 		link := strings.TrimRight(s.PublicURL, "/") + "/password/reset?" + url.Values{"token": {token}}.Encode()
 		sum := sha256.Sum256([]byte(token)) // the Message-ID must not carry the token itself
-		msg := alerts.Message{ID: "reset-" + hex.EncodeToString(sum[:8]), Title: s.BankName + ": reset your password", To: to,
-			Text: "Someone, we hope you, asked to reset the password of your " + s.BankName + " account.\n\n" +
-				"Open this link within 30 minutes to choose a new password. It works once:\n" + link + "\n\n" +
-				"If it was not you, ignore this e-mail: your password stays as it is. We will never ask you for your password."}
+		l := s.mailLanguage(r, email)
+		msg := alerts.Message{ID: "reset-" + hex.EncodeToString(sum[:8]), Title: fmt.Sprintf(tr(l, resetSubject), s.BankName), To: to,
+			Text: fmt.Sprintf(tr(l, resetBody), s.BankName, link)}
 		if err := s.Mail.Deliver(ctx, 0, msg); err != nil {
 			// Said as sent all the same: the answer must not tell who banks
 			// here. The log (without the link) says what happened.
@@ -200,4 +201,25 @@ func fieldDetails(err error) string {
 		return bankbridge.ErrorMessage(err)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// The reset e-mail, in the catalogue like every customer text.
+const (
+	resetSubject = "%s: reset your password"
+	resetBody    = "Someone, we hope you, asked to reset the password of your %s account.\n\n" +
+		"Open this link within 30 minutes to choose a new password. It works once:\n%s\n\n" +
+		"If it was not you, ignore this e-mail: your password stays as it is. We will never ask you for your password."
+)
+
+// mailLanguage is the language of a reset e-mail to email's owner: the one
+// they chose when they did (the chat's and web's setting), else the page's.
+func (s *server) mailLanguage(r *http.Request, email string) assistant.Language {
+	if s.Languages != nil && s.Directory != nil {
+		if c, err := s.Directory.CustomerByEmail(r.Context(), email); err == nil {
+			if l, err := s.Languages.Language(r.Context(), c.ID); err == nil && l != "" {
+				return l
+			}
+		}
+	}
+	return s.lang(r)
 }

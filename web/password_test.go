@@ -13,6 +13,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/web"
 )
 
@@ -126,5 +127,41 @@ func TestPasswordChange(t *testing.T) {
 	}
 	if p := there.get("/accounts"); p.status != http.StatusSeeOther {
 		t.Errorf("the other browser after the change: %d, want a redirect to log in", p.status)
+	}
+}
+
+// TestPasswordResetMailInTheCustomersLanguage: the reset e-mail is in the
+// language the customer chose (wherever they chose it), whatever the
+// browser asking; without a choice, in the page's language.
+func TestPasswordResetMailInTheCustomersLanguage(t *testing.T) {
+	t.Parallel()
+	b := newBank(t, bankOptions{})
+	box := &mailbox{}
+	b.handler = web.New(web.Deps{Auth: b.ids, Ledger: b.ledger, Logger: slog.New(slog.DiscardHandler), Now: b.clock.Now,
+		BankName: "Test Bank", Mail: box, PublicURL: "https://bank.test", Languages: b.langs})
+	ana := b.customer("Ana Ruiz", "ana@example.com")
+	b.customer("Ada Lovelace", "ada@example.com")
+	if err := b.langs.SetLanguage(context.Background(), ana.ID, assistant.Spanish, b.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(lang, email string) alerts.Message {
+		t.Helper()
+		br := b.browser()
+		br.lang = lang
+		csrf := br.get("/password/forgot").field(t, csrfRe)
+		if p := br.post("/password/forgot", url.Values{"csrf": {csrf}, "email": {email}}); p.status != http.StatusOK {
+			t.Fatalf("forgot: %d", p.status)
+		}
+		mails := box.all()
+		return mails[len(mails)-1]
+	}
+	if m := ask("en-US", "ana@example.com"); m.Title != "Test Bank: restablece tu contraseña" || !strings.Contains(m.Text, "Abre este enlace") || resetLink.FindStringSubmatch(m.Text) == nil {
+		t.Errorf("Ana chose Spanish; got %q\n%s", m.Title, m.Text)
+	}
+	if m := ask("en-US", "ada@example.com"); m.Title != "Test Bank: reset your password" || !strings.Contains(m.Text, "Open this link") {
+		t.Errorf("Ada never chose, asked in English; got %q\n%s", m.Title, m.Text)
+	}
+	if m := ask("es", "ada@example.com"); m.Title != "Test Bank: restablece tu contraseña" {
+		t.Errorf("Ada never chose, asked in Spanish; got %q", m.Title)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/problem"
@@ -37,10 +38,17 @@ type page struct {
 	Flash    string
 	Data     any
 	Refresh  int // seconds; > 0 reloads the page (a meta refresh, no script)
+	// Lang is the page's language ("en", "es"), for <html lang> and the
+	// footer's switch; Here is the page's path, where the switch returns.
+	Lang string
+	Here string
 }
 
-// pages holds one template set per page, each the layout plus the page.
-type pages struct{ set map[string]*template.Template }
+// pages holds one template set per language and page, each the layout plus
+// the page, parsed with that language's functions (funcsFor).
+type pages struct {
+	set map[assistant.Language]map[string]*template.Template
+}
 
 var funcs = template.FuncMap{
 	"money":   ledger.Amount.Display,
@@ -134,13 +142,16 @@ func mustParsePages() *pages {
 	if err != nil {
 		panic(err)
 	}
-	p := &pages{set: map[string]*template.Template{}}
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
-			continue
+	p := &pages{set: map[assistant.Language]map[string]*template.Template{}}
+	for _, l := range []assistant.Language{assistant.English, assistant.Spanish} {
+		p.set[l] = map[string]*template.Template{}
+		for _, n := range names {
+			base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+			if base == "layout" {
+				continue
+			}
+			p.set[l][base] = template.Must(template.New("layout.html").Funcs(funcsFor(l)).ParseFS(templateFS, "templates/layout.html", n))
 		}
-		p.set[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n))
 	}
 	return p
 }
@@ -148,12 +159,20 @@ func mustParsePages() *pages {
 // render executes a page into a buffer first, so that a template error is a
 // clean 500 and never half a page.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
-	t, ok := s.pages.set[name]
+	l := s.lang(r)
+	if p.Realm == string(identity.RealmStaff) {
+		l = assistant.English
+	}
+	t, ok := s.pages.set[l][name]
 	if !ok {
 		s.fail(w, r, fmt.Errorf("web: no template %q", name))
 		return
 	}
-	p.Bank = s.BankName
+	p.Bank, p.Lang = s.BankName, string(l)
+	p.Title, p.Flash = tr(l, p.Title), tr(l, p.Flash)
+	if r.Method == http.MethodGet && localPath(r.URL.RequestURI()) {
+		p.Here = r.URL.RequestURI()
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
 		if name == "error" {
@@ -192,7 +211,7 @@ func (s *server) failPage(w http.ResponseWriter, r *http.Request, v *visit, stat
 			p.Realm = string(identity.RealmStaff)
 		}
 	}
-	p.Data = errorView{Status: status, Message: msg, Home: home}
+	p.Data = errorView{Status: status, Message: tr(s.lang(r), msg), Home: home}
 	s.render(w, r, status, "error", p)
 }
 

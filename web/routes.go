@@ -23,6 +23,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /login", s.loginForm(identity.RealmCustomer))
 	mux.HandleFunc("POST /login", s.loginSubmit(identity.RealmCustomer))
 	mux.Handle("POST /logout", s.customer(s.logout))
+	mux.HandleFunc("GET /language", s.setLanguage)
+	mux.HandleFunc("POST /security/language", s.setLanguage)
 	mux.HandleFunc("GET /password/forgot", s.forgotForm)
 	mux.HandleFunc("POST /password/forgot", s.forgotSubmit)
 	mux.HandleFunc("GET /password/reset", s.resetForm)

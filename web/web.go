@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
@@ -136,6 +137,10 @@ type Deps struct {
 	// over ACH, their status, and the console's rails page. Optional:
 	// without it those pages answer 404. See payees.go.
 	Rails *rails.Service
+	// Languages keeps each customer's language, shared with the chat and
+	// e-mails (*sqlstore.MessengerStore). Optional: without it the choice
+	// lives in a cookie on each browser. See i18n.go.
+	Languages assistant.Languages
 }
 
 // server holds the dependencies and the parsed templates.

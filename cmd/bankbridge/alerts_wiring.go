@@ -252,6 +252,20 @@ func alertsWiring(d alertsDeps) *alerts.Service {
 		o.Logger = d.log
 	}
 	o.BankName = cmp.Or(o.BankName, d.bankName)
+	// E-mails in the customer's language: the one the chat and the web app
+	// share (assistant.Languages over the messenger store).
+	if ml, ok := o.Email.(*alerts.Mailer); ok && ml != nil {
+		if ls, ok := d.messenger.(assistant.Languages); ok && d.messenger != nil {
+			ml.Bank = o.BankName
+			ml.Language = func(ctx context.Context, c bankbridge.CustomerID) string {
+				l, err := ls.Language(ctx, c)
+				if err != nil {
+					return ""
+				}
+				return string(l)
+			}
+		}
+	}
 	if d.messenger != nil {
 		ch := &chatAlerts{hub: d.hub, store: d.messenger, bank: o.BankName, events: d.events, now: o.Now}
 		if ch.now == nil {

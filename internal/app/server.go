@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bankbridge/bankbridge/assistant"
+
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/audit"
@@ -102,6 +104,11 @@ func NewServer(d ServerDeps) http.Handler {
 		PublicURL: d.PublicURL}
 	if d.Mail != nil { // never a nil *Mailer inside the interface
 		wd.Mail = d.Mail
+	}
+	// The customer's language is the one the chat keeps: one choice for
+	// web, e-mail and chat (assistant.Languages).
+	if ls, ok := d.Backend.Messenger.(assistant.Languages); ok && d.Backend.Messenger != nil {
+		wd.Languages = ls
 	}
 	if d.Inbox != nil { // never a nil *Hub inside the interface
 		wd.Inbox = d.Inbox

@@ -265,3 +265,26 @@ func (s *MessengerStore) SaveSettings(ctx context.Context, st assistant.Settings
 		int64(st.Customer), string(st.Privacy), boolInt(st.Alerts), string(st.Language), micros(st.Updated))
 	return s.db.Err("sqlstore.SaveSettings", err, nil)
 }
+
+// Language is the customer's chosen language, "" when none: the same
+// column Settings reads, so chat, web and e-mail share one choice.
+func (s *MessengerStore) Language(ctx context.Context, c bankbridge.CustomerID) (assistant.Language, error) {
+	st, err := s.Settings(ctx, c)
+	return st.Language, err
+}
+
+// SetLanguage stores only the language, in one statement: a concurrent
+// change of privacy or alerts is kept, and a customer without settings
+// gets the defaults beside it.
+func (s *MessengerStore) SetLanguage(ctx context.Context, c bankbridge.CustomerID, l assistant.Language, at time.Time) error {
+	if !l.Valid() {
+		return bankbridge.E(bankbridge.Invalid, "chat_language_invalid", "the language is en, es or unset")
+	}
+	d := assistant.DefaultSettings(c)
+	_, err := s.db.W().Exec(ctx, `INSERT INTO chat_settings (customer_id, privacy, alerts, language, updated_at) VALUES ($1,$2,$3,$4,$5)
+		ON CONFLICT (customer_id) DO UPDATE SET language = excluded.language, updated_at = excluded.updated_at`,
+		int64(c), string(d.Privacy), boolInt(d.Alerts), string(l), micros(at))
+	return s.db.Err("sqlstore.SetLanguage", err, nil)
+}
+
+var _ assistant.Languages = (*MessengerStore)(nil)

@@ -29,6 +29,7 @@ func Messenger(t *testing.T, open MessengerOpener) {
 	t.Run("ConversationsRoundTripWithPending", func(t *testing.T) { t.Parallel(); msgConversations(t, open) })
 	t.Run("TranscriptLastNOldestFirst", func(t *testing.T) { t.Parallel(); msgTranscript(t, open) })
 	t.Run("SettingsDefaultThenSaved", func(t *testing.T) { t.Parallel(); msgSettings(t, open) })
+	t.Run("LanguageSharedWithSettings", func(t *testing.T) { t.Parallel(); msgLanguage(t, open) })
 }
 
 var mT0 = time.Date(2026, 3, 4, 5, 6, 7, 890123000, time.UTC)
@@ -294,5 +295,44 @@ func msgSettings(t *testing.T, open MessengerOpener) {
 	}
 	if got, _ := s.Settings(ctx, 5); got.Language != assistant.English {
 		t.Errorf("after a refused save the language is %q, want en", got.Language)
+	}
+}
+
+// msgLanguage: the language the web and e-mail read and write is the one
+// the chat's settings hold, and setting it changes nothing else.
+func msgLanguage(t *testing.T, open MessengerOpener) {
+	ctx := context.Background()
+	s := open(t)
+	ls, ok := s.(assistant.Languages)
+	if !ok {
+		t.Fatalf("%T does not implement assistant.Languages", s)
+	}
+	if l, err := ls.Language(ctx, 7); err != nil || l != "" {
+		t.Fatalf("never chosen: %q, %v; want \"\"", l, err)
+	}
+	if err := ls.SetLanguage(ctx, 7, assistant.Spanish, mT0); err != nil {
+		t.Fatal(err)
+	}
+	want := assistant.DefaultSettings(7)
+	want.Language, want.Updated = assistant.Spanish, mT0
+	if got, err := s.Settings(ctx, 7); err != nil || got != want {
+		t.Errorf("settings after SetLanguage: %+v, %v; want %+v", got, err, want)
+	}
+	want = assistant.Settings{Customer: 7, Privacy: assistant.PrivacyOff, Alerts: false, Language: assistant.Spanish, Updated: mT0.Add(time.Hour)}
+	if err := s.SaveSettings(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	if err := ls.SetLanguage(ctx, 7, assistant.English, mT0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	want.Language, want.Updated = assistant.English, mT0.Add(2*time.Hour)
+	if got, err := s.Settings(ctx, 7); err != nil || got != want {
+		t.Errorf("SetLanguage changed more than the language: %+v, %v; want %+v", got, err, want)
+	}
+	if l, err := ls.Language(ctx, 7); err != nil || l != assistant.English {
+		t.Errorf("Language = %q, %v; want en", l, err)
+	}
+	if err := ls.SetLanguage(ctx, 7, "fr", mT0); bankbridge.ErrorKind(err) != bankbridge.Invalid {
+		t.Errorf("SetLanguage(fr) = %v, want Invalid", err)
 	}
 }

@@ -39,8 +39,11 @@ let lastPage;
 try {
   for (const who of PLAN) {
     for (const view of VIEWS) {
+      // who.lang "es": the browser asks for Spanish (Accept-Language), so
+      // the pages, and the login form's labels, are Spanish.
+      const es = who.lang === 'es';
       const context = await browser.newContext({ viewport: view.viewport, deviceScaleFactor: view.deviceScaleFactor,
-        isMobile: view.isMobile ?? false, hasTouch: view.hasTouch ?? false });
+        isMobile: view.isMobile ?? false, hasTouch: view.hasTouch ?? false, locale: es ? 'es-MX' : 'en-US' });
       const page = await context.newPage();
       lastPage = page;
       page.setDefaultTimeout(15000);
@@ -49,13 +52,17 @@ try {
         step(`log in as ${who.name} at ${view.name}`);
         const login = who.realm === 'staff' ? '/console/login' : '/login';
         await page.goto(`${BASE_URL}${login}`);
-        await page.getByLabel('Email').fill(who.email);
-        await page.getByLabel('Password').fill(PASSWORD);
-        await Promise.all([page.waitForURL((u) => !u.pathname.endsWith('/login')), page.getByRole('button', { name: 'Log in' }).click()]);
+        await page.getByLabel(es ? 'Correo electrónico' : 'Email').fill(who.email);
+        await page.getByLabel(es ? 'Contraseña' : 'Password').fill(PASSWORD);
+        await Promise.all([page.waitForURL((u) => !u.pathname.endsWith('/login')), page.getByRole('button', { name: es ? 'Iniciar sesión' : 'Log in' }).click()]);
       }
       for (const path of who.pages) {
         step(`scan ${path} as ${who.name} at ${view.name}`);
         await page.goto(`${BASE_URL}${path}`);
+        if (es) {
+          const lang = await page.evaluate(() => document.documentElement.lang);
+          if (lang !== 'es') problems.push(`${who.name} ${view.name} ${path}: <html lang="${lang}">, want es`);
+        }
         await page.evaluate(axeSource); // through the DevTools protocol: the page's CSP (script-src 'self') stays on
         const result = await page.evaluate(async (tags) => {
           // eslint-disable-next-line no-undef
@@ -78,7 +85,7 @@ try {
         if (view.name === '1280' && !autofocus) {
           await page.keyboard.press('Tab');
           const first = await page.evaluate(() => document.activeElement?.textContent?.trim());
-          if (first !== 'Skip to main content') problems.push(`${who.name} ${path}: the first Tab reaches "${first}", not the skip link`);
+          if (first !== (es ? 'Saltar al contenido principal' : 'Skip to main content')) problems.push(`${who.name} ${path}: the first Tab reaches "${first}", not the skip link`);
         }
       }
       await context.close();

@@ -1,0 +1,203 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/ledger"
+)
+
+// The customer's language. One choice per customer, kept by
+// assistant.Languages (the column the chat already reads), so that a choice
+// made on the web, in chat or by the cookie before login is the same
+// everywhere. Before login, and for a customer who never chose, a cookie
+// remembers a choice made on this browser and Accept-Language picks the
+// default (RFC 9110 section 12.5.4). The staff console stays English.
+//
+// Every customer-facing text of a template goes through {{t "English"}};
+// catalog_es.go holds the Spanish of each, and TestCatalogCoversTemplates
+// fails when a template has text outside t or a t key the catalogue lacks.
+
+// supported are the languages of the customer pages, English first: the
+// default when Accept-Language matches neither.
+var supported = []language.Tag{language.English, language.Spanish}
+
+var matcher = language.NewMatcher(supported)
+
+// langCookie remembers the choice on this browser, before login and after
+// logout. Not HttpOnly-sensitive, but kept HttpOnly like every other cookie.
+func (s *server) langCookie() string {
+	if s.Secure {
+		return "__Host-bb_lang"
+	}
+	return "bb_lang"
+}
+
+type langKey struct{}
+
+// lang is the language of the page r asks for: the signed-in customer's
+// stored choice (put in the context by authed), else the cookie, else the
+// browser's Accept-Language, else English. Staff pages are English.
+func (s *server) lang(r *http.Request) assistant.Language {
+	if strings.HasPrefix(r.URL.Path, "/console") {
+		return assistant.English
+	}
+	if l, ok := r.Context().Value(langKey{}).(assistant.Language); ok && l != "" {
+		return l
+	}
+	if c, err := r.Cookie(s.langCookie()); err == nil {
+		if l := assistant.Language(c.Value); l == assistant.English || l == assistant.Spanish {
+			return l
+		}
+	}
+	return acceptLanguage(r.Header.Get("Accept-Language"))
+}
+
+// acceptLanguage picks English or Spanish from an Accept-Language header
+// (RFC 9110 section 12.5.4, weights honoured by x/text's matcher).
+func acceptLanguage(h string) assistant.Language {
+	if h == "" {
+		return assistant.English
+	}
+	tags, _, err := language.ParseAcceptLanguage(h)
+	if err != nil || len(tags) == 0 {
+		return assistant.English
+	}
+	_, i, conf := matcher.Match(tags...)
+	if conf == language.No || i != 1 {
+		return assistant.English
+	}
+	return assistant.Spanish
+}
+
+// withCustomerLang puts the customer's stored language in r's context; on
+// a store error the page falls back to the cookie, never fails.
+func (s *server) withCustomerLang(r *http.Request, c bankbridge.CustomerID) *http.Request {
+	if s.Languages == nil {
+		return r
+	}
+	l, err := s.Languages.Language(r.Context(), c)
+	if err != nil || l == "" {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), langKey{}, l))
+}
+
+// rememberLang sets the browser's language cookie for a year.
+func (s *server) rememberLang(w http.ResponseWriter, l assistant.Language) {
+	http.SetCookie(w, &http.Cookie{Name: s.langCookie(), Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+// languageAtLogin keeps one choice across the login: a customer who
+// already chose gets it on this browser; one who never chose keeps what they
+// picked on this browser before logging in (or what it asked for), stored
+// so that chat and e-mail follow.
+func (s *server) languageAtLogin(w http.ResponseWriter, r *http.Request, c bankbridge.CustomerID) {
+	if s.Languages == nil {
+		return
+	}
+	stored, err := s.Languages.Language(r.Context(), c)
+	if err != nil {
+		return
+	}
+	if stored != "" {
+		s.rememberLang(w, stored)
+		return
+	}
+	if ck, err := r.Cookie(s.langCookie()); err == nil && (ck.Value == string(assistant.Spanish) || ck.Value == string(assistant.English)) {
+		_ = s.Languages.SetLanguage(r.Context(), c, assistant.Language(ck.Value), s.Now())
+	}
+}
+
+// setLanguage is the footer's link (GET /language?lang=es&next=/accounts)
+// and the security page's form (POST /security/language): it remembers
+// the choice on this browser and, for a signed-in customer, for the
+// customer. A cross-site link can at worst change the language shown.
+func (s *server) setLanguage(w http.ResponseWriter, r *http.Request) {
+	l := assistant.Language(r.FormValue("lang"))
+	if l != assistant.English && l != assistant.Spanish {
+		s.failPage(w, r, nil, http.StatusBadRequest, "Bad request", "Choose English or Spanish.")
+		return
+	}
+	next := safeNext(r.FormValue("next"), "/")
+	if strings.HasPrefix(next, "/language") || strings.HasPrefix(next, "/console") {
+		next = "/"
+	}
+	if v, err := s.session(w, r, identity.RealmCustomer); err == nil && v != nil && s.Languages != nil {
+		if r.Method == http.MethodPost && !sameToken(r.PostForm.Get("csrf"), v.sess.CSRF) {
+			s.forbidden(w, r, v)
+			return
+		}
+		if err := s.Languages.SetLanguage(r.Context(), v.sess.Customer, l, s.Now()); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.rememberLang(w, l)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// tr is s in l: the catalogue's Spanish, else s itself (English, or a
+// text that is data, not words).
+func tr(l assistant.Language, s string) string {
+	if l == assistant.Spanish {
+		if es, ok := spanish[s]; ok {
+			return es
+		}
+	}
+	return s
+}
+
+var monthsES = [...]string{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"}
+
+// dayMonthYear is "2 Jan 2006" in l: "2 ene 2006" in Spanish (CLDR's
+// abbreviated months for es).
+func dayMonthYear(l assistant.Language, t time.Time) string {
+	if l != assistant.Spanish {
+		return t.Format("2 Jan 2006")
+	}
+	return fmt.Sprintf("%d %s %d", t.Day(), monthsES[t.Month()-1], t.Year())
+}
+
+// funcsFor are the template functions of pages in l: funcs with the words
+// and dates in l. Money reads the same in both (ledger.Amount.Display: the
+// bank's US grouping, which es-US shares).
+func funcsFor(l assistant.Language) map[string]any {
+	m := map[string]any{}
+	for k, v := range funcs {
+		m[k] = v
+	}
+	m["t"] = func(s string, args ...any) string {
+		if len(args) == 0 {
+			return tr(l, s)
+		}
+		return fmt.Sprintf(tr(l, s), args...)
+	}
+	// msg is for a message a handler wrote (a form's error): translated
+	// when the catalogue has it, else shown as written.
+	m["msg"] = func(s string) string { return tr(l, s) }
+	m["date"] = func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return dayMonthYear(l, t.UTC())
+	}
+	m["datetime"] = func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return dayMonthYear(l, t.UTC()) + t.UTC().Format(" 15:04 UTC")
+	}
+	m["kind"] = func(k ledger.AccountKind) string { return tr(l, kindName(k)) }
+	m["category"] = func(c string) string { return tr(l, funcs["category"].(func(string) string)(c)) }
+	return m
+}
