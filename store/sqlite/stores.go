@@ -36,3 +36,6 @@ func (db *DB) Deployment(ctx context.Context) (string, error) { return db.sql.De
 
 // Rails returns the store of payments over the rails.
 func (db *DB) Rails() *sqlstore.RailsStore { return db.sql.Rails() }
+
+// Scheduled returns the scheduled payments' store.
+func (db *DB) Scheduled() *sqlstore.ScheduledStore { return db.sql.Scheduled() }
