@@ -181,4 +181,3 @@ func (s *ScheduledStore) Runs(ctx context.Context, c bankbridge.CustomerID, id s
 	rs, err := Collect(rows, scanRun)
 	return rs, s.db.Err("sqlstore.Scheduled.Runs", err, nil)
 }
-
