@@ -115,7 +115,7 @@ var packages = map[string]pkgRule{
 	"oauth": {layer: httpBase, imports: []string{"", "consent", "ledger"}},
 
 	"dataapi":              {layer: edge, imports: []string{"", "audit", "consent", "backoff", "dataapi/records", "identity", "legible", "ledger", "limits", "oauth", "problem", "statement"}},
-	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "legible", "ledger", "limits", "problem", "rails", "statement"}},
+	"web":                  {layer: edge, imports: []string{"", "alerts", "assistant", "audit", "consent", "dataapi/records", "identity", "insights", "legible", "ledger", "limits", "problem", "rails", "scheduled", "statement"}},
 	"auditapi":             {layer: edge, imports: []string{"", "audit", "problem"}},
 	"witness":              {layer: edge, imports: []string{"audit"}},
 	"platformsim":          {layer: edge},
@@ -140,7 +140,7 @@ var packages = map[string]pkgRule{
 	"internal/app": {layer: wiring,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "auditapi", "backoff", "channels", "channels/messenger", "channels/telegram", "channels/whatsapp",
 			"consent", "dataapi", "dataapi/records", "identity", "insights", "keyring", "ledger", "limits", "oauth", "platformsim", "problem",
-			"rails", "railsim", "store/postgres", "store/sqlite", "web"}},
+			"rails", "railsim", "scheduled", "store/postgres", "store/sqlite", "web"}},
 	"cmd/bankbridge": {layer: command,
 		imports: []string{"", "alerts", "alerts/stream", "assistant", "audit", "audit/headkv", "auditapi", "channels", "consent", "demo",
 			"identity", "insights", "internal/app", "keyring", "ledger", "oauth", "platformsim", "rails", "railsim", "witness"}},

@@ -23,6 +23,7 @@ import (
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/railsim"
+	"github.com/bankbridge/bankbridge/scheduled"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/bankbridge/bankbridge/web"
@@ -55,8 +56,9 @@ type bank struct {
 	clock   *clock
 	funding ledger.AccountID
 	limits  *limits.Guard
-	rails   *rails.Service  // payees at other banks and ACH (payees_test.go)
-	railsTr *railsim.Client // the emulator the rails reach, its files and instant service
+	rails   *rails.Service     // payees at other banks and ACH (payees_test.go)
+	railsTr *railsim.Client    // the emulator the rails reach, its files and instant service
+	sched   *scheduled.Service // scheduled payments (scheduled_test.go)
 	nextNum int
 }
 
@@ -82,20 +84,21 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	var idst identity.Store
 	var limst limits.Store
 	var railst rails.Store
+	var schedst scheduled.Store
 	if o.postgres {
 		pdb, err := postgres.Open(ctx, testdb.PostgresURL(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { pdb.Close() })
-		lst, idst, limst, railst = pdb.Ledger(), pdb.Identity(), pdb.Limits(), pdb.Rails()
+		lst, idst, limst, railst, schedst = pdb.Ledger(), pdb.Identity(), pdb.Limits(), pdb.Rails(), pdb.Scheduled()
 	} else {
 		var err error
 		if db, err = sqlite.Open(ctx, testdb.SQLitePath(t)); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		lst, idst, limst, railst = db.Ledger(), db.Identity(), db.Limits(), db.Rails()
+		lst, idst, limst, railst, schedst = db.Ledger(), db.Identity(), db.Limits(), db.Rails(), db.Scheduled()
 	}
 	base := lst
 	clk := &clock{t: time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)}
@@ -120,8 +123,9 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	t.Cleanup(simSrv.Close)
 	b.railsTr = &railsim.Client{Base: simSrv.URL, Routing: "021000089"}
 	b.rails = rails.New(railst, led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: now, Instant: b.railsTr})
+	b.sched = scheduled.New(schedst, led, scheduled.Options{Payer: b.rails, Limits: b.limits, Now: now})
 	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Secure: o.secure,
-		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails})
+		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails, Scheduled: b.sched})
 	return b
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/scheduled"
 )
 
 // Auth is what the web needs from identity: logins, sessions, TOTP and the
@@ -136,6 +137,9 @@ type Deps struct {
 	// over ACH, their status, and the console's rails page. Optional:
 	// without it those pages answer 404. See payees.go.
 	Rails *rails.Service
+	// Scheduled backs the scheduled and recurring payments (/scheduled).
+	// Optional: without it those pages answer 404. See scheduled.go.
+	Scheduled *scheduled.Service
 }
 
 // server holds the dependencies and the parsed templates.
