@@ -16,6 +16,7 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testbrowser"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/scheduled"
 	"github.com/bankbridge/bankbridge/web"
 )
 
@@ -30,10 +31,25 @@ func TestBrowserAccessibility(t *testing.T) {
 	ctx := context.Background()
 	l := audit.New(ab.db.Audit(), audit.Options{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), Now: ab.clock.Now, SealEvery: time.Hour})
 	t.Cleanup(l.Close)
+	sched := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: ab.svc, Limits: ab.limits, Now: ab.clock.Now})
 	ab.handler = web.New(web.Deps{Auth: ab.ids, Ledger: ab.ledger, Logger: slog.New(slog.DiscardHandler), Now: ab.clock.Now,
-		BankName: "Test Bank", Alerts: ab.svc, Audit: l, Limits: ab.limits, Mail: &mailbox{}, PublicURL: "https://bank.test"})
+		BankName: "Test Bank", Alerts: ab.svc, Audit: l, Limits: ab.limits, Mail: &mailbox{}, PublicURL: "https://bank.test", Scheduled: sched})
 	checking := ab.checking(ab.ada.ID)
-	ab.account(ab.ada.ID, "Rainy day savings", ledger.Savings, 1200000)
+	rainy := ab.account(ab.ada.ID, "Rainy day savings", ledger.Savings, 1200000)
+	// A monthly payment to savings, paid once, and one that was refused:
+	// the scheduled payments' page with its runs.
+	for _, o := range []scheduled.Order{
+		{Label: "Rainy day savings", Amount: 10000, Every: scheduled.Monthly, Count: 12, Memo: "Saving up"},
+		{Label: "Rainy day savings", Amount: 9_000_000, Every: scheduled.Once},
+	} {
+		o.Customer, o.From, o.To, o.Currency, o.Start = ab.ada.ID, checking.ID, rainy.ID, "USD", ab.clock.Now()
+		if _, err := sched.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sched.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	ab.move(ab.funding, checking.ID, 420000, "Salary, Acme Corp")
 	tr := ab.cardPayment(checking.ID, 4250, "Corner Grocery")
 	tr2 := ab.cardPayment(checking.ID, 1899, "Streamflix")
@@ -61,7 +77,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			"/accounts", fmt.Sprintf("/accounts/%d", checking.ID), fmt.Sprintf("/accounts/%d?q=zzz&from=2026-01-01", checking.ID),
 			"/transfer", "/cards", fmt.Sprintf("/cards/%d/freeze", cards[0].ID), fmt.Sprintf("/cards/%d/report", cards[0].ID),
 			"/cases", fmt.Sprintf("/cases/%d", k.ID), fmt.Sprintf("/disputes/new?transfer=%d", tr.ID),
-			"/notifications", "/privacy/disclosures", "/security", "/nowhere"}},
+			"/notifications", "/privacy/disclosures", "/security", "/scheduled", "/nowhere"}},
 	}
 	for _, r := range roles {
 		plan = append(plan, who{Realm: "staff", Name: string(r), Email: string(r) + "@bank.test", Pages: []string{
@@ -71,7 +87,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	shots := map[string]string{"/login": "login", "/accounts": "accounts", fmt.Sprintf("/accounts/%d", checking.ID): "history",
 		"/cards": "cards", fmt.Sprintf("/cases/%d", k.ID): "dispute-case", fmt.Sprintf("/disputes/new?transfer=%d", tr.ID): "dispute-form",
-		"/notifications": "alerts", "/security": "security", "/password/forgot": "password-forgot"}
+		"/notifications": "alerts", "/security": "security", "/password/forgot": "password-forgot", "/scheduled": "scheduled"}
 	staffShots := map[string]string{"/console/customers?q=e": "console-search", fmt.Sprintf("/console/customers/%d", ab.ada.ID): "console-customer",
 		"/console/cases": "console-cases", fmt.Sprintf("/console/cases/%d", k.ID): "console-case",
 		fmt.Sprintf("/console/accounts/%d/status?to=frozen", checking.ID): "console-freeze", "/console/audit": "console-audit"}
@@ -88,12 +104,19 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	testbrowser.Run(t, "e2e", "a11y.mjs", "BANKBRIDGE_E2E_SCREENSHOT", 10*time.Minute,
 		"BASE_URL="+srv.URL, "PASSWORD="+password, "PLAN="+string(planJSON), "SHOTS="+dir, "SHOT_PAGES="+string(shotsJSON),
-		fmt.Sprintf(`KEYS={"email":"ada@example.com","dispute":"/disputes/new?transfer=%d"}`, tr2.ID))
+		fmt.Sprintf(`KEYS={"email":"ada@example.com","dispute":"/disputes/new?transfer=%d","to":"Rainy"}`, tr2.ID))
 	// The keyboard walk froze the card and opened a second dispute.
 	if got := ab.cardStatus(ab.ada.ID); got != ledger.CardFrozen {
 		t.Errorf("after the keyboard walk the card is %s, want frozen", got)
 	}
 	if ks, _ := ab.svc.CustomerCases(ctx, ab.ada.ID); len(ks) != 2 {
 		t.Errorf("after the keyboard walk Ada has %d cases, want 2", len(ks))
+	}
+	// It moved 25.00 to savings (the monthly order's first 100.00 before).
+	if got, want := ab.get(rainy.ID).Available(), ledger.Amount(1200000+10000+2500); got != want {
+		t.Errorf("after the keyboard transfer savings hold %d, want %d", got, want)
+	}
+	if os, _ := ab.db.Scheduled().Orders(ctx, ab.ada.ID); len(os) != 3 {
+		t.Errorf("after the keyboard walk Ada has %d scheduled payments, want 3", len(os))
 	}
 }

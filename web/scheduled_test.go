@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/scheduled"
 )
 
 var orderRowRe = regexp.MustCompile(`data-order="(\d+)"`)
@@ -119,4 +121,44 @@ func TestScheduledPayments(t *testing.T) {
 			t.Fatalf("the list after skip and cancel:\n%s", body)
 		}
 	})
+}
+
+// TestScheduledRefusalIsAnAlert: a scheduled payment that would overdraw is
+// not made, and the customer finds why, in plain words, in Alerts, once
+// however many times the worker passes.
+func TestScheduledRefusalIsAnAlert(t *testing.T) {
+	t.Parallel()
+	ab := newAlertsBank(t)
+	ctx := context.Background()
+	svc := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: ab.svc, Limits: ab.limits, Now: ab.clock.Now})
+	checking := ab.checking(ab.ada.ID)
+	savings := ab.account(ab.ada.ID, "Savings", ledger.Savings, 0)
+	if _, err := svc.Create(ctx, scheduled.Order{Customer: ab.ada.ID, From: checking.ID, To: savings.ID, Label: "Savings",
+		Amount: 5_000_00, Currency: "USD", Every: scheduled.Once, Start: ab.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := svc.Cycle(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as, _, err := ab.svc.Notifications(ctx, ab.ada.ID, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range as {
+		if a.Rule == alerts.Scheduled {
+			n++
+			if !strings.Contains(a.Body, "5,000.00 USD") || !strings.Contains(a.Body, "not enough money") {
+				t.Errorf("the alert says %q", a.Body)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d scheduled-payment alerts, want 1", n)
+	}
+	if got := ab.get(savings.ID).Available(); got != 0 {
+		t.Fatalf("a refused payment moved %d", got)
+	}
 }
