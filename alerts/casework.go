@@ -144,7 +144,9 @@ func (s *Service) CustomerCases(ctx context.Context, c bankbridge.CustomerID) ([
 
 // SanctionsKey is the key of the case of a held rails payment: one case
 // per payment, however many instances open it.
-func SanctionsKey(payment int64) AlertID { return AlertID("sanctions:payment:" + strconv.FormatInt(payment, 10)) }
+func SanctionsKey(payment int64) AlertID {
+	return AlertID("sanctions:payment:" + strconv.FormatInt(payment, 10))
+}
 
 // SanctionsPayment returns the rails payment a sanctions case is about.
 func SanctionsPayment(k Case) (int64, bool) {
