@@ -24,7 +24,9 @@ import (
 // console, for the customer and for each staff role, with axe-core (WCAG
 // 2.0-2.2 A and AA) at 1280 px, 390 px and 200% zoom: no violation, no
 // sideways scrolling on small screens, the skip link first in the tab
-// order (web/e2e/a11y.mjs). BANKBRIDGE_SCREENSHOTS=dir keeps screenshots
+// order (web/e2e/a11y.mjs); then, by keyboard alone, it logs in, freezes
+// a card, disputes a payment, moves money through the confirmation and
+// schedules a monthly payment. BANKBRIDGE_SCREENSHOTS=dir keeps screenshots
 // of the main pages there (docs/screenshots is made this way).
 func TestBrowserAccessibility(t *testing.T) {
 	ab := newAlertsBank(t)

@@ -85,8 +85,9 @@ try {
     }
   }
   // Keyboard only, as someone who cannot use a mouse: log in, freeze a
-  // card through its confirmation, dispute a payment. Tab moves, Space
-  // chooses, Enter sends; every control is reached in order.
+  // card through its confirmation, dispute a payment, move money through
+  // "check and confirm", schedule a monthly payment. Tab moves, Space and
+  // the arrows choose, Enter sends; every control is reached in order.
   const KEYS = process.env.KEYS ? JSON.parse(process.env.KEYS) : null;
   if (KEYS) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
