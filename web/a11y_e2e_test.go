@@ -16,6 +16,7 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testbrowser"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/scheduled"
 	"github.com/bankbridge/bankbridge/web"
 )
@@ -35,7 +36,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	t.Cleanup(l.Close)
 	sched := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: ab.svc, Limits: ab.limits, Now: ab.clock.Now})
 	ab.handler = web.New(web.Deps{Auth: ab.ids, Ledger: ab.ledger, Logger: slog.New(slog.DiscardHandler), Now: ab.clock.Now,
-		BankName: "Test Bank", Alerts: ab.svc, Audit: l, Limits: ab.limits, Mail: &mailbox{}, PublicURL: "https://bank.test", Scheduled: sched})
+		BankName: "Test Bank", Alerts: ab.svc, Audit: l, Limits: ab.limits, Mail: &mailbox{}, PublicURL: "https://bank.test", Scheduled: sched, Rails: ab.rails})
 	checking := ab.checking(ab.ada.ID)
 	rainy := ab.account(ab.ada.ID, "Rainy day savings", ledger.Savings, 1200000)
 	// A monthly payment to savings, paid once, and one that was refused:
@@ -57,6 +58,19 @@ func TestBrowserAccessibility(t *testing.T) {
 	tr2 := ab.cardPayment(checking.ID, 1899, "Streamflix")
 	cards, _ := ab.db.Ledger().CustomerCards(ctx, ab.ada.ID)
 	k, err := ab.svc.OpenDispute(ctx, ab.ada.ID, tr, alerts.DisputeNotAsDescribed, "The apples were rotten.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A payment the sanctions screen holds, and its case in the queue.
+	pe, err := ab.rails.AddPayee(ctx, rails.Payee{Customer: ab.ada.ID, Name: "Dmitri Kovalenko", Nickname: "Dmitri", Routing: "231380104", Number: "123456789", Type: rails.Checking})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := ab.rails.Pay(ctx, rails.PayRequest{Customer: ab.ada.ID, Payee: pe.ID, From: checking.ID, Amount: 1000, Channel: "web", Key: "a11y-held"})
+	if err != nil || held.Status != rails.StatusHeld {
+		t.Fatalf("a payment to a listed name: %+v, %v", held, err)
+	}
+	sk, err := ab.svc.OpenSanctionsCase(ctx, ab.ada.ID, int64(held.ID), held.Hold, held.Amount, held.Currency, held.Screen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +99,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		plan = append(plan, who{Realm: "staff", Name: string(r), Email: string(r) + "@bank.test", Pages: []string{
 			"/console/", "/console/customers?q=e", fmt.Sprintf("/console/customers/%d", ab.ada.ID),
 			fmt.Sprintf("/console/accounts/%d/status?to=frozen", checking.ID), "/console/cases", fmt.Sprintf("/console/cases/%d", k.ID),
+			fmt.Sprintf("/console/cases/%d", sk.ID), "/console/rails",
 			"/console/audit", "/console/alerts", "/console/logins"}})
 	}
 	shots := map[string]string{"/login": "login", "/accounts": "accounts", fmt.Sprintf("/accounts/%d", checking.ID): "history",
