@@ -23,6 +23,9 @@ const (
 	Deposit      Rule = "deposit"       // money received
 	PaymentSent  Rule = "payment_sent"  // money sent (not at a merchant)
 	Suspicious   Rule = "suspicious"    // new category far from history, velocity, foreign
+	// Scheduled is a notice about a scheduled payment (not made: refused or
+	// missed), raised by package scheduled through Tell, not by an event.
+	Scheduled Rule = "scheduled_payment"
 )
 
 // Privacy is how much an alert may say outside the bank's own app.
@@ -342,6 +345,8 @@ func (r Rule) label() string {
 		return "Was this you?"
 	case PaymentStatus:
 		return "Payment update"
+	case Scheduled:
+		return "Scheduled payment"
 	}
 	return fmt.Sprintf("Alert (%s)", string(r))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,10 +23,17 @@ const (
 	CaseLost    CaseKind = "lost"    // a card reported lost by its holder
 	CaseStolen  CaseKind = "stolen"  // a card reported stolen by its holder
 	CaseDispute CaseKind = "dispute" // a transaction the customer disputes
+	// CaseSanctions is a payment over the rails held by the sanctions
+	// screen, for a compliance officer to release or reject. The customer
+	// never sees it: telling them would tip them off (31 CFR 501.604's
+	// blocking reports go to OFAC, not to the customer).
+	CaseSanctions CaseKind = "sanctions"
 )
 
 // CaseKinds lists every kind, in the order the queue offers them as filters.
-func CaseKinds() []CaseKind { return []CaseKind{CaseFraud, CaseDispute, CaseLost, CaseStolen} }
+func CaseKinds() []CaseKind {
+	return []CaseKind{CaseFraud, CaseDispute, CaseLost, CaseStolen, CaseSanctions}
+}
 
 // Label is the kind's name for people.
 func (k CaseKind) Label() string {
@@ -38,6 +46,8 @@ func (k CaseKind) Label() string {
 		return "Stolen card"
 	case CaseDispute:
 		return "Dispute"
+	case CaseSanctions:
+		return "Sanctions hold"
 	}
 	return string(k)
 }
@@ -128,14 +138,35 @@ func (s *Service) ReportedCase(ctx context.Context, c bankbridge.CustomerID, car
 // CustomerCases lists a customer's cases, newest first, for the customer
 // to follow and for staff.
 func (s *Service) CustomerCases(ctx context.Context, c bankbridge.CustomerID) ([]Case, error) {
-	return s.store.CaseList(ctx, CaseQuery{Customer: c, Limit: 200})
+	ks, err := s.store.CaseList(ctx, CaseQuery{Customer: c, Limit: 200})
+	return slices.DeleteFunc(ks, func(k Case) bool { return k.Kind == CaseSanctions }), err
+}
+
+// SanctionsKey is the key of the case of a held rails payment: one case
+// per payment, however many instances open it.
+func SanctionsKey(payment int64) AlertID {
+	return AlertID("sanctions:payment:" + strconv.FormatInt(payment, 10))
+}
+
+// SanctionsPayment returns the rails payment a sanctions case is about.
+func SanctionsPayment(k Case) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(string(k.Alert), "sanctions:payment:"), 10, 64)
+	return n, k.Kind == CaseSanctions && err == nil && n > 0
+}
+
+// OpenSanctionsCase opens (or, opened before, returns) the case of a rails
+// payment held by the sanctions screen: hold is the ledger hold of its
+// funds, hit what the screen matched.
+func (s *Service) OpenSanctionsCase(ctx context.Context, c bankbridge.CustomerID, payment int64, hold ledger.TransferID, amount ledger.Amount, cur ledger.Currency, hit string) (Case, error) {
+	return s.store.OpenCase(ctx, Case{Kind: CaseSanctions, Alert: SanctionsKey(payment), Customer: c, Transfer: hold,
+		Amount: amount, Currency: cur, Reason: hit, Status: "open", Opened: s.o.Now()})
 }
 
 // CustomerCase returns one of the customer's cases with its notes; a case
 // of another customer is ErrCaseNotFound.
 func (s *Service) CustomerCase(ctx context.Context, c bankbridge.CustomerID, id CaseID) (Case, []CaseNote, error) {
 	k, err := s.store.Case(ctx, id)
-	if err == nil && k.Customer != c {
+	if err == nil && (k.Customer != c || k.Kind == CaseSanctions) {
 		err = ErrCaseNotFound
 	}
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testbrowser"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/scheduled"
 	"github.com/bankbridge/bankbridge/web"
 )
 
@@ -23,22 +25,52 @@ import (
 // console, for the customer and for each staff role, with axe-core (WCAG
 // 2.0-2.2 A and AA) at 1280 px, 390 px and 200% zoom: no violation, no
 // sideways scrolling on small screens, the skip link first in the tab
-// order (web/e2e/a11y.mjs). BANKBRIDGE_SCREENSHOTS=dir keeps screenshots
+// order (web/e2e/a11y.mjs); then, by keyboard alone, it logs in, freezes
+// a card, disputes a payment, moves money through the confirmation and
+// schedules a monthly payment. BANKBRIDGE_SCREENSHOTS=dir keeps screenshots
 // of the main pages there (docs/screenshots is made this way).
 func TestBrowserAccessibility(t *testing.T) {
 	ab := newAlertsBank(t)
 	ctx := context.Background()
 	l := audit.New(ab.db.Audit(), audit.Options{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), Now: ab.clock.Now, SealEvery: time.Hour})
 	t.Cleanup(l.Close)
+	sched := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: ab.svc, Limits: ab.limits, Now: ab.clock.Now})
 	ab.handler = web.New(web.Deps{Auth: ab.ids, Ledger: ab.ledger, Logger: slog.New(slog.DiscardHandler), Now: ab.clock.Now,
-		BankName: "Test Bank", Alerts: ab.svc, Audit: l, Limits: ab.limits, Mail: &mailbox{}, PublicURL: "https://bank.test"})
+		BankName: "Test Bank", Alerts: ab.svc, Audit: l, Limits: ab.limits, Mail: &mailbox{}, PublicURL: "https://bank.test", Scheduled: sched, Rails: ab.rails})
 	checking := ab.checking(ab.ada.ID)
-	ab.account(ab.ada.ID, "Rainy day savings", ledger.Savings, 1200000)
+	rainy := ab.account(ab.ada.ID, "Rainy day savings", ledger.Savings, 1200000)
+	// A monthly payment to savings, paid once, and one that was refused:
+	// the scheduled payments' page with its runs.
+	for _, o := range []scheduled.Order{
+		{Label: "Rainy day savings", Amount: 10000, Every: scheduled.Monthly, Count: 12, Memo: "Saving up"},
+		{Label: "Rainy day savings", Amount: 9_000_000, Every: scheduled.Once},
+	} {
+		o.Customer, o.From, o.To, o.Currency, o.Start = ab.ada.ID, checking.ID, rainy.ID, "USD", ab.clock.Now()
+		if _, err := sched.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sched.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	ab.move(ab.funding, checking.ID, 420000, "Salary, Acme Corp")
 	tr := ab.cardPayment(checking.ID, 4250, "Corner Grocery")
 	tr2 := ab.cardPayment(checking.ID, 1899, "Streamflix")
 	cards, _ := ab.db.Ledger().CustomerCards(ctx, ab.ada.ID)
 	k, err := ab.svc.OpenDispute(ctx, ab.ada.ID, tr, alerts.DisputeNotAsDescribed, "The apples were rotten.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A payment the sanctions screen holds, and its case in the queue.
+	pe, err := ab.rails.AddPayee(ctx, rails.Payee{Customer: ab.ada.ID, Name: "Dmitri Kovalenko", Nickname: "Dmitri", Routing: "231380104", Number: "123456789", Type: rails.Checking})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := ab.rails.Pay(ctx, rails.PayRequest{Customer: ab.ada.ID, Payee: pe.ID, From: checking.ID, Amount: 1000, Channel: "web", Key: "a11y-held"})
+	if err != nil || held.Status != rails.StatusHeld {
+		t.Fatalf("a payment to a listed name: %+v, %v", held, err)
+	}
+	sk, err := ab.svc.OpenSanctionsCase(ctx, ab.ada.ID, int64(held.ID), held.Hold, held.Amount, held.Currency, held.Screen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +94,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			"/accounts", fmt.Sprintf("/accounts/%d", checking.ID), fmt.Sprintf("/accounts/%d?q=zzz&from=2026-01-01", checking.ID),
 			"/transfer", "/cards", fmt.Sprintf("/cards/%d/freeze", cards[0].ID), fmt.Sprintf("/cards/%d/report", cards[0].ID),
 			"/cases", fmt.Sprintf("/cases/%d", k.ID), fmt.Sprintf("/disputes/new?transfer=%d", tr.ID),
-			"/notifications", "/privacy/disclosures", "/security", "/nowhere"}},
+			"/notifications", "/privacy/disclosures", "/security", "/scheduled", "/nowhere"}},
 	}
 	// The customer's pages again in Spanish: the lang attribute and the
 	// longer Spanish words must pass the same scan.
@@ -76,11 +108,12 @@ func TestBrowserAccessibility(t *testing.T) {
 		plan = append(plan, who{Realm: "staff", Name: string(r), Email: string(r) + "@bank.test", Pages: []string{
 			"/console/", "/console/customers?q=e", fmt.Sprintf("/console/customers/%d", ab.ada.ID),
 			fmt.Sprintf("/console/accounts/%d/status?to=frozen", checking.ID), "/console/cases", fmt.Sprintf("/console/cases/%d", k.ID),
+			fmt.Sprintf("/console/cases/%d", sk.ID), "/console/rails",
 			"/console/audit", "/console/alerts", "/console/logins"}})
 	}
 	shots := map[string]string{"/login": "login", "/accounts": "accounts", fmt.Sprintf("/accounts/%d", checking.ID): "history",
 		"/cards": "cards", fmt.Sprintf("/cases/%d", k.ID): "dispute-case", fmt.Sprintf("/disputes/new?transfer=%d", tr.ID): "dispute-form",
-		"/notifications": "alerts", "/security": "security", "/password/forgot": "password-forgot"}
+		"/notifications": "alerts", "/security": "security", "/password/forgot": "password-forgot", "/scheduled": "scheduled"}
 	staffShots := map[string]string{"/console/customers?q=e": "console-search", fmt.Sprintf("/console/customers/%d", ab.ada.ID): "console-customer",
 		"/console/cases": "console-cases", fmt.Sprintf("/console/cases/%d", k.ID): "console-case",
 		fmt.Sprintf("/console/accounts/%d/status?to=frozen", checking.ID): "console-freeze", "/console/audit": "console-audit"}
@@ -97,12 +130,19 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	testbrowser.Run(t, "e2e", "a11y.mjs", "BANKBRIDGE_E2E_SCREENSHOT", 10*time.Minute,
 		"BASE_URL="+srv.URL, "PASSWORD="+password, "PLAN="+string(planJSON), "SHOTS="+dir, "SHOT_PAGES="+string(shotsJSON),
-		fmt.Sprintf(`KEYS={"email":"ada@example.com","dispute":"/disputes/new?transfer=%d"}`, tr2.ID))
+		fmt.Sprintf(`KEYS={"email":"ada@example.com","dispute":"/disputes/new?transfer=%d","to":"Rainy"}`, tr2.ID))
 	// The keyboard walk froze the card and opened a second dispute.
 	if got := ab.cardStatus(ab.ada.ID); got != ledger.CardFrozen {
 		t.Errorf("after the keyboard walk the card is %s, want frozen", got)
 	}
 	if ks, _ := ab.svc.CustomerCases(ctx, ab.ada.ID); len(ks) != 2 {
 		t.Errorf("after the keyboard walk Ada has %d cases, want 2", len(ks))
+	}
+	// It moved 25.00 to savings (the monthly order's first 100.00 before).
+	if got, want := ab.get(rainy.ID).Available(), ledger.Amount(1200000+10000+2500); got != want {
+		t.Errorf("after the keyboard transfer savings hold %d, want %d", got, want)
+	}
+	if os, _ := ab.db.Scheduled().Orders(ctx, ab.ada.ID); len(os) != 3 {
+		t.Errorf("after the keyboard walk Ada has %d scheduled payments, want 3", len(os))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/rails"
 )
 
 // caseRoles work the case queue: support (fraud, cards, disputes),
@@ -43,6 +44,8 @@ type consoleCaseView struct {
 	Row      caseRow
 	Notes    []caseNoteRow
 	Transfer *ledger.Transfer
+	Payment  *rails.Payment // a sanctions hold's payment
+	CanAct   bool           // may release or reject it (compliance, administrators)
 	Mine     bool
 	Error    string
 	Note     string
@@ -126,6 +129,10 @@ func (s *server) consoleCases(w http.ResponseWriter, r *http.Request, v *visit) 
 			q.Customer = bankbridge.CustomerID(n)
 		}
 	}
+	if err := s.syncSanctions(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	ks, err := s.Alerts.CaseQueue(r.Context(), q)
 	if err != nil {
 		s.fail(w, r, err)
@@ -188,6 +195,12 @@ func (s *server) renderConsoleCase(w http.ResponseWriter, r *http.Request, v *vi
 			cv.Transfer = &t
 		}
 	}
+	if n, ok := alerts.SanctionsPayment(k); ok && s.Rails != nil {
+		if p, err := s.Rails.Store().Payment(r.Context(), rails.PaymentID(n)); err == nil {
+			cv.Payment = &p
+			cv.CanAct = slices.Contains(complianceRoles, v.sess.Role)
+		}
+	}
 	p := s.consolePage(v, k.Kind.Label()+" case "+strconv.FormatInt(int64(id), 10))
 	p.Nav = "cases"
 	switch r.URL.Query().Get("done") {
@@ -199,6 +212,10 @@ func (s *server) renderConsoleCase(w http.ResponseWriter, r *http.Request, v *vi
 		p.Flash = "Note added."
 	case "closed":
 		p.Flash = "Case closed."
+	case "released":
+		p.Flash = "Payment released: it leaves with the next file. Case closed."
+	case "rejected":
+		p.Flash = "Payment rejected: the funds are back with the customer. Case closed."
 	}
 	p.Data = cv
 	s.render(w, r, status, "console_case", p)

@@ -24,6 +24,7 @@ import (
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/railsim"
+	"github.com/bankbridge/bankbridge/scheduled"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/bankbridge/bankbridge/web"
@@ -59,6 +60,7 @@ type bank struct {
 	rails   *rails.Service      // payees at other banks and ACH (payees_test.go)
 	railsTr *railsim.Client     // the emulator the rails reach, its files and instant service
 	langs   assistant.Languages // the customers' languages, shared with the chat
+	sched   *scheduled.Service  // scheduled payments (scheduled_test.go)
 	nextNum int
 }
 
@@ -85,13 +87,14 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	var limst limits.Store
 	var railst rails.Store
 	var langs assistant.Languages
+	var schedst scheduled.Store
 	if o.postgres {
 		pdb, err := postgres.Open(ctx, testdb.PostgresURL(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { pdb.Close() })
-		lst, idst, limst, railst = pdb.Ledger(), pdb.Identity(), pdb.Limits(), pdb.Rails()
+		lst, idst, limst, railst, schedst = pdb.Ledger(), pdb.Identity(), pdb.Limits(), pdb.Rails(), pdb.Scheduled()
 		langs = pdb.Messenger()
 	} else {
 		var err error
@@ -99,7 +102,7 @@ func newBank(t testing.TB, o bankOptions) *bank {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		lst, idst, limst, railst = db.Ledger(), db.Identity(), db.Limits(), db.Rails()
+		lst, idst, limst, railst, schedst = db.Ledger(), db.Identity(), db.Limits(), db.Rails(), db.Scheduled()
 		langs = db.Messenger()
 	}
 	base := lst
@@ -125,8 +128,9 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	t.Cleanup(simSrv.Close)
 	b.railsTr = &railsim.Client{Base: simSrv.URL, Routing: "021000089"}
 	b.rails = rails.New(railst, led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: now, Instant: b.railsTr})
+	b.sched = scheduled.New(schedst, led, scheduled.Options{Payer: b.rails, Limits: b.limits, Now: now})
 	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Secure: o.secure,
-		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails, Languages: langs})
+		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails, Languages: langs, Scheduled: b.sched})
 	return b
 }
 

@@ -40,6 +40,9 @@ type Alerts interface {
 	CaseQueue(ctx context.Context, q alerts.CaseQuery) ([]alerts.Case, error)
 	AssignCase(ctx context.Context, id alerts.CaseID, staff bankbridge.StaffID) error
 	AddCaseNote(ctx context.Context, n alerts.CaseNote) (alerts.CaseNote, error)
+	// OpenSanctionsCase opens, once per payment, the case of a rails
+	// payment held by the sanctions screen (console_sanctions.go).
+	OpenSanctionsCase(ctx context.Context, c bankbridge.CustomerID, payment int64, hold ledger.TransferID, amount ledger.Amount, cur ledger.Currency, hit string) (alerts.Case, error)
 }
 
 // alertsCurrency is the currency alert thresholds are entered in.

@@ -552,12 +552,33 @@ func (s *server) consoleRailsDecide(release bool) func(http.ResponseWriter, *htt
 			s.notFound(w, r, v)
 			return
 		}
-		done := "released"
+		ctx := r.Context()
+		held, err := s.Rails.Store().Payment(ctx, rails.PaymentID(n))
+		if errors.Is(err, rails.ErrPaymentNotFound) {
+			s.notFound(w, r, v)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		reason := strings.TrimSpace(r.PostForm.Get("reason"))
+		done, note := "released", "Released: the screen's hit is not the payee"
+		if !release {
+			done, note = "rejected", "Rejected"
+		}
+		if reason != "" {
+			note += ": " + reason
+		}
+		// The decision is audited with the officer's name before it is
+		// made, as every staff step on a case is.
+		if !s.auditStaffAction(w, r, v, held.Customer, "rails payment "+strconv.FormatInt(n, 10)+": "+done, note) {
+			return
+		}
 		if release {
-			_, err = s.Rails.Release(r.Context(), rails.PaymentID(n))
+			_, err = s.Rails.Release(ctx, rails.PaymentID(n))
 		} else {
-			_, err = s.Rails.Reject(r.Context(), rails.PaymentID(n), strings.TrimSpace(r.PostForm.Get("reason")))
-			done = "rejected"
+			_, err = s.Rails.Reject(ctx, rails.PaymentID(n), reason)
 		}
 		switch {
 		case errors.Is(err, rails.ErrPaymentNotFound):
@@ -570,6 +591,21 @@ func (s *server) consoleRailsDecide(release bool) func(http.ResponseWriter, *htt
 			return
 		}
 		s.Logger.Info("rails: compliance decision", "payment", n, "release", release, "staff", v.sess.Staff)
+		// The hold's case in the queue closes with the decision.
+		if s.Alerts != nil && done != "gone" {
+			k, err := s.Alerts.OpenSanctionsCase(ctx, held.Customer, n, held.Hold, held.Amount, held.Currency, held.Screen)
+			if err == nil && k.Status == "open" {
+				err = s.Alerts.CloseCase(ctx, k.ID, v.sess.Staff, note)
+			}
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if r.PostForm.Get("from") == "case" {
+				http.Redirect(w, r, "/console/cases/"+strconv.FormatInt(int64(k.ID), 10)+"?done="+done, http.StatusSeeOther)
+				return
+			}
+		}
 		http.Redirect(w, r, "/console/rails?done="+done, http.StatusSeeOther)
 	}
 }

@@ -103,7 +103,8 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /console/partners/{id}/suspend", s.staff(partnerSuspendRoles, s.partnerAction("suspended", PartnerAdmin.SuspendPartner)))
 	mux.Handle("POST /console/partners/{id}/reinstate", s.staff(partnerAdminRoles, s.partnerAction("reinstated", PartnerAdmin.ReinstatePartner)))
 	mux.Handle("POST /console/partners/{id}/refuse", s.staff(partnerAdminRoles, s.partnerAction("refused", PartnerAdmin.RefusePartner)))
-	s.railsRoutes(mux) // payees at other banks and ACH payments: payees.go
+	s.railsRoutes(mux)     // payees at other banks and ACH payments: payees.go
+	s.scheduledRoutes(mux) // scheduled and recurring payments: scheduled.go
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r, nil) })
 	return s.secure(s.crossOrigin(mux))

@@ -12,6 +12,7 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/scheduled"
 )
 
 // Auth is what the web needs from identity: logins, sessions, TOTP and the
@@ -141,6 +142,9 @@ type Deps struct {
 	// e-mails (*sqlstore.MessengerStore). Optional: without it the choice
 	// lives in a cookie on each browser. See i18n.go.
 	Languages assistant.Languages
+	// Scheduled backs the scheduled and recurring payments (/scheduled).
+	// Optional: without it those pages answer 404. See scheduled.go.
+	Scheduled *scheduled.Service
 }
 
 // server holds the dependencies and the parsed templates.

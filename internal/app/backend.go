@@ -17,6 +17,7 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/scheduled"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 )
@@ -38,6 +39,7 @@ type Backend struct {
 	Limits    *limits.Guard     // the payment limits, over this database, for every channel
 	Rails     rails.Store       // payments over the rails: payees, files, returns
 	Mirror    rails.MirrorStore // mirror mode: what was imported from the core
+	Scheduled scheduled.Store   // scheduled and recurring payments
 	Deploy    stream.Identity   // the id the database generated: the default cluster name
 	// RateLimits holds rate budgets for the fleet (the data API's, the Send
 	// API's pacing) on PostgreSQL; nil on SQLite, whose one process keeps
@@ -66,14 +68,14 @@ func OpenBackend(ctx context.Context, c *Config) (*Backend, error) {
 			return nil, err
 		}
 		return &Backend{Engine: "sqlite", Ledger: db.Ledger(), Identity: db.Identity(), Audit: db.Audit(), Consent: db.Consent(), Messenger: db.Messenger(), Insights: db.Insights(), DataAPI: db.DataAPI(), Alerts: db.Alerts(), Lease: db.Lease(), Keys: db.Keys(), Deploy: db, Ping: db.Ping, Close: db.Close, Versions: db.Versions, Settle: db.Settle,
-			Limits: limits.NewGuard(db.Limits(), c.LimitPolicy(), nil), Rails: db.Rails(), Mirror: db.Mirror()}, nil
+			Limits: limits.NewGuard(db.Limits(), c.LimitPolicy(), nil), Rails: db.Rails(), Mirror: db.Mirror(), Scheduled: db.Scheduled()}, nil
 	}
 	db, err := postgres.Open(ctx, c.Database)
 	if err != nil {
 		return nil, err
 	}
 	return &Backend{Engine: "postgres", Ledger: db.Ledger(), Identity: db.Identity(), Audit: db.Audit(), Consent: db.Consent(), Messenger: db.Messenger(), Insights: db.Insights(), DataAPI: db.DataAPI(), Alerts: db.Alerts(), Lease: db.Lease(), Keys: db.Keys(), Deploy: db, Ping: db.Ping, Close: db.Close, Versions: db.Versions, Settle: db.Settle,
-		Limits: limits.NewGuard(db.Limits(), c.LimitPolicy(), nil), RateLimits: db.Budgets(nil), Rails: db.Rails(), Mirror: db.Mirror()}, nil
+		Limits: limits.NewGuard(db.Limits(), c.LimitPolicy(), nil), RateLimits: db.Budgets(nil), Rails: db.Rails(), Mirror: db.Mirror(), Scheduled: db.Scheduled()}, nil
 }
 
 // LedgerOptions tunes group commit per engine: SQLite has one writer, so one

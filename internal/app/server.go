@@ -26,6 +26,7 @@ import (
 	"github.com/bankbridge/bankbridge/oauth"
 	"github.com/bankbridge/bankbridge/problem"
 	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/scheduled"
 	"github.com/bankbridge/bankbridge/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -49,7 +50,9 @@ type ServerDeps struct {
 	Insights *insights.Service
 	Events   *insights.Recorder
 	Rails    *rails.Service // payees at other banks, payments over ACH; nil: those pages answer 404
-	Secure   bool
+	// Scheduled backs the scheduled payments' pages; nil: they answer 404.
+	Scheduled *scheduled.Service
+	Secure    bool
 	// Mail sends password reset e-mails with links to PublicURL; nil: the
 	// web app tells customers to call instead.
 	Mail      *alerts.Mailer
@@ -122,6 +125,7 @@ func NewServer(d ServerDeps) http.Handler {
 	if d.Rails != nil {
 		wd.Rails = d.Rails
 	}
+	wd.Scheduled = d.Scheduled
 	mux.Handle("/", web.New(wd))
 	return RequestID(m.Wrap(mux))
 }

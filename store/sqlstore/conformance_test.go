@@ -121,6 +121,20 @@ func TestConformance(t *testing.T) {
 				// proved by one suite like the rest.
 				storetest.Lease(t, func(t testing.TB) (audit.Lease, audit.Store) { s := open(t); return s.lease, s.audit() })
 			})
+			t.Run("Scheduled", func(t *testing.T) {
+				t.Parallel()
+				storetest.Scheduled(t, func(t testing.TB) func() storetest.ScheduledDB {
+					where := e.fresh(t)
+					first := e.open(t, where)
+					return func() storetest.ScheduledDB {
+						s := first
+						if e.name != "sqlite" {
+							s = e.open(t, where) // another instance: its own pool
+						}
+						return storetest.ScheduledDB{Scheduled: s.scheduled, Ledger: s.ledger, Rails: s.rails}
+					}
+				})
+			})
 			t.Run("Rails", func(t *testing.T) {
 				t.Parallel()
 				storetest.Rails(t, func(t testing.TB) (rails.Store, ledger.Store) { s := open(t); return s.rails, s.ledger })

@@ -32,6 +32,7 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/scheduled"
 	"github.com/bankbridge/bankbridge/store/postgres"
 	"github.com/bankbridge/bankbridge/store/sqlite"
 	"github.com/bankbridge/bankbridge/store/sqlstore"
@@ -75,6 +76,7 @@ type stores struct {
 	versions  func(context.Context) ([]string, error)
 	chat      storetest.ChatStore
 	mirror    rails.MirrorStore
+	scheduled scheduled.Store
 }
 
 // engine makes bare databases migrated by the shared runner from any set
@@ -103,7 +105,7 @@ var engines = []engine{
 			t.Cleanup(func() { db.Close() })
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
 				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db.Rails(), db.Ledger(), db,
-				db.ExecAudit, db.Versions, db.Messenger(), db.Mirror()}
+				db.ExecAudit, db.Versions, db.Messenger(), db.Mirror(), db.Scheduled()}
 		},
 		schema: sqliteSchema,
 	},
@@ -126,7 +128,7 @@ var engines = []engine{
 			}
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
 				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db.Rails(), db.Ledger(), db,
-				exec, db.Versions, db.Messenger(), db.Mirror()}
+				exec, db.Versions, db.Messenger(), db.Mirror(), db.Scheduled()}
 		},
 		schema: postgresSchema,
 	},

@@ -92,8 +92,9 @@ try {
     }
   }
   // Keyboard only, as someone who cannot use a mouse: log in, freeze a
-  // card through its confirmation, dispute a payment. Tab moves, Space
-  // chooses, Enter sends; every control is reached in order.
+  // card through its confirmation, dispute a payment, move money through
+  // "check and confirm", schedule a monthly payment. Tab moves, Space and
+  // the arrows choose, Enter sends; every control is reached in order.
   const KEYS = process.env.KEYS ? JSON.parse(process.env.KEYS) : null;
   if (KEYS) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -127,6 +128,36 @@ try {
     await page.keyboard.type('Charged after I cancelled.');
     await tabTo('form[action="/disputes"] button[type="submit"]');
     await Promise.all([page.waitForURL(/\/cases\/\d+\?done=disputed$/), page.keyboard.press('Enter')]);
+    // A screen reader hears each step's heading and, on an error, the
+    // alert; the walk checks what it would hear, not only where it lands.
+    const heading = async () => page.evaluate(() => document.querySelector('main h1')?.textContent?.trim());
+    step('keyboard: move money, check and confirm');
+    await page.goto(`${BASE_URL}/transfer`);
+    await tabTo('#to');
+    await page.keyboard.type(KEYS.to); // a select chooses the option its typed letters begin
+    await tabTo('#amount');
+    await page.keyboard.type('25');
+    await Promise.all([page.waitForLoadState('load'), page.keyboard.press('Enter')]);
+    await page.waitForFunction(() => document.querySelector('main h1')?.textContent?.trim() === 'Check and confirm');
+    const said = await page.evaluate(() => document.querySelector('[data-field="amount"]')?.textContent?.trim());
+    if (!said || !said.startsWith('25.00')) fail(`the confirmation reads the amount as "${said}"`);
+    await tabTo('form[action="/transfer/confirm"] button[type="submit"]');
+    await Promise.all([page.waitForURL(/\/transfer\/receipt\/\d+/), page.keyboard.press('Enter')]);
+    step('keyboard: schedule a monthly payment');
+    await page.goto(`${BASE_URL}/scheduled`);
+    await tabTo('#to');
+    await page.keyboard.type(KEYS.to);
+    await tabTo('#amount');
+    await page.keyboard.type('15');
+    await tabTo('input[name="every"]');
+    await page.keyboard.press('ArrowDown'); // every week
+    await page.keyboard.press('ArrowDown'); // every month
+    await tabTo('#count');
+    await page.keyboard.type('6');
+    await tabTo('form[action="/scheduled"] button[type="submit"]');
+    await Promise.all([page.waitForURL(/\/scheduled\?done=created$/), page.keyboard.press('Enter')]);
+    const status = await page.evaluate(() => document.querySelector('[role="status"]')?.textContent?.trim());
+    if (!status?.startsWith('Payment scheduled')) fail(`after scheduling, the status announced is "${status}" (${await heading()})`);
     await ctx.close();
   }
   step('report');

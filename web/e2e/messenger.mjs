@@ -90,15 +90,32 @@ try {
   await page.getByLabel('Password').fill(PASSWORD);
   await Promise.all([page.waitForURL(/\/consent/), page.getByRole('button', { name: 'Log in' }).click()]);
 
-  step('approve the consent');
+  step('approve the consent, by keyboard alone');
   await page.getByRole('heading', { name: /Connect .* to your bank/ }).waitFor();
   const boxes = page.locator('input[type=checkbox][name=account]');
   const n = await boxes.count();
   if (n === 0) fail('the consent page offers no account');
-  for (let i = 0; i < n; i++) await boxes.nth(i).check();
+  // What a screen reader announces: each box by its account ("Account
+  // ending 0012"), in a group named by its question.
+  const named = await page.getByRole('group', { name: 'Which accounts may it see?' }).getByRole('checkbox', { name: /Account ending \d{4}/ }).count();
+  if (named !== n) fail(`${named} of ${n} account boxes are announced by their account`);
+  const tabTo = async (selector) => {
+    for (let i = 0; i < 80; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+    }
+    fail(`Tab never reaches ${selector} on ${page.url()}`);
+  };
+  const ids = await boxes.evaluateAll((els) => els.map((e) => e.id));
+  for (const id of ids) {
+    await tabTo(`#${id}`);
+    if (!(await page.locator(`#${id}`).isChecked())) await page.keyboard.press('Space');
+  }
+  for (let i = 0; i < n; i++) if (!(await boxes.nth(i).isChecked())) fail('Space did not tick an account box');
   // The bank redirects to the platform's account-linking redirect, which
   // delivers the account_linking webhook and shows the chat again.
-  await page.getByRole('button', { name: 'Approve and share' }).click();
+  await tabTo('button[value="approve"]');
+  await page.keyboard.press('Enter');
   await page.locator('.chat p.note', { hasText: 'You linked your bank account.' }).waitFor();
   if (!page.url().startsWith(CHAT)) fail(`after the consent the browser is at ${page.url()}, want the chat`);
 

@@ -1,0 +1,33 @@
+package app
+
+import (
+	"log/slog"
+
+	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/scheduled"
+)
+
+// ScheduledLease is the lease of the scheduled payments' worker: one
+// instance of the fleet runs it at a time. The claim in the store and the
+// per-occurrence key keep it correct if two ever overlap (a lease lost
+// while its holder is still mid-run).
+const ScheduledLease = "scheduled-payments"
+
+// ScheduledWiring builds the scheduled payments' service: external payees
+// through rl (nil: those orders are refused as "not available"), the
+// fleet's limits, and notices through al (nil: none).
+func ScheduledWiring(b *Backend, led *ledger.Service, rl *rails.Service, al *alerts.Service, log *slog.Logger) *scheduled.Service {
+	o := scheduled.Options{Logger: log}
+	if b.Limits != nil { // never a nil pointer inside an interface
+		o.Limits = b.Limits
+	}
+	if rl != nil {
+		o.Payer = rl
+	}
+	if al != nil {
+		o.Teller = al
+	}
+	return scheduled.New(b.Scheduled, led, o)
+}
