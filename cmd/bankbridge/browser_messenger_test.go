@@ -40,6 +40,16 @@ func TestBrowserMessenger(t *testing.T) {
 	}
 
 	// What the browser did, as the bank recorded it.
+	chatJourneyRecorded(t, dir, "messenger")
+}
+
+// chatJourneyRecorded checks what a browser walk of a chat platform (link,
+// balance minimal then full, pay Sam 20, unlink) left in the bank's SQLite
+// database in dir: exactly one chat payment of 20.00 into Sam's account, the
+// platform's one consent revoked, the full balance recorded as a
+// platform-message disclosure. It returns the demo customer.
+func chatJourneyRecorded(t *testing.T, dir, platform string) bankbridge.CustomerID {
+	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "bankbridge.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +80,7 @@ func TestBrowserMessenger(t *testing.T) {
 	}
 	var paid []ledger.Amount
 	for _, e := range hist.Entries {
-		if e.Transfer.Client == "chat:messenger" {
+		if e.Transfer.Client == "chat:"+platform {
 			paid = append(paid, e.Amount)
 		}
 	}
@@ -81,17 +91,17 @@ func TestBrowserMessenger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var messenger int
+	var n int
 	for _, g := range grants {
-		if g.Partner == "messenger" {
-			messenger++
+		if string(g.Partner) == platform {
+			n++
 			if g.Status != consent.Revoked {
-				t.Errorf("messenger consent %s is %s after the unlink, want revoked", g.ID, g.Status)
+				t.Errorf("%s consent %s is %s after the unlink, want revoked", platform, g.ID, g.Status)
 			}
 		}
 	}
-	if messenger != 1 {
-		t.Errorf("%d messenger consents, want 1", messenger)
+	if n != 1 {
+		t.Errorf("%d %s consents, want 1", n, platform)
 	}
 	recs, err := db.Audit().Records(bg, audit.Query{Customer: cust, Kind: audit.PlatformMessage, Limit: 1000})
 	if err != nil {
@@ -101,7 +111,8 @@ func TestBrowserMessenger(t *testing.T) {
 	for _, r := range recs.Records {
 		details = append(details, r.Detail)
 	}
-	if got := strings.Join(details, "; "); !strings.Contains(got, "messenger: balance") {
+	if got := strings.Join(details, "; "); !strings.Contains(got, platform+": balance") {
 		t.Errorf("platform-message disclosures %q lack the full balance", got)
 	}
+	return cust
 }

@@ -1,21 +1,14 @@
 package main
 
 import (
-	"context"
 	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/bankbridge/bankbridge"
-	"github.com/bankbridge/bankbridge/audit"
-	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/demo"
-	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/internal/testbrowser"
-	"github.com/bankbridge/bankbridge/ledger"
-	"github.com/bankbridge/bankbridge/store/sqlite"
 )
 
 // TestBrowserWhatsApp runs web/e2e/whatsapp.mjs in headless Chromium
@@ -43,70 +36,7 @@ func TestBrowserWhatsApp(t *testing.T) {
 	}
 
 	// What the browser did, as the bank recorded it.
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "bankbridge.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	bg := context.Background()
-	cred, err := db.Identity().CredentialByEmail(bg, identity.RealmCustomer, demo.CustomerEmail)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cust := bankbridge.CustomerID(cred.ID)
-	payees, err := db.Ledger().Payees(bg, cust)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sam ledger.AccountID
-	for _, p := range payees {
-		if p.Nickname == "Sam" {
-			sam = p.Account
-		}
-	}
-	if sam == 0 {
-		t.Fatalf("the demo customer has no payee Sam: %+v", payees)
-	}
-	hist, err := db.Ledger().History(bg, ledger.HistoryQuery{Account: sam, Limit: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var paid []ledger.Amount
-	for _, e := range hist.Entries {
-		if e.Transfer.Client == "chat:whatsapp" {
-			paid = append(paid, e.Amount)
-		}
-	}
-	if len(paid) != 1 || paid[0] != 2000 {
-		t.Errorf("chat payments into Sam's account %v, want exactly one of 20.00", paid)
-	}
-	grants, err := db.Consent().CustomerGrants(bg, cust)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var whatsapp int
-	for _, g := range grants {
-		if g.Partner == "whatsapp" {
-			whatsapp++
-			if g.Status != consent.Revoked {
-				t.Errorf("whatsapp consent %s is %s after the unlink, want revoked", g.ID, g.Status)
-			}
-		}
-	}
-	if whatsapp != 1 {
-		t.Errorf("%d whatsapp consents, want 1", whatsapp)
-	}
-	recs, err := db.Audit().Records(bg, audit.Query{Customer: cust, Kind: audit.PlatformMessage, Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var details []string
-	for _, r := range recs.Records {
-		details = append(details, r.Detail)
-	}
-	if got := strings.Join(details, "; "); !strings.Contains(got, "whatsapp: balance") {
-		t.Errorf("platform-message disclosures %q lack the full balance", got)
-	}
+	cust := chatJourneyRecorded(t, dir, "whatsapp")
 
 	// The chat counted in the engagement reports, on WhatsApp's own
 	// channel: the linked customer's requests and the payment (read from
