@@ -133,6 +133,7 @@ var packages = map[string]pkgRule{
 	"internal/testdb":      {layer: support},
 	"alerts/alertstest":    {layer: support},
 	"internal/testbrowser": {layer: support},
+	"internal/teststore":   {layer: support, imports: []string{"internal/testdb", "store/postgres", "store/sqlite", "store/sqlstore"}},
 
 	"ledger/ledgertest": {layer: support, imports: []string{"ledger"}},
 

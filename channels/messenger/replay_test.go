@@ -14,29 +14,8 @@ import (
 	"github.com/bankbridge/bankbridge/channels"
 	"github.com/bankbridge/bankbridge/channels/messenger"
 	"github.com/bankbridge/bankbridge/internal/testdb"
-	"github.com/bankbridge/bankbridge/store/postgres"
-	"github.com/bankbridge/bankbridge/store/sqlite"
+	"github.com/bankbridge/bankbridge/internal/teststore"
 )
-
-// openChatStore opens the chat store of engine on a fresh database.
-func openChatStore(t *testing.T, engine string) assistant.Store {
-	t.Helper()
-	ctx := context.Background()
-	if engine == "postgres" {
-		db, err := postgres.Open(ctx, testdb.PostgresURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db.Messenger()
-	}
-	db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db.Messenger()
-}
 
 // TestWebhookRefusesAgedEvents: a correctly signed event older than Meta's
 // redelivery window is answered EVENT_RECEIVED and dropped, whatever its
@@ -51,7 +30,7 @@ func TestWebhookRefusesAgedEvents(t *testing.T) {
 	for _, engine := range testdb.Engines {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			st := openChatStore(t, engine)
+			st := teststore.Chat(t, engine)
 			now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 			clock := func() time.Time { return now }
 			g := &graph{}

@@ -7,33 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/channels"
 	"github.com/bankbridge/bankbridge/channels/telegram"
 	"github.com/bankbridge/bankbridge/internal/testdb"
-	"github.com/bankbridge/bankbridge/store/postgres"
-	"github.com/bankbridge/bankbridge/store/sqlite"
+	"github.com/bankbridge/bankbridge/internal/teststore"
 )
-
-// openStore opens the chat store of engine on a fresh database.
-func openStore(t *testing.T, engine string) assistant.Store {
-	t.Helper()
-	ctx := context.Background()
-	if engine == "postgres" {
-		db, err := postgres.Open(ctx, testdb.PostgresURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db.Messenger()
-	}
-	db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db.Messenger()
-}
 
 // TestTelegramRefusesAgedUpdates: a message older than Telegram's
 // redelivery window is answered 200 and dropped, whatever its update id,
@@ -48,7 +26,7 @@ func TestTelegramRefusesAgedUpdates(t *testing.T) {
 	for _, engine := range testdb.Engines {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			st := openStore(t, engine)
+			st := teststore.Chat(t, engine)
 			now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 			clock := func() time.Time { return now }
 			h, api := setupOn(t, st, clock)

@@ -15,29 +15,9 @@ import (
 	"github.com/bankbridge/bankbridge/channels"
 	"github.com/bankbridge/bankbridge/channels/whatsapp"
 	"github.com/bankbridge/bankbridge/internal/testdb"
+	"github.com/bankbridge/bankbridge/internal/teststore"
 	"github.com/bankbridge/bankbridge/platformsim"
-	"github.com/bankbridge/bankbridge/store/postgres"
-	"github.com/bankbridge/bankbridge/store/sqlite"
 )
-
-func openStore(t *testing.T, engine string) assistant.Store {
-	t.Helper()
-	ctx := context.Background()
-	if engine == "postgres" {
-		db, err := postgres.Open(ctx, testdb.PostgresURL(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db.Messenger()
-	}
-	db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db.Messenger()
-}
 
 type clock struct {
 	mu sync.Mutex
@@ -64,7 +44,7 @@ func newBed(t *testing.T, engine, template string) *bed {
 	t.Cleanup(srv.Close)
 	b.sim = platformsim.NewWhatsApp(platformsim.WhatsAppOptions{Prefix: "/sim/whatsapp", BaseURL: srv.URL + "/sim/whatsapp",
 		WebhookURL: srv.URL + whatsapp.PathWebhook, AccessToken: "TOKEN", AppSecret: "app-secret", VerifyToken: "verify-me", Now: b.clk.now})
-	st := openStore(t, engine)
+	st := teststore.Chat(t, engine)
 	a := assistant.New(assistant.Deps{Store: st, BankURL: "https://bank.example", Now: b.clk.now})
 	b.hub = channels.NewHub(channels.HubDeps{Assistant: a, Store: st, Now: b.clk.now})
 	ad, err := whatsapp.New(whatsapp.Config{AccessToken: "TOKEN", AppSecret: "app-secret", VerifyToken: "verify-me",
