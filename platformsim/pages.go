@@ -49,9 +49,20 @@ func (s *Sim) Handler() http.Handler {
 	})
 }
 
-// form makes a handler for a chat form: it runs fn (which delivers a
-// webhook and waits for the bank) and shows the chat again.
-func (s *Sim) form(wait bool, fn func(ctx context.Context, name string, f url.Values) error) http.HandlerFunc {
+// chatPage is what a chat form needs of an emulator: how many lines a
+// person's chat has, how to note in it that the bank did not take a
+// message, and a wait for the bank's reply after a given line.
+type chatPage interface {
+	lineCount(name string) int
+	failed(name string, err error)
+	WaitReply(ctx context.Context, name string, after int) bool
+}
+
+// chatForm makes a handler for a chat form of any of the emulators: it runs
+// fn (which delivers a webhook), then, when wait is set, waits for the
+// bank's reply (the bank answers the webhook once the event is stored and
+// replies a moment after), and shows the chat again under prefix.
+func chatForm(prefix string, p chatPage, wait bool, fn func(ctx context.Context, name string, f url.Values) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
@@ -59,22 +70,35 @@ func (s *Sim) form(wait bool, fn func(ctx context.Context, name string, f url.Va
 			return
 		}
 		name := r.PathValue("name")
-		s.user(name)
-		s.mu.Lock()
-		before := len(s.users[name].Lines)
-		s.mu.Unlock()
+		before := p.lineCount(name)
 		if err := fn(r.Context(), name, r.PostForm); err != nil {
-			s.o.Logger.Warn("platformsim: webhook", "err", err)
-			s.appendLine(s.user(name), Line{At: s.o.Now(), Note: true, Text: "The bank's webhook did not accept this: " + err.Error()})
+			p.failed(name, err)
 		} else if wait {
-			// The bank answers the webhook before it replies: show the chat
-			// once the reply is there (or after replyWait).
+			// Show the chat once the reply is there (or after replyWait), as
+			// the app would.
 			wctx, cancel := context.WithTimeout(r.Context(), replyWait)
-			s.WaitReply(wctx, name, before)
+			p.WaitReply(wctx, name, before)
 			cancel()
 		}
-		http.Redirect(w, r, s.o.Prefix+"/chat/"+url.PathEscape(name)+"#end", http.StatusSeeOther)
+		http.Redirect(w, r, prefix+"/chat/"+url.PathEscape(name)+"#end", http.StatusSeeOther)
 	}
+}
+
+// form makes a handler for a Messenger chat form (chatForm).
+func (s *Sim) form(wait bool, fn func(ctx context.Context, name string, f url.Values) error) http.HandlerFunc {
+	return chatForm(s.o.Prefix, s, wait, fn)
+}
+
+func (s *Sim) lineCount(name string) int {
+	s.user(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.users[name].Lines)
+}
+
+func (s *Sim) failed(name string, err error) {
+	s.o.Logger.Warn("platformsim: webhook", "err", err)
+	s.appendLine(s.user(name), Line{At: s.o.Now(), Note: true, Text: "The bank's webhook did not accept this: " + err.Error()})
 }
 
 // startLink is where the account_link button leads

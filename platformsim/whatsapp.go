@@ -573,29 +573,16 @@ func (s *WhatsAppSim) verify(ctx context.Context) error {
 }
 
 func (s *WhatsAppSim) form(fn func(ctx context.Context, name string, f url.Values) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, "bad form", http.StatusBadRequest)
-			return
-		}
-		name := r.PathValue("name")
-		before := len(s.Chat(name).Lines)
-		if err := fn(r.Context(), name, r.PostForm); err != nil {
-			s.mu.Lock()
-			c := s.chat(name)
-			c.Lines = append(c.Lines, WhatsAppLine{At: s.o.Now(), Note: true, Text: "Not delivered: " + err.Error()})
-			s.mu.Unlock()
-		} else {
-			// The bank answers the webhook once the message is stored and
-			// replies a moment after: show the chat once the reply is there
-			// (or after replyWait), as the app would.
-			wctx, cancel := context.WithTimeout(r.Context(), replyWait)
-			s.WaitReply(wctx, name, before)
-			cancel()
-		}
-		http.Redirect(w, r, s.o.Prefix+"/chat/"+url.PathEscape(name)+"#end", http.StatusSeeOther)
-	}
+	return chatForm(s.o.Prefix, s, true, fn)
+}
+
+func (s *WhatsAppSim) lineCount(name string) int { return len(s.Chat(name).Lines) }
+
+func (s *WhatsAppSim) failed(name string, err error) {
+	s.mu.Lock()
+	c := s.chat(name)
+	c.Lines = append(c.Lines, WhatsAppLine{At: s.o.Now(), Note: true, Text: "Not delivered: " + err.Error()})
+	s.mu.Unlock()
 }
 
 // clickToChat is wa.me/<number>?text=...: it opens the chat of the person
