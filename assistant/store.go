@@ -178,6 +178,14 @@ type Store interface {
 	// of it is first again: for outbound messages whose send failed and
 	// must be retried. Forgetting an unknown id is not an error.
 	ForgetDelivery(ctx context.Context, platform, id string) error
+	// ClaimSend claims the send of a bank-started message id (an alert to
+	// a chat) at now: SendClaimed when no one claimed it yet or the
+	// claim of someone else is older than lease (its instance died
+	// mid-send), SendInFlight while another claim is younger, SendDone
+	// once SentDelivery recorded the send.
+	ClaimSend(ctx context.Context, platform, id string, now time.Time, lease time.Duration) (SendClaim, error)
+	// SentDelivery records that the claimed send of id went out.
+	SentDelivery(ctx context.Context, platform, id string) error
 
 	// Conversation returns the conversation of k; ErrNoConversation.
 	Conversation(ctx context.Context, k Key) (Conversation, error)
@@ -216,4 +224,14 @@ var (
 	ErrNotLinked      = bankbridge.E(bankbridge.NotFound, "chat_not_linked", "this chat is not linked to a bank account")
 	ErrNoPendingLink  = bankbridge.E(bankbridge.NotFound, "chat_link_expired", "the account linking expired; start it again from the chat")
 	ErrNoConversation = bankbridge.E(bankbridge.NotFound, "chat_conversation_not_found", "no such conversation")
+)
+
+// SendClaim is the state of a bank-started message's send key.
+type SendClaim int
+
+// The states ClaimSend reports.
+const (
+	SendClaimed  SendClaim = iota // the caller sends now, then calls SentDelivery
+	SendInFlight                  // another instance claimed it within the lease: try later
+	SendDone                      // it was sent: nothing to do
 )

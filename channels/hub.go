@@ -269,24 +269,49 @@ func (h *Hub) Noted(ctx context.Context, platform, eventID string, m assistant.M
 	return h.Once(ctx, platform, eventID, func(ctx context.Context) error { return h.d.Store.AppendMessage(ctx, m) })
 }
 
-// SendOnce runs send at most once per (platform, id) that succeeded: it
-// records id first, so a concurrent or later duplicate is dropped, and
-// forgets it again when send fails, so a retry of a failed send is not
-// mistaken for a duplicate. For bank-started messages (alerts), which the
-// caller retries.
+// sendClaimLease is how long a claim on a bank-started message holds
+// before another instance may take it over: past the longest send
+// SendOnce allows (sendBound), so a live sender has finished or given up
+// before its claim goes stale.
+const (
+	sendClaimLease = 20 * time.Second
+	sendBound      = 15 * time.Second
+)
+
+// SendOnce runs send once per (platform, id) that succeeded, for
+// bank-started messages (alerts) which the caller retries. The id is
+// claimed before the send and marked sent after it: a concurrent or later
+// duplicate is dropped once it is sent, and answered Unavailable (try
+// later) while another instance is sending it. A failed send forgets the
+// claim, so the retry sends. An instance killed between the claim and the
+// send leaves a claim that goes stale after sendClaimLease, and the retry
+// on another instance takes it over and sends: at least once, with a
+// repeat only when the kill falls between the platform's answer and the
+// record of it.
 func (h *Hub) SendOnce(ctx context.Context, platform, id string, send func(context.Context) error) error {
-	first, err := h.d.Store.FirstDelivery(ctx, platform, id, h.d.Now().UTC(), EventKeep)
-	if err != nil {
+	claim, err := h.d.Store.ClaimSend(ctx, platform, id, h.d.Now().UTC(), sendClaimLease)
+	switch {
+	case err != nil:
 		return bankbridge.E(bankbridge.Unavailable, "chat_busy", "try again").WithOp("channels.SendOnce", err)
-	}
-	if !first {
+	case claim == assistant.SendDone:
 		return nil
+	case claim == assistant.SendInFlight:
+		return bankbridge.E(bankbridge.Unavailable, "chat_send_in_flight", "another instance is sending this message; try again later")
 	}
-	if err := send(ctx); err != nil {
-		if ferr := h.d.Store.ForgetDelivery(context.WithoutCancel(ctx), platform, id); ferr != nil {
+	sctx, cancel := context.WithTimeout(ctx, sendBound)
+	err = send(sctx)
+	cancel()
+	bg := context.WithoutCancel(ctx)
+	if err != nil {
+		if ferr := h.d.Store.ForgetDelivery(bg, platform, id); ferr != nil {
 			return errors.Join(err, ferr)
 		}
 		return err
+	}
+	if err := h.d.Store.SentDelivery(bg, platform, id); err != nil {
+		// Sent: the caller records it delivered and does not retry; the
+		// claim goes stale unused.
+		h.d.Logger.Warn("channels: recording a sent message", "platform", platform, "id", id, "err", err)
 	}
 	return nil
 }

@@ -848,8 +848,9 @@ func (f *fleet) checkAlerts() {
 	// The platform: what each chat received, against what the database
 	// says it delivered there.
 	var latencies []time.Duration
-	var delivered int
+	var delivered, chatRepeats int
 	for _, c := range f.linked {
+		seen := 0
 		var got []platformsim.Line
 		for _, l := range f.sim.Chat(c.chat).Lines {
 			if l.FromPage && l.MessagingType != "RESPONSE" { // replies are RESPONSE; alerts UPDATE or MESSAGE_TAG
@@ -872,13 +873,18 @@ func (f *fleet) checkAlerts() {
 					in++
 				}
 			}
-			if in != n {
+			// At least once, as for e-mail: an instance killed between the
+			// platform's answer and the record of it sends again on the
+			// retry (Hub.SendOnce). A repeat is counted, a miss fails.
+			if in < n {
 				t.Errorf("%s: the alert %q is in the chat %d times, delivered %d times", c.chat, body, in, n)
 			}
+			chatRepeats += max(in-n, 0)
+			seen += in
 		}
 		delivered += want
-		if len(got) != want {
-			t.Errorf("%s: %d alert messages in the chat, %d delivered alerts in the database", c.chat, len(got), want)
+		if len(got) != seen {
+			t.Errorf("%s: %d alert messages in the chat, %d of them for delivered alerts in the database", c.chat, len(got), seen)
 		}
 		for _, tr := range f.transfers {
 			if tr.customer != c {
@@ -898,8 +904,8 @@ func (f *fleet) checkAlerts() {
 	slices.Sort(latencies)
 	if len(latencies) > 0 {
 		t.Logf("alerts: %d raised during the load (%d large debits booked), each delivered to its chat and by e-mail, across the kill -9 and the NATS outage "+
-			"(%d chat messages in all; %d e-mails repeated); receipt to chat through NATS, %d instances: p50 %s, p99 %s, max %s (n=%d)",
-			loadAlerts, len(f.transfers), delivered, repeats, fleetSize, pct(latencies, 50), pct(latencies, 99), latencies[len(latencies)-1].Round(time.Millisecond), len(latencies))
+			"(%d chat messages in all; %d chat messages and %d e-mails repeated); receipt to chat through NATS, %d instances: p50 %s, p99 %s, max %s (n=%d)",
+			loadAlerts, len(f.transfers), delivered, chatRepeats, repeats, fleetSize, pct(latencies, 50), pct(latencies, 99), latencies[len(latencies)-1].Round(time.Millisecond), len(latencies))
 	}
 }
 

@@ -145,6 +145,41 @@ func (s *MessengerStore) ForgetDelivery(ctx context.Context, platform, id string
 	return s.db.Err("sqlstore.ForgetDelivery", err, nil)
 }
 
+// ClaimSend implements assistant.Store: one statement inserts the claim or
+// takes over a stale one (ON CONFLICT ... DO UPDATE ... WHERE, the same on
+// SQLite and PostgreSQL), so of concurrent claimers one wins.
+func (s *MessengerStore) ClaimSend(ctx context.Context, platform, id string, now time.Time, lease time.Duration) (assistant.SendClaim, error) {
+	res, err := s.db.W().Exec(ctx, `INSERT INTO chat_events (platform, event_id, seen_at, sending) VALUES ($1,$2,$3,1)
+		ON CONFLICT (platform, event_id) DO UPDATE SET seen_at = excluded.seen_at
+		WHERE chat_events.sending = 1 AND chat_events.seen_at < $4`,
+		platform, id, micros(now), micros(now.Add(-lease)))
+	if err != nil {
+		return assistant.SendInFlight, s.db.Err("sqlstore.ClaimSend", err, nil)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return assistant.SendInFlight, err
+	} else if n > 0 {
+		return assistant.SendClaimed, nil
+	}
+	var sending int64
+	err = s.db.W().QueryRow(ctx, `SELECT sending FROM chat_events WHERE platform = $1 AND event_id = $2`, platform, id).Scan(&sending)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return assistant.SendInFlight, nil // forgotten between the two statements: a failed send, retried later
+	case err != nil:
+		return assistant.SendInFlight, s.db.Err("sqlstore.ClaimSend", err, nil)
+	case sending == 0:
+		return assistant.SendDone, nil
+	}
+	return assistant.SendInFlight, nil
+}
+
+// SentDelivery implements assistant.Store.
+func (s *MessengerStore) SentDelivery(ctx context.Context, platform, id string) error {
+	_, err := s.db.W().Exec(ctx, `UPDATE chat_events SET sending = 0 WHERE platform = $1 AND event_id = $2`, platform, id)
+	return s.db.Err("sqlstore.SentDelivery", err, nil)
+}
+
 const convCols = `platform, user_id, mode, pending, last_in_at, last_out_at, handed_at, updated_at`
 
 func scanConversation(r Scanner) (assistant.Conversation, error) {

@@ -26,6 +26,7 @@ func Messenger(t *testing.T, open MessengerOpener) {
 	t.Run("LinksSaveReadReplaceDelete", func(t *testing.T) { t.Parallel(); msgLinks(t, open) })
 	t.Run("PendingLinkTakenOnceAndExpires", func(t *testing.T) { t.Parallel(); msgPending(t, open) })
 	t.Run("FirstDeliveryOnceUnderConcurrency", func(t *testing.T) { t.Parallel(); msgDeliveries(t, open) })
+	t.Run("SendClaimedOnceTakenOverWhenStale", func(t *testing.T) { t.Parallel(); msgSendClaims(t, open) })
 	t.Run("ConversationsRoundTripWithPending", func(t *testing.T) { t.Parallel(); msgConversations(t, open) })
 	t.Run("TranscriptLastNOldestFirst", func(t *testing.T) { t.Parallel(); msgTranscript(t, open) })
 	t.Run("SettingsDefaultThenSaved", func(t *testing.T) { t.Parallel(); msgSettings(t, open) })
@@ -176,6 +177,72 @@ func msgDeliveries(t *testing.T, open MessengerOpener) {
 	}
 	if first, _ := s.FirstDelivery(ctx, "messenger", "m_2", late.Add(time.Second), 24*time.Hour); first {
 		t.Error("a recent event id was forgotten")
+	}
+}
+
+// msgSendClaims: a bank-started message's key is claimed by one of
+// concurrent claimers; others see it in flight until it is sent (then
+// done) or until the claim is older than the lease (its instance died),
+// when one of them takes it over. A sent key is never claimed again, and
+// an inbound event id is not a send key.
+func msgSendClaims(t *testing.T, open MessengerOpener) {
+	ctx := context.Background()
+	s := open(t)
+	const lease = 20 * time.Second
+	claims := func(at time.Time) (won int32) {
+		var n atomic.Int32
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				c, err := s.ClaimSend(ctx, "messenger", "alert:1:psid", at, lease)
+				if err != nil {
+					t.Errorf("ClaimSend: %v", err)
+				}
+				if c == assistant.SendClaimed {
+					n.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return n.Load()
+	}
+	if n := claims(mT0); n != 1 {
+		t.Fatalf("%d of 16 concurrent claims won, want 1", n)
+	}
+	if c, err := s.ClaimSend(ctx, "messenger", "alert:1:psid", mT0.Add(lease-time.Millisecond), lease); err != nil || c != assistant.SendInFlight {
+		t.Errorf("a claim within its lease: %v, %v; want in flight", c, err)
+	}
+	// The claimer died: past the lease one of the others takes it over.
+	if n := claims(mT0.Add(lease + time.Millisecond)); n != 1 {
+		t.Errorf("%d of 16 claims took over a stale claim, want 1", n)
+	}
+	if err := s.SentDelivery(ctx, "messenger", "alert:1:psid"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.ClaimSend(ctx, "messenger", "alert:1:psid", mT0.Add(time.Hour), lease); err != nil || c != assistant.SendDone {
+		t.Errorf("a sent key: %v, %v; want done", c, err)
+	}
+	// A failed send forgets its claim: the retry claims it afresh.
+	if c, _ := s.ClaimSend(ctx, "telegram", "alert:1:psid", mT0, lease); c != assistant.SendClaimed {
+		t.Errorf("the same key on another platform: %v, want claimed", c)
+	}
+	if err := s.ForgetDelivery(ctx, "telegram", "alert:1:psid"); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.ClaimSend(ctx, "telegram", "alert:1:psid", mT0.Add(time.Second), lease); c != assistant.SendClaimed {
+		t.Errorf("after a forgotten claim: %v, want claimed", c)
+	}
+	// An inbound event already seen is done, never claimable: it was not
+	// a send of ours.
+	if _, err := s.FirstDelivery(ctx, "messenger", "mid:1", mT0, 24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.ClaimSend(ctx, "messenger", "mid:1", mT0.Add(time.Hour), lease); c != assistant.SendDone {
+		t.Errorf("an inbound event id: %v, want done", c)
+	}
+	// A claimed key is not a first delivery either.
+	if first, _ := s.FirstDelivery(ctx, "telegram", "alert:1:psid", mT0.Add(time.Hour), 24*time.Hour); first {
+		t.Error("FirstDelivery of a claimed send key reported first")
 	}
 }
 
