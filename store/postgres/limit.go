@@ -41,12 +41,16 @@ func (db *DB) Budgets(now func() time.Time) *Budgets {
 }
 
 // nowExpr is the decision's time in Unix nanoseconds: the parameter p
-// when a test sets it, otherwise the server's statement_timestamp(), which
-// is the same everywhere in one statement. A statement that waited for a
-// row lock decides at the time it started, a little early: that only ever
-// refuses, never allows, a turn too many.
+// when a test sets it, otherwise the server's clock_timestamp(). In the
+// upsert's DO UPDATE it is read after the row lock is held, so a decision
+// that queued behind others under contention decides at the time it is
+// really made; statement_timestamp() (the time the statement began) made
+// queued decisions early and refused turns the budget had, so a busy
+// fleet got less than its budget. Read a few microseconds apart within
+// one statement, the later reading only ever moves tat later: it may
+// refuse, never allow, a turn too many.
 func nowExpr(p int) string {
-	return fmt.Sprintf(`coalesce($%d::bigint, (extract(epoch FROM statement_timestamp()) * 1000000000)::bigint)`, p)
+	return fmt.Sprintf(`coalesce($%d::bigint, (extract(epoch FROM clock_timestamp()) * 1000000000)::bigint)`, p)
 }
 
 // decide is GCRA with a wait, as one upsert of the key in parameter k:
