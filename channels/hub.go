@@ -512,6 +512,11 @@ func (h *Hub) Waiting(ctx context.Context) ([]assistant.Conversation, error) {
 	return h.d.Store.HandedOver(ctx, 200)
 }
 
+// CustomerChats returns the chats linked to customer c, on every platform.
+func (h *Hub) CustomerChats(ctx context.Context, c bankbridge.CustomerID) ([]assistant.Link, error) {
+	return h.d.Store.LinksByCustomer(ctx, c)
+}
+
 // Transcript returns a conversation, the customer it is linked to (0 if
 // none) and its last 100 messages.
 func (h *Hub) Transcript(ctx context.Context, k assistant.Key) (assistant.Conversation, bankbridge.CustomerID, []assistant.Message, error) {

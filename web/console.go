@@ -10,6 +10,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/legible"
@@ -127,9 +128,10 @@ type customerView struct {
 	Recent    []recentEntry
 	Cards     []ledger.Card
 	Cases     []alerts.Case
-	HasCases  bool // the case queue is on
-	Consents  bool // the consents page is on
-	Chats     bool // the chat inbox is on and the role may read it
+	HasCases  bool             // the case queue is on
+	Consents  bool             // the consents page is on
+	Chats     bool             // the chat inbox is on and the role may read it
+	Linked    []assistant.Link // the customer's linked chats, when Chats
 	CanFreeze bool
 }
 
@@ -187,6 +189,12 @@ func (s *server) consoleCustomer(w http.ResponseWriter, r *http.Request, v *visi
 	if cv.Cards, err = s.Ledger.Store().CustomerCards(ctx, c.ID); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if cv.Chats {
+		if cv.Linked, err = s.Inbox.CustomerChats(ctx, c.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	if s.Alerts != nil {
 		if cv.Cases, err = s.Alerts.CustomerCases(ctx, c.ID); err != nil {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
@@ -174,5 +176,57 @@ func TestConsoleCaseQueue(t *testing.T) {
 	an.login("/console", "analyst@bank.test")
 	if p := an.get("/console/cases"); p.status != http.StatusForbidden {
 		t.Errorf("the analyst opens the case queue: %d", p.status)
+	}
+}
+
+// chatsOf is a chat inbox holding the linked chats of one customer.
+type chatsOf struct {
+	web.Inbox // nil: only the customer page's list is asked here
+	customer  bankbridge.CustomerID
+	links     []assistant.Link
+}
+
+func (c chatsOf) CustomerChats(_ context.Context, id bankbridge.CustomerID) ([]assistant.Link, error) {
+	if id != c.customer {
+		return nil, nil
+	}
+	return c.links, nil
+}
+
+// TestConsoleCustomerPageListsChats: support sees each chat linked to the
+// customer, on every platform, with a way into its conversation;
+// compliance, who may see the customer but not read chats, does not see
+// the section.
+func TestConsoleCustomerPageListsChats(t *testing.T) {
+	t.Parallel()
+	b, l := auditBank(t)
+	ada := b.customer("Ada Lovelace", "ada@example.com")
+	b.account(ada.ID, "Everyday checking", ledger.Checking, 1000)
+	linked := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	inbox := chatsOf{customer: ada.ID, links: []assistant.Link{
+		{Key: assistant.Key{Platform: "messenger", User: "psid-7"}, Customer: ada.ID, Linked: linked},
+		{Key: assistant.Key{Platform: "whatsapp", User: "15550100001"}, Customer: ada.ID, Linked: linked.AddDate(0, 0, 3)},
+	}}
+	b.handler = web.New(web.Deps{Auth: b.ids, Ledger: b.ledger, Logger: slog.New(slog.DiscardHandler), Now: b.clock.Now,
+		BankName: "Test Bank", Audit: l, Inbox: inbox})
+	b.staff("agent@bank.test", identity.Support)
+	b.staff("compliance@bank.test", identity.Compliance)
+	br := b.browser()
+	br.login("/console", "agent@bank.test")
+	p := br.get(fmt.Sprintf("/console/customers/%d", ada.ID))
+	for _, want := range []string{`href="/console/inbox/messenger/psid-7"`, "Messenger conversation", "WhatsApp conversation",
+		`href="/console/inbox/whatsapp/15550100001"`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the customer page lacks %q", want)
+		}
+	}
+	other := b.customer("Adam Smith", "adam@example.com")
+	if p := br.get(fmt.Sprintf("/console/customers/%d", other.ID)); !strings.Contains(p.body, "No chat is linked.") {
+		t.Errorf("a customer without chats: the page does not say so")
+	}
+	co := b.browser()
+	co.login("/console", "compliance@bank.test")
+	if p := co.get(fmt.Sprintf("/console/customers/%d", ada.ID)); p.status != http.StatusOK || strings.Contains(p.body, "psid-7") || strings.Contains(p.body, "No chat is linked") {
+		t.Errorf("a role that may not read chats sees them listed (%d)", p.status)
 	}
 }

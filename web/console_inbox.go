@@ -26,6 +26,9 @@ type Inbox interface {
 	// page that owns it (Messenger's live-chat vendor), audited with the
 	// staff member's name.
 	TakeThread(ctx context.Context, k assistant.Key, staff bankbridge.StaffID, name string) error
+	// CustomerChats lists the chats linked to a customer, on every
+	// platform, for the customer page.
+	CustomerChats(ctx context.Context, c bankbridge.CustomerID) ([]assistant.Link, error)
 }
 
 // inboxRoles may read and answer handed-over chats.

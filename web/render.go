@@ -95,6 +95,12 @@ var funcs = template.FuncMap{
 		return strings.ToUpper(n[:1]) + n[1:]
 	},
 	"kind": kindName,
+	"platform": func(p string) string { // "whatsapp" -> "WhatsApp"
+		if n, ok := platformNames[p]; ok {
+			return n
+		}
+		return p
+	},
 	"last4": func(n ledger.AccountNumber) string {
 		if len(n) <= 4 {
 			return ""
@@ -270,3 +276,6 @@ func (s *server) static() http.Handler {
 		files.ServeHTTP(w, r)
 	})
 }
+
+// platformNames are the chat platforms as their owners write them.
+var platformNames = map[string]string{"messenger": "Messenger", "telegram": "Telegram", "whatsapp": "WhatsApp"}
