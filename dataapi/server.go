@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -434,8 +435,9 @@ func contains(l []string, s string) bool {
 // json sends v once the disclosure record (if any) is durable. If the log
 // cannot take it, nothing is sent but a 503.
 func (c *call) json(status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := bodies.Get().(*bytes.Buffer)
+	defer putBody(buf)
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		c.fail(fmt.Errorf("dataapi: encode: %w", err))
@@ -444,9 +446,27 @@ func (c *call) json(status int, v any) {
 	if !c.waitAudit() {
 		return
 	}
-	c.w.Header().Set("Content-Type", "application/json")
+	h := c.w.Header()
+	h["Content-Type"] = contentJSON
+	// With its length known the body goes out in one write, not in
+	// chunks (a page of transactions is tens of kilobytes).
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	c.w.WriteHeader(status)
 	_, _ = c.w.Write(buf.Bytes())
+}
+
+var contentJSON = []string{"application/json"}
+
+// bodies are the buffers answers are encoded into, reused between calls.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBody returns buf to bodies unless it grew past what a page of
+// transactions needs, so that one large answer does not stay in memory.
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= 256<<10 {
+		buf.Reset()
+		bodies.Put(buf)
+	}
 }
 
 // waitAudit waits for the disclosure record; on failure it answers 503 and

@@ -118,7 +118,7 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "how long each scenario is measured")
 	fs.DurationVar(&f.warmup, "warmup", 2*time.Second, "load before each scenario's measurement, not counted")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object per scenario")
-	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the bank's process (the partner's calls come from a process of their own) to this file")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the bank's process during each scenario's measured window (the partner's calls come from a process of their own) to this path with the scenario's name appended (FILE.balances, ...)")
 	if err := app.Parse(fs, args, &c); err != nil {
 		return err
 	}
@@ -147,17 +147,6 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		name string
 		rate int
 		next func(*mrand.Rand) (apiTarget, string)
-	}
-	if f.cpuprofile != "" {
-		pf, err := os.Create(f.cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
 	}
 	// The disk first, alone, for the same time as each scenario: the floor
 	// under every call's wait for its record (see benchDisk); then the
@@ -209,11 +198,28 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		}
 		var cpu0 cpuTimes
 		var c *canary
+		var prof *os.File
+		var profErr error
 		s, proc, err := ab.remoteLoop(ctx, p.rate, warm, calls, func() {
 			ab.served.take()
+			if f.cpuprofile != "" {
+				// One profile per scenario, of its measured window only.
+				if prof, profErr = os.Create(f.cpuprofile + "." + p.name); profErr == nil {
+					profErr = pprof.StartCPUProfile(prof)
+				}
+			}
 			cpu0 = readCPUTimes()
 			c = startCanary(quiet)
 		})
+		if prof != nil {
+			pprof.StopCPUProfile()
+			if cerr := prof.Close(); profErr == nil {
+				profErr = cerr
+			}
+		}
+		if err == nil {
+			err = profErr
+		}
 		if err != nil {
 			return err
 		}

@@ -127,11 +127,9 @@ func (l *Budgets) TakeAll(ctx context.Context, keys []string, every []time.Durat
 	if l.now != nil {
 		now = l.now().UnixNano()
 	}
-	// Each budget is a data-modifying CTE that runs only if the one before
-	// it granted; the SELECT at the end reads what each decided, in order.
-	args := []any{now}
-	var ctes, reads []string
-	var windows, intervals []int64
+	args := make([]any, 1, 1+3*len(keys))
+	args[0] = now
+	intervals, windows := make([]int64, 0, len(keys)), make([]int64, 0, len(keys))
 	for i, key := range keys {
 		interval := every[i].Nanoseconds()
 		if interval <= 0 {
@@ -140,18 +138,11 @@ func (l *Budgets) TakeAll(ctx context.Context, keys []string, every []time.Durat
 		b := int64(max(burst[i], 1))
 		args = append(args, key, interval, b*interval)
 		intervals, windows = append(intervals, interval), append(windows, b*interval)
-		n := len(args)
-		where := ""
-		if len(ctes) > 0 {
-			where = fmt.Sprintf("WHERE (SELECT allowed FROM t%d)", len(ctes)-1)
-		}
-		ctes = append(ctes, fmt.Sprintf("t%d AS (%s)", len(ctes), decide(nowExpr(1), n-2, n-1, n, "0", where)))
-		reads = append(reads, fmt.Sprintf("SELECT %d AS i, allowed, tat, at FROM t%[1]d", len(reads)))
 	}
-	if len(ctes) == 0 {
+	if len(intervals) == 0 {
 		return 0, true, nil
 	}
-	rows, err := l.pool.Query(ctx, "WITH "+strings.Join(ctes, ",\n")+"\n"+strings.Join(reads, " UNION ALL ")+" ORDER BY i", args...)
+	rows, err := l.pool.Query(ctx, takeAllSQL(len(intervals)), args...)
 	if err != nil {
 		return 0, false, mapErr(op, err, nil)
 	}
@@ -176,12 +167,47 @@ func (l *Budgets) TakeAll(ctx context.Context, keys []string, every []time.Durat
 		return 0, false, fmt.Errorf("%s: no decision returned", op)
 	}
 	l.sweep(ctx, at)
-	if allowed && n == len(ctes) {
+	if allowed && n == len(intervals) {
 		return 0, true, nil
 	}
 	// Budget i refused: its next turn is at greatest(tat, now) + interval
 	// - burst window.
 	return time.Duration(max(1, max(tat, at)+intervals[i]-windows[i]-at)), false, nil
+}
+
+// takeAllSQLs holds takeAllSQL's statements for up to 4 budgets (the data
+// API asks for 2 on every call), built once rather than on each call.
+var takeAllSQLs = func() (q [5]string) {
+	for n := 1; n < len(q); n++ {
+		q[n] = buildTakeAllSQL(n)
+	}
+	return q
+}()
+
+// takeAllSQL is TakeAll's statement for n budgets.
+func takeAllSQL(n int) string {
+	if n < len(takeAllSQLs) {
+		return takeAllSQLs[n]
+	}
+	return buildTakeAllSQL(n)
+}
+
+// buildTakeAllSQL writes TakeAll's statement for n budgets: $1 the test
+// time or NULL, then key, interval and burst window for each. Each budget
+// is a data-modifying CTE that runs only if the one before it granted; the
+// SELECT at the end reads what each decided, in order.
+func buildTakeAllSQL(n int) string {
+	var ctes, reads []string
+	for i := range n {
+		p := 1 + 3*(i+1) // the burst window's parameter
+		where := ""
+		if i > 0 {
+			where = fmt.Sprintf("WHERE (SELECT allowed FROM t%d)", i-1)
+		}
+		ctes = append(ctes, fmt.Sprintf("t%d AS (%s)", i, decide(nowExpr(1), p-2, p-1, p, "0", where)))
+		reads = append(reads, fmt.Sprintf("SELECT %d AS i, allowed, tat, at FROM t%[1]d", i))
+	}
+	return "WITH " + strings.Join(ctes, ",\n") + "\n" + strings.Join(reads, " UNION ALL ") + " ORDER BY i"
 }
 
 // Give gives back a turn taken with Take but not used (its caller stopped
