@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -147,15 +149,29 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 		// database/sql passes them on without reflecting on named types,
 		// in one flat slice per table.
 		targs := make([]any, 0, 13*len(plan.New))
-		var pargs []any
+		type posting struct{ account, at, transfer, amount int64 }
+		var ps []posting
 		for _, n := range plan.New {
 			t := n.Transfer
 			at := micros(t.Created)
 			targs = append(targs, int64(t.ID), t.Client, t.Key, n.Hash[:], string(t.Currency), int64(t.Amount()), t.Description,
 				int64(t.Merchant), t.Category, string(t.Status), at, micros(t.Posted), sqlstore.Legs(t.Postings))
 			for _, p := range t.Postings {
-				pargs = append(pargs, int64(p.Account), at, int64(t.ID), int64(p.Amount))
+				ps = append(ps, posting{int64(p.Account), at, int64(t.ID), int64(p.Amount)})
 			}
+		}
+		// Postings go in in their primary key's order (account, at,
+		// transfer): each lands next to the one before, on a page the
+		// B-tree cursor is already on, where in the transfers' order each
+		// went to a page of its own among the accounts'. Measured: the
+		// postings' insert 3.4x less time, the batch's CPU 30 -> 20 µs per
+		// transfer (BenchmarkLedgerApply/4096, loaded machine).
+		slices.SortFunc(ps, func(a, b posting) int {
+			return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.at, b.at), cmp.Compare(a.transfer, b.transfer))
+		})
+		pargs := make([]any, 0, 4*len(ps))
+		for _, p := range ps {
+			pargs = append(pargs, p.account, p.at, p.transfer, p.amount)
 		}
 		n, err := insertFlat(ctx, tx, `INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at, legs) VALUES `,
 			` ON CONFLICT (client, idem_key) DO NOTHING`, 13, targs)
