@@ -213,10 +213,20 @@ func (s *LedgerStore) apply(ctx context.Context, ops []ledger.Op, now time.Time,
 			}
 		}
 	}
-	// The outbox: the batch's events in its own transaction, multi-row
-	// inserts (100 rows a statement). The single writer makes the sequence
-	// (AUTOINCREMENT) grow in commit order.
-	if evs := plan.Events(snap); len(evs) > 0 {
+	// The outbox, in the batch's own transaction; the single writer makes
+	// the sequence (AUTOINCREMENT) grow in commit order. The new transfers'
+	// events are their rows, just written (ids last+1...), copied by one
+	// INSERT ... SELECT in id order, which is Plan.Events' order: no value
+	// crosses from Go again. The status changes' events follow, multi-row
+	// inserts of 100 rows a statement.
+	if len(plan.New) > 0 {
+		first, last := int64(plan.New[0].Transfer.ID), int64(plan.New[len(plan.New)-1].Transfer.ID)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_events (transfer_id, status, settles, currency, postings, merchant_id, category, description, at)
+SELECT id, status, 0, currency, legs, merchant_id, category, description, created_at FROM transfers WHERE id BETWEEN ? AND ? ORDER BY id`, first, last); err != nil {
+			return nil, false, mapErr(op, err, nil)
+		}
+	}
+	if evs := plan.ChangeEvents(snap); len(evs) > 0 {
 		args := make([]any, 0, 9*len(evs))
 		for _, e := range evs {
 			args = append(args, int64(e.Transfer), string(e.Status), e.Settles, string(e.Currency), ledger.EncodePostings(e.Postings),
