@@ -244,14 +244,6 @@ SELECT id, status, 0, currency, legs, merchant_id, category, description, create
 	return plan.Results, false, nil
 }
 
-// insertRows inserts rows with multi-row INSERT statements (insertFlat).
-func insertRows(ctx context.Context, tx *sql.Tx, prefix, suffix string, rows [][]any) (int64, error) {
-	if len(rows) == 0 {
-		return 0, nil
-	}
-	return insertFlat(ctx, tx, prefix, suffix, len(rows[0]), flatten(rows))
-}
-
 // insertFlat inserts the rows of cols values each, one after the other in
 // args, with multi-row INSERT statements of at most 100 rows, which cuts
 // the per-statement cost that dominates SQLite inserts, and returns how
@@ -277,14 +269,6 @@ func insertFlat(ctx context.Context, tx *sql.Tx, prefix, suffix string, cols int
 func placeholders(rows, cols int) string {
 	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
 	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
-}
-
-func flatten(rows [][]any) []any {
-	out := make([]any, 0, len(rows)*len(rows[0]))
-	for _, r := range rows {
-		out = append(out, r...)
-	}
-	return out
 }
 
 // transfer reads transfer id and its legs inside tx, as
