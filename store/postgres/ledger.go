@@ -16,9 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// LedgerStore implements ledger.Store on PostgreSQL: Apply and
-// SetAccountStatus here; the rest, the same SQL on both engines, is
-// sqlstore's. Apply is set-oriented: a batch costs a constant number of
+// LedgerStore implements ledger.Store on PostgreSQL: Apply here; the rest,
+// the same SQL on both engines, is sqlstore's. Apply is set-oriented: a batch costs a constant number of
 // statements whatever its size, because PostgreSQL on a small machine is
 // bound by CPU per statement.
 type LedgerStore struct {
@@ -374,30 +373,6 @@ SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::text
 		id, client, key, hash, cur, amount, desc, merchant, cat, status, created, posted, legs)
 	b.Queue(`INSERT INTO postings (account_id, at, transfer_id, amount)
 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])`, pAcct, pAt, pID, pAmt)
-}
-
-// SetAccountStatus implements ledger.Store. It is one single-row UPDATE: it
-// waits for a batch holding the row's lock and cannot deadlock with one.
-func (s *LedgerStore) SetAccountStatus(ctx context.Context, id ledger.AccountID, st ledger.AccountStatus) error {
-	switch st {
-	case ledger.Open, ledger.Frozen, ledger.Closed:
-	default:
-		return bankbridge.E(bankbridge.Invalid, "account_status_invalid", "unknown account status")
-	}
-	tag, err := s.db.pool.Exec(ctx, `UPDATE accounts SET status = $2 WHERE id = $1`, int64(id), string(st))
-	if err != nil {
-		return mapErr("postgres.Ledger.SetAccountStatus", err, nil)
-	}
-	if tag.RowsAffected() == 0 {
-		return ledger.ErrAccountNotFound
-	}
-	return nil
-}
-
-// isCode reports whether err is a PostgreSQL error with SQLSTATE code.
-func isCode(err error, code string) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == code
 }
 
 // eventsLock is the transaction-level advisory lock that orders the outbox.

@@ -10,14 +10,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/store/sqlstore"
 )
 
-// LedgerStore implements ledger.Store on SQLite: Apply and
-// SetAccountStatus here, over the single writer and the account cache
-// (cache.go); the rest, the same SQL on both engines, is sqlstore's.
+// LedgerStore implements ledger.Store on SQLite: Apply here, over the
+// single writer and the account cache (cache.go), and SetAccountStatus's
+// lock and cache around sqlstore's; the rest, the same SQL on both engines,
+// is sqlstore's.
 type LedgerStore struct {
 	*sqlstore.LedgerShared
 	db *DB
@@ -281,24 +281,14 @@ func transfer(ctx context.Context, tx *sql.Tx, id ledger.TransferID) (ledger.Tra
 	return t, err
 }
 
-// SetAccountStatus implements ledger.Store. It goes through the writer so it
-// serialises with transfer batches.
+// SetAccountStatus implements ledger.Store: sqlstore's UPDATE, under
+// applyMu, so a batch finishing now cannot put the old status back into
+// the account cache after we forget it.
 func (s *LedgerStore) SetAccountStatus(ctx context.Context, id ledger.AccountID, st ledger.AccountStatus) error {
-	switch st {
-	case ledger.Open, ledger.Frozen, ledger.Closed:
-	default:
-		return bankbridge.E(bankbridge.Invalid, "account_status_invalid", "unknown account status")
-	}
-	// Under applyMu, so a batch finishing now cannot put the old status
-	// back into the cache after we forget it.
 	s.db.applyMu.Lock()
 	defer s.db.applyMu.Unlock()
-	res, err := s.db.w.ExecContext(ctx, `UPDATE accounts SET status = ? WHERE id = ?`, st, id)
-	if err != nil {
-		return mapErr("sqlite.Ledger.SetAccountStatus", err, nil)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ledger.ErrAccountNotFound
+	if err := s.LedgerShared.SetAccountStatus(ctx, id, st); err != nil {
+		return err
 	}
 	s.db.accounts.forget(id)
 	return nil
