@@ -94,6 +94,14 @@ func (f *fixture) fund(a ledger.Account, amt ledger.Amount) {
 	}
 }
 
+// wantBalance checks account id's balance, naming the check by note.
+func (f *fixture) wantBalance(id ledger.AccountID, want ledger.Amount, note string) {
+	f.t.Helper()
+	if bal, _ := f.balance(id); bal != want {
+		f.t.Errorf("account %d: balance %d, want %d %s", id, bal, want, note)
+	}
+}
+
 func (f *fixture) balance(id ledger.AccountID) (ledger.Amount, ledger.Amount) {
 	f.t.Helper()
 	a, err := f.store.Account(context.Background(), id)
@@ -159,12 +167,8 @@ func testTransfer(t *testing.T, open LedgerOpener) {
 	if tr.ID == 0 || tr.Status != ledger.Posted || tr.Amount() != 2_550 {
 		t.Errorf("transfer = %+v", tr)
 	}
-	if bal, _ := f.balance(a.ID); bal != 7_450 {
-		t.Errorf("a balance = %d, want 7450", bal)
-	}
-	if bal, _ := f.balance(b.ID); bal != 2_550 {
-		t.Errorf("b balance = %d, want 2550", bal)
-	}
+	f.wantBalance(a.ID, 7_450, "")
+	f.wantBalance(b.ID, 2_550, "")
 	got, err := f.store.Transfer(ctx, tr.ID)
 	noErr(t, err)
 	if diff := cmp.Diff(tr, got); diff != "" {
@@ -182,9 +186,7 @@ func testTransfer(t *testing.T, open LedgerOpener) {
 	if got, err := f.store.Transfer(ctx, tr3.ID); err != nil || !cmp.Equal(tr3, got) {
 		t.Errorf("three-legged transfer reads back differently (%v):\n%s", err, cmp.Diff(tr3, got))
 	}
-	if bal, _ := f.balance(a.ID); bal != 6_350 {
-		t.Errorf("a balance after fee = %d, want 6350", bal)
-	}
+	f.wantBalance(a.ID, 6_350, "after the fee")
 	f.verify()
 }
 
@@ -214,12 +216,8 @@ func testBatchOutcomes(t *testing.T, open LedgerOpener) {
 	if res[2].Transfer.ID <= res[0].Transfer.ID {
 		t.Errorf("ids not increasing: %d then %d", res[0].Transfer.ID, res[2].Transfer.ID)
 	}
-	if bal, _ := f.balance(a.ID); bal != 0 {
-		t.Errorf("a = %d, want 0", bal)
-	}
-	if bal, _ := f.balance(b.ID); bal != 1_000 {
-		t.Errorf("b = %d, want 1000", bal)
-	}
+	f.wantBalance(a.ID, 0, "")
+	f.wantBalance(b.ID, 1_000, "")
 	f.verify()
 }
 
@@ -250,9 +248,7 @@ func testReplay(t *testing.T, open LedgerOpener) {
 	if _, replayed, err := f.svc.Transfer(ctx, third); err != nil || replayed {
 		t.Errorf("other client: err %v replayed %v", err, replayed)
 	}
-	if bal, _ := f.balance(a.ID); bal != 3_000 {
-		t.Errorf("a = %d, want 3000 (two transfers of 1000)", bal)
-	}
+	f.wantBalance(a.ID, 3_000, "two transfers of 1000")
 	// A retry that the rules would now refuse (it would overdraw a) still
 	// replays the transfer it booked.
 	all := ledger.Move("partner-x", "all", a.ID, b.ID, 3_000, "USD", "everything")
@@ -261,9 +257,7 @@ func testReplay(t *testing.T, open LedgerOpener) {
 	if again, replayed, err := f.svc.Transfer(ctx, all); err != nil || !replayed || again.ID != booked.ID {
 		t.Errorf("retry past the balance: %+v, replayed %v, err %v; want the booked transfer replayed", again, replayed, err)
 	}
-	if bal, _ := f.balance(a.ID); bal != 0 {
-		t.Errorf("a = %d, want 0", bal)
-	}
+	f.wantBalance(a.ID, 0, "")
 	f.verify()
 }
 
@@ -716,8 +710,6 @@ func testFailedBatch(t *testing.T, open LedgerOpener) {
 	if _, _, err := f.svc.Transfer(ctx, ledger.Move("fail", "ok-1", c.ID, b.ID, 100, "USD", "")); err != nil {
 		t.Fatalf("transfer after a failed batch: %v", err)
 	}
-	if bal, _ := f.balance(c.ID); bal != 4_900 {
-		t.Errorf("c = %d after one transfer of 100, want 4900", bal)
-	}
+	f.wantBalance(c.ID, 4_900, "after one transfer of 100")
 	f.verify()
 }
