@@ -15,3 +15,9 @@ func noErr(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// NoErr is noErr for the engines' own tests.
+func NoErr(t testing.TB, err error) {
+	t.Helper()
+	noErr(t, err)
+}
