@@ -28,29 +28,18 @@ func openLedger(t testing.TB) (*postgres.LedgerStore, *postgres.DB) {
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// TestLedger runs the conformance suite every engine passes.
-func TestLedger(t *testing.T) {
-	t.Parallel()
-	storetest.Ledger(t, func(t testing.TB) (ledger.Store, func(string) error) {
-		s, db := openLedger(t)
-		return s, func(q string) error {
-			_, err := db.Pool().Exec(context.Background(), q)
-			return err
-		}
-	})
+// openLedgerSuite opens what the ledger's conformance suites take: the
+// store and a way to run raw SQL on its database.
+func openLedgerSuite(t testing.TB) (ledger.Store, func(string) error) {
+	s, db := openLedger(t)
+	return s, func(q string) error { _, err := db.Pool().Exec(context.Background(), q); return err }
 }
 
+// TestLedger runs the conformance suite every engine passes.
+func TestLedger(t *testing.T) { t.Parallel(); storetest.Ledger(t, openLedgerSuite) }
+
 // TestLedgerBulk runs the conformance suite of the bulk inserts.
-func TestLedgerBulk(t *testing.T) {
-	t.Parallel()
-	storetest.LedgerBulk(t, func(t testing.TB) (ledger.Store, func(string) error) {
-		s, db := openLedger(t)
-		return s, func(q string) error {
-			_, err := db.Pool().Exec(context.Background(), q)
-			return err
-		}
-	})
-}
+func TestLedgerBulk(t *testing.T) { t.Parallel(); storetest.LedgerBulk(t, openLedgerSuite) }
 
 // newAccount opens an account; unbounded ones play the bank's settlement.
 func newAccount(t testing.TB, s ledger.Store, n int, limit ledger.Amount, unbounded bool) ledger.AccountID {

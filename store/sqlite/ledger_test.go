@@ -18,18 +18,11 @@ func open(t testing.TB) *sqlite.DB {
 	return db
 }
 
-func TestLedger(t *testing.T) {
-	t.Parallel()
-	storetest.Ledger(t, func(t testing.TB) (ledger.Store, func(string) error) {
-		db := open(t)
-		return db.Ledger(), db.Exec
-	})
+func openLedgerSuite(t testing.TB) (ledger.Store, func(string) error) {
+	db := open(t)
+	return db.Ledger(), db.Exec
 }
 
-func TestLedgerBulk(t *testing.T) {
-	t.Parallel()
-	storetest.LedgerBulk(t, func(t testing.TB) (ledger.Store, func(string) error) {
-		db := open(t)
-		return db.Ledger(), db.Exec
-	})
-}
+func TestLedger(t *testing.T) { t.Parallel(); storetest.Ledger(t, openLedgerSuite) }
+
+func TestLedgerBulk(t *testing.T) { t.Parallel(); storetest.LedgerBulk(t, openLedgerSuite) }
