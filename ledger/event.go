@@ -59,6 +59,16 @@ func (p *Plan) Events(s Snapshot) []Event {
 		out = append(out, Event{Transfer: t.ID, Status: t.Status, Currency: t.Currency, Postings: t.Postings,
 			Merchant: t.Merchant, Category: t.Category, Description: t.Description, At: at})
 	}
+	return append(out, p.ChangeEvents(s)...)
+}
+
+// ChangeEvents returns the events of the plan's status changes alone (the
+// tail of Events), for a store that writes the new transfers' events from
+// their rows: a new transfer's event holds exactly its row's columns
+// (status, currency, postings in SortPostings order, merchant, category,
+// description, created), with Settles false.
+func (p *Plan) ChangeEvents(s Snapshot) []Event {
+	var out []Event
 	for _, c := range p.Changes {
 		t := s.Targets[c.ID]
 		if t == nil {

@@ -182,33 +182,6 @@ func (s *AuditStore) appendLocked(ctx context.Context, recs []audit.Record, tag 
 	return first, tx.Commit(ctx)
 }
 
-// Seal stores nodes (keeping any already there) and head (replacing a head
-// of the same size only when its root is the same and it is newer).
-func (s *AuditStore) Seal(ctx context.Context, nodes []audit.Node, head audit.SignedHead) error {
-	const op = "postgres.AuditSeal"
-	tx, err := s.db.pool.Begin(ctx)
-	if err != nil {
-		return mapErr(op, err, nil)
-	}
-	defer tx.Rollback(ctx)
-	if len(nodes) > 0 {
-		levels, idx, hs := make([]int16, len(nodes)), make([]int64, len(nodes)), make([][]byte, len(nodes))
-		for i, n := range nodes {
-			levels[i], idx[i], hs[i] = int16(n.Level), int64(n.Index), n.Hash[:]
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_nodes (level, idx, hash) SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) ON CONFLICT DO NOTHING`, levels, idx, hs); err != nil {
-			return mapErr(op, err, nil)
-		}
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_heads (tree_size, root, signed_at, key_id, signature) VALUES ($1,$2,$3,$4,$5)
-		ON CONFLICT (tree_size) DO UPDATE SET signed_at = excluded.signed_at, key_id = excluded.key_id, signature = excluded.signature
-		WHERE audit_heads.root = excluded.root AND excluded.signed_at > audit_heads.signed_at`,
-		int64(head.Size), head.Root[:], head.Time.UnixMilli(), head.KeyID[:], head.Signature); err != nil {
-		return mapErr(op, err, nil)
-	}
-	return mapErr(op, tx.Commit(ctx), nil)
-}
-
 // RecordByLeafHash finds a record by its leaf hash through the leaf_key index.
 func (s *AuditStore) RecordByLeafHash(ctx context.Context, h audit.Hash) (audit.Record, error) {
 	const op = "postgres.AuditRecordByLeafHash"

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"github.com/bankbridge/bankbridge/store/storetest"
 	"testing"
 
 	"github.com/bankbridge/bankbridge/ledger"
@@ -19,9 +20,7 @@ func TestSettle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := db.Settle(ctx); err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, db.Settle(ctx))
 	var tables, settled int
 	if err := db.Pool().QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE last_vacuum IS NOT NULL AND last_analyze IS NOT NULL)
 		FROM pg_stat_user_tables WHERE schemaname = current_schema()`).Scan(&tables, &settled); err != nil {

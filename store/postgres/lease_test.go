@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"github.com/bankbridge/bankbridge/store/storetest"
 	"testing"
 	"time"
 
@@ -21,9 +22,7 @@ import (
 func openPG(t testing.TB, url string) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db
 }

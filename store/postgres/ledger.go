@@ -16,9 +16,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// LedgerStore implements ledger.Store on PostgreSQL: Apply and
-// SetAccountStatus here; the rest, the same SQL on both engines, is
-// sqlstore's. Apply is set-oriented: a batch costs a constant number of
+// LedgerStore implements ledger.Store on PostgreSQL: Apply here; the rest,
+// the same SQL on both engines, is sqlstore's. Apply is set-oriented: a batch costs a constant number of
 // statements whatever its size, because PostgreSQL on a small machine is
 // bound by CPU per statement.
 type LedgerStore struct {
@@ -350,43 +349,30 @@ func queueInserts(b *pgx.Batch, news []ledger.NewTransfer) {
 		cur[i], amount[i], desc[i], merchant[i] = string(t.Currency), int64(t.Amount()), t.Description, int64(t.Merchant)
 		cat[i], status[i], created[i], posted[i] = t.Category, string(t.Status), micros(t.Created), micros(t.Posted)
 		legs[i] = sqlstore.Legs(t.Postings)
+	}
+	// Postings go in in their primary key's order (account, at, transfer),
+	// each beside the one before in the index, as on SQLite
+	// (store/sqlite/ledger.go).
+	type posting struct{ account, at, transfer, amount int64 }
+	ps := make([]posting, 0, np)
+	for _, nt := range news {
+		t := nt.Transfer
 		at := micros(t.Created)
 		for _, p := range t.Postings {
-			pAcct = append(pAcct, int64(p.Account))
-			pAt = append(pAt, at)
-			pID = append(pID, int64(t.ID))
-			pAmt = append(pAmt, int64(p.Amount))
+			ps = append(ps, posting{int64(p.Account), at, int64(t.ID), int64(p.Amount)})
 		}
+	}
+	slices.SortFunc(ps, func(a, b posting) int {
+		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.at, b.at), cmp.Compare(a.transfer, b.transfer))
+	})
+	for _, p := range ps {
+		pAcct, pAt, pID, pAmt = append(pAcct, p.account), append(pAt, p.at), append(pID, p.transfer), append(pAmt, p.amount)
 	}
 	b.Queue(`INSERT INTO transfers (id, client, idem_key, request_hash, currency, amount, description, merchant_id, category, status, created_at, posted_at, legs)
 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::text[])`,
 		id, client, key, hash, cur, amount, desc, merchant, cat, status, created, posted, legs)
 	b.Queue(`INSERT INTO postings (account_id, at, transfer_id, amount)
 SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[])`, pAcct, pAt, pID, pAmt)
-}
-
-// SetAccountStatus implements ledger.Store. It is one single-row UPDATE: it
-// waits for a batch holding the row's lock and cannot deadlock with one.
-func (s *LedgerStore) SetAccountStatus(ctx context.Context, id ledger.AccountID, st ledger.AccountStatus) error {
-	switch st {
-	case ledger.Open, ledger.Frozen, ledger.Closed:
-	default:
-		return bankbridge.E(bankbridge.Invalid, "account_status_invalid", "unknown account status")
-	}
-	tag, err := s.db.pool.Exec(ctx, `UPDATE accounts SET status = $2 WHERE id = $1`, int64(id), string(st))
-	if err != nil {
-		return mapErr("postgres.Ledger.SetAccountStatus", err, nil)
-	}
-	if tag.RowsAffected() == 0 {
-		return ledger.ErrAccountNotFound
-	}
-	return nil
-}
-
-// isCode reports whether err is a PostgreSQL error with SQLSTATE code.
-func isCode(err error, code string) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == code
 }
 
 // eventsLock is the transaction-level advisory lock that orders the outbox.

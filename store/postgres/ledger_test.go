@@ -21,38 +21,25 @@ func openLedger(t testing.TB) (*postgres.LedgerStore, *postgres.DB) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open))
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db.Ledger(), db
 }
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// TestLedger runs the conformance suite every engine passes.
-func TestLedger(t *testing.T) {
-	t.Parallel()
-	storetest.Ledger(t, func(t testing.TB) (ledger.Store, func(string) error) {
-		s, db := openLedger(t)
-		return s, func(q string) error {
-			_, err := db.Pool().Exec(context.Background(), q)
-			return err
-		}
-	})
+// openLedgerSuite opens what the ledger's conformance suites take: the
+// store and a way to run raw SQL on its database.
+func openLedgerSuite(t testing.TB) (ledger.Store, func(string) error) {
+	s, db := openLedger(t)
+	return s, func(q string) error { _, err := db.Pool().Exec(context.Background(), q); return err }
 }
 
+// TestLedger runs the conformance suite every engine passes.
+func TestLedger(t *testing.T) { t.Parallel(); storetest.Ledger(t, openLedgerSuite) }
+
 // TestLedgerBulk runs the conformance suite of the bulk inserts.
-func TestLedgerBulk(t *testing.T) {
-	t.Parallel()
-	storetest.LedgerBulk(t, func(t testing.TB) (ledger.Store, func(string) error) {
-		s, db := openLedger(t)
-		return s, func(q string) error {
-			_, err := db.Pool().Exec(context.Background(), q)
-			return err
-		}
-	})
-}
+func TestLedgerBulk(t *testing.T) { t.Parallel(); storetest.LedgerBulk(t, openLedgerSuite) }
 
 // newAccount opens an account; unbounded ones play the bank's settlement.
 func newAccount(t testing.TB, s ledger.Store, n int, limit ledger.Amount, unbounded bool) ledger.AccountID {
@@ -64,9 +51,7 @@ func newAccount(t testing.TB, s ledger.Store, n int, limit ledger.Amount, unboun
 	a, err := s.CreateAccount(context.Background(), ledger.Account{Customer: bankbridge.CustomerID(n%7 + 1), Kind: kind,
 		Name: fmt.Sprintf("acct %d", n), Currency: "USD", Number: ledger.AccountNumber(fmt.Sprintf("NUM%08d", n)),
 		Routing: "021000021", Limit: limit, Unbounded: unbounded, OpenedAt: t0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	return a.ID
 }
 
@@ -86,9 +71,7 @@ func balances(t testing.TB, s ledger.Store, ids ...ledger.AccountID) [][2]ledger
 	out := make([][2]ledger.Amount, len(ids))
 	for i, id := range ids {
 		a, err := s.Account(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		out[i] = [2]ledger.Amount{a.Balance, a.Held}
 	}
 	return out
@@ -97,9 +80,7 @@ func balances(t testing.TB, s ledger.Store, ids ...ledger.AccountID) [][2]ledger
 func verifyOK(t testing.TB, s ledger.Store) ledger.Report {
 	t.Helper()
 	r, err := s.Verify(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	if !r.OK() {
 		t.Fatalf("Verify found problems: %q", r.Problems)
 	}
@@ -123,9 +104,7 @@ func TestLedgerApply(t *testing.T) {
 			create("t", "k4", 999999, a, 1, "unknown account"),
 		}
 		res, err := s.Apply(ctx, ops, t0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		wantErr := []error{nil, nil, ledger.ErrInsufficientFunds, nil, ledger.ErrAccountNotFound}
 		for i, r := range res {
 			if !errors.Is(r.Err, wantErr[i]) || (wantErr[i] == nil) != (r.Err == nil) {
@@ -139,9 +118,7 @@ func TestLedgerApply(t *testing.T) {
 			t.Errorf("balances %v, want %v", got, want)
 		}
 		got, err := s.Transfer(ctx, res[1].Transfer.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", res[1].Transfer) {
 			t.Errorf("stored transfer\n%+v\nApply returned\n%+v", got, res[1].Transfer)
 		}
@@ -158,9 +135,7 @@ func TestLedgerApply(t *testing.T) {
 		bank := newAccount(t, s, 0, 0, true)
 		a := newAccount(t, s, 1, 0, false)
 		first, err := s.Apply(ctx, []ledger.Op{create("t", "k1", bank, a, 100, "x"), create("t", "k1", bank, a, 100, "x")}, t0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		if first[0].Replayed || !first[1].Replayed || first[0].Transfer.ID != first[1].Transfer.ID {
 			t.Fatalf("in-batch duplicate: %+v", first)
 		}
@@ -169,9 +144,7 @@ func TestLedgerApply(t *testing.T) {
 			create("t", "k1", bank, a, 101, "x"),
 			create("other", "k1", bank, a, 5, "same key, other client"),
 		}, t0.Add(time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		if !again[0].Replayed || again[0].Transfer.ID != first[0].Transfer.ID || !again[0].Transfer.Created.Equal(t0) {
 			t.Errorf("replay: %+v", again[0])
 		}
@@ -197,9 +170,7 @@ func TestLedgerApply(t *testing.T) {
 		bank := newAccount(t, s, 0, 0, true)
 		a, b := newAccount(t, s, 1, 50, false), newAccount(t, s, 2, 0, false)
 		res, err := s.Apply(ctx, []ledger.Op{create("t", "fund", bank, a, 100, "fund"), hold("h1", a, b, 70), hold("h2", a, b, 70), hold("h3", a, b, 60)}, t0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		if res[1].Err != nil || res[2].Err != nil || !errors.Is(res[3].Err, ledger.ErrInsufficientFunds) {
 			t.Fatalf("holds: %+v", res)
 		}
@@ -215,9 +186,7 @@ func TestLedgerApply(t *testing.T) {
 			{Kind: ledger.OpPost, Transfer: h2},
 			{Kind: ledger.OpVoid, Transfer: 424242},
 		}, now)
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		switch {
 		case res[0].Err != nil || res[0].Transfer.Status != ledger.Posted || !res[0].Transfer.Posted.Equal(now):
 			t.Errorf("post: %+v", res[0])
@@ -250,9 +219,7 @@ func TestLedgerApply(t *testing.T) {
 			t.Fatal(err, res)
 		}
 		got, err := s.Transfer(ctx, res[0].Transfer.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		if !got.Created.Equal(res[0].Transfer.Created) {
 			t.Errorf("created %v read back as %v", res[0].Transfer.Created, got.Created)
 		}
@@ -333,9 +300,7 @@ func TestLedgerConcurrentApply(t *testing.T) {
 	var sum ledger.Amount
 	for _, id := range append(ids, bank) {
 		a, err := s.Account(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		sum += a.Balance
 		if id != bank && a.Balance != want[id] {
 			t.Errorf("account %d: balance %d, want %d", id, a.Balance, want[id])
@@ -447,9 +412,7 @@ func TestLedgerHistory(t *testing.T) {
 	q := ledger.HistoryQuery{Account: a, Limit: 10}
 	for pages := 0; ; pages++ {
 		p, err := s.History(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		for _, e := range p.Entries {
 			got = append(got, e.Amount)
 		}
@@ -496,9 +459,7 @@ func TestLedgerVerifyNamesProblems(t *testing.T) {
 	ctx := context.Background()
 	bank, a := newAccount(t, s, 0, 0, true), newAccount(t, s, 1, 0, false)
 	res, err := s.Apply(ctx, []ledger.Op{create("t", "k", bank, a, 100, "x")}, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	verifyOK(t, s)
 	if _, err := db.Pool().Exec(ctx, `UPDATE accounts SET balance = balance + 1 WHERE id = $1`, int64(a)); err != nil {
 		t.Fatal(err)
@@ -507,9 +468,7 @@ func TestLedgerVerifyNamesProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := s.Verify(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	want := []string{
 		fmt.Sprintf("account %d: stored balance -100, but its posted postings sum to -99", bank),
 		fmt.Sprintf("account %d: stored balance 101, but its posted postings sum to 100", a),
@@ -537,9 +496,7 @@ func TestLedgerReferenceData(t *testing.T) {
 	if err := s.SetAccountStatus(ctx, 987654, ledger.Frozen); !errors.Is(err, ledger.ErrAccountNotFound) {
 		t.Errorf("freeze unknown: %v", err)
 	}
-	if err := s.SetAccountStatus(ctx, a, ledger.Frozen); err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, s.SetAccountStatus(ctx, a, ledger.Frozen))
 	accts, err := s.CustomerAccounts(ctx, 2)
 	if err != nil || len(accts) != 1 || accts[0].ID != a || accts[0].Status != ledger.Frozen || !accts[0].OpenedAt.Equal(t0) {
 		t.Errorf("customer accounts %+v, %v", accts, err)
@@ -549,9 +506,7 @@ func TestLedgerReferenceData(t *testing.T) {
 	}
 
 	m, err := s.CreateMerchant(ctx, ledger.Merchant{Name: "Corner Shop", MCC: "5411", Category: "groceries", City: "Austin", Country: "US"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	if got, err := s.Merchant(ctx, m.ID); err != nil || got != m {
 		t.Errorf("merchant %+v, %v; want %+v", got, err, m)
 	}
@@ -560,15 +515,11 @@ func TestLedgerReferenceData(t *testing.T) {
 	}
 
 	c, err := s.CreateCard(ctx, ledger.Card{Account: a, Customer: 2, Last4: "4242", Network: "visa", Created: t0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	if _, err := s.CreateCard(ctx, ledger.Card{Account: 987654, Customer: 2, Last4: "1111", Network: "visa"}); !errors.Is(err, ledger.ErrAccountNotFound) {
 		t.Errorf("card on unknown account: %v", err)
 	}
-	if err := s.SetCardStatus(ctx, c.ID, ledger.CardFrozen); err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, s.SetCardStatus(ctx, c.ID, ledger.CardFrozen))
 	if err := s.SetCardStatus(ctx, c.ID+100, ledger.CardFrozen); bankbridge.ErrorKind(err) != bankbridge.NotFound {
 		t.Errorf("unknown card: %v", err)
 	}
@@ -579,9 +530,7 @@ func TestLedgerReferenceData(t *testing.T) {
 	}
 
 	p, err := s.CreatePayee(ctx, ledger.Payee{Customer: 2, Name: "Sam Lee", Nickname: "Sam", Routing: "021000021", Number: "12345678", Created: t0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	if _, err := s.CreatePayee(ctx, ledger.Payee{Customer: 2, Name: "Sam Other", Nickname: "Sam"}); !errors.Is(err, ledger.ErrDuplicate) {
 		t.Errorf("duplicate nickname: %v", err)
 	}

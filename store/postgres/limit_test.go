@@ -7,6 +7,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"github.com/bankbridge/bankbridge/store/storetest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,9 +28,7 @@ func TestLimitsDecide(t *testing.T) {
 	take := func(t *testing.T, key string, maxWait time.Duration) (time.Duration, bool) {
 		t.Helper()
 		wait, ok, err := l.Take(ctx, key, every, burst, maxWait)
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		return wait, ok
 	}
 
@@ -74,9 +73,7 @@ func TestLimitsDecide(t *testing.T) {
 		}
 	})
 	t.Run("GiveHandsATurnBack", func(t *testing.T) {
-		if err := l.Give(ctx, "a", every); err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, l.Give(ctx, "a", every))
 		if wait, ok := take(t, "a", 250*time.Millisecond); !ok || wait != 2*every {
 			t.Fatalf("after Give: ok %v wait %v; want the given-back turn, in %v", ok, wait, 2*every)
 		}
@@ -99,9 +96,7 @@ func TestLimitsDecide(t *testing.T) {
 		all := func(t *testing.T, customer string) (time.Duration, bool) {
 			t.Helper()
 			wait, ok, err := l.TakeAll(ctx, []string{"p1", customer, "free"}, []time.Duration{every, every, 0}, []int{3, 1, 1})
-			if err != nil {
-				t.Fatal(err)
-			}
+			storetest.NoErr(t, err)
 			return wait, ok
 		}
 		if _, ok := all(t, "c1"); !ok {
@@ -210,14 +205,10 @@ func TestLimitsDecisionDiesWithItsInstance(t *testing.T) {
 	}
 
 	tx, err := dying.Pool().Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	defer tx.Rollback(ctx)
 	var pid int
-	if err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
 	// Mid-decision: the row is locked and moved an hour on, nothing
 	// committed yet.
 	if _, err := tx.Exec(ctx, `UPDATE rate_limits SET tat = tat + 3600000000000 WHERE key = 'k'`); err != nil {

@@ -93,39 +93,12 @@ func (s *AuditStore) Append(ctx context.Context, recs []audit.Record, tag audit.
 	return nil
 }
 
-// Seal stores nodes (keeping any already there) and head (replacing a head
-// of the same size only when its root is the same and it is newer), then
-// indexes by leaf hash the records the head covers (indexLeaves). An error
+// Seal stores nodes and head as sqlstore's Seal does, then indexes by leaf hash the records the head covers (indexLeaves). An error
 // there leaves the head stored and the index where it was: the next seal
 // goes on from there.
 func (s *AuditStore) Seal(ctx context.Context, nodes []audit.Node, head audit.SignedHead) error {
-	const op = "sqlite.AuditSeal"
-	tx, err := s.db.audit.w.BeginTx(ctx, nil)
-	if err != nil {
-		return mapErr(op, err, nil)
-	}
-	defer tx.Rollback()
-	const chunk = 1000
-	args := make([]any, 0, 3*chunk)
-	for start := 0; start < len(nodes); start += chunk {
-		end := min(start+chunk, len(nodes))
-		args = args[:0]
-		for _, n := range nodes[start:end] {
-			args = append(args, int(n.Level), int64(n.Index), n.Hash[:])
-		}
-		q := `INSERT INTO audit_nodes (level, idx, hash) VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?),", end-start), ",") + ` ON CONFLICT DO NOTHING`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return mapErr(op, err, nil)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_heads (tree_size, root, signed_at, key_id, signature) VALUES (?,?,?,?,?)
-		ON CONFLICT (tree_size) DO UPDATE SET signed_at = excluded.signed_at, key_id = excluded.key_id, signature = excluded.signature
-		WHERE audit_heads.root = excluded.root AND excluded.signed_at > audit_heads.signed_at`,
-		int64(head.Size), head.Root[:], head.Time.UnixMilli(), head.KeyID[:], head.Signature); err != nil {
-		return mapErr(op, err, nil)
-	}
-	if err := tx.Commit(); err != nil {
-		return mapErr(op, err, nil)
+	if err := s.AuditReads.Seal(ctx, nodes, head); err != nil {
+		return err
 	}
 	return s.indexLeaves(ctx, head.Size)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"github.com/bankbridge/bankbridge/store/storetest"
 	"os"
 	"strings"
 	"testing"
@@ -18,9 +19,7 @@ import (
 func openAt(t *testing.T, path string) *DB {
 	t.Helper()
 	db, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db
 }
@@ -40,13 +39,9 @@ func removeFile(t *testing.T, path string) {
 func oldMainFile(t *testing.T, path string) *sql.DB {
 	t.Helper()
 	body, err := migrations.ReadFile("auditmigrations/0001_audit.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	w, err := sql.Open(readerDriver, "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	w.SetMaxOpenConns(1)
 	if _, err := w.Exec(string(body)); err != nil {
 		w.Close()
@@ -72,9 +67,7 @@ func oldLayout(t *testing.T, path string) {
 		// Without the columns later migrations added (audit_state's, the
 		// records' mac): the old main file's own columns.
 		var cols string
-		if err := w.QueryRowContext(ctx, `SELECT group_concat(name, ', ') FROM pragma_table_info(?, 'main')`, tb).Scan(&cols); err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, w.QueryRowContext(ctx, `SELECT group_concat(name, ', ') FROM pragma_table_info(?, 'main')`, tb).Scan(&cols))
 		q := `INSERT INTO main.` + tb + ` (` + cols + `) SELECT ` + cols + ` FROM aud.` + tb
 		if _, err := w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
@@ -103,26 +96,20 @@ func appendN(t *testing.T, db *DB, n int) {
 	for i := range recs {
 		recs[i] = audit.Record{Kind: audit.ConsentGranted, Partner: "fintech", Customer: 7, Outcome: audit.OK, Time: time.Unix(1_700_000_000+int64(i), 0).UTC()}
 	}
-	if err := db.Audit().Append(context.Background(), recs, nil); err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, db.Audit().Append(context.Background(), recs, nil))
 }
 
 func logRecords(t *testing.T, db *DB) []audit.Record {
 	t.Helper()
 	p, err := db.Audit().Records(context.Background(), audit.Query{Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	return p.Records
 }
 
 func mainHasAudit(t *testing.T, db *DB) bool {
 	t.Helper()
 	var n int
-	if err := db.r.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name LIKE 'audit_%'`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, db.r.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name LIKE 'audit_%'`).Scan(&n))
 	return n > 0
 }
 
@@ -228,17 +215,13 @@ func TestLeafIndex(t *testing.T) {
 	}
 	index := func(db *DB) (upto, rows int) {
 		t.Helper()
-		if err := db.audit.lr.QueryRow(`SELECT upto, (SELECT count(*) FROM audit_leaves) FROM leaves_state`).Scan(&upto, &rows); err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, db.audit.lr.QueryRow(`SELECT upto, (SELECT count(*) FROM audit_leaves) FROM leaves_state`).Scan(&upto, &rows))
 		return upto, rows
 	}
 	_, key, _ := ed25519.GenerateKey(nil)
 	seal := func(db *DB, size int) {
 		t.Helper()
-		if err := db.Audit().Seal(ctx, nil, audit.Sign(key, uint64(size), audit.EmptyRoot, time.Now())); err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, db.Audit().Seal(ctx, nil, audit.Sign(key, uint64(size), audit.EmptyRoot, time.Now())))
 	}
 	found := func(db *DB, step string) {
 		t.Helper()

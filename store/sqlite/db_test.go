@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
+	"github.com/bankbridge/bankbridge/store/storetest"
 	"os"
 	"testing"
 
@@ -18,9 +19,7 @@ func TestSettle(t *testing.T) {
 	ctx := context.Background()
 	path := testdb.SQLitePath(t)
 	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	t.Cleanup(func() { db.Close() })
 	var last ledger.Account
 	for i := range 50 {
@@ -31,9 +30,7 @@ func TestSettle(t *testing.T) {
 	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() == 0 {
 		t.Fatalf("before Settle the WAL should hold the load: %v, %v", fi, err)
 	}
-	if err := db.Settle(ctx); err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, db.Settle(ctx))
 	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() != 0 {
 		t.Fatalf("after Settle the WAL should be empty: %v, %v", fi, err)
 	}

@@ -13,25 +13,16 @@ import (
 func open(t testing.TB) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), testdb.SQLitePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db
 }
 
-func TestLedger(t *testing.T) {
-	t.Parallel()
-	storetest.Ledger(t, func(t testing.TB) (ledger.Store, func(string) error) {
-		db := open(t)
-		return db.Ledger(), db.Exec
-	})
+func openLedgerSuite(t testing.TB) (ledger.Store, func(string) error) {
+	db := open(t)
+	return db.Ledger(), db.Exec
 }
 
-func TestLedgerBulk(t *testing.T) {
-	t.Parallel()
-	storetest.LedgerBulk(t, func(t testing.TB) (ledger.Store, func(string) error) {
-		db := open(t)
-		return db.Ledger(), db.Exec
-	})
-}
+func TestLedger(t *testing.T) { t.Parallel(); storetest.Ledger(t, openLedgerSuite) }
+
+func TestLedgerBulk(t *testing.T) { t.Parallel(); storetest.LedgerBulk(t, openLedgerSuite) }

@@ -13,8 +13,8 @@ import (
 )
 
 // AuditReads implements the parts of audit.Store that are the same SQL on
-// both engines: the size, hashes, heads, record pages and scans, and
-// retention. Appending, sealing and finding a record by leaf hash are each
+// both engines: the size, hashes, heads, record pages and scans, sealing
+// and retention. Appending and finding a record by leaf hash are each
 // engine's own (store/sqlite/audit.go with its files and leaf index,
 // store/postgres/audit.go). On SQLite db is the disclosure log's own file.
 type AuditReads struct{ db *DB }
@@ -141,6 +141,32 @@ func (s *AuditReads) Heads(ctx context.Context, fn func(audit.SignedHead) error)
 		}
 	}
 	return s.db.Err(op, rows.Err(), nil)
+}
+
+// Seal stores nodes (keeping any already there) and head (replacing a head
+// of the same size only when its root is the same and it is newer), in one
+// transaction.
+func (s *AuditReads) Seal(ctx context.Context, nodes []audit.Node, head audit.SignedHead) error {
+	const op = "sqlstore.AuditSeal"
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return s.db.Err(op, err, nil)
+	}
+	defer tx.Rollback()
+	rows := make([][]any, len(nodes))
+	for i, n := range nodes {
+		rows[i] = []any{int64(n.Level), int64(n.Index), n.Hash[:]}
+	}
+	if err := s.db.Upsert(ctx, tx, `INSERT INTO audit_nodes (level, idx, hash)`, `ON CONFLICT DO NOTHING`, rows); err != nil {
+		return s.db.Err(op, err, nil)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_heads (tree_size, root, signed_at, key_id, signature) VALUES ($1,$2,$3,$4,$5)
+		ON CONFLICT (tree_size) DO UPDATE SET signed_at = excluded.signed_at, key_id = excluded.key_id, signature = excluded.signature
+		WHERE audit_heads.root = excluded.root AND excluded.signed_at > audit_heads.signed_at`,
+		int64(head.Size), head.Root[:], head.Time.UnixMilli(), head.KeyID[:], head.Signature); err != nil {
+		return s.db.Err(op, err, nil)
+	}
+	return s.db.Err(op, tx.Commit(), nil)
 }
 
 // ScanRecord reads one row of auditCols into r, reusing nothing: the

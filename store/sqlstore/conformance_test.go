@@ -28,24 +28,20 @@ func TestConformance(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			t.Parallel()
 			open := func(t testing.TB) stores { return e.open(t, e.fresh(t)) }
-			t.Run("Consent", func(t *testing.T) {
-				t.Parallel()
+			par := func(name string, suite func(t *testing.T)) {
+				t.Run(name, func(t *testing.T) { t.Parallel(); suite(t) })
+			}
+			par("Consent", func(t *testing.T) {
 				storetest.Consent(t, func(t testing.TB) (consent.Store, identity.Store) { s := open(t); return s.consent, s.identity })
 			})
-			t.Run("Identity", func(t *testing.T) {
-				t.Parallel()
+			par("Identity", func(t *testing.T) {
 				storetest.Identity(t, func(t testing.TB) identity.Store { return open(t).identity })
 			})
-			t.Run("DataAPI", func(t *testing.T) {
-				t.Parallel()
-				storetest.DataAPI(t, func(t testing.TB) records.Store { return open(t).dataapi })
-			})
-			t.Run("Messenger", func(t *testing.T) {
-				t.Parallel()
+			par("DataAPI", func(t *testing.T) { storetest.DataAPI(t, func(t testing.TB) records.Store { return open(t).dataapi }) })
+			par("Messenger", func(t *testing.T) {
 				storetest.Messenger(t, func(t testing.TB) assistant.Store { return open(t).messenger })
 			})
-			t.Run("Chat", func(t *testing.T) {
-				t.Parallel()
+			par("Chat", func(t *testing.T) {
 				storetest.Chat(t, func(t testing.TB) (storetest.ChatStore, storetest.ChatStore) {
 					where := e.fresh(t)
 					a := e.open(t, where)
@@ -55,23 +51,17 @@ func TestConformance(t *testing.T) {
 					return a.chat, e.open(t, where).chat
 				})
 			})
-			t.Run("Directory", func(t *testing.T) {
-				t.Parallel()
+			par("Directory", func(t *testing.T) {
 				storetest.Directory(t, func(t testing.TB) (storetest.CustomerSearcher, identity.Store, ledger.Store) {
 					s := open(t)
 					return s.identity.(storetest.CustomerSearcher), s.identity, s.ledger
 				})
 			})
-			t.Run("Alerts", func(t *testing.T) {
-				t.Parallel()
-				storetest.Alerts(t, func(t testing.TB) alerts.Store { return open(t).alerts })
-			})
-			t.Run("Audit", func(t *testing.T) {
-				t.Parallel()
+			par("Alerts", func(t *testing.T) { storetest.Alerts(t, func(t testing.TB) alerts.Store { return open(t).alerts }) })
+			par("Audit", func(t *testing.T) {
 				storetest.Audit(t, func(t testing.TB) (audit.Store, storetest.AuditExec) { s := open(t); return s.audit(), s.execAudit })
 			})
-			t.Run("AuditInstances", func(t *testing.T) {
-				t.Parallel()
+			par("AuditInstances", func(t *testing.T) {
 				storetest.AuditInstances(t, func(t testing.TB, n int) []audit.Store {
 					s := open(t)
 					sts := make([]audit.Store, n)
@@ -81,20 +71,15 @@ func TestConformance(t *testing.T) {
 					return sts
 				})
 			})
-			t.Run("Keys", func(t *testing.T) {
-				t.Parallel()
+			par("Keys", func(t *testing.T) {
 				storetest.Keys(t, func(t testing.TB) (keyring.Store, consent.Store) { s := open(t); return s.keys, s.consent },
 					func(t testing.TB) func() keyring.Store {
 						where := e.fresh(t)
 						return func() keyring.Store { return e.open(t, where).keys }
 					})
 			})
-			t.Run("Guard", func(t *testing.T) {
-				t.Parallel()
-				storetest.Guard(t, func(t testing.TB) identity.Guard { return open(t).guard })
-			})
-			t.Run("Deployment", func(t *testing.T) {
-				t.Parallel()
+			par("Guard", func(t *testing.T) { storetest.Guard(t, func(t testing.TB) identity.Guard { return open(t).guard }) })
+			par("Deployment", func(t *testing.T) {
 				// Empty databases, not testdb's copies of one template,
 				// which share the template's deployment id.
 				storetest.Deployment(t, func(t testing.TB) func() storetest.DeploymentStore {
@@ -102,8 +87,7 @@ func TestConformance(t *testing.T) {
 					return func() storetest.DeploymentStore { return e.open(t, where).db }
 				})
 			})
-			t.Run("Limits", func(t *testing.T) {
-				t.Parallel()
+			par("Limits", func(t *testing.T) {
 				// Two handles on one database: two instances on PostgreSQL,
 				// two stores over the one writer on SQLite.
 				storetest.Limits(t, func(t testing.TB) (limits.Store, limits.Store) {
@@ -115,14 +99,12 @@ func TestConformance(t *testing.T) {
 					return a.limits, e.open(t, where).limits
 				})
 			})
-			t.Run("Lease", func(t *testing.T) {
-				t.Parallel()
+			par("Lease", func(t *testing.T) {
 				// Engine code (advisory locks; a fleet of one on SQLite),
 				// proved by one suite like the rest.
 				storetest.Lease(t, func(t testing.TB) (audit.Lease, audit.Store) { s := open(t); return s.lease, s.audit() })
 			})
-			t.Run("Scheduled", func(t *testing.T) {
-				t.Parallel()
+			par("Scheduled", func(t *testing.T) {
 				storetest.Scheduled(t, func(t testing.TB) func() storetest.ScheduledDB {
 					where := e.fresh(t)
 					first := e.open(t, where)
@@ -135,19 +117,16 @@ func TestConformance(t *testing.T) {
 					}
 				})
 			})
-			t.Run("Rails", func(t *testing.T) {
-				t.Parallel()
+			par("Rails", func(t *testing.T) {
 				storetest.Rails(t, func(t testing.TB) (rails.Store, ledger.Store) { s := open(t); return s.rails, s.ledger })
 			})
-			t.Run("Mirror", func(t *testing.T) {
-				t.Parallel()
+			par("Mirror", func(t *testing.T) {
 				storetest.Mirror(t, func(t testing.TB) (rails.MirrorStore, rails.Store, ledger.Store) {
 					s := open(t)
 					return s.mirror, s.rails, s.ledger
 				})
 			})
-			t.Run("Insights", func(t *testing.T) {
-				t.Parallel()
+			par("Insights", func(t *testing.T) {
 				storetest.Insights(t, func(t testing.TB) insights.Store { return open(t).insights })
 			})
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/bankbridge/bankbridge/store/storetest"
 	"net"
 	"testing"
 	"time"
@@ -42,17 +43,13 @@ func TestErrorsMapAlikeOnBothEngines(t *testing.T) {
 		"sqlite": {unique, {"Busy", func(t *testing.T, db *sql.DB, path string) error {
 			// Another connection holds the write lock; this one does not wait.
 			other, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=0")
-			if err != nil {
-				t.Fatal(err)
-			}
+			storetest.NoErr(t, err)
 			defer other.Close()
 			if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS w (v INTEGER)`); err != nil {
 				t.Fatal(err)
 			}
 			hold, err := db.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			storetest.NoErr(t, err)
 			defer hold.Rollback()
 			if _, err := hold.Exec(`INSERT INTO w VALUES (1)`); err != nil {
 				t.Fatal(err)
@@ -80,15 +77,11 @@ func TestErrorsMapAlikeOnBothEngines(t *testing.T) {
 	}
 	causes["postgres"] = append(causes["postgres"], cause{"Refused", func(t *testing.T, _ *sql.DB, _ string) error {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		addr := ln.Addr().String()
 		ln.Close()
 		down, err := sql.Open("pgx", "postgres://postgres@"+addr+"/x?sslmode=disable&connect_timeout=2")
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		defer down.Close()
 		return down.PingContext(ctx)
 	}})
@@ -112,9 +105,7 @@ func TestErrorsMapAlikeOnBothEngines(t *testing.T) {
 				t.Run(c.name, func(t *testing.T) {
 					where := e.bare(t)
 					raw, err := sql.Open(e.driver, where)
-					if err != nil {
-						t.Fatal(err)
-					}
+					storetest.NoErr(t, err)
 					defer raw.Close()
 					cause := c.make(t, raw, where)
 					if cause == nil {
@@ -153,9 +144,7 @@ func TestErrorsMapAlikeOnBothEngines(t *testing.T) {
 			p := consent.Partner{ID: "p1", LegalName: "P", RedirectURIs: []string{"https://p.example/cb"}, Status: consent.PartnerActive,
 				Attestation: consent.Attestation{NoSecondaryUse: true, Signatory: "S", At: time.Unix(1, 0)}}
 			ev := consent.PartnerEvent{Partner: "p1", Action: "registered", At: time.Unix(1, 0)}
-			if err := s.consent.CreatePartner(ctx, p, ev); err != nil {
-				t.Fatal(err)
-			}
+			storetest.NoErr(t, s.consent.CreatePartner(ctx, p, ev))
 			if err := s.consent.CreatePartner(ctx, p, ev); !errors.Is(err, consent.ErrPartnerTaken) {
 				t.Errorf("second CreatePartner = %v; want ErrPartnerTaken", err)
 			}

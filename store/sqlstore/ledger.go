@@ -64,6 +64,25 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 	return a, s.db.Err("sqlstore.Ledger.CreateAccount", err, ledger.ErrDuplicate)
 }
 
+// SetAccountStatus implements ledger.Store: one single-row UPDATE, which on
+// PostgreSQL waits for a batch holding the row's lock and cannot deadlock
+// with one. SQLite's store wraps it to keep its account cache true.
+func (s *LedgerShared) SetAccountStatus(ctx context.Context, id ledger.AccountID, st ledger.AccountStatus) error {
+	switch st {
+	case ledger.Open, ledger.Frozen, ledger.Closed:
+	default:
+		return bankbridge.E(bankbridge.Invalid, "account_status_invalid", "unknown account status")
+	}
+	res, err := s.db.W().Exec(ctx, `UPDATE accounts SET status = $1 WHERE id = $2`, string(st), int64(id))
+	if err != nil {
+		return s.db.Err("sqlstore.Ledger.SetAccountStatus", err, nil)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ledger.ErrAccountNotFound
+	}
+	return nil
+}
+
 // Account implements ledger.Store.
 func (s *LedgerShared) Account(ctx context.Context, id ledger.AccountID) (ledger.Account, error) {
 	a, err := ScanAccount(s.db.R().QueryRow(ctx, `SELECT `+AccountCols+` FROM accounts WHERE id = $1`, int64(id)))

@@ -99,9 +99,7 @@ var engines = []engine{
 		fresh: testdb.SQLitePath,
 		open: func(t testing.TB, path string) stores {
 			db, err := sqlite.Open(context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			storetest.NoErr(t, err)
 			t.Cleanup(func() { db.Close() })
 			return stores{db.Consent(), db.Identity(), db.DataAPI(), db.Messenger(), db.Alerts(), db.Insights(),
 				func() audit.Store { return db.Audit() }, db.Keys(), db.Lease(), db.Identity(), db.Limits(), db.Rails(), db.Ledger(), db,
@@ -115,9 +113,7 @@ var engines = []engine{
 		fresh: func(t testing.TB) string { return testdb.MigratedPostgresURL(t, postgres.Migrations(), postgres.Open) },
 		open: func(t testing.TB, u string) stores {
 			db, err := postgres.Open(context.Background(), u)
-			if err != nil {
-				t.Fatal(err)
-			}
+			storetest.NoErr(t, err)
 			t.Cleanup(func() { db.Close() })
 			exec := func(q string, args ...any) error {
 				// The suite writes ? placeholders; PostgreSQL numbers them.
@@ -145,9 +141,7 @@ func bareSchema(t testing.TB) string {
 		base = testdb.DefaultPostgres
 	}
 	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	defer admin.Close()
 	var b [6]byte
 	rand.Read(b[:])
@@ -163,9 +157,7 @@ func bareSchema(t testing.TB) string {
 		}
 	})
 	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
@@ -179,17 +171,13 @@ func (e engine) migrated(t testing.TB, fsys fs.FS, dirs ...string) (string, *sql
 	t.Helper()
 	where := e.bare(t)
 	db, err := sql.Open(e.driver, where)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	t.Cleanup(func() { db.Close() })
 	if e.name == "sqlite" {
 		db.SetMaxOpenConns(1) // the runner's transactions on one file
 	}
 	for _, dir := range dirs {
-		if err := sqlstore.New(db, db, e.dial).Migrate(context.Background(), fsys, dir); err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, sqlstore.New(db, db, e.dial).Migrate(context.Background(), fsys, dir))
 	}
 	return where, db
 }
@@ -255,9 +243,7 @@ func upgradeFiles(dirs []string) (fs.FS, error) {
 func (e engine) upgradedPostgres(t testing.TB, dirs []string) string {
 	t.Helper()
 	files, err := upgradeFiles(dirs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	return testdb.MigratedPostgresURL(t, files, func(ctx context.Context, u string) (*postgres.DB, error) {
 		if err := migrateOld(ctx, e, u, dirs); err != nil {
 			return nil, fmt.Errorf("old migrations %v: %w", dirs, err)
@@ -322,20 +308,14 @@ func (e engine) upgradedSQLite(t testing.TB, dirs []string) string {
 	}
 	dst := t.TempDir()
 	entries, err := os.ReadDir(b.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	for _, f := range entries {
 		if !f.Type().IsRegular() {
 			t.Fatalf("%s in the upgraded database's directory: only files are copied", f.Name())
 		}
 		body, err := os.ReadFile(filepath.Join(b.dir, f.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, f.Name()), body, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
+		storetest.NoErr(t, os.WriteFile(filepath.Join(dst, f.Name()), body, 0o600))
 	}
 	return filepath.Join(dst, "bare.db")
 }
@@ -350,18 +330,14 @@ var (
 // comments, spacing or case, which do not change what SQLite builds.
 func sqliteSchema(t testing.TB, db *sql.DB) []string {
 	rows, err := db.Query(`SELECT type, name, coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	out, err := sqlstore.Collect(rows, func(s sqlstore.Scanner) (string, error) {
 		var typ, name, def string
 		err := s.Scan(&typ, &name, &def)
 		def = punct.ReplaceAllString(space.ReplaceAllString(comment.ReplaceAllString(strings.ToLower(def), ""), " "), "$1")
 		return typ + " " + name + ": " + strings.TrimSpace(def), err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	return out
 }
 
@@ -380,16 +356,12 @@ func postgresSchema(t testing.TB, db *sql.DB) []string {
 		`SELECT relname || ' ' || coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'`,
 	} {
 		rows, err := db.Query(q)
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		got, err := sqlstore.Collect(rows, func(s sqlstore.Scanner) (string, error) {
 			var v string
 			return v, s.Scan(&v)
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		storetest.NoErr(t, err)
 		out = append(out, got...)
 	}
 	slices.Sort(out)
@@ -407,9 +379,7 @@ func TestMigrationsBuildTodaysSchema(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			t.Parallel()
 			_, old := e.migrated(t, fixtures, e.v1()...)
-			if err := sqlstore.New(old, old, e.dial).Migrate(context.Background(), sqlstore.Migrations, "migrations"); err != nil {
-				t.Fatal(err)
-			}
+			storetest.NoErr(t, sqlstore.New(old, old, e.dial).Migrate(context.Background(), sqlstore.Migrations, "migrations"))
 			_, shared := e.migrated(t, sqlstore.Migrations, "migrations")
 			want, got := e.schema(t, old), e.schema(t, shared)
 			if len(want) < 20 {
@@ -441,9 +411,7 @@ func TestUpgrade(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	shared, err := fs.Glob(sqlstore.Migrations, "migrations/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
+	storetest.NoErr(t, err)
 	for i, name := range shared {
 		shared[i] = strings.TrimSuffix(path.Base(name), ".sql")
 	}
@@ -506,9 +474,7 @@ func TestUpgrade(t *testing.T) {
 				t.Parallel()
 				where, raw := e.migrated(t, fixtures, e.v1()...)
 				var cluster string
-				if err := raw.QueryRow(`SELECT cluster FROM deployment WHERE id = 1`).Scan(&cluster); err != nil {
-					t.Fatal(err)
-				}
+				storetest.NoErr(t, raw.QueryRow(`SELECT cluster FROM deployment WHERE id = 1`).Scan(&cluster))
 				at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixMicro()
 				if _, err := raw.Exec(`INSERT INTO keyring_keys (name, version, kid, kek_id, sealed, public_key, created_at, activates_at)
 					VALUES ('audit', 1, 'k1', 'kek1', $1, $2, $3, $3)`, []byte{1}, []byte{2}, at); err != nil {
@@ -593,18 +559,14 @@ func TestUpgradedCopies(t *testing.T) {
 				t.Run(strconv.Itoa(i), func(t *testing.T) {
 					where := e.upgraded(t, e.v1())
 					raw, err := sql.Open(e.driver, where)
-					if err != nil {
-						t.Fatal(err)
-					}
+					storetest.NoErr(t, err)
 					defer raw.Close()
 					var got string
 					var applied int
 					if err := raw.QueryRow(`SELECT cluster FROM deployment WHERE id = 1`).Scan(&got); err != nil {
 						t.Fatalf("the deployment row v1's 0011 made: %v", err)
 					}
-					if err := raw.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&applied); err != nil {
-						t.Fatal(err)
-					}
+					storetest.NoErr(t, raw.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&applied))
 					if i == 0 {
 						cluster = got
 					}

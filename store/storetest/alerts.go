@@ -46,22 +46,16 @@ func testAlertCommit(t *testing.T, st alerts.Store) {
 	}
 	a1, a2 := mkAlert(1, alerts.CardPurchase, 5, false), mkAlert(2, alerts.Deposit, 5, false)
 	b := alerts.Batch{Alerts: []alerts.Alert{a1, a2}, Deliveries: []alerts.Delivery{mkDelivery(a1, "fake"), mkDelivery(a2, "fake")}}
-	if err := st.Commit(ctx, "alerts", 2, b, at0); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Commit(ctx, "alerts", 2, b, at0))
 	// The same batch again, with changed text: nothing is replaced.
 	changed := b
 	changed.Alerts = []alerts.Alert{a1, a2}
 	changed.Alerts[0].Body = "another body"
-	if err := st.Commit(ctx, "alerts", 1, changed, at0); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Commit(ctx, "alerts", 1, changed, at0))
 	if c, err := st.Cursor(ctx, "alerts"); err != nil || c != 2 {
 		t.Errorf("cursor = %d, %v; want 2 (never backwards)", c, err)
 	}
-	if err := st.Commit(ctx, "alerts", 0, alerts.Batch{}, at0); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Commit(ctx, "alerts", 0, alerts.Batch{}, at0))
 	if c, _ := st.Cursor(ctx, "alerts"); c != 2 {
 		t.Errorf("cursor moved by upto 0: %d", c)
 	}
@@ -75,9 +69,7 @@ func testAlertCommit(t *testing.T, st alerts.Store) {
 	if other, _, _ := st.Notifications(ctx, 6, 10); len(other) != 0 {
 		t.Errorf("another customer sees %d alerts", len(other))
 	}
-	if err := st.MarkRead(ctx, 5, at0.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.MarkRead(ctx, 5, at0.Add(time.Hour)))
 	if _, unread, _ := st.Notifications(ctx, 5, 10); unread != 0 {
 		t.Errorf("%d unread after MarkRead", unread)
 	}
@@ -98,9 +90,7 @@ func testAlertClaim(t *testing.T, st alerts.Store) {
 		b.Alerts = append(b.Alerts, a)
 		b.Deliveries = append(b.Deliveries, mkDelivery(a, "fake"))
 	}
-	if err := st.Commit(ctx, "alerts", 5, b, at0); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Commit(ctx, "alerts", 5, b, at0))
 	now := at0.Add(time.Minute)
 	first, err := st.Claim(ctx, now, 30*time.Second, 3, nil, now)
 	if err != nil || len(first) != 3 {
@@ -119,19 +109,11 @@ func testAlertClaim(t *testing.T, st alerts.Store) {
 		t.Errorf("%d claimed within the lease", len(again))
 	}
 	// Outcomes: delivered, retry later, dead.
-	if err := st.Delivered(ctx, first[0].ID, now); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Failed(ctx, first[1].ID, "timeout", now.Add(5*time.Second), false, now); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Failed(ctx, first[2].ID, "refused", time.Time{}, true, now); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Delivered(ctx, first[0].ID, now))
+	noErr(t, st.Failed(ctx, first[1].ID, "timeout", now.Add(5*time.Second), false, now))
+	noErr(t, st.Failed(ctx, first[2].ID, "refused", time.Time{}, true, now))
 	// A late failure report never undoes a delivery.
-	if err := st.Failed(ctx, first[0].ID, "late", now, true, now); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Failed(ctx, first[0].ID, "late", now, true, now))
 	retry, err := st.Claim(ctx, now.Add(6*time.Second), 30*time.Second, 10, nil, now.Add(6*time.Second))
 	if err != nil || len(retry) != 1 || retry[0].ID != first[1].ID || retry[0].Attempts != 2 || retry[0].LastError != "timeout" {
 		t.Fatalf("retry claim = %+v, %v", retry, err)
@@ -149,9 +131,7 @@ func testAlertClaim(t *testing.T, st alerts.Store) {
 	if len(ds) != 1 || ds[0].Status != alerts.Delivered || ds[0].Done.IsZero() {
 		t.Errorf("delivered one = %+v", ds)
 	}
-	if err := st.Requeue(ctx, dead[0].ID, now.Add(2*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Requeue(ctx, dead[0].ID, now.Add(2*time.Minute)))
 	if err := st.Requeue(ctx, dead[0].ID, now); !errors.Is(err, alerts.ErrDeliveryGone) {
 		t.Errorf("requeue twice: %v", err)
 	}
@@ -178,9 +158,7 @@ func testAlertClaimOwn(t *testing.T, st alerts.Store) {
 	for _, ch := range []string{"messenger", alerts.Email, "telegram"} {
 		b.Deliveries = append(b.Deliveries, mkDelivery(a, ch))
 	}
-	if err := st.Commit(ctx, "alerts", 1, b, at0); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Commit(ctx, "alerts", 1, b, at0))
 	ids := func(ds []alerts.Delivery) []string {
 		var out []string
 		for _, d := range ds {
@@ -210,9 +188,7 @@ func testAlertClaimOwn(t *testing.T, st alerts.Store) {
 func testAlertAnswer(t *testing.T, st alerts.Store) {
 	ctx := context.Background()
 	ask, plain := mkAlert(1, alerts.Suspicious, 5, true), mkAlert(1, alerts.CardPurchase, 5, false)
-	if err := st.Commit(ctx, "alerts", 1, alerts.Batch{Alerts: []alerts.Alert{ask, plain}}, at0); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Commit(ctx, "alerts", 1, alerts.Batch{Alerts: []alerts.Alert{ask, plain}}, at0))
 	if _, _, err := st.SetAnswer(ctx, 6, ask.ID, alerts.No, at0); !errors.Is(err, alerts.ErrAlertNotFound) {
 		t.Errorf("another customer's answer: %v", err)
 	}
@@ -240,9 +216,7 @@ func testAlertAnswer(t *testing.T, st alerts.Store) {
 	if open, err := st.Cases(ctx, "open", 10); err != nil || len(open) != 1 {
 		t.Errorf("open cases = %v, %v", open, err)
 	}
-	if err := st.CloseCase(ctx, c1.ID, 77, "refunded", at0.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.CloseCase(ctx, c1.ID, 77, "refunded", at0.Add(time.Hour)))
 	if err := st.CloseCase(ctx, c1.ID, 77, "again", at0); !errors.Is(err, alerts.ErrCaseNotFound) {
 		t.Errorf("close twice: %v", err)
 	}
@@ -259,26 +233,18 @@ func testAlertSettings(t *testing.T, st alerts.Store) {
 	}
 	s := alerts.Settings{Customer: 1, Privacy: alerts.PrivacyFull, LargeDebit: 100, LowBalance: 0, CardPurchases: false, Deposits: true, Email: "a@example.com", Updated: at0}
 	for _, v := range []alerts.Settings{s, func() alerts.Settings { s.Privacy = alerts.PrivacyOff; return s }()} {
-		if err := st.SaveSettings(ctx, v); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, st.SaveSettings(ctx, v))
 	}
 	m, err := st.Settings(ctx, []bankbridge.CustomerID{1, 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	s.Privacy = alerts.PrivacyOff
 	if d := cmp.Diff(map[bankbridge.CustomerID]alerts.Settings{1: s}, m); d != "" {
 		t.Errorf("settings (-want +got):\n%s", d)
 	}
 	p := alerts.Profile{LastSeq: 9, Debits: 3, Typical: 500, Largest: 900, Categories: map[string]int{"coffee": 3}, Recent: []time.Time{at0}}
-	if err := st.Commit(ctx, "x", 0, alerts.Batch{Profiles: map[bankbridge.CustomerID]alerts.Profile{1: p}}, at0); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Commit(ctx, "x", 0, alerts.Batch{Profiles: map[bankbridge.CustomerID]alerts.Profile{1: p}}, at0))
 	got, err := st.Profiles(ctx, []bankbridge.CustomerID{1, 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(map[bankbridge.CustomerID]alerts.Profile{1: p}, got); d != "" {
 		t.Errorf("profiles (-want +got):\n%s", d)
 	}
@@ -286,9 +252,7 @@ func testAlertSettings(t *testing.T, st alerts.Store) {
 		t.Errorf("Trusted before Trust = %v, %v", ok, err)
 	}
 	for range 2 {
-		if err := st.Trust(ctx, 1, 3, at0); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, st.Trust(ctx, 1, 3, at0))
 	}
 	if ok, err := st.Trusted(ctx, 1, 3); err != nil || !ok {
 		t.Errorf("Trusted = %v, %v", ok, err)
@@ -310,9 +274,7 @@ func testAlertPages(t *testing.T, st alerts.Store) {
 	}
 	twin := mkAlert(4, alerts.Suspicious, 5, true) // same event, same instant as seq 4's purchase
 	b.Alerts = append(b.Alerts, twin, mkAlert(3, alerts.Deposit, 6, false))
-	if err := st.Commit(ctx, "alerts", 0, b, at0); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Commit(ctx, "alerts", 0, b, at0))
 	walk := func(q alerts.NotificationQuery) []alerts.AlertID {
 		t.Helper()
 		var ids []alerts.AlertID
@@ -371,9 +333,7 @@ func testCaseQueue(t *testing.T, st alerts.Store) {
 	var ids []alerts.CaseID
 	for _, k := range mk {
 		got, err := st.OpenCase(ctx, k)
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		k.ID = got.ID
 		if d := cmp.Diff(k, got); d != "" {
 			t.Errorf("OpenCase (-want +got):\n%s", d)
@@ -384,9 +344,7 @@ func testCaseQueue(t *testing.T, st alerts.Store) {
 		t.Helper()
 		q.Limit = 10
 		ks, err := st.CaseList(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		var out []alerts.CaseKind
 		for _, k := range ks {
 			out = append(out, k.Kind)
@@ -407,18 +365,14 @@ func testCaseQueue(t *testing.T, st alerts.Store) {
 			t.Errorf("%s (-want +got):\n%s", name, d)
 		}
 	}
-	if err := st.AssignCase(ctx, ids[2], 41); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.AssignCase(ctx, ids[2], 41))
 	if d := cmp.Diff([]alerts.CaseKind{alerts.CaseDispute}, kinds(alerts.CaseQuery{Assignee: 41})); d != "" {
 		t.Errorf("assigned to 41 (-want +got):\n%s", d)
 	}
 	if err := st.AssignCase(ctx, 9999, 41); !errors.Is(err, alerts.ErrCaseNotFound) {
 		t.Errorf("AssignCase(unknown) = %v", err)
 	}
-	if err := st.CloseCase(ctx, ids[1], 41, "new card sent", at0.Add(5*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.CloseCase(ctx, ids[1], 41, "new card sent", at0.Add(5*time.Hour)))
 	if err := st.AssignCase(ctx, ids[1], 42); !errors.Is(err, alerts.ErrCaseNotFound) {
 		t.Errorf("AssignCase(closed) = %v, want ErrCaseNotFound", err)
 	}
@@ -426,20 +380,14 @@ func testCaseQueue(t *testing.T, st alerts.Store) {
 		t.Errorf("open (-want +got):\n%s", d)
 	}
 	n1, err := st.AddCaseNote(ctx, alerts.CaseNote{Case: ids[2], Customer: 6, Body: "the parcel never came", Created: at0.Add(6 * time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	n2, err := st.AddCaseNote(ctx, alerts.CaseNote{Case: ids[2], Staff: 41, Body: "filed with visa", Created: at0.Add(7 * time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if _, err := st.AddCaseNote(ctx, alerts.CaseNote{Case: 9999, Staff: 41, Body: "x", Created: at0}); !errors.Is(err, alerts.ErrCaseNotFound) {
 		t.Errorf("AddCaseNote(unknown case) = %v", err)
 	}
 	ns, err := st.CaseNotes(ctx, ids[2])
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff([]alerts.CaseNote{n1, n2}, ns); d != "" {
 		t.Errorf("notes (-want +got):\n%s", d)
 	}

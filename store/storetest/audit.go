@@ -81,9 +81,7 @@ func auditRecs(from, n int) []audit.Record {
 
 func mustAppend(t testing.TB, st audit.Store, recs []audit.Record) {
 	t.Helper()
-	if err := st.Append(context.Background(), recs, nil); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Append(context.Background(), recs, nil))
 }
 
 func scanAll(t testing.TB, st audit.Store) []audit.Record {
@@ -93,9 +91,7 @@ func scanAll(t testing.TB, st audit.Store) []audit.Record {
 		out = append(out, *r)
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	return out
 }
 
@@ -137,9 +133,7 @@ func auditAppend(t *testing.T, open AuditOpener) {
 	// Once a head covers some records a store may look those up another way
 	// (SQLite indexes them at the seal): both sides of the head are found.
 	_, key, _ := ed25519.GenerateKey(nil)
-	if err := st.Seal(ctx, nil, audit.Sign(key, 400, audit.EmptyRoot, auditT0)); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Seal(ctx, nil, audit.Sign(key, 400, audit.EmptyRoot, auditT0)))
 	for _, i := range []int{0, 77, 399, 400, 703} {
 		if r, err := st.RecordByLeafHash(ctx, want[i].LeafHash); err != nil || r.Seq != uint64(i) {
 			t.Fatalf("after a head of 400, RecordByLeafHash(record %d) = %d, %v", i, r.Seq, err)
@@ -220,9 +214,7 @@ func auditRecords(t *testing.T, open AuditOpener) {
 		q.Limit = 3
 		for range 100 {
 			p, err := st.Records(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
+			noErr(t, err)
 			got = append(got, seqs(p)...)
 			if p.Next == 0 {
 				break
@@ -245,26 +237,16 @@ func auditHeads(t *testing.T, open AuditOpener) {
 	r1, r2 := audit.HashLeaf([]byte("1")), audit.HashLeaf([]byte("2"))
 	h5 := audit.Sign(key, 5, r1, auditT0)
 	nodes := []audit.Node{{Level: 4, Index: 0, Hash: r1}, {Level: 4, Index: 1, Hash: r2}, {Level: 8, Index: 0, Hash: r2}}
-	if err := st.Seal(ctx, nodes, h5); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Seal(ctx, nodes, h5))
 	// Sealing again (another instance) keeps the stored nodes and takes a
 	// fresher signature of the same root, but never another root.
 	h5b := audit.Sign(key, 5, r1, auditT0.Add(time.Minute))
-	if err := st.Seal(ctx, []audit.Node{{Level: 4, Index: 1, Hash: r1}}, h5b); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Seal(ctx, nil, audit.Sign(key, 5, r2, auditT0.Add(2*time.Minute))); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Seal(ctx, []audit.Node{{Level: 4, Index: 1, Hash: r1}}, h5b))
+	noErr(t, st.Seal(ctx, nil, audit.Sign(key, 5, r2, auditT0.Add(2*time.Minute))))
 	h9 := audit.Sign(key, 9, r2, auditT0.Add(3*time.Minute))
-	if err := st.Seal(ctx, nil, h9); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Seal(ctx, nil, h9))
 	got, err := st.Head(ctx, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(h5b, got); d != "" {
 		t.Errorf("head 5 (-want +got):\n%s", d)
 	}
@@ -318,9 +300,7 @@ func auditLinger(t *testing.T, open AuditOpener) {
 		first <- r
 	}()
 	second, err := l.Append(context.Background(), auditRec(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	r0 := <-first
 	if n := cc.n.Load(); n != 1 {
 		t.Errorf("%d commits for two records, want 1", n)
@@ -365,9 +345,7 @@ func appendVia(t testing.TB, l *audit.Log, from, n int) []audit.Record {
 func mustSeal(t testing.TB, l *audit.Log) audit.SignedHead {
 	t.Helper()
 	h, err := l.Seal(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	return h
 }
 
@@ -392,13 +370,9 @@ func auditProofs(t *testing.T, open AuditOpener) {
 		}
 		for i := uint64(0); i < h.Size; i += 1 + i/7 {
 			p, err := l.Inclusion(ctx, i, h.Size)
-			if err != nil {
-				t.Fatal(err)
-			}
+			noErr(t, err)
 			hs, err := st.LeafHashes(ctx, i, i+1)
-			if err != nil {
-				t.Fatal(err)
-			}
+			noErr(t, err)
 			if err := audit.VerifyInclusion(hs[0], i, h.Size, p.Path, h.Root); err != nil {
 				t.Fatalf("leaf %d in tree %d: %v", i, h.Size, err)
 			}
@@ -407,9 +381,7 @@ func auditProofs(t *testing.T, open AuditOpener) {
 	for i, a := range heads {
 		for _, b := range heads[i:] {
 			p, err := l.Consistency(ctx, a.Size, b.Size)
-			if err != nil {
-				t.Fatal(err)
-			}
+			noErr(t, err)
 			if err := audit.VerifyConsistency(a.Size, b.Size, a.Root, b.Root, p.Path); err != nil {
 				t.Fatalf("%d -> %d: %v", a.Size, b.Size, err)
 			}
@@ -433,9 +405,7 @@ func auditProofs(t *testing.T, open AuditOpener) {
 	}
 	// An export for one customer: every entry checks on its own.
 	x, err := l.Export(ctx, audit.Query{Customer: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if len(x.Entries) != len(recs)/4 {
 		t.Fatalf("export has %d entries, want %d", len(x.Entries), len(recs)/4)
 	}
@@ -443,34 +413,24 @@ func auditProofs(t *testing.T, open AuditOpener) {
 		if e.Customer != 3 {
 			t.Fatalf("export for customer 3 holds a record of %d", e.Customer)
 		}
-		if err := x.Check(e); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, x.Check(e))
 	}
 	var js bytes.Buffer
-	if err := x.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, x.WriteJSON(&js))
 	var back audit.Export
-	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, json.Unmarshal(js.Bytes(), &back))
 	for _, e := range back.Entries {
 		if err := back.Check(e); err != nil {
 			t.Fatalf("after a JSON round trip: %v", err)
 		}
 	}
 	var csv bytes.Buffer
-	if err := x.WriteCSV(&csv); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, x.WriteCSV(&csv))
 	if lines := strings.Count(csv.String(), "\n"); lines != len(x.Entries)+1 {
 		t.Errorf("CSV has %d lines, want %d", lines, len(x.Entries)+1)
 	}
 	rep, err := audit.Verify(ctx, st, pub)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if !rep.OK() || rep.Records != uint64(len(recs)) || rep.Heads != len(heads) || rep.Root != heads[len(heads)-1].Root {
 		t.Fatalf("Verify of a sound log: %+v", rep)
 	}
@@ -513,9 +473,7 @@ func auditTamper(t *testing.T, open AuditOpener) {
 			// An intruder who knows the encoding rewrites a record and its
 			// leaf hash: the signed heads still catch it.
 			var r audit.Record
-			if err := st.Scan(context.Background(), 40, 41, func(x *audit.Record) error { r = *x; return nil }); err != nil {
-				t.Fatal(err)
-			}
+			noErr(t, st.Scan(context.Background(), 40, 41, func(x *audit.Record) error { r = *x; return nil }))
 			r.Purpose = "advertising"
 			h := r.ComputeLeafHash()
 			run(t, exec, `UPDATE audit_records SET purpose = 'advertising', leaf_hash = ?, leaf_key = ? WHERE seq = 40`, h[:], audit.LeafKey(h))
@@ -540,9 +498,7 @@ func auditTamper(t *testing.T, open AuditOpener) {
 			}
 			c.do(t, exec, st)
 			rep, err := audit.Verify(ctx, st, pub)
-			if err != nil {
-				t.Fatal(err)
-			}
+			noErr(t, err)
 			if rep.OK() {
 				t.Fatal("Verify found nothing wrong after tampering")
 			}
@@ -582,9 +538,7 @@ func auditSealRefuses(t *testing.T, open AuditOpener) {
 		t.Fatalf("sealing after another instance: %v", err)
 	}
 	// Now an intruder rewrites a sealed leaf hash: no instance signs on top.
-	if err := exec(`UPDATE audit_records SET leaf_hash = ? WHERE seq = 22`, make([]byte, 32)); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, exec(`UPDATE audit_records SET leaf_hash = ? WHERE seq = 22`, make([]byte, 32)))
 	l3, _, _ := newAuditLog(t, st)
 	appendVia(t, l3, 25, 1)
 	if _, err := l3.Seal(ctx); !errors.Is(err, audit.ErrTampered) {
@@ -600,9 +554,7 @@ func auditRetention(t *testing.T, open AuditOpener) {
 	recs := make([]audit.Record, 60)
 	for i := range recs {
 		r, err := l.Append(ctx, auditRec(i)) // time auditT0 + i seconds
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		recs[i] = r
 	}
 	clk.Add(time.Second)
@@ -610,33 +562,23 @@ func auditRetention(t *testing.T, open AuditOpener) {
 	cut := auditT0.Add(25 * time.Second)
 	var buf bytes.Buffer
 	cp, err := l.Archive(ctx, cut, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if cp.Upto != 25 {
 		t.Fatalf("archive up to %d, want 25", cp.Upto)
 	}
 	var a audit.ArchiveFile
-	if err := json.Unmarshal(buf.Bytes(), &a); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, json.Unmarshal(buf.Bytes(), &a))
 	if err := a.Check(pub); err != nil {
 		t.Fatalf("the archive does not check: %v", err)
 	}
-	if err := l.Prune(ctx, cp); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, l.Prune(ctx, cp))
 	rep, err := audit.Verify(ctx, st, pub)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if !rep.OK() || rep.Pruned != 25 {
 		t.Fatalf("Verify after pruning: pruned %d, problems %v", rep.Pruned, rep.Problems)
 	}
 	p, err := st.Records(ctx, audit.Query{Customer: recs[3].Customer, Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	for _, r := range p.Records {
 		if r.Seq < 25 {
 			t.Fatalf("record %d was pruned but is still listed", r.Seq)
@@ -652,22 +594,16 @@ func auditRetention(t *testing.T, open AuditOpener) {
 	// The second archive starts where the first ended and checks too.
 	buf.Reset()
 	cp2, err := l.Archive(ctx, auditT0.Add(30*time.Second), &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	var a2 audit.ArchiveFile
-	if err := json.Unmarshal(buf.Bytes(), &a2); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, json.Unmarshal(buf.Bytes(), &a2))
 	if a2.From != 25 || a2.Upto != 30 || a2.Check(pub) != nil {
 		t.Fatalf("second archive [%d, %d): %v", a2.From, a2.Upto, a2.Check(pub))
 	}
 	if err := l.Prune(ctx, cp); !errors.Is(err, audit.ErrCheckpoint) {
 		t.Errorf("pruning to the same checkpoint twice: %v", err)
 	}
-	if err := l.Prune(ctx, cp2); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, l.Prune(ctx, cp2))
 	cps, err := st.Checkpoints(ctx)
 	if err != nil || len(cps) != 2 || cps[1].Upto != 30 || cps[1].Head.Verify(pub) != nil {
 		t.Fatalf("Checkpoints = %+v, %v", cps, err)

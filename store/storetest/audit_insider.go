@@ -42,14 +42,10 @@ func (b *insiderLog) memoryPath() string { return filepath.Join(b.dir, audit.Hea
 func (b *insiderLog) verify(t testing.TB, since ...audit.SignedHead) audit.Report {
 	t.Helper()
 	m, err := (&audit.FileMemory{Path: b.memoryPath()}).Last(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	rep, err := audit.VerifyWith(context.Background(), b.st, audit.VerifyOptions{Keys: []ed25519.PublicKey{b.pub}, MACs: []audit.MACKey{b.mac},
 		Memory: &m, Since: since, MaxUnsigned: time.Minute, Now: b.clk.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	return rep
 }
 
@@ -109,9 +105,7 @@ func auditInsider(t *testing.T, open AuditOpener) {
 	}{
 		{"EditWithLeafRecomputedAndHeadsDeleted", func(t *testing.T, b *insiderLog) []audit.SignedHead {
 			var r audit.Record
-			if err := b.st.Scan(context.Background(), 10, 11, func(x *audit.Record) error { r = *x; return nil }); err != nil {
-				t.Fatal(err)
-			}
+			noErr(t, b.st.Scan(context.Background(), 10, 11, func(x *audit.Record) error { r = *x; return nil }))
 			r.Customer, r.Actor = 99, "staff:1"
 			h := r.ComputeLeafHash()
 			b.run(t, `UPDATE audit_records SET customer_id = 99, actor = 'staff:1', leaf_hash = ?, leaf_key = ? WHERE seq = 10`, h[:], audit.LeafKey(h))
@@ -157,9 +151,7 @@ func auditInsider(t *testing.T, open AuditOpener) {
 			// machine, its memory file lost) signs another history: the
 			// fork. The partner's checkpoint, given to verify, shows it.
 			cp, err := audit.OpenCheckpoint(audit.DefaultOrigin, []byte(b.first.Checkpoint), b.pub)
-			if err != nil {
-				t.Fatal(err)
-			}
+			noErr(t, err)
 			b.rollBack(t, 34)
 			other := b.open(t, filepath.Join(t.TempDir(), audit.HeadFile))
 			appendVia(t, other, 200, 26)

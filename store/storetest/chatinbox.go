@@ -66,9 +66,7 @@ func inboxDedupe(t *testing.T, open ChatOpener) {
 		t.Fatalf("Enqueue on another platform = %d, %v; want 1", n, err)
 	}
 	got, err := s.Claim(ctx, "x", mT0, time.Minute, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if len(got) != 2 || string(got[0].Body) != `{"id":"mid:1"}` || got[0].Attempts != 1 || !got[0].Received.Equal(mT0) {
 		t.Fatalf("Claim = %+v; want mid:1 of messenger and mid:2 of telegram, each a head", got)
 	}
@@ -81,18 +79,14 @@ func inboxOrder(t *testing.T, open ChatOpener) {
 		t.Fatal(err)
 	}
 	got, err := s.Claim(ctx, "x", mT0, time.Minute, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff([]string{"a1", "b1"}, ids(got)); d != "" {
 		t.Fatalf("first Claim (-want +got):\n%s", d)
 	}
 	if again, err := s.Claim(ctx, "y", mT0.Add(time.Second), time.Minute, 10); err != nil || len(again) != 0 {
 		t.Fatalf("Claim while the heads are leased = %v, %v; want none", ids(again), err)
 	}
-	if err := s.Done(ctx, got[0].ID, mT0.Add(time.Second), ""); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.Done(ctx, got[0].ID, mT0.Add(time.Second), ""))
 	next, err := s.Claim(ctx, "y", mT0.Add(2*time.Second), time.Minute, 10)
 	if err != nil || len(next) != 1 || next[0].EventID != "a2" {
 		t.Fatalf("Claim after a1 is done = %v, %v; want [a2]", ids(next), err)
@@ -203,9 +197,7 @@ func inboxPurge(t *testing.T, open ChatOpener) {
 		t.Fatal(err)
 	}
 	got, _ := s.Claim(ctx, "x", mT0, time.Minute, 10)
-	if err := s.Done(ctx, got[0].ID, mT0, ""); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.Done(ctx, got[0].ID, mT0, ""))
 	n, err := s.Purge(ctx, mT0.Add(time.Second))
 	if err != nil || n != 1 {
 		t.Fatalf("Purge = %d, %v; want the one done event", n, err)
@@ -221,9 +213,7 @@ func linkAttempts(t *testing.T, open ChatOpener) {
 	ctx := context.Background()
 	s, s2 := open(t)
 	a := inbox.LinkAttempt{Platform: "messenger", ID: "state:abc", User: "psid-1", Verifier: "v", RedirectURI: "https://platform.example/r?t=1", Expires: mT0.Add(10 * time.Minute)}
-	if err := s.SaveLinkAttempt(ctx, a); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SaveLinkAttempt(ctx, a))
 	if _, err := s.TakeLinkAttempt(ctx, "telegram", "state:abc", mT0); !errors.Is(err, inbox.ErrLinkAttempt) {
 		t.Fatalf("Take on another platform: %v, want ErrLinkAttempt", err)
 	}
@@ -253,9 +243,7 @@ func linkAttempts(t *testing.T, open ChatOpener) {
 		t.Errorf("taken (-want +got):\n%s", d)
 	}
 	c := inbox.LinkAttempt{Platform: "messenger", ID: "code:h", User: "psid-1", Grant: "g1", Expires: mT0.Add(time.Minute)}
-	if err := s.SaveLinkAttempt(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SaveLinkAttempt(ctx, c))
 	if _, err := s.TakeLinkAttempt(ctx, "messenger", "code:h", mT0.Add(time.Minute)); !errors.Is(err, inbox.ErrLinkAttempt) {
 		t.Fatalf("Take at expiry: %v, want ErrLinkAttempt", err)
 	}

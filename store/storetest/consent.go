@@ -97,9 +97,7 @@ func consentPartners(t *testing.T, open ConsentOpener) {
 	b := mustPartner(t, s, "bravo")
 	a := mustPartner(t, s, "alpha")
 	got, err := s.Partner(ctx, "bravo")
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(b, got); d != "" {
 		t.Errorf("Partner read back (-want +got):\n%s", d)
 	}
@@ -111,18 +109,14 @@ func consentPartners(t *testing.T, open ConsentOpener) {
 		t.Errorf("unknown partner: got %v, want ErrPartnerNotFound", err)
 	}
 	all, err := s.Partners(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff([]consent.Partner{a, b}, all); d != "" {
 		t.Errorf("Partners (-want +got):\n%s", d)
 	}
 	// A partner with a jwks_uri and no inline keys reads back the same.
 	u := cPartner("uri-partner")
 	u.JWKS, u.JWKSURI, u.JWKSURIAllowed = nil, "https://uri-partner.example/jwks.json", true
-	if err := s.CreatePartner(ctx, u, consent.PartnerEvent{Partner: u.ID, Action: consent.ActionRegistered, Reason: "x", By: "cli", At: cT0}); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.CreatePartner(ctx, u, consent.PartnerEvent{Partner: u.ID, Action: consent.ActionRegistered, Reason: "x", By: "cli", At: cT0}))
 	if got, err := s.Partner(ctx, u.ID); err != nil || !cmp.Equal(u, got) {
 		t.Errorf("jwks_uri partner read back %+v, %v; diff:\n%s", got, err, cmp.Diff(u, got))
 	}
@@ -134,17 +128,13 @@ func consentPartnerStatus(t *testing.T, open ConsentOpener) {
 	mustPartner(t, s, "alpha")
 	t1 := cT0.Add(time.Hour)
 	susp := consent.PartnerEvent{Partner: "alpha", Action: consent.ActionSuspended, Reason: "leaked keys reported", By: "staff:3", At: t1}
-	if err := s.SetPartnerStatus(ctx, "alpha", consent.PartnerSuspended, susp); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SetPartnerStatus(ctx, "alpha", consent.PartnerSuspended, susp))
 	p, err := s.Partner(ctx, "alpha")
 	if err != nil || p.Status != consent.PartnerSuspended || !p.Updated.Equal(t1) {
 		t.Errorf("after suspension: status %s updated %v, %v", p.Status, p.Updated, err)
 	}
 	evs, err := s.PartnerEvents(ctx, "alpha")
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	want := []consent.PartnerEvent{
 		{Partner: "alpha", Action: consent.ActionRegistered, Reason: "ok", By: "cli", At: cT0},
 		susp,
@@ -211,9 +201,7 @@ func consentGrants(t *testing.T, open ConsentOpener) {
 	old := mustGrant(t, s, cGrant(c, p.ID, cT0))
 	recent := mustGrant(t, s, cGrant(c, p.ID, cT0.Add(time.Minute)))
 	got, err := s.Grant(ctx, old.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(old, got); d != "" {
 		t.Errorf("Grant read back (-want +got):\n%s", d)
 	}
@@ -221,9 +209,7 @@ func consentGrants(t *testing.T, open ConsentOpener) {
 		t.Errorf("unknown grant: got %v, want ErrGrantNotFound", err)
 	}
 	list, err := s.CustomerGrants(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff([]consent.Grant{recent, old}, list); d != "" {
 		t.Errorf("CustomerGrants, newest first (-want +got):\n%s", d)
 	}
@@ -280,16 +266,12 @@ func consentExtend(t *testing.T, open ConsentOpener) {
 	if ok, err := s.ExtendGrant(ctx, g.ID, newEnd, 200, cT0.Add(time.Hour)); !ok || err != nil {
 		t.Fatalf("ExtendGrant: %v, %v", ok, err)
 	}
-	if err := s.TouchGrant(ctx, g.ID, cT0.Add(2*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.TouchGrant(ctx, g.ID, cT0.Add(2*time.Hour)))
 	if err := s.TouchGrant(ctx, g.ID, cT0.Add(time.Hour)); err != nil { // older: ignored
 		t.Fatal(err)
 	}
 	got, err := s.Grant(ctx, g.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if !got.Expires.Equal(newEnd) || got.DurationDays != 200 || !got.LastUsed.Equal(cT0.Add(2*time.Hour)) {
 		t.Errorf("after extend and touch: expires %v days %d last used %v", got.Expires, got.DurationDays, got.LastUsed)
 	}
@@ -297,9 +279,7 @@ func consentExtend(t *testing.T, open ConsentOpener) {
 	short.Expires = cT0.Add(time.Minute)
 	mustGrant(t, s, short)
 	due, err := s.DueGrants(ctx, cT0.Add(time.Minute), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if len(due) != 1 || due[0].ID != short.ID {
 		t.Errorf("DueGrants at expiry = %v, want only %s", due, short.ID)
 	}
@@ -323,9 +303,7 @@ func consentChanged(t *testing.T, open ConsentOpener) {
 	extended := mustGrant(t, s, cGrant(c, p.ID, cT0))
 	other := mustPartner(t, s, "changed-other")
 	since := cT0.Add(time.Hour)
-	if err := s.TouchGrant(ctx, quiet.ID, since.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.TouchGrant(ctx, quiet.ID, since.Add(time.Minute)))
 	if ok, err := s.EndGrant(ctx, ended.ID, consent.Revoked, "partner", "", since); !ok || err != nil {
 		t.Fatalf("EndGrant: %v, %v", ok, err)
 	}
@@ -337,9 +315,7 @@ func consentChanged(t *testing.T, open ConsentOpener) {
 		t.Fatal(err)
 	}
 	got, err := s.ChangedSince(ctx, since, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	want := []consent.Change{
 		{Grant: ended.ID, Updated: since},
 		{Grant: extended.ID, Updated: since.Add(time.Second)},
@@ -362,13 +338,9 @@ func consentRequests(t *testing.T, open ConsentOpener) {
 	q := consent.Request{ID: consent.NewRequestID(), Partner: p.ID, RedirectURI: p.RedirectURIs[0], State: "st",
 		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", DPoPJKT: "jkt",
 		Clusters: []consent.Cluster{consent.Balances}, DurationDays: 30, LookbackDays: 90, Created: cT0, Expires: cT0.Add(5 * time.Minute)}
-	if err := s.SaveRequest(ctx, q); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SaveRequest(ctx, q))
 	got, err := s.Request(ctx, q.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(q, got); d != "" {
 		t.Errorf("Request read back (-want +got):\n%s", d)
 	}
@@ -403,9 +375,7 @@ func consentCodes(t *testing.T, open ConsentOpener) {
 	g := mustGrant(t, s, cGrant(c, p.ID, cT0))
 	code := consent.Code{Hash: idHashOf("code-1"), Grant: g.ID, Partner: p.ID, RedirectURI: p.RedirectURIs[0],
 		CodeChallenge: "ch", DPoPJKT: "jkt", Expires: cT0.Add(time.Minute)}
-	if err := s.SaveCode(ctx, code); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SaveCode(ctx, code))
 	at := cT0.Add(10 * time.Second)
 	// Another partner's attempt neither spends the code nor learns of it.
 	if _, err := s.UseCode(ctx, code.Hash, "someone-else", at); !errors.Is(err, consent.ErrCodeNotFound) {
@@ -444,13 +414,9 @@ func consentRefresh(t *testing.T, open ConsentOpener) {
 	s, c, p := consentFixture(t, open)
 	g := mustGrant(t, s, cGrant(c, p.ID, cT0))
 	rt := consent.RefreshToken{Hash: idHashOf("rt"), Grant: g.ID, Partner: p.ID, JKT: "thumb", Created: cT0}
-	if err := s.SaveRefreshToken(ctx, rt); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SaveRefreshToken(ctx, rt))
 	got, err := s.RefreshToken(ctx, rt.Hash)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(rt, got); d != "" {
 		t.Errorf("RefreshToken read back (-want +got):\n%s", d)
 	}

@@ -49,9 +49,7 @@ func dataPaymentOnce(t *testing.T, open DataAPIOpener) {
 		t.Errorf("created (-want +got):\n%s", diff)
 	}
 	read, err := s.Payment(ctx, "p1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if diff := cmp.Diff(p, read); diff != "" {
 		t.Errorf("read back (-want +got):\n%s", diff)
 	}
@@ -111,9 +109,7 @@ func dataPaymentStatus(t *testing.T, open DataAPIOpener) {
 		t.Fatalf("second move from PENDING = %v, %v; want false", ok, err)
 	}
 	got, err := s.Payment(ctx, "p1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if got.Status != records.PaymentPosted || got.Transfer != 42 || !got.Updated.Equal(at) {
 		t.Errorf("after moves: %+v", got)
 	}
@@ -152,14 +148,10 @@ func dataSubscriptions(t *testing.T, open DataAPIOpener) {
 	b := records.Subscription{ID: "s2", Partner: "acme", CallbackURL: "https://acme.example/hook2", Secret: []byte("x"), Created: dT0.Add(time.Second)}
 	c := records.Subscription{ID: "s3", Partner: "other", CallbackURL: "https://other.example/hook", Secret: []byte("y"), Created: dT0}
 	for _, sub := range []records.Subscription{a, b, c} {
-		if err := s.CreateSubscription(ctx, sub); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, s.CreateSubscription(ctx, sub))
 	}
 	got, err := s.Subscriptions(ctx, "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if diff := cmp.Diff([]records.Subscription{a, b}, got); diff != "" {
 		t.Errorf("Subscriptions (-want +got):\n%s", diff)
 	}
@@ -173,9 +165,7 @@ func dataSubscriptions(t *testing.T, open DataAPIOpener) {
 		Status: records.NotificationPending, Next: dT0, Created: dT0}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteSubscription(ctx, "acme", "s1"); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.DeleteSubscription(ctx, "acme", "s1"))
 	if due, err := s.DueNotifications(ctx, dT0, 10); err != nil || len(due) != 0 {
 		t.Errorf("a deleted subscription's notifications are still due: %v, %v", due, err)
 	}
@@ -184,39 +174,27 @@ func dataSubscriptions(t *testing.T, open DataAPIOpener) {
 func dataOutbox(t *testing.T, open DataAPIOpener) {
 	ctx := context.Background()
 	s := open(t)
-	if err := s.CreateSubscription(ctx, records.Subscription{ID: "s1", Partner: "acme", CallbackURL: "https://acme.example/h", Secret: []byte("k"), Created: dT0}); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.CreateSubscription(ctx, records.Subscription{ID: "s1", Partner: "acme", CallbackURL: "https://acme.example/h", Secret: []byte("k"), Created: dT0}))
 	n1 := records.Notification{ID: "n1", Subscription: "s1", Partner: "acme", Type: "CONSENT_REVOKED", Body: []byte(`{"a":1}`),
 		Status: records.NotificationPending, Next: dT0, Created: dT0}
 	n2 := n1
 	n2.ID, n2.Next, n2.Created = "n2", dT0.Add(time.Minute), dT0.Add(time.Second)
-	if err := s.Enqueue(ctx, []records.Notification{n1, n2}); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.Enqueue(ctx, []records.Notification{n1, n2}))
 	due, err := s.DueNotifications(ctx, dT0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if diff := cmp.Diff([]records.Notification{n1}, due); diff != "" {
 		t.Errorf("due (-want +got):\n%s", diff)
 	}
 	n1.Attempts, n1.Next, n1.LastError = 1, dT0.Add(2*time.Minute), "503 from partner"
-	if err := s.UpdateNotification(ctx, n1); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.UpdateNotification(ctx, n1))
 	due, err = s.DueNotifications(ctx, dT0.Add(time.Minute), 10)
 	if err != nil || len(due) != 1 || due[0].ID != "n2" {
 		t.Errorf("due after retry scheduled = %v, %v", due, err)
 	}
 	n2.Status, n2.Attempts = records.NotificationDelivered, 1
-	if err := s.UpdateNotification(ctx, n2); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.UpdateNotification(ctx, n2))
 	all, err := s.Notifications(ctx, "s1", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if diff := cmp.Diff([]records.Notification{n1, n2}, all); diff != "" {
 		t.Errorf("Notifications (-want +got):\n%s", diff)
 	}
@@ -230,16 +208,10 @@ func dataPerformance(t *testing.T, open DataAPIOpener) {
 		{Month: "2026-05", Partner: "acme", Bucket: 0, Responses: 10, Proper: 9},
 		{Month: "2026-05", Partner: "acme", Bucket: 3, Responses: 2, Proper: 2},
 	}
-	if err := s.AddPerformance(ctx, add); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.AddPerformance(ctx, []records.Performance{{Month: "2026-05", Partner: "acme", Bucket: 0, Responses: 1, Proper: 0}}); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.AddPerformance(ctx, add))
+	noErr(t, s.AddPerformance(ctx, []records.Performance{{Month: "2026-05", Partner: "acme", Bucket: 0, Responses: 1, Proper: 0}}))
 	got, err := s.Performance(ctx, "2025-05")
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	want := []records.Performance{
 		{Month: "2026-05", Partner: "acme", Bucket: 0, Responses: 11, Proper: 9},
 		{Month: "2026-05", Partner: "acme", Bucket: 3, Responses: 2, Proper: 2},
@@ -247,9 +219,7 @@ func dataPerformance(t *testing.T, open DataAPIOpener) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Performance (-want +got):\n%s", diff)
 	}
-	if err := s.PrunePerformance(ctx, "2025-05"); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.PrunePerformance(ctx, "2025-05"))
 	if got, err := s.Performance(ctx, "2000-01"); err != nil || len(got) != 2 {
 		t.Errorf("after prune: %v, %v", got, err)
 	}

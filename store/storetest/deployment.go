@@ -30,9 +30,7 @@ func Deployment(t *testing.T, newDB DeploymentOpener) {
 		ctx := context.Background()
 		open := newDB(t)
 		first, err := open().Deployment(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		if !generatedID.MatchString(first) {
 			t.Errorf("generated id %q: want bb and 16 hex digits (64 random bits)", first)
 		}

@@ -29,9 +29,7 @@ func Directory(t *testing.T, open DirectoryOpener) {
 		ctx := context.Background()
 		mk := func(name, email, phone, number string) bankbridge.CustomerID {
 			c, err := ids.CreateCustomer(ctx, identity.Customer{Name: name, Email: email, Phone: phone, BirthYear: 1950, Since: idT0}, idHash)
-			if err != nil {
-				t.Fatal(err)
-			}
+			noErr(t, err)
 			if _, err := led.CreateAccount(ctx, ledger.Account{Customer: c.ID, Kind: ledger.Checking, Name: "Checking", Currency: "USD",
 				Number: ledger.AccountNumber(number), Routing: "011000015"}); err != nil {
 				t.Fatal(err)

@@ -4,3 +4,20 @@
 //
 // It must never be imported by production code.
 package storetest
+
+import "testing"
+
+// noErr ends the test at once when err is not nil: the check the suites
+// make after every step that must succeed, in one line.
+func noErr(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// NoErr is noErr for the engines' own tests.
+func NoErr(t testing.TB, err error) {
+	t.Helper()
+	noErr(t, err)
+}

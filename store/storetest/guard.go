@@ -28,9 +28,7 @@ func Guard(t *testing.T, open GuardOpener) {
 func guardCounts(t *testing.T, open GuardOpener) {
 	ctx, g := context.Background(), open(t)
 	for i, c := range []string{"203.0.113.7", "203.0.113.7", "198.51.100.1", ""} {
-		if err := g.RecordLoginFailure(ctx, c, idT0.Add(time.Duration(i)*time.Minute)); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, g.RecordLoginFailure(ctx, c, idT0.Add(time.Duration(i)*time.Minute)))
 	}
 	for _, tc := range []struct {
 		client      string
@@ -70,9 +68,7 @@ func guardConcurrent(t *testing.T, open GuardOpener) {
 func guardByClient(t *testing.T, open GuardOpener) {
 	ctx, g := context.Background(), open(t)
 	rec := func(c string, at time.Time) {
-		if err := g.RecordLoginFailure(ctx, c, at); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, g.RecordLoginFailure(ctx, c, at))
 	}
 	rec("old", idT0.Add(-time.Hour)) // before since: not listed
 	for i := range 3 {
@@ -81,9 +77,7 @@ func guardByClient(t *testing.T, open GuardOpener) {
 	rec("b", idT0.Add(time.Minute))
 	rec("c", idT0.Add(2*time.Minute))
 	got, err := g.LoginFailuresByClient(ctx, idT0, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	want := []identity.ClientFailures{{Client: "a", Failures: 3, Last: idT0.Add(2 * time.Second)}, {Client: "c", Failures: 1, Last: idT0.Add(2 * time.Minute)}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("LoginFailuresByClient (-want +got):\n%s", d)
@@ -93,9 +87,7 @@ func guardByClient(t *testing.T, open GuardOpener) {
 func guardPurge(t *testing.T, open GuardOpener) {
 	ctx, g := context.Background(), open(t)
 	for i := range 4 {
-		if err := g.RecordLoginFailure(ctx, "x", idT0.Add(time.Duration(i)*time.Hour)); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, g.RecordLoginFailure(ctx, "x", idT0.Add(time.Duration(i)*time.Hour)))
 	}
 	n, err := g.PurgeLoginFailures(ctx, idT0.Add(2*time.Hour))
 	if err != nil || n != 2 {
@@ -116,22 +108,16 @@ func guardDevices(t *testing.T, open GuardOpener) {
 		t.Fatalf("DeviceFailed on an unknown device: %v", err)
 	}
 	p := identity.Principal{Realm: identity.RealmCustomer, ID: 42}
-	if err := g.RememberDevice(ctx, p, h[:], idT0); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, g.RememberDevice(ctx, p, h[:], idT0))
 	for range 2 {
-		if err := g.DeviceFailed(ctx, h[:]); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, g.DeviceFailed(ctx, h[:]))
 	}
 	got, err := g.Device(ctx, h[:])
 	if d := cmp.Diff(identity.Device{Principal: p, Failures: 2, LastUsed: idT0}, got); err != nil || d != "" {
 		t.Errorf("Device (-want +got):\n%s%v", d, err)
 	}
 	// A success remembers it again: failures reset, last use moves.
-	if err := g.RememberDevice(ctx, p, h[:], idT0.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, g.RememberDevice(ctx, p, h[:], idT0.Add(time.Hour)))
 	got, err = g.Device(ctx, h[:])
 	if d := cmp.Diff(identity.Device{Principal: p, Failures: 0, LastUsed: idT0.Add(time.Hour)}, got); err != nil || d != "" {
 		t.Errorf("Device after a success (-want +got):\n%s%v", d, err)

@@ -43,9 +43,7 @@ func identityResets(t *testing.T, open IdentityOpener) {
 	st := open(t)
 	ctx := context.Background()
 	c, err := st.CreateCustomer(ctx, idCustomer(1), idHash)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	p := identity.Principal{Realm: identity.RealmCustomer, ID: int64(c.ID)}
 	mk := func(b byte, created time.Time) identity.Reset {
 		h := make([]byte, 32)
@@ -54,9 +52,7 @@ func identityResets(t *testing.T, open IdentityOpener) {
 	}
 	r1, r2 := mk(1, idT0), mk(2, idT0.Add(time.Minute))
 	for _, r := range []identity.Reset{r1, r2, mk(3, idT0.Add(-2*time.Hour))} {
-		if err := st.CreateReset(ctx, r); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, st.CreateReset(ctx, r))
 	}
 	if n, err := st.ResetsSince(ctx, p, idT0.Add(-time.Hour)); err != nil || n != 2 {
 		t.Errorf("ResetsSince = %d, %v; want 2", n, err)
@@ -90,12 +86,8 @@ func identityResets(t *testing.T, open IdentityOpener) {
 	if _, err := st.UseReset(ctx, make([]byte, 32), idT0); !errors.Is(err, identity.ErrResetLink) {
 		t.Errorf("UseReset(unknown) = %v, want ErrResetLink", err)
 	}
-	if err := st.LockUntil(ctx, p, idT0.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SetPassword(ctx, p, "new-hash"); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.LockUntil(ctx, p, idT0.Add(time.Hour)))
+	noErr(t, st.SetPassword(ctx, p, "new-hash"))
 	cred, err := st.Credential(ctx, p)
 	if err != nil || cred.PasswordHash != "new-hash" || !cred.LockedUntil.IsZero() || cred.Failures != 0 {
 		t.Errorf("after SetPassword: %+v, %v", cred, err)
@@ -154,9 +146,7 @@ func identityCustomers(t *testing.T, open IdentityOpener) {
 		t.Errorf("CreateCustomer returned (-want +got):\n%s", d)
 	}
 	got, err := s.Customer(ctx, a.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Customer read back (-want +got):\n%s", d)
 	}
@@ -209,9 +199,7 @@ func identityImport(t *testing.T, open IdentityOpener) {
 		in[i] = idCustomer(i + 1)
 	}
 	out, err := s.ImportCustomers(ctx, in, idHash)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if len(out) != n {
 		t.Fatalf("ImportCustomers returned %d customers, want %d", len(out), n)
 	}
@@ -279,9 +267,7 @@ func identityStaff(t *testing.T, open IdentityOpener) {
 		st := mustStaff(t, s, string(role)+"@bank.example", role)
 		want := identity.Staff{ID: st.ID, Email: string(role) + "@bank.example", Name: "Staff " + string(role) + "@bank.example", Role: role, Created: idT0}
 		got, err := s.Staff(ctx, st.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("Staff read back (-want +got):\n%s", d)
 		}
@@ -357,16 +343,12 @@ func identityFailures(t *testing.T, open IdentityOpener) {
 			}
 		}
 		until := idT0.Add(time.Minute)
-		if err := s.LockUntil(ctx, p, until); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, s.LockUntil(ctx, p, until))
 		cred, err := s.Credential(ctx, p)
 		if err != nil || cred.Failures != 3 || !cred.LockedUntil.Equal(until) {
 			t.Errorf("%s: after 3 failures and a lock: failures %d, locked until %v, %v", p.Realm, cred.Failures, cred.LockedUntil, err)
 		}
-		if err := s.ResetFailures(ctx, p); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, s.ResetFailures(ctx, p))
 		cred, err = s.Credential(ctx, p)
 		if err != nil || cred.Failures != 0 || !cred.LockedUntil.IsZero() {
 			t.Errorf("%s: after reset: failures %d, locked until %v, %v", p.Realm, cred.Failures, cred.LockedUntil, err)
@@ -424,20 +406,14 @@ func identityTOTP(t *testing.T, open IdentityOpener) {
 	c := mustCustomer(t, s, idCustomer(1))
 	st := mustStaff(t, s, "ops@bank.example", identity.Compliance)
 	for _, p := range []identity.Principal{{Realm: identity.RealmCustomer, ID: int64(c.ID)}, {Realm: identity.RealmStaff, ID: int64(st.ID)}} {
-		if err := s.SetTOTPPending(ctx, p, "PENDINGSECRETONE"); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.SetTOTPPending(ctx, p, "PENDINGSECRETTWO"); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, s.SetTOTPPending(ctx, p, "PENDINGSECRETONE"))
+		noErr(t, s.SetTOTPPending(ctx, p, "PENDINGSECRETTWO"))
 		cred, err := s.Credential(ctx, p)
 		if err != nil || cred.TOTPPending != "PENDINGSECRETTWO" || cred.TOTPSecret != "" {
 			t.Errorf("%s: after SetTOTPPending: pending %q secret %q, %v", p.Realm, cred.TOTPPending, cred.TOTPSecret, err)
 		}
 		const step = 59000000
-		if err := s.EnableTOTP(ctx, p, "PENDINGSECRETTWO", step); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, s.EnableTOTP(ctx, p, "PENDINGSECRETTWO", step))
 		cred, err = s.Credential(ctx, p)
 		if err != nil || cred.TOTPSecret != "PENDINGSECRETTWO" || cred.TOTPPending != "" || cred.TOTPLastStep != step {
 			t.Errorf("%s: after EnableTOTP: %+v, %v", p.Realm, cred, err)
@@ -488,28 +464,18 @@ func identitySessions(t *testing.T, open IdentityOpener) {
 	// Role and TOTPEnrolled given on create are ignored: they are read from the account.
 	withJunk := cs
 	withJunk.Role, withJunk.TOTPEnrolled = identity.Administrator, true
-	if err := s.CreateSession(ctx, ch, withJunk); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.CreateSession(ctx, ch, withJunk))
 	got, err := s.Session(ctx, ch)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(cs, got); d != "" {
 		t.Errorf("customer session (-want +got):\n%s", d)
 	}
 
 	// Enrolment and step-up show at the next read.
-	if err := s.EnableTOTP(ctx, identity.Principal{Realm: identity.RealmCustomer, ID: int64(c.ID)}, "SECRET", 1); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.EnableTOTP(ctx, identity.Principal{Realm: identity.RealmCustomer, ID: int64(c.ID)}, "SECRET", 1))
 	seen, exp, up := idT0.Add(5*time.Minute), idT0.Add(35*time.Minute), idT0.Add(6*time.Minute)
-	if err := s.TouchSession(ctx, ch, seen, exp); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.StepUpSession(ctx, ch, up); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.TouchSession(ctx, ch, seen, exp))
+	noErr(t, s.StepUpSession(ctx, ch, up))
 	want := cs
 	want.LastSeen, want.Expires, want.SteppedUp, want.TOTPEnrolled = seen, exp, up, true
 	if got, err := s.Session(ctx, ch); err != nil || cmp.Diff(want, got) != "" {
@@ -520,17 +486,13 @@ func identitySessions(t *testing.T, open IdentityOpener) {
 	ss := identity.Session{Realm: identity.RealmStaff, Staff: st.ID, CSRF: "csrf-2",
 		Created: idT0, Expires: idT0.Add(time.Hour), LastSeen: idT0}
 	sh := idHashOf("staff-token")
-	if err := s.CreateSession(ctx, sh, ss); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.CreateSession(ctx, sh, ss))
 	ss.Role = identity.Compliance
 	if got, err := s.Session(ctx, sh); err != nil || cmp.Diff(ss, got) != "" {
 		t.Errorf("staff session (-want +got):\n%s (err %v)", cmp.Diff(ss, got), err)
 	}
 
-	if err := s.DeleteSession(ctx, ch); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.DeleteSession(ctx, ch))
 	if err := s.DeleteSession(ctx, ch); err != nil {
 		t.Errorf("deleting a deleted session: %v, want nil", err)
 	}
@@ -569,9 +531,7 @@ func identitySessionSweep(t *testing.T, open IdentityOpener) {
 		} else {
 			x.Customer = bankbridge.CustomerID(id)
 		}
-		if err := s.CreateSession(ctx, idHashOf(token), x); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, s.CreateSession(ctx, idHashOf(token), x))
 		return sess{token, x}
 	}
 	all := []sess{

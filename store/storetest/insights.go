@@ -194,9 +194,7 @@ func insightsModel(t *testing.T, open InsightsOpener) {
 	wantDaily, wantWindow, wantCohort := insModel(events, p, last)
 
 	ids, err := st.Facets(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	byID := map[insights.FacetID]insights.Facet{}
 	var all []insights.FacetID
 	for f, id := range ids {
@@ -208,9 +206,7 @@ func insightsModel(t *testing.T, open InsightsOpener) {
 	}
 	first := insights.DayOf(insT0)
 	rows, err := st.Daily(ctx, insights.Query{Facets: all, From: first, To: last + 400, ByDay: true, Product: p})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	gotDaily := map[insCell]insights.Sums{}
 	for _, row := range rows {
 		if row.All != (insights.Sums{}) {
@@ -227,9 +223,7 @@ func insightsModel(t *testing.T, open InsightsOpener) {
 	gotWindow := map[insCell]int64{}
 	for _, w := range insights.Windows {
 		rows, err := st.Window(ctx, insights.Query{Facets: all, W: w, From: insights.MinDay, To: last + 400, ByDay: true, Product: p})
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		slices.SortFunc(rows, func(a, b insights.Row) int { return int(a.Day - b.Day) })
 		type fb struct {
 			f insights.FacetID
@@ -266,9 +260,7 @@ func insightsModel(t *testing.T, open InsightsOpener) {
 	}
 
 	rows, err = st.Cohorts(ctx, insights.Query{Facets: all, From: first - 7, To: last + 7, Product: p})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	gotCohort := map[insCell]int64{}
 	for _, row := range rows {
 		if row.All.Customers != 0 {
@@ -336,13 +328,9 @@ func insightsAtomic(t *testing.T, open InsightsOpener) {
 	// ids stay the same afterwards.
 	svc := insights.New(st, insights.Options{})
 	e := insEvent(1, insT0, insights.Web, insights.Session, "", 0)
-	if err := svc.Ingest(ctx, []insights.Event{e}); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, svc.Ingest(ctx, []insights.Event{e}))
 	before, _ := st.Facets(ctx)
-	if err := svc.Ingest(ctx, []insights.Event{insEvent(2, insT0, insights.Messenger, insights.Intent, "balance", 0)}); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, svc.Ingest(ctx, []insights.Event{insEvent(2, insT0, insights.Messenger, insights.Intent, "balance", 0)}))
 	after, _ := st.Facets(ctx)
 	for f, id := range before {
 		if after[f] != id {
@@ -398,16 +386,12 @@ func insightsReports(t *testing.T, open InsightsOpener) {
 			}
 		}
 	}
-	if err := svc.Ingest(ctx, events); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, svc.Ingest(ctx, events))
 	f := insights.Filter{End: insights.DayOf(day), Days: 30}
 	num := func(c insights.Count) string { return c.String() }
 
 	reach, err := svc.Reach(ctx, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	var got []string
 	for _, r := range reach {
 		got = append(got, fmt.Sprintf("%s %s %s", r.Channel, num(r.Customers), num(r.Events)))
@@ -425,15 +409,11 @@ func insightsReports(t *testing.T, open InsightsOpener) {
 	f65 := f
 	f65.Band, _ = insights.ParseBand("65+")
 	r65, err := svc.Reach(ctx, f65)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	f25 := f
 	f25.Band, _ = insights.ParseBand("25-34")
 	r25, err := svc.Reach(ctx, f25)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if !r65[0].Customers.Suppressed() || !r65[0].Events.Suppressed() {
 		t.Errorf("web reach of 65+ (3 customers) published: %v, %v", r65[0].Customers, r65[0].Events)
 	}
@@ -445,9 +425,7 @@ func insightsReports(t *testing.T, open InsightsOpener) {
 	}
 
 	o, err := svc.Overlap(ctx, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	gotO := fmt.Sprintf("withheld=%v any=%s own=%s platform=%s both=%s", o.Withheld, num(o.Any), num(o.OwnOnly), num(o.PlatformOnly), num(o.Both))
 	if want := "withheld=false any=95 own=28 platform=25 both=42"; gotO != want {
 		t.Errorf("Overlap = %s, want %s", gotO, want)
@@ -461,9 +439,7 @@ func insightsReports(t *testing.T, open InsightsOpener) {
 	}
 
 	in, err := svc.Intents(ctx, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	var gotI []string
 	for _, i := range in {
 		gotI = append(gotI, fmt.Sprintf("%s %s %s %s", i.Intent, num(i.Customers), num(i.Events), i.Share))
@@ -474,24 +450,18 @@ func insightsReports(t *testing.T, open InsightsOpener) {
 	}
 
 	pay, err := svc.Payments(ctx, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if v, ok := pay[0].Value.Value(); !ok || v != 40000 || pay[0].Channel != insights.Web {
 		t.Errorf("web payments value = %v, want 40000", pay[0].Value)
 	}
 	al, err := svc.Alerts(ctx, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if al[1].Channel != insights.Messenger || al[1].OpenRate.String() != "100.0%" || !al[1].AnswerRate.Suppressed() {
 		t.Errorf("messenger alerts = %+v, want open rate 100%% and the answer rate withheld (nobody answered)", al[1])
 	}
 
 	tr, err := svc.Trends(ctx, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	lastP := tr[0].Points[len(tr[0].Points)-1]
 	if lastP.Day != f.End || num(lastP.DAU) != "70" || num(lastP.MAU) != "70" || lastP.Stickiness.String() != "100.0%" {
 		t.Errorf("web trend on the last day = %+v", lastP)
@@ -501,9 +471,7 @@ func insightsReports(t *testing.T, open InsightsOpener) {
 	}
 
 	co, err := svc.Cohorts(ctx, insights.Filter{End: insights.DayOf(day).Week().Start() + 6, Days: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if len(co) != 1 || num(co[0].Size) != "95" || co[0].Week != insights.DayOf(day).Week().Start() {
 		t.Errorf("Cohorts = %+v, want one cohort of 95 starting %v", co, insights.DayOf(day).Week().Start())
 	}

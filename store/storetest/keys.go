@@ -61,9 +61,7 @@ func keysAdd(t *testing.T, open KeysOpener) {
 		}
 	}
 	got, err := st.SealedKeys(ctx, keyring.Audit)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff([]keyring.Sealed{k1, k2}, got); d != "" {
 		t.Errorf("SealedKeys (-want +got):\n%s", d)
 	}
@@ -76,12 +74,8 @@ func keysRetire(t *testing.T, open KeysOpener) {
 	if _, err := st.AddSealedKey(ctx, k); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.RetireKey(ctx, keyring.OAuth, "k", kT0.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.RetireKey(ctx, keyring.OAuth, "k", kT0.Add(5*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.RetireKey(ctx, keyring.OAuth, "k", kT0.Add(time.Hour)))
+	noErr(t, st.RetireKey(ctx, keyring.OAuth, "k", kT0.Add(5*time.Hour)))
 	got, err := st.SealedKeys(ctx, keyring.OAuth)
 	if err != nil || len(got) != 1 || !got[0].Retired.Equal(kT0.Add(time.Hour)) {
 		t.Errorf("after retiring twice: %+v, %v; want retired at the first time", got, err)
@@ -105,9 +99,7 @@ func keysLegacy(t *testing.T, open KeysOpener) {
 	if err != nil || string(got) != string(jwk) {
 		t.Fatalf("LegacyOAuthKey: %s, %v", got, err)
 	}
-	if err := st.DropLegacyOAuthKey(ctx); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.DropLegacyOAuthKey(ctx))
 	if _, err := st.LegacyOAuthKey(ctx); !errors.Is(err, keyring.ErrNotFound) {
 		t.Errorf("LegacyOAuthKey after Drop: %v, want ErrNotFound", err)
 	}
@@ -116,13 +108,9 @@ func keysLegacy(t *testing.T, open KeysOpener) {
 func testKEK(t testing.TB) keyring.KEK {
 	t.Helper()
 	b, err := keyring.GenerateKEK()
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	k, err := keyring.NewFileKEK(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	return k
 }
 
@@ -162,9 +150,7 @@ func keysFirstOnce(t *testing.T, reopen KeysReopener) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 	}
 	for i := range kids {
 		if kids[i] != kids[0] || kids[i] == "" {
@@ -182,16 +168,12 @@ func keysMismatch(t *testing.T, open KeysOpener) {
 	st, _ := open(t)
 	good, bad := testKEK(t), testKEK(t)
 	r, err := keyring.Open(ctx, st, good, keyring.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if _, err := r.Ensure(ctx, keyring.Audit, nil); err != nil {
 		t.Fatal(err)
 	}
 	k, err := r.Active(ctx, keyring.Audit)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	_, err = keyring.Open(ctx, st, bad, keyring.Options{Source: "BANKBRIDGE_KEY_FILE /x"})
 	var me *keyring.MismatchError
 	if !errors.As(err, &me) || !errors.Is(err, keyring.ErrMismatch) {
@@ -204,9 +186,7 @@ func keysMismatch(t *testing.T, open KeysOpener) {
 	// The right KEK id beside a sealed key that was swapped for another's
 	// does not open either: the kid is the seal's associated data.
 	sealed, err := st.SealedKeys(ctx, keyring.Audit)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if _, err := r.Rotate(ctx, keyring.Audit, kT0); err != nil {
 		t.Fatal(err)
 	}
@@ -225,23 +205,17 @@ func keysRotate(t *testing.T, open KeysOpener) {
 	st, _ := open(t)
 	now := kT0
 	r, err := keyring.Open(ctx, st, testKEK(t), keyring.Options{Now: func() time.Time { return now }, Refresh: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if _, err := r.Ensure(ctx, keyring.OAuth, nil); err != nil {
 		t.Fatal(err)
 	}
 	old, err := r.Active(ctx, keyring.OAuth)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if err := r.Retire(ctx, keyring.OAuth, old.ID); !errors.Is(err, keyring.ErrInUse) {
 		t.Errorf("Retire of the only key: %v, want ErrInUse", err)
 	}
 	nk, err := r.Rotate(ctx, keyring.OAuth, now.Add(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if nk.Version != 2 || nk.ID == old.ID {
 		t.Fatalf("rotated key: version %d kid %s (old %s)", nk.Version, nk.ID, old.ID)
 	}
@@ -255,9 +229,7 @@ func keysRotate(t *testing.T, open KeysOpener) {
 	if k, err := r.Lookup(ctx, keyring.OAuth, old.ID); err != nil || k.ID != old.ID {
 		t.Errorf("the old key must still be found: %v", err)
 	}
-	if err := r.Retire(ctx, keyring.OAuth, old.ID); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, r.Retire(ctx, keyring.OAuth, old.ID))
 	keys, err := r.Keys(ctx, keyring.OAuth)
 	if err != nil || len(keys) != 2 || !keys[0].Retired.Equal(now) || !keys[1].Retired.IsZero() {
 		t.Errorf("after retiring the old key: %+v, %v", keys, err)

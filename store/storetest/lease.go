@@ -156,9 +156,7 @@ func leaseAuditSealer(t *testing.T, open LeaseOpener) {
 		if errors.Is(err, audit.ErrNoHead) {
 			return 0
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		return h.Size
 	}
 

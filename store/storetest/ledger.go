@@ -94,6 +94,14 @@ func (f *fixture) fund(a ledger.Account, amt ledger.Amount) {
 	}
 }
 
+// wantBalance checks account id's balance, naming the check by note.
+func (f *fixture) wantBalance(id ledger.AccountID, want ledger.Amount, note string) {
+	f.t.Helper()
+	if bal, _ := f.balance(id); bal != want {
+		f.t.Errorf("account %d: balance %d, want %d %s", id, bal, want, note)
+	}
+}
+
 func (f *fixture) balance(id ledger.AccountID) (ledger.Amount, ledger.Amount) {
 	f.t.Helper()
 	a, err := f.store.Account(context.Background(), id)
@@ -119,9 +127,7 @@ func testAccounts(t *testing.T, open LedgerOpener) {
 	ctx := context.Background()
 	a := f.account(7, ledger.Checking, "USD", 5000, false)
 	got, err := f.store.Account(ctx, a.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if diff := cmp.Diff(a, got); diff != "" {
 		t.Errorf("Account mismatch (-created +read):\n%s", diff)
 	}
@@ -140,9 +146,7 @@ func testAccounts(t *testing.T, open LedgerOpener) {
 	if err := f.store.SetAccountStatus(ctx, 999999, ledger.Frozen); !errors.Is(err, ledger.ErrAccountNotFound) {
 		t.Errorf("SetAccountStatus unknown: err = %v", err)
 	}
-	if err := f.store.SetAccountStatus(ctx, a.ID, ledger.Frozen); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, f.store.SetAccountStatus(ctx, a.ID, ledger.Frozen))
 	if got, _ := f.store.Account(ctx, a.ID); got.Status != ledger.Frozen {
 		t.Errorf("status = %s, want frozen", got.Status)
 	}
@@ -163,16 +167,10 @@ func testTransfer(t *testing.T, open LedgerOpener) {
 	if tr.ID == 0 || tr.Status != ledger.Posted || tr.Amount() != 2_550 {
 		t.Errorf("transfer = %+v", tr)
 	}
-	if bal, _ := f.balance(a.ID); bal != 7_450 {
-		t.Errorf("a balance = %d, want 7450", bal)
-	}
-	if bal, _ := f.balance(b.ID); bal != 2_550 {
-		t.Errorf("b balance = %d, want 2550", bal)
-	}
+	f.wantBalance(a.ID, 7_450, "")
+	f.wantBalance(b.ID, 2_550, "")
 	got, err := f.store.Transfer(ctx, tr.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if diff := cmp.Diff(tr, got); diff != "" {
 		t.Errorf("stored transfer differs (-returned +stored):\n%s", diff)
 	}
@@ -184,15 +182,11 @@ func testTransfer(t *testing.T, open LedgerOpener) {
 	three := ledger.Request{Client: "web", Key: "fee-1", Currency: "USD", Description: "wire",
 		Postings: []ledger.Posting{leg(a.ID, -1_100), leg(b.ID, 1_000), leg(fee.ID, 100)}}
 	tr3, _, err := f.svc.Transfer(ctx, three)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if got, err := f.store.Transfer(ctx, tr3.ID); err != nil || !cmp.Equal(tr3, got) {
 		t.Errorf("three-legged transfer reads back differently (%v):\n%s", err, cmp.Diff(tr3, got))
 	}
-	if bal, _ := f.balance(a.ID); bal != 6_350 {
-		t.Errorf("a balance after fee = %d, want 6350", bal)
-	}
+	f.wantBalance(a.ID, 6_350, "after the fee")
 	f.verify()
 }
 
@@ -209,9 +203,7 @@ func testBatchOutcomes(t *testing.T, open LedgerOpener) {
 	// Straight to the store, so the batch is exactly these ops in one transaction.
 	ops := []ledger.Op{mk("b1", 600), mk("b2", 600), mk("b3", 400), mk("b1", 600), {Kind: ledger.OpPost, Transfer: 987654}}
 	res, err := f.store.Apply(ctx, ops, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	want := []error{nil, ledger.ErrInsufficientFunds, nil, nil, ledger.ErrTransferNotFound}
 	for i, w := range want {
 		if !errors.Is(res[i].Err, w) || (w == nil && res[i].Err != nil) {
@@ -224,12 +216,8 @@ func testBatchOutcomes(t *testing.T, open LedgerOpener) {
 	if res[2].Transfer.ID <= res[0].Transfer.ID {
 		t.Errorf("ids not increasing: %d then %d", res[0].Transfer.ID, res[2].Transfer.ID)
 	}
-	if bal, _ := f.balance(a.ID); bal != 0 {
-		t.Errorf("a = %d, want 0", bal)
-	}
-	if bal, _ := f.balance(b.ID); bal != 1_000 {
-		t.Errorf("b = %d, want 1000", bal)
-	}
+	f.wantBalance(a.ID, 0, "")
+	f.wantBalance(b.ID, 1_000, "")
 	f.verify()
 }
 
@@ -241,9 +229,7 @@ func testReplay(t *testing.T, open LedgerOpener) {
 	f.fund(a, 5_000)
 	req := ledger.Move("partner-x", "same", a.ID, b.ID, 1_000, "USD", "dinner")
 	first, _, err := f.svc.Transfer(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	again, replayed, err := f.svc.Transfer(ctx, req)
 	if err != nil || !replayed {
 		t.Fatalf("replay: err %v, replayed %v", err, replayed)
@@ -262,22 +248,16 @@ func testReplay(t *testing.T, open LedgerOpener) {
 	if _, replayed, err := f.svc.Transfer(ctx, third); err != nil || replayed {
 		t.Errorf("other client: err %v replayed %v", err, replayed)
 	}
-	if bal, _ := f.balance(a.ID); bal != 3_000 {
-		t.Errorf("a = %d, want 3000 (two transfers of 1000)", bal)
-	}
+	f.wantBalance(a.ID, 3_000, "two transfers of 1000")
 	// A retry that the rules would now refuse (it would overdraw a) still
 	// replays the transfer it booked.
 	all := ledger.Move("partner-x", "all", a.ID, b.ID, 3_000, "USD", "everything")
 	booked, _, err := f.svc.Transfer(ctx, all)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if again, replayed, err := f.svc.Transfer(ctx, all); err != nil || !replayed || again.ID != booked.ID {
 		t.Errorf("retry past the balance: %+v, replayed %v, err %v; want the booked transfer replayed", again, replayed, err)
 	}
-	if bal, _ := f.balance(a.ID); bal != 0 {
-		t.Errorf("a = %d, want 0", bal)
-	}
+	f.wantBalance(a.ID, 0, "")
 	f.verify()
 }
 
@@ -294,12 +274,8 @@ func testRefusals(t *testing.T, open LedgerOpener) {
 	f.fund(a, 1_000)
 	f.fund(frozen, 1_000)
 	f.fund(big, 1<<62)
-	if err := f.store.SetAccountStatus(ctx, frozen.ID, ledger.Frozen); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.store.SetAccountStatus(ctx, closed.ID, ledger.Closed); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, f.store.SetAccountStatus(ctx, frozen.ID, ledger.Frozen))
+	noErr(t, f.store.SetAccountStatus(ctx, closed.ID, ledger.Closed))
 	cases := []struct {
 		name string
 		req  ledger.Request
@@ -377,9 +353,7 @@ func testHolds(t *testing.T, open LedgerOpener) {
 	hold2 := ledger.Move("card", "auth-2", a.ID, m.ID, 1_000, "USD", "fuel")
 	hold2.Pending = true
 	h2, _, err := f.svc.Transfer(ctx, hold2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if v, err := f.svc.Void(ctx, h2.ID); err != nil || v.Status != ledger.Voided {
 		t.Fatalf("void: %v", err)
 	}
@@ -410,9 +384,7 @@ func testHistory(t *testing.T, open LedgerOpener) {
 		r := ledger.Move("h", fmt.Sprintf("h%d", i), a.ID, b.ID, ledger.Amount(i+1), "USD", desc)
 		r.At = t0.Add(time.Duration(i) * time.Hour)
 		tr, _, err := f.svc.Transfer(ctx, r)
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		want = append([]ledger.TransferID{tr.ID}, want...)
 	}
 	var got []ledger.TransferID
@@ -420,9 +392,7 @@ func testHistory(t *testing.T, open LedgerOpener) {
 	pages := 0
 	for {
 		page, err := f.store.History(ctx, ledger.HistoryQuery{Account: a.ID, Limit: 50, After: after})
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		pages++
 		for _, e := range page.Entries {
 			if e.Transfer.Description == "funding" {
@@ -437,9 +407,7 @@ func testHistory(t *testing.T, open LedgerOpener) {
 			break
 		}
 		c, err := ledger.ParseCursor(page.Next.String())
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		after = &c
 	}
 	if diff := cmp.Diff(want, got); diff != "" || pages != 3 {
@@ -477,13 +445,9 @@ func testTamper(t *testing.T, open LedgerOpener) {
 			a := f.account(1, ledger.Checking, "USD", 0, false)
 			f.fund(a, 100)
 			f.verify()
-			if err := f.exec(fmt.Sprintf(c.sql, a.ID)); err != nil {
-				t.Fatal(err)
-			}
+			noErr(t, f.exec(fmt.Sprintf(c.sql, a.ID)))
 			r, err := f.store.Verify(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			noErr(t, err)
 			want := fmt.Sprintf(c.want, a.ID)
 			found := false
 			for _, p := range r.Problems {
@@ -508,9 +472,7 @@ func testReference(t *testing.T, open LedgerOpener) {
 		t.Errorf("Merchant = %+v, %v", got, err)
 	}
 	c, err := f.store.CreateCard(ctx, ledger.Card{Account: a.ID, Customer: 3, Last4: "4242", Network: "visa", Status: ledger.CardActive, Created: t0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if _, err := f.store.CreateCard(ctx, ledger.Card{Account: 987654, Customer: 3, Last4: "1111", Network: "visa", Status: ledger.CardActive, Created: t0}); !errors.Is(err, ledger.ErrAccountNotFound) {
 		t.Errorf("card on an unknown account: %v, want ErrAccountNotFound", err)
 	}
@@ -520,17 +482,13 @@ func testReference(t *testing.T, open LedgerOpener) {
 	if err := f.store.SetCardStatus(ctx, 987654, ledger.CardFrozen); !errors.Is(err, ledger.ErrCardNotFound) {
 		t.Errorf("unknown card: %v", err)
 	}
-	if err := f.store.SetCardStatus(ctx, c.ID, ledger.CardFrozen); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, f.store.SetCardStatus(ctx, c.ID, ledger.CardFrozen))
 	cards, err := f.store.CustomerCards(ctx, 3)
 	if err != nil || len(cards) != 1 || cards[0].Status != ledger.CardFrozen {
 		t.Errorf("CustomerCards = %+v, %v", cards, err)
 	}
 	p, err := f.store.CreatePayee(ctx, ledger.Payee{Customer: 3, Name: "Sam Lee", Nickname: "sam", Account: a.ID, Created: t0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if _, err := f.store.CreatePayee(ctx, ledger.Payee{Customer: 3, Name: "Sam Other", Nickname: "sam", Created: t0}); !errors.Is(err, ledger.ErrDuplicate) {
 		t.Errorf("duplicate nickname: %v", err)
 	}
@@ -730,9 +688,7 @@ func testFailedBatch(t *testing.T, open LedgerOpener) {
 		t.Fatalf("no dialect accepted the trigger: %v", errs)
 	}
 	before, err := f.store.Verify(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	mk := func(key string, from, to ledger.AccountID, amt ledger.Amount) ledger.Op {
 		r := ledger.Move("fail", key, from, to, amt, "USD", "")
 		return ledger.Op{Kind: ledger.OpCreate, Request: r, Hash: r.Hash()}
@@ -754,8 +710,6 @@ func testFailedBatch(t *testing.T, open LedgerOpener) {
 	if _, _, err := f.svc.Transfer(ctx, ledger.Move("fail", "ok-1", c.ID, b.ID, 100, "USD", "")); err != nil {
 		t.Fatalf("transfer after a failed batch: %v", err)
 	}
-	if bal, _ := f.balance(c.ID); bal != 4_900 {
-		t.Errorf("c = %d after one transfer of 100, want 4900", bal)
-	}
+	f.wantBalance(c.ID, 4_900, "after one transfer of 100")
 	f.verify()
 }

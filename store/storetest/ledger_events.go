@@ -23,9 +23,7 @@ func testEvents(t *testing.T, open LedgerOpener) {
 	b := f.account(2, ledger.Checking, "USD", 0, false)
 	clearing := f.account(0, ledger.Internal, "USD", 0, true)
 	merchant, err := f.store.CreateMerchant(ctx, ledger.Merchant{Name: "Blue Bottle", MCC: "5814", Category: "coffee", Country: "US"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	all := func() []ledger.Event {
 		t.Helper()
 		evs, err := f.store.Events(ctx, 0, 10000)
@@ -42,29 +40,19 @@ func testEvents(t *testing.T, open LedgerOpener) {
 	}
 
 	fund, _, err := f.svc.Transfer(ctx, ledger.Move("ev", "fund", f.bank.ID, a.ID, 10_000, "USD", "salary"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	buy := ledger.Move("card", "auth-1", a.ID, clearing.ID, 450, "USD", "Blue Bottle")
 	buy.Pending, buy.Merchant, buy.Category = true, merchant.ID, "coffee"
 	hold, _, err := f.svc.Transfer(ctx, buy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	posted, err := f.svc.Post(ctx, hold.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	hold2 := buy
 	hold2.Key = "auth-2"
 	h2, _, err := f.svc.Transfer(ctx, hold2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	voided, err := f.svc.Void(ctx, h2.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	// None of these writes an event: a refusal, a replay, a repeated post.
 	if _, _, err := f.svc.Transfer(ctx, ledger.Move("ev", "too-much", b.ID, a.ID, 1, "USD", "")); !errors.Is(err, ledger.ErrInsufficientFunds) {
 		t.Fatalf("overdraft: %v", err)
@@ -198,13 +186,9 @@ func testEvents(t *testing.T, open LedgerOpener) {
 	}
 	wg.Wait()
 	close(stop)
-	if err := <-tailDone; err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, <-tailDone)
 	full, err := f.store.Events(ctx, cursor, 10000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if len(full) != writers*each {
 		t.Fatalf("%d events for %d transfers", len(full), writers*each)
 	}

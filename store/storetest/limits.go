@@ -49,9 +49,7 @@ func limitsSums(t *testing.T, open LimitsOpener) {
 	}
 	eur := limitsUse(1, 7, 4000, "eur", limitsNow.Add(-time.Minute))
 	eur.Currency = "EUR"
-	if err := st.Record(ctx, eur, eur.At.Add(-limits.Window), ok); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Record(ctx, eur, eur.At.Add(-limits.Window), ok))
 	var got limits.Usage
 	err := st.Record(ctx, limitsUse(1, 7, 1, "probe", limitsNow), limitsNow.Add(-limits.Window), func(u limits.Usage) error { got = u; return errors.New("stop") })
 	if err == nil || err.Error() != "stop" {
@@ -74,9 +72,7 @@ func limitsRetry(t *testing.T, open LimitsOpener) {
 	calls := 0
 	u := limitsUse(1, 7, 100, "k", limitsNow)
 	for range 3 {
-		if err := st.Record(ctx, u, limitsNow.Add(-limits.Window), func(limits.Usage) error { calls++; return nil }); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, st.Record(ctx, u, limitsNow.Add(-limits.Window), func(limits.Usage) error { calls++; return nil }))
 	}
 	var got limits.Usage
 	st.Record(ctx, limitsUse(1, 7, 1, "probe", limitsNow), limitsNow.Add(-limits.Window), func(us limits.Usage) error { got = us; return errors.New("stop") })
@@ -92,15 +88,9 @@ func limitsRelease(t *testing.T, open LimitsOpener) {
 	if err := st.Record(ctx, limitsUse(1, 7, 100, "refused", limitsNow), limitsNow.Add(-limits.Window), func(limits.Usage) error { return no }); !errors.Is(err, no) {
 		t.Fatalf("Record = %v, want decide's error", err)
 	}
-	if err := st.Record(ctx, limitsUse(1, 7, 100, "kept", limitsNow), limitsNow.Add(-limits.Window), func(limits.Usage) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Record(ctx, limitsUse(1, 7, 50, "released", limitsNow), limitsNow.Add(-limits.Window), func(limits.Usage) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Release(ctx, "web", "released"); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, st.Record(ctx, limitsUse(1, 7, 100, "kept", limitsNow), limitsNow.Add(-limits.Window), func(limits.Usage) error { return nil }))
+	noErr(t, st.Record(ctx, limitsUse(1, 7, 50, "released", limitsNow), limitsNow.Add(-limits.Window), func(limits.Usage) error { return nil }))
+	noErr(t, st.Release(ctx, "web", "released"))
 	if err := st.Release(ctx, "web", "never"); err != nil {
 		t.Errorf("Release of an unknown use: %v", err)
 	}

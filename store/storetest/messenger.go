@@ -46,29 +46,21 @@ func msgLinks(t *testing.T, open MessengerOpener) {
 	l1 := assistant.Link{Key: k1, Customer: 7, Grant: "g1", Linked: mT0}
 	l2 := assistant.Link{Key: k2, Customer: 7, Grant: "g2", Linked: mT0.Add(time.Second)}
 	for _, l := range []assistant.Link{l1, l2} {
-		if err := s.SaveLink(ctx, l); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, s.SaveLink(ctx, l))
 	}
 	got, err := s.Link(ctx, k1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(l1, got); d != "" {
 		t.Errorf("Link (-want +got):\n%s", d)
 	}
 	byC, err := s.LinksByCustomer(ctx, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff([]assistant.Link{l1, l2}, byC); d != "" {
 		t.Errorf("LinksByCustomer (-want +got):\n%s", d)
 	}
 	// Linking again replaces: another customer, another consent.
 	l1b := assistant.Link{Key: k1, Customer: 9, Grant: "g3", Linked: mT0.Add(time.Minute)}
-	if err := s.SaveLink(ctx, l1b); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SaveLink(ctx, l1b))
 	if gs, _ := s.LinksByGrant(ctx, "g1"); len(gs) != 0 {
 		t.Errorf("LinksByGrant(g1) after relink = %v, want none", gs)
 	}
@@ -96,13 +88,9 @@ func msgPending(t *testing.T, open MessengerOpener) {
 		t.Fatalf("take of nothing: %v", err)
 	}
 	p := assistant.PendingLink{Key: k, Verifier: "v1", Expires: mT0.Add(5 * time.Minute)}
-	if err := s.SavePendingLink(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SavePendingLink(ctx, p))
 	p.Verifier = "v2" // a second tap replaces the first
-	if err := s.SavePendingLink(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SavePendingLink(ctx, p))
 	var wins atomic.Int32
 	var wg sync.WaitGroup
 	for range 8 {
@@ -123,9 +111,7 @@ func msgPending(t *testing.T, open MessengerOpener) {
 	if wins.Load() != 1 {
 		t.Errorf("%d takers got the pending link, want exactly 1", wins.Load())
 	}
-	if err := s.SavePendingLink(ctx, p); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SavePendingLink(ctx, p))
 	if _, err := s.TakePendingLink(ctx, k, p.Expires); !errors.Is(err, assistant.ErrNoPendingLink) {
 		t.Errorf("take at expiry: %v, want ErrNoPendingLink", err)
 	}
@@ -155,9 +141,7 @@ func msgDeliveries(t *testing.T, open MessengerOpener) {
 		t.Errorf("%d deliveries of one event were first, want 1", firsts.Load())
 	}
 	// A forgotten id is first again (an outbound send that failed), once.
-	if err := s.ForgetDelivery(ctx, "messenger", "m_1"); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.ForgetDelivery(ctx, "messenger", "m_1"))
 	if first, err := s.FirstDelivery(ctx, "messenger", "m_1", mT0, 24*time.Hour); err != nil || !first {
 		t.Errorf("after ForgetDelivery: %v, %v; want first", first, err)
 	}
@@ -256,20 +240,14 @@ func msgConversations(t *testing.T, open MessengerOpener) {
 	c := assistant.Conversation{Key: k, Mode: assistant.ModeBot, LastIn: mT0, LastOut: mT0.Add(time.Second), Updated: mT0.Add(time.Second),
 		Pending: &assistant.Pending{ID: "p1", Action: assistant.Pay, From: 3, To: 4, Amount: 2050, Currency: "USD", Payee: "Sam",
 			Memo: "dinner", Key: "chat-k", Expires: mT0.Add(5 * time.Minute)}}
-	if err := s.SaveConversation(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SaveConversation(ctx, c))
 	got, err := s.Conversation(ctx, k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(c, got); d != "" {
 		t.Errorf("round trip (-want +got):\n%s", d)
 	}
 	c.Pending = &assistant.Pending{ID: "p2", Action: assistant.UnfreezeCard, Cards: []ledger.CardID{5, 6}, Expires: mT0.Add(time.Minute)}
-	if err := s.SaveConversation(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SaveConversation(ctx, c))
 	if got, _ := s.Conversation(ctx, k); !cmp.Equal(c, got) {
 		t.Errorf("replace (-want +got):\n%s", cmp.Diff(c, got))
 	}
@@ -278,15 +256,11 @@ func msgConversations(t *testing.T, open MessengerOpener) {
 	for i := range 3 {
 		h := assistant.Conversation{Key: assistant.Key{Platform: "messenger", User: fmt.Sprint("h", i)}, Mode: assistant.ModeHuman,
 			HandedAt: mT0.Add(time.Duration(3-i) * time.Minute), LastIn: mT0, Updated: mT0}
-		if err := s.SaveConversation(ctx, h); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, s.SaveConversation(ctx, h))
 		want = append([]assistant.Conversation{h}, want...)
 	}
 	got2, err := s.HandedOver(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(want, got2); d != "" {
 		t.Errorf("HandedOver (-want +got):\n%s", d)
 	}
@@ -306,18 +280,12 @@ func msgTranscript(t *testing.T, open MessengerOpener) {
 		if i%2 == 1 {
 			m.Dir, m.Author = assistant.Out, "assistant"
 		}
-		if err := s.AppendMessage(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.AppendMessage(ctx, assistant.Message{Key: other, At: m.At, Dir: assistant.In, Text: "elsewhere"}); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, s.AppendMessage(ctx, m))
+		noErr(t, s.AppendMessage(ctx, assistant.Message{Key: other, At: m.At, Dir: assistant.In, Text: "elsewhere"}))
 		all = append(all, m)
 	}
 	got, err := s.Messages(ctx, k, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(all[4:], got); d != "" {
 		t.Errorf("last 3 (-want +got):\n%s", d)
 	}
@@ -327,9 +295,7 @@ func msgSettings(t *testing.T, open MessengerOpener) {
 	ctx := context.Background()
 	s := open(t)
 	got, err := s.Settings(ctx, bankbridge.CustomerID(5))
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if d := cmp.Diff(assistant.DefaultSettings(5), got); d != "" {
 		t.Errorf("defaults (-want +got):\n%s", d)
 	}
@@ -343,13 +309,9 @@ func msgSettings(t *testing.T, open MessengerOpener) {
 		{Customer: 5, Privacy: assistant.PrivacyFull, Alerts: true, Language: assistant.Spanish, Updated: mT0.Add(3 * time.Hour)},
 		{Customer: 5, Privacy: assistant.PrivacyFull, Alerts: true, Language: assistant.English, Updated: mT0.Add(4 * time.Hour)},
 	} {
-		if err := s.SaveSettings(ctx, st); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, s.SaveSettings(ctx, st))
 		got, err := s.Settings(ctx, 5)
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		if d := cmp.Diff(st, got); d != "" {
 			t.Errorf("saved (-want +got):\n%s", d)
 		}
@@ -377,21 +339,15 @@ func msgLanguage(t *testing.T, open MessengerOpener) {
 	if l, err := ls.Language(ctx, 7); err != nil || l != "" {
 		t.Fatalf("never chosen: %q, %v; want \"\"", l, err)
 	}
-	if err := ls.SetLanguage(ctx, 7, assistant.Spanish, mT0); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, ls.SetLanguage(ctx, 7, assistant.Spanish, mT0))
 	want := assistant.DefaultSettings(7)
 	want.Language, want.Updated = assistant.Spanish, mT0
 	if got, err := s.Settings(ctx, 7); err != nil || got != want {
 		t.Errorf("settings after SetLanguage: %+v, %v; want %+v", got, err, want)
 	}
 	want = assistant.Settings{Customer: 7, Privacy: assistant.PrivacyOff, Alerts: false, Language: assistant.Spanish, Updated: mT0.Add(time.Hour)}
-	if err := s.SaveSettings(ctx, want); err != nil {
-		t.Fatal(err)
-	}
-	if err := ls.SetLanguage(ctx, 7, assistant.English, mT0.Add(2*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, s.SaveSettings(ctx, want))
+	noErr(t, ls.SetLanguage(ctx, 7, assistant.English, mT0.Add(2*time.Hour)))
 	want.Language, want.Updated = assistant.English, mT0.Add(2*time.Hour)
 	if got, err := s.Settings(ctx, 7); err != nil || got != want {
 		t.Errorf("SetLanguage changed more than the language: %+v, %v; want %+v", got, err, want)

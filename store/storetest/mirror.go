@@ -44,9 +44,7 @@ func newMirrorFixture(t testing.TB, open MirrorOpener) *mirrorFixture {
 	ms, rs, ls := open(t)
 	a, err := ls.CreateAccount(context.Background(), ledger.Account{Customer: 42, Kind: ledger.Checking, Name: "Everyday", Currency: "USD",
 		Number: mirrorNumber, Routing: railsRouting, OpenedAt: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	return &mirrorFixture{t: t, ms: ms, rs: rs, ls: ls, acct: a}
 }
 
@@ -297,9 +295,7 @@ func mirrorIntraday(t *testing.T, open MirrorOpener) {
 			n.Entries = append(n.Entries, rails.StatementEntry{Ref: refs[i], Amount: a, Info: "core " + refs[i]})
 		}
 		var buf bytes.Buffer
-		if err := rails.WriteCamt054(&buf, "MSG"+n.ID, time.Now(), []rails.Statement{n}); err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, rails.WriteCamt054(&buf, "MSG"+n.ID, time.Now(), []rails.Statement{n}))
 		got, err := rails.ParseCore(&buf)
 		if err != nil || len(got) != 1 || !got[0].Intraday {
 			t.Fatalf("ParseCore: %v %+v", err, got)

@@ -65,13 +65,9 @@ func newRailsFixture(t testing.TB, open RailsOpener, sim railsim.Options) *rails
 	f.svc = rails.New(st, f.led, rails.Options{Origin: rails.Origin{Routing: railsRouting}, Screener: rails.MustSample(), Instant: f.tr})
 	ctx := context.Background()
 	bank, err := ls.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "funding", Currency: "USD", Number: "900000000099", Routing: railsRouting, Unbounded: true, OpenedAt: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	f.acct, err = ls.CreateAccount(ctx, ledger.Account{Customer: f.cust, Kind: ledger.Checking, Name: "Everyday", Currency: "USD", Number: "100000000077", Routing: railsRouting, OpenedAt: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if _, _, err := f.led.Transfer(ctx, ledger.Move("test", "fund", bank.ID, f.acct.ID, 1_000_00, "USD", "funding")); err != nil {
 		t.Fatal(err)
 	}
@@ -158,9 +154,7 @@ func railsPayees(t *testing.T, open RailsOpener) {
 	if _, err := f.st.Payee(ctx, f.cust+1, p.ID); !errors.Is(err, rails.ErrPayeeNotFound) {
 		t.Fatalf("another customer's payee: %v", err)
 	}
-	if err := f.st.RenamePayee(ctx, f.cust, p.ID, "Sammy"); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, f.st.RenamePayee(ctx, f.cust, p.ID, "Sammy"))
 	ps, err := f.st.Payees(ctx, f.cust)
 	if err != nil || len(ps) != 1 || ps[0].Nickname != "Sammy" || ps[0].Number != "123456789" {
 		t.Fatalf("Payees: %+v %v", ps, err)
@@ -168,9 +162,7 @@ func railsPayees(t *testing.T, open RailsOpener) {
 	if err := f.st.RenamePayee(ctx, f.cust+1, p.ID, "x"); !errors.Is(err, rails.ErrPayeeNotFound) {
 		t.Fatalf("rename another's: %v", err)
 	}
-	if err := f.st.DeletePayee(ctx, f.cust, p.ID); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, f.st.DeletePayee(ctx, f.cust, p.ID))
 	if ps, _ := f.st.Payees(ctx, f.cust); len(ps) != 0 {
 		t.Fatalf("deleted payee still listed: %+v", ps)
 	}
@@ -209,9 +201,7 @@ func railsLifecycle(t *testing.T, open RailsOpener) {
 		t.Fatalf("entries: %+v %v", es, err)
 	}
 	file, err := f.st.File(ctx, es[0].File)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	sum, err := f.svc.Process(ctx, file.Name, file.Body)
 	if err != nil || !sum.Duplicate {
 		t.Fatalf("second processing: %+v %v", sum, err)
@@ -311,15 +301,11 @@ func railsInbound(t *testing.T, open RailsOpener) {
 		t.Fatalf("inbox: %v %v", names, err)
 	}
 	body, err := f.tr.Get(ctx, names[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	// Processed, then the same file again (an acknowledgement lost).
 	for i := range 2 {
 		sum, err := f.svc.Process(ctx, names[0], body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		noErr(t, err)
 		if i == 0 && (sum.Credited != 1 || sum.Unmatched != 1) {
 			t.Fatalf("first processing: %+v", sum)
 		}
@@ -339,9 +325,7 @@ func railsInbound(t *testing.T, open RailsOpener) {
 		t.Fatalf("reconciliation %+v %v; the operator's position %d", rec, err, f.sim.Position(railsRouting))
 	}
 	// The credit to no account goes back, R03, in the next file, once.
-	if err := f.tr.Ack(ctx, names[0]); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, f.tr.Ack(ctx, names[0]))
 	f.cycle()
 	f.cycle()
 	rets, err := f.st.Payments(ctx, rails.PaymentQuery{Kinds: []rails.Kind{rails.KindReturn}})
@@ -384,9 +368,7 @@ func railsIdempotent(t *testing.T, open RailsOpener) {
 	p := f.payee("Sam Lee", "Sam", "123456789")
 	req := rails.PayRequest{Customer: f.cust, Payee: p.ID, From: f.acct.ID, Amount: 100_00, Channel: "web", Key: "same"}
 	a, err := f.svc.Pay(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	b, err := f.svc.Pay(ctx, req)
 	if err != nil || b.ID != a.ID {
 		t.Fatalf("the same key again: %+v %v", b, err)
@@ -556,9 +538,7 @@ func railsTwoWorkers(t *testing.T, open RailsOpener) {
 		}
 	}
 	fs, err := f.st.Files(ctx, rails.FileQuery{Direction: rails.DirOut})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	entries := 0
 	for _, file := range fs {
 		entries += file.Entries
@@ -594,19 +574,13 @@ func railsUnknownReturn(t *testing.T, open RailsOpener) {
 	ed.Addenda99 = a
 	b := ach.NewBatchPPD(bh)
 	b.AddEntry(ed)
-	if err := b.Create(); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, b.Create())
 	file := ach.NewFile()
 	file.SetHeader(fh)
 	file.AddBatch(b)
-	if err := file.Create(); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, file.Create())
 	var buf bytes.Buffer
-	if err := ach.NewWriter(&buf).Write(file); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, ach.NewWriter(&buf).Write(file))
 	sum, err := f.svc.Process(ctx, "unknown-return.ach", buf.Bytes())
 	if err != nil || sum.Unmatched != 1 || sum.Returned != 0 {
 		t.Fatalf("a return of a trace never sent: %+v %v", sum, err)

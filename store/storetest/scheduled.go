@@ -78,17 +78,11 @@ func newSchedFixture(t testing.TB, open ScheduledOpener, fund ledger.Amount) *sc
 	t.Cleanup(f.led.Close)
 	ctx := context.Background()
 	bank, err := f.db.Ledger.CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "funding", Currency: "USD", Number: "900000000091", Unbounded: true, OpenedAt: f.now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	f.from, err = f.db.Ledger.CreateAccount(ctx, ledger.Account{Customer: f.cust, Kind: ledger.Checking, Name: "Everyday", Currency: "USD", Number: "100000000091", OpenedAt: f.now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	f.to, err = f.db.Ledger.CreateAccount(ctx, ledger.Account{Customer: f.cust, Kind: ledger.Savings, Name: "Savings", Currency: "USD", Number: "100000000092", OpenedAt: f.now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if fund > 0 {
 		if _, _, err := f.led.Transfer(ctx, ledger.Move("test", "fund", bank.ID, f.from.ID, fund, "USD", "funding")); err != nil {
 			t.Fatal(err)
@@ -276,9 +270,7 @@ func schedSkipCancel(t *testing.T, open ScheduledOpener) {
 	f := newSchedFixture(t, open, 1_000_00)
 	ctx := context.Background()
 	o := f.order(scheduled.Monthly, 10_00, 3)
-	if err := f.svc.Skip(ctx, f.cust, o.ID); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, f.svc.Skip(ctx, f.cust, o.ID))
 	f.cycle(f.svc)
 	if got := f.balance(f.to.ID); got != 0 {
 		t.Fatalf("a skipped occurrence was paid: %d", got)
@@ -290,9 +282,7 @@ func schedSkipCancel(t *testing.T, open ScheduledOpener) {
 	if err := f.svc.Cancel(ctx, f.cust+1, o.ID); !errors.Is(err, scheduled.ErrNotFound) {
 		t.Fatalf("cancel by another customer: %v", err)
 	}
-	if err := f.svc.Cancel(ctx, f.cust, o.ID); err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, f.svc.Cancel(ctx, f.cust, o.ID))
 	if err := f.svc.Cancel(ctx, f.cust, o.ID); !errors.Is(err, scheduled.ErrEnded) {
 		t.Fatalf("second cancel: %v, want ErrEnded", err)
 	}
@@ -312,21 +302,15 @@ func schedRails(t *testing.T, open ScheduledOpener) {
 	ctx := context.Background()
 	rs := rails.New(f.db.Rails, f.led, rails.Options{Origin: rails.Origin{Routing: railsRouting}, Screener: rails.MustSample(), Now: f.clock})
 	pe, err := rs.AddPayee(ctx, rails.Payee{Customer: f.cust, Name: "Jane Landlord", Nickname: "Rent", Routing: "231380104", Number: "12345678"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	svc := f.service(f.db, f.led, rs)
 	o, err := svc.Create(ctx, scheduled.Order{Customer: f.cust, From: f.from.ID, Payee: pe.ID, Rail: true, Label: "Rent",
 		Amount: 300_00, Currency: "USD", Every: scheduled.Monthly, Start: f.clock(), Count: 12})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	f.cycle(svc)
 	f.cycle(svc)
 	pays, err := f.db.Rails.Payments(ctx, rails.PaymentQuery{Customer: f.cust})
-	if err != nil {
-		t.Fatal(err)
-	}
+	noErr(t, err)
 	if len(pays) != 1 || pays[0].Amount != 300_00 || pays[0].Channel != scheduled.Client || pays[0].Status != rails.StatusAccepted {
 		t.Fatalf("rails payments = %+v, want one accepted of 300.00", pays)
 	}
