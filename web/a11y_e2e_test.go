@@ -34,7 +34,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	ctx := context.Background()
 	l := audit.New(ab.db.Audit(), audit.Options{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), Now: ab.clock.Now, SealEvery: time.Hour})
 	t.Cleanup(l.Close)
-	sched := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: ab.svc, Limits: ab.limits, Now: ab.clock.Now})
+	sched := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: teller{ab.svc}, Limits: ab.limits, Now: ab.clock.Now})
 	ab.handler = web.New(web.Deps{Auth: ab.ids, Ledger: ab.ledger, Logger: slog.New(slog.DiscardHandler), Now: ab.clock.Now,
 		BankName: "Test Bank", Alerts: ab.svc, Audit: l, Limits: ab.limits, Mail: &mailbox{}, PublicURL: "https://bank.test", Scheduled: sched, Rails: ab.rails})
 	checking := ab.checking(ab.ada.ID)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/scheduled"
@@ -130,7 +131,7 @@ func TestScheduledRefusalIsAnAlert(t *testing.T) {
 	t.Parallel()
 	ab := newAlertsBank(t)
 	ctx := context.Background()
-	svc := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: ab.svc, Limits: ab.limits, Now: ab.clock.Now})
+	svc := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: teller{ab.svc}, Limits: ab.limits, Now: ab.clock.Now})
 	checking := ab.checking(ab.ada.ID)
 	savings := ab.account(ab.ada.ID, "Savings", ledger.Savings, 0)
 	if _, err := svc.Create(ctx, scheduled.Order{Customer: ab.ada.ID, From: checking.ID, To: savings.ID, Label: "Savings",
@@ -161,4 +162,12 @@ func TestScheduledRefusalIsAnAlert(t *testing.T) {
 	if got := ab.get(savings.ID).Available(); got != 0 {
 		t.Fatalf("a refused payment moved %d", got)
 	}
+}
+
+// teller tells scheduled payments' notices through the alerts service, as
+// internal/app wires it.
+type teller struct{ al *alerts.Service }
+
+func (t teller) Tell(ctx context.Context, c bankbridge.CustomerID, key string, n scheduled.Notice) error {
+	return t.al.Tell(ctx, c, key, alerts.Notice(n))
 }

@@ -1,8 +1,10 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 
+	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/rails"
@@ -27,7 +29,15 @@ func ScheduledWiring(b *Backend, led *ledger.Service, rl *rails.Service, al *ale
 		o.Payer = rl
 	}
 	if al != nil {
-		o.Teller = al
+		o.Teller = teller{al}
 	}
 	return scheduled.New(b.Scheduled, led, o)
+}
+
+// teller tells customers of scheduled payments through the alerts
+// service: the notification centre, e-mail and chats.
+type teller struct{ al *alerts.Service }
+
+func (t teller) Tell(ctx context.Context, c bankbridge.CustomerID, key string, n scheduled.Notice) error {
+	return t.al.Tell(ctx, c, key, alerts.Notice(n))
 }
