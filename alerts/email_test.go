@@ -218,6 +218,16 @@ func TestEmailWrittenInSpanishFromTheFacts(t *testing.T) {
 			t.Errorf("Spanish mail carries the English text %q:\n%s", not, mail)
 		}
 	}
+	// The chat deliveries share the path: the linked chat got Spanish too.
+	var chat []string
+	b.fake.mu.Lock()
+	for _, m := range b.fake.shown {
+		chat = append(chat, m.Text)
+	}
+	b.fake.mu.Unlock()
+	if got := strings.Join(chat, "\n"); !strings.Contains(got, "4.50 USD en Café Sol con tu tarjeta ••••4242.") || strings.Contains(got, " at Café Sol") {
+		t.Errorf("the chat got:\n%s", got)
+	}
 	// A notice told by the scheduled payments' worker: in the notification
 	// centre and by e-mail, once however often it is told.
 	n := alerts.Notice{Title: "Scheduled payment not made", Body: "Your scheduled payment of 50.00 USD to Sam was not made.",

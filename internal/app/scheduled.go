@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
@@ -19,9 +20,10 @@ const ScheduledLease = "scheduled-payments"
 
 // ScheduledWiring builds the scheduled payments' service: external payees
 // through rl (nil: those orders are refused as "not available"), the
-// fleet's limits, and notices through al (nil: none).
-func ScheduledWiring(b *Backend, led *ledger.Service, rl *rails.Service, al *alerts.Service, log *slog.Logger) *scheduled.Service {
-	o := scheduled.Options{Logger: log}
+// fleet's limits, notices through al (nil: none), dates in the bank's time
+// zone loc (nil: UTC).
+func ScheduledWiring(b *Backend, led *ledger.Service, rl *rails.Service, al *alerts.Service, log *slog.Logger, loc *time.Location) *scheduled.Service {
+	o := scheduled.Options{Logger: log, Location: loc}
 	if b.Limits != nil { // never a nil pointer inside an interface
 		o.Limits = b.Limits
 	}
