@@ -120,6 +120,9 @@ type Alert struct {
 	Answered time.Time
 	Read     time.Time
 	Created  time.Time
+	// Facts are what the alert says, as data: Text writes it from them in
+	// the customer's language when it is shown or sent.
+	Facts Facts
 }
 
 // NotificationQuery asks for one page of a customer's alerts.

@@ -115,6 +115,21 @@ func permanent(err error) bool {
 func (s *Service) deliver(ctx context.Context, d Delivery, ch Channel) {
 	m := Message{ID: d.ID, Alert: d.Alert, Rule: d.Rule, Title: d.Title, Text: d.Body, Link: NotificationsPath, Ask: d.Ask, Urgent: d.Ask}
 	var err error
+	if s.o.Language != nil && s.o.Language(ctx, d.Customer) == "es" {
+		// Written now, in the language the customer reads now, from what
+		// the alert says as data; the stored English text is only the
+		// fallback for alerts made before facts were kept.
+		if d.Full {
+			var a Alert
+			if a, err = s.store.Alert(ctx, d.Alert); err == nil {
+				if title, body, ok := Text(a, "es"); ok {
+					m.Title, m.Text, m.Language = title, body, "es"
+				}
+			}
+		} else if es, ok := MinimalSpanish(s.o.BankName, d.Rule, d.Body); ok {
+			m.Title, m.Text, m.Language = minimalTitleES(s.o.BankName, d.Rule), es, "es"
+		}
+	}
 	switch {
 	case d.Channel == Email:
 		var st map[bankbridge.CustomerID]Settings

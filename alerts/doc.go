@@ -36,6 +36,12 @@
 // nothing); off sends nothing to third-party platforms. The bank's own
 // notification centre always holds the full text.
 //
+// An alert keeps what it says as data (Facts): each delivery's text is
+// written from them in the customer's language at the time it is sent
+// (Options.Language, Text), so an e-mail or a chat message to a customer
+// who reads Spanish is Spanish throughout. Notices (Tell) carry their texts
+// in both languages, written by the package that owns their words.
+//
 // It must never import net/http, a store, or an edge package (channels,
 // web): it declares what it needs (Store, Ledger, Channel, Links, Source)
 // and cmd/bankbridge wires the implementations.

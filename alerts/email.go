@@ -37,7 +37,10 @@ var _ Channel = (*Mailer)(nil)
 // Deliver implements Channel. It needs m.To; a refused recipient (5xx) is
 // permanent (NotFound), any other failure is retried.
 func (ml *Mailer) Deliver(ctx context.Context, cu bankbridge.CustomerID, m Message) error {
-	if ml.Language != nil && cu != 0 && ml.Language(ctx, cu) == "es" {
+	switch {
+	case m.Language == "es":
+		m.answerHere = "Contesta en la app del banco: " // written in Spanish by the service
+	case ml.Language != nil && cu != 0 && ml.Language(ctx, cu) == "es":
 		m = SpanishEmail(ml.Bank, m)
 	}
 	if m.To == "" || strings.ContainsAny(m.To, "\r\n") || strings.ContainsAny(ml.From, "\r\n") {
@@ -115,7 +118,8 @@ func (ml *Mailer) body(m Message) []byte {
 
 // spanishLabels are the rules' labels (Rule.label) in Spanish.
 var spanishLabels = map[Rule]string{LargeDebit: "Pago grande", LowBalance: "Saldo bajo", CardPurchase: "Compra con tarjeta",
-	Deposit: "Dinero recibido", PaymentSent: "Pago enviado", Suspicious: "¿Fuiste tú?"}
+	Deposit: "Dinero recibido", PaymentSent: "Pago enviado", Suspicious: "¿Fuiste tú?", Scheduled: "Pago programado",
+	PaymentStatus: "Novedad de un pago"}
 
 // SpanishEmail is m for a customer who chose Spanish: the subject and the
 // minimised texts in Spanish. A full text was written in English when the
@@ -132,6 +136,8 @@ func SpanishEmail(bank string, m Message) Message {
 	} else {
 		label := cmp.Or(spanishLabels[m.Rule], "Alerta")
 		m.Title = label
+		// Only an alert made before its facts were kept, or a service
+		// without Options.Language, gets here with an English text.
 		m.Text = "Tienes una alerta nueva de " + bank + ": " + label + ".\n\nDetalles: " + m.Text
 	}
 	m.answerHere = "Contesta en la app del banco: "

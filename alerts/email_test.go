@@ -183,3 +183,73 @@ func TestMailerSpeaksTheCustomersLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestEmailWrittenInSpanishFromTheFacts: with full privacy, a customer who
+// reads Spanish gets the whole alert in Spanish, written at the time it is
+// sent from what the alert says as data (not the stored English under a
+// Spanish first line); one who switches back to English gets English. A
+// scheduled payment's "not made" notice goes by e-mail too.
+func TestEmailWrittenInSpanishFromTheFacts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sink := alertstest.NewSMTPSink(t)
+	lang := "es"
+	b := newBank(t, alerts.Options{Email: &alerts.Mailer{Addr: sink.Addr(), From: "alerts@bank.example", Bank: "Test Bank"},
+		Language: func(context.Context, bankbridge.CustomerID) string { return lang }})
+	st := alerts.DefaultSettings(1)
+	st.Email, st.Privacy = "ana@example.com", alerts.PrivacyFull
+	if err := b.svc.SaveSettings(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	b.move(b.settle, b.alice, 100_00, "gift")
+	b.run()
+	cafe := b.merchant("Café Sol", "coffee", "US")
+	b.buy(cafe, 4_50, time.Minute)
+	b.run()
+	mail := strings.Join(sink.Mail(), "\n----\n")
+	for _, want := range []string{"Llegaron 100.00 USD a tu Everyday checking (gift).", "4.50 USD en Café Sol con tu tarjeta ••••4242.",
+		"Subject: Compra con tarjeta", "Tu Everyday checking tiene 95.50 USD disponibles."} {
+		if !strings.Contains(mail, want) {
+			t.Errorf("Spanish mail lacks %q:\n%s", want, mail)
+		}
+	}
+	for _, not := range []string{"Detalles:", "arrived in your", " at Café Sol"} {
+		if strings.Contains(mail, not) {
+			t.Errorf("Spanish mail carries the English text %q:\n%s", not, mail)
+		}
+	}
+	// The chat deliveries share the path: the linked chat got Spanish too.
+	var chat []string
+	b.fake.mu.Lock()
+	for _, m := range b.fake.shown {
+		chat = append(chat, m.Text)
+	}
+	b.fake.mu.Unlock()
+	if got := strings.Join(chat, "\n"); !strings.Contains(got, "4.50 USD en Café Sol con tu tarjeta ••••4242.") || strings.Contains(got, " at Café Sol") {
+		t.Errorf("the chat got:\n%s", got)
+	}
+	// A notice told by the scheduled payments' worker: in the notification
+	// centre and by e-mail, once however often it is told.
+	n := alerts.Notice{Title: "Scheduled payment not made", Body: "Your scheduled payment of 50.00 USD to Sam was not made.",
+		TitleES: "Pago programado no realizado", BodyES: "Tu pago programado de 50.00 USD a Sam no se realizó."}
+	for range 2 {
+		if err := b.svc.Tell(ctx, 1, "sched:1:1", n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := len(sink.Mail())
+	b.run()
+	mails := sink.Mail()
+	if len(mails) != before+1 || !strings.Contains(mails[len(mails)-1], "Tu pago programado de 50.00 USD a Sam no se realizó.") {
+		t.Fatalf("the notice by e-mail: %d new mails\n%s", len(mails)-before, strings.Join(mails[before:], "\n----\n"))
+	}
+	lang = "en"
+	if err := b.svc.Tell(ctx, 1, "sched:1:2", n); err != nil {
+		t.Fatal(err)
+	}
+	b.run()
+	mails = sink.Mail()
+	if got := mails[len(mails)-1]; !strings.Contains(got, "Your scheduled payment of 50.00 USD to Sam was not made.") {
+		t.Fatalf("English notice:\n%s", got)
+	}
+}

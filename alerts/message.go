@@ -29,6 +29,9 @@ type Message struct {
 	Urgent bool
 	// To is the address for e-mail deliveries; empty otherwise.
 	To string
+	// Language is the language Title and Text are written in: "es" when
+	// the service wrote them in Spanish for the customer, "" for English.
+	Language string
 	// answerHere introduces Link in an e-mail that asks; "" for English.
 	answerHere string
 }
@@ -65,7 +68,7 @@ type facts struct {
 	merchant *ledger.Merchant
 	last4    string
 	desc     string
-	reason   string
+	reason   Reason
 }
 
 func (f facts) where() string {
@@ -100,7 +103,7 @@ func fullText(r Rule, f facts) (title, body string) {
 	case PaymentSent:
 		return r.label(), fmt.Sprintf("You sent %s from your %s%s.", money, f.account.Name, f.at())
 	case Suspicious:
-		return r.label(), fmt.Sprintf("We noticed %s: %s%s on %s. Was this you?", f.reason, money, f.at(), f.where())
+		return r.label(), fmt.Sprintf("We noticed %s: %s%s on %s. Was this you?", f.reason.english(), money, f.at(), f.where())
 	}
 	return r.label(), money
 }
@@ -124,4 +127,12 @@ func MinimalSpanish(bank string, r Rule, body string) (string, bool) {
 		return "Necesitamos que confirmes un pago reciente con tarjeta. ¿Fuiste tú? Contesta Sí o No, o abre " + bank + " para ver los detalles.", true
 	}
 	return "Tienes una alerta nueva. Abre " + bank + " para leerla.", true
+}
+
+// minimalTitleES is minimalText's title in Spanish.
+func minimalTitleES(bank string, r Rule) string {
+	if r == Suspicious {
+		return "Confirma un pago"
+	}
+	return "Alerta de " + bank
 }

@@ -64,6 +64,13 @@ func (s *Service) PaymentChanged(ctx context.Context, ch PaymentChange) error {
 		return fmt.Errorf("alerts: account %d: %w", ch.Account, err)
 	}
 	title, body, _ = paymentText(ch, acct.Name)
+	// Both languages kept: each delivery, and the notification centre,
+	// takes the customer's at the time. (Reason was written in the
+	// language chosen when the change was told.)
+	en, es := ch, ch
+	en.Spanish, es.Spanish = false, true
+	tEN, bEN, _ := paymentText(en, acct.Name)
+	tES, bES, _ := paymentText(es, acct.Name)
 	sts, err := s.store.Settings(ctx, []bankbridge.CustomerID{ch.Customer})
 	if err != nil {
 		return err
@@ -83,7 +90,8 @@ func (s *Service) PaymentChanged(ctx context.Context, ch PaymentChange) error {
 	}
 	now := s.o.Now()
 	a := Alert{ID: paymentAlertID(ch.Payment, ch.State, ch.Customer), Customer: ch.Customer, Rule: PaymentStatus, Account: ch.Account,
-		Amount: ch.Amount, Currency: ch.Currency, Title: title, Body: body, Created: now}
+		Amount: ch.Amount, Currency: ch.Currency, Title: title, Body: body, Created: now,
+		Facts: Facts{Texts: map[string][2]string{"en": {tEN, bEN}, "es": {tES, bES}}}}
 	b := Batch{Alerts: []Alert{a}, Deliveries: s.deliveries(a, st, links, now)}
 	if err := s.store.Commit(ctx, s.o.Cursor, 0, b, now); err != nil {
 		return err

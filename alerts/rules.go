@@ -1,8 +1,8 @@
 package alerts
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -38,7 +38,7 @@ type side struct {
 type candidate struct {
 	rule   Rule
 	side   side
-	reason string // for suspicious: why, in plain words
+	reason Reason // for suspicious: why
 }
 
 // evaluate applies the rules to one event as it touches one customer. It
@@ -64,7 +64,7 @@ func evaluate(e ledger.Event, s Settings, prof *Profile, sd side, trusted bool, 
 	if card && newEvent {
 		// Suspicious checks use the profile as it was before this debit.
 		if !trusted {
-			if r := suspicion(e, prof, amt, sd.merchant, home); r != "" {
+			if r := suspicion(e, prof, amt, sd.merchant, home); r.Kind != "" {
 				out = append(out, candidate{rule: Suspicious, side: sd, reason: r})
 			}
 		}
@@ -97,17 +97,18 @@ type Home struct {
 	Country  string
 }
 
-// suspicion says why a card debit looks out of character, or "".
-func suspicion(e ledger.Event, prof *Profile, amt ledger.Amount, m *ledger.Merchant, home Home) string {
+// suspicion says why a card debit looks out of character; a zero Reason
+// when it does not.
+func suspicion(e ledger.Event, prof *Profile, amt ledger.Amount, m *ledger.Merchant, home Home) Reason {
 	if home.Currency != "" && e.Currency != home.Currency {
-		return fmt.Sprintf("a payment in %s", e.Currency)
+		return Reason{Kind: "currency", Arg: string(e.Currency)}
 	}
 	if m != nil && m.Country != "" && home.Country != "" && m.Country != home.Country {
-		return fmt.Sprintf("a payment at a merchant in %s", m.Country)
+		return Reason{Kind: "country", Arg: m.Country}
 	}
 	if prof.Debits >= minHistory && e.Category != "" && prof.Categories[e.Category] == 0 &&
 		amt >= minFar && amt >= farFactor*prof.Typical && amt > prof.Largest {
-		return fmt.Sprintf("a first payment in %s, much larger than usual", e.Category)
+		return Reason{Kind: "category", Arg: e.Category}
 	}
 	n := 1 // this one
 	for _, t := range prof.Recent {
@@ -116,9 +117,9 @@ func suspicion(e ledger.Event, prof *Profile, amt ledger.Amount, m *ledger.Merch
 		}
 	}
 	if n >= velocityCount {
-		return fmt.Sprintf("%d card payments within %d minutes", n, int(velocityWindow/time.Minute))
+		return Reason{Kind: "velocity", N: n, Arg: strconv.Itoa(int(velocityWindow / time.Minute))}
 	}
-	return ""
+	return Reason{}
 }
 
 // learn adds a card debit to the profile.

@@ -112,6 +112,10 @@ type Options struct {
 	// (privacy full) leaves for a third-party channel; an error stops the
 	// delivery (it is retried). Wire it to the disclosure log.
 	Disclose func(ctx context.Context, c bankbridge.CustomerID, channel string, m Message) error
+	// Language, when set, is the customer's chosen language ("es", "en",
+	// or "" for none), read at each delivery: a full-text delivery is then
+	// written from the alert's facts in that language (Text).
+	Language func(ctx context.Context, c bankbridge.CustomerID) string
 }
 
 // Service evaluates alerts and delivers them. Run drives it; the other
@@ -412,6 +416,16 @@ func (s *Service) alert(ctx context.Context, e ledger.Event, c bankbridge.Custom
 		}
 	}
 	title, body := fullText(cand.rule, f)
+	kept := Facts{Account: f.account.Name, Last4: f.last4, Reason: f.reason}
+	if f.merchant != nil {
+		kept.Merchant = f.merchant.Name
+	}
+	if kept.Merchant == "" {
+		kept.Desc = f.desc
+	}
+	if cand.rule == LowBalance {
+		kept.Available, kept.AvailIn = f.account.Available(), f.account.Currency
+	}
 	// An alert is dated by its event, not by when it was evaluated: a
 	// replay, a catch-up after downtime or the demo's seeded history would
 	// otherwise all read "just now".
@@ -421,7 +435,7 @@ func (s *Service) alert(ctx context.Context, e ledger.Event, c bankbridge.Custom
 	}
 	return Alert{ID: NewAlertID(e.Seq, cand.rule, c), Seq: e.Seq, Customer: c, Rule: cand.rule, Transfer: e.Transfer,
 		Account: cand.side.account.ID, Merchant: e.Merchant, Amount: amt, Currency: e.Currency,
-		Title: title, Body: body, Ask: cand.rule == Suspicious, Created: created}, nil
+		Title: title, Body: body, Ask: cand.rule == Suspicious, Created: created, Facts: kept}, nil
 }
 
 // deliveries makes one delivery per linked channel and e-mail, each

@@ -23,7 +23,16 @@
 // other than through ledger.Service and rails.Service, or hold state in
 // memory that another instance would need.
 //
-// Known limits: a payment refused for needing the customer's second factor
-// (limits.ErrStepUp) is refused, not put to the customer to confirm; dates
-// are calendar days in UTC, and an order's runs start at RunHour UTC.
+// An order is changed (Service.Edit) only on the version the customer was
+// shown: every claim, edit and cancel moves the version on, so an edit and
+// the worker's claim are each a compare-and-set, and an occurrence is paid
+// as it was or as edited, never a mix. The customer may authorise an order
+// with their authenticator code when setting it up (Order.Authorized): the
+// worker then pays it past the limits' step-up, which nobody could give on
+// the date. Dates are calendar days in the bank's time zone
+// (Options.Location), and an occurrence is due from RunHour there.
+//
+// Known limits: an order not authorised at setup whose day's total crosses
+// the step-up is refused on its date (the customer is told, and may edit
+// it to authorise it); the time zone is the bank's, not each customer's.
 package scheduled

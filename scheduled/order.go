@@ -56,6 +56,18 @@ type Order struct {
 	Next     time.Time // the next occurrence's date; zero once finished
 	Status   Status
 	Created  time.Time
+	// Version grows with every change of the order (a claim, an edit, a
+	// cancel): an edit or a claim made on an older version changes nothing.
+	Version int64
+	// Anchor is the occurrence whose date Start is: 1, until an edit moves
+	// the next date and the later dates follow it.
+	Anchor int
+	// Authorized is the largest payment the customer authorised with their
+	// authenticator code when setting the order up or editing it (0: none):
+	// occurrences up to it are paid without the step-up the limits would
+	// otherwise ask for on the date, which nobody could give then.
+	Authorized   ledger.Amount
+	AuthorizedAt time.Time
 }
 
 // RunStatus is what became of one occurrence.
@@ -81,6 +93,7 @@ type Run struct {
 	Reason   string // why refused or missed, in the customer's words
 	Ref      string // the ledger transfer or rails payment made
 	At       time.Time
+	why      error // the refusal Reason says in words, for the notice
 }
 
 // Key is the idempotency key of the occurrence's payment: one order, one
@@ -89,19 +102,34 @@ func (r Run) Key() string { return "sched:" + itoa(int64(r.Order)) + ":" + itoa(
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// RunHour is the hour (UTC) on an occurrence's date from which it is due.
+// RunHour is the hour, in the bank's time zone (Options.Location), on an
+// occurrence's date from which it is due.
 const RunHour = 6
+
+// DueAt is the instant the occurrence dated day (a calendar date, as Day
+// returns) is due in loc: RunHour there. In a time zone that skips RunHour
+// (a daylight-saving jump), time.Date moves it to the next valid instant.
+func DueAt(day time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return time.Date(day.Year(), day.Month(), day.Day(), RunHour, 0, 0, 0, loc)
+}
 
 // Errors of the package.
 var (
 	ErrNotFound = bankbridge.E(bankbridge.NotFound, "scheduled_payment_not_found", "no such scheduled payment")
 	ErrInvalid  = bankbridge.E(bankbridge.Invalid, "scheduled_payment_invalid", "the scheduled payment is not valid")
 	ErrEnded    = bankbridge.E(bankbridge.Conflict, "scheduled_payment_ended", "the scheduled payment was cancelled or has finished")
+	// ErrChanged is an edit made on a version of the order that is no
+	// longer current: a payment was just made, or another edit landed.
+	ErrChanged = bankbridge.E(bankbridge.Conflict, "scheduled_payment_changed", "the scheduled payment changed meanwhile; look at it again")
 )
 
-// Day returns t's calendar day, midnight UTC.
+// Day returns t's calendar day in t's own location (pass now.In(loc) for
+// "today" in the bank's time zone), as a date: midnight UTC of that day.
+// Dates are stored so, whatever the zone; only DueAt applies it.
 func Day(t time.Time) time.Time {
-	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
@@ -109,7 +137,7 @@ func Day(t time.Time) time.Time {
 // from Start; monthly on Start's day of the month, or the month's last day
 // when it has fewer (the 31st, then the 30th of April).
 func (o Order) DateOf(seq int) time.Time {
-	n := seq - 1
+	n := seq - max(o.Anchor, 1)
 	switch o.Every {
 	case Weekly:
 		return o.Start.AddDate(0, 0, 7*n)
@@ -194,4 +222,23 @@ type Store interface {
 	Unsettled(ctx context.Context, before time.Time, limit int) ([]Run, error)
 	// Runs lists an order's runs, newest first, at most limit.
 	Runs(ctx context.Context, c bankbridge.CustomerID, id OrderID, limit int) ([]Run, error)
+	// UpdateOrder saves an edited order (amount, memo, Start and Anchor,
+	// Next, Until, Count, Authorized) and ch, its history entry, in one
+	// transaction, if and only if the order is still active at o.Version;
+	// the version moves on by one. ErrNotFound for another customer's or
+	// no order, ErrEnded when it ended, ErrChanged when its version moved
+	// (the worker claimed an occurrence, or another edit landed).
+	UpdateOrder(ctx context.Context, o Order, ch Change) (Order, error)
+	// Changes lists an order's history, newest first, at most limit.
+	Changes(ctx context.Context, c bankbridge.CustomerID, id OrderID, limit int) ([]Change, error)
+}
+
+// Change is one entry of an order's history: who changed what.
+type Change struct {
+	Order    OrderID
+	Version  int64 // the version the change made
+	Customer bankbridge.CustomerID
+	Actor    string // "customer:12"
+	Detail   string // "amount 10.00 USD -> 20.00 USD; next date 2026-03-09 -> 2026-03-16"
+	At       time.Time
 }

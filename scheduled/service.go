@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -34,10 +35,18 @@ type Limits interface {
 	Release(ctx context.Context, p limits.Payment) error
 }
 
-// Teller tells a customer something in the bank's notification centre
-// (alerts.Service.Tell). key makes telling idempotent.
+// Teller tells a customer something: in the bank's notification centre,
+// and by e-mail and chat as their alert settings say (alerts.Service.Tell,
+// through internal/app). key makes telling idempotent.
 type Teller interface {
-	Tell(ctx context.Context, c bankbridge.CustomerID, key, title, body string) error
+	Tell(ctx context.Context, c bankbridge.CustomerID, key string, n Notice) error
+}
+
+// Notice is what the customer is told, in each language the bank speaks:
+// the channel that delivers it picks the customer's at the time it sends.
+type Notice struct {
+	Title, Body     string // English
+	TitleES, BodyES string // Spanish
 }
 
 // Options are the service's collaborators; Payer, Limits and Teller may be
@@ -49,6 +58,9 @@ type Options struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 	Grace  time.Duration // 0 means Grace
+	// Location is the bank's time zone: "today", and the hour an
+	// occurrence is due (RunHour), are read there. Nil means UTC.
+	Location *time.Location
 }
 
 // Service creates, lists and runs scheduled payments.
@@ -69,8 +81,17 @@ func New(st Store, led *ledger.Service, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
 	return &Service{st: st, led: led, o: o}
 }
+
+// Location is the time zone the service reads dates in.
+func (s *Service) Location() *time.Location { return s.o.Location }
+
+// Today is the current date in the bank's time zone.
+func (s *Service) Today() time.Time { return Day(s.o.Now().In(s.o.Location)) }
 
 // Store returns the service's store.
 func (s *Service) Store() Store { return s.st }
@@ -78,15 +99,120 @@ func (s *Service) Store() Store { return s.st }
 // Create validates and saves an order for its customer.
 func (s *Service) Create(ctx context.Context, o Order) (Order, error) {
 	now := s.o.Now()
-	o.Start, o.Status, o.Runs, o.Created = Day(o.Start), Active, 0, now
+	o.Start, o.Status, o.Runs, o.Created, o.Anchor = Day(o.Start), Active, 0, now, 1
 	if !o.Until.IsZero() {
 		o.Until = Day(o.Until)
 	}
-	if err := o.Validate(now); err != nil {
+	if err := o.Validate(now.In(s.o.Location)); err != nil {
 		return Order{}, err
+	}
+	if o.Authorized > 0 && o.AuthorizedAt.IsZero() {
+		o.AuthorizedAt = now
 	}
 	o.Next = o.Start
 	return s.st.CreateOrder(ctx, o)
+}
+
+// Edit is a change a customer asks of an active order, made on the Version
+// they were shown. A zero Next keeps the next date; Count 0 and a zero
+// Until remove that end (a regular order needs one of them).
+type Edit struct {
+	Version int64
+	Amount  ledger.Amount
+	Next    time.Time
+	Until   time.Time
+	Count   int
+	// Authorized, when above zero, is a new step-up authorisation the
+	// caller checked (a fresh authenticator code) for payments up to it.
+	Authorized ledger.Amount
+	Actor      string // "customer:12"
+}
+
+// Edit changes the customer's order: its amount, its next date (later
+// dates follow it) and its end. It is made only on e.Version: an
+// occurrence the worker claimed since, or another edit, makes it
+// ErrChanged and changes nothing, so a payment is made as it was or as
+// edited, never a mix. The change is written to the order's history with
+// what was before.
+func (s *Service) Edit(ctx context.Context, c bankbridge.CustomerID, id OrderID, e Edit) (Order, error) {
+	o, err := s.st.Order(ctx, c, id)
+	if err != nil {
+		return Order{}, err
+	}
+	if o.Status != Active {
+		return Order{}, ErrEnded
+	}
+	if o.Version != e.Version {
+		return Order{}, ErrChanged
+	}
+	was := o
+	now := s.o.Now()
+	today := Day(now.In(s.o.Location))
+	o.Amount = e.Amount
+	if !e.Next.IsZero() {
+		next := Day(e.Next)
+		if !next.Equal(o.Next) {
+			// Re-anchor: the next occurrence is on the chosen date, and the
+			// later ones follow it weekly or monthly from there.
+			o.Start, o.Anchor, o.Next = next, o.Runs+1, next
+		}
+	}
+	o.Until, o.Count = time.Time{}, 0
+	if o.Every != Once {
+		if !e.Until.IsZero() {
+			o.Until = Day(e.Until)
+		}
+		o.Count = e.Count
+	}
+	if e.Authorized > 0 {
+		o.Authorized, o.AuthorizedAt = e.Authorized, now
+	}
+	switch {
+	case o.Amount <= 0:
+		return Order{}, ErrInvalid.WithMessage("enter an amount above zero")
+	case o.Next.Before(today):
+		return Order{}, ErrInvalid.WithMessage("choose a date from today on")
+	case o.Next.After(today.AddDate(1, 0, 0)):
+		return Order{}, ErrInvalid.WithMessage("choose a date within a year")
+	case o.Count < 0 || o.Count > 520:
+		return Order{}, ErrInvalid.WithMessage("the number of payments is 1 to 520")
+	case o.Count > 0 && o.Count <= o.Runs:
+		return Order{}, ErrInvalid.WithMessage(fmt.Sprintf("%d payments were already made or skipped: choose a larger number", o.Runs))
+	case !o.Until.IsZero() && o.Until.Before(o.Next):
+		return Order{}, ErrInvalid.WithMessage("the end date is before the next payment")
+	case o.Every != Once && o.Count == 0 && o.Until.IsZero():
+		return Order{}, ErrInvalid.WithMessage("choose when the payments end: a date or a number of payments")
+	}
+	detail := changeDetail(was, o)
+	if detail == "" {
+		return was, nil
+	}
+	return s.st.UpdateOrder(ctx, o, Change{Order: o.ID, Version: o.Version + 1, Customer: c, Actor: e.Actor, Detail: detail, At: now})
+}
+
+// changeDetail says what an edit changed, before and after, for the
+// order's history; "" when nothing did.
+func changeDetail(was, now Order) string {
+	var parts []string
+	add := func(what, a, b string) {
+		if a != b {
+			parts = append(parts, what+" "+a+" -> "+b)
+		}
+	}
+	date := func(t time.Time) string {
+		if t.IsZero() {
+			return "none"
+		}
+		return t.Format(time.DateOnly)
+	}
+	add("amount", was.Amount.Display(was.Currency), now.Amount.Display(now.Currency))
+	add("next date", date(was.Next), date(now.Next))
+	add("end date", date(was.Until), date(now.Until))
+	add("number of payments", itoa(int64(was.Count)), itoa(int64(now.Count)))
+	if now.Authorized != was.Authorized || !now.AuthorizedAt.Equal(was.AuthorizedAt) {
+		parts = append(parts, "authorised with the authenticator code up to "+now.Authorized.Display(now.Currency))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Skip skips the order's next occurrence: it is recorded as skipped and the
@@ -159,13 +285,13 @@ func (s *Service) Cycle(ctx context.Context) (int, error) {
 	// Orders may be due more than once (a monthly order whose instance was
 	// down for months): each pass of the loop claims one occurrence each.
 	for range 1000 {
-		due, err := s.st.Due(ctx, Day(now), 100)
+		due, err := s.st.Due(ctx, Day(now.In(s.o.Location)), 100)
 		if err != nil {
 			return n, err
 		}
 		claimed := 0
 		for _, o := range due {
-			if now.Before(o.Next.Add(RunHour * time.Hour)) {
+			if now.Before(DueAt(o.Next, s.o.Location)) {
 				continue
 			}
 			ok, err := s.claim(ctx, o, now)
@@ -189,7 +315,7 @@ func (s *Service) claim(ctx context.Context, o Order, now time.Time) (bool, erro
 	seq := o.Runs + 1
 	next, _ := o.After(seq)
 	r := Run{Order: o.ID, Seq: seq, Customer: o.Customer, Date: o.Next, Status: Claimed, At: now}
-	late := now.Sub(o.Next.Add(RunHour*time.Hour)) > s.o.Grace
+	late := now.Sub(DueAt(o.Next, s.o.Location)) > s.o.Grace
 	if late {
 		r.Status = Missed
 		r.Reason = fmt.Sprintf("it was due on %s and our systems could not run it in time", o.Next.Format("Monday, January 2"))
@@ -199,9 +325,14 @@ func (s *Service) claim(ctx context.Context, o Order, now time.Time) (bool, erro
 		return false, err
 	}
 	if late {
-		s.tell(ctx, o, r, "Scheduled payment not made",
-			fmt.Sprintf("Your scheduled payment of %s to %s was not made: %s. Nothing was taken from your account. You can pay it now from Move money.",
-				o.Amount.Display(o.Currency), o.Label, r.Reason))
+		s.tell(ctx, o, r, Notice{
+			Title: "Scheduled payment not made",
+			Body: fmt.Sprintf("Your scheduled payment of %s to %s was not made: %s. Nothing was taken from your account. You can pay it now from Move money.",
+				o.Amount.Display(o.Currency), o.Label, r.Reason),
+			TitleES: "Pago programado no realizado",
+			BodyES: fmt.Sprintf("Tu pago programado de %s a %s no se realizó: vencía el %s y nuestros sistemas no pudieron hacerlo a tiempo. No se tomó dinero de tu cuenta. Puedes pagarlo ahora desde Mover dinero.",
+				o.Amount.Display(o.Currency), o.Label, dateES(o.Next)),
+		})
 		return true, nil
 	}
 	return true, s.pay(ctx, o, r)
@@ -218,7 +349,10 @@ func (s *Service) pay(ctx context.Context, o Order, r Run) error {
 		if o.Rail {
 			payee = rails.Payee{ID: o.Payee}.LimitsPayee()
 		}
-		lim = &limits.Payment{Customer: o.Customer, Payee: payee, Amount: o.Amount, Currency: o.Currency, Channel: Client, Key: key}
+		// Authorised with the authenticator code at setup (or an edit):
+		// the step-up the limits may ask for is already given.
+		lim = &limits.Payment{Customer: o.Customer, Payee: payee, Amount: o.Amount, Currency: o.Currency, Channel: Client, Key: key,
+			SteppedUp: o.Authorized > 0 && o.Amount <= o.Authorized}
 	}
 	ref, err := s.send(ctx, o, r, lim)
 	switch {
@@ -230,7 +364,7 @@ func (s *Service) pay(ctx context.Context, o Order, r Run) error {
 				return rerr
 			}
 		}
-		r.Status, r.Reason = Refused, Words(err, o)
+		r.Status, r.Reason, r.why = Refused, Words(err, o), err
 	default:
 		return err
 	}
@@ -239,9 +373,14 @@ func (s *Service) pay(ctx context.Context, o Order, r Run) error {
 		return err
 	}
 	if r.Status == Refused {
-		s.tell(ctx, o, r, "Scheduled payment not made",
-			fmt.Sprintf("Your scheduled payment of %s to %s on %s was not made: %s. Nothing was taken from your account.",
-				o.Amount.Display(o.Currency), o.Label, r.Date.Format("January 2"), r.Reason))
+		s.tell(ctx, o, r, Notice{
+			Title: "Scheduled payment not made",
+			Body: fmt.Sprintf("Your scheduled payment of %s to %s on %s was not made: %s. Nothing was taken from your account.",
+				o.Amount.Display(o.Currency), o.Label, r.Date.Format("January 2"), r.Reason),
+			TitleES: "Pago programado no realizado",
+			BodyES: fmt.Sprintf("Tu pago programado de %s a %s del %s no se realizó: %s. No se tomó dinero de tu cuenta.",
+				o.Amount.Display(o.Currency), o.Label, dateES(r.Date), WordsES(r.why, o)),
+		})
 	}
 	return nil
 }
@@ -308,16 +447,42 @@ func Words(err error, o Order) string {
 	case errors.Is(err, limits.ErrPayee), errors.Is(err, limits.ErrNewPayee):
 		return "it would have taken your payments to " + o.Label + " past the limit for one payee"
 	case errors.Is(err, limits.ErrStepUp):
-		return "your payments of the last 24 hours passed the amount that needs a code from your authenticator app, which a scheduled payment cannot ask for"
+		return "your payments of the last 24 hours passed the amount that needs a code from your authenticator app, and this payment was not authorised with one when it was set up (edit it to authorise it)"
 	}
 	return bankbridge.ErrorMessage(err)
 }
 
-func (s *Service) tell(ctx context.Context, o Order, r Run, title, body string) {
+// WordsES is Words in Spanish.
+func WordsES(err error, o Order) string {
+	switch {
+	case errors.Is(err, ledger.ErrInsufficientFunds):
+		return "no había suficiente dinero en la cuenta de la que se paga"
+	case errors.Is(err, ledger.ErrAccountFrozen):
+		return "la cuenta de la que se paga está congelada"
+	case errors.Is(err, ledger.ErrAccountClosed):
+		return "una de las cuentas está cerrada"
+	case errors.Is(err, ledger.ErrAccountNotFound), errors.Is(err, rails.ErrPayeeNotFound):
+		return "la cuenta o el beneficiario ya no existe"
+	case errors.Is(err, limits.ErrDaily):
+		return "habría llevado tus pagos de las últimas 24 horas por encima de tu límite diario"
+	case errors.Is(err, limits.ErrPayee), errors.Is(err, limits.ErrNewPayee):
+		return "habría llevado tus pagos a " + o.Label + " por encima del límite por beneficiario"
+	case errors.Is(err, limits.ErrStepUp):
+		return "tus pagos de las últimas 24 horas superaron el importe que necesita un código de tu app de autenticación, y este pago no se autorizó con uno al programarlo (edítalo para autorizarlo)"
+	}
+	return "el banco no pudo hacerlo"
+}
+
+var monthsES = [...]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
+
+// dateES is "2 de marzo", a date as a Spanish sentence says it.
+func dateES(t time.Time) string { return fmt.Sprintf("%d de %s", t.Day(), monthsES[t.Month()-1]) }
+
+func (s *Service) tell(ctx context.Context, o Order, r Run, n Notice) {
 	if s.o.Teller == nil {
 		return
 	}
-	if err := s.o.Teller.Tell(ctx, o.Customer, r.Key(), title, body); err != nil {
+	if err := s.o.Teller.Tell(ctx, o.Customer, r.Key(), n); err != nil {
 		s.o.Logger.Warn("scheduled: could not tell the customer", "order", o.ID, "seq", r.Seq, "err", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,22 +35,28 @@ func TestBrowserAccessibility(t *testing.T) {
 	ctx := context.Background()
 	l := audit.New(ab.db.Audit(), audit.Options{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), Now: ab.clock.Now, SealEvery: time.Hour})
 	t.Cleanup(l.Close)
-	sched := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: ab.svc, Limits: ab.limits, Now: ab.clock.Now})
+	sched := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: teller{ab.svc}, Limits: ab.limits, Now: ab.clock.Now})
 	ab.handler = web.New(web.Deps{Auth: ab.ids, Ledger: ab.ledger, Logger: slog.New(slog.DiscardHandler), Now: ab.clock.Now,
 		BankName: "Test Bank", Alerts: ab.svc, Audit: l, Limits: ab.limits, Mail: &mailbox{}, PublicURL: "https://bank.test", Scheduled: sched, Rails: ab.rails})
 	checking := ab.checking(ab.ada.ID)
 	rainy := ab.account(ab.ada.ID, "Rainy day savings", ledger.Savings, 1200000)
 	// A monthly payment to savings, paid once, and one that was refused:
 	// the scheduled payments' page with its runs.
-	for _, o := range []scheduled.Order{
+	var monthly scheduled.Order
+	for i, o := range []scheduled.Order{
 		{Label: "Rainy day savings", Amount: 10000, Every: scheduled.Monthly, Count: 12, Memo: "Saving up"},
 		{Label: "Rainy day savings", Amount: 9_000_000, Every: scheduled.Once},
 	} {
 		o.Customer, o.From, o.To, o.Currency, o.Start = ab.ada.ID, checking.ID, rainy.ID, "USD", ab.clock.Now()
-		if _, err := sched.Create(ctx, o); err != nil {
+		made, err := sched.Create(ctx, o)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if i == 0 {
+			monthly = made
+		}
 	}
+	editOrder := fmt.Sprintf("/scheduled/%d/edit", monthly.ID)
 	if _, err := sched.Cycle(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +101,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			"/accounts", fmt.Sprintf("/accounts/%d", checking.ID), fmt.Sprintf("/accounts/%d?q=zzz&from=2026-01-01", checking.ID),
 			"/transfer", "/cards", fmt.Sprintf("/cards/%d/freeze", cards[0].ID), fmt.Sprintf("/cards/%d/report", cards[0].ID),
 			"/cases", fmt.Sprintf("/cases/%d", k.ID), fmt.Sprintf("/disputes/new?transfer=%d", tr.ID),
-			"/notifications", "/privacy/disclosures", "/security", "/scheduled", "/nowhere"}},
+			"/notifications", "/privacy/disclosures", "/security", "/scheduled", editOrder, "/nowhere"}},
 	}
 	// The customer's pages again in Spanish: the lang attribute and the
 	// longer Spanish words must pass the same scan.
@@ -103,7 +110,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		who{Realm: "customer", Name: "customer-es", Email: "ada@example.com", Lang: "es", Pages: []string{
 			"/accounts", fmt.Sprintf("/accounts/%d", checking.ID), "/transfer", "/cards", fmt.Sprintf("/cards/%d/report", cards[0].ID),
 			"/cases", fmt.Sprintf("/cases/%d", k.ID), fmt.Sprintf("/disputes/new?transfer=%d", tr.ID),
-			"/notifications", "/privacy/disclosures", "/security", "/nowhere"}})
+			"/notifications", "/privacy/disclosures", "/security", "/scheduled", editOrder, "/nowhere"}})
 	for _, r := range roles {
 		plan = append(plan, who{Realm: "staff", Name: string(r), Email: string(r) + "@bank.test", Pages: []string{
 			"/console/", "/console/customers?q=e", fmt.Sprintf("/console/customers/%d", ab.ada.ID),
@@ -122,6 +129,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	planJSON, _ := json.Marshal(plan)
 	shotsJSON, _ := json.Marshal(shots)
+	keys, _ := json.Marshal(map[string]string{"email": "ada@example.com", "dispute": fmt.Sprintf("/disputes/new?transfer=%d", tr2.ID), "to": "Rainy", "edit": editOrder})
 	dir := os.Getenv("BANKBRIDGE_SCREENSHOTS")
 	if dir != "" {
 		// Screenshots: the customer and the administrator only, so the
@@ -130,7 +138,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	testbrowser.Run(t, "e2e", "a11y.mjs", "BANKBRIDGE_E2E_SCREENSHOT", 10*time.Minute,
 		"BASE_URL="+srv.URL, "PASSWORD="+password, "PLAN="+string(planJSON), "SHOTS="+dir, "SHOT_PAGES="+string(shotsJSON),
-		fmt.Sprintf(`KEYS={"email":"ada@example.com","dispute":"/disputes/new?transfer=%d","to":"Rainy"}`, tr2.ID))
+		"KEYS="+string(keys))
 	// The keyboard walk froze the card and opened a second dispute.
 	if got := ab.cardStatus(ab.ada.ID); got != ledger.CardFrozen {
 		t.Errorf("after the keyboard walk the card is %s, want frozen", got)
@@ -144,5 +152,12 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	if os, _ := ab.db.Scheduled().Orders(ctx, ab.ada.ID); len(os) != 3 {
 		t.Errorf("after the keyboard walk Ada has %d scheduled payments, want 3", len(os))
+	}
+	// It changed the monthly payment to 120.00, with its history.
+	if o, err := ab.db.Scheduled().Order(ctx, ab.ada.ID, monthly.ID); err != nil || o.Amount != 12000 {
+		t.Errorf("after the keyboard walk the monthly payment is %+v, %v; want 120.00", o, err)
+	}
+	if hist, _ := ab.db.Scheduled().Changes(ctx, ab.ada.ID, monthly.ID, 5); len(hist) != 1 || !strings.Contains(hist[0].Detail, "120.00 USD") {
+		t.Errorf("the change's history: %+v", hist)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/problem"
@@ -16,7 +17,7 @@ import (
 // safe message only when the fault is not ours.
 func TestFailUsesTheOneStatusTable(t *testing.T) {
 	t.Parallel()
-	s := &server{Deps: Deps{Logger: slog.New(slog.DiscardHandler), BankName: "bank"}, pages: mustParsePages()}
+	s := &server{Deps: Deps{Logger: slog.New(slog.DiscardHandler), BankName: "bank"}, pages: mustParsePages(time.UTC)}
 	for k := bankbridge.Kind(0); k.String() != fmt.Sprintf("kind(%d)", k); k++ {
 		t.Run(k.String(), func(t *testing.T) {
 			t.Parallel()

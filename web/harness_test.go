@@ -76,6 +76,8 @@ type bankOptions struct {
 	postgres bool
 	// limits is the payment limits' policy; zero for the defaults.
 	limits limits.Policy
+	// loc is the bank's time zone; nil for UTC.
+	loc *time.Location
 }
 
 func newBank(t testing.TB, o bankOptions) *bank {
@@ -128,9 +130,9 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	t.Cleanup(simSrv.Close)
 	b.railsTr = &railsim.Client{Base: simSrv.URL, Routing: "021000089"}
 	b.rails = rails.New(railst, led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: now, Instant: b.railsTr})
-	b.sched = scheduled.New(schedst, led, scheduled.Options{Payer: b.rails, Limits: b.limits, Now: now})
+	b.sched = scheduled.New(schedst, led, scheduled.Options{Payer: b.rails, Limits: b.limits, Now: now, Location: o.loc})
 	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Secure: o.secure,
-		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails, Languages: langs, Scheduled: b.sched})
+		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails, Languages: langs, Scheduled: b.sched, Location: o.loc})
 	return b
 }
 

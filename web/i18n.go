@@ -169,9 +169,16 @@ func dayMonthYear(l assistant.Language, t time.Time) string {
 }
 
 // funcsFor are the template functions of pages in l: funcs with the words
-// and dates in l. Money reads the same in both (ledger.Amount.Display: the
-// bank's US grouping, which es-US shares).
-func funcsFor(l assistant.Language) map[string]any {
+// and dates in l, instants read in the bank's time zone loc. Money reads
+// the same in both (ledger.Amount.Display: the bank's US grouping, which
+// es-US shares).
+//
+// date and datetime take instants (when a transfer was made) and show
+// them in loc; day takes a calendar date (a scheduled payment's date, a
+// statement's last day, an ACH effective date: midnight UTC of that day)
+// and shows it as it is, since moving it to loc would show the day before
+// west of Greenwich.
+func funcsFor(l assistant.Language, loc *time.Location) map[string]any {
 	m := map[string]any{}
 	for k, v := range funcs {
 		m[k] = v
@@ -189,15 +196,26 @@ func funcsFor(l assistant.Language) map[string]any {
 		if t.IsZero() {
 			return ""
 		}
+		return dayMonthYear(l, t.In(loc))
+	}
+	m["day"] = func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
 		return dayMonthYear(l, t.UTC())
 	}
 	m["datetime"] = func(t time.Time) string {
 		if t.IsZero() {
 			return ""
 		}
-		return dayMonthYear(l, t.UTC()) + t.UTC().Format(" 15:04 UTC")
+		t = t.In(loc)
+		return dayMonthYear(l, t) + t.Format(" 15:04 MST")
 	}
+	m["isodate"] = func(t time.Time) string { return t.In(loc).Format(time.RFC3339) }
 	m["kind"] = func(k ledger.AccountKind) string { return tr(l, kindName(k)) }
-	m["category"] = func(c string) string { return tr(l, funcs["category"].(func(string) string)(c)) }
+	// The categories and descriptions the bank writes, in l; what a
+	// merchant or the customer wrote stays as written.
+	m["category"] = func(c string) string { return ledger.CategoryIn(string(l), c) }
+	m["desc"] = func(d string) string { return ledger.DescriptionIn(string(l), d) }
 	return m
 }

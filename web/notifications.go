@@ -12,6 +12,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/ledger"
 )
 
@@ -106,6 +107,13 @@ func (s *server) renderNotifications(w http.ResponseWriter, r *http.Request, v *
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	// Each alert in the language of the page, written from what it says
+	// as data (alerts.Text); one made before that was kept reads as stored.
+	if l := s.lang(r); l == assistant.Spanish {
+		for i := range as {
+			as[i].Title, as[i].Body, _ = alerts.Text(as[i], string(l))
+		}
 	}
 	nv.Alerts, nv.Unread, nv.Currency = as, unread, alertsCurrency
 	nv.Rule, nv.Rules, nv.Only = q.Rule, alerts.Rules(), q.Unread

@@ -142,8 +142,9 @@ func roleName(r identity.Role) string {
 	return string(r)
 }
 
-// mustParsePages parses every page with the layout.
-func mustParsePages() *pages {
+// mustParsePages parses every page with the layout, its dates and times
+// read in loc.
+func mustParsePages(loc *time.Location) *pages {
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -156,7 +157,7 @@ func mustParsePages() *pages {
 			if base == "layout" {
 				continue
 			}
-			p.set[l][base] = template.Must(template.New("layout.html").Funcs(funcsFor(l)).ParseFS(templateFS, "templates/layout.html", n))
+			p.set[l][base] = template.Must(template.New("layout.html").Funcs(funcsFor(l, loc)).ParseFS(templateFS, "templates/layout.html", n))
 		}
 	}
 	return p

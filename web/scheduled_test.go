@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/scheduled"
 )
 
@@ -130,7 +133,7 @@ func TestScheduledRefusalIsAnAlert(t *testing.T) {
 	t.Parallel()
 	ab := newAlertsBank(t)
 	ctx := context.Background()
-	svc := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: ab.svc, Limits: ab.limits, Now: ab.clock.Now})
+	svc := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: teller{ab.svc}, Limits: ab.limits, Now: ab.clock.Now})
 	checking := ab.checking(ab.ada.ID)
 	savings := ab.account(ab.ada.ID, "Savings", ledger.Savings, 0)
 	if _, err := svc.Create(ctx, scheduled.Order{Customer: ab.ada.ID, From: checking.ID, To: savings.ID, Label: "Savings",
@@ -160,5 +163,144 @@ func TestScheduledRefusalIsAnAlert(t *testing.T) {
 	}
 	if got := ab.get(savings.ID).Available(); got != 0 {
 		t.Fatalf("a refused payment moved %d", got)
+	}
+}
+
+// teller tells scheduled payments' notices through the alerts service, as
+// internal/app wires it.
+type teller struct{ al *alerts.Service }
+
+func (t teller) Tell(ctx context.Context, c bankbridge.CustomerID, key string, n scheduled.Notice) error {
+	return t.al.Tell(ctx, c, key, alerts.Notice(n))
+}
+
+var versionRe = regexp.MustCompile(`name="version" value="(\d+)"`)
+
+// TestScheduledEditAndStepUp: an order to a payee above the step-up amount
+// asks for the authenticator's code when it is set up, and is then paid on
+// its date (it was refused before); an edit made on a version the worker
+// moved on changes nothing and says so; a fresh edit lands, with its
+// history; another customer gets 404. Both engines.
+func TestScheduledEditAndStepUp(t *testing.T) {
+	t.Parallel()
+	engines(t, func(t *testing.T, pg bool) {
+		ctx := context.Background()
+		known := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		b, br, from, to, payee := limitsBank(t, pg, limits.Policy{Daily: 5_000_00, PerPayee: 5_000_00, NewPayee: 5_000_00, StepUp: 1_000_00}, known)
+		today := b.clock.Now().Format(time.DateOnly)
+		big := url.Values{"from": {fmt.Sprint(from.ID)}, "to": {fmt.Sprintf("p:%d", payee.ID)}, "amount": {"1500"}, "every": {"once"}, "start": {today}}
+		if res := br.schedule(big); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "authenticator app") {
+			t.Fatalf("without an authenticator: %d\n%s", res.status, res.body)
+		}
+		secret := enrol(t, b, br)
+		b.clock.Add(11 * time.Minute)
+		if res := br.schedule(big); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `id="code-error"`) {
+			t.Fatalf("no code: %d\n%s", res.status, res.body)
+		}
+		big.Set("code", "000000")
+		if identity.TOTPCode(secret, b.clock.Now()) != "000000" {
+			if res := br.schedule(big); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "did not match") {
+				t.Fatalf("a wrong code: %d\n%s", res.status, res.body)
+			}
+		}
+		big.Set("code", identity.TOTPCode(secret, b.clock.Now()))
+		if res := br.schedule(big); res.status != http.StatusSeeOther {
+			t.Fatalf("with the code: %d\n%s", res.status, res.body)
+		}
+		if list := br.get("/scheduled"); !strings.Contains(list.body, "Authorised with your code up to 1,500.00 USD") {
+			t.Fatalf("the list does not say it is authorised:\n%s", list.body)
+		}
+		b.clock.Add(20 * time.Minute) // the session's step-up is long gone; the order's stands
+		if _, err := b.sched.Cycle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.get(to.ID).Available(); got != 1_500_00 {
+			t.Fatalf("Bob holds %d, want 150000: the authorised order was not paid", got)
+		}
+
+		// An edit racing the worker.
+		savings := b.account(payee.Customer, "Rainy day", ledger.Savings, 0)
+		if res := br.schedule(url.Values{"from": {fmt.Sprint(from.ID)}, "to": {fmt.Sprintf("a:%d", savings.ID)}, "amount": {"10"},
+			"every": {"weekly"}, "start": {b.clock.Now().Format(time.DateOnly)}, "count": {"4"}}); res.status != http.StatusSeeOther {
+			t.Fatalf("schedule weekly: %d\n%s", res.status, res.body)
+		}
+		ids := orderRowRe.FindAllStringSubmatch(br.get("/scheduled").body, -1)
+		weekly := ids[0][1]
+		edit := br.get("/scheduled/" + weekly + "/edit")
+		m := versionRe.FindStringSubmatch(edit.body)
+		if edit.status != http.StatusOK || m == nil {
+			t.Fatalf("edit page: %d\n%s", edit.status, edit.body)
+		}
+		if _, err := b.sched.Cycle(ctx); err != nil { // pays week 1 meanwhile
+			t.Fatal(err)
+		}
+		next := b.clock.Now().AddDate(0, 0, 10).Format(time.DateOnly)
+		form := url.Values{"csrf": {br.csrf("/scheduled")}, "version": {m[1]}, "amount": {"25"}, "next": {next}, "count": {"4"}}
+		res := br.post("/scheduled/"+weekly+"/edit", form)
+		if res.status != http.StatusConflict || !strings.Contains(res.body, "changed while you were editing") {
+			t.Fatalf("a stale edit: %d\n%s", res.status, res.body)
+		}
+		m = versionRe.FindStringSubmatch(res.body)
+		form.Set("version", m[1])
+		if res := br.post("/scheduled/"+weekly+"/edit", form); res.status != http.StatusSeeOther {
+			t.Fatalf("edit: %d\n%s", res.status, res.body)
+		}
+		edit = br.get("/scheduled/" + weekly + "/edit")
+		if !strings.Contains(edit.body, "amount 10.00 USD -&gt; 25.00 USD") || !strings.Contains(edit.body, `value="`+next+`"`) {
+			t.Fatalf("the edit page after the change:\n%s", edit.body)
+		}
+		eve := b.browser()
+		b.customer("Eve Other", "eve@example.com")
+		eve.login("", "eve@example.com")
+		if res := eve.get("/scheduled/" + weekly + "/edit"); res.status != http.StatusNotFound {
+			t.Fatalf("Eve opening Ada's order: %d", res.status)
+		}
+		b.clock.Add(10*24*time.Hour + time.Hour)
+		if _, err := b.sched.Cycle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.get(savings.ID).Available(); got != 35_00 {
+			t.Fatalf("savings hold %d, want 3500 (10.00, then 25.00 on the moved date)", got)
+		}
+	})
+}
+
+// TestScheduledInTheBanksTimeZone: at 17:30 in Los Angeles on 14 March
+// (00:30 UTC on the 15th) "today" is the 14th, times read in Pacific time,
+// and a payment the bank wrote reads in Spanish for a Spanish customer.
+func TestScheduledInTheBanksTimeZone(t *testing.T) {
+	t.Parallel()
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Skip(err)
+	}
+	b := newBank(t, bankOptions{loc: la})
+	ada := b.customer("Ada Lovelace", "ada@example.com")
+	checking := b.account(ada.ID, "Everyday", ledger.Checking, 100_00)
+	savings := b.account(ada.ID, "Rainy day", ledger.Savings, 0)
+	b.clock.Add(15 * time.Hour) // 2026-03-15 00:30 UTC
+	br := b.browser()
+	br.login("", "ada@example.com")
+	page := br.get("/scheduled")
+	if !strings.Contains(page.body, `min="2026-03-14"`) || !strings.Contains(page.body, "America/Los_Angeles") {
+		t.Fatalf("today in Los Angeles is not the 14th:\n%s", page.body)
+	}
+	if res := br.schedule(url.Values{"from": {fmt.Sprint(checking.ID)}, "to": {fmt.Sprintf("a:%d", savings.ID)}, "amount": {"10"},
+		"every": {"once"}, "start": {"2026-03-14"}, "memo": {"tarro"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("a payment for today in Los Angeles: %d\n%s", res.status, res.body)
+	}
+	if _, err := b.sched.Cycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.get(savings.ID).Available(); got != 10_00 {
+		t.Fatalf("savings hold %d, want 1000", got)
+	}
+	br.get("/language?lang=es&next=/accounts")
+	acct := br.get(fmt.Sprintf("/accounts/%d", checking.ID))
+	if !strings.Contains(acct.body, "Pago programado a Rainy day: tarro") || strings.Contains(acct.body, "Scheduled payment to") {
+		t.Fatalf("the description is not in Spanish:\n%s", acct.body)
+	}
+	if !strings.Contains(acct.body, "14 mar 2026") {
+		t.Fatalf("the payment is not dated 14 March, Pacific time:\n%s", acct.body)
 	}
 }

@@ -83,6 +83,10 @@ type Deps struct {
 	Secure bool
 	// Now returns the time; tests inject a clock. Default time.Now.
 	Now func() time.Time
+	// Location is the bank's time zone (--time-zone): every date and time
+	// a page shows is read there, and "today" on the scheduled payments'
+	// form. Default UTC.
+	Location *time.Location
 	// BankName is shown in titles and headers. Default "bankbridge".
 	BankName string
 	// StepUpLimit is the largest transfer (minor units) allowed without a
@@ -183,6 +187,9 @@ func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{Deps: d, pages: mustParsePages(), cookies: newCookieNames(d.Secure)}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	s := &server{Deps: d, pages: mustParsePages(d.Location), cookies: newCookieNames(d.Secure)}
 	return s.routes()
 }

@@ -254,6 +254,17 @@ func alertsWiring(d alertsDeps) *alerts.Service {
 	o.BankName = cmp.Or(o.BankName, d.bankName)
 	// E-mails in the customer's language: the one the chat and the web app
 	// share (assistant.Languages over the messenger store).
+	// Every delivery of a full text (e-mail and chats) is written in that
+	// language from the alert's facts at the time it is sent.
+	if ls, ok := d.messenger.(assistant.Languages); ok && d.messenger != nil && o.Language == nil {
+		o.Language = func(ctx context.Context, c bankbridge.CustomerID) string {
+			l, err := ls.Language(ctx, c)
+			if err != nil {
+				return ""
+			}
+			return string(l)
+		}
+	}
 	if ml, ok := o.Email.(*alerts.Mailer); ok && ml != nil {
 		if ls, ok := d.messenger.(assistant.Languages); ok && d.messenger != nil {
 			ml.Bank = o.BankName

@@ -213,8 +213,9 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 		})
 	}
 	// Scheduled and recurring payments: the worker runs on one instance at
-	// a time, every 30 seconds (a payment is due from 06:00 UTC on its date).
-	sch := app.ScheduledWiring(b, led, rl.Service, al, log)
+	// a time, every 30 seconds (a payment is due from 06:00 on its date in
+	// the bank's --time-zone).
+	sch := app.ScheduledWiring(b, led, rl.Service, al, log, c.Location())
 	work.Go("scheduled", func(ctx context.Context) error {
 		singleton(ctx, b.Lease, log, app.ScheduledLease, func(ctx context.Context) { sch.Run(ctx, 30*time.Second) })
 		return nil
@@ -222,7 +223,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 
 	var draining atomic.Bool
 	handler := app.NewServer(app.ServerDeps{Rails: rl.Service, Scheduled: sch, Draining: &draining, Log: log, Reg: reg, Backend: b, Ledger: led, Identity: ids, Audit: alog, Consent: cons, OAuth: as, API: api, Alerts: al, Mounts: mounts, Inbox: hub, Insights: ins, Events: events, Secure: c.TLSCert != "",
-		Mail: resetMailer(&c), PublicURL: c.PublicURL})
+		Mail: resetMailer(&c), PublicURL: c.PublicURL, Location: c.Location()})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -54,7 +54,11 @@ type Config struct {
 	EmbeddedSim bool
 	SMTP        string // host:port of an SMTP relay for e-mail alerts and password resets; "" for none
 	MailFrom    string // the From address of e-mail alerts
-	Witnesses   string // comma-separated URLs of witnesses that cosign the disclosure log's checkpoints
+	// TimeZone is the bank's time zone (an IANA name: "America/New_York"):
+	// the pages show dates and times there, and a scheduled payment is due
+	// from 06:00 on its date there. Default UTC.
+	TimeZone  string
+	Witnesses string // comma-separated URLs of witnesses that cosign the disclosure log's checkpoints
 	// The bank's payment limits (docs/limits.md), minor units and hours;
 	// 0 takes limits.DefaultPolicy's figure.
 	LimitDaily, LimitPayee, LimitNewPayee, LimitStepUp, LimitCoolingHours int
@@ -96,6 +100,7 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	f.Bool(&c.EmbeddedSim, "embedded-sim", false, "with --database postgres://... and --events, run the messaging platform emulator inside this instance anyway (a fleet of one); a fleet runs 'bankbridge sim' once instead")
 	f.String(&c.SMTP, "smtp", "", "SMTP relay host:port for e-mail alerts and password resets (empty: no e-mail)")
 	f.String(&c.MailFrom, "mail-from", "alerts@bankbridge.example", "From address of e-mail alerts")
+	f.String(&c.TimeZone, "time-zone", "UTC", "the bank's time zone, an IANA name such as America/New_York: dates on the pages, and the day and 06:00 hour scheduled payments are due")
 	f.String(&c.Witnesses, "witness", "", "comma-separated URLs of witnesses (`bankbridge witness`) asked to cosign each disclosure-log checkpoint")
 	// The demo seed writes known passwords into an empty database, so it
 	// is on only when the variable says so in words that parse: a typo is
@@ -227,6 +232,9 @@ func EnvName(flag string) string {
 // variables first.
 func (c *Config) Validate() error {
 	errs := slices.Clone(c.envErrs)
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		errs = append(errs, fmt.Errorf("--time-zone (env BANKBRIDGE_TIME_ZONE) %q is not a time zone: use an IANA name such as America/New_York", c.TimeZone))
+	}
 	if err := c.LimitPolicy().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("--limit-* (env BANKBRIDGE_LIMIT_*): %w", err))
 	}
@@ -370,4 +378,14 @@ func Parse(fs *flag.FlagSet, args []string, c *Config) error {
 		return UsageError(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
 	}
 	return c.Validate()
+}
+
+// Location is the bank's time zone (TimeZone); UTC when it is empty or
+// not one (Validate reports that).
+func (c *Config) Location() *time.Location {
+	l, err := time.LoadLocation(c.TimeZone)
+	if err != nil || c.TimeZone == "" {
+		return time.UTC
+	}
+	return l
 }

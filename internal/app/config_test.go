@@ -120,3 +120,21 @@ func TestConfigRefusesWhatItCannotParse(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigTimeZone: the bank's time zone comes from --time-zone or
+// BANKBRIDGE_TIME_ZONE, UTC by default; a name that is no IANA zone is
+// refused at start, naming the flag.
+func TestConfigTimeZone(t *testing.T) {
+	t.Parallel()
+	c, err := loadServe(nil)
+	if err != nil || c.Location() != time.UTC {
+		t.Errorf("default: %v, %v", c.Location(), err)
+	}
+	c, err = loadServe(map[string]string{"BANKBRIDGE_TIME_ZONE": "America/New_York"})
+	if err != nil || c.Location().String() != "America/New_York" {
+		t.Errorf("from env: %v, %v", c.Location(), err)
+	}
+	if _, err := loadServe(nil, "--time-zone", "Mars/Olympus_Mons"); err == nil || !strings.Contains(err.Error(), "--time-zone") {
+		t.Errorf("not a zone: %v", err)
+	}
+}

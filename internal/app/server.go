@@ -57,6 +57,8 @@ type ServerDeps struct {
 	// web app tells customers to call instead.
 	Mail      *alerts.Mailer
 	PublicURL string
+	// Location is the bank's time zone for the pages' dates; nil for UTC.
+	Location *time.Location
 	// Draining, once true, makes /readyz answer 503 while every other
 	// route still serves: a load balancer takes the instance out before it
 	// stops. Nil: never.
@@ -104,7 +106,7 @@ func NewServer(d ServerDeps) http.Handler {
 	}
 	wd := web.Deps{Auth: d.Identity, Ledger: d.Ledger, Logger: d.Log, Secure: d.Secure, Limits: d.Backend.Limits,
 		ConsentFlow: d.OAuth, Consents: d.Consent, Audit: d.Audit, Insights: d.Insights, Events: d.Events,
-		PublicURL: d.PublicURL}
+		PublicURL: d.PublicURL, Location: d.Location}
 	if d.Mail != nil { // never a nil *Mailer inside the interface
 		wd.Mail = d.Mail
 	}

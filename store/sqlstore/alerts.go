@@ -49,9 +49,9 @@ func (s *AlertsStore) Commit(ctx context.Context, name string, upto ledger.Event
 		rows := make([][]any, len(b.Alerts))
 		for i, a := range b.Alerts {
 			rows[i] = []any{string(a.ID), a.Seq, a.Customer, string(a.Rule), a.Transfer, a.Account, a.Merchant, a.Amount, string(a.Currency),
-				a.Title, a.Body, a.Ask, micros(a.Created)}
+				a.Title, a.Body, a.Ask, micros(a.Created), a.Facts.Encode()}
 		}
-		if _, err := s.db.InsertRows(ctx, tx, `INSERT INTO alerts (id, seq, customer_id, rule, transfer_id, account_id, merchant_id, amount, currency, title, body, ask, created_at)`,
+		if _, err := s.db.InsertRows(ctx, tx, `INSERT INTO alerts (id, seq, customer_id, rule, transfer_id, account_id, merchant_id, amount, currency, title, body, ask, created_at, facts)`,
 			` ON CONFLICT (id) DO NOTHING`, rows); err != nil {
 			return s.db.Err(op, err, nil)
 		}
@@ -273,13 +273,15 @@ func (s *AlertsStore) Deliveries(ctx context.Context, a alerts.AlertID) ([]alert
 	return ds, s.db.Err("sqlstore.Alerts.Deliveries", err, nil)
 }
 
-const alertCols = `id, seq, customer_id, rule, transfer_id, account_id, merchant_id, amount, currency, title, body, ask, answer, answered_at, read_at, created_at`
+const alertCols = `id, seq, customer_id, rule, transfer_id, account_id, merchant_id, amount, currency, title, body, ask, answer, answered_at, read_at, created_at, facts`
 
 func scanAlert(r Scanner) (alerts.Alert, error) {
 	var a alerts.Alert
 	var ans, read, created int64
-	err := r.Scan(&a.ID, &a.Seq, &a.Customer, &a.Rule, &a.Transfer, &a.Account, &a.Merchant, &a.Amount, &a.Currency, &a.Title, &a.Body, &a.Ask, &a.Answer, &ans, &read, &created)
+	var facts string
+	err := r.Scan(&a.ID, &a.Seq, &a.Customer, &a.Rule, &a.Transfer, &a.Account, &a.Merchant, &a.Amount, &a.Currency, &a.Title, &a.Body, &a.Ask, &a.Answer, &ans, &read, &created, &facts)
 	a.Answered, a.Read, a.Created = fromMicros(ans), fromMicros(read), fromMicros(created)
+	a.Facts = alerts.DecodeFacts(facts)
 	return a, err
 }
 

@@ -19,15 +19,18 @@ var _ scheduled.Store = (*ScheduledStore)(nil)
 func (s Stores) Scheduled() *ScheduledStore { return &ScheduledStore{db: s.db} }
 
 const orderCols = `id, customer_id, from_account, to_account, payee_id, rail, label, amount, currency, memo, every,
-  start_on, until_on, max_runs, runs, next_on, status, created_at`
+  start_on, until_on, max_runs, runs, next_on, status, created_at, version, anchor, stepup_amount, stepup_at`
 
 func scanOrder(sc Scanner) (scheduled.Order, error) {
 	var o scheduled.Order
 	var rail int
 	var every, status string
-	var start, until, next, created int64
+	var start, until, next, created, stepAt int64
 	err := sc.Scan(&o.ID, &o.Customer, &o.From, &o.To, &o.Payee, &rail, &o.Label, &o.Amount, &o.Currency, &o.Memo, &every,
-		&start, &until, &o.Count, &o.Runs, &next, &status, &created)
+		&start, &until, &o.Count, &o.Runs, &next, &status, &created, &o.Version, &o.Anchor, &o.Authorized, &stepAt)
+	if stepAt != 0 {
+		o.AuthorizedAt = fromMicros(stepAt)
+	}
 	o.Rail, o.Every, o.Status = rail != 0, scheduled.Every(every), scheduled.Status(status)
 	o.Start, o.Created = fromMicros(start), fromMicros(created)
 	if until != 0 {
@@ -53,10 +56,12 @@ func (s *ScheduledStore) CreateOrder(ctx context.Context, o scheduled.Order) (sc
 		rail = 1
 	}
 	err := s.db.W().QueryRow(ctx, `INSERT INTO scheduled_orders (customer_id, from_account, to_account, payee_id, rail, label, amount,
-  currency, memo, every, start_on, until_on, max_runs, runs, next_on, status, created_at, updated_at)
-  VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,0,$14,$15,$16,$16) RETURNING id`,
+  currency, memo, every, start_on, until_on, max_runs, runs, next_on, status, created_at, updated_at, version, anchor, stepup_amount, stepup_at)
+  VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,0,$14,$15,$16,$16,0,$17,$18,$19) RETURNING id`,
 		int64(o.Customer), int64(o.From), int64(o.To), int64(o.Payee), rail, o.Label, int64(o.Amount), string(o.Currency), o.Memo,
-		string(o.Every), dayMicros(o.Start), dayMicros(o.Until), o.Count, dayMicros(o.Next), string(o.Status), micros(o.Created)).Scan(&o.ID)
+		string(o.Every), dayMicros(o.Start), dayMicros(o.Until), o.Count, dayMicros(o.Next), string(o.Status), micros(o.Created),
+		max(o.Anchor, 1), int64(o.Authorized), dayMicros(o.AuthorizedAt)).Scan(&o.ID)
+	o.Version, o.Anchor = 0, max(o.Anchor, 1)
 	return o, s.db.Err("sqlstore.Scheduled.CreateOrder", err, nil)
 }
 
@@ -83,7 +88,7 @@ func (s *ScheduledStore) Orders(ctx context.Context, c bankbridge.CustomerID) ([
 // CancelOrder implements scheduled.Store.
 func (s *ScheduledStore) CancelOrder(ctx context.Context, c bankbridge.CustomerID, id scheduled.OrderID, at time.Time) error {
 	const op = "sqlstore.Scheduled.CancelOrder"
-	res, err := s.db.W().Exec(ctx, `UPDATE scheduled_orders SET status = 'cancelled', next_on = 0, updated_at = $1
+	res, err := s.db.W().Exec(ctx, `UPDATE scheduled_orders SET status = 'cancelled', next_on = 0, version = version + 1, updated_at = $1
   WHERE id = $2 AND customer_id = $3 AND status = 'active'`, micros(at), int64(id), int64(c))
 	if err != nil {
 		return s.db.Err(op, err, nil)
@@ -110,8 +115,8 @@ func (s *ScheduledStore) Due(ctx context.Context, day time.Time, limit int) ([]s
 
 // Claim implements scheduled.Store. The conditional UPDATE is the claim:
 // on PostgreSQL (READ COMMITTED) a second transaction updating the same row
-// waits for the first, then re-reads it, finds runs moved on and updates
-// nothing; on SQLite the single writer serialises them. The run's primary
+// waits for the first, then re-reads it, finds runs (or, after a
+// customer's edit, the version) moved on and updates nothing; on SQLite the single writer serialises them. The run's primary
 // key backs it: a second insert of (order, seq) would fail.
 func (s *ScheduledStore) Claim(ctx context.Context, o scheduled.Order, r scheduled.Run, next time.Time) (bool, error) {
 	const op = "sqlstore.Scheduled.Claim"
@@ -124,8 +129,8 @@ func (s *ScheduledStore) Claim(ctx context.Context, o scheduled.Order, r schedul
 	if next.IsZero() {
 		status = string(scheduled.Finished)
 	}
-	res, err := tx.Exec(ctx, `UPDATE scheduled_orders SET runs = runs + 1, next_on = $1, status = $2, updated_at = $3
-  WHERE id = $4 AND runs = $5 AND status = 'active'`, dayMicros(next), status, micros(r.At), int64(o.ID), o.Runs)
+	res, err := tx.Exec(ctx, `UPDATE scheduled_orders SET runs = runs + 1, next_on = $1, status = $2, updated_at = $3, version = version + 1
+  WHERE id = $4 AND runs = $5 AND version = $6 AND status = 'active'`, dayMicros(next), status, micros(r.At), int64(o.ID), o.Runs, o.Version)
 	if err != nil {
 		return false, s.db.Err(op, err, nil)
 	}
@@ -180,4 +185,69 @@ func (s *ScheduledStore) Runs(ctx context.Context, c bankbridge.CustomerID, id s
 	}
 	rs, err := Collect(rows, scanRun)
 	return rs, s.db.Err("sqlstore.Scheduled.Runs", err, nil)
+}
+
+// UpdateOrder implements scheduled.Store: the UPDATE conditional on the
+// version is the compare-and-set (a claim moves the version too), and the
+// history entry is written in the same transaction, so no change is made
+// without its record, nor recorded without being made.
+func (s *ScheduledStore) UpdateOrder(ctx context.Context, o scheduled.Order, ch scheduled.Change) (scheduled.Order, error) {
+	const op = "sqlstore.Scheduled.UpdateOrder"
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return scheduled.Order{}, s.db.Err(op, err, nil)
+	}
+	defer tx.Rollback()
+	res, err := tx.Exec(ctx, `UPDATE scheduled_orders SET amount = $1, memo = $2, start_on = $3, anchor = $4, next_on = $5, until_on = $6,
+  max_runs = $7, stepup_amount = $8, stepup_at = $9, version = version + 1, updated_at = $10
+  WHERE id = $11 AND customer_id = $12 AND version = $13 AND status = 'active'`,
+		int64(o.Amount), o.Memo, dayMicros(o.Start), max(o.Anchor, 1), dayMicros(o.Next), dayMicros(o.Until), o.Count,
+		int64(o.Authorized), dayMicros(o.AuthorizedAt), micros(ch.At), int64(o.ID), int64(o.Customer), o.Version)
+	if err != nil {
+		return scheduled.Order{}, s.db.Err(op, err, nil)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return scheduled.Order{}, s.db.Err(op, err, nil)
+	}
+	if n != 1 {
+		tx.Rollback()
+		cur, err := s.Order(ctx, o.Customer, o.ID)
+		switch {
+		case err != nil:
+			return scheduled.Order{}, err
+		case cur.Status != scheduled.Active:
+			return scheduled.Order{}, scheduled.ErrEnded
+		}
+		return scheduled.Order{}, scheduled.ErrChanged
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO scheduled_changes (order_id, version, customer_id, actor, detail, changed_at) VALUES ($1,$2,$3,$4,$5,$6)`,
+		int64(o.ID), o.Version+1, int64(o.Customer), ch.Actor, ch.Detail, micros(ch.At)); err != nil {
+		if s.db.Unique(err) {
+			return scheduled.Order{}, scheduled.ErrChanged
+		}
+		return scheduled.Order{}, s.db.Err(op, err, nil)
+	}
+	if err := tx.Commit(); err != nil {
+		return scheduled.Order{}, s.db.Err(op, err, nil)
+	}
+	o.Version++
+	return o, nil
+}
+
+// Changes implements scheduled.Store.
+func (s *ScheduledStore) Changes(ctx context.Context, c bankbridge.CustomerID, id scheduled.OrderID, limit int) ([]scheduled.Change, error) {
+	rows, err := s.db.R().Query(ctx, `SELECT order_id, version, customer_id, actor, detail, changed_at FROM scheduled_changes
+  WHERE order_id = $1 AND customer_id = $2 ORDER BY version DESC LIMIT $3`, int64(id), int64(c), limit)
+	if err != nil {
+		return nil, s.db.Err("sqlstore.Scheduled.Changes", err, nil)
+	}
+	cs, err := Collect(rows, func(sc Scanner) (scheduled.Change, error) {
+		var ch scheduled.Change
+		var at int64
+		err := sc.Scan(&ch.Order, &ch.Version, &ch.Customer, &ch.Actor, &ch.Detail, &at)
+		ch.At = fromMicros(at)
+		return ch, err
+	})
+	return cs, s.db.Err("sqlstore.Scheduled.Changes", err, nil)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/scheduled"
 )
@@ -38,20 +39,25 @@ func Scheduled(t *testing.T, open ScheduledOpener) {
 	t.Run("SkipAndCancel", func(t *testing.T) { t.Parallel(); schedSkipCancel(t, open) })
 	t.Run("ExternalPayeeGoesOverTheRails", func(t *testing.T) { t.Parallel(); schedRails(t, open) })
 	t.Run("TwoInstancesRacingPayOnce", func(t *testing.T) { t.Parallel(); schedRace(t, open) })
+	t.Run("EditIsACompareAndSetAgainstTheWorker", func(t *testing.T) { t.Parallel(); schedEdit(t, open) })
+	t.Run("StepUpAuthorisedAtSetupIsPaid", func(t *testing.T) { t.Parallel(); schedStepUp(t, open) })
+	t.Run("DatesAreTheBanksTimeZone", func(t *testing.T) { t.Parallel(); schedZone(t, open) })
 }
 
 type told struct {
 	mu   sync.Mutex
-	msgs map[string]string
+	msgs map[string]string // English
+	es   map[string]string // Spanish
 }
 
-func (t *told) Tell(_ context.Context, _ bankbridge.CustomerID, key, title, body string) error {
+func (t *told) Tell(_ context.Context, _ bankbridge.CustomerID, key string, n scheduled.Notice) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.msgs == nil {
-		t.msgs = map[string]string{}
+		t.msgs, t.es = map[string]string{}, map[string]string{}
 	}
-	t.msgs[key] = title + ": " + body
+	t.msgs[key] = n.Title + ": " + n.Body
+	t.es[key] = n.TitleES + ": " + n.BodyES
 	return nil
 }
 
@@ -68,6 +74,8 @@ type schedFixture struct {
 	cust       bankbridge.CustomerID
 	fundAmount ledger.Amount
 	grace      time.Duration
+	limits     scheduled.Limits
+	loc        *time.Location
 }
 
 func newSchedFixture(t testing.TB, open ScheduledOpener, fund ledger.Amount) *schedFixture {
@@ -105,7 +113,7 @@ func (f *schedFixture) set(t time.Time) {
 }
 
 func (f *schedFixture) service(db ScheduledDB, led *ledger.Service, payer scheduled.Payer) *scheduled.Service {
-	return scheduled.New(db.Scheduled, led, scheduled.Options{Teller: f.told, Now: f.clock, Payer: payer, Grace: f.grace})
+	return scheduled.New(db.Scheduled, led, scheduled.Options{Teller: f.told, Now: f.clock, Payer: payer, Grace: f.grace, Limits: f.limits, Location: f.loc})
 }
 
 func (f *schedFixture) order(every scheduled.Every, amt ledger.Amount, count int) scheduled.Order {
@@ -365,5 +373,142 @@ func schedRace(t *testing.T, open ScheduledOpener) {
 		if rs := f.runs(o.ID); len(rs) != 3 || o.Status != scheduled.Finished {
 			t.Fatalf("order %d: status %s, runs %+v", o.ID, o.Status, rs)
 		}
+	}
+}
+
+func schedEdit(t *testing.T, open ScheduledOpener) {
+	f := newSchedFixture(t, open, 1_000_00)
+	ctx := context.Background()
+	st := f.db.Scheduled
+	o := f.order(scheduled.Weekly, 10_00, 4)
+	// The customer opens the edit page (version 0) while the worker pays
+	// the first occurrence: the edit made on what they saw is refused, and
+	// nothing of it lands.
+	shown, _ := st.Order(ctx, f.cust, o.ID)
+	f.cycle(f.svc)
+	if _, err := f.svc.Edit(ctx, f.cust, o.ID, scheduled.Edit{Version: shown.Version, Amount: 99_00, Count: 4, Actor: "customer:91"}); !errors.Is(err, scheduled.ErrChanged) {
+		t.Fatalf("an edit of a version the worker moved on: %v, want ErrChanged", err)
+	}
+	cur, _ := st.Order(ctx, f.cust, o.ID)
+	if cur.Amount != 10_00 || cur.Runs != 1 {
+		t.Fatalf("after a refused edit: %+v", cur)
+	}
+	// The other way round: the worker read the order, the customer's edit
+	// landed, then the worker's claim on what it read changes nothing.
+	stale := cur
+	next := cur.Next.AddDate(0, 0, 3)
+	ed, err := f.svc.Edit(ctx, f.cust, o.ID, scheduled.Edit{Version: cur.Version, Amount: 20_00, Next: next, Count: 3, Actor: "customer:91"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ed.Version != cur.Version+1 || !ed.Next.Equal(next) || ed.Amount != 20_00 {
+		t.Fatalf("edited: %+v", ed)
+	}
+	r := scheduled.Run{Order: o.ID, Seq: 2, Customer: f.cust, Date: stale.Next, Status: scheduled.Claimed, At: f.clock()}
+	if ok, err := st.Claim(ctx, stale, r, stale.Next.AddDate(0, 0, 7)); err != nil || ok {
+		t.Fatalf("a claim on the version before the edit = %v, %v; want false", ok, err)
+	}
+	// The later dates follow the moved one; the edited amount is paid.
+	if d, ok := ed.After(2); !ok || !d.Equal(next.AddDate(0, 0, 7)) {
+		t.Fatalf("the occurrence after the moved one is on %v, %v", d, ok)
+	}
+	f.set(next.Add(10 * time.Hour))
+	f.cycle(f.svc)
+	if got := f.balance(f.to.ID); got != 30_00 {
+		t.Fatalf("savings hold %d, want 3000 (10.00 before the edit, 20.00 after)", got)
+	}
+	// Bad edits: another customer's order, a count already reached.
+	cur, _ = st.Order(ctx, f.cust, o.ID)
+	if _, err := f.svc.Edit(ctx, f.cust+1, o.ID, scheduled.Edit{Version: cur.Version, Amount: 5_00, Count: 4}); !errors.Is(err, scheduled.ErrNotFound) {
+		t.Fatalf("another customer's edit: %v", err)
+	}
+	if _, err := f.svc.Edit(ctx, f.cust, o.ID, scheduled.Edit{Version: cur.Version, Amount: 5_00, Count: 2}); !errors.Is(err, scheduled.ErrInvalid) {
+		t.Fatalf("a count below the payments made: %v", err)
+	}
+	hist, err := st.Changes(ctx, f.cust, o.ID, 10)
+	if err != nil || len(hist) != 1 || !containsAll(hist[0].Detail, "amount 10.00 USD -> 20.00 USD", "next date", "number of payments 4 -> 3") || hist[0].Actor != "customer:91" {
+		t.Fatalf("history = %+v, %v", hist, err)
+	}
+	if hist, _ := st.Changes(ctx, f.cust+1, o.ID, 10); len(hist) != 0 {
+		t.Fatalf("another customer reads the history: %+v", hist)
+	}
+}
+
+// stepUpLimits asks for the step-up on every payment above 100.00 not
+// stepped up, as limits.Guard does past the policy's StepUp total.
+type stepUpLimits struct{}
+
+func (stepUpLimits) Reserve(_ context.Context, p limits.Payment) error {
+	if p.Amount > 100_00 && !p.SteppedUp {
+		return limits.ErrStepUp
+	}
+	return nil
+}
+func (stepUpLimits) Release(context.Context, limits.Payment) error { return nil }
+
+func schedStepUp(t *testing.T, open ScheduledOpener) {
+	f := newSchedFixture(t, open, 1_000_00)
+	f.limits = stepUpLimits{}
+	f.svc = f.service(f.db, f.led, nil)
+	ctx := context.Background()
+	mk := func(auth ledger.Amount) scheduled.Order {
+		o, err := f.svc.Create(ctx, scheduled.Order{Customer: f.cust, From: f.from.ID, To: f.to.ID, Payee: 7, Label: "Sam",
+			Amount: 200_00, Currency: "USD", Every: scheduled.Once, Start: f.clock(), Authorized: auth})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	authorised, not := mk(200_00), mk(0)
+	f.cycle(f.svc)
+	if r := f.runs(authorised.ID); len(r) != 1 || r[0].Status != scheduled.Paid {
+		t.Fatalf("authorised at setup: %+v, want paid", r)
+	}
+	r := f.runs(not.ID)
+	if len(r) != 1 || r[0].Status != scheduled.Refused || !contains(r[0].Reason, "authenticator") {
+		t.Fatalf("not authorised: %+v, want refused for the step-up", r)
+	}
+	if msg := f.told.es[r[0].Key()]; !containsAll(msg, "no se realizó", "autenticación", "200.00 USD") {
+		t.Fatalf("the Spanish notice: %q", msg)
+	}
+}
+
+func schedZone(t *testing.T, open ScheduledOpener) {
+	f := newSchedFixture(t, open, 1_000_00)
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no time zone database:", err)
+	}
+	f.loc = ny
+	f.svc = f.service(f.db, f.led, nil)
+	// 02:00 UTC on 3 March is 21:00 on 2 March in New York: a payment for
+	// 2 March is not in the past there.
+	f.set(time.Date(2026, 3, 3, 2, 0, 0, 0, time.UTC))
+	if got := f.svc.Today(); !got.Equal(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("today in New York = %v", got)
+	}
+	o, err := f.svc.Create(context.Background(), scheduled.Order{Customer: f.cust, From: f.from.ID, To: f.to.ID, Label: "Savings",
+		Amount: 10_00, Currency: "USD", Every: scheduled.Once, Start: f.svc.Today()})
+	if err != nil {
+		t.Fatalf("a payment for today in New York, on the next UTC day: %v", err)
+	}
+	if !o.Next.Equal(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("the order is for %v", o.Next)
+	}
+	o2, err := f.svc.Create(context.Background(), scheduled.Order{Customer: f.cust, From: f.from.ID, To: f.to.ID, Label: "Savings",
+		Amount: 1_00, Currency: "USD", Every: scheduled.Once, Start: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 March, 10:59 UTC is 05:59 in New York (EST): not yet due; 11:00 is.
+	f.set(time.Date(2026, 3, 3, 10, 59, 0, 0, time.UTC))
+	f.cycle(f.svc)
+	if r := f.runs(o2.ID); len(r) != 0 {
+		t.Fatalf("paid before 06:00 in New York: %+v", r)
+	}
+	f.set(time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC))
+	f.cycle(f.svc)
+	if r := f.runs(o2.ID); len(r) != 1 || r[0].Status != scheduled.Paid {
+		t.Fatalf("at 06:00 in New York: %+v", r)
 	}
 }

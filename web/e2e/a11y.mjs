@@ -158,6 +158,25 @@ try {
     await Promise.all([page.waitForURL(/\/scheduled\?done=created$/), page.keyboard.press('Enter')]);
     const status = await page.evaluate(() => document.querySelector('[role="status"]')?.textContent?.trim());
     if (!status?.startsWith('Payment scheduled')) fail(`after scheduling, the status announced is "${status}" (${await heading()})`);
+    if (KEYS.edit) {
+      // Change the monthly payment's amount from the list's Change link:
+      // the link names the payee for a screen reader, the form keeps the
+      // order's values, and the list then announces the change.
+      step('keyboard: change a scheduled payment');
+      await page.goto(`${BASE_URL}/scheduled`);
+      await tabTo(`a[href="${KEYS.edit}"]`);
+      const label = await page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
+      if (!label?.includes(KEYS.to)) fail(`the Change link reads "${label}", not naming the payee`);
+      await Promise.all([page.waitForURL(new RegExp(`${KEYS.edit}$`)), page.keyboard.press('Enter')]);
+      if ((await heading()) !== 'Change a scheduled payment') fail(`the edit page is headed "${await heading()}"`);
+      await tabTo('#amount');
+      await page.keyboard.press('ControlOrMeta+a');
+      await page.keyboard.type('120');
+      await tabTo('form[action$="/edit"] button[type="submit"]');
+      await Promise.all([page.waitForURL(/\/scheduled\?done=changed$/), page.keyboard.press('Enter')]);
+      const changed = await page.evaluate(() => document.querySelector('[role="status"]')?.textContent?.trim());
+      if (changed !== 'Scheduled payment changed.') fail(`after the change, the status announced is "${changed}"`);
+    }
     await ctx.close();
   }
   step('report');
