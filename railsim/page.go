@@ -20,7 +20,8 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <style>body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:70rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}.R{color:#a00}.C{color:#a60}</style></head>
 <body><h1>railsim: the ACH operator and the banks behind it</h1>
 <p>Scenario accounts: 1111111111 returns R01 (insufficient funds), 2222222222 R02 (closed), 3333333333 R03 (no account),
-4444444444 R04 (invalid number), 5555555555 draws a notification of change C01. Any other account settles.</p>
+4444444444 R04 (invalid number), 5555555555 draws a notification of change C01, 6666666666 returns a debit R10 (not authorised).
+The same returns apply to the bank's credits and its debits (collections). Any other account settles.</p>
 {{range .Banks}}<section><h2>Bank {{.Routing}}</h2>
 <p>Net position with the operator: <strong>{{money .Position}}</strong></p>
 <h3>Files received</h3>
@@ -42,7 +43,15 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <label>Name <input name="name" value="EMPLOYEE" maxlength="22"></label>
 <label>Cents <input name="cents" required inputmode="numeric" value="250000"></label>
 <label>Company <input name="company" value="ACME PAYROLL" maxlength="16"></label>
-<button>Send credit</button></form></section>
+<button>Send credit</button></form>
+<h3>Send a debit to this bank (a company collecting from its customer)</h3>
+<form method="post" action="ach/{{.Routing}}/debits"><input type="hidden" name="page" value="1">
+<label>Account number <input name="account" required maxlength="17"></label>
+<label>Name <input name="name" value="CUSTOMER" maxlength="22"></label>
+<label>Cents <input name="cents" required inputmode="numeric" value="4500"></label>
+<label>Company <input name="company" value="CITY POWER" maxlength="16"></label>
+<label>SEC code <select name="sec"><option>PPD</option><option>WEB</option></select></label>
+<button>Send debit</button></form></section>
 {{else}}<p>No bank has sent a file yet.</p>
 <form method="post" id="credit" onsubmit="this.action='ach/'+this.routing.value+'/credits'"><input type="hidden" name="page" value="1">
 <label>Bank routing number <input name="routing" required value="021000089"></label>
