@@ -119,6 +119,10 @@ type Payment struct {
 	// Recovering is the part of Owed being taken from the account now:
 	// decided and recorded before the transfer that takes it.
 	Recovering ledger.Amount
+	// Recall is where a request to return this instant payment is
+	// (RecallRequested...), RecallNote its reason or answer in words.
+	Recall     string
+	RecallNote string
 }
 
 // Debt is what a returned debit left owed, and the part of it being taken.

@@ -73,6 +73,8 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciliation, error) {
 			r.Unmatched -= t.Amount
 		case t.What == string(KindDebitReturn) && t.Status == string(StatusSettled):
 			r.Unmatched += t.Amount
+		case t.What == "entry:"+string(EntryInstant) && t.Status == string(EntryPosted):
+			r.Expected -= t.Amount // instant credits the settlement account paid in
 		case t.What == "owed":
 			r.Owed = t.Amount
 		}

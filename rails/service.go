@@ -856,8 +856,14 @@ func (s *Service) Cycle(ctx context.Context, tr Transport) error {
 		return err
 	}
 	if it, ok := tr.(InstantTransport); ok {
-		_, err := s.Instants(ctx, it)
-		return err
+		if _, err := s.Instants(ctx, it); err != nil {
+			return err
+		}
+	}
+	if ib, ok := tr.(InstantInbox); ok && s.o.Instant != nil {
+		if _, err := s.ISOInbox(ctx, ib); err != nil {
+			return err
+		}
 	}
 	return nil
 }

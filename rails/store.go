@@ -54,6 +54,10 @@ type Store interface {
 	// being taken of it) from from to to, if it is still from, and says
 	// whether it did.
 	SetDebt(ctx context.Context, id PaymentID, from, to Debt) (bool, error)
+	// SetRecall moves an instant payment's request for return from one
+	// state to another with its note, if it is still from, and says
+	// whether it did.
+	SetRecall(ctx context.Context, id PaymentID, from, to, note string) (bool, error)
 	// MarkInstantSent moves an accepted instant payment to sent with its
 	// trace (its message id), and says whether it did.
 	MarkInstantSent(ctx context.Context, id PaymentID, trace string, at time.Time) (bool, error)
@@ -101,8 +105,9 @@ type PaymentQuery struct {
 	Status   []Status              // empty: any
 	Kinds    []Kind                // empty: any
 	File     FileID
-	Owing    bool // only payments whose customer still owes on their return
-	Limit    int  // 0 means 100
+	Owing    bool   // only payments whose customer still owes on their return
+	Recall   string // only payments whose request for return is in this state
+	Limit    int    // 0 means 100
 }
 
 // FileStatus is where a file is.

@@ -65,6 +65,15 @@ type bank struct {
 	// instants are the instant payments taken, by message id.
 	instants     map[string]*instant
 	instantOrder []string
+	// iso is the bank's instant inbox (pacs.008 credits to it, pacs.004
+	// returns of its payments, camt.056 requests to return), by id.
+	iso      map[string][]byte
+	isoOrder []string
+	// inbound are the instant credits sent to the bank, by end-to-end id;
+	// recalls the answers to the bank's requests for return, by case id.
+	inbound      map[string]*inbound
+	inboundOrder []string
+	recalls      map[string][]byte
 	// position is the bank's net with the operator: credits it sent and
 	// settled, less returns of them, less credits it received.
 	position int64
@@ -121,6 +130,9 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("POST /ach/{routing}/credits", s.credit)
 	mux.HandleFunc("POST /ach/{routing}/debits", s.debit)
 	mux.HandleFunc("POST /instant/{routing}/messages", s.instantMsg)
+	mux.HandleFunc("GET /instant/{routing}/inbox", s.isoList)
+	mux.HandleFunc("GET /instant/{routing}/inbox/{id}", s.isoGet)
+	mux.HandleFunc("DELETE /instant/{routing}/inbox/{id}", s.isoAck)
 	mux.HandleFunc("GET /{$}", s.page)
 	return mux
 }

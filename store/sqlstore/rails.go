@@ -155,7 +155,7 @@ func orDefault(s, d string) string {
 
 const railPaymentCols = `id, customer_id, payee_id, kind, channel, idem_key, from_account, amount, currency, name, routing, number,
   account_type, memo, same_day, effective, status, hold_id, reversal_id, file_id, trace, return_code, reason, screen, created_at, updated_at,
-  sec, auth_text, settled_at, owed, recovering`
+  sec, auth_text, settled_at, owed, recovering, recall, recall_note`
 
 func scanRailPayment(sc Scanner) (rails.Payment, error) {
 	var p rails.Payment
@@ -163,7 +163,7 @@ func scanRailPayment(sc Scanner) (rails.Payment, error) {
 	var eff, created, updated, settled int64
 	err := sc.Scan(&p.ID, &p.Customer, &p.Payee, &kind, &p.Channel, &p.Key, &p.From, &p.Amount, &p.Currency, &p.Name, &p.Routing, &p.Number,
 		&typ, &p.Memo, &p.SameDay, &eff, &status, &p.Hold, &p.Reversal, &p.File, &p.Trace, &p.ReturnCode, &p.Reason, &p.Screen, &created, &updated,
-		&p.SEC, &p.Authorization, &settled, &p.Owed, &p.Recovering)
+		&p.SEC, &p.Authorization, &settled, &p.Owed, &p.Recovering, &p.Recall, &p.RecallNote)
 	p.Kind, p.Type, p.Status = rails.Kind(kind), rails.AccountType(typ), rails.Status(status)
 	p.Effective, p.Created, p.Updated = fromMicros(eff), fromMicros(created), fromMicros(updated)
 	if settled != 0 {
@@ -250,6 +250,9 @@ func (s *RailsStore) Payments(ctx context.Context, q rails.PaymentQuery) ([]rail
 	if q.Owing {
 		where = append(where, "owed > 0")
 	}
+	if q.Recall != "" {
+		where = append(where, "recall = "+arg(q.Recall))
+	}
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
@@ -314,6 +317,16 @@ func (s *RailsStore) SetDebt(ctx context.Context, id rails.PaymentID, from, to r
 	}
 	n, err := res.RowsAffected()
 	return n == 1, s.db.Err("sqlstore.Rails.SetDebt", err, nil)
+}
+
+// SetRecall implements rails.Store: a compare-and-set on the recall.
+func (s *RailsStore) SetRecall(ctx context.Context, id rails.PaymentID, from, to, note string) (bool, error) {
+	res, err := s.db.W().Exec(ctx, `UPDATE rail_payments SET recall = $1, recall_note = $2 WHERE id = $3 AND recall = $4`, to, note, int64(id), from)
+	if err != nil {
+		return false, s.db.Err("sqlstore.Rails.SetRecall", err, nil)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.db.Err("sqlstore.Rails.SetRecall", err, nil)
 }
 
 // MarkInstantSent implements rails.Store.

@@ -41,6 +41,7 @@ func Rails(t *testing.T, open RailsOpener) {
 	t.Run("DebitNeedsAuthorisationAndWEBAValidatedAccount", func(t *testing.T) { t.Parallel(); railsDebitRules(t, open) })
 	t.Run("InboundDebitsPostOnceOrReturnR01R03", func(t *testing.T) { t.Parallel(); railsInboundDebits(t, open) })
 	t.Run("UnauthorisedDebitRefundedAndReturnedR10Within60Days", func(t *testing.T) { t.Parallel(); railsDisputeDebit(t, open) })
+	t.Run("InstantReturnsAndRequestsForReturnBothWays", func(t *testing.T) { t.Parallel(); railsInstantExceptions(t, open) })
 }
 
 const railsRouting = "021000089"

@@ -317,3 +317,85 @@ func railsDisputeDebit(t *testing.T, open RailsOpener) {
 	}
 	f.verify()
 }
+
+// railsInstantExceptions: requests for return and returns of instant
+// payments, both ways, through the emulator; the books agree after each.
+func railsInstantExceptions(t *testing.T, open RailsOpener) {
+	f := newRailsFixture(t, open, railsim.Options{})
+	ctx := context.Background()
+	payInstant := func(p rails.Payee, amt ledger.Amount) rails.Payment {
+		t.Helper()
+		f.seq++
+		pay, err := f.svc.PayInstant(ctx, rails.PayRequest{Customer: f.cust, Payee: p.ID, From: f.acct.ID, Amount: amt, Channel: "web", Key: fmt.Sprintf("i%d", f.seq)})
+		if err != nil || pay.Status != rails.StatusSettled {
+			t.Fatalf("PayInstant: %+v %v", pay, err)
+		}
+		return pay
+	}
+	// Out: the payee refuses; then one given back.
+	refuser, good := f.payee("Rita Refuse", "Rita", railsim.RecallRefusedAccount), f.payee("Sam Lee", "Sam", "123456789")
+	p1, p2 := payInstant(refuser, 50_00), payInstant(good, 80_00)
+	if _, err := f.svc.RequestReturn(ctx, f.cust, p1.ID, "XXXX"); !errors.Is(err, rails.ErrRecallReason) {
+		t.Fatalf("a reason not in the code set: %v", err)
+	}
+	if _, err := f.svc.RequestReturn(ctx, f.cust+1, p1.ID, "FRAD"); !errors.Is(err, rails.ErrPaymentNotFound) {
+		t.Fatalf("another customer's payment: %v", err)
+	}
+	r1, err := f.svc.RequestReturn(ctx, f.cust, p1.ID, "FRAD")
+	if err != nil || r1.Recall != rails.RecallRefused || !strings.Contains(r1.RecallNote, "refused") {
+		t.Fatalf("refused request: %+v %v", r1, err)
+	}
+	r2, err := f.svc.RequestReturn(ctx, f.cust, p2.ID, "DUPL")
+	if err != nil || r2.Recall != rails.RecallAccepted {
+		t.Fatalf("accepted request: %+v %v", r2, err)
+	}
+	if _, err := f.svc.RequestReturn(ctx, f.cust, p2.ID, "DUPL"); !errors.Is(err, rails.ErrNotRecallable) {
+		t.Fatalf("asked twice: %v", err)
+	}
+	f.cycle() // the pacs.004 comes in
+	if got := f.payment(p2.ID); got.Status != rails.StatusReturned || got.ReturnCode != "FOCR" || got.Reversal == 0 {
+		t.Fatalf("returned instant payment: %+v", got)
+	}
+	if a := f.account(); a.Balance != 950_00 {
+		t.Fatalf("balance %d, want 950.00", a.Balance)
+	}
+	f.verify()
+	// In: two credits (one to no account), then requests to return them.
+	e1, err := f.sim.SendInstant(railsRouting, string(f.acct.Number), "ACME LTD", 300_00)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, _ := f.sim.SendInstant(railsRouting, "999999999", "ACME LTD", 10_00)
+	e3, _ := f.sim.SendInstant(railsRouting, string(f.acct.Number), "ACME LTD", 400_00)
+	f.cycle()
+	if st1, st2 := f.sim.InstantCredit(railsRouting, e1), f.sim.InstantCredit(railsRouting, e2); st1 != "ACSC" || st2 != "RJCT AC01" {
+		t.Fatalf("answers: %q %q", st1, st2)
+	}
+	if a := f.account(); a.Balance != 1_650_00 {
+		t.Fatalf("balance %d, want 1,650.00", a.Balance)
+	}
+	f.verify()
+	f.spend(1_500_00) // the 400.00 is spent; 150.00 stays
+	for _, e := range []string{e1, e3} {
+		if err := f.sim.RequestReturn(railsRouting, e, "DUPL"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.cycle()
+	if st1, st3 := f.sim.InstantCredit(railsRouting, e1), f.sim.InstantCredit(railsRouting, e3); st1 != "return refused AM04" || st3 != "return refused AM04" {
+		t.Fatalf("with 150.00 in the account: %q %q", st1, st3)
+	}
+	f.fund(1_000_00)
+	if err := f.sim.RequestReturn(railsRouting, e1, "DUPL"); err != nil {
+		t.Fatal(err)
+	}
+	f.cycle()
+	f.cycle()
+	if st := f.sim.InstantCredit(railsRouting, e1); st != "returned FOCR" {
+		t.Fatalf("the credit asked back with money there: %q", st)
+	}
+	if a := f.account(); a.Balance != 850_00 {
+		t.Fatalf("balance %d, want 850.00", a.Balance)
+	}
+	f.verify()
+}
