@@ -33,6 +33,10 @@ The same returns apply to the bank's credits and its debits (collections). Any o
 <table><tr><th>message</th><th>at</th><th>to</th><th>amount</th><th>status</th></tr>
 {{range .Instants}}<tr><td>{{.MsgID}}</td><td>{{when .At}}</td><td>{{.Creditor}} ••••{{.Last4}}</td><td>{{money .Amount}}</td><td>{{.Status}} {{.Reason}}</td></tr>
 {{else}}<tr><td colspan="5">none yet</td></tr>{{end}}</table>
+<h3>Instant credits to this bank (pacs.008 to it, its pacs.002)</h3>
+<table><tr><th>end-to-end id</th><th>at</th><th>from</th><th>to</th><th>amount</th><th>status</th></tr>
+{{range .Inbound}}<tr><td>{{.E2E}}</td><td>{{when .At}}</td><td>{{.Debtor}}</td><td>••••{{.Last4}}</td><td>{{money .Amount}}</td><td>{{.Status}}</td></tr>
+{{else}}<tr><td colspan="6">none yet</td></tr>{{end}}</table>
 <h3>Files sent to the bank</h3>
 <table><tr><th>file</th><th>what</th><th>at</th><th>taken</th></tr>
 {{range .Sent}}<tr><td>{{.Name}}</td><td>{{.What}}</td><td>{{when .At}}</td><td>{{if .Waiting}}waiting{{else}}yes{{end}}</td></tr>
@@ -51,7 +55,18 @@ The same returns apply to the bank's credits and its debits (collections). Any o
 <label>Cents <input name="cents" required inputmode="numeric" value="4500"></label>
 <label>Company <input name="company" value="CITY POWER" maxlength="16"></label>
 <label>SEC code <select name="sec"><option>PPD</option><option>WEB</option></select></label>
-<button>Send debit</button></form></section>
+<button>Send debit</button></form>
+<h3>Send an instant credit to this bank</h3>
+<form method="post" action="instant/{{.Routing}}/credits"><input type="hidden" name="page" value="1">
+<label>Account number <input name="account" required maxlength="34"></label>
+<label>From <input name="debtor" value="ACME LTD" maxlength="70"></label>
+<label>Cents <input name="cents" required inputmode="numeric" value="15000"></label>
+<button>Send instant credit</button></form>
+<h3>Ask this bank to return an instant credit (camt.056)</h3>
+<form method="post" action="instant/{{.Routing}}/recalls"><input type="hidden" name="page" value="1">
+<label>End-to-end id <input name="e2e" required maxlength="35"></label>
+<label>Reason <select name="reason"><option>DUPL</option><option>FRAD</option><option>TECH</option><option>CUST</option></select></label>
+<button>Ask for it back</button></form></section>
 {{else}}<p>No bank has sent a file yet.</p>
 <form method="post" id="credit" onsubmit="this.action='ach/'+this.routing.value+'/credits'"><input type="hidden" name="page" value="1">
 <label>Bank routing number <input name="routing" required value="021000089"></label>
@@ -75,7 +90,14 @@ type pageSent struct {
 	Waiting bool
 }
 
+type pageInbound struct {
+	E2E, Debtor, Last4, Status string
+	Amount                     int64
+	At                         time.Time
+}
+
 type pageBank struct {
+	Inbound  []pageInbound
 	Routing  string
 	Position int64
 	Files    []pageFile
@@ -120,6 +142,14 @@ func (s *Sim) page(w http.ResponseWriter, r *http.Request) {
 				last = last[len(last)-4:]
 			}
 			pb.Instants = append(pb.Instants, pageInstant{MsgID: in.msgID, Creditor: in.creditor, Last4: last, Status: in.status, Reason: in.reason, Amount: in.amount, At: in.at})
+		}
+		for i := len(b.inboundOrder) - 1; i >= 0; i-- {
+			in := b.inbound[b.inboundOrder[i]]
+			last := in.account
+			if len(last) > 4 {
+				last = last[len(last)-4:]
+			}
+			pb.Inbound = append(pb.Inbound, pageInbound{E2E: in.e2e, Debtor: in.debtor, Last4: last, Status: in.status, Amount: in.amount, At: in.at})
 		}
 		for i := len(b.sent) - 1; i >= 0; i-- {
 			_, waiting := b.outbox[b.sent[i].Name]

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -453,6 +454,45 @@ func (s *Sim) isoAck(w http.ResponseWriter, r *http.Request) {
 	}
 	delete(b.iso, r.PathValue("id"))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// instantForm serves the page's forms: an instant credit to the bank, and a
+// request to return one.
+func (s *Sim) instantForm(w http.ResponseWriter, r *http.Request) {
+	routing := r.PathValue("routing")
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var err error
+	if strings.HasSuffix(r.URL.Path, "/recalls") {
+		reason := r.PostForm.Get("reason")
+		if reason != "DUPL" && reason != "FRAD" && reason != "TECH" && reason != "CUST" {
+			http.Error(w, "reason: DUPL, FRAD, TECH or CUST", http.StatusBadRequest)
+			return
+		}
+		err = s.RequestReturn(routing, strings.TrimSpace(r.PostForm.Get("e2e")), reason)
+	} else {
+		c, perr := strconv.ParseInt(r.PostForm.Get("cents"), 10, 64)
+		if perr != nil || c <= 0 || c > 99_999_999_99 {
+			http.Error(w, "cents: a positive amount", http.StatusBadRequest)
+			return
+		}
+		debtor := strings.TrimSpace(r.PostForm.Get("debtor"))
+		if debtor == "" || len(debtor) > 70 {
+			debtor = "ACME LTD"
+		}
+		_, err = s.SendInstant(routing, strings.TrimSpace(r.PostForm.Get("account")), debtor, c)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.PostForm.Get("page") != "" {
+		http.Redirect(w, r, "../../../", http.StatusSeeOther)
+		return
+	}
+	w.WriteHeader(http.StatusCreated)
 }
 
 // InstantCredit says what became of an instant credit the emulator sent:

@@ -131,6 +131,8 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("POST /ach/{routing}/debits", s.debit)
 	mux.HandleFunc("POST /instant/{routing}/messages", s.instantMsg)
 	mux.HandleFunc("GET /instant/{routing}/inbox", s.isoList)
+	mux.HandleFunc("POST /instant/{routing}/credits", s.instantForm)
+	mux.HandleFunc("POST /instant/{routing}/recalls", s.instantForm)
 	mux.HandleFunc("GET /instant/{routing}/inbox/{id}", s.isoGet)
 	mux.HandleFunc("DELETE /instant/{routing}/inbox/{id}", s.isoAck)
 	mux.HandleFunc("GET /{$}", s.page)
