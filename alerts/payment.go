@@ -23,6 +23,11 @@ const (
 	PaymentRefused  = "refused"  // it never left; Reason says why
 	PaymentHeld     = "held"     // held for the bank's compliance review
 	PaymentReleased = "released" // the review let it go
+	// A debit the customer asked the bank to collect from an account at
+	// another bank: its money arrived, or the other bank returned it and
+	// the bank took it back (Reason says why, and what stays owed).
+	CollectionSettled  = "collected"
+	CollectionReturned = "collection_returned"
 )
 
 // PaymentChange is a change of a payment to another bank, for its alert.
@@ -79,7 +84,7 @@ func (s *Service) PaymentChanged(ctx context.Context, ch PaymentChange) error {
 	if !ok {
 		st = DefaultSettings(ch.Customer)
 	}
-	if !st.Payments && (ch.State == PaymentLeft || ch.State == PaymentSettled) {
+	if !st.Payments && (ch.State == PaymentLeft || ch.State == PaymentSettled || ch.State == CollectionSettled) {
 		return nil
 	}
 	var links []Link
@@ -133,6 +138,12 @@ func paymentText(ch PaymentChange, account string) (title, body string, ok bool)
 	case PaymentHeld:
 		return pick(es, "Payment on hold", "Pago retenido"), fmt.Sprintf(pick(es, "Your payment of %s to %s is on hold while the bank checks it. The money is set aside in your %s.",
 			"Tu pago de %s a %s está retenido mientras el banco lo revisa. El dinero está apartado en tu %s."), money, ch.Payee, account), true
+	case CollectionSettled:
+		return pick(es, "Money collected", "Dinero cobrado"), fmt.Sprintf(pick(es, "%s collected from %s arrived in your %s.",
+			"%s cobrados de %s llegaron a tu %s."), money, ch.Payee, account), true
+	case CollectionReturned:
+		return pick(es, "Collection returned", "Cobro devuelto"), fmt.Sprintf(pick(es, "The %s collected from %s came back (%s), and was taken back from your %s.",
+			"Los %s cobrados de %s fueron devueltos (%s), y se retiraron de tu %s."), money, ch.Payee, ch.Reason, account), true
 	case PaymentReleased:
 		return pick(es, "Payment on its way", "Pago en camino"), fmt.Sprintf(pick(es, "Your payment of %s to %s passed the bank's check and leaves with the next file.",
 			"Tu pago de %s a %s pasó la revisión del banco y sale con el próximo archivo."), money, ch.Payee), true

@@ -40,7 +40,19 @@ type camtKind struct{ name, ns, root, rec string }
 var camtKinds = []camtKind{
 	{"camt.053", nsCamt053, "BkToCstmrStmt", "Stmt"},
 	{"camt.054", nsCamt054, "BkToCstmrDbtCdtNtfctn", "Ntfctn"},
+	// The intraday account report (BankToCustomerAccountReportV08,
+	// AccountReport25): read as a camt.054 is, its booked entries posted
+	// as they come (ISO 20022 Message Definition Report "Bank-to-Customer
+	// Cash Management", camt.052.001.08).
+	{"camt.052", nsCamt052, "BkToCstmrAcctRpt", "Rpt"},
 }
+
+// nsCamt052 is the namespace of the intraday account reports read.
+const nsCamt052 = "urn:iso:std:iso:20022:tech:xsd:camt.052.001.08"
+
+// intraday says whether a kind's records are intraday: entries posted as
+// they come, no sequence or closing balance needed.
+func (k camtKind) intraday() bool { return k.rec == "Ntfctn" || k.rec == "Rpt" }
 
 // nsCamt054 is the namespace of the notifications read and written.
 const nsCamt054 = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"
@@ -135,8 +147,13 @@ func ParseCamt053(r io.Reader) ([]Statement, error) { return parseCamt(r, camtKi
 // Intraday set, its entries only.
 func ParseCamt054(r io.Reader) ([]Statement, error) { return parseCamt(r, camtKinds[1:]) }
 
-// ParseCore reads a camt.053 or camt.054 message, whichever its namespace
-// says.
+// ParseCamt052 reads every report of a camt.052 intraday account report,
+// as ParseCamt054 reads notifications: each comes back with Intraday set,
+// its booked entries only.
+func ParseCamt052(r io.Reader) ([]Statement, error) { return parseCamt(r, camtKinds[2:]) }
+
+// ParseCore reads a camt.053, camt.054 or camt.052 message, whichever its
+// namespace says.
 func ParseCore(r io.Reader) ([]Statement, error) { return parseCamt(r, camtKinds) }
 
 func camtNames(kinds []camtKind) string {
@@ -179,7 +196,9 @@ func parseCamt(r io.Reader, kinds []camtKind) ([]Statement, error) {
 		if !s.HasClosingBalance() && !s.Intraday {
 			return camtErr(p, "Bal: a closing balance (CLBD) is required")
 		}
-		if s.HasOpening {
+		// An intraday report may carry the day's opening balance and only
+		// the entries since the last report: its balances are not summed.
+		if s.HasOpening && !s.Intraday {
 			sum := s.Opening
 			for _, e := range s.Entries {
 				var ok bool
@@ -253,7 +272,7 @@ func parseCamt(r io.Reader, kinds []camtKind) ([]Statement, error) {
 				nStmt++
 				nEntry = 0
 				p = append(p, k.rec+"["+strconv.Itoa(nStmt)+"]")
-				cur = &Statement{MsgID: msgID, Intraday: k.rec == "Ntfctn"}
+				cur = &Statement{MsgID: msgID, Intraday: k.intraday()}
 				hdr = stmtHeader{}
 				refs = map[string]bool{}
 				h.Reset()
@@ -498,8 +517,15 @@ func WriteCamt054(w io.Writer, msgID string, at time.Time, stmts []Statement) er
 	return writeCamt(w, camtKinds[1], msgID, at, stmts)
 }
 
+// WriteCamt052 writes entries as one camt.052.001.08 intraday account
+// report, a report per statement given (its sequence and balances left
+// out), as a core sends them during the day.
+func WriteCamt052(w io.Writer, msgID string, at time.Time, stmts []Statement) error {
+	return writeCamt(w, camtKinds[2], msgID, at, stmts)
+}
+
 func writeCamt(w io.Writer, k camtKind, msgID string, at time.Time, stmts []Statement) error {
-	intraday := k.rec == "Ntfctn"
+	intraday := k.intraday()
 	enc := xml.NewEncoder(w)
 	el := func(n string) xml.StartElement { return xml.StartElement{Name: xml.Name{Local: n}} }
 	if _, err := io.WriteString(w, xml.Header); err != nil {

@@ -91,11 +91,18 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 	type group struct {
 		date    time.Time
 		sameDay bool
-		ret     bool // returns go in batches of their own
+		ret     bool   // returns go in batches of their own
+		sec     string // debits go in batches of their Standard Entry Class
 	}
 	groups := map[group][]Payment{}
 	for _, p := range ps {
-		g := group{p.Effective, p.SameDay, p.Kind == KindReturn}
+		g := group{p.Effective, p.SameDay, p.Kind == KindReturn || p.Kind == KindDebitReturn, ""}
+		if p.Kind == KindDebit {
+			g.sec = p.SEC
+		}
+		if p.Kind == KindDebitReturn {
+			g.sec = "R"
+		}
 		groups[g] = append(groups[g], p)
 	}
 	keys := make([]group, 0, len(groups))
@@ -109,15 +116,30 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 		if keys[i].ret != keys[j].ret {
 			return !keys[i].ret
 		}
+		if keys[i].sec != keys[j].sec {
+			return keys[i].sec < keys[j].sec
+		}
 		return !keys[i].sameDay && keys[j].sameDay
 	})
 	for n, g := range keys {
+		entries := groups[g]
 		bh := ach.NewBatchHeader()
+		// Service class 220 credits only, 225 debits only (NACHA Operating
+		// Rules, Appendix Three, Company/Batch Header Record, field 2).
 		bh.ServiceClassCode = ach.CreditsOnly
+		if transactionCode(entries[0])%10 >= 5 {
+			bh.ServiceClassCode = ach.DebitsOnly
+		}
 		bh.CompanyName = strings.ToUpper(o.CompanyName)
 		bh.CompanyIdentification = o.CompanyID
 		bh.StandardEntryClassCode = ach.PPD
 		bh.CompanyEntryDescription = "PAYMENT"
+		if g.sec == ach.WEB {
+			bh.StandardEntryClassCode = ach.WEB
+		}
+		if g.sec == ach.PPD || g.sec == ach.WEB {
+			bh.CompanyEntryDescription = "COLLECTION"
+		}
 		if g.ret {
 			bh.CompanyEntryDescription = "RETURN"
 		}
@@ -130,8 +152,10 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 		bh.EffectiveEntryDate = g.date.Format("060102")
 		bh.ODFIIdentification = o.Routing[:8]
 		bh.BatchNumber = n + 1
-		b := ach.NewBatchPPD(bh)
-		entries := groups[g]
+		b, err := ach.NewBatch(bh)
+		if err != nil {
+			return nil, fmt.Errorf("rails: build batch %d: %w", n+1, err)
+		}
 		sort.Slice(entries, func(i, j int) bool { return entries[i].Trace < entries[j].Trace })
 		for _, p := range entries {
 			e := ach.NewEntryDetail()
@@ -143,7 +167,12 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 			e.IndividualName = strings.ToUpper(p.Name)
 			e.TraceNumber = p.Trace
 			e.Category = ach.CategoryForward
-			if p.Kind == KindReturn {
+			if bh.StandardEntryClassCode == ach.WEB {
+				// A WEB entry's Payment Type Code: "S" single entry (NACHA
+				// Operating Rules, Appendix Three, WEB Entry Detail Record).
+				e.SetPaymentType("S")
+			}
+			if p.Kind == KindReturn || p.Kind == KindDebitReturn {
 				// The return names the entry it returns (NACHA Operating
 				// Rules, Appendix Three, Addenda Record for Returns).
 				a := ach.NewAddenda99()
@@ -168,10 +197,19 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 }
 
 // transactionCode is the entry's code: 22/32 credit a checking/savings
-// account, 23/33 their prenotes (NACHA Operating Rules, Appendix Three,
-// Transaction Codes).
+// account, 23/33 their prenotes, 27/37 debit it, 21/31 and 26/36 return a
+// credit or a debit (NACHA Operating Rules, Appendix Three, Transaction
+// Codes).
 func transactionCode(p Payment) int {
 	switch {
+	case p.Kind == KindDebit && p.Type == Savings:
+		return ach.SavingsDebit
+	case p.Kind == KindDebit:
+		return ach.CheckingDebit
+	case p.Kind == KindDebitReturn && p.Type == Savings:
+		return ach.SavingsReturnNOCDebit
+	case p.Kind == KindDebitReturn:
+		return ach.CheckingReturnNOCDebit
 	case p.Kind == KindReturn && p.Type == Savings:
 		return ach.SavingsReturnNOCCredit
 	case p.Kind == KindReturn:
@@ -189,11 +227,14 @@ func transactionCode(p Payment) int {
 // Inbound is what an inbound file asks of the bank, read whole before
 // anything is posted.
 type Inbound struct {
-	Origin   string // Immediate Origin of the file
-	Returns  []Return
-	Changes  []Change
-	Credits  []Credit
-	Refused  []Credit // debits and entries of kinds the bank does not take
+	Origin  string // Immediate Origin of the file
+	Returns []Return
+	Changes []Change
+	Credits []Credit
+	// Debits are debits other banks' customers originated against
+	// accounts here (27, 37).
+	Debits   []Credit
+	Refused  []Credit // entries of kinds the bank does not take
 	Entries  int
 	Total    ledger.Amount
 	Modifier string
@@ -224,6 +265,7 @@ type Credit struct {
 	Company string
 	Amount  ledger.Amount
 	Code    int
+	SEC     string // the batch's Standard Entry Class code
 }
 
 // ParseFile reads an inbound NACHA file whole with moov-io/ach and
@@ -256,10 +298,14 @@ func ParseFile(b []byte) (Inbound, error) {
 					Corrected: strings.TrimSpace(e.Addenda98.CorrectedData)})
 			default:
 				c := Credit{Trace: e.TraceNumberField(), Routing: e.RDFIIdentification + e.CheckDigit, Account: strings.TrimSpace(e.DFIAccountNumber),
-					Name: strings.TrimSpace(e.IndividualName), Company: strings.TrimSpace(bh.CompanyName), Amount: ledger.Amount(e.Amount), Code: e.TransactionCode}
-				if (c.Code == ach.CheckingCredit || c.Code == ach.SavingsCredit) && c.Amount > 0 {
+					Name: strings.TrimSpace(e.IndividualName), Company: strings.TrimSpace(bh.CompanyName), Amount: ledger.Amount(e.Amount), Code: e.TransactionCode,
+					SEC: bh.StandardEntryClassCode}
+				switch {
+				case (c.Code == ach.CheckingCredit || c.Code == ach.SavingsCredit) && c.Amount > 0:
 					in.Credits = append(in.Credits, c)
-				} else {
+				case (c.Code == ach.CheckingDebit || c.Code == ach.SavingsDebit) && c.Amount > 0 && (c.SEC == ach.PPD || c.SEC == ach.WEB):
+					in.Debits = append(in.Debits, c)
+				default:
 					in.Refused = append(in.Refused, c)
 				}
 			}

@@ -61,6 +61,13 @@ const (
 	KindCredit  Kind = "credit"  // money to the payee
 	KindPrenote Kind = "prenote" // a zero-amount entry that checks the payee's account
 	KindReturn  Kind = "return"  // an inbound credit the bank returns (no such account, closed)
+	// KindDebit pulls money from the payee's account at another bank into
+	// the customer's account here, on the customer's authorisation.
+	KindDebit Kind = "debit"
+	// KindDebitReturn is an inbound debit the bank returns: funds short
+	// (R01), no account (R03), closed (R02), frozen (R16), or the customer
+	// says they never authorised it (R10).
+	KindDebitReturn Kind = "debit_return"
 )
 
 // Payment is one outbound ACH entry and its state.
@@ -98,7 +105,28 @@ type Payment struct {
 	Screen     string
 	Created    time.Time
 	Updated    time.Time
+	// SEC is a debit's Standard Entry Class code (PPD, WEB) and
+	// Authorization the customer's authorisation as the bank recorded it.
+	SEC           string
+	Authorization string
+	// Settled is when the payment settled: a debit's return windows run
+	// from it.
+	Settled time.Time
+	// Owed is what a debit's return could not take back from the
+	// customer's account (the money was spent): the customer owes it to the
+	// bank, which takes it from the next money in (docs/rails.md, "Debits").
+	Owed ledger.Amount
+	// Recovering is the part of Owed being taken from the account now:
+	// decided and recorded before the transfer that takes it.
+	Recovering ledger.Amount
+	// Recall is where a request to return this instant payment is
+	// (RecallRequested...), RecallNote its reason or answer in words.
+	Recall     string
+	RecallNote string
 }
+
+// Debt is what a returned debit left owed, and the part of it being taken.
+type Debt struct{ Owed, Recovering ledger.Amount }
 
 // Errors of payments.
 var (

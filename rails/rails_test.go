@@ -182,3 +182,29 @@ func FuzzParsePacs002(f *testing.F) {
 		}
 	})
 }
+
+func TestReturnDeadline(t *testing.T) {
+	t.Parallel()
+	et, _ := time.LoadLocation("America/New_York")
+	// Settled Friday 4 December 2026, 13:00 Eastern.
+	settled := time.Date(2026, 12, 4, 13, 0, 0, 0, et)
+	for _, tc := range []struct {
+		code string
+		want time.Time // the last moment a return is timely
+	}{
+		// Two banking days: Monday 7 and Tuesday 8 December.
+		{"R01", time.Date(2026, 12, 8, 23, 59, 59, 999999999, et)},
+		{"R03", time.Date(2026, 12, 8, 23, 59, 59, 999999999, et)},
+		// Sixty calendar days: 2 February 2027.
+		{"R10", time.Date(2027, 2, 2, 23, 59, 59, 999999999, et)},
+		{"R05", time.Date(2027, 2, 2, 23, 59, 59, 999999999, et)},
+	} {
+		if got := rails.ReturnDeadline(tc.code, settled); !got.Equal(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.code, got.In(et), tc.want)
+		}
+	}
+	// Christmas (a Federal Reserve holiday) and the weekend do not count.
+	if got, want := rails.ReturnDeadline("R01", time.Date(2026, 12, 24, 12, 0, 0, 0, et)), time.Date(2026, 12, 29, 23, 59, 59, 999999999, et); !got.Equal(want) {
+		t.Errorf("over Christmas: %v, want %v", got.In(et), want)
+	}
+}

@@ -26,6 +26,12 @@ type Reconciliation struct {
 	// posted, owed back to their originators (the operator's position
 	// counts them; the ledger does not).
 	Unmatched ledger.Amount
+	// Receivable is the ACH return receivable and Owed what customers owe
+	// on debits returned after they spent the money: the receivable's
+	// balance is -Owed when the books agree (ReceivableDifference zero).
+	Receivable           ledger.Account
+	Owed                 ledger.Amount
+	ReceivableDifference ledger.Amount
 }
 
 // Reconcile compares the rail's totals with the settlement account.
@@ -38,7 +44,11 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciliation, error) {
 	if err != nil {
 		return Reconciliation{}, err
 	}
-	r := Reconciliation{Totals: ts, Settlement: a}
+	recv, err := s.Receivable(ctx)
+	if err != nil {
+		return Reconciliation{}, err
+	}
+	r := Reconciliation{Totals: ts, Settlement: a, Receivable: recv}
 	for _, t := range ts {
 		switch {
 		case t.What == "payment" && t.Status == string(StatusSettled):
@@ -52,8 +62,24 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciliation, error) {
 			r.Unmatched += t.Amount
 		case t.What == "return" && t.Status == string(StatusSettled):
 			r.Unmatched -= t.Amount // given back: the operator's position no longer counts it
+		case t.What == string(KindDebit) && t.Status == string(StatusSettled):
+			r.Expected -= t.Amount // collected: the settlement account paid the customer
+		case t.What == "entry:"+string(EntryDebit) && t.Status == string(EntryPosted):
+			r.Expected += t.Amount
+		case t.What == "entry:"+string(EntryDebit) && t.Status == string(EntryReturned):
+			// Debits the operator took from the bank that the ledger did
+			// not post (or refunded): owed back to the bank until their
+			// return settles.
+			r.Unmatched -= t.Amount
+		case t.What == string(KindDebitReturn) && t.Status == string(StatusSettled):
+			r.Unmatched += t.Amount
+		case t.What == "entry:"+string(EntryInstant) && t.Status == string(EntryPosted):
+			r.Expected -= t.Amount // instant credits the settlement account paid in
+		case t.What == "owed":
+			r.Owed = t.Amount
 		}
 	}
 	r.Difference = a.Balance - r.Expected
+	r.ReceivableDifference = recv.Balance + r.Owed
 	return r, nil
 }

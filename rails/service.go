@@ -367,7 +367,7 @@ func modifier(id FileID) string {
 // entries) and records it with them, in one transaction. It returns the
 // zero File when nothing is due.
 func (s *Service) Originate(ctx context.Context) (File, error) {
-	due, err := s.st.Payments(ctx, PaymentQuery{Kinds: []Kind{KindCredit, KindPrenote, KindReturn}, Status: []Status{StatusAccepted}, Limit: 10_000})
+	due, err := s.st.Payments(ctx, PaymentQuery{Kinds: []Kind{KindCredit, KindPrenote, KindReturn, KindDebit, KindDebitReturn}, Status: []Status{StatusAccepted}, Limit: 10_000})
 	if err != nil || len(due) == 0 {
 		return File{}, err
 	}
@@ -475,6 +475,12 @@ func (s *Service) settleFile(ctx context.Context, id FileID) error {
 					return err
 				}
 			}
+		} else if p.Kind == KindDebit {
+			id, err := s.creditDebit(ctx, p)
+			if err != nil {
+				return err
+			}
+			p.Hold = id
 		} else if err := s.post(ctx, p.Hold); err != nil {
 			return err
 		}
@@ -520,6 +526,7 @@ type Summary struct {
 	Returned  int
 	Changed   int
 	Credited  int
+	Debited   int // inbound debits posted or returned
 	Unmatched int
 }
 
@@ -569,6 +576,11 @@ func (s *Service) Process(ctx context.Context, name string, body []byte) (Summar
 			return sum, err
 		}
 	}
+	for _, c := range in.Debits {
+		if err := s.applyDebit(ctx, got, c, settle, &sum); err != nil {
+			return sum, err
+		}
+	}
 	for _, c := range in.Refused {
 		e := Entry{File: got.ID, Trace: c.Trace, Kind: EntryCredit, Status: EntryUnmatched, Amount: c.Amount, Name: c.Company,
 			Detail: fmt.Sprintf("transaction code %d is not taken here", c.Code), At: now}
@@ -597,12 +609,26 @@ func (s *Service) applyReturn(ctx context.Context, f File, r Return, settle ledg
 	}
 	e.Customer, e.Account, e.Payment = p.Customer, p.From, p.ID
 	words := ReturnWords(r.Code)
+	if !p.Settled.IsZero() && now.After(ReturnDeadline(r.Code, p.Settled)) {
+		// Applied all the same (the operator has moved the money), and
+		// left for an operator to dishonour (R61) if the bank so decides
+		// (NACHA Operating Rules, Article Two, Subsection 2.12.5).
+		e.Detail = "untimely: past the return window of " + r.Code + "; the bank may dishonour it (R61)"
+	}
 	move := false
 	switch p.Status {
 	case StatusReturned:
 		// Applied before: a duplicate file, or a run resumed after a crash.
 	case StatusSettled:
 		move = true
+		if p.Kind == KindDebit {
+			q, err := s.returnDebit(ctx, p, r.Code, words, settle)
+			if err != nil {
+				return err
+			}
+			p, move, e.Transfer = q, false, q.Reversal
+			break
+		}
 		if p.Kind == KindPrenote {
 			break
 		}
@@ -733,7 +759,7 @@ func (s *Service) applyCredit(ctx context.Context, f File, c Credit, settle ledg
 			code, why = "R02", "the account is closed"
 		}
 		e.Status, e.Code = EntryUnmatched, code
-		ret, rerr := s.returnCredit(ctx, f, c, code)
+		ret, rerr := s.returnEntry(ctx, f.Name, c, code, KindReturn)
 		if rerr != nil {
 			return rerr
 		}
@@ -763,22 +789,23 @@ func (s *Service) applyCredit(ctx context.Context, f File, c Credit, settle ledg
 	return err
 }
 
-// returnCredit records the return of an inbound credit the bank cannot
-// post, as an outbound entry for the next file: to the original ODFI (the
-// first eight digits of the entry's trace, with their check digit), naming
-// the original trace, with the amount received. It is keyed by the inbound
-// file and trace, so processing the file again records it once.
-func (s *Service) returnCredit(ctx context.Context, f File, c Credit, code string) (Payment, error) {
+// returnEntry records the return of an inbound entry the bank does not
+// post (a credit, or with KindDebitReturn a debit), as an outbound entry
+// for the next file: to the original ODFI (the first eight digits of the
+// entry's trace, with their check digit), naming the original trace, with
+// the amount received. It is keyed by the inbound file and trace, so
+// processing the file again records it once.
+func (s *Service) returnEntry(ctx context.Context, file string, c Credit, code string, kind Kind) (Payment, error) {
 	now := s.o.Now()
 	odfi := c.Trace[:8]
 	name := c.Name
 	if CheckName(name) != nil {
 		name = "RECEIVER"
 	}
-	p := Payment{Kind: KindReturn, Channel: Client, Key: "ret:" + f.Name + ":" + c.Trace, Amount: c.Amount, Currency: "USD",
+	p := Payment{Kind: kind, Channel: Client, Key: "ret:" + file + ":" + c.Trace, Amount: c.Amount, Currency: "USD",
 		Name: name, Routing: odfi + strconv.Itoa(ach.CalculateCheckDigit(odfi)), Number: ledger.AccountNumber(c.Account), Type: Checking,
 		Memo: c.Trace, ReturnCode: code, Reason: ReturnWords(code), Status: StatusNew, Created: now, Updated: now}
-	if c.Code == ach.SavingsCredit {
+	if c.Code == ach.SavingsCredit || c.Code == ach.SavingsDebit {
 		p.Type = Savings
 	}
 	p.Effective, p.SameDay = s.o.Schedule.Effective(now, false)
@@ -825,9 +852,18 @@ func (s *Service) Cycle(ctx context.Context, tr Transport) error {
 	if _, err := s.Receive(ctx, tr); err != nil {
 		return err
 	}
-	if it, ok := tr.(InstantTransport); ok {
-		_, err := s.Instants(ctx, it)
+	if _, err := s.Recover(ctx); err != nil {
 		return err
+	}
+	if it, ok := tr.(InstantTransport); ok {
+		if _, err := s.Instants(ctx, it); err != nil {
+			return err
+		}
+	}
+	if ib, ok := tr.(InstantInbox); ok && s.o.Instant != nil {
+		if _, err := s.ISOInbox(ctx, ib); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -47,9 +47,17 @@ type Store interface {
 	// Payments lists payments, newest first.
 	Payments(ctx context.Context, q PaymentQuery) ([]Payment, error)
 	// MovePayment sets p's status (and Hold, Reversal, ReturnCode, Reason,
-	// Screen when not empty) if its status is one of from, and says whether
+	// Screen, Owed when not empty) if its status is one of from, and says whether
 	// it did.
 	MovePayment(ctx context.Context, p Payment, from ...Status) (bool, error)
+	// SetDebt changes what a returned debit's customer owes (and what is
+	// being taken of it) from from to to, if it is still from, and says
+	// whether it did.
+	SetDebt(ctx context.Context, id PaymentID, from, to Debt) (bool, error)
+	// SetRecall moves an instant payment's request for return from one
+	// state to another with its note, if it is still from, and says
+	// whether it did.
+	SetRecall(ctx context.Context, id PaymentID, from, to, note string) (bool, error)
 	// MarkInstantSent moves an accepted instant payment to sent with its
 	// trace (its message id), and says whether it did.
 	MarkInstantSent(ctx context.Context, id PaymentID, trace string, at time.Time) (bool, error)
@@ -77,6 +85,11 @@ type Store interface {
 	// AddEntry records an inbound entry once per file and trace, and says
 	// whether it was new.
 	AddEntry(ctx context.Context, e Entry) (bool, error)
+	// Entry returns one inbound entry (ErrEntryNotFound).
+	Entry(ctx context.Context, f FileID, trace string, k EntryKind) (Entry, error)
+	// MoveEntry sets an entry's status, detail and payment if its status
+	// is from, and says whether it did.
+	MoveEntry(ctx context.Context, e Entry, from EntryStatus) (bool, error)
 	// Entries lists inbound entries, newest first; Customer 0 means all.
 	Entries(ctx context.Context, q EntryQuery) ([]Entry, error)
 	// AccountByNumber finds the ledger account with a number, for inbound
@@ -92,7 +105,9 @@ type PaymentQuery struct {
 	Status   []Status              // empty: any
 	Kinds    []Kind                // empty: any
 	File     FileID
-	Limit    int // 0 means 100
+	Owing    bool   // only payments whose customer still owes on their return
+	Recall   string // only payments whose request for return is in this state
+	Limit    int    // 0 means 100
 }
 
 // FileStatus is where a file is.
@@ -155,6 +170,9 @@ const (
 	EntryCredit EntryKind = "credit"
 	EntryReturn EntryKind = "return"
 	EntryChange EntryKind = "change"
+	// EntryDebit is a debit another bank's customer originated against an
+	// account here.
+	EntryDebit EntryKind = "debit"
 )
 
 // EntryStatus is what the bank did with an inbound entry.
@@ -164,7 +182,15 @@ type EntryStatus string
 const (
 	EntryPosted    EntryStatus = "posted"    // a credit posted, a return or change applied
 	EntryUnmatched EntryStatus = "unmatched" // no account or payment matched: for an operator
+	// EntryReturned is an inbound debit the bank sent back: at once
+	// (funds short, no account) or later, when the customer said they
+	// never authorised it (R10).
+	EntryReturned EntryStatus = "returned"
 )
+
+// ErrEntryNotFound is an inbound entry that does not exist (or is not the
+// customer's).
+var ErrEntryNotFound = bankbridge.E(bankbridge.NotFound, "entry_not_found", "no such entry")
 
 // Entry is one inbound entry as the bank handled it.
 type Entry struct {

@@ -30,6 +30,10 @@ type Client struct {
 const maxFile = 64 << 20
 
 func (t *Client) do(ctx context.Context, method, path string, body []byte) ([]byte, int, error) {
+	return t.doAt(ctx, method, "/ach/"+url.PathEscape(t.Routing)+"/"+path, body)
+}
+
+func (t *Client) doAt(ctx context.Context, method, path string, body []byte) ([]byte, int, error) {
 	c := t.Client
 	if c == nil {
 		c = &http.Client{Timeout: 30 * time.Second}
@@ -38,7 +42,7 @@ func (t *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, t.Base+"/ach/"+url.PathEscape(t.Routing)+"/"+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, t.Base+path, rd)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -127,8 +131,37 @@ func (t *Client) Instant(ctx context.Context, pacs008 []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.StatusCode != http.StatusOK {
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusNoContent {
 		return nil, fmt.Errorf("railsim: instant: %s: %.200s", res.Status, b)
 	}
 	return b, nil
+}
+
+// InstantInbox lists the instant service's messages for the bank
+// (rails.InstantInbox).
+func (t *Client) InstantInbox(ctx context.Context) ([]string, error) {
+	b, _, err := t.doAt(ctx, http.MethodGet, "/instant/"+url.PathEscape(t.Routing)+"/inbox", nil)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	if err := json.Unmarshal(b, &ids); err != nil {
+		return nil, fmt.Errorf("railsim: instant inbox: %w", err)
+	}
+	return ids, nil
+}
+
+// InstantGet reads one message of the inbox.
+func (t *Client) InstantGet(ctx context.Context, id string) ([]byte, error) {
+	b, _, err := t.doAt(ctx, http.MethodGet, "/instant/"+url.PathEscape(t.Routing)+"/inbox/"+url.PathEscape(id), nil)
+	return b, err
+}
+
+// InstantAck takes a message out of the inbox; one taken before is fine.
+func (t *Client) InstantAck(ctx context.Context, id string) error {
+	_, code, err := t.doAt(ctx, http.MethodDelete, "/instant/"+url.PathEscape(t.Routing)+"/inbox/"+url.PathEscape(id), nil)
+	if code == http.StatusNotFound {
+		return nil
+	}
+	return err
 }

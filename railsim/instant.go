@@ -37,6 +37,7 @@ type pacs002Out struct {
 
 type instant struct {
 	msgID, creditor, account, status, reason string
+	agent                                    string // the creditor agent: the bank paid
 	amount                                   int64
 	at                                       time.Time
 	report                                   []byte
@@ -53,6 +54,10 @@ func (s *Sim) instantMsg(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if ns := namespace(body); ns != "urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08" {
+		s.exception(w, routing, ns, body)
 		return
 	}
 	var doc pacs008In
@@ -107,7 +112,7 @@ func (s *Sim) instantMsg(w http.ResponseWriter, r *http.Request) {
 		w.Write(in.report)
 		return
 	}
-	in := &instant{msgID: msgID, account: string(tx.CdtrAcct.Id.Othr.Id), amount: int64(cents), at: s.o.Now(), status: "ACSC"}
+	in := &instant{msgID: msgID, account: string(tx.CdtrAcct.Id.Othr.Id), amount: int64(cents), at: s.o.Now(), status: "ACSC", agent: member(tx.CdtrAgt)}
 	if tx.Cdtr.Nm != nil {
 		in.creditor = string(*tx.Cdtr.Nm)
 	}

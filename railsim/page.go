@@ -20,7 +20,8 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <style>body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:70rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}.R{color:#a00}.C{color:#a60}</style></head>
 <body><h1>railsim: the ACH operator and the banks behind it</h1>
 <p>Scenario accounts: 1111111111 returns R01 (insufficient funds), 2222222222 R02 (closed), 3333333333 R03 (no account),
-4444444444 R04 (invalid number), 5555555555 draws a notification of change C01. Any other account settles.</p>
+4444444444 R04 (invalid number), 5555555555 draws a notification of change C01, 6666666666 returns a debit R10 (not authorised).
+The same returns apply to the bank's credits and its debits (collections). Any other account settles.</p>
 {{range .Banks}}<section><h2>Bank {{.Routing}}</h2>
 <p>Net position with the operator: <strong>{{money .Position}}</strong></p>
 <h3>Files received</h3>
@@ -32,6 +33,10 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <table><tr><th>message</th><th>at</th><th>to</th><th>amount</th><th>status</th></tr>
 {{range .Instants}}<tr><td>{{.MsgID}}</td><td>{{when .At}}</td><td>{{.Creditor}} ••••{{.Last4}}</td><td>{{money .Amount}}</td><td>{{.Status}} {{.Reason}}</td></tr>
 {{else}}<tr><td colspan="5">none yet</td></tr>{{end}}</table>
+<h3>Instant credits to this bank (pacs.008 to it, its pacs.002)</h3>
+<table><tr><th>end-to-end id</th><th>at</th><th>from</th><th>to</th><th>amount</th><th>status</th></tr>
+{{range .Inbound}}<tr><td>{{.E2E}}</td><td>{{when .At}}</td><td>{{.Debtor}}</td><td>••••{{.Last4}}</td><td>{{money .Amount}}</td><td>{{.Status}}</td></tr>
+{{else}}<tr><td colspan="6">none yet</td></tr>{{end}}</table>
 <h3>Files sent to the bank</h3>
 <table><tr><th>file</th><th>what</th><th>at</th><th>taken</th></tr>
 {{range .Sent}}<tr><td>{{.Name}}</td><td>{{.What}}</td><td>{{when .At}}</td><td>{{if .Waiting}}waiting{{else}}yes{{end}}</td></tr>
@@ -42,7 +47,26 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <label>Name <input name="name" value="EMPLOYEE" maxlength="22"></label>
 <label>Cents <input name="cents" required inputmode="numeric" value="250000"></label>
 <label>Company <input name="company" value="ACME PAYROLL" maxlength="16"></label>
-<button>Send credit</button></form></section>
+<button>Send credit</button></form>
+<h3>Send a debit to this bank (a company collecting from its customer)</h3>
+<form method="post" action="ach/{{.Routing}}/debits"><input type="hidden" name="page" value="1">
+<label>Account number <input name="account" required maxlength="17"></label>
+<label>Name <input name="name" value="CUSTOMER" maxlength="22"></label>
+<label>Cents <input name="cents" required inputmode="numeric" value="4500"></label>
+<label>Company <input name="company" value="CITY POWER" maxlength="16"></label>
+<label>SEC code <select name="sec"><option>PPD</option><option>WEB</option></select></label>
+<button>Send debit</button></form>
+<h3>Send an instant credit to this bank</h3>
+<form method="post" action="instant/{{.Routing}}/credits"><input type="hidden" name="page" value="1">
+<label>Account number <input name="account" required maxlength="34"></label>
+<label>From <input name="debtor" value="ACME LTD" maxlength="70"></label>
+<label>Cents <input name="cents" required inputmode="numeric" value="15000"></label>
+<button>Send instant credit</button></form>
+<h3>Ask this bank to return an instant credit (camt.056)</h3>
+<form method="post" action="instant/{{.Routing}}/recalls"><input type="hidden" name="page" value="1">
+<label>End-to-end id <input name="e2e" required maxlength="35"></label>
+<label>Reason <select name="reason"><option>DUPL</option><option>FRAD</option><option>TECH</option><option>CUST</option></select></label>
+<button>Ask for it back</button></form></section>
 {{else}}<p>No bank has sent a file yet.</p>
 <form method="post" id="credit" onsubmit="this.action='ach/'+this.routing.value+'/credits'"><input type="hidden" name="page" value="1">
 <label>Bank routing number <input name="routing" required value="021000089"></label>
@@ -66,7 +90,14 @@ type pageSent struct {
 	Waiting bool
 }
 
+type pageInbound struct {
+	E2E, Debtor, Last4, Status string
+	Amount                     int64
+	At                         time.Time
+}
+
 type pageBank struct {
+	Inbound  []pageInbound
 	Routing  string
 	Position int64
 	Files    []pageFile
@@ -111,6 +142,14 @@ func (s *Sim) page(w http.ResponseWriter, r *http.Request) {
 				last = last[len(last)-4:]
 			}
 			pb.Instants = append(pb.Instants, pageInstant{MsgID: in.msgID, Creditor: in.creditor, Last4: last, Status: in.status, Reason: in.reason, Amount: in.amount, At: in.at})
+		}
+		for i := len(b.inboundOrder) - 1; i >= 0; i-- {
+			in := b.inbound[b.inboundOrder[i]]
+			last := in.account
+			if len(last) > 4 {
+				last = last[len(last)-4:]
+			}
+			pb.Inbound = append(pb.Inbound, pageInbound{E2E: in.e2e, Debtor: in.debtor, Last4: last, Status: in.status, Amount: in.amount, At: in.at})
 		}
 		for i := len(b.sent) - 1; i >= 0; i-- {
 			_, waiting := b.outbox[b.sent[i].Name]

@@ -30,7 +30,13 @@ var Scenarios = map[string]string{
 	"3333333333": "R03", // no account / unable to locate
 	"4444444444": "R04", // invalid account number structure
 	"5555555555": "C01", // notification of change: the account number is 5555555556
+	"6666666666": "R10", // debits only: the customer says they never authorised it
 }
+
+// isDebit says whether a transaction code debits the receiver's account
+// (the ones digit 5-9: NACHA Operating Rules, Appendix Three, Transaction
+// Codes).
+func isDebit(code int) bool { return code%10 >= 5 }
 
 // NOCCorrection is the corrected account number the C01 scenario sends.
 const NOCCorrection = "5555555556"
@@ -59,6 +65,15 @@ type bank struct {
 	// instants are the instant payments taken, by message id.
 	instants     map[string]*instant
 	instantOrder []string
+	// iso is the bank's instant inbox (pacs.008 credits to it, pacs.004
+	// returns of its payments, camt.056 requests to return), by id.
+	iso      map[string][]byte
+	isoOrder []string
+	// inbound are the instant credits sent to the bank, by end-to-end id;
+	// recalls the answers to the bank's requests for return, by case id.
+	inbound      map[string]*inbound
+	inboundOrder []string
+	recalls      map[string][]byte
 	// position is the bank's net with the operator: credits it sent and
 	// settled, less returns of them, less credits it received.
 	position int64
@@ -113,7 +128,13 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("GET /ach/{routing}/outbox/{name}", s.get)
 	mux.HandleFunc("DELETE /ach/{routing}/outbox/{name}", s.ack)
 	mux.HandleFunc("POST /ach/{routing}/credits", s.credit)
+	mux.HandleFunc("POST /ach/{routing}/debits", s.debit)
 	mux.HandleFunc("POST /instant/{routing}/messages", s.instantMsg)
+	mux.HandleFunc("GET /instant/{routing}/inbox", s.isoList)
+	mux.HandleFunc("POST /instant/{routing}/credits", s.instantForm)
+	mux.HandleFunc("POST /instant/{routing}/recalls", s.instantForm)
+	mux.HandleFunc("GET /instant/{routing}/inbox/{id}", s.isoGet)
+	mux.HandleFunc("DELETE /instant/{routing}/inbox/{id}", s.isoAck)
 	mux.HandleFunc("GET /{$}", s.page)
 	return mux
 }
@@ -192,11 +213,24 @@ func (s *Sim) settle(routing string, b *bank, f *file) {
 		e.outcome = "settled"
 		code := Scenarios[e.account]
 		if e.ret != "" {
-			// The bank gives back a credit it received: its position
-			// rises by it, as the originator's bank is repaid.
+			// The bank gives back an entry it received: a credit's return
+			// repays the originator's bank, so its position rises; a
+			// debit's return (26, 36) takes back what it paid.
 			e.outcome = "returned " + e.ret
-			b.position += e.amount
+			if isDebit(e.code) {
+				b.position -= e.amount
+			} else {
+				b.position += e.amount
+			}
 			continue
+		}
+		// A debit the bank originated is paid to it (its position falls);
+		// a credit it sent is paid by it.
+		sign := int64(1)
+		if isDebit(e.code) {
+			sign = -1
+		} else if code == "R10" {
+			code = "" // unauthorised is a debit's return only
 		}
 		switch {
 		case strings.HasPrefix(code, "R"):
@@ -205,9 +239,9 @@ func (s *Sim) settle(routing string, b *bank, f *file) {
 		case strings.HasPrefix(code, "C"):
 			e.outcome = code
 			changes = append(changes, *e)
-			b.position += e.amount
+			b.position += sign * e.amount
 		default:
-			b.position += e.amount
+			b.position += sign * e.amount
 		}
 	}
 	if len(returns) > 0 {
@@ -369,6 +403,72 @@ func (s *Sim) credit(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 }
 
+// Debit is an inbound debit the emulator sends a bank: a company collecting
+// from one of the bank's customers (a utility bill, a gym).
+type Debit struct {
+	Account string
+	Name    string
+	Amount  int64 // cents
+	Company string
+	SEC     string // "PPD" (default) or "WEB"
+}
+
+// SendDebits queues a file of debits to accounts at the bank routing; the
+// operator settles them against the bank at once (its position rises).
+func (s *Sim) SendDebits(routing string, ds []Debit) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	body, err := debitFile(routing, s.o.Now(), ds, s.seq*100)
+	if err != nil {
+		return "", err
+	}
+	b := s.bank(routing)
+	s.queue(routing, b, "DR", fmt.Sprintf("%d debit(s) by %s", len(ds), ds[0].Company), body, nil)
+	for _, d := range ds {
+		b.position += d.Amount
+	}
+	return b.outord[len(b.outord)-1], nil
+}
+
+func (s *Sim) debit(w http.ResponseWriter, r *http.Request) {
+	routing := r.PathValue("routing")
+	if ach.CheckRoutingNumber(routing) != nil {
+		http.Error(w, "bad routing number", http.StatusBadRequest)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	amt, err := strconv.ParseInt(r.PostForm.Get("cents"), 10, 64)
+	acct := strings.TrimSpace(r.PostForm.Get("account"))
+	sec := strings.ToUpper(strings.TrimSpace(r.PostForm.Get("sec")))
+	if sec == "" {
+		sec = ach.PPD
+	}
+	if err != nil || amt <= 0 || amt > 99_999_999_99 || acct == "" || len(acct) > 17 || sec != ach.PPD && sec != ach.WEB {
+		http.Error(w, "give account (up to 17 characters), cents (a positive amount) and sec (PPD or WEB)", http.StatusBadRequest)
+		return
+	}
+	company := strings.TrimSpace(r.PostForm.Get("company"))
+	if company == "" {
+		company = "CITY POWER"
+	}
+	name := strings.TrimSpace(r.PostForm.Get("name"))
+	if name == "" {
+		name = "CUSTOMER"
+	}
+	if _, err := s.SendDebits(routing, []Debit{{Account: acct, Name: name, Amount: amt, Company: company, SEC: sec}}); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.PostForm.Get("page") != "" {
+		http.Redirect(w, r, "../../../", http.StatusSeeOther)
+		return
+	}
+	w.WriteHeader(http.StatusCreated)
+}
+
 // Position returns the bank's net with the operator, in cents: what it
 // sent and was settled less returns, less credits sent to it.
 func (s *Sim) Position(routing string) int64 {
@@ -391,7 +491,9 @@ func returnFile(odfi string, at time.Time, es []entry, cor bool) ([]byte, error)
 	f := ach.NewFile()
 	f.SetHeader(header(odfi, at))
 	bh := ach.NewBatchHeader()
-	bh.ServiceClassCode = ach.CreditsOnly
+	// Returns of credits (21, 31) and of debits (26, 36) share one batch
+	// (service class 200, mixed).
+	bh.ServiceClassCode = ach.MixedDebitsAndCredits
 	bh.CompanyName = "RAILSIM RDFI"
 	bh.CompanyIdentification = "9" + Routing
 	bh.CompanyEntryDescription = "RETURN"
@@ -412,9 +514,18 @@ func returnFile(odfi string, at time.Time, es []entry, cor bool) ([]byte, error)
 	sort.Slice(es, func(i, j int) bool { return es[i].trace < es[j].trace })
 	for i, e := range es {
 		ed := ach.NewEntryDetail()
-		ed.TransactionCode = ach.CheckingReturnNOCCredit
-		if e.code == ach.SavingsCredit || e.code == ach.SavingsPrenoteCredit {
+		// The return's code answers the original's: 21/31 for a credit,
+		// 26/36 for a debit (NACHA Operating Rules, Appendix Three,
+		// Transaction Codes).
+		switch {
+		case e.code == ach.SavingsDebit:
+			ed.TransactionCode = ach.SavingsReturnNOCDebit
+		case isDebit(e.code):
+			ed.TransactionCode = ach.CheckingReturnNOCDebit
+		case e.code == ach.SavingsCredit || e.code == ach.SavingsPrenoteCredit:
 			ed.TransactionCode = ach.SavingsReturnNOCCredit
+		default:
+			ed.TransactionCode = ach.CheckingReturnNOCCredit
 		}
 		ed.SetRDFI(odfi)
 		ed.DFIAccountNumber = e.account
@@ -471,6 +582,51 @@ func write(f *ach.File, b ach.Batcher) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// debitFile builds a file of debits (PPD or WEB, by the first's SEC code)
+// from companies at other banks to accounts at the bank rdfi: service class
+// 225, transaction code 27 (NACHA Operating Rules, Appendix Three); a WEB
+// entry carries its Payment Type Code ("S", single).
+func debitFile(rdfi string, at time.Time, ds []Debit, seq int) ([]byte, error) {
+	if len(ds) == 0 {
+		return nil, errors.New("railsim: no debits")
+	}
+	f := ach.NewFile()
+	f.SetHeader(header(rdfi, at))
+	bh := ach.NewBatchHeader()
+	bh.ServiceClassCode = ach.DebitsOnly
+	bh.CompanyName = strings.ToUpper(ds[0].Company)
+	if len(bh.CompanyName) > 16 {
+		bh.CompanyName = bh.CompanyName[:16]
+	}
+	bh.CompanyIdentification = "1234567891"
+	bh.StandardEntryClassCode = ach.PPD
+	if ds[0].SEC == ach.WEB {
+		bh.StandardEntryClassCode = ach.WEB
+	}
+	bh.CompanyEntryDescription = "BILL"
+	bh.EffectiveEntryDate = at.Format("060102")
+	bh.ODFIIdentification = "23138010"
+	b, err := ach.NewBatch(bh)
+	if err != nil {
+		return nil, err
+	}
+	for i, d := range ds {
+		ed := ach.NewEntryDetail()
+		ed.TransactionCode = ach.CheckingDebit
+		ed.SetRDFI(rdfi)
+		ed.DFIAccountNumber = d.Account
+		ed.Amount = int(d.Amount)
+		ed.IndividualName = strings.ToUpper(d.Name)
+		ed.SetTraceNumber(bh.ODFIIdentification, seq+i+1)
+		ed.Category = ach.CategoryForward
+		if bh.StandardEntryClassCode == ach.WEB {
+			ed.SetPaymentType("S")
+		}
+		b.AddEntry(ed)
+	}
+	return write(f, b)
 }
 
 // creditFile builds a file of PPD credits (payroll) from companies at other

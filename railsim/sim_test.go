@@ -77,3 +77,50 @@ func TestSimCreditsAndPage(t *testing.T) {
 		t.Fatalf("page: %s", b)
 	}
 }
+
+func TestSimDebitAndInstantForms(t *testing.T) {
+	t.Parallel()
+	sim := railsim.New(railsim.Options{})
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	post := func(path, form string) int {
+		res, err := http.Post(srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader(form))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, tc := range []struct {
+		path, form string
+		want       int
+	}{
+		{"/ach/" + bank + "/debits", "account=100000000016&cents=4500&sec=WEB", http.StatusCreated},
+		{"/ach/" + bank + "/debits", "account=100000000016&cents=4500&sec=CCD", http.StatusBadRequest},
+		{"/ach/" + bank + "/debits", "account=100000000016&cents=-1", http.StatusBadRequest},
+		{"/instant/" + bank + "/credits", "account=100000000016&cents=15000", http.StatusCreated},
+		{"/instant/" + bank + "/credits", "account=100000000016&cents=x", http.StatusBadRequest},
+		{"/instant/" + bank + "/recalls", "e2e=nothing&reason=DUPL", http.StatusBadRequest},
+		{"/instant/" + bank + "/recalls", "e2e=nothing&reason=XXXX", http.StatusBadRequest},
+	} {
+		if got := post(tc.path, tc.form); got != tc.want {
+			t.Errorf("POST %s %s: %d, want %d", tc.path, tc.form, got, tc.want)
+		}
+	}
+	c := &railsim.Client{Base: srv.URL, Routing: bank}
+	ctx := context.Background()
+	if names, err := c.Inbox(ctx); err != nil || len(names) != 1 || !strings.HasPrefix(names[0], "DR-") {
+		t.Fatalf("ACH inbox: %v %v", names, err)
+	}
+	ids, err := c.InstantInbox(ctx)
+	if err != nil || len(ids) != 1 || !strings.HasPrefix(ids[0], "PACS008-") {
+		t.Fatalf("instant inbox: %v %v", ids, err)
+	}
+	if sim.Position(bank) != 4500 {
+		t.Fatalf("position %d: the debit is settled against the bank at once", sim.Position(bank))
+	}
+	// Anything but an instant message the service takes is refused.
+	if _, err := c.Instant(ctx, []byte(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"/>`)); err == nil || !strings.Contains(err.Error(), "400") {
+		t.Fatalf("a pain.001 to the instant service: %v", err)
+	}
+}

@@ -36,8 +36,10 @@ func TestBrowserAccessibility(t *testing.T) {
 	l := audit.New(ab.db.Audit(), audit.Options{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), Now: ab.clock.Now, SealEvery: time.Hour})
 	t.Cleanup(l.Close)
 	sched := scheduled.New(ab.db.Scheduled(), ab.ledger, scheduled.Options{Teller: teller{ab.svc}, Limits: ab.limits, Now: ab.clock.Now})
+	mirror, _ := mirrorFixture(t, ab) // the mirror page with a differing account and a refused entry
 	ab.handler = web.New(web.Deps{Auth: ab.ids, Ledger: ab.ledger, Logger: slog.New(slog.DiscardHandler), Now: ab.clock.Now,
-		BankName: "Test Bank", Alerts: ab.svc, Audit: l, Limits: ab.limits, Mail: &mailbox{}, PublicURL: "https://bank.test", Scheduled: sched, Rails: ab.rails})
+		BankName: "Test Bank", Alerts: ab.svc, Audit: l, Limits: ab.limits, Mail: &mailbox{}, PublicURL: "https://bank.test", Scheduled: sched, Rails: ab.rails,
+		Mirror: mirror})
 	checking := ab.checking(ab.ada.ID)
 	rainy := ab.account(ab.ada.ID, "Rainy day savings", ledger.Savings, 1200000)
 	// A monthly payment to savings, paid once, and one that was refused:
@@ -115,7 +117,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		plan = append(plan, who{Realm: "staff", Name: string(r), Email: string(r) + "@bank.test", Pages: []string{
 			"/console/", "/console/customers?q=e", fmt.Sprintf("/console/customers/%d", ab.ada.ID),
 			fmt.Sprintf("/console/accounts/%d/status?to=frozen", checking.ID), "/console/cases", fmt.Sprintf("/console/cases/%d", k.ID),
-			fmt.Sprintf("/console/cases/%d", sk.ID), "/console/rails",
+			fmt.Sprintf("/console/cases/%d", sk.ID), "/console/rails", "/console/mirror",
 			"/console/audit", "/console/alerts", "/console/logins"}})
 	}
 	shots := map[string]string{"/login": "login", "/accounts": "accounts", fmt.Sprintf("/accounts/%d", checking.ID): "history",

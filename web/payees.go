@@ -36,6 +36,7 @@ func (s *server) railsRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /payments/ach", s.customer(s.achList))
 	mux.Handle("GET /payments/ach/{id}", s.customer(s.achStatus))
 	mux.Handle("GET /console/rails", s.staff(railsRoles, s.consoleRails))
+	mux.Handle("GET /console/mirror", s.staff(railsRoles, s.consoleMirror))
 	mux.Handle("POST /console/rails/payments/{id}/release", s.staff(complianceRoles, s.consoleRailsDecide(true)))
 	mux.Handle("POST /console/rails/payments/{id}/reject", s.staff(complianceRoles, s.consoleRailsDecide(false)))
 }

@@ -142,6 +142,10 @@ type Deps struct {
 	// over ACH, their status, and the console's rails page. Optional:
 	// without it those pages answer 404. See payees.go.
 	Rails *rails.Service
+	// Mirror backs the console's mirror reconciliation (/console/mirror):
+	// the core's closing balances beside the mirror's (*rails.Mirror).
+	// Optional: without it that page answers 404. See console_mirror.go.
+	Mirror MirrorReconciler
 	// Languages keeps each customer's language, shared with the chat and
 	// e-mails (*sqlstore.MessengerStore). Optional: without it the choice
 	// lives in a cookie on each browser. See i18n.go.

@@ -83,15 +83,20 @@ func railsCmd(ctx context.Context, e env, args []string) error {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"settlement_balance": r.Settlement.Balance, "expected": r.Expected,
-			"difference": r.Difference, "outstanding": r.Outstanding, "unmatched": r.Unmatched, "totals": r.Totals})
+			"difference": r.Difference, "outstanding": r.Outstanding, "unmatched": r.Unmatched, "totals": r.Totals,
+			"receivable_balance": r.Receivable.Balance, "owed": r.Owed, "receivable_difference": r.ReceivableDifference})
 	}
 	fmt.Fprintf(e.stdout, "ACH settlement account: %s\nWhat the rail's records imply: %s\nDifference: %s\nHeld for payments not yet settled: %s\nInbound credits matching no account (owed back): %s\n",
 		r.Settlement.Balance.Display("USD"), r.Expected.Display("USD"), r.Difference.Display("USD"), r.Outstanding.Display("USD"), r.Unmatched.Display("USD"))
+	fmt.Fprintf(e.stdout, "ACH return receivable: %s\nOwed by customers on returned collections: %s\n", r.Receivable.Balance.Display("USD"), r.Owed.Display("USD"))
 	for _, t := range r.Totals {
 		fmt.Fprintf(e.stdout, "  %-14s %-10s %6d  %s\n", t.What, t.Status, t.Count, t.Amount.Display("USD"))
 	}
 	if r.Difference != 0 {
 		return fmt.Errorf("rails: the settlement account differs from the rail's records by %s", r.Difference.Display("USD"))
+	}
+	if r.ReceivableDifference != 0 {
+		return fmt.Errorf("rails: the return receivable differs from what customers owe by %s", r.ReceivableDifference.Display("USD"))
 	}
 	return nil
 }

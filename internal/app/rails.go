@@ -205,11 +205,17 @@ func chatStatus(p rails.Payment) assistant.RailStatus {
 // stored, and the payments page shows it.
 func RailAlerts(al *alerts.Service, lang assistant.Store, log *slog.Logger) func(context.Context, rails.Payment) {
 	return func(ctx context.Context, p rails.Payment) {
-		if p.Kind != rails.KindCredit && p.Kind != rails.KindInstant {
+		if p.Kind != rails.KindCredit && p.Kind != rails.KindInstant && p.Kind != rails.KindDebit {
 			return
 		}
 		state := map[rails.Status]string{rails.StatusSent: alerts.PaymentLeft, rails.StatusSettled: alerts.PaymentSettled,
 			rails.StatusReturned: alerts.PaymentReturned, rails.StatusRefused: alerts.PaymentRefused, rails.StatusHeld: alerts.PaymentHeld}[p.Status]
+		if p.Kind == rails.KindDebit {
+			// A collection is told when its money arrives and when it
+			// comes back (with what stays owed), not when it leaves.
+			state = map[rails.Status]string{rails.StatusSettled: alerts.CollectionSettled, rails.StatusReturned: alerts.CollectionReturned,
+				rails.StatusHeld: alerts.PaymentHeld}[p.Status]
+		}
 		if p.Status == rails.StatusAccepted && p.Screen != "" {
 			state = alerts.PaymentReleased // only a release moves a screened payment to accepted
 		}

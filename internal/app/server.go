@@ -124,6 +124,9 @@ func NewServer(d ServerDeps) http.Handler {
 	if d.Alerts != nil {
 		wd.Alerts = d.Alerts
 	}
+	if d.Backend.Mirror != nil && d.Backend.Rails != nil {
+		wd.Mirror = rails.NewMirror(d.Backend.Mirror, d.Backend.Ledger, rails.MirrorOptions{AccountByNumber: d.Backend.Rails.AccountByNumber})
+	}
 	if d.Rails != nil {
 		wd.Rails = d.Rails
 	}

@@ -154,16 +154,21 @@ func orDefault(s, d string) string {
 }
 
 const railPaymentCols = `id, customer_id, payee_id, kind, channel, idem_key, from_account, amount, currency, name, routing, number,
-  account_type, memo, same_day, effective, status, hold_id, reversal_id, file_id, trace, return_code, reason, screen, created_at, updated_at`
+  account_type, memo, same_day, effective, status, hold_id, reversal_id, file_id, trace, return_code, reason, screen, created_at, updated_at,
+  sec, auth_text, settled_at, owed, recovering, recall, recall_note`
 
 func scanRailPayment(sc Scanner) (rails.Payment, error) {
 	var p rails.Payment
 	var kind, typ, status string
-	var eff, created, updated int64
+	var eff, created, updated, settled int64
 	err := sc.Scan(&p.ID, &p.Customer, &p.Payee, &kind, &p.Channel, &p.Key, &p.From, &p.Amount, &p.Currency, &p.Name, &p.Routing, &p.Number,
-		&typ, &p.Memo, &p.SameDay, &eff, &status, &p.Hold, &p.Reversal, &p.File, &p.Trace, &p.ReturnCode, &p.Reason, &p.Screen, &created, &updated)
+		&typ, &p.Memo, &p.SameDay, &eff, &status, &p.Hold, &p.Reversal, &p.File, &p.Trace, &p.ReturnCode, &p.Reason, &p.Screen, &created, &updated,
+		&p.SEC, &p.Authorization, &settled, &p.Owed, &p.Recovering, &p.Recall, &p.RecallNote)
 	p.Kind, p.Type, p.Status = rails.Kind(kind), rails.AccountType(typ), rails.Status(status)
 	p.Effective, p.Created, p.Updated = fromMicros(eff), fromMicros(created), fromMicros(updated)
+	if settled != 0 {
+		p.Settled = fromMicros(settled)
+	}
 	return p, err
 }
 
@@ -171,12 +176,12 @@ func scanRailPayment(sc Scanner) (rails.Payment, error) {
 func (s *RailsStore) CreatePayment(ctx context.Context, p rails.Payment) (rails.Payment, bool, error) {
 	const op = "sqlstore.Rails.CreatePayment"
 	err := s.db.W().QueryRow(ctx, `INSERT INTO rail_payments (customer_id, payee_id, kind, channel, idem_key, from_account, amount, currency,
-		name, routing, number, account_type, memo, same_day, effective, status, screen, created_at, updated_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)
+		name, routing, number, account_type, memo, same_day, effective, status, screen, created_at, updated_at, sec, auth_text, return_code, reason)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)
 		ON CONFLICT (customer_id, channel, idem_key) DO NOTHING RETURNING id`,
 		int64(p.Customer), int64(p.Payee), string(p.Kind), p.Channel, p.Key, int64(p.From), int64(p.Amount), string(p.Currency),
 		p.Name, p.Routing, string(p.Number), string(p.Type), p.Memo, p.SameDay, micros(p.Effective), string(p.Status), p.Screen,
-		micros(p.Created), micros(p.Updated)).Scan(&p.ID)
+		micros(p.Created), micros(p.Updated), p.SEC, p.Authorization, p.ReturnCode, p.Reason).Scan(&p.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		got, err := scanRailPayment(s.db.W().QueryRow(ctx, `SELECT `+railPaymentCols+` FROM rail_payments WHERE customer_id = $1 AND channel = $2 AND idem_key = $3`,
 			int64(p.Customer), p.Channel, p.Key))
@@ -242,6 +247,12 @@ func (s *RailsStore) Payments(ctx context.Context, q rails.PaymentQuery) ([]rail
 		}
 		where = append(where, "kind IN ("+strings.Join(ins, ",")+")")
 	}
+	if q.Owing {
+		where = append(where, "owed > 0")
+	}
+	if q.Recall != "" {
+		where = append(where, "recall = "+arg(q.Recall))
+	}
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
@@ -270,7 +281,7 @@ func itoa(n int) string {
 
 // MovePayment implements rails.Store.
 func (s *RailsStore) MovePayment(ctx context.Context, p rails.Payment, from ...rails.Status) (bool, error) {
-	args := []any{string(p.Status), int64(p.Hold), int64(p.Reversal), p.ReturnCode, p.Reason, p.Screen, micros(p.Updated), int64(p.ID)}
+	args := []any{string(p.Status), int64(p.Hold), int64(p.Reversal), p.ReturnCode, p.Reason, p.Screen, micros(p.Updated), int64(p.ID), int64(p.Owed)}
 	var ins []string
 	for _, f := range from {
 		args = append(args, string(f))
@@ -285,6 +296,8 @@ func (s *RailsStore) MovePayment(ctx context.Context, p rails.Payment, from ...r
 		return_code = CASE WHEN $4 = '' THEN return_code ELSE $4 END,
 		reason = CASE WHEN $5 = '' THEN reason ELSE $5 END,
 		screen = CASE WHEN $6 = '' THEN screen ELSE $6 END,
+		settled_at = CASE WHEN $1 = 'settled' THEN $7 ELSE settled_at END,
+		owed = CASE WHEN $9 = 0 THEN owed ELSE $9 END,
 		updated_at = $7
 		WHERE id = $8 AND status IN (`+strings.Join(ins, ",")+`)`, args...)
 	if err != nil {
@@ -292,6 +305,28 @@ func (s *RailsStore) MovePayment(ctx context.Context, p rails.Payment, from ...r
 	}
 	n, err := res.RowsAffected()
 	return n == 1, s.db.Err("sqlstore.Rails.MovePayment", err, nil)
+}
+
+// SetDebt implements rails.Store: a compare-and-set on what is owed and
+// being taken, so two workers recovering the same debt take it once.
+func (s *RailsStore) SetDebt(ctx context.Context, id rails.PaymentID, from, to rails.Debt) (bool, error) {
+	res, err := s.db.W().Exec(ctx, `UPDATE rail_payments SET owed = $1, recovering = $2 WHERE id = $3 AND owed = $4 AND recovering = $5`,
+		int64(to.Owed), int64(to.Recovering), int64(id), int64(from.Owed), int64(from.Recovering))
+	if err != nil {
+		return false, s.db.Err("sqlstore.Rails.SetDebt", err, nil)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.db.Err("sqlstore.Rails.SetDebt", err, nil)
+}
+
+// SetRecall implements rails.Store: a compare-and-set on the recall.
+func (s *RailsStore) SetRecall(ctx context.Context, id rails.PaymentID, from, to, note string) (bool, error) {
+	res, err := s.db.W().Exec(ctx, `UPDATE rail_payments SET recall = $1, recall_note = $2 WHERE id = $3 AND recall = $4`, to, note, int64(id), from)
+	if err != nil {
+		return false, s.db.Err("sqlstore.Rails.SetRecall", err, nil)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.db.Err("sqlstore.Rails.SetRecall", err, nil)
 }
 
 // MarkInstantSent implements rails.Store.
@@ -488,12 +523,23 @@ func (s *RailsStore) AddEntry(ctx context.Context, e rails.Entry) (bool, error) 
 	return n == 1, s.db.Err("sqlstore.Rails.AddEntry", err, nil)
 }
 
+const railEntryCols = `file_id, trace, kind, status, customer_id, account_id, payment_id, amount, code, name, transfer_id, detail, at`
+
+func scanRailEntry(sc Scanner) (rails.Entry, error) {
+	var e rails.Entry
+	var kind, status string
+	var at int64
+	err := sc.Scan(&e.File, &e.Trace, &kind, &status, &e.Customer, &e.Account, &e.Payment, &e.Amount, &e.Code, &e.Name, &e.Transfer, &e.Detail, &at)
+	e.Kind, e.Status, e.At = rails.EntryKind(kind), rails.EntryStatus(status), fromMicros(at)
+	return e, err
+}
+
 // Entries implements rails.Store.
 func (s *RailsStore) Entries(ctx context.Context, q rails.EntryQuery) ([]rails.Entry, error) {
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	query := `SELECT file_id, trace, kind, status, customer_id, account_id, payment_id, amount, code, name, transfer_id, detail, at FROM rail_entries`
+	query := `SELECT ` + railEntryCols + ` FROM rail_entries`
 	args := []any{}
 	if q.Customer != 0 {
 		query += ` WHERE customer_id = $1`
@@ -505,15 +551,31 @@ func (s *RailsStore) Entries(ctx context.Context, q rails.EntryQuery) ([]rails.E
 	if err != nil {
 		return nil, s.db.Err("sqlstore.Rails.Entries", err, nil)
 	}
-	es, err := Collect(rows, func(sc Scanner) (rails.Entry, error) {
-		var e rails.Entry
-		var kind, status string
-		var at int64
-		err := sc.Scan(&e.File, &e.Trace, &kind, &status, &e.Customer, &e.Account, &e.Payment, &e.Amount, &e.Code, &e.Name, &e.Transfer, &e.Detail, &at)
-		e.Kind, e.Status, e.At = rails.EntryKind(kind), rails.EntryStatus(status), fromMicros(at)
-		return e, err
-	})
+	es, err := Collect(rows, scanRailEntry)
 	return es, s.db.Err("sqlstore.Rails.Entries", err, nil)
+}
+
+// Entry implements rails.Store.
+func (s *RailsStore) Entry(ctx context.Context, f rails.FileID, trace string, k rails.EntryKind) (rails.Entry, error) {
+	e, err := scanRailEntry(s.db.W().QueryRow(ctx, `SELECT `+railEntryCols+` FROM rail_entries WHERE file_id = $1 AND trace = $2 AND kind = $3`,
+		int64(f), trace, string(k)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, rails.ErrEntryNotFound
+	}
+	return e, s.db.Err("sqlstore.Rails.Entry", err, nil)
+}
+
+// MoveEntry implements rails.Store: a compare-and-set on the status.
+func (s *RailsStore) MoveEntry(ctx context.Context, e rails.Entry, from rails.EntryStatus) (bool, error) {
+	res, err := s.db.W().Exec(ctx, `UPDATE rail_entries SET status = $1, detail = $2, payment_id = CASE WHEN $3 = 0 THEN payment_id ELSE $3 END,
+		code = CASE WHEN $4 = '' THEN code ELSE $4 END
+		WHERE file_id = $5 AND trace = $6 AND kind = $7 AND status = $8`,
+		string(e.Status), e.Detail, int64(e.Payment), e.Code, int64(e.File), e.Trace, string(e.Kind), string(from))
+	if err != nil {
+		return false, s.db.Err("sqlstore.Rails.MoveEntry", err, nil)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.db.Err("sqlstore.Rails.MoveEntry", err, nil)
 }
 
 // AccountByNumber implements rails.Store. It reads the ledger's accounts
@@ -534,9 +596,11 @@ func (s *RailsStore) AccountByNumber(ctx context.Context, n ledger.AccountNumber
 
 // Totals implements rails.Store.
 func (s *RailsStore) Totals(ctx context.Context) ([]rails.Total, error) {
-	rows, err := s.db.R().Query(ctx, `SELECT CASE WHEN kind = 'return' THEN 'return' ELSE 'payment' END, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT)
-		FROM rail_payments WHERE kind <> 'prenote' GROUP BY CASE WHEN kind = 'return' THEN 'return' ELSE 'payment' END, status
+	const what = `CASE WHEN kind IN ('return', 'debit', 'debit_return') THEN kind ELSE 'payment' END`
+	rows, err := s.db.R().Query(ctx, `SELECT `+what+`, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT)
+		FROM rail_payments WHERE kind <> 'prenote' GROUP BY `+what+`, status
 		UNION ALL SELECT 'entry:' || kind, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM rail_entries GROUP BY kind, status
+		UNION ALL SELECT 'owed', '', COUNT(*), CAST(COALESCE(SUM(owed), 0) AS BIGINT) FROM rail_payments WHERE owed > 0
 		ORDER BY 1, 2`)
 	if err != nil {
 		return nil, s.db.Err("sqlstore.Rails.Totals", err, nil)

@@ -328,4 +328,26 @@ func mirrorIntraday(t *testing.T, open MirrorOpener) {
 		t.Fatalf("balance %d, the core closed at %d", got, s2.Closing)
 	}
 	f.verify(0)
+	// An intraday account report (camt.052) posts its booked entries the
+	// same way; the same entry in a camt.054 afterwards replays.
+	rpt := rails.Statement{ID: "R-1", Account: mirrorNumber, Currency: "USD", Opening: s2.Closing, HasOpening: true,
+		Entries: []rails.StatementEntry{{Ref: "C1", Amount: 7_00, Info: "core C1"}}}
+	var buf bytes.Buffer
+	if err := rails.WriteCamt052(&buf, "RPT1", time.Now(), []rails.Statement{rpt}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := rails.ParseCore(&buf)
+	if err != nil || len(got) != 1 || !got[0].Intraday {
+		t.Fatalf("camt.052: %v %+v", err, got)
+	}
+	if res, err := m.Import(ctx, got); err != nil || res[0].Posted != 1 {
+		t.Fatalf("camt.052 import: %v %+v", err, res)
+	}
+	if res, err := m.Import(ctx, []rails.Statement{notify([]string{"C1"}, 7_00)}); err != nil || res[0].Replayed != 1 {
+		t.Fatalf("the same entry in a camt.054: %v %+v", err, res)
+	}
+	if got := f.balance(); got != s2.Closing+7_00 {
+		t.Fatalf("balance %d after the report", got)
+	}
+	f.verify(1) // ahead of the core's last closing balance until the day's statement
 }

@@ -37,6 +37,11 @@ func Rails(t *testing.T, open RailsOpener) {
 	t.Run("InstantSettlesOrIsRefusedNeverHalf", func(t *testing.T) { t.Parallel(); railsInstant(t, open) })
 	t.Run("TwoWorkersFileEachPaymentOnce", func(t *testing.T) { t.Parallel(); railsTwoWorkers(t, open) })
 	t.Run("ReturnOfAnUnknownTraceIsUnmatched", func(t *testing.T) { t.Parallel(); railsUnknownReturn(t, open) })
+	t.Run("DebitReturnedAfterSpendingIsOwedAndRecovered", func(t *testing.T) { t.Parallel(); railsDebitReturnAfterSpend(t, open) })
+	t.Run("DebitNeedsAuthorisationAndWEBAValidatedAccount", func(t *testing.T) { t.Parallel(); railsDebitRules(t, open) })
+	t.Run("InboundDebitsPostOnceOrReturnR01R03", func(t *testing.T) { t.Parallel(); railsInboundDebits(t, open) })
+	t.Run("UnauthorisedDebitRefundedAndReturnedR10Within60Days", func(t *testing.T) { t.Parallel(); railsDisputeDebit(t, open) })
+	t.Run("InstantReturnsAndRequestsForReturnBothWays", func(t *testing.T) { t.Parallel(); railsInstantExceptions(t, open) })
 }
 
 const railsRouting = "021000089"
@@ -133,8 +138,11 @@ func (f *railsFixture) verify() {
 	if rec.Difference != 0 {
 		f.t.Fatalf("reconciliation differs by %d: %+v", rec.Difference, rec)
 	}
-	if got := f.sim.Position(railsRouting); int64(rec.Settlement.Balance) != got {
-		f.t.Fatalf("settlement balance %d, the operator's position %d", rec.Settlement.Balance, got)
+	if rec.ReceivableDifference != 0 {
+		f.t.Fatalf("the return receivable differs by %d: %+v", rec.ReceivableDifference, rec)
+	}
+	if got := f.sim.Position(railsRouting); int64(rec.Settlement.Balance-rec.Unmatched) != got {
+		f.t.Fatalf("settlement balance %d less unmatched %d, the operator's position %d", rec.Settlement.Balance, rec.Unmatched, got)
 	}
 }
 
