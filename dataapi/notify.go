@@ -77,6 +77,14 @@ type Event struct {
 // notify queues an event for every subscription of partner. A failure is
 // logged: the change it reports has happened and stays readable by GET.
 func (s *Server) notify(ctx context.Context, partner, typ string, data map[string]any) {
+	s.notifyOnce(ctx, partner, typ, "", data)
+}
+
+// notifyOnce is notify for a change that may be told more than once (a
+// rail status retold after its instance died): with a non-empty once, each
+// subscription's event id is derived from it, and the outbox keeps the
+// first event of an id, so the partner gets one event per change.
+func (s *Server) notifyOnce(ctx context.Context, partner, typ, once string, data map[string]any) {
 	subs, err := s.d.Store.Subscriptions(ctx, partner)
 	if err != nil {
 		s.log.ErrorContext(ctx, "dataapi: notification subscriptions", "partner", partner, "err", err)
@@ -89,6 +97,9 @@ func (s *Server) notify(ctx context.Context, partner, typ string, data map[strin
 	ns := make([]records.Notification, 0, len(subs))
 	for _, sub := range subs {
 		id := newUUID()
+		if once != "" {
+			id = derivedUUID(once + "|" + string(sub.ID))
+		}
 		body, _ := json.Marshal(Event{EventID: id, Type: typ, OccurredTime: ts(now), Data: data})
 		ns = append(ns, records.Notification{ID: id, Subscription: sub.ID, Partner: partner, Type: typ, Body: body,
 			Status: records.NotificationPending, Next: now, Created: now})

@@ -3,6 +3,7 @@ package dataapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -222,7 +223,9 @@ func (s *Server) RailChanged(ctx context.Context, rp rails.Payment) {
 	if r.ReturnCode != "" {
 		data["returnCode"] = r.ReturnCode
 	}
-	s.notify(ctx, p.Partner, "PAYMENT_STATUS_CHANGED", data)
+	// Told once per payment and rail status, even when the rails retell
+	// it (rails.Service.Retell).
+	s.notifyOnce(ctx, p.Partner, "PAYMENT_STATUS_CHANGED", fmt.Sprintf("rail:%d:%s", rp.ID, rp.Status), data)
 }
 
 // cmpOr returns a, or b when a is empty.

@@ -2,6 +2,8 @@ package dataapi_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +179,35 @@ func paymentsToAnotherBank(t *testing.T, b *bank) {
 		if !strings.Contains(strings.Join(seen, " "), want) {
 			t.Errorf("no notification with %s; got %d deliveries", want, len(b.hooks.deliveries()))
 		}
+	}
+
+	// Every change told again (as the rails' worker retells a change
+	// whose instance died before telling it): the partner hears each
+	// change once.
+	rps, err := b.rails.Store().Payments(ctx, rails.PaymentQuery{Customer: b.ada.id.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rp := range rps {
+		b.api.RailChanged(ctx, rp)
+	}
+	if _, err := b.api.Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	once := map[string]int{}
+	for _, d := range b.hooks.deliveries() {
+		var e dataapi.Event
+		if err := json.Unmarshal(d.body, &e); err != nil || e.Data["railStatus"] == nil {
+			continue
+		}
+		once[fmt.Sprint(e.Data["paymentId"], " ", e.Data["railStatus"])]++
+	}
+	for change, n := range once {
+		if n != 1 {
+			t.Errorf("the partner heard %q %d times", change, n)
+		}
+	}
+	if len(once) < 3 {
+		t.Errorf("%d rail changes heard, want at least 3", len(once))
 	}
 }

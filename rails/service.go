@@ -340,14 +340,46 @@ func (s *Service) post(ctx context.Context, id ledger.TransferID) error {
 	return err
 }
 
-// move stores a status change and tells OnChange.
+// move stores a status change and tells OnChange. The change is stored
+// untold and marked told after OnChange: if this instance dies in
+// between, Retell tells it later.
 func (s *Service) move(ctx context.Context, p Payment, from ...Status) (bool, error) {
 	p.Updated = s.o.Now()
 	ok, err := s.st.MovePayment(ctx, p, from...)
-	if err == nil && ok && s.o.OnChange != nil {
-		s.o.OnChange(p)
+	if err == nil && ok {
+		s.tell(ctx, p)
 	}
 	return ok, err
+}
+
+func (s *Service) tell(ctx context.Context, p Payment) {
+	if s.o.OnChange != nil {
+		s.o.OnChange(p)
+	}
+	if err := s.st.Told(context.WithoutCancel(ctx), p.ID, p.Status); err != nil {
+		s.o.Logger.Warn("rails: recording a change told", "payment", p.ID, "err", err)
+	}
+}
+
+// retellAfter is how old an untold change must be before Retell tells it:
+// far longer than telling takes, so it is one whose instance died.
+const retellAfter = 30 * time.Second
+
+// Retell tells the status changes whose instance died between storing and
+// telling them (at most 100 a call), as they are now: a payment that moved
+// twice meanwhile is told its latest status. OnChange's hooks are
+// idempotent per payment and status (alert ids and partner event ids are
+// derived from them), so a change told twice is one alert, one event.
+func (s *Service) Retell(ctx context.Context) (int, error) {
+	ps, err := s.st.Untold(ctx, s.o.Now().Add(-retellAfter), 100)
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range ps {
+		s.o.Logger.Info("rails: telling a change its instance did not", "payment", p.ID, "status", p.Status)
+		s.tell(ctx, p)
+	}
+	return len(ps), nil
 }
 
 // fileName names an outbound file: the date and the file's id, so that a
@@ -853,6 +885,9 @@ func (s *Service) Cycle(ctx context.Context, tr Transport) error {
 		return err
 	}
 	if _, err := s.Recover(ctx); err != nil {
+		return err
+	}
+	if _, err := s.Retell(ctx); err != nil {
 		return err
 	}
 	if it, ok := tr.(InstantTransport); ok {

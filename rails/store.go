@@ -50,6 +50,12 @@ type Store interface {
 	// Screen, Owed when not empty) if its status is one of from, and says whether
 	// it did.
 	MovePayment(ctx context.Context, p Payment, from ...Status) (bool, error)
+	// Told records that the change of payment id to status was told
+	// (OnChange); a later change stays untold until it is told in turn.
+	Told(ctx context.Context, id PaymentID, status Status) error
+	// Untold lists up to limit payments whose last change, stored before
+	// before, was never told (its instance died in between), oldest first.
+	Untold(ctx context.Context, before time.Time, limit int) ([]Payment, error)
 	// SetDebt changes what a returned debit's customer owes (and what is
 	// being taken of it) from from to to, if it is still from, and says
 	// whether it did.

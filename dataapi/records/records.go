@@ -138,7 +138,8 @@ type Store interface {
 	// undelivered notifications; ErrSubscriptionNotFound.
 	DeleteSubscription(ctx context.Context, partner, id string) error
 
-	// Enqueue adds notifications to the outbox.
+	// Enqueue adds notifications to the outbox; one whose id is there
+	// already is the same event told again, and is dropped.
 	Enqueue(ctx context.Context, ns []Notification) error
 	// DueNotifications lists pending notifications whose Next is not after
 	// now, oldest first, at most limit.

@@ -191,7 +191,8 @@ func (s *DataAPIStore) Enqueue(ctx context.Context, ns []records.Notification) e
 	}
 	defer tx.Rollback()
 	for _, n := range ns {
-		if _, err := tx.Exec(ctx, `INSERT INTO dataapi_outbox (`+notificationCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+		// An id already queued is the same event told again: kept once.
+		if _, err := tx.Exec(ctx, `INSERT INTO dataapi_outbox (`+notificationCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (id) DO NOTHING`,
 			n.ID, n.Subscription, n.Partner, n.Type, n.Body, string(n.Status), n.Attempts, micros(n.Next), n.LastError, micros(n.Created)); err != nil {
 			return s.db.Err(op, err, nil)
 		}

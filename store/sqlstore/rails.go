@@ -298,13 +298,31 @@ func (s *RailsStore) MovePayment(ctx context.Context, p rails.Payment, from ...r
 		screen = CASE WHEN $6 = '' THEN screen ELSE $6 END,
 		settled_at = CASE WHEN $1 = 'settled' THEN $7 ELSE settled_at END,
 		owed = CASE WHEN $9 = 0 THEN owed ELSE $9 END,
-		updated_at = $7
+		updated_at = $7, untold = 1
 		WHERE id = $8 AND status IN (`+strings.Join(ins, ",")+`)`, args...)
 	if err != nil {
 		return false, s.db.Err("sqlstore.Rails.MovePayment", err, nil)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, s.db.Err("sqlstore.Rails.MovePayment", err, nil)
+}
+
+// Told implements rails.Store: only the status told is cleared, so a
+// change stored meanwhile stays untold.
+func (s *RailsStore) Told(ctx context.Context, id rails.PaymentID, st rails.Status) error {
+	_, err := s.db.W().Exec(ctx, `UPDATE rail_payments SET untold = 0 WHERE id = $1 AND status = $2 AND untold = 1`, int64(id), string(st))
+	return s.db.Err("sqlstore.Rails.Told", err, nil)
+}
+
+// Untold implements rails.Store, by the partial index on untold rows.
+func (s *RailsStore) Untold(ctx context.Context, before time.Time, limit int) ([]rails.Payment, error) {
+	rows, err := s.db.W().Query(ctx, `SELECT `+railPaymentCols+` FROM rail_payments WHERE untold = 1 AND updated_at < $1 ORDER BY id LIMIT $2`,
+		micros(before), limit)
+	if err != nil {
+		return nil, s.db.Err("sqlstore.Rails.Untold", err, nil)
+	}
+	ps, err := Collect(rows, scanRailPayment)
+	return ps, s.db.Err("sqlstore.Rails.Untold", err, nil)
 }
 
 // SetDebt implements rails.Store: a compare-and-set on what is owed and

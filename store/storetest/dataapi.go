@@ -193,6 +193,11 @@ func dataOutbox(t *testing.T, open DataAPIOpener) {
 	}
 	n2.Status, n2.Attempts = records.NotificationDelivered, 1
 	noErr(t, s.UpdateNotification(ctx, n2))
+	// The same event queued again (a change told twice) is kept once, as
+	// it stands: a delivered one is not delivered again.
+	again := n2
+	again.Status, again.Attempts, again.Body = records.NotificationPending, 0, []byte(`{"again":true}`)
+	noErr(t, s.Enqueue(ctx, []records.Notification{again}))
 	all, err := s.Notifications(ctx, "s1", 10)
 	noErr(t, err)
 	if diff := cmp.Diff([]records.Notification{n1, n2}, all); diff != "" {

@@ -42,6 +42,7 @@ func Rails(t *testing.T, open RailsOpener) {
 	t.Run("InboundDebitsPostOnceOrReturnR01R03", func(t *testing.T) { t.Parallel(); railsInboundDebits(t, open) })
 	t.Run("UnauthorisedDebitRefundedAndReturnedR10Within60Days", func(t *testing.T) { t.Parallel(); railsDisputeDebit(t, open) })
 	t.Run("InstantReturnsAndRequestsForReturnBothWays", func(t *testing.T) { t.Parallel(); railsInstantExceptions(t, open) })
+	t.Run("ChangeToldOnceThoughItsInstanceDied", func(t *testing.T) { t.Parallel(); railsRetell(t, open) })
 }
 
 const railsRouting = "021000089"
@@ -601,4 +602,43 @@ func railsUnknownReturn(t *testing.T, open RailsOpener) {
 		t.Fatalf("balance %d", a.Balance)
 	}
 	f.verify()
+}
+
+// railsRetell: a status change whose instance died after storing it and
+// before telling it (alerts, partner events) is told by the worker once it
+// is old enough, once, as the payment now is; a change told in time is
+// never told again.
+func railsRetell(t *testing.T, open RailsOpener) {
+	f := newRailsFixture(t, open, railsim.Options{})
+	ctx := context.Background()
+	p := f.pay(f.payee("Sam Lee", "Sam", "123456789"), 25_00) // accepted, and told so
+	now := time.Now().UTC()
+	var told []rails.Payment
+	svc := rails.New(f.st, f.led, rails.Options{Origin: rails.Origin{Routing: railsRouting}, Now: func() time.Time { return now },
+		OnChange: func(p rails.Payment) { told = append(told, p) }})
+	if n, err := svc.Retell(ctx); err != nil || n != 0 {
+		t.Fatalf("Retell with nothing untold: %d, %v", n, err)
+	}
+	// Another instance stores a change and dies before telling it.
+	died := p
+	died.Status, died.Reason, died.Updated = rails.StatusRefused, "the payee's bank refused it", now
+	if ok, err := f.st.MovePayment(ctx, died, rails.StatusAccepted); err != nil || !ok {
+		t.Fatalf("MovePayment: %v %v", ok, err)
+	}
+	// Telling the status it had before does not count for this change.
+	noErr(t, f.st.Told(ctx, p.ID, rails.StatusAccepted))
+	if n, _ := svc.Retell(ctx); n != 0 || len(told) != 0 {
+		t.Fatalf("a change a second old was retold (%d): its instance may still be telling it", n)
+	}
+	now = now.Add(time.Minute)
+	if n, err := svc.Retell(ctx); err != nil || n != 1 || len(told) != 1 {
+		t.Fatalf("Retell of a change whose instance died: %d, %v, told %d times", n, err, len(told))
+	}
+	if got := told[0]; got.ID != p.ID || got.Status != rails.StatusRefused || got.Reason != died.Reason {
+		t.Fatalf("retold %+v, want the payment as it is now", got)
+	}
+	now = now.Add(time.Hour)
+	if n, _ := svc.Retell(ctx); n != 0 || len(told) != 1 {
+		t.Fatalf("a change told once was told again (%d)", n)
+	}
 }
