@@ -90,6 +90,9 @@ type StatementEntry struct {
 	Amount ledger.Amount
 	Booked time.Time
 	Info   string // AddtlNtryInf
+	// EndToEnd is the first NtryDtls/TxDtls/Refs/EndToEndId: how the
+	// core's booking of a payment bankbridge sent it names the payment.
+	EndToEnd string
 }
 
 // stmtHeader is the part of a statement before its entries.
@@ -436,6 +439,13 @@ func (s *Statement) entry(p path, e camt_v08.ReportEntry10, refs map[string]bool
 	}
 	if e.AddtlNtryInf != nil {
 		en.Info = string(*e.AddtlNtryInf)
+	}
+	for _, d := range e.NtryDtls {
+		for _, tx := range d.TxDtls {
+			if en.EndToEnd == "" && tx.Refs != nil && tx.Refs.EndToEndId != nil {
+				en.EndToEnd = string(*tx.Refs.EndToEndId)
+			}
+		}
 	}
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(a))

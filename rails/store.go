@@ -67,6 +67,10 @@ type Store interface {
 	// MarkInstantSent moves an accepted instant payment to sent with its
 	// trace (its message id), and says whether it did.
 	MarkInstantSent(ctx context.Context, id PaymentID, trace string, at time.Time) (bool, error)
+	// MarkSentToCore moves an accepted credit to sent with its trace (its
+	// end-to-end id) once its pain.001 is written for the core (mirror
+	// mode), and says whether it did.
+	MarkSentToCore(ctx context.Context, id PaymentID, trace string, at time.Time) (bool, error)
 
 	// CreateFile records an outbound file built from the payments of ids
 	// that are still accepted, and moves them to batched with their traces,

@@ -24,6 +24,19 @@ func (c *Config) CoreInboxDir() string {
 	return filepath.Join(c.Data, "core-inbox")
 }
 
+// CoreOutboxDir is where mirror mode leaves payments for the core (one
+// pain.001 per payment): the configured folder, or <data>/core-outbox.
+// Empty outside mirror mode.
+func (c *Config) CoreOutboxDir() string {
+	if c.Mode != "mirror" {
+		return ""
+	}
+	if c.CoreOutbox != "" {
+		return c.CoreOutbox
+	}
+	return filepath.Join(c.Data, "core-outbox")
+}
+
 // MirrorInbox imports the camt.053 and camt.054 files the core drops in a
 // folder. Each
 // pass reads every *.xml file there whole, imports their statements
