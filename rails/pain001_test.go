@@ -26,7 +26,7 @@ func TestPain001RoundTrip(t *testing.T) {
 			t.Fatalf("amount %d not written as %s:\n%s", amt, want, body)
 		}
 		var doc struct {
-			XMLName xml.Name                                    `xml:"urn:iso:std:iso:20022:tech:xsd:pain.001.001.10 Document"`
+			XMLName xml.Name                                     `xml:"urn:iso:std:iso:20022:tech:xsd:pain.001.001.10 Document"`
 			Msg     pain_v10.CustomerCreditTransferInitiationV10 `xml:"CstmrCdtTrfInitn"`
 		}
 		if err := xml.Unmarshal(body, &doc); err != nil {

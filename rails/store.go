@@ -227,7 +227,10 @@ type EntryQuery struct {
 
 // Total is a count and sum of one kind and status.
 type Total struct {
-	What   string // "payment" or "entry:<kind>"
+	// What is "payment", "core" (a credit sent to the core as pain.001
+	// in mirror mode), "return", "debit", "debit_return", "owed" or
+	// "entry:<kind>".
+	What   string
 	Status string
 	Count  int64
 	Amount ledger.Amount

@@ -625,7 +625,7 @@ func (s *RailsStore) AccountByNumber(ctx context.Context, n ledger.AccountNumber
 
 // Totals implements rails.Store.
 func (s *RailsStore) Totals(ctx context.Context) ([]rails.Total, error) {
-	const what = `CASE WHEN kind IN ('return', 'debit', 'debit_return') THEN kind ELSE 'payment' END`
+	const what = `CASE WHEN kind IN ('return', 'debit', 'debit_return') THEN kind WHEN trace LIKE 'BB-PAY-%' THEN 'core' ELSE 'payment' END`
 	rows, err := s.db.R().Query(ctx, `SELECT `+what+`, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT)
 		FROM rail_payments WHERE kind <> 'prenote' GROUP BY `+what+`, status
 		UNION ALL SELECT 'entry:' || kind, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM rail_entries GROUP BY kind, status

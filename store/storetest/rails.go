@@ -731,10 +731,12 @@ func railsToCore(t *testing.T, open RailsOpener) {
 	if a := f.account(); a.Balance != 1_000_00 || a.Held != 30_00 {
 		t.Fatalf("after the core booked: balance %d held %d", a.Balance, a.Held)
 	}
-	// The ledger holds; the ACH reconciliation (Reconcile) is not asked:
-	// it still counts payments settled through the core as owed by the ACH
-	// settlement account (docs/rails.md, "Not done").
-	if rep, err := f.led.Store().Verify(ctx); err != nil || !rep.OK() {
-		t.Fatalf("ledger verify: %v %v", err, rep.Problems)
+	// The ACH reconciliation leaves the payments settled through the core
+	// out, and counts the one still sent as outstanding.
+	rec, err := f.svc.Reconcile(ctx)
+	noErr(t, err)
+	if rec.Outstanding != 30_00 || rec.Difference != 0 {
+		t.Fatalf("reconciliation: %+v", rec)
 	}
+	f.verify()
 }
