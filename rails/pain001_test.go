@@ -59,3 +59,36 @@ func TestPain001RoundTrip(t *testing.T) {
 		t.Fatal("another bank's end-to-end id read as a payment")
 	}
 }
+
+func TestPain002Rejections(t *testing.T) {
+	const doc = `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.11"><CstmrPmtStsRpt>
+<GrpHdr><MsgId>CORE-STS-1</MsgId><CreDtTm>2026-12-04T20:00:00Z</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>BB-PAY-7</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.10</OrgnlMsgNmId><GrpSts>RJCT</GrpSts>
+<StsRsnInf><Rsn><Cd>AM04</Cd></Rsn></StsRsnInf></OrgnlGrpInfAndSts>
+<OrgnlPmtInfAndSts><OrgnlPmtInfId>BB-PAY-8</OrgnlPmtInfId>
+<TxInfAndSts><OrgnlEndToEndId>BB-PAY-8</OrgnlEndToEndId><TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>AC04</Cd></Rsn></StsRsnInf></TxInfAndSts>
+<TxInfAndSts><OrgnlEndToEndId>BB-PAY-9</OrgnlEndToEndId><TxSts>ACCP</TxSts></TxInfAndSts>
+</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>`
+	if !IsPain002([]byte(doc)) {
+		t.Fatal("not seen as a pain.002")
+	}
+	rs, err := ParsePain002(strings.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []CoreRejection{{EndToEnd: "BB-PAY-7", Reason: "AM04"}, {EndToEnd: "BB-PAY-8", Reason: "AC04"}}
+	if len(rs) != 2 || rs[0] != want[0] || rs[1] != want[1] {
+		t.Fatalf("rejections %+v, want %+v", rs, want)
+	}
+	if _, err := ParsePain002(strings.NewReader(doc[:200])); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Fatalf("truncated: %v", err)
+	}
+	bad := strings.Replace(doc, "<OrgnlEndToEndId>BB-PAY-8</OrgnlEndToEndId>", "", 1)
+	if _, err := ParsePain002(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "TxInfAndSts[1]: OrgnlEndToEndId") {
+		t.Fatalf("no end-to-end id: %v", err)
+	}
+	if _, err := ParsePain002(strings.NewReader(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"/>`)); err == nil {
+		t.Fatal("a camt.053 read as a pain.002")
+	}
+}

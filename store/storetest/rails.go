@@ -738,5 +738,23 @@ func railsToCore(t *testing.T, open RailsOpener) {
 	if rec.Outstanding != 30_00 || rec.Difference != 0 {
 		t.Fatalf("reconciliation: %+v", rec)
 	}
+	// The core rejects p2 (pain.002 RJCT) and, again, p1 (settled: nothing
+	// changes): p2's hold is released, once.
+	rej := []rails.CoreRejection{{EndToEnd: rails.EndToEndID(p2.ID), Reason: "AC04"}, {EndToEnd: rails.EndToEndID(p1.ID), Reason: "AM04"}}
+	for i := range 2 {
+		n, err := f.svc.RejectedByCore(ctx, rej)
+		if err != nil || n != 1-i {
+			t.Fatalf("RejectedByCore pass %d: %d %v", i, n, err)
+		}
+	}
+	if got := f.payment(p2.ID); got.Status != rails.StatusRefused || got.ReturnCode != "AC04" || !strings.Contains(got.Reason, "core refused") {
+		t.Fatalf("p2 rejected: %+v", got)
+	}
+	if got := f.payment(p1.ID); got.Status != rails.StatusSettled {
+		t.Fatalf("p1 after a late rejection: %+v", got)
+	}
+	if a := f.account(); a.Balance != 1_000_00 || a.Held != 0 {
+		t.Fatalf("after the rejection: balance %d held %d", a.Balance, a.Held)
+	}
 	f.verify()
 }
