@@ -495,7 +495,16 @@ type (
 		BkTxCd      struct {
 			Prtry camt_v08.ProprietaryBankTransactionCodeStructure1 `xml:"Prtry"`
 		} `xml:"BkTxCd"`
+		NtryDtls     *camtDtls          `xml:"NtryDtls,omitempty"`
 		AddtlNtryInf *common.Max500Text `xml:"AddtlNtryInf,omitempty"`
+	}
+	// camtDtls carries an entry's end-to-end id (NtryDtls/TxDtls/Refs).
+	camtDtls struct {
+		TxDtls struct {
+			Refs struct {
+				EndToEndId common.Max35Text `xml:"EndToEndId"`
+			} `xml:"Refs"`
+		} `xml:"TxDtls"`
 	}
 )
 
@@ -595,7 +604,11 @@ func writeCamt(w io.Writer, k camtKind, msgID string, at time.Time, stmts []Stat
 			if !en.Booked.IsZero() {
 				e.BookgDt.Dt = common.ISODate(en.Booked)
 			}
-			e.AddtlNtryInf = nil
+			e.AddtlNtryInf, e.NtryDtls = nil, nil
+			if en.EndToEnd != "" {
+				e.NtryDtls = &camtDtls{}
+				e.NtryDtls.TxDtls.Refs.EndToEndId = common.Max35Text(en.EndToEnd)
+			}
 			if en.Info != "" {
 				info := common.Max500Text(en.Info)
 				e.AddtlNtryInf = &info
