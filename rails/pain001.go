@@ -20,7 +20,8 @@ import (
 // Amt/InstdAmt, CdtrAgt, Cdtr, CdtrAcct, RmtInf). The element types are
 // github.com/moov-io/iso20022's pain_v10, except the amounts, written here
 // as xs:decimal strings from minor units (the library's float64 would
-// write 1e+06 for a million). One message per payment: its message id,
+// write 1e+06 for a million), and the account and agent choices, written
+// with their one alternative. One message per payment: its message id,
 // payment information id and end-to-end id are the payment's
 // (EndToEndID), so the core's camt.053/054 entry for it names it back.
 
@@ -64,40 +65,69 @@ type (
 		InitgPty pain_v10.PartyIdentification135 `xml:"InitgPty"`
 	}
 	painPmtInf struct {
-		PmtInfId    common.Max35Text                                      `xml:"PmtInfId"`
-		PmtMtd      pain_v10.PaymentMethod3Code                           `xml:"PmtMtd"`
-		NbOfTxs     common.Max15NumericText                               `xml:"NbOfTxs"`
-		CtrlSum     string                                                `xml:"CtrlSum"`
-		ReqdExctnDt painDate                                              `xml:"ReqdExctnDt"`
-		Dbtr        pain_v10.PartyIdentification135                       `xml:"Dbtr"`
-		DbtrAcct    pain_v10.CashAccount38                                `xml:"DbtrAcct"`
-		DbtrAgt     pain_v10.BranchAndFinancialInstitutionIdentification6 `xml:"DbtrAgt"`
-		CdtTrfTxInf painTx                                                `xml:"CdtTrfTxInf"`
+		PmtInfId    common.Max35Text                `xml:"PmtInfId"`
+		PmtMtd      pain_v10.PaymentMethod3Code     `xml:"PmtMtd"`
+		NbOfTxs     common.Max15NumericText         `xml:"NbOfTxs"`
+		CtrlSum     string                          `xml:"CtrlSum"`
+		ReqdExctnDt painDate                        `xml:"ReqdExctnDt"`
+		Dbtr        pain_v10.PartyIdentification135 `xml:"Dbtr"`
+		DbtrAcct    painAcct                        `xml:"DbtrAcct"`
+		DbtrAgt     painAgentT                      `xml:"DbtrAgt"`
+		CdtTrfTxInf painTx                          `xml:"CdtTrfTxInf"`
 	}
 	painDate struct {
 		Dt string `xml:"Dt"`
 	}
 	painTx struct {
-		PmtId    pain_v10.PaymentIdentification6                       `xml:"PmtId"`
-		Amt      painAmt                                               `xml:"Amt"`
-		CdtrAgt  pain_v10.BranchAndFinancialInstitutionIdentification6 `xml:"CdtrAgt"`
-		Cdtr     pain_v10.PartyIdentification135                       `xml:"Cdtr"`
-		CdtrAcct pain_v10.CashAccount38                                `xml:"CdtrAcct"`
-		RmtInf   *pain_v10.RemittanceInformation16                     `xml:"RmtInf,omitempty"`
+		PmtId    pain_v10.PaymentIdentification6   `xml:"PmtId"`
+		Amt      painAmt                           `xml:"Amt"`
+		CdtrAgt  painAgentT                        `xml:"CdtrAgt"`
+		Cdtr     pain_v10.PartyIdentification135   `xml:"Cdtr"`
+		CdtrAcct painAcct                          `xml:"CdtrAcct"`
+		RmtInf   *pain_v10.RemittanceInformation16 `xml:"RmtInf,omitempty"`
 	}
 	painAmt struct {
 		InstdAmt camtAmt `xml:"InstdAmt"`
 	}
 )
 
-func painAgent(routing string) pain_v10.BranchAndFinancialInstitutionIdentification6 {
-	return pain_v10.BranchAndFinancialInstitutionIdentification6{FinInstnId: pain_v10.FinancialInstitutionIdentification18{
-		ClrSysMmbId: &pain_v10.ClearingSystemMemberIdentification2{
-			ClrSysId: &pain_v10.ClearingSystemIdentification2Choice{Cd: "USABA"}, MmbId: common.Max35Text(routing)}}}
+// painAgentT and painAcct are the choices the message makes, with the one
+// alternative taken: the library's choice types would write every
+// alternative, the others empty (<IBAN></IBAN>, <Prtry></Prtry>), which
+// the schema refuses.
+type (
+	painAgentT struct {
+		FinInstnId struct {
+			ClrSysMmbId struct {
+				ClrSysId struct {
+					Cd string `xml:"Cd"`
+				} `xml:"ClrSysId"`
+				MmbId common.Max35Text `xml:"MmbId"`
+			} `xml:"ClrSysMmbId"`
+		} `xml:"FinInstnId"`
+	}
+	painAcct struct {
+		Id struct {
+			Othr struct {
+				Id common.Max34Text `xml:"Id"`
+			} `xml:"Othr"`
+		} `xml:"Id"`
+	}
+)
+
+// painAgent is a bank by its ABA routing number (ClrSysId/Cd USABA, ISO
+// 20022 External Code Sets, ExternalClearingSystemIdentification1Code).
+func painAgent(routing string) painAgentT {
+	var a painAgentT
+	a.FinInstnId.ClrSysMmbId.ClrSysId.Cd = "USABA"
+	a.FinInstnId.ClrSysMmbId.MmbId = common.Max35Text(routing)
+	return a
 }
 
-func painAccount(n string) pain_v10.CashAccount38 {
-	return pain_v10.CashAccount38{Id: pain_v10.AccountIdentification4Choice{Othr: pain_v10.GenericAccountIdentification1{Id: common.Max34Text(n)}}}
+func painAccount(n string) painAcct {
+	var a painAcct
+	a.Id.Othr.Id = common.Max34Text(n)
+	return a
 }
 
 // BuildPain001 writes payment p as a pain.001 to the core: debited from

@@ -25,6 +25,11 @@ func TestPain001RoundTrip(t *testing.T) {
 		if !strings.Contains(string(body), `<InstdAmt Ccy="USD">`+want+`</InstdAmt>`) || strings.Contains(string(body), "e+") {
 			t.Fatalf("amount %d not written as %s:\n%s", amt, want, body)
 		}
+		for _, empty := range []string{"<IBAN>", "<Prtry>", "></"} {
+			if strings.Contains(string(body), empty) {
+				t.Fatalf("an empty choice alternative or element (%s):\n%s", empty, body)
+			}
+		}
 		var doc struct {
 			XMLName xml.Name                                     `xml:"urn:iso:std:iso:20022:tech:xsd:pain.001.001.10 Document"`
 			Msg     pain_v10.CustomerCreditTransferInitiationV10 `xml:"CstmrCdtTrfInitn"`
