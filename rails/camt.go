@@ -90,6 +90,9 @@ type StatementEntry struct {
 	Amount ledger.Amount
 	Booked time.Time
 	Info   string // AddtlNtryInf
+	// EndToEnd is the first NtryDtls/TxDtls/Refs/EndToEndId: how the
+	// core's booking of a payment bankbridge sent it names the payment.
+	EndToEnd string
 }
 
 // stmtHeader is the part of a statement before its entries.
@@ -437,6 +440,13 @@ func (s *Statement) entry(p path, e camt_v08.ReportEntry10, refs map[string]bool
 	if e.AddtlNtryInf != nil {
 		en.Info = string(*e.AddtlNtryInf)
 	}
+	for _, d := range e.NtryDtls {
+		for _, tx := range d.TxDtls {
+			if en.EndToEnd == "" && tx.Refs != nil && tx.Refs.EndToEndId != nil {
+				en.EndToEnd = string(*tx.Refs.EndToEndId)
+			}
+		}
+	}
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(a))
 	h.Write(b[:])
@@ -485,7 +495,16 @@ type (
 		BkTxCd      struct {
 			Prtry camt_v08.ProprietaryBankTransactionCodeStructure1 `xml:"Prtry"`
 		} `xml:"BkTxCd"`
+		NtryDtls     *camtDtls          `xml:"NtryDtls,omitempty"`
 		AddtlNtryInf *common.Max500Text `xml:"AddtlNtryInf,omitempty"`
+	}
+	// camtDtls carries an entry's end-to-end id (NtryDtls/TxDtls/Refs).
+	camtDtls struct {
+		TxDtls struct {
+			Refs struct {
+				EndToEndId common.Max35Text `xml:"EndToEndId"`
+			} `xml:"Refs"`
+		} `xml:"TxDtls"`
 	}
 )
 
@@ -585,7 +604,11 @@ func writeCamt(w io.Writer, k camtKind, msgID string, at time.Time, stmts []Stat
 			if !en.Booked.IsZero() {
 				e.BookgDt.Dt = common.ISODate(en.Booked)
 			}
-			e.AddtlNtryInf = nil
+			e.AddtlNtryInf, e.NtryDtls = nil, nil
+			if en.EndToEnd != "" {
+				e.NtryDtls = &camtDtls{}
+				e.NtryDtls.TxDtls.Refs.EndToEndId = common.Max35Text(en.EndToEnd)
+			}
 			if en.Info != "" {
 				info := common.Max500Text(en.Info)
 				e.AddtlNtryInf = &info

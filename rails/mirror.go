@@ -99,11 +99,12 @@ var (
 
 // Mirror imports the core's statements and reconciles against them.
 type Mirror struct {
-	st    MirrorStore
-	led   ledger.Store
-	acct  func(context.Context, ledger.AccountNumber) (ledger.Account, error)
-	now   func() time.Time
-	batch int
+	st     MirrorStore
+	led    ledger.Store
+	acct   func(context.Context, ledger.AccountNumber) (ledger.Account, error)
+	now    func() time.Time
+	batch  int
+	booked func(context.Context, []StatementEntry) error
 }
 
 // MirrorOptions tunes a Mirror.
@@ -116,11 +117,15 @@ type MirrorOptions struct {
 	// 512). A crash loses at most the batch in flight, which the next run
 	// posts.
 	Batch int
+	// Booked is told a statement's (or notification's) entries before they
+	// are posted: mirror mode settles there the payments it sent the core
+	// as pain.001 (Service.SettleFromCore). Optional.
+	Booked func(context.Context, []StatementEntry) error
 }
 
 // NewMirror returns the importer over its store and the ledger's.
 func NewMirror(st MirrorStore, led ledger.Store, o MirrorOptions) *Mirror {
-	m := &Mirror{st: st, led: led, acct: o.AccountByNumber, now: o.Now, batch: o.Batch}
+	m := &Mirror{st: st, led: led, acct: o.AccountByNumber, now: o.Now, batch: o.Batch, booked: o.Booked}
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -239,6 +244,9 @@ func (m *Mirror) importOne(ctx context.Context, s Statement, r ImportResult) Imp
 			entries = append(entries, StatementEntry{Ref: "take-on", Amount: t.TakeOn})
 		}
 	}
+	if err := m.tellBooked(ctx, s); err != nil {
+		return fail("failed", err)
+	}
 	if err := m.post(ctx, core.ID, acct.ID, s, ops, entries, &r); err != nil {
 		return fail("failed", err)
 	}
@@ -316,11 +324,25 @@ func (m *Mirror) importIntraday(ctx context.Context, s Statement, r ImportResult
 	if err != nil {
 		return fail("failed", err)
 	}
+	if err := m.tellBooked(ctx, s); err != nil {
+		return fail("failed", err)
+	}
 	if err := m.post(ctx, core.ID, acct.ID, s, nil, nil, &r); err != nil {
 		return fail("failed", err)
 	}
 	r.Outcome = "posted intraday"
 	return r
+}
+
+// tellBooked tells Booked a statement's entries, before they are posted:
+// a payment's hold is released there before the core's debit of it posts,
+// so the debit never meets the hold (which would count the money twice
+// against the account's limit).
+func (m *Mirror) tellBooked(ctx context.Context, s Statement) error {
+	if m.booked == nil || len(s.Entries) == 0 {
+		return nil
+	}
+	return m.booked(ctx, s.Entries)
 }
 
 // op is the transfer of one entry: a credit moves money from the core's

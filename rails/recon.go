@@ -56,6 +56,12 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciliation, error) {
 		case t.What == "payment" && (t.Status == string(StatusAccepted) || t.Status == string(StatusBatched) ||
 			t.Status == string(StatusSent) || t.Status == string(StatusHeld)):
 			r.Outstanding += t.Amount
+		case t.What == "core" && t.Status == string(StatusSent):
+			r.Outstanding += t.Amount
+		case t.What == "core":
+			// Settled through the core (mirror mode): the core's debit is
+			// posted to its own settlement account, and 'mirror reconcile'
+			// holds it; the ACH settlement account never saw it.
 		case t.What == "entry:"+string(EntryCredit) && t.Status == string(EntryPosted):
 			r.Expected -= t.Amount
 		case t.What == "entry:"+string(EntryCredit) && t.Status == string(EntryUnmatched):

@@ -53,6 +53,10 @@ type Options struct {
 	// OnChange is told each payment whose status changed, after the change
 	// is stored (alerts, metrics). Optional; it must not block.
 	OnChange func(Payment)
+	// CoreOutbox, in mirror mode, is the folder the core takes payment
+	// initiations from: credits leave there as pain.001 (ToCore) and not
+	// in ACH files. Empty: own mode.
+	CoreOutbox string
 }
 
 // Service runs payments over the rails.
@@ -73,6 +77,9 @@ func New(st Store, led *ledger.Service, o Options) *Service {
 	o.Origin = o.Origin.withDefaults()
 	return &Service{st: st, led: led, o: o}
 }
+
+// Options returns the service's options.
+func (s *Service) Options() Options { return s.o }
 
 // Store returns the service's store.
 func (s *Service) Store() Store { return s.st }
@@ -399,7 +406,11 @@ func modifier(id FileID) string {
 // entries) and records it with them, in one transaction. It returns the
 // zero File when nothing is due.
 func (s *Service) Originate(ctx context.Context) (File, error) {
-	due, err := s.st.Payments(ctx, PaymentQuery{Kinds: []Kind{KindCredit, KindPrenote, KindReturn, KindDebit, KindDebitReturn}, Status: []Status{StatusAccepted}, Limit: 10_000})
+	kinds := []Kind{KindCredit, KindPrenote, KindReturn, KindDebit, KindDebitReturn}
+	if s.o.CoreOutbox != "" {
+		kinds = kinds[1:] // credits leave through the core (ToCore)
+	}
+	due, err := s.st.Payments(ctx, PaymentQuery{Kinds: kinds, Status: []Status{StatusAccepted}, Limit: 10_000})
 	if err != nil || len(due) == 0 {
 		return File{}, err
 	}
@@ -870,8 +881,12 @@ func (s *Service) Run(ctx context.Context, tr Transport, period time.Duration) {
 	}
 }
 
-// Cycle runs one round of the worker: originate, send, confirm, receive.
+// Cycle runs one round of the worker: in mirror mode payments to the
+// core first, then originate, send, confirm, receive.
 func (s *Service) Cycle(ctx context.Context, tr Transport) error {
+	if _, err := s.ToCore(ctx); err != nil {
+		return err
+	}
 	if _, err := s.Originate(ctx); err != nil {
 		return err
 	}

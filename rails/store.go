@@ -67,6 +67,10 @@ type Store interface {
 	// MarkInstantSent moves an accepted instant payment to sent with its
 	// trace (its message id), and says whether it did.
 	MarkInstantSent(ctx context.Context, id PaymentID, trace string, at time.Time) (bool, error)
+	// MarkSentToCore moves an accepted credit to sent with its trace (its
+	// end-to-end id) once its pain.001 is written for the core (mirror
+	// mode), and says whether it did.
+	MarkSentToCore(ctx context.Context, id PaymentID, trace string, at time.Time) (bool, error)
 
 	// CreateFile records an outbound file built from the payments of ids
 	// that are still accepted, and moves them to batched with their traces,
@@ -223,7 +227,10 @@ type EntryQuery struct {
 
 // Total is a count and sum of one kind and status.
 type Total struct {
-	What   string // "payment" or "entry:<kind>"
+	// What is "payment", "core" (a credit sent to the core as pain.001
+	// in mirror mode), "return", "debit", "debit_return", "owed" or
+	// "entry:<kind>".
+	What   string
 	Status string
 	Count  int64
 	Amount ledger.Amount

@@ -68,7 +68,12 @@ func mirrorCmd(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer b.Close()
-	m := rails.NewMirror(b.Mirror, b.Ledger, rails.MirrorOptions{AccountByNumber: b.Rails.AccountByNumber})
+	led := ledger.New(b.Ledger, b.LedgerOptions())
+	defer led.Close()
+	// The core's bookings of payments sent to it as pain.001 settle them
+	// here too, before their debits post (docs/rails.md, "Payments out").
+	settle := rails.New(b.Rails, led, rails.Options{})
+	m := rails.NewMirror(b.Mirror, b.Ledger, rails.MirrorOptions{AccountByNumber: b.Rails.AccountByNumber, Booked: settle.SettleFromCore})
 	if args[0] == "reconcile" {
 		return mirrorReconcile(ctx, e, m, *asJSON)
 	}

@@ -201,11 +201,15 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	// Mirror mode: the core's statements are imported from its inbox
 	// folder by one instance at a time (docs/rails.md "Mirror mode").
 	if c.Mode == "mirror" {
-		in := &app.MirrorInbox{Dir: c.CoreInboxDir(), Log: log,
-			Mirror: rails.NewMirror(b.Mirror, b.Ledger, rails.MirrorOptions{AccountByNumber: b.Rails.AccountByNumber})}
+		in := &app.MirrorInbox{Dir: c.CoreInboxDir(), Log: log, Rejected: rl.Service.RejectedByCore,
+			Mirror: rails.NewMirror(b.Mirror, b.Ledger, rails.MirrorOptions{AccountByNumber: b.Rails.AccountByNumber, Booked: rl.Service.SettleFromCore})}
 		if err := os.MkdirAll(in.Dir, 0o750); err != nil {
 			return err
 		}
+		if err := os.MkdirAll(c.CoreOutboxDir(), 0o750); err != nil {
+			return err
+		}
+		log.Info("mirror mode: payments to other banks leave to the core as pain.001", "outbox", c.CoreOutboxDir())
 		log.Info("mirror mode: importing the core's camt.053 statements", "inbox", in.Dir)
 		work.Go("mirror", func(ctx context.Context) error {
 			singleton(ctx, b.Lease, log, app.MirrorLease, func(ctx context.Context) { in.Run(ctx, 5*time.Second) })

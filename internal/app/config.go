@@ -72,7 +72,9 @@ type Config struct {
 	// Mode is "own" (bankbridge keeps the books) or "mirror" (a core keeps
 	// them: its camt.053 statements, dropped into CoreInbox, are imported
 	// by a worker; docs/rails.md "Mirror mode"). Empty outside serve.
-	Mode, CoreInbox string
+	// CoreOutbox is where mirror mode leaves payments for the core, as
+	// pain.001.
+	Mode, CoreInbox, CoreOutbox string
 
 	envErrs []error // BANKBRIDGE_* values that did not parse; Validate reports them
 }
@@ -121,6 +123,7 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	f.String(&c.SanctionsFile, "sanctions-file", "", "sanctions list in OFAC's SDN CSV format (sdn.csv) to screen payees against; empty for a small sample of invented names")
 	f.String(&c.Mode, "mode", "own", "own: bankbridge keeps the books; mirror: a core keeps them and its camt.053 statements are imported from --core-inbox")
 	f.String(&c.CoreInbox, "core-inbox", "", "mirror mode: the folder the core drops its camt.053 statements in (default <data>/core-inbox); imported files move to done/, unreadable ones to rejected/")
+	f.String(&c.CoreOutbox, "core-outbox", "", "mirror mode: the folder bankbridge leaves payments to other banks in for the core, one pain.001 per payment (default <data>/core-outbox)")
 	f.Int(&c.LimitStepUp, "limit-step-up", 0, "24-hour total above which a payment needs the customer's second factor, in minor units (0: 100000)")
 	c.PlatformFlags(f)
 }

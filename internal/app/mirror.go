@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -24,6 +25,19 @@ func (c *Config) CoreInboxDir() string {
 	return filepath.Join(c.Data, "core-inbox")
 }
 
+// CoreOutboxDir is where mirror mode leaves payments for the core (one
+// pain.001 per payment): the configured folder, or <data>/core-outbox.
+// Empty outside mirror mode.
+func (c *Config) CoreOutboxDir() string {
+	if c.Mode != "mirror" {
+		return ""
+	}
+	if c.CoreOutbox != "" {
+		return c.CoreOutbox
+	}
+	return filepath.Join(c.Data, "core-outbox")
+}
+
 // MirrorInbox imports the camt.053 and camt.054 files the core drops in a
 // folder. Each
 // pass reads every *.xml file there whole, imports their statements
@@ -36,6 +50,10 @@ type MirrorInbox struct {
 	Dir    string
 	Mirror *rails.Mirror
 	Log    *slog.Logger
+	// Rejected is given the rejections of the core's pain.002 status
+	// reports dropped in the same folder (rails.Service.RejectedByCore);
+	// nil: a pain.002 is rejected as unreadable.
+	Rejected func(context.Context, []rails.CoreRejection) (int, error)
 }
 
 // Pass imports what is in the folder now and says how many files it
@@ -59,12 +77,30 @@ func (in *MirrorInbox) Pass(ctx context.Context) (int, error) {
 	var all []rails.Statement
 	finished := 0
 	for _, name := range names {
-		f, err := os.Open(name)
+		body, err := os.ReadFile(name)
 		if err != nil {
 			return finished, err
 		}
-		ss, err := rails.ParseCore(f)
-		f.Close()
+		if rails.IsPain002(body) && in.Rejected != nil {
+			// The core's answer to a payment sent to it: a rejection
+			// releases the payment's hold; the file is done once applied.
+			rs, perr := rails.ParsePain002(bytes.NewReader(body))
+			if perr == nil {
+				if _, err := in.Rejected(ctx, rs); err != nil {
+					return finished, err
+				}
+				if err := os.Rename(name, filepath.Join(in.Dir, "done", filepath.Base(name))); err != nil {
+					return finished, err
+				}
+				finished++
+				continue
+			}
+			err = perr
+		}
+		var ss []rails.Statement
+		if err == nil {
+			ss, err = rails.ParseCore(bytes.NewReader(body))
+		}
 		if err != nil {
 			in.Log.Warn("mirror: a statement file cannot be read; rejected", "file", filepath.Base(name), "err", err)
 			dst := filepath.Join(in.Dir, "rejected", filepath.Base(name))

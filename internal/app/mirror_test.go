@@ -82,3 +82,97 @@ func TestMirrorInbox(t *testing.T) {
 		t.Fatalf("reconcile: %v %+v", err, rep)
 	}
 }
+
+// TestMirrorPaymentsLeaveToTheCore: in mirror mode a payment to another
+// bank leaves as a pain.001 in the core's outbox; the core's statement
+// booking it (by end-to-end id) settles it through the inbox, the money
+// leaving the account once; a pain.002 rejecting another releases its hold.
+func TestMirrorPaymentsLeaveToTheCore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := Config{Data: t.TempDir(), Mode: "mirror"}
+	b, err := OpenBackend(ctx, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	led := ledger.New(b.Ledger, b.LedgerOptions())
+	defer led.Close()
+	acct, err := b.Ledger.CreateAccount(ctx, ledger.Account{Customer: 5, Kind: ledger.Checking, Name: "Everyday", Currency: "USD", Number: "CORE777", OpenedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := c.CoreInboxDir(), c.CoreOutboxDir()
+	for _, d := range []string{in, out} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := rails.New(b.Rails, led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, CoreOutbox: out})
+	inbox := &MirrorInbox{Dir: in, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Rejected: svc.RejectedByCore,
+		Mirror: rails.NewMirror(b.Mirror, b.Ledger, rails.MirrorOptions{AccountByNumber: b.Rails.AccountByNumber, Booked: svc.SettleFromCore})}
+	drop := func(file string, s rails.Statement) {
+		var buf bytes.Buffer
+		if err := rails.WriteCamt053(&buf, "M-"+file, time.Now(), []rails.Statement{s}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(in, file+".xml"), buf.Bytes(), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := inbox.Pass(ctx); err != nil || n != 1 {
+			t.Fatalf("pass %s: %d %v", file, n, err)
+		}
+	}
+	drop("day1", rails.Statement{ID: "day1", Seq: 1, Account: "CORE777", Currency: "USD", Opening: 900_00, Closing: 1_000_00,
+		Entries: []rails.StatementEntry{{Ref: "C1", Amount: 100_00}}})
+	pe, err := svc.AddPayee(ctx, rails.Payee{Customer: 5, Name: "Sam Lee", Nickname: "Sam", Routing: "231380104", Number: "123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay := func(key string, amt ledger.Amount) rails.Payment {
+		p, err := svc.Pay(ctx, rails.PayRequest{Customer: 5, Payee: pe.ID, From: acct.ID, Amount: amt, Channel: "web", Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p1, p2 := pay("k1", 250_00), pay("k2", 40_00)
+	if n, err := svc.ToCore(ctx); err != nil || n != 2 {
+		t.Fatalf("ToCore: %d %v", n, err)
+	}
+	body, err := os.ReadFile(filepath.Join(out, rails.CoreFileName(p1.ID)))
+	if err != nil || !strings.Contains(string(body), ">250.00</InstdAmt>") || !strings.Contains(string(body), "<Id>CORE777</Id>") {
+		t.Fatalf("pain.001: %v\n%s", err, body)
+	}
+	// The core books p1 on day 2, naming its end-to-end id.
+	drop("day2", rails.Statement{ID: "day2", Seq: 2, Account: "CORE777", Currency: "USD", Opening: 1_000_00, Closing: 750_00,
+		Entries: []rails.StatementEntry{{Ref: "CORE-TX-1", Amount: -250_00, EndToEnd: rails.EndToEndID(p1.ID)}}})
+	if p, _ := b.Rails.Payment(ctx, p1.ID); p.Status != rails.StatusSettled {
+		t.Fatalf("p1: %+v", p)
+	}
+	// The core rejects p2.
+	sts := `<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.11"><CstmrPmtStsRpt>
+<GrpHdr><MsgId>S1</MsgId><CreDtTm>2026-12-04T20:00:00Z</CreDtTm></GrpHdr>
+<OrgnlGrpInfAndSts><OrgnlMsgId>` + rails.EndToEndID(p2.ID) + `</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.10</OrgnlMsgNmId><GrpSts>RJCT</GrpSts></OrgnlGrpInfAndSts>
+</CstmrPmtStsRpt></Document>`
+	if err := os.WriteFile(filepath.Join(in, "sts.xml"), []byte(sts), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := inbox.Pass(ctx); err != nil || n != 1 {
+		t.Fatalf("pass pain.002: %d %v", n, err)
+	}
+	if p, _ := b.Rails.Payment(ctx, p2.ID); p.Status != rails.StatusRefused {
+		t.Fatalf("p2: %+v", p)
+	}
+	a, _ := b.Ledger.Account(ctx, acct.ID)
+	if a.Balance != 750_00 || a.Held != 0 {
+		t.Fatalf("balance %d held %d; the core closed at 750.00", a.Balance, a.Held)
+	}
+	if rep, err := b.Ledger.Verify(ctx); err != nil || !rep.OK() {
+		t.Fatalf("ledger verify: %v %v", err, rep.Problems)
+	}
+	rep, err := inbox.Mirror.Reconcile(ctx)
+	if err != nil || rep.Differences != 0 || len(rep.Exceptions) != 0 {
+		t.Fatalf("mirror reconcile: %+v %v", rep, err)
+	}
+}

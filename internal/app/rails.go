@@ -92,7 +92,7 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 		// operator. Payees and payments are still taken; they wait.
 		d.Log.Warn("rails: no --rails-url in a fleet: payments are accepted and wait; run 'bankbridge railsim' once and give its URL")
 		r.Service = rails.New(d.Backend.Rails, d.Ledger, rails.Options{Origin: rails.Origin{Routing: c.RailsRouting, BankName: "BANKBRIDGE"},
-			Screener: scr, Logger: d.Log, OnChange: onChange})
+			Screener: scr, Logger: d.Log, OnChange: onChange, CoreOutbox: c.CoreOutboxDir()})
 		return r, nil
 	}
 	if base == "" {
@@ -108,17 +108,33 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 	cl := &railsim.Client{Base: base, Routing: c.RailsRouting, Client: hc}
 	r.Transport = cl
 	r.Service = rails.New(d.Backend.Rails, d.Ledger, rails.Options{Origin: rails.Origin{Routing: c.RailsRouting, BankName: "BANKBRIDGE"},
-		Screener: scr, Logger: d.Log, Instant: cl, OnChange: onChange})
+		Screener: scr, Logger: d.Log, Instant: cl, OnChange: onChange, CoreOutbox: c.CoreOutboxDir()})
 	d.Log.Info("rails: ACH operator", "url", base, "sanctions_names", scr.Len())
 	return r, nil
 }
 
 // Run runs the ACH worker every period until ctx ends; without an
-// operator (a fleet with no --rails-url) it only waits for ctx.
+// operator (a fleet with no --rails-url) it only sends payments to the
+// core in mirror mode, or waits for ctx.
 func (r *Rails) Run(ctx context.Context, period time.Duration) {
 	if r.Transport == nil {
-		<-ctx.Done()
-		return
+		if r.Service.Options().CoreOutbox == "" {
+			<-ctx.Done()
+			return
+		}
+		// Mirror mode without an operator: payments still leave to the core.
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			if _, err := r.Service.ToCore(ctx); err != nil && ctx.Err() == nil {
+				slog.Default().Warn("rails: payments to the core", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
 	}
 	r.Service.Run(ctx, r.Transport, period)
 }

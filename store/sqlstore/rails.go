@@ -358,6 +358,17 @@ func (s *RailsStore) MarkInstantSent(ctx context.Context, id rails.PaymentID, tr
 	return n == 1, s.db.Err("sqlstore.Rails.MarkInstantSent", err, nil)
 }
 
+// MarkSentToCore implements rails.Store.
+func (s *RailsStore) MarkSentToCore(ctx context.Context, id rails.PaymentID, trace string, at time.Time) (bool, error) {
+	res, err := s.db.W().Exec(ctx, `UPDATE rail_payments SET status = $1, trace = $2, updated_at = $3 WHERE id = $4 AND status = $5 AND kind = $6`,
+		string(rails.StatusSent), trace, micros(at), int64(id), string(rails.StatusAccepted), string(rails.KindCredit))
+	if err != nil {
+		return false, s.db.Err("sqlstore.Rails.MarkSentToCore", err, nil)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.db.Err("sqlstore.Rails.MarkSentToCore", err, nil)
+}
+
 // CreateFile implements rails.Store. The payments are read in the
 // transaction, still accepted, and taken with the file: on PostgreSQL
 // FOR UPDATE keeps a second runner from batching them too (it waits, then
@@ -614,7 +625,7 @@ func (s *RailsStore) AccountByNumber(ctx context.Context, n ledger.AccountNumber
 
 // Totals implements rails.Store.
 func (s *RailsStore) Totals(ctx context.Context) ([]rails.Total, error) {
-	const what = `CASE WHEN kind IN ('return', 'debit', 'debit_return') THEN kind ELSE 'payment' END`
+	const what = `CASE WHEN kind IN ('return', 'debit', 'debit_return') THEN kind WHEN trace LIKE 'BB-PAY-%' THEN 'core' ELSE 'payment' END`
 	rows, err := s.db.R().Query(ctx, `SELECT `+what+`, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT)
 		FROM rail_payments WHERE kind <> 'prenote' GROUP BY `+what+`, status
 		UNION ALL SELECT 'entry:' || kind, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM rail_entries GROUP BY kind, status

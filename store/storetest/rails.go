@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +46,7 @@ func Rails(t *testing.T, open RailsOpener) {
 	t.Run("UnauthorisedDebitRefundedAndReturnedR10Within60Days", func(t *testing.T) { t.Parallel(); railsDisputeDebit(t, open) })
 	t.Run("InstantReturnsAndRequestsForReturnBothWays", func(t *testing.T) { t.Parallel(); railsInstantExceptions(t, open) })
 	t.Run("ChangeToldOnceThoughItsInstanceDied", func(t *testing.T) { t.Parallel(); railsRetell(t, open) })
+	t.Run("MirrorModeCreditsLeaveToTheCoreOnceAndItsBookingSettles", func(t *testing.T) { t.Parallel(); railsToCore(t, open) })
 }
 
 const railsRouting = "021000089"
@@ -641,4 +645,116 @@ func railsRetell(t *testing.T, open RailsOpener) {
 	if n, _ := svc.Retell(ctx); n != 0 || len(told) != 1 {
 		t.Fatalf("a change told once was told again (%d)", n)
 	}
+}
+
+// railsToCore: in mirror mode a credit leaves as one pain.001 in the core's
+// outbox, not in an ACH file; a crash between writing and recording, or
+// between recording and renaming, still leaves one file per payment; the
+// core's booking (a debit entry naming the end-to-end id) settles it once,
+// releasing the hold before the mirror posts the core's debit.
+func railsToCore(t *testing.T, open RailsOpener) {
+	f := newRailsFixture(t, open, railsim.Options{})
+	ctx := context.Background()
+	dir := t.TempDir()
+	f.svc = rails.New(f.st, f.led, rails.Options{Origin: rails.Origin{Routing: railsRouting}, Screener: rails.MustSample(), CoreOutbox: dir})
+	sam := f.payee("Sam Lee", "Sam", "123456789")
+	p1 := f.pay(sam, 100_00)
+	noErr(t, f.svc.Cycle(ctx, f.tr))
+	if got := f.payment(p1.ID); got.Status != rails.StatusSent || got.Trace != rails.EndToEndID(p1.ID) || got.File != 0 {
+		t.Fatalf("after the cycle: %+v", got)
+	}
+	body, err := os.ReadFile(filepath.Join(dir, rails.CoreFileName(p1.ID)))
+	noErr(t, err)
+	if !strings.Contains(string(body), "<EndToEndId>"+rails.EndToEndID(p1.ID)+"</EndToEndId>") || !strings.Contains(string(body), ">100.00</InstdAmt>") {
+		t.Fatalf("pain.001:\n%s", body)
+	}
+	if fs, err := f.st.Files(ctx, rails.FileQuery{Direction: rails.DirOut}); err != nil || len(fs) != 0 {
+		t.Fatalf("an ACH file was built in mirror mode: %+v %v", fs, err)
+	}
+	// A crash after the record, before the rename: the next pass renames.
+	p2 := f.pay(sam, 30_00)
+	tmp := filepath.Join(dir, "."+rails.CoreFileName(p2.ID)+".tmp")
+	noErr(t, os.WriteFile(tmp, []byte("written before the crash"), 0o600))
+	ok, err := f.st.MarkSentToCore(ctx, p2.ID, rails.EndToEndID(p2.ID), time.Now())
+	if err != nil || !ok {
+		t.Fatalf("mark: %v %v", ok, err)
+	}
+	if ok, _ := f.st.MarkSentToCore(ctx, p2.ID, rails.EndToEndID(p2.ID), time.Now()); ok {
+		t.Fatal("a payment marked sent twice")
+	}
+	// A crash before the record: the temporary file is written again.
+	p3 := f.pay(sam, 20_00)
+	noErr(t, os.WriteFile(filepath.Join(dir, "."+rails.CoreFileName(p3.ID)+".tmp"), []byte("half"), 0o600))
+	n, err := f.svc.ToCore(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("ToCore: %d %v", n, err)
+	}
+	if n, err := f.svc.ToCore(ctx); err != nil || n != 0 {
+		t.Fatalf("ToCore again: %d %v", n, err)
+	}
+	es, err := os.ReadDir(dir)
+	noErr(t, err)
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	want := []string{rails.CoreFileName(p1.ID), rails.CoreFileName(p2.ID), rails.CoreFileName(p3.ID)}
+	slices.Sort(want)
+	if !slices.Equal(names, want) {
+		t.Fatalf("outbox %v, want %v", names, want)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, rails.CoreFileName(p3.ID))); !strings.Contains(string(b), ">20.00</InstdAmt>") {
+		t.Fatalf("rewritten file:\n%s", b)
+	}
+	if a := f.account(); a.Balance != 1_000_00 || a.Held != 150_00 {
+		t.Fatalf("before the core books: balance %d held %d", a.Balance, a.Held)
+	}
+	// The core books p1 (by its end-to-end id) and p3 (by the entry's
+	// reference); p2 for another amount settles nothing.
+	entries := []rails.StatementEntry{{Ref: "CORE-1", Amount: -100_00, EndToEnd: rails.EndToEndID(p1.ID)},
+		{Ref: rails.EndToEndID(p3.ID), Amount: -20_00}, {Ref: "CORE-3", Amount: -31_00, EndToEnd: rails.EndToEndID(p2.ID)},
+		{Ref: "CORE-4", Amount: 5_00, EndToEnd: rails.EndToEndID(p2.ID)}}
+	for range 2 {
+		noErr(t, f.svc.SettleFromCore(ctx, entries))
+	}
+	if got := f.payment(p1.ID); got.Status != rails.StatusSettled || got.Settled.IsZero() {
+		t.Fatalf("p1: %+v", got)
+	}
+	if got := f.payment(p3.ID); got.Status != rails.StatusSettled {
+		t.Fatalf("p3: %+v", got)
+	}
+	if got := f.payment(p2.ID); got.Status != rails.StatusSent {
+		t.Fatalf("p2 settled for another amount: %+v", got)
+	}
+	// The holds are released: the core's debits, posted by the mirror,
+	// take the money once.
+	if a := f.account(); a.Balance != 1_000_00 || a.Held != 30_00 {
+		t.Fatalf("after the core booked: balance %d held %d", a.Balance, a.Held)
+	}
+	// The ACH reconciliation leaves the payments settled through the core
+	// out, and counts the one still sent as outstanding.
+	rec, err := f.svc.Reconcile(ctx)
+	noErr(t, err)
+	if rec.Outstanding != 30_00 || rec.Difference != 0 {
+		t.Fatalf("reconciliation: %+v", rec)
+	}
+	// The core rejects p2 (pain.002 RJCT) and, again, p1 (settled: nothing
+	// changes): p2's hold is released, once.
+	rej := []rails.CoreRejection{{EndToEnd: rails.EndToEndID(p2.ID), Reason: "AC04"}, {EndToEnd: rails.EndToEndID(p1.ID), Reason: "AM04"}}
+	for i := range 2 {
+		n, err := f.svc.RejectedByCore(ctx, rej)
+		if err != nil || n != 1-i {
+			t.Fatalf("RejectedByCore pass %d: %d %v", i, n, err)
+		}
+	}
+	if got := f.payment(p2.ID); got.Status != rails.StatusRefused || got.ReturnCode != "AC04" || !strings.Contains(got.Reason, "core refused") {
+		t.Fatalf("p2 rejected: %+v", got)
+	}
+	if got := f.payment(p1.ID); got.Status != rails.StatusSettled {
+		t.Fatalf("p1 after a late rejection: %+v", got)
+	}
+	if a := f.account(); a.Balance != 1_000_00 || a.Held != 0 {
+		t.Fatalf("after the rejection: balance %d held %d", a.Balance, a.Held)
+	}
+	f.verify()
 }
