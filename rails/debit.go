@@ -101,16 +101,7 @@ func ReturnDeadline(code string, settled time.Time) time.Time {
 
 // Receivable finds the ACH return receivable, opening it the first time.
 func (s *Service) Receivable(ctx context.Context) (ledger.Account, error) {
-	a, err := s.st.AccountByNumber(ctx, ReceivableNumber)
-	if err == nil || !errors.Is(err, ledger.ErrAccountNotFound) {
-		return a, err
-	}
-	a, err = s.led.Store().CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "ACH return receivable", Currency: "USD",
-		Status: ledger.Open, Number: ReceivableNumber, Routing: s.o.Origin.Routing, Unbounded: true, OpenedAt: s.o.Now()})
-	if errors.Is(err, ledger.ErrDuplicate) {
-		return s.st.AccountByNumber(ctx, ReceivableNumber)
-	}
-	return a, err
+	return s.internal(ctx, ReceivableNumber, "ACH return receivable")
 }
 
 // DebitRequest asks the bank to pull money from a payee's account at

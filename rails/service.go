@@ -105,14 +105,21 @@ func (s *Service) Screener() *Screener { return s.o.Screener }
 // Instances opening it together are safe: the number is unique, and the
 // loser finds the winner's.
 func (s *Service) Settlement(ctx context.Context) (ledger.Account, error) {
-	a, err := s.st.AccountByNumber(ctx, SettlementNumber)
+	return s.internal(ctx, SettlementNumber, "ACH settlement")
+}
+
+// internal finds the bank's internal account of number, opening it under
+// name the first time; of instances opening it together, the loser finds
+// the winner's (the number is unique).
+func (s *Service) internal(ctx context.Context, number ledger.AccountNumber, name string) (ledger.Account, error) {
+	a, err := s.st.AccountByNumber(ctx, number)
 	if err == nil || !errors.Is(err, ledger.ErrAccountNotFound) {
 		return a, err
 	}
-	a, err = s.led.Store().CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: "ACH settlement", Currency: "USD",
-		Status: ledger.Open, Number: SettlementNumber, Routing: s.o.Origin.Routing, Unbounded: true, OpenedAt: s.o.Now()})
+	a, err = s.led.Store().CreateAccount(ctx, ledger.Account{Kind: ledger.Internal, Name: name, Currency: "USD",
+		Status: ledger.Open, Number: number, Routing: s.o.Origin.Routing, Unbounded: true, OpenedAt: s.o.Now()})
 	if errors.Is(err, ledger.ErrDuplicate) {
-		return s.st.AccountByNumber(ctx, SettlementNumber)
+		return s.st.AccountByNumber(ctx, number)
 	}
 	return a, err
 }

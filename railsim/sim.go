@@ -2,6 +2,7 @@ package railsim
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -368,30 +369,49 @@ func (s *Sim) SendCredits(routing string, cs []Credit) (string, error) {
 }
 
 func (s *Sim) credit(w http.ResponseWriter, r *http.Request) {
-	routing := r.PathValue("routing")
-	if ach.CheckRoutingNumber(routing) != nil {
-		http.Error(w, "bad routing number", http.StatusBadRequest)
+	e, ok := readEntry(w, r, "ACME PAYROLL", "EMPLOYEE")
+	if !ok {
 		return
+	}
+	_, err := s.SendCredits(e.routing, []Credit{{Account: e.account, Name: e.name, Amount: e.cents, Company: e.company}})
+	entered(w, r, err)
+}
+
+// entryForm is an inbound entry asked for on the page or by a test: the
+// bank's routing number in the path, the account, cents, the company and
+// the name in the form.
+type entryForm struct {
+	routing, account, company, name string
+	cents                           int64
+}
+
+// readEntry reads an entryForm, with company and name by default when
+// empty; false means it answered 400.
+func readEntry(w http.ResponseWriter, r *http.Request, company, name string) (entryForm, bool) {
+	e := entryForm{routing: r.PathValue("routing")}
+	if ach.CheckRoutingNumber(e.routing) != nil {
+		http.Error(w, "bad routing number", http.StatusBadRequest)
+		return e, false
 	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+		return e, false
 	}
 	amt, err := strconv.ParseInt(r.PostForm.Get("cents"), 10, 64)
-	acct := strings.TrimSpace(r.PostForm.Get("account"))
-	if err != nil || amt <= 0 || amt > 99_999_999_99 || acct == "" || len(acct) > 17 {
+	e.cents, e.account = amt, strings.TrimSpace(r.PostForm.Get("account"))
+	if err != nil || amt <= 0 || amt > 99_999_999_99 || e.account == "" || len(e.account) > 17 {
 		http.Error(w, "give account (up to 17 characters) and cents (a positive amount)", http.StatusBadRequest)
-		return
+		return e, false
 	}
-	company := strings.TrimSpace(r.PostForm.Get("company"))
-	if company == "" {
-		company = "ACME PAYROLL"
-	}
-	name := strings.TrimSpace(r.PostForm.Get("name"))
-	if name == "" {
-		name = "EMPLOYEE"
-	}
-	if _, err := s.SendCredits(routing, []Credit{{Account: acct, Name: name, Amount: amt, Company: company}}); err != nil {
+	e.company = cmp.Or(strings.TrimSpace(r.PostForm.Get("company")), company)
+	e.name = cmp.Or(strings.TrimSpace(r.PostForm.Get("name")), name)
+	return e, true
+}
+
+// entered answers an entry asked for: 400 with err, back to the page when
+// the page asked, else 201.
+func entered(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -431,42 +451,17 @@ func (s *Sim) SendDebits(routing string, ds []Debit) (string, error) {
 }
 
 func (s *Sim) debit(w http.ResponseWriter, r *http.Request) {
-	routing := r.PathValue("routing")
-	if ach.CheckRoutingNumber(routing) != nil {
-		http.Error(w, "bad routing number", http.StatusBadRequest)
+	e, ok := readEntry(w, r, "CITY POWER", "CUSTOMER")
+	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	sec := cmp.Or(strings.ToUpper(strings.TrimSpace(r.PostForm.Get("sec"))), ach.PPD)
+	if sec != ach.PPD && sec != ach.WEB {
+		http.Error(w, "sec is PPD or WEB", http.StatusBadRequest)
 		return
 	}
-	amt, err := strconv.ParseInt(r.PostForm.Get("cents"), 10, 64)
-	acct := strings.TrimSpace(r.PostForm.Get("account"))
-	sec := strings.ToUpper(strings.TrimSpace(r.PostForm.Get("sec")))
-	if sec == "" {
-		sec = ach.PPD
-	}
-	if err != nil || amt <= 0 || amt > 99_999_999_99 || acct == "" || len(acct) > 17 || sec != ach.PPD && sec != ach.WEB {
-		http.Error(w, "give account (up to 17 characters), cents (a positive amount) and sec (PPD or WEB)", http.StatusBadRequest)
-		return
-	}
-	company := strings.TrimSpace(r.PostForm.Get("company"))
-	if company == "" {
-		company = "CITY POWER"
-	}
-	name := strings.TrimSpace(r.PostForm.Get("name"))
-	if name == "" {
-		name = "CUSTOMER"
-	}
-	if _, err := s.SendDebits(routing, []Debit{{Account: acct, Name: name, Amount: amt, Company: company, SEC: sec}}); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if r.PostForm.Get("page") != "" {
-		http.Redirect(w, r, "../../../", http.StatusSeeOther)
-		return
-	}
-	w.WriteHeader(http.StatusCreated)
+	_, err := s.SendDebits(e.routing, []Debit{{Account: e.account, Name: e.name, Amount: e.cents, Company: e.company, SEC: sec}})
+	entered(w, r, err)
 }
 
 // Position returns the bank's net with the operator, in cents: what it
