@@ -320,34 +320,28 @@ func (s *Service) Reject(ctx context.Context, id PaymentID, reason string) (Paym
 
 // void releases a hold; one already voided is fine (a retry).
 func (s *Service) void(ctx context.Context, id ledger.TransferID) error {
-	if id == 0 {
-		return nil
-	}
-	_, err := s.led.Void(ctx, id)
-	if errors.Is(err, ledger.ErrNotPending) {
-		t, terr := s.led.Store().Transfer(ctx, id)
-		if terr != nil {
-			return terr
-		}
-		if t.Status == ledger.Voided {
-			return nil
-		}
-	}
-	return err
+	return s.finish(ctx, id, s.led.Void, ledger.Voided)
 }
 
 // post turns a hold into a movement; one already posted is fine (a retry).
 func (s *Service) post(ctx context.Context, id ledger.TransferID) error {
+	return s.finish(ctx, id, s.led.Post, ledger.Posted)
+}
+
+// finish ends hold id by do; a hold no longer pending is fine when it
+// already ended as want (a retry), an error otherwise. No hold (0) is
+// nothing to do.
+func (s *Service) finish(ctx context.Context, id ledger.TransferID, do func(context.Context, ledger.TransferID) (ledger.Transfer, error), want ledger.TransferStatus) error {
 	if id == 0 {
 		return nil
 	}
-	_, err := s.led.Post(ctx, id)
+	_, err := do(ctx, id)
 	if errors.Is(err, ledger.ErrNotPending) {
 		t, terr := s.led.Store().Transfer(ctx, id)
 		if terr != nil {
 			return terr
 		}
-		if t.Status == ledger.Posted {
+		if t.Status == want {
 			return nil
 		}
 	}
