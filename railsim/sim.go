@@ -587,41 +587,23 @@ func debitFile(rdfi string, at time.Time, ds []Debit, seq int) ([]byte, error) {
 	if len(ds) == 0 {
 		return nil, errors.New("railsim: no debits")
 	}
-	f := ach.NewFile()
-	f.SetHeader(header(rdfi, at))
-	bh := ach.NewBatchHeader()
-	bh.ServiceClassCode = ach.DebitsOnly
-	bh.CompanyName = strings.ToUpper(ds[0].Company)
-	if len(bh.CompanyName) > 16 {
-		bh.CompanyName = bh.CompanyName[:16]
-	}
-	bh.CompanyIdentification = "1234567891"
-	bh.StandardEntryClassCode = ach.PPD
+	sec := ach.PPD
 	if ds[0].SEC == ach.WEB {
-		bh.StandardEntryClassCode = ach.WEB
+		sec = ach.WEB
 	}
-	bh.CompanyEntryDescription = "BILL"
-	bh.EffectiveEntryDate = at.Format("060102")
-	bh.ODFIIdentification = "23138010"
+	bh := inboundBatch(ach.DebitsOnly, ds[0].Company, "1234567891", sec, "BILL", at)
 	b, err := ach.NewBatch(bh)
 	if err != nil {
 		return nil, err
 	}
 	for i, d := range ds {
-		ed := ach.NewEntryDetail()
-		ed.TransactionCode = ach.CheckingDebit
-		ed.SetRDFI(rdfi)
-		ed.DFIAccountNumber = d.Account
-		ed.Amount = int(d.Amount)
-		ed.IndividualName = strings.ToUpper(d.Name)
-		ed.SetTraceNumber(bh.ODFIIdentification, seq+i+1)
-		ed.Category = ach.CategoryForward
-		if bh.StandardEntryClassCode == ach.WEB {
+		ed := inboundEntry(rdfi, ach.CheckingDebit, d.Account, d.Name, d.Amount, bh, seq+i+1)
+		if sec == ach.WEB {
 			ed.SetPaymentType("S")
 		}
 		b.AddEntry(ed)
 	}
-	return write(f, b)
+	return write(fileFor(rdfi, at), b)
 }
 
 // creditFile builds a file of PPD credits (payroll) from companies at other
@@ -630,30 +612,48 @@ func creditFile(rdfi string, at time.Time, cs []Credit, seq int) ([]byte, error)
 	if len(cs) == 0 {
 		return nil, errors.New("railsim: no credits")
 	}
+	bh := inboundBatch(ach.CreditsOnly, cs[0].Company, "1234567890", ach.PPD, "PAYROLL", at)
+	b := ach.NewBatchPPD(bh)
+	for i, c := range cs {
+		b.AddEntry(inboundEntry(rdfi, ach.CheckingCredit, c.Account, c.Name, c.Amount, bh, seq+i+1))
+	}
+	return write(fileFor(rdfi, at), b)
+}
+
+// fileFor starts a file from the operator to the bank rdfi.
+func fileFor(rdfi string, at time.Time) *ach.File {
 	f := ach.NewFile()
 	f.SetHeader(header(rdfi, at))
+	return f
+}
+
+// inboundBatch is the header of a batch a company at another bank (ODFI
+// 23138010) sends the bank: its name cut to the field's 16 positions
+// (NACHA Operating Rules, Appendix Three, Company Batch Header Record).
+func inboundBatch(class int, company, id, sec, desc string, at time.Time) *ach.BatchHeader {
 	bh := ach.NewBatchHeader()
-	bh.ServiceClassCode = ach.CreditsOnly
-	bh.CompanyName = strings.ToUpper(cs[0].Company)
+	bh.ServiceClassCode = class
+	bh.CompanyName = strings.ToUpper(company)
 	if len(bh.CompanyName) > 16 {
 		bh.CompanyName = bh.CompanyName[:16]
 	}
-	bh.CompanyIdentification = "1234567890"
-	bh.StandardEntryClassCode = ach.PPD
-	bh.CompanyEntryDescription = "PAYROLL"
+	bh.CompanyIdentification = id
+	bh.StandardEntryClassCode = sec
+	bh.CompanyEntryDescription = desc
 	bh.EffectiveEntryDate = at.Format("060102")
 	bh.ODFIIdentification = "23138010"
-	b := ach.NewBatchPPD(bh)
-	for i, c := range cs {
-		ed := ach.NewEntryDetail()
-		ed.TransactionCode = ach.CheckingCredit
-		ed.SetRDFI(rdfi)
-		ed.DFIAccountNumber = c.Account
-		ed.Amount = int(c.Amount)
-		ed.IndividualName = strings.ToUpper(c.Name)
-		ed.SetTraceNumber(bh.ODFIIdentification, seq+i+1)
-		ed.Category = ach.CategoryForward
-		b.AddEntry(ed)
-	}
-	return write(f, b)
+	return bh
+}
+
+// inboundEntry is one forward entry of a batch bh to an account at rdfi.
+func inboundEntry(rdfi string, code int, account, name string, amount int64, bh *ach.BatchHeader, trace int) *ach.EntryDetail {
+	ed := ach.NewEntryDetail()
+	ed.TransactionCode = code
+	ed.SetRDFI(rdfi)
+	ed.DFIAccountNumber = account
+	ed.Amount = int(amount)
+	ed.IndividualName = strings.ToUpper(name)
+	ed.SetTraceNumber(bh.ODFIIdentification, trace)
+	ed.Category = ach.CategoryForward
+	return ed
 }
