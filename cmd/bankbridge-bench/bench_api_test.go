@@ -55,12 +55,16 @@ func TestBenchAPI(t *testing.T) {
 				if calls := s.ProcessCPUPerCall > 0; calls == baseline {
 					t.Errorf("scenario %s: process CPU per call %v µs", s.Name, s.ProcessCPUPerCall)
 				}
+				// A page is compared with balances at its own rate and at --rate.
+				if page := strings.HasPrefix(s.Name, "transactions_"); page != (s.PerBalances > 0 && s.PerBalancesAtRate > 0) {
+					t.Errorf("scenario %s: cpu over balances %v, at --rate %v", s.Name, s.PerBalances, s.PerBalancesAtRate)
+				}
 				// The partner's calls come from a process of its own, which measures itself.
 				if client := s.ClientCPUPerCall > 0; client == baseline {
 					t.Errorf("scenario %s: client process CPU per call %v µs", s.Name, s.ClientCPUPerCall)
 				}
 			}
-			if d := cmp.Diff([]string{"disk_fsync", "cpu_p256_verify", "cpu_p256_verify_paced", "balances", "transactions_first_page", "transactions_deep_page"}, names); d != "" {
+			if d := cmp.Diff([]string{"disk_fsync", "cpu_p256_verify", "cpu_p256_verify_paced", "balances", "balances_at_tx_rate", "transactions_first_page", "transactions_deep_page"}, names); d != "" {
 				t.Errorf("scenarios (-want +got):\n%s", d)
 			}
 		})
