@@ -49,3 +49,25 @@ func RecallNotes() []string {
 	}
 	return out
 }
+
+// Words says a payment's status in plain words for its customer: a
+// collection's money comes in, so its words are its own; every other
+// payment's are its status's (Status.Words).
+func (p Payment) Words() string {
+	if p.Kind != KindDebit {
+		return p.Status.Words()
+	}
+	switch p.Status {
+	case StatusNew, StatusAccepted, StatusBatched:
+		return "Scheduled: we ask the other bank for the money with the next file"
+	case StatusSent:
+		return "Sent: the payment network has it"
+	case StatusSettled:
+		return "Arrived: the money is in your account"
+	case StatusReturned:
+		return "Returned: the other bank sent the collection back"
+	case StatusRefused:
+		return "Not collected: nothing was taken from the other account"
+	}
+	return p.Status.Words()
+}

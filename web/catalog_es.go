@@ -522,7 +522,7 @@ var spanish = map[string]string{
 	"Authorise and collect":     "Autorizar y cobrar",
 	"Bring money in from your own account at another bank: we debit it over ACH and the money arrives in your account here once the other bank settles it. Use this only for an account in your name.": "Trae dinero de tu propia cuenta en otro banco: la debitamos por ACH y el dinero llega a tu cuenta aquí cuando el otro banco lo liquida. Úsalo solo con una cuenta a tu nombre.",
 	"Collect from":                          "Cobrar de",
-	"Collect money from":                    "Traer dinero de",
+	"Collect money from":                    "Cobrar dinero de",
 	"Collect":                               "Cobrar",
 	"Collection from":                       "Cobro de",
 	"I agree, and authorise this debit":     "Estoy de acuerdo y autorizo este débito",
@@ -569,4 +569,9 @@ var spanish = map[string]string{
 	"You asked for it back. The other bank did not return it: a legal decision.":                                   "Pediste la devolución. El otro banco no lo devolvió: una decisión legal.",
 	"You asked for it back. The other bank did not return it: it is waiting for the person paid to answer.":        "Pediste la devolución. El otro banco no lo devolvió: espera la respuesta de la persona a la que pagaste.",
 	"returned as the sender asked":                                                                                 "devuelto como pidió quien lo envió",
+	"asks to bring money in from your account at another bank. Nothing moves unless you authorise it here.":        "pide traer dinero desde tu cuenta en otro banco. No se mueve nada salvo que lo autorices aquí.",
+	"Authorised: we ask the other bank for the money with the next file, and it arrives in":                        "Autorizado: pedimos el dinero al otro banco con el próximo archivo, y llega a",
+	"once the other bank settles it.":                                                                              "cuando el otro banco lo liquide.",
+	"Tick the box to give your authorisation, or decline. Nothing was collected.":                                  "Marca la casilla para dar tu autorización, o recházalo. No se cobró nada.",
+	"a payee you have since removed":                                                                               "un beneficiario que ya quitaste",
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -8,6 +9,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/dataapi/records"
+	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/rails"
 )
 
@@ -54,26 +59,8 @@ type achStatusView struct {
 	RecallWords string
 }
 
-// statusWords says p's status for its customer; a collection's money
-// comes in, so its words are its own.
-func statusWords(p rails.Payment) string {
-	if p.Kind != rails.KindDebit {
-		return p.Status.Words()
-	}
-	switch p.Status {
-	case rails.StatusNew, rails.StatusAccepted, rails.StatusBatched:
-		return "Scheduled: we ask the other bank for the money with the next file"
-	case rails.StatusSent:
-		return "Sent: the payment network has it"
-	case rails.StatusSettled:
-		return "Arrived: the money is in your account"
-	case rails.StatusReturned:
-		return "Returned: the other bank sent the collection back"
-	case rails.StatusRefused:
-		return "Not collected: nothing was taken from the other account"
-	}
-	return p.Status.Words()
-}
+// statusWords says p's status for its customer (rails.Payment.Words).
+func statusWords(p rails.Payment) string { return p.Words() }
 
 // recallWords says where a request to have p back is.
 func recallWords(p rails.Payment) string {
@@ -199,4 +186,45 @@ func (s *server) recallAsk(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.Logger.Warn("web: request for return unanswered; the worker asks again", "payment", p.ID, "err", err)
 	}
 	http.Redirect(w, r, "/payments/ach/"+strconv.FormatInt(int64(p.ID), 10)+"?done=recall", http.StatusSeeOther)
+}
+
+// collectionNeedsCode says whether authorising a partner's collection needs
+// a fresh code: above the step-up amount, or when the day's payments pass
+// it (the limits' rule), unless the customer stepped up a moment ago.
+func (s *server) collectionNeedsCode(ctx context.Context, v *visit, p records.Payment) (bool, error) {
+	over := p.Amount > s.StepUpLimit
+	if !over && s.Rails != nil {
+		pe, err := s.Rails.Store().Payee(ctx, v.sess.Customer, ledger.PayeeID(-int64(p.From)))
+		if err != nil && !errors.Is(err, rails.ErrPayeeNotFound) {
+			return false, err
+		}
+		switch err := s.limitsCheck(ctx, achPayment(v, pe, p.Amount, "", false)); {
+		case errors.Is(err, limits.ErrStepUp):
+			over = true
+		case err != nil && bankbridge.ErrorKind(err) == bankbridge.Unavailable:
+			return false, err
+		}
+		// A limit the collection would break is the API's to say when it is
+		// booked (FAILED with its reason).
+	}
+	return over && !v.sess.SteppedUpWithin(stepUpWindow, s.Now()), nil
+}
+
+// partnerCollectionTerms is the authorisation of a collection a partner
+// started, in the page's language.
+func (s *server) partnerCollectionTerms(r *http.Request, p records.Payment, into string) (string, error) {
+	if s.Rails == nil {
+		return "", nil
+	}
+	pe, err := s.Rails.Store().Payee(r.Context(), p.Customer, ledger.PayeeID(-int64(p.From)))
+	if errors.Is(err, rails.ErrPayeeNotFound) {
+		return "", nil // removed since: Collect refuses it, and the page says so
+	}
+	if err != nil {
+		return "", err
+	}
+	eff, _ := rails.Schedule{}.Effective(s.Now(), strings.HasPrefix(p.ToRef, "collect_same_day:"))
+	l := s.lang(r)
+	return fmt.Sprintf(tr(l, rails.AuthorizationTerms), s.BankName, p.Amount.Display(p.Currency), pe.Number.Masked(), pe.Routing,
+		dayMonthYear(l, eff), into, s.BankName), nil
 }
