@@ -429,6 +429,8 @@ func (t *turn) linkedIntent(in Intent) error {
 		return t.transfer(in)
 	case PaymentStatus:
 		return t.paymentStatus()
+	case Collect:
+		return t.collect(in)
 	case Fraud:
 		return t.fraud(in)
 	case Confirm:
@@ -877,6 +879,8 @@ func (t *turn) confirm(in Intent) error {
 	switch p.Action {
 	case Pay, Transfer:
 		return t.book(p)
+	case Collect:
+		return t.bookCollect(p)
 	case FreezeCard:
 		return t.freezeConfirmed(p)
 	case Fraud:
@@ -905,6 +909,8 @@ func (t *turn) already(p *Pending) {
 	switch p.Action {
 	case Pay, Transfer:
 		t.say(t.f("That was already done (reference %s). Nothing was paid twice.", p.Result))
+	case Collect:
+		t.say(t.f("That was already done (reference %s). Nothing was collected twice.", p.Result))
 	case Fraud:
 		t.say(t.f("That was already reported: your card is frozen and case %s is open. Nothing else is needed from you now.", p.Result))
 	default:

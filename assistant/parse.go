@@ -32,6 +32,9 @@ const (
 	Pay           IntentKind = "pay"
 	Transfer      IntentKind = "transfer"       // between the customer's own accounts
 	PaymentStatus IntentKind = "payment_status" // how payments to other banks are getting on
+	// Collect brings money in from the customer's own account at another
+	// bank (an ACH debit they authorise): "collect 200 from my chase".
+	Collect       IntentKind = "collect"
 	Confirm       IntentKind = "confirm"
 	Cancel        IntentKind = "cancel"
 	FreezeCard    IntentKind = "freeze_card"
@@ -172,7 +175,7 @@ func ParsePayload(p string, now time.Time) Intent {
 		return Intent{Kind: Unknown}
 	case strings.HasPrefix(p, payloadIntent):
 		in := Parse(strings.ReplaceAll(strings.TrimPrefix(p, payloadIntent), "_", " "), now)
-		if in.Kind == Pay || in.Kind == Transfer {
+		if in.Kind == Pay || in.Kind == Transfer || in.Kind == Collect {
 			return Intent{Kind: Unknown} // a button never moves money by itself
 		}
 		in.Lang = "" // a button's words say nothing of the person's language
@@ -203,7 +206,9 @@ var (
 	payVerbs = []string{"pay", "send", "give", "wire", "venmo", "zelle",
 		"paga", "pagar", "pagale", "pagarle", "pague", "manda", "mandar", "mandale", "mandarle", "mande", "envia", "enviar", "enviale", "enviarle", "envie",
 		"deposita", "depositale", "depositar"}
-	moveVerbs = []string{"transfer", "move", "transfiere", "transferir", "transfierele", "transfiera", "pasa", "pasar", "pasale", "mueve", "mover", "xfer", "put", "shift"}
+	// collectVerbs start a collection (exact words only).
+	collectVerbs = []string{"collect", "pull", "cobra", "cobrar", "cobrale", "trae", "traer", "traeme", "jala", "jalar"}
+	moveVerbs    = []string{"transfer", "move", "transfiere", "transferir", "transfierele", "transfiera", "pasa", "pasar", "pasale", "mueve", "mover", "xfer", "put", "shift"}
 	// lead are words that may come before the verb: "can you pay", "quiero
 	// pagarle".
 	lead = []string{"can", "could", "would", "you", "u", "please", "pls", "plz", "i", "want", "wanna", "to", "need", "like", "id", "i'd", "lets", "let's",
@@ -250,6 +255,23 @@ func parseWords(words []string, now time.Time) Intent {
 	}
 	if i := indexPhrase(words, "un", "pago"); i >= 0 && i <= 3 && isAny(words[:i], append(lead, "hazle", "haz", "hacer", "hace", "make", "a")...) {
 		return parsePay(words[i+2:], false)
+	}
+	// Money in: a verb of collecting near the start ("collect 200 from
+	// chase", "cobra 200 de mi cuenta de chase"), matched exactly: one
+	// swap away from "pull" is "pay".
+	for i, w := range words {
+		if i > 3 {
+			break
+		}
+		if contains2(collectVerbs, w) && len(words) > i+1 {
+			if i > 0 && !isAny(words[:i], lead...) {
+				break
+			}
+			return parseCollect(words[i+1:])
+		}
+		if !contains2(lead, w) {
+			break
+		}
 	}
 	// Money first: a verb of paying near the start.
 	for i, w := range words {
@@ -1062,6 +1084,24 @@ func ownAccount(ws []string) (AccountRef, bool) {
 // "twenty bucks to Sam", "a Juan veinte dólares"), or, with a verb of
 // moving money, two of the customer's own accounts ("50 from checking to
 // savings", "100 to savings", "50 de cheques a ahorros").
+// parseCollect reads a collection: the amount and the payee at another
+// bank it comes from, named as a payment's payee is ("collect 200 from
+// chase savings", "trae 50 de mi cuenta de chase").
+func parseCollect(words []string) Intent {
+	rest := make([]string, 0, len(words))
+	for _, w := range words {
+		if w != "from" && w != "de" && w != "desde" && w != "del" && w != "out" && w != "of" {
+			rest = append(rest, w)
+		}
+	}
+	in := parsePay(rest, false)
+	if in.Kind == Transfer { // "into savings": one's own account named; the payee is the rest
+		in.Payee = in.From.Name
+	}
+	in.Kind, in.From, in.To = Collect, AccountRef{}, AccountRef{}
+	return in
+}
+
 func parsePay(words []string, move bool) Intent {
 	in := Intent{Kind: Pay}
 	var payee, memo, fromW, toW []string

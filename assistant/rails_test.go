@@ -3,6 +3,7 @@ package assistant_test
 import (
 	"context"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/bankbridge/bankbridge/assistant"
@@ -68,4 +69,72 @@ func TestAssistantPaysAnotherBank(t *testing.T) {
 	if got := held(); got != 0 {
 		t.Errorf("held %d after settlement and return, want 0", got)
 	}
+}
+
+// TestAssistantCollectsFromAnotherBank: "collect 40 from my chase" brings
+// money in from the customer's own account at another bank, through the
+// wiring's ChatRails over the real rails and railsim: refused in words for
+// an account the bank has not verified and past the new payee's limit,
+// otherwise a confirmation carrying the authorisation's words, booked once
+// however often it is confirmed, with the words recorded; the money
+// arrives when the file settles.
+func TestAssistantCollectsFromAnotherBank(t *testing.T) {
+	t.Parallel()
+	b := newBank(t)
+	ctx := context.Background()
+	sim := httptest.NewServer(railsim.New(railsim.Options{}).Handler())
+	t.Cleanup(sim.Close)
+	tr := &railsim.Client{Base: sim.URL, Routing: "021000089"}
+	rs := rails.New(b.db.Rails(), b.led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: b.clk.Now})
+	var chase rails.Payee
+	for i, p := range []rails.Payee{{Name: "Ada Chase", Nickname: "chase", Number: "123456789"}, {Name: "Ada Wells", Nickname: "wells", Number: "223456789"}} {
+		p.Customer, p.Routing = b.customer, "231380104"
+		got, err := rs.AddPayee(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			chase = got
+		}
+	}
+	if err := rs.Store().UpdatePayee(ctx, chase.ID, rails.PayeeVerified, "", "", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	b.a = assistant.New(assistant.Deps{Store: b.db.Messenger(), Ledger: b.led, Consents: b.cons, BankURL: "https://bank.example", Now: b.clk.Now,
+		Limits: b.guard, Rails: app.ChatRails{S: rs}})
+	debits := func() []rails.Payment {
+		t.Helper()
+		ps, err := rs.Store().Payments(ctx, rails.PaymentQuery{Customer: b.customer, Kinds: []rails.Kind{rails.KindDebit}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+
+	has(t, b.say("collect 40 from wells"), "a WEB debit needs an account verified first", "Nothing was collected")
+	has(t, b.say("collect 1000.01 from chase"), "This payee is new")
+	has(t, b.say("collect 40 from nobody"), "I don't know one account at another bank called")
+	if ps := debits(); len(ps) != 0 {
+		t.Fatalf("collections before any confirmation: %+v", ps)
+	}
+	r := b.say("please collect 40 from my chase account")
+	has(t, r, "Collect 40.00 USD from chase?", "you authorise the bank to debit 40.00 USD once from your account chase at another bank",
+		"You can cancel this by contacting the bank", "Nothing moves until you confirm")
+	p := confirmPayload(t, r)
+	has(t, b.sayAs(b.key, "I authorise it", p), "Done: we ask the other bank for the money from chase")
+	has(t, b.sayAs(b.key, "I authorise it", p), "Nothing was collected twice")
+	ps := debits()
+	if len(ps) != 1 || ps[0].Amount != 40_00 || ps[0].From != b.checking.ID || ps[0].SEC != rails.SECWEB ||
+		!strings.Contains(ps[0].Authorization, "you authorise the bank to debit 40.00 USD") || !strings.Contains(ps[0].Authorization, "chat:") {
+		t.Fatalf("the collection: %+v", ps)
+	}
+	before, _ := b.db.Ledger().Account(ctx, b.checking.ID)
+	if err := rs.Cycle(ctx, tr); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := b.db.Ledger().Account(ctx, b.checking.ID); a.Balance != before.Balance+40_00 {
+		t.Fatalf("balance %d after the file settled, want %d", a.Balance, before.Balance+40_00)
+	}
+	// Spanish: the same flow's words.
+	has(t, b.say("cobra 5 de chase"), "¿Cobrar 5.00 USD de chase?", "autorizas al banco a debitar 5.00 USD")
 }

@@ -70,6 +70,9 @@ type Pending struct {
 	Expires  time.Time
 	Transfer ledger.TransferID // Fraud: the card payment reported
 	Reason   string            // FreezeCard: "lost", "stolen" or ""
+	// Terms is a Collect's authorisation as the confirmation showed it:
+	// what the customer agrees to by confirming, recorded with the debit.
+	Terms string `json:",omitempty"`
 	Done     bool              // carried out; Result says what came of it
 	Result   string            // Pay, Transfer: the ledger reference; Fraud: the case
 }

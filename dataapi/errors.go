@@ -66,6 +66,9 @@ var Catalog = map[string]int{
 	"amount_not_positive": http.StatusBadRequest,
 	"amount_too_precise":  http.StatusBadRequest,
 	"amount_too_large":    http.StatusBadRequest,
+	// A collection from a payee the bank has not verified (a prenote):
+	// NACHA's account validation for WEB debits (rails.ErrNotValidated).
+	"payee_not_verified": http.StatusUnprocessableEntity,
 }
 
 // PaymentFailureReasons are the codes a FAILED payment's reason may hold.
@@ -79,6 +82,8 @@ var PaymentFailureReasons = []string{
 	// failed verification, a network's own limit, the other bank rejected
 	// an instant payment).
 	rails.ErrPayeeFailed.Code, rails.ErrSameDayLimit.Code, rails.ErrInstantLimit.Code, "payment_refused",
+	// A collection whose payee is no longer verified when it is confirmed.
+	rails.ErrNotValidated.Code,
 }
 
 // fail answers err as problem+json, keeping only the codes of the catalog:

@@ -18,6 +18,7 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/legible"
 	"github.com/bankbridge/bankbridge/limits"
+	"github.com/bankbridge/bankbridge/rails"
 )
 
 // Payee is a payee the customer saved at the bank, as a partner sees it.
@@ -82,23 +83,30 @@ func (s *Server) payees(c *call) {
 }
 
 // PaymentRequest is the body of POST /payments: from one of the consent's
-// accounts (with TRANSFERS) to a saved payee or another consented account.
+// accounts (with TRANSFERS) to a saved payee or another consented account;
+// or a collection: from a payee at another bank holding the customer's own
+// account (FromPayeeID, an ACH debit) to a consented account (ToAccountID),
+// which always waits for the customer's authorisation on the bank's page.
 type PaymentRequest struct {
-	FromAccountID string      `json:"fromAccountId"`
+	FromAccountID string      `json:"fromAccountId,omitempty"`
+	FromPayeeID   string      `json:"fromPayeeId,omitempty"`
 	ToPayeeID     string      `json:"toPayeeId,omitempty"`
 	ToAccountID   string      `json:"toAccountId,omitempty"`
 	Amount        json.Number `json:"amount"`
 	Currency      string      `json:"currency,omitempty"`
 	Memo          string      `json:"memo,omitempty"`
 	// Speed, for a payee at another bank only: STANDARD (default),
-	// SAME_DAY or INSTANT.
+	// SAME_DAY or INSTANT (not for a collection).
 	Speed string `json:"speed,omitempty"`
 }
 
 // Payment is a payment as the partner sees it.
 type Payment struct {
-	PaymentID       string      `json:"paymentId"`
-	FromAccountID   string      `json:"fromAccountId"`
+	PaymentID string `json:"paymentId"`
+	// FromAccountID is the account paid from; a collection has
+	// FromPayeeID, the payee at another bank it debits, instead.
+	FromAccountID   string      `json:"fromAccountId,omitempty"`
+	FromPayeeID     string      `json:"fromPayeeId,omitempty"`
 	ToPayeeID       string      `json:"toPayeeId,omitempty"`
 	ToAccountID     string      `json:"toAccountId,omitempty"`
 	Amount          json.Number `json:"amount"`
@@ -119,12 +127,17 @@ type Payment struct {
 const ConfirmPath = "/payments/confirm/"
 
 func (s *Server) paymentOf(p records.Payment) Payment {
-	out := Payment{PaymentID: p.ID, FromAccountID: s.ids.Account(p.Partner, p.From), Amount: money(p.Amount, p.Currency),
+	out := Payment{PaymentID: p.ID, Amount: money(p.Amount, p.Currency),
 		Currency: string(p.Currency), Memo: p.Memo, Status: string(p.Status), FailureReason: p.Reason,
 		CreatedTime: ts(p.Created), UpdatedTime: ts(p.Updated)}
-	if kind, ref, _ := strings.Cut(p.ToRef, ":"); kind == "account" {
-		out.ToAccountID = ref
-	} else {
+	kind, ref, _ := strings.Cut(p.ToRef, ":")
+	switch {
+	case collection(p):
+		out.FromPayeeID, out.ToAccountID = ref, s.ids.Account(p.Partner, p.To)
+	case kind == "account":
+		out.FromAccountID, out.ToAccountID = s.ids.Account(p.Partner, p.From), ref
+	default:
+		out.FromAccountID = s.ids.Account(p.Partner, p.From)
 		out.ToPayeeID = ref // "payee", or a speed for another bank
 	}
 	if p.Status == records.PaymentPending && p.NeedsConfirmation {
@@ -183,7 +196,7 @@ func requestHash(from, to ledger.AccountID, toRef string, amt ledger.Amount, cur
 // a payment between the customer's own accounts, which they do not cover.
 // A payee's saved time starts its cooling-off.
 func (s *Server) limited(ctx context.Context, p records.Payment) (limits.Payment, bool, error) {
-	if external(p) {
+	if external(p) || collection(p) {
 		lp, err := s.railLimited(ctx, p)
 		return lp, true, err
 	}
@@ -219,21 +232,31 @@ func (s *Server) paymentCreate(c *call) {
 		c.fail(errNotFound)
 		return
 	}
-	from, err := c.resolve(req.FromAccountID, consent.Transfers)
+	var (
+		acct     ledger.Account // the customer's account: paid from, or collected into
+		from, to ledger.AccountID
+		toRef    string
+		err      error
+	)
+	collect := req.FromPayeeID != ""
+	if collect {
+		acct, from, toRef, err = c.collectionOf(req)
+		to = acct.ID
+	} else {
+		acct, err = c.resolve(req.FromAccountID, consent.Transfers)
+		if err == nil {
+			from = acct.ID
+			to, toRef, err = c.destination(req)
+		}
+		if err == nil && to == from {
+			err = errSameAccount
+		}
+	}
 	if err != nil {
 		c.fail(err)
 		return
 	}
-	to, toRef, err := c.destination(req)
-	if err != nil {
-		c.fail(err)
-		return
-	}
-	if to == from.ID {
-		c.fail(errSameAccount)
-		return
-	}
-	cur := from.Currency
+	cur := acct.Currency
 	if req.Currency != "" && ledger.Currency(req.Currency) != cur {
 		c.fail(fieldErr(errCurrency, "/currency", "the account holds "+string(cur)))
 		return
@@ -252,7 +275,7 @@ func (s *Server) paymentCreate(c *call) {
 		c.fail(fieldErr(errBody, "/memo", "the memo "+err.Error()))
 		return
 	}
-	hash := requestHash(from.ID, to, toRef, amt, cur, memo)
+	hash := requestHash(from, to, toRef, amt, cur, memo)
 	id := s.paymentID(c.partner, key)
 	now := s.d.Now().UTC().Truncate(time.Microsecond)
 
@@ -262,9 +285,12 @@ func (s *Server) paymentCreate(c *call) {
 	case err == nil:
 		// A retry: the same request gets the first answer.
 	case errors.Is(err, records.ErrPaymentNotFound):
-		p = records.Payment{ID: id, Partner: c.partner, Grant: string(c.acc.Grant.ID), Customer: c.acc.Grant.Customer, From: from.ID, To: to,
+		p = records.Payment{ID: id, Partner: c.partner, Grant: string(c.acc.Grant.ID), Customer: c.acc.Grant.Customer, From: from, To: to,
 			ToRef: toRef, Amount: amt, Currency: cur, Memo: memo, Key: key, Hash: hash, Status: records.PaymentPending, Created: now, Updated: now}
-		confirm := amt > s.o.StepUpLimit
+		// A collection always waits for the customer: the NACHA
+		// authorisation of a WEB debit is theirs to give, on the bank's
+		// own page, never the partner's to assert.
+		confirm := amt > s.o.StepUpLimit || collect
 		lp, ok, err := s.limited(c.ctx, p)
 		if err != nil {
 			c.fail(err)
@@ -281,7 +307,7 @@ func (s *Server) paymentCreate(c *call) {
 				c.fail(err)
 				return
 			default:
-				confirm = false
+				confirm = collect
 			}
 		}
 		if confirm {
@@ -304,17 +330,53 @@ func (s *Server) paymentCreate(c *call) {
 	}
 	if p.Status == records.PaymentPending && !p.NeedsConfirmation {
 		// Made now, or a retry of one whose transfer did not finish.
-		if p, err = s.execute(c.ctx, p); err != nil {
+		if p, err = s.execute(c.ctx, p, ""); err != nil {
 			c.fail(err)
 			return
 		}
 	}
-	c.disclose([]ledger.AccountID{p.From}, []consent.Cluster{consent.Transfers}, []string{"payments.status"})
+	c.disclose([]ledger.AccountID{account(p)}, []consent.Cluster{consent.Transfers}, []string{"payments.status"})
 	status := 200
 	if created {
 		status = 201
 	}
 	c.json(status, c.payment(p))
+}
+
+// collectionOf resolves a collection: the consented account the money
+// comes into, the payee at another bank it is debited from (its limits id)
+// and the reference the partner used for it, with the speed.
+func (c *call) collectionOf(req PaymentRequest) (ledger.Account, ledger.AccountID, string, error) {
+	switch {
+	case req.FromAccountID != "" || req.ToPayeeID != "" || req.ToAccountID == "":
+		return ledger.Account{}, 0, "", fieldErr(errBody.WithMessage("a collection names fromPayeeId and toAccountId only"), "/toAccountId",
+			"a collection goes from fromPayeeId (a payee at another bank) to toAccountId")
+	case !validID(req.FromPayeeID):
+		return ledger.Account{}, 0, "", errNotFound
+	}
+	ref, ok := collectRef[cmpOr(req.Speed, SpeedStandard)]
+	if !ok {
+		return ledger.Account{}, 0, "", fieldErr(errBody, "/speed", "a collection is STANDARD or SAME_DAY")
+	}
+	into, err := c.resolve(req.ToAccountID, consent.Transfers)
+	if err != nil {
+		return ledger.Account{}, 0, "", err
+	}
+	ext, err := c.externalPayees()
+	if err != nil {
+		return ledger.Account{}, 0, "", err
+	}
+	for _, p := range ext {
+		if c.s.ids.Payee(c.partner, p.ID) == req.FromPayeeID {
+			if p.Status != rails.PayeeVerified {
+				// Said now, not after the customer authorised it
+				// (rails.Collect refuses it the same way).
+				return ledger.Account{}, 0, "", rails.ErrNotValidated
+			}
+			return into, p.LimitsPayee(), ref + ":" + req.FromPayeeID, nil
+		}
+	}
+	return ledger.Account{}, 0, "", errNotFound
 }
 
 // destination resolves the payee or account a payment goes to, and the
@@ -373,7 +435,7 @@ func (c *call) destination(req PaymentRequest) (ledger.AccountID, string, error)
 // with the ledger's code when the ledger refuses it. A ledger that is busy
 // leaves the payment PENDING and answers ledger_busy: retry with the same
 // Idempotency-Key.
-func (s *Server) execute(ctx context.Context, p records.Payment) (records.Payment, error) {
+func (s *Server) execute(ctx context.Context, p records.Payment, auth string) (records.Payment, error) {
 	desc := "Payment via " + p.Partner
 	if p.Memo != "" {
 		desc += ": " + p.Memo
@@ -393,8 +455,8 @@ func (s *Server) execute(ctx context.Context, p records.Payment) (records.Paymen
 			return p, err
 		}
 	}
-	if external(p) {
-		return s.executeRail(ctx, p, lp)
+	if external(p) || collection(p) {
+		return s.executeRail(ctx, p, lp, auth)
 	}
 	t, _, err := s.d.Ledger.Transfer(ctx, ledger.Move("dataapi", "pay:"+p.ID, p.From, p.To, p.Amount, p.Currency, trunc(desc, 200)))
 	to, reason := records.PaymentPosted, ""
@@ -448,7 +510,7 @@ func (s *Server) paymentGet(c *call) {
 		c.fail(err)
 		return
 	}
-	c.disclose([]ledger.AccountID{p.From}, []consent.Cluster{consent.Transfers}, []string{"payments.status"})
+	c.disclose([]ledger.AccountID{account(p)}, []consent.Cluster{consent.Transfers}, []string{"payments.status"})
 	c.json(200, c.payment(p))
 }
 
@@ -479,8 +541,21 @@ var ErrNotAwaiting = bankbridge.E(bankbridge.Conflict, "payment_not_awaiting_con
 
 // ConfirmPayment books a payment the customer confirmed on the bank's page
 // (the caller has checked their step-up). Errors: ErrPaymentNotFound,
-// ErrNotAwaiting; a ledger refusal makes the payment FAILED, not an error.
+// ErrNotAwaiting, rails.ErrNoAuthority for a collection (ConfirmCollection
+// takes its authorisation); a ledger refusal makes the payment FAILED, not
+// an error.
 func (s *Server) ConfirmPayment(ctx context.Context, customer bankbridge.CustomerID, id string) (records.Payment, error) {
+	return s.confirm(ctx, customer, id, "")
+}
+
+// ConfirmCollection books a collection the customer authorised on the
+// bank's page: auth is the authorisation as agreed to (rails.Authorized),
+// recorded with the debit. Errors as ConfirmPayment's.
+func (s *Server) ConfirmCollection(ctx context.Context, customer bankbridge.CustomerID, id, auth string) (records.Payment, error) {
+	return s.confirm(ctx, customer, id, auth)
+}
+
+func (s *Server) confirm(ctx context.Context, customer bankbridge.CustomerID, id, auth string) (records.Payment, error) {
 	p, _, err := s.PaymentForCustomer(ctx, customer, id)
 	if err != nil {
 		return records.Payment{}, err
@@ -488,11 +563,14 @@ func (s *Server) ConfirmPayment(ctx context.Context, customer bankbridge.Custome
 	if p.Status != records.PaymentPending || !p.NeedsConfirmation {
 		return p, ErrNotAwaiting
 	}
+	if collection(p) && strings.TrimSpace(auth) == "" {
+		return p, rails.ErrNoAuthority
+	}
 	if !s.d.Now().Before(p.ConfirmBy) {
 		p, _ = s.settle(ctx, p, records.PaymentFailed, 0, "confirmation_expired")
 		return p, ErrNotAwaiting
 	}
-	return s.execute(ctx, p)
+	return s.execute(ctx, p, auth)
 }
 
 // DeclinePayment fails a payment the customer refused.

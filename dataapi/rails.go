@@ -21,6 +21,7 @@ type Rails interface {
 	Payees(ctx context.Context, c bankbridge.CustomerID) ([]rails.Payee, error)
 	Pay(ctx context.Context, r rails.PayRequest) (rails.Payment, error)
 	PayInstant(ctx context.Context, r rails.PayRequest) (rails.Payment, error)
+	Collect(ctx context.Context, r rails.DebitRequest) (rails.Payment, error)
 	PaymentByKey(ctx context.Context, c bankbridge.CustomerID, channel, key string) (rails.Payment, error)
 }
 
@@ -38,6 +39,11 @@ const (
 // railRef is the to_ref of a payment to an external payee: the speed and
 // the partner's payee id, so that the request hash covers both.
 var railRef = map[string]string{SpeedStandard: "ach", SpeedSameDay: "ach_same_day", SpeedInstant: "instant"}
+
+// collectRef is the to_ref of a collection (an ACH debit of the customer's
+// own account at another bank): the speed and the partner's id of the payee
+// debited. A debit leaves in an ACH file: there is no instant collection.
+var collectRef = map[string]string{SpeedStandard: "collect", SpeedSameDay: "collect_same_day"}
 
 // Rail is how a payment to another bank is getting on: what the partner
 // follows after the bank accepted it (status POSTED).
@@ -75,7 +81,7 @@ func RailStatus(s rails.Status) string {
 }
 
 func railOf(p rails.Payment) *Rail {
-	r := &Rail{Network: "ACH", Status: RailStatus(p.Status), Description: p.Status.Words(), ReturnCode: p.ReturnCode, Reason: p.Reason}
+	r := &Rail{Network: "ACH", Status: RailStatus(p.Status), Description: p.Words(), ReturnCode: p.ReturnCode, Reason: p.Reason}
 	if p.Kind == rails.KindInstant {
 		r.Network = "INSTANT"
 	} else if !p.Effective.IsZero() {
@@ -88,12 +94,28 @@ func railOf(p rails.Payment) *Rail {
 // bank: its To is the payee's limits id (rails.Payee.LimitsPayee), negative.
 func external(p records.Payment) bool { return p.To < 0 }
 
-// speedOf reads an external payment's speed back from its reference.
+// collection reports whether a recorded payment is a collection: money in
+// from a payee at another bank, its From the payee's limits id (negative).
+func collection(p records.Payment) bool { return p.From < 0 }
+
+// account is the customer's account a payment moves money from, or, for a
+// collection, into: the one the consent must cover.
+func account(p records.Payment) ledger.AccountID {
+	if collection(p) {
+		return p.To
+	}
+	return p.From
+}
+
+// speedOf reads an external payment's or a collection's speed back from its
+// reference.
 func speedOf(toRef string) string {
 	kind, _, _ := strings.Cut(toRef, ":")
-	for sp, k := range railRef {
-		if k == kind {
-			return sp
+	for _, refs := range []map[string]string{railRef, collectRef} {
+		for sp, k := range refs {
+			if k == kind {
+				return sp
+			}
 		}
 	}
 	return SpeedStandard
@@ -111,7 +133,12 @@ func (c *call) externalPayees() ([]rails.Payee, error) {
 // railLimited is an external payment as the limits count it: under the
 // payee's limits id, cooling off from when the payee was saved.
 func (s *Server) railLimited(ctx context.Context, p records.Payment) (limits.Payment, error) {
-	lp := limits.Payment{Customer: p.Customer, Payee: p.To, Amount: p.Amount, Currency: p.Currency,
+	payee := p.To
+	if collection(p) {
+		// A collection counts against the payee it debits, as on the web.
+		payee = p.From
+	}
+	lp := limits.Payment{Customer: p.Customer, Payee: payee, Amount: p.Amount, Currency: p.Currency,
 		SteppedUp: p.NeedsConfirmation, Channel: "dataapi", Key: "pay:" + p.ID}
 	if s.d.Rails == nil {
 		return lp, nil
@@ -121,7 +148,7 @@ func (s *Server) railLimited(ctx context.Context, p records.Payment) (limits.Pay
 		return lp, err
 	}
 	for _, q := range ps {
-		if q.LimitsPayee() == p.To {
+		if q.LimitsPayee() == payee {
 			lp.Saved = q.Created
 		}
 	}
@@ -145,7 +172,7 @@ func railFailure(err error) string {
 // once the bank accepted it (its funds held; Rail follows it from there),
 // FAILED when refused at once. A rails service that does not answer leaves
 // it PENDING: the same Idempotency-Key again resumes it.
-func (s *Server) executeRail(ctx context.Context, p records.Payment, lp limits.Payment) (records.Payment, error) {
+func (s *Server) executeRail(ctx context.Context, p records.Payment, lp limits.Payment, auth string) (records.Payment, error) {
 	if s.d.Rails == nil {
 		return p, bankbridge.E(bankbridge.Unavailable, "rails_unavailable", "payments to other banks are not available now; retry later")
 	}
@@ -159,7 +186,14 @@ func (s *Server) executeRail(ctx context.Context, p records.Payment, lp limits.P
 		SameDay: speed == SpeedSameDay, Channel: RailChannel, Key: "pay:" + p.ID}
 	var rp rails.Payment
 	var err error
-	if speed == SpeedInstant {
+	switch {
+	case collection(p):
+		// WEB: the customer authorised it online, on the bank's own page
+		// (auth is the record of it: ConfirmCollection).
+		rp, err = s.d.Rails.Collect(ctx, rails.DebitRequest{Customer: p.Customer, Payee: ledger.PayeeID(-int64(p.From)), To: p.To,
+			Amount: p.Amount, SEC: rails.SECWEB, Authorization: auth, Memo: p.Memo, SameDay: speed == SpeedSameDay,
+			Channel: RailChannel, Key: "pay:" + p.ID})
+	case speed == SpeedInstant:
 		rp, err = s.d.Rails.PayInstant(ctx, req)
 		if err != nil && rp.ID != 0 && rp.Status == rails.StatusSent {
 			// Sent, the answer lost: the rails worker asks again; the
@@ -167,7 +201,7 @@ func (s *Server) executeRail(ctx context.Context, p records.Payment, lp limits.P
 			s.log.Warn("dataapi: instant payment unanswered; the worker sends it again", "payment", p.ID, "err", err)
 			err = nil
 		}
-	} else {
+	default:
 		rp, err = s.d.Rails.Pay(ctx, req)
 	}
 	if err != nil {
@@ -189,7 +223,7 @@ func (s *Server) executeRail(ctx context.Context, p records.Payment, lp limits.P
 // rail returns how an external payment is getting on, or nil for a payment
 // inside the bank or one the rails have not taken.
 func (s *Server) rail(ctx context.Context, p records.Payment) (*Rail, error) {
-	if !external(p) || s.d.Rails == nil || p.Status == records.PaymentPending {
+	if !external(p) && !collection(p) || s.d.Rails == nil || p.Status == records.PaymentPending {
 		return nil, nil
 	}
 	rp, err := s.d.Rails.PaymentByKey(ctx, p.Customer, RailChannel, "pay:"+p.ID)

@@ -3,6 +3,7 @@ package dataapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -209,5 +210,102 @@ func paymentsToAnotherBank(t *testing.T, b *bank) {
 	}
 	if len(once) < 3 {
 		t.Errorf("%d rail changes heard, want at least 3", len(once))
+	}
+}
+
+// TestCollectionsFromAnotherBank: a partner starts a collection (money in
+// from the customer's own account at another bank): refused at once for a
+// payee the bank has not verified, an instant speed, or a body naming an
+// account to pay from; otherwise always PENDING until the customer
+// authorises it on the bank's page (ConfirmPayment without the
+// authorisation books nothing), then an ACH debit that settles into the
+// account, and the partner follows its rail. Both engines.
+func TestCollectionsFromAnotherBank(t *testing.T) {
+	t.Parallel()
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			b := newBank(t, bankOptions{postgres: engine == "postgres"})
+			ctx := context.Background()
+			add := func(nick, number string) rails.Payee {
+				t.Helper()
+				p, err := b.rails.AddPayee(ctx, rails.Payee{Customer: b.ada.id.ID, Name: "Ada Lovelace", Nickname: nick, Routing: "231380104", Number: ledger.AccountNumber(number)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return p
+			}
+			own := add("Ada savings", "123456789")
+			add("Ada unverified", "223456789")
+			if err := b.rails.Store().UpdatePayee(ctx, own.ID, rails.PayeeVerified, "", "", "", ""); err != nil {
+				t.Fatal(err)
+			}
+			tok, _ := b.link(b.budget, b.ada, []ledger.AccountID{b.ada.checking.ID}, allClusters())
+			chk := b.accountID(tok, b.ada.checking.Name)
+			ext := map[string]string{}
+			for _, p := range decode[dataapi.Payees](t, b.call(b.budget, tok, "GET", P+"/payees", nil, nil)).Payees {
+				ext[p.Nickname] = p.PayeeID
+			}
+			collect := func(key string, body map[string]any) (dataapitest.Response, dataapi.Payment) {
+				t.Helper()
+				res := b.call(b.budget, tok, "POST", P+"/payments", body, map[string]string{"Idempotency-Key": key})
+				if res.Status >= 400 {
+					return res, dataapi.Payment{}
+				}
+				return res, decode[dataapi.Payment](t, res)
+			}
+			for _, bad := range []struct {
+				name   string
+				body   map[string]any
+				status int
+				code   string
+			}{
+				{"unverified", map[string]any{"fromPayeeId": ext["Ada unverified"], "toAccountId": chk, "amount": 20}, 422, "payee_not_verified"},
+				{"instant", map[string]any{"fromPayeeId": ext["Ada savings"], "toAccountId": chk, "amount": 20, "speed": "INSTANT"}, 400, "body_invalid"},
+				{"also from an account", map[string]any{"fromPayeeId": ext["Ada savings"], "fromAccountId": chk, "toAccountId": chk, "amount": 20}, 400, "body_invalid"},
+				{"no account", map[string]any{"fromPayeeId": ext["Ada savings"], "amount": 20}, 400, "body_invalid"},
+				{"unknown payee", map[string]any{"fromPayeeId": "nope", "toAccountId": chk, "amount": 20}, 404, "not_found"},
+				{"over the new payee limit", map[string]any{"fromPayeeId": ext["Ada savings"], "toAccountId": chk, "amount": 1000.01}, 422, "new_payee_limit_exceeded"},
+			} {
+				if res, _ := collect("bad-"+strings.ReplaceAll(bad.name, " ", "-"), bad.body); res.Status != bad.status || !strings.Contains(string(res.Body), bad.code) {
+					t.Errorf("%s: %d %s; want %d %s", bad.name, res.Status, res.Body, bad.status, bad.code)
+				}
+			}
+			res, c := collect("col-1", map[string]any{"fromPayeeId": ext["Ada savings"], "toAccountId": chk, "amount": 75})
+			if res.Status != 201 || c.Status != "PENDING" || c.ConfirmationURL == "" || c.FromPayeeID != ext["Ada savings"] || c.ToAccountID != chk || c.FromAccountID != "" {
+				t.Fatalf("a collection: %d %s; want PENDING with a confirmationUrl", res.Status, res.Body)
+			}
+			if p, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, c.PaymentID); !errors.Is(err, rails.ErrNoAuthority) || p.Status != "PENDING" {
+				t.Fatalf("confirmed without the authorisation: %+v, %v", p, err)
+			}
+			if ps, _ := b.rails.Store().Payments(ctx, rails.PaymentQuery{Customer: b.ada.id.ID}); len(ps) != 0 {
+				t.Fatalf("a debit recorded before the authorisation: %+v", ps)
+			}
+			auth := rails.Authorized(rails.SECWEB, "web", b.clock.Now(), "en", "I authorise Test Bank to debit 75.00 USD")
+			if p, err := b.api.ConfirmCollection(ctx, b.ada.id.ID, c.PaymentID, auth); err != nil || p.Status != "POSTED" {
+				t.Fatalf("authorised: %+v, %v", p, err)
+			}
+			ps, err := b.rails.Store().Payments(ctx, rails.PaymentQuery{Customer: b.ada.id.ID, Kinds: []rails.Kind{rails.KindDebit}})
+			if err != nil || len(ps) != 1 || ps[0].Authorization != auth || ps[0].SEC != rails.SECWEB || ps[0].From != b.ada.checking.ID || ps[0].Amount != 75_00 {
+				t.Fatalf("the debit: %+v, %v", ps, err)
+			}
+			get := func() dataapi.Payment {
+				t.Helper()
+				return decode[dataapi.Payment](t, b.call(b.budget, tok, "GET", P+"/payments/"+c.PaymentID, nil, nil))
+			}
+			if got := get(); got.Rail == nil || got.Rail.Status != "SCHEDULED" || !strings.HasPrefix(got.Rail.Description, "Scheduled: we ask the other bank") {
+				t.Fatalf("after the authorisation: %+v", got.Rail)
+			}
+			before, _ := b.ledger.Store().Account(ctx, b.ada.checking.ID)
+			if err := b.rails.Cycle(ctx, b.railsTr); err != nil {
+				t.Fatal(err)
+			}
+			if got := get(); got.Rail == nil || got.Rail.Status != "SETTLED" || !strings.HasPrefix(got.Rail.Description, "Arrived") {
+				t.Fatalf("after the file settled: %+v", got.Rail)
+			}
+			if a, _ := b.ledger.Store().Account(ctx, b.ada.checking.ID); a.Balance != before.Balance+75_00 {
+				t.Fatalf("balance %d, want %d", a.Balance, before.Balance+75_00)
+			}
+		})
 	}
 }

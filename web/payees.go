@@ -33,6 +33,13 @@ func (s *server) railsRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /payees/{id}/pay", s.customer(s.achForm))
 	mux.Handle("POST /payees/{id}/pay", s.customer(s.achReview))
 	mux.Handle("POST /payees/{id}/pay/confirm", s.customer(s.achConfirm))
+	// A collection (an ACH debit of the customer's own account at another
+	// bank) is the same flow the other way: collect.go.
+	mux.Handle("GET /payees/{id}/collect", s.customer(s.achForm))
+	mux.Handle("POST /payees/{id}/collect", s.customer(s.achReview))
+	mux.Handle("POST /payees/{id}/collect/confirm", s.customer(s.achConfirm))
+	mux.Handle("GET /payments/ach/{id}/recall", s.customer(s.recallForm))
+	mux.Handle("POST /payments/ach/{id}/recall", s.customer(s.recallAsk))
 	mux.Handle("GET /payments/ach", s.customer(s.achList))
 	mux.Handle("GET /payments/ach/{id}", s.customer(s.achStatus))
 	mux.Handle("GET /console/rails", s.staff(railsRoles, s.consoleRails))
@@ -182,6 +189,11 @@ type achInput struct {
 	From, Amount, Memo string
 	Speed              string // "standard", "same_day" or "instant"
 	SameDay            bool
+	// Collect: money comes in from the payee's account (an ACH debit the
+	// customer authorises), From is then the account credited here.
+	Collect bool
+	// Authorize: the customer ticked the authorisation (Collect only).
+	Authorize bool
 }
 
 type achView struct {
@@ -196,6 +208,9 @@ type achView struct {
 	Error    string
 	Over     bool
 	Settles  string
+	// Terms is the authorisation the customer agrees to, in their
+	// language (Collect only).
+	Terms string
 }
 
 // achPlan resolves the form against the customer's accounts, the payee and
@@ -211,19 +226,29 @@ func (s *server) achPlan(ctx context.Context, v *visit, id ledger.PayeeID, in ac
 	}
 	av := achView{Payee: pe, In: in, From: from}
 	errs := map[string]string{}
-	if pe.Status == rails.PayeeFailed {
+	switch {
+	case pe.Status == rails.PayeeFailed:
 		errs[""] = "This payee's account could not be verified. Check its details, or add it again."
+	case in.Collect && pe.Status != rails.PayeeVerified:
+		// rails.Collect refuses it too (ErrNotValidated); said here first,
+		// in words, before anything is typed.
+		errs[""] = errCollectUnverified
 	}
 	for _, a := range from {
 		if strconv.FormatInt(int64(a.ID), 10) == in.From {
 			av.Account = a
 		}
 	}
-	if av.Account.ID == 0 {
+	switch {
+	case av.Account.ID == 0 && in.Collect:
+		errs["from"] = "Choose one of your accounts for the money to arrive in."
+	case av.Account.ID == 0:
 		errs["from"] = "Choose one of your accounts to send from."
-	} else if av.Account.Currency != "USD" {
+	case av.Account.Currency != "USD" && in.Collect:
+		errs["from"] = "Money from other banks arrives in US dollar accounts only."
+	case av.Account.Currency != "USD":
 		errs["from"] = "Payments to other banks leave US dollar accounts only."
-	} else {
+	default:
 		amt, err := ledger.ParseAmount(in.Amount, av.Account.Currency)
 		switch {
 		case err != nil:
@@ -249,7 +274,7 @@ func (s *server) achPlan(ctx context.Context, v *visit, id ledger.PayeeID, in ac
 			if av.Over && !v.sess.TOTPEnrolled && errs["amount"] == "" {
 				errs["amount"] = s.noTOTPMessage(av.Account.Currency)
 			}
-			if errs["amount"] == "" && amt > av.Account.Available()+av.Account.Limit {
+			if errs["amount"] == "" && !in.Collect && amt > av.Account.Available()+av.Account.Limit {
 				errs["amount"] = insufficient(av.Account)
 			}
 		}
@@ -260,7 +285,7 @@ func (s *server) achPlan(ctx context.Context, v *visit, id ledger.PayeeID, in ac
 	eff, sd := rails.Schedule{}.Effective(s.Now(), in.SameDay)
 	av.Settles = eff.Format("Monday, January 2")
 	switch {
-	case in.Speed == "instant":
+	case in.Speed == "instant" && !in.Collect:
 		av.Settles = "Within seconds (instant payment)"
 	case in.SameDay && !sd:
 		av.Settles += " (too late for same day today)"
@@ -289,6 +314,13 @@ func readACHInput(r *http.Request) achInput {
 	default:
 		in.Speed = "standard"
 	}
+	if collecting(r) {
+		// A debit leaves in an ACH file: standard or same day, never instant.
+		in.Collect, in.Authorize = true, f.Get("authorize") == "yes"
+		if in.Speed == "instant" {
+			in.Speed = "standard"
+		}
+	}
 	return in
 }
 
@@ -298,7 +330,7 @@ func (s *server) achForm(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.notFound(w, r, v)
 		return
 	}
-	av, _, err := s.achPlan(r.Context(), v, id, achInput{Speed: "standard"}, "")
+	av, errs, err := s.achPlan(r.Context(), v, id, achInput{Speed: "standard", Collect: collecting(r)}, "")
 	if errors.Is(err, rails.ErrPayeeNotFound) {
 		s.notFound(w, r, v)
 		return
@@ -307,11 +339,19 @@ func (s *server) achForm(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.fail(w, r, err)
 		return
 	}
+	if msg := errs[""]; msg != "" {
+		// What is wrong with the payee itself, before anything is typed.
+		av.Errors = map[string]string{"": msg}
+	}
 	s.renderACH(w, r, v, http.StatusOK, "ach_pay", av)
 }
 
 func (s *server) renderACH(w http.ResponseWriter, r *http.Request, v *visit, status int, name string, av achView) {
 	p := v.page("Pay "+av.Payee.Nickname, "payees")
+	if av.In.Collect {
+		p.Title = "Collect from " + av.Payee.Nickname
+		av.Terms = s.collectTerms(r, av)
+	}
 	p.Data = av
 	s.render(w, r, status, name, p)
 }
@@ -364,12 +404,24 @@ func (s *server) achConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !validKey(key) {
 		errs = map[string]string{"": "This confirmation could not be read. Please check the details and continue again."}
 	}
+	av.Key = key
+	if errs == nil && in.Collect && !in.Authorize {
+		// NACHA's authorisation is the customer's own act: nothing is
+		// collected without the box ticked, whatever else the form says.
+		av.NeedCode = av.Over && !v.sess.SteppedUpWithin(stepUpWindow, s.Now())
+		av.Error = "Tick the box to give your authorisation, or cancel. Nothing was collected."
+		s.renderACH(w, r, v, http.StatusUnprocessableEntity, "ach_confirm", av)
+		return
+	}
 	if errs != nil {
 		av.Errors = errs
 		s.renderACH(w, r, v, http.StatusUnprocessableEntity, "ach_pay", av)
 		return
 	}
 	ledgerKey := fmt.Sprintf("c%d:ach:%s", v.sess.Customer, key)
+	if in.Collect {
+		ledgerKey = fmt.Sprintf("c%d:collect:%s", v.sess.Customer, key)
+	}
 	av.Key, av.NeedCode = key, av.Over && !v.sess.SteppedUpWithin(stepUpWindow, s.Now())
 	if av.NeedCode {
 		code := strings.TrimSpace(r.PostForm.Get("code"))
@@ -409,7 +461,12 @@ func (s *server) achConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 	req := rails.PayRequest{Customer: v.sess.Customer, Payee: av.Payee.ID, From: av.Account.ID, Amount: av.Amount,
 		Memo: in.Memo, SameDay: in.SameDay, Channel: "web", Key: key}
 	var p rails.Payment
-	if in.Speed == "instant" {
+	switch {
+	case in.Collect:
+		p, err = s.Rails.Collect(ctx, rails.DebitRequest{Customer: v.sess.Customer, Payee: av.Payee.ID, To: av.Account.ID, Amount: av.Amount,
+			SEC: rails.SECWEB, Authorization: rails.Authorized(rails.SECWEB, "web", s.Now(), string(s.lang(r)), s.collectTerms(r, av)),
+			Memo: in.Memo, SameDay: in.SameDay, Channel: "web", Key: key})
+	case in.Speed == "instant":
 		// Settled or refused before this returns; if the instant service
 		// does not answer, the payment stays sent, its funds held, and the
 		// worker asks again: the status page follows it.
@@ -418,7 +475,7 @@ func (s *server) achConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 			s.Logger.Warn("web: instant payment unanswered; the worker sends it again", "payment", p.ID, "err", err)
 			err = nil
 		}
-	} else {
+	default:
 		p, err = s.Rails.Pay(ctx, req)
 	}
 	if err == nil && p.Status == rails.StatusRefused {
@@ -483,24 +540,22 @@ func (s *server) achList(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 func (s *server) achStatus(w http.ResponseWriter, r *http.Request, v *visit) {
-	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if s.Rails == nil || err != nil || n <= 0 {
-		s.notFound(w, r, v)
+	p, ok := s.ownPayment(w, r, v)
+	if !ok {
 		return
 	}
-	p, err := s.Rails.Store().Payment(r.Context(), rails.PaymentID(n))
-	if errors.Is(err, rails.ErrPaymentNotFound) || err == nil && (p.Customer != v.sess.Customer || p.Kind == rails.KindPrenote) {
-		s.notFound(w, r, v)
-		return
+	title := "Payment to " + p.Name
+	if p.Kind == rails.KindDebit {
+		title = "Collection from " + p.Name
 	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	pg := v.page(title, "payees")
+	if r.URL.Query().Get("done") == "recall" {
+		pg.Flash = "We asked the other bank for the money back."
 	}
-	pg := v.page("Payment to "+p.Name, "payees")
-	pg.Data = p
-	if p.Status != rails.StatusSettled && p.Status != rails.StatusReturned && p.Status != rails.StatusRefused {
-		pg.Refresh = 5 // follows the payment until it ends
+	_, why := recallable(p)
+	pg.Data = achStatusView{Payment: p, Words: statusWords(p), CanRecall: why == 0, RecallWords: recallWords(p)}
+	if p.Status != rails.StatusSettled && p.Status != rails.StatusReturned && p.Status != rails.StatusRefused || p.Recall == rails.RecallRequested || p.Recall == rails.RecallAccepted && p.Status == rails.StatusSettled {
+		pg.Refresh = 5 // follows the payment (or its request back) until it ends
 	}
 	s.render(w, r, http.StatusOK, "ach_status", pg)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/rails"
 )
 
 // Payments backs the bank's own confirmation page for payments an app
@@ -29,6 +30,10 @@ type Payments interface {
 	PaymentForCustomer(ctx context.Context, customer bankbridge.CustomerID, id string) (records.Payment, consent.Partner, error)
 	ConfirmPayment(ctx context.Context, customer bankbridge.CustomerID, id string) (records.Payment, error)
 	DeclinePayment(ctx context.Context, customer bankbridge.CustomerID, id string) (records.Payment, error)
+	// ConfirmCollection books a collection (money in from the customer's
+	// own account at another bank) with the authorisation the customer
+	// agreed to here; ConfirmPayment refuses a collection.
+	ConfirmCollection(ctx context.Context, customer bankbridge.CustomerID, id, authorization string) (records.Payment, error)
 }
 
 // paymentView is the confirmation page and, once the payment is settled,
@@ -58,6 +63,11 @@ type paymentView struct {
 	// Reason words why a failed payment failed.
 	Reason string
 	Error  string
+	// Collection: money in from the customer's own account at another
+	// bank (an ACH debit), From being the payee debited; Terms is the
+	// authorisation the customer agrees to, in their language.
+	Collection bool
+	Terms      string
 }
 
 // paymentPath is the page of payment id.
@@ -113,7 +123,10 @@ func (s *server) paymentView(w http.ResponseWriter, r *http.Request, v *visit, i
 		return paymentView{}, false
 	}
 	pv := paymentView{ID: p.ID, Partner: partner.LegalName, Amount: p.Amount, Currency: p.Currency, Memo: p.Memo,
-		Created: p.Created, ConfirmBy: p.ConfirmBy, Updated: p.Updated, Transfer: p.Transfer, FromID: p.From}
+		Created: p.Created, ConfirmBy: p.ConfirmBy, Updated: p.Updated, Transfer: p.Transfer, FromID: p.From, Collection: p.From < 0}
+	if pv.Collection {
+		pv.FromID = p.To // "See the account": the one the money comes into
+	}
 	if pv.Partner == "" {
 		pv.Partner = p.Partner
 	}
@@ -125,6 +138,20 @@ func (s *server) paymentView(w http.ResponseWriter, r *http.Request, v *visit, i
 		return paymentView{}, false
 	}
 	switch {
+	case p.Status == records.PaymentPending && p.NeedsConfirmation && s.Now().Before(p.ConfirmBy) && pv.Collection:
+		// A collection waits for its authorisation whatever its amount: a
+		// code only when the payment itself needs one, as on the web's own
+		// collection page.
+		pv.Awaiting = true
+		if pv.NeedCode, err = s.collectionNeedsCode(ctx, v, p); err != nil {
+			s.fail(w, r, err)
+			return paymentView{}, false
+		}
+		pv.NoTOTP = pv.NeedCode && !v.sess.TOTPEnrolled
+		if pv.Terms, err = s.partnerCollectionTerms(r, p, pv.ToLabel); err != nil {
+			s.fail(w, r, err)
+			return paymentView{}, false
+		}
 	case p.Status == records.PaymentPending && p.NeedsConfirmation && s.Now().Before(p.ConfirmBy):
 		pv.Awaiting = true
 		pv.NoTOTP = !v.sess.TOTPEnrolled
@@ -162,6 +189,22 @@ func (s *server) paymentLabels(ctx context.Context, c bankbridge.CustomerID, p r
 		}
 		if a.ID == p.To {
 			to = accountLabel(a)
+		}
+	}
+	if p.From < 0 {
+		// A collection: From is the payee at another bank it debits
+		// (rails.Payee.LimitsPayee).
+		payees, err := st.Payees(ctx, c)
+		if err != nil {
+			return "", "", err
+		}
+		for _, py := range payees {
+			if py.Account == 0 && ledger.AccountID(-int64(py.ID)) == p.From {
+				from = payeeLabel(py)
+			}
+		}
+		if from == "" {
+			from = "a payee you have since removed"
 		}
 	}
 	if to == "" {
@@ -263,6 +306,11 @@ func (s *server) paymentDecide(w http.ResponseWriter, r *http.Request, v *visit)
 		http.Redirect(w, r, paymentPath(id)+"?done=declined", http.StatusSeeOther)
 		return
 	}
+	if pv.Collection && r.PostForm.Get("authorize") != "yes" {
+		pv.Error = "Tick the box to give your authorisation, or decline. Nothing was collected."
+		s.renderPayment(w, r, v, http.StatusUnprocessableEntity, pv, "")
+		return
+	}
 	if pv.NoTOTP {
 		pv.Error = "Payments of this size need a code from an authenticator app. Set one up on the Security page, then open this page again, or decline the payment."
 		s.renderPayment(w, r, v, http.StatusUnprocessableEntity, pv, "")
@@ -289,7 +337,13 @@ func (s *server) paymentDecide(w http.ResponseWriter, r *http.Request, v *visit)
 			return
 		}
 	}
-	_, err := s.Payments.ConfirmPayment(ctx, v.sess.Customer, id)
+	var err error
+	if pv.Collection {
+		auth := rails.Authorized(rails.SECWEB, "web, asked by "+pv.Partner, s.Now(), string(s.lang(r)), pv.Terms)
+		_, err = s.Payments.ConfirmCollection(ctx, v.sess.Customer, id, auth)
+	} else {
+		_, err = s.Payments.ConfirmPayment(ctx, v.sess.Customer, id)
+	}
 	switch {
 	case err == nil, bankbridge.ErrorKind(err) == bankbridge.Conflict:
 		// Booked, refused by the ledger (FAILED), or settled meanwhile:

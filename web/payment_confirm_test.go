@@ -19,6 +19,7 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/oauth"
+	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/web"
 )
 
@@ -57,7 +58,7 @@ func newPayRig(t *testing.T) *payRig {
 	}
 	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: cons, Ledger: b.ledger, Payments: b.limits,
 		Customers: b.ids, Audit: alog, Store: b.db.DataAPI(), Now: b.clock.Now, BaseURL: srv.URL,
-		Options: dataapi.Options{CustomerRate: 100_000}})
+		Options: dataapi.Options{CustomerRate: 100_000}, Rails: b.rails})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func newPayRig(t *testing.T) *payRig {
 	mux.Handle(dataapi.Prefix+"/", api)
 	h = mux
 	b.handler = web.New(web.Deps{Auth: b.ids, Ledger: b.ledger, Logger: slog.New(slog.DiscardHandler), Now: b.clock.Now,
-		BankName: "Test Bank", Payments: api})
+		BankName: "Test Bank", Payments: api, Rails: b.rails, Limits: b.limits})
 	p, err := dataapitest.Register(ctx, cons, srv.URL, "chat-app", 100_000, b.clock.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -336,4 +337,67 @@ func wrongCode(secret string, now time.Time) string {
 		return "111111"
 	}
 	return "000000"
+}
+
+// TestPartnerCollectionAuthorisedHere: a collection a partner starts (money
+// in from the customer's own account at another bank) waits on the bank's
+// page, which shows the authorisation in words; confirming without ticking
+// it collects nothing; ticked, the debit is recorded with the words agreed
+// to and the partner sees it POSTED.
+func TestPartnerCollectionAuthorisedHere(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newPayRig(t)
+	ada := r.payer("Ada Lovelace", "ada@example.com")
+	pe, err := r.rails.AddPayee(ctx, rails.Payee{Customer: ada.c.ID, Name: "Ada Lovelace", Nickname: "Ada elsewhere", Routing: "231380104", Number: "987654321"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.rails.Store().UpdatePayee(ctx, pe.ID, rails.PayeeVerified, "", "", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	var payees dataapi.Payees
+	if res := r.api(t, ada, "GET", "/payees", nil, nil); json.Unmarshal(res.Body, &payees) != nil || res.Status != 200 {
+		t.Fatalf("GET /payees: %d %s", res.Status, res.Body)
+	}
+	from := ""
+	for _, p := range payees.Payees {
+		if p.Destination == "EXTERNAL" {
+			from = p.PayeeID
+		}
+	}
+	body := fmt.Sprintf(`{"fromPayeeId":%q,"toAccountId":%q,"amount":30}`, from, ada.from)
+	res := r.api(t, ada, "POST", "/payments", []byte(body), map[string]string{"Idempotency-Key": "collect-1"})
+	var c dataapi.Payment
+	if err := json.Unmarshal(res.Body, &c); err != nil || res.Status != 201 {
+		t.Fatalf("POST /payments: %d %s", res.Status, res.Body)
+	}
+	path := confirmPath(t, c)
+	br := r.browser()
+	br.login("", "ada@example.com")
+	page := br.get(path)
+	if !strings.Contains(page.body, "asks to bring money in from your account at another bank") ||
+		!strings.Contains(page.body, "I authorise Test Bank to debit 30.00 USD once from my account ••••4321") || strings.Contains(page.body, `name="code"`) {
+		t.Fatalf("the page:\n%s", page.body)
+	}
+	csrf := br.csrf(path)
+	if res := br.post(path, url.Values{"csrf": {csrf}, "decision": {"confirm"}}); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Tick the box") {
+		t.Fatalf("confirmed unticked: %d\n%s", res.status, res.body)
+	}
+	if got := r.status(t, ada, c.PaymentID); got != "PENDING " {
+		t.Fatalf("after an unticked confirmation: %q", got)
+	}
+	if res := br.post(path, url.Values{"csrf": {csrf}, "decision": {"confirm"}, "authorize": {"yes"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("authorised: %d\n%s", res.status, res.body)
+	}
+	if got := r.status(t, ada, c.PaymentID); got != "POSTED " {
+		t.Fatalf("after the authorisation: %q", got)
+	}
+	ps, err := r.rails.Store().Payments(ctx, rails.PaymentQuery{Customer: ada.c.ID, Kinds: []rails.Kind{rails.KindDebit}})
+	if err != nil || len(ps) != 1 || !strings.Contains(ps[0].Authorization, "asked by") || !strings.Contains(ps[0].Authorization, "I authorise Test Bank to debit 30.00 USD") {
+		t.Fatalf("the debit: %+v, %v", ps, err)
+	}
+	if p := br.get(path); !strings.Contains(p.body, "Authorised: we ask the other bank for the money") {
+		t.Fatalf("after:\n%s", p.body)
+	}
 }

@@ -170,7 +170,37 @@ func (r *recorder) Write(b []byte) (int, error) { r.wrote = true; return r.body.
 // and their status in words.
 type ChatRails struct{ S *rails.Service }
 
-var _ assistant.Rails = ChatRails{}
+var (
+	_ assistant.Rails         = ChatRails{}
+	_ assistant.RailCollector = ChatRails{}
+)
+
+// Collectable implements assistant.RailCollector: only a payee the bank
+// verified with a prenote may be debited (rails.ErrNotValidated), and
+// never one that failed verification.
+func (c ChatRails) Collectable(ctx context.Context, cu bankbridge.CustomerID, payee ledger.PayeeID) error {
+	p, err := c.S.Store().Payee(ctx, cu, payee)
+	switch {
+	case err != nil:
+		return err
+	case p.Status == rails.PayeeFailed:
+		return rails.ErrPayeeFailed
+	case p.Status != rails.PayeeVerified:
+		return rails.ErrNotValidated
+	}
+	return nil
+}
+
+// Collect implements assistant.RailCollector: a WEB debit, its
+// authorisation the words the chat showed (rails.Authorized).
+func (c ChatRails) Collect(ctx context.Context, r assistant.RailCollection) (assistant.RailStatus, error) {
+	got, err := c.S.Collect(ctx, rails.DebitRequest{Customer: r.Customer, Payee: r.Payee, To: r.To, Amount: r.Amount, SEC: rails.SECWEB,
+		Authorization: rails.Authorized(rails.SECWEB, r.Channel, c.S.Options().Now(), "chat", r.Terms), Channel: r.Channel, Key: r.Key})
+	if err != nil {
+		return assistant.RailStatus{}, err
+	}
+	return chatStatus(got), nil
+}
 
 // Pay implements assistant.Rails: a standard ACH credit.
 func (c ChatRails) Pay(ctx context.Context, p assistant.RailPayment) (assistant.RailStatus, error) {
