@@ -57,6 +57,10 @@ type achStatusView struct {
 	CanRecall bool
 	// RecallWords says where a request to have it back is.
 	RecallWords string
+	// Moving: the payment or its request back has not ended; Follow is
+	// how often the page reloads, when the customer asked (following).
+	Moving bool
+	Follow int
 }
 
 // statusWords says p's status for its customer (rails.Payment.Words).

@@ -510,6 +510,19 @@ func (s *server) achConfirm(w http.ResponseWriter, r *http.Request, v *visit) {
 type achListView struct {
 	Payments []rails.Payment
 	Credits  []rails.Entry
+	Follow   int // seconds between reloads, when the customer asked to follow (following)
+}
+
+// following is how often a page that follows a payment reloads itself:
+// every seconds when the customer asked for it (?follow=1), else never. A
+// page that changes under a reader who did not ask for it fails WCAG 2.2.1
+// Timing Adjustable (https://www.w3.org/TR/WCAG22/#timing-adjustable, axe's
+// meta-refresh rule), as the console's failed-logins page says too.
+func following(r *http.Request, seconds int) int {
+	if r.URL.Query().Get("follow") == "1" {
+		return seconds
+	}
+	return 0
 }
 
 func (s *server) achList(w http.ResponseWriter, r *http.Request, v *visit) {
@@ -534,8 +547,8 @@ func (s *server) achList(w http.ResponseWriter, r *http.Request, v *visit) {
 		}
 	}
 	p := v.page("Payments to other banks", "payees")
-	p.Data = achListView{Payments: ps, Credits: credits}
-	p.Refresh = 10
+	p.Data = achListView{Payments: ps, Credits: credits, Follow: following(r, 10)}
+	p.Refresh = p.Data.(achListView).Follow
 	s.render(w, r, http.StatusOK, "ach_list", p)
 }
 
@@ -553,10 +566,13 @@ func (s *server) achStatus(w http.ResponseWriter, r *http.Request, v *visit) {
 		pg.Flash = "We asked the other bank for the money back."
 	}
 	_, why := recallable(p)
-	pg.Data = achStatusView{Payment: p, Words: statusWords(p), CanRecall: why == 0, RecallWords: recallWords(p)}
-	if p.Status != rails.StatusSettled && p.Status != rails.StatusReturned && p.Status != rails.StatusRefused || p.Recall == rails.RecallRequested || p.Recall == rails.RecallAccepted && p.Status == rails.StatusSettled {
-		pg.Refresh = 5 // follows the payment (or its request back) until it ends
+	view := achStatusView{Payment: p, Words: statusWords(p), CanRecall: why == 0, RecallWords: recallWords(p)}
+	// A payment (or its request back) still moving can be followed until it ends.
+	view.Moving = p.Status != rails.StatusSettled && p.Status != rails.StatusReturned && p.Status != rails.StatusRefused || p.Recall == rails.RecallRequested || p.Recall == rails.RecallAccepted && p.Status == rails.StatusSettled
+	if view.Moving {
+		view.Follow = following(r, 5)
 	}
+	pg.Data, pg.Refresh = view, view.Follow
 	s.render(w, r, http.StatusOK, "ach_status", pg)
 }
 

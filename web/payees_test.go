@@ -117,6 +117,16 @@ func TestACHPaymentFromTheWebApp(t *testing.T) {
 		if p := br.get(status); !strings.Contains(p.body, "Scheduled") {
 			t.Fatalf("status page:\n%s", p.body)
 		}
+		// A payment on its way reloads only when the customer asks to
+		// follow it (WCAG 2.2.1), and so does the list.
+		for _, path := range []string{status, "/payments/ach"} {
+			if p := br.get(path); strings.Contains(p.body, `http-equiv="refresh"`) || !strings.Contains(p.body, `href="`+path+`?follow=1"`) {
+				t.Errorf("%s reloads unasked, or offers no way to follow:\n%s", path, p.body)
+			}
+			if p := br.get(path + "?follow=1"); !strings.Contains(p.body, `http-equiv="refresh"`) {
+				t.Errorf("%s?follow=1 does not reload", path)
+			}
+		}
 		if a := b.get(from.ID); a.Held != 250_00 {
 			t.Fatalf("held %d", a.Held)
 		}
