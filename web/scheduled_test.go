@@ -249,6 +249,13 @@ func TestScheduledEditAndStepUp(t *testing.T) {
 		if !strings.Contains(edit.body, "amount 10.00 USD -&gt; 25.00 USD") || !strings.Contains(edit.body, `value="`+next+`"`) {
 			t.Fatalf("the edit page after the change:\n%s", edit.body)
 		}
+		// In Spanish, the history reads in Spanish.
+		br.get("/language?lang=es&next=/accounts")
+		if edit := br.get("/scheduled/" + weekly + "/edit"); !strings.Contains(edit.body, "importe 10.00 USD -&gt; 25.00 USD; próxima fecha") ||
+			strings.Contains(edit.body, "next date") {
+			t.Fatalf("the history is not in Spanish:\n%s", edit.body)
+		}
+		br.get("/language?lang=en&next=/accounts")
 		eve := b.browser()
 		b.customer("Eve Other", "eve@example.com")
 		eve.login("", "eve@example.com")
