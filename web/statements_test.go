@@ -6,10 +6,12 @@ import (
 	"encoding/csv"
 	"fmt"
 	"html"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -277,4 +279,56 @@ func TestStatementsInSpanish(t *testing.T) {
 		rows[4][1] != "Comisión mensual de mantenimiento" || rows[4][2] != "Comisiones" || rows[4][3] != "-5.00" || rows[5][1] != "Saldo final" {
 		t.Errorf("CSV in Spanish: %q", rows)
 	}
+}
+
+// TestSearchInSpanish: a Spanish customer's search matches the
+// descriptions as the page shows them ("Pago programado" finds the
+// scheduled payment, "Scheduled" does not), on both engines; in English,
+// as stored.
+func TestSearchInSpanish(t *testing.T) {
+	t.Parallel()
+	engines(t, func(t *testing.T, pg bool) {
+		b := newBank(t, bankOptions{postgres: pg})
+		ada := b.customer("Ada Lovelace", "ada@example.com")
+		checking := b.account(ada.ID, "Everyday", ledger.Checking, 100_00)
+		savings := b.account(ada.ID, "Rainy day", ledger.Savings, 0)
+		b.move(checking.ID, savings.ID, 10_00, "Scheduled payment to Rainy day: tarro")
+		b.move(checking.ID, savings.ID, 5_00, "Transfer to savings")
+		b.move(checking.ID, b.funding, 3_00, "Harbor Coffee Co.")
+		br := b.browser()
+		br.login("", "ada@example.com")
+		search := func(q string) (found []string) {
+			t.Helper()
+			p := br.get(fmt.Sprintf("/accounts/%d?q=%s", checking.ID, url.QueryEscape(q)))
+			if p.status != 200 {
+				t.Fatalf("search %q: %d", q, p.status)
+			}
+			for _, d := range []string{"Pago programado a Rainy day: tarro", "Scheduled payment to Rainy day: tarro", "Transferencia a ahorros",
+				"Transfer to savings", "Harbor Coffee Co."} {
+				if strings.Contains(html.UnescapeString(p.body), d) {
+					found = append(found, d)
+				}
+			}
+			return found
+		}
+		br.get("/language?lang=es&next=/accounts")
+		for q, want := range map[string][]string{
+			"Pago programado":  {"Pago programado a Rainy day: tarro"},
+			"programado a rai": {"Pago programado a Rainy day: tarro"},
+			"a ahorros":        {"Transferencia a ahorros"},
+			"Scheduled":        nil,
+			"coffee":           {"Harbor Coffee Co."},
+		} {
+			if got := search(q); !slices.Equal(got, want) {
+				t.Errorf("in Spanish, %q found %q, want %q", q, got, want)
+			}
+		}
+		br.get("/language?lang=en&next=/accounts")
+		if got := search("Scheduled"); !slices.Equal(got, []string{"Scheduled payment to Rainy day: tarro"}) {
+			t.Errorf("in English, Scheduled found %q", got)
+		}
+		if got := search("Pago programado"); got != nil {
+			t.Errorf("in English, Pago programado found %q", got)
+		}
+	})
 }
