@@ -510,4 +510,14 @@ var spanish = map[string]string{
 	"the account or payee no longer exists":                                        "la cuenta o el beneficiario ya no existe",
 	"it would have taken your payments of the last 24 hours past your daily limit": "habría llevado tus pagos de las últimas 24 horas por encima de tu límite diario",
 	"your payments of the last 24 hours passed the amount that needs a code from your authenticator app, and this payment was not authorised with one when it was set up (edit it to authorise it)": "tus pagos de las últimas 24 horas superaron el importe que necesita un código de tu app de autenticación, y este pago no se autorizó con uno al programarlo (edítalo para autorizarlo)",
+	// The customer's time zone (security page).
+	"Time zone": "Zona horaria",
+	"Times on these pages and in our e-mails show in %s.":                                               "Las horas de estas páginas y de nuestros correos se muestran en %s.",
+	"Times on these pages and in our e-mails show in the bank's time zone, %s, until you choose yours.": "Las horas de estas páginas y de nuestros correos se muestran en la zona horaria del banco, %s, hasta que elijas la tuya.",
+	"Scheduled payments keep the bank's calendar.":                                                      "Los pagos programados siguen el calendario del banco.",
+	"Your time zone": "Tu zona horaria",
+	"Its name in the time zone database, like America/Mexico_City or Europe/Madrid. Leave it empty to use the bank's.": "Su nombre en la base de datos de zonas horarias, como America/Mexico_City o Europe/Madrid. Déjalo vacío para usar la del banco.",
+	"Save time zone":           "Guardar zona horaria",
+	"Your time zone is saved.": "Tu zona horaria quedó guardada.",
+	"That is not a time zone we know. Use its name in the time zone database, like America/Mexico_City.": "No conocemos esa zona horaria. Usa su nombre en la base de datos de zonas horarias, como America/Mexico_City.",
 }
