@@ -622,7 +622,7 @@ func (t *turn) transactions(in Intent) error {
 	var b strings.Builder
 	b.WriteString(t.tr("Recent activity:"))
 	for _, l := range lines {
-		fmt.Fprintf(&b, "\n%s  %s  %s", t.date(l.e.Transfer.Created), l.e.Amount.Display(l.acct.Currency), truncate(l.e.Transfer.Description, 40))
+		fmt.Fprintf(&b, "\n%s  %s  %s", t.date(l.e.Transfer.Created), l.e.Amount.Display(l.acct.Currency), truncate(t.desc(l.e.Transfer.Description), 40))
 	}
 	r := t.say(b.String(), withChoices(choiceBalance, choiceSpend))
 	r.Disclosure = t.disclose("transactions", ids, consent.Transactions)

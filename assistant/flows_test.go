@@ -286,3 +286,27 @@ func TestAssistantPayeeNamedLikeANumber(t *testing.T) {
 	lacks(t, r, "Pay Seven")
 	has(t, r, "Nothing was paid")
 }
+
+// TestAssistantDescriptionsInSpanish: the recent activity a Spanish
+// customer reads in chat shows the bank's own descriptions in Spanish and
+// what a merchant or a person wrote as written.
+func TestAssistantDescriptionsInSpanish(t *testing.T) {
+	t.Parallel()
+	b := newBank(t)
+	ctx := context.Background()
+	if err := b.db.Messenger().SaveSettings(ctx, assistant.Settings{Customer: b.customer, Privacy: assistant.PrivacyFull, Alerts: true,
+		Language: assistant.Spanish, Updated: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.led.Transfer(ctx, ledger.Move("test", "sched", b.checking.ID, b.sam.ID, 1500, "USD", "Scheduled payment to Sam Smith: rent")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.led.Transfer(ctx, ledger.Move("test", "save", b.checking.ID, b.savings.ID, 1000, "USD", "Transfer to savings")); err != nil {
+		t.Fatal(err)
+	}
+	r := b.sayAs(b.key, "Movimientos", "INTENT:recent_transactions")
+	has(t, r, "Movimientos recientes:", "Pago programado a Sam Smith: rent", "Transferencia a ahorros", "Harbor Coffee Co.")
+	if s := text(r); strings.Contains(s, "Scheduled payment") || strings.Contains(s, "Transfer to savings") {
+		t.Errorf("English descriptions in a Spanish chat:\n%s", s)
+	}
+}

@@ -94,7 +94,7 @@ func (t *turn) fraud(in Intent) error {
 		chs := make([]Choice, 0, len(ps)+1)
 		ids := make([]ledger.AccountID, 0, len(ps))
 		for i, p := range ps {
-			fmt.Fprintf(&b, "\n%d. %s  %s  %s", i+1, t.date(p.e.Transfer.Created), (-p.e.Amount).Display(p.acct.Currency), truncate(p.e.Transfer.Description, 40))
+			fmt.Fprintf(&b, "\n%d. %s  %s  %s", i+1, t.date(p.e.Transfer.Created), (-p.e.Amount).Display(p.acct.Currency), truncate(t.desc(p.e.Transfer.Description), 40))
 			chs = append(chs, Choice{fmt.Sprintf("%d: %s", i+1, (-p.e.Amount).Display(p.acct.Currency)), payloadReport + strconv.FormatInt(int64(p.e.Transfer.ID), 10)})
 			if !slices.Contains(ids, p.acct.ID) {
 				ids = append(ids, p.acct.ID)
@@ -127,7 +127,7 @@ func (t *turn) fraud(in Intent) error {
 		}
 	}
 	pend := &Pending{ID: newID(), Action: Fraud, From: p.acct.ID, Transfer: p.e.Transfer.ID, Amount: -p.e.Amount, Currency: p.acct.Currency,
-		Cards: ids, Payee: truncate(p.e.Transfer.Description, 40), Expires: t.now.Add(t.a.d.ConfirmTTL)}
+		Cards: ids, Payee: truncate(t.desc(p.e.Transfer.Description), 40), Expires: t.now.Add(t.a.d.ConfirmTTL)}
 	t.conv.Pending = pend
 	q := t.tr("Report the payment you chose as not yours?")
 	if t.showCards() {
@@ -189,6 +189,11 @@ func (t *turn) freezeCards(ids []ledger.CardID) error {
 	}
 	return nil
 }
+
+// desc is a transaction's description in the turn's language: the words
+// the bank wrote ("Scheduled payment to Sam") translated, what a merchant
+// or a person wrote kept (ledger.DescriptionIn).
+func (t *turn) desc(d string) string { return ledger.DescriptionIn(string(t.lang), d) }
 
 // date writes a day in the turn's language: "3 Dec", "3 dic".
 func (t *turn) date(at time.Time) string {

@@ -2,6 +2,7 @@ package assistant
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -220,6 +221,39 @@ type Languages interface {
 	// SetLanguage stores l ("" forgets the choice) and leaves the other
 	// settings as they are (the defaults for a customer without any).
 	SetLanguage(ctx context.Context, c bankbridge.CustomerID, l Language, at time.Time) error
+}
+
+// TimeZones keeps the time zone a customer chose for the times the bank
+// shows them (the web app's pages, the bank's e-mails), beside their
+// language in the same row of settings. The chat's replies do not read it.
+// *sqlstore.MessengerStore implements it; store/storetest.Messenger proves
+// it on both engines.
+type TimeZones interface {
+	// TimeZone is the customer's time zone, an IANA name; "" when they
+	// never chose (the bank's time zone applies).
+	TimeZone(ctx context.Context, c bankbridge.CustomerID) (string, error)
+	// SetTimeZone stores zone, which must pass ParseTimeZone ("" forgets
+	// the choice), and leaves the other settings as they are.
+	SetTimeZone(ctx context.Context, c bankbridge.CustomerID, zone string, at time.Time) error
+}
+
+// ErrTimeZone is a time zone that is not an IANA name.
+var ErrTimeZone = bankbridge.E(bankbridge.Invalid, "time_zone_invalid", "choose a time zone by its IANA name, such as America/Mexico_City")
+
+// ParseTimeZone reads a customer's time zone: an IANA time zone database
+// name (https://www.iana.org/time-zones) that Go's time package knows
+// (the binary carries the database, time/tzdata). "Local" (the server's
+// zone, which a customer cannot mean) and anything longer than 64 bytes
+// are refused; so are paths, which time.LoadLocation refuses itself.
+func ParseTimeZone(name string) (*time.Location, error) {
+	if name == "" || name == "Local" || len(name) > 64 || strings.ContainsAny(name, " \t\r\n") {
+		return nil, ErrTimeZone
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, ErrTimeZone
+	}
+	return loc, nil
 }
 
 // Store errors. Compare with errors.Is.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi"
@@ -60,6 +61,7 @@ type identityID = identity.Customer
 // partners, and a webhook receiver.
 type bank struct {
 	t        testing.TB
+	langs    sync.Map // bankbridge.CustomerID -> the language the customer chose ("es")
 	srv      *httptest.Server
 	clock    *clock
 	db       *sqlite.DB
@@ -147,6 +149,13 @@ func (s stores) Limits() limits.Store     { return s.limits }
 func (s stores) DataAPI() records.Store   { return s.dataapi }
 func (s stores) Rails() rails.Store       { return s.rails }
 
+// language is the customer's chosen language, as set by a test in b.langs.
+func (b *bank) language(_ context.Context, c bankbridge.CustomerID) string {
+	v, _ := b.langs.Load(c)
+	l, _ := v.(string)
+	return l
+}
+
 func newBank(t testing.TB, o bankOptions) *bank {
 	t.Helper()
 	ctx := context.Background()
@@ -213,7 +222,7 @@ func newBank(t testing.TB, o bankOptions) *bank {
 		}})
 	b.api, err = dataapi.New(ctx, dataapi.Deps{Verifier: b.as.Verifier(oauth.VerifierOptions{}), Consents: b.consents, Ledger: b.ledger, Payments: b.payments,
 		Customers: ids, Audit: b.alog, Store: db.DataAPI(), Registerer: b.reg, Now: clk.Now, BaseURL: b.srv.URL, BankName: "Test Bank",
-		Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Options: opts, Rails: b.rails})
+		Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Options: opts, Rails: b.rails, Language: b.language})
 	if err != nil {
 		t.Fatal(err)
 	}

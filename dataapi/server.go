@@ -84,6 +84,11 @@ type Deps struct {
 	BaseURL string
 	// BankName names the data provider in consents. Default "bankbridge".
 	BankName string
+	// Language, when set, is the customer's chosen language ("es", "en",
+	// or "" for none; the setting the web app, e-mail and chat share,
+	// assistant.Languages): a statement document is written in it, as the
+	// customer downloads it from the bank's app. Nil: English.
+	Language func(ctx context.Context, c bankbridge.CustomerID) string
 	Options  Options
 }
 

@@ -127,6 +127,12 @@ func (s *Server) statement(c *call) {
 		return
 	}
 	if pdf {
+		// The customer's statement in the customer's language, byte for
+		// byte the one they download from the bank's app; Accept-Language
+		// is not consulted (docs/dataapi.md, "Statements").
+		if s.d.Language != nil {
+			st.Lang = s.d.Language(c.ctx, c.acc.Grant.Customer)
+		}
 		c.disclose([]ledger.AccountID{a.ID}, []consent.Cluster{consent.Statements}, []string{"statements.document", "statements.document.transactions", "statements.document.holder"})
 		var buf bytes.Buffer
 		if err := st.PDF(&buf); err != nil {
@@ -138,6 +144,10 @@ func (s *Server) statement(c *call) {
 		}
 		h := c.w.Header()
 		h.Set("Content-Type", "application/pdf")
+		h.Set("Content-Language", "en") // RFC 9110 section 8.5
+		if st.Lang == statement.Spanish {
+			h.Set("Content-Language", "es")
+		}
 		h.Set("Content-Disposition", `inline; filename="`+st.Name()+`.pdf"`)
 		c.w.WriteHeader(http.StatusOK)
 		_, _ = c.w.Write(buf.Bytes())

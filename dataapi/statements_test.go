@@ -89,6 +89,34 @@ func TestStatementAsPDF(t *testing.T) {
 	if strings.Contains(text, string(b.ada.checking.Number)) {
 		t.Error("the PDF shows the full account number")
 	}
+	if cl := res.Header.Get("Content-Language"); cl != "en" {
+		t.Errorf("Content-Language %q, want en", cl)
+	}
+
+	// A customer who chose Spanish: the partner gets the Spanish document
+	// the customer downloads, whatever language the partner's software asks.
+	b.langs.Store(b.ada.id.ID, "es")
+	es := b.call(b.budget, tok, "GET", doc, nil, map[string]string{"Accept": "application/pdf", "Accept-Language": "en-US"})
+	st.Lang = statement.Spanish
+	want.Reset()
+	if err := st.PDF(&want); err != nil {
+		t.Fatal(err)
+	}
+	if es.Status != 200 || !bytes.Equal(want.Bytes(), es.Body) || es.Header.Get("Content-Language") != "es" {
+		t.Errorf("a Spanish customer's statement: %d, Content-Language %q, the Spanish document: %v", es.Status, es.Header.Get("Content-Language"), bytes.Equal(want.Bytes(), es.Body))
+	}
+	if err := os.WriteFile(path, es.Body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = exec.Command("pdftotext", "-layout", path, "-").Output(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Estado de cuenta", "Saldo inicial", "Página 1 de 1", "Rent for the flat"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the Spanish PDF lacks %q:\n%s", want, out)
+		}
+	}
+	b.langs.Delete(b.ada.id.ID)
 
 	// Another account of the same customer, outside this consent: 404 as
 	// for JSON, and nothing of it in the answer.

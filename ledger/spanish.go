@@ -1,6 +1,10 @@
 package ledger
 
-import "strings"
+import (
+	"maps"
+	"slices"
+	"strings"
+)
 
 // The bank writes some transaction descriptions itself ("Transfer to
 // savings", "Scheduled payment to Sam: rent") and names spending
@@ -40,8 +44,16 @@ var descriptionsES = map[string]string{
 	"Credit card payment - thank you": "Pago de tarjeta de crédito - gracias",
 }
 
+// descriptionSuffixesES are the endings the bank's own code writes after a
+// name it keeps ("Netflix - AutoPay").
+var descriptionSuffixesES = []struct{ en, es string }{
+	{" - AutoPay", " - Pago automático"},
+}
+
 // DescriptionIn is a transaction's description in lang ("es" or anything
 // else for English): the words the bank wrote translated, the rest kept.
+// It tries, in order, a whole description, then an ending, then a
+// beginning (Wording lists them for a store that must do the same).
 func DescriptionIn(lang, desc string) string {
 	if lang != "es" || desc == "" {
 		return desc
@@ -49,8 +61,10 @@ func DescriptionIn(lang, desc string) string {
 	if es, ok := descriptionsES[desc]; ok {
 		return es
 	}
-	if name, ok := strings.CutSuffix(desc, " - AutoPay"); ok {
-		return name + " - Pago automático"
+	for _, p := range descriptionSuffixesES {
+		if name, ok := strings.CutSuffix(desc, p.en); ok {
+			return name + p.es
+		}
 	}
 	for _, p := range descriptionPrefixesES {
 		// The name and memo after the prefix ("to Sam: rent") are kept
@@ -60,6 +74,39 @@ func DescriptionIn(lang, desc string) string {
 		}
 	}
 	return desc
+}
+
+// Phrase is words the bank writes (From, English, ASCII) and what they
+// read as in another language (To).
+type Phrase struct{ From, To string }
+
+// Wording is how DescriptionIn rewrites descriptions into one language, as
+// data, so that a store can search the words a customer reads (the
+// HistoryQuery's Lang) with the same rules: a description equal to a
+// Whole's From becomes its To; else one ending in a Suffixes' From has it
+// replaced; else one starting with a Prefixes' From has it replaced, the
+// first that applies, in the order given; else it is kept.
+type Wording struct {
+	Whole, Suffixes, Prefixes []Phrase
+}
+
+// WordingIn is DescriptionIn's rules for lang; ok is false for English,
+// where descriptions read as stored. Whole is sorted by From, so the same
+// lang gives the same Wording.
+func WordingIn(lang string) (w Wording, ok bool) {
+	if lang != "es" {
+		return Wording{}, false
+	}
+	for _, en := range slices.Sorted(maps.Keys(descriptionsES)) {
+		w.Whole = append(w.Whole, Phrase{en, descriptionsES[en]})
+	}
+	for _, p := range descriptionSuffixesES {
+		w.Suffixes = append(w.Suffixes, Phrase{p.en, p.es})
+	}
+	for _, p := range descriptionPrefixesES {
+		w.Prefixes = append(w.Prefixes, Phrase{p.en, p.es})
+	}
+	return w, true
 }
 
 // categoriesES are the spending categories the bank assigns, in Spanish.

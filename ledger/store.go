@@ -107,7 +107,14 @@ type HistoryQuery struct {
 	From    time.Time // inclusive; zero for unbounded
 	To      time.Time // exclusive; zero for unbounded
 	Search  string    // case-insensitive substring of the description
-	Status  TransferStatus
+	// Lang is the language the customer reads descriptions in ("es", or
+	// "" for English): Search matches the description as DescriptionIn
+	// shows it in Lang, so "Pago programado" finds "Scheduled payment to
+	// Sam" for a Spanish customer, and the English words they never see do
+	// not match. Case is folded as the engine folds it: ASCII letters on
+	// SQLite, all letters on PostgreSQL.
+	Lang   string
+	Status TransferStatus
 }
 
 // Cursor marks a position in an account's history (newest first).

@@ -2,6 +2,7 @@ package scheduled
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -82,5 +83,40 @@ func TestRunKey(t *testing.T) {
 	t.Parallel()
 	if got := (Run{Order: 12, Seq: 3}).Key(); got != "sched:12:3" {
 		t.Fatalf("Key = %q", got)
+	}
+}
+
+func TestDetailIn(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ lang, in, want string }{
+		{"es", "amount 10.00 USD -> 25.00 USD; next date 2026-03-09 -> 2026-03-16",
+			"importe 10.00 USD -> 25.00 USD; próxima fecha 2026-03-09 -> 2026-03-16"},
+		{"es", "end date none -> 2026-06-01; number of payments 4 -> 0; authorised with the authenticator code up to 1,500.00 USD",
+			"fecha de fin ninguna -> 2026-06-01; número de pagos 4 -> 0; autorizado con el código del autenticador hasta 1,500.00 USD"},
+		{"en", "amount 10.00 USD -> 25.00 USD", "amount 10.00 USD -> 25.00 USD"},
+		{"es", "something new", "something new"},
+		{"es", "", ""},
+	} {
+		if got := DetailIn(c.lang, c.in); got != c.want {
+			t.Errorf("DetailIn(%q, %q) = %q, want %q", c.lang, c.in, got, c.want)
+		}
+	}
+}
+
+// TestDetailInCoversChangeDetail: every part changeDetail writes reads in
+// Spanish, none left in English.
+func TestDetailInCoversChangeDetail(t *testing.T) {
+	t.Parallel()
+	was := Order{Amount: 1000, Currency: "USD", Next: day(2026, 3, 9), Count: 4, Every: Weekly}
+	now := Order{Amount: 2500, Currency: "USD", Next: day(2026, 3, 16), Until: day(2026, 6, 1), Authorized: 150000, AuthorizedAt: day(2026, 3, 1), Every: Weekly}
+	d := changeDetail(was, now)
+	es := DetailIn("es", d)
+	for _, w := range detailWordsES {
+		if strings.Contains(es, w.en) {
+			t.Errorf("%q left in English in %q", w.en, es)
+		}
+	}
+	if strings.Count(d, "; ") != 4 || strings.Contains(es, "none") {
+		t.Errorf("changeDetail %q, in Spanish %q", d, es)
 	}
 }

@@ -215,6 +215,48 @@ func changeDetail(was, now Order) string {
 	return strings.Join(parts, "; ")
 }
 
+// detailWordsES are changeDetail's words in Spanish; the values (amounts,
+// ISO dates, counts) read the same in both.
+var detailWordsES = []struct{ en, es string }{
+	{"authorised with the authenticator code up to ", "autorizado con el código del autenticador hasta "},
+	{"number of payments ", "número de pagos "},
+	{"next date ", "próxima fecha "},
+	{"end date ", "fecha de fin "},
+	{"amount ", "importe "},
+}
+
+// DetailIn is a Change's Detail in lang ("es" or anything else for
+// English). The history keeps the English changeDetail wrote; it is
+// translated when shown, as ledger.DescriptionIn translates descriptions,
+// so a change made before the customer chose Spanish reads in Spanish too.
+// A part it does not know is kept as written.
+func DetailIn(lang, detail string) string {
+	if lang != "es" || detail == "" {
+		return detail
+	}
+	parts := strings.Split(detail, "; ")
+	for i, p := range parts {
+		for _, w := range detailWordsES {
+			if rest, ok := strings.CutPrefix(p, w.en); ok {
+				a, b, two := strings.Cut(rest, " -> ")
+				if two {
+					rest = noneES(a) + " -> " + noneES(b)
+				}
+				parts[i] = w.es + rest
+				break
+			}
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func noneES(v string) string {
+	if v == "none" {
+		return "ninguna"
+	}
+	return v
+}
+
 // Skip skips the order's next occurrence: it is recorded as skipped and the
 // order moves to the one after. A worker paying it at the same moment wins
 // or loses the same claim, so it is paid or skipped, never both.

@@ -10,6 +10,9 @@
 // opening and closing balances, money in and out, and the fees and interest
 // of the month. Money reads through ledger.Amount.Display (Amount.Format,
 // the ledger's machine form, in CSV); text for people passes legible.Clean.
+// Both renderings are written in the statement's Lang, English or Spanish
+// (spanish.go): the caller sets it to the customer's choice, and the bank's
+// own descriptions and categories are translated when rendered.
 //
 // It must never import net/http, a store or an edge: callers check who may
 // see which statement (the web its session, the data API the consent) and

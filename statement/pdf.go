@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -50,11 +49,11 @@ func (s *Statement) PDF(w io.Writer) error {
 	f.SetCompression(false)
 	f.SetCreationDate(s.LastDay())
 	f.SetModificationDate(s.LastDay())
-	f.SetTitle("Statement "+s.Period()+", account "+s.Account.Number.Masked(), true)
+	f.SetTitle(s.w("Statement")+" "+s.Period()+", "+s.w("account")+" "+s.Account.Number.Masked(), true)
 	f.SetAuthor(s.Bank.Name, true)
 	f.SetCreator(s.Bank.Name, true)
 	f.SetProducer("bankbridge (go-pdf/fpdf)", false)
-	f.SetLang("en-US")
+	f.SetLang(pdfLang(s.Lang))
 	f.AliasNbPages("{nb}")
 	r := &render{f: f, s: s, tr: cp1252}
 	f.SetHeaderFunc(r.header)
@@ -121,10 +120,10 @@ func (r *render) header() {
 	r.text(contentW/2, 8, s.Bank.Name, "L", false)
 	f.SetFont("Helvetica", "B", 13)
 	r.color(ink)
-	r.text(contentW/2, 8, "Account statement", "R", false)
+	r.text(contentW/2, 8, s.w("Account statement"), "R", false)
 	f.Ln(8)
 	f.SetFont("Helvetica", "", 8.5)
-	right := []string{s.Period() + ": " + day(s.Start) + " to " + day(s.LastDay()),
+	right := []string{s.Period() + ": " + span(s.Lang, s.Start, s.LastDay()),
 		s.Account.Name + " " + s.Account.Number.Masked()}
 	left := append([]string(nil), s.Bank.Address...)
 	if c := strings.Join(nonEmpty(s.Bank.Phone, s.Bank.Website), " · "); c != "" {
@@ -154,9 +153,9 @@ func (r *render) footer() {
 	f.Line(margin, footerTop+2, pageW-margin, footerTop+2)
 	f.SetFont("Helvetica", "", 7.5)
 	r.color(muted)
-	r.text(contentW*0.75, 4, s.Bank.Name+" · Statement for "+s.Period()+" · Account "+s.Account.Number.Masked()+
-		" · Questions? "+strings.Join(nonEmpty(s.Bank.Phone, s.Bank.Website), " · "), "L", false)
-	r.text(contentW*0.25, 4, fmt.Sprintf("Page %d of {nb}", f.PageNo()), "R", false)
+	r.text(contentW*0.75, 4, s.Bank.Name+" · "+s.w("Statement for")+" "+s.Period()+" · "+s.w("Account")+" "+s.Account.Number.Masked()+
+		" · "+s.w("Questions?")+" "+strings.Join(nonEmpty(s.Bank.Phone, s.Bank.Website), " · "), "L", false)
+	r.text(contentW*0.25, 4, fmt.Sprintf(s.w("Page %d of {nb}"), f.PageNo()), "R", false)
 }
 
 // summary is page one's block under the header: to whom, which account, and
@@ -171,7 +170,7 @@ func (r *render) summary() {
 	f.SetXY(margin, y)
 	f.SetFont("Helvetica", "B", 8)
 	r.color(muted)
-	r.text(half, 5, "STATEMENT FOR", "L", false)
+	r.text(half, 5, s.w("STATEMENT FOR"), "L", false)
 	f.Ln(5)
 	f.SetFont("Helvetica", "B", 11)
 	r.color(ink)
@@ -185,17 +184,17 @@ func (r *render) summary() {
 	f.Ln(4)
 	f.SetFont("Helvetica", "B", 8)
 	r.color(muted)
-	r.text(half, 5, "ACCOUNT", "L", false)
+	r.text(half, 5, s.w("ACCOUNT"), "L", false)
 	f.Ln(5)
 	r.color(ink)
 	for _, kv := range [][2]string{
-		{"Account", s.Account.Name},
-		{"Type", kind(s.Account.Kind)},
-		{"Number", s.Account.Number.Masked()},
-		{"Routing number", s.Account.Routing},
-		{"Credit limit", creditLimit(s.Account)},
-		{"Currency", string(cur)},
-		{"Statement date", day(s.LastDay())},
+		{s.w("Account"), s.Account.Name},
+		{s.w("Type"), s.w(kind(s.Account.Kind))},
+		{s.w("Number"), s.Account.Number.Masked()},
+		{s.w("Routing number"), s.Account.Routing},
+		{s.w("Credit limit"), creditLimit(s.Account)},
+		{s.w("Currency"), string(cur)},
+		{s.w("Statement date"), dayIn(s.Lang, s.LastDay())},
 	} {
 		if kv[1] == "" {
 			continue
@@ -217,10 +216,10 @@ func (r *render) summary() {
 		v     ledger.Amount
 		bold  bool
 	}{
-		{"Opening balance", s.Opening, true},
-		{"Money in", s.Credits, false},
-		{"Money out", -s.Debits, false},
-		{"Closing balance", s.Closing, true},
+		{s.w("Opening balance"), s.Opening, true},
+		{s.w("Money in"), s.Credits, false},
+		{s.w("Money out"), -s.Debits, false},
+		{s.w("Closing balance"), s.Closing, true},
 	}
 	h := 7 + float64(len(rows))*6.5 + 4 + 2*5.5 + 4
 	r.fill(band)
@@ -228,7 +227,7 @@ func (r *render) summary() {
 	f.SetXY(x+4, y+2)
 	f.SetFont("Helvetica", "B", 8)
 	r.color(muted)
-	r.text(w-8, 5, "ACCOUNT SUMMARY, "+strings.ToUpper(day(s.Start)+" to "+day(s.LastDay())), "L", false)
+	r.text(w-8, 5, s.w("ACCOUNT SUMMARY")+", "+strings.ToUpper(span(s.Lang, s.Start, s.LastDay())), "L", false)
 	f.SetXY(x+4, y+7)
 	for _, row := range rows {
 		style := ""
@@ -257,7 +256,7 @@ func (r *render) summary() {
 	for _, kv := range []struct {
 		label string
 		v     ledger.Amount
-	}{{"Fees this period", s.Fees}, {"Interest this period", s.Interest}} {
+	}{{s.w("Fees this period"), s.Fees}, {s.w("Interest this period"), s.Interest}} {
 		f.SetX(x + 4)
 		r.color(muted)
 		r.text(w-8-34, 5.5, kv.label, "L", false)
@@ -276,42 +275,48 @@ func (r *render) table() {
 	f.SetX(margin)
 	f.SetFont("Helvetica", "B", 12)
 	r.color(ink)
-	r.text(contentW/2, 7, "Transactions", "L", false)
+	r.text(contentW/2, 7, s.w("Transactions"), "L", false)
 	f.SetFont("Helvetica", "", 9)
 	r.color(muted)
-	r.text(contentW/2, 7, count(len(s.Lines)), "R", false)
+	r.text(contentW/2, 7, count(s, len(s.Lines)), "R", false)
 	f.Ln(8)
 	r.tableHead()
-	r.row(day(s.Start), []string{"Opening balance"}, "", s.Opening.Display(cur), true, false)
+	r.row(dayIn(s.Lang, s.Start), []string{r.tr(s.w("Opening balance"))}, "", s.Opening.Display(cur), true, false)
 	for i, l := range s.Lines {
-		desc := l.Description
+		desc := s.desc(l.Description)
 		if desc == "" {
-			desc = "Transaction"
+			desc = s.w("Transaction")
 		}
 		f.SetFont("Helvetica", "", 9)
-		lines := r.f.SplitText(r.tr(desc), cols[1]-3)
+		// Split as UTF-8, then encode each line: SplitText reads its text
+		// as UTF-8 and would turn every Windows-1252 letter (the "ó" of
+		// "Comisión") into U+FFFD. A Latin-1 letter's rune is its
+		// Windows-1252 byte, so the core font's widths still apply.
+		lines := r.f.SplitText(desc, cols[1]-3)
 		if len(lines) > 3 { // a long note wraps to three lines at most
-			lines = append(lines[:2], strings.TrimSpace(lines[2])+"\x85") // "…" in Windows-1252
+			lines = append(lines[:2], strings.TrimSpace(lines[2])+"…")
 		}
-		r.row(day(l.Date), lines, l.Amount.Display(cur), l.Balance.Display(cur), false, i%2 == 1)
+		for i := range lines {
+			lines[i] = r.tr(lines[i])
+		}
+		r.row(dayIn(s.Lang, l.Date), lines, l.Amount.Display(cur), l.Balance.Display(cur), false, i%2 == 1)
 	}
-	r.row(day(s.LastDay()), []string{"Closing balance"}, "", s.Closing.Display(cur), true, false)
+	r.row(dayIn(s.Lang, s.LastDay()), []string{r.tr(s.w("Closing balance"))}, "", s.Closing.Display(cur), true, false)
 	f.Ln(4)
 	f.SetFont("Helvetica", "", 8)
 	r.color(muted)
-	note := "Amounts are in " + string(cur) + ". Money out is shown with a minus sign"
+	note := fmt.Sprintf(s.w("Amounts are in %s. Money out is shown with a minus sign"), cur)
 	if s.Account.Kind == ledger.CreditCard {
-		note += "; a balance below zero is what you owe"
+		note += s.w("; a balance below zero is what you owe")
 	}
-	note += ". Transactions are dated when they were made (UTC); a transaction still pending at the end of the month is not shown " +
-		"until it is posted."
+	note += s.w(". Transactions are dated when they were made (UTC); a transaction still pending at the end of the month is not shown until it is posted.")
 	f.SetX(margin)
 	f.MultiCell(contentW, 4, r.tr(note), "", "L", false)
 }
 
 // tableHead draws the table's column titles.
 func (r *render) tableHead() {
-	f := r.f
+	f, s := r.f, r.s
 	f.SetX(margin)
 	f.SetFont("Helvetica", "B", 8.5)
 	r.fill(band)
@@ -321,12 +326,13 @@ func (r *render) tableHead() {
 		if i >= 2 {
 			align = "R"
 		}
-		f.CellFormat(cols[i], 7, " "+t+" ", "", 0, align, true, 0, "")
+		f.CellFormat(cols[i], 7, r.tr(" "+s.w(t)+" "), "", 0, align, true, 0, "")
 	}
 	f.Ln(7)
 }
 
-// row draws one row; desc may take several lines. When the row would cross
+// row draws one row; desc are lines already in the fonts' encoding (r.tr),
+// as SplitText returns them, and may be several. When the row would cross
 // the footer, it starts a new page and repeats the table's head first.
 func (r *render) row(date string, desc []string, amount, balance string, bold, shade bool) {
 	f := r.f
@@ -347,7 +353,7 @@ func (r *render) row(date string, desc []string, amount, balance string, bold, s
 	f.SetFont("Helvetica", style, 9)
 	r.color(ink)
 	f.SetXY(margin, y+0.6)
-	f.CellFormat(cols[0], rowH, " "+date, "", 0, "L", false, 0, "")
+	f.CellFormat(cols[0], rowH, r.tr(" "+date), "", 0, "L", false, 0, "")
 	for i, d := range desc {
 		f.SetXY(margin+cols[0], y+0.6+rowH*float64(i))
 		f.CellFormat(cols[1], rowH, " "+d, "", 0, "L", false, 0, "")
@@ -376,14 +382,19 @@ func at(ss []string, i int) string {
 	return ""
 }
 
-// day is a date for people: "31 Mar 2026", as the web app writes dates.
-func day(t time.Time) string { return t.Format("2 Jan 2006") }
-
-func count(n int) string {
-	if n == 1 {
-		return "1 transaction"
+// pdfLang is the document's language tag (PDF 32000-1 §14.9.2, BCP 47).
+func pdfLang(lang string) string {
+	if lang == Spanish {
+		return "es-US"
 	}
-	return ledger.Grouped(int64(n)) + " transactions"
+	return "en-US"
+}
+
+func count(s *Statement, n int) string {
+	if n == 1 {
+		return s.w("1 transaction")
+	}
+	return fmt.Sprintf(s.w("%s transactions"), ledger.Grouped(int64(n)))
 }
 
 func kind(k ledger.AccountKind) string {

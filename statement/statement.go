@@ -71,6 +71,10 @@ type Statement struct {
 	Fees     ledger.Amount // net of fee transfers, signed (negative when charged)
 	Interest ledger.Amount // net of interest transfers, signed (positive when paid)
 	Lines    []Line        // oldest first
+	// Lang is the language the document is written in: "" for English,
+	// Spanish ("es") for a customer who chose it. Build leaves it English;
+	// the caller sets it before rendering (see spanish.go).
+	Lang string
 }
 
 // History is what Build reads: one page of an account's history, newest
@@ -207,8 +211,9 @@ func Months(from, now time.Time, n int) []time.Time {
 	return out
 }
 
-// Period names the statement's month for people: "March 2026".
-func (s *Statement) Period() string { return s.Start.Format("January 2006") }
+// Period names the statement's month for people in its language: "March
+// 2026", "marzo de 2026".
+func (s *Statement) Period() string { return MonthName(s.Lang, s.Start) }
 
 // LastDay is the statement's last day (its date).
 func (s *Statement) LastDay() time.Time { return s.End.AddDate(0, 0, -1) }

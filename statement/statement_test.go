@@ -412,6 +412,7 @@ func TestPDFLetters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Lines[0].Description = "Panadería Núñez, Córdoba" // a table row, which wraps
 	var pdf bytes.Buffer
 	if err := s.PDF(&pdf); err != nil {
 		t.Fatal(err)
@@ -421,9 +422,110 @@ func TestPDFLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := run(t, "pdftotext", "-f", "1", "-l", "1", path, "-")
-	for _, want := range []string{"José Núñez ?\n", "Calle Mayor 5, 2º", "Córdoba"} {
+	for _, want := range []string{"José Núñez ?\n", "Calle Mayor 5, 2º", "Córdoba", "Panadería Núñez, Córdoba"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("page 1 lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestPDFInSpanish: a Spanish statement is Spanish throughout, accents
+// included: headings, labels, months and dates, the counts, the bank's own
+// descriptions; what a person wrote stays as written.
+func TestPDFInSpanish(t *testing.T) {
+	t.Parallel()
+	b := newBook(t, "sqlite")
+	s, err := statement.Build(context.Background(), b.store, statement.DemoBank, alice, b.acct, march)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Lang = statement.Spanish
+	var pdf bytes.Buffer
+	if err := s.PDF(&pdf); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(pdf.Bytes(), []byte("/Lang (es-US)")) {
+		t.Error("the document does not declare its language as Spanish")
+	}
+	path := filepath.Join(t.TempDir(), "s.pdf")
+	if err := os.WriteFile(path, pdf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text := run(t, "pdftotext", "-layout", path, "-")
+	pages := strings.Split(strings.TrimRight(text, "\f"), "\f")
+	for i, p := range pages {
+		for _, want := range []string{"Estado de cuenta", "marzo de 2026", fmt.Sprintf("Página %d de %d", i+1, len(pages)), "¿Preguntas?", "Fecha", "Descripción", "Importe", "Saldo"} {
+			if !strings.Contains(p, want) {
+				t.Errorf("page %d lacks %q", i+1, want)
+			}
+		}
+	}
+	first := pages[0]
+	for _, want := range []string{"ESTADO DE CUENTA DE", "Alice Example", "RESUMEN DE LA CUENTA, DEL 1 MAR 2026 AL 31 MAR 2026",
+		"marzo de 2026: del 1 mar 2026 al 31 mar 2026", "Tipo", "Cuenta corriente", "Número", "Número de ruta", "Moneda",
+		"Fecha del estado de cuenta", "31 mar 2026", "Entradas", "Salidas", "Comisiones del periodo", "Intereses del periodo",
+		"Movimientos", "90 movimientos", "Saldo inicial"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("page 1 lacks %q", want)
+		}
+	}
+	for _, want := range []string{"Comisión mensual de mantenimiento", "Intereses pagados", "Card purchase 00 Harbor Coffee Co.",
+		"Saldo final", "Los importes están en USD. Las salidas llevan signo menos."} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the statement lacks %q", want)
+		}
+	}
+	for _, english := range []string{"Opening balance", "Closing balance", "Monthly maintenance fee", "Interest paid", "Page ", "March 2026", "Mar 2026", "Amounts are"} {
+		if strings.Contains(text, english) {
+			t.Errorf("English %q on a Spanish statement", english)
+		}
+	}
+	row := regexp.MustCompile(`(?m)^\s*(\d{1,2} mar 2026)\s+(.+?)\s{2,}(` + money.String() + `)\s+(` + money.String() + `)\s*$`)
+	var rows int
+	for _, p := range pages {
+		rows += len(row.FindAllStringSubmatch(p, -1))
+	}
+	if rows != len(s.Lines) {
+		t.Errorf("%d rows dated in Spanish, want %d", rows, len(s.Lines))
+	}
+}
+
+// TestCSVInSpanish: the column names, balance rows, the bank's own
+// descriptions and the categories in Spanish; dates and amounts in the
+// same machine form as in English.
+func TestCSVInSpanish(t *testing.T) {
+	t.Parallel()
+	b := newBook(t, "sqlite")
+	s, err := statement.Build(context.Background(), b.store, statement.DemoBank, alice, b.acct, march)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Lang = statement.Spanish
+	var out bytes.Buffer
+	if err := s.CSV(&out); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rows[0], ","); got != "fecha,descripción,categoría,importe,saldo,moneda" {
+		t.Errorf("header %q", got)
+	}
+	if rows[1][1] != "Saldo inicial" || rows[len(rows)-1][1] != "Saldo final" || rows[1][0] != "2026-03-01" {
+		t.Errorf("balance rows %q %q", rows[1], rows[len(rows)-1])
+	}
+	byDesc := map[string][]string{}
+	for _, r := range rows[2 : len(rows)-1] {
+		byDesc[r[1]] = r
+	}
+	for desc, cat := range map[string]string{"Comisión mensual de mantenimiento": "Comisiones", "Intereses pagados": "Intereses",
+		"Card purchase 00 Harbor Coffee Co.": "Café", "Salary March": "Ingresos"} {
+		if r, ok := byDesc[desc]; !ok || r[2] != cat {
+			t.Errorf("row %q: %q, want category %q", desc, r, cat)
+		}
+	}
+	if r := byDesc["Comisión mensual de mantenimiento"]; len(r) < 4 || r[3] != "-12.00" {
+		t.Errorf("the fee's amount is not in the machine form: %q", r)
 	}
 }

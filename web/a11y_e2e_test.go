@@ -39,7 +39,12 @@ func TestBrowserAccessibility(t *testing.T) {
 	mirror, _ := mirrorFixture(t, ab) // the mirror page with a differing account and a refused entry
 	ab.handler = web.New(web.Deps{Auth: ab.ids, Ledger: ab.ledger, Logger: slog.New(slog.DiscardHandler), Now: ab.clock.Now,
 		BankName: "Test Bank", Alerts: ab.svc, Audit: l, Limits: ab.limits, Mail: &mailbox{}, PublicURL: "https://bank.test", Scheduled: sched, Rails: ab.rails,
-		Mirror: mirror})
+		Mirror: mirror, TimeZones: ab.db.Messenger()})
+	// Ada chose her time zone: her pages come from the templates parsed
+	// for it (and the security page shows the choice).
+	if err := ab.db.Messenger().SetTimeZone(ctx, ab.ada.ID, "America/Mexico_City", ab.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
 	checking := ab.checking(ab.ada.ID)
 	rainy := ab.account(ab.ada.ID, "Rainy day savings", ledger.Savings, 1200000)
 	// A monthly payment to savings, paid once, and one that was refused:

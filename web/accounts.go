@@ -100,6 +100,7 @@ func (s *server) account(w http.ResponseWriter, r *http.Request, v *visit) {
 	av := accountView{Account: a, Filter: f, CanDispute: s.Alerts != nil}
 	p := v.page(a.Name, "accounts")
 	q, msg := historyQuery(a.ID, f, qs.Get("after"))
+	q.Lang = string(s.lang(r)) // the search reads descriptions as the page shows them
 	if msg != "" {
 		av.Error = msg
 		p.Data = av

@@ -581,4 +581,14 @@ var spanish = map[string]string{
 	"once the other bank settles it.":                                                                              "cuando el otro banco lo liquide.",
 	"Tick the box to give your authorisation, or decline. Nothing was collected.":                                  "Marca la casilla para dar tu autorización, o recházalo. No se cobró nada.",
 	"a payee you have since removed":                                                                               "un beneficiario que ya quitaste",
+	// The customer's time zone (security page).
+	"Time zone": "Zona horaria",
+	"Times on these pages and in our e-mails show in %s.":                                               "Las horas de estas páginas y de nuestros correos se muestran en %s.",
+	"Times on these pages and in our e-mails show in the bank's time zone, %s, until you choose yours.": "Las horas de estas páginas y de nuestros correos se muestran en la zona horaria del banco, %s, hasta que elijas la tuya.",
+	"Scheduled payments keep the bank's calendar.":                                                      "Los pagos programados siguen el calendario del banco.",
+	"Your time zone": "Tu zona horaria",
+	"Its name in the time zone database, like America/Mexico_City or Europe/Madrid. Leave it empty to use the bank's.": "Su nombre en la base de datos de zonas horarias, como America/Mexico_City o Europe/Madrid. Déjalo vacío para usar la del banco.",
+	"Save time zone":           "Guardar zona horaria",
+	"Your time zone is saved.": "Tu zona horaria quedó guardada.",
+	"That is not a time zone we know. Use its name in the time zone database, like America/Mexico_City.": "No conocemos esa zona horaria. Usa su nombre en la base de datos de zonas horarias, como America/Mexico_City.",
 }

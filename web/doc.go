@@ -51,6 +51,9 @@
 // the chat and the e-mails), else a cookie, else Accept-Language. Every
 // customer template text is {{t "English"}}; TestCatalogCoversTemplates
 // fails on any other text or a key without Spanish. The console is English.
+// What the bank wrote into the ledger is translated when shown
+// (ledger.DescriptionIn), statements included (statement.Statement.Lang),
+// and the history's search matches it as shown (ledger.HistoryQuery.Lang).
 //
 // Known limits: Go-side messages (form errors, refusals from other packages)
 // are translated only where the catalogue has them, else shown in English;
@@ -58,7 +61,9 @@
 // that does not keep it every client shares one throttle; only transfers between accounts at this bank (own accounts
 // and saved payees with an internal account); the customer search scans
 // (no trigram index); chats are linked from the customer page, not listed
-// per customer; dates in the history filter are UTC days; a transaction's
+// per customer; dates in the history filter are UTC days; the search folds
+// the case of accented letters on PostgreSQL only ("NÓMINA" finds "Nómina"
+// there, not on SQLite, whose LIKE folds ASCII); a transaction's
 // card is named only when its account has one card (the ledger does not
 // record which card paid).
 package web

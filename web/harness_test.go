@@ -132,7 +132,7 @@ func newBank(t testing.TB, o bankOptions) *bank {
 	b.rails = rails.New(railst, led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: now, Instant: b.railsTr})
 	b.sched = scheduled.New(schedst, led, scheduled.Options{Payer: b.rails, Limits: b.limits, Now: now, Location: o.loc})
 	b.handler = web.New(web.Deps{Auth: ids, Ledger: led, Logger: cmp.Or(o.log, slog.New(slog.DiscardHandler)), Secure: o.secure,
-		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails, Languages: langs, Scheduled: b.sched, Location: o.loc})
+		Now: now, BankName: "Test Bank", Limits: b.limits, Rails: b.rails, Languages: langs, TimeZones: langs.(assistant.TimeZones), Scheduled: b.sched, Location: o.loc})
 	return b
 }
 

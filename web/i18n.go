@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/language"
@@ -78,17 +79,54 @@ func acceptLanguage(h string) assistant.Language {
 	return assistant.Spanish
 }
 
-// withCustomerLang puts the customer's stored language in r's context; on
-// a store error the page falls back to the cookie, never fails.
+// withCustomerLang puts the customer's stored language and time zone in
+// r's context; on a store error the page falls back to the cookie and the
+// bank's time zone, never fails.
 func (s *server) withCustomerLang(r *http.Request, c bankbridge.CustomerID) *http.Request {
-	if s.Languages == nil {
-		return r
+	ctx := r.Context()
+	if s.Languages != nil {
+		if l, err := s.Languages.Language(ctx, c); err == nil && l != "" {
+			ctx = context.WithValue(ctx, langKey{}, l)
+		}
 	}
-	l, err := s.Languages.Language(r.Context(), c)
-	if err != nil || l == "" {
-		return r
+	if s.TimeZones != nil {
+		if z, err := s.TimeZones.TimeZone(ctx, c); err == nil && z != "" {
+			if loc := zone(z); loc != nil {
+				ctx = context.WithValue(ctx, zoneKey{}, loc)
+			}
+		}
 	}
-	return r.WithContext(context.WithValue(r.Context(), langKey{}, l))
+	return r.WithContext(ctx)
+}
+
+type zoneKey struct{}
+
+// loc is the time zone r's page shows times in: the signed-in customer's
+// choice (put in the context by authed), else the bank's (Deps.Location).
+// The scheduler's "today" stays the bank's (server.today).
+func (s *server) loc(r *http.Request) *time.Location {
+	if l, ok := r.Context().Value(zoneKey{}).(*time.Location); ok && l != nil {
+		return l
+	}
+	return s.Location
+}
+
+// zones caches the locations customers chose: time.LoadLocation reads the
+// embedded database on each call. Bounded by the IANA names (about 600).
+var zones sync.Map // name -> *time.Location
+
+// zone is the location of an IANA name a store kept; nil if it is not one
+// any more (a name the time zone database dropped).
+func zone(name string) *time.Location {
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location)
+	}
+	loc, err := assistant.ParseTimeZone(name)
+	if err != nil {
+		return nil
+	}
+	zones.Store(name, loc)
+	return loc
 }
 
 // rememberLang sets the browser's language cookie for a year.

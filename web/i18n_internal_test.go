@@ -9,6 +9,7 @@ import (
 	"text/template/parse"
 
 	"github.com/bankbridge/bankbridge/assistant"
+	"github.com/bankbridge/bankbridge/statement"
 )
 
 // staffTemplates are the console's pages, which stay English.
@@ -158,5 +159,25 @@ func TestAcceptLanguage(t *testing.T) {
 		if got := acceptLanguage(h); got != want {
 			t.Errorf("Accept-Language %q: %q, want %q", h, got, want)
 		}
+	}
+}
+
+// TestStatementWordsMatchTheCatalog: the statement document keeps its own
+// Spanish words (package statement, shared with the partner API, cannot
+// read the web's catalogue); where both translate the same English, they
+// say the same, so the download reads as the page it came from.
+func TestStatementWordsMatchTheCatalog(t *testing.T) {
+	t.Parallel()
+	shared := 0
+	for en, es := range statement.SpanishWords() {
+		if c, ok := spanish[en]; ok {
+			shared++
+			if c != es {
+				t.Errorf("%q: the statement says %q, the pages %q", en, es, c)
+			}
+		}
+	}
+	if shared < 5 {
+		t.Errorf("only %d words shared with the catalogue: is it still the catalogue?", shared)
 	}
 }

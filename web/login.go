@@ -169,7 +169,7 @@ func (s *server) loginSubmit(realm identity.Realm) http.HandlerFunc {
 			// gets in from a device used before, or with the code of an
 			// authenticator app (identity.LoginFrom).
 			lv.ShowTOTP = true
-			lv.Error = "Too many failed attempts. For your safety, logging in from a new browser is paused " + lockedFor(err, s.Now()) + ". " +
+			lv.Error = "Too many failed attempts. For your safety, logging in from a new browser is paused " + lockedFor(err, s.Now(), s.loc(r)) + ". " +
 				"Log in from a device you used before, enter your password with the code from your authenticator app, or try again then."
 			s.renderLogin(w, r, realm, http.StatusTooManyRequests, lv)
 			return
@@ -200,9 +200,10 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request, v *visit) {
 	http.Redirect(w, r, login, http.StatusSeeOther)
 }
 
-// lockedFor says until when a lock holds, in words: "until 14:32 UTC
-// (in about 3 minutes)"; "for a few minutes" when the error does not know.
-func lockedFor(err error, now time.Time) string {
+// lockedFor says until when a lock holds, in words, the time read in loc:
+// "until 14:32 UTC (in about 3 minutes)"; "for a few minutes" when the
+// error does not know.
+func lockedFor(err error, now time.Time, loc *time.Location) string {
 	until, ok := identity.LockedUntil(err)
 	if !ok || !until.After(now) {
 		return "for a few minutes"
@@ -212,5 +213,5 @@ func lockedFor(err error, now time.Time) string {
 	if n == 1 {
 		unit = "minute"
 	}
-	return fmt.Sprintf("until %s UTC (in about %d %s)", until.UTC().Format("15:04"), n, unit)
+	return fmt.Sprintf("until %s (in about %d %s)", until.In(loc).Format("15:04 MST"), n, unit)
 }

@@ -180,7 +180,7 @@ func (s *server) passwordChange(w http.ResponseWriter, r *http.Request, v *visit
 	case bankbridge.ErrorKind(err) == bankbridge.Unauthenticated:
 		sv.PasswordError = "Your current password is not right."
 	case bankbridge.ErrorKind(err) == bankbridge.TooManyRequests:
-		sv.PasswordError = "Too many wrong passwords: changing it is paused " + lockedFor(err, s.Now()) + "."
+		sv.PasswordError = "Too many wrong passwords: changing it is paused " + lockedFor(err, s.Now(), s.loc(r)) + "."
 	default:
 		s.fail(w, r, err)
 		return

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -45,9 +46,39 @@ type page struct {
 }
 
 // pages holds one template set per language and page, each the layout plus
-// the page, parsed with that language's functions (funcsFor).
+// the page, parsed with that language's functions (funcsFor) and the
+// bank's time zone; a page for a customer who chose another zone is parsed
+// on first use with that zone's functions and kept (zoned): at most one
+// per zone chosen, language and page.
 type pages struct {
 	set map[assistant.Language]map[string]*template.Template
+	loc *time.Location // the bank's
+
+	mu    sync.Mutex
+	zoned map[zonedPage]*template.Template
+}
+
+type zonedPage struct {
+	lang       assistant.Language
+	zone, name string
+}
+
+// get is page name in language l with its times read in loc; nil when
+// there is no such page.
+func (p *pages) get(l assistant.Language, loc *time.Location, name string) *template.Template {
+	t, ok := p.set[l][name]
+	if !ok || loc == nil || loc.String() == p.loc.String() {
+		return t
+	}
+	k := zonedPage{l, loc.String(), name}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.zoned[k]; ok {
+		return t
+	}
+	t = template.Must(template.New("layout.html").Funcs(funcsFor(l, loc)).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	p.zoned[k] = t
+	return t
 }
 
 var funcs = template.FuncMap{
@@ -149,7 +180,7 @@ func mustParsePages(loc *time.Location) *pages {
 	if err != nil {
 		panic(err)
 	}
-	p := &pages{set: map[assistant.Language]map[string]*template.Template{}}
+	p := &pages{set: map[assistant.Language]map[string]*template.Template{}, loc: loc, zoned: map[zonedPage]*template.Template{}}
 	for _, l := range []assistant.Language{assistant.English, assistant.Spanish} {
 		p.set[l] = map[string]*template.Template{}
 		for _, n := range names {
@@ -170,8 +201,12 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if p.Realm == string(identity.RealmStaff) {
 		l = assistant.English
 	}
-	t, ok := s.pages.set[l][name]
-	if !ok {
+	loc := s.loc(r)
+	if p.Realm == string(identity.RealmStaff) {
+		loc = s.Location
+	}
+	t := s.pages.get(l, loc, name)
+	if t == nil {
 		s.fail(w, r, fmt.Errorf("web: no template %q", name))
 		return
 	}

@@ -42,6 +42,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /security/totp", s.customer(s.totpBegin))
 	mux.Handle("POST /security/totp/confirm", s.customer(s.totpConfirm))
 	mux.Handle("POST /security/password", s.customer(s.passwordChange))
+	mux.Handle("POST /security/time-zone", s.customer(s.setTimeZone))
 	mux.HandleFunc("GET /consent", s.consentPage)
 	mux.Handle("POST /consent", s.customer(s.consentDecide))
 	mux.Handle("GET /connected", s.customer(s.connected))

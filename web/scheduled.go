@@ -374,6 +374,11 @@ func (s *server) renderScheduledEdit(w http.ResponseWriter, r *http.Request, v *
 		s.fail(w, r, err)
 		return
 	}
+	// The history keeps what changed in English; it reads in the page's
+	// language (scheduled.DetailIn).
+	for i := range hist {
+		hist[i].Detail = scheduled.DetailIn(string(s.lang(r)), hist[i].Detail)
+	}
 	p := v.page("Change a scheduled payment", "transfer")
 	p.Data = scheduledEditView{Order: o, Changes: hist, In: in, Errors: errs, Today: s.today().Format(time.DateOnly), TOTP: v.sess.TOTPEnrolled}
 	s.render(w, r, status, "scheduled_edit", p)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
@@ -249,6 +250,13 @@ func TestScheduledEditAndStepUp(t *testing.T) {
 		if !strings.Contains(edit.body, "amount 10.00 USD -&gt; 25.00 USD") || !strings.Contains(edit.body, `value="`+next+`"`) {
 			t.Fatalf("the edit page after the change:\n%s", edit.body)
 		}
+		// In Spanish, the history reads in Spanish.
+		br.get("/language?lang=es&next=/accounts")
+		if edit := br.get("/scheduled/" + weekly + "/edit"); !strings.Contains(edit.body, "importe 10.00 USD -&gt; 25.00 USD; próxima fecha") ||
+			strings.Contains(edit.body, "next date") {
+			t.Fatalf("the history is not in Spanish:\n%s", edit.body)
+		}
+		br.get("/language?lang=en&next=/accounts")
 		eve := b.browser()
 		b.customer("Eve Other", "eve@example.com")
 		eve.login("", "eve@example.com")
@@ -303,4 +311,75 @@ func TestScheduledInTheBanksTimeZone(t *testing.T) {
 	if !strings.Contains(acct.body, "14 mar 2026") {
 		t.Fatalf("the payment is not dated 14 March, Pacific time:\n%s", acct.body)
 	}
+}
+
+// TestCustomerTimeZone: a customer chooses their time zone on the security
+// page; their pages then date what happened in it, while the bank's
+// calendar ("today" for scheduled payments) stays the bank's. A name that
+// is not a time zone is refused in plain words and changes nothing; an
+// empty one brings the bank's back.
+func TestCustomerTimeZone(t *testing.T) {
+	t.Parallel()
+	engines(t, func(t *testing.T, pg bool) {
+		b := newBank(t, bankOptions{postgres: pg}) // the bank's zone: UTC
+		ada := b.customer("Ada Lovelace", "ada@example.com")
+		checking := b.account(ada.ID, "Everyday", ledger.Checking, 100_00)
+		b.clock.Add(15 * time.Hour) // 2026-03-15 00:30 UTC: 14 March, 17:30 in Los Angeles
+		b.move(checking.ID, b.funding, 2_00, "Late coffee")
+		br := b.browser()
+		br.login("", "ada@example.com")
+		history := fmt.Sprintf("/accounts/%d", checking.ID)
+		if p := br.get(history); !strings.Contains(p.body, "15 Mar 2026") {
+			t.Fatalf("in the bank's zone the coffee is not dated the 15th:\n%s", p.body)
+		}
+		sec := br.get("/security")
+		if !strings.Contains(sec.body, `action="/security/time-zone"`) || !strings.Contains(sec.body, "the bank&#39;s time zone, UTC") {
+			t.Fatalf("the security page offers no time zone:\n%s", sec.body)
+		}
+		for _, bad := range []string{"Mars/Olympus", "Local", "../../etc/passwd"} {
+			res := br.post("/security/time-zone", url.Values{"csrf": {br.csrf("/security")}, "zone": {bad}})
+			if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "not a time zone we know") || !strings.Contains(res.body, `aria-invalid="true"`) {
+				t.Fatalf("zone %q: %d\n%s", bad, res.status, res.body)
+			}
+		}
+		if p := br.get(history); !strings.Contains(p.body, "15 Mar 2026") {
+			t.Fatal("a refused zone changed the dates")
+		}
+		res := br.post("/security/time-zone", url.Values{"csrf": {br.csrf("/security")}, "zone": {" America/Los_Angeles "}})
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("save the zone: %d\n%s", res.status, res.body)
+		}
+		if z, _ := b.langs.(assistant.TimeZones).TimeZone(context.Background(), ada.ID); z != "America/Los_Angeles" {
+			t.Fatalf("stored zone %q", z)
+		}
+		if p := br.get("/security?done=zone"); !strings.Contains(p.body, "Your time zone is saved.") || !strings.Contains(p.body, "show in America/Los_Angeles") {
+			t.Fatalf("after saving:\n%s", p.body)
+		}
+		p := br.get(history)
+		if !strings.Contains(p.body, "14 Mar 2026") || strings.Contains(p.body, "15 Mar 2026") {
+			t.Fatalf("in Los Angeles the coffee is not dated the 14th:\n%s", p.body)
+		}
+		if s := br.get("/scheduled"); !strings.Contains(s.body, `min="2026-03-15"`) {
+			t.Fatalf("the scheduler's today moved with the customer's zone:\n%s", s.body)
+		}
+		br.get("/language?lang=es&next=/accounts")
+		if p := br.get(history); !strings.Contains(p.body, "14 mar 2026") {
+			t.Fatalf("in Spanish, in Los Angeles:\n%s", p.body)
+		}
+		// Another customer keeps the bank's zone.
+		bob := b.customer("Bob Builder", "bob@example.com")
+		bobAcct := b.account(bob.ID, "Bob's", ledger.Checking, 100_00)
+		b.move(bobAcct.ID, b.funding, 1_00, "Bob's coffee")
+		bb := b.browser()
+		bb.login("", "bob@example.com")
+		if p := bb.get(fmt.Sprintf("/accounts/%d", bobAcct.ID)); !strings.Contains(p.body, "15 Mar 2026") {
+			t.Fatalf("Bob's page follows Ada's zone:\n%s", p.body)
+		}
+		if res := br.post("/security/time-zone", url.Values{"csrf": {br.csrf("/security")}, "zone": {""}}); res.status != http.StatusSeeOther {
+			t.Fatalf("forget the zone: %d", res.status)
+		}
+		if p := br.get(history); !strings.Contains(p.body, "15 mar 2026") {
+			t.Fatalf("the bank's zone is not back:\n%s", p.body)
+		}
+	})
 }

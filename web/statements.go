@@ -39,8 +39,9 @@ func (s *server) statements(w http.ResponseWriter, r *http.Request, v *visit) {
 		return
 	}
 	sv := statementsView{Account: a}
+	l := string(s.lang(r))
 	for _, m := range statement.Months(a.OpenedAt, s.Now(), statementMonths) {
-		sv.Months = append(sv.Months, statementMonth{Label: m.Format("January 2006"), Key: m.Format("2006-01"), Last: m.AddDate(0, 1, -1)})
+		sv.Months = append(sv.Months, statementMonth{Label: statement.MonthName(l, m), Key: m.Format("2006-01"), Last: m.AddDate(0, 1, -1)})
 	}
 	s.record(v.sess.Customer, insights.Action, "statement", 0)
 	p := v.page("Statements for "+a.Name, "accounts")
@@ -80,6 +81,8 @@ func (s *server) statementFile(w http.ResponseWriter, r *http.Request, v *visit)
 		s.fail(w, r, err)
 		return
 	}
+	// In the customer's language, as the partner API serves it.
+	st.Lang = string(s.lang(r))
 	var buf bytes.Buffer
 	ctype := "application/pdf"
 	if format == "csv" {
@@ -95,9 +98,18 @@ func (s *server) statementFile(w http.ResponseWriter, r *http.Request, v *visit)
 	s.record(v.sess.Customer, insights.Action, "statement", 0)
 	h := w.Header()
 	h.Set("Content-Type", ctype)
+	h.Set("Content-Language", contentLanguage(st.Lang))
 	h.Set("Content-Disposition", `attachment; filename="`+st.Name()+"."+format+`"`)
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	_, _ = w.Write(buf.Bytes())
+}
+
+// contentLanguage is a statement's Content-Language (RFC 9110 section 8.5).
+func contentLanguage(lang string) string {
+	if lang == statement.Spanish {
+		return "es"
+	}
+	return "en"
 }
 
 // transactionView is one transaction as it touched one of the customer's

@@ -6,10 +6,12 @@ import (
 	"encoding/csv"
 	"fmt"
 	"html"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -208,4 +210,125 @@ func TestTransactionDetail(t *testing.T) {
 			t.Errorf("GET %s: %d", path, p.status)
 		}
 	}
+}
+
+// TestStatementsInSpanish: a customer who chose Spanish downloads the
+// statement in Spanish (headings, columns, months, the bank's own
+// descriptions and categories, accents intact), and it is the very
+// document the statement package renders in Spanish, the partner API's.
+func TestStatementsInSpanish(t *testing.T) {
+	t.Parallel()
+	b := newStatementBank(t, bankOptions{}, feb)
+	fee := ledger.Move("test", "fee", b.acct.ID, b.funding, 500, "USD", "Monthly maintenance fee")
+	fee.Category, fee.At = statement.CategoryFees, feb.Add(20*24*time.Hour)
+	if _, _, err := b.ledger.Transfer(context.Background(), fee); err != nil {
+		t.Fatal(err)
+	}
+	b.acct = b.get(b.acct.ID)
+	br := b.browser()
+	br.login("", "ada@example.com")
+	br.get("/language?lang=es&next=/accounts")
+	id := fmt.Sprint(b.acct.ID)
+
+	if p := br.get("/accounts/" + id + "/statements"); !strings.Contains(p.body, "febrero de 2026") || strings.Contains(p.body, "February") {
+		t.Errorf("the list's months are not in Spanish:\n%s", p.body)
+	}
+	pdf := br.get("/accounts/" + id + "/statements/2026-02.pdf")
+	if pdf.status != 200 || pdf.header.Get("Content-Language") != "es" {
+		t.Fatalf("PDF: %d %v", pdf.status, pdf.header)
+	}
+	st, err := statement.Build(context.Background(), b.ledger.Store(), statement.DemoBank.Named("Test Bank"), b.ada, b.acct, feb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Lang = statement.Spanish
+	var want bytes.Buffer
+	if err := st.PDF(&want); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want.Bytes(), []byte(pdf.body)) {
+		t.Error("the web's Spanish PDF is not the statement package's Spanish document")
+	}
+	path := filepath.Join(t.TempDir(), "s.pdf")
+	if err := os.WriteFile(path, []byte(pdf.body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v (install poppler-utils)", err)
+	}
+	text := string(out)
+	for _, want := range []string{"Estado de cuenta", "febrero de 2026", "Página 1 de 1", "Descripción", "Importe", "Número de ruta",
+		"Comisión mensual de mantenimiento", "HARBOR COFFEE CO", "Salary February", "10 feb 2026", "Cuenta corriente"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the Spanish PDF lacks %q:\n%s", want, text)
+		}
+	}
+	if !regexp.MustCompile(`Saldo inicial\s+0\.00 USD`).MatchString(text) || strings.Contains(text, "Opening balance") ||
+		strings.Contains(text, "Monthly maintenance fee") {
+		t.Errorf("the balances or the bank's words are not in Spanish:\n%s", text)
+	}
+
+	c := br.get("/accounts/" + id + "/statements/2026-02.csv")
+	rows, err := csv.NewReader(strings.NewReader(c.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.header.Get("Content-Language") != "es" || len(rows) != 6 || strings.Join(rows[0], ",") != "fecha,descripción,categoría,importe,saldo,moneda" ||
+		rows[1][1] != "Saldo inicial" || rows[2][2] != "Ingresos" || rows[3][2] != "Comida rápida" ||
+		rows[4][1] != "Comisión mensual de mantenimiento" || rows[4][2] != "Comisiones" || rows[4][3] != "-5.00" || rows[5][1] != "Saldo final" {
+		t.Errorf("CSV in Spanish: %q", rows)
+	}
+}
+
+// TestSearchInSpanish: a Spanish customer's search matches the
+// descriptions as the page shows them ("Pago programado" finds the
+// scheduled payment, "Scheduled" does not), on both engines; in English,
+// as stored.
+func TestSearchInSpanish(t *testing.T) {
+	t.Parallel()
+	engines(t, func(t *testing.T, pg bool) {
+		b := newBank(t, bankOptions{postgres: pg})
+		ada := b.customer("Ada Lovelace", "ada@example.com")
+		checking := b.account(ada.ID, "Everyday", ledger.Checking, 100_00)
+		savings := b.account(ada.ID, "Rainy day", ledger.Savings, 0)
+		b.move(checking.ID, savings.ID, 10_00, "Scheduled payment to Rainy day: tarro")
+		b.move(checking.ID, savings.ID, 5_00, "Transfer to savings")
+		b.move(checking.ID, b.funding, 3_00, "Harbor Coffee Co.")
+		br := b.browser()
+		br.login("", "ada@example.com")
+		search := func(q string) (found []string) {
+			t.Helper()
+			p := br.get(fmt.Sprintf("/accounts/%d?q=%s", checking.ID, url.QueryEscape(q)))
+			if p.status != 200 {
+				t.Fatalf("search %q: %d", q, p.status)
+			}
+			for _, d := range []string{"Pago programado a Rainy day: tarro", "Scheduled payment to Rainy day: tarro", "Transferencia a ahorros",
+				"Transfer to savings", "Harbor Coffee Co."} {
+				if strings.Contains(html.UnescapeString(p.body), d) {
+					found = append(found, d)
+				}
+			}
+			return found
+		}
+		br.get("/language?lang=es&next=/accounts")
+		for q, want := range map[string][]string{
+			"Pago programado":  {"Pago programado a Rainy day: tarro"},
+			"programado a rai": {"Pago programado a Rainy day: tarro"},
+			"a ahorros":        {"Transferencia a ahorros"},
+			"Scheduled":        nil,
+			"coffee":           {"Harbor Coffee Co."},
+		} {
+			if got := search(q); !slices.Equal(got, want) {
+				t.Errorf("in Spanish, %q found %q, want %q", q, got, want)
+			}
+		}
+		br.get("/language?lang=en&next=/accounts")
+		if got := search("Scheduled"); !slices.Equal(got, []string{"Scheduled payment to Rainy day: tarro"}) {
+			t.Errorf("in English, Scheduled found %q", got)
+		}
+		if got := search("Pago programado"); got != nil {
+			t.Errorf("in English, Pago programado found %q", got)
+		}
+	})
 }

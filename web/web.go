@@ -150,6 +150,11 @@ type Deps struct {
 	// e-mails (*sqlstore.MessengerStore). Optional: without it the choice
 	// lives in a cookie on each browser. See i18n.go.
 	Languages assistant.Languages
+	// TimeZones keeps each customer's time zone (the security page's
+	// choice, *sqlstore.MessengerStore): their pages show times in it.
+	// Optional: without it, and for a customer who never chose, times
+	// read in Location. See i18n.go.
+	TimeZones assistant.TimeZones
 	// Scheduled backs the scheduled and recurring payments (/scheduled).
 	// Optional: without it those pages answer 404. See scheduled.go.
 	Scheduled *scheduled.Service

@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi"
@@ -80,7 +82,7 @@ func PartnerAPI(ctx context.Context, d PartnerAPIDeps, bind func(*dataapi.Server
 	}
 	api, err := dataapi.New(ctx, dataapi.Deps{Verifier: as.Verifier(oauth.VerifierOptions{}), Consents: d.Consent, Ledger: d.Ledger, Payments: d.Backend.Limits,
 		Customers: d.Identity, Audit: auditor, Store: d.Backend.DataAPI, Registerer: d.Reg, Logger: d.Log, BaseURL: d.Issuer,
-		Limiter: budgets, Options: d.Options, Rails: d.Rails})
+		Limiter: budgets, Options: d.Options, Rails: d.Rails, Language: customerLanguage(d.Backend)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -88,4 +90,25 @@ func PartnerAPI(ctx context.Context, d PartnerAPIDeps, bind func(*dataapi.Server
 		bind(api)
 	}
 	return as, api, nil
+}
+
+// customerLanguage reads the language each customer chose, the one setting
+// the web app, e-mail and chat share (assistant.Languages over the
+// messenger store): "es", "en", or "" when they never chose or it cannot be
+// read. Nil without a messenger store.
+func customerLanguage(b *Backend) func(ctx context.Context, c bankbridge.CustomerID) string {
+	if b == nil || b.Messenger == nil {
+		return nil
+	}
+	ls, ok := b.Messenger.(assistant.Languages)
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context, c bankbridge.CustomerID) string {
+		l, err := ls.Language(ctx, c)
+		if err != nil {
+			return ""
+		}
+		return string(l)
+	}
 }

@@ -115,6 +115,10 @@ func NewServer(d ServerDeps) http.Handler {
 	if ls, ok := d.Backend.Messenger.(assistant.Languages); ok && d.Backend.Messenger != nil {
 		wd.Languages = ls
 	}
+	// Each customer's time zone, beside the language (migration 0052).
+	if tz, ok := d.Backend.Messenger.(assistant.TimeZones); ok && d.Backend.Messenger != nil {
+		wd.TimeZones = tz
+	}
 	if d.Inbox != nil { // never a nil *Hub inside the interface
 		wd.Inbox = d.Inbox
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bankbridge/bankbridge"
@@ -189,7 +190,7 @@ func (s *LedgerShared) History(ctx context.Context, q ledger.HistoryQuery) (ledg
 		where = append(where, "t.status = "+arg(string(q.Status)))
 	}
 	if q.Search != "" {
-		where = append(where, `t.description `+s.db.d.ilike+` `+arg("%"+ledger.EscapeLike(q.Search)+"%")+` ESCAPE '\'`)
+		where = append(where, shownDescription(q.Lang, "t.description")+` `+s.db.d.ilike+` `+arg("%"+ledger.EscapeLike(q.Search)+"%")+` ESCAPE '\'`)
 	}
 	lim := arg(limit + 1)
 	rows, err := s.db.R().Query(ctx, `SELECT t.id, t.client, t.idem_key, t.currency, t.description, t.merchant_id, t.category, t.status,
@@ -212,6 +213,48 @@ ORDER BY p.at DESC, p.transfer_id DESC LIMIT `+lim, args...)
 	}
 	page.Trim(limit)
 	return page, nil
+}
+
+// shownDescriptions caches shownDescription's expressions by language.
+var shownDescriptions sync.Map // lang -> string
+
+// shownDescription is an SQL expression of col as ledger.DescriptionIn
+// shows it in lang, for a search of the words the customer reads
+// (HistoryQuery.Lang): a CASE over ledger.WordingIn's rules, in their
+// order, whole descriptions, then endings, then beginnings. The rules are
+// the bank's constants, written as literals (quotes doubled), so the
+// statement's text is the same on every call and the engines' statement
+// caches keep it. substr and length count characters on both engines; a
+// rule's English is ASCII (ledger's TestWordingIsASCII), so its length in
+// characters is its length in bytes, as Go's strings.CutPrefix counts.
+// col itself for English.
+func shownDescription(lang, col string) string {
+	w, ok := ledger.WordingIn(lang)
+	if !ok {
+		return col
+	}
+	key := lang + "\x00" + col
+	if e, ok := shownDescriptions.Load(key); ok {
+		return e.(string)
+	}
+	lit := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+	var b strings.Builder
+	b.WriteString("(CASE")
+	for _, p := range w.Whole {
+		fmt.Fprintf(&b, " WHEN %s = %s THEN %s", col, lit(p.From), lit(p.To))
+	}
+	for _, p := range w.Suffixes {
+		n := len(p.From)
+		fmt.Fprintf(&b, " WHEN length(%[1]s) >= %[2]d AND substr(%[1]s, length(%[1]s) - %[3]d) = %[4]s THEN substr(%[1]s, 1, length(%[1]s) - %[2]d) || %[5]s",
+			col, n, n-1, lit(p.From), lit(p.To))
+	}
+	for _, p := range w.Prefixes {
+		n := len(p.From)
+		fmt.Fprintf(&b, " WHEN substr(%[1]s, 1, %[2]d) = %[3]s THEN %[4]s || substr(%[1]s, %[5]d)", col, n, lit(p.From), lit(p.To), n+1)
+	}
+	fmt.Fprintf(&b, " ELSE %s END)", col)
+	e, _ := shownDescriptions.LoadOrStore(key, b.String())
+	return e.(string)
 }
 
 // Verify implements ledger.Store with ledgerChecks, inside one read-only snapshot (DB.Snapshot) so that

@@ -323,3 +323,31 @@ func (s *MessengerStore) SetLanguage(ctx context.Context, c bankbridge.CustomerI
 }
 
 var _ assistant.Languages = (*MessengerStore)(nil)
+
+// TimeZone implements assistant.TimeZones.
+func (s *MessengerStore) TimeZone(ctx context.Context, c bankbridge.CustomerID) (string, error) {
+	var zone string
+	err := s.db.R().QueryRow(ctx, `SELECT time_zone FROM chat_settings WHERE customer_id = $1`, int64(c)).Scan(&zone)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return zone, s.db.Err("sqlstore.TimeZone", err, nil)
+}
+
+// SetTimeZone implements assistant.TimeZones: only the time zone, in one
+// statement, as SetLanguage stores only the language. SaveSettings never
+// writes it.
+func (s *MessengerStore) SetTimeZone(ctx context.Context, c bankbridge.CustomerID, zone string, at time.Time) error {
+	if zone != "" {
+		if _, err := assistant.ParseTimeZone(zone); err != nil {
+			return err
+		}
+	}
+	d := assistant.DefaultSettings(c)
+	_, err := s.db.W().Exec(ctx, `INSERT INTO chat_settings (customer_id, privacy, alerts, language, time_zone, updated_at) VALUES ($1,$2,$3,$4,$5,$6)
+		ON CONFLICT (customer_id) DO UPDATE SET time_zone = excluded.time_zone, updated_at = excluded.updated_at`,
+		int64(c), string(d.Privacy), boolInt(d.Alerts), string(d.Language), zone, micros(at))
+	return s.db.Err("sqlstore.SetTimeZone", err, nil)
+}
+
+var _ assistant.TimeZones = (*MessengerStore)(nil)

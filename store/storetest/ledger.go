@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +29,7 @@ func Ledger(t *testing.T, open LedgerOpener) {
 	t.Run("RefusalsMoveNothing", func(t *testing.T) { t.Parallel(); testRefusals(t, open) })
 	t.Run("HoldsPostAndVoid", func(t *testing.T) { t.Parallel(); testHolds(t, open) })
 	t.Run("HistoryKeysetPages", func(t *testing.T) { t.Parallel(); testHistory(t, open) })
+	t.Run("HistorySearchesTheWordsShown", func(t *testing.T) { t.Parallel(); testHistoryInSpanish(t, open) })
 	t.Run("VerifyNamesTampering", func(t *testing.T) { t.Parallel(); testTamper(t, open) })
 	t.Run("FailedBatchWritesNothing", func(t *testing.T) { t.Parallel(); testFailedBatch(t, open) })
 	t.Run("ReferenceData", func(t *testing.T) { t.Parallel(); testReference(t, open) })
@@ -368,6 +371,58 @@ func testHolds(t *testing.T, open LedgerOpener) {
 	}
 	f.verify()
 }
+
+// testHistoryInSpanish: a search in Spanish matches each description as
+// ledger.DescriptionIn shows it in Spanish, exactly as Go would match the
+// text on the page: every rule of the bank's wording, a search that spans
+// the translated words and the name kept after them, a description a
+// person wrote in Spanish, and none of the English the customer never sees.
+func testHistoryInSpanish(t *testing.T, open LedgerOpener) {
+	f := newFixture(t, open)
+	ctx := context.Background()
+	a := f.account(1, ledger.Checking, "USD", 0, false)
+	b := f.account(2, ledger.Checking, "USD", 0, false)
+	f.fund(a, 1_000_000)
+	descs := []string{"funding", "Pago programado manual", "Harbor Coffee Co.", "Netflix - AutoPay", "Payroll - ACME Corp - AutoPay",
+		"Scheduled payment to Sam's flat: rent", "O'Brien's Pub", "Transfer to a friend", "Transfer to savingsX"}
+	w, _ := ledger.WordingIn("es")
+	for _, p := range append(append(w.Whole, w.Suffixes...), w.Prefixes...) {
+		descs = append(descs, p.From, "x"+p.From, p.From+"Ana López")
+	}
+	descs = append(descs, " - AutoPay")
+	for i, d := range descs[1:] {
+		noErr(t, first(f.svc.Transfer(ctx, ledger.Move("h", fmt.Sprintf("es%d", i), a.ID, b.ID, 1, "USD", d))))
+	}
+	queries := []string{"Pago programado", "pago PROGRAMADO a sam's", "programado a Sam's flat: re", "o'brien", "Pago automático", "netflix - pago",
+		"ACME Corp - Pago", "Nómina - ACME", "Transferencia a", "a ahorros", "savingsX", "Scheduled", "AutoPay", "Transfer to", "Ana López",
+		"ahorrosAna", "%", "_"}
+	for _, p := range append(append(w.Whole, w.Suffixes...), w.Prefixes...) {
+		queries = append(queries, p.To, p.To+"Ana", strings.TrimSpace(p.To)[1:])
+	}
+	for _, lang := range []string{"es", ""} {
+		for _, q := range queries {
+			var want, got []string
+			for _, d := range descs {
+				if strings.Contains(strings.ToLower(ledger.DescriptionIn(lang, d)), strings.ToLower(q)) {
+					want = append(want, d)
+				}
+			}
+			page, err := f.store.History(ctx, ledger.HistoryQuery{Account: a.ID, Search: q, Lang: lang, Limit: 500})
+			noErr(t, err)
+			for _, e := range page.Entries {
+				got = append(got, e.Transfer.Description)
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("search %q in %q (-as shown +found):\n%s", q, lang, diff)
+			}
+		}
+	}
+}
+
+// first is the error of a call that returns two values and an error.
+func first[A, B any](_ A, _ B, err error) error { return err }
 
 func testHistory(t *testing.T, open LedgerOpener) {
 	f := newFixture(t, open)

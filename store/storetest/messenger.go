@@ -31,6 +31,7 @@ func Messenger(t *testing.T, open MessengerOpener) {
 	t.Run("TranscriptLastNOldestFirst", func(t *testing.T) { t.Parallel(); msgTranscript(t, open) })
 	t.Run("SettingsDefaultThenSaved", func(t *testing.T) { t.Parallel(); msgSettings(t, open) })
 	t.Run("LanguageSharedWithSettings", func(t *testing.T) { t.Parallel(); msgLanguage(t, open) })
+	t.Run("TimeZoneKeptBesideTheLanguage", func(t *testing.T) { t.Parallel(); msgTimeZone(t, open) })
 }
 
 var mT0 = time.Date(2026, 3, 4, 5, 6, 7, 890123000, time.UTC)
@@ -357,5 +358,50 @@ func msgLanguage(t *testing.T, open MessengerOpener) {
 	}
 	if err := ls.SetLanguage(ctx, 7, "fr", mT0); bankbridge.ErrorKind(err) != bankbridge.Invalid {
 		t.Errorf("SetLanguage(fr) = %v, want Invalid", err)
+	}
+}
+
+// msgTimeZone: a customer's time zone is kept beside the language, changed
+// only by SetTimeZone (saving the chat's settings or the language keeps
+// it), validated, and forgotten with "".
+func msgTimeZone(t *testing.T, open MessengerOpener) {
+	ctx := context.Background()
+	s := open(t)
+	tz, ok := s.(assistant.TimeZones)
+	if !ok {
+		t.Fatalf("%T does not implement assistant.TimeZones", s)
+	}
+	if z, err := tz.TimeZone(ctx, 8); err != nil || z != "" {
+		t.Fatalf("never chosen: %q, %v; want \"\"", z, err)
+	}
+	noErr(t, tz.SetTimeZone(ctx, 8, "America/Mexico_City", mT0))
+	want := assistant.DefaultSettings(8)
+	want.Updated = mT0
+	if got, err := s.Settings(ctx, 8); err != nil || got != want {
+		t.Errorf("settings after SetTimeZone: %+v, %v; want %+v", got, err, want)
+	}
+	noErr(t, s.SaveSettings(ctx, assistant.Settings{Customer: 8, Privacy: assistant.PrivacyOff, Language: assistant.Spanish, Updated: mT0.Add(time.Hour)}))
+	noErr(t, s.(assistant.Languages).SetLanguage(ctx, 8, assistant.English, mT0.Add(2*time.Hour)))
+	if z, err := tz.TimeZone(ctx, 8); err != nil || z != "America/Mexico_City" {
+		t.Errorf("after saving the settings and the language: %q, %v; want America/Mexico_City", z, err)
+	}
+	if got, _ := s.Settings(ctx, 8); got.Privacy != assistant.PrivacyOff || got.Language != assistant.English {
+		t.Errorf("SetTimeZone's row lost the settings: %+v", got)
+	}
+	noErr(t, tz.SetTimeZone(ctx, 8, "Europe/Madrid", mT0.Add(3*time.Hour)))
+	if got, _ := s.Settings(ctx, 8); got.Privacy != assistant.PrivacyOff || got.Language != assistant.English {
+		t.Errorf("SetTimeZone changed more than the zone: %+v", got)
+	}
+	for _, bad := range []string{"Mars/Olympus_Mons", "Local", "../etc/passwd", "America/New York", "/usr/share/zoneinfo/UTC"} {
+		if err := tz.SetTimeZone(ctx, 8, bad, mT0); bankbridge.ErrorKind(err) != bankbridge.Invalid {
+			t.Errorf("SetTimeZone(%q) = %v, want Invalid", bad, err)
+		}
+	}
+	if z, _ := tz.TimeZone(ctx, 8); z != "Europe/Madrid" {
+		t.Errorf("after refusals: %q, want Europe/Madrid", z)
+	}
+	noErr(t, tz.SetTimeZone(ctx, 8, "", mT0.Add(4*time.Hour)))
+	if z, err := tz.TimeZone(ctx, 8); err != nil || z != "" {
+		t.Errorf("forgotten: %q, %v", z, err)
 	}
 }

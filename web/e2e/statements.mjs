@@ -100,7 +100,7 @@ try {
   const text = (await readFile(await csv.path())).toString();
   const lines = text.trim().split('\n');
   if (lines[0] !== 'date,description,category,amount,balance,currency') fail(`CSV header ${lines[0]}`);
-  if (!text.includes(`${PURCHASE},fast_food,-12.34,`)) fail(`the purchase is not in the CSV:\n${text}`);
+  if (!text.includes(`${PURCHASE},Fast food,-12.34,`)) fail(`the purchase is not in the CSV:\n${text}`);
   if (!lines[lines.length - 1].startsWith(`${lines[lines.length - 1].slice(0, 10)},Closing balance,`)) fail(`no closing balance row: ${lines[lines.length - 1]}`);
 
   step('fit a 390 px phone screen');
