@@ -57,6 +57,9 @@ type Options struct {
 	// initiations from: credits leave there as pain.001 (ToCore) and not
 	// in ACH files. Empty: own mode.
 	CoreOutbox string
+	// RetellAfter is how old an untold change must be before Retell tells
+	// it (0: 30 s).
+	RetellAfter time.Duration
 }
 
 // Service runs payments over the rails.
@@ -73,6 +76,9 @@ func New(st Store, led *ledger.Service, o Options) *Service {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.RetellAfter <= 0 {
+		o.RetellAfter = retellAfter
 	}
 	o.Origin = o.Origin.withDefaults()
 	return &Service{st: st, led: led, o: o}
@@ -379,7 +385,7 @@ const retellAfter = 30 * time.Second
 // idempotent per payment and status (alert ids and partner event ids are
 // derived from them), so a change told twice is one alert, one event.
 func (s *Service) Retell(ctx context.Context) (int, error) {
-	ps, err := s.st.Untold(ctx, s.o.Now().Add(-retellAfter), 100)
+	ps, err := s.st.Untold(ctx, s.o.Now().Add(-s.o.RetellAfter), 100)
 	if err != nil {
 		return 0, err
 	}
