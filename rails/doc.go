@@ -32,8 +32,9 @@
 // writes through Store (implemented once in store/sqlstore). Known limits:
 // only credits are originated (no customer-authorised debits yet); one
 // originating company (the bank itself) per file; a credit to an unknown
-// or closed account is returned (R03, R02) in the next file, but a return
-// the originator dishonours is not handled; a return of an instant payment
+// or closed account is returned (R03, R02) in the next file; returns the
+// bank must not apply are dishonoured, and dishonours of its returns
+// contested or accepted (dishonor.go); a return of an instant payment
 // (pacs.004) is not taken yet. Mirror mode (mirror.go, camt.go) imports the
 // core's camt.053 statements and camt.054 notifications into the ledger
 // through MirrorStore; camt.052 is not read, and pain.001 to the core is

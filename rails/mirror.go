@@ -398,6 +398,9 @@ type MirrorReport struct {
 	Accounts    []MirrorDifference // every account taken on
 	Differences int                // how many of them differ
 	Exceptions  []MirrorException  // entries the ledger refused
+	// Opened is every account of the core's account lists: opened here,
+	// or refused and why (coreaccounts.go); empty when the store keeps none.
+	Opened []OpenedAccount
 }
 
 // Reconcile compares every account's last closing balance at the core with
@@ -428,7 +431,12 @@ func (m *Mirror) Reconcile(ctx context.Context) (MirrorReport, error) {
 		}
 		rep.Accounts = append(rep.Accounts, d)
 	}
-	rep.Exceptions, err = m.st.Exceptions(ctx)
+	if rep.Exceptions, err = m.st.Exceptions(ctx); err != nil {
+		return rep, err
+	}
+	if ls, ok := m.st.(AccountListStore); ok {
+		rep.Opened, err = ls.OpenedAccounts(ctx)
+	}
 	return rep, err
 }
 

@@ -103,6 +103,11 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 		if p.Kind == KindDebitReturn {
 			g.sec = "R"
 		}
+		if isException(p.Kind) {
+			// Dishonoured and contested returns in batches of their own,
+			// one per direction (dishonor.go).
+			g.ret, g.sec = true, fmt.Sprintf("X%d", transactionCode(p)%10)
+		}
 		groups[g] = append(groups[g], p)
 	}
 	keys := make([]group, 0, len(groups))
@@ -172,7 +177,11 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 				// Operating Rules, Appendix Three, WEB Entry Detail Record).
 				e.SetPaymentType("S")
 			}
-			if p.Kind == KindReturn || p.Kind == KindDebitReturn {
+			if isException(p.Kind) {
+				if err := exceptionAddenda(e, p); err != nil {
+					return nil, fmt.Errorf("rails: build batch %d: %w", n+1, err)
+				}
+			} else if p.Kind == KindReturn || p.Kind == KindDebitReturn {
 				// The return names the entry it returns (NACHA Operating
 				// Rules, Appendix Three, Addenda Record for Returns).
 				a := ach.NewAddenda99()
@@ -202,6 +211,8 @@ func BuildFile(o Origin, created time.Time, modifier string, ps []Payment) ([]by
 // Codes).
 func transactionCode(p Payment) int {
 	switch {
+	case isException(p.Kind):
+		return exceptionTxCode(p)
 	case p.Kind == KindDebit && p.Type == Savings:
 		return ach.SavingsDebit
 	case p.Kind == KindDebit:
@@ -233,11 +244,16 @@ type Inbound struct {
 	Credits []Credit
 	// Debits are debits other banks' customers originated against
 	// accounts here (27, 37).
-	Debits   []Credit
-	Refused  []Credit // entries of kinds the bank does not take
-	Entries  int
-	Total    ledger.Amount
-	Modifier string
+	Debits  []Credit
+	Refused []Credit // entries of kinds the bank does not take
+	// Dishonors are dishonoured returns (R61-R70) of returns the bank
+	// sent; Contests contested dishonoured returns (R71-R77) of
+	// dishonours the bank sent (dishonor.go).
+	Dishonors []Exception
+	Contests  []Exception
+	Entries   int
+	Total     ledger.Amount
+	Modifier  string
 }
 
 // Return is a returned entry: the receiving bank sent one of ours back.
@@ -245,6 +261,18 @@ type Return struct {
 	Trace  string // the original entry's trace number
 	Code   string // R01...
 	Amount ledger.Amount
+	// The return entry as it came, for a dishonour (dishonor.go): its own
+	// trace, transaction code (21/31 a credit's return, 26/36 a debit's),
+	// the RDFI it names (this bank, unless misrouted), the account and
+	// name, the Original Receiving DFI of the addenda, and the batch's
+	// settlement date (Julian day, as the operator wrote it).
+	ReturnTrace string
+	TxCode      int
+	Routing     string
+	Account     string
+	Name        string
+	OriginalDFI string
+	Settlement  string
 }
 
 // Change is a notification of change: the receiving bank posted the entry
@@ -291,8 +319,15 @@ func ParseFile(b []byte) (Inbound, error) {
 			in.Entries++
 			in.Total += ledger.Amount(e.Amount)
 			switch {
+			case e.Addenda99Dishonored != nil:
+				in.Dishonors = append(in.Dishonors, dishonorOf(e, bh))
+			case e.Addenda99Contested != nil:
+				in.Contests = append(in.Contests, contestOf(e, bh))
 			case e.Addenda99 != nil:
-				in.Returns = append(in.Returns, Return{Trace: e.Addenda99.OriginalTraceField(), Code: e.Addenda99.ReturnCode, Amount: ledger.Amount(e.Amount)})
+				in.Returns = append(in.Returns, Return{Trace: e.Addenda99.OriginalTraceField(), Code: e.Addenda99.ReturnCode, Amount: ledger.Amount(e.Amount),
+					ReturnTrace: e.TraceNumberField(), TxCode: e.TransactionCode, Routing: e.RDFIIdentification + e.CheckDigit,
+					Account: strings.TrimSpace(e.DFIAccountNumber), Name: strings.TrimSpace(e.IndividualName),
+					OriginalDFI: strings.TrimSpace(e.Addenda99.OriginalDFI), Settlement: strings.TrimSpace(bh.SettlementDate)})
 			case e.Addenda98 != nil:
 				in.Changes = append(in.Changes, Change{Trace: e.Addenda98.OriginalTraceField(), Code: e.Addenda98.ChangeCode,
 					Corrected: strings.TrimSpace(e.Addenda98.CorrectedData)})

@@ -32,6 +32,11 @@ type Reconciliation struct {
 	Receivable           ledger.Account
 	Owed                 ledger.Amount
 	ReceivableDifference ledger.Amount
+	// Exceptions is the ACH return exceptions account: money moved with
+	// the operator by returns the bank dishonoured, dishonours of its
+	// returns, and contests, until the other side's entry settles it
+	// (dishonor.go). The settlement account's expected balance counts it.
+	Exceptions ledger.Account
 }
 
 // Reconcile compares the rail's totals with the settlement account.
@@ -48,7 +53,14 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciliation, error) {
 	if err != nil {
 		return Reconciliation{}, err
 	}
-	r := Reconciliation{Totals: ts, Settlement: a, Receivable: recv}
+	x, err := s.Exceptions(ctx)
+	if err != nil {
+		return Reconciliation{}, err
+	}
+	r := Reconciliation{Totals: ts, Settlement: a, Receivable: recv, Exceptions: x}
+	// Each exception moves the settlement account one way and the
+	// exceptions account the other.
+	r.Expected -= x.Balance
 	for _, t := range ts {
 		switch {
 		case t.What == "payment" && t.Status == string(StatusSettled):
@@ -81,6 +93,10 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciliation, error) {
 			r.Unmatched += t.Amount
 		case t.What == "entry:"+string(EntryInstant) && t.Status == string(EntryPosted):
 			r.Expected -= t.Amount // instant credits the settlement account paid in
+		case t.What == "entry:"+string(EntryDishonor) && t.Status == string(EntryPosted):
+			// A dishonour of the bank's return of an inbound debit,
+			// accepted: the debit stands, and the account paid it.
+			r.Expected += t.Amount
 		case t.What == "owed":
 			r.Owed = t.Amount
 		}

@@ -57,6 +57,9 @@ type Options struct {
 	// initiations from: credits leave there as pain.001 (ToCore) and not
 	// in ACH files. Empty: own mode.
 	CoreOutbox string
+	// RetellAfter is how old an untold change must be before Retell tells
+	// it (0: 30 s).
+	RetellAfter time.Duration
 }
 
 // Service runs payments over the rails.
@@ -73,6 +76,9 @@ func New(st Store, led *ledger.Service, o Options) *Service {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.RetellAfter <= 0 {
+		o.RetellAfter = retellAfter
 	}
 	o.Origin = o.Origin.withDefaults()
 	return &Service{st: st, led: led, o: o}
@@ -379,7 +385,7 @@ const retellAfter = 30 * time.Second
 // idempotent per payment and status (alert ids and partner event ids are
 // derived from them), so a change told twice is one alert, one event.
 func (s *Service) Retell(ctx context.Context) (int, error) {
-	ps, err := s.st.Untold(ctx, s.o.Now().Add(-retellAfter), 100)
+	ps, err := s.st.Untold(ctx, s.o.Now().Add(-s.o.RetellAfter), 100)
 	if err != nil {
 		return 0, err
 	}
@@ -407,7 +413,7 @@ func modifier(id FileID) string {
 // entries) and records it with them, in one transaction. It returns the
 // zero File when nothing is due.
 func (s *Service) Originate(ctx context.Context) (File, error) {
-	kinds := []Kind{KindCredit, KindPrenote, KindReturn, KindDebit, KindDebitReturn}
+	kinds := []Kind{KindCredit, KindPrenote, KindReturn, KindDebit, KindDebitReturn, KindDishonor, KindContest}
 	if s.o.CoreOutbox != "" {
 		kinds = kinds[1:] // credits leave through the core (ToCore)
 	}
@@ -519,6 +525,10 @@ func (s *Service) settleFile(ctx context.Context, id FileID) error {
 					return err
 				}
 			}
+		} else if isException(p.Kind) {
+			if err := s.settleException(ctx, p); err != nil {
+				return err
+			}
 		} else if p.Kind == KindDebit {
 			id, err := s.creditDebit(ctx, p)
 			if err != nil {
@@ -572,6 +582,9 @@ type Summary struct {
 	Credited  int
 	Debited   int // inbound debits posted or returned
 	Unmatched int
+	// Dishonored counts returns the bank dishonoured and dishonours of
+	// its returns it contested or accepted (dishonor.go).
+	Dishonored int
 }
 
 // Process applies an inbound file: returns give the money back (or release
@@ -625,6 +638,16 @@ func (s *Service) Process(ctx context.Context, name string, body []byte) (Summar
 			return sum, err
 		}
 	}
+	for _, d := range in.Dishonors {
+		if err := s.applyDishonor(ctx, got, d, &sum); err != nil {
+			return sum, err
+		}
+	}
+	for _, c := range in.Contests {
+		if err := s.applyContest(ctx, got, c, settle, &sum); err != nil {
+			return sum, err
+		}
+	}
 	for _, c := range in.Refused {
 		e := Entry{File: got.ID, Trace: c.Trace, Kind: EntryCredit, Status: EntryUnmatched, Amount: c.Amount, Name: c.Company,
 			Detail: fmt.Sprintf("transaction code %d is not taken here", c.Code), At: now}
@@ -642,23 +665,18 @@ func (s *Service) applyReturn(ctx context.Context, f File, r Return, settle ledg
 	now := s.o.Now()
 	e := Entry{File: f.ID, Trace: r.Trace, Kind: EntryReturn, Status: EntryPosted, Amount: r.Amount, Code: r.Code, At: now}
 	p, err := s.st.PaymentByTrace(ctx, r.Trace)
-	if errors.Is(err, ErrPaymentNotFound) {
-		e.Status, e.Detail = EntryUnmatched, "no payment was sent with this trace number"
-		sum.Unmatched++
-		_, err = s.st.AddEntry(ctx, e)
+	if err != nil && !errors.Is(err, ErrPaymentNotFound) {
 		return err
 	}
-	if err != nil {
-		return err
+	// A return that is misrouted, wrong, unasked for, a duplicate or
+	// untimely is dishonoured, not applied (dishonor.go).
+	if code, why, derr := s.dishonorFor(ctx, f, r, p, err == nil); derr != nil {
+		return derr
+	} else if code != "" {
+		return s.dishonorReturn(ctx, f, r, p, err == nil, code, why, sum)
 	}
 	e.Customer, e.Account, e.Payment = p.Customer, p.From, p.ID
 	words := ReturnWords(r.Code)
-	if !p.Settled.IsZero() && now.After(ReturnDeadline(r.Code, p.Settled)) {
-		// Applied all the same (the operator has moved the money), and
-		// left for an operator to dishonour (R61) if the bank so decides
-		// (NACHA Operating Rules, Article Two, Subsection 2.12.5).
-		e.Detail = "untimely: past the return window of " + r.Code + "; the bank may dishonour it (R61)"
-	}
 	move := false
 	switch p.Status {
 	case StatusReturned:

@@ -20,8 +20,10 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <style>body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:70rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}.R{color:#a00}.C{color:#a60}</style></head>
 <body><h1>railsim: the ACH operator and the banks behind it</h1>
 <p>Scenario accounts: 1111111111 returns R01 (insufficient funds), 2222222222 R02 (closed), 3333333333 R03 (no account),
-4444444444 R04 (invalid number), 5555555555 draws a notification of change C01, 6666666666 returns a debit R10 (not authorised).
-The same returns apply to the bank's credits and its debits (collections). Any other account settles.</p>
+4444444444 R04 (invalid number), 5555555555 draws a notification of change C01, 6666666666 returns a debit R10 (not authorised),
+8888888888 settles and is returned R03 late (after its two-banking-day window), 9999999999 is returned R03 twice (a duplicate).
+The same returns apply to the bank's credits and its debits (collections). Any other account settles.
+The bank's dishonoured returns (R61-R70) are checked strictly and accepted or contested (R71-R77); a late return of the bank's is dishonoured R68.</p>
 {{range .Banks}}<section><h2>Bank {{.Routing}}</h2>
 <p>Net position with the operator: <strong>{{money .Position}}</strong></p>
 <h3>Files received</h3>
@@ -41,6 +43,17 @@ The same returns apply to the bank's credits and its debits (collections). Any o
 <table><tr><th>file</th><th>what</th><th>at</th><th>taken</th></tr>
 {{range .Sent}}<tr><td>{{.Name}}</td><td>{{.What}}</td><td>{{when .At}}</td><td>{{if .Waiting}}waiting{{else}}yes{{end}}</td></tr>
 {{else}}<tr><td colspan="4">none yet</td></tr>{{end}}</table>
+<h3>Return an entry of this bank's now</h3>
+<form method="post" action="ach/{{.Routing}}/returns"><input type="hidden" name="page" value="1">
+<label>Trace number <input name="trace" required maxlength="15"></label>
+<label>Return code <input name="code" required value="R03" maxlength="3"></label>
+<label>Cents (empty: the entry's; needed for a trace it never sent) <input name="cents" inputmode="numeric"></label>
+<button>Send return</button></form>
+<h3>Dishonour a return this bank sent</h3>
+<form method="post" action="ach/{{.Routing}}/dishonors"><input type="hidden" name="page" value="1">
+<label>Return's trace number <input name="trace" required maxlength="15"></label>
+<label>Code <select name="code"><option>R68</option><option>R67</option><option>R69</option><option>R61</option><option>R70</option></select></label>
+<button>Dishonour</button></form>
 <h3>Send a payroll credit to this bank</h3>
 <form method="post" action="ach/{{.Routing}}/credits"><input type="hidden" name="page" value="1">
 <label>Account number <input name="account" required maxlength="17"></label>

@@ -55,6 +55,9 @@ type Sim struct {
 	mu    sync.Mutex
 	banks map[string]*bank
 	seq   int
+	// traces numbers the emulator's returns, dishonours and contests,
+	// unique across its files (exceptions.go).
+	traces int
 }
 
 type bank struct {
@@ -78,6 +81,8 @@ type bank struct {
 	// position is the bank's net with the operator: credits it sent and
 	// settled, less returns of them, less credits it received.
 	position int64
+	// exc is the bank's returns, dishonours and contests (exceptions.go).
+	exc *exceptions
 }
 
 type file struct {
@@ -94,8 +99,13 @@ type entry struct {
 	code                          int
 	outcome                       string // "settled", "R01", "C01", "returned R03"...
 	// ret is a return the bank sends back (of a credit it could not
-	// post), its code; scenarios do not apply to it.
-	ret string
+	// post), its code; scenarios do not apply to it. orig is the entry it
+	// returns; dis and con a dishonour or contest the bank sends
+	// (exceptions.go), ret their code.
+	ret  string
+	orig string
+	dis  *ach.Addenda99Dishonored
+	con  *ach.Addenda99Contested
 }
 
 type sentFile struct {
@@ -130,6 +140,8 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("DELETE /ach/{routing}/outbox/{name}", s.ack)
 	mux.HandleFunc("POST /ach/{routing}/credits", s.credit)
 	mux.HandleFunc("POST /ach/{routing}/debits", s.debit)
+	mux.HandleFunc("POST /ach/{routing}/returns", s.returnForm)
+	mux.HandleFunc("POST /ach/{routing}/dishonors", s.dishonorForm)
 	mux.HandleFunc("POST /instant/{routing}/messages", s.instantMsg)
 	mux.HandleFunc("GET /instant/{routing}/inbox", s.isoList)
 	mux.HandleFunc("POST /instant/{routing}/credits", s.instantForm)
@@ -185,13 +197,22 @@ func (s *Sim) put(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the file's Immediate Origin is not the sender's routing number", http.StatusBadRequest)
 		return
 	}
+	if err := s.checkExceptions(b, af); err != nil {
+		http.Error(w, "file refused: "+err.Error(), http.StatusBadRequest)
+		return
+	}
 	f := &file{name: name, hash: h, received: s.o.Now()}
 	for _, bt := range af.Batches {
 		for _, e := range bt.GetEntries() {
 			en := entry{trace: e.TraceNumberField(), name: strings.TrimSpace(e.IndividualName),
 				account: strings.TrimSpace(e.DFIAccountNumber), routing: e.RDFIIdentification + e.CheckDigit, amount: int64(e.Amount), code: e.TransactionCode}
-			if e.Addenda99 != nil {
-				en.ret = e.Addenda99.ReturnCode
+			switch {
+			case e.Addenda99 != nil:
+				en.ret, en.orig = e.Addenda99.ReturnCode, strings.TrimSpace(e.Addenda99.OriginalTrace)
+			case e.Addenda99Dishonored != nil:
+				en.ret, en.dis = e.Addenda99Dishonored.DishonoredReturnReasonCode, e.Addenda99Dishonored
+			case e.Addenda99Contested != nil:
+				en.ret, en.con = e.Addenda99Contested.ContestedReturnCode, e.Addenda99Contested
 			}
 			f.entries = append(f.entries, en)
 		}
@@ -208,7 +229,7 @@ func (s *Sim) put(w http.ResponseWriter, r *http.Request) {
 // accounts draw. Called with s.mu held.
 func (s *Sim) settle(routing string, b *bank, f *file) {
 	f.settled = s.o.Now()
-	var returns, changes []entry
+	var changes []entry
 	for i := range f.entries {
 		e := &f.entries[i]
 		e.outcome = "settled"
@@ -223,6 +244,10 @@ func (s *Sim) settle(routing string, b *bank, f *file) {
 			} else {
 				b.position += e.amount
 			}
+			s.answer(b, f, e)
+			continue
+		}
+		if s.scenario(routing, b, f, e) {
 			continue
 		}
 		// A debit the bank originated is paid to it (its position falls);
@@ -235,8 +260,12 @@ func (s *Sim) settle(routing string, b *bank, f *file) {
 		}
 		switch {
 		case strings.HasPrefix(code, "R"):
+			// Settled, and returned at once: a return of the emulator's,
+			// which the bank may dishonour (exceptions.go).
 			e.outcome = code
-			returns = append(returns, *e)
+			b.position += sign * e.amount
+			it, r := s.returnItem(b, *e, f.settled, code, e.amount)
+			s.sendReturn(b, it, r)
 		case strings.HasPrefix(code, "C"):
 			e.outcome = code
 			changes = append(changes, *e)
@@ -245,10 +274,7 @@ func (s *Sim) settle(routing string, b *bank, f *file) {
 			b.position += sign * e.amount
 		}
 	}
-	if len(returns) > 0 {
-		body, err := returnFile(routing, s.o.Now(), returns, false)
-		s.queue(routing, b, "RET", "returns of "+f.name, body, err)
-	}
+	s.flush(routing, b)
 	if len(changes) > 0 {
 		body, err := returnFile(routing, s.o.Now(), changes, true)
 		s.queue(routing, b, "COR", "changes for "+f.name, body, err)
@@ -275,6 +301,7 @@ func (s *Sim) Settle(force bool) int {
 	n := 0
 	now := s.o.Now()
 	for routing, b := range s.banks {
+		s.released(routing, b)
 		for _, name := range b.order {
 			f := b.files[name]
 			if f.settled.IsZero() && (force || now.Sub(f.received) >= s.o.SettleAfter) {
@@ -311,6 +338,7 @@ func (s *Sim) list(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.bank(r.PathValue("routing"))
+	s.released(r.PathValue("routing"), b)
 	names := []string{}
 	for _, n := range b.outord {
 		if _, ok := b.outbox[n]; ok {
@@ -361,6 +389,9 @@ func (s *Sim) SendCredits(routing string, cs []Credit) (string, error) {
 		return "", err
 	}
 	b := s.bank(routing)
+	for i := range cs {
+		b.x().forward[fmt.Sprintf("23138010%07d", s.seq*100+i+1)] = s.o.Now()
+	}
 	s.queue(routing, b, "CR", fmt.Sprintf("%d credit(s) from %s", len(cs), cs[0].Company), body, nil)
 	for _, c := range cs {
 		b.position -= c.Amount
@@ -443,6 +474,9 @@ func (s *Sim) SendDebits(routing string, ds []Debit) (string, error) {
 		return "", err
 	}
 	b := s.bank(routing)
+	for i := range ds {
+		b.x().forward[fmt.Sprintf("23138010%07d", s.seq*100+i+1)] = s.o.Now()
+	}
 	s.queue(routing, b, "DR", fmt.Sprintf("%d debit(s) by %s", len(ds), ds[0].Company), body, nil)
 	for _, d := range ds {
 		b.position += d.Amount

@@ -1,6 +1,7 @@
 package railsim_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bankbridge/bankbridge/railsim"
+	"github.com/moov-io/ach"
 )
 
 const bank = "021000089"
@@ -122,5 +124,56 @@ func TestSimDebitAndInstantForms(t *testing.T) {
 	// Anything but an instant message the service takes is refused.
 	if _, err := c.Instant(ctx, []byte(`<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"/>`)); err == nil || !strings.Contains(err.Error(), "400") {
 		t.Fatalf("a pain.001 to the instant service: %v", err)
+	}
+}
+
+// TestSimTakesDishonoursStrictly: a dishonoured return that names no
+// return the operator sent refuses the whole file, naming the field.
+func TestSimTakesDishonoursStrictly(t *testing.T) {
+	t.Parallel()
+	sim := railsim.New(railsim.Options{})
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	c := &railsim.Client{Base: srv.URL, Routing: bank}
+	fh := ach.NewFileHeader()
+	fh.ImmediateDestination, fh.ImmediateOrigin = railsim.Routing, bank
+	fh.FileCreationDate, fh.FileCreationTime, fh.FileIDModifier = "260302", "1200", "A"
+	fh.ImmediateDestinationName, fh.ImmediateOriginName = "FEDERAL RESERVE BANK", "BANKBRIDGE"
+	bh := ach.NewBatchHeader()
+	bh.ServiceClassCode, bh.CompanyName, bh.CompanyIdentification = ach.CreditsOnly, "BANKBRIDGE", "1021000089"
+	bh.StandardEntryClassCode, bh.CompanyEntryDescription, bh.EffectiveEntryDate, bh.ODFIIdentification = ach.PPD, "RETURN", "260303", "02100008"
+	ed := ach.NewEntryDetail()
+	ed.TransactionCode = ach.CheckingReturnNOCCredit
+	ed.SetRDFI("231380104")
+	ed.DFIAccountNumber, ed.Amount, ed.IndividualName = "123456789", 5_00, "NOBODY"
+	ed.SetTraceNumber("02100008", 1)
+	a := ach.NewAddenda99Dishonored()
+	a.DishonoredReturnReasonCode, a.OriginalEntryTraceNumber, a.OriginalReceivingDFIIdentification = "R68", "021000080000001", "23138010"
+	a.ReturnTraceNumber, a.ReturnSettlementDate, a.ReturnReasonCode, a.TraceNumber = "011000010000009", "061", "03", ed.TraceNumber
+	ed.Addenda99Dishonored, ed.AddendaRecordIndicator, ed.Category = a, 1, ach.CategoryDishonoredReturn
+	b := ach.NewBatchPPD(bh)
+	b.AddEntry(ed)
+	f := ach.NewFile()
+	f.SetHeader(fh)
+	if err := b.Create(); err != nil {
+		t.Fatal(err)
+	}
+	f.AddBatch(b)
+	if err := f.Create(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := ach.NewWriter(&buf).Write(f); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Send(context.Background(), "dishonor.ach", buf.Bytes())
+	if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "Return Trace Number 011000010000009 names no return") {
+		t.Fatalf("a dishonour of no return: %v", err)
+	}
+	if err := sim.Dishonor(bank, "011000010000009", "R68"); err == nil {
+		t.Fatal("the emulator dishonoured a return the bank never sent")
+	}
+	if _, err := sim.SendReturn(bank, "021000080000001", "R03", 0); err == nil {
+		t.Fatal("a return of no entry, without an amount, was sent")
 	}
 }

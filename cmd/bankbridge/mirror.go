@@ -140,11 +140,21 @@ func mirrorReconcile(ctx context.Context, e env, m *rails.Mirror, asJSON bool) e
 			Amount  ledger.Amount `json:"amount"`
 			Code    string        `json:"code"`
 		}
+		type opened struct {
+			Account string `json:"account"`
+			File    string `json:"file"`
+			Status  string `json:"status"`
+			Detail  string `json:"detail"`
+		}
 		out := struct {
-			Accounts    []acct `json:"accounts"`
-			Differences int    `json:"differences"`
-			Exceptions  []exc  `json:"exceptions"`
-		}{Accounts: []acct{}, Differences: rep.Differences, Exceptions: []exc{}}
+			Accounts    []acct   `json:"accounts"`
+			Differences int      `json:"differences"`
+			Exceptions  []exc    `json:"exceptions"`
+			Opened      []opened `json:"opened"`
+		}{Accounts: []acct{}, Differences: rep.Differences, Exceptions: []exc{}, Opened: []opened{}}
+		for _, o := range rep.Opened {
+			out.Opened = append(out.Opened, opened{o.Number.Masked(), o.File, o.Status, o.Detail})
+		}
 		for _, a := range rep.Accounts {
 			out.Accounts = append(out.Accounts, acct{a.Account.Masked(), a.Statement, a.Seq, a.Currency, a.Core, a.Mirror, a.Difference})
 		}
@@ -172,6 +182,9 @@ func mirrorReconcile(ctx context.Context, e env, m *rails.Mirror, asJSON bool) e
 		}
 		for _, x := range rep.Exceptions {
 			fmt.Fprintf(e.stdout, "  refused: %s entry %s of statement %d, %s (%s)\n", x.Account.Masked(), x.Ref, x.Seq, x.Amount.Display(ccy[x.Account]), x.Code)
+		}
+		for _, o := range rep.Opened {
+			fmt.Fprintf(e.stdout, "  account list %s: %s %s (%s)\n", o.File, o.Number.Masked(), o.Status, o.Detail)
 		}
 	}
 	if rep.Differences != 0 {

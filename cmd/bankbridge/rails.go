@@ -84,11 +84,13 @@ func railsCmd(ctx context.Context, e env, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"settlement_balance": r.Settlement.Balance, "expected": r.Expected,
 			"difference": r.Difference, "outstanding": r.Outstanding, "unmatched": r.Unmatched, "totals": r.Totals,
-			"receivable_balance": r.Receivable.Balance, "owed": r.Owed, "receivable_difference": r.ReceivableDifference})
+			"receivable_balance": r.Receivable.Balance, "owed": r.Owed, "receivable_difference": r.ReceivableDifference,
+			"exceptions_balance": r.Exceptions.Balance})
 	}
 	fmt.Fprintf(e.stdout, "ACH settlement account: %s\nWhat the rail's records imply: %s\nDifference: %s\nHeld for payments not yet settled: %s\nInbound credits matching no account (owed back): %s\n",
 		r.Settlement.Balance.Display("USD"), r.Expected.Display("USD"), r.Difference.Display("USD"), r.Outstanding.Display("USD"), r.Unmatched.Display("USD"))
 	fmt.Fprintf(e.stdout, "ACH return receivable: %s\nOwed by customers on returned collections: %s\n", r.Receivable.Balance.Display("USD"), r.Owed.Display("USD"))
+	fmt.Fprintf(e.stdout, "ACH return exceptions (in dispute: dishonoured returns, contests): %s\n", r.Exceptions.Balance.Display("USD"))
 	for _, t := range r.Totals {
 		fmt.Fprintf(e.stdout, "  %-14s %-10s %6d  %s\n", t.What, t.Status, t.Count, t.Amount.Display("USD"))
 	}

@@ -201,7 +201,7 @@ func serveCmd(ctx context.Context, e env, args []string) error {
 	// Mirror mode: the core's statements are imported from its inbox
 	// folder by one instance at a time (docs/rails.md "Mirror mode").
 	if c.Mode == "mirror" {
-		in := &app.MirrorInbox{Dir: c.CoreInboxDir(), Log: log, Rejected: rl.Service.RejectedByCore,
+		in := &app.MirrorInbox{Dir: c.CoreInboxDir(), Log: log, Rejected: rl.Service.RejectedByCore, Accounts: app.AccountOpener(b, c.RailsRouting),
 			Mirror: rails.NewMirror(b.Mirror, b.Ledger, rails.MirrorOptions{AccountByNumber: b.Rails.AccountByNumber, Booked: rl.Service.SettleFromCore})}
 		if err := os.MkdirAll(in.Dir, 0o750); err != nil {
 			return err

@@ -69,6 +69,9 @@ type Config struct {
 	// routing number in its files, and the sanctions list (OFAC SDN CSV; ""
 	// for the bundled sample of invented names).
 	RailsURL, RailsRouting, SanctionsFile string
+	// RailsRetell is how old a payment's untold change must be before the
+	// rails worker tells it for an instance that died (0: 30 s).
+	RailsRetell time.Duration
 	// Mode is "own" (bankbridge keeps the books) or "mirror" (a core keeps
 	// them: its camt.053 statements, dropped into CoreInbox, are imported
 	// by a worker; docs/rails.md "Mirror mode"). Empty outside serve.
@@ -120,6 +123,7 @@ func (c *Config) ServerFlags(fs *flag.FlagSet, getenv func(string) string) {
 	f.Int(&c.LimitCoolingHours, "limit-new-payee-hours", 0, "hours a payee stays new after it is saved or first paid (0: 24)")
 	f.String(&c.RailsURL, "rails-url", "", "the ACH operator's URL (an exchange as 'bankbridge railsim' serves it); empty runs the emulator inside this instance at /railsim/")
 	f.String(&c.RailsRouting, "rails-routing", "021000089", "the bank's ABA routing number in the NACHA files it sends")
+	f.Duration(&c.RailsRetell, "rails-retell-after", 30*time.Second, "how old a payment's status change left untold by an instance that died must be before the rails worker tells it (longer than telling takes)")
 	f.String(&c.SanctionsFile, "sanctions-file", "", "sanctions list in OFAC's SDN CSV format (sdn.csv) to screen payees against; empty for a small sample of invented names")
 	f.String(&c.Mode, "mode", "own", "own: bankbridge keeps the books; mirror: a core keeps them and its camt.053 statements are imported from --core-inbox")
 	f.String(&c.CoreInbox, "core-inbox", "", "mirror mode: the folder the core drops its camt.053 statements in (default <data>/core-inbox); imported files move to done/, unreadable ones to rejected/")

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/rails"
 )
 
@@ -38,6 +40,22 @@ func (c *Config) CoreOutboxDir() string {
 	return filepath.Join(c.Data, "core-outbox")
 }
 
+// AccountOpener opens the accounts of the core's account lists for the
+// mirror inbox: customers are matched by their e-mail address.
+// The backend's mirror store keeps the lists' rows (every engine's does:
+// store/sqlstore).
+func AccountOpener(b *Backend, routing string) *rails.AccountOpener {
+	ls, ok := b.Mirror.(rails.AccountListStore)
+	if !ok {
+		return nil
+	}
+	return &rails.AccountOpener{Store: ls, Ledger: b.Ledger, AccountByNumber: b.Rails.AccountByNumber, Routing: routing,
+		Customer: func(ctx context.Context, email string) (bankbridge.CustomerID, error) {
+			cr, err := b.Identity.CredentialByEmail(ctx, identity.RealmCustomer, identity.NormalizeEmail(email))
+			return bankbridge.CustomerID(cr.ID), err
+		}}
+}
+
 // MirrorInbox imports the camt.053 and camt.054 files the core drops in a
 // folder. Each
 // pass reads every *.xml file there whole, imports their statements
@@ -54,6 +72,10 @@ type MirrorInbox struct {
 	// reports dropped in the same folder (rails.Service.RejectedByCore);
 	// nil: a pain.002 is rejected as unreadable.
 	Rejected func(context.Context, []rails.CoreRejection) (int, error)
+	// Accounts opens the accounts of the core's account lists dropped in
+	// the folder as accounts*.csv, before the statements of the same pass
+	// (rails/coreaccounts.go); nil: such files stay where they are.
+	Accounts *rails.AccountOpener
 }
 
 // Pass imports what is in the folder now and says how many files it
@@ -69,13 +91,16 @@ func (in *MirrorInbox) Pass(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	finished, err := in.accountLists(ctx)
+	if err != nil {
+		return finished, err
+	}
 	type file struct {
 		name  string
 		stmts []rails.Statement
 	}
 	var files []file
 	var all []rails.Statement
-	finished := 0
 	for _, name := range names {
 		body, err := os.ReadFile(name)
 		if err != nil {
@@ -150,6 +175,56 @@ func (in *MirrorInbox) Pass(ctx context.Context) (int, error) {
 	// Each statement's error was logged above; its file waits for the
 	// next pass.
 	_ = ierr
+	return finished, nil
+}
+
+// accountLists opens the accounts of every account list in the folder, in
+// name order: a list opened goes to done/, an unreadable one to rejected/
+// beside its .error and opens nothing; one cut short by an error of the
+// database stays, and the next pass resumes it (each row opens once).
+func (in *MirrorInbox) accountLists(ctx context.Context) (int, error) {
+	if in.Accounts == nil {
+		return 0, nil
+	}
+	names, err := filepath.Glob(filepath.Join(in.Dir, "accounts*.csv"))
+	if err != nil {
+		return 0, err
+	}
+	slices.Sort(names)
+	finished := 0
+	for _, name := range names {
+		body, err := os.ReadFile(name)
+		if err != nil {
+			return finished, err
+		}
+		dst := filepath.Join(in.Dir, "done", filepath.Base(name))
+		as, perr := rails.ParseAccountList(bytes.NewReader(body))
+		if perr != nil {
+			in.Log.Warn("mirror: an account list cannot be read; rejected", "file", filepath.Base(name), "err", perr)
+			dst = filepath.Join(in.Dir, "rejected", filepath.Base(name))
+			if err := os.WriteFile(dst+".error", []byte(perr.Error()+"\n"), 0o640); err != nil {
+				return finished, err
+			}
+		} else {
+			res, err := in.Accounts.Open(ctx, filepath.Base(name), as)
+			if err != nil {
+				return finished, err
+			}
+			opened := 0
+			for _, r := range res {
+				if r.Status == "opened" {
+					opened++
+				} else {
+					in.Log.Warn("mirror: an account of the core's list was not opened", "account", r.Number.Masked(), "why", r.Detail)
+				}
+			}
+			in.Log.Info("mirror: account list taken", "file", filepath.Base(name), "accounts", len(res), "open", opened)
+		}
+		if err := os.Rename(name, dst); err != nil {
+			return finished, err
+		}
+		finished++
+	}
 	return finished, nil
 }
 

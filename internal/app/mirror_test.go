@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/rails"
 )
@@ -174,5 +176,130 @@ func TestMirrorPaymentsLeaveToTheCore(t *testing.T) {
 	rep, err := inbox.Mirror.Reconcile(ctx)
 	if err != nil || rep.Differences != 0 || len(rep.Exceptions) != 0 {
 		t.Fatalf("mirror reconcile: %+v %v", rep, err)
+	}
+}
+
+// TestMirrorOpensAccountsFromTheCoresList: the core's account list, dropped
+// in the inbox with the day's statements, opens the accounts it names for
+// the customers their e-mail addresses name, before the statements are
+// imported in the same pass; a row for a customer unknown here is refused
+// (its statement waits) and opened by a later list once the customer
+// exists; the same list again, or one whose account was opened before a
+// crash kept it from being recorded, opens nothing twice; a malformed list
+// is rejected naming its line and column. The reconciliation lists what
+// was opened and refused.
+func TestMirrorOpensAccountsFromTheCoresList(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := Config{Data: t.TempDir(), Mode: "mirror"}
+	b, err := OpenBackend(ctx, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	newCustomer := func(email string) bankbridge.CustomerID {
+		cu, err := b.Identity.CreateCustomer(ctx, identity.Customer{Name: "Ann Core", Email: email, Since: time.Now()}, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cu.ID
+	}
+	ann := newCustomer("ann@example.com")
+	dir := c.CoreInboxDir()
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	statement := func(file string, acct ledger.AccountNumber, opening, amt ledger.Amount) {
+		s := rails.Statement{ID: file, Seq: 1, Account: acct, Currency: "USD", Opening: opening, Closing: opening + amt,
+			Entries: []rails.StatementEntry{{Ref: file, Amount: amt}}}
+		var buf bytes.Buffer
+		if err := rails.WriteCamt053(&buf, "M-"+file, time.Now(), []rails.Statement{s}); err != nil {
+			t.Fatal(err)
+		}
+		write(file+".xml", buf.String())
+	}
+	// An account the mirror opened before it could record it (a crash).
+	if _, err := b.Ledger.CreateAccount(ctx, ledger.Account{Customer: ann, Kind: ledger.Checking, Name: "Bills", Currency: "USD", Number: "CORE903", OpenedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	list := rails.AccountListHeader + "\n" +
+		"CORE900,USD,checking,Everyday,ann@example.com\n" +
+		"CORE901,USD,savings,Rainy day,ANN@example.com\n" +
+		"CORE902,USD,checking,Joint,bob@example.com\n" +
+		"CORE903,USD,checking,Bills,ann@example.com\n"
+	write("accounts-1.csv", list)
+	statement("s900", "CORE900", 500_00, 20_00)
+	statement("s902", "CORE902", 70_00, 5_00)
+	write("accounts-0-bad.csv", rails.AccountListHeader+"\nCORE990,USD,credit,Card,ann@example.com\n")
+	in := &MirrorInbox{Dir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Accounts: AccountOpener(b, "021000089"),
+		Mirror: rails.NewMirror(b.Mirror, b.Ledger, rails.MirrorOptions{AccountByNumber: b.Rails.AccountByNumber})}
+	if n, err := in.Pass(ctx); err != nil || n != 3 {
+		t.Fatalf("pass: %d files finished, %v", n, err)
+	}
+	why, _ := os.ReadFile(filepath.Join(dir, "rejected", "accounts-0-bad.csv.error"))
+	if !strings.Contains(string(why), "line 2, kind") {
+		t.Errorf("the bad list's error: %q", why)
+	}
+	for _, f := range []string{"done/accounts-1.csv", "done/s900.xml", "s902.xml"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	accounts := func(cu bankbridge.CustomerID) map[ledger.AccountNumber]ledger.Account {
+		as, err := b.Ledger.CustomerAccounts(ctx, cu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[ledger.AccountNumber]ledger.Account{}
+		for _, a := range as {
+			m[a.Number] = a
+		}
+		return m
+	}
+	got := accounts(ann)
+	if len(got) != 3 || got["CORE900"].Balance != 520_00 || got["CORE901"].Kind != ledger.Savings || got["CORE901"].Name != "Rainy day" {
+		t.Fatalf("ann's accounts: %+v", got)
+	}
+	rep, err := in.Mirror.Reconcile(ctx)
+	if err != nil || rep.Differences != 0 || len(rep.Opened) != 4 {
+		t.Fatalf("reconcile: %+v %v", rep, err)
+	}
+	status := map[ledger.AccountNumber]string{}
+	for _, o := range rep.Opened {
+		status[o.Number] = o.Status + ": " + o.Detail
+	}
+	if !strings.HasPrefix(status["CORE900"], "opened: opened from") || !strings.HasPrefix(status["CORE903"], "opened: already open") ||
+		!strings.Contains(status["CORE902"], "refused: no customer here has the e-mail address bob@example.com") {
+		t.Fatalf("the list's rows: %v", status)
+	}
+	// The same list tomorrow, with Bob a customer now: his account opens,
+	// his waiting statement goes in, nothing else is opened twice.
+	bob := newCustomer("bob@example.com")
+	write("accounts-2.csv", list)
+	if n, err := in.Pass(ctx); err != nil || n != 2 {
+		t.Fatalf("second pass: %d %v", n, err)
+	}
+	if got := accounts(ann); len(got) != 3 {
+		t.Fatalf("ann's accounts after the list again: %+v", got)
+	}
+	if got := accounts(bob); len(got) != 1 || got["CORE902"].Balance != 75_00 {
+		t.Fatalf("bob's accounts: %+v", got)
+	}
+	rep, err = in.Mirror.Reconcile(ctx)
+	if err != nil || rep.Differences != 0 || len(rep.Accounts) != 2 {
+		t.Fatalf("reconcile: %+v %v", rep, err)
+	}
+	for _, o := range rep.Opened {
+		if o.Status != "opened" || (o.Number == "CORE900" && o.File != "accounts-1.csv") {
+			t.Fatalf("after the second list: %+v", rep.Opened)
+		}
+	}
+	if vr, err := b.Ledger.Verify(ctx); err != nil || !vr.OK() {
+		t.Fatalf("ledger verify: %v %v", err, vr.Problems)
 	}
 }

@@ -92,7 +92,7 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 		// operator. Payees and payments are still taken; they wait.
 		d.Log.Warn("rails: no --rails-url in a fleet: payments are accepted and wait; run 'bankbridge railsim' once and give its URL")
 		r.Service = rails.New(d.Backend.Rails, d.Ledger, rails.Options{Origin: rails.Origin{Routing: c.RailsRouting, BankName: "BANKBRIDGE"},
-			Screener: scr, Logger: d.Log, OnChange: onChange, CoreOutbox: c.CoreOutboxDir()})
+			Screener: scr, Logger: d.Log, OnChange: onChange, CoreOutbox: c.CoreOutboxDir(), RetellAfter: c.RailsRetell})
 		return r, nil
 	}
 	if base == "" {
@@ -108,7 +108,7 @@ func RailsWiring(d RailsDeps) (*Rails, error) {
 	cl := &railsim.Client{Base: base, Routing: c.RailsRouting, Client: hc}
 	r.Transport = cl
 	r.Service = rails.New(d.Backend.Rails, d.Ledger, rails.Options{Origin: rails.Origin{Routing: c.RailsRouting, BankName: "BANKBRIDGE"},
-		Screener: scr, Logger: d.Log, Instant: cl, OnChange: onChange, CoreOutbox: c.CoreOutboxDir()})
+		Screener: scr, Logger: d.Log, Instant: cl, OnChange: onChange, CoreOutbox: c.CoreOutboxDir(), RetellAfter: c.RailsRetell})
 	d.Log.Info("rails: ACH operator", "url", base, "sanctions_names", scr.Len())
 	return r, nil
 }

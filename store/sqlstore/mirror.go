@@ -124,3 +124,35 @@ func (s *MirrorStore) Exceptions(ctx context.Context) ([]rails.MirrorException, 
 	})
 	return xs, s.db.Err("sqlstore.Mirror.Exceptions", err, nil)
 }
+
+var _ rails.AccountListStore = (*MirrorStore)(nil)
+
+// RecordOpened implements rails.AccountListStore.
+func (s *MirrorStore) RecordOpened(ctx context.Context, o rails.OpenedAccount) (bool, error) {
+	res, err := s.db.W().Exec(ctx, `INSERT INTO mirror_opened (number, account_id, customer_id, currency, file, status, detail, at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (number) DO UPDATE SET account_id = excluded.account_id, customer_id = excluded.customer_id,
+		currency = excluded.currency, file = excluded.file, status = excluded.status, detail = excluded.detail, at = excluded.at
+		WHERE mirror_opened.status <> 'opened'`,
+		string(o.Number), int64(o.Account), int64(o.Customer), string(o.Currency), o.File, o.Status, o.Detail, micros(o.At))
+	if err != nil {
+		return false, s.db.Err("sqlstore.Mirror.RecordOpened", err, nil)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.db.Err("sqlstore.Mirror.RecordOpened", err, nil)
+}
+
+// OpenedAccounts implements rails.AccountListStore.
+func (s *MirrorStore) OpenedAccounts(ctx context.Context) ([]rails.OpenedAccount, error) {
+	rows, err := s.db.R().Query(ctx, `SELECT number, account_id, customer_id, currency, file, status, detail, at FROM mirror_opened ORDER BY number`)
+	if err != nil {
+		return nil, s.db.Err("sqlstore.Mirror.OpenedAccounts", err, nil)
+	}
+	os, err := Collect(rows, func(sc Scanner) (rails.OpenedAccount, error) {
+		var o rails.OpenedAccount
+		var at int64
+		err := sc.Scan(&o.Number, &o.Account, &o.Customer, &o.Currency, &o.File, &o.Status, &o.Detail, &at)
+		o.At = fromMicros(at)
+		return o, err
+	})
+	return os, s.db.Err("sqlstore.Mirror.OpenedAccounts", err, nil)
+}

@@ -18,7 +18,10 @@ import (
 // the transfer form see one list; their rail details are in rail_payees.
 type RailsStore struct{ db *DB }
 
-var _ rails.Store = (*RailsStore)(nil)
+var (
+	_ rails.Store          = (*RailsStore)(nil)
+	_ rails.ExceptionStore = (*RailsStore)(nil)
+)
 
 // Rails returns the rails store.
 func (s Stores) Rails() *RailsStore { return &RailsStore{db: s.db} }
@@ -594,6 +597,16 @@ func (s *RailsStore) Entry(ctx context.Context, f rails.FileID, trace string, k 
 	return e, s.db.Err("sqlstore.Rails.Entry", err, nil)
 }
 
+// EntriesOf implements rails.ExceptionStore, by the index on payment_id.
+func (s *RailsStore) EntriesOf(ctx context.Context, id rails.PaymentID) ([]rails.Entry, error) {
+	rows, err := s.db.W().Query(ctx, `SELECT `+railEntryCols+` FROM rail_entries WHERE payment_id = $1 AND payment_id <> 0 ORDER BY at, file_id, kind`, int64(id))
+	if err != nil {
+		return nil, s.db.Err("sqlstore.Rails.EntriesOf", err, nil)
+	}
+	es, err := Collect(rows, scanRailEntry)
+	return es, s.db.Err("sqlstore.Rails.EntriesOf", err, nil)
+}
+
 // MoveEntry implements rails.Store: a compare-and-set on the status.
 func (s *RailsStore) MoveEntry(ctx context.Context, e rails.Entry, from rails.EntryStatus) (bool, error) {
 	res, err := s.db.W().Exec(ctx, `UPDATE rail_entries SET status = $1, detail = $2, payment_id = CASE WHEN $3 = 0 THEN payment_id ELSE $3 END,
@@ -625,7 +638,7 @@ func (s *RailsStore) AccountByNumber(ctx context.Context, n ledger.AccountNumber
 
 // Totals implements rails.Store.
 func (s *RailsStore) Totals(ctx context.Context) ([]rails.Total, error) {
-	const what = `CASE WHEN kind IN ('return', 'debit', 'debit_return') THEN kind WHEN trace LIKE 'BB-PAY-%' THEN 'core' ELSE 'payment' END`
+	const what = `CASE WHEN kind IN ('return', 'debit', 'debit_return', 'dishonor', 'contest') THEN kind WHEN trace LIKE 'BB-PAY-%' THEN 'core' ELSE 'payment' END`
 	rows, err := s.db.R().Query(ctx, `SELECT `+what+`, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT)
 		FROM rail_payments WHERE kind <> 'prenote' GROUP BY `+what+`, status
 		UNION ALL SELECT 'entry:' || kind, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM rail_entries GROUP BY kind, status

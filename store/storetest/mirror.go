@@ -28,6 +28,7 @@ func Mirror(t *testing.T, open MirrorOpener) {
 	t.Run("TwoImportersPostEachEntryOnce", func(t *testing.T) { t.Parallel(); mirrorTwoImporters(t, open) })
 	t.Run("IntradayEntriesReplayInTheStatement", func(t *testing.T) { t.Parallel(); mirrorIntraday(t, open) })
 	t.Run("UnknownAccountPostsNothing", func(t *testing.T) { t.Parallel(); mirrorUnknown(t, open) })
+	t.Run("AccountListOpensOnceTwoOpenersAtOnce", func(t *testing.T) { t.Parallel(); mirrorAccountList(t, open) })
 }
 
 type mirrorFixture struct {

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/railsim"
-	"github.com/moov-io/ach"
 )
 
 // RailsOpener opens a fresh database for one test and returns its rails
@@ -39,7 +37,11 @@ func Rails(t *testing.T, open RailsOpener) {
 	t.Run("PrenoteVerifiesOrFailsAndChangesCorrect", func(t *testing.T) { t.Parallel(); railsPrenote(t, open) })
 	t.Run("InstantSettlesOrIsRefusedNeverHalf", func(t *testing.T) { t.Parallel(); railsInstant(t, open) })
 	t.Run("TwoWorkersFileEachPaymentOnce", func(t *testing.T) { t.Parallel(); railsTwoWorkers(t, open) })
-	t.Run("ReturnOfAnUnknownTraceIsUnmatched", func(t *testing.T) { t.Parallel(); railsUnknownReturn(t, open) })
+	t.Run("MisroutedOrWrongReturnIsDishonouredR61R69", func(t *testing.T) { t.Parallel(); railsMisroutedReturn(t, open) })
+	t.Run("UntimelyReturnIsDishonouredR68NotApplied", func(t *testing.T) { t.Parallel(); railsUntimelyReturn(t, open) })
+	t.Run("ContestedDishonourR73AppliesTheReturnOnce", func(t *testing.T) { t.Parallel(); railsContestedDishonour(t, open) })
+	t.Run("DuplicateReturnIsDishonouredR67", func(t *testing.T) { t.Parallel(); railsDuplicateReturn(t, open) })
+	t.Run("DishonourOfTheBanksReturnContestedOrAccepted", func(t *testing.T) { t.Parallel(); railsDishonourOfOurReturn(t, open) })
 	t.Run("DebitReturnedAfterSpendingIsOwedAndRecovered", func(t *testing.T) { t.Parallel(); railsDebitReturnAfterSpend(t, open) })
 	t.Run("DebitNeedsAuthorisationAndWEBAValidatedAccount", func(t *testing.T) { t.Parallel(); railsDebitRules(t, open) })
 	t.Run("InboundDebitsPostOnceOrReturnR01R03", func(t *testing.T) { t.Parallel(); railsInboundDebits(t, open) })
@@ -562,48 +564,6 @@ func railsTwoWorkers(t *testing.T, open RailsOpener) {
 	f.cycle()
 	if a := f.account(); a.Balance != 980_00 || a.Held != 0 {
 		t.Fatalf("balance %d held %d", a.Balance, a.Held)
-	}
-	f.verify()
-}
-
-func railsUnknownReturn(t *testing.T, open RailsOpener) {
-	f := newRailsFixture(t, open, railsim.Options{})
-	ctx := context.Background()
-	fh := ach.NewFileHeader()
-	fh.ImmediateDestination, fh.ImmediateOrigin = railsRouting, railsim.Routing
-	fh.FileCreationDate, fh.FileCreationTime, fh.FileIDModifier = "261204", "1200", "A"
-	fh.ImmediateDestinationName, fh.ImmediateOriginName = "BANK", "OPERATOR"
-	bh := ach.NewBatchHeader()
-	bh.ServiceClassCode, bh.CompanyName, bh.CompanyIdentification = ach.CreditsOnly, "RDFI", "9011000015"
-	bh.StandardEntryClassCode, bh.CompanyEntryDescription, bh.EffectiveEntryDate, bh.ODFIIdentification = ach.PPD, "RETURN", "261204", "01100001"
-	ed := ach.NewEntryDetail()
-	ed.TransactionCode = ach.CheckingReturnNOCCredit
-	ed.SetRDFI(railsRouting)
-	ed.DFIAccountNumber, ed.Amount, ed.IndividualName = "123456789", 5_00, "NOBODY"
-	ed.SetTraceNumber("01100001", 1)
-	ed.AddendaRecordIndicator, ed.Category = 1, ach.CategoryReturn
-	a := ach.NewAddenda99()
-	a.ReturnCode, a.OriginalTrace, a.OriginalDFI, a.TraceNumber = "R03", "021000089999999", "02100008", ed.TraceNumber
-	ed.Addenda99 = a
-	b := ach.NewBatchPPD(bh)
-	b.AddEntry(ed)
-	noErr(t, b.Create())
-	file := ach.NewFile()
-	file.SetHeader(fh)
-	file.AddBatch(b)
-	noErr(t, file.Create())
-	var buf bytes.Buffer
-	noErr(t, ach.NewWriter(&buf).Write(file))
-	sum, err := f.svc.Process(ctx, "unknown-return.ach", buf.Bytes())
-	if err != nil || sum.Unmatched != 1 || sum.Returned != 0 {
-		t.Fatalf("a return of a trace never sent: %+v %v", sum, err)
-	}
-	es, err := f.st.Entries(ctx, rails.EntryQuery{})
-	if err != nil || len(es) != 1 || es[0].Status != rails.EntryUnmatched || es[0].Code != "R03" {
-		t.Fatalf("entries: %+v %v", es, err)
-	}
-	if a := f.account(); a.Balance != 1_000_00 {
-		t.Fatalf("balance %d", a.Balance)
 	}
 	f.verify()
 }

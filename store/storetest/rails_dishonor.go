@@ -1,0 +1,343 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bankbridge/bankbridge/rails"
+	"github.com/bankbridge/bankbridge/railsim"
+	"github.com/moov-io/ach"
+)
+
+// Dishonoured and contested returns (rails/dishonor.go) through the
+// emulator, on both engines; the books and the operator's position agree
+// after each step.
+
+// clock is a settable time shared by the bank and the emulator.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// newDishonorFixture is a rails fixture whose bank runs on bank and whose
+// emulator on sim (nil: the bank's clock).
+func newDishonorFixture(t *testing.T, open RailsOpener, bank, sim *clock) *railsFixture {
+	if sim == nil {
+		sim = bank
+	}
+	f := newRailsFixture(t, open, railsim.Options{Now: sim.Now})
+	f.svc = rails.New(f.st, f.led, rails.Options{Origin: rails.Origin{Routing: railsRouting}, Screener: rails.MustSample(), Instant: f.tr, Now: bank.Now})
+	return f
+}
+
+// monday is a banking day, mid-afternoon Eastern.
+var monday = time.Date(2026, 3, 2, 19, 0, 0, 0, time.UTC)
+
+// entryOf finds the inbound entry of kind about trace.
+func (f *railsFixture) entryOf(kind rails.EntryKind, trace string) rails.Entry {
+	f.t.Helper()
+	es, err := f.st.Entries(context.Background(), rails.EntryQuery{Limit: 1000})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.Kind == kind && e.Trace == trace {
+			return e
+		}
+	}
+	f.t.Fatalf("no %s entry of %s among %+v", kind, trace, es)
+	return rails.Entry{}
+}
+
+// exceptionsOf lists the bank's dishonours or contests.
+func (f *railsFixture) exceptionsOf(k rails.Kind) []rails.Payment {
+	f.t.Helper()
+	ps, err := f.st.Payments(context.Background(), rails.PaymentQuery{Kinds: []rails.Kind{k}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return ps
+}
+
+// addendaIn reads the file that carried p and returns its entry.
+func (f *railsFixture) entryIn(p rails.Payment) *ach.EntryDetail {
+	f.t.Helper()
+	file, err := f.st.File(context.Background(), p.File)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	af, err := ach.NewReader(bytes.NewReader(file.Body)).Read()
+	if err != nil {
+		f.t.Fatalf("the bank's file does not read back: %v", err)
+	}
+	if err := af.Validate(); err != nil {
+		f.t.Fatalf("the bank's file does not validate: %v", err)
+	}
+	for _, b := range af.Batches {
+		for _, e := range b.GetEntries() {
+			if e.TraceNumberField() == p.Trace {
+				return e
+			}
+		}
+	}
+	f.t.Fatalf("entry %s not in its file", p.Trace)
+	return nil
+}
+
+// railsUntimelyReturn: a return that arrives after its window closed is
+// dishonoured R68, not applied: the customer's payment stands, the
+// operator's money waits in the exceptions account until the dishonour
+// settles, and the emulator (which knows its return was late) accepts it.
+// The return file processed twice changes nothing.
+func railsUntimelyReturn(t *testing.T, open RailsOpener) {
+	c := &clock{t: monday}
+	f := newDishonorFixture(t, open, c, nil)
+	ctx := context.Background()
+	p := f.pay(f.payee("Late Larry", "Larry", railsim.LateAccount), 100_00)
+	f.cycle()
+	if got := f.payment(p.ID); got.Status != rails.StatusSettled {
+		t.Fatalf("settled: %+v", got)
+	}
+	f.verify()
+	c.add(4 * 24 * time.Hour) // Friday: the R03's window closed Wednesday night
+	f.cycle()
+	got := f.payment(p.ID)
+	if got.Status != rails.StatusSettled || got.Reversal != 0 {
+		t.Fatalf("an untimely return was applied: %+v", got)
+	}
+	e := f.entryOf(rails.EntryReturn, got.Trace)
+	if e.Status != rails.EntryDishonored || e.Code != "R03" || !strings.Contains(e.Detail, "untimely") || !strings.Contains(e.Detail, "dishonoured R68") {
+		t.Fatalf("the return's entry: %+v", e)
+	}
+	if a := f.account(); a.Balance != 900_00 {
+		t.Fatalf("balance %d: the payment stands", a.Balance)
+	}
+	rf, err := f.st.File(ctx, e.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := f.svc.Process(ctx, rf.Name, rf.Body); err != nil || !sum.Duplicate {
+		t.Fatalf("the return file again: %+v %v", sum, err)
+	}
+	ds := f.exceptionsOf(rails.KindDishonor)
+	if len(ds) != 1 || ds[0].ReturnCode != "R68" || ds[0].Amount != 100_00 {
+		t.Fatalf("dishonours: %+v", ds)
+	}
+	if ds[0].Status == rails.StatusAccepted {
+		f.cycle()
+	}
+	d := f.payment(ds[0].ID)
+	if d.Status != rails.StatusSettled {
+		t.Fatalf("the dishonour: %+v", d)
+	}
+	ed := f.entryIn(d)
+	if a := ed.Addenda99Dishonored; a == nil || a.DishonoredReturnReasonCode != "R68" || strings.TrimSpace(a.OriginalEntryTraceNumber) != got.Trace ||
+		a.ReturnReasonCode != "03" || ed.TransactionCode != ach.CheckingReturnNOCCredit || ed.Category != ach.CategoryDishonoredReturn {
+		t.Fatalf("the dishonour's entry: %+v %+v", ed, ed.Addenda99Dishonored)
+	}
+	f.cycle()
+	f.verify()
+	if x, err := f.svc.Exceptions(ctx); err != nil || x.Balance != 0 {
+		t.Fatalf("the exceptions account after the dishonour settled: %+v %v", x, err)
+	}
+	if cs := f.exceptionsOf(rails.KindContest); len(cs) != 0 {
+		t.Fatalf("contests: %+v", cs)
+	}
+}
+
+// railsContestedDishonour: the bank's clock says a return came late; the
+// other bank's says it was timely, and it contests the dishonour R73. A
+// contest is final: the return is applied then, once.
+func railsContestedDishonour(t *testing.T, open RailsOpener) {
+	bank, sim := &clock{t: monday}, &clock{t: monday}
+	f := newDishonorFixture(t, open, bank, sim)
+	ctx := context.Background()
+	p := f.pay(f.payee("Ann Short", "Ann", "123456789"), 100_00)
+	f.cycle()
+	p = f.payment(p.ID)
+	if p.Status != rails.StatusSettled {
+		t.Fatalf("settled: %+v", p)
+	}
+	bank.add(5 * 24 * time.Hour)
+	if _, err := f.sim.SendReturn(railsRouting, p.Trace, "R03", 0); err != nil {
+		t.Fatal(err)
+	}
+	f.cycle() // the bank dishonours R68; the emulator contests R73
+	f.cycle() // the bank takes the contest
+	got := f.payment(p.ID)
+	if got.Status != rails.StatusReturned || got.ReturnCode != "R03" || got.Reversal == 0 {
+		t.Fatalf("after the contest: %+v", got)
+	}
+	if a := f.account(); a.Balance != 1_000_00 {
+		t.Fatalf("balance %d: the money is back once", a.Balance)
+	}
+	e := f.entryOf(rails.EntryContest, p.Trace)
+	if e.Status != rails.EntryPosted || e.Code != "R73" {
+		t.Fatalf("the contest's entry: %+v", e)
+	}
+	f.cycle()
+	f.verify()
+	if x, err := f.svc.Exceptions(ctx); err != nil || x.Balance != 0 {
+		t.Fatalf("exceptions: %+v %v", x, err)
+	}
+}
+
+// railsDuplicateReturn: an entry returned twice is refunded once; the
+// second return is dishonoured R67, and the emulator, which sent two,
+// accepts it.
+func railsDuplicateReturn(t *testing.T, open RailsOpener) {
+	c := &clock{t: monday}
+	f := newDishonorFixture(t, open, c, nil)
+	p := f.pay(f.payee("Twice Tim", "Tim", railsim.DuplicateAccount), 70_00)
+	f.cycle()
+	got := f.payment(p.ID)
+	if got.Status != rails.StatusReturned {
+		t.Fatalf("returned: %+v", got)
+	}
+	if a := f.account(); a.Balance != 1_000_00 {
+		t.Fatalf("balance %d: refunded once", a.Balance)
+	}
+	ds := f.exceptionsOf(rails.KindDishonor)
+	if len(ds) != 1 || ds[0].ReturnCode != "R67" {
+		t.Fatalf("dishonours: %+v", ds)
+	}
+	f.cycle()
+	f.cycle()
+	if d := f.payment(ds[0].ID); d.Status != rails.StatusSettled {
+		t.Fatalf("the dishonour: %+v", d)
+	}
+	if cs := f.exceptionsOf(rails.KindContest); len(cs) != 0 {
+		t.Fatalf("contests: %+v", cs)
+	}
+	f.verify()
+}
+
+// railsMisroutedReturn: a return of a trace the bank never sent is
+// dishonoured R61, one for another amount than the entry's R69; the
+// emulator accepts both, and processing the file again changes nothing.
+func railsMisroutedReturn(t *testing.T, open RailsOpener) {
+	c := &clock{t: monday}
+	f := newDishonorFixture(t, open, c, nil)
+	ctx := context.Background()
+	p := f.pay(f.payee("Ann Short", "Ann", "123456789"), 40_00)
+	f.cycle()
+	p = f.payment(p.ID)
+	if _, err := f.sim.SendReturn(railsRouting, "021000089999999", "R03", 5_00); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sim.SendReturn(railsRouting, p.Trace, "R02", 4_00); err != nil {
+		t.Fatal(err)
+	}
+	f.cycle()
+	e := f.entryOf(rails.EntryReturn, "021000089999999")
+	if e.Status != rails.EntryDishonored || e.Payment != 0 || !strings.Contains(e.Detail, "R61") {
+		t.Fatalf("the misrouted return: %+v", e)
+	}
+	e = f.entryOf(rails.EntryReturn, p.Trace)
+	if e.Status != rails.EntryDishonored || !strings.Contains(e.Detail, "R69") {
+		t.Fatalf("the wrong return: %+v", e)
+	}
+	if got := f.payment(p.ID); got.Status != rails.StatusSettled {
+		t.Fatalf("the payment: %+v", got)
+	}
+	rf, err := f.st.File(ctx, e.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := f.svc.Process(ctx, rf.Name, rf.Body); err != nil || !sum.Duplicate {
+		t.Fatalf("again: %+v %v", sum, err)
+	}
+	f.cycle()
+	f.cycle()
+	codes := map[string]rails.Status{}
+	for _, d := range f.exceptionsOf(rails.KindDishonor) {
+		codes[d.ReturnCode] = d.Status
+	}
+	if len(codes) != 2 || codes["R61"] != rails.StatusSettled || codes["R69"] != rails.StatusSettled {
+		t.Fatalf("dishonours: %v", codes)
+	}
+	if a := f.account(); a.Balance != 960_00 {
+		t.Fatalf("balance %d", a.Balance)
+	}
+	f.verify()
+}
+
+// railsDishonourOfOurReturn: the bank's own returns dishonoured by the
+// originator. Its return of a credit to no account was right: a
+// dishonour R69 is contested R76. Its return of a debit (funds short)
+// left late, after the worker stood still for days: the emulator
+// dishonours it R68 by itself, the bank accepts, and the debit is taken
+// from the account after all.
+func railsDishonourOfOurReturn(t *testing.T, open RailsOpener) {
+	c := &clock{t: monday}
+	f := newDishonorFixture(t, open, c, nil)
+	ctx := context.Background()
+	if _, err := f.sim.SendCredits(railsRouting, []railsim.Credit{{Account: "555000111", Name: "NOBODY", Amount: 25_00, Company: "ACME PAYROLL"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.cycle() // the credit is returned R03, and the return leaves
+	f.cycle()
+	rets := f.exceptionsOf(rails.KindReturn)
+	if len(rets) != 1 || rets[0].Status != rails.StatusSettled {
+		t.Fatalf("the return: %+v", rets)
+	}
+	if err := f.sim.Dishonor(railsRouting, rets[0].Trace, "R69"); err != nil {
+		t.Fatal(err)
+	}
+	f.cycle()
+	e := f.entryOf(rails.EntryDishonor, rets[0].Memo)
+	if e.Status != rails.EntryContested || e.Code != "R69" || !strings.Contains(e.Detail, "contested R76") {
+		t.Fatalf("the dishonour's entry: %+v", e)
+	}
+	cs := f.exceptionsOf(rails.KindContest)
+	if len(cs) != 1 || cs[0].ReturnCode != "R76" {
+		t.Fatalf("contests: %+v", cs)
+	}
+	f.cycle()
+	if ct := f.payment(cs[0].ID); ct.Status != rails.StatusSettled || f.entryIn(ct).Addenda99Contested == nil {
+		t.Fatalf("the contest: %+v", ct)
+	}
+	f.verify()
+
+	// A debit the account cannot pay is returned R01 at once in the
+	// bank's books, but the worker stands still for five days.
+	if _, err := f.sim.SendDebits(railsRouting, []railsim.Debit{{Account: string(f.acct.Number), Name: "PAT", Amount: 1_500_00, Company: "CITY POWER"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Receive(ctx, f.tr); err != nil {
+		t.Fatal(err)
+	}
+	f.fund(1_000_00)
+	c.add(5 * 24 * time.Hour)
+	f.cycle() // the late return leaves; the emulator dishonours it R68; the bank accepts
+	f.cycle()
+	var ret rails.Payment
+	for _, p := range f.exceptionsOf(rails.KindDebitReturn) {
+		ret = p
+	}
+	e = f.entryOf(rails.EntryDishonor, ret.Memo)
+	if e.Status != rails.EntryPosted || e.Code != "R68" || !strings.Contains(e.Detail, "taken from the account") {
+		t.Fatalf("the accepted dishonour: %+v", e)
+	}
+	if a := f.account(); a.Balance != 500_00 {
+		t.Fatalf("balance %d: the debit of 1,500.00 stands", a.Balance)
+	}
+	if cs := f.exceptionsOf(rails.KindContest); len(cs) != 1 {
+		t.Fatalf("contests: %+v", cs)
+	}
+	f.verify()
+	if x, err := f.svc.Exceptions(ctx); err != nil || x.Balance != 0 {
+		t.Fatalf("exceptions: %+v %v", x, err)
+	}
+}
