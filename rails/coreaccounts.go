@@ -103,8 +103,8 @@ type OpenedAccount struct {
 	At       time.Time
 }
 
-// AccountListStore records the rows of the core's account lists; it is
-// implemented with MirrorStore in store/sqlstore.
+// AccountListStore records the rows of the core's account lists (a part
+// of MirrorStore).
 type AccountListStore interface {
 	// RecordOpened records a row: a number not recorded, or recorded
 	// refused, takes o; one recorded opened keeps its record. It says

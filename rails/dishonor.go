@@ -90,23 +90,6 @@ func (s *Service) Exceptions(ctx context.Context) (ledger.Account, error) {
 	return s.internal(ctx, ExceptionsNumber, "ACH return exceptions")
 }
 
-// ExceptionStore is what dishonours need of a Store beyond Store;
-// store/sqlstore implements it.
-type ExceptionStore interface {
-	// EntriesOf lists the inbound entries that name payment id (the
-	// returns of a payment, the entry a return of the bank's answered),
-	// oldest first.
-	EntriesOf(ctx context.Context, id PaymentID) ([]Entry, error)
-}
-
-func (s *Service) entriesOf(ctx context.Context, id PaymentID) ([]Entry, error) {
-	es, ok := s.st.(ExceptionStore)
-	if !ok {
-		return nil, errors.New("rails: the store does not list a payment's entries (ExceptionStore)")
-	}
-	return es.EntriesOf(ctx, id)
-}
-
 // Exception is a dishonoured (R61-R70) or contested dishonoured (R71-R77)
 // return as received.
 type Exception struct {
@@ -226,7 +209,7 @@ func (s *Service) dishonorFor(ctx context.Context, f File, r Return, p Payment, 
 	if p.Kind == KindPrenote {
 		return "", "", nil // no money: its information is used, never dishonoured
 	}
-	es, err := s.entriesOf(ctx, p.ID)
+	es, err := s.st.EntriesOf(ctx, p.ID)
 	if err != nil {
 		return "", "", err
 	}
@@ -364,7 +347,7 @@ func (s *Service) applyDishonor(ctx context.Context, f File, d Exception, sum *S
 	var orig Entry // the inbound entry the bank's return answered
 	if err == nil {
 		e.Payment = ret.ID
-		es, err := s.entriesOf(ctx, ret.ID)
+		es, err := s.st.EntriesOf(ctx, ret.ID)
 		if err != nil {
 			return err
 		}

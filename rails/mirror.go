@@ -53,6 +53,8 @@ type MirrorStore interface {
 	AddException(ctx context.Context, x MirrorException) error
 	// Exceptions lists the entries the ledger refused, oldest first.
 	Exceptions(ctx context.Context) ([]MirrorException, error)
+	// The rows of the core's account lists.
+	AccountListStore
 }
 
 // MirrorAccount is an account the mirror took on.
@@ -434,9 +436,7 @@ func (m *Mirror) Reconcile(ctx context.Context) (MirrorReport, error) {
 	if rep.Exceptions, err = m.st.Exceptions(ctx); err != nil {
 		return rep, err
 	}
-	if ls, ok := m.st.(AccountListStore); ok {
-		rep.Opened, err = ls.OpenedAccounts(ctx)
-	}
+	rep.Opened, err = m.st.OpenedAccounts(ctx)
 	return rep, err
 }
 

@@ -17,6 +17,10 @@ import (
 // are compare-and-set: they happen only from the states named, so two
 // workers (or one run twice) cannot both move a payment.
 type Store interface {
+	// EntriesOf lists the inbound entries that name payment id (the
+	// returns of a payment, the entry a return of the bank's answered),
+	// oldest first.
+	EntriesOf(ctx context.Context, id PaymentID) ([]Entry, error)
 	// AddPayee saves an external payee (unverified) and returns it with its
 	// id. A nickname the customer already uses answers ErrNicknameTaken.
 	AddPayee(ctx context.Context, p Payee) (Payee, error)

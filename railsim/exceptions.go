@@ -134,7 +134,8 @@ func returnDeadline(code string, t time.Time) time.Time {
 
 func julian(t time.Time) string { return fmt.Sprintf("%03d", t.In(eastern).YearDay()) }
 
-// returnCodeOf is the Transaction Code of the return of an entry of code.
+// returnCodeOf is the Transaction Code of the return (or notification of
+// change) of an entry of code (NACHA Operating Rules, Appendix Three).
 func returnCodeOf(code int) int {
 	switch {
 	case code == ach.SavingsDebit:

@@ -276,7 +276,7 @@ func (s *Sim) settle(routing string, b *bank, f *file) {
 	}
 	s.flush(routing, b)
 	if len(changes) > 0 {
-		body, err := returnFile(routing, s.o.Now(), changes, true)
+		body, err := changeFile(routing, s.o.Now(), changes)
 		s.queue(routing, b, "COR", "changes for "+f.name, body, err)
 	}
 }
@@ -511,76 +511,40 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// returnFile builds the operator's file to the ODFI routing of returns (or,
-// with cor, notifications of change) of es: one PPD (or COR) batch, each
-// entry with its Addenda99 (Addenda98) naming the original trace (NACHA
-// Operating Rules, Appendix Four (returns) and Five (notifications of
-// change); record layouts as moov-io/ach writes them).
-func returnFile(odfi string, at time.Time, es []entry, cor bool) ([]byte, error) {
+// changeFile builds the operator's file to the ODFI routing of
+// notifications of change for es: one COR batch, each entry with its
+// Addenda98 naming the original trace (NACHA Operating Rules, Appendix
+// Five; record layouts as moov-io/ach writes them). Returns go out as
+// exception items (returnItem).
+func changeFile(odfi string, at time.Time, es []entry) ([]byte, error) {
 	f := ach.NewFile()
 	f.SetHeader(header(odfi, at))
 	bh := ach.NewBatchHeader()
-	// Returns of credits (21, 31) and of debits (26, 36) share one batch
-	// (service class 200, mixed).
 	bh.ServiceClassCode = ach.MixedDebitsAndCredits
 	bh.CompanyName = "RAILSIM RDFI"
 	bh.CompanyIdentification = "9" + Routing
-	bh.CompanyEntryDescription = "RETURN"
-	bh.StandardEntryClassCode = ach.PPD
-	if cor {
-		bh.StandardEntryClassCode = ach.COR
-		bh.CompanyEntryDescription = "CHANGE"
-	} else {
-		bh.EffectiveEntryDate = at.Format("060102")
-	}
+	bh.CompanyEntryDescription = "CHANGE"
+	bh.StandardEntryClassCode = ach.COR
 	bh.ODFIIdentification = Routing[:8]
-	var b ach.Batcher
-	if cor {
-		b = ach.NewBatchCOR(bh)
-	} else {
-		b = ach.NewBatchPPD(bh)
-	}
+	b := ach.NewBatchCOR(bh)
 	sort.Slice(es, func(i, j int) bool { return es[i].trace < es[j].trace })
 	for i, e := range es {
 		ed := ach.NewEntryDetail()
-		// The return's code answers the original's: 21/31 for a credit,
-		// 26/36 for a debit (NACHA Operating Rules, Appendix Three,
-		// Transaction Codes).
-		switch {
-		case e.code == ach.SavingsDebit:
-			ed.TransactionCode = ach.SavingsReturnNOCDebit
-		case isDebit(e.code):
-			ed.TransactionCode = ach.CheckingReturnNOCDebit
-		case e.code == ach.SavingsCredit || e.code == ach.SavingsPrenoteCredit:
-			ed.TransactionCode = ach.SavingsReturnNOCCredit
-		default:
-			ed.TransactionCode = ach.CheckingReturnNOCCredit
-		}
+		// 21/31 for a credit, 26/36 for a debit (returnCodeOf).
+		ed.TransactionCode = returnCodeOf(e.code)
 		ed.SetRDFI(odfi)
 		ed.DFIAccountNumber = e.account
-		ed.Amount = int(e.amount)
 		ed.IndividualName = e.name
 		ed.SetTraceNumber(Routing[:8], i+1)
 		ed.AddendaRecordIndicator = 1
-		if cor {
-			ed.Amount = 0
-			a := ach.NewAddenda98()
-			a.ChangeCode = Scenarios[e.account]
-			a.OriginalTrace = e.trace
-			a.OriginalDFI = e.routing[:8]
-			a.CorrectedData = NOCCorrection
-			a.TraceNumber = ed.TraceNumber
-			ed.Addenda98 = a
-			ed.Category = ach.CategoryNOC
-		} else {
-			a := ach.NewAddenda99()
-			a.ReturnCode = Scenarios[e.account]
-			a.OriginalTrace = e.trace
-			a.OriginalDFI = e.routing[:8]
-			a.TraceNumber = ed.TraceNumber
-			ed.Addenda99 = a
-			ed.Category = ach.CategoryReturn
-		}
+		a := ach.NewAddenda98()
+		a.ChangeCode = Scenarios[e.account]
+		a.OriginalTrace = e.trace
+		a.OriginalDFI = e.routing[:8]
+		a.CorrectedData = NOCCorrection
+		a.TraceNumber = ed.TraceNumber
+		ed.Addenda98 = a
+		ed.Category = ach.CategoryNOC
 		b.AddEntry(ed)
 	}
 	return write(f, b)

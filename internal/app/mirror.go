@@ -42,14 +42,9 @@ func (c *Config) CoreOutboxDir() string {
 
 // AccountOpener opens the accounts of the core's account lists for the
 // mirror inbox: customers are matched by their e-mail address.
-// The backend's mirror store keeps the lists' rows (every engine's does:
-// store/sqlstore).
+// The backend's mirror store keeps the lists' rows.
 func AccountOpener(b *Backend, routing string) *rails.AccountOpener {
-	ls, ok := b.Mirror.(rails.AccountListStore)
-	if !ok {
-		return nil
-	}
-	return &rails.AccountOpener{Store: ls, Ledger: b.Ledger, AccountByNumber: b.Rails.AccountByNumber, Routing: routing,
+	return &rails.AccountOpener{Store: b.Mirror, Ledger: b.Ledger, AccountByNumber: b.Rails.AccountByNumber, Routing: routing,
 		Customer: func(ctx context.Context, email string) (bankbridge.CustomerID, error) {
 			cr, err := b.Identity.CredentialByEmail(ctx, identity.RealmCustomer, identity.NormalizeEmail(email))
 			return bankbridge.CustomerID(cr.ID), err

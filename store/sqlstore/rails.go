@@ -18,10 +18,7 @@ import (
 // the transfer form see one list; their rail details are in rail_payees.
 type RailsStore struct{ db *DB }
 
-var (
-	_ rails.Store          = (*RailsStore)(nil)
-	_ rails.ExceptionStore = (*RailsStore)(nil)
-)
+var _ rails.Store = (*RailsStore)(nil)
 
 // Rails returns the rails store.
 func (s Stores) Rails() *RailsStore { return &RailsStore{db: s.db} }
@@ -597,7 +594,7 @@ func (s *RailsStore) Entry(ctx context.Context, f rails.FileID, trace string, k 
 	return e, s.db.Err("sqlstore.Rails.Entry", err, nil)
 }
 
-// EntriesOf implements rails.ExceptionStore, by the index on payment_id.
+// EntriesOf implements rails.Store, by the index on payment_id.
 func (s *RailsStore) EntriesOf(ctx context.Context, id rails.PaymentID) ([]rails.Entry, error) {
 	rows, err := s.db.W().Query(ctx, `SELECT `+railEntryCols+` FROM rail_entries WHERE payment_id = $1 AND payment_id <> 0 ORDER BY at, file_id, kind`, int64(id))
 	if err != nil {
