@@ -591,4 +591,7 @@ var spanish = map[string]string{
 	"Save time zone":           "Guardar zona horaria",
 	"Your time zone is saved.": "Tu zona horaria quedó guardada.",
 	"That is not a time zone we know. Use its name in the time zone database, like America/Mexico_City.": "No conocemos esa zona horaria. Usa su nombre en la base de datos de zonas horarias, como America/Mexico_City.",
+	// A payment confirmed on the bank's page when the day's payments
+	// crossed the step-up amount meanwhile.
+	"Your payments of the last 24 hours now need a code from your authenticator app. Enter it to confirm this one.": "Tus pagos de las últimas 24 horas ahora requieren un código de tu app de autenticación. Escríbelo para confirmar este.",
 }
