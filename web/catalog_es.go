@@ -594,4 +594,46 @@ var spanish = map[string]string{
 	// A payment confirmed on the bank's page when the day's payments
 	// crossed the step-up amount meanwhile.
 	"Your payments of the last 24 hours now need a code from your authenticator app. Enter it to confirm this one.": "Tus pagos de las últimas 24 horas ahora requieren un código de tu app de autenticación. Escríbelo para confirmar este.",
+	"Your payments of the last 24 hours now need a code from your authenticator app. Enter it to send this one.":    "Tus pagos de las últimas 24 horas ahora requieren un código de tu app de autenticación. Escríbelo para enviar este.",
+	"Your payments of the last 24 hours now need a code from your authenticator app. Continue again to enter it.":   "Tus pagos de las últimas 24 horas ahora requieren un código de tu app de autenticación. Continúa de nuevo para escribirlo.",
+	// Page titles built with a name or a number (visit.titled).
+	"Pay %s":                 "Pagar a %s",
+	"Collect from %s":        "Cobrar de %s",
+	"Payment to %s":          "Pago a %s",
+	"Collection from %s":     "Cobro de %s",
+	"Connect %s":             "Conectar %s",
+	"Statements for %s":      "Estados de cuenta de %s",
+	"Fraud case %d":          "Caso de fraude %d",
+	"Lost card case %d":      "Caso de tarjeta perdida %d",
+	"Stolen card case %d":    "Caso de tarjeta robada %d",
+	"Dispute case %d":        "Caso de disputa %d",
+	"Sanctions hold case %d": "Caso de retención por sanciones %d",
+	"Case %d":                "Caso %d",
+	// A login or a password change paused after too many wrong passwords
+	// (lockedFor).
+	"Too many failed attempts. For your safety, logging in from a new browser is paused %s. Log in from a device you used before, enter your password with the code from your authenticator app, or try again then.": "Demasiados intentos fallidos. Por tu seguridad, iniciar sesión desde un navegador nuevo está en pausa %s. Inicia sesión desde un dispositivo que ya usaste, escribe tu contraseña con el código de tu app de autenticación o vuelve a intentarlo entonces.",
+	"Too many wrong passwords: changing it is paused %s.": "Demasiadas contraseñas incorrectas: cambiarla está en pausa %s.",
+	"for a few minutes":              "durante unos minutos",
+	"until %s (in about %d minutes)": "hasta las %s (en unos %d minutos)",
+	"until %s (in about %d minute)":  "hasta las %s (en aproximadamente %d minuto)",
+	// Why the rails returned or refused a payment (railReason): the words
+	// of rails.ReturnWords and rails.InstantWords, and what the rails add.
+	"the other account did not have enough money":           "la otra cuenta no tenía suficiente dinero",
+	"the other account is closed":                           "la otra cuenta está cerrada",
+	"no account with that number exists at the other bank":  "no existe una cuenta con ese número en el otro banco",
+	"the account number is not valid at the other bank":     "el número de cuenta no es válido en el otro banco",
+	"the other account is frozen":                           "la otra cuenta está congelada",
+	"the other account cannot receive this kind of payment": "la otra cuenta no puede recibir este tipo de pago",
+	"the other account is blocked":                          "la otra cuenta está bloqueada",
+	"the amount is more than the other bank accepts":        "el importe es mayor de lo que acepta el otro banco",
+	"the other bank refused it":                             "el otro banco lo rechazó",
+	"the other bank returned it (%s)":                       "el otro banco lo devolvió (%s)",
+	"the other bank refused it (%s)":                        "el otro banco lo rechazó (%s)",
+	"the other bank returned the collection: %s":            "el otro banco devolvió el cobro: %s",
+	"%s of it could not be taken back from your account, and is owed to the bank until money comes in": "%s no se pudo recuperar de tu cuenta y se le debe al banco hasta que entre dinero",
+	"stopped by the bank's compliance review":                                                          "detenido por la revisión de cumplimiento del banco",
+	"the bank's core refused it":                                                                       "el sistema central del banco lo rechazó",
+	"the account does not have enough available funds":                                                 "la cuenta no tiene suficiente dinero disponible",
+	"the account is frozen":                                                                            "la cuenta está congelada",
+	"the account is closed":                                                                            "la cuenta está cerrada",
 }
