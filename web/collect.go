@@ -67,53 +67,11 @@ type achStatusView struct {
 // statusWords says p's status for its customer (rails.Payment.Words).
 func statusWords(p rails.Payment) string { return p.Words() }
 
-// The parts of a reason the rails put together (rails.Service.returnDebit).
-const (
-	collectionReturned = "the other bank returned the collection: "
-	owedAfterReturn    = " of it could not be taken back from your account, and is owed to the bank until money comes in"
-)
-
-// railReason is why p was returned or refused, in l. The rails write it in
-// English once, when it happens (rails.ReturnWords, rails.InstantWords):
-// the catalogue has each of the words they choose themselves, and a code
-// they word from NACHA's table (moov-io/ach's titles) is said in l by its
-// code, which the page also shows. What the catalogue lacks stays as the
-// rails wrote it.
+// railReason is why p was returned or refused, in l: the rails write it in
+// English (the console and the partner API read it so), and the customer's
+// pages say it as the chat and the alerts do (assistant.RailReason).
 func railReason(l assistant.Language, p rails.Payment) string {
-	if l == assistant.English || p.Reason == "" {
-		return p.Reason
-	}
-	if es, ok := spanish[p.Reason]; ok {
-		return es
-	}
-	why, owed, _ := strings.Cut(p.Reason, "; ")
-	if rest, ok := strings.CutPrefix(why, collectionReturned); ok {
-		why = fmt.Sprintf(tr(l, collectionReturned+"%s"), codeWords(l, rest, p))
-	} else {
-		why = codeWords(l, why, p)
-	}
-	if amount, ok := strings.CutSuffix(owed, owedAfterReturn); ok {
-		owed = fmt.Sprintf(tr(l, "%s"+owedAfterReturn), amount)
-	}
-	if owed != "" {
-		why += "; " + owed
-	}
-	return why
-}
-
-// codeWords is words, the rails' words for p's return or refusal code, in
-// l: the catalogue's, else the code said in l.
-func codeWords(l assistant.Language, words string, p rails.Payment) string {
-	if es, ok := spanish[words]; ok && l == assistant.Spanish {
-		return es
-	}
-	switch {
-	case p.ReturnCode != "" && p.Status == rails.StatusReturned:
-		return fmt.Sprintf(tr(l, "the other bank returned it (%s)"), p.ReturnCode)
-	case p.ReturnCode != "":
-		return fmt.Sprintf(tr(l, "the other bank refused it (%s)"), p.ReturnCode)
-	}
-	return words
+	return assistant.RailReason(l, p.Reason, p.ReturnCode, p.Status == rails.StatusReturned)
 }
 
 // recallWords says where a request to have p back is.

@@ -9,8 +9,6 @@ import (
 	"text/template/parse"
 
 	"github.com/bankbridge/bankbridge/assistant"
-	"github.com/bankbridge/bankbridge/ledger"
-	"github.com/bankbridge/bankbridge/rails"
 	"github.com/bankbridge/bankbridge/statement"
 )
 
@@ -181,42 +179,5 @@ func TestStatementWordsMatchTheCatalog(t *testing.T) {
 	}
 	if shared < 5 {
 		t.Errorf("only %d words shared with the catalogue: is it still the catalogue?", shared)
-	}
-}
-
-// TestRailReasonsInSpanish: every reason the rails word themselves (a
-// return's R code, an instant payment's refusal, a returned collection
-// with what stays owed) reads in Spanish on a Spanish page; a code worded
-// from NACHA's table is said in Spanish by its code; English pages show
-// the rails' words as written.
-func TestRailReasonsInSpanish(t *testing.T) {
-	t.Parallel()
-	var cases []rails.Payment
-	for _, code := range []string{"R01", "R02", "R03", "R04", "R16", "R20", "R05", "R99"} {
-		cases = append(cases, rails.Payment{Status: rails.StatusReturned, ReturnCode: code, Reason: rails.ReturnWords(code)})
-	}
-	for _, code := range []string{"AC01", "AC03", "AC04", "AC06", "AG01", "AM02", "NARR", "FF01"} {
-		cases = append(cases, rails.Payment{Status: rails.StatusRefused, ReturnCode: code, Reason: rails.InstantWords(code)})
-	}
-	cases = append(cases,
-		rails.Payment{Kind: rails.KindDebit, Status: rails.StatusReturned, ReturnCode: "R01",
-			Reason: "the other bank returned the collection: " + rails.ReturnWords("R01") + "; 12.00 USD of it could not be taken back from your account, and is owed to the bank until money comes in"},
-		rails.Payment{Status: rails.StatusRefused, Reason: "stopped by the bank's compliance review"},
-		rails.Payment{Status: rails.StatusRefused, Reason: ledger.ErrInsufficientFunds.Message},
-	)
-	for _, p := range cases {
-		es := railReason(assistant.Spanish, p)
-		if es == p.Reason || strings.Contains(es, "the ") || strings.Contains(es, "other") {
-			t.Errorf("%s %q: %q in Spanish", p.ReturnCode, p.Reason, es)
-		}
-		if en := railReason(assistant.English, p); en != p.Reason {
-			t.Errorf("%s in English: %q, want %q", p.ReturnCode, en, p.Reason)
-		}
-	}
-	if got, want := railReason(assistant.Spanish, cases[len(cases)-3]), "el otro banco devolvió el cobro: la otra cuenta no tenía suficiente dinero; 12.00 USD no se pudo recuperar de tu cuenta y se le debe al banco hasta que entre dinero"; got != want {
-		t.Errorf("a returned collection: %q, want %q", got, want)
-	}
-	if got, want := railReason(assistant.Spanish, cases[6]), "el otro banco lo devolvió (R05)"; got != want {
-		t.Errorf("a code worded from NACHA's table: %q, want %q", got, want)
 	}
 }
