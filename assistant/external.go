@@ -22,8 +22,8 @@ type Rails interface {
 	// payment. A refusal (funds short, the payee's account failed
 	// verification) is a typed error with the customer's words.
 	Pay(ctx context.Context, p RailPayment) (RailStatus, error)
-	// Recent lists the customer's latest payments to other banks, newest
-	// first, at most n.
+	// Recent lists the customer's latest payments to other banks and
+	// collections from them (Collection), newest first, at most n.
 	Recent(ctx context.Context, c bankbridge.CustomerID, n int) ([]RailStatus, error)
 }
 
@@ -38,10 +38,15 @@ type RailPayment struct {
 	Key      string
 }
 
-// RailStatus is where a payment to another bank is, for the customer.
+// RailStatus is where a payment to another bank, or a collection from
+// one, is, for the customer.
 type RailStatus struct {
-	Ref      string // the payment's reference, as the bank's pages show it
-	Payee    string // as the payee was named when paid
+	Ref   string // the payment's reference, as the bank's pages show it
+	Payee string // as the payee was named when paid
+	// Collection: money in, an ACH debit the customer started of their own
+	// account at another bank (Payee) into From, their account here.
+	Collection bool
+	// From is the account paid from; for a collection, the one paid into.
 	From     ledger.AccountID
 	Amount   ledger.Amount
 	Currency ledger.Currency
@@ -49,10 +54,12 @@ type RailStatus struct {
 	// "refused".
 	State string
 	// Reason says why it was returned or refused, in English plain words
-	// (the catalogue translates the ones it knows).
-	Reason    string
-	Effective time.Time // the day an ACH payment settles on
-	Updated   time.Time
+	// as the rails wrote it (RailReason says it in the customer's
+	// language); ReturnCode is the return's or refusal's code (R01, AC04).
+	Reason     string
+	ReturnCode string
+	Effective  time.Time // the day an ACH payment settles on
+	Updated    time.Time
 }
 
 // stateWords says a state in plain words.
@@ -63,6 +70,68 @@ var stateWords = map[string]string{
 	"settled":   "arrived: the money reached the other bank",
 	"returned":  "returned: the money is back in your account",
 	"refused":   "not sent: no money left your account",
+}
+
+// collectionWords says a collection's state in plain words: its money
+// comes in.
+var collectionWords = map[string]string{
+	"scheduled": "scheduled: we ask the other bank for the money with the next file",
+	"held":      "on hold: the bank is checking it",
+	"sent":      "sent: the payment network has it",
+	"settled":   "arrived: the money is in your account",
+	"returned":  "returned: the other bank sent the collection back",
+	"refused":   "not collected: nothing was taken from the other account",
+}
+
+// The parts of a reason the rails put together when a collection comes
+// back (rails.Service.returnDebit).
+const (
+	collectionReturned = "the other bank returned the collection: "
+	owedAfterReturn    = " of it could not be taken back from your account, and is owed to the bank until money comes in"
+)
+
+// RailReason is why a payment to or from another bank was returned
+// (returned) or refused, in l. The rails write it once, in English, when
+// it happens (rails.ReturnWords, rails.InstantWords, a returned collection
+// and what stays owed): the catalogue has each of the words they choose,
+// and a code they word from NACHA's table (moov-io/ach's titles) is said
+// in l by its code. The chat, the alerts and the bank's pages read the
+// rails' reasons through it.
+func RailReason(l Language, reason, code string, returned bool) string {
+	if l != Spanish || reason == "" {
+		return reason
+	}
+	if v, ok := spanish[reason]; ok {
+		return v
+	}
+	why, owed, _ := strings.Cut(reason, "; ")
+	if rest, ok := strings.CutPrefix(why, collectionReturned); ok {
+		why = fmt.Sprintf(Translate(l, collectionReturned+"%s"), railWords(l, rest, code, returned))
+	} else {
+		why = railWords(l, why, code, returned)
+	}
+	if amount, ok := strings.CutSuffix(owed, owedAfterReturn); ok {
+		owed = fmt.Sprintf(Translate(l, "%s"+owedAfterReturn), amount)
+	}
+	if owed != "" {
+		why += "; " + owed
+	}
+	return why
+}
+
+// railWords is words, the rails' words for a return or refusal code, in
+// l: the catalogue's, else the code said in l.
+func railWords(l Language, words, code string, returned bool) string {
+	if v, ok := spanish[words]; ok {
+		return v
+	}
+	switch {
+	case code != "" && returned:
+		return fmt.Sprintf(Translate(l, "the other bank returned it (%s)"), code)
+	case code != "":
+		return fmt.Sprintf(Translate(l, "the other bank refused it (%s)"), code)
+	}
+	return words
 }
 
 // payExternal prepares a payment to a payee at another bank: from a US
@@ -169,8 +238,9 @@ func (t *turn) bookExternal(p *Pending) error {
 	return nil
 }
 
-// paymentStatus says how the customer's latest payments to other banks are
-// getting on, in plain words; amounts only with full privacy.
+// paymentStatus says how the customer's latest payments to other banks,
+// and collections from them, are getting on, in plain words; amounts only
+// with full privacy.
 func (t *turn) paymentStatus() error {
 	if t.a.d.Rails == nil {
 		t.say("I can't see payments to other banks here. Look on the bank's page.", withButtons(t.bankButton("Payments at the bank", "/payees")))
@@ -187,18 +257,28 @@ func (t *turn) paymentStatus() error {
 			continue // paid from an account this chat may not see
 		}
 		words := t.tr(stateWords[p.State])
-		if p.Reason != "" && (p.State == "returned" || p.State == "refused") {
-			words += " (" + t.tr(p.Reason) + ")"
+		if p.Collection {
+			words = t.tr(collectionWords[p.State])
 		}
-		if t.settings.Privacy == PrivacyFull {
+		if p.Reason != "" && (p.State == "returned" || p.State == "refused") {
+			// A collection's state already says the other bank sent it back.
+			reason := strings.TrimPrefix(p.Reason, collectionReturned)
+			words += " (" + RailReason(t.lang, reason, p.ReturnCode, p.State == "returned") + ")"
+		}
+		switch {
+		case p.Collection && t.settings.Privacy == PrivacyFull:
+			lines = append(lines, t.f("%s from %s: %s.", p.Amount.Display(p.Currency), p.Payee, words))
+		case p.Collection:
+			lines = append(lines, t.f("From %s: %s.", p.Payee, words))
+		case t.settings.Privacy == PrivacyFull:
 			lines = append(lines, t.f("%s to %s: %s.", p.Amount.Display(p.Currency), p.Payee, words))
-		} else {
+		default:
 			lines = append(lines, t.f("To %s: %s.", p.Payee, words))
 		}
 		accts = append(accts, p.From)
 	}
 	if len(lines) == 0 {
-		t.say("You have no recent payments to other banks from the accounts this chat may use.")
+		t.say("You have no recent payments to or from other banks on the accounts this chat may use.")
 		return nil
 	}
 	r := t.say(strings.Join(lines, "\n"))

@@ -86,19 +86,19 @@ func TestAssistantCollectsFromAnotherBank(t *testing.T) {
 	t.Cleanup(sim.Close)
 	tr := &railsim.Client{Base: sim.URL, Routing: "021000089"}
 	rs := rails.New(b.db.Rails(), b.led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: b.clk.Now})
-	var chase rails.Payee
-	for i, p := range []rails.Payee{{Name: "Ada Chase", Nickname: "chase", Number: "123456789"}, {Name: "Ada Wells", Nickname: "wells", Number: "223456789"}} {
+	for _, p := range []rails.Payee{{Name: "Ada Chase", Nickname: "chase", Number: "123456789"}, {Name: "Ada Wells", Nickname: "wells", Number: "223456789"},
+		{Name: "Ada Short", Nickname: "short", Number: "1111111111"}} {
 		p.Customer, p.Routing = b.customer, "231380104"
 		got, err := rs.AddPayee(ctx, p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i == 0 {
-			chase = got
+		if p.Nickname == "wells" {
+			continue
 		}
-	}
-	if err := rs.Store().UpdatePayee(ctx, chase.ID, rails.PayeeVerified, "", "", "", ""); err != nil {
-		t.Fatal(err)
+		if err := rs.Store().UpdatePayee(ctx, got.ID, rails.PayeeVerified, "", "", "", ""); err != nil {
+			t.Fatal(err)
+		}
 	}
 	b.a = assistant.New(assistant.Deps{Store: b.db.Messenger(), Ledger: b.led, Consents: b.cons, BankURL: "https://bank.example", Now: b.clk.Now,
 		Limits: b.guard, Rails: app.ChatRails{S: rs}})
@@ -128,13 +128,22 @@ func TestAssistantCollectsFromAnotherBank(t *testing.T) {
 		!strings.Contains(ps[0].Authorization, "you authorise the bank to debit 40.00 USD") || !strings.Contains(ps[0].Authorization, "chat:") {
 		t.Fatalf("the collection: %+v", ps)
 	}
+	// "Status of my payment" lists collections beside payments out.
+	has(t, b.say("status of my payment"), "From Ada Chase: scheduled: we ask the other bank for the money with the next file.")
+	has(t, b.sayAs(b.key, "I authorise it", confirmPayload(t, b.say("collect 10 from short"))), "Done: we ask the other bank for the money from short")
 	before, _ := b.db.Ledger().Account(ctx, b.checking.ID)
-	if err := rs.Cycle(ctx, tr); err != nil {
-		t.Fatal(err)
+	for range 2 { // the file leaves and settles; Ada's other bank returns the second
+		if err := rs.Cycle(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if a, _ := b.db.Ledger().Account(ctx, b.checking.ID); a.Balance != before.Balance+40_00 {
 		t.Fatalf("balance %d after the file settled, want %d", a.Balance, before.Balance+40_00)
 	}
-	// Spanish: the same flow's words.
+	has(t, b.say("where is my payment?"), "From Ada Chase: arrived: the money is in your account.",
+		"From Ada Short: returned: the other bank sent the collection back (the other account did not have enough money)")
+	// Spanish: the same flow's words, and the same list.
 	has(t, b.say("cobra 5 de chase"), "¿Cobrar 5.00 USD de chase?", "autorizas al banco a debitar 5.00 USD")
+	has(t, b.say("estado de mis pagos"), "De Ada Chase: llegó: el dinero está en tu cuenta.",
+		"De Ada Short: devuelto: el otro banco devolvió el cobro (la otra cuenta no tenía suficiente dinero)")
 }

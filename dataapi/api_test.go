@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -459,14 +460,17 @@ func TestPaymentsStepUpAndWebhooks(t *testing.T) {
 	if res.Status != 201 || big.Status != "PENDING" || !strings.HasSuffix(big.ConfirmationURL, dataapi.ConfirmPath+big.PaymentID) {
 		t.Fatalf("large payment: %d %s", res.Status, res.Body)
 	}
-	if _, err := b.api.ConfirmPayment(ctx, b.bob.id.ID, big.PaymentID); err == nil {
+	if _, err := b.api.ConfirmPayment(ctx, b.bob.id.ID, big.PaymentID, true); err == nil {
 		t.Error("another customer confirmed ada's payment")
 	}
-	got, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, big.PaymentID)
+	if got, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, big.PaymentID, false); !errors.Is(err, limits.ErrStepUp) || got.Status != records.PaymentPending {
+		t.Fatalf("confirmed without a code above the step-up amount: %+v %v; want step_up_required, still PENDING", got, err)
+	}
+	got, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, big.PaymentID, true)
 	if err != nil || got.Status != records.PaymentPosted {
 		t.Fatalf("confirm: %+v %v", got, err)
 	}
-	if _, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, big.PaymentID); err == nil {
+	if _, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, big.PaymentID, true); err == nil {
 		t.Error("confirmed twice")
 	}
 	if p := decode[dataapi.Payment](t, b.call(b.budget, tok, "GET", P+"/payments/"+big.PaymentID, nil, nil)); p.Status != "POSTED" {
@@ -705,7 +709,7 @@ func TestPaymentsFollowTheBankLimits(t *testing.T) {
 	if res.Status != 201 || p.Status != "PENDING" || p.ConfirmationURL == "" {
 		t.Fatalf("400.00 past the step-up total: %d %s; want PENDING with a confirmationUrl", res.Status, res.Body)
 	}
-	if got, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, p.PaymentID); err != nil || got.Status != records.PaymentPosted {
+	if got, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, p.PaymentID, true); err != nil || got.Status != records.PaymentPosted {
 		t.Fatalf("confirm: %+v %v", got, err)
 	}
 	if bob, _ := b.db.Ledger().Account(ctx, b.bob.checking.ID); bob.Balance != 500000+1_400_00 {

@@ -194,10 +194,13 @@ func requestHash(from, to ledger.AccountID, toRef string, amt ledger.Amount, cur
 
 // limited returns the payment as the payment limits see it, and false for
 // a payment between the customer's own accounts, which they do not cover.
-// A payee's saved time starts its cooling-off.
-func (s *Server) limited(ctx context.Context, p records.Payment) (limits.Payment, bool, error) {
+// A payee's saved time starts its cooling-off. steppedUp is whether the
+// customer proved their second factor for this payment: only the bank's
+// page knows, when they confirm it (never the payment's waiting for them
+// as such).
+func (s *Server) limited(ctx context.Context, p records.Payment, steppedUp bool) (limits.Payment, bool, error) {
 	if external(p) || collection(p) {
-		lp, err := s.railLimited(ctx, p)
+		lp, err := s.railLimited(ctx, p, steppedUp)
 		return lp, true, err
 	}
 	if !strings.HasPrefix(p.ToRef, "payee:") {
@@ -208,7 +211,7 @@ func (s *Server) limited(ctx context.Context, p records.Payment) (limits.Payment
 		return limits.Payment{}, false, err
 	}
 	lp := limits.Payment{Customer: p.Customer, Payee: p.To, Amount: p.Amount, Currency: p.Currency,
-		SteppedUp: p.NeedsConfirmation, Channel: "dataapi", Key: "pay:" + p.ID}
+		SteppedUp: steppedUp, Channel: "dataapi", Key: "pay:" + p.ID}
 	for _, q := range ps {
 		if q.Account == p.To && (lp.Saved.IsZero() || q.Created.After(lp.Saved)) {
 			lp.Saved = q.Created // the newest of the payee's entries: the strictest
@@ -291,7 +294,7 @@ func (s *Server) paymentCreate(c *call) {
 		// authorisation of a WEB debit is theirs to give, on the bank's
 		// own page, never the partner's to assert.
 		confirm := amt > s.o.StepUpLimit || collect
-		lp, ok, err := s.limited(c.ctx, p)
+		lp, ok, err := s.limited(c.ctx, p, false)
 		if err != nil {
 			c.fail(err)
 			return
@@ -330,7 +333,7 @@ func (s *Server) paymentCreate(c *call) {
 	}
 	if p.Status == records.PaymentPending && !p.NeedsConfirmation {
 		// Made now, or a retry of one whose transfer did not finish.
-		if p, err = s.execute(c.ctx, p, ""); err != nil {
+		if p, err = s.execute(c.ctx, p, nil); err != nil {
 			c.fail(err)
 			return
 		}
@@ -430,25 +433,54 @@ func (c *call) destination(req PaymentRequest) (ledger.AccountID, string, error)
 	return 0, "", errNotFound
 }
 
+// Confirmation is the customer's answer on the bank's page, for
+// ConfirmPayment and ConfirmCollection.
+type Confirmation struct {
+	// Authorization is, for a collection, the authorisation as the
+	// customer agreed to it (rails.Authorized), recorded with the debit;
+	// empty for a payment.
+	Authorization string
+	// SteppedUp says the customer proved their second factor for this
+	// payment: a code entered on the page, or one within the page's
+	// step-up window. Without it the booking asks the limits whether the
+	// day's payments now need one, in the same transaction that records
+	// the payment, and answers limits.ErrStepUp (the payment still
+	// waiting) when they do.
+	SteppedUp bool
+}
+
 // execute books a payment's transfer under a key derived from its id (so
 // a retry moves money once) and records the outcome: POSTED, or FAILED
 // with the ledger's code when the ledger refuses it. A ledger that is busy
 // leaves the payment PENDING and answers ledger_busy: retry with the same
-// Idempotency-Key.
-func (s *Server) execute(ctx context.Context, p records.Payment, auth string) (records.Payment, error) {
+// Idempotency-Key. confirmed is the customer's answer on the bank's page,
+// nil for a payment booked at once.
+func (s *Server) execute(ctx context.Context, p records.Payment, confirmed *Confirmation) (records.Payment, error) {
 	desc := "Payment via " + p.Partner
 	if p.Memo != "" {
 		desc += ": " + p.Memo
 	}
-	lp, limited, err := s.limited(ctx, p)
+	var answer Confirmation
+	if confirmed != nil {
+		answer = *confirmed
+	}
+	lp, limited, err := s.limited(ctx, p, answer.SteppedUp)
 	if err != nil {
 		return p, err
 	}
 	if limited {
 		// Recorded in the database before the transfer, serialised with
-		// the customer's payments on every channel and instance; a
-		// confirmed payment was stepped up on the bank's page.
+		// the customer's payments on every channel and instance
+		// (limits.Store.Record): the limits and the need for a step-up are
+		// decided again here, under the customer's lock, not taken from
+		// what the page saw, since the day's payments may have grown
+		// between the two.
 		if err := s.d.Payments.Reserve(ctx, lp); err != nil {
+			if confirmed != nil && errors.Is(err, limits.ErrStepUp) {
+				// Confirmed without a code while the day's payments now
+				// need one: still waiting, for the page to ask for it.
+				return p, err
+			}
 			if code := bankbridge.ErrorCode(err); contains(PaymentFailureReasons, code) {
 				return s.settle(ctx, p, records.PaymentFailed, 0, code)
 			}
@@ -456,7 +488,7 @@ func (s *Server) execute(ctx context.Context, p records.Payment, auth string) (r
 		}
 	}
 	if external(p) || collection(p) {
-		return s.executeRail(ctx, p, lp, auth)
+		return s.executeRail(ctx, p, lp, answer.Authorization)
 	}
 	t, _, err := s.d.Ledger.Transfer(ctx, ledger.Move("dataapi", "pay:"+p.ID, p.From, p.To, p.Amount, p.Currency, trunc(desc, 200)))
 	to, reason := records.PaymentPosted, ""
@@ -539,23 +571,27 @@ func (s *Server) PaymentForCustomer(ctx context.Context, customer bankbridge.Cus
 // more (already confirmed, declined or expired).
 var ErrNotAwaiting = bankbridge.E(bankbridge.Conflict, "payment_not_awaiting_confirmation", "this payment is no longer waiting for your confirmation")
 
-// ConfirmPayment books a payment the customer confirmed on the bank's page
-// (the caller has checked their step-up). Errors: ErrPaymentNotFound,
-// ErrNotAwaiting, rails.ErrNoAuthority for a collection (ConfirmCollection
-// takes its authorisation); a ledger refusal makes the payment FAILED, not
+// ConfirmPayment books a payment the customer confirmed on the bank's page;
+// steppedUp says whether they proved their second factor for it (the
+// caller checked the code). Errors: ErrPaymentNotFound, ErrNotAwaiting,
+// rails.ErrNoAuthority for a collection (ConfirmCollection takes its
+// authorisation), limits.ErrStepUp when it was confirmed without a code
+// and the customer's payments now need one (it still waits: ask for the
+// code and confirm again); a ledger refusal makes the payment FAILED, not
 // an error.
-func (s *Server) ConfirmPayment(ctx context.Context, customer bankbridge.CustomerID, id string) (records.Payment, error) {
-	return s.confirm(ctx, customer, id, "")
+func (s *Server) ConfirmPayment(ctx context.Context, customer bankbridge.CustomerID, id string, steppedUp bool) (records.Payment, error) {
+	return s.confirm(ctx, customer, id, Confirmation{SteppedUp: steppedUp})
 }
 
 // ConfirmCollection books a collection the customer authorised on the
 // bank's page: auth is the authorisation as agreed to (rails.Authorized),
 // recorded with the debit. Errors as ConfirmPayment's.
-func (s *Server) ConfirmCollection(ctx context.Context, customer bankbridge.CustomerID, id, auth string) (records.Payment, error) {
-	return s.confirm(ctx, customer, id, auth)
+func (s *Server) ConfirmCollection(ctx context.Context, customer bankbridge.CustomerID, id, auth string, steppedUp bool) (records.Payment, error) {
+	return s.confirm(ctx, customer, id, Confirmation{Authorization: auth, SteppedUp: steppedUp})
 }
 
-func (s *Server) confirm(ctx context.Context, customer bankbridge.CustomerID, id, auth string) (records.Payment, error) {
+func (s *Server) confirm(ctx context.Context, customer bankbridge.CustomerID, id string, answer Confirmation) (records.Payment, error) {
+	auth := answer.Authorization
 	p, _, err := s.PaymentForCustomer(ctx, customer, id)
 	if err != nil {
 		return records.Payment{}, err
@@ -570,7 +606,12 @@ func (s *Server) confirm(ctx context.Context, customer bankbridge.CustomerID, id
 		p, _ = s.settle(ctx, p, records.PaymentFailed, 0, "confirmation_expired")
 		return p, ErrNotAwaiting
 	}
-	return s.execute(ctx, p, auth)
+	if !answer.SteppedUp && p.Amount > s.o.StepUpLimit {
+		// Above the step-up amount on its own (a payment between the
+		// customer's own accounts, which the limits do not cover, too).
+		return p, limits.ErrStepUp
+	}
+	return s.execute(ctx, p, &answer)
 }
 
 // DeclinePayment fails a payment the customer refused.

@@ -132,14 +132,14 @@ func (c *call) externalPayees() ([]rails.Payee, error) {
 
 // railLimited is an external payment as the limits count it: under the
 // payee's limits id, cooling off from when the payee was saved.
-func (s *Server) railLimited(ctx context.Context, p records.Payment) (limits.Payment, error) {
+func (s *Server) railLimited(ctx context.Context, p records.Payment, steppedUp bool) (limits.Payment, error) {
 	payee := p.To
 	if collection(p) {
 		// A collection counts against the payee it debits, as on the web.
 		payee = p.From
 	}
 	lp := limits.Payment{Customer: p.Customer, Payee: payee, Amount: p.Amount, Currency: p.Currency,
-		SteppedUp: p.NeedsConfirmation, Channel: "dataapi", Key: "pay:" + p.ID}
+		SteppedUp: steppedUp, Channel: "dataapi", Key: "pay:" + p.ID}
 	if s.d.Rails == nil {
 		return lp, nil
 	}

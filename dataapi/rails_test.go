@@ -157,7 +157,7 @@ func paymentsToAnotherBank(t *testing.T, b *bank) {
 	if res.Status != 201 || big.Status != "PENDING" || big.ConfirmationURL == "" || big.Rail != nil {
 		t.Fatalf("1,200.00 to Sam: %d %s; want PENDING with a confirmationUrl", res.Status, res.Body)
 	}
-	if p, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, big.PaymentID); err != nil || p.Status != "POSTED" {
+	if p, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, big.PaymentID, true); err != nil || p.Status != "POSTED" {
 		t.Fatalf("confirm: %+v %v", p, err)
 	}
 	if got := get(big.PaymentID); got.Rail == nil || got.Rail.Status != "SCHEDULED" {
@@ -275,14 +275,14 @@ func TestCollectionsFromAnotherBank(t *testing.T) {
 			if res.Status != 201 || c.Status != "PENDING" || c.ConfirmationURL == "" || c.FromPayeeID != ext["Ada savings"] || c.ToAccountID != chk || c.FromAccountID != "" {
 				t.Fatalf("a collection: %d %s; want PENDING with a confirmationUrl", res.Status, res.Body)
 			}
-			if p, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, c.PaymentID); !errors.Is(err, rails.ErrNoAuthority) || p.Status != "PENDING" {
+			if p, err := b.api.ConfirmPayment(ctx, b.ada.id.ID, c.PaymentID, true); !errors.Is(err, rails.ErrNoAuthority) || p.Status != "PENDING" {
 				t.Fatalf("confirmed without the authorisation: %+v, %v", p, err)
 			}
 			if ps, _ := b.rails.Store().Payments(ctx, rails.PaymentQuery{Customer: b.ada.id.ID}); len(ps) != 0 {
 				t.Fatalf("a debit recorded before the authorisation: %+v", ps)
 			}
 			auth := rails.Authorized(rails.SECWEB, "web", b.clock.Now(), "en", "I authorise Test Bank to debit 75.00 USD")
-			if p, err := b.api.ConfirmCollection(ctx, b.ada.id.ID, c.PaymentID, auth); err != nil || p.Status != "POSTED" {
+			if p, err := b.api.ConfirmCollection(ctx, b.ada.id.ID, c.PaymentID, auth, false); err != nil || p.Status != "POSTED" {
 				t.Fatalf("authorised: %+v, %v", p, err)
 			}
 			ps, err := b.rails.Store().Payments(ctx, rails.PaymentQuery{Customer: b.ada.id.ID, Kinds: []rails.Kind{rails.KindDebit}})

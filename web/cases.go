@@ -69,7 +69,7 @@ func (s *server) renderCase(w http.ResponseWriter, r *http.Request, v *visit, st
 			cv.Transfer = &t
 		}
 	}
-	p := v.page(cv.Case.Kind.Label()+" case "+strconv.FormatInt(n, 10), "cases")
+	p := v.titled(caseTitle(cv.Case.Kind), "cases", n)
 	switch r.URL.Query().Get("done") {
 	case "reported":
 		p.Flash = "We froze the card. Our team will send you a new one; follow it here."
@@ -206,4 +206,22 @@ func (s *server) disputeOpen(w http.ResponseWriter, r *http.Request, v *visit) {
 		// renderDispute says why (or answers 404 and audits the attempt).
 		s.renderDispute(w, r, v, http.StatusConflict, id, disputeView{Reason: reason, Words: words})
 	}
+}
+
+// caseTitle is the title of a case's page, a format of its number, one per
+// kind so that each reads whole in the catalogue's languages.
+func caseTitle(k alerts.CaseKind) string {
+	switch k {
+	case alerts.CaseFraud:
+		return "Fraud case %d"
+	case alerts.CaseLost:
+		return "Lost card case %d"
+	case alerts.CaseStolen:
+		return "Stolen card case %d"
+	case alerts.CaseDispute:
+		return "Dispute case %d"
+	case alerts.CaseSanctions:
+		return "Sanctions hold case %d"
+	}
+	return "Case %d"
 }

@@ -591,4 +591,29 @@ var spanish = map[string]string{
 	"Save time zone":           "Guardar zona horaria",
 	"Your time zone is saved.": "Tu zona horaria quedó guardada.",
 	"That is not a time zone we know. Use its name in the time zone database, like America/Mexico_City.": "No conocemos esa zona horaria. Usa su nombre en la base de datos de zonas horarias, como America/Mexico_City.",
+	// A payment confirmed on the bank's page when the day's payments
+	// crossed the step-up amount meanwhile.
+	"Your payments of the last 24 hours now need a code from your authenticator app. Enter it to confirm this one.": "Tus pagos de las últimas 24 horas ahora requieren un código de tu app de autenticación. Escríbelo para confirmar este.",
+	"Your payments of the last 24 hours now need a code from your authenticator app. Enter it to send this one.":    "Tus pagos de las últimas 24 horas ahora requieren un código de tu app de autenticación. Escríbelo para enviar este.",
+	"Your payments of the last 24 hours now need a code from your authenticator app. Continue again to enter it.":   "Tus pagos de las últimas 24 horas ahora requieren un código de tu app de autenticación. Continúa de nuevo para escribirlo.",
+	// Page titles built with a name or a number (visit.titled).
+	"Pay %s":                 "Pagar a %s",
+	"Collect from %s":        "Cobrar de %s",
+	"Payment to %s":          "Pago a %s",
+	"Collection from %s":     "Cobro de %s",
+	"Connect %s":             "Conectar %s",
+	"Statements for %s":      "Estados de cuenta de %s",
+	"Fraud case %d":          "Caso de fraude %d",
+	"Lost card case %d":      "Caso de tarjeta perdida %d",
+	"Stolen card case %d":    "Caso de tarjeta robada %d",
+	"Dispute case %d":        "Caso de disputa %d",
+	"Sanctions hold case %d": "Caso de retención por sanciones %d",
+	"Case %d":                "Caso %d",
+	// A login or a password change paused after too many wrong passwords
+	// (lockedFor).
+	"Too many failed attempts. For your safety, logging in from a new browser is paused %s. Log in from a device you used before, enter your password with the code from your authenticator app, or try again then.": "Demasiados intentos fallidos. Por tu seguridad, iniciar sesión desde un navegador nuevo está en pausa %s. Inicia sesión desde un dispositivo que ya usaste, escribe tu contraseña con el código de tu app de autenticación o vuelve a intentarlo entonces.",
+	"Too many wrong passwords: changing it is paused %s.": "Demasiadas contraseñas incorrectas: cambiarla está en pausa %s.",
+	"for a few minutes":              "durante unos minutos",
+	"until %s (in about %d minutes)": "hasta las %s (en unos %d minutos)",
+	"until %s (in about %d minute)":  "hasta las %s (en aproximadamente %d minuto)",
 }

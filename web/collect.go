@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/limits"
@@ -65,6 +66,13 @@ type achStatusView struct {
 
 // statusWords says p's status for its customer (rails.Payment.Words).
 func statusWords(p rails.Payment) string { return p.Words() }
+
+// railReason is why p was returned or refused, in l: the rails write it in
+// English (the console and the partner API read it so), and the customer's
+// pages say it as the chat and the alerts do (assistant.RailReason).
+func railReason(l assistant.Language, p rails.Payment) string {
+	return assistant.RailReason(l, p.Reason, p.ReturnCode, p.Status == rails.StatusReturned)
+}
 
 // recallWords says where a request to have p back is.
 func recallWords(p rails.Payment) string {

@@ -126,7 +126,7 @@ func (s *server) consentView(w http.ResponseWriter, r *http.Request, v *visit, i
 }
 
 func (s *server) renderConsent(w http.ResponseWriter, r *http.Request, v *visit, status int, cv consentView) {
-	p := v.page("Connect "+cv.Partner.LegalName, "connected")
+	p := v.titled("Connect %s", "connected", cv.Partner.LegalName)
 	p.Data = cv
 	s.render(w, r, status, "consent", p)
 }

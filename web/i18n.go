@@ -14,6 +14,7 @@ import (
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/rails"
 )
 
 // The customer's language. One choice per customer, kept by
@@ -255,5 +256,6 @@ func funcsFor(l assistant.Language, loc *time.Location) map[string]any {
 	// merchant or the customer wrote stays as written.
 	m["category"] = func(c string) string { return ledger.CategoryIn(string(l), c) }
 	m["desc"] = func(d string) string { return ledger.DescriptionIn(string(l), d) }
+	m["railReason"] = func(p rails.Payment) string { return railReason(l, p) }
 	return m
 }

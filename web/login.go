@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/insights"
 )
@@ -169,8 +170,12 @@ func (s *server) loginSubmit(realm identity.Realm) http.HandlerFunc {
 			// gets in from a device used before, or with the code of an
 			// authenticator app (identity.LoginFrom).
 			lv.ShowTOTP = true
-			lv.Error = "Too many failed attempts. For your safety, logging in from a new browser is paused " + lockedFor(err, s.Now(), s.loc(r)) + ". " +
-				"Log in from a device you used before, enter your password with the code from your authenticator app, or try again then."
+			// Put together in the page's language: the catalogue has the
+			// sentence, not this one with its time.
+			l := s.lang(r)
+			lv.Error = fmt.Sprintf(tr(l, "Too many failed attempts. For your safety, logging in from a new browser is paused %s. "+
+				"Log in from a device you used before, enter your password with the code from your authenticator app, or try again then."),
+				lockedFor(l, err, s.Now(), s.loc(r)))
 			s.renderLogin(w, r, realm, http.StatusTooManyRequests, lv)
 			return
 		default:
@@ -200,18 +205,18 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request, v *visit) {
 	http.Redirect(w, r, login, http.StatusSeeOther)
 }
 
-// lockedFor says until when a lock holds, in words, the time read in loc:
-// "until 14:32 UTC (in about 3 minutes)"; "for a few minutes" when the
+// lockedFor says until when a lock holds, in words of l, the time read in
+// loc: "until 14:32 UTC (in about 3 minutes)"; "for a few minutes" when the
 // error does not know.
-func lockedFor(err error, now time.Time, loc *time.Location) string {
+func lockedFor(l assistant.Language, err error, now time.Time, loc *time.Location) string {
 	until, ok := identity.LockedUntil(err)
 	if !ok || !until.After(now) {
-		return "for a few minutes"
+		return tr(l, "for a few minutes")
 	}
 	n := int((until.Sub(now) + time.Minute - 1) / time.Minute) // rounded up: never "in 0 minutes"
-	unit := "minutes"
+	format := "until %s (in about %d minutes)"
 	if n == 1 {
-		unit = "minute"
+		format = "until %s (in about %d minute)"
 	}
-	return fmt.Sprintf("until %s (in about %d %s)", until.In(loc).Format("15:04 MST"), n, unit)
+	return fmt.Sprintf(tr(l, format), until.In(loc).Format("15:04 MST"), n)
 }

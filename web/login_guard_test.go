@@ -91,6 +91,13 @@ func TestLoginStrangerCannotLockOutCustomer(t *testing.T) {
 	} else if want := "until 09:31 UTC (in about 1 minute)"; !strings.Contains(res.body, want) { // the clock reads 09:30, the first lock is 1 min
 		t.Errorf("the lockout message does not say when to try again (%q)", want)
 	}
+	// A Spanish browser reads it, time and all, in Spanish.
+	spanish := b.browser()
+	spanish.remote, spanish.lang = "203.0.113.10:1000", "es"
+	if res := spanish.tryLogin("ada@example.com", password); res.status != http.StatusTooManyRequests ||
+		!strings.Contains(res.body, "Demasiados intentos fallidos. Por tu seguridad, iniciar sesión desde un navegador nuevo está en pausa hasta las 09:31 UTC (en aproximadamente 1 minuto).") {
+		t.Errorf("the lockout message in Spanish: %d\n%s", res.status, res.body)
+	}
 	newBrowser := b.browser()
 	newBrowser.remote = "192.0.2.50:1001"
 	if res := newBrowser.tryLogin("ada@example.com", password); res.status != http.StatusTooManyRequests || !strings.Contains(res.body, "authenticator") {

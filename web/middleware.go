@@ -109,6 +109,15 @@ func (v *visit) page(title, nav string) page {
 	return page{Title: title, Nav: nav, CSRF: v.sess.CSRF, Realm: string(v.sess.Realm), Role: string(v.sess.Role), SignedIn: true}
 }
 
+// titled is page with a title built from a name: format is the catalogue's
+// key ("Pay %s"), translated before the name is put in, so that a
+// customer's payee or an app's name never decides which words are shown.
+func (v *visit) titled(format, nav string, args ...any) page {
+	p := v.page(format, nav)
+	p.titleArgs = args
+	return p
+}
+
 // session loads the session of realm from its cookie; nil when there is none
 // or it is not valid any more.
 func (s *server) session(w http.ResponseWriter, r *http.Request, realm identity.Realm) (*visit, error) {

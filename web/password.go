@@ -180,7 +180,8 @@ func (s *server) passwordChange(w http.ResponseWriter, r *http.Request, v *visit
 	case bankbridge.ErrorKind(err) == bankbridge.Unauthenticated:
 		sv.PasswordError = "Your current password is not right."
 	case bankbridge.ErrorKind(err) == bankbridge.TooManyRequests:
-		sv.PasswordError = "Too many wrong passwords: changing it is paused " + lockedFor(err, s.Now(), s.loc(r)) + "."
+		l := s.lang(r)
+		sv.PasswordError = fmt.Sprintf(tr(l, "Too many wrong passwords: changing it is paused %s."), lockedFor(l, err, s.Now(), s.loc(r)))
 	default:
 		s.fail(w, r, err)
 		return

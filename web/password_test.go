@@ -130,6 +130,26 @@ func TestPasswordChange(t *testing.T) {
 	}
 }
 
+// TestPasswordChangePausedInSpanish: the fifth wrong current password
+// pauses changing it, and a Spanish page says so, with until when, in
+// Spanish.
+func TestPasswordChangePausedInSpanish(t *testing.T) {
+	t.Parallel()
+	b := newBank(t, bankOptions{})
+	b.customer("Ana Ruiz", "ana@example.com")
+	br := b.browser()
+	br.get("/language?lang=es")
+	br.login("", "ana@example.com")
+	csrf := br.csrf("/security")
+	var res page
+	for range 5 {
+		res = br.post("/security/password", url.Values{"csrf": {csrf}, "current": {"wrong"}, "password": {"a new passphrase"}, "again": {"a new passphrase"}})
+	}
+	if want := "Demasiadas contraseñas incorrectas: cambiarla está en pausa hasta las 09:31 UTC (en aproximadamente 1 minuto)."; !strings.Contains(res.body, want) {
+		t.Errorf("the fifth wrong password: %d, want %q\n%s", res.status, want, res.body)
+	}
+}
+
 // TestPasswordResetMailInTheCustomersLanguage: the reset e-mail is in the
 // language the customer chose (wherever they chose it), whatever the
 // browser asking; without a choice, in the page's language.

@@ -347,11 +347,12 @@ func (s *server) achForm(w http.ResponseWriter, r *http.Request, v *visit) {
 }
 
 func (s *server) renderACH(w http.ResponseWriter, r *http.Request, v *visit, status int, name string, av achView) {
-	p := v.page("Pay "+av.Payee.Nickname, "payees")
+	title := "Pay %s"
 	if av.In.Collect {
-		p.Title = "Collect from " + av.Payee.Nickname
+		title = "Collect from %s"
 		av.Terms = s.collectTerms(r, av)
 	}
+	p := v.titled(title, "payees", av.Payee.Nickname)
 	p.Data = av
 	s.render(w, r, status, name, p)
 }
@@ -557,11 +558,11 @@ func (s *server) achStatus(w http.ResponseWriter, r *http.Request, v *visit) {
 	if !ok {
 		return
 	}
-	title := "Payment to " + p.Name
+	title := "Payment to %s"
 	if p.Kind == rails.KindDebit {
-		title = "Collection from " + p.Name
+		title = "Collection from %s"
 	}
-	pg := v.page(title, "payees")
+	pg := v.titled(title, "payees", p.Name)
 	if r.URL.Query().Get("done") == "recall" {
 		pg.Flash = "We asked the other bank for the money back."
 	}

@@ -155,6 +155,20 @@ func TestACHPaymentFromTheWebApp(t *testing.T) {
 		if p := br.get("/payments/ach"); !strings.Contains(p.body, "Ann Short") || !strings.Contains(p.body, "Returned") {
 			t.Fatalf("list:\n%s", p.body)
 		}
+		// In Spanish: the titles with the payee's name, and the return's
+		// reason the rails wrote (R01).
+		br.get("/language?lang=es")
+		for _, c := range []struct{ path, want string }{
+			{ret.loc, "<title>Pago a Ann Short"},
+			{ret.loc, "Devuelto: el dinero volvió a tu cuenta. Por qué: la otra cuenta no tenía suficiente dinero."},
+			{"/payments/ach", "la otra cuenta no tenía suficiente dinero"},
+			{"/payees/" + good + "/pay", "<title>Pagar a Sam Lee"},
+			{"/payees/" + good + "/collect", "<title>Cobrar de Sam Lee"},
+		} {
+			if p := br.get(c.path); !strings.Contains(p.body, c.want) {
+				t.Errorf("%s in Spanish lacks %q:\n%s", c.path, c.want, p.body)
+			}
+		}
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
+	"github.com/bankbridge/bankbridge/limits"
 	"github.com/bankbridge/bankbridge/rails"
 )
 
@@ -25,15 +26,19 @@ import (
 // customer's id is records.ErrPaymentNotFound, exactly like an unknown one.
 // ConfirmPayment and DeclinePayment answer a Conflict error (with the
 // payment as it now is) for a payment that no longer waits for the
-// customer; a ledger refusal is a FAILED payment, not an error.
+// customer; a ledger refusal is a FAILED payment, not an error. steppedUp
+// says the customer gave a code for it (now, or within stepUpWindow);
+// without one, the confirmation answers limits.ErrStepUp, the payment
+// still waiting, when the customer's payments need a code at the moment
+// of booking (decided with the booking, on whichever instance).
 type Payments interface {
 	PaymentForCustomer(ctx context.Context, customer bankbridge.CustomerID, id string) (records.Payment, consent.Partner, error)
-	ConfirmPayment(ctx context.Context, customer bankbridge.CustomerID, id string) (records.Payment, error)
+	ConfirmPayment(ctx context.Context, customer bankbridge.CustomerID, id string, steppedUp bool) (records.Payment, error)
 	DeclinePayment(ctx context.Context, customer bankbridge.CustomerID, id string) (records.Payment, error)
 	// ConfirmCollection books a collection (money in from the customer's
 	// own account at another bank) with the authorisation the customer
 	// agreed to here; ConfirmPayment refuses a collection.
-	ConfirmCollection(ctx context.Context, customer bankbridge.CustomerID, id, authorization string) (records.Payment, error)
+	ConfirmCollection(ctx context.Context, customer bankbridge.CustomerID, id, authorization string, steppedUp bool) (records.Payment, error)
 }
 
 // paymentView is the confirmation page and, once the payment is settled,
@@ -338,13 +343,29 @@ func (s *server) paymentDecide(w http.ResponseWriter, r *http.Request, v *visit)
 		}
 	}
 	var err error
+	// A code just checked, or one given in the last stepUpWindow, as for a
+	// web transfer; the booking decides again whether one is needed.
+	steppedUp := pv.NeedCode || v.sess.SteppedUpWithin(stepUpWindow, s.Now())
 	if pv.Collection {
 		auth := rails.Authorized(rails.SECWEB, "web, asked by "+pv.Partner, s.Now(), string(s.lang(r)), pv.Terms)
-		_, err = s.Payments.ConfirmCollection(ctx, v.sess.Customer, id, auth)
+		_, err = s.Payments.ConfirmCollection(ctx, v.sess.Customer, id, auth, steppedUp)
 	} else {
-		_, err = s.Payments.ConfirmPayment(ctx, v.sess.Customer, id)
+		_, err = s.Payments.ConfirmPayment(ctx, v.sess.Customer, id, steppedUp)
 	}
 	switch {
+	case errors.Is(err, limits.ErrStepUp):
+		// Another payment made the day's total cross the threshold since
+		// this page was shown: nothing was booked; ask for the code.
+		if !v.sess.TOTPEnrolled {
+			pv.NoTOTP = true
+			pv.Error = "Payments of this size need a code from an authenticator app. Set one up on the Security page, then open this page again, or decline the payment."
+			s.renderPayment(w, r, v, http.StatusUnprocessableEntity, pv, "")
+			return
+		}
+		pv.NeedCode = true
+		pv.Error = "Your payments of the last 24 hours now need a code from your authenticator app. Enter it to confirm this one."
+		s.renderPayment(w, r, v, http.StatusUnauthorized, pv, "")
+		return
 	case err == nil, bankbridge.ErrorKind(err) == bankbridge.Conflict:
 		// Booked, refused by the ledger (FAILED), or settled meanwhile:
 		// the page says which.

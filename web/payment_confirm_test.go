@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bankbridge/bankbridge"
 	"github.com/bankbridge/bankbridge/audit"
 	"github.com/bankbridge/bankbridge/consent"
 	"github.com/bankbridge/bankbridge/dataapi"
 	"github.com/bankbridge/bankbridge/dataapi/dataapitest"
+	"github.com/bankbridge/bankbridge/dataapi/records"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/oauth"
@@ -31,6 +33,7 @@ type payRig struct {
 	*bank
 	partner *dataapitest.Partner
 	as      *oauth.Server
+	server  *dataapi.Server
 	n       int
 }
 
@@ -42,7 +45,9 @@ type payer struct {
 	from, to          string // the partner's ids of checking and savings
 }
 
-func newPayRig(t *testing.T) *payRig {
+// newPayRig builds the rig; wrap, when given, stands between the web app
+// and the data API's payments (to make something happen meanwhile).
+func newPayRig(t *testing.T, wrap ...func(web.Payments) web.Payments) *payRig {
 	t.Helper()
 	ctx := context.Background()
 	b := newBank(t, bankOptions{})
@@ -66,13 +71,17 @@ func newPayRig(t *testing.T) *payRig {
 	mux.Handle("/oauth/", as.Handler())
 	mux.Handle(dataapi.Prefix+"/", api)
 	h = mux
+	var pays web.Payments = api
+	for _, w := range wrap {
+		pays = w(pays)
+	}
 	b.handler = web.New(web.Deps{Auth: b.ids, Ledger: b.ledger, Logger: slog.New(slog.DiscardHandler), Now: b.clock.Now,
-		BankName: "Test Bank", Payments: api, Rails: b.rails, Limits: b.limits})
+		BankName: "Test Bank", Payments: pays, Rails: b.rails, Limits: b.limits})
 	p, err := dataapitest.Register(ctx, cons, srv.URL, "chat-app", 100_000, b.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &payRig{bank: b, partner: p, as: as}
+	return &payRig{bank: b, partner: p, as: as, server: api}
 }
 
 // payer registers a customer with checking (50,000.00) and savings, and
@@ -399,5 +408,103 @@ func TestPartnerCollectionAuthorisedHere(t *testing.T) {
 	}
 	if p := br.get(path); !strings.Contains(p.body, "Authorised: we ask the other bank for the money") {
 		t.Fatalf("after:\n%s", p.body)
+	}
+}
+
+// meanwhile is the data API's payments with something done just before a
+// collection is booked: another instance booking another payment of the
+// customer between the page's checks and this booking.
+type meanwhile struct {
+	web.Payments
+	before func()
+}
+
+func (m meanwhile) ConfirmCollection(ctx context.Context, c bankbridge.CustomerID, id, auth string, steppedUp bool) (records.Payment, error) {
+	m.before()
+	return m.Payments.ConfirmCollection(ctx, c, id, auth, steppedUp)
+}
+
+// TestPartnerCollectionAsksACodeWhenTheDayCrossesTheStepUp: two
+// collections of 600.00 (from two payees, each within its new-payee
+// limit) wait on the bank's pages, which ask no code for either: neither
+// passes the step-up amount alone. The customer authorises the first
+// without a code while, between the page's checks and its booking, the
+// second is booked elsewhere (another tab on another instance): the day's
+// payments now pass the step-up amount, so the first collects nothing and
+// the page asks for a code; with the code it is collected.
+func TestPartnerCollectionAsksACodeWhenTheDayCrossesTheStepUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var other func()
+	r := newPayRig(t, func(p web.Payments) web.Payments {
+		return meanwhile{Payments: p, before: func() {
+			if other != nil {
+				other()
+				other = nil
+			}
+		}}
+	})
+	ada := r.payer("Ada Lovelace", "ada@example.com")
+	br := r.browser()
+	br.login("", "ada@example.com")
+	secret := enrol(t, r.bank, br)
+	r.clock.Add(11 * time.Minute) // past the step-up enrolment gave
+	r.link(t, &ada)
+	for i, number := range []string{"987654321", "987654322"} {
+		pe, err := r.rails.AddPayee(ctx, rails.Payee{Customer: ada.c.ID, Name: "Ada Lovelace", Nickname: fmt.Sprint("Ada elsewhere ", i), Routing: "231380104", Number: ledger.AccountNumber(number)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.rails.Store().UpdatePayee(ctx, pe.ID, rails.PayeeVerified, "", "", "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var payees dataapi.Payees
+	if res := r.api(t, ada, "GET", "/payees", nil, nil); json.Unmarshal(res.Body, &payees) != nil || res.Status != 200 {
+		t.Fatalf("GET /payees: %d %s", res.Status, res.Body)
+	}
+	var paths []string
+	var ids []string
+	for _, p := range payees.Payees {
+		if p.Destination != "EXTERNAL" {
+			continue
+		}
+		body := fmt.Sprintf(`{"fromPayeeId":%q,"toAccountId":%q,"amount":600}`, p.PayeeID, ada.from)
+		res := r.api(t, ada, "POST", "/payments", []byte(body), map[string]string{"Idempotency-Key": "collect-" + p.PayeeID[:8]})
+		var c dataapi.Payment
+		if err := json.Unmarshal(res.Body, &c); err != nil || res.Status != 201 {
+			t.Fatalf("POST /payments: %d %s", res.Status, res.Body)
+		}
+		paths, ids = append(paths, confirmPath(t, c)), append(ids, c.PaymentID)
+	}
+	if len(paths) != 2 {
+		t.Fatalf("collections: %v", paths)
+	}
+	for _, path := range paths {
+		if page := br.get(path); strings.Contains(page.body, `name="code"`) {
+			t.Fatalf("a code asked for 600.00 alone:\n%s", page.body)
+		}
+	}
+	csrf := br.csrf(paths[0])
+	other = func() {
+		auth := rails.Authorized(rails.SECWEB, "web", r.clock.Now(), "en", "I authorise Test Bank to debit 600.00 USD")
+		if p, err := r.server.ConfirmCollection(ctx, ada.c.ID, ids[1], auth, false); err != nil || p.Status != records.PaymentPosted {
+			t.Errorf("the other collection: %s %v", p.Status, err)
+		}
+	}
+	res := br.post(paths[0], url.Values{"csrf": {csrf}, "decision": {"confirm"}, "authorize": {"yes"}})
+	if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "now need a code") || !strings.Contains(res.body, `name="code"`) {
+		t.Fatalf("the second without a code: %d\n%s", res.status, res.body)
+	}
+	if got := r.status(t, ada, ids[0]); got != "PENDING " {
+		t.Fatalf("after the second without a code: %q; want still PENDING", got)
+	}
+	r.clock.Add(time.Minute) // a fresh TOTP step
+	res = br.post(paths[0], url.Values{"csrf": {csrf}, "decision": {"confirm"}, "authorize": {"yes"}, "code": {identity.TOTPCode(secret, r.clock.Now())}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("with the code: %d\n%s", res.status, res.body)
+	}
+	if got := r.status(t, ada, ids[0]); got != "POSTED " {
+		t.Fatalf("after the code: %q", got)
 	}
 }

@@ -43,6 +43,9 @@ type page struct {
 	// footer's switch; Here is the page's path, where the switch returns.
 	Lang string
 	Here string
+	// titleArgs fill Title, a format, once it is in the page's language
+	// (visit.titled): "Pay %s" and a payee's name.
+	titleArgs []any
 }
 
 // pages holds one template set per language and page, each the layout plus
@@ -212,6 +215,9 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	p.Bank, p.Lang = s.BankName, string(l)
 	p.Title, p.Flash = tr(l, p.Title), tr(l, p.Flash)
+	if len(p.titleArgs) > 0 {
+		p.Title = fmt.Sprintf(p.Title, p.titleArgs...)
+	}
 	if r.Method == http.MethodGet && localPath(r.URL.RequestURI()) {
 		p.Here = r.URL.RequestURI()
 	}

@@ -44,7 +44,7 @@ func (s *server) statements(w http.ResponseWriter, r *http.Request, v *visit) {
 		sv.Months = append(sv.Months, statementMonth{Label: statement.MonthName(l, m), Key: m.Format("2006-01"), Last: m.AddDate(0, 1, -1)})
 	}
 	s.record(v.sess.Customer, insights.Action, "statement", 0)
-	p := v.page("Statements for "+a.Name, "accounts")
+	p := v.titled("Statements for %s", "accounts", a.Name)
 	p.Data = sv
 	s.render(w, r, http.StatusOK, "statements", p)
 }

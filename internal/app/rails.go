@@ -212,10 +212,12 @@ func (c ChatRails) Pay(ctx context.Context, p assistant.RailPayment) (assistant.
 	return chatStatus(got), nil
 }
 
-// Recent implements assistant.Rails: the customer's latest credits and
-// instant payments (prenotes and returns of inbound credits are the bank's).
+// Recent implements assistant.Rails: the customer's latest credits,
+// instant payments and collections (the debits they started of their own
+// accounts elsewhere); prenotes and returns of inbound credits are the
+// bank's.
 func (c ChatRails) Recent(ctx context.Context, cu bankbridge.CustomerID, n int) ([]assistant.RailStatus, error) {
-	ps, err := c.S.Store().Payments(ctx, rails.PaymentQuery{Customer: cu, Kinds: []rails.Kind{rails.KindCredit, rails.KindInstant}, Limit: n})
+	ps, err := c.S.Store().Payments(ctx, rails.PaymentQuery{Customer: cu, Kinds: []rails.Kind{rails.KindCredit, rails.KindInstant, rails.KindDebit}, Limit: n})
 	if err != nil {
 		return nil, err
 	}
@@ -237,8 +239,9 @@ func RailState(s rails.Status) string {
 }
 
 func chatStatus(p rails.Payment) assistant.RailStatus {
-	return assistant.RailStatus{Ref: "ACH-" + strconv.FormatInt(int64(p.ID), 10), Payee: p.Name, From: p.From, Amount: p.Amount, Currency: p.Currency,
-		State: RailState(p.Status), Reason: p.Reason, Effective: p.Effective, Updated: p.Updated}
+	return assistant.RailStatus{Ref: "ACH-" + strconv.FormatInt(int64(p.ID), 10), Payee: p.Name, Collection: p.Kind == rails.KindDebit,
+		From: p.From, Amount: p.Amount, Currency: p.Currency, State: RailState(p.Status), Reason: p.Reason, ReturnCode: p.ReturnCode,
+		Effective: p.Effective, Updated: p.Updated}
 }
 
 // RailAlerts turns the rails' status changes into alerts (OnChange): a
@@ -276,7 +279,7 @@ func RailAlerts(al *alerts.Service, lang assistant.Store, log *slog.Logger) func
 		}
 		reason := p.Reason
 		if es {
-			reason = assistant.Translate(assistant.Spanish, reason)
+			reason = assistant.RailReason(assistant.Spanish, reason, p.ReturnCode, p.Status == rails.StatusReturned)
 		}
 		err := al.PaymentChanged(ctx, alerts.PaymentChange{Payment: int64(p.ID), Customer: p.Customer, Account: p.From, Payee: p.Name,
 			Amount: p.Amount, Currency: p.Currency, State: state, Reason: reason, Spanish: es})

@@ -65,12 +65,19 @@ func init() {
 		// not wait for the disk (nobody waits for them either).
 		"PRAGMA synchronous = NORMAL",
 	))
-	sql.Register(readerDriver, &sqlite3.SQLiteDriver{})
+	sql.Register(readerDriver, pragmaDriver())
 }
 
-// pragmaDriver is mattn's driver running pragmas, in order, on each new connection.
+// pragmaDriver is mattn's driver running pragmas, in order, on each new
+// connection, which also knows the shared stores' Go functions
+// (sqlstore.FoldFunc).
 func pragmaDriver(pragmas ...string) *sqlite3.SQLiteDriver {
 	return &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		// Pure: the same text always folds the same, so SQLite may use it
+		// in indexes and constant-fold it.
+		if err := c.RegisterFunc(sqlstore.FoldFunc, sqlstore.Fold, true); err != nil {
+			return fmt.Errorf("register %s: %w", sqlstore.FoldFunc, err)
+		}
 		for _, p := range pragmas {
 			if _, err := c.Exec(p, nil); err != nil {
 				return fmt.Errorf("%s: %w", p, err)

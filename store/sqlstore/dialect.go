@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	sqlite3 "github.com/mattn/go-sqlite3"
@@ -55,9 +56,13 @@ type Dialect struct {
 	// any read transaction sees one snapshot under WAL, and its driver
 	// refuses an isolation level (DB.Snapshot).
 	snapshot bool
-	// ilike matches text without regard to case: SQLite's LIKE already
-	// ignores the case of ASCII letters, PostgreSQL's needs ILIKE.
-	ilike string
+	// fold is the SQL function that lower-cases text in every script, for
+	// searches that ignore case (the other side bound through Fold):
+	// PostgreSQL's lower (Unicode under a UTF-8 LC_CTYPE, as a bank's
+	// database is); on SQLite, whose lower and LIKE change ASCII letters
+	// only (so "NÓMINA" would miss "Nómina"), Fold itself, registered on
+	// every connection as FoldFunc (store/sqlite).
+	fold string
 	// maxParams bounds the parameters of one statement (multi-row inserts
 	// are chunked below it): SQLITE_MAX_VARIABLE_NUMBER is 32766, PostgreSQL's
 	// wire protocol allows 65535.
@@ -114,7 +119,7 @@ const (
 var SQLite = Dialect{
 	Name:      "sqlite",
 	numbered:  true,
-	ilike:     "LIKE",
+	fold:      FoldFunc,
 	maxParams: 32766,
 	classify: func(err error) class {
 		var se sqlite3.Error
@@ -147,7 +152,7 @@ var Postgres = Dialect{
 	arrays:    true,
 	sequences: true,
 	snapshot:  true,
-	ilike:     "ILIKE",
+	fold:      "lower",
 	lock:      `SELECT pg_advisory_lock(1650552427)`, // 0x62616e6b, "bank"
 	unlock:    `SELECT pg_advisory_unlock(1650552427)`,
 	maxParams: 65535,
@@ -181,3 +186,13 @@ var Postgres = Dialect{
 		"without_rowid": "",
 	},
 }
+
+// FoldFunc is the name SQLite connections know Fold by (Dialect.fold):
+// store/sqlite registers it on each one it opens.
+const FoldFunc = "bb_fold"
+
+// Fold lower-cases s in every script, as a search matches text: the Go side
+// of Dialect.fold, so a search binds Fold(text) and compares it with
+// fold(column) in SQL. strings.ToLower is Unicode's simple lower-case
+// mapping, the one PostgreSQL's lower applies under a UTF-8 LC_CTYPE.
+func Fold(s string) string { return strings.ToLower(s) }

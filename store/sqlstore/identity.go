@@ -404,7 +404,7 @@ var ErrSearchShort = bankbridge.E(bankbridge.Invalid, "search_too_short", "enter
 // (pg_trgm) is the way on when a bank needs it faster.
 func (s *IdentityStore) SearchCustomers(ctx context.Context, text string, limit int) ([]identity.Customer, error) {
 	const op = "sqlstore.SearchCustomers"
-	text = strings.ToLower(strings.TrimSpace(text))
+	text = Fold(strings.TrimSpace(text))
 	if utf8.RuneCountInString(text) < 2 {
 		return nil, ErrSearchShort.WithOp(op, nil)
 	}
@@ -416,7 +416,8 @@ func (s *IdentityStore) SearchCustomers(ctx context.Context, text string, limit 
 		return "%" + r.Replace(s) + "%"
 	}
 	args := []any{like(text)}
-	where := `lower(c.name) LIKE $1 ESCAPE '\' OR c.email LIKE $1 ESCAPE '\'`
+	// Case folded on both sides, the same on both engines (Dialect.fold).
+	where := s.db.d.fold + `(c.name) LIKE $1 ESCAPE '\' OR ` + s.db.d.fold + `(c.email) LIKE $1 ESCAPE '\'`
 	digits := strings.Map(func(r rune) rune {
 		if '0' <= r && r <= '9' {
 			return r

@@ -190,7 +190,8 @@ func (s *LedgerShared) History(ctx context.Context, q ledger.HistoryQuery) (ledg
 		where = append(where, "t.status = "+arg(string(q.Status)))
 	}
 	if q.Search != "" {
-		where = append(where, shownDescription(q.Lang, "t.description")+` `+s.db.d.ilike+` `+arg("%"+ledger.EscapeLike(q.Search)+"%")+` ESCAPE '\'`)
+		// Case folded on both sides, the same on both engines (Dialect.fold).
+		where = append(where, s.db.d.fold+"("+shownDescription(q.Lang, "t.description")+`) LIKE `+arg(Fold("%"+ledger.EscapeLike(q.Search)+"%"))+` ESCAPE '\'`)
 	}
 	lim := arg(limit + 1)
 	rows, err := s.db.R().Query(ctx, `SELECT t.id, t.client, t.idem_key, t.currency, t.description, t.merchant_id, t.category, t.status,

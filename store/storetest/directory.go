@@ -39,6 +39,7 @@ func Directory(t *testing.T, open DirectoryOpener) {
 		ada := mk("Ada Lovelace", "ada@example.com", "+1 (555) 010-0001", "1000000012")
 		grace := mk("Grace Hopper", "grace_h@navy.example", "+15550100777", "2000000099")
 		edsger := mk("Edsger Dijkstra", "ewd@example.nl", "+31 20 555 1234", "3000000456")
+		alvaro := mk("Álvaro Núñez", "alvaro@correo.es", "+34 91 555 0000", "4000000789")
 		for text, want := range map[string][]bankbridge.CustomerID{
 			"LOVE":        {ada},
 			"hopper":      {grace},
@@ -51,6 +52,10 @@ func Directory(t *testing.T, open DirectoryOpener) {
 			"0012":        {ada},
 			"%%":          nil,
 			"nobody here": nil,
+			// Capitals beyond ASCII, the same on both engines.
+			"ÁLVARO":   {alvaro},
+			"núñez":    {alvaro},
+			"ÁLVARO N": {alvaro},
 		} {
 			got, err := se.SearchCustomers(ctx, text, 10)
 			if err != nil {
@@ -61,7 +66,7 @@ func Directory(t *testing.T, open DirectoryOpener) {
 			for _, c := range got {
 				ids = append(ids, c.ID)
 			}
-			// Ordered by name: Ada, Edsger, Grace.
+			// Ordered by name: Ada, Edsger, Grace, Álvaro.
 			if d := cmp.Diff(want, ids); d != "" {
 				t.Errorf("search %q (-want +got):\n%s", text, d)
 			}
