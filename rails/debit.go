@@ -234,10 +234,11 @@ func (s *Service) returnDebit(ctx context.Context, p Payment, code, words string
 	return p, err
 }
 
-// Recover takes what customers owe on returned debits from the money that
-// came into their accounts since, and says how much it took. Each step is
-// decided and recorded (Recovering) before its transfer, keyed by the debt
-// before it, so a crash anywhere takes the money once.
+// Recover takes what customers owe on returned debits, and on exceptions
+// an operator charged to them (resolve.go), from the money that came into
+// their accounts since, and says how much it took. Each step is decided
+// and recorded (Recovering) before its transfer, keyed by the debt before
+// it, so a crash anywhere takes the money once.
 func (s *Service) Recover(ctx context.Context) (ledger.Amount, error) {
 	ps, err := s.st.Payments(ctx, PaymentQuery{Owing: true, Limit: 1000})
 	if err != nil {
@@ -251,20 +252,48 @@ func (s *Service) Recover(ctx context.Context) (ledger.Amount, error) {
 		}
 		took += n
 	}
+	rs, err := s.st.Resolutions(ctx, ResolutionQuery{Owing: true, Limit: 1000})
+	if err != nil {
+		return took, err
+	}
+	for _, r := range rs {
+		n, err := s.recoverDebt(ctx, resolutionDebtor(s, r))
+		if err != nil {
+			return took, err
+		}
+		took += n
+	}
 	return took, nil
 }
 
+// debtor is a debt the overdraft-on-return rule takes: a returned
+// collection's (a payment's) or a charged exception's (a resolution's).
+type debtor struct {
+	key      string // the recovery transfers' keys: key:<owed before>
+	account  ledger.AccountID
+	currency ledger.Currency
+	what     string
+	debt     Debt
+	set      func(ctx context.Context, from, to Debt) (bool, error)
+}
+
 func (s *Service) recover(ctx context.Context, p Payment) (ledger.Amount, error) {
-	if p.Owed <= 0 {
+	return s.recoverDebt(ctx, debtor{key: fmt.Sprintf("recover:%d", p.ID), account: p.From, currency: p.Currency,
+		what: "Returned collection from " + p.Name + ": amount owed", debt: Debt{Owed: p.Owed, Recovering: p.Recovering},
+		set: func(ctx context.Context, from, to Debt) (bool, error) { return s.st.SetDebt(ctx, p.ID, from, to) }})
+}
+
+func (s *Service) recoverDebt(ctx context.Context, b debtor) (ledger.Amount, error) {
+	if b.debt.Owed <= 0 {
 		return 0, nil
 	}
 	recv, err := s.Receivable(ctx)
 	if err != nil {
 		return 0, err
 	}
-	d := Debt{Owed: p.Owed, Recovering: p.Recovering}
+	d := b.debt
 	if d.Recovering == 0 {
-		a, err := s.led.Store().Account(ctx, p.From)
+		a, err := s.led.Store().Account(ctx, b.account)
 		if err != nil {
 			return 0, err
 		}
@@ -273,24 +302,24 @@ func (s *Service) recover(ctx context.Context, p Payment) (ledger.Amount, error)
 			return 0, nil
 		}
 		next := Debt{Owed: d.Owed, Recovering: take}
-		if ok, err := s.st.SetDebt(ctx, p.ID, d, next); err != nil || !ok {
+		if ok, err := b.set(ctx, d, next); err != nil || !ok {
 			return 0, err // another worker decided first: it takes it
 		}
 		d = next
 	}
-	_, _, err = s.led.Transfer(ctx, ledger.Request{Client: Client, Key: fmt.Sprintf("recover:%d:%d", p.ID, d.Owed), Currency: p.Currency,
-		Description: "Returned collection from " + p.Name + ": amount owed", Category: "transfer",
-		Postings: []ledger.Posting{{Account: p.From, Amount: -d.Recovering}, {Account: recv.ID, Amount: d.Recovering}}})
+	_, _, err = s.led.Transfer(ctx, ledger.Request{Client: Client, Key: fmt.Sprintf("%s:%d", b.key, d.Owed), Currency: b.currency,
+		Description: b.what, Category: "transfer",
+		Postings: []ledger.Posting{{Account: b.account, Amount: -d.Recovering}, {Account: recv.ID, Amount: d.Recovering}}})
 	if err != nil {
 		if k := bankbridge.ErrorKind(err); k == bankbridge.Unprocessable || k == bankbridge.Conflict {
 			// Spent (or frozen) between the decision and the transfer:
 			// nothing was taken; the next cycle decides again.
-			_, serr := s.st.SetDebt(ctx, p.ID, d, Debt{Owed: d.Owed})
+			_, serr := b.set(ctx, d, Debt{Owed: d.Owed})
 			return 0, serr
 		}
 		return 0, err
 	}
-	if _, err := s.st.SetDebt(ctx, p.ID, d, Debt{Owed: d.Owed - d.Recovering}); err != nil {
+	if _, err := b.set(ctx, d, Debt{Owed: d.Owed - d.Recovering}); err != nil {
 		return 0, err
 	}
 	return d.Recovering, nil

@@ -37,6 +37,12 @@ type Reconciliation struct {
 	// returns, and contests, until the other side's entry settles it
 	// (dishonor.go). The settlement account's expected balance counts it.
 	Exceptions ledger.Account
+	// Waiting is what waits in the exceptions account for an operator
+	// (dishonours accepted, contests final, unmatched): how many, and their
+	// amount as received. Resolved is what operators settled (resolve.go):
+	// how many, and what they held there, signed.
+	Waiting  Total
+	Resolved Total
 }
 
 // Reconcile compares the rail's totals with the settlement account.
@@ -57,7 +63,8 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciliation, error) {
 	if err != nil {
 		return Reconciliation{}, err
 	}
-	r := Reconciliation{Totals: ts, Settlement: a, Receivable: recv, Exceptions: x}
+	r := Reconciliation{Totals: ts, Settlement: a, Receivable: recv, Exceptions: x,
+		Waiting: Total{What: "waiting"}, Resolved: Total{What: "resolved"}}
 	// Each exception moves the settlement account one way and the
 	// exceptions account the other.
 	r.Expected -= x.Balance
@@ -97,8 +104,19 @@ func (s *Service) Reconcile(ctx context.Context) (Reconciliation, error) {
 			// A dishonour of the bank's return of an inbound debit,
 			// accepted: the debit stands, and the account paid it.
 			r.Expected += t.Amount
+		case t.What == "entry:"+string(EntryDishonor) && t.Status == string(EntryUnmatched),
+			t.What == "entry:"+string(EntryContest) && t.Status == string(EntryUnmatched):
+			r.Waiting.Count += t.Count
+			r.Waiting.Amount += t.Amount
+		case t.What == "resolved":
+			// Settled by an operator: what they held left the exceptions
+			// account for a customer, the receivable or the written-off
+			// account, and the settlement account never saw it.
+			r.Expected -= t.Amount
+			r.Resolved.Count += t.Count
+			r.Resolved.Amount += t.Amount
 		case t.What == "owed":
-			r.Owed = t.Amount
+			r.Owed += t.Amount
 		}
 	}
 	r.Difference = a.Balance - r.Expected

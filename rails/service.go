@@ -918,6 +918,9 @@ func (s *Service) Cycle(ctx context.Context, tr Transport) error {
 	if _, err := s.Receive(ctx, tr); err != nil {
 		return err
 	}
+	if _, err := s.FinishResolutions(ctx); err != nil {
+		return err
+	}
 	if _, err := s.Recover(ctx); err != nil {
 		return err
 	}

@@ -111,6 +111,28 @@ type Store interface {
 	AccountByNumber(ctx context.Context, n ledger.AccountNumber) (ledger.Account, error)
 	// Totals sums payments and entries by status for reconciliation.
 	Totals(ctx context.Context) ([]Total, error)
+
+	// Resolution returns the operator's decision on an exception entry
+	// (ErrResolutionNotFound).
+	Resolution(ctx context.Context, f FileID, trace string, k EntryKind) (Resolution, error)
+	// DecideResolution records r, the first decision on its entry: a
+	// decision recorded before (by anyone, on any instance) is returned
+	// instead, with false.
+	DecideResolution(ctx context.Context, r Resolution) (Resolution, bool, error)
+	// FinishResolution records r booked (its Transfer, Owed and Done) if
+	// it was not yet, and in the same transaction moves its entry from
+	// unmatched to resolved, appending note to the entry's detail; it says
+	// whether it did.
+	FinishResolution(ctx context.Context, r Resolution, note string) (bool, error)
+	// CancelResolution forgets a decision not yet booked (the ledger
+	// refused it), and says whether it did.
+	CancelResolution(ctx context.Context, f FileID, trace string, k EntryKind) (bool, error)
+	// Resolutions lists decisions, newest first.
+	Resolutions(ctx context.Context, q ResolutionQuery) ([]Resolution, error)
+	// SetResolutionDebt changes what a charged exception's customer owes
+	// (and what is being taken of it) from from to to, if it is still
+	// from, and says whether it did.
+	SetResolutionDebt(ctx context.Context, f FileID, trace string, k EntryKind, from, to Debt) (bool, error)
 }
 
 // PaymentQuery selects payments.
@@ -226,14 +248,18 @@ type Entry struct {
 // EntryQuery selects inbound entries.
 type EntryQuery struct {
 	Customer bankbridge.CustomerID
+	Kinds    []EntryKind   // empty: any
+	Status   []EntryStatus // empty: any
 	Limit    int
 }
 
 // Total is a count and sum of one kind and status.
 type Total struct {
 	// What is "payment", "core" (a credit sent to the core as pain.001
-	// in mirror mode), "return", "debit", "debit_return", "owed" or
-	// "entry:<kind>".
+	// in mirror mode), "return", "debit", "debit_return", "owed" (Status
+	// "" on returned collections, "exceptions" on exceptions an operator
+	// charged), "resolved" (exceptions an operator settled: Amount is what
+	// they held in the exceptions account, signed) or "entry:<kind>".
 	What   string
 	Status string
 	Count  int64

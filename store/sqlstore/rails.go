@@ -568,14 +568,31 @@ func (s *RailsStore) Entries(ctx context.Context, q rails.EntryQuery) ([]rails.E
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	query := `SELECT ` + railEntryCols + ` FROM rail_entries`
-	args := []any{}
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + itoa(len(args)) }
 	if q.Customer != 0 {
-		query += ` WHERE customer_id = $1`
-		args = append(args, int64(q.Customer))
+		where = append(where, "customer_id = "+arg(int64(q.Customer)))
 	}
-	args = append(args, q.Limit)
-	query += ` ORDER BY at DESC, trace LIMIT $` + itoa(len(args))
+	if len(q.Kinds) > 0 {
+		var ins []string
+		for _, k := range q.Kinds {
+			ins = append(ins, arg(string(k)))
+		}
+		where = append(where, "kind IN ("+strings.Join(ins, ",")+")")
+	}
+	if len(q.Status) > 0 {
+		var ins []string
+		for _, st := range q.Status {
+			ins = append(ins, arg(string(st)))
+		}
+		where = append(where, "status IN ("+strings.Join(ins, ",")+")")
+	}
+	query := `SELECT ` + railEntryCols + ` FROM rail_entries`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY at DESC, trace LIMIT ` + arg(q.Limit)
 	rows, err := s.db.R().Query(ctx, query, args...)
 	if err != nil {
 		return nil, s.db.Err("sqlstore.Rails.Entries", err, nil)
@@ -640,6 +657,8 @@ func (s *RailsStore) Totals(ctx context.Context) ([]rails.Total, error) {
 		FROM rail_payments WHERE kind <> 'prenote' GROUP BY `+what+`, status
 		UNION ALL SELECT 'entry:' || kind, status, COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM rail_entries GROUP BY kind, status
 		UNION ALL SELECT 'owed', '', COUNT(*), CAST(COALESCE(SUM(owed), 0) AS BIGINT) FROM rail_payments WHERE owed > 0
+		UNION ALL SELECT 'owed', 'exceptions', COUNT(*), CAST(COALESCE(SUM(owed), 0) AS BIGINT) FROM rail_resolutions WHERE owed > 0 AND done_at > 0
+		UNION ALL SELECT 'resolved', '', COUNT(*), CAST(COALESCE(SUM(held), 0) AS BIGINT) FROM rail_resolutions WHERE done_at > 0
 		ORDER BY 1, 2`)
 	if err != nil {
 		return nil, s.db.Err("sqlstore.Rails.Totals", err, nil)
@@ -650,4 +669,119 @@ func (s *RailsStore) Totals(ctx context.Context) ([]rails.Total, error) {
 		return t, err
 	})
 	return ts, s.db.Err("sqlstore.Rails.Totals", err, nil)
+}
+
+// Operators' decisions on exceptions (rails/resolve.go; migration 0063).
+
+const railResolutionCols = `file_id, trace, kind, action, held, customer_id, account_id, staff_id, reason, transfer_id, owed, recovering, decided_at, done_at`
+
+func scanRailResolution(sc Scanner) (rails.Resolution, error) {
+	var r rails.Resolution
+	var kind string
+	var decided, done int64
+	err := sc.Scan(&r.File, &r.Trace, &kind, &r.Action, &r.Held, &r.Customer, &r.Account, &r.Staff, &r.Reason, &r.Transfer,
+		&r.Owed, &r.Recovering, &decided, &done)
+	r.Kind, r.Decided = rails.EntryKind(kind), fromMicros(decided)
+	if done != 0 {
+		r.Done = fromMicros(done)
+	}
+	return r, err
+}
+
+// Resolution implements rails.Store.
+func (s *RailsStore) Resolution(ctx context.Context, f rails.FileID, trace string, k rails.EntryKind) (rails.Resolution, error) {
+	r, err := scanRailResolution(s.db.W().QueryRow(ctx, `SELECT `+railResolutionCols+` FROM rail_resolutions WHERE file_id = $1 AND trace = $2 AND kind = $3`,
+		int64(f), trace, string(k)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, rails.ErrResolutionNotFound
+	}
+	return r, s.db.Err("sqlstore.Rails.Resolution", err, nil)
+}
+
+// DecideResolution implements rails.Store: the first insert wins, on any
+// instance (the primary key is the entry's).
+func (s *RailsStore) DecideResolution(ctx context.Context, r rails.Resolution) (rails.Resolution, bool, error) {
+	res, err := s.db.W().Exec(ctx, `INSERT INTO rail_resolutions (file_id, trace, kind, action, held, customer_id, account_id, staff_id, reason, decided_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (file_id, trace, kind) DO NOTHING`,
+		int64(r.File), r.Trace, string(r.Kind), r.Action, int64(r.Held), int64(r.Customer), int64(r.Account), int64(r.Staff), r.Reason, micros(r.Decided))
+	if err != nil {
+		return rails.Resolution{}, false, s.db.Err("sqlstore.Rails.DecideResolution", err, nil)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return rails.Resolution{}, false, s.db.Err("sqlstore.Rails.DecideResolution", err, nil)
+	}
+	got, err := s.Resolution(ctx, r.File, r.Trace, r.Kind)
+	return got, n == 1, err
+}
+
+// FinishResolution implements rails.Store: the decision booked and its
+// entry resolved, in one transaction.
+func (s *RailsStore) FinishResolution(ctx context.Context, r rails.Resolution, note string) (bool, error) {
+	const op = "sqlstore.Rails.FinishResolution"
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return false, s.db.Err(op, err, nil)
+	}
+	defer tx.Rollback()
+	res, err := tx.Exec(ctx, `UPDATE rail_resolutions SET transfer_id = $1, owed = $2, done_at = $3
+		WHERE file_id = $4 AND trace = $5 AND kind = $6 AND done_at = 0`,
+		int64(r.Transfer), int64(r.Owed), micros(r.Done), int64(r.File), r.Trace, string(r.Kind))
+	if err != nil {
+		return false, s.db.Err(op, err, nil)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return false, s.db.Err(op, err, nil)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE rail_entries SET status = $1, detail = detail || $2 WHERE file_id = $3 AND trace = $4 AND kind = $5 AND status = $6`,
+		string(rails.EntryResolved), note, int64(r.File), r.Trace, string(r.Kind), string(rails.EntryUnmatched)); err != nil {
+		return false, s.db.Err(op, err, nil)
+	}
+	return true, s.db.Err(op, tx.Commit(), nil)
+}
+
+// CancelResolution implements rails.Store.
+func (s *RailsStore) CancelResolution(ctx context.Context, f rails.FileID, trace string, k rails.EntryKind) (bool, error) {
+	res, err := s.db.W().Exec(ctx, `DELETE FROM rail_resolutions WHERE file_id = $1 AND trace = $2 AND kind = $3 AND done_at = 0`, int64(f), trace, string(k))
+	if err != nil {
+		return false, s.db.Err("sqlstore.Rails.CancelResolution", err, nil)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.db.Err("sqlstore.Rails.CancelResolution", err, nil)
+}
+
+// Resolutions implements rails.Store.
+func (s *RailsStore) Resolutions(ctx context.Context, q rails.ResolutionQuery) ([]rails.Resolution, error) {
+	var where []string
+	if q.Pending {
+		where = append(where, "done_at = 0")
+	}
+	if q.Owing {
+		where = append(where, "owed > 0 AND done_at > 0")
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	w := ""
+	if len(where) > 0 {
+		w = " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.W().Query(ctx, `SELECT `+railResolutionCols+` FROM rail_resolutions`+w+` ORDER BY decided_at DESC, trace LIMIT $1`, q.Limit)
+	if err != nil {
+		return nil, s.db.Err("sqlstore.Rails.Resolutions", err, nil)
+	}
+	rs, err := Collect(rows, scanRailResolution)
+	return rs, s.db.Err("sqlstore.Rails.Resolutions", err, nil)
+}
+
+// SetResolutionDebt implements rails.Store: a compare-and-set, as SetDebt.
+func (s *RailsStore) SetResolutionDebt(ctx context.Context, f rails.FileID, trace string, k rails.EntryKind, from, to rails.Debt) (bool, error) {
+	res, err := s.db.W().Exec(ctx, `UPDATE rail_resolutions SET owed = $1, recovering = $2
+		WHERE file_id = $3 AND trace = $4 AND kind = $5 AND owed = $6 AND recovering = $7 AND done_at > 0`,
+		int64(to.Owed), int64(to.Recovering), int64(f), trace, string(k), int64(from.Owed), int64(from.Recovering))
+	if err != nil {
+		return false, s.db.Err("sqlstore.Rails.SetResolutionDebt", err, nil)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, s.db.Err("sqlstore.Rails.SetResolutionDebt", err, nil)
 }

@@ -42,6 +42,7 @@ func Rails(t *testing.T, open RailsOpener) {
 	t.Run("ContestedDishonourR73AppliesTheReturnOnce", func(t *testing.T) { t.Parallel(); railsContestedDishonour(t, open) })
 	t.Run("DuplicateReturnIsDishonouredR67", func(t *testing.T) { t.Parallel(); railsDuplicateReturn(t, open) })
 	t.Run("DishonourOfTheBanksReturnContestedOrAccepted", func(t *testing.T) { t.Parallel(); railsDishonourOfOurReturn(t, open) })
+	t.Run("ExceptionsWaitingAreSettledOnceByAnOperator", func(t *testing.T) { t.Parallel(); railsResolveExceptions(t, open) })
 	t.Run("DebitReturnedAfterSpendingIsOwedAndRecovered", func(t *testing.T) { t.Parallel(); railsDebitReturnAfterSpend(t, open) })
 	t.Run("DebitNeedsAuthorisationAndWEBAValidatedAccount", func(t *testing.T) { t.Parallel(); railsDebitRules(t, open) })
 	t.Run("InboundDebitsPostOnceOrReturnR01R03", func(t *testing.T) { t.Parallel(); railsInboundDebits(t, open) })
