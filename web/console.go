@@ -14,6 +14,7 @@ import (
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
 	"github.com/bankbridge/bankbridge/legible"
+	"github.com/bankbridge/bankbridge/rails"
 )
 
 // customerRoles may open one customer's page: their contact details,
@@ -133,6 +134,11 @@ type customerView struct {
 	Chats     bool             // the chat inbox is on and the role may read it
 	Linked    []assistant.Link // the customer's linked chats, when Chats
 	CanFreeze bool
+	// Payments are the customer's payments to and from other banks (the
+	// rails on); CanRecall: the role may ask an instant one back.
+	Rails     bool
+	Payments  []rails.Payment
+	CanRecall bool
 }
 
 // recentEntry is one line of a customer's recent history across accounts.
@@ -196,6 +202,11 @@ func (s *server) consoleCustomer(w http.ResponseWriter, r *http.Request, v *visi
 			return
 		}
 	}
+	cv.Rails = s.Rails != nil
+	if cv.Payments, cv.CanRecall, err = s.customerPayments(r, c.ID, v.sess.Role); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if s.Alerts != nil {
 		if cv.Cases, err = s.Alerts.CustomerCases(ctx, c.ID); err != nil {
 			s.fail(w, r, err)
@@ -208,6 +219,8 @@ func (s *server) consoleCustomer(w http.ResponseWriter, r *http.Request, v *visi
 		p.Flash = "Account frozen: money can no longer leave it. The reason is in the audit log."
 	case "open":
 		p.Flash = "Account unfrozen. The reason is in the audit log."
+	case "recall":
+		p.Flash = "We asked the other bank for the payment back. The customer's page shows the request; the reason is in the audit log."
 	}
 	p.Data = cv
 	s.render(w, r, http.StatusOK, "customer", p)

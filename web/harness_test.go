@@ -59,6 +59,7 @@ type bank struct {
 	limits  *limits.Guard
 	rails   *rails.Service      // payees at other banks and ACH (payees_test.go)
 	railsTr *railsim.Client     // the emulator the rails reach, its files and instant service
+	sim     *railsim.Sim        // that emulator
 	langs   assistant.Languages // the customers' languages, shared with the chat
 	sched   *scheduled.Service  // scheduled payments (scheduled_test.go)
 	nextNum int
@@ -78,6 +79,9 @@ type bankOptions struct {
 	limits limits.Policy
 	// loc is the bank's time zone; nil for UTC.
 	loc *time.Location
+	// simClock runs the rails emulator on the bank's clock (else the
+	// real one), for tests that move time across return windows.
+	simClock bool
 }
 
 func newBank(t testing.TB, o bankOptions) *bank {
@@ -126,7 +130,12 @@ func newBank(t testing.TB, o bankOptions) *bank {
 		t.Fatal(err)
 	}
 	b.funding = fund.ID
-	simSrv := httptest.NewServer(railsim.New(railsim.Options{}).Handler())
+	simOpts := railsim.Options{}
+	if o.simClock {
+		simOpts.Now = now
+	}
+	b.sim = railsim.New(simOpts)
+	simSrv := httptest.NewServer(b.sim.Handler())
 	t.Cleanup(simSrv.Close)
 	b.railsTr = &railsim.Client{Base: simSrv.URL, Routing: "021000089"}
 	b.rails = rails.New(railst, led, rails.Options{Origin: rails.Origin{Routing: "021000089"}, Screener: rails.MustSample(), Now: now, Instant: b.railsTr})

@@ -46,6 +46,7 @@ func (s *server) railsRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /console/mirror", s.staff(railsRoles, s.consoleMirror))
 	mux.Handle("POST /console/rails/payments/{id}/release", s.staff(complianceRoles, s.consoleRailsDecide(true)))
 	mux.Handle("POST /console/rails/payments/{id}/reject", s.staff(complianceRoles, s.consoleRailsDecide(false)))
+	s.exceptionsRoutes(mux) // what waits in the exceptions account, and asking back for a customer: console_exceptions.go
 }
 
 // payeeForm is the add-a-payee form as typed.

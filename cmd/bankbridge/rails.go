@@ -85,12 +85,15 @@ func railsCmd(ctx context.Context, e env, args []string) error {
 		return enc.Encode(map[string]any{"settlement_balance": r.Settlement.Balance, "expected": r.Expected,
 			"difference": r.Difference, "outstanding": r.Outstanding, "unmatched": r.Unmatched, "totals": r.Totals,
 			"receivable_balance": r.Receivable.Balance, "owed": r.Owed, "receivable_difference": r.ReceivableDifference,
-			"exceptions_balance": r.Exceptions.Balance})
+			"exceptions_balance": r.Exceptions.Balance, "exceptions_waiting": r.Waiting.Count, "exceptions_waiting_amount": r.Waiting.Amount,
+			"exceptions_resolved": r.Resolved.Count, "exceptions_resolved_held": r.Resolved.Amount})
 	}
 	fmt.Fprintf(e.stdout, "ACH settlement account: %s\nWhat the rail's records imply: %s\nDifference: %s\nHeld for payments not yet settled: %s\nInbound credits matching no account (owed back): %s\n",
 		r.Settlement.Balance.Display("USD"), r.Expected.Display("USD"), r.Difference.Display("USD"), r.Outstanding.Display("USD"), r.Unmatched.Display("USD"))
 	fmt.Fprintf(e.stdout, "ACH return receivable: %s\nOwed by customers on returned collections: %s\n", r.Receivable.Balance.Display("USD"), r.Owed.Display("USD"))
 	fmt.Fprintf(e.stdout, "ACH return exceptions (in dispute: dishonoured returns, contests): %s\n", r.Exceptions.Balance.Display("USD"))
+	fmt.Fprintf(e.stdout, "  waiting for an operator: %d (%s); settled by operators: %d (held %s)\n",
+		r.Waiting.Count, r.Waiting.Amount.Display("USD"), r.Resolved.Count, r.Resolved.Amount.Display("USD"))
 	for _, t := range r.Totals {
 		fmt.Fprintf(e.stdout, "  %-14s %-10s %6d  %s\n", t.What, t.Status, t.Count, t.Amount.Display("USD"))
 	}
