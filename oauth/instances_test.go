@@ -16,10 +16,18 @@ import (
 type countingStore struct {
 	consent.Store
 	grants, polls atomic.Int32
+	// slow, when set, holds each read until it is closed; waiting counts
+	// the reads held.
+	slow    chan struct{}
+	waiting atomic.Int32
 }
 
 func (s *countingStore) Grant(ctx context.Context, id consent.GrantID) (consent.Grant, error) {
 	s.grants.Add(1)
+	if s.slow != nil {
+		s.waiting.Add(1)
+		<-s.slow
+	}
 	return s.Store.Grant(ctx, id)
 }
 
@@ -101,6 +109,67 @@ func TestRevocationReachesOtherInstance(t *testing.T) {
 			b.clock.Add(time.Second) // CacheTTL
 			if got := other(); got != http.StatusUnauthorized {
 				t.Errorf("other instance one second after the revocation: %d, want 401", got)
+			}
+		})
+	}
+}
+
+// TestBusyInstanceReadsAConsentOnce: calls that miss the cache at once for
+// one consent (a busy instance's start, or the entry's expiry) share one
+// read of the store instead of one each, on each engine.
+func TestBusyInstanceReadsAConsentOnce(t *testing.T) {
+	t.Parallel()
+	for _, engine := range testdb.Engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			b := newBankOn(t, engine)
+			ctx := context.Background()
+			st := &countingStore{Store: b.store, slow: make(chan struct{})}
+			cs2 := consent.New(st, consent.Options{Now: b.clock.Now, Accounts: b.accts})
+			as2, err := oauth.New(ctx, oauth.Deps{Consent: cs2, Issuer: b.issuer, Keys: b.keys, Now: b.clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v2 := as2.Verifier(oauth.VerifierOptions{})
+			b.otherMu.Lock()
+			b.otherAPI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if _, err := v2.Verify(r); err != nil {
+					v2.WriteChallenge(w, err)
+					return
+				}
+				w.Write([]byte("{}"))
+			})
+			b.otherMu.Unlock()
+			c := b.client
+			tok := b.link(c)
+			const calls = 16
+			codes := make(chan int, calls)
+			for range calls {
+				go func() {
+					hc := &http.Client{Transport: &transport{c: c, dpop: c.dpop, token: tok.AccessToken}}
+					res, err := hc.Get(b.issuer + "/api2/balances")
+					if err != nil {
+						codes <- 0
+						return
+					}
+					res.Body.Close()
+					codes <- res.StatusCode
+				}()
+			}
+			// The first read waits until every call has missed the cache.
+			deadline := time.Now().Add(10 * time.Second)
+			for st.waiting.Load() < 1 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(200 * time.Millisecond) // the other calls arrive and wait for it
+			close(st.slow)
+			for range calls {
+				if code := <-codes; code != http.StatusOK {
+					t.Errorf("a call: %d, want 200", code)
+				}
+			}
+			if g := st.grants.Load(); g != 1 {
+				t.Errorf("%d calls at once read the consent %d times, want 1", calls, g)
 			}
 		})
 	}

@@ -72,8 +72,14 @@ type Verifier struct {
 	// polls counts them, since is where the next one starts, tried when
 	// the last one was tried. pollMu is held by the one call polling.
 	polledAt, since, tried time.Time
-	polls                  uint64
+	polls, pollsStarted    uint64
 	pollMu                 sync.Mutex
+	// reading holds the reads of a consent in flight, so that the calls
+	// that miss the cache at once for one consent share one read.
+	reading map[consent.GrantID]*grantRead
+	// unpolled lists the entries cached with polled false, for the polls
+	// that upgrade them (cachedGrant.polled).
+	unpolled map[consent.GrantID]struct{}
 
 	tokMu  sync.Mutex
 	tokens map[[sha256.Size]byte]accessClaims // verified access tokens; see access
@@ -90,8 +96,12 @@ type cachedGrant struct {
 	touched time.Time
 	// polled marks a read no poll completed during: every change after it
 	// is reported by a poll, so it stays good while polls run (see
-	// grant). Otherwise it is good for CacheTTL after fetched.
+	// grant). Otherwise it is good for CacheTTL after fetched, or until a
+	// poll that started after it was cached (epoch) completes: that poll
+	// reports every change of the last changeOverlap, so any the read
+	// missed, and the entry becomes polled.
 	polled bool
+	epoch  uint64 // pollsStarted when the entry was cached
 	// ended marks a consent this instance saw end (ConsentEvent): kept
 	// whatever a concurrent read of the store brings back, since an ended
 	// consent never comes back.
@@ -108,7 +118,7 @@ func (s *Server) Verifier(o VerifierOptions) *Verifier {
 		o.CacheTTL = time.Second
 	}
 	return &Verifier{s: s, o: o, replay: newReplayCache(), cache: map[consent.GrantID]*cachedGrant{}, tokens: map[[sha256.Size]byte]accessClaims{},
-		since: s.now().Add(-changeOverlap)}
+		reading: map[consent.GrantID]*grantRead{}, unpolled: map[consent.GrantID]struct{}{}, since: s.now().Add(-changeOverlap)}
 }
 
 const (
@@ -231,28 +241,10 @@ func (v *Verifier) grant(ctx context.Context, id consent.GrantID, now time.Time)
 	v.mu.Unlock()
 	fresh := ok && (e.ended || e.polled && covered || now.Sub(e.fetched) < v.o.CacheTTL && !now.Before(e.fetched))
 	if !fresh {
-		g, p, err := v.s.d.Consent.Check(ctx, id)
-		if err != nil && !consent.IsEnded(err) && !errors.Is(err, consent.ErrPartnerInactive) && !errors.Is(err, consent.ErrGrantNotFound) {
-			return consent.Grant{}, consent.Partner{}, err // the store failing is not the caller's fault
+		var err error
+		if e, err = v.read(ctx, id, now, polls); err != nil {
+			return consent.Grant{}, consent.Partner{}, err
 		}
-		ne := &cachedGrant{g: g, p: p, err: err, fetched: now}
-		if ok {
-			ne.touched = e.touched
-		}
-		v.mu.Lock()
-		// A poll that completed during the read may have dropped a change
-		// the read predates: then this entry lives CacheTTL only.
-		ne.polled = v.polls == polls
-		if len(v.cache) > 100_000 {
-			clear(v.cache) // bound memory; the cache only saves reads
-		}
-		if cur := v.cache[id]; cur != nil && cur.ended {
-			ne = cur // ended while we read: the read may predate it
-		} else {
-			v.cache[id] = ne
-		}
-		v.mu.Unlock()
-		e = ne
 	}
 	switch {
 	case e.err != nil:
@@ -269,6 +261,75 @@ func (v *Verifier) grant(ctx context.Context, id consent.GrantID, now time.Time)
 		}
 	}
 	return e.g, e.p, nil
+}
+
+// grantRead is a read of a consent in flight (Verifier.reading): e and
+// err are set before done is closed.
+type grantRead struct {
+	started time.Time
+	done    chan struct{}
+	e       *cachedGrant
+	err     error
+}
+
+// read reads consent id from the store into the cache, or waits for a
+// read of it already in flight that started within CacheTTL of now (as
+// good as an entry fetched then): a busy instance whose calls miss the
+// cache at once for one consent (at start, or when its entry expires)
+// reads it once, not once per call. polls is v.polls before the miss.
+func (v *Verifier) read(ctx context.Context, id consent.GrantID, now time.Time, polls uint64) (*cachedGrant, error) {
+	v.mu.Lock()
+	// A read that started after now is fresher still.
+	if r := v.reading[id]; r != nil && now.Sub(r.started) < v.o.CacheTTL {
+		v.mu.Unlock()
+		select {
+		case <-r.done:
+			return r.e, r.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	r := &grantRead{started: now, done: make(chan struct{})}
+	v.reading[id] = r
+	prev := v.cache[id]
+	v.mu.Unlock()
+	defer func() {
+		v.mu.Lock()
+		if v.reading[id] == r {
+			delete(v.reading, id)
+		}
+		v.mu.Unlock()
+		close(r.done)
+	}()
+	g, p, err := v.s.d.Consent.Check(ctx, id)
+	if err != nil && !consent.IsEnded(err) && !errors.Is(err, consent.ErrPartnerInactive) && !errors.Is(err, consent.ErrGrantNotFound) {
+		r.err = err // the store failing is not the caller's fault
+		return nil, err
+	}
+	ne := &cachedGrant{g: g, p: p, err: err, fetched: now}
+	if prev != nil {
+		ne.touched = prev.touched
+	}
+	v.mu.Lock()
+	// A poll that completed during the read may have dropped a change
+	// the read predates: then this entry lives CacheTTL only, or until a
+	// poll started after it completes (see cachedGrant.polled).
+	ne.polled, ne.epoch = v.polls == polls, v.pollsStarted
+	if len(v.cache) > 100_000 {
+		clear(v.cache) // bound memory; the cache only saves reads
+		clear(v.unpolled)
+	}
+	if cur := v.cache[id]; cur != nil && cur.ended {
+		ne = cur // ended while we read: the read may predate it
+	} else {
+		v.cache[id] = ne
+		if !ne.polled {
+			v.unpolled[id] = struct{}{}
+		}
+	}
+	v.mu.Unlock()
+	r.e = ne
+	return ne, nil
 }
 
 // poll asks the store, at most once per CacheTTL/2 per instance and on one
@@ -291,6 +352,8 @@ func (v *Verifier) poll(ctx context.Context, now time.Time) {
 	}
 	v.tried = now
 	since := v.since
+	v.pollsStarted++
+	seq := v.pollsStarted
 	v.mu.Unlock()
 	changes, err := v.s.d.Consent.ChangedSince(ctx, since, changeLimit)
 	if err != nil {
@@ -341,6 +404,21 @@ func (v *Verifier) poll(ctx context.Context, now time.Time) {
 				}
 			}
 		}
+	}
+	// An entry cached before this poll started, and not dropped by it, has
+	// had every change since its read reported: it stays while polls run.
+	for id := range v.unpolled {
+		e := v.cache[id]
+		switch {
+		case e == nil || e.polled || e.ended || e.fetched.IsZero():
+		case e.epoch < seq:
+			ne := *e
+			ne.polled = true
+			v.cache[id] = &ne
+		default:
+			continue // cached after this poll started: the next one
+		}
+		delete(v.unpolled, id)
 	}
 	v.polledAt, v.since = now, now.Add(-changeOverlap)
 	v.polls++
