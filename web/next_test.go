@@ -15,6 +15,7 @@ import (
 // site, and on /accounts when the form was refused. Go's URL parser is not
 // a browser's (WHATWG) one; this is the check that counts.
 func TestBrowserNext(t *testing.T) {
+	t.Parallel()
 	b := newBank(t, bankOptions{now: true})
 	b.customer("Grace Hopper", "grace@example.com")
 	srv := httptest.NewServer(b.handler)

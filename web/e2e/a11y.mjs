@@ -8,14 +8,20 @@
 // reaches the skip-to-content link.
 //
 // PLAN is JSON: [{"realm": "customer"|"staff"|"public", "email": "...",
-// "name": "customer"|role, "pages": ["/accounts", ...]}]; PASSWORD logs
-// each in. With SHOTS set, a screenshot of each page named in SHOT_PAGES
-// (JSON {"path": "name"}) is kept there, at 1280 and 390 px.
+// "name": "customer"|role, "lang": "es" (optional), "wave": n (optional,
+// default 0), "pages": ["/accounts", ...]}]; PASSWORD logs each in. With
+// SHOTS set, a screenshot of each page named in SHOT_PAGES (JSON {"path":
+// "name"}) is kept there, at 1280 and 390 px.
+//
+// Each person logs in once; each view of each person scans in a browser
+// context of its own, a few (E2E_WORKERS) at a time in one browser, wave
+// after wave; the keyboard walk, which changes the data, comes after every
+// scan.
 // Run by web/a11y_e2e_test.go.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { env, step, currentStep, fail, launch } from './harness.mjs';
+import { env, step, currentStep, fail, launch, pool, WORKERS } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -35,61 +41,113 @@ const VIEWS = [
 const browser = await launch();
 const problems = [];
 let scanned = 0;
-let lastPage;
-try {
-  for (const who of PLAN) {
-    for (const view of VIEWS) {
-      // who.lang "es": the browser asks for Spanish (Accept-Language), so
-      // the pages, and the login form's labels, are Spanish.
-      const es = who.lang === 'es';
-      const context = await browser.newContext({ viewport: view.viewport, deviceScaleFactor: view.deviceScaleFactor,
-        isMobile: view.isMobile ?? false, hasTouch: view.hasTouch ?? false, locale: es ? 'es-MX' : 'en-US' });
-      const page = await context.newPage();
-      lastPage = page;
-      page.setDefaultTimeout(15000);
-      page.on('pageerror', (e) => problems.push(`${who.name} ${view.name}: page error: ${e.message}`));
-      if (who.realm !== 'public') {
-        step(`log in as ${who.name} at ${view.name}`);
-        const login = who.realm === 'staff' ? '/console/login' : '/login';
-        await page.goto(`${BASE_URL}${login}`);
-        await page.getByLabel(es ? 'Correo electrónico' : 'Email').fill(who.email);
-        await page.getByLabel(es ? 'Contraseña' : 'Password').fill(PASSWORD);
-        await Promise.all([page.waitForURL((u) => !u.pathname.endsWith('/login')), page.getByRole('button', { name: es ? 'Iniciar sesión' : 'Log in' }).click()]);
-      }
-      for (const path of who.pages) {
-        step(`scan ${path} as ${who.name} at ${view.name}`);
-        await page.goto(`${BASE_URL}${path}`);
-        if (es) {
-          const lang = await page.evaluate(() => document.documentElement.lang);
-          if (lang !== 'es') problems.push(`${who.name} ${view.name} ${path}: <html lang="${lang}">, want es`);
-        }
-        await page.evaluate(axeSource); // through the DevTools protocol: the page's CSP (script-src 'self') stays on
-        const result = await page.evaluate(async (tags) => {
-          // eslint-disable-next-line no-undef
-          const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
-          return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
-        }, TAGS);
-        scanned++;
-        for (const v of result) problems.push(`${who.name} ${view.name} ${path}: ${v}`);
-        if (view.name !== '1280') {
-          const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-          if (sw > iw + 1) problems.push(`${who.name} ${view.name} ${path}: scrolls sideways (${sw} px wide in a ${iw} px window)`);
-        }
-        const shot = SHOT_PAGES[path];
-        if (SHOTS && shot && view.name !== 'zoom200') {
-          await page.screenshot({ path: join(SHOTS, `${shot}-${view.name}.png`), fullPage: true });
-        }
-        // A page that puts focus in a field itself (the login form) has
-        // the skip link before it, one Shift+Tab away.
-        const autofocus = await page.evaluate(() => document.activeElement && document.activeElement !== document.body);
-        if (view.name === '1280' && !autofocus) {
-          await page.keyboard.press('Tab');
-          const first = await page.evaluate(() => document.activeElement?.textContent?.trim());
-          if (first !== (es ? 'Saltar al contenido principal' : 'Skip to main content')) problems.push(`${who.name} ${path}: the first Tab reaches "${first}", not the skip link`);
-        }
-      }
-      await context.close();
+// context is a new browser context at view, in who's language.
+const context = (who, view) => browser.newContext({ viewport: view.viewport, deviceScaleFactor: view.deviceScaleFactor,
+  isMobile: view.isMobile ?? false, hasTouch: view.hasTouch ?? false,
+  // who.lang "es": the browser asks for Spanish (Accept-Language), so
+  // the pages, and the login form's labels, are Spanish.
+  locale: who.lang === 'es' ? 'es-MX' : 'en-US' });
+// sessions are the cookies of those signed in, by key.
+const sessions = new Map();
+const key = (who) => `${who.realm} ${who.email} ${who.lang ?? ''}`;
+// lanes[worker] holds the contexts a lane of the pool scans in, one per
+// view and language, each with its page. A context goes from one person
+// to the next by its cookies: cleared, then the person's session's set.
+// They are all a browser keeps of this site (every page is Cache-Control:
+// no-store), and a new context per person and view cost Chromium a
+// renderer process each.
+const lanes = [];
+const tab = async (worker, who, view) => {
+  const lane = (lanes[worker] ??= new Map());
+  const k = `${view.name} ${who.lang ?? ''}`;
+  let t = lane.get(k);
+  if (!t) {
+    const ctx = await context(who, view);
+    // axe-core goes into every document through the DevTools protocol,
+    // as the context's init script, sent once rather than with every
+    // scan (it is half a megabyte); the page's CSP (script-src 'self')
+    // stays on.
+    await ctx.addInitScript({ content: axeSource });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(15000);
+    t = { ctx, page, who };
+    page.on('pageerror', (e) => problems.push(`${t.who.name} ${view.name}: page error: ${e.message}`));
+    lane.set(k, t);
+  }
+  t.who = who;
+  await t.ctx.clearCookies();
+  const cookies = sessions.get(key(who)) ?? [];
+  if (cookies.length) await t.ctx.addCookies(cookies);
+  return t.page;
+};
+// scan scans who's pages at view.
+const scan = async ({ who, view }, step, worker) => {
+  const es = who.lang === 'es';
+  const page = await tab(worker, who, view);
+  for (const path of who.pages) {
+    step(`scan ${path} as ${who.name} at ${view.name}`);
+    await page.goto(`${BASE_URL}${path}`);
+    // A lost session would scan the login page in the page's place.
+    if (who.realm !== 'public' && new URL(page.url()).pathname.endsWith('/login')) fail(`${path} sent ${who.name} to ${page.url()}: not signed in`);
+    if (es) {
+      const lang = await page.evaluate(() => document.documentElement.lang);
+      if (lang !== 'es') problems.push(`${who.name} ${view.name} ${path}: <html lang="${lang}">, want es`);
     }
+    const result = await page.evaluate(async (tags) => {
+      // eslint-disable-next-line no-undef
+      const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+      return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
+    }, TAGS);
+    scanned++;
+    for (const v of result) problems.push(`${who.name} ${view.name} ${path}: ${v}`);
+    if (view.name !== '1280') {
+      const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+      if (sw > iw + 1) problems.push(`${who.name} ${view.name} ${path}: scrolls sideways (${sw} px wide in a ${iw} px window)`);
+    }
+    const shot = SHOT_PAGES[path];
+    if (SHOTS && shot && view.name !== 'zoom200') {
+      await page.screenshot({ path: join(SHOTS, `${shot}-${view.name}.png`), fullPage: true });
+    }
+    // A page that puts focus in a field itself (the login form) has
+    // the skip link before it, one Shift+Tab away.
+    const autofocus = await page.evaluate(() => document.activeElement && document.activeElement !== document.body);
+    if (view.name === '1280' && !autofocus) {
+      await page.keyboard.press('Tab');
+      const first = await page.evaluate(() => document.activeElement?.textContent?.trim());
+      if (first !== (es ? 'Saltar al contenido principal' : 'Skip to main content')) problems.push(`${who.name} ${path}: the first Tab reaches "${first}", not the skip link`);
+    }
+  }
+};
+try {
+  // Everyone who signs in does so once, through the login form, each at
+  // the next of the three views in turn (so both login forms, in English
+  // and in Spanish, are filled and sent at every width), and the session's
+  // cookies are kept for the scans.
+  const signingIn = [...new Map(PLAN.filter((who) => who.realm !== 'public').map((who) => [key(who), who])).values()]
+    .map((who, i) => ({ who, view: VIEWS[i % VIEWS.length] }));
+  await pool(signingIn, WORKERS, async ({ who, view }, step, worker) => {
+    step(`log in as ${who.name} at ${view.name}`);
+    const es = who.lang === 'es';
+    const page = await tab(worker, who, view); // with no cookies yet
+    const login = who.realm === 'staff' ? '/console/login' : '/login';
+    await page.goto(`${BASE_URL}${login}`);
+    await page.getByLabel(es ? 'Correo electrónico' : 'Email').fill(who.email);
+    await page.getByLabel(es ? 'Contraseña' : 'Password').fill(PASSWORD);
+    await Promise.all([page.waitForURL((u) => !u.pathname.endsWith('/login')), page.getByRole('button', { name: es ? 'Iniciar sesión' : 'Log in' }).click()]);
+    sessions.set(key(who), await page.context().cookies());
+  });
+  // Then every page of every person at every view, a few contexts at a
+  // time in this one browser, wave by wave: what some pages show depends
+  // on what others did first (a member of staff who opens Ada's accounts
+  // is listed on her disclosures page), so PLAN puts each person in a wave
+  // (who.wave, default 0) and a wave starts when the one before it has
+  // ended. In a wave, the people with the most pages go first, so that
+  // the last to finish are short.
+  const waves = [...new Set(PLAN.map((who) => who.wave ?? 0))].sort((a, b) => a - b);
+  for (const wave of waves) {
+    const scans = PLAN.filter((who) => (who.wave ?? 0) === wave).flatMap((who) => VIEWS.map((view) => ({ who, view })));
+    scans.sort((a, b) => b.who.pages.length - a.who.pages.length);
+    await pool(scans, WORKERS, scan);
   }
   // Keyboard only, as someone who cannot use a mouse: log in, freeze a
   // card through its confirmation, dispute a payment, move money through
@@ -180,7 +238,7 @@ try {
     await ctx.close();
   }
   step('report');
-  if (problems.length) fail(`${problems.length} problems on ${scanned} scans:\n  ${problems.join('\n  ')}`);
+  if (problems.length) fail(`${problems.length} problems on ${scanned} scans:\n  ${problems.sort().join('\n  ')}`);
   console.log(`e2e: PASS ${scanned} scans, 0 axe violations (${TAGS.join(', ')}), no sideways scrolling`);
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const p = await ctx.newPage();
