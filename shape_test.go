@@ -107,7 +107,7 @@ var packages = map[string]pkgRule{
 	"statement": {layer: logic, imports: []string{"", "identity", "ledger", "legible"}},
 	// rails originates and receives ACH files; it reads and writes
 	// through its Store and speaks to the operator through Transport.
-	"rails": {layer: logic, imports: []string{"", "ledger"}},
+	"rails": {layer: logic, imports: []string{"", "ledger", "legible"}},
 
 	"problem": {layer: httpBase, imports: []string{""}},
 	// oauth serves the authorization endpoints and also verifies the tokens
