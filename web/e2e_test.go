@@ -15,6 +15,7 @@ import (
 // Chromium or the Node packages it skips, except in CI (CI set) where it fails.
 // BANKBRIDGE_E2E_SCREENSHOT keeps the screenshot at that path.
 func TestBrowserTransfer(t *testing.T) {
+	t.Parallel()
 	b := newBank(t, bankOptions{now: true})
 	c := b.customer("Grace Hopper", "grace@example.com")
 	checking := b.account(c.ID, "Everyday checking", ledger.Checking, 250000)

@@ -17,6 +17,7 @@ import (
 // second browser. Afterwards the choice is stored for the customer, where
 // the chat reads it.
 func TestBrowserSpanish(t *testing.T) {
+	t.Parallel()
 	b := newBank(t, bankOptions{now: true})
 	c := b.customer("Ana Ruiz", "ana@example.com")
 	checking := b.account(c.ID, "Everyday checking", ledger.Checking, 250000)

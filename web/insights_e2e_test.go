@@ -17,6 +17,7 @@ import (
 // them, fails in CI). BANKBRIDGE_E2E_INSIGHTS_SCREENSHOT keeps the
 // screenshot at that path.
 func TestBrowserInsights(t *testing.T) {
+	t.Parallel()
 	b, _, _ := insightsBank(t, bankOptions{now: true}, 1500)
 	b.staff("analyst@bank.test", identity.Analyst)
 	srv := httptest.NewServer(b.handler)

@@ -19,6 +19,7 @@ import (
 // TestBrowserTransfer. BANKBRIDGE_E2E_PAYEES_SCREENSHOT keeps the
 // screenshot at that path.
 func TestBrowserPayees(t *testing.T) {
+	t.Parallel()
 	b := newBank(t, bankOptions{now: true})
 	c := b.customer("Grace Hopper", "grace@example.com")
 	b.account(c.ID, "Everyday checking", ledger.Checking, 250000)

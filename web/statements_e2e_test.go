@@ -17,6 +17,7 @@ import (
 // keeps the statements page's screenshot at that path (the detail page's
 // beside it, "-transaction" added).
 func TestBrowserStatements(t *testing.T) {
+	t.Parallel()
 	month := statement.Month(time.Now()).AddDate(0, -1, 0)
 	b := newStatementBank(t, bankOptions{now: true}, month)
 	srv := httptest.NewServer(b.handler)
