@@ -30,9 +30,11 @@ type alertsBank struct {
 	bobAlert alerts.AlertID
 }
 
-func newAlertsBank(t *testing.T) *alertsBank {
+// newAlertsBank is a bank with alerts for Ada and Bob; o, when given, is
+// newBank's options.
+func newAlertsBank(t *testing.T, o ...bankOptions) *alertsBank {
 	t.Helper()
-	b := newBank(t, bankOptions{})
+	b := newBank(t, append(o, bankOptions{})[0])
 	ab := &alertsBank{bank: b, svc: alerts.New(b.db.Alerts(), b.db.Ledger(), alerts.Options{Now: b.clock.Now})}
 	b.handler = web.New(web.Deps{Auth: b.ids, Ledger: b.ledger, Logger: slog.New(slog.DiscardHandler), Now: b.clock.Now,
 		BankName: "Test Bank", Alerts: ab.svc})
