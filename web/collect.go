@@ -150,6 +150,32 @@ func (s *server) recallForm(w http.ResponseWriter, r *http.Request, v *visit) {
 	s.renderRecall(w, r, v, http.StatusOK, recallView{P: p})
 }
 
+// askBack asks the other bank for payment id back (rails.RequestReturn,
+// for customer c, or 0 for staff acting for the customer) and reports
+// whether the caller goes on to the payment's page: a request the service
+// recorded but could not send yet is asked again by the rails worker under
+// the same case id; one asked before answers already (409) in words.
+func (s *server) askBack(w http.ResponseWriter, r *http.Request, v *visit, c bankbridge.CustomerID, id rails.PaymentID, reason, already string) bool {
+	_, err := s.Rails.RequestReturn(r.Context(), c, id, reason)
+	switch {
+	case err == nil:
+	case errors.Is(err, rails.ErrNotRecallable):
+		s.failPage(w, r, v, http.StatusConflict, "This payment cannot be asked back", already)
+		return false
+	case errors.Is(err, rails.ErrPaymentNotFound):
+		s.notFound(w, r, v)
+		return false
+	default:
+		now, gerr := s.Rails.Store().Payment(r.Context(), id)
+		if gerr != nil || now.Recall != rails.RecallRequested {
+			s.fail(w, r, err)
+			return false
+		}
+		s.Logger.Warn("web: request for return unanswered; the worker asks again", "payment", id, "err", err)
+	}
+	return true
+}
+
 func (s *server) renderRecall(w http.ResponseWriter, r *http.Request, v *visit, status int, rv recallView) {
 	pg := v.page("Ask for a payment back", "payees")
 	pg.Data = rv
@@ -175,27 +201,10 @@ func (s *server) recallAsk(w http.ResponseWriter, r *http.Request, v *visit) {
 		s.renderRecall(w, r, v, http.StatusUnprocessableEntity, recallView{P: p, Reason: reason, Error: "Choose why you want the payment back."})
 		return
 	}
-	_, err := s.Rails.RequestReturn(r.Context(), v.sess.Customer, p.ID, reason)
-	switch {
-	case err == nil:
-	case errors.Is(err, rails.ErrNotRecallable):
-		// Another tab, or another instance, asked first: the page says
-		// what came of it.
-		s.failPage(w, r, v, http.StatusConflict, "This payment cannot be asked back",
-			"You already asked for this payment back. Its page shows the other bank's answer.")
+	// Another tab, or another instance, may have asked first: the page
+	// says what came of it.
+	if !s.askBack(w, r, v, v.sess.Customer, p.ID, reason, "You already asked for this payment back. Its page shows the other bank's answer.") {
 		return
-	case errors.Is(err, rails.ErrPaymentNotFound):
-		s.notFound(w, r, v)
-		return
-	default:
-		// Recorded but unanswered (the instant service did not answer):
-		// the rails worker asks again under the same case id.
-		now, gerr := s.Rails.Store().Payment(r.Context(), p.ID)
-		if gerr != nil || now.Recall != rails.RecallRequested {
-			s.fail(w, r, err)
-			return
-		}
-		s.Logger.Warn("web: request for return unanswered; the worker asks again", "payment", p.ID, "err", err)
 	}
 	http.Redirect(w, r, "/payments/ach/"+strconv.FormatInt(int64(p.ID), 10)+"?done=recall", http.StatusSeeOther)
 }

@@ -448,26 +448,9 @@ func (s *server) consoleRecall(w http.ResponseWriter, r *http.Request, v *visit)
 	if !s.auditStaffAction(w, r, v, p.Customer, what, rv.Note) {
 		return
 	}
-	_, err := s.Rails.RequestReturn(r.Context(), 0, p.ID, rv.Reason)
-	switch {
-	case err == nil:
-	case errors.Is(err, rails.ErrNotRecallable):
-		// Asked a moment ago, by the customer or other staff, on any instance.
-		s.failPage(w, r, v, http.StatusConflict, "This payment cannot be asked back",
-			"This payment was asked back already. The customer's payments list here shows the other bank's answer.")
+	// Asked a moment ago, by the customer or other staff, on any instance?
+	if !s.askBack(w, r, v, 0, p.ID, rv.Reason, "This payment was asked back already. The customer's payments list here shows the other bank's answer.") {
 		return
-	case errors.Is(err, rails.ErrPaymentNotFound):
-		s.notFound(w, r, v)
-		return
-	default:
-		// Recorded, unanswered: the rails worker asks again under the
-		// same case id.
-		now, gerr := s.Rails.Store().Payment(r.Context(), p.ID)
-		if gerr != nil || now.Recall != rails.RecallRequested {
-			s.fail(w, r, err)
-			return
-		}
-		s.Logger.Warn("web: request for return unanswered; the worker asks again", "payment", p.ID, "err", err)
 	}
 	s.Logger.Info("rails: instant payment asked back by staff", "payment", p.ID, "reason", rv.Reason, "staff", v.sess.Staff)
 	http.Redirect(w, r, "/console/customers/"+strconv.FormatInt(int64(p.Customer), 10)+"?done=recall#payments", http.StatusSeeOther)
