@@ -121,6 +121,13 @@ func TestCards(t *testing.T) {
 	if p := bobBr.get("/cases/" + m[1]); p.status != http.StatusNotFound {
 		t.Errorf("Bob opens Ada's case: %d, want 404", p.status)
 	}
+	// In Spanish the list names the kind of case as a noun.
+	es := ab.browser()
+	es.get("/language?lang=es")
+	es.login("", "ada@example.com")
+	if p := es.get("/cases"); !strings.Contains(p.body, "Tarjeta robada") {
+		t.Errorf("the Spanish list of cases does not say %q:\n%s", "Tarjeta robada", p.body)
+	}
 }
 
 // TestDisputes: a customer disputes a card payment from their history; the

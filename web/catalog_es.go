@@ -1,6 +1,12 @@
 package web
 
-import "github.com/bankbridge/bankbridge/rails"
+import (
+	"fmt"
+
+	"github.com/bankbridge/bankbridge/alerts"
+	"github.com/bankbridge/bankbridge/identity"
+	"github.com/bankbridge/bankbridge/rails"
+)
 
 // spanish is the customer pages' catalogue: each English text of a
 // template ({{t "..."}}), page title, flash and message, in Spanish.
@@ -111,11 +117,15 @@ var spanish = map[string]string{
 	"Every kind of alert": "Todo tipo de alerta",
 	"Every time the bank shares your data with an app you connected, sends it to you through a messaging app, or a member of staff opens your accounts, it is written here. The record is sealed in a tamper-evident log: each download below carries the proof that the bank cannot change or remove a line later.": "Cada vez que el banco comparte tus datos con una app que conectaste, te los envía por una app de mensajería, o alguien del personal abre tus cuentas, queda escrito aquí. El registro está sellado en un registro a prueba de manipulaciones: cada descarga de abajo lleva la prueba de que el banco no puede cambiar ni quitar una línea después.",
 	"Everything: amounts, merchants, card digits": "Todo: importes, comercios, dígitos de la tarjeta",
-	"Expired":                             "Vencido",
-	"Extend for":                          "Ampliar por",
-	"Extend":                              "Ampliar",
-	"Failed":                              "Fallido",
-	"Follow case":                         "Ver el caso",
+	"Expired":                  "Vencido",
+	"Extend for":               "Ampliar por",
+	"Extend":                   "Ampliar",
+	"Failed":                   "Fallido",
+	"Follow case":              "Ver el caso",
+	"Choose another password:": "Elige otra contraseña:",
+	fmt.Sprintf("use at least %d characters", identity.MinPasswordLen): fmt.Sprintf("usa al menos %d caracteres", identity.MinPasswordLen),
+	fmt.Sprintf("use at most %d characters", identity.MaxPasswordLen):  fmt.Sprintf("usa como mucho %d caracteres", identity.MaxPasswordLen),
+	"choose a password other than the one you have":                    "elige una contraseña distinta de la que tienes",
 	"Follow live":                         "Seguir en directo",
 	"Stop following":                      "Dejar de seguir",
 	"refresh":                             "actualizar",
@@ -616,4 +626,15 @@ var spanish = map[string]string{
 	"for a few minutes":              "durante unos minutos",
 	"until %s (in about %d minutes)": "hasta las %s (en unos %d minutos)",
 	"until %s (in about %d minute)":  "hasta las %s (en aproximadamente %d minuto)",
+}
+
+// caseKindsES are the kinds of case as nouns in Spanish (the template
+// function caseKind): the catalogue is keyed by the English words, and
+// "Dispute" there is the button's verb.
+var caseKindsES = map[alerts.CaseKind]string{
+	alerts.CaseFraud:     "Fraude",
+	alerts.CaseLost:      "Tarjeta perdida",
+	alerts.CaseStolen:    "Tarjeta robada",
+	alerts.CaseDispute:   "Disputa",
+	alerts.CaseSanctions: "Retención por sanciones",
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/bankbridge/bankbridge"
+	"github.com/bankbridge/bankbridge/alerts"
 	"github.com/bankbridge/bankbridge/assistant"
 	"github.com/bankbridge/bankbridge/identity"
 	"github.com/bankbridge/bankbridge/ledger"
@@ -231,6 +232,14 @@ func funcsFor(l assistant.Language, loc *time.Location) map[string]any {
 	// msg is for a message a handler wrote (a form's error): translated
 	// when the catalogue has it, else shown as written.
 	m["msg"] = func(s string) string { return tr(l, s) }
+	// caseKind names a case's kind: a noun, which the catalogue's "Dispute"
+	// (the button's verb) is not, so the nouns have a table of their own.
+	m["caseKind"] = func(k alerts.CaseKind) string {
+		if es, ok := caseKindsES[k]; ok && l == assistant.Spanish {
+			return es
+		}
+		return k.Label()
+	}
 	m["date"] = func(t time.Time) string {
 		if t.IsZero() {
 			return ""

@@ -139,7 +139,7 @@ func (s *server) resetSubmit(w http.ResponseWriter, r *http.Request) {
 	} else if err = s.Passwords.ResetPassword(r.Context(), pv.Token, pw); err != nil {
 		switch bankbridge.ErrorCode(err) {
 		case "password_invalid":
-			pv.Error = "Choose another password: " + fieldDetails(err) + "."
+			pv.Error = passwordRefused(s.lang(r), err)
 		case "reset_link_invalid":
 			pv.Error = "This link does not work any more: it was used, is older than 30 minutes, or is not ours. Ask for a new one."
 			pv.Token = ""
@@ -176,7 +176,7 @@ func (s *server) passwordChange(w http.ResponseWriter, r *http.Request, v *visit
 		http.Redirect(w, r, "/security?done=password", http.StatusSeeOther)
 		return
 	case bankbridge.ErrorCode(err) == "password_invalid":
-		sv.PasswordError = "Choose another password: " + fieldDetails(err) + "."
+		sv.PasswordError = passwordRefused(s.lang(r), err)
 	case bankbridge.ErrorKind(err) == bankbridge.Unauthenticated:
 		sv.PasswordError = "Your current password is not right."
 	case bankbridge.ErrorKind(err) == bankbridge.TooManyRequests:
@@ -189,19 +189,20 @@ func (s *server) passwordChange(w http.ResponseWriter, r *http.Request, v *visit
 	s.renderSecurity(w, r, v, http.StatusBadRequest, sv)
 }
 
-// fieldDetails joins the details of a validation error's fields.
-func fieldDetails(err error) string {
+// passwordRefused says in l why a new password was refused: the details
+// of the validation error's fields, each in the catalogue.
+func passwordRefused(l assistant.Language, err error) string {
 	var parts []string
 	var e *bankbridge.Error
 	if errors.As(err, &e) {
 		for _, f := range e.Fields {
-			parts = append(parts, f.Detail)
+			parts = append(parts, tr(l, f.Detail))
 		}
 	}
 	if len(parts) == 0 {
-		return bankbridge.ErrorMessage(err)
+		parts = append(parts, tr(l, bankbridge.ErrorMessage(err)))
 	}
-	return strings.Join(parts, "; ")
+	return tr(l, "Choose another password:") + " " + strings.Join(parts, "; ") + "."
 }
 
 // The reset e-mail, in the catalogue like every customer text.

@@ -141,6 +141,10 @@ func TestPasswordChangePausedInSpanish(t *testing.T) {
 	br.get("/language?lang=es")
 	br.login("", "ana@example.com")
 	csrf := br.csrf("/security")
+	// A new password too short is refused in Spanish, its rule too.
+	if res := br.post("/security/password", url.Values{"csrf": {csrf}, "current": {password}, "password": {"corta"}, "again": {"corta"}}); !strings.Contains(res.body, "Elige otra contraseña: usa al menos 8 caracteres.") {
+		t.Errorf("a short new password: %d\n%s", res.status, res.body)
+	}
 	var res page
 	for range 5 {
 		res = br.post("/security/password", url.Values{"csrf": {csrf}, "current": {"wrong"}, "password": {"a new passphrase"}, "again": {"a new passphrase"}})
