@@ -424,7 +424,11 @@ func (l *Log) linger(t *time.Timer, batch *[]*call) {
 // commit writes one batch, retrying a bounded number of times when the
 // store reports a transient failure, and answers every caller. Callers'
 // contexts are not used: once queued, a record is written whatever its
-// caller does, so no cancellation can abort its neighbours.
+// caller does, so no cancellation can abort its neighbours. A caller
+// waiting for its record (Append) is answered after three quick tries; the
+// records no one waits for (Post) are tried again for about 8 s more
+// (postedTries: a database that refuses connections for a few seconds
+// under load), and only then logged as lost.
 func (l *Log) commit(batch []*call, recs []Record) {
 	for _, c := range batch {
 		recs = append(recs, c.rec)
@@ -438,15 +442,17 @@ func (l *Log) commit(batch []*call, recs []Record) {
 		cancel()
 		tag = key.Tagger()
 	}
-	for i := 0; err == nil && i < 3; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = l.st.Append(ctx, recs, tag)
-		cancel()
-		if err == nil || bankbridge.ErrorKind(err) != bankbridge.Unavailable || i == 2 {
-			break
+	keyed := err == nil
+	if keyed {
+		err = l.append(recs, tag, 3)
+	}
+	var posted []*call
+	if keyed && err != nil && bankbridge.ErrorKind(err) == bankbridge.Unavailable {
+		for _, c := range batch {
+			if c.res == nil {
+				posted = append(posted, c)
+			}
 		}
-		err = nil
-		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
 	}
 	if err != nil {
 		err = ErrClosed.WithOp("audit.commit", err)
@@ -457,10 +463,51 @@ func (l *Log) commit(batch []*call, recs []Record) {
 			c.res <- result{err: err}
 		case c.res != nil:
 			c.res <- result{rec: recs[i]}
-		case err != nil:
+		case err != nil && len(posted) == 0:
 			l.opts.Logger.Error("audit: record lost", "kind", c.rec.Kind, "request_id", c.rec.RequestID, "err", err)
 		}
 	}
+	if len(posted) == 0 {
+		return
+	}
+	again := make([]Record, 0, len(posted))
+	for _, c := range posted {
+		again = append(again, c.rec)
+	}
+	if err := l.append(again, tag, postedTries); err != nil {
+		for _, c := range posted {
+			l.opts.Logger.Error("audit: record lost", "kind", c.rec.Kind, "request_id", c.rec.RequestID, "err", err)
+		}
+	}
+}
+
+// postedTries bounds the tries of records no one waits for: with append's
+// backoff (5 ms doubling, at most a second between tries) about 8 s in all.
+const postedTries = 16
+
+// append stores recs, trying up to tries times while the store reports a
+// transient failure (Unavailable), waiting 5 ms, 10 ms, 20 ms ... (at most
+// a second) between tries, or until the log closes.
+func (l *Log) append(recs []Record, tag Tagger, tries int) error {
+	var err error
+	wait := 5 * time.Millisecond
+	for i := 0; i < tries; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = l.st.Append(ctx, recs, tag)
+		cancel()
+		if err == nil || bankbridge.ErrorKind(err) != bankbridge.Unavailable || i == tries-1 {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-l.done:
+			if i >= 2 {
+				return err // closing: no more patience than a caller gets
+			}
+		}
+		wait = min(2*wait, time.Second)
+	}
+	return err
 }
 
 // sealer seals every SealEvery until Close, then once more after the last

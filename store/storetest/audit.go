@@ -43,6 +43,53 @@ func Audit(t *testing.T, open AuditOpener) {
 	t.Run("InsiderRewritesAreCaught", func(t *testing.T) { t.Parallel(); auditInsider(t, open) })
 	t.Run("UpgradeToMACsSealsTheUntaggedTail", func(t *testing.T) { t.Parallel(); auditUpgradeToMACs(t, open) })
 	t.Run("RetentionKeepsTheLogVerifiable", func(t *testing.T) { t.Parallel(); auditRetention(t, open) })
+	t.Run("PostedRecordOutlivesAShortOutage", func(t *testing.T) { t.Parallel(); auditPostedOutage(t, open) })
+}
+
+// outage is an audit store that refuses the first fail appends as a
+// database refusing connections would (Unavailable).
+type outage struct {
+	audit.Store
+	fail atomic.Int32
+}
+
+func (o *outage) Append(ctx context.Context, recs []audit.Record, tag audit.Tagger) error {
+	if o.fail.Add(-1) >= 0 {
+		return bankbridge.E(bankbridge.Unavailable, "db_unavailable", "too many clients")
+	}
+	return o.Store.Append(ctx, recs, tag)
+}
+
+// auditPostedOutage: a record posted (no caller waits for it) while the
+// database refuses appends for longer than a waiting caller's three quick
+// tries is written once the database is back, not lost; a caller waiting
+// during the outage is told it failed.
+func auditPostedOutage(t *testing.T, open AuditOpener) {
+	st, _ := open(t)
+	o := &outage{Store: st}
+	o.fail.Store(8)
+	l := audit.New(o, audit.Options{})
+	defer l.Close()
+	ctx := context.Background()
+	if _, err := l.Append(ctx, auditRec(0)); err == nil {
+		t.Fatal("a record appended during the outage: no error")
+	}
+	noErr(t, l.Post(ctx, auditRec(2))) // a consent granted: not a disclosure, which must wait
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := st.Size(ctx)
+		noErr(t, err)
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the posted record is not written after the outage: size %d", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := scanAll(t, st); len(got) != 1 || got[0].RequestID != "req-2" {
+		t.Fatalf("records after the outage: %+v", got)
+	}
 }
 
 var auditT0 = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
