@@ -234,18 +234,10 @@ func (s *RailsStore) Payments(ctx context.Context, q rails.PaymentQuery) ([]rail
 		where = append(where, "file_id = "+arg(int64(q.File)))
 	}
 	if len(q.Status) > 0 {
-		var ins []string
-		for _, st := range q.Status {
-			ins = append(ins, arg(string(st)))
-		}
-		where = append(where, "status IN ("+strings.Join(ins, ",")+")")
+		where = append(where, inList("status", q.Status, arg))
 	}
 	if len(q.Kinds) > 0 {
-		var ins []string
-		for _, k := range q.Kinds {
-			ins = append(ins, arg(string(k)))
-		}
-		where = append(where, "kind IN ("+strings.Join(ins, ",")+")")
+		where = append(where, inList("kind", q.Kinds, arg))
 	}
 	if q.Owing {
 		where = append(where, "owed > 0")
@@ -472,11 +464,7 @@ func (s *RailsStore) Files(ctx context.Context, q rails.FileQuery) ([]rails.File
 		where = append(where, "direction = "+arg(string(q.Direction)))
 	}
 	if len(q.Status) > 0 {
-		var ins []string
-		for _, st := range q.Status {
-			ins = append(ins, arg(string(st)))
-		}
-		where = append(where, "status IN ("+strings.Join(ins, ",")+")")
+		where = append(where, inList("status", q.Status, arg))
 	}
 	if q.Limit <= 0 {
 		q.Limit = 100
@@ -575,18 +563,10 @@ func (s *RailsStore) Entries(ctx context.Context, q rails.EntryQuery) ([]rails.E
 		where = append(where, "customer_id = "+arg(int64(q.Customer)))
 	}
 	if len(q.Kinds) > 0 {
-		var ins []string
-		for _, k := range q.Kinds {
-			ins = append(ins, arg(string(k)))
-		}
-		where = append(where, "kind IN ("+strings.Join(ins, ",")+")")
+		where = append(where, inList("kind", q.Kinds, arg))
 	}
 	if len(q.Status) > 0 {
-		var ins []string
-		for _, st := range q.Status {
-			ins = append(ins, arg(string(st)))
-		}
-		where = append(where, "status IN ("+strings.Join(ins, ",")+")")
+		where = append(where, inList("status", q.Status, arg))
 	}
 	query := `SELECT ` + railEntryCols + ` FROM rail_entries`
 	if len(where) > 0 {
@@ -784,4 +764,14 @@ func (s *RailsStore) SetResolutionDebt(ctx context.Context, f rails.FileID, trac
 	}
 	n, err := res.RowsAffected()
 	return n == 1, s.db.Err("sqlstore.Rails.SetResolutionDebt", err, nil)
+}
+
+// inList is "col IN ($i, $j, ...)" for vs, each bound through arg (a
+// query builder's placeholder counter).
+func inList[T ~string](col string, vs []T, arg func(any) string) string {
+	ps := make([]string, len(vs))
+	for i, v := range vs {
+		ps[i] = arg(string(v))
+	}
+	return col + " IN (" + strings.Join(ps, ",") + ")"
 }
