@@ -36,6 +36,28 @@ func (s *countingStore) ChangedSince(ctx context.Context, since time.Time, limit
 	return s.Store.ChangedSince(ctx, since, limit)
 }
 
+// otherInstance serves b's /api2 from a second instance on the same
+// database: its own authorization server and Verifier over b's keys,
+// reading consents through st.
+func otherInstance(t *testing.T, b *bank, st consent.Store) {
+	t.Helper()
+	cs2 := consent.New(st, consent.Options{Now: b.clock.Now, Accounts: b.accts})
+	as2, err := oauth.New(context.Background(), oauth.Deps{Consent: cs2, Issuer: b.issuer, Keys: b.keys, Now: b.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := as2.Verifier(oauth.VerifierOptions{})
+	b.otherMu.Lock()
+	defer b.otherMu.Unlock()
+	b.otherAPI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := v2.Verify(r); err != nil {
+			v2.WriteChallenge(w, err)
+			return
+		}
+		w.Write([]byte("{}"))
+	})
+}
+
 // TestRevocationReachesOtherInstance: two instances on one database, each
 // with its own authorization server and Verifier over the same keys. The
 // second serves a consent for five seconds reading it from the store once,
@@ -51,21 +73,7 @@ func TestRevocationReachesOtherInstance(t *testing.T) {
 			b := newBankOn(t, engine)
 			ctx := context.Background()
 			st := &countingStore{Store: b.store}
-			cs2 := consent.New(st, consent.Options{Now: b.clock.Now, Accounts: b.accts})
-			as2, err := oauth.New(ctx, oauth.Deps{Consent: cs2, Issuer: b.issuer, Keys: b.keys, Now: b.clock.Now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			v2 := as2.Verifier(oauth.VerifierOptions{})
-			b.otherMu.Lock()
-			b.otherAPI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if _, err := v2.Verify(r); err != nil {
-					v2.WriteChallenge(w, err)
-					return
-				}
-				w.Write([]byte("{}"))
-			})
-			b.otherMu.Unlock()
+			otherInstance(t, b, st)
 			c := b.client
 			tok := b.link(c)
 			other := func() int {
@@ -123,23 +131,8 @@ func TestBusyInstanceReadsAConsentOnce(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
 			b := newBankOn(t, engine)
-			ctx := context.Background()
 			st := &countingStore{Store: b.store, slow: make(chan struct{})}
-			cs2 := consent.New(st, consent.Options{Now: b.clock.Now, Accounts: b.accts})
-			as2, err := oauth.New(ctx, oauth.Deps{Consent: cs2, Issuer: b.issuer, Keys: b.keys, Now: b.clock.Now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			v2 := as2.Verifier(oauth.VerifierOptions{})
-			b.otherMu.Lock()
-			b.otherAPI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if _, err := v2.Verify(r); err != nil {
-					v2.WriteChallenge(w, err)
-					return
-				}
-				w.Write([]byte("{}"))
-			})
-			b.otherMu.Unlock()
+			otherInstance(t, b, st)
 			c := b.client
 			tok := b.link(c)
 			const calls = 16
