@@ -278,14 +278,7 @@ func (s *Service) exceptionEntry(ctx context.Context, kind Kind, key, code strin
 	if tx/10 == 3 {
 		p.Type = Savings
 	}
-	p.Effective, p.SameDay = s.o.Schedule.Effective(now, false)
-	got, existed, err := s.st.CreatePayment(ctx, p)
-	if err != nil || existed && got.Status != StatusNew {
-		return got, err
-	}
-	got.Status = StatusAccepted
-	_, err = s.move(ctx, got, StatusNew)
-	return got, err
+	return s.queueEntry(ctx, p, now)
 }
 
 // exceptionTxCode is a dishonour's or contest's transaction code, kept in

@@ -870,6 +870,14 @@ func (s *Service) returnEntry(ctx context.Context, file string, c Credit, code s
 	if c.Code == ach.SavingsCredit || c.Code == ach.SavingsDebit {
 		p.Type = Savings
 	}
+	return s.queueEntry(ctx, p, now)
+}
+
+// queueEntry records p, an entry the bank answers an inbound one with (a
+// return, a dishonour, a contest), once by its key, and accepts it for the
+// next file, effective as soon as the schedule allows after now. A retry
+// that finds it recorded and past new returns it as it is.
+func (s *Service) queueEntry(ctx context.Context, p Payment, now time.Time) (Payment, error) {
 	p.Effective, p.SameDay = s.o.Schedule.Effective(now, false)
 	got, existed, err := s.st.CreatePayment(ctx, p)
 	if err != nil || existed && got.Status != StatusNew {
