@@ -91,21 +91,17 @@ func (s *Service) finishCoreFiles(ctx context.Context, dir string) error {
 		if !ok || !strings.HasSuffix(inner, ".xml.tmp") {
 			continue
 		}
-		id, ok := PaymentOfEndToEnd(strings.TrimSuffix(inner, ".xml.tmp"))
-		if !ok {
-			continue
-		}
-		p, err := s.st.Payment(ctx, id)
-		if errors.Is(err, ErrPaymentNotFound) {
-			continue
-		}
+		p, ok, err := s.paymentOfEndToEnd(ctx, strings.TrimSuffix(inner, ".xml.tmp"))
 		if err != nil {
 			return err
+		}
+		if !ok {
+			continue
 		}
 		switch {
 		case p.Status == StatusAccepted:
 		case p.Trace == EndToEndID(p.ID) && p.Status != StatusRefused:
-			if err := os.Rename(filepath.Join(dir, name), filepath.Join(dir, CoreFileName(id))); err != nil {
+			if err := os.Rename(filepath.Join(dir, name), filepath.Join(dir, CoreFileName(p.ID))); err != nil {
 				return fmt.Errorf("rails: core outbox: %w", err)
 			}
 		default:
@@ -147,16 +143,12 @@ func (s *Service) SettleFromCore(ctx context.Context, entries []StatementEntry) 
 		if e2e == "" {
 			e2e = e.Ref
 		}
-		id, ok := PaymentOfEndToEnd(e2e)
-		if !ok {
-			continue
-		}
-		p, err := s.st.Payment(ctx, id)
-		if errors.Is(err, ErrPaymentNotFound) {
-			continue
-		}
+		p, ok, err := s.paymentOfEndToEnd(ctx, e2e)
 		if err != nil {
 			return err
+		}
+		if !ok {
+			continue
 		}
 		if p.Kind != KindCredit || p.Status != StatusSent || p.Trace != EndToEndID(p.ID) || p.Amount != -e.Amount {
 			if p.Status == StatusSent && p.Amount != -e.Amount {
@@ -173,4 +165,18 @@ func (s *Service) SettleFromCore(ctx context.Context, entries []StatementEntry) 
 		}
 	}
 	return nil
+}
+
+// paymentOfEndToEnd finds the payment an end-to-end id names (EndToEndID);
+// false when the id is not one of ours or names no payment.
+func (s *Service) paymentOfEndToEnd(ctx context.Context, e2e string) (Payment, bool, error) {
+	id, ok := PaymentOfEndToEnd(e2e)
+	if !ok {
+		return Payment{}, false, nil
+	}
+	p, err := s.st.Payment(ctx, id)
+	if errors.Is(err, ErrPaymentNotFound) {
+		return Payment{}, false, nil
+	}
+	return p, err == nil, err
 }

@@ -102,16 +102,12 @@ func ParsePain002(r io.Reader) ([]CoreRejection, error) {
 func (s *Service) RejectedByCore(ctx context.Context, rs []CoreRejection) (int, error) {
 	n := 0
 	for _, r := range rs {
-		id, ok := PaymentOfEndToEnd(r.EndToEnd)
-		if !ok {
-			continue
-		}
-		p, err := s.st.Payment(ctx, id)
-		if errors.Is(err, ErrPaymentNotFound) {
-			continue
-		}
+		p, ok, err := s.paymentOfEndToEnd(ctx, r.EndToEnd)
 		if err != nil {
 			return n, err
+		}
+		if !ok {
+			continue
 		}
 		if p.Status != StatusSent || p.Trace != EndToEndID(p.ID) {
 			continue
