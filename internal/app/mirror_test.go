@@ -21,15 +21,23 @@ import (
 // an unreadable one and one after a gap: a pass imports what it can in
 // sequence order, rejects what it cannot read, and leaves the one that
 // waits.
-func TestMirrorInbox(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	c := Config{Data: t.TempDir(), Mode: "mirror"}
-	b, err := OpenBackend(ctx, &c)
+// openMirror opens a bank in mirror mode on a fresh data folder, closed
+// when the test ends.
+func openMirror(t *testing.T) (*Config, *Backend) {
+	t.Helper()
+	c := &Config{Data: t.TempDir(), Mode: "mirror"}
+	b, err := OpenBackend(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { b.Close() })
+	return c, b
+}
+
+func TestMirrorInbox(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, b := openMirror(t)
 	acct, err := b.Ledger.CreateAccount(ctx, ledger.Account{Customer: 5, Kind: ledger.Checking, Name: "Everyday", Currency: "USD", Number: "CORE777", OpenedAt: time.Now()})
 	if err != nil {
 		t.Fatal(err)
@@ -92,12 +100,7 @@ func TestMirrorInbox(t *testing.T) {
 func TestMirrorPaymentsLeaveToTheCore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c := Config{Data: t.TempDir(), Mode: "mirror"}
-	b, err := OpenBackend(ctx, &c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	c, b := openMirror(t)
 	led := ledger.New(b.Ledger, b.LedgerOptions())
 	defer led.Close()
 	acct, err := b.Ledger.CreateAccount(ctx, ledger.Account{Customer: 5, Kind: ledger.Checking, Name: "Everyday", Currency: "USD", Number: "CORE777", OpenedAt: time.Now()})
@@ -191,12 +194,7 @@ func TestMirrorPaymentsLeaveToTheCore(t *testing.T) {
 func TestMirrorOpensAccountsFromTheCoresList(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c := Config{Data: t.TempDir(), Mode: "mirror"}
-	b, err := OpenBackend(ctx, &c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	c, b := openMirror(t)
 	newCustomer := func(email string) bankbridge.CustomerID {
 		cu, err := b.Identity.CreateCustomer(ctx, identity.Customer{Name: "Ann Core", Email: email, Since: time.Now()}, "x")
 		if err != nil {
