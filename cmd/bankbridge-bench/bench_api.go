@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -84,6 +85,10 @@ type apiScenario struct {
 	// scenario at --rate, the ratio the issue first named.
 	PerBalances       float64 `json:"cpu_per_call_over_balances,omitempty"`
 	PerBalancesAtRate float64 `json:"cpu_per_call_over_balances_at_rate,omitempty"`
+	// PerFloor is balances' process CPU per call over floor_http_verify's
+	// in the same run (floorServer): what the bank adds to Go's HTTP
+	// server and the one verification a call needs.
+	PerFloor float64 `json:"cpu_per_call_over_floor,omitempty"`
 	// FirstError is the first failure, if any.
 	FirstError string `json:"first_error,omitempty"`
 	firstErr   error
@@ -154,6 +159,7 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		name string
 		rate int
 		next func(*mrand.Rand) (apiTarget, string)
+		base string // where the calls go; the bank when empty
 	}
 	// The disk first, alone, for the same time as each scenario: the floor
 	// under every call's wait for its record (see benchDisk); then the
@@ -184,17 +190,23 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		}
 		out = append(out, s)
 	}
-	var verifyP50, balancesCPU, balancesTxRateCPU float64 // µs
+	floor, stopFloor, err := floorServer()
+	if err != nil {
+		return err
+	}
+	defer stopFloor()
+	var verifyP50, floorCPU, balancesCPU, balancesTxRateCPU float64 // µs
 	for _, s := range out {
 		if s.Name == "cpu_p256_verify" {
 			verifyP50 = s.P50 * 1e3
 		}
 	}
 	for _, p := range []plan{
-		{"balances", f.rate, ab.balances},
-		{"balances_at_tx_rate", f.txRate, ab.balances},
-		{"transactions_first_page", f.txRate, ab.firstPage},
-		{"transactions_deep_page", f.txRate, ab.deepPage},
+		{"floor_http_verify", f.rate, ab.balances, floor},
+		{"balances", f.rate, ab.balances, ""},
+		{"balances_at_tx_rate", f.txRate, ab.balances, ""},
+		{"transactions_first_page", f.txRate, ab.firstPage, ""},
+		{"transactions_deep_page", f.txRate, ab.deepPage, ""},
 	} {
 		warm, err := ab.prepare(int(f.warmup*time.Duration(p.rate)/time.Second), p.next)
 		if err != nil {
@@ -208,7 +220,7 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 		var c *canary
 		var prof *os.File
 		var profErr error
-		s, proc, err := ab.remoteLoop(ctx, p.rate, warm, calls, func() {
+		s, proc, err := ab.remoteLoop(ctx, cmp.Or(p.base, ab.issuer), p.rate, warm, calls, func() {
 			ab.served.take()
 			if f.cpuprofile != "" {
 				// One profile per scenario, of its measured window only.
@@ -244,8 +256,13 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 			s.PerVerify = s.ProcessCPUPerCall / verifyP50
 		}
 		switch {
+		case p.name == "floor_http_verify":
+			floorCPU = s.ProcessCPUPerCall
 		case p.name == "balances":
 			balancesCPU = s.ProcessCPUPerCall
+			if floorCPU > 0 {
+				s.PerFloor = s.ProcessCPUPerCall / floorCPU
+			}
 		case p.name == "balances_at_tx_rate":
 			balancesTxRateCPU = s.ProcessCPUPerCall
 		case s.ProcessCPUPerCall > 0 && balancesCPU > 0 && balancesTxRateCPU > 0:
@@ -277,6 +294,9 @@ func benchAPI(ctx context.Context, e env, args []string) error {
 			s.Name, s.Target, s.RPS, s.P50, s.P99, s.P999, s.ServerP50, s.ServerP99, s.Errors, s.StealPct, s.CPUSlowPct)
 		if s.ProcessCPUPerCall > 0 {
 			fmt.Fprintf(e.stdout, "  cpu/call=%.0fµs (%.1f verifies", s.ProcessCPUPerCall, s.PerVerify)
+			if s.PerFloor > 0 {
+				fmt.Fprintf(e.stdout, ", %.1f floors", s.PerFloor)
+			}
 			if s.PerBalances > 0 {
 				fmt.Fprintf(e.stdout, ", %.1f balances at the same rate, %.1f at --rate", s.PerBalances, s.PerBalancesAtRate)
 			}

@@ -103,11 +103,11 @@ func apiClientCmd(ctx context.Context, e env) error {
 	return json.NewEncoder(e.stdout).Encode(s)
 }
 
-// remoteLoop runs calls (after warm) from a client process, and returns
+// remoteLoop runs calls (after warm) to base from a client process, and returns
 // what it measured and the bank's process CPU during the measured calls
 // (0 where unknown); between the warm-up and the measured calls it calls
 // mark, for the bank's own bookkeeping.
-func (ab *apiBench) remoteLoop(ctx context.Context, rate int, warm, calls []apiCall, mark func()) (apiScenario, time.Duration, error) {
+func (ab *apiBench) remoteLoop(ctx context.Context, base string, rate int, warm, calls []apiCall, mark func()) (apiScenario, time.Duration, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return apiScenario{}, 0, err
@@ -139,7 +139,7 @@ func (ab *apiBench) remoteLoop(ctx context.Context, rate int, warm, calls []apiC
 		}
 		return out
 	}
-	if err := json.NewEncoder(stdin).Encode(clientJob{Base: ab.issuer, Rate: rate, Warm: wire(warm), Calls: wire(calls)}); err != nil {
+	if err := json.NewEncoder(stdin).Encode(clientJob{Base: base, Rate: rate, Warm: wire(warm), Calls: wire(calls)}); err != nil {
 		return fail(err)
 	}
 	out := bufio.NewReader(stdout)

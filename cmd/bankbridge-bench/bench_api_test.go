@@ -49,7 +49,9 @@ func TestBenchAPI(t *testing.T) {
 				}
 				// The baselines have no server and no calls; every scenario has both.
 				baseline := s.Name == "disk_fsync" || strings.HasPrefix(s.Name, "cpu_p256_verify")
-				if server := s.ServerP50 > 0 && s.ServerP99 >= s.ServerP50; server == baseline {
+				// The floor is a bare HTTP server (floorServer): it is timed by its client only.
+				floor := s.Name == "floor_http_verify"
+				if server := s.ServerP50 > 0 && s.ServerP99 >= s.ServerP50; server == (baseline || floor) {
 					t.Errorf("scenario %s: server p50 %v, p99 %v", s.Name, s.ServerP50, s.ServerP99)
 				}
 				if calls := s.ProcessCPUPerCall > 0; calls == baseline {
@@ -59,12 +61,16 @@ func TestBenchAPI(t *testing.T) {
 				if page := strings.HasPrefix(s.Name, "transactions_"); page != (s.PerBalances > 0 && s.PerBalancesAtRate > 0) {
 					t.Errorf("scenario %s: cpu over balances %v, at --rate %v", s.Name, s.PerBalances, s.PerBalancesAtRate)
 				}
+				// Balances is compared with the floor measured in the same run.
+				if (s.PerFloor > 0) != (s.Name == "balances") {
+					t.Errorf("scenario %s: cpu over the floor %v", s.Name, s.PerFloor)
+				}
 				// The partner's calls come from a process of its own, which measures itself.
 				if client := s.ClientCPUPerCall > 0; client == baseline {
 					t.Errorf("scenario %s: client process CPU per call %v µs", s.Name, s.ClientCPUPerCall)
 				}
 			}
-			if d := cmp.Diff([]string{"disk_fsync", "cpu_p256_verify", "cpu_p256_verify_paced", "balances", "balances_at_tx_rate", "transactions_first_page", "transactions_deep_page"}, names); d != "" {
+			if d := cmp.Diff([]string{"disk_fsync", "cpu_p256_verify", "cpu_p256_verify_paced", "floor_http_verify", "balances", "balances_at_tx_rate", "transactions_first_page", "transactions_deep_page"}, names); d != "" {
 				t.Errorf("scenarios (-want +got):\n%s", d)
 			}
 		})
