@@ -228,16 +228,21 @@ const sweepEvery = time.Minute
 
 // sweep drops full buckets when this handle has not for sweepEvery. It
 // runs inline, on the decision that found it due, so it needs no goroutine
-// of its own; its DELETE re-checks tat on each row it locks, so it never
-// drops a row that a concurrent decision has just moved into the future.
-// A failed sweep is tried again on the next decision.
+// of its own. It locks the rows it drops with SKIP LOCKED, so it never
+// waits for a decision: a DELETE taking its locks in scan order could
+// otherwise hold a customer's row while waiting for its partner's, which
+// a TakeAll holds while waiting for the customer's (PostgreSQL would end
+// one with "deadlock detected"). The lock re-checks tat on the row's
+// newest version, so it never drops a row that a concurrent decision has
+// just moved into the future. A failed sweep is tried again on the next
+// decision.
 func (l *Budgets) sweep(ctx context.Context, nowNanos int64) {
 	nowSec := nowNanos / 1e9
 	last := l.swept.Load()
 	if nowSec-last < int64(sweepEvery/time.Second) || !l.swept.CompareAndSwap(last, nowSec) {
 		return
 	}
-	if _, err := l.pool.Exec(ctx, `DELETE FROM rate_limits WHERE tat < $1`, nowNanos); err != nil {
+	if _, err := l.pool.Exec(ctx, `DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits WHERE tat < $1 FOR UPDATE SKIP LOCKED)`, nowNanos); err != nil {
 		l.swept.Store(last)
 	}
 }

@@ -7,11 +7,14 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"github.com/bankbridge/bankbridge/store/storetest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bankbridge/bankbridge/store/storetest"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/bankbridge/bankbridge/internal/testdb"
 	"github.com/bankbridge/bankbridge/store/postgres"
@@ -268,5 +271,50 @@ func BenchmarkLimitsTake(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestLimitsSweepNeverWaits holds the lock of one full bucket's row, as a
+// decision in flight does, while a handle's first decision sweeps full
+// buckets: the decision must not wait for that lock (a DELETE waiting
+// there, holding rows a TakeAll wants, is how a deadlock forms), and the
+// sweep must still drop the other full bucket and keep the locked one.
+func TestLimitsSweepNeverWaits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testdb.PostgresURL(t)
+	db := openPG(t, url)
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { return now }
+	for _, key := range []string{"locked", "full"} {
+		if _, ok, err := db.Budgets(clock).Take(ctx, key, time.Second, 1, 0); !ok || err != nil {
+			t.Fatalf("take %s: ok %v err %v", key, ok, err)
+		}
+	}
+	now = now.Add(10 * time.Second) // both buckets are full again
+
+	tx, err := db.Pool().Begin(ctx)
+	storetest.NoErr(t, err)
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM rate_limits WHERE key = 'locked' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { // a new handle: its first decision sweeps
+		_, _, err := db.Budgets(clock).TakeAll(ctx, []string{"other"}, []time.Duration{time.Second}, []int{1})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		storetest.NoErr(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a decision waited for a row locked elsewhere while it swept")
+	}
+	rows, err := db.Pool().Query(ctx, `SELECT key FROM rate_limits ORDER BY key`)
+	storetest.NoErr(t, err)
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	storetest.NoErr(t, err)
+	if fmt.Sprint(keys) != "[locked other]" {
+		t.Fatalf("rows after the sweep: %v, want [locked other] (the full bucket dropped, the locked one kept)", keys)
 	}
 }
