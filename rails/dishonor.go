@@ -37,7 +37,9 @@ import (
 //	R61 misrouted: no entry was sent with the trace, or the return names another bank;
 //	R69 field errors: the return's amount or Original Receiving DFI is not the entry's;
 //	R70 not requested: a return "at the ODFI's request" (R06, R31) the bank never asked for;
-//	R67 duplicate: the entry was returned before, by another return;
+//	R67 duplicate: the entry was returned before, by another return (of another
+//	    file, or earlier in the same file: each return is keyed by its place,
+//	    Return.Key) or by a contest that applied one;
 //	R68 untimely: received past rails.ReturnDeadline of its code.
 //
 // A dishonoured return is not applied: the customer's payment stands as it
@@ -214,8 +216,18 @@ func (s *Service) dishonorFor(ctx context.Context, f File, r Return, p Payment, 
 		return "", "", err
 	}
 	for _, e := range es {
-		if e.Kind == EntryReturn && e.File != f.ID && e.Status == EntryPosted {
+		// Another return applied, in another file or earlier in this one
+		// (its own entry, found again when the file is resumed, is not
+		// another), or a contest that applied one (R73, R74): the ODFI
+		// "has received more than one Return for the same Entry".
+		other := e.File != f.ID || e.Trace != r.Key()
+		switch {
+		case e.Kind == EntryReturn && e.Status == EntryPosted && other && e.File == f.ID:
+			return "R67", "duplicate: the entry was returned before, by an earlier return in this file", nil
+		case e.Kind == EntryReturn && e.Status == EntryPosted && other:
 			return "R67", "duplicate: the entry was returned before", nil
+		case e.Kind == EntryContest && e.Status == EntryPosted:
+			return "R67", "duplicate: the entry was returned before, by a contested dishonour", nil
 		}
 	}
 	if p.Status == StatusSettled && !p.Settled.IsZero() && f.Created.After(ReturnDeadline(r.Code, p.Settled)) {
@@ -228,11 +240,11 @@ func (s *Service) dishonorFor(ctx context.Context, f File, r Return, p Payment, 
 // dishonorReturn does not apply a return: it books the operator's money to
 // the exceptions account and records the dishonour for the next file.
 func (s *Service) dishonorReturn(ctx context.Context, f File, r Return, p Payment, found bool, code, why string, sum *Summary) error {
-	e := Entry{File: f.ID, Trace: r.Trace, Kind: EntryReturn, Status: EntryDishonored, Amount: r.Amount, Code: r.Code, At: s.o.Now()}
+	e := Entry{File: f.ID, Trace: r.Key(), Kind: EntryReturn, Status: EntryDishonored, Amount: r.Amount, Code: r.Code, At: s.o.Now()}
 	if found {
 		e.Customer, e.Account, e.Payment = p.Customer, p.From, p.ID
 	}
-	t, err := s.bookException(ctx, "xret:"+f.Name+":"+r.Trace, "Return dishonoured ("+code+"): trace "+r.Trace, operatorSign(r.TxCode, true), r.Amount)
+	t, err := s.bookException(ctx, "xret:"+f.Name+":"+r.Key(), "Return dishonoured ("+code+"): trace "+r.Trace, operatorSign(r.TxCode, true), r.Amount)
 	if err != nil {
 		return err
 	}
@@ -244,7 +256,7 @@ func (s *Service) dishonorReturn(ctx context.Context, f File, r Return, p Paymen
 	a := ach.NewAddenda99Dishonored()
 	a.DishonoredReturnReasonCode, a.OriginalEntryTraceNumber, a.OriginalReceivingDFIIdentification = code, r.Trace, r.OriginalDFI
 	a.ReturnTraceNumber, a.ReturnSettlementDate, a.ReturnReasonCode = r.ReturnTrace, orJulian(r.Settlement, f.Created), strings.TrimPrefix(r.Code, "R")
-	d, err := s.exceptionEntry(ctx, KindDishonor, "dishonor:"+f.Name+":"+r.Trace, code, r.TxCode, r.Amount, rdfi, r.Account, r.Name, a.String())
+	d, err := s.exceptionEntry(ctx, KindDishonor, "dishonor:"+f.Name+":"+r.Key(), code, r.TxCode, r.Amount, rdfi, r.Account, r.Name, a.String())
 	if err != nil {
 		return err
 	}

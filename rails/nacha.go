@@ -273,6 +273,21 @@ type Return struct {
 	Name        string
 	OriginalDFI string
 	Settlement  string
+	// Nth is 1 for the first return of Trace in its file, 2 for a second
+	// (a duplicate inside the file) and so on: the file's own order, so a
+	// file read again numbers its returns the same (dishonor.go).
+	Nth int
+}
+
+// Key is what the return's entry and bookings are keyed by within its
+// file: the original trace for the first return of it, the trace and "#n"
+// for the n-th, so a duplicate inside the file never takes the first's
+// keys (`dishonor:<file>:<trace>#2`).
+func (r Return) Key() string {
+	if r.Nth <= 1 {
+		return r.Trace
+	}
+	return r.Trace + "#" + strconv.Itoa(r.Nth)
 }
 
 // Change is a notification of change: the receiving bank posted the entry
@@ -313,6 +328,7 @@ func ParseFile(b []byte) (Inbound, error) {
 		return Inbound{}, fileError(err)
 	}
 	in := Inbound{Origin: strings.TrimSpace(f.Header.ImmediateOrigin), Modifier: f.Header.FileIDModifier}
+	nth := map[string]int{} // returns of each original trace so far
 	for _, bt := range f.Batches {
 		bh := bt.GetHeader()
 		for _, e := range bt.GetEntries() {
@@ -324,10 +340,12 @@ func ParseFile(b []byte) (Inbound, error) {
 			case e.Addenda99Contested != nil:
 				in.Contests = append(in.Contests, contestOf(e, bh))
 			case e.Addenda99 != nil:
-				in.Returns = append(in.Returns, Return{Trace: e.Addenda99.OriginalTraceField(), Code: e.Addenda99.ReturnCode, Amount: ledger.Amount(e.Amount),
+				orig := e.Addenda99.OriginalTraceField()
+				nth[orig]++
+				in.Returns = append(in.Returns, Return{Trace: orig, Code: e.Addenda99.ReturnCode, Amount: ledger.Amount(e.Amount),
 					ReturnTrace: e.TraceNumberField(), TxCode: e.TransactionCode, Routing: e.RDFIIdentification + e.CheckDigit,
 					Account: strings.TrimSpace(e.DFIAccountNumber), Name: strings.TrimSpace(e.IndividualName),
-					OriginalDFI: strings.TrimSpace(e.Addenda99.OriginalDFI), Settlement: strings.TrimSpace(bh.SettlementDate)})
+					OriginalDFI: strings.TrimSpace(e.Addenda99.OriginalDFI), Settlement: strings.TrimSpace(bh.SettlementDate), Nth: nth[orig]})
 			case e.Addenda98 != nil:
 				in.Changes = append(in.Changes, Change{Trace: e.Addenda98.OriginalTraceField(), Code: e.Addenda98.ChangeCode,
 					Corrected: strings.TrimSpace(e.Addenda98.CorrectedData)})

@@ -663,7 +663,7 @@ func (s *Service) Process(ctx context.Context, name string, body []byte) (Summar
 
 func (s *Service) applyReturn(ctx context.Context, f File, r Return, settle ledger.Account, sum *Summary) error {
 	now := s.o.Now()
-	e := Entry{File: f.ID, Trace: r.Trace, Kind: EntryReturn, Status: EntryPosted, Amount: r.Amount, Code: r.Code, At: now}
+	e := Entry{File: f.ID, Trace: r.Key(), Kind: EntryReturn, Status: EntryPosted, Amount: r.Amount, Code: r.Code, At: now}
 	p, err := s.st.PaymentByTrace(ctx, r.Trace)
 	if err != nil && !errors.Is(err, ErrPaymentNotFound) {
 		return err
@@ -680,7 +680,9 @@ func (s *Service) applyReturn(ctx context.Context, f File, r Return, settle ledg
 	move := false
 	switch p.Status {
 	case StatusReturned:
-		// Applied before: a duplicate file, or a run resumed after a crash.
+		// Applied before: a run resumed after a crash (dishonorFor found
+		// no other return that applied it). The entry names the booking.
+		e.Transfer = p.Reversal
 	case StatusSettled:
 		move = true
 		if p.Kind == KindDebit {

@@ -24,7 +24,7 @@ import (
 //     returns it R03 late, once its return window (two banking days after
 //     settlement) has closed by the emulator's clock.
 //   - Scenario account 9999999999: the entry is returned R03 twice, in two
-//     files (a duplicate return).
+//     files (a duplicate return); 9999999990 twice in one file.
 //   - SendReturn (POST /ach/{routing}/returns, and the page) returns any
 //     entry the bank sent, now, with any code, or a trace the bank never
 //     sent (a misrouted return), or with another amount (a field error).
@@ -42,8 +42,9 @@ import (
 
 // Scenario accounts of late and duplicate returns.
 const (
-	LateAccount      = "8888888888"
-	DuplicateAccount = "9999999999"
+	LateAccount            = "8888888888"
+	DuplicateAccount       = "9999999999"
+	DuplicateInFileAccount = "9999999990"
 )
 
 // exceptions is one bank's returns, dishonours and contests, both ways.
@@ -266,6 +267,12 @@ func (s *Sim) scenario(routing string, b *bank, f *file, e *entry) bool {
 			s.flush(routing, b)
 		}
 		e.outcome = "returned R03 twice"
+	case DuplicateInFileAccount:
+		for range 2 { // in one file: settle flushes them together
+			it, r := s.returnItem(b, *e, f.settled, "R03", e.amount)
+			s.sendReturn(b, it, r)
+		}
+		e.outcome = "returned R03 twice in one file"
 	default:
 		return false
 	}

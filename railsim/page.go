@@ -21,7 +21,7 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 <body><h1>railsim: the ACH operator and the banks behind it</h1>
 <p>Scenario accounts: 1111111111 returns R01 (insufficient funds), 2222222222 R02 (closed), 3333333333 R03 (no account),
 4444444444 R04 (invalid number), 5555555555 draws a notification of change C01, 6666666666 returns a debit R10 (not authorised),
-8888888888 settles and is returned R03 late (after its two-banking-day window), 9999999999 is returned R03 twice (a duplicate).
+8888888888 settles and is returned R03 late (after its two-banking-day window), 9999999999 is returned R03 twice (a duplicate), 9999999990 twice in one file.
 The same returns apply to the bank's credits and its debits (collections). Any other account settles.
 The bank's dishonoured returns (R61-R70) are checked strictly and accepted or contested (R71-R77); a late return of the bank's is dishonoured R68.</p>
 {{range .Banks}}<section><h2>Bank {{.Routing}}</h2>

@@ -3,8 +3,10 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -339,5 +341,121 @@ func railsDishonourOfOurReturn(t *testing.T, open RailsOpener) {
 	f.verify()
 	if x, err := f.svc.Exceptions(ctx); err != nil || x.Balance != 0 {
 		t.Fatalf("exceptions: %+v %v", x, err)
+	}
+}
+
+// crashOnEntry is a rails store whose AddEntry fails once, for the first
+// entry at, as if the process died after the entry's bookings and before
+// its record.
+type crashOnEntry struct {
+	rails.Store
+	at      func(rails.Entry) bool
+	crashed *atomic.Bool
+}
+
+func (c crashOnEntry) AddEntry(ctx context.Context, e rails.Entry) (bool, error) {
+	if c.at(e) && c.crashed.CompareAndSwap(false, true) {
+		return false, errCrash
+	}
+	return c.Store.AddEntry(ctx, e)
+}
+
+// crashingCycle runs one cycle on a service over a store that dies at the
+// entry at, and wants it to die there.
+func (f *railsFixture) crashingCycle(c *clock, at func(rails.Entry) bool) {
+	f.t.Helper()
+	var crashed atomic.Bool
+	svc := rails.New(crashOnEntry{Store: f.st, at: at, crashed: &crashed}, f.led,
+		rails.Options{Origin: rails.Origin{Routing: railsRouting}, Screener: rails.MustSample(), Instant: f.tr, Now: c.Now})
+	if err := svc.Cycle(context.Background(), f.tr); !errors.Is(err, errCrash) || !crashed.Load() {
+		f.t.Fatalf("the cycle did not die where it was meant to: %v", err)
+	}
+}
+
+// railsDuplicateReturnInOneFile: a file that returns one entry twice.
+// The first return applies; the second is a duplicate (R67), dishonoured
+// exactly once under keys of its own (the entry's trace and "#2"), though
+// the bank dies while taking the file, at either return, and takes it
+// again; the file processed once more changes nothing. The emulator,
+// which sent two, accepts the dishonour, and the books, the
+// reconciliation and the operator's position agree after each step.
+func railsDuplicateReturnInOneFile(t *testing.T, open RailsOpener) {
+	for _, tc := range []struct {
+		name string
+		at   func(rails.Entry) bool
+	}{
+		{"DiesAtTheFirst", func(e rails.Entry) bool { return e.Kind == rails.EntryReturn && !strings.Contains(e.Trace, "#") }},
+		{"DiesAtTheSecond", func(e rails.Entry) bool { return e.Kind == rails.EntryReturn && strings.HasSuffix(e.Trace, "#2") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := &clock{t: monday}
+			f := newDishonorFixture(t, open, c, nil)
+			ctx := context.Background()
+			p := f.pay(f.payee("Twice Tess", "Tess", railsim.DuplicateInFileAccount), 70_00)
+			f.crashingCycle(c, tc.at) // sent, settled; the returns' file half taken
+			f.cycle()                 // taken again, whole
+			got := f.payment(p.ID)
+			if got.Status != rails.StatusReturned || got.ReturnCode != "R03" || got.Reversal == 0 {
+				t.Fatalf("returned: %+v", got)
+			}
+			if a := f.account(); a.Balance != 1_000_00 {
+				t.Fatalf("balance %d: refunded once", a.Balance)
+			}
+			first := f.entryOf(rails.EntryReturn, got.Trace)
+			if first.Status != rails.EntryPosted || first.Transfer != got.Reversal {
+				t.Fatalf("the first return: %+v", first)
+			}
+			second := f.entryOf(rails.EntryReturn, got.Trace+"#2")
+			if second.Status != rails.EntryDishonored || second.File != first.File || second.Payment != p.ID ||
+				!strings.Contains(second.Detail, "earlier return in this file") || !strings.Contains(second.Detail, "dishonoured R67") {
+				t.Fatalf("the second return: %+v", second)
+			}
+			ds := f.exceptionsOf(rails.KindDishonor)
+			if len(ds) != 1 || ds[0].ReturnCode != "R67" || ds[0].Amount != 70_00 {
+				t.Fatalf("dishonours: %+v", ds)
+			}
+			rf, err := f.st.File(ctx, first.File)
+			noErr(t, err)
+			if sum, err := f.svc.Process(ctx, rf.Name, rf.Body); err != nil || !sum.Duplicate {
+				t.Fatalf("the returns' file again: %+v %v", sum, err)
+			}
+			f.verify()
+			f.cycle()
+			f.cycle()
+			d := f.payment(ds[0].ID)
+			if d.Status != rails.StatusSettled {
+				t.Fatalf("the dishonour: %+v", d)
+			}
+			// It names the second return, not the first.
+			in, err := rails.ParseFile(rf.Body)
+			noErr(t, err)
+			if len(in.Returns) != 2 || in.Returns[0].ReturnTrace == in.Returns[1].ReturnTrace {
+				t.Fatalf("the returns' file: %+v", in.Returns)
+			}
+			a := f.entryIn(d).Addenda99Dishonored
+			if a == nil || a.DishonoredReturnReasonCode != "R67" || strings.TrimSpace(a.OriginalEntryTraceNumber) != got.Trace ||
+				strings.TrimSpace(a.ReturnTraceNumber) != in.Returns[1].ReturnTrace {
+				t.Fatalf("the dishonour's addenda: %+v", a)
+			}
+			if cs := f.exceptionsOf(rails.KindContest); len(cs) != 0 {
+				t.Fatalf("contests: %+v", cs)
+			}
+			f.verify()
+			if x, err := f.svc.Exceptions(ctx); err != nil || x.Balance != 0 {
+				t.Fatalf("exceptions after the dishonour settled: %+v %v", x, err)
+			}
+			rec, err := f.svc.Reconcile(ctx)
+			noErr(t, err)
+			var n int64
+			for _, tot := range rec.Totals {
+				if tot.What == "entry:"+string(rails.EntryReturn) && tot.Status == string(rails.EntryDishonored) {
+					n += tot.Count
+				}
+			}
+			if n != 1 {
+				t.Fatalf("the reconciliation counts %d dishonoured returns: %+v", n, rec.Totals)
+			}
+		})
 	}
 }
