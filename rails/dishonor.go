@@ -49,6 +49,11 @@ import (
 // R71 when it sent no such return, R72 when the dishonour itself is late),
 // or accepts it: the returned entry stands after all (an inbound debit is
 // taken from the account, a credit's money waits for an operator).
+// As the originator again, it takes the RDFI's contest of its dishonour as
+// final: an R73 of its R68 (the return was timely) and an R74 of its R69
+// (the return, corrected) apply the return once (contestApplies); any
+// other, or one whose correction still does not match, waits for an
+// operator.
 //
 // The money. Each of these entries moves money with the operator that no
 // customer's account takes at once, so it is booked between the ACH
@@ -105,6 +110,7 @@ type Exception struct {
 	TxCode        int
 	EntryTrace    string // this entry's own trace
 	Routing       string // the RDFI it names
+	OriginalDFI   string // contests: the Original Receiving DFI Identification
 	Account       string
 	Name          string
 	Settlement    string // the batch's settlement date (Julian day)
@@ -129,7 +135,7 @@ func contestOf(e *ach.EntryDetail, bh *ach.BatchHeader) Exception {
 	return Exception{Code: a.ContestedReturnCode, Trace: strings.TrimSpace(a.OriginalEntryTraceNumber),
 		ReturnTrace: strings.TrimSpace(a.ReturnTraceNumber), ReturnCode: "R" + strings.TrimSpace(a.ReturnReasonCode),
 		DishonorTrace: strings.TrimSpace(a.DishonoredReturnTraceNumber), DishonorCode: "R" + strings.TrimSpace(a.DishonoredReturnReasonCode),
-		Amount: ledger.Amount(e.Amount), TxCode: e.TransactionCode, EntryTrace: e.TraceNumberField(), Routing: e.RDFIIdentification + e.CheckDigit,
+		OriginalDFI: strings.TrimSpace(a.OriginalReceivingDFIIdentification), Amount: ledger.Amount(e.Amount), TxCode: e.TransactionCode, EntryTrace: e.TraceNumberField(), Routing: e.RDFIIdentification + e.CheckDigit,
 		Account: strings.TrimSpace(e.DFIAccountNumber), Name: strings.TrimSpace(e.IndividualName), Settlement: strings.TrimSpace(bh.SettlementDate)}
 }
 
@@ -473,44 +479,155 @@ func (s *Service) contestFor(ctx context.Context, f File, d Exception, ret Payme
 }
 
 // applyContest takes a contested dishonour of a return the bank
-// dishonoured. It is final in the network: when the other bank shows its
-// return was timely (R73) and the payment still stands, the return is
-// applied as it would have been; otherwise the money waits in the
-// exceptions account for an operator.
+// dishonoured. It is final in the network: the bank cannot dishonour it in
+// turn. When it shows the return was right after all (contestApplies) and
+// the payment still stands, the return is applied as it would have been,
+// once; otherwise the money waits in the exceptions account for an
+// operator, with why.
 func (s *Service) applyContest(ctx context.Context, f File, c Exception, settle ledger.Account, sum *Summary) error {
 	e := Entry{File: f.ID, Trace: c.Trace, Kind: EntryContest, Status: EntryUnmatched, Amount: c.Amount, Code: c.Code, At: s.o.Now()}
-	dis, err := s.st.PaymentByTrace(ctx, c.DishonorTrace)
-	if err != nil && !errors.Is(err, ErrPaymentNotFound) {
+	p, why, err := s.contestApplies(ctx, f, c)
+	if err != nil {
 		return err
 	}
-	if err == nil && dis.Kind == KindDishonor && dis.ReturnCode == "R68" && c.Code == "R73" {
-		p, err := s.st.PaymentByTrace(ctx, c.Trace)
-		if err != nil && !errors.Is(err, ErrPaymentNotFound) {
-			return err
-		}
-		if err == nil && originated(p.Kind) && p.Kind != KindPrenote && p.Amount == c.Amount && (p.Status == StatusSettled || p.Status == StatusReturned) {
-			e.Customer, e.Account, e.Payment = p.Customer, p.From, p.ID
-			if p.Status == StatusSettled {
-				if p, err = s.returnLate(ctx, p, c.ReturnCode, settle); err != nil {
-					return err
-				}
+	if p.ID != 0 {
+		e.Customer, e.Account, e.Payment = p.Customer, p.From, p.ID
+		if p.Status == StatusSettled {
+			if p, err = s.returnLate(ctx, p, c.ReturnCode, settle); err != nil {
+				return err
 			}
-			e.Status, e.Transfer = EntryPosted, p.Reversal
-			e.Detail = "the other bank showed its return was timely (R73): the return " + c.ReturnCode + " is applied"
-			sum.Returned++
-			_, err = s.st.AddEntry(ctx, e)
-			return err
 		}
+		e.Status, e.Transfer, e.Detail = EntryPosted, p.Reversal, why
+		sum.Returned++
+		_, err = s.st.AddEntry(ctx, e)
+		return err
 	}
 	t, err := s.bookException(ctx, "xcon:"+f.Name+":"+c.Trace, "Contested dishonour ("+c.Code+"): trace "+c.Trace, operatorSign(c.TxCode, true), c.Amount)
 	if err != nil {
 		return err
 	}
 	e.Transfer = t
-	e.Detail = "contested " + c.Code + " (" + DishonorWords(c.Code) + "): final in the network; held in ACH return exceptions for an operator"
+	e.Detail = "contested " + c.Code + " (" + DishonorWords(c.Code) + "): "
+	if why != "" {
+		e.Detail += why + "; "
+	}
+	e.Detail += "final in the network; held in ACH return exceptions for an operator"
 	sum.Unmatched++
 	_, err = s.st.AddEntry(ctx, e)
 	return err
+}
+
+// contestApplies decides whether a contest c of one of the bank's
+// dishonours applies the return it dishonoured, and returns the payment to
+// return (zero: it does not, and why not; "" for the codes that never do).
+// Appendix Four of the NACHA Operating Rules, Contested Dishonored Return
+// Entries, and moov-io/ach's table of those codes: the RDFI contests within
+// two banking days after the Settlement Date of the dishonoured return, and
+//
+//	R73 "Timely Original Return": the RDFI certifies that the return the
+//	    bank dishonoured R68 was sent in time. The return then applies.
+//	R74 "Corrected Return": the RDFI corrects a return the bank dishonoured
+//	    R69 because it carried incomplete or incorrect information (NACHA
+//	    Operations Bulletin, "Proper Use of Return Reason Code R69", 2006:
+//	    RDFIs may correct it by a Corrected Return Entry, R74). The entry
+//	    carries the return as corrected: it applies when the original
+//	    trace, the amount, the Original Receiving DFI and the transaction
+//	    code are now the entry's, its return code is one the bank takes
+//	    (not R06 or R31, which it never asks for), and the return was
+//	    timely when the bank took it. The bank cannot dishonour a contest,
+//	    so a correction that still does not match waits for an operator.
+//
+// Both must answer a dishonour of the bank's with its code, name the return
+// it dishonoured, and find the payment still standing: settled, or returned
+// by this very contest before a crash (no other return or contest applied).
+func (s *Service) contestApplies(ctx context.Context, f File, c Exception) (Payment, string, error) {
+	var none Payment
+	if c.Code != "R73" && c.Code != "R74" {
+		return none, "", nil
+	}
+	dis, err := s.st.PaymentByTrace(ctx, c.DishonorTrace)
+	if errors.Is(err, ErrPaymentNotFound) || err == nil && dis.Kind != KindDishonor {
+		return none, "the bank sent no dishonour with the trace " + c.DishonorTrace, nil
+	}
+	if err != nil {
+		return none, "", err
+	}
+	if want := map[string]string{"R73": "R68", "R74": "R69"}[c.Code]; dis.ReturnCode != want {
+		return none, c.Code + " answers a dishonour " + want + ", and the bank's was " + dis.ReturnCode, nil
+	}
+	if len(dis.Memo) == 2+94 {
+		a := ach.NewAddenda99Dishonored()
+		a.Parse(dis.Memo[2:])
+		if rt := strings.TrimSpace(a.ReturnTraceNumber); rt != c.ReturnTrace {
+			return none, "it names the return " + c.ReturnTrace + ", and the bank dishonoured " + rt, nil
+		}
+	}
+	settled := dis.Settled
+	if settled.IsZero() {
+		settled = dis.Updated
+	}
+	if f.Created.After(afterBankingDays(settled, 2)) {
+		return none, "it came more than two banking days after the dishonour settled", nil
+	}
+	p, err := s.st.PaymentByTrace(ctx, c.Trace)
+	if errors.Is(err, ErrPaymentNotFound) || err == nil && (!originated(p.Kind) || p.Kind == KindPrenote) {
+		return none, "the bank sent no entry with the trace " + c.Trace, nil
+	}
+	if err != nil {
+		return none, "", err
+	}
+	if c.Amount != p.Amount {
+		return none, fmt.Sprintf("its amount %s is not the entry's %s", c.Amount.Display("USD"), p.Amount.Display("USD")), nil
+	}
+	applied := "the other bank showed its return was timely (R73): the return " + c.ReturnCode + " is applied"
+	if c.Code == "R74" {
+		rc := ach.LookupReturnCode(c.ReturnCode)
+		switch {
+		case len(p.Routing) != 9 || c.OriginalDFI != p.Routing[:8]:
+			return none, "its Original Receiving DFI " + c.OriginalDFI + " is not the entry's", nil
+		case c.TxCode != returnTxCode(p):
+			return none, fmt.Sprintf("its transaction code %d is not that of a return of the entry (%d)", c.TxCode, returnTxCode(p)), nil
+		case rc == nil || ach.IsDishonoredReturnCode(c.ReturnCode) || ach.IsContestedReturnCode(c.ReturnCode):
+			return none, "its return code " + c.ReturnCode + " is not a return code", nil
+		case c.ReturnCode == "R06" || c.ReturnCode == "R31":
+			return none, "the bank neither asked for nor agreed to this return (" + c.ReturnCode + ")", nil
+		case p.Status == StatusSettled && !p.Settled.IsZero() && dis.Created.After(ReturnDeadline(c.ReturnCode, p.Settled)):
+			return none, "the return was untimely when the bank took it (its window of " + c.ReturnCode + " closed " +
+				ReturnDeadline(c.ReturnCode, p.Settled).In(eastern).Format("2006-01-02 15:04 MST") + ")", nil
+		}
+		applied = "the other bank corrected its return (R74): the return " + c.ReturnCode + " is applied as corrected"
+	}
+	switch p.Status {
+	case StatusSettled:
+		return p, applied, nil
+	case StatusReturned:
+		es, err := s.st.EntriesOf(ctx, p.ID)
+		if err != nil {
+			return none, "", err
+		}
+		for _, x := range es {
+			if x.Status == EntryPosted && (x.Kind == EntryReturn || x.Kind == EntryContest && (x.File != f.ID || x.Trace != c.Trace)) {
+				return none, "the entry was returned before", nil
+			}
+		}
+		return p, applied, nil // by this contest, before the run died
+	}
+	return none, "the payment is " + string(p.Status), nil
+}
+
+// returnTxCode is the transaction code of a return of the bank's entry p:
+// 21/31 a credit's, 26/36 a debit's (NACHA Operating Rules, Appendix
+// Three, Transaction Codes).
+func returnTxCode(p Payment) int {
+	switch {
+	case p.Kind == KindDebit && p.Type == Savings:
+		return ach.SavingsReturnNOCDebit
+	case p.Kind == KindDebit:
+		return ach.CheckingReturnNOCDebit
+	case p.Type == Savings:
+		return ach.SavingsReturnNOCCredit
+	}
+	return ach.CheckingReturnNOCCredit
 }
 
 // returnLate applies a return whose dishonour the other bank contested

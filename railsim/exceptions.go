@@ -31,6 +31,12 @@ import (
 //   - Dishonor (POST /ach/{routing}/dishonors, and the page) dishonours a
 //     return the bank sent; a return of the emulator's credit or debit
 //     that reaches it after its window is dishonoured R68 by itself.
+//   - Correct (POST /ach/{routing}/corrections, and the page) answers the
+//     bank's dishonour R69 of a return the emulator sent with a wrong
+//     amount, which it accepted, with a corrected return: R74, in the
+//     format of a contested dishonoured return (Addenda99Contested), within
+//     two banking days after the dishonour settled, carrying the entry's
+//     amount (or another, a correction still wrong), once.
 //
 // It takes the bank's dishonours and contests strictly: each must name a
 // return (or dishonour) the emulator sent to that bank, with its original
@@ -53,6 +59,7 @@ type exceptions struct {
 	byOrig      map[string][]string   // their traces by the original entry's
 	dishonors   map[string]*simReturn // the emulator's dishonours of the bank's returns, by trace
 	bankReturns map[string]*simReturn // the bank's returns of the emulator's entries, by trace
+	received    map[string]*received  // the bank's dishonours of the emulator's returns, by trace
 	forward     map[string]time.Time  // the emulator's credits and debits to the bank, by trace: when sent
 	late        []lateReturn          // scenario returns waiting for their window to close
 	queue       []xitem               // entries for the next file to the bank
@@ -67,11 +74,20 @@ type simReturn struct {
 	account, name     string
 	rdfi              string // the original entry's receiving bank (routing)
 	sent              time.Time
+	entryAmount       int64     // the returned entry's amount
 	origSettled       time.Time // zero: no such original entry (misrouted)
 	fieldError        bool      // sent with another amount than the entry's
 	returnTrace       string    // a dishonour: the return it dishonours
 	returnCode        string
 	answered          bool // dishonoured (a return) or contested (a dishonour) already
+}
+
+// received is a dishonour the bank sent of a return of the emulator's.
+type received struct {
+	trace, code string
+	r           *simReturn // the return it dishonoured
+	settled     time.Time
+	answered    bool // contested, or corrected
 }
 
 type lateReturn struct {
@@ -94,7 +110,7 @@ type xitem struct {
 func (b *bank) x() *exceptions {
 	if b.exc == nil {
 		b.exc = &exceptions{returns: map[string]*simReturn{}, byOrig: map[string][]string{}, dishonors: map[string]*simReturn{},
-			bankReturns: map[string]*simReturn{}, forward: map[string]time.Time{}}
+			bankReturns: map[string]*simReturn{}, received: map[string]*received{}, forward: map[string]time.Time{}}
 	}
 	return b.exc
 }
@@ -162,7 +178,7 @@ func sentBy(tx int, amount int64) int64 {
 // for sendReturn to record and queue. Called with s.mu held.
 func (s *Sim) returnItem(b *bank, e entry, settled time.Time, code string, amount int64) (xitem, *simReturn) {
 	r := &simReturn{trace: s.nextTrace(), orig: e.trace, code: code, amount: amount, tx: returnCodeOf(e.code), account: e.account,
-		name: e.name, rdfi: e.routing, origSettled: settled, fieldError: amount != e.amount}
+		name: e.name, rdfi: e.routing, entryAmount: e.amount, origSettled: settled, fieldError: amount != e.amount}
 	a := ach.NewAddenda99()
 	a.ReturnCode, a.OriginalTrace, a.OriginalDFI, a.TraceNumber = code, e.trace, e.routing[:8], r.trace
 	return xitem{tx: r.tx, account: e.account, name: e.name, amount: amount, a99: a, what: "return " + code + " of " + e.trace}, r
@@ -364,6 +380,7 @@ func (s *Sim) answer(b *bank, f *file, e *entry) {
 		case code == "R62":
 			contest = "R77"
 		}
+		x.received[e.trace] = &received{trace: e.trace, code: code, r: r, settled: f.settled, answered: contest != ""}
 		if contest == "" {
 			e.outcome = "dishonoured " + code + ": accepted"
 			return
@@ -411,6 +428,7 @@ var (
 	ErrNoEntry  = errors.New("railsim: no such entry")
 	ErrBadCode  = errors.New("railsim: not a return code of that kind")
 	ErrAnswered = errors.New("railsim: answered before")
+	ErrLate     = errors.New("railsim: past the two banking days to answer a dishonour")
 )
 
 // SendReturn returns the entry of trace the bank sent, now, with code
@@ -472,6 +490,58 @@ func (s *Sim) Dishonor(routing, returnTrace, code string) error {
 	s.dishonor(b, r, code)
 	s.flush(routing, b)
 	return nil
+}
+
+// Correct answers the bank's dishonour R69 (its trace) of a return of the
+// emulator's with a corrected return, R74, now: for cents (0: the entry's
+// amount, which the return got wrong; another amount is a correction still
+// wrong, for the bank to hold). It refuses a dishonour it did not accept
+// (it contested it), one of another code, a second correction, and one
+// past two banking days after the dishonour settled (NACHA Operating
+// Rules, Appendix Four, Contested Dishonored Return Entries). It returns
+// the correction's trace.
+func (s *Sim) Correct(routing, dishonorTrace string, cents int64) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.bank(routing)
+	x := b.x()
+	d := x.received[dishonorTrace]
+	switch {
+	case d == nil:
+		return "", ErrNoEntry
+	case d.code != "R69":
+		return "", ErrBadCode
+	case d.answered:
+		return "", ErrAnswered
+	case s.o.Now().After(afterBankingDays(d.settled, 2)):
+		return "", ErrLate
+	}
+	r := d.r
+	if cents <= 0 {
+		cents = r.entryAmount
+	}
+	a := ach.NewAddenda99Contested()
+	a.ContestedReturnCode, a.OriginalEntryTraceNumber, a.DateOriginalEntryReturned = "R74", r.orig, r.sent.In(eastern).Format("060102")
+	a.OriginalReceivingDFIIdentification, a.OriginalSettlementDate = r.rdfi[:8], julian(r.origSettled)
+	a.ReturnTraceNumber, a.ReturnSettlementDate, a.ReturnReasonCode = r.trace, julian(r.sent), strings.TrimPrefix(r.code, "R")
+	a.DishonoredReturnTraceNumber, a.DishonoredReturnSettlementDate, a.DishonoredReturnReasonCode = d.trace, julian(d.settled), "69"
+	a.TraceNumber = s.nextTrace()
+	d.answered = true
+	b.position += sentBy(r.tx, cents) // the return again, as corrected
+	x.queue = append(x.queue, xitem{tx: r.tx, account: r.account, name: r.name, amount: cents, con: a, what: "corrected return R74 of dishonour " + d.trace})
+	x.log = append(x.log, "corrected return R74 of "+r.orig+" sent")
+	s.flush(routing, b)
+	return a.TraceNumber, nil
+}
+
+func (s *Sim) correctionForm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	cents, _ := strconv.ParseInt(r.PostForm.Get("cents"), 10, 64)
+	_, err := s.Correct(r.PathValue("routing"), strings.TrimSpace(r.PostForm.Get("trace")), cents)
+	entered(w, r, err)
 }
 
 func (s *Sim) returnForm(w http.ResponseWriter, r *http.Request) {

@@ -23,7 +23,8 @@ var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
 4444444444 R04 (invalid number), 5555555555 draws a notification of change C01, 6666666666 returns a debit R10 (not authorised),
 8888888888 settles and is returned R03 late (after its two-banking-day window), 9999999999 is returned R03 twice (a duplicate), 9999999990 twice in one file.
 The same returns apply to the bank's credits and its debits (collections). Any other account settles.
-The bank's dishonoured returns (R61-R70) are checked strictly and accepted or contested (R71-R77); a late return of the bank's is dishonoured R68.</p>
+The bank's dishonoured returns (R61-R70) are checked strictly and accepted or contested (R71-R77); a late return of the bank's is dishonoured R68;
+a return sent with a wrong amount and dishonoured R69 may be corrected (R74) below.</p>
 {{range .Banks}}<section><h2>Bank {{.Routing}}</h2>
 <p>Net position with the operator: <strong>{{money .Position}}</strong></p>
 <h3>Files received</h3>
@@ -54,6 +55,11 @@ The bank's dishonoured returns (R61-R70) are checked strictly and accepted or co
 <label>Return's trace number <input name="trace" required maxlength="15"></label>
 <label>Code <select name="code"><option>R68</option><option>R67</option><option>R69</option><option>R61</option><option>R70</option></select></label>
 <button>Dishonour</button></form>
+<h3>Correct a return this bank dishonoured R69 (R74)</h3>
+<form method="post" action="ach/{{.Routing}}/corrections"><input type="hidden" name="page" value="1">
+<label>Dishonour's trace number <input name="trace" required maxlength="15"></label>
+<label>Cents (empty: the entry's, as corrected) <input name="cents" inputmode="numeric"></label>
+<button>Send corrected return</button></form>
 <h3>Send a payroll credit to this bank</h3>
 <form method="post" action="ach/{{.Routing}}/credits"><input type="hidden" name="page" value="1">
 <label>Account number <input name="account" required maxlength="17"></label>

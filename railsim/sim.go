@@ -142,6 +142,7 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("POST /ach/{routing}/debits", s.debit)
 	mux.HandleFunc("POST /ach/{routing}/returns", s.returnForm)
 	mux.HandleFunc("POST /ach/{routing}/dishonors", s.dishonorForm)
+	mux.HandleFunc("POST /ach/{routing}/corrections", s.correctionForm)
 	mux.HandleFunc("POST /instant/{routing}/messages", s.instantMsg)
 	mux.HandleFunc("GET /instant/{routing}/inbox", s.isoList)
 	mux.HandleFunc("POST /instant/{routing}/credits", s.instantForm)

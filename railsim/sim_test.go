@@ -3,6 +3,7 @@ package railsim_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -175,5 +176,17 @@ func TestSimTakesDishonoursStrictly(t *testing.T) {
 	}
 	if _, err := sim.SendReturn(bank, "021000080000001", "R03", 0); err == nil {
 		t.Fatal("a return of no entry, without an amount, was sent")
+	}
+	// A corrected return (R74) answers only a dishonour R69 the bank sent.
+	if _, err := sim.Correct(bank, "021000080000001", 0); !errors.Is(err, railsim.ErrNoEntry) {
+		t.Fatalf("a correction of no dishonour: %v", err)
+	}
+	res, err := http.PostForm(srv.URL+"/ach/"+bank+"/corrections", map[string][]string{"trace": {"021000080000001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the corrections form, of no dishonour: %d", res.StatusCode)
 	}
 }

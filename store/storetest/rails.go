@@ -40,6 +40,7 @@ func Rails(t *testing.T, open RailsOpener) {
 	t.Run("MisroutedOrWrongReturnIsDishonouredR61R69", func(t *testing.T) { t.Parallel(); railsMisroutedReturn(t, open) })
 	t.Run("UntimelyReturnIsDishonouredR68NotApplied", func(t *testing.T) { t.Parallel(); railsUntimelyReturn(t, open) })
 	t.Run("ContestedDishonourR73AppliesTheReturnOnce", func(t *testing.T) { t.Parallel(); railsContestedDishonour(t, open) })
+	t.Run("CorrectedReturnR74AppliesOnceOrWaits", func(t *testing.T) { t.Parallel(); railsCorrectedReturn(t, open) })
 	t.Run("DuplicateReturnIsDishonouredR67", func(t *testing.T) { t.Parallel(); railsDuplicateReturn(t, open) })
 	t.Run("DuplicateReturnInOneFileIsDishonouredR67Once", func(t *testing.T) { t.Parallel(); railsDuplicateReturnInOneFile(t, open) })
 	t.Run("DishonourOfTheBanksReturnContestedOrAccepted", func(t *testing.T) { t.Parallel(); railsDishonourOfOurReturn(t, open) })

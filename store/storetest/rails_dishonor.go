@@ -459,3 +459,150 @@ func railsDuplicateReturnInOneFile(t *testing.T, open RailsOpener) {
 		})
 	}
 }
+
+// dishonouredR69 pays 40.00 to an ordinary account, has the emulator
+// return it R02 for 4.00 (a field error), and lets the bank dishonour the
+// return R69 and the emulator accept that: it returns the payment and the
+// dishonour, settled.
+func (f *railsFixture) dishonouredR69() (rails.Payment, rails.Payment) {
+	f.t.Helper()
+	p := f.pay(f.payee("Ann Short", "Ann", "123456789"), 40_00)
+	f.cycle()
+	p = f.payment(p.ID)
+	if _, err := f.sim.SendReturn(railsRouting, p.Trace, "R02", 4_00); err != nil {
+		f.t.Fatal(err)
+	}
+	f.cycle() // the bank dishonours the return R69
+	f.cycle() // the dishonour leaves, the emulator accepts it, it settles
+	ds := f.exceptionsOf(rails.KindDishonor)
+	if len(ds) != 1 || ds[0].ReturnCode != "R69" || ds[0].Status != rails.StatusSettled {
+		f.t.Fatalf("dishonours: %+v", ds)
+	}
+	if got := f.payment(p.ID); got.Status != rails.StatusSettled {
+		f.t.Fatalf("the payment stands: %+v", got)
+	}
+	if a := f.account(); a.Balance != 960_00 {
+		f.t.Fatalf("balance %d before the correction", a.Balance)
+	}
+	f.verify()
+	return p, ds[0]
+}
+
+// railsCorrectedReturn: a return the bank dishonoured R69 (its amount was
+// not the entry's) is corrected by the other bank, R74, in a contested
+// dishonoured return. A correction that now matches the entry applies the
+// return once, though the bank dies while taking it; one still wrong, or
+// one later than two banking days after the dishonour settled, waits in
+// the exceptions account for an operator (a contest is final: the bank
+// cannot dishonour it). The books and the operator's position agree
+// after each step.
+func railsCorrectedReturn(t *testing.T, open RailsOpener) {
+	t.Run("MatchingAppliesTheReturnOnce", func(t *testing.T) {
+		t.Parallel()
+		c := &clock{t: monday}
+		f := newDishonorFixture(t, open, c, nil)
+		ctx := context.Background()
+		p, dis := f.dishonouredR69()
+		if _, err := f.sim.Correct(railsRouting, p.Trace, 0); !errors.Is(err, railsim.ErrNoEntry) {
+			t.Fatalf("a correction of no dishonour: %v", err)
+		}
+		if _, err := f.sim.Correct(railsRouting, dis.Trace, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.sim.Correct(railsRouting, dis.Trace, 0); !errors.Is(err, railsim.ErrAnswered) {
+			t.Fatalf("a second correction: %v", err)
+		}
+		f.crashingCycle(c, func(e rails.Entry) bool { return e.Kind == rails.EntryContest })
+		f.cycle()
+		got := f.payment(p.ID)
+		if got.Status != rails.StatusReturned || got.ReturnCode != "R02" || got.Reversal == 0 {
+			t.Fatalf("after the correction: %+v", got)
+		}
+		if a := f.account(); a.Balance != 1_000_00 {
+			t.Fatalf("balance %d: the money is back once", a.Balance)
+		}
+		e := f.entryOf(rails.EntryContest, p.Trace)
+		if e.Status != rails.EntryPosted || e.Code != "R74" || e.Transfer != got.Reversal || e.Amount != 40_00 ||
+			!strings.Contains(e.Detail, "applied as corrected") {
+			t.Fatalf("the correction's entry: %+v", e)
+		}
+		rf, err := f.st.File(ctx, e.File)
+		noErr(t, err)
+		in, err := rails.ParseFile(rf.Body)
+		noErr(t, err)
+		if len(in.Contests) != 1 || in.Contests[0].Code != "R74" || in.Contests[0].DishonorCode != "R69" ||
+			in.Contests[0].DishonorTrace != dis.Trace || in.Contests[0].OriginalDFI != "23138010" || in.Contests[0].TxCode != ach.CheckingReturnNOCCredit {
+			t.Fatalf("the correction as it came: %+v", in.Contests)
+		}
+		if sum, err := f.svc.Process(ctx, rf.Name, rf.Body); err != nil || !sum.Duplicate {
+			t.Fatalf("the correction's file again: %+v %v", sum, err)
+		}
+		f.cycle()
+		f.verify()
+		if x, err := f.svc.Exceptions(ctx); err != nil || x.Balance != 0 {
+			t.Fatalf("exceptions: %+v %v", x, err)
+		}
+		if cs := f.exceptionsOf(rails.KindContest); len(cs) != 0 {
+			t.Fatalf("the bank answered a contest: %+v", cs)
+		}
+		// Returned now: another return of the entry is a duplicate.
+		if _, err := f.sim.SendReturn(railsRouting, p.Trace, "R03", 0); err != nil {
+			t.Fatal(err)
+		}
+		f.cycle()
+		f.cycle()
+		codes := map[string]rails.Status{}
+		for _, d := range f.exceptionsOf(rails.KindDishonor) {
+			codes[d.ReturnCode] = d.Status
+		}
+		if len(codes) != 2 || codes["R67"] != rails.StatusSettled {
+			t.Fatalf("dishonours: %v", codes)
+		}
+		if a := f.account(); a.Balance != 1_000_00 {
+			t.Fatalf("balance %d after a duplicate", a.Balance)
+		}
+		f.verify()
+	})
+	for _, tc := range []struct {
+		name  string
+		cents int64         // the correction's amount (0: the entry's)
+		late  time.Duration // how far ahead the bank's clock runs when it comes
+		why   string
+	}{
+		{"StillWrongWaitsForAnOperator", 3_00, 0, "is not the entry's"},
+		{"LateWaitsForAnOperator", 0, 5 * 24 * time.Hour, "more than two banking days after the dishonour settled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			bank, sim := &clock{t: monday}, &clock{t: monday}
+			f := newDishonorFixture(t, open, bank, sim)
+			ctx := context.Background()
+			p, dis := f.dishonouredR69()
+			bank.add(tc.late)
+			if _, err := f.sim.Correct(railsRouting, dis.Trace, tc.cents); err != nil {
+				t.Fatal(err)
+			}
+			f.cycle()
+			if got := f.payment(p.ID); got.Status != rails.StatusSettled || got.Reversal != 0 {
+				t.Fatalf("the payment: %+v", got)
+			}
+			if a := f.account(); a.Balance != 960_00 {
+				t.Fatalf("balance %d: the payment stands", a.Balance)
+			}
+			e := f.entryOf(rails.EntryContest, p.Trace)
+			if e.Status != rails.EntryUnmatched || e.Code != "R74" || !strings.Contains(e.Detail, tc.why) || !strings.Contains(e.Detail, "for an operator") {
+				t.Fatalf("the correction's entry: %+v", e)
+			}
+			f.cycle()
+			f.verify()
+			rec, err := f.svc.Reconcile(ctx)
+			noErr(t, err)
+			if rec.Waiting.Count != 1 || rec.Exceptions.Balance == 0 {
+				t.Fatalf("what waits: %+v, exceptions %d", rec.Waiting, rec.Exceptions.Balance)
+			}
+			if cs := f.exceptionsOf(rails.KindContest); len(cs) != 0 {
+				t.Fatalf("the bank answered a contest: %+v", cs)
+			}
+		})
+	}
+}
