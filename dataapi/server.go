@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -293,6 +294,7 @@ func validInteractionID(s string) bool {
 	return true
 }
 
+// newUUID is a random UUID (version 4, RFC 9562 section 5.4).
 func newUUID() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -300,16 +302,34 @@ func newUUID() string {
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	return uuidString(&b)
 }
 
 // derivedUUID is a name-based UUID (version 8, RFC 9562 section 5.8) of
 // name: the same name gives the same id.
 func derivedUUID(name string) string {
-	b := sha256.Sum256([]byte(name))
+	h := sha256.Sum256([]byte(name))
+	b := [16]byte(h[:16])
 	b[6] = b[6]&0x0f | 0x80
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return uuidString(&b)
+}
+
+// uuidString writes b in the 8-4-4-4-12 hex form of RFC 9562 section 4.
+// Every call that brings no interaction id gets one, so it is written
+// into one buffer rather than through fmt.
+func uuidString(b *[16]byte) string {
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:36], b[10:16])
+	return string(s[:])
 }
 
 // statusWriter remembers the status, for the performance counters.

@@ -93,9 +93,11 @@ func (c proofClaims) required() error {
 
 // proofCheck is what a proof must match besides its own form.
 type proofCheck struct {
-	method, url string    // htm and htu (RFC 9449 §4.3 steps 8-9)
-	accessToken string    // when presenting a token: ath must be its hash (step 11)
-	now         time.Time // iat within proofWindow of it (step 10)
+	method     string // htm (RFC 9449 §4.3 step 8)
+	base, path string // htu is base+path (step 9), kept apart so that the common match needs no concatenation
+	// tokenHash, when presenting a token, is its SHA-256: ath must name it (step 11).
+	tokenHash *[sha256.Size]byte
+	now       time.Time // iat within proofWindow of it (step 10)
 }
 
 // htuOf returns u as compared with another htu: without query and fragment,
@@ -197,9 +199,9 @@ func (p proof) check(c proofCheck) error {
 	}
 	// The common case, a client sending the URL as the server spells it,
 	// needs no parsing: only a claim that differs is normalised.
-	if p.claims.HTU != c.url {
-		got, ok := htuOf(p.claims.HTU)
-		want, _ := htuOf(c.url)
+	if htu := p.claims.HTU; len(htu) != len(c.base)+len(c.path) || !strings.HasPrefix(htu, c.base) || !strings.HasSuffix(htu, c.path) {
+		got, ok := htuOf(htu)
+		want, _ := htuOf(c.base + c.path)
 		if !ok || got != want {
 			return errors.New("htu does not match the request URL")
 		}
@@ -208,16 +210,35 @@ func (p proof) check(c proofCheck) error {
 	if iat.Before(c.now.Add(-proofWindow)) || iat.After(c.now.Add(proofWindow)) {
 		return errors.New("iat is outside the acceptable window")
 	}
-	if c.accessToken != "" {
-		want := sha256.Sum256([]byte(c.accessToken))
-		got, err := base64.RawURLEncoding.DecodeString(p.claims.ATH)
-		if err != nil || subtle.ConstantTimeCompare(got, want[:]) != 1 {
+	if c.tokenHash != nil {
+		if !sameHash(p.claims.ATH, c.tokenHash) {
 			return errors.New("ath does not match the access token")
 		}
 	} else if p.claims.ATH != "" {
 		return errors.New("ath without an access token")
 	}
 	return nil
+}
+
+// sameHash reports whether ath, base64url, decodes to want. A hash in its
+// usual 43 characters is decoded on the stack; any other spelling the
+// decoder accepts (it skips CR and LF) takes the general path.
+func sameHash(ath string, want *[sha256.Size]byte) bool {
+	var buf [sha256.Size]byte
+	got := buf[:]
+	if len(ath) == base64.RawURLEncoding.EncodedLen(sha256.Size) {
+		n, err := base64.RawURLEncoding.Decode(buf[:], []byte(ath))
+		if err != nil {
+			return false
+		}
+		got = buf[:n]
+	} else {
+		var err error
+		if got, err = base64.RawURLEncoding.DecodeString(ath); err != nil {
+			return false
+		}
+	}
+	return subtle.ConstantTimeCompare(got, want[:]) == 1
 }
 
 // dpopHeader returns the one DPoP header of r (RFC 9449 §4.3 step 1).
@@ -270,20 +291,23 @@ func (s *Server) validNonce(n string, now time.Time) bool {
 // as a proof with it can pass the iat check.
 type replayCache struct {
 	mu        sync.Mutex
-	cur, prev map[string]struct{}
+	cur, prev map[replayKey]struct{}
 	rotated   time.Time
 }
 
+// replayKey is a proof's key thumbprint and jti: a jti is unique per key.
+type replayKey struct{ jkt, jti string }
+
 func newReplayCache() *replayCache {
-	return &replayCache{cur: map[string]struct{}{}, prev: map[string]struct{}{}}
+	return &replayCache{cur: map[replayKey]struct{}{}, prev: map[replayKey]struct{}{}}
 }
 
 // fresh records key and reports whether it was not seen before.
-func (c *replayCache) fresh(key string, now time.Time) bool {
+func (c *replayCache) fresh(key replayKey, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now.Sub(c.rotated) >= 2*proofWindow {
-		c.prev, c.cur, c.rotated = c.cur, make(map[string]struct{}, len(c.cur)), now
+		c.prev, c.cur, c.rotated = c.cur, make(map[replayKey]struct{}, len(c.cur)), now
 	}
 	if _, ok := c.cur[key]; ok {
 		return false
@@ -313,7 +337,7 @@ func (s *Server) endpointProof(r *http.Request, path string, required bool) (p p
 		return proof{}, false, badProof("the DPoP proof is not valid: " + err.Error())
 	}
 	now := s.now()
-	if err := p.check(proofCheck{method: r.Method, url: s.d.Issuer + path, now: now}); err != nil {
+	if err := p.check(proofCheck{method: r.Method, base: s.d.Issuer, path: path, now: now}); err != nil {
 		return proof{}, false, badProof(err.Error())
 	}
 	if !s.d.NoNonce && !s.validNonce(p.claims.Nonce, now) {

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"math/big"
 	"strings"
 	"sync"
 
@@ -90,25 +89,41 @@ func plainHeader(raw []byte) bool {
 
 // verify checks a proof whose protected header is k's.
 func (k knownProofKey) verify(raw string) (proof, error) {
-	_, rest, _ := strings.Cut(raw, ".")
+	head, rest, _ := strings.Cut(raw, ".")
 	payloadB64, sigB64, ok := strings.Cut(rest, ".")
 	if !ok || strings.ContainsRune(sigB64, '.') {
 		return proof{}, errors.New("a DPoP proof is a compact JWS of three parts")
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(payloadB64)
-	if err != nil {
-		return proof{}, err
+	// Canonical base64url (what every client sends) decodes strictly and
+	// re-encodes to itself; anything else the lenient decoder accepts
+	// (non-zero trailing bits, CR or LF) is decoded as go-jose decodes it.
+	canonical := !strings.ContainsAny(payloadB64, "\r\n")
+	var payload []byte
+	var err error
+	if canonical {
+		payload, err = base64.RawURLEncoding.Strict().DecodeString(payloadB64)
+		canonical = err == nil
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(sigB64)
-	if err != nil {
-		return proof{}, err
+	if !canonical {
+		if payload, err = base64.RawURLEncoding.DecodeString(payloadB64); err != nil {
+			return proof{}, err
+		}
 	}
-	if len(sig) != 64 {
-		return proof{}, errors.New("an ES256 signature is 64 bytes")
+	var sig [64]byte
+	if err := decodeSignature(&sig, sigB64); err != nil {
+		return proof{}, err
 	}
 	// The signing input as go-jose computes it: both parts re-encoded.
-	h := sha256.Sum256([]byte(k.prefix + base64.RawURLEncoding.EncodeToString(payload)))
-	if !ecdsa.Verify(k.pub, h[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+	// When both are canonical that is the proof's own first two parts.
+	var h [sha256.Size]byte
+	if canonical && len(k.prefix) == len(head)+1 && raw[:len(k.prefix)] == k.prefix {
+		h = sha256.Sum256([]byte(raw[:len(head)+1+len(payloadB64)]))
+	} else {
+		h = sha256.Sum256([]byte(k.prefix + base64.RawURLEncoding.EncodeToString(payload)))
+	}
+	var der [es256DERMax]byte
+	asn1, ok := es256DER(&der, &sig)
+	if !ok || !ecdsa.VerifyASN1(k.pub, h[:], asn1) {
 		return proof{}, errors.New("the DPoP proof's signature does not verify")
 	}
 	var c proofClaims
@@ -119,4 +134,64 @@ func (k knownProofKey) verify(raw string) (proof, error) {
 		return proof{}, err
 	}
 	return proof{claims: c, jkt: k.jkt}, nil
+}
+
+// decodeSignature decodes an ES256 signature (RFC 7518 §3.4: R and S, 32
+// bytes each) into sig, as base64.RawURLEncoding.DecodeString would, and
+// refuses one of another length. Its usual 86 characters are decoded
+// without allocating.
+func decodeSignature(sig *[64]byte, b64 string) error {
+	n := 0
+	if len(b64) == base64.RawURLEncoding.EncodedLen(len(sig)) {
+		var err error
+		if n, err = base64.RawURLEncoding.Decode(sig[:], []byte(b64)); err != nil {
+			return err
+		}
+	} else {
+		b, err := base64.RawURLEncoding.DecodeString(b64)
+		if err != nil {
+			return err
+		}
+		n = copy(sig[:], b)
+		if len(b) != len(sig) {
+			n = -1
+		}
+	}
+	if n != len(sig) {
+		return errors.New("an ES256 signature is 64 bytes")
+	}
+	return nil
+}
+
+// es256DERMax bounds the DER encoding of an ES256 signature: a SEQUENCE of
+// two INTEGERs of at most 33 bytes (32 and a leading zero).
+const es256DERMax = 2 + 2*(2+33)
+
+// es256DER writes the signature R||S as the ASN.1 DER SEQUENCE of two
+// INTEGERs that ecdsa.VerifyASN1 takes (RFC 3279 §2.2.3, Ecdsa-Sig-Value),
+// encoding each as ecdsa.Verify does from big.Ints: minimal, with a zero
+// byte before a high bit. R or S zero is refused, as ecdsa.Verify refuses
+// it; it saves ecdsa.Verify's big.Int conversions and re-encoding.
+func es256DER(dst *[es256DERMax]byte, sig *[64]byte) ([]byte, bool) {
+	out := append(dst[:0], 0x30, 0) // SEQUENCE, length set below
+	for _, n := range [][]byte{sig[:32], sig[32:]} {
+		for len(n) > 0 && n[0] == 0 {
+			n = n[1:]
+		}
+		if len(n) == 0 {
+			return nil, false
+		}
+		pad := n[0]&0x80 != 0
+		l := len(n)
+		if pad {
+			l++
+		}
+		out = append(out, 0x02, byte(l)) // INTEGER
+		if pad {
+			out = append(out, 0)
+		}
+		out = append(out, n...)
+	}
+	out[1] = byte(len(out) - 2) // at most 70: the short form
+	return out, true
 }

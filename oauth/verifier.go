@@ -156,7 +156,10 @@ func (v *Verifier) Verify(r *http.Request) (Access, error) {
 		return Access{}, tokenErr(codeInvalidToken, "an access token is required: Authorization: DPoP <token>")
 	}
 	now := v.s.now()
-	c, err := v.access(tok, now)
+	// The token's hash keys the verified-token cache and is what the
+	// proof's ath must name (RFC 9449 §4.3 step 11): computed once.
+	th := sha256.Sum256([]byte(tok))
+	c, err := v.access(tok, th, now)
 	if err != nil {
 		return Access{}, tokenErr(codeInvalidToken, "the access token is not valid or has expired")
 	}
@@ -168,7 +171,7 @@ func (v *Verifier) Verify(r *http.Request) (Access, error) {
 	if err != nil {
 		return Access{}, tokenErr(codeInvalidDPoPProof, "the DPoP proof is not valid")
 	}
-	if err := pr.check(proofCheck{method: r.Method, url: v.o.BaseURL + r.URL.EscapedPath(), accessToken: tok, now: now}); err != nil {
+	if err := pr.check(proofCheck{method: r.Method, base: v.o.BaseURL, path: r.URL.EscapedPath(), tokenHash: &th, now: now}); err != nil {
 		return Access{}, tokenErr(codeInvalidDPoPProof, err.Error())
 	}
 	if pr.jkt != c.Confirm.JKT { // RFC 9449 §7.1: the proof's key is the token's
@@ -179,7 +182,7 @@ func (v *Verifier) Verify(r *http.Request) (Access, error) {
 		e.Nonce = v.s.nonce(now)
 		return Access{}, e
 	}
-	if !v.replay.fresh(pr.jkt+":"+pr.claims.JTI, now) {
+	if !v.replay.fresh(replayKey{pr.jkt, pr.claims.JTI}, now) {
 		return Access{}, tokenErr(codeInvalidDPoPProof, "the DPoP proof was already used (jti)")
 	}
 	g, p, err := v.grant(r.Context(), consent.GrantID(c.GrantID), now)
@@ -195,14 +198,13 @@ func (v *Verifier) Verify(r *http.Request) (Access, error) {
 	return Access{Grant: g, Partner: p, Subject: c.Subject, Scope: c.scope, JKT: pr.jkt, Expires: c.Expiry.Time()}, nil
 }
 
-// access returns the claims of the access token tok. A token whose
-// signature and claims were checked before is taken from the cache (keyed
-// by the SHA-256 of the whole token, so a token differing in any byte is
-// checked afresh); its expiry is compared with now on every call. Only the
-// signature check is saved: a partner calls with the same token for its
-// whole life, and that check is the dearest part of a call.
-func (v *Verifier) access(tok string, now time.Time) (accessClaims, error) {
-	key := sha256.Sum256([]byte(tok))
+// access returns the claims of the access token tok, whose SHA-256 is key.
+// A token whose signature and claims were checked before is taken from the
+// cache (keyed by the SHA-256 of the whole token, so a token differing in
+// any byte is checked afresh); its expiry is compared with now on every
+// call. Only the signature check is saved: a partner calls with the same
+// token for its whole life, and that check is the dearest part of a call.
+func (v *Verifier) access(tok string, key [sha256.Size]byte, now time.Time) (accessClaims, error) {
 	v.tokMu.Lock()
 	c, ok := v.tokens[key]
 	v.tokMu.Unlock()
