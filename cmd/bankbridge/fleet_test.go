@@ -271,7 +271,12 @@ func (f *fleet) findCustomers() {
 		switch {
 		case c.email == demo.CustomerEmail:
 			f.payer = c
-		case len(f.linked) < fleetLinked && len(c.accounts) >= 2 && c.accounts[0].balance+c.accounts[1].balance >= 150000:
+		// Each account holds at least the chat's payment with room: the
+		// chat pays from one of them as the load starts, racing the first
+		// large transfer, which fills the smaller account only once it lands
+		// (a demo customer with 1.67 in checking failed that race).
+		case len(f.linked) < fleetLinked && len(c.accounts) >= 2 && c.accounts[0].balance+c.accounts[1].balance >= 150000 &&
+			min(c.accounts[0].balance, c.accounts[1].balance) >= 10*int64(chatPayment):
 			c.accounts = c.accounts[:2]
 			c.chat = fmt.Sprintf("person%d", len(f.linked))
 			f.linked = append(f.linked, c)
