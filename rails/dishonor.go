@@ -35,7 +35,8 @@ import (
 // As the originator (ODFI) of a return it receives, the bank dishonours:
 //
 //	R61 misrouted: no entry was sent with the trace, or the return names another bank;
-//	R69 field errors: the return's amount or Original Receiving DFI is not the entry's;
+//	R69 field errors: the return's amount or Original Receiving DFI is not the entry's,
+//	    naming the fields by their codes (r69Fields);
 //	R70 not requested: a return "at the ODFI's request" (R06, R31) the bank never asked for;
 //	R67 duplicate: the entry was returned before, by another return (of another
 //	    file, or earlier in the same file: each return is keyed by its place,
@@ -207,10 +208,15 @@ func (s *Service) dishonorFor(ctx context.Context, f File, r Return, p Payment, 
 		return "R61", "misrouted: the bank sent no entry with this trace number", nil
 	case r.Routing != "" && r.Routing != s.o.Origin.Routing:
 		return "R61", "misrouted: the return names another bank (" + r.Routing + ")", nil
-	case r.Amount != p.Amount:
-		return "R69", fmt.Sprintf("field error: the return's amount %s is not the entry's %s", r.Amount.Display("USD"), p.Amount.Display("USD")), nil
-	case r.OriginalDFI != "" && len(p.Routing) == 9 && r.OriginalDFI != p.Routing[:8]:
-		return "R69", "field error: the return's Original Receiving DFI " + r.OriginalDFI + " is not the entry's", nil
+	case r69Fields(r, p) != "":
+		var why []string
+		if r.OriginalDFI != "" && len(p.Routing) == 9 && r.OriginalDFI != p.Routing[:8] {
+			why = append(why, "the return's Original Receiving DFI "+r.OriginalDFI+" is not the entry's")
+		}
+		if r.Amount != p.Amount {
+			why = append(why, fmt.Sprintf("the return's amount %s is not the entry's %s", r.Amount.Display("USD"), p.Amount.Display("USD")))
+		}
+		return "R69", "field error (" + r69Fields(r, p) + "): " + strings.Join(why, "; "), nil
 	case r.Code == "R06" || r.Code == "R31":
 		return "R70", "the bank neither asked for nor agreed to this return (" + r.Code + ")", nil
 	}
@@ -243,6 +249,46 @@ func (s *Service) dishonorFor(ctx context.Context, f File, r Return, p Payment, 
 	return "", "", nil
 }
 
+// R69's field-error codes: an ODFI that dishonours a return R69 names
+// each field of the return it found wrong, two digits each, in the
+// Addenda Information of the dishonour's addenda, separated by asterisks
+// ("01*03*06") (NACHA Operating Rules, Appendix Four, Dishonored Return
+// Entries; NACHA Operations Bulletin "Proper Use of Return Reason Code
+// R69 (Field Errors)", September 15, 2006, which lists 01-06; 07 was added
+// by a later amendment).
+const (
+	FieldDFIAccount     = "01" // Incorrect DFI Account Number
+	FieldTrace          = "02" // Incorrect Original Entry Trace Number
+	FieldAmount         = "03" // Incorrect Dollar Amount
+	FieldIndividualID   = "04" // Incorrect Individual Identification Number/Individual Identification
+	FieldTxCode         = "05" // Incorrect Transaction Code
+	FieldCompanyID      = "06" // Incorrect Company Identification Number
+	FieldEffectiveEntry = "07" // Incorrect Effective Entry Date
+)
+
+// r69Fields is the field-error codes of the fields of the return r that
+// are not those of the entry p it names, in the rules' order, joined by
+// asterisks; "" when none is. The bank compares two:
+//
+//	the amount: 03;
+//	the Original Receiving DFI Identification: 02. The rules have no code
+//	of its own for it: with the Original Entry Trace Number it is what
+//	identifies, in the return's addenda, the entry returned, and 02 is the
+//	code of a return that misidentifies it.
+//
+// It does not compare the return's Transaction Code with the entry's, so
+// it never names 05.
+func r69Fields(r Return, p Payment) string {
+	var codes []string
+	if r.OriginalDFI != "" && len(p.Routing) == 9 && r.OriginalDFI != p.Routing[:8] {
+		codes = append(codes, FieldTrace)
+	}
+	if r.Amount != p.Amount {
+		codes = append(codes, FieldAmount)
+	}
+	return strings.Join(codes, "*")
+}
+
 // dishonorReturn does not apply a return: it books the operator's money to
 // the exceptions account and records the dishonour for the next file.
 func (s *Service) dishonorReturn(ctx context.Context, f File, r Return, p Payment, found bool, code, why string, sum *Summary) error {
@@ -262,6 +308,9 @@ func (s *Service) dishonorReturn(ctx context.Context, f File, r Return, p Paymen
 	a := ach.NewAddenda99Dishonored()
 	a.DishonoredReturnReasonCode, a.OriginalEntryTraceNumber, a.OriginalReceivingDFIIdentification = code, r.Trace, r.OriginalDFI
 	a.ReturnTraceNumber, a.ReturnSettlementDate, a.ReturnReasonCode = r.ReturnTrace, orJulian(r.Settlement, f.Created), strings.TrimPrefix(r.Code, "R")
+	if code == "R69" {
+		a.AddendaInformation = r69Fields(r, p)
+	}
 	d, err := s.exceptionEntry(ctx, KindDishonor, "dishonor:"+f.Name+":"+r.Key(), code, r.TxCode, r.Amount, rdfi, r.Account, r.Name, a.String())
 	if err != nil {
 		return err

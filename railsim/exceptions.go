@@ -40,8 +40,10 @@ import (
 //
 // It takes the bank's dishonours and contests strictly: each must name a
 // return (or dishonour) the emulator sent to that bank, with its original
-// trace, amount, transaction code, return code and receiving DFI, once;
-// anything else refuses the whole file (400, naming the entry and field),
+// trace, amount, transaction code, return code and receiving DFI, once,
+// and an R69 must name the fields its return got wrong by NACHA's
+// field-error codes (checkR69Fields); anything else refuses the whole file
+// (400, naming the entry and field),
 // as the operator's edits would. A dishonour it finds justified it accepts
 // (the money moves); one that is not, it contests: R72 past five banking
 // days, R73 a timely return, R75 not a duplicate, R76 no error, R77 R62.
@@ -87,7 +89,8 @@ type received struct {
 	trace, code string
 	r           *simReturn // the return it dishonoured
 	settled     time.Time
-	answered    bool // contested, or corrected
+	answered    bool            // contested, or corrected
+	fields      map[string]bool // an R69: the field-error codes it named
 }
 
 type lateReturn struct {
@@ -333,6 +336,11 @@ func (s *Sim) checkExceptions(b *bank, af ach.File) error {
 				case r.answered || seen[r.trace]:
 					return fmt.Errorf("%s: the return %s was dishonoured before", at, r.trace)
 				}
+				if a.DishonoredReturnReasonCode == "R69" {
+					if err := checkR69Fields(at, a.AddendaInformation, r); err != nil {
+						return err
+					}
+				}
 				seen[r.trace] = true
 			case e.Addenda99Contested != nil:
 				a := e.Addenda99Contested
@@ -353,6 +361,71 @@ func (s *Sim) checkExceptions(b *bank, af ach.File) error {
 				}
 				seen[d.trace] = true
 			}
+		}
+	}
+	return nil
+}
+
+// r69FieldNames are the field-error codes an R69 names its return's wrong
+// fields by, in its Addenda Information, separated by asterisks ("01*03*06")
+// (NACHA Operating Rules, Appendix Four, Dishonored Return Entries; NACHA
+// Operations Bulletin "Proper Use of Return Reason Code R69 (Field
+// Errors)", September 15, 2006, which lists 01-06; 07 came later).
+var r69FieldNames = map[string]string{
+	"01": "DFI Account Number",
+	"02": "Original Entry Trace Number",
+	"03": "Dollar Amount",
+	"04": "Individual Identification",
+	"05": "Transaction Code",
+	"06": "Company Identification",
+	"07": "Effective Entry Date",
+}
+
+// r69Fields reads an R69's Addenda Information: its field-error codes, or
+// why they are not. Strict: at least one, each a code of r69FieldNames,
+// once, separated by single asterisks, nothing else.
+func r69Fields(info string) (map[string]bool, error) {
+	s := strings.TrimSpace(info)
+	if s == "" {
+		return nil, errors.New("names no field in error (an R69 names each by its code, 01-07, separated by asterisks)")
+	}
+	named := map[string]bool{}
+	for _, c := range strings.Split(s, "*") {
+		if _, ok := r69FieldNames[c]; !ok {
+			return nil, fmt.Errorf("%q: %q is not a field-error code (01-07, separated by asterisks)", s, c)
+		}
+		if named[c] {
+			return nil, fmt.Errorf("%q names %s twice", s, c)
+		}
+		named[c] = true
+	}
+	return named, nil
+}
+
+// checkR69Fields takes the bank's R69 of the emulator's return r only if
+// its field-error codes are well formed and, when r was sent with a field
+// wrong, name exactly the fields r got wrong. The emulator's returns can
+// be wrong in one field only, the amount (SendReturn with another amount:
+// 03). An R69 of a return with no field wrong is let through, to be
+// contested R76 (answer), the rules' remedy for a dishonour that found
+// errors where there were none.
+func checkR69Fields(at, info string, r *simReturn) error {
+	named, err := r69Fields(info)
+	if err != nil {
+		return fmt.Errorf("%s: Addenda Information of the R69 %v", at, err)
+	}
+	if !r.fieldError {
+		return nil
+	}
+	wrong := map[string]bool{"03": true}
+	for c := range named {
+		if !wrong[c] {
+			return fmt.Errorf("%s: Addenda Information of the R69 names %s (%s), which the return %s carried right", at, c, r69FieldNames[c], r.trace)
+		}
+	}
+	for c := range wrong {
+		if !named[c] {
+			return fmt.Errorf("%s: Addenda Information of the R69 does not name %s (%s), which the return %s got wrong", at, c, r69FieldNames[c], r.trace)
 		}
 	}
 	return nil
@@ -381,6 +454,9 @@ func (s *Sim) answer(b *bank, f *file, e *entry) {
 			contest = "R77"
 		}
 		x.received[e.trace] = &received{trace: e.trace, code: code, r: r, settled: f.settled, answered: contest != ""}
+		if code == "R69" {
+			x.received[e.trace].fields, _ = r69Fields(e.dis.AddendaInformation) // checked with the file
+		}
 		if contest == "" {
 			e.outcome = "dishonoured " + code + ": accepted"
 			return
@@ -493,9 +569,10 @@ func (s *Sim) Dishonor(routing, returnTrace, code string) error {
 }
 
 // Correct answers the bank's dishonour R69 (its trace) of a return of the
-// emulator's with a corrected return, R74, now: for cents (0: the entry's
-// amount, which the return got wrong; another amount is a correction still
-// wrong, for the bank to hold). It refuses a dishonour it did not accept
+// emulator's with a corrected return, R74, now: for cents (0: the fields
+// the R69 named corrected, its 03 by the entry's amount, which the return
+// got wrong; another amount is a correction still wrong, for the bank to
+// hold). It refuses a dishonour it did not accept
 // (it contested it), one of another code, a second correction, and one
 // past two banking days after the dishonour settled (NACHA Operating
 // Rules, Appendix Four, Contested Dishonored Return Entries). It returns
@@ -518,7 +595,12 @@ func (s *Sim) Correct(routing, dishonorTrace string, cents int64) (string, error
 	}
 	r := d.r
 	if cents <= 0 {
-		cents = r.entryAmount
+		// The correction fixes the fields the R69 named: of those the
+		// emulator can get wrong, the amount (03).
+		cents = r.amount
+		if d.fields["03"] {
+			cents = r.entryAmount
+		}
 	}
 	a := ach.NewAddenda99Contested()
 	a.ContestedReturnCode, a.OriginalEntryTraceNumber, a.DateOriginalEntryReturned = "R74", r.orig, r.sent.In(eastern).Format("060102")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -188,5 +189,92 @@ func TestSimTakesDishonoursStrictly(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("the corrections form, of no dishonour: %d", res.StatusCode)
+	}
+}
+
+// bankFile is a file of the bank's with the one entry ed (a credit, or a
+// dishonour with its addenda), modifier its File ID Modifier.
+func bankFile(t *testing.T, ed *ach.EntryDetail, modifier string) []byte {
+	t.Helper()
+	fh := ach.NewFileHeader()
+	fh.ImmediateDestination, fh.ImmediateOrigin = railsim.Routing, bank
+	fh.FileCreationDate, fh.FileCreationTime, fh.FileIDModifier = "260302", "1200", modifier
+	fh.ImmediateDestinationName, fh.ImmediateOriginName = "FEDERAL RESERVE BANK", "BANKBRIDGE"
+	bh := ach.NewBatchHeader()
+	bh.ServiceClassCode, bh.CompanyName, bh.CompanyIdentification = ach.CreditsOnly, "BANKBRIDGE", "1021000089"
+	bh.StandardEntryClassCode, bh.CompanyEntryDescription, bh.EffectiveEntryDate, bh.ODFIIdentification = ach.PPD, "PAYMENT", "260303", "02100008"
+	b := ach.NewBatchPPD(bh)
+	b.AddEntry(ed)
+	f := ach.NewFile()
+	f.SetHeader(fh)
+	if err := b.Create(); err != nil {
+		t.Fatal(err)
+	}
+	f.AddBatch(b)
+	if err := f.Create(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := ach.NewWriter(&buf).Write(f); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestSimTakesR69FieldCodesStrictly: the bank's R69 of a return the
+// emulator sent with a wrong amount must name that field, 03, in its
+// Addenda Information (NACHA Operations Bulletin "Proper Use of Return
+// Reason Code R69"); without codes, with an invalid one, or naming a field
+// the return got right, the file is refused (400, naming the entry and
+// field). The R69 that names 03 is taken.
+func TestSimTakesR69FieldCodesStrictly(t *testing.T) {
+	t.Parallel()
+	sim := railsim.New(railsim.Options{})
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	c := &railsim.Client{Base: srv.URL, Routing: bank}
+	ctx := context.Background()
+	ed := ach.NewEntryDetail()
+	ed.TransactionCode = ach.CheckingCredit
+	ed.SetRDFI("231380104")
+	ed.DFIAccountNumber, ed.Amount, ed.IndividualName = "123456789", 40_00, "ANN SHORT"
+	ed.SetTraceNumber("02100008", 1)
+	if err := c.Send(ctx, "credit.ach", bankFile(t, ed, "A")); err != nil {
+		t.Fatal(err)
+	}
+	ret, err := sim.SendReturn(bank, ed.TraceNumber, "R02", 4_00) // a field error: the amount
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct{ info, refusal string }{
+		{"", "Addenda Information of the R69 names no field in error"},
+		{"3", `"3" is not a field-error code`},
+		{"08", `"08" is not a field-error code`},
+		{"03/02", `"03/02" is not a field-error code`},
+		{"03*03", "names 03 twice"},
+		{"02", "names 02 (Original Entry Trace Number), which the return " + ret + " carried right"},
+		{"01*03", "names 01 (DFI Account Number), which the return " + ret + " carried right"},
+		{"03", ""},
+	} {
+		d := ach.NewEntryDetail()
+		d.TransactionCode = ach.CheckingReturnNOCCredit
+		d.SetRDFI("231380104")
+		d.DFIAccountNumber, d.Amount, d.IndividualName = "123456789", 4_00, "ANN SHORT"
+		d.SetTraceNumber("02100008", 10+i)
+		a := ach.NewAddenda99Dishonored()
+		a.DishonoredReturnReasonCode, a.OriginalEntryTraceNumber, a.OriginalReceivingDFIIdentification = "R69", ed.TraceNumber, "23138010"
+		a.ReturnTraceNumber, a.ReturnSettlementDate, a.ReturnReasonCode, a.TraceNumber = ret, "061", "02", d.TraceNumber
+		a.AddendaInformation = tc.info
+		d.Addenda99Dishonored, d.AddendaRecordIndicator, d.Category = a, 1, ach.CategoryDishonoredReturn
+		err := c.Send(ctx, fmt.Sprintf("r69-%d.ach", i), bankFile(t, d, string(rune('B'+i))))
+		if tc.refusal == "" {
+			if err != nil {
+				t.Fatalf("the R69 naming %q: %v", tc.info, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "entry "+d.TraceNumber) || !strings.Contains(err.Error(), tc.refusal) {
+			t.Fatalf("the R69 naming %q: %v", tc.info, err)
+		}
 	}
 }

@@ -265,6 +265,13 @@ func railsMisroutedReturn(t *testing.T, open RailsOpener) {
 	codes := map[string]rails.Status{}
 	for _, d := range f.exceptionsOf(rails.KindDishonor) {
 		codes[d.ReturnCode] = d.Status
+		// The R69 names the field it found wrong, the amount: 03 in the
+		// Addenda Information (NACHA Operations Bulletin "Proper Use of
+		// Return Reason Code R69"); the R61 names none.
+		a := f.entryIn(d).Addenda99Dishonored
+		if want := map[string]string{"R61": "", "R69": rails.FieldAmount}[d.ReturnCode]; a == nil || strings.TrimSpace(a.AddendaInformation) != want {
+			t.Fatalf("the %s's addenda: %+v", d.ReturnCode, a)
+		}
 	}
 	if len(codes) != 2 || codes["R61"] != rails.StatusSettled || codes["R69"] != rails.StatusSettled {
 		t.Fatalf("dishonours: %v", codes)
@@ -477,6 +484,9 @@ func (f *railsFixture) dishonouredR69() (rails.Payment, rails.Payment) {
 	ds := f.exceptionsOf(rails.KindDishonor)
 	if len(ds) != 1 || ds[0].ReturnCode != "R69" || ds[0].Status != rails.StatusSettled {
 		f.t.Fatalf("dishonours: %+v", ds)
+	}
+	if a := f.entryIn(ds[0]).Addenda99Dishonored; a == nil || strings.TrimSpace(a.AddendaInformation) != "03" {
+		f.t.Fatalf("the R69 names the amount (03) as the field in error: %+v", a)
 	}
 	if got := f.payment(p.ID); got.Status != rails.StatusSettled {
 		f.t.Fatalf("the payment stands: %+v", got)
