@@ -137,13 +137,6 @@ func TestSimTakesDishonoursStrictly(t *testing.T) {
 	srv := httptest.NewServer(sim.Handler())
 	defer srv.Close()
 	c := &railsim.Client{Base: srv.URL, Routing: bank}
-	fh := ach.NewFileHeader()
-	fh.ImmediateDestination, fh.ImmediateOrigin = railsim.Routing, bank
-	fh.FileCreationDate, fh.FileCreationTime, fh.FileIDModifier = "260302", "1200", "A"
-	fh.ImmediateDestinationName, fh.ImmediateOriginName = "FEDERAL RESERVE BANK", "BANKBRIDGE"
-	bh := ach.NewBatchHeader()
-	bh.ServiceClassCode, bh.CompanyName, bh.CompanyIdentification = ach.CreditsOnly, "BANKBRIDGE", "1021000089"
-	bh.StandardEntryClassCode, bh.CompanyEntryDescription, bh.EffectiveEntryDate, bh.ODFIIdentification = ach.PPD, "RETURN", "260303", "02100008"
 	ed := ach.NewEntryDetail()
 	ed.TransactionCode = ach.CheckingReturnNOCCredit
 	ed.SetRDFI("231380104")
@@ -153,22 +146,7 @@ func TestSimTakesDishonoursStrictly(t *testing.T) {
 	a.DishonoredReturnReasonCode, a.OriginalEntryTraceNumber, a.OriginalReceivingDFIIdentification = "R68", "021000080000001", "23138010"
 	a.ReturnTraceNumber, a.ReturnSettlementDate, a.ReturnReasonCode, a.TraceNumber = "011000010000009", "061", "03", ed.TraceNumber
 	ed.Addenda99Dishonored, ed.AddendaRecordIndicator, ed.Category = a, 1, ach.CategoryDishonoredReturn
-	b := ach.NewBatchPPD(bh)
-	b.AddEntry(ed)
-	f := ach.NewFile()
-	f.SetHeader(fh)
-	if err := b.Create(); err != nil {
-		t.Fatal(err)
-	}
-	f.AddBatch(b)
-	if err := f.Create(); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := ach.NewWriter(&buf).Write(f); err != nil {
-		t.Fatal(err)
-	}
-	err := c.Send(context.Background(), "dishonor.ach", buf.Bytes())
+	err := c.Send(context.Background(), "dishonor.ach", bankFile(t, ed, "A"))
 	if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "Return Trace Number 011000010000009 names no return") {
 		t.Fatalf("a dishonour of no return: %v", err)
 	}
@@ -193,7 +171,8 @@ func TestSimTakesDishonoursStrictly(t *testing.T) {
 }
 
 // bankFile is a file of the bank's with the one entry ed (a credit, or a
-// dishonour with its addenda), modifier its File ID Modifier.
+// dishonour with its addenda, in a batch described RETURN), modifier its
+// File ID Modifier.
 func bankFile(t *testing.T, ed *ach.EntryDetail, modifier string) []byte {
 	t.Helper()
 	fh := ach.NewFileHeader()
@@ -203,6 +182,9 @@ func bankFile(t *testing.T, ed *ach.EntryDetail, modifier string) []byte {
 	bh := ach.NewBatchHeader()
 	bh.ServiceClassCode, bh.CompanyName, bh.CompanyIdentification = ach.CreditsOnly, "BANKBRIDGE", "1021000089"
 	bh.StandardEntryClassCode, bh.CompanyEntryDescription, bh.EffectiveEntryDate, bh.ODFIIdentification = ach.PPD, "PAYMENT", "260303", "02100008"
+	if ed.Category == ach.CategoryDishonoredReturn {
+		bh.CompanyEntryDescription = "RETURN"
+	}
 	b := ach.NewBatchPPD(bh)
 	b.AddEntry(ed)
 	f := ach.NewFile()
