@@ -117,6 +117,22 @@ func (f *railsFixture) account() ledger.Account {
 	return a
 }
 
+// returnedOnce checks that payment id was returned with code, its money
+// back on the customer's account once (the fixture funds it with
+// 1,000.00), and returns the payment; when names the moment, for the
+// failure.
+func (f *railsFixture) returnedOnce(id rails.PaymentID, code, when string) rails.Payment {
+	f.t.Helper()
+	got := f.payment(id)
+	if got.Status != rails.StatusReturned || got.ReturnCode != code || got.Reversal == 0 {
+		f.t.Fatalf("%s: %+v", when, got)
+	}
+	if a := f.account(); a.Balance != 1_000_00 {
+		f.t.Fatalf("balance %d %s: the money is back once", a.Balance, when)
+	}
+	return got
+}
+
 func (f *railsFixture) payment(id rails.PaymentID) rails.Payment {
 	f.t.Helper()
 	p, err := f.st.Payment(context.Background(), id)

@@ -177,13 +177,7 @@ func railsContestedDishonour(t *testing.T, open RailsOpener) {
 	}
 	f.cycle() // the bank dishonours R68; the emulator contests R73
 	f.cycle() // the bank takes the contest
-	got := f.payment(p.ID)
-	if got.Status != rails.StatusReturned || got.ReturnCode != "R03" || got.Reversal == 0 {
-		t.Fatalf("after the contest: %+v", got)
-	}
-	if a := f.account(); a.Balance != 1_000_00 {
-		t.Fatalf("balance %d: the money is back once", a.Balance)
-	}
+	f.returnedOnce(p.ID, "R03", "after the contest")
 	e := f.entryOf(rails.EntryContest, p.Trace)
 	if e.Status != rails.EntryPosted || e.Code != "R73" {
 		t.Fatalf("the contest's entry: %+v", e)
@@ -402,13 +396,7 @@ func railsDuplicateReturnInOneFile(t *testing.T, open RailsOpener) {
 			p := f.pay(f.payee("Twice Tess", "Tess", railsim.DuplicateInFileAccount), 70_00)
 			f.crashingCycle(c, tc.at) // sent, settled; the returns' file half taken
 			f.cycle()                 // taken again, whole
-			got := f.payment(p.ID)
-			if got.Status != rails.StatusReturned || got.ReturnCode != "R03" || got.Reversal == 0 {
-				t.Fatalf("returned: %+v", got)
-			}
-			if a := f.account(); a.Balance != 1_000_00 {
-				t.Fatalf("balance %d: refunded once", a.Balance)
-			}
+			got := f.returnedOnce(p.ID, "R03", "returned")
 			first := f.entryOf(rails.EntryReturn, got.Trace)
 			if first.Status != rails.EntryPosted || first.Transfer != got.Reversal {
 				t.Fatalf("the first return: %+v", first)
@@ -524,13 +512,7 @@ func railsCorrectedReturn(t *testing.T, open RailsOpener) {
 		}
 		f.crashingCycle(c, func(e rails.Entry) bool { return e.Kind == rails.EntryContest })
 		f.cycle()
-		got := f.payment(p.ID)
-		if got.Status != rails.StatusReturned || got.ReturnCode != "R02" || got.Reversal == 0 {
-			t.Fatalf("after the correction: %+v", got)
-		}
-		if a := f.account(); a.Balance != 1_000_00 {
-			t.Fatalf("balance %d: the money is back once", a.Balance)
-		}
+		got := f.returnedOnce(p.ID, "R02", "after the correction")
 		e := f.entryOf(rails.EntryContest, p.Trace)
 		if e.Status != rails.EntryPosted || e.Code != "R74" || e.Transfer != got.Reversal || e.Amount != 40_00 ||
 			!strings.Contains(e.Detail, "applied as corrected") {
