@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -28,12 +25,7 @@ import (
 // It is a baseline, not a target: a call that must read the account from
 // a database and record its disclosure can come near it, not under it.
 func floorServer() (base string, stop func(), err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return "", nil, err
-	}
-	digest := sha256.Sum256([]byte("bench api floor"))
-	sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	key, digest, sig, err := p256Signed("bench api floor")
 	if err != nil {
 		return "", nil, err
 	}

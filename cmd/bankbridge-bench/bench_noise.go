@@ -148,6 +148,19 @@ func stealPct(a, b cpuTimes) float64 {
 	return math.Round(float64(b.steal-a.steal)/float64(b.total-a.total)*1000) / 10
 }
 
+// p256Signed is a new P-256 key, the SHA-256 digest of msg and the key's
+// ASN.1 signature of it: the one verification every partner call costs,
+// for the baselines that repeat it (benchCPU, floorServer).
+func p256Signed(msg string) (*ecdsa.PrivateKey, [sha256.Size]byte, []byte, error) {
+	digest := sha256.Sum256([]byte(msg))
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, digest, nil, err
+	}
+	sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	return key, digest, sig, err
+}
+
 // cpuBaseline is how long each benchCPU run verifies.
 const cpuBaseline = 2 * time.Second
 
@@ -170,12 +183,7 @@ const cpuPace = 500 * time.Microsecond
 //     long; a call wakes several goroutines, so this line's p99 is a floor
 //     under the scenarios' p99 in the same run.
 func benchCPU(ctx context.Context, engine, name string, d, pace time.Duration) (apiScenario, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return apiScenario{}, err
-	}
-	digest := sha256.Sum256([]byte("bench api cpu baseline"))
-	sig, err := ecdsa.SignASN1(rand.Reader, key, digest[:])
+	key, digest, sig, err := p256Signed("bench api cpu baseline")
 	if err != nil {
 		return apiScenario{}, err
 	}
